@@ -1,0 +1,82 @@
+//! The document shell and the route table: every page of the portal, by path.
+
+use crate::account::{AccountActivityPage, AccountPage};
+use crate::info::{HelpPage, NotFoundPage, PrivacyPage, TermsPage};
+use crate::patient::{BillingPage, HomePage, MessagesPage, RecordPage};
+use crate::sign_in::SignInPage;
+use crate::staff::StaffHomePage;
+use crate::types::Portal;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="theme-color" content="#0b5cab"/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="apple-touch-icon" href="/icon-192.png"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options islands=true islands_router=true/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    #[cfg(feature = "ssr")]
+    set_security_headers();
+    view! {
+        <leptos_meta::Stylesheet id="leptos" href="/pkg/portal.css"/>
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/") view=|| view! { <SignInPage portal=Portal::Patient/> }/>
+                <Route path=path!("/sign-in") view=|| view! { <SignInPage portal=Portal::Patient/> }/>
+                <Route path=path!("/staff/sign-in") view=|| view! { <SignInPage portal=Portal::Staff/> }/>
+                <Route path=path!("/terms") view=TermsPage/>
+                <Route path=path!("/privacy") view=PrivacyPage/>
+                <Route path=path!("/help") view=HelpPage/>
+
+                <Route path=path!("/home") view=HomePage/>
+                <Route path=path!("/messages") view=MessagesPage/>
+                <Route path=path!("/record") view=RecordPage/>
+                <Route path=path!("/billing") view=BillingPage/>
+                <Route path=path!("/account") view=AccountPage/>
+                <Route path=path!("/account/activity") view=AccountActivityPage ssr=SsrMode::Async/>
+
+                <Route path=path!("/staff") view=StaffHomePage/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The Content-Security-Policy of a page, with this response's nonce: only scripts the server
+/// itself put on the page run; nothing from any other origin loads (SPEC R-GEN-3).
+#[cfg(feature = "ssr")]
+fn set_security_headers() {
+    use leptos::nonce::use_nonce;
+    let Some(nonce) = use_nonce() else { return };
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return };
+    let csp = format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+         manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&csp) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}

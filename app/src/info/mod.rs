@@ -1,0 +1,72 @@
+//! Pages anyone may read: terms, the privacy notice, help, and "not found". The terms and the
+//! privacy notice are the organisation's own text; the enrolment feature makes the terms
+//! versioned documents that administrators publish.
+
+use crate::layout::{org_info, PublicLayout};
+use leptos::prelude::*;
+
+#[component]
+pub fn TermsPage() -> impl IntoView {
+    let org = org_info();
+    view! {
+        <PublicLayout title="Terms and conditions | Patient portal">
+            <article class="prose">
+                <h1>"Terms and conditions"</h1>
+                <p>"These are sample terms shipped with the portal software. "{org.name.clone()}
+                   " replaces them with its own before the portal is opened to patients."</p>
+                <h2>"Using the portal"</h2>
+                <p>"The portal lets you message your care team about non-urgent matters, answer questionnaires, "
+                   "read education lessons and see your bills. It is not for emergencies: call 911 or go to the "
+                   "nearest emergency room."</p>
+                <h2>"Your privacy"</h2>
+                <p>"How we use and protect your health information is described in our "
+                   <a href="/privacy">"Notice of Privacy Practices"</a>"."</p>
+            </article>
+        </PublicLayout>
+    }
+}
+
+#[component]
+pub fn PrivacyPage() -> impl IntoView {
+    let org = org_info();
+    view! {
+        <PublicLayout title="Notice of Privacy Practices | Patient portal">
+            <article class="prose">
+                <h1>"Notice of Privacy Practices"</h1>
+                <p>"This is a sample notice shipped with the portal software. "{org.name.clone()}
+                   " replaces it with its own Notice of Privacy Practices."</p>
+                <p>"It describes how medical information about you may be used and disclosed, and how you can "
+                   "get access to this information. Please review it carefully."</p>
+            </article>
+        </PublicLayout>
+    }
+}
+
+#[component]
+pub fn HelpPage() -> impl IntoView {
+    let org = org_info();
+    view! {
+        <PublicLayout title="Help | Patient portal">
+            <article class="prose">
+                <h1>"Help"</h1>
+                <p>"For help with signing in or using the portal, call "{org.phone.clone()}
+                   " on weekdays between 8 am and 5 pm."</p>
+                <p>"For a medical emergency, call 911 or go to the nearest emergency room."</p>
+            </article>
+        </PublicLayout>
+    }
+}
+
+#[component]
+pub fn NotFoundPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <PublicLayout title="Page not found | Patient portal">
+            <h1>"Page not found"</h1>
+            <p>"There is no page at this address. "<a href="/">"Go to the start page"</a>"."</p>
+        </PublicLayout>
+    }
+}

@@ -1,0 +1,194 @@
+//! The page frames: public pages, the patient's pages and the staff pages. Each has a skip
+//! link, a labelled navigation, one `<main>`, and a footer with the help line and the links
+//! every page must carry (terms, privacy notice).
+
+use crate::session::SessionTimer;
+use crate::sign_in::SignOutButton;
+use crate::types::{AccountKind, StaffRole, Viewer};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_location;
+
+/// The organisation's name and phone number, as the settings give them.
+#[derive(Clone, Debug, Default)]
+pub struct OrgInfo {
+    pub name: String,
+    pub phone: String,
+}
+
+/// Read during server rendering; pages are never rendered in the browser (islands), so the
+/// browser build needs no copy of the settings.
+pub fn org_info() -> OrgInfo {
+    #[cfg(feature = "ssr")]
+    if let Ok(state) = crate::platform::state::app_state() {
+        let org = &state.settings.organisation;
+        return OrgInfo { name: org.name.clone(), phone: org.phone.clone() };
+    }
+    OrgInfo::default()
+}
+
+/// The signed-in person, during server rendering.
+pub fn viewer() -> Option<Viewer> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::platform::request::current_session().map(|s| s.viewer)
+    }
+    #[cfg(not(feature = "ssr"))]
+    None
+}
+
+#[cfg(feature = "ssr")]
+fn session_policy() -> (u64, u64) {
+    crate::platform::state::app_state()
+        .map(|s| (s.settings.sessions.idle_timeout.as_secs(), s.settings.sessions.idle_warning.as_secs()))
+        .unwrap_or((15 * 60, 60))
+}
+#[cfg(not(feature = "ssr"))]
+fn session_policy() -> (u64, u64) {
+    (15 * 60, 60)
+}
+
+#[component]
+fn Footer() -> impl IntoView {
+    let org = org_info();
+    let tel = format!("tel:{}", org.phone.replace([' ', '(', ')', '-'], ""));
+    view! {
+        <footer class="site-footer">
+            <p class="help-line">"Help with the portal: call "<a href=tel>{org.phone.clone()}</a>
+                " (weekdays 8 am – 5 pm)."</p>
+            <nav aria-label="About the portal">
+                <ul class="footer-links">
+                    <li><a href="/terms">"Terms and conditions"</a></li>
+                    <li><a href="/privacy">"Notice of Privacy Practices"</a></li>
+                    <li><a href="/help">"Help"</a></li>
+                </ul>
+            </nav>
+            <p class="small">"© "{org.name}</p>
+        </footer>
+    }
+}
+
+#[component]
+fn SkipLink() -> impl IntoView {
+    view! { <a class="skip-link" href="#main">"Skip to main content"</a> }
+}
+
+#[component]
+fn Brand(href: &'static str) -> impl IntoView {
+    let org = org_info();
+    view! {
+        <a class="brand" href=href>
+            <span class="brand__mark" aria-hidden="true">"+"</span>
+            <span class="brand__name">{org.name}</span>
+        </a>
+    }
+}
+
+/// Frame of pages anyone may see.
+#[component]
+pub fn PublicLayout(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <Title text=title/>
+        <SkipLink/>
+        <header class="site-header">
+            <Brand href="/"/>
+        </header>
+        <main id="main" class="page" tabindex="-1">{children()}</main>
+        <Footer/>
+    }
+}
+
+/// The reminder that the portal is not for emergencies (SPEC R-MSG-1), on every patient page.
+#[component]
+pub fn EmergencyNotice() -> impl IntoView {
+    view! {
+        <aside class="emergency" aria-label="Emergencies">
+            <p><strong>"Not for emergencies."</strong>
+            " If you have a medical emergency, call 911 or go to the nearest emergency room."</p>
+        </aside>
+    }
+}
+
+#[component]
+fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
+    let location = use_location();
+    let current = move || {
+        let path = location.pathname.get();
+        (path == href || path.starts_with(&format!("{href}/"))).then_some("page")
+    };
+    view! { <li><a href=href aria-current=current>{label}</a></li> }
+}
+
+#[component]
+fn SignedInHeader(home: &'static str, viewer: Option<Viewer>) -> impl IntoView {
+    let name = viewer.map(|v| v.display_name).unwrap_or_default();
+    view! {
+        <header class="site-header">
+            <Brand href=home/>
+            <div class="who">
+                <span class="who__name">{name}</span>
+                <SignOutButton/>
+            </div>
+        </header>
+    }
+}
+
+/// Frame of the patient's pages.
+#[component]
+pub fn PatientLayout(title: &'static str, children: Children) -> impl IntoView {
+    let (idle, warn) = session_policy();
+    view! {
+        <Title text=title/>
+        <SkipLink/>
+        <SignedInHeader home="/home" viewer=viewer()/>
+        <nav class="main-nav" aria-label="Main">
+            <ul>
+                <NavLink href="/home" label="Home"/>
+                <NavLink href="/messages" label="Messages"/>
+                <NavLink href="/record" label="My Medical Record"/>
+                <NavLink href="/billing" label="Billing"/>
+                <NavLink href="/account" label="Account"/>
+            </ul>
+        </nav>
+        <EmergencyNotice/>
+        <main id="main" class="page" tabindex="-1">{children()}</main>
+        <Footer/>
+        <SessionTimer idle_secs=idle warn_secs=warn sign_in_path="/sign-in".to_string()/>
+    }
+}
+
+/// The staff areas each role works in.
+fn staff_areas(role: StaffRole) -> &'static [(&'static str, &'static str)] {
+    match role {
+        StaffRole::FrontDesk => &[("/staff", "Overview")],
+        StaffRole::Clinician => &[("/staff", "Overview")],
+        StaffRole::Billing => &[("/staff", "Overview")],
+        StaffRole::Administrator => &[("/staff", "Overview")],
+        StaffRole::Auditor => &[("/staff", "Overview")],
+    }
+}
+
+/// Frame of the staff pages; the navigation shows what the viewer's role works with.
+#[component]
+pub fn StaffLayout(title: &'static str, children: Children) -> impl IntoView {
+    let (idle, warn) = session_policy();
+    let viewer = viewer();
+    let role = match viewer.as_ref().map(|v| v.kind) {
+        Some(AccountKind::Staff(role)) => Some(role),
+        _ => None,
+    };
+    view! {
+        <Title text=title/>
+        <SkipLink/>
+        <SignedInHeader home="/staff" viewer=viewer/>
+        <nav class="main-nav main-nav--staff" aria-label="Staff">
+            <ul>
+                {role.map(|r| staff_areas(r).iter().map(|(href, label)| view! { <NavLink href=*href label=*label/> }).collect_view())}
+            </ul>
+            {role.map(|r| view! { <p class="role-badge">{r.label()}</p> })}
+        </nav>
+        <main id="main" class="page" tabindex="-1">{children()}</main>
+        <Footer/>
+        <SessionTimer idle_secs=idle warn_secs=warn sign_in_path="/staff/sign-in".to_string()/>
+    }
+}

@@ -1,0 +1,35 @@
+//! The portal's isomorphic crate: every page, the server functions they call, and (behind the
+//! `ssr` feature) the server-side logic and data access of each feature.
+//!
+//! Rendering design: *islands*. Pages render on the server only; the WASM holds just the few
+//! interactive islands (e.g. the session-timeout warning), so its size does not grow with the
+//! number of pages. The islands router keeps navigation SPA-like after the first load.
+
+#![recursion_limit = "256"]
+
+pub mod app;
+pub mod error;
+pub mod types;
+
+pub mod layout;
+pub mod session;
+pub mod sign_in;
+pub mod account;
+pub mod patient;
+pub mod staff;
+pub mod info;
+pub mod audit;
+
+#[cfg(feature = "ssr")]
+pub mod outbox;
+#[cfg(feature = "ssr")]
+pub mod platform;
+
+pub use app::{shell, App};
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_islands();
+}

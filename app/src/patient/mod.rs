@@ -1,0 +1,78 @@
+//! The patient's home and the sections of the main navigation. Messaging, My Medical Record and
+//! Billing are filled in by their own features; until then each says what it will hold.
+
+use crate::layout::{org_info, viewer, PatientLayout};
+use leptos::prelude::*;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let first_name = viewer()
+        .map(|v| v.display_name.split_whitespace().next().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    view! {
+        <PatientLayout title="Home | Patient portal">
+            <h1>"Welcome, "{first_name}</h1>
+            <ul class="tiles">
+                <li class="tile">
+                    <h2><a href="/messages">"Messages"</a></h2>
+                    <p>"Write to your care team about non-urgent questions and read their replies."</p>
+                </li>
+                <li class="tile">
+                    <h2><a href="/record">"My Medical Record"</a></h2>
+                    <p>"Questionnaires to fill in and lessons to read from your care team."</p>
+                </li>
+                <li class="tile">
+                    <h2><a href="/billing">"Billing"</a></h2>
+                    <p>"Your billing accounts, statements and paperless billing."</p>
+                </li>
+                <li class="tile">
+                    <h2><a href="/account">"Account"</a></h2>
+                    <p>"Your sign-in activity and account settings."</p>
+                </li>
+            </ul>
+        </PatientLayout>
+    }
+}
+
+#[component]
+fn EmptySection(heading: &'static str, text: &'static str) -> impl IntoView {
+    view! {
+        <h1>{heading}</h1>
+        <div class="empty">
+            <p>{text}</p>
+        </div>
+    }
+}
+
+#[component]
+pub fn MessagesPage() -> impl IntoView {
+    let org = org_info();
+    view! {
+        <PatientLayout title="Messages | Patient portal">
+            <EmptySection heading="Messages"
+                text="You have no messages. Messages between you and your care team will appear here."/>
+            <p>"Replies usually come within 3 business days. If you have not heard back, call the office at "
+                {org.phone}"."</p>
+        </PatientLayout>
+    }
+}
+
+#[component]
+pub fn RecordPage() -> impl IntoView {
+    view! {
+        <PatientLayout title="My Medical Record | Patient portal">
+            <EmptySection heading="My Medical Record"
+                text="Questionnaires and education lessons from your care team will appear here."/>
+        </PatientLayout>
+    }
+}
+
+#[component]
+pub fn BillingPage() -> impl IntoView {
+    view! {
+        <PatientLayout title="Billing | Patient portal">
+            <EmptySection heading="Billing Summary"
+                text="Your billing accounts, their balances and your statements will appear here."/>
+        </PatientLayout>
+    }
+}

@@ -1,0 +1,71 @@
+//! What the server knows about the request being served: the client's address and the session
+//! resolved by the session middleware (`server/src/middleware/session.rs`).
+
+use crate::error::AppError;
+use crate::session::server::ActiveSession;
+use crate::types::{AccountKind, StaffRole};
+use http::request::Parts;
+use leptos::prelude::use_context;
+use std::net::IpAddr;
+
+/// The client's address as the server sees it (set by the server from the socket, or from the
+/// load balancer's header when the deployment says it is behind one).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub IpAddr);
+
+/// Set on the request when it came with a session cookie whose session had ended by time-out.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionTimedOut;
+
+fn parts() -> Option<Parts> {
+    use_context::<Parts>()
+}
+
+pub fn client_addr() -> Option<IpAddr> {
+    parts().and_then(|p| p.extensions.get::<ClientAddr>().map(|a| a.0))
+}
+
+pub fn header(name: &str) -> Option<String> {
+    parts().and_then(|p| p.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned))
+}
+
+pub fn cookie(name: &str) -> Option<String> {
+    let parts = parts()?;
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+pub fn current_session() -> Option<ActiveSession> {
+    parts().and_then(|p| p.extensions.get::<ActiveSession>().cloned())
+}
+
+pub fn session_timed_out() -> bool {
+    parts().map(|p| p.extensions.get::<SessionTimedOut>().is_some()).unwrap_or(false)
+}
+
+/// The signed-in patient, or an error for anyone else.
+pub fn require_patient() -> Result<ActiveSession, AppError> {
+    let s = current_session().ok_or(AppError::NotSignedIn)?;
+    if s.viewer.kind.is_patient() { Ok(s) } else { Err(AppError::Forbidden) }
+}
+
+/// The signed-in member of staff whose role is one of `roles` (any role when empty).
+pub fn require_staff(roles: &[StaffRole]) -> Result<ActiveSession, AppError> {
+    let s = current_session().ok_or(AppError::NotSignedIn)?;
+    match s.viewer.kind {
+        AccountKind::Staff(role) if roles.is_empty() || roles.contains(&role) => Ok(s),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// Anyone signed in.
+pub fn require_signed_in() -> Result<ActiveSession, AppError> {
+    current_session().ok_or(AppError::NotSignedIn)
+}

@@ -1,0 +1,33 @@
+//! The state every request can reach: handed to axum handlers as router state and to server
+//! functions as Leptos context.
+
+use super::{db::Db, passwords::PasswordHasher, settings::PortalSettings};
+use crate::error::AppError;
+use axum::extract::FromRef;
+use leptos::prelude::{use_context, LeptosOptions};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub settings: Arc<PortalSettings>,
+    pub passwords: PasswordHasher,
+    /// Wakes the outbox worker when a notice is queued.
+    pub outbox_wakeup: Arc<Notify>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The state, from inside a server function or a server-rendered component.
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from context");
+        AppError::Internal
+    })
+}

@@ -1,0 +1,279 @@
+//! Server-side sessions, kept in the database so that every app server sees the same ones.
+//! The cookie holds a 256-bit secret; the table holds its SHA-256 (`id_hash`).
+
+use crate::audit::{self, AuditAction, AuditEvent};
+use crate::platform::db::{Db, Tx};
+use crate::platform::settings::SessionPolicy;
+use crate::platform::tokens;
+use crate::types::{AccountKind, StaffRole, UserId, Viewer};
+use sqlx::Row;
+use std::net::IpAddr;
+
+use super::SessionTimeLeft;
+
+/// A session that is in force for the request being served.
+#[derive(Clone, Debug)]
+pub struct ActiveSession {
+    pub id_hash: String,
+    /// Identifies the session on pages (e.g. "end this session") without revealing its secret.
+    pub public_id: String,
+    pub viewer: Viewer,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+/// Why a session ended; stored with it and written to the audit trail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    SignedOut,
+    IdleTimeout,
+    AbsoluteTimeout,
+    AccessEnded,
+}
+
+impl EndReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::SignedOut => "signed-out",
+            EndReason::IdleTimeout => "idle-timeout",
+            EndReason::AbsoluteTimeout => "absolute-timeout",
+            EndReason::AccessEnded => "access-ended",
+        }
+    }
+}
+
+/// What a session cookie turned out to be.
+#[derive(Debug)]
+pub enum Resolution {
+    Active(ActiveSession),
+    /// It was a real session that has now run out of time; the caller ends it.
+    Expired { id_hash: String, user_id: UserId, reason: EndReason },
+    /// Unknown, already ended, or of an account whose access has ended.
+    Invalid,
+}
+
+/// Only refresh `last_seen_at` when it is this old: every page view would otherwise be a
+/// database write. The idle timeout is then exact to within this margin.
+const TOUCH_GRANULARITY_MS: i64 = 15_000;
+
+pub(crate) fn kind_from_row(kind: &str, role: Option<&str>) -> Option<AccountKind> {
+    match (kind, role) {
+        ("patient", _) => Some(AccountKind::Patient),
+        ("staff", Some(role)) => StaffRole::parse(role).map(AccountKind::Staff),
+        _ => None,
+    }
+}
+
+/// Opens a session for `user_id`; returns the cookie secret and the session's public id.
+pub async fn create(
+    tx: &mut Tx,
+    user_id: &UserId,
+    client_addr: Option<IpAddr>,
+    user_agent: Option<&str>,
+    now: i64,
+) -> Result<(String, String), sqlx::Error> {
+    let secret = tokens::new_secret();
+    let public_id = tokens::new_id();
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, public_id, user_id, created_at, last_seen_at, client_addr, user_agent) \
+         VALUES ($1, $2, $3, $4, $4, $5, $6)",
+    )
+    .bind(tokens::digest(&secret))
+    .bind(&public_id)
+    .bind(&user_id.0)
+    .bind(now)
+    .bind(client_addr.map(|a| a.to_string()))
+    .bind(user_agent.map(|ua| ua.chars().take(200).collect::<String>()))
+    .execute(&mut **tx)
+    .await?;
+    Ok((secret, public_id))
+}
+
+pub async fn resolve(db: &Db, secret: &str, policy: &SessionPolicy, now: i64) -> Result<Resolution, sqlx::Error> {
+    let id_hash = tokens::digest(secret);
+    let row = sqlx::query(
+        "SELECT s.public_id, s.user_id, s.created_at, s.last_seen_at, \
+                u.display_name, u.kind, u.staff_role, u.access \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.id_hash = $1 AND s.ended_at IS NULL",
+    )
+    .bind(&id_hash)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row else { return Ok(Resolution::Invalid) };
+    let user_id = UserId(row.try_get("user_id")?);
+    let created_at: i64 = row.try_get("created_at")?;
+    let last_seen_at: i64 = row.try_get("last_seen_at")?;
+    let access: String = row.try_get("access")?;
+    if access != "active" {
+        return Ok(Resolution::Invalid);
+    }
+    if let Some(reason) = expiry(policy, created_at, last_seen_at, now) {
+        return Ok(Resolution::Expired { id_hash, user_id, reason });
+    }
+    let kind: String = row.try_get("kind")?;
+    let role: Option<String> = row.try_get("staff_role")?;
+    let Some(kind) = kind_from_row(&kind, role.as_deref()) else { return Ok(Resolution::Invalid) };
+    Ok(Resolution::Active(ActiveSession {
+        id_hash,
+        public_id: row.try_get("public_id")?,
+        viewer: Viewer { user_id, display_name: row.try_get("display_name")?, kind },
+        created_at,
+        last_seen_at,
+    }))
+}
+
+/// The rule of SPEC R-SES-2: idle too long, or open too long in all.
+pub fn expiry(policy: &SessionPolicy, created_at: i64, last_seen_at: i64, now: i64) -> Option<EndReason> {
+    if now - created_at >= policy.absolute_timeout.as_millis() as i64 {
+        Some(EndReason::AbsoluteTimeout)
+    } else if now - last_seen_at >= policy.idle_timeout.as_millis() as i64 {
+        Some(EndReason::IdleTimeout)
+    } else {
+        None
+    }
+}
+
+pub fn status(session: &ActiveSession, policy: &SessionPolicy, now: i64) -> SessionTimeLeft {
+    let idle_end = session.last_seen_at + policy.idle_timeout.as_millis() as i64;
+    let absolute_end = session.created_at + policy.absolute_timeout.as_millis() as i64;
+    let left_ms = idle_end.min(absolute_end) - now;
+    SessionTimeLeft { remaining_secs: (left_ms.max(0) / 1000) as u64 }
+}
+
+/// Records activity; cheap when the session was touched a moment ago.
+pub async fn touch_if_stale(db: &Db, session: &ActiveSession, now: i64) -> Result<(), sqlx::Error> {
+    if now - session.last_seen_at >= TOUCH_GRANULARITY_MS {
+        touch(db, &session.id_hash, now).await?;
+    }
+    Ok(())
+}
+
+pub async fn touch(db: &Db, id_hash: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2 AND ended_at IS NULL")
+        .bind(now)
+        .bind(id_hash)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Ends one session and audits it, unless something else ended it first.
+pub async fn end(
+    tx: &mut Tx,
+    id_hash: &str,
+    user_id: &UserId,
+    reason: EndReason,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let ended = sqlx::query(
+        "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id_hash = $3 AND ended_at IS NULL",
+    )
+    .bind(now)
+    .bind(reason.as_str())
+    .bind(id_hash)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if ended {
+        let action = match reason {
+            EndReason::SignedOut => AuditAction::SignOut,
+            EndReason::IdleTimeout | EndReason::AbsoluteTimeout => AuditAction::SessionTimeout,
+            EndReason::AccessEnded => AuditAction::SessionEnded,
+        };
+        audit::record(
+            tx,
+            AuditEvent {
+                action,
+                actor: Some(user_id),
+                subject: Some(user_id),
+                client_addr,
+                detail: Some(reason.as_str()),
+                ..AuditEvent::default()
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(ended)
+}
+
+/// Ends every session that has run out of time (the background worker calls this), so that a
+/// session left open in a closed tab is ended and audited on time, not when it is next seen.
+pub async fn end_expired(db: &Db, policy: &SessionPolicy, now: i64) -> Result<usize, sqlx::Error> {
+    let idle_cutoff = now - policy.idle_timeout.as_millis() as i64;
+    let absolute_cutoff = now - policy.absolute_timeout.as_millis() as i64;
+    let rows = sqlx::query(
+        "SELECT id_hash, user_id, created_at, last_seen_at FROM sessions \
+         WHERE ended_at IS NULL AND (last_seen_at <= $1 OR created_at <= $2) LIMIT 500",
+    )
+    .bind(idle_cutoff)
+    .bind(absolute_cutoff)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut ended = 0;
+    for row in rows {
+        let id_hash: String = row.try_get("id_hash")?;
+        let user_id = UserId(row.try_get("user_id")?);
+        let reason = expiry(policy, row.try_get("created_at")?, row.try_get("last_seen_at")?, now)
+            .unwrap_or(EndReason::IdleTimeout);
+        let mut tx = db.begin_write().await?;
+        if end(&mut tx, &id_hash, &user_id, reason, None, now).await? {
+            ended += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(ended)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn policy() -> SessionPolicy {
+        SessionPolicy {
+            idle_timeout: Duration::from_secs(15 * 60),
+            idle_warning: Duration::from_secs(60),
+            absolute_timeout: Duration::from_secs(12 * 3600),
+        }
+    }
+
+    #[test]
+    fn a_session_ends_after_fifteen_idle_minutes() {
+        let min = 60_000;
+        assert_eq!(expiry(&policy(), 0, 0, 15 * min - 1), None);
+        assert_eq!(expiry(&policy(), 0, 0, 15 * min), Some(EndReason::IdleTimeout));
+    }
+
+    #[test]
+    fn activity_does_not_extend_a_session_past_twelve_hours() {
+        let hour = 3_600_000;
+        let now = 12 * hour;
+        assert_eq!(expiry(&policy(), 0, now - 1000, now), Some(EndReason::AbsoluteTimeout));
+        assert_eq!(expiry(&policy(), 0, now - 1000, now - 1), None);
+    }
+}
+
+/// The `Set-Cookie` value for the session: the secret, or a removal when `None`.
+pub fn session_cookie(settings: &crate::platform::settings::PortalSettings, secret: Option<&str>) -> http::HeaderValue {
+    let name = settings.session_cookie_name();
+    let secure = if settings.secure_cookies { "; Secure" } else { "" };
+    let cookie = match secret {
+        // No Max-Age: the cookie goes when the browser closes; the server ends it sooner.
+        Some(secret) => format!("{name}={secret}; Path=/; HttpOnly; SameSite=Lax{secure}"),
+        None => format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+    };
+    http::HeaderValue::from_str(&cookie).expect("cookie of URL-safe characters")
+}
+
+/// The `Set-Cookie` value that marks this browser as one that has signed in to the account
+/// before (see `sign_in::throttle`). It carries no personal data.
+pub fn device_cookie(settings: &crate::platform::settings::PortalSettings, secret: &str) -> http::HeaderValue {
+    let name = settings.device_cookie_name();
+    let secure = if settings.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!("{name}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}");
+    http::HeaderValue::from_str(&cookie).expect("cookie of URL-safe characters")
+}

@@ -1,0 +1,173 @@
+//! Sign-in and sign-out (SPEC R-SES-1 password sign-in, R-SES-2 sign-out, R-SES-4 throttling).
+//! The form is a plain HTML form: it works before (or without) the WASM, and the islands router
+//! submits it without a full page load when the WASM is there.
+
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod throttle;
+
+use crate::error::AppError;
+use crate::layout::PublicLayout;
+use crate::types::Portal;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// Longest user ID and password the server will look at; a longer password is refused before
+/// it costs any hashing.
+pub const MAX_LOGIN_LEN: usize = 200;
+pub const MAX_PASSWORD_LEN: usize = 1024;
+
+#[server(endpoint = "sign-in")]
+pub async fn sign_in(user_id: String, password: String, portal: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    use crate::session::server::{device_cookie, session_cookie};
+    use server::{Attempt, Outcome};
+
+    let state = app_state()?;
+    let portal: Portal = portal.parse().map_err(|_| AppError::Request)?;
+    let back = portal.sign_in_path();
+    if user_id.trim().is_empty() || password.is_empty() {
+        leptos_axum::redirect(&format!("{back}?error=missing"));
+        return Ok(());
+    }
+    if user_id.len() > MAX_LOGIN_LEN || password.len() > MAX_PASSWORD_LEN {
+        leptos_axum::redirect(&format!("{back}?error=refused"));
+        return Ok(());
+    }
+    let attempt = Attempt {
+        portal,
+        login: &user_id,
+        password,
+        device_secret: request::cookie(state.settings.device_cookie_name()),
+        client_addr: request::client_addr(),
+        user_agent: request::header("user-agent"),
+    };
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    match server::attempt(&state, attempt, now_ms()).await? {
+        Outcome::SignedIn { session_secret, new_device_secret } => {
+            response.append_header(http::header::SET_COOKIE, session_cookie(&state.settings, Some(&session_secret)));
+            if let Some(device) = new_device_secret {
+                response.append_header(http::header::SET_COOKIE, device_cookie(&state.settings, &device));
+            }
+            leptos_axum::redirect(portal.home_path());
+        }
+        Outcome::Refused => leptos_axum::redirect(&format!("{back}?error=refused")),
+        Outcome::Throttled(wait) => {
+            let minutes = wait.as_secs().div_ceil(60).max(1);
+            leptos_axum::redirect(&format!("{back}?error=throttled&wait={minutes}"));
+        }
+    }
+    Ok(())
+}
+
+#[server(endpoint = "sign-out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    use crate::session::server::{end, session_cookie, EndReason};
+
+    let state = app_state()?;
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    let mut to = Portal::Patient.sign_in_path();
+    if let Some(session) = request::current_session() {
+        if !session.viewer.kind.is_patient() {
+            to = Portal::Staff.sign_in_path();
+        }
+        let mut tx = state.db.begin_write().await?;
+        end(&mut tx, &session.id_hash, &session.viewer.user_id, EndReason::SignedOut, request::client_addr(), now_ms()).await?;
+        tx.commit().await?;
+    }
+    response.append_header(http::header::SET_COOKIE, session_cookie(&state.settings, None));
+    // The browser drops what it cached or stored for the portal, so the next person at a shared
+    // computer finds nothing (SPEC R-GEN-2). Cookies are left alone: the device cookie is what
+    // keeps this browser clear of throttling aimed at others.
+    response.insert_header(
+        http::HeaderName::from_static("clear-site-data"),
+        http::HeaderValue::from_static("\"cache\", \"storage\""),
+    );
+    leptos_axum::redirect(&format!("{to}?reason=signed-out"));
+    Ok(())
+}
+
+/// The sign-out button, a form so that it works without the WASM.
+#[component]
+pub fn SignOutButton() -> impl IntoView {
+    view! {
+        <form method="post" action={<SignOut as leptos::server_fn::ServerFn>::PATH} class="sign-out">
+            <button type="submit" class="button button--quiet">"Sign out"</button>
+        </form>
+    }
+}
+
+/// What the sign-in page says above the form, from the query string it was sent to.
+fn notice(error: Option<String>, reason: Option<String>, wait: Option<String>) -> Option<(&'static str, String)> {
+    match (error.as_deref(), reason.as_deref()) {
+        (Some("refused"), _) => Some((
+            "alert",
+            "That user ID and password do not match our records. Check them and try again.".into(),
+        )),
+        (Some("missing"), _) => Some(("alert", "Please enter your user ID and your password.".into())),
+        (Some("throttled"), _) => {
+            let minutes = wait.and_then(|w| w.parse::<u64>().ok()).unwrap_or(1);
+            let unit = if minutes == 1 { "minute" } else { "minutes" };
+            Some(("alert", format!(
+                "There have been too many unsuccessful attempts. For your security, please wait {minutes} {unit} and try again."
+            )))
+        }
+        (Some(_), _) => Some(("alert", "Something went wrong. Please try again.".into())),
+        (None, Some("timeout")) => Some((
+            "status",
+            "For your security, you were signed out because there was no activity for a while. Please sign in again.".into(),
+        )),
+        (None, Some("signed-out")) => Some(("status", "You have signed out.".into())),
+        _ => None,
+    }
+}
+
+#[component]
+pub fn SignInPage(portal: Portal) -> impl IntoView {
+    let query = use_query_map();
+    let notice = move || {
+        let q = query.read();
+        notice(q.get("error"), q.get("reason"), q.get("wait"))
+    };
+    let (title, intro) = match portal {
+        Portal::Patient => ("Sign in to your patient portal", "Use the user ID and password you chose when you enrolled."),
+        Portal::Staff => ("Staff sign-in", "For clinic staff only. Patients sign in on the patient sign-in page."),
+    };
+    let portal_value = match portal {
+        Portal::Patient => "patient",
+        Portal::Staff => "staff",
+    };
+    view! {
+        <PublicLayout title=title>
+            <div class="card card--narrow">
+                <h1>{title}</h1>
+                <p class="lead">{intro}</p>
+                {move || notice().map(|(role, text)| view! {
+                    <p class=format!("notice notice--{role}") role=role>{text}</p>
+                })}
+                <form method="post" action={<SignIn as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <input type="hidden" name="portal" value=portal_value/>
+                    <div class="field">
+                        <label for="user_id">"User ID"</label>
+                        <input id="user_id" name="user_id" type="text" autocomplete="username"
+                            autocapitalize="none" spellcheck="false" required maxlength="200"/>
+                    </div>
+                    <div class="field">
+                        <label for="password">"Password"</label>
+                        <input id="password" name="password" type="password" autocomplete="current-password" required/>
+                    </div>
+                    <button type="submit" class="button button--primary button--wide">"Sign in"</button>
+                </form>
+                {match portal {
+                    Portal::Patient => view! {
+                        <p class="small">"New to the portal? Ask the front desk for an activation code. "
+                        "Trouble signing in? Call the help line below."</p>
+                    }.into_any(),
+                    Portal::Staff => view! { <p class="small"><a href="/sign-in">"Patient sign-in"</a></p> }.into_any(),
+                }}
+            </div>
+        </PublicLayout>
+    }
+}

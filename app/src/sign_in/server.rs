@@ -1,0 +1,239 @@
+//! A sign-in attempt from start to end: throttling, password check, session, audit, and the
+//! notice of a sign-in from a new device. Every attempt is recorded.
+
+use super::throttle::RecentFailures;
+use crate::audit::{self, AuditAction, AuditEvent};
+use crate::outbox::{self, Notice};
+use crate::platform::state::AppState;
+use crate::platform::tokens;
+use crate::session::server as sessions;
+use crate::session::server::kind_from_row;
+use crate::types::{Portal, UserId};
+use sqlx::Row;
+use std::net::IpAddr;
+use std::time::Duration;
+
+pub struct Attempt<'a> {
+    pub portal: Portal,
+    pub login: &'a str,
+    pub password: String,
+    /// The device cookie the browser sent, if any.
+    pub device_secret: Option<String>,
+    pub client_addr: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum Outcome {
+    SignedIn {
+        session_secret: String,
+        /// A new device cookie to set: this browser had not signed in to the account before.
+        new_device_secret: Option<String>,
+    },
+    /// Wrong user ID, wrong password, or an account that may not sign in here: the person is
+    /// told the same thing in every case.
+    Refused,
+    Throttled(Duration),
+}
+
+const UNKNOWN_DEVICE: &str = "unknown";
+
+/// User IDs are matched without regard to case or surrounding space.
+pub fn normalise_login(login: &str) -> String {
+    login.trim().to_lowercase()
+}
+
+pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outcome, sqlx::Error> {
+    let db = &state.db;
+    let login = normalise_login(a.login);
+    // The typed user ID is kept only as a digest: people sometimes type their password into it.
+    let login_key = tokens::digest(&login);
+
+    let user = sqlx::query(
+        "SELECT id, password_hash, kind, staff_role, access, email FROM users WHERE login = $1",
+    )
+    .bind(&login)
+    .fetch_optional(&db.pool)
+    .await?;
+    let user_id = user.as_ref().map(|r| r.try_get::<String, _>("id")).transpose()?.map(UserId);
+
+    let device_key = match (&a.device_secret, &user_id) {
+        (Some(secret), Some(uid)) => {
+            let digest = tokens::digest(secret);
+            let known = sqlx::query("SELECT 1 AS known FROM known_devices WHERE token_hash = $1 AND user_id = $2")
+                .bind(&digest)
+                .bind(&uid.0)
+                .fetch_optional(&db.pool)
+                .await?
+                .is_some();
+            if known { digest } else { UNKNOWN_DEVICE.to_string() }
+        }
+        _ => UNKNOWN_DEVICE.to_string(),
+    };
+
+    let recent = recent_failures(state, &login_key, &device_key, a.client_addr, now).await?;
+    if let Some(wait) = state.settings.throttle.wait(&recent, now) {
+        record_refusal(state, &login_key, &device_key, a.client_addr, user_id.as_ref(), AuditAction::SignInThrottled, "throttled", now).await?;
+        return Ok(Outcome::Throttled(wait));
+    }
+
+    let (hash, admitted, email) = match &user {
+        Some(row) => {
+            let kind: String = row.try_get("kind")?;
+            let role: Option<String> = row.try_get("staff_role")?;
+            let access: String = row.try_get("access")?;
+            let admitted = access == "active"
+                && kind_from_row(&kind, role.as_deref()).is_some_and(|k| a.portal.admits(k));
+            (row.try_get::<Option<String>, _>("password_hash")?, admitted, row.try_get::<Option<String>, _>("email")?)
+        }
+        None => (None, false, None),
+    };
+    // The password is checked even when the account cannot sign in here, so that the answer
+    // takes as long whatever the reason.
+    let password_ok = state.passwords.verify(a.password, hash).await;
+
+    let (Some(user_id), true, true) = (user_id.clone(), password_ok, admitted) else {
+        let detail = match (&user_id, password_ok) {
+            (None, _) => "unknown user id",
+            (Some(_), false) => "wrong password",
+            (Some(_), true) => "account may not sign in here",
+        };
+        record_refusal(state, &login_key, &device_key, a.client_addr, user_id.as_ref(), AuditAction::SignInFailed, detail, now).await?;
+        return Ok(Outcome::Refused);
+    };
+
+    let mut tx = db.begin_write().await?;
+    insert_attempt(&mut tx, &login_key, &device_key, a.client_addr, Some(&user_id), "succeeded", now).await?;
+    let (session_secret, _) = sessions::create(&mut tx, &user_id, a.client_addr, a.user_agent.as_deref(), now).await?;
+    let new_device_secret = if device_key == UNKNOWN_DEVICE {
+        let secret = tokens::new_secret();
+        sqlx::query("INSERT INTO known_devices (token_hash, user_id, created_at, last_used_at) VALUES ($1, $2, $3, $3)")
+            .bind(tokens::digest(&secret))
+            .bind(&user_id.0)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(email) = &email {
+            outbox::enqueue(&mut tx, email, Notice::NewDeviceSignIn, now).await?;
+        }
+        Some(secret)
+    } else {
+        sqlx::query("UPDATE known_devices SET last_used_at = $1 WHERE token_hash = $2")
+            .bind(now)
+            .bind(&device_key)
+            .execute(&mut *tx)
+            .await?;
+        None
+    };
+    audit::record(
+        &mut tx,
+        AuditEvent {
+            action: AuditAction::SignInSucceeded,
+            actor: Some(&user_id),
+            subject: Some(&user_id),
+            client_addr: a.client_addr,
+            detail: Some(if new_device_secret.is_some() { "new device" } else { "known device" }),
+            ..AuditEvent::default()
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    if new_device_secret.is_some() && email.is_some() {
+        state.outbox_wakeup.notify_one();
+    }
+    Ok(Outcome::SignedIn { session_secret, new_device_secret })
+}
+
+async fn recent_failures(
+    state: &AppState,
+    login_key: &str,
+    device_key: &str,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<RecentFailures, sqlx::Error> {
+    let db = &state.db;
+    let window_start = now - state.settings.throttle.window.as_millis() as i64;
+    let last_success: Option<i64> = sqlx::query(
+        "SELECT MAX(at) AS at FROM sign_in_attempts WHERE login_key = $1 AND device_key = $2 AND outcome = 'succeeded'",
+    )
+    .bind(login_key)
+    .bind(device_key)
+    .fetch_one(&db.pool)
+    .await?
+    .try_get("at")?;
+    let since = window_start.max(last_success.unwrap_or(i64::MIN));
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, MAX(at) AS last_at FROM sign_in_attempts \
+         WHERE login_key = $1 AND device_key = $2 AND outcome = 'failed' AND at > $3",
+    )
+    .bind(login_key)
+    .bind(device_key)
+    .bind(since)
+    .fetch_one(&db.pool)
+    .await?;
+    let mut recent = RecentFailures {
+        account_device: row.try_get::<i64, _>("n")? as u32,
+        last_account_device_at: row.try_get("last_at")?,
+        ..RecentFailures::default()
+    };
+    if let Some(addr) = client_addr {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM sign_in_attempts \
+             WHERE client_addr = $1 AND outcome = 'failed' AND at > $2",
+        )
+        .bind(addr.to_string())
+        .bind(window_start)
+        .fetch_one(&db.pool)
+        .await?;
+        recent.address = row.try_get::<i64, _>("n")? as u32;
+        recent.oldest_address_at = row.try_get("oldest")?;
+    }
+    Ok(recent)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record_refusal(
+    state: &AppState,
+    login_key: &str,
+    device_key: &str,
+    client_addr: Option<IpAddr>,
+    user_id: Option<&UserId>,
+    action: AuditAction,
+    detail: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let outcome = if action == AuditAction::SignInThrottled { "throttled" } else { "failed" };
+    let mut tx = state.db.begin_write().await?;
+    insert_attempt(&mut tx, login_key, device_key, client_addr, user_id, outcome, now).await?;
+    audit::record(
+        &mut tx,
+        AuditEvent { action, actor: None, subject: user_id, client_addr, detail: Some(detail), ..AuditEvent::default() },
+        now,
+    )
+    .await?;
+    tx.commit().await
+}
+
+async fn insert_attempt(
+    tx: &mut crate::platform::db::Tx,
+    login_key: &str,
+    device_key: &str,
+    client_addr: Option<IpAddr>,
+    user_id: Option<&UserId>,
+    outcome: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sign_in_attempts (at, login_key, device_key, client_addr, user_id, outcome) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(now)
+    .bind(login_key)
+    .bind(device_key)
+    .bind(client_addr.map(|a| a.to_string()))
+    .bind(user_id.map(|u| u.0.clone()))
+    .bind(outcome)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

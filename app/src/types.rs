@@ -1,0 +1,120 @@
+//! Types shared by the server and the browser: who is signed in and in what role.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A user's internal id: 128 random bits in hex, never guessable from another one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UserId(pub String);
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The staff roles of SPEC "Who uses it". Each staff account has exactly one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum StaffRole {
+    FrontDesk,
+    Clinician,
+    Billing,
+    Administrator,
+    Auditor,
+}
+
+impl StaffRole {
+    pub const ALL: [StaffRole; 5] = [
+        StaffRole::FrontDesk,
+        StaffRole::Clinician,
+        StaffRole::Billing,
+        StaffRole::Administrator,
+        StaffRole::Auditor,
+    ];
+
+    /// The value stored in the database and accepted on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::FrontDesk => "front-desk",
+            StaffRole::Clinician => "clinician",
+            StaffRole::Billing => "billing",
+            StaffRole::Administrator => "administrator",
+            StaffRole::Auditor => "auditor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StaffRole> {
+        StaffRole::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StaffRole::FrontDesk => "Front desk",
+            StaffRole::Clinician => "Clinician",
+            StaffRole::Billing => "Billing",
+            StaffRole::Administrator => "Administrator",
+            StaffRole::Auditor => "Auditor",
+        }
+    }
+}
+
+/// Whether an account belongs to a patient or to a member of staff (and which role).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccountKind {
+    Patient,
+    Staff(StaffRole),
+}
+
+impl AccountKind {
+    pub fn is_patient(self) -> bool {
+        matches!(self, AccountKind::Patient)
+    }
+}
+
+/// Which sign-in page a request came from. Patients and staff sign in on separate pages so
+/// that each page can be opened or closed on its own (e.g. during maintenance).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Portal {
+    Patient,
+    Staff,
+}
+
+impl Portal {
+    pub fn sign_in_path(self) -> &'static str {
+        match self {
+            Portal::Patient => "/sign-in",
+            Portal::Staff => "/staff/sign-in",
+        }
+    }
+    pub fn home_path(self) -> &'static str {
+        match self {
+            Portal::Patient => "/home",
+            Portal::Staff => "/staff",
+        }
+    }
+    pub fn admits(self, kind: AccountKind) -> bool {
+        matches!(
+            (self, kind),
+            (Portal::Patient, AccountKind::Patient) | (Portal::Staff, AccountKind::Staff(_))
+        )
+    }
+}
+
+impl std::str::FromStr for Portal {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "patient" => Ok(Portal::Patient),
+            "staff" => Ok(Portal::Staff),
+            _ => Err(()),
+        }
+    }
+}
+
+/// The signed-in person as pages and server functions see them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub user_id: UserId,
+    pub display_name: String,
+    pub kind: AccountKind,
+}
