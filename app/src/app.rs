@@ -7,7 +7,7 @@ use crate::sign_in::SignInPage;
 use crate::staff::StaffHomePage;
 use crate::types::Portal;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -24,6 +24,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="manifest" href="/manifest.webmanifest"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="apple-touch-icon" href="/icon-192.png"/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options islands=true islands_router=true/>
                 <MetaTags/>
@@ -41,7 +42,6 @@ pub fn App() -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_security_headers();
     view! {
-        <leptos_meta::Stylesheet id="leptos" href="/pkg/portal.css"/>
         <Router>
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/") view=|| view! { <SignInPage portal=Portal::Patient/> }/>

@@ -1,1 +1,224 @@
-fn main() {}
+//! The `server` command: serves the portal, and runs the operations a deployment needs.
+
+use app::account::server::{create_account, NewAccount};
+use app::audit::{self, ChainReport};
+use app::platform::now_ms;
+use app::types::{AccountKind, StaffRole};
+use clap::{Parser, Subcommand};
+use leptos::config::get_configuration;
+use server::{config::Config, demo, startup, telemetry};
+use std::io::BufRead;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "server", about = "The patient portal's server and its operations.", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal (the default). Applies database migrations first.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load the demo clinic (demo staff and patients); accounts that exist are left alone.
+    Demo,
+    /// Manage staff accounts.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+    /// Check the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Create a staff account. The password is read from standard input (one line).
+    Add {
+        /// The user ID the person signs in with.
+        #[arg(long)]
+        user_id: String,
+        /// Their name as colleagues and patients see it.
+        #[arg(long)]
+        name: String,
+        /// front-desk, clinician, billing, administrator or auditor.
+        #[arg(long, value_parser = parse_role)]
+        role: StaffRole,
+        /// Their work e-mail address, for security notices.
+        #[arg(long)]
+        email: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain of the audit trail and report the first broken link.
+    Verify,
+}
+
+fn parse_role(s: &str) -> Result<StaffRole, String> {
+    StaffRole::parse(s).ok_or_else(|| {
+        let all: Vec<_> = StaffRole::ALL.iter().map(|r| r.as_str()).collect();
+        format!("role must be one of: {}", all.join(", "))
+    })
+}
+
+/// Site options of the deployed binary come from `Leptos.toml`; a `LEPTOS_*` variable already
+/// in the environment (cargo-leptos sets them in development) wins over the file.
+fn load_site_options() -> Result<(), String> {
+    let path = std::env::var("PORTAL_SITE_CONFIG").unwrap_or_else(|_| "Leptos.toml".into());
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(_) => return Ok(()),
+    };
+    let table: toml::Table = text.parse().map_err(|e| format!("{path}: {e}"))?;
+    for (key, value) in table {
+        let name = format!("LEPTOS_{}", key.to_uppercase().replace('-', "_"));
+        if std::env::var_os(&name).is_none() {
+            let value = match value {
+                toml::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            std::env::set_var(name, value);
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Before any thread starts: the environment is only written here.
+    if let Err(e) = load_site_options() {
+        eprintln!("{e}");
+        return ExitCode::FAILURE;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    runtime.block_on(run(cli.command.unwrap_or(Command::Serve)))
+}
+
+async fn run(command: Command) -> ExitCode {
+    let leptos_options = match get_configuration(None) {
+        Ok(c) => c.leptos_options,
+        Err(e) => {
+            eprintln!("site options: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = match Config::from_env(leptos_options.site_addr) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(config.log_json);
+    let addr = leptos_options.site_addr;
+    let state = match startup::state(&config, leptos_options).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match command {
+        Command::Serve => {
+            let listener = match tokio::net::TcpListener::bind(addr).await {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("cannot listen on {addr}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let running = match startup::spawn(&config, state, listener, shutdown_signal()).await {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            tracing::info!("the portal is at {}", config.portal.public_url);
+            running.stop_when_done().await;
+            ExitCode::SUCCESS
+        }
+        Command::Migrate => {
+            println!("database is up to date");
+            ExitCode::SUCCESS
+        }
+        Command::Demo => match demo::load(&state).await {
+            Ok(n) => {
+                println!("demo clinic loaded ({n} accounts created). Every demo account's password is {}", demo::DEMO_PASSWORD);
+                for a in demo::ACCOUNTS {
+                    let who = match a.kind {
+                        AccountKind::Patient => "patient".to_string(),
+                        AccountKind::Staff(r) => format!("staff, {}", r.label().to_lowercase()),
+                    };
+                    println!("  {:<10} {} ({who})", a.login, a.name);
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("could not load the demo clinic: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Staff { command: StaffCommand::Add { user_id, name, role, email } } => {
+            eprintln!("Password for {user_id} (one line on standard input):");
+            let mut password = String::new();
+            if std::io::stdin().lock().read_line(&mut password).is_err() {
+                eprintln!("could not read the password");
+                return ExitCode::FAILURE;
+            }
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            let new = NewAccount { login: user_id.clone(), display_name: name, kind: AccountKind::Staff(role), email, date_of_birth: None, password };
+            match create_account(&state.db, &state.passwords, new, None, now_ms()).await {
+                Ok(_) => {
+                    println!("created staff account {user_id} ({})", role.label());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("could not create the account: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Audit { command: AuditCommand::Verify } => match audit::verify(&state.db).await {
+            Ok(ChainReport::Intact { entries }) => {
+                println!("audit trail intact: {entries} entries");
+                ExitCode::SUCCESS
+            }
+            Ok(ChainReport::Broken { seq, problem }) => {
+                println!("audit trail BROKEN at entry {seq}: {problem}");
+                ExitCode::from(2)
+            }
+            Err(e) => {
+                eprintln!("could not read the audit trail: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,6 +1,9 @@
 //! The patient's account: the overview and the "Account activity" page (SPEC R-AUD-1: patients
 //! see the sign-in history of their own account).
 
+#[cfg(feature = "ssr")]
+pub mod server;
+
 use crate::error::AppError;
 use crate::layout::PatientLayout;
 use leptos::prelude::*;

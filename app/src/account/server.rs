@@ -1,0 +1,97 @@
+//! Creating accounts (the `staff add` and `demo` commands now; enrolment later).
+
+use crate::audit::{self, AuditAction, AuditEvent};
+use crate::platform::db::Db;
+use crate::platform::passwords::PasswordHasher;
+use crate::platform::tokens;
+use crate::sign_in::server::normalise_login;
+use crate::types::{AccountKind, UserId};
+use sqlx::Row;
+
+pub struct NewAccount {
+    pub login: String,
+    pub display_name: String,
+    pub kind: AccountKind,
+    pub email: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub password: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateAccountError {
+    #[error("that user ID is taken")]
+    LoginTaken,
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error("database error")]
+    Db(#[from] sqlx::Error),
+}
+
+/// Creates an account; refuses a user ID that exists already (in any letter case).
+pub async fn create_account(
+    db: &Db,
+    hasher: &PasswordHasher,
+    new: NewAccount,
+    actor: Option<&UserId>,
+    now: i64,
+) -> Result<UserId, CreateAccountError> {
+    let login = normalise_login(&new.login);
+    if login.is_empty() || login.len() > 64 {
+        return Err(CreateAccountError::Invalid("a user ID has 1 to 64 characters"));
+    }
+    if new.display_name.trim().is_empty() {
+        return Err(CreateAccountError::Invalid("a name is required"));
+    }
+    if new.password.chars().count() < 8 {
+        return Err(CreateAccountError::Invalid("a password has at least 8 characters"));
+    }
+    let hash = hasher.hash(new.password).await;
+    let id = UserId(tokens::new_id());
+    let (kind, role) = match new.kind {
+        AccountKind::Patient => ("patient", None),
+        AccountKind::Staff(role) => ("staff", Some(role.as_str())),
+    };
+    let mut tx = db.begin_write().await?;
+    let taken = sqlx::query("SELECT id FROM users WHERE login = $1").bind(&login).fetch_optional(&mut *tx).await?;
+    if taken.is_some() {
+        return Err(CreateAccountError::LoginTaken);
+    }
+    sqlx::query(
+        "INSERT INTO users (id, login, display_name, kind, staff_role, email, date_of_birth, password_hash, password_changed_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(&id.0)
+    .bind(&login)
+    .bind(new.display_name.trim())
+    .bind(kind)
+    .bind(role)
+    .bind(&new.email)
+    .bind(&new.date_of_birth)
+    .bind(&hash)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        AuditEvent {
+            action: AuditAction::AccountCreated,
+            actor,
+            subject: Some(&id),
+            detail: Some(kind),
+            ..AuditEvent::default()
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The id of the account with this user ID, if any.
+pub async fn find_by_login(db: &Db, login: &str) -> Result<Option<UserId>, sqlx::Error> {
+    let row = sqlx::query("SELECT id FROM users WHERE login = $1")
+        .bind(normalise_login(login))
+        .fetch_optional(&db.pool)
+        .await?;
+    row.map(|r| r.try_get("id").map(UserId)).transpose()
+}

@@ -1,0 +1,22 @@
+//! Periodic work of every app server: ending sessions that ran out of time.
+
+use app::platform::{now_ms, state::AppState};
+use std::time::Duration;
+use tokio::sync::watch;
+
+pub async fn run_session_sweeper(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        match app::session::server::end_expired(&state.db, &state.settings.sessions, now_ms()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "ended sessions that timed out"),
+            Err(e) => tracing::error!(error = %e, "could not end timed-out sessions"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(20)) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            break;
+        }
+    }
+}

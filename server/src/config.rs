@@ -1,0 +1,167 @@
+//! Settings from environment variables, validated once at start. Every setting is listed in
+//! the README's configuration table with its default.
+
+use app::platform::settings::{Organisation, PortalSettings, SessionPolicy, ThrottlePolicy};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub portal: PortalSettings,
+    pub database_url: String,
+    pub db_max_connections: u32,
+    pub data_dir: PathBuf,
+    pub mail: MailConfig,
+    /// Take the client's address from `X-Forwarded-For` (set by the load balancer).
+    pub trust_proxy: bool,
+    pub log_json: bool,
+}
+
+#[derive(Clone, Debug)]
+pub enum MailConfig {
+    /// Development: each e-mail is written as a `.eml` file to this folder.
+    Drop(PathBuf),
+    Smtp(SmtpConfig),
+}
+
+#[derive(Clone, Debug)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    None,
+    StartTls,
+    Tls,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn secs(name: &str, default: u64) -> Result<Duration, ConfigError> {
+    match var(name) {
+        None => Ok(Duration::from_secs(default)),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|_| ConfigError(format!("{name} must be a whole number of seconds, not {v:?}"))),
+    }
+}
+
+fn flag(name: &str) -> Result<bool, ConfigError> {
+    match var(name).as_deref().map(str::trim) {
+        None | Some("0") | Some("false") | Some("no") => Ok(false),
+        Some("1") | Some("true") | Some("yes") => Ok(true),
+        Some(v) => Err(ConfigError(format!("{name} must be true or false, not {v:?}"))),
+    }
+}
+
+impl Config {
+    /// Reads the environment. `site_addr` is where the server listens (from Leptos' options);
+    /// it gives the default public URL in development.
+    pub fn from_env(site_addr: SocketAddr) -> Result<Config, ConfigError> {
+        let production = match var("PORTAL_MODE").as_deref() {
+            None | Some("development") => false,
+            Some("production") => true,
+            Some(other) => return Err(ConfigError(format!("PORTAL_MODE must be development or production, not {other:?}"))),
+        };
+        let data_dir = PathBuf::from(var("PORTAL_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = var("PORTAL_DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("portal.db").display()));
+        let public_url = match var("PORTAL_PUBLIC_URL") {
+            Some(u) => url::Url::parse(&u).map_err(|e| ConfigError(format!("PORTAL_PUBLIC_URL is not a URL: {e}")))?,
+            None if production => return Err(ConfigError("PORTAL_PUBLIC_URL is required in production".into())),
+            None => url::Url::parse(&format!("http://{site_addr}")).expect("socket address makes a URL"),
+        };
+        let local = matches!(public_url.host_str(), Some("localhost") | Some("127.0.0.1") | Some("[::1]"));
+        let https = public_url.scheme() == "https";
+        if production && !https && !local {
+            return Err(ConfigError(
+                "PORTAL_PUBLIC_URL must be https:// in production: cookies must be Secure".into(),
+            ));
+        }
+        let sessions = SessionPolicy {
+            idle_timeout: secs("PORTAL_IDLE_TIMEOUT_SECS", 15 * 60)?,
+            idle_warning: secs("PORTAL_IDLE_WARNING_SECS", 60)?,
+            absolute_timeout: secs("PORTAL_ABSOLUTE_TIMEOUT_SECS", 12 * 3600)?,
+        };
+        if sessions.idle_timeout < Duration::from_secs(10) || sessions.idle_warning >= sessions.idle_timeout {
+            return Err(ConfigError(
+                "PORTAL_IDLE_TIMEOUT_SECS must be at least 10 and longer than PORTAL_IDLE_WARNING_SECS".into(),
+            ));
+        }
+        if sessions.absolute_timeout < sessions.idle_timeout {
+            return Err(ConfigError("PORTAL_ABSOLUTE_TIMEOUT_SECS must not be shorter than the idle timeout".into()));
+        }
+        let organisation = Organisation {
+            name: var("PORTAL_ORGANISATION_NAME").unwrap_or_else(|| "Riverside Community Clinic".into()),
+            phone: var("PORTAL_ORGANISATION_PHONE").unwrap_or_else(|| "(555) 010-0100".into()),
+        };
+        let mail = match var("PORTAL_SMTP_HOST") {
+            Some(host) => MailConfig::Smtp(SmtpConfig {
+                host,
+                port: match var("PORTAL_SMTP_PORT") {
+                    Some(p) => p.parse().map_err(|_| ConfigError(format!("PORTAL_SMTP_PORT is not a port: {p:?}")))?,
+                    None => 587,
+                },
+                tls: match var("PORTAL_SMTP_TLS").as_deref() {
+                    None | Some("starttls") => SmtpTls::StartTls,
+                    Some("tls") => SmtpTls::Tls,
+                    Some("none") => SmtpTls::None,
+                    Some(other) => return Err(ConfigError(format!("PORTAL_SMTP_TLS must be starttls, tls or none, not {other:?}"))),
+                },
+                username: var("PORTAL_SMTP_USERNAME"),
+                password: var("PORTAL_SMTP_PASSWORD"),
+            }),
+            None if production => return Err(ConfigError("PORTAL_SMTP_HOST is required in production".into())),
+            None => MailConfig::Drop(var("PORTAL_MAIL_DROP_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("mail"))),
+        };
+        if production {
+            if let MailConfig::Smtp(SmtpConfig { tls: SmtpTls::None, host, .. }) = &mail {
+                if host != "localhost" && host != "127.0.0.1" {
+                    return Err(ConfigError("PORTAL_SMTP_TLS=none is only allowed for a relay on localhost in production".into()));
+                }
+            }
+        }
+        let mail_from = var("PORTAL_MAIL_FROM").unwrap_or_else(|| {
+            let host = public_url.host_str().unwrap_or("localhost");
+            format!("{} <no-reply@{}>", organisation.name, host)
+        });
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError(format!("PORTAL_MAIL_FROM is not an e-mail address: {mail_from:?}")));
+        }
+        let db_max_connections = match var("PORTAL_DB_MAX_CONNECTIONS") {
+            Some(n) => n.parse().map_err(|_| ConfigError(format!("PORTAL_DB_MAX_CONNECTIONS must be a number, not {n:?}")))?,
+            None => 16,
+        };
+        Ok(Config {
+            portal: PortalSettings {
+                public_url,
+                secure_cookies: https,
+                production,
+                organisation,
+                sessions,
+                throttle: ThrottlePolicy::default(),
+                mail_from,
+            },
+            database_url,
+            db_max_connections,
+            data_dir,
+            mail,
+            trust_proxy: flag("PORTAL_TRUST_PROXY")?,
+            log_json: var("PORTAL_LOG_FORMAT").as_deref() == Some("json"),
+        })
+    }
+}

@@ -1,0 +1,10 @@
+//! The portal's server: configuration, start-up, middleware, background work and the command
+//! line. Pages and server functions live in the `app` crate.
+
+pub mod background;
+pub mod config;
+pub mod demo;
+pub mod mail;
+pub mod middleware;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,127 @@
+//! Delivering the outbox: a worker claims due notices, renders them, and hands each to the SMTP
+//! relay (or, in development, writes it to a folder). A notice that fails is retried with
+//! back-off until it goes; one that was sent is marked so and never sent again. Each e-mail has
+//! a Message-ID derived from its outbox row, so that if a crash falls between the relay's
+//! acceptance and the mark, the relay and mail clients see the second copy as the same message.
+
+use crate::config::{MailConfig, SmtpTls};
+use app::outbox::{self, Claimed};
+use app::platform::{now_ms, state::AppState};
+use lettre::message::{header::ContentType, Mailbox, Message};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use std::time::Duration;
+use tokio::sync::watch;
+
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Drop(AsyncFileTransport<Tokio1Executor>),
+}
+
+impl Mailer {
+    pub fn new(config: &MailConfig) -> Result<Mailer, lettre::transport::smtp::Error> {
+        match config {
+            MailConfig::Drop(dir) => {
+                std::fs::create_dir_all(dir).ok();
+                Ok(Mailer::Drop(AsyncFileTransport::new(dir)))
+            }
+            MailConfig::Smtp(smtp) => {
+                let builder = match smtp.tls {
+                    SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)?,
+                    SmtpTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)?,
+                    SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
+                };
+                let mut builder = builder.port(smtp.port).timeout(Some(Duration::from_secs(20)));
+                if let (Some(user), Some(pass)) = (&smtp.username, &smtp.password) {
+                    builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
+                }
+                Ok(Mailer::Smtp(builder.build()))
+            }
+        }
+    }
+
+    async fn send(&self, message: Message) -> Result<(), String> {
+        match self {
+            Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| {
+                if e.is_permanent() { "relay refused permanently".to_string() }
+                else if e.is_transient() { "relay refused for now".to_string() }
+                else { "relay unreachable".to_string() }
+            }),
+            Mailer::Drop(t) => t.send(message).await.map(|_| ()).map_err(|_| "could not write mail file".to_string()),
+        }
+    }
+}
+
+fn build(state: &AppState, claimed: &Claimed) -> Result<Message, &'static str> {
+    let notice = claimed.notice.ok_or("unknown notice kind")?;
+    let settings = &state.settings;
+    let mail = notice.render(&settings.organisation, &settings.public_url);
+    let from: Mailbox = settings.mail_from.parse().map_err(|_| "bad sender address")?;
+    let to: Mailbox = claimed.recipient.parse().map_err(|_| "bad recipient address")?;
+    let domain = settings.public_url.host_str().unwrap_or("localhost");
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(mail.subject)
+        .message_id(Some(format!("<{}@{}>", claimed.id, domain)))
+        .header(ContentType::TEXT_PLAIN)
+        .body(mail.body)
+        .map_err(|_| "could not build message")
+}
+
+/// Delivers what is due once; returns how many were sent.
+pub async fn deliver_due(state: &AppState, mailer: &Mailer, worker: &str) -> Result<usize, sqlx::Error> {
+    let now = now_ms();
+    let claimed = outbox::claim(&state.db, worker, now, now + 5 * 60_000, 20).await?;
+    let mut sent = 0;
+    for item in claimed {
+        let result = match build(state, &item) {
+            Ok(message) => mailer.send(message).await,
+            Err(e) => Err(e.to_string()),
+        };
+        match result {
+            Ok(()) => {
+                outbox::mark_sent(&state.db, &item.id, worker, now_ms()).await?;
+                sent += 1;
+            }
+            Err(kind) => {
+                tracing::warn!(outbox_id = %item.id, attempts = item.attempts, error = %kind, "notice not delivered; will retry");
+                let next = now_ms() + outbox::retry_delay_ms(item.attempts);
+                outbox::mark_failed(&state.db, &item.id, worker, next, &kind).await?;
+            }
+        }
+    }
+    Ok(sent)
+}
+
+/// Runs until `stop` turns true, then gives back what it had claimed.
+pub async fn run_worker(state: AppState, mailer: Mailer, mut stop: watch::Receiver<bool>) {
+    let worker = format!("{}-{}", hostname(), app::platform::tokens::new_id());
+    loop {
+        loop {
+            match deliver_due(&state, &mailer, &worker).await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox worker could not reach the database");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            _ = state.outbox_wakeup.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            break;
+        }
+    }
+    if let Err(e) = outbox::release(&state.db, &worker).await {
+        tracing::error!(error = %e, "could not release claimed notices");
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "portal".into())
+}

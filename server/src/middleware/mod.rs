@@ -1,0 +1,7 @@
+//! What every request passes through, outermost first: security headers and caching rules,
+//! the client's address, the cross-site request check, and the session.
+
+pub mod client_addr;
+pub mod csrf;
+pub mod headers;
+pub mod session;

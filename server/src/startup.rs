@@ -1,0 +1,156 @@
+//! Builds the portal from its configuration and serves it. Tests call the same functions to
+//! run the real server on a random port.
+
+use crate::config::Config;
+use crate::mail::{self, Mailer};
+use crate::middleware::{client_addr, csrf, headers, session};
+use app::platform::{db::Db, passwords::PasswordHasher, state::AppState};
+use app::{shell, App};
+use axum::{extract::State, middleware::from_fn_with_state, routing::get, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("mail: {0}")]
+    Mail(#[from] lettre::transport::smtp::Error),
+    #[error("listening: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Connects to the database, brings its schema up to date, and assembles the shared state.
+pub async fn state(config: &Config, leptos_options: LeptosOptions) -> Result<AppState, StartError> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let db = Db::connect(&config.database_url, config.db_max_connections).await?;
+    db.migrate().await?;
+    Ok(AppState {
+        leptos_options,
+        db,
+        settings: Arc::new(config.portal.clone()),
+        passwords: PasswordHasher::new(),
+        outbox_wakeup: Arc::new(Notify::new()),
+    })
+}
+
+async fn readyz(State(state): State<AppState>) -> (http::StatusCode, &'static str) {
+    if state.db.ping().await {
+        (http::StatusCode::OK, "ready")
+    } else {
+        (http::StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    }
+}
+
+pub fn router(state: AppState, config: &Config) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let leptos_options = state.leptos_options.clone();
+    let origin_policy = csrf::OriginPolicy {
+        public_origin: state.settings.public_origin().into(),
+        accept_host_origin: !state.settings.production,
+    };
+    let server_fn_context = context.clone();
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route(
+            "/api/{*fn_name}",
+            get(move |req| leptos_axum::handle_server_fns_with_context(server_fn_context.clone(), req))
+                .post({
+                    let context = context.clone();
+                    move |req| leptos_axum::handle_server_fns_with_context(context.clone(), req)
+                }),
+        )
+        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(from_fn_with_state(state.clone(), session::resolve_session))
+        .layer(from_fn_with_state(origin_policy, csrf::check_origin))
+        .layer(from_fn_with_state(client_addr::TrustProxy(config.trust_proxy), client_addr::client_addr))
+        .layer(from_fn_with_state(headers::HeaderPolicy { hsts: state.settings.secure_cookies }, headers::security_headers))
+        // Static files only: compressing pages that mix secrets with reflected input invites
+        // BREACH-style attacks, and pages are small.
+        .layer(CompressionLayer::new().compress_when(|_: http::StatusCode, _: http::Version, h: &http::HeaderMap, _: &http::Extensions| {
+            h.get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| ct.starts_with("application/wasm") || ct.contains("javascript") || ct.starts_with("text/css"))
+        }))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<axum::body::Body>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// A running portal: the address it listens on and the handle to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops taking requests, lets those in flight finish, and stops the background work.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        self.stop_when_done().await;
+    }
+
+    /// Waits until the server has stopped (after the shutdown signal).
+    pub async fn stop_when_done(self) {
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Serves on `listener` with the background workers beside it, until `stop` is called or
+/// `shutdown` resolves.
+pub async fn spawn(
+    config: &Config,
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<Running, StartError> {
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mailer = Mailer::new(&config.mail)?;
+    let app = router(state.clone(), config);
+
+    let mut server_stop = stop_rx.clone();
+    let stop_on_signal = stop_tx.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_on_signal.send(true);
+    });
+    let server = tokio::spawn(async move {
+        let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = server_stop.wait_for(|s| *s).await;
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+    });
+    let worker = tokio::spawn(mail::run_worker(state.clone(), mailer, stop_rx.clone()));
+    let sweeper = tokio::spawn(crate::background::run_session_sweeper(state, stop_rx));
+    Ok(Running { addr, stop: stop_tx, tasks: vec![server, worker, sweeper] })
+}
