@@ -50,22 +50,36 @@ pub fn session_timed_out() -> bool {
     parts().map(|p| p.extensions.get::<SessionTimedOut>().is_some()).unwrap_or(false)
 }
 
-/// The signed-in patient, or an error for anyone else.
+/// Refuses the request with `error`, and gives the response the matching status code.
+pub fn refuse(error: AppError) -> AppError {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(match error {
+            AppError::NotSignedIn => http::StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => http::StatusCode::FORBIDDEN,
+            AppError::NotFound => http::StatusCode::NOT_FOUND,
+            AppError::Invalid(_) | AppError::Request => http::StatusCode::BAD_REQUEST,
+            AppError::Internal => http::StatusCode::INTERNAL_SERVER_ERROR,
+        });
+    }
+    error
+}
+
+/// The signed-in patient, or a refusal for anyone else.
 pub fn require_patient() -> Result<ActiveSession, AppError> {
-    let s = current_session().ok_or(AppError::NotSignedIn)?;
-    if s.viewer.kind.is_patient() { Ok(s) } else { Err(AppError::Forbidden) }
+    let s = require_signed_in()?;
+    if s.viewer.kind.is_patient() { Ok(s) } else { Err(refuse(AppError::Forbidden)) }
 }
 
 /// The signed-in member of staff whose role is one of `roles` (any role when empty).
 pub fn require_staff(roles: &[StaffRole]) -> Result<ActiveSession, AppError> {
-    let s = current_session().ok_or(AppError::NotSignedIn)?;
+    let s = require_signed_in()?;
     match s.viewer.kind {
         AccountKind::Staff(role) if roles.is_empty() || roles.contains(&role) => Ok(s),
-        _ => Err(AppError::Forbidden),
+        _ => Err(refuse(AppError::Forbidden)),
     }
 }
 
 /// Anyone signed in.
 pub fn require_signed_in() -> Result<ActiveSession, AppError> {
-    current_session().ok_or(AppError::NotSignedIn)
+    current_session().ok_or_else(|| refuse(AppError::NotSignedIn))
 }

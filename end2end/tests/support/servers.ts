@@ -1,0 +1,62 @@
+/**
+ * The portal servers the suite runs against, and the browser it drives. Shared by
+ * playwright.config.ts (which starts the servers) and the specs (which pick one by its URL).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { LaunchOptions } from '@playwright/test';
+
+export interface PortalServer {
+  name: string;
+  port: number;
+  url: string;
+  /** Fresh for every start: the start command deletes it first. */
+  dataDir: string;
+  /** Extra environment of this server. */
+  env: Record<string, string>;
+}
+
+function server(name: string, port: number, env: Record<string, string> = {}): PortalServer {
+  return {
+    name,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    dataDir: path.join(os.tmpdir(), `portal-e2e-${name}-${port}`),
+    env,
+  };
+}
+
+const basePort = Number(process.env.PORTAL_E2E_PORT ?? 3100);
+
+/** The portal with its default settings (15-minute idle timeout). */
+export const MAIN = server('main', basePort);
+
+/** The same portal with a very short idle timeout, for the timeout tests only. */
+export const SHORT_TIMEOUT = {
+  ...server('short-timeout', basePort + 1, {
+    PORTAL_IDLE_TIMEOUT_SECS: '20',
+    PORTAL_IDLE_WARNING_SECS: '10',
+  }),
+  idleSecs: 20,
+  warnSecs: 10,
+};
+
+/** Every demo account has this password (`server demo`). */
+export const DEMO_PASSWORD = 'demo-portal-2026';
+
+/**
+ * Debian's Chromium: this machine has no Playwright-downloaded browser and no internet.
+ * CHROMIUM_PATH overrides the path.
+ */
+export const launchOptions: LaunchOptions = {
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+};

@@ -1,0 +1,112 @@
+use crate::on_both_databases;
+use crate::support::{Backend, Client, TestPortal, DEMO_PASSWORD};
+
+const PUBLIC_PAGES: &[&str] = &["/", "/sign-in", "/staff/sign-in", "/terms", "/privacy", "/help", "/no-such-page"];
+const PATIENT_PAGES: &[&str] = &["/home", "/messages", "/record", "/billing", "/account", "/account/activity"];
+
+fn assert_baseline(path: &str, r: &crate::support::Reply) {
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{path}");
+    assert_eq!(r.header("referrer-policy"), Some("same-origin"), "{path}");
+    assert!(r.header("permissions-policy").is_some(), "{path}");
+    let csp = r.header("content-security-policy").unwrap_or_else(|| panic!("{path}: no CSP"));
+    assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+    assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+}
+
+fn assert_no_store(path: &str, r: &crate::support::Reply) {
+    assert!(r.header("cache-control").unwrap_or("").contains("no-store"), "{path}: {:?}", r.header("cache-control"));
+}
+
+async fn every_route_carries_the_security_headers(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let c = portal.client();
+    for path in PUBLIC_PAGES {
+        let r = c.get(path).await;
+        assert_baseline(path, &r);
+        assert_no_store(path, &r);
+        if r.status == 200 || r.status == 404 {
+            let csp = r.header("content-security-policy").unwrap();
+            assert!(csp.contains("'nonce-") && csp.contains("'wasm-unsafe-eval'") && csp.contains("object-src 'none'") && csp.contains("base-uri 'none'"), "{path}: {csp}");
+            let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
+            assert!(r.body.contains(&format!("nonce=\"{nonce}\"")), "{path}: page scripts carry the header's nonce");
+        }
+    }
+    assert_eq!(c.get("/no-such-page").await.status, 404);
+    c.sign_in("alice", DEMO_PASSWORD, "patient").await;
+    for path in PATIENT_PAGES {
+        let r = c.get(path).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert_baseline(path, &r);
+        assert_no_store(path, &r);
+        assert_eq!(r.header("pragma"), Some("no-cache"), "{path}");
+        assert_eq!(r.header("expires"), Some("0"), "{path}");
+    }
+    let api = c.call("/api/account/activity").await;
+    assert_eq!(api.status, 200);
+    assert_baseline("/api/account/activity", &api);
+    assert_no_store("/api/account/activity", &api);
+    for path in ["/healthz", "/readyz"] {
+        let r = c.get(path).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert_baseline(path, &r);
+    }
+    // No HSTS over plain http on localhost.
+    assert!(c.get("/").await.header("strict-transport-security").is_none());
+    portal.stop().await;
+}
+
+async fn hsts_and_secure_cookies_when_served_over_tls(backend: Backend) {
+    let portal = TestPortal::start_with(backend, |c| {
+        c.portal.secure_cookies = true;
+    })
+    .await;
+    let c = portal.client();
+    assert!(c.get("/sign-in").await.header("strict-transport-security").unwrap().contains("max-age="));
+    let r = c.sign_in("alice", DEMO_PASSWORD, "patient").await;
+    let cookies: Vec<_> = r.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    let session = cookies.iter().find(|c| c.starts_with("__Host-portal_session=")).expect("__Host- cookie");
+    assert!(session.contains("; Secure") && session.contains("Path=/") && !session.contains("Domain"), "{session}");
+    portal.stop().await;
+}
+
+async fn private_things_are_refused_without_a_session(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let c = Client::new(&portal.base);
+    for path in PATIENT_PAGES {
+        let r = c.get(path).await;
+        assert_eq!(r.status, 303, "{path}");
+        assert_eq!(r.location(), Some("/sign-in"), "{path}");
+        assert!(!r.body.contains("Alice"), "{path}");
+    }
+    assert_eq!(c.get("/staff").await.location(), Some("/staff/sign-in"));
+    for api in ["/api/account/activity", "/api/session/status", "/api/session/stay"] {
+        assert_eq!(c.call(api).await.status, 401, "{api}");
+    }
+    // A staff member is not a patient: the patient's server functions refuse them.
+    c.sign_in("auditor", DEMO_PASSWORD, "staff").await;
+    assert_eq!(c.call("/api/account/activity").await.status, 403);
+    portal.stop().await;
+}
+
+async fn cross_site_posts_are_refused(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = [("user_id", "alice"), ("password", DEMO_PASSWORD), ("portal", "patient")];
+    let url = format!("{}/api/sign-in", portal.base);
+    let evil = http.post(&url).header("origin", "https://evil.example").form(&form).send().await.unwrap();
+    assert_eq!(evil.status(), 403);
+    let bare = http.post(&url).form(&form).send().await.unwrap();
+    assert_eq!(bare.status(), 403, "a POST that says nothing of its origin is refused");
+    let cross = http.post(&url).header("sec-fetch-site", "cross-site").form(&form).send().await.unwrap();
+    assert_eq!(cross.status(), 403);
+    let own = http.post(&url).header("origin", &portal.base).header("accept", "text/html").form(&form).send().await.unwrap();
+    assert_eq!(own.status(), 302);
+    portal.stop().await;
+}
+
+on_both_databases!(
+    every_route_carries_the_security_headers,
+    hsts_and_secure_cookies_when_served_over_tls,
+    private_things_are_refused_without_a_session,
+    cross_site_posts_are_refused,
+);

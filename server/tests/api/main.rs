@@ -1,0 +1,9 @@
+//! Integration tests: the real server on a random port, on SQLite and on PostgreSQL.
+
+mod support;
+
+mod audit_trail;
+mod headers;
+mod outbox;
+mod sessions;
+mod sign_in;
