@@ -2,15 +2,15 @@ import { test, expect } from './support/fixtures';
 import { heading } from './support/portal';
 import { DEMO_PASSWORD, launchOptions } from './support/servers';
 
-test.describe('sign-out', () => {
-  test.use({
-    // No request interception in this test: Playwright turns the HTTP cache off while a route
-    // is set, and what Back shows depends on that cache. The test scans each page itself.
-    scanBeforeLeaving: false,
-    // Playwright starts Chromium without the back/forward cache; people's browsers have it.
-    launchOptions: { ...launchOptions, ignoreDefaultArgs: ['--disable-back-forward-cache'] },
-  });
+test.use({
+  // No request interception in this test: Playwright turns the HTTP cache off while a route
+  // is set, and what Back shows depends on that cache. The test scans each page itself.
+  scanBeforeLeaving: false,
+  // Playwright starts Chromium without the back/forward cache; people's browsers have it.
+  launchOptions: { ...launchOptions, ignoreDefaultArgs: ['--disable-back-forward-cache'] },
+});
 
+test.describe('sign-out', () => {
   test('after signing out, Back shows nothing personal', { tag: '@nojs' }, async ({ page, guard, javaScriptEnabled }) => {
     await page.goto('/sign-in');
     await guard.scan();

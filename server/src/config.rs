@@ -45,11 +45,10 @@ pub enum SmtpTls {
 #[error("configuration: {0}")]
 pub struct ConfigError(pub String);
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
+/// Where settings are read from: the environment, or a table in tests.
+type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
-fn secs(name: &str, default: u64) -> Result<Duration, ConfigError> {
+fn secs(var: Lookup, name: &str, default: u64) -> Result<Duration, ConfigError> {
     match var(name) {
         None => Ok(Duration::from_secs(default)),
         Some(v) => v
@@ -60,7 +59,7 @@ fn secs(name: &str, default: u64) -> Result<Duration, ConfigError> {
     }
 }
 
-fn flag(name: &str) -> Result<bool, ConfigError> {
+fn flag(var: Lookup, name: &str) -> Result<bool, ConfigError> {
     match var(name).as_deref().map(str::trim) {
         None | Some("0") | Some("false") | Some("no") => Ok(false),
         Some("1") | Some("true") | Some("yes") => Ok(true),
@@ -72,6 +71,12 @@ impl Config {
     /// Reads the environment. `site_addr` is where the server listens (from Leptos' options);
     /// it gives the default public URL in development.
     pub fn from_env(site_addr: SocketAddr) -> Result<Config, ConfigError> {
+        Self::from_lookup(site_addr, &|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(site_addr: SocketAddr, lookup: Lookup) -> Result<Config, ConfigError> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let var: Lookup = &var;
         let production = match var("PORTAL_MODE").as_deref() {
             None | Some("development") => false,
             Some("production") => true,
@@ -93,9 +98,9 @@ impl Config {
             ));
         }
         let sessions = SessionPolicy {
-            idle_timeout: secs("PORTAL_IDLE_TIMEOUT_SECS", 15 * 60)?,
-            idle_warning: secs("PORTAL_IDLE_WARNING_SECS", 60)?,
-            absolute_timeout: secs("PORTAL_ABSOLUTE_TIMEOUT_SECS", 12 * 3600)?,
+            idle_timeout: secs(var, "PORTAL_IDLE_TIMEOUT_SECS", 15 * 60)?,
+            idle_warning: secs(var, "PORTAL_IDLE_WARNING_SECS", 60)?,
+            absolute_timeout: secs(var, "PORTAL_ABSOLUTE_TIMEOUT_SECS", 12 * 3600)?,
         };
         if sessions.idle_timeout < Duration::from_secs(10) || sessions.idle_warning >= sessions.idle_timeout {
             return Err(ConfigError(
@@ -160,8 +165,65 @@ impl Config {
             db_max_connections,
             data_dir,
             mail,
-            trust_proxy: flag("PORTAL_TRUST_PROXY")?,
+            trust_proxy: flag(var, "PORTAL_TRUST_PROXY")?,
             log_json: var("PORTAL_LOG_FORMAT").as_deref() == Some("json"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup("127.0.0.1:3000".parse().unwrap(), &move |name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn development_runs_with_no_settings_at_all() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.portal.public_url.as_str(), "http://127.0.0.1:3000/");
+        assert!(!c.portal.secure_cookies);
+        assert_eq!(c.database_url, "sqlite://data/portal.db");
+        assert!(matches!(c.mail, MailConfig::Drop(_)));
+        assert_eq!(c.portal.sessions.idle_timeout, Duration::from_secs(900));
+        assert_eq!(c.portal.sessions.absolute_timeout, Duration::from_secs(12 * 3600));
+    }
+
+    #[test]
+    fn production_refuses_insecure_settings() {
+        let err = |pairs: &[(&str, &str)]| config(pairs).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err(&[("PORTAL_MODE", "production")]).contains("PORTAL_PUBLIC_URL is required"));
+        assert!(err(&[("PORTAL_MODE", "production"), ("PORTAL_PUBLIC_URL", "http://portal.example.org")]).contains("https"));
+        assert!(err(&[("PORTAL_MODE", "production"), ("PORTAL_PUBLIC_URL", "https://portal.example.org")]).contains("PORTAL_SMTP_HOST"));
+        assert!(err(&[
+            ("PORTAL_MODE", "production"),
+            ("PORTAL_PUBLIC_URL", "https://portal.example.org"),
+            ("PORTAL_SMTP_HOST", "relay.example.org"),
+            ("PORTAL_SMTP_TLS", "none"),
+        ])
+        .contains("PORTAL_SMTP_TLS=none"));
+        let ok = config(&[
+            ("PORTAL_MODE", "production"),
+            ("PORTAL_PUBLIC_URL", "https://portal.example.org"),
+            ("PORTAL_SMTP_HOST", "relay.example.org"),
+        ])
+        .unwrap();
+        assert!(ok.portal.secure_cookies && ok.portal.production);
+        assert_eq!(ok.portal.session_cookie_name(), "__Host-portal_session");
+    }
+
+    #[test]
+    fn nonsense_is_refused_with_the_setting_named() {
+        let e = config(&[("PORTAL_IDLE_TIMEOUT_SECS", "soon")]).unwrap_err().to_string();
+        assert!(e.contains("PORTAL_IDLE_TIMEOUT_SECS"), "{e}");
+        let e = config(&[("PORTAL_IDLE_TIMEOUT_SECS", "30"), ("PORTAL_IDLE_WARNING_SECS", "60")]).unwrap_err().to_string();
+        assert!(e.contains("longer than"), "{e}");
+        let e = config(&[("PORTAL_MODE", "staging")]).unwrap_err().to_string();
+        assert!(e.contains("PORTAL_MODE"), "{e}");
+        let e = config(&[("PORTAL_MAIL_FROM", "not an address")]).unwrap_err().to_string();
+        assert!(e.contains("PORTAL_MAIL_FROM"), "{e}");
     }
 }
