@@ -15,28 +15,32 @@ test.describe('staff and patient areas', () => {
     await expect(page.getByRole('navigation', { name: 'Main' })).toHaveCount(0);
   });
 
-  test('a patient cannot open the staff area', { tag: '@nojs' }, async ({ page }) => {
+  test('a patient cannot open the staff area: it sends them to the staff sign-in', { tag: '@nojs' }, async ({ page }) => {
     await signIn(page, 'robert');
     await expect(page).toHaveURL('/home');
-    // The server answers /staff with a redirect to the staff sign-in page
-    // (page.request shares the browser's cookies).
+    // The server's answer to /staff (page.request shares the browser's cookies).
     const answer = await page.request.get('/staff', { maxRedirects: 0 });
-    expect(answer.status(), 'status of GET /staff for a patient').toBeGreaterThanOrEqual(300);
-    expect(answer.status()).toBeLessThan(400);
+    expect(answer.status(), 'GET /staff as a patient').toBe(303);
     expect(answer.headers()['location']).toBe('/staff/sign-in');
-    // And in the browser, nothing of the staff area shows.
+
     await page.goto('/staff');
-    await expect(page).not.toHaveURL('/staff');
     await expect(page.getByRole('navigation', { name: 'Staff' })).toHaveCount(0);
     await expect(page.locator('body')).not.toContainText('You are signed in as');
+    await expect(page, 'where the patient lands').toHaveURL('/staff/sign-in');
+    await expect(heading(page)).toHaveText('Staff sign-in');
   });
 
-  test('staff cannot open the patient pages', { tag: '@nojs' }, async ({ page }) => {
+  test('staff cannot open the patient pages: they are sent to the patient sign-in', { tag: '@nojs' }, async ({ page }) => {
     await signIn(page, 'nursekim', { portal: 'staff' });
     await expect(page).toHaveURL('/staff');
+    const answer = await page.request.get('/home', { maxRedirects: 0 });
+    expect(answer.status(), 'GET /home as staff').toBe(303);
+    expect(answer.headers()['location']).toBe('/sign-in');
+
     await page.goto('/home');
-    await expect(page).toHaveURL('/sign-in');
-    await expect(heading(page)).toHaveText('Sign in to your patient portal');
     await expect(page.locator('body')).not.toContainText('Welcome');
+    await expect(page.getByRole('navigation', { name: 'Main' })).toHaveCount(0);
+    await expect(page, 'where the staff member lands').toHaveURL('/sign-in');
+    await expect(heading(page)).toHaveText('Sign in to your patient portal');
   });
 });

@@ -9,7 +9,7 @@ import { SHORT_TIMEOUT } from './support/servers';
 test.describe('idle timeout', () => {
   test.use({ baseURL: SHORT_TIMEOUT.url });
 
-  test('warns before the timeout, can be extended, then signs the patient out', async ({ page }) => {
+  test('warns before the timeout, can be extended, then signs the patient out', async ({ page, guard }) => {
     test.setTimeout(120_000);
     const { idleSecs, warnSecs } = SHORT_TIMEOUT;
 
@@ -24,9 +24,11 @@ test.describe('idle timeout', () => {
 
     await test.step('the warning comes before the timeout', async () => {
       await expect(dialog).toBeVisible({ timeout: (idleSecs - warnSecs + 5) * 1000 });
+      expect(Date.now() - signedInAt, 'the warning waits until the warning period').toBeGreaterThan((idleSecs - warnSecs - 2) * 1000);
       await expect(dialog).toHaveAttribute('aria-modal', 'true');
       await expect(dialog).toContainText(/signed out in \d+ seconds unless you choose to stay signed in/);
       await expect(stay).toBeFocused();
+      await guard.scan();
     });
 
     await test.step('"Stay signed in" keeps the session', async () => {
@@ -51,7 +53,9 @@ test.describe('idle timeout', () => {
     });
 
     await test.step('without an answer, the patient is signed out', async () => {
-      await expect(page).toHaveURL('/sign-in?reason=timeout', { timeout: (warnSecs + 5) * 1000 });
+      await expect(page, 'when the time is up, the browser goes to the sign-in page').toHaveURL('/sign-in?reason=timeout', {
+        timeout: (warnSecs + 5) * 1000,
+      });
       await expect(page.getByRole('status')).toContainText('no activity');
       await expect(page.getByRole('status')).toHaveText(
         'For your security, you were signed out because there was no activity for a while. Please sign in again.',

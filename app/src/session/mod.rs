@@ -15,9 +15,9 @@ pub struct SessionTimeLeft {
     pub remaining_secs: u64,
 }
 
-/// Paths that must not count as activity: the page asking how long is left is not the person
-/// doing anything.
-pub const PASSIVE_PATHS: &[&str] = &["/api/session/status"];
+/// Paths that must not count as activity: the page asking how long is left, or saying that
+/// time ran out, is not the person doing anything.
+pub const PASSIVE_PATHS: &[&str] = &["/api/session/status", "/api/session/time-out"];
 
 #[server(endpoint = "session/status")]
 pub async fn session_status() -> Result<SessionTimeLeft, AppError> {
@@ -35,6 +35,21 @@ pub async fn stay_signed_in() -> Result<SessionTimeLeft, AppError> {
     let mut touched = session.clone();
     touched.last_seen_at = now;
     Ok(server::status(&touched, &state.settings.sessions, now))
+}
+
+/// Called by the page when its countdown reaches zero: ends the session as timed out, so that
+/// the sign-in page the browser goes to next finds it ended (and says why).
+#[server(endpoint = "session/time-out")]
+pub async fn time_out() -> Result<(), AppError> {
+    use crate::platform::{now_ms, request};
+    use server::EndReason;
+    let Some(session) = request::current_session() else { return Ok(()) };
+    let state = crate::platform::state::app_state()?;
+    let mut tx = state.db.begin_write().await?;
+    server::end(&mut tx, &session.id_hash, &session.viewer.user_id, EndReason::IdleTimeout, request::client_addr(), now_ms())
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Warns one minute (configurable) before the idle timeout, with a button to stay signed in;
@@ -134,7 +149,10 @@ impl Timer {
         }
         if left == 0 {
             let href = format!("{}?reason=timeout", self.sign_in_path.get_value());
-            let _ = window().location().set_href(&href);
+            leptos::task::spawn_local(async move {
+                let _ = time_out().await;
+                let _ = window().location().set_href(&href);
+            });
             return;
         }
         self.remaining.set(Some(left));

@@ -138,7 +138,8 @@ pub fn status(session: &ActiveSession, policy: &SessionPolicy, now: i64) -> Sess
     let idle_end = session.last_seen_at + policy.idle_timeout.as_millis() as i64;
     let absolute_end = session.created_at + policy.absolute_timeout.as_millis() as i64;
     let left_ms = idle_end.min(absolute_end) - now;
-    SessionTimeLeft { remaining_secs: (left_ms.max(0) / 1000) as u64 }
+    // Rounded up: the page must not count down to zero before the server does.
+    SessionTimeLeft { remaining_secs: (left_ms.max(0) as u64).div_ceil(1000) }
 }
 
 /// Records activity; cheap when the session was touched a moment ago.

@@ -85,10 +85,13 @@ pub async fn resolve_session(State(state): State<AppState>, mut req: Request, ne
             let reason = if timed_out { "?reason=timeout" } else { "" };
             Redirect::to(&format!("{}{reason}", area.sign_in_path())).into_response()
         }
-        // Someone signed in who opens a sign-in page goes to their home page instead.
-        (None, Some(k)) if path == "/" || path == "/sign-in" || path == "/staff/sign-in" => {
-            let home = if k.is_patient() { Portal::Patient.home_path() } else { Portal::Staff.home_path() };
-            Redirect::to(home).into_response()
+        // Someone signed in who opens their own sign-in page goes to their home page instead.
+        // (The other portal's sign-in page stays open to them: it is where they were sent.)
+        (None, Some(AccountKind::Patient)) if path == "/" || path == "/sign-in" => {
+            Redirect::to(Portal::Patient.home_path()).into_response()
+        }
+        (None, Some(AccountKind::Staff(_))) if path == "/staff/sign-in" => {
+            Redirect::to(Portal::Staff.home_path()).into_response()
         }
         (None, _) => next.run(req).await,
     };

@@ -54,6 +54,11 @@ async fn the_page_can_ask_how_long_is_left_and_stay_signed_in(backend: Backend) 
     assert!((890..=900).contains(&secs), "{secs}");
     let stay = c.call("/api/session/stay").await;
     assert_eq!(stay.status, 200);
+    // The countdown reached zero in the page: the session ends as timed out.
+    assert_eq!(c.call("/api/session/time-out").await.status, 200);
+    assert_eq!(c.get("/home").await.location(), Some("/sign-in"));
+    assert_eq!(c.get("/sign-in?reason=timeout").await.status, 200, "the sign-in page shows, not home");
+    assert!(audit_actions(&portal).await.contains(&"session.timeout".to_string()));
     portal.stop().await;
 }
 
