@@ -72,6 +72,11 @@ fn parse_role(s: &str) -> Result<StaffRole, String> {
 /// Site options of the deployed binary come from `Leptos.toml`; a `LEPTOS_*` variable already
 /// in the environment (cargo-leptos sets them in development) wins over the file.
 fn load_site_options() -> Result<(), String> {
+    // The WASM and JS file names were fixed when this binary was built (cargo-leptos passes
+    // them at compile time); say so at run time too, so Leptos does not warn that they are unset.
+    if let (None, Some(name)) = (std::env::var_os("LEPTOS_OUTPUT_NAME"), option_env!("LEPTOS_OUTPUT_NAME")) {
+        std::env::set_var("LEPTOS_OUTPUT_NAME", name);
+    }
     let path = std::env::var("PORTAL_SITE_CONFIG").unwrap_or_else(|_| "Leptos.toml".into());
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
