@@ -49,6 +49,9 @@ impl Db {
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
+            // A SQLite connection is a file handle that cannot go stale; pinging it before every
+            // query would cost every page a round trip to the connection's thread.
+            .test_before_acquire(dialect == Dialect::Postgres)
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
