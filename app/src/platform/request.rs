@@ -29,17 +29,20 @@ pub fn header(name: &str) -> Option<String> {
     parts().and_then(|p| p.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned))
 }
 
-pub fn cookie(name: &str) -> Option<String> {
-    let parts = parts()?;
-    parts
-        .headers
+/// The value of the cookie `name` among `headers`.
+pub fn cookie_in<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
+        .map(|(_, v)| v)
+}
+
+pub fn cookie(name: &str) -> Option<String> {
+    cookie_in(&parts()?.headers, name).map(str::to_owned)
 }
 
 pub fn current_session() -> Option<ActiveSession> {

@@ -2,24 +2,13 @@
 //! activity, and keeps pages behind sign-in: patients' pages need a patient, staff pages need
 //! staff. (Server functions check again, and check the record: see `app::platform::request`.)
 
-use app::platform::request::{ClientAddr, SessionTimedOut};
+use app::platform::request::{cookie_in, ClientAddr, SessionTimedOut};
 use app::platform::{now_ms, state::AppState};
 use app::session::server::{self as sessions, Resolution};
 use app::session::PASSIVE_PATHS;
 use app::types::{AccountKind, Portal};
 use axum::{extract::{Request, State}, middleware::Next, response::{IntoResponse, Redirect, Response}};
 use http::header;
-
-fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
 
 /// Which portal a page path belongs to, if it is private.
 fn private_area(path: &str) -> Option<Portal> {
@@ -42,7 +31,7 @@ pub async fn resolve_session(State(state): State<AppState>, mut req: Request, ne
     let settings = &state.settings;
     let mut clear_cookie = false;
     let mut kind = None;
-    if let Some(secret) = cookie(&req, settings.session_cookie_name()).map(str::to_owned) {
+    if let Some(secret) = cookie_in(req.headers(), settings.session_cookie_name()).map(str::to_owned) {
         match sessions::resolve(&state.db, &secret, &settings.sessions, now).await {
             Ok(Resolution::Active(session)) => {
                 if !PASSIVE_PATHS.contains(&req.uri().path()) {
