@@ -7,7 +7,7 @@ use crate::sign_in::SignInPage;
 use crate::staff::StaffHomePage;
 use crate::types::Portal;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
+use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -24,7 +24,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="manifest" href="/manifest.webmanifest"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="apple-touch-icon" href="/icon-192.png"/>
-                <HashedStylesheet options=options.clone() id="leptos"/>
+                <link id="leptos" rel="stylesheet" href=stylesheet_href(&options)/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options islands=true islands_router=true/>
                 <MetaTags/>
@@ -33,6 +33,43 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// The stylesheet's address, under its content-hashed name (cargo-leptos `hash-files`). Leptos's
+/// own `HashedStylesheet` reads `hash.txt` from disk for every page; a deployed binary's files
+/// never change, so in production it is read once. (`cargo leptos watch` swaps the stylesheet
+/// while the server runs, so development reads it every time.)
+fn stylesheet_href(options: &LeptosOptions) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use std::sync::OnceLock;
+        static IN_PRODUCTION: OnceLock<String> = OnceLock::new();
+        let read = || {
+            let base = format!("/{}/{}", options.site_pkg_dir, options.output_name);
+            if !options.hash_files {
+                return format!("{base}.css");
+            }
+            let hashes = std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())))
+                .and_then(|path| std::fs::read_to_string(path).ok())
+                .unwrap_or_default();
+            match hashes.lines().find_map(|l| l.trim().strip_prefix("css:")) {
+                Some(hash) => format!("{base}.{}.css", hash.trim()),
+                None => format!("{base}.css"),
+            }
+        };
+        if options.env == leptos::config::Env::PROD {
+            IN_PRODUCTION.get_or_init(read).clone()
+        } else {
+            read()
+        }
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = options;
+        String::new()
     }
 }
 
