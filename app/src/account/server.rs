@@ -74,11 +74,10 @@ pub async fn create_account(
     audit::record(
         &mut tx,
         AuditEvent {
-            action: AuditAction::AccountCreated,
             actor,
             subject: Some(&id),
             detail: Some(kind),
-            ..AuditEvent::default()
+            ..AuditEvent::of(AuditAction::AccountCreated)
         },
         now,
     )

@@ -26,17 +26,11 @@ pub struct AuditEvent<'a> {
     pub detail: Option<&'a str>,
 }
 
-impl Default for AuditEvent<'_> {
-    fn default() -> Self {
-        AuditEvent {
-            action: AuditAction::SignInFailed,
-            actor: None,
-            subject: None,
-            record_type: None,
-            record_id: None,
-            client_addr: None,
-            detail: None,
-        }
+impl AuditEvent<'_> {
+    /// An event of `action` with nothing else filled in; callers add who, whom and where.
+    /// (No `Default`: an entry must never be recorded under an action nobody chose.)
+    pub fn of(action: AuditAction) -> Self {
+        AuditEvent { action, actor: None, subject: None, record_type: None, record_id: None, client_addr: None, detail: None }
     }
 }
 

@@ -147,15 +147,6 @@ pub fn retry_delay_ms(attempts: i64) -> i64 {
     minutes.min(60) * 60_000
 }
 
-/// How many notices wait, and how old the oldest is (for `/metrics` and the operations page).
-pub async fn depth(db: &Db, now: i64) -> Result<(i64, i64), sqlx::Error> {
-    let row = sqlx::query("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE sent_at IS NULL")
-        .fetch_one(&db.pool)
-        .await?;
-    let oldest: Option<i64> = row.try_get("oldest")?;
-    Ok((row.try_get("n")?, oldest.map(|o| now - o).unwrap_or(0)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

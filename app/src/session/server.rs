@@ -187,12 +187,11 @@ pub async fn end(
         audit::record(
             tx,
             AuditEvent {
-                action,
                 actor: Some(user_id),
                 subject: Some(user_id),
                 client_addr,
                 detail: Some(reason.as_str()),
-                ..AuditEvent::default()
+                ..AuditEvent::of(action)
             },
             now,
         )

@@ -128,12 +128,11 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
     audit::record(
         &mut tx,
         AuditEvent {
-            action: AuditAction::SignInSucceeded,
             actor: Some(&user_id),
             subject: Some(&user_id),
             client_addr: a.client_addr,
             detail: Some(if new_device_secret.is_some() { "new device" } else { "known device" }),
-            ..AuditEvent::default()
+            ..AuditEvent::of(AuditAction::SignInSucceeded)
         },
         now,
     )
@@ -208,7 +207,7 @@ async fn record_refusal(
     insert_attempt(&mut tx, login_key, device_key, client_addr, user_id, outcome, now).await?;
     audit::record(
         &mut tx,
-        AuditEvent { action, actor: None, subject: user_id, client_addr, detail: Some(detail), ..AuditEvent::default() },
+        AuditEvent { subject: user_id, client_addr, detail: Some(detail), ..AuditEvent::of(action) },
         now,
     )
     .await?;
