@@ -1,9 +1,14 @@
 //! The document shell and the route table: every page of the portal, by path.
 
-use crate::account::{AccountActivityPage, AccountPage};
-use crate::info::{HelpPage, NotFoundPage, PrivacyPage, TermsPage};
+use crate::account::{AccountActivityPage, AccountPage, ChangeEmailPage, ChangePasswordPage};
+use crate::enrolment::{ActivatePage, ChooseCredentialsPage, EnrolPage, EnrolSentPage, EnrolmentQueuePage, EnrolmentRequestPage};
+use crate::info::{HelpPage, NotFoundPage, PrivacyPage};
+use crate::patients::{IssuedCodePage, PatientPage, PatientsPage};
+use crate::recovery::{ConfirmEmailPage, ForgotPasswordPage, ForgotUserIdPage, RecoverySentPage, ResetPasswordPage, UserIdLinkPage, UserIdShownPage};
+use crate::terms::{AcceptTermsPage, StaffTermsPage, TermsPage};
 use crate::patient::{BillingPage, HomePage, MessagesPage, RecordPage};
 use crate::sign_in::SignInPage;
+use crate::security::{AuditSearchPage, SecurityPage};
 use crate::staff::StaffHomePage;
 use crate::types::Portal;
 use leptos::prelude::*;
@@ -84,7 +89,18 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=|| view! { <SignInPage portal=Portal::Patient/> }/>
                 <Route path=path!("/sign-in") view=|| view! { <SignInPage portal=Portal::Patient/> }/>
                 <Route path=path!("/staff/sign-in") view=|| view! { <SignInPage portal=Portal::Staff/> }/>
-                <Route path=path!("/terms") view=TermsPage/>
+                <Route path=path!("/terms") view=TermsPage ssr=SsrMode::Async/>
+                <Route path=path!("/enrol") view=EnrolPage ssr=SsrMode::Async/>
+                <Route path=path!("/enrol/sent") view=EnrolSentPage/>
+                <Route path=path!("/activate") view=ActivatePage/>
+                <Route path=path!("/activate/account") view=ChooseCredentialsPage ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage/>
+                <Route path=path!("/forgot-user-id") view=ForgotUserIdPage/>
+                <Route path=path!("/recovery/sent") view=RecoverySentPage/>
+                <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/user-id") view=UserIdLinkPage/>
+                <Route path=path!("/user-id/shown") view=UserIdShownPage ssr=SsrMode::Async/>
+                <Route path=path!("/confirm-email") view=ConfirmEmailPage/>
                 <Route path=path!("/privacy") view=PrivacyPage/>
                 <Route path=path!("/help") view=HelpPage/>
 
@@ -92,10 +108,21 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/messages") view=MessagesPage/>
                 <Route path=path!("/record") view=RecordPage/>
                 <Route path=path!("/billing") view=BillingPage/>
-                <Route path=path!("/account") view=AccountPage/>
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/account/password") view=ChangePasswordPage/>
+                <Route path=path!("/account/email") view=ChangeEmailPage/>
+                <Route path=path!("/account/terms") view=AcceptTermsPage ssr=SsrMode::Async/>
                 <Route path=path!("/account/activity") view=AccountActivityPage ssr=SsrMode::Async/>
 
                 <Route path=path!("/staff") view=StaffHomePage/>
+                <Route path=path!("/staff/security") view=SecurityPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/audit") view=AuditSearchPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/enrolment") view=EnrolmentQueuePage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/enrolment/:id") view=EnrolmentRequestPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/patients") view=PatientsPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/patients/:id") view=PatientPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/patients/:id/code") view=IssuedCodePage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/terms") view=StaffTermsPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -10,13 +10,20 @@
 pub mod app;
 pub mod error;
 pub mod types;
+pub mod dates;
 
 pub mod layout;
 pub mod session;
 pub mod sign_in;
 pub mod account;
+pub mod password;
+pub mod terms;
+pub mod enrolment;
+pub mod recovery;
+pub mod patients;
 pub mod patient;
 pub mod staff;
+pub mod security;
 pub mod info;
 pub mod audit;
 

@@ -1,4 +1,5 @@
-//! Periodic work of every app server: ending sessions that ran out of time.
+//! Periodic work of every app server: ending sessions that ran out of time, and forgetting
+//! rate counters older than any limit's window.
 
 use app::platform::{now_ms, state::AppState};
 use std::time::Duration;
@@ -10,6 +11,9 @@ pub async fn run_session_sweeper(state: AppState, mut stop: watch::Receiver<bool
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "ended sessions that timed out"),
             Err(e) => tracing::error!(error = %e, "could not end timed-out sessions"),
+        }
+        if let Err(e) = app::platform::rate::forget_old(&state.db, now_ms()).await {
+            tracing::error!(error = %e, "could not forget old rate counters");
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(20)) => {}

@@ -1,7 +1,7 @@
 //! Settings from environment variables, validated once at start. Every setting is listed in
 //! the README's configuration table with its default.
 
-use app::platform::settings::{Organisation, PortalSettings, SessionPolicy, ThrottlePolicy};
+use app::platform::settings::{AccountPolicy, Organisation, PortalSettings, SessionPolicy, ThrottlePolicy};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -147,6 +147,35 @@ impl Config {
         if mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError(format!("PORTAL_MAIL_FROM is not an e-mail address: {mail_from:?}")));
         }
+        let defaults = AccountPolicy::default();
+        let days = |name: &str, default: Duration| -> Result<Duration, ConfigError> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(d) if d > 0 => Ok(Duration::from_secs(d * 86_400)),
+                    _ => Err(ConfigError(format!("{name} must be a whole number of days, at least 1, not {v:?}"))),
+                },
+            }
+        };
+        let accounts = AccountPolicy {
+            password_max_age: days("PORTAL_PASSWORD_MAX_AGE_DAYS", defaults.password_max_age)?,
+            password_change_mandatory: flag(var, "PORTAL_PASSWORD_CHANGE_MANDATORY")?,
+            activation_code_lifetime: days("PORTAL_ACTIVATION_CODE_DAYS", defaults.activation_code_lifetime)?,
+            activation_code_tries: match var("PORTAL_ACTIVATION_CODE_TRIES") {
+                None => defaults.activation_code_tries,
+                Some(v) => match v.trim().parse::<u32>() {
+                    Ok(n) if (1..=20).contains(&n) => n,
+                    _ => return Err(ConfigError(format!("PORTAL_ACTIVATION_CODE_TRIES must be 1 to 20, not {v:?}"))),
+                },
+            },
+            link_lifetime: {
+                let d = secs(var, "PORTAL_LINK_LIFETIME_SECS", defaults.link_lifetime.as_secs())?;
+                if d < Duration::from_secs(60) || d > Duration::from_secs(24 * 3600) {
+                    return Err(ConfigError("PORTAL_LINK_LIFETIME_SECS must be between 60 and 86400".into()));
+                }
+                d
+            },
+        };
         let db_max_connections = match var("PORTAL_DB_MAX_CONNECTIONS") {
             Some(n) => n.parse().map_err(|_| ConfigError(format!("PORTAL_DB_MAX_CONNECTIONS must be a number, not {n:?}")))?,
             None => 16,
@@ -159,6 +188,7 @@ impl Config {
                 organisation,
                 sessions,
                 throttle: ThrottlePolicy::default(),
+                accounts,
                 mail_from,
             },
             database_url,
@@ -190,6 +220,9 @@ mod tests {
         assert!(matches!(c.mail, MailConfig::Drop(_)));
         assert_eq!(c.portal.sessions.idle_timeout, Duration::from_secs(900));
         assert_eq!(c.portal.sessions.absolute_timeout, Duration::from_secs(12 * 3600));
+        assert_eq!(c.portal.accounts.password_max_age, Duration::from_secs(180 * 86_400));
+        assert!(!c.portal.accounts.password_change_mandatory);
+        assert_eq!(c.portal.accounts.link_lifetime, Duration::from_secs(30 * 60));
     }
 
     #[test]
@@ -221,6 +254,10 @@ mod tests {
         assert!(e.contains("PORTAL_IDLE_TIMEOUT_SECS"), "{e}");
         let e = config(&[("PORTAL_IDLE_TIMEOUT_SECS", "30"), ("PORTAL_IDLE_WARNING_SECS", "60")]).unwrap_err().to_string();
         assert!(e.contains("longer than"), "{e}");
+        let e = config(&[("PORTAL_PASSWORD_MAX_AGE_DAYS", "0")]).unwrap_err().to_string();
+        assert!(e.contains("PORTAL_PASSWORD_MAX_AGE_DAYS"), "{e}");
+        let e = config(&[("PORTAL_ACTIVATION_CODE_TRIES", "100")]).unwrap_err().to_string();
+        assert!(e.contains("PORTAL_ACTIVATION_CODE_TRIES"), "{e}");
         let e = config(&[("PORTAL_MODE", "staging")]).unwrap_err().to_string();
         assert!(e.contains("PORTAL_MODE"), "{e}");
         let e = config(&[("PORTAL_MAIL_FROM", "not an address")]).unwrap_err().to_string();

@@ -1,7 +1,9 @@
-//! The demo clinic: a few staff of each role and a few patients, all with one documented
-//! password. Loading it again changes nothing.
+//! The demo clinic: a few staff of each role, patients with portal accounts, patients who have
+//! not enrolled yet (for the enrolment queue to match against), all portal accounts with one
+//! documented password. Loading it again changes nothing.
 
 use app::account::server::{create_account, find_by_login, CreateAccountError, NewAccount};
+use app::patients::server as patients;
 use app::platform::{now_ms, state::AppState};
 use app::types::{AccountKind, StaffRole};
 
@@ -12,37 +14,77 @@ pub struct DemoAccount {
     pub name: &'static str,
     pub kind: AccountKind,
     pub email: &'static str,
-    pub date_of_birth: Option<&'static str>,
 }
 
-pub const ACCOUNTS: &[DemoAccount] = &[
-    DemoAccount { login: "alice", name: "Alice Johnson", kind: AccountKind::Patient, email: "alice.johnson@example.org", date_of_birth: Some("1948-03-12") },
-    DemoAccount { login: "robert", name: "Robert Smith", kind: AccountKind::Patient, email: "robert.smith@example.org", date_of_birth: Some("1961-07-30") },
-    DemoAccount { login: "carol", name: "Carol Nguyen", kind: AccountKind::Patient, email: "carol.nguyen@example.org", date_of_birth: Some("1985-11-02") },
-    DemoAccount { login: "frontdesk", name: "Frances Okafor", kind: AccountKind::Staff(StaffRole::FrontDesk), email: "frances.okafor@clinic.example.org", date_of_birth: None },
-    DemoAccount { login: "drlee", name: "Dr. Morgan Lee", kind: AccountKind::Staff(StaffRole::Clinician), email: "morgan.lee@clinic.example.org", date_of_birth: None },
-    DemoAccount { login: "nursekim", name: "Kim Alvarez, RN", kind: AccountKind::Staff(StaffRole::Clinician), email: "kim.alvarez@clinic.example.org", date_of_birth: None },
-    DemoAccount { login: "billing", name: "Sam Patel", kind: AccountKind::Staff(StaffRole::Billing), email: "sam.patel@clinic.example.org", date_of_birth: None },
-    DemoAccount { login: "admin", name: "Alex Rivera", kind: AccountKind::Staff(StaffRole::Administrator), email: "alex.rivera@clinic.example.org", date_of_birth: None },
-    DemoAccount { login: "auditor", name: "Jordan Blake", kind: AccountKind::Staff(StaffRole::Auditor), email: "jordan.blake@clinic.example.org", date_of_birth: None },
+/// A patient record: (record number, first name, last name, birth date, e-mail, user ID if
+/// enrolled).
+pub const PATIENTS: &[(&str, &str, &str, &str, &str, Option<&str>)] = &[
+    ("MRN100001", "Alice", "Johnson", "1948-03-12", "alice.johnson@example.org", Some("alice")),
+    ("MRN100002", "Robert", "Smith", "1961-07-30", "robert.smith@example.org", Some("robert")),
+    ("MRN100003", "Carol", "Nguyen", "1985-11-02", "carol.nguyen@example.org", Some("carol")),
+    ("MRN100004", "Dora", "Martinez", "1952-06-18", "dora.martinez@example.org", None),
+    ("MRN100005", "Ewan", "Brooks", "1979-01-25", "", None),
 ];
 
-/// Creates whichever demo accounts are missing; returns how many it created.
+pub const ACCOUNTS: &[DemoAccount] = &[
+    DemoAccount { login: "alice", name: "Alice Johnson", kind: AccountKind::Patient, email: "alice.johnson@example.org" },
+    DemoAccount { login: "robert", name: "Robert Smith", kind: AccountKind::Patient, email: "robert.smith@example.org" },
+    DemoAccount { login: "carol", name: "Carol Nguyen", kind: AccountKind::Patient, email: "carol.nguyen@example.org" },
+    DemoAccount { login: "frontdesk", name: "Frances Okafor", kind: AccountKind::Staff(StaffRole::FrontDesk), email: "frances.okafor@clinic.example.org" },
+    DemoAccount { login: "drlee", name: "Dr. Morgan Lee", kind: AccountKind::Staff(StaffRole::Clinician), email: "morgan.lee@clinic.example.org" },
+    DemoAccount { login: "nursekim", name: "Kim Alvarez, RN", kind: AccountKind::Staff(StaffRole::Clinician), email: "kim.alvarez@clinic.example.org" },
+    DemoAccount { login: "billing", name: "Sam Patel", kind: AccountKind::Staff(StaffRole::Billing), email: "sam.patel@clinic.example.org" },
+    DemoAccount { login: "admin", name: "Alex Rivera", kind: AccountKind::Staff(StaffRole::Administrator), email: "alex.rivera@clinic.example.org" },
+    DemoAccount { login: "auditor", name: "Jordan Blake", kind: AccountKind::Staff(StaffRole::Auditor), email: "jordan.blake@clinic.example.org" },
+];
+
+/// Creates whichever demo records and accounts are missing; returns how many accounts it
+/// created. Demo patients have accepted the terms in force and are on paperless billing, as if
+/// they had enrolled.
 pub async fn load(state: &AppState) -> Result<usize, CreateAccountError> {
+    let now = now_ms();
+    for (mrn, given, family, dob, email, _) in PATIENTS {
+        if patients::find_by_mrn(&state.db, mrn).await?.is_some() {
+            continue;
+        }
+        let mut tx = state.db.begin_write().await?;
+        let new = patients::NewPatient {
+            given_name: given,
+            family_name: family,
+            date_of_birth: dob,
+            email: Some(email).filter(|e| !e.is_empty()).map(|e| *e),
+            phone: None,
+            mrn: Some(mrn),
+        };
+        patients::create(&mut tx, new, None, None, now).await?;
+        tx.commit().await?;
+    }
     let mut created = 0;
     for a in ACCOUNTS {
         if find_by_login(&state.db, a.login).await?.is_some() {
             continue;
         }
+        let patient_id = match PATIENTS.iter().find(|p| p.5 == Some(a.login)) {
+            Some((mrn, ..)) => patients::find_by_mrn(&state.db, mrn).await?,
+            None => None,
+        };
         let new = NewAccount {
             login: a.login.into(),
             display_name: a.name.into(),
             kind: a.kind,
             email: Some(a.email.into()),
-            date_of_birth: a.date_of_birth.map(Into::into),
+            patient_id: patient_id.clone(),
             password: DEMO_PASSWORD.into(),
         };
-        create_account(&state.db, &state.passwords, new, None, now_ms()).await?;
+        let user = create_account(&state.db, &state.passwords, new, None, now).await?;
+        if let Some(patient) = patient_id {
+            let mut tx = state.db.begin_write().await?;
+            sqlx::query("UPDATE patients SET statement_delivery = 'paperless' WHERE id = $1").bind(&patient.0).execute(&mut *tx).await?;
+            if let Some(terms) = app::terms::server::in_force(&state.db, now).await? {
+                app::terms::server::accept(&mut tx, &user, &terms, None, now).await?;
+            }
+            tx.commit().await?;
+        }
         created += 1;
     }
     Ok(created)

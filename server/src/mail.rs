@@ -53,7 +53,7 @@ impl Mailer {
 }
 
 fn build(state: &AppState, claimed: &Claimed) -> Result<Message, &'static str> {
-    let notice = claimed.notice.ok_or("unknown notice kind")?;
+    let notice = claimed.notice.as_ref().ok_or("unknown or already-sent notice")?;
     let settings = &state.settings;
     let mail = notice.render(&settings.organisation, &settings.public_url);
     let from: Mailbox = settings.mail_from.parse().map_err(|_| "bad sender address")?;

@@ -180,7 +180,7 @@ async fn run(command: Command) -> ExitCode {
                 return ExitCode::FAILURE;
             }
             let password = password.trim_end_matches(['\r', '\n']).to_string();
-            let new = NewAccount { login: user_id.clone(), display_name: name, kind: AccountKind::Staff(role), email, date_of_birth: None, password };
+            let new = NewAccount { login: user_id.clone(), display_name: name, kind: AccountKind::Staff(role), email, patient_id: None, password };
             match create_account(&state.db, &state.passwords, new, None, now_ms()).await {
                 Ok(_) => {
                     println!("created staff account {user_id} ({})", role.label());

@@ -37,6 +37,9 @@ pub async fn state(config: &Config, leptos_options: LeptosOptions) -> Result<App
     }
     let db = Db::connect(&config.database_url, config.db_max_connections).await?;
     db.migrate().await?;
+    // A new installation starts with the sample terms, so that enrolment works at once; the
+    // organisation publishes its own text as the next version.
+    app::terms::server::ensure_published(&db, app::platform::now_ms()).await?;
     Ok(AppState {
         leptos_options,
         db,

@@ -1,8 +1,15 @@
-//! The patient's account: the overview and the "Account activity" page (SPEC R-AUD-1: patients
-//! see the sign-in history of their own account).
+//! The patient's account: e-mail address, password, open sessions, terms accepted (SPEC
+//! R-ENR-2, R-ENR-4, R-SES-3), and the "Account activity" page (R-AUD-1: patients see the
+//! sign-in history of their own account).
 
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod steps;
+pub mod user_id;
+mod manage;
+
+pub use manage::{AccountPage, ChangeEmailPage, ChangePasswordPage};
 
 use crate::error::AppError;
 use crate::layout::PatientLayout;
@@ -56,21 +63,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-#[component]
-pub fn AccountPage() -> impl IntoView {
-    view! {
-        <PatientLayout title="Account | Patient portal">
-            <h1>"Account"</h1>
-            <ul class="tiles">
-                <li class="tile">
-                    <h2><a href="/account/activity">"Account activity"</a></h2>
-                    <p>"When your account was signed in to, and any unsuccessful attempts."</p>
-                </li>
-            </ul>
-        </PatientLayout>
-    }
 }
 
 #[component]

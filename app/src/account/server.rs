@@ -1,4 +1,5 @@
-//! Creating accounts (the `staff add` and `demo` commands now; enrolment later).
+//! Creating accounts directly (the `staff add` and `demo` commands; patients enrol through
+//! `crate::enrolment`).
 
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::platform::db::Db;
@@ -13,7 +14,8 @@ pub struct NewAccount {
     pub display_name: String,
     pub kind: AccountKind,
     pub email: Option<String>,
-    pub date_of_birth: Option<String>,
+    /// The clinic's record of a patient account.
+    pub patient_id: Option<crate::patients::PatientId>,
     pub password: String,
 }
 
@@ -57,7 +59,7 @@ pub async fn create_account(
         return Err(CreateAccountError::LoginTaken);
     }
     sqlx::query(
-        "INSERT INTO users (id, login, display_name, kind, staff_role, email, date_of_birth, password_hash, password_changed_at, created_at) \
+        "INSERT INTO users (id, login, display_name, kind, staff_role, email, patient_id, password_hash, password_changed_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
     )
     .bind(&id.0)
@@ -66,7 +68,7 @@ pub async fn create_account(
     .bind(kind)
     .bind(role)
     .bind(&new.email)
-    .bind(&new.date_of_birth)
+    .bind(new.patient_id.as_ref().map(|p| p.0.clone()))
     .bind(&hash)
     .bind(now)
     .execute(&mut *tx)

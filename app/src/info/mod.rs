@@ -1,30 +1,8 @@
-//! Pages anyone may read: terms, the privacy notice, help, and "not found". The terms and the
-//! privacy notice are the organisation's own text; the enrolment feature makes the terms
-//! versioned documents that administrators publish.
+//! Pages anyone may read: the privacy notice, help, and "not found". (The terms are versioned
+//! documents: see `crate::terms`.)
 
 use crate::layout::{org_info, PublicLayout};
 use leptos::prelude::*;
-
-#[component]
-pub fn TermsPage() -> impl IntoView {
-    let org = org_info();
-    view! {
-        <PublicLayout title="Terms and conditions | Patient portal">
-            <article class="prose">
-                <h1>"Terms and conditions"</h1>
-                <p>"These are sample terms shipped with the portal software. "{org.name.clone()}
-                   " replaces them with its own before the portal is opened to patients."</p>
-                <h2>"Using the portal"</h2>
-                <p>"The portal lets you message your care team about non-urgent matters, answer questionnaires, "
-                   "read education lessons and see your bills. It is not for emergencies: call 911 or go to the "
-                   "nearest emergency room."</p>
-                <h2>"Your privacy"</h2>
-                <p>"How we use and protect your health information is described in our "
-                   <a href="/privacy">"Notice of Privacy Practices"</a>"."</p>
-            </article>
-        </PublicLayout>
-    }
-}
 
 #[component]
 pub fn PrivacyPage() -> impl IntoView {

@@ -160,11 +160,18 @@ pub fn PatientLayout(title: &'static str, children: Children) -> impl IntoView {
 /// The staff areas each role works in.
 fn staff_areas(role: StaffRole) -> &'static [(&'static str, &'static str)] {
     match role {
-        StaffRole::FrontDesk => &[("/staff", "Overview")],
+        StaffRole::FrontDesk => &[("/staff", "Overview"), ("/staff/enrolment", "Enrolment requests"), ("/staff/patients", "Patients")],
         StaffRole::Clinician => &[("/staff", "Overview")],
         StaffRole::Billing => &[("/staff", "Overview")],
-        StaffRole::Administrator => &[("/staff", "Overview")],
-        StaffRole::Auditor => &[("/staff", "Overview")],
+        StaffRole::Administrator => &[
+            ("/staff", "Overview"),
+            ("/staff/security", "Security"),
+            ("/staff/audit", "Audit trail"),
+            ("/staff/enrolment", "Enrolment requests"),
+            ("/staff/patients", "Patients"),
+            ("/staff/terms", "Terms"),
+        ],
+        StaffRole::Auditor => &[("/staff", "Overview"), ("/staff/security", "Security"), ("/staff/audit", "Audit trail")],
     }
 }
 

@@ -8,43 +8,193 @@ use crate::platform::settings::Organisation;
 use crate::platform::tokens;
 use sqlx::Row;
 
-/// The kinds of notice. Each renders from fixed text; none takes free text or record data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The kinds of notice. Each renders from fixed text; none takes free text or record data. A
+/// notice that carries a secret (a single-use link's token, an activation code) keeps it in the
+/// outbox row's `payload` only until it is sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {
     /// Someone signed in to the account from a browser that had not been used for it before.
     NewDeviceSignIn,
+    /// The staff member chose to e-mail the patient their activation code.
+    ActivationCode { code: String },
+    /// The account is set up (sent after activation, to the address the patient confirmed).
+    AccountReady,
+    /// A link to choose a new password (forgot password).
+    PasswordReset { token: String },
+    /// A link to a page that shows the user ID (forgot user ID).
+    UserIdReminder { token: String },
+    /// The password was changed or reset.
+    PasswordChanged,
+    /// To the new address: a link that confirms it.
+    EmailChangeConfirm { token: String },
+    /// To the old address: a change of address was asked for.
+    EmailChangeRequested,
+    /// To the old address: the change took effect.
+    EmailChanged,
 }
 
 impl Notice {
-    pub const ALL: [Notice; 1] = [Notice::NewDeviceSignIn];
+    /// One of each kind, for tests and for checking templates.
+    pub fn samples() -> Vec<Notice> {
+        let token = "T0KEN".to_string();
+        vec![
+            Notice::NewDeviceSignIn,
+            Notice::ActivationCode { code: "ABCDE-FGHJK-MNPQR".into() },
+            Notice::AccountReady,
+            Notice::PasswordReset { token: token.clone() },
+            Notice::UserIdReminder { token: token.clone() },
+            Notice::PasswordChanged,
+            Notice::EmailChangeConfirm { token },
+            Notice::EmailChangeRequested,
+            Notice::EmailChanged,
+        ]
+    }
 
-    pub fn as_str(self) -> &'static str {
+    pub fn kind(&self) -> &'static str {
         match self {
             Notice::NewDeviceSignIn => "new-device-sign-in",
+            Notice::ActivationCode { .. } => "activation-code",
+            Notice::AccountReady => "account-ready",
+            Notice::PasswordReset { .. } => "password-reset",
+            Notice::UserIdReminder { .. } => "user-id-reminder",
+            Notice::PasswordChanged => "password-changed",
+            Notice::EmailChangeConfirm { .. } => "email-change-confirm",
+            Notice::EmailChangeRequested => "email-change-requested",
+            Notice::EmailChanged => "email-changed",
         }
     }
 
-    pub fn parse(s: &str) -> Option<Notice> {
-        Notice::ALL.into_iter().find(|n| n.as_str() == s)
+    /// The secret the notice carries, if any.
+    pub fn payload(&self) -> Option<&str> {
+        match self {
+            Notice::ActivationCode { code } => Some(code),
+            Notice::PasswordReset { token } | Notice::UserIdReminder { token } | Notice::EmailChangeConfirm { token } => {
+                Some(token)
+            }
+            _ => None,
+        }
     }
 
-    pub fn render(self, org: &Organisation, portal_url: &url::Url) -> RenderedMail {
-        let sign_in = portal_url.join("/sign-in").map(|u| u.to_string()).unwrap_or_else(|_| portal_url.to_string());
-        match self {
-            Notice::NewDeviceSignIn => RenderedMail {
-                subject: format!("{}: new sign-in to your patient portal", org.name),
-                body: format!(
-                    "Hello,\n\n\
-                     Your {org} patient portal account was just signed in to from a browser or device \
+    /// The notice stored as `kind` with `payload` (none when the kind is unknown or the payload
+    /// it needs is missing, e.g. already cleared).
+    pub fn from_parts(kind: &str, payload: Option<String>) -> Option<Notice> {
+        Some(match (kind, payload) {
+            ("new-device-sign-in", _) => Notice::NewDeviceSignIn,
+            ("activation-code", Some(code)) => Notice::ActivationCode { code },
+            ("account-ready", _) => Notice::AccountReady,
+            ("password-reset", Some(token)) => Notice::PasswordReset { token },
+            ("user-id-reminder", Some(token)) => Notice::UserIdReminder { token },
+            ("password-changed", _) => Notice::PasswordChanged,
+            ("email-change-confirm", Some(token)) => Notice::EmailChangeConfirm { token },
+            ("email-change-requested", _) => Notice::EmailChangeRequested,
+            ("email-changed", _) => Notice::EmailChanged,
+            _ => return None,
+        })
+    }
+
+    pub fn render(&self, org: &Organisation, portal_url: &url::Url) -> RenderedMail {
+        let link = |path: &str, token: Option<&str>| {
+            let mut url = portal_url.join(path).unwrap_or_else(|_| portal_url.clone());
+            if let Some(token) = token {
+                url.query_pairs_mut().append_pair("token", token);
+            }
+            url.to_string()
+        };
+        let sign_in = link("/sign-in", None);
+        let footer = format!(
+            "If you did not expect this e-mail, call us at {phone}.\n\n\
+             This message was sent automatically; replies are not read.\n{org}\n",
+            phone = org.phone,
+            org = org.name,
+        );
+        let (subject, text) = match self {
+            Notice::NewDeviceSignIn => (
+                "new sign-in to your patient portal".to_string(),
+                format!(
+                    "Your {org} patient portal account was just signed in to from a browser or device \
                      that had not been used for it before.\n\n\
                      If this was you, there is nothing to do.\n\n\
-                     If it was not you, sign in at {sign_in} and change your password, or call us at {phone}.\n\n\
-                     This message was sent automatically; replies are not read.\n\
-                     {org}\n",
+                     If it was not you, sign in at {sign_in} and change your password, or call us at {phone}.",
                     org = org.name,
                     phone = org.phone,
                 ),
-            },
+            ),
+            Notice::ActivationCode { code } => (
+                "your patient portal activation code".to_string(),
+                format!(
+                    "Here is the activation code you asked us for:\n\n    {code}\n\n\
+                     To set up your account, go to {activate} and enter this code and your date of birth. \
+                     The code works once and expires; if it has expired, call us for a new one.",
+                    activate = link("/activate", None),
+                ),
+            ),
+            Notice::AccountReady => (
+                "your patient portal account is ready".to_string(),
+                format!(
+                    "Your patient portal account is set up. Sign in at {sign_in}.\n\n\
+                     You are enrolled in paperless billing: your statements will be in the portal \
+                     instead of the post. You can change this in the portal under Billing."
+                ),
+            ),
+            Notice::PasswordReset { token } => (
+                "choose a new password".to_string(),
+                format!(
+                    "Someone (we hope you) asked to reset the password of your patient portal account. \
+                     To choose a new password, open this link within 30 minutes:\n\n    {url}\n\n\
+                     The link works once. If you did not ask for this, you can ignore this e-mail: \
+                     your password has not changed.",
+                    url = link("/reset-password", Some(token)),
+                ),
+            ),
+            Notice::UserIdReminder { token } => (
+                "your patient portal user ID".to_string(),
+                format!(
+                    "Someone (we hope you) asked for the user ID of your patient portal account. \
+                     To see it, open this link within 30 minutes:\n\n    {url}\n\n\
+                     The link works once. If you did not ask for this, you can ignore this e-mail.",
+                    url = link("/user-id", Some(token)),
+                ),
+            ),
+            Notice::PasswordChanged => (
+                "your password was changed".to_string(),
+                format!(
+                    "The password of your patient portal account was just changed, and your account was \
+                     signed out everywhere else.\n\n\
+                     If you did this, there is nothing to do. If you did not, call us at {phone} at once.",
+                    phone = org.phone,
+                ),
+            ),
+            Notice::EmailChangeConfirm { token } => (
+                "confirm your e-mail address".to_string(),
+                format!(
+                    "Please confirm that the portal may send its notices to this address by opening this \
+                     link within 30 minutes:\n\n    {url}\n\n\
+                     Until you do, notices keep going to your previous address.",
+                    url = link("/confirm-email", Some(token)),
+                ),
+            ),
+            Notice::EmailChangeRequested => (
+                "a change of e-mail address was asked for".to_string(),
+                format!(
+                    "Someone signed in to your patient portal account asked to send its notices to a \
+                     different e-mail address. Nothing changes until the new address is confirmed.\n\n\
+                     If this was not you, sign in at {sign_in} and change your password, or call us at {phone}.",
+                    phone = org.phone,
+                ),
+            ),
+            Notice::EmailChanged => (
+                "your e-mail address was changed".to_string(),
+                format!(
+                    "Your patient portal account now sends its notices to a different e-mail address; this \
+                     address will get no more of them.\n\n\
+                     If this was not you, call us at {phone} at once.",
+                    phone = org.phone,
+                ),
+            ),
+        };
+        RenderedMail {
+            subject: format!("{}: {subject}", org.name),
+            body: format!("Hello,\n\n{text}\n\n{footer}"),
         }
     }
 }
@@ -64,13 +214,14 @@ pub struct Claimed {
     pub attempts: i64,
 }
 
-pub async fn enqueue(tx: &mut Tx, recipient: &str, notice: Notice, now: i64) -> Result<(), sqlx::Error> {
+pub async fn enqueue(tx: &mut Tx, recipient: &str, notice: &Notice, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO outbox (id, recipient, notice, created_at, next_attempt_at, attempts) VALUES ($1, $2, $3, $4, $4, 0)",
+        "INSERT INTO outbox (id, recipient, notice, payload, created_at, next_attempt_at, attempts) VALUES ($1, $2, $3, $4, $5, $5, 0)",
     )
     .bind(tokens::new_id())
     .bind(recipient)
-    .bind(notice.as_str())
+    .bind(notice.kind())
+    .bind(notice.payload())
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -86,7 +237,7 @@ pub async fn claim(db: &Db, worker: &str, now: i64, lease_until: i64, limit: i64
          WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $3 \
                       AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY next_attempt_at LIMIT $4) \
            AND sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3) \
-         RETURNING id, recipient, notice, attempts",
+         RETURNING id, recipient, notice, payload, attempts",
     )
     .bind(worker)
     .bind(lease_until)
@@ -99,7 +250,7 @@ pub async fn claim(db: &Db, worker: &str, now: i64, lease_until: i64, limit: i64
             Ok(Claimed {
                 id: r.try_get("id")?,
                 recipient: r.try_get("recipient")?,
-                notice: Notice::parse(&r.try_get::<String, _>("notice")?),
+                notice: Notice::from_parts(&r.try_get::<String, _>("notice")?, r.try_get("payload")?),
                 attempts: r.try_get("attempts")?,
             })
         })
@@ -107,7 +258,7 @@ pub async fn claim(db: &Db, worker: &str, now: i64, lease_until: i64, limit: i64
 }
 
 pub async fn mark_sent(db: &Db, id: &str, worker: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE outbox SET sent_at = $1, claimed_until = NULL, last_error = NULL WHERE id = $2 AND claimed_by = $3")
+    sqlx::query("UPDATE outbox SET sent_at = $1, claimed_until = NULL, last_error = NULL, payload = NULL WHERE id = $2 AND claimed_by = $3")
         .bind(now)
         .bind(id)
         .bind(worker)
@@ -161,14 +312,16 @@ mod tests {
     fn every_notice_is_free_of_health_information() {
         let org = Organisation { name: "Riverside Clinic".into(), phone: "555-0100".into() };
         let url = url::Url::parse("https://portal.example.org").unwrap();
-        for notice in Notice::ALL {
+        for notice in Notice::samples() {
             let mail = notice.render(&org, &url);
             let text = format!("{}\n{}", mail.subject, mail.body).to_lowercase();
             for word in FORBIDDEN {
                 assert!(!text.contains(word), "{notice:?} contains {word:?}");
             }
-            assert!(text.contains("https://portal.example.org/sign-in"), "{notice:?} links to sign-in");
-            assert_eq!(Notice::parse(notice.as_str()), Some(notice));
+            assert!(text.contains("https://portal.example.org/"), "{notice:?} links to the portal");
+            assert!(text.contains("555-0100"), "{notice:?} gives the phone number");
+            let back = Notice::from_parts(notice.kind(), notice.payload().map(str::to_owned));
+            assert_eq!(back.as_ref(), Some(&notice));
         }
     }
 

@@ -3,15 +3,30 @@
 
 use crate::layout::{org_info, viewer, PatientLayout};
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let first_name = viewer()
         .map(|v| v.display_name.split_whitespace().next().unwrap_or_default().to_string())
         .unwrap_or_default();
+    let query = use_query_map();
+    let welcome = move || query.read().get("welcome").is_some();
+    let password_changed = move || query.read().get("password").is_some();
     view! {
         <PatientLayout title="Home | Patient portal">
             <h1>"Welcome, "{first_name}</h1>
+            {move || welcome().then(|| view! {
+                <section class="notice notice--status welcome" role="status" aria-labelledby="welcome-title">
+                    <h2 id="welcome-title">"Your account is ready"</h2>
+                    <p>"You are enrolled in "<strong>"paperless billing"</strong>": your statements will be here in the portal "
+                       "instead of arriving by post, and we e-mail you when a new one is ready. To go back to paper statements, "
+                       "go to "<a href="/billing">"Billing"</a>" → View Account → Paperless Billing → Update."</p>
+                </section>
+            })}
+            {move || password_changed().then(|| view! {
+                <p class="notice notice--status" role="status">"Your password has been changed."</p>
+            })}
             <ul class="tiles">
                 <li class="tile">
                     <h2><a href="/messages">"Messages"</a></h2>

@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod passwords;
+pub mod rate;
 pub mod request;
 pub mod settings;
 pub mod state;

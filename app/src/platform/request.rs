@@ -67,8 +67,15 @@ pub fn refuse(error: AppError) -> AppError {
     error
 }
 
-/// The signed-in patient, or a refusal for anyone else.
+/// The signed-in patient, or a refusal for anyone else, and for a patient who has a step to
+/// take first (accept the terms, change an aged password).
 pub fn require_patient() -> Result<ActiveSession, AppError> {
+    let s = require_patient_with_pending()?;
+    if s.pending.is_some() { Err(refuse(AppError::Forbidden)) } else { Ok(s) }
+}
+
+/// The signed-in patient even when a step is pending: for the server functions of those steps.
+pub fn require_patient_with_pending() -> Result<ActiveSession, AppError> {
     let s = require_signed_in()?;
     if s.viewer.kind.is_patient() { Ok(s) } else { Err(refuse(AppError::Forbidden)) }
 }
@@ -76,6 +83,9 @@ pub fn require_patient() -> Result<ActiveSession, AppError> {
 /// The signed-in member of staff whose role is one of `roles` (any role when empty).
 pub fn require_staff(roles: &[StaffRole]) -> Result<ActiveSession, AppError> {
     let s = require_signed_in()?;
+    if s.pending.is_some() {
+        return Err(refuse(AppError::Forbidden));
+    }
     match s.viewer.kind {
         AccountKind::Staff(role) if roles.is_empty() || roles.contains(&role) => Ok(s),
         _ => Err(refuse(AppError::Forbidden)),

@@ -14,7 +14,35 @@ pub struct PortalSettings {
     pub organisation: Organisation,
     pub sessions: SessionPolicy,
     pub throttle: ThrottlePolicy,
+    pub accounts: AccountPolicy,
     pub mail_from: String,
+}
+
+/// The rules of an account's life (SPEC R-ENR-3, R-ENR-5, R-ENR-6).
+#[derive(Clone, Copy, Debug)]
+pub struct AccountPolicy {
+    /// Past this age a password must be changed at sign-in (default 180 days).
+    pub password_max_age: Duration,
+    /// Whether an aged password must be changed at once (no "remind me later").
+    pub password_change_mandatory: bool,
+    /// How long an activation code is good for (default 30 days).
+    pub activation_code_lifetime: Duration,
+    /// Wrong birth dates entered with a code before the code stops working.
+    pub activation_code_tries: u32,
+    /// How long an e-mailed link (password reset, user ID, new address) works (default 30 minutes).
+    pub link_lifetime: Duration,
+}
+
+impl Default for AccountPolicy {
+    fn default() -> Self {
+        AccountPolicy {
+            password_max_age: Duration::from_secs(180 * 86_400),
+            password_change_mandatory: false,
+            activation_code_lifetime: Duration::from_secs(30 * 86_400),
+            activation_code_tries: 5,
+            link_lifetime: Duration::from_secs(30 * 60),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -51,6 +79,10 @@ impl PortalSettings {
     }
     pub fn device_cookie_name(&self) -> &'static str {
         if self.secure_cookies { "__Host-portal_device" } else { "portal_device" }
+    }
+    /// The name of a short-lived cookie of a multi-step form (activation, a code shown once).
+    pub fn cookie_name(&self, base: &str) -> String {
+        if self.secure_cookies { format!("__Host-{base}") } else { base.to_string() }
     }
     /// `scheme://host[:port]` of the public URL, as browsers send it in `Origin`.
     pub fn public_origin(&self) -> String {

@@ -15,6 +15,40 @@ pub struct SessionTimeLeft {
     pub remaining_secs: u64,
 }
 
+/// A step the user must take, right after signing in, before anything else opens: accept the
+/// terms in force (SPEC R-ENR-2), or change an aged password (R-ENR-5). Kept on the session, so
+/// the server enforces it on every request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PendingStep {
+    Terms,
+    /// The password is past its age; the patient may put the change off this once.
+    PasswordReminder,
+    /// The password is past its age and must be changed now.
+    PasswordRequired,
+}
+
+impl PendingStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PendingStep::Terms => "terms",
+            PendingStep::PasswordReminder => "password-reminder",
+            PendingStep::PasswordRequired => "password-required",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PendingStep> {
+        [PendingStep::Terms, PendingStep::PasswordReminder, PendingStep::PasswordRequired]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+    /// The page where the step is taken.
+    pub fn path(self) -> &'static str {
+        match self {
+            PendingStep::Terms => "/account/terms",
+            PendingStep::PasswordReminder | PendingStep::PasswordRequired => "/account/password",
+        }
+    }
+}
+
 /// Paths that must not count as activity: the page asking how long is left, or saying that
 /// time ran out, is not the person doing anything.
 pub const PASSIVE_PATHS: &[&str] = &["/api/session/status", "/api/session/time-out"];

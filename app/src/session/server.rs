@@ -9,7 +9,7 @@ use crate::types::{AccountKind, StaffRole, UserId, Viewer};
 use sqlx::Row;
 use std::net::IpAddr;
 
-use super::SessionTimeLeft;
+use super::{PendingStep, SessionTimeLeft};
 
 /// A session that is in force for the request being served.
 #[derive(Clone, Debug)]
@@ -20,6 +20,8 @@ pub struct ActiveSession {
     pub viewer: Viewer,
     pub created_at: i64,
     pub last_seen_at: i64,
+    /// What the user must do before anything else (see `PendingStep`).
+    pub pending: Option<PendingStep>,
 }
 
 /// Why a session ended; stored with it and written to the audit trail.
@@ -28,7 +30,12 @@ pub enum EndReason {
     SignedOut,
     IdleTimeout,
     AbsoluteTimeout,
+    /// Staff ended the account's access.
     AccessEnded,
+    /// The user signed out their other sessions.
+    EndedByUser,
+    /// The password was changed or reset: every other session goes.
+    PasswordChanged,
 }
 
 impl EndReason {
@@ -38,6 +45,8 @@ impl EndReason {
             EndReason::IdleTimeout => "idle-timeout",
             EndReason::AbsoluteTimeout => "absolute-timeout",
             EndReason::AccessEnded => "access-ended",
+            EndReason::EndedByUser => "ended-by-user",
+            EndReason::PasswordChanged => "password-changed",
         }
     }
 }
@@ -92,7 +101,7 @@ pub async fn create(
 pub async fn resolve(db: &Db, secret: &str, policy: &SessionPolicy, now: i64) -> Result<Resolution, sqlx::Error> {
     let id_hash = tokens::digest(secret);
     let row = sqlx::query(
-        "SELECT s.public_id, s.user_id, s.created_at, s.last_seen_at, \
+        "SELECT s.public_id, s.user_id, s.created_at, s.last_seen_at, s.pending_step, \
                 u.display_name, u.kind, u.staff_role, u.access \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.id_hash = $1 AND s.ended_at IS NULL",
@@ -120,7 +129,18 @@ pub async fn resolve(db: &Db, secret: &str, policy: &SessionPolicy, now: i64) ->
         viewer: Viewer { user_id, display_name: row.try_get("display_name")?, kind },
         created_at,
         last_seen_at,
+        pending: row.try_get::<Option<String>, _>("pending_step")?.as_deref().and_then(PendingStep::parse),
     }))
+}
+
+/// Sets (or clears) the step the session must take next.
+pub async fn set_pending(tx: &mut Tx, id_hash: &str, step: Option<PendingStep>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET pending_step = $1 WHERE id_hash = $2")
+        .bind(step.map(PendingStep::as_str))
+        .bind(id_hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// The rule of SPEC R-SES-2: idle too long, or open too long in all.
@@ -182,7 +202,7 @@ pub async fn end(
         let action = match reason {
             EndReason::SignedOut => AuditAction::SignOut,
             EndReason::IdleTimeout | EndReason::AbsoluteTimeout => AuditAction::SessionTimeout,
-            EndReason::AccessEnded => AuditAction::SessionEnded,
+            EndReason::AccessEnded | EndReason::EndedByUser | EndReason::PasswordChanged => AuditAction::SessionEnded,
         };
         audit::record(
             tx,
@@ -198,6 +218,67 @@ pub async fn end(
         .await?;
     }
     Ok(ended)
+}
+
+/// Ends every open session of `user_id` except the one whose digest is `except`; returns how
+/// many ended.
+pub async fn end_all_of(
+    tx: &mut Tx,
+    user_id: &UserId,
+    except: Option<&str>,
+    reason: EndReason,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<usize, sqlx::Error> {
+    let rows = sqlx::query("SELECT id_hash FROM sessions WHERE user_id = $1 AND ended_at IS NULL")
+        .bind(&user_id.0)
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut ended = 0;
+    for row in rows {
+        let id_hash: String = row.try_get("id_hash")?;
+        if Some(id_hash.as_str()) == except {
+            continue;
+        }
+        if end(tx, &id_hash, user_id, reason, client_addr, now).await? {
+            ended += 1;
+        }
+    }
+    Ok(ended)
+}
+
+/// An open session, as its owner sees it in the list of their sessions.
+pub struct OpenSession {
+    pub public_id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub async fn open_sessions_of(db: &Db, user_id: &UserId, policy: &SessionPolicy, now: i64) -> Result<Vec<OpenSession>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT public_id, created_at, last_seen_at, client_addr, user_agent FROM sessions \
+         WHERE user_id = $1 AND ended_at IS NULL ORDER BY last_seen_at DESC",
+    )
+    .bind(&user_id.0)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (created_at, last_seen_at): (i64, i64) = (r.try_get("created_at")?, r.try_get("last_seen_at")?);
+        if expiry(policy, created_at, last_seen_at, now).is_some() {
+            continue;
+        }
+        out.push(OpenSession {
+            public_id: r.try_get("public_id")?,
+            created_at,
+            last_seen_at,
+            client_addr: r.try_get("client_addr")?,
+            user_agent: r.try_get("user_agent")?,
+        });
+    }
+    Ok(out)
 }
 
 /// Ends every session that has run out of time (the background worker calls this), so that a
@@ -275,5 +356,17 @@ pub fn device_cookie(settings: &crate::platform::settings::PortalSettings, secre
     let name = settings.device_cookie_name();
     let secure = if settings.secure_cookies { "; Secure" } else { "" };
     let cookie = format!("{name}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}");
+    http::HeaderValue::from_str(&cookie).expect("cookie of URL-safe characters")
+}
+
+/// The `Set-Cookie` value of a short-lived cookie that carries one step of a form to the next
+/// (e.g. from "enter your code" to "choose your user ID"); a removal when `value` is `None`.
+pub fn step_cookie(settings: &crate::platform::settings::PortalSettings, base: &str, value: Option<&str>, max_age_secs: u64) -> http::HeaderValue {
+    let name = settings.cookie_name(base);
+    let secure = if settings.secure_cookies { "; Secure" } else { "" };
+    let cookie = match value {
+        Some(v) => format!("{name}={v}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"),
+        None => format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
+    };
     http::HeaderValue::from_str(&cookie).expect("cookie of URL-safe characters")
 }

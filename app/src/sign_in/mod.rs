@@ -45,14 +45,15 @@ pub async fn sign_in(user_id: String, password: String, portal: String) -> Resul
     };
     let response = expect_context::<leptos_axum::ResponseOptions>();
     match server::attempt(&state, attempt, now_ms()).await? {
-        Outcome::SignedIn { session_secret, new_device_secret } => {
+        Outcome::SignedIn { session_secret, new_device_secret, next } => {
             response.append_header(http::header::SET_COOKIE, session_cookie(&state.settings, Some(&session_secret)));
             if let Some(device) = new_device_secret {
                 response.append_header(http::header::SET_COOKIE, device_cookie(&state.settings, &device));
             }
-            leptos_axum::redirect(portal.home_path());
+            leptos_axum::redirect(next.map(|step| step.path()).unwrap_or(portal.home_path()));
         }
         Outcome::Refused => leptos_axum::redirect(&format!("{back}?error=refused")),
+        Outcome::AccessEnded => leptos_axum::redirect(&format!("{back}?error=access")),
         Outcome::Throttled(wait) => {
             let minutes = wait.as_secs().div_ceil(60).max(1);
             leptos_axum::redirect(&format!("{back}?error=throttled&wait={minutes}"));
@@ -106,6 +107,10 @@ fn notice(error: Option<String>, reason: Option<String>, wait: Option<String>) -
             "alert",
             "That user ID and password do not match our records. Check them and try again.".into(),
         )),
+        (Some("access"), _) => Some((
+            "alert",
+            format!("Your portal account is not available. Please call us at {} for help.", crate::layout::org_info().phone),
+        )),
         (Some("missing"), _) => Some(("alert", "Please enter your user ID and your password.".into())),
         (Some("throttled"), _) => {
             let minutes = wait.and_then(|w| w.parse::<u64>().ok()).unwrap_or(1);
@@ -120,6 +125,10 @@ fn notice(error: Option<String>, reason: Option<String>, wait: Option<String>) -
             "For your security, you were signed out because there was no activity for a while. Please sign in again.".into(),
         )),
         (None, Some("signed-out")) => Some(("status", "You have signed out.".into())),
+        (None, Some("password-reset")) => Some((
+            "status",
+            "Your password has been changed. Sign in with your new password.".into(),
+        )),
         _ => None,
     }
 }
@@ -162,8 +171,15 @@ pub fn SignInPage(portal: Portal) -> impl IntoView {
                 </form>
                 {match portal {
                     Portal::Patient => view! {
-                        <p class="small">"New to the portal? Ask the front desk for an activation code. "
-                        "Trouble signing in? Call the help line below."</p>
+                        <p class="links">
+                            <a href="/forgot-user-id">"Forgot user ID?"</a>
+                            <a href="/forgot-password">"Forgot password?"</a>
+                        </p>
+                        <div class="signup">
+                            <h2>"New to the portal?"</h2>
+                            <p>"If you have an activation code, "<a href="/activate">"set up your account"</a>". "
+                               "If not, "<a href="/enrol">"ask for access"</a>" and we will send you one."</p>
+                        </div>
                     }.into_any(),
                     Portal::Staff => view! { <p class="small"><a href="/sign-in">"Patient sign-in"</a></p> }.into_any(),
                 }}

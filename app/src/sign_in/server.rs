@@ -8,6 +8,7 @@ use crate::platform::state::AppState;
 use crate::platform::tokens;
 use crate::session::server as sessions;
 use crate::session::server::kind_from_row;
+use crate::session::PendingStep;
 use crate::types::{Portal, UserId};
 use sqlx::Row;
 use std::net::IpAddr;
@@ -29,7 +30,12 @@ pub enum Outcome {
         session_secret: String,
         /// A new device cookie to set: this browser had not signed in to the account before.
         new_device_secret: Option<String>,
+        /// What the user must do before anything else, if anything.
+        next: Option<PendingStep>,
     },
+    /// The password was right but the clinic has ended this account's access. Said only to
+    /// someone who knows the password, so it reveals nothing to anyone else.
+    AccessEnded,
     /// Wrong user ID, wrong password, or an account that may not sign in here: the person is
     /// told the same thing in every case.
     Refused,
@@ -77,21 +83,30 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
         return Ok(Outcome::Throttled(wait));
     }
 
-    let (hash, admitted, email) = match &user {
+    let (hash, admitted, active, patient, email) = match &user {
         Some(row) => {
             let kind: String = row.try_get("kind")?;
             let role: Option<String> = row.try_get("staff_role")?;
             let access: String = row.try_get("access")?;
-            let admitted = access == "active"
-                && kind_from_row(&kind, role.as_deref()).is_some_and(|k| a.portal.admits(k));
-            (row.try_get::<Option<String>, _>("password_hash")?, admitted, row.try_get::<Option<String>, _>("email")?)
+            let admitted = kind_from_row(&kind, role.as_deref()).is_some_and(|k| a.portal.admits(k));
+            (
+                row.try_get::<Option<String>, _>("password_hash")?,
+                admitted,
+                access == "active",
+                kind == "patient",
+                row.try_get::<Option<String>, _>("email")?,
+            )
         }
-        None => (None, false, None),
+        None => (None, false, false, false, None),
     };
     // The password is checked even when the account cannot sign in here, so that the answer
     // takes as long whatever the reason.
     let password_ok = state.passwords.verify(a.password, hash).await;
 
+    if let (Some(uid), true, true, false) = (&user_id, password_ok, admitted, active) {
+        record_refusal(state, &login_key, &device_key, a.client_addr, Some(uid), AuditAction::SignInFailed, "access ended", now).await?;
+        return Ok(Outcome::AccessEnded);
+    }
     let (Some(user_id), true, true) = (user_id.clone(), password_ok, admitted) else {
         let detail = match (&user_id, password_ok) {
             (None, _) => "unknown user id",
@@ -105,6 +120,7 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
     let mut tx = db.begin_write().await?;
     insert_attempt(&mut tx, &login_key, &device_key, a.client_addr, Some(&user_id), "succeeded", now).await?;
     let (session_secret, _) = sessions::create(&mut tx, &user_id, a.client_addr, a.user_agent.as_deref(), now).await?;
+    let next = crate::account::steps::after_sign_in(&mut tx, &state.settings, &user_id, &tokens::digest(&session_secret), patient, now).await?;
     let new_device_secret = if device_key == UNKNOWN_DEVICE {
         let secret = tokens::new_secret();
         sqlx::query("INSERT INTO known_devices (token_hash, user_id, created_at, last_used_at) VALUES ($1, $2, $3, $3)")
@@ -114,7 +130,7 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
             .execute(&mut *tx)
             .await?;
         if let Some(email) = &email {
-            outbox::enqueue(&mut tx, email, Notice::NewDeviceSignIn, now).await?;
+            outbox::enqueue(&mut tx, email, &Notice::NewDeviceSignIn, now).await?;
         }
         Some(secret)
     } else {
@@ -141,7 +157,7 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
     if new_device_secret.is_some() && email.is_some() {
         state.outbox_wakeup.notify_one();
     }
-    Ok(Outcome::SignedIn { session_secret, new_device_secret })
+    Ok(Outcome::SignedIn { session_secret, new_device_secret, next })
 }
 
 async fn recent_failures(

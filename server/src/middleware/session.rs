@@ -31,6 +31,7 @@ pub async fn resolve_session(State(state): State<AppState>, mut req: Request, ne
     let settings = &state.settings;
     let mut clear_cookie = false;
     let mut kind = None;
+    let mut pending = None;
     if let Some(secret) = cookie_in(req.headers(), settings.session_cookie_name()).map(str::to_owned) {
         match sessions::resolve(&state.db, &secret, &settings.sessions, now).await {
             Ok(Resolution::Active(session)) => {
@@ -40,6 +41,7 @@ pub async fn resolve_session(State(state): State<AppState>, mut req: Request, ne
                     }
                 }
                 kind = Some(session.viewer.kind);
+                pending = session.pending;
                 req.extensions_mut().insert(session);
             }
             Ok(Resolution::Expired { id_hash, user_id, reason }) => {
@@ -67,6 +69,10 @@ pub async fn resolve_session(State(state): State<AppState>, mut req: Request, ne
     let path = req.uri().path();
     let timed_out = req.extensions().get::<SessionTimedOut>().is_some();
     let mut res = match (private_area(path), kind) {
+        // A step to take first (terms, an aged password): every private page leads to it.
+        (Some(_), Some(_)) if pending.is_some_and(|step| step.path() != path) => {
+            Redirect::to(pending.map(|s| s.path()).unwrap_or("/")).into_response()
+        }
         (Some(Portal::Patient), Some(AccountKind::Patient)) | (Some(Portal::Staff), Some(AccountKind::Staff(_))) => {
             next.run(req).await
         }

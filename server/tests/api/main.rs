@@ -5,5 +5,6 @@ mod support;
 mod audit_trail;
 mod headers;
 mod outbox;
+mod security_view;
 mod sessions;
 mod sign_in;

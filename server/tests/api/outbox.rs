@@ -64,7 +64,7 @@ async fn several_workers_never_send_a_notice_twice(backend: Backend) {
     let now = now_ms();
     let mut tx = db.begin_write().await.unwrap();
     for i in 0..30 {
-        outbox::enqueue(&mut tx, &format!("patient{i}@example.org"), Notice::NewDeviceSignIn, now).await.unwrap();
+        outbox::enqueue(&mut tx, &format!("patient{i}@example.org"), &Notice::NewDeviceSignIn, now).await.unwrap();
     }
     tx.commit().await.unwrap();
     // Claim concurrently, as workers on several app servers would.

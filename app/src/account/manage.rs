@@ -1,0 +1,431 @@
+//! The account page and what it changes: password (any time, and when it has aged), e-mail
+//! address (re-authenticated, confirmed by a link to the new address), other sessions.
+
+use super::format_utc;
+use crate::error::AppError;
+use crate::layout::PatientLayout;
+use crate::password::new_password::NewPasswordProblem;
+use crate::password::PasswordMeter;
+use crate::terms::Acceptance;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub current: bool,
+    pub started_at: i64,
+    pub last_seen_at: i64,
+    pub from: Option<String>,
+    pub device: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountOverview {
+    pub login: String,
+    pub email: Option<String>,
+    pub password_changed_at: Option<i64>,
+    pub paperless: bool,
+    pub sessions: Vec<SessionView>,
+    pub terms: Vec<Acceptance>,
+}
+
+/// "Firefox on Windows": enough to recognise a session, from the browser's own description.
+#[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+pub fn describe_device(user_agent: Option<&str>) -> String {
+    let ua = user_agent.unwrap_or("");
+    let browser = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
+        .into_iter()
+        .find(|(marker, _)| ua.contains(marker))
+        .map(|(_, name)| name);
+    let system = [("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Windows", "Windows"), ("Mac OS X", "Mac"), ("CrOS", "ChromeOS"), ("Linux", "Linux")]
+        .into_iter()
+        .find(|(marker, _)| ua.contains(marker))
+        .map(|(_, name)| name);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), None) => b.to_string(),
+        (None, Some(s)) => format!("A browser on {s}"),
+        (None, None) => "Unknown browser".to_string(),
+    }
+}
+
+#[server(endpoint = "account/overview")]
+pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    use sqlx::Row;
+    let session = request::require_patient()?;
+    let state = app_state()?;
+    let user = &session.viewer.user_id;
+    let row = sqlx::query(
+        "SELECT u.login, u.email, u.password_changed_at, p.statement_delivery FROM users u \
+         LEFT JOIN patients p ON p.id = u.patient_id WHERE u.id = $1",
+    )
+    .bind(&user.0)
+    .fetch_one(&state.db.pool)
+    .await?;
+    let sessions = crate::session::server::open_sessions_of(&state.db, user, &state.settings.sessions, now_ms())
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            current: s.public_id == session.public_id,
+            started_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+            from: s.client_addr,
+            device: describe_device(s.user_agent.as_deref()),
+        })
+        .collect();
+    Ok(AccountOverview {
+        login: row.try_get("login")?,
+        email: row.try_get("email")?,
+        password_changed_at: row.try_get("password_changed_at")?,
+        paperless: row.try_get::<Option<String>, _>("statement_delivery")?.as_deref() == Some("paperless"),
+        sessions,
+        terms: crate::terms::server::acceptances_of(&state.db, user).await?,
+    })
+}
+
+/// Changes the password. Allowed while an aged-password step is pending (it is that step).
+#[server(endpoint = "account/change-password")]
+pub async fn change_password(
+    current_password: String,
+    password: String,
+    password_again: String,
+    sign_out_others: Option<String>,
+) -> Result<(), AppError> {
+    use crate::audit::{self, AuditAction, AuditEvent};
+    use crate::outbox::{self, Notice};
+    use crate::password::new_password;
+    use crate::platform::{now_ms, request, state::app_state};
+    use crate::session::server::{end_all_of, set_pending, EndReason};
+    use crate::session::PendingStep;
+    use sqlx::Row;
+    let session = request::require_patient_with_pending()?;
+    if session.pending == Some(PendingStep::Terms) {
+        return Err(request::refuse(AppError::Forbidden));
+    }
+    let state = app_state()?;
+    let now = now_ms();
+    let user = &session.viewer.user_id;
+    let back = |e: &str| leptos_axum::redirect(&format!("/account/password?error={e}"));
+    if [&current_password, &password, &password_again].iter().any(|p| p.len() > crate::sign_in::MAX_PASSWORD_LEN) {
+        back("pw-long");
+        return Ok(());
+    }
+    let hash: Option<String> = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
+        .bind(&user.0)
+        .fetch_one(&state.db.pool)
+        .await?
+        .try_get("password_hash")?;
+    if !state.passwords.verify(current_password.clone(), hash).await {
+        back("current");
+        return Ok(());
+    }
+    if password == current_password {
+        back("same");
+        return Ok(());
+    }
+    let details = crate::recovery::server::personal_details(&state.db, user).await?;
+    let names: Vec<&str> = details.names.iter().map(String::as_str).collect();
+    if let Err(p) = new_password::check(&password, &password_again, &names, &details.login, details.date_of_birth.as_deref()) {
+        back(p.code());
+        return Ok(());
+    }
+    let new_hash = state.passwords.hash(password).await;
+    let addr = request::client_addr();
+    let mut tx = state.db.begin_write().await?;
+    crate::recovery::server::set_password(&mut tx, user, &new_hash, now).await?;
+    let was_pending = session.pending.is_some();
+    if was_pending {
+        set_pending(&mut tx, &session.id_hash, None).await?;
+    }
+    let others = sign_out_others.as_deref() == Some("yes");
+    if others {
+        end_all_of(&mut tx, user, Some(&session.id_hash), EndReason::PasswordChanged, addr, now).await?;
+    }
+    audit::record(
+        &mut tx,
+        AuditEvent { actor: Some(user), subject: Some(user), client_addr: addr, detail: Some(if others { "other sessions ended" } else { "other sessions kept" }), ..AuditEvent::of(AuditAction::PasswordChanged) },
+        now,
+    )
+    .await?;
+    if let Some(email) = &details.email {
+        outbox::enqueue(&mut tx, email, &Notice::PasswordChanged, now).await?;
+    }
+    tx.commit().await?;
+    state.outbox_wakeup.notify_one();
+    leptos_axum::redirect(if was_pending { "/home?password=changed" } else { "/account?done=password" });
+    Ok(())
+}
+
+/// "Remind me later", once per password, when the organisation allows it.
+#[server(endpoint = "account/remind-later")]
+pub async fn remind_me_later() -> Result<(), AppError> {
+    use crate::audit::{self, AuditAction, AuditEvent};
+    use crate::platform::{now_ms, request, state::app_state};
+    use crate::session::server::set_pending;
+    use crate::session::PendingStep;
+    let session = request::require_patient_with_pending()?;
+    if session.pending != Some(PendingStep::PasswordReminder) {
+        return Err(request::refuse(AppError::Forbidden));
+    }
+    let state = app_state()?;
+    let now = now_ms();
+    let user = &session.viewer.user_id;
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query("UPDATE users SET password_reminded_at = $1 WHERE id = $2").bind(now).bind(&user.0).execute(&mut *tx).await?;
+    set_pending(&mut tx, &session.id_hash, None).await?;
+    audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr: request::client_addr(), ..AuditEvent::of(AuditAction::PasswordReminderDeferred) }, now).await?;
+    tx.commit().await?;
+    leptos_axum::redirect("/home");
+    Ok(())
+}
+
+#[server(endpoint = "account/change-email")]
+pub async fn change_email(new_email: String, current_password: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    use sqlx::Row;
+    let session = request::require_patient()?;
+    let state = app_state()?;
+    let user = &session.viewer.user_id;
+    let new_email = new_email.trim().to_lowercase();
+    if !crate::enrolment::plausible_email(&new_email) {
+        leptos_axum::redirect("/account/email?error=email");
+        return Ok(());
+    }
+    if current_password.len() > crate::sign_in::MAX_PASSWORD_LEN {
+        leptos_axum::redirect("/account/email?error=current");
+        return Ok(());
+    }
+    let hash: Option<String> = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
+        .bind(&user.0)
+        .fetch_one(&state.db.pool)
+        .await?
+        .try_get("password_hash")?;
+    if !state.passwords.verify(current_password, hash).await {
+        leptos_axum::redirect("/account/email?error=current");
+        return Ok(());
+    }
+    crate::recovery::server::request_email_change(&state, user, &new_email, request::client_addr(), now_ms()).await?;
+    leptos_axum::redirect("/account?done=email");
+    Ok(())
+}
+
+#[server(endpoint = "account/end-other-sessions")]
+pub async fn end_other_sessions() -> Result<(), AppError> {
+    use crate::audit::{self, AuditAction, AuditEvent};
+    use crate::platform::{now_ms, request, state::app_state};
+    use crate::session::server::{end_all_of, EndReason};
+    let session = request::require_patient()?;
+    let state = app_state()?;
+    let now = now_ms();
+    let user = &session.viewer.user_id;
+    let addr = request::client_addr();
+    let mut tx = state.db.begin_write().await?;
+    let n = end_all_of(&mut tx, user, Some(&session.id_hash), EndReason::EndedByUser, addr, now).await?;
+    let detail = format!("{n} ended");
+    audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr: addr, detail: Some(&detail), ..AuditEvent::of(AuditAction::OtherSessionsEnded) }, now).await?;
+    tx.commit().await?;
+    leptos_axum::redirect("/account?done=sessions");
+    Ok(())
+}
+
+fn alert(text: String) -> impl IntoView {
+    view! { <p class="notice notice--alert" role="alert">{text}</p> }
+}
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| get_account_overview());
+    let query = use_query_map();
+    let done = move || {
+        let text = match query.read().get("done").as_deref()? {
+            "password" => "Your password has been changed.",
+            "email" => "We have sent a link to your new address. Open it within 30 minutes to confirm the change; until then, notices keep going to your current address.",
+            "sessions" => "Your other sessions have been signed out.",
+            _ => return None,
+        };
+        Some(view! { <p class="notice notice--status" role="status">{text}</p> })
+    };
+    view! {
+        <PatientLayout title="Account | Patient portal">
+            <h1>"Account"</h1>
+            {done}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match overview.await {
+                        Ok(o) => view! { <AccountView overview=o/> }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}
+            </Suspense>
+        </PatientLayout>
+    }
+}
+
+#[component]
+fn AccountView(overview: AccountOverview) -> impl IntoView {
+    let others = overview.sessions.iter().filter(|s| !s.current).count();
+    view! {
+        <section aria-labelledby="sign-in-heading" class="section">
+            <h2 id="sign-in-heading">"Sign-in details"</h2>
+            <dl class="details">
+                <dt>"User ID"</dt><dd>{overview.login.clone()}</dd>
+                <dt>"E-mail for notices"</dt><dd>{overview.email.clone().unwrap_or_else(|| "—".into())}" "<a href="/account/email">"Change e-mail address"</a></dd>
+                <dt>"Password"</dt><dd>{overview.password_changed_at.map(|t| format!("Last changed {}", format_utc(t)))}" "<a href="/account/password">"Change password"</a></dd>
+                <dt>"Statements"</dt><dd>{if overview.paperless { "Paperless: in the portal" } else { "Paper, by post" }}</dd>
+            </dl>
+        </section>
+        <section aria-labelledby="sessions-heading" class="section">
+            <h2 id="sessions-heading">"Where you are signed in"</h2>
+            <table class="table">
+                <caption class="visually-hidden">"Your open sessions"</caption>
+                <thead><tr><th scope="col">"Browser"</th><th scope="col">"Signed in"</th><th scope="col">"Last active"</th><th scope="col">"From address"</th></tr></thead>
+                <tbody>
+                    {overview.sessions.iter().map(|s| view! {
+                        <tr>
+                            <td>{s.device.clone()}{s.current.then_some(" (this one)")}</td>
+                            <td>{format_utc(s.started_at)}</td>
+                            <td>{format_utc(s.last_seen_at)}</td>
+                            <td>{s.from.clone().unwrap_or_else(|| "—".into())}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {(others > 0).then(|| view! {
+                <form method="post" action={<EndOtherSessions as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <button type="submit" class="button button--quiet">"Sign out all other sessions"</button>
+                </form>
+            })}
+            <p><a href="/account/activity">"See recent sign-in activity"</a></p>
+        </section>
+        <section aria-labelledby="terms-heading" class="section">
+            <h2 id="terms-heading">"Terms you have accepted"</h2>
+            {if overview.terms.is_empty() {
+                view! { <p>"None recorded."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table">
+                        <caption class="visually-hidden">"Terms and conditions accepted"</caption>
+                        <thead><tr><th scope="col">"Version"</th><th scope="col">"Accepted"</th><th scope="col">"From address"</th></tr></thead>
+                        <tbody>
+                            {overview.terms.iter().map(|t| view! {
+                                <tr>
+                                    <td>{format!("{} (version {})", t.title, t.version)}</td>
+                                    <td>{format_utc(t.accepted_at)}</td>
+                                    <td>{t.client_addr.clone().unwrap_or_else(|| "—".into())}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+            <p><a href="/terms">"Read the terms in force"</a></p>
+        </section>
+    }
+}
+
+fn password_error(code: &str) -> String {
+    match code {
+        "current" => "Your current password was not right. Please type it again.".into(),
+        "same" => "Please choose a password different from your current one.".into(),
+        c => NewPasswordProblem::from_code(c).map(|p| p.message().to_string()).unwrap_or_else(|| "Something went wrong. Please try again.".into()),
+    }
+}
+
+/// Also the step of an aged password (SPEC R-ENR-5): then it says why, and offers "remind me
+/// later" when allowed.
+#[component]
+pub fn ChangePasswordPage() -> impl IntoView {
+    use crate::session::PendingStep;
+    let query = use_query_map();
+    let error = move || query.read().get("error").map(|e| password_error(&e));
+    let pending = pending_step();
+    view! {
+        <PatientLayout title="Change password | Patient portal">
+            <h1>"Change your password"</h1>
+            {match pending {
+                Some(PendingStep::PasswordReminder) => view! {
+                    <p class="notice notice--info">"Your password has not been changed for a long time. For your security, please choose a new one now. "
+                        "You can also do it next time."</p>
+                }.into_any(),
+                Some(PendingStep::PasswordRequired) => view! {
+                    <p class="notice notice--info">"Your password has not been changed for a long time. For your security, "
+                        "please choose a new one before you continue."</p>
+                }.into_any(),
+                _ => ().into_any(),
+            }}
+            {move || error().map(alert)}
+            <form method="post" action={<ChangePassword as leptos::server_fn::ServerFn>::PATH} class="form card--form">
+                <div class="field">
+                    <label for="current_password">"Current password"</label>
+                    <input id="current_password" name="current_password" type="password" autocomplete="current-password" required/>
+                </div>
+                <div class="field">
+                    <label for="password">"New password"</label>
+                    <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128"
+                        aria-describedby="password-rules password-meter"/>
+                    <p class="hint" id="password-rules">"At least 8 characters; 15 or more is best. Any characters, spaces too. "
+                        "Do not use your name, birth date or user ID."</p>
+                    <PasswordMeter input_id="password".to_string() names=vec![] user_id_input=None date_of_birth=None/>
+                </div>
+                <div class="field">
+                    <label for="password_again">"Type the new password again"</label>
+                    <input id="password_again" name="password_again" type="password" autocomplete="new-password" required minlength="8" maxlength="128"/>
+                </div>
+                <div class="check">
+                    <input type="checkbox" id="sign_out_others" name="sign_out_others" value="yes" checked=true/>
+                    <label for="sign_out_others">"Sign out my other sessions (recommended)"</label>
+                </div>
+                <button type="submit" class="button button--primary">"Change password"</button>
+            </form>
+            {(pending == Some(PendingStep::PasswordReminder)).then(|| view! {
+                <form method="post" action={<RemindMeLater as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <button type="submit" class="button button--quiet">"Remind me later"</button>
+                </form>
+            })}
+        </PatientLayout>
+    }
+}
+
+/// The step the viewer's session must take first, during server rendering.
+fn pending_step() -> Option<crate::session::PendingStep> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::platform::request::current_session().and_then(|s| s.pending)
+    }
+    #[cfg(not(feature = "ssr"))]
+    None
+}
+
+#[component]
+pub fn ChangeEmailPage() -> impl IntoView {
+    let query = use_query_map();
+    let error = move || {
+        let text = match query.read().get("error").as_deref()? {
+            "email" => "Please give an e-mail address that you read, such as name@example.com.",
+            "current" => "Your password was not right. Please type it again.",
+            _ => "Something went wrong. Please try again.",
+        };
+        Some(text.to_string())
+    };
+    view! {
+        <PatientLayout title="Change e-mail address | Patient portal">
+            <h1>"Change your e-mail address"</h1>
+            <p class="lead">"We will send a link to the new address; the change happens when you open it. "
+                "We also tell your current address."</p>
+            {move || error().map(alert)}
+            <form method="post" action={<ChangeEmail as leptos::server_fn::ServerFn>::PATH} class="form card--form">
+                <div class="field">
+                    <label for="new_email">"New e-mail address"</label>
+                    <input id="new_email" name="new_email" type="email" autocomplete="email" required maxlength="254"/>
+                </div>
+                <div class="field">
+                    <label for="current_password">"Your password (to confirm it is you)"</label>
+                    <input id="current_password" name="current_password" type="password" autocomplete="current-password" required/>
+                </div>
+                <button type="submit" class="button button--primary">"Send confirmation link"</button>
+            </form>
+        </PatientLayout>
+    }
+}

@@ -1,0 +1,486 @@
+//! The patient's side of enrolment: the request form, the activation code, and choosing a user
+//! ID and password.
+
+use super::{ActivationStart, UserIdAnswer};
+use crate::account::user_id::{UserIdProblem, RULES as USER_ID_RULES};
+use crate::error::AppError;
+use crate::layout::{org_info, PublicLayout};
+use crate::password::new_password::NewPasswordProblem;
+use crate::password::PasswordMeter;
+use crate::terms::{current_terms, TermsBox};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[server(endpoint = "enrolment/request")]
+#[allow(clippy::too_many_arguments)]
+pub async fn request_access(
+    given_name: String,
+    family_name: String,
+    date_of_birth: String,
+    email: String,
+    phone: Option<String>,
+    mrn: Option<String>,
+    terms_id: String,
+    agree: Option<String>,
+) -> Result<(), AppError> {
+    use super::server::{submit, RequestOutcome};
+    use super::{plausible_email, EnrolmentForm};
+    use crate::dates::CalendarDate;
+    use crate::platform::{now_ms, request, state::app_state};
+    let state = app_state()?;
+    let now = now_ms();
+    let back = |error: &str| leptos_axum::redirect(&format!("/enrol?error={error}"));
+    let form = EnrolmentForm {
+        given_name: given_name.chars().take(100).collect(),
+        family_name: family_name.chars().take(100).collect(),
+        email: email.trim().chars().take(254).collect(),
+        phone: phone.unwrap_or_default().chars().take(40).collect(),
+        mrn: mrn.unwrap_or_default().chars().take(40).collect(),
+    };
+    if form.given_name.trim().is_empty() || form.family_name.trim().is_empty() {
+        back("name");
+        return Ok(());
+    }
+    let Some(dob) = CalendarDate::parse(&date_of_birth).filter(|d| d.plausible_birth_date(now)) else {
+        back("dob");
+        return Ok(());
+    };
+    if !plausible_email(&form.email) {
+        back("email");
+        return Ok(());
+    }
+    if agree.as_deref() != Some("yes") {
+        back("terms");
+        return Ok(());
+    }
+    let current = crate::terms::server::in_force(&state.db, now).await?;
+    let Some(current) = current.filter(|t| t.id == terms_id) else {
+        back("terms-changed");
+        return Ok(());
+    };
+    match submit(&state.db, &form, dob, &current.id, request::client_addr(), now).await? {
+        RequestOutcome::Received => leptos_axum::redirect("/enrol/sent"),
+        RequestOutcome::Throttled => back("throttled"),
+    }
+    Ok(())
+}
+
+/// Step 1 of activation: the code and the birth date.
+#[server(endpoint = "activation/verify")]
+pub async fn verify_code(code: String, date_of_birth: String) -> Result<(), AppError> {
+    use super::server::{verify, VerifyOutcome};
+    use super::ACTIVATION_COOKIE;
+    use crate::dates::CalendarDate;
+    use crate::platform::{now_ms, request, state::app_state};
+    let state = app_state()?;
+    if code.trim().is_empty() || date_of_birth.trim().is_empty() {
+        leptos_axum::redirect("/activate?error=missing");
+        return Ok(());
+    }
+    let dob = CalendarDate::parse(&date_of_birth);
+    let code: String = code.chars().take(64).collect();
+    match verify(&state, &code, dob, request::client_addr(), now_ms()).await? {
+        VerifyOutcome::Matched { claim_secret } => {
+            let response = expect_context::<leptos_axum::ResponseOptions>();
+            let cookie = crate::session::server::step_cookie(&state.settings, ACTIVATION_COOKIE, Some(&claim_secret), 30 * 60);
+            response.append_header(http::header::SET_COOKIE, cookie);
+            leptos_axum::redirect("/activate/account");
+        }
+        VerifyOutcome::NoMatch => leptos_axum::redirect("/activate?error=nomatch"),
+        VerifyOutcome::Expired => leptos_axum::redirect("/activate?error=expired"),
+        VerifyOutcome::Throttled => leptos_axum::redirect("/activate?error=throttled"),
+    }
+    Ok(())
+}
+
+#[server(endpoint = "activation/start")]
+pub async fn get_activation_start() -> Result<Option<ActivationStart>, AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    let state = app_state()?;
+    let Some(secret) = request::cookie(&state.settings.cookie_name(super::ACTIVATION_COOKIE)) else { return Ok(None) };
+    Ok(super::server::start(&state.db, &secret, now_ms()).await?)
+}
+
+/// Whether a user ID is free, for the page to say as the patient types. Only open during an
+/// activation, and counted, so it cannot be used to list the portal's user IDs.
+#[server(endpoint = "activation/user-id")]
+pub async fn check_user_id_available(user_id: String) -> Result<UserIdAnswer, AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    let state = app_state()?;
+    let secret = request::cookie(&state.settings.cookie_name(super::ACTIVATION_COOKIE)).ok_or_else(|| request::refuse(AppError::Forbidden))?;
+    if !super::server::take_user_id_check(&state.db, &secret, now_ms()).await? {
+        return Err(request::refuse(AppError::Forbidden));
+    }
+    let user_id: String = user_id.chars().take(100).collect();
+    Ok(match super::server::user_id_available(&state.db, &user_id).await? {
+        Ok(_) => UserIdAnswer { available: true, message: "That user ID is available.".into() },
+        Err(p) => UserIdAnswer { available: false, message: p.message().into() },
+    })
+}
+
+/// Step 2 of activation: user ID, password, e-mail, the terms.
+#[server(endpoint = "activation/complete")]
+pub async fn complete_activation(
+    user_id: String,
+    password: String,
+    password_again: String,
+    email: String,
+    agree: Option<String>,
+) -> Result<(), AppError> {
+    use super::server::{complete, ActivationProblem, Choice};
+    use super::ACTIVATION_COOKIE;
+    use crate::platform::{now_ms, request, state::app_state};
+    use crate::session::server::{session_cookie, step_cookie};
+    let state = app_state()?;
+    let Some(secret) = request::cookie(&state.settings.cookie_name(ACTIVATION_COOKIE)) else {
+        leptos_axum::redirect("/activate?error=timeout");
+        return Ok(());
+    };
+    if password.len() > crate::sign_in::MAX_PASSWORD_LEN || user_id.len() > 200 || email.len() > 254 {
+        leptos_axum::redirect("/activate/account?error=pw-long");
+        return Ok(());
+    }
+    let choice = Choice { user_id: &user_id, password, password_again, email: &email, agree_terms: agree.as_deref() == Some("yes") };
+    let user_agent = request::header("user-agent");
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    match complete(&state, &secret, choice, request::client_addr(), user_agent.as_deref(), now_ms()).await? {
+        Ok(session_secret) => {
+            response.append_header(http::header::SET_COOKIE, step_cookie(&state.settings, ACTIVATION_COOKIE, None, 0));
+            response.append_header(http::header::SET_COOKIE, session_cookie(&state.settings, Some(&session_secret)));
+            leptos_axum::redirect("/home?welcome=1");
+        }
+        Err(ActivationProblem::Expired) => {
+            response.append_header(http::header::SET_COOKIE, step_cookie(&state.settings, ACTIVATION_COOKIE, None, 0));
+            leptos_axum::redirect("/activate?error=timeout");
+        }
+        Err(ActivationProblem::UserId(p)) => leptos_axum::redirect(&format!("/activate/account?error={}", p.code())),
+        Err(ActivationProblem::Password(p)) => leptos_axum::redirect(&format!("/activate/account?error={}", p.code())),
+        Err(ActivationProblem::Email) => leptos_axum::redirect("/activate/account?error=email"),
+        Err(ActivationProblem::Terms) => leptos_axum::redirect("/activate/account?error=terms"),
+    }
+    Ok(())
+}
+
+fn alert(text: String) -> impl IntoView {
+    view! { <p class="notice notice--alert" role="alert">{text}</p> }
+}
+
+#[component]
+pub fn EnrolPage() -> impl IntoView {
+    let terms = Resource::new(|| (), |_| current_terms());
+    let query = use_query_map();
+    let error = move || {
+        let text = match query.read().get("error").as_deref()? {
+            "name" => "Please give your first and last name.".to_string(),
+            "dob" => "Please give your date of birth as year, month and day (for example 1948-03-12).".to_string(),
+            "email" => "Please give an e-mail address that you read, such as name@example.com.".to_string(),
+            "terms" => "To ask for access, tick the box to say you agree to the terms and conditions.".to_string(),
+            "terms-changed" => "The terms were just updated. Please read this version and send the form again.".to_string(),
+            "throttled" => "Too many requests have come from this connection. Please try again in an hour, or call us.".to_string(),
+            _ => "Something was missing. Please check the form and send it again.".to_string(),
+        };
+        Some(text)
+    };
+    view! {
+        <PublicLayout title="Ask for access | Patient portal">
+            <div class="card card--form">
+                <h1>"Ask for access to the patient portal"</h1>
+                <p class="lead">"Fill in this form. Our front desk checks it against our records and sends you an "
+                    "activation code, usually within 2 business days."</p>
+                {move || error().map(alert)}
+                <form method="post" action={<RequestAccess as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <fieldset>
+                        <legend>"About you"</legend>
+                        <div class="field">
+                            <label for="given_name">"First name"</label>
+                            <input id="given_name" name="given_name" type="text" autocomplete="given-name" required maxlength="100"/>
+                        </div>
+                        <div class="field">
+                            <label for="family_name">"Last name"</label>
+                            <input id="family_name" name="family_name" type="text" autocomplete="family-name" required maxlength="100"/>
+                        </div>
+                        <div class="field">
+                            <label for="date_of_birth">"Date of birth"</label>
+                            <input id="date_of_birth" name="date_of_birth" type="date" autocomplete="bday" required
+                                aria-describedby="dob-hint" min="1900-01-01"/>
+                            <p class="hint" id="dob-hint">"For example 1948-03-12 (year, month, day)."</p>
+                        </div>
+                    </fieldset>
+                    <fieldset>
+                        <legend>"How to reach you"</legend>
+                        <div class="field">
+                            <label for="email">"Personal e-mail address"</label>
+                            <input id="email" name="email" type="email" autocomplete="email" required maxlength="254"
+                                aria-describedby="email-hint"/>
+                            <p class="hint" id="email-hint">"We send your activation code and portal notices here. "
+                                "Notices never contain health information."</p>
+                        </div>
+                        <div class="field">
+                            <label for="phone">"Phone number (optional)"</label>
+                            <input id="phone" name="phone" type="tel" autocomplete="tel" maxlength="40"/>
+                        </div>
+                        <div class="field">
+                            <label for="mrn">"Medical record number (optional)"</label>
+                            <input id="mrn" name="mrn" type="text" maxlength="40" aria-describedby="mrn-hint"/>
+                            <p class="hint" id="mrn-hint">"If you know it: it is on your visit summaries and statements."</p>
+                        </div>
+                    </fieldset>
+                    <Suspense fallback=|| view! { <p>"Loading the terms…"</p> }>
+                        {move || Suspend::new(async move {
+                            match terms.await {
+                                Ok(Some(t)) => view! {
+                                    <TermsBox terms=t.clone()/>
+                                    <input type="hidden" name="terms_id" value=t.id.clone()/>
+                                    <div class="check">
+                                        <input type="checkbox" id="agree" name="agree" value="yes" required/>
+                                        <label for="agree">"I have read and agree to the terms and conditions"</label>
+                                    </div>
+                                }.into_any(),
+                                Ok(None) => view! { <input type="hidden" name="terms_id" value=""/> }.into_any(),
+                                Err(e) => alert(e.to_string()).into_any(),
+                            }
+                        })}
+                    </Suspense>
+                    <button type="submit" class="button button--primary">"Send my request"</button>
+                </form>
+                <p class="small">"Already have an activation code? "<a href="/activate">"Set up your account"</a>"."</p>
+            </div>
+        </PublicLayout>
+    }
+}
+
+#[component]
+pub fn EnrolSentPage() -> impl IntoView {
+    let org = org_info();
+    view! {
+        <PublicLayout title="Request received | Patient portal">
+            <div class="card card--narrow">
+                <h1>"Thank you: we have your request"</h1>
+                <p>"Our front desk will check your details against our records. If we can confirm who you are, "
+                   "we will e-mail you an activation code, usually within 2 business days."</p>
+                <p>"When you have the code, come back and choose "<a href="/activate">"Set up your account"</a>"."</p>
+                <p>"If you do not hear from us, please call "{org.phone}"."</p>
+            </div>
+        </PublicLayout>
+    }
+}
+
+#[component]
+pub fn ActivatePage() -> impl IntoView {
+    let query = use_query_map();
+    let org = org_info();
+    let phone = org.phone.clone();
+    let error = move || {
+        let text = match query.read().get("error").as_deref()? {
+            "missing" => "Please enter your activation code and your date of birth.".to_string(),
+            "nomatch" => format!(
+                "That activation code and date of birth do not match our records, or the code no longer works. \
+                 Check both and try again; if it still does not work, call us at {phone} for a new code."
+            ),
+            "expired" => format!("That activation code has expired. Please call us at {phone} for a new one."),
+            "throttled" => "Too many attempts have come from this connection. Please wait an hour and try again.".to_string(),
+            "timeout" => "For your security, setting up your account has timed out. Please enter your code again.".to_string(),
+            _ => "Something went wrong. Please try again.".to_string(),
+        };
+        Some(text)
+    };
+    view! {
+        <PublicLayout title="Set up your account | Patient portal">
+            <div class="card card--narrow">
+                <h1>"Set up your account"</h1>
+                <p class="lead">"Enter the activation code we gave you, and your date of birth."</p>
+                {move || error().map(alert)}
+                <form method="post" action={<VerifyCode as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <div class="field">
+                        <label for="code">"Activation code"</label>
+                        <input id="code" name="code" type="text" required autocomplete="one-time-code"
+                            autocapitalize="characters" spellcheck="false" maxlength="64" aria-describedby="code-hint"/>
+                        <p class="hint" id="code-hint">"15 letters and numbers, like 7KQ2M-X9DHT-4RW8B. Dashes and capitals do not matter."</p>
+                    </div>
+                    <div class="field">
+                        <label for="date_of_birth">"Date of birth"</label>
+                        <input id="date_of_birth" name="date_of_birth" type="date" autocomplete="bday" required
+                            aria-describedby="dob-hint" min="1900-01-01"/>
+                        <p class="hint" id="dob-hint">"For example 1948-03-12 (year, month, day)."</p>
+                    </div>
+                    <button type="submit" class="button button--primary button--wide">"Continue"</button>
+                </form>
+                <p class="small">"No code yet? "<a href="/enrol">"Ask for access"</a>" or call "{org.phone.clone()}"."</p>
+            </div>
+        </PublicLayout>
+    }
+}
+
+fn credentials_error(code: &str) -> String {
+    if let Some(p) = UserIdProblem::from_code(code) {
+        return format!("User ID: {}", p.message());
+    }
+    if let Some(p) = NewPasswordProblem::from_code(code) {
+        return format!("Password: {}", p.message());
+    }
+    match code {
+        "email" => "Please give an e-mail address that you read, such as name@example.com.".into(),
+        "terms" => "To use the portal, tick the box to say you agree to the terms and conditions.".into(),
+        _ => "Something was not right. Please check the form and try again.".into(),
+    }
+}
+
+#[component]
+pub fn ChooseCredentialsPage() -> impl IntoView {
+    let start = Resource::new(|| (), |_| get_activation_start());
+    let query = use_query_map();
+    let error = move || query.read().get("error").map(|c| credentials_error(&c));
+    view! {
+        <PublicLayout title="Choose your user ID and password | Patient portal">
+            <div class="card card--form">
+                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match start.await {
+                            Ok(Some(s)) => view! {
+                                <h1>"Welcome, "{s.given_name.clone()}</h1>
+                                <p class="lead">"Your code is right. Now choose how you will sign in."</p>
+                                {error().map(alert)}
+                                <CredentialsForm start=s/>
+                            }.into_any(),
+                            Ok(None) => view! {
+                                <h1>"Set up your account"</h1>
+                                <p class="notice notice--alert" role="alert">"For your security, this step has timed out or was already completed. "
+                                    "Please enter your activation code again."</p>
+                                <p><a class="button button--primary" href="/activate">"Enter my code"</a></p>
+                            }.into_any(),
+                            Err(e) => alert(e.to_string()).into_any(),
+                        }
+                    })}
+                </Suspense>
+            </div>
+        </PublicLayout>
+    }
+}
+
+#[component]
+fn CredentialsForm(start: ActivationStart) -> impl IntoView {
+    let needs_terms = start.terms.is_some();
+    view! {
+        <form method="post" action={<CompleteActivation as leptos::server_fn::ServerFn>::PATH} class="form">
+            <fieldset>
+                <legend>"Your user ID"</legend>
+                <div class="field">
+                    <label for="user_id">"User ID"</label>
+                    <input id="user_id" name="user_id" type="text" autocomplete="username" autocapitalize="none"
+                        spellcheck="false" required minlength="4" maxlength="64" pattern="[A-Za-z0-9][A-Za-z0-9._@\\-]{3,63}"
+                        aria-describedby="user-id-rules user-id-answer"/>
+                    <p class="hint" id="user-id-rules">{USER_ID_RULES}</p>
+                    <UserIdCheck input_id="user_id".to_string()/>
+                </div>
+            </fieldset>
+            <fieldset>
+                <legend>"Your password"</legend>
+                <div class="field">
+                    <label for="password">"Password"</label>
+                    <input id="password" name="password" type="password" autocomplete="new-password" required
+                        minlength="8" maxlength="128" aria-describedby="password-rules password-meter"/>
+                    <p class="hint" id="password-rules">"At least 8 characters; 15 or more is best. Any characters, "
+                        "spaces too: a few unrelated words make a strong password. Do not use your name, birth date "
+                        "or user ID, or a password that is easy to guess."</p>
+                    <PasswordMeter input_id="password".to_string() names=vec![] user_id_input=Some("user_id".to_string()) date_of_birth=None/>
+                </div>
+                <div class="field">
+                    <label for="password_again">"Type the password again"</label>
+                    <input id="password_again" name="password_again" type="password" autocomplete="new-password" required
+                        minlength="8" maxlength="128"/>
+                </div>
+            </fieldset>
+            <fieldset>
+                <legend>"Your e-mail address"</legend>
+                <div class="field">
+                    <label for="email">"E-mail address for portal notices"</label>
+                    <input id="email" name="email" type="email" autocomplete="email" required maxlength="254"
+                        value=start.email.clone() aria-describedby="email-confirm-hint"/>
+                    <p class="hint" id="email-confirm-hint">"Please check that this is right, and correct it if not. "
+                        "We tell you here when something new is waiting; the e-mails never contain health information."</p>
+                </div>
+            </fieldset>
+            {start.terms.clone().map(|t| view! {
+                <TermsBox terms=t/>
+                <div class="check">
+                    <input type="checkbox" id="agree" name="agree" value="yes" required=needs_terms/>
+                    <label for="agree">"I have read and agree to the terms and conditions"</label>
+                </div>
+            })}
+            <section class="notice notice--info" aria-labelledby="paperless-title">
+                <h2 id="paperless-title">"Paperless billing"</h2>
+                <p>"When you create your account you are enrolled in paperless billing: your statements will be in "
+                   "the portal instead of arriving by post. You can go back to paper statements at any time under "
+                   <strong>"Billing → View Account → Paperless Billing"</strong>"."</p>
+            </section>
+            <button type="submit" class="button button--primary">"Create my account"</button>
+        </form>
+    }
+}
+
+/// Says, as the patient types a user ID, whether it follows the rules and is free. Without
+/// JavaScript the rules are on the page and the server checks on submit.
+#[island]
+pub fn UserIdCheck(input_id: String) -> impl IntoView {
+    let answer = RwSignal::new(None::<(bool, String)>);
+    #[cfg(feature = "hydrate")]
+    {
+        use crate::account::user_id::check_user_id;
+        use leptos::task::spawn_local;
+        use std::cell::Cell;
+        use std::rc::Rc;
+        use wasm_bindgen::{closure::Closure, JsCast};
+        let generation = Rc::new(Cell::new(0u32));
+        let id = input_id.clone();
+        Effect::new(move |_| {
+            let Some(input) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(&id))
+                .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            else {
+                return;
+            };
+            let generation = generation.clone();
+            let reader = input.clone();
+            let on_input = Closure::<dyn Fn()>::new(move || {
+                let value = reader.value();
+                let this = generation.get() + 1;
+                generation.set(this);
+                if value.trim().is_empty() {
+                    answer.set(None);
+                    return;
+                }
+                if let Err(p) = check_user_id(&value) {
+                    answer.set(Some((false, p.message().to_string())));
+                    return;
+                }
+                let generation = generation.clone();
+                spawn_local(async move {
+                    // Wait for a pause in typing before asking the server.
+                    gloo_timers::future::TimeoutFuture::new(400).await;
+                    if generation.get() != this {
+                        return;
+                    }
+                    if let Ok(a) = check_user_id_available(value).await {
+                        if generation.get() == this {
+                            answer.set(Some((a.available, a.message)));
+                        }
+                    }
+                });
+            });
+            let _ = input.add_event_listener_with_callback("input", on_input.as_ref().unchecked_ref());
+            on_input.forget();
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = input_id;
+    view! {
+        <p id="user-id-answer" class="hint user-id-answer" aria-live="polite">
+            {move || answer.get().map(|(ok, text)| view! {
+                <span class=if ok { "answer answer--ok" } else { "answer answer--problem" }>
+                    {if ok { "✓ " } else { "✗ " }}{text}
+                </span>
+            })}
+        </p>
+    }
+}

@@ -1,0 +1,259 @@
+//! The front desk's enrolment queue: pending requests, the patient records each may belong to,
+//! approve (link or create the record, issue a code) or decline with a reason.
+
+use super::{RequestDetail, RequestSummary, DECLINE_REASONS};
+use crate::account::format_utc;
+use crate::error::AppError;
+use crate::layout::StaffLayout;
+use crate::patients::PortalAccess;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+#[server(endpoint = "enrolment/queue")]
+pub async fn enrolment_queue() -> Result<(Vec<RequestSummary>, Vec<RequestSummary>), AppError> {
+    crate::platform::request::require_staff(crate::patients::ACCESS_ROLES)?;
+    let state = crate::platform::state::app_state()?;
+    Ok(super::server::queue(&state.db).await?)
+}
+
+#[server(endpoint = "enrolment/detail")]
+pub async fn enrolment_request(id: String) -> Result<RequestDetail, AppError> {
+    use crate::platform::request;
+    request::require_staff(crate::patients::ACCESS_ROLES)?;
+    let state = crate::platform::state::app_state()?;
+    super::server::detail(&state.db, &id).await?.ok_or_else(|| request::refuse(AppError::NotFound))
+}
+
+/// Approves a request. `link_to` is a record's id, or `new` to create one from the request.
+#[server(endpoint = "enrolment/approve")]
+pub async fn approve_request(request_id: String, link_to: String, email_code: Option<String>) -> Result<(), AppError> {
+    use super::server::{approve, DecisionError};
+    use crate::patients::PatientId;
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_staff(crate::patients::ACCESS_ROLES)?;
+    let state = app_state()?;
+    let back = |e: &str| leptos_axum::redirect(&format!("/staff/enrolment/{request_id}?error={e}"));
+    let link = match link_to.as_str() {
+        "new" => None,
+        id => match PatientId::parse(id) {
+            Some(id) => Some(id),
+            None => {
+                back("choose");
+                return Ok(());
+            }
+        },
+    };
+    let email = email_code.as_deref() == Some("yes");
+    match approve(&state, &request_id, link, email, &session.viewer.user_id, request::client_addr(), now_ms()).await {
+        Ok((patient, code)) => crate::patients::show_code_once(&state, &patient, &code, email),
+        Err(DecisionError::AlreadyDecided) => back("decided"),
+        Err(DecisionError::HasAccount) => back("has-account"),
+        Err(DecisionError::NotFound) => back("choose"),
+        Err(DecisionError::Db(e)) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+#[server(endpoint = "enrolment/decline")]
+pub async fn decline_request(request_id: String, reason: String, note: Option<String>) -> Result<(), AppError> {
+    use super::server::{decline, DecisionError};
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_staff(crate::patients::ACCESS_ROLES)?;
+    let state = app_state()?;
+    let Some((_, label)) = DECLINE_REASONS.iter().find(|(code, _)| *code == reason) else {
+        leptos_axum::redirect(&format!("/staff/enrolment/{request_id}?error=reason"));
+        return Ok(());
+    };
+    let note = note.unwrap_or_default();
+    let note = note.trim();
+    let text = if note.is_empty() { label.to_string() } else { format!("{label}: {}", note.chars().take(500).collect::<String>()) };
+    match decline(&state.db, &request_id, &text, &session.viewer.user_id, request::client_addr(), now_ms()).await {
+        Ok(()) => leptos_axum::redirect("/staff/enrolment?declined=1"),
+        Err(DecisionError::Db(e)) => return Err(e.into()),
+        Err(_) => leptos_axum::redirect(&format!("/staff/enrolment/{request_id}?error=decided")),
+    }
+    Ok(())
+}
+
+fn alert(text: String) -> impl IntoView {
+    view! { <p class="notice notice--alert" role="alert">{text}</p> }
+}
+
+fn state_label(state: &str) -> &'static str {
+    match state {
+        "pending" => "Waiting",
+        "approved" => "Approved",
+        "declined" => "Declined",
+        _ => "Unknown",
+    }
+}
+
+#[component]
+pub fn EnrolmentQueuePage() -> impl IntoView {
+    let queue = Resource::new(|| (), |_| enrolment_queue());
+    let query = use_query_map();
+    let declined = move || query.read().get("declined").is_some();
+    view! {
+        <StaffLayout title="Enrolment requests | Staff">
+            <h1>"Enrolment requests"</h1>
+            {move || declined().then(|| view! { <p class="notice notice--status" role="status">"The request was declined."</p> })}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match queue.await {
+                        Ok((pending, decided)) => view! {
+                            <h2>"Waiting ("{pending.len()}")"</h2>
+                            {if pending.is_empty() {
+                                view! { <div class="empty"><p>"No requests are waiting."</p></div> }.into_any()
+                            } else {
+                                view! {
+                                    <table class="table">
+                                        <caption class="visually-hidden">"Requests waiting, oldest first"</caption>
+                                        <thead><tr><th scope="col">"Received"</th><th scope="col">"Name"</th>
+                                            <th scope="col">"Date of birth"</th><th scope="col">"E-mail"</th><th scope="col">"Record number given"</th></tr></thead>
+                                        <tbody>
+                                            {pending.into_iter().map(|r| view! {
+                                                <tr>
+                                                    <td>{format_utc(r.submitted_at)}</td>
+                                                    <td><a href=format!("/staff/enrolment/{}", r.id)>{format!("{} {}", r.given_name, r.family_name)}</a></td>
+                                                    <td>{r.date_of_birth}</td>
+                                                    <td>{r.email}</td>
+                                                    <td>{r.mrn.unwrap_or_else(|| "—".into())}</td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                }.into_any()
+                            }}
+                            <h2>"Recently decided"</h2>
+                            {if decided.is_empty() {
+                                view! { <p>"None yet."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <table class="table">
+                                        <caption class="visually-hidden">"Requests decided recently"</caption>
+                                        <thead><tr><th scope="col">"Decided"</th><th scope="col">"Name"</th><th scope="col">"Decision"</th><th scope="col">"By"</th></tr></thead>
+                                        <tbody>
+                                            {decided.into_iter().map(|r| view! {
+                                                <tr>
+                                                    <td>{r.decided_at.map(format_utc).unwrap_or_default()}</td>
+                                                    <td><a href=format!("/staff/enrolment/{}", r.id)>{format!("{} {}", r.given_name, r.family_name)}</a></td>
+                                                    <td>{state_label(&r.state)}{r.decline_reason.map(|reason| format!(": {reason}"))}</td>
+                                                    <td>{r.decided_by.unwrap_or_default()}</td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                }.into_any()
+                            }}
+                        }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}
+            </Suspense>
+        </StaffLayout>
+    }
+}
+
+#[component]
+pub fn EnrolmentRequestPage() -> impl IntoView {
+    let params = use_params_map();
+    let detail = Resource::new(move || params.read().get("id").unwrap_or_default(), enrolment_request);
+    let query = use_query_map();
+    let error = move || {
+        let text = match query.read().get("error").as_deref()? {
+            "choose" => "Choose the patient record to link, or create a new one.",
+            "decided" => "This request was already decided by someone else.",
+            "has-account" => "That patient already has a portal account. Decline the request, or restore their access on the patient's page.",
+            "reason" => "Choose a reason for declining.",
+            _ => "Something went wrong. Please try again.",
+        };
+        Some(text.to_string())
+    };
+    view! {
+        <StaffLayout title="Enrolment request | Staff">
+            <p><a href="/staff/enrolment">"← All requests"</a></p>
+            {move || error().map(alert)}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Ok(d) => view! { <RequestView detail=d/> }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}
+            </Suspense>
+        </StaffLayout>
+    }
+}
+
+#[component]
+fn RequestView(detail: RequestDetail) -> impl IntoView {
+    let r = detail.request;
+    let pending = r.state == "pending";
+    let name = format!("{} {}", r.given_name, r.family_name);
+    let has_free_candidate = detail.candidates.iter().any(|c| c.access == PortalAccess::NotEnrolled);
+    view! {
+        <h1>"Enrolment request: "{name.clone()}</h1>
+        <dl class="details">
+            <dt>"Received"</dt><dd>{format_utc(r.submitted_at)}</dd>
+            <dt>"Name"</dt><dd>{name}</dd>
+            <dt>"Date of birth"</dt><dd>{r.date_of_birth.clone()}</dd>
+            <dt>"E-mail"</dt><dd>{r.email.clone()}</dd>
+            <dt>"Phone"</dt><dd>{r.phone.clone().unwrap_or_else(|| "—".into())}</dd>
+            <dt>"Record number given"</dt><dd>{r.mrn.clone().unwrap_or_else(|| "—".into())}</dd>
+            <dt>"Status"</dt><dd>{state_label(&r.state)}{r.decline_reason.clone().map(|x| format!(": {x}"))}</dd>
+        </dl>
+        {pending.then(|| view! {
+            <h2>"Verify identity and approve"</h2>
+            <p>"Check the details against the records below (and, if in doubt, call the person). "
+               "Approving issues an activation code, shown to you once."</p>
+            <form method="post" action={<ApproveRequest as leptos::server_fn::ServerFn>::PATH} class="form">
+                <input type="hidden" name="request_id" value=r.id.clone()/>
+                <fieldset>
+                    <legend>"Patient record"</legend>
+                    {detail.candidates.iter().map(|c| {
+                        let id = format!("link-{}", c.id.0);
+                        let enrolled = c.access != PortalAccess::NotEnrolled;
+                        view! {
+                            <div class="check">
+                                <input type="radio" name="link_to" id=id.clone() value=c.id.0.clone() disabled=enrolled
+                                    checked={!enrolled && has_free_candidate}/>
+                                <label for=id>
+                                    {format!("{} — record {} — born {}", c.full_name(), c.mrn, c.date_of_birth)}
+                                    {c.email.clone().map(|e| format!(" — {e}"))}
+                                    {enrolled.then_some(" (already has a portal account)")}
+                                </label>
+                            </div>
+                        }
+                    }).collect_view()}
+                    {detail.candidates.is_empty().then(|| view! { <p>"No existing record matches these details."</p> })}
+                    <div class="check">
+                        <input type="radio" name="link_to" id="link-new" value="new" checked=!has_free_candidate/>
+                        <label for="link-new">"Create a new patient record from this request"</label>
+                    </div>
+                </fieldset>
+                <div class="check">
+                    <input type="checkbox" id="email_code" name="email_code" value="yes" checked=true/>
+                    <label for="email_code">"Also e-mail the activation code to "{r.email.clone()}</label>
+                </div>
+                <button type="submit" class="button button--primary">"Approve and issue code"</button>
+            </form>
+            <h2>"Decline"</h2>
+            <form method="post" action={<DeclineRequest as leptos::server_fn::ServerFn>::PATH} class="form">
+                <input type="hidden" name="request_id" value=r.id.clone()/>
+                <div class="field">
+                    <label for="reason">"Reason"</label>
+                    <select id="reason" name="reason" required>
+                        <option value="">"Choose a reason"</option>
+                        {DECLINE_REASONS.iter().map(|(code, label)| view! { <option value=*code>{*label}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="note">"Note for the record (optional)"</label>
+                    <input id="note" name="note" type="text" maxlength="500"/>
+                </div>
+                <button type="submit" class="button button--quiet">"Decline request"</button>
+            </form>
+        })}
+        {r.patient_id.clone().map(|p| view! { <p><a href=format!("/staff/patients/{}", p.0)>"Open the patient's page"</a></p> })}
+    }
+}

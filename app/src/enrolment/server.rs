@@ -1,0 +1,604 @@
+//! Enrolment in the database: requests and the staff queue, activation codes, and activation.
+
+use super::code;
+use super::{ActivationStart, EnrolmentForm, RequestDetail, RequestSummary};
+use crate::account::user_id::{check_user_id, UserIdProblem};
+use crate::audit::{self, AuditAction, AuditEvent};
+use crate::dates::CalendarDate;
+use crate::outbox::{self, Notice};
+use crate::password::new_password::{self, NewPasswordProblem};
+use crate::patients::server as patients;
+use crate::patients::PatientId;
+use crate::platform::db::{Db, Tx};
+use crate::platform::rate::{self, RateKind};
+use crate::platform::state::AppState;
+use crate::platform::tokens;
+use crate::session::server as sessions;
+use crate::terms;
+use crate::types::UserId;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use std::net::IpAddr;
+
+/// How long the step "choose a user ID and password" stays open after the code matched.
+const CLAIM_LIFETIME_MS: i64 = 30 * 60_000;
+
+fn addr_key(addr: Option<IpAddr>) -> String {
+    addr.map(|a| a.to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+// ---- Requests ----------------------------------------------------------------------------
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum RequestOutcome {
+    /// Taken (or quietly merged into an identical pending one): the same answer either way.
+    Received,
+    Throttled,
+}
+
+/// Files a request. The answer never says whether the person is a patient already, or asked
+/// before: a duplicate of a pending request is not stored again, but gets the same answer.
+pub async fn submit(db: &Db, form: &EnrolmentForm, date_of_birth: CalendarDate, terms_id: &str, addr: Option<IpAddr>, now: i64) -> Result<RequestOutcome, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    if !rate::take(&mut tx, RateKind::EnrolmentRequest, &addr_key(addr), now).await? {
+        tx.commit().await?;
+        return Ok(RequestOutcome::Throttled);
+    }
+    let email = form.email.trim().to_lowercase();
+    let duplicate = sqlx::query("SELECT id FROM enrolment_requests WHERE email = $1 AND date_of_birth = $2 AND state = 'pending'")
+        .bind(&email)
+        .bind(date_of_birth.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+    if duplicate.is_none() {
+        let id = tokens::new_id();
+        sqlx::query(
+            "INSERT INTO enrolment_requests (id, given_name, family_name, date_of_birth, email, phone, mrn, terms_version_id, submitted_at, client_addr) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&id)
+        .bind(form.given_name.trim())
+        .bind(form.family_name.trim())
+        .bind(date_of_birth.to_string())
+        .bind(&email)
+        .bind(Some(form.phone.trim()).filter(|p| !p.is_empty()))
+        .bind(Some(form.mrn.trim().to_uppercase()).filter(|m| !m.is_empty()))
+        .bind(terms_id)
+        .bind(now)
+        .bind(addr.map(|a| a.to_string()))
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            AuditEvent { record_type: Some("enrolment-request"), record_id: Some(&id), client_addr: addr, ..AuditEvent::of(AuditAction::EnrolmentRequested) },
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(RequestOutcome::Received)
+}
+
+const REQUEST_COLUMNS: &str = "r.id, r.given_name, r.family_name, r.date_of_birth, r.email, r.phone, r.mrn, \
+    r.submitted_at, r.state, r.decline_reason, r.patient_id, r.decided_at, u.display_name AS decided_by";
+
+fn request_summary(r: &AnyRow) -> Result<RequestSummary, sqlx::Error> {
+    Ok(RequestSummary {
+        id: r.try_get("id")?,
+        given_name: r.try_get("given_name")?,
+        family_name: r.try_get("family_name")?,
+        date_of_birth: r.try_get("date_of_birth")?,
+        email: r.try_get("email")?,
+        phone: r.try_get("phone")?,
+        mrn: r.try_get("mrn")?,
+        submitted_at: r.try_get("submitted_at")?,
+        state: r.try_get("state")?,
+        decline_reason: r.try_get("decline_reason")?,
+        patient_id: r.try_get::<Option<String>, _>("patient_id")?.map(PatientId),
+        decided_at: r.try_get("decided_at")?,
+        decided_by: r.try_get("decided_by")?,
+    })
+}
+
+/// The queue: pending requests, oldest first, then the latest decided ones.
+pub async fn queue(db: &Db) -> Result<(Vec<RequestSummary>, Vec<RequestSummary>), sqlx::Error> {
+    let pending = sqlx::query(&format!(
+        "SELECT {REQUEST_COLUMNS} FROM enrolment_requests r LEFT JOIN users u ON u.id = r.decided_by \
+         WHERE r.state = 'pending' ORDER BY r.submitted_at LIMIT 200"
+    ))
+    .fetch_all(&db.pool)
+    .await?;
+    let decided = sqlx::query(&format!(
+        "SELECT {REQUEST_COLUMNS} FROM enrolment_requests r LEFT JOIN users u ON u.id = r.decided_by \
+         WHERE r.state <> 'pending' ORDER BY r.decided_at DESC LIMIT 20"
+    ))
+    .fetch_all(&db.pool)
+    .await?;
+    Ok((pending.iter().map(request_summary).collect::<Result<_, _>>()?, decided.iter().map(request_summary).collect::<Result<_, _>>()?))
+}
+
+pub async fn detail(db: &Db, id: &str) -> Result<Option<RequestDetail>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {REQUEST_COLUMNS} FROM enrolment_requests r LEFT JOIN users u ON u.id = r.decided_by WHERE r.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let request = request_summary(&row)?;
+    let candidates = patients::candidates(db, &request.family_name, &request.date_of_birth, &request.email, request.mrn.as_deref()).await?;
+    Ok(Some(RequestDetail { request, candidates }))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecisionError {
+    #[error("this request was already decided")]
+    AlreadyDecided,
+    #[error("that patient already has a portal account")]
+    HasAccount,
+    #[error("no such request or patient")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Approves a request: links it to `link_to`, or creates a record from it, and issues an
+/// activation code (returned in display form; it is never shown again).
+#[allow(clippy::too_many_arguments)]
+pub async fn approve(
+    state: &AppState,
+    request_id: &str,
+    link_to: Option<PatientId>,
+    email_code: bool,
+    staff: &UserId,
+    addr: Option<IpAddr>,
+    now: i64,
+) -> Result<(PatientId, String), DecisionError> {
+    let mut tx = state.db.begin_write().await?;
+    let row = sqlx::query("SELECT given_name, family_name, date_of_birth, email, phone, state FROM enrolment_requests WHERE id = $1")
+        .bind(request_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(DecisionError::NotFound)?;
+    if row.try_get::<String, _>("state")? != "pending" {
+        return Err(DecisionError::AlreadyDecided);
+    }
+    let email: String = row.try_get("email")?;
+    let patient_id = match link_to {
+        Some(id) => {
+            let exists = sqlx::query("SELECT 1 AS x FROM patients WHERE id = $1").bind(&id.0).fetch_optional(&mut *tx).await?;
+            if exists.is_none() {
+                return Err(DecisionError::NotFound);
+            }
+            // The record keeps its own details; an empty e-mail is filled from the request.
+            sqlx::query("UPDATE patients SET email = $1 WHERE id = $2 AND (email IS NULL OR email = '')")
+                .bind(&email)
+                .bind(&id.0)
+                .execute(&mut *tx)
+                .await?;
+            id
+        }
+        None => {
+            let (given, family, dob, phone): (String, String, String, Option<String>) =
+                (row.try_get("given_name")?, row.try_get("family_name")?, row.try_get("date_of_birth")?, row.try_get("phone")?);
+            patients::create(
+                &mut tx,
+                patients::NewPatient { given_name: &given, family_name: &family, date_of_birth: &dob, email: Some(&email), phone: phone.as_deref(), mrn: None },
+                Some(staff),
+                addr,
+                now,
+            )
+            .await?
+        }
+    };
+    if has_account(&mut tx, &patient_id).await? {
+        return Err(DecisionError::HasAccount);
+    }
+    sqlx::query("UPDATE enrolment_requests SET state = 'approved', decided_at = $1, decided_by = $2, patient_id = $3 WHERE id = $4")
+        .bind(now)
+        .bind(&staff.0)
+        .bind(&patient_id.0)
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        AuditEvent { actor: Some(staff), record_type: Some("enrolment-request"), record_id: Some(request_id), client_addr: addr, ..AuditEvent::of(AuditAction::EnrolmentApproved) },
+        now,
+    )
+    .await?;
+    let code = issue_code_in(&mut tx, state, &patient_id, Some(request_id), email_code.then_some(email.as_str()), staff, addr, now).await?;
+    tx.commit().await?;
+    if email_code {
+        state.outbox_wakeup.notify_one();
+    }
+    Ok((patient_id, code))
+}
+
+pub async fn decline(db: &Db, request_id: &str, reason: &str, staff: &UserId, addr: Option<IpAddr>, now: i64) -> Result<(), DecisionError> {
+    let mut tx = db.begin_write().await?;
+    let done = sqlx::query("UPDATE enrolment_requests SET state = 'declined', decided_at = $1, decided_by = $2, decline_reason = $3 WHERE id = $4 AND state = 'pending'")
+        .bind(now)
+        .bind(&staff.0)
+        .bind(reason)
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if done != 1 {
+        return Err(DecisionError::AlreadyDecided);
+    }
+    audit::record(
+        &mut tx,
+        AuditEvent { actor: Some(staff), record_type: Some("enrolment-request"), record_id: Some(request_id), client_addr: addr, ..AuditEvent::of(AuditAction::EnrolmentDeclined) },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---- Activation codes --------------------------------------------------------------------
+
+async fn has_account(tx: &mut Tx, patient: &PatientId) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("SELECT 1 AS x FROM users WHERE patient_id = $1").bind(&patient.0).fetch_optional(&mut **tx).await?.is_some())
+}
+
+/// Issues a code for a patient without an account; any earlier active code is replaced.
+pub async fn issue_code(state: &AppState, patient: &PatientId, email_to_record: bool, staff: &UserId, addr: Option<IpAddr>, now: i64) -> Result<String, DecisionError> {
+    let mut tx = state.db.begin_write().await?;
+    let email: Option<String> = sqlx::query("SELECT email FROM patients WHERE id = $1")
+        .bind(&patient.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(DecisionError::NotFound)?
+        .try_get("email")?;
+    if has_account(&mut tx, patient).await? {
+        return Err(DecisionError::HasAccount);
+    }
+    let send_to = if email_to_record { email.as_deref().filter(|e| !e.is_empty()) } else { None };
+    let code = issue_code_in(&mut tx, state, patient, None, send_to, staff, addr, now).await?;
+    tx.commit().await?;
+    if send_to.is_some() {
+        state.outbox_wakeup.notify_one();
+    }
+    Ok(code)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn issue_code_in(
+    tx: &mut Tx,
+    state: &AppState,
+    patient: &PatientId,
+    request_id: Option<&str>,
+    email_to: Option<&str>,
+    staff: &UserId,
+    addr: Option<IpAddr>,
+    now: i64,
+) -> Result<String, sqlx::Error> {
+    sqlx::query("UPDATE activation_codes SET state = 'replaced', ended_at = $1 WHERE patient_id = $2 AND state = 'active'")
+        .bind(now)
+        .bind(&patient.0)
+        .execute(&mut **tx)
+        .await?;
+    let display = code::generate();
+    let canonical = code::normalise(&display).expect("a generated code parses");
+    let id = tokens::new_id();
+    let policy = &state.settings.accounts;
+    sqlx::query(
+        "INSERT INTO activation_codes (id, patient_id, code_hash, enrolment_request_id, issued_at, issued_by, expires_at, tries_left, state) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active')",
+    )
+    .bind(&id)
+    .bind(&patient.0)
+    .bind(code::digest(&canonical))
+    .bind(request_id)
+    .bind(now)
+    .bind(&staff.0)
+    .bind(now + policy.activation_code_lifetime.as_millis() as i64)
+    .bind(policy.activation_code_tries as i64)
+    .execute(&mut **tx)
+    .await?;
+    audit::record(
+        tx,
+        AuditEvent {
+            actor: Some(staff),
+            record_type: Some("patient"),
+            record_id: Some(&patient.0),
+            client_addr: addr,
+            detail: Some(if email_to.is_some() { "e-mailed" } else { "handed over" }),
+            ..AuditEvent::of(AuditAction::ActivationCodeIssued)
+        },
+        now,
+    )
+    .await?;
+    if let Some(to) = email_to {
+        outbox::enqueue(tx, to, &Notice::ActivationCode { code: display.clone() }, now).await?;
+    }
+    Ok(display)
+}
+
+pub async fn revoke_code(db: &Db, patient: &PatientId, code_id: &str, staff: &UserId, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let done = sqlx::query("UPDATE activation_codes SET state = 'revoked', ended_at = $1 WHERE id = $2 AND patient_id = $3 AND state = 'active'")
+        .bind(now)
+        .bind(code_id)
+        .bind(&patient.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 1;
+    if done {
+        audit::record(
+            &mut tx,
+            AuditEvent { actor: Some(staff), record_type: Some("patient"), record_id: Some(&patient.0), client_addr: addr, ..AuditEvent::of(AuditAction::ActivationCodeRevoked) },
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(done)
+}
+
+// ---- Activation --------------------------------------------------------------------------
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum VerifyOutcome {
+    /// Code and birth date match: the secret of the cookie that opens the next step.
+    Matched { claim_secret: String },
+    /// Unknown, used, revoked or exhausted code, or a wrong birth date: one answer for all.
+    NoMatch,
+    /// The right code and birth date, but the code has expired.
+    Expired,
+    Throttled,
+}
+
+pub async fn verify(state: &AppState, typed_code: &str, date_of_birth: Option<CalendarDate>, addr: Option<IpAddr>, now: i64) -> Result<VerifyOutcome, sqlx::Error> {
+    let mut tx = state.db.begin_write().await?;
+    if !rate::take(&mut tx, RateKind::Activation, &addr_key(addr), now).await? {
+        tx.commit().await?;
+        return Ok(VerifyOutcome::Throttled);
+    }
+    let Some(canonical) = code::normalise(typed_code) else { return failed(tx, "not a code", None, addr, now).await };
+    let row = sqlx::query(
+        "SELECT c.id, c.patient_id, c.expires_at, c.tries_left, p.date_of_birth FROM activation_codes c \
+         JOIN patients p ON p.id = c.patient_id WHERE c.code_hash = $1 AND c.state = 'active'",
+    )
+    .bind(code::digest(&canonical))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else { return failed(tx, "unknown or ended code", None, addr, now).await };
+    let code_id: String = row.try_get("id")?;
+    let patient_id: String = row.try_get("patient_id")?;
+    let on_record: String = row.try_get("date_of_birth")?;
+    if date_of_birth.map(|d| d.to_string()) != Some(on_record) {
+        let tries_left: i64 = row.try_get::<i64, _>("tries_left")? - 1;
+        sqlx::query("UPDATE activation_codes SET tries_left = $1, state = CASE WHEN $1 <= 0 THEN 'exhausted' ELSE state END, \
+                     ended_at = CASE WHEN $1 <= 0 THEN $2 ELSE ended_at END WHERE id = $3")
+            .bind(tries_left)
+            .bind(now)
+            .bind(&code_id)
+            .execute(&mut *tx)
+            .await?;
+        let detail = if tries_left <= 0 { "wrong birth date; code no longer works" } else { "wrong birth date" };
+        return failed(tx, detail, Some(&patient_id), addr, now).await;
+    }
+    if row.try_get::<i64, _>("expires_at")? <= now {
+        tx.commit().await?;
+        return Ok(VerifyOutcome::Expired);
+    }
+    let claim_secret = tokens::new_secret();
+    sqlx::query("UPDATE activation_codes SET claim_hash = $1, claim_expires_at = $2 WHERE id = $3")
+        .bind(tokens::digest(&claim_secret))
+        .bind(now + CLAIM_LIFETIME_MS)
+        .bind(&code_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(VerifyOutcome::Matched { claim_secret })
+}
+
+async fn failed(mut tx: Tx, detail: &str, patient: Option<&str>, addr: Option<IpAddr>, now: i64) -> Result<VerifyOutcome, sqlx::Error> {
+    audit::record(
+        &mut tx,
+        AuditEvent {
+            record_type: patient.map(|_| "patient"),
+            record_id: patient,
+            client_addr: addr,
+            detail: Some(detail),
+            ..AuditEvent::of(AuditAction::ActivationFailed)
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(VerifyOutcome::NoMatch)
+}
+
+/// The open activation behind a claim cookie.
+struct Claim {
+    code_id: String,
+    patient_id: PatientId,
+    given_name: String,
+    family_name: String,
+    date_of_birth: String,
+    email: Option<String>,
+    request_id: Option<String>,
+}
+
+async fn claim(tx: &mut Tx, claim_secret: &str, now: i64) -> Result<Option<Claim>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT c.id, c.patient_id, c.enrolment_request_id, p.given_name, p.family_name, p.date_of_birth, p.email \
+         FROM activation_codes c JOIN patients p ON p.id = c.patient_id \
+         WHERE c.claim_hash = $1 AND c.state = 'active' AND c.claim_expires_at > $2 AND c.expires_at > $2",
+    )
+    .bind(tokens::digest(claim_secret))
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| {
+        Ok(Claim {
+            code_id: r.try_get("id")?,
+            patient_id: PatientId(r.try_get("patient_id")?),
+            given_name: r.try_get("given_name")?,
+            family_name: r.try_get("family_name")?,
+            date_of_birth: r.try_get("date_of_birth")?,
+            email: r.try_get("email")?,
+            request_id: r.try_get("enrolment_request_id")?,
+        })
+    })
+    .transpose()
+}
+
+/// Whether the request behind the code already accepted `terms_id` (and when, from where).
+async fn accepted_at_request(tx: &mut Tx, request_id: Option<&str>, terms_id: &str) -> Result<Option<(i64, Option<String>)>, sqlx::Error> {
+    let Some(request_id) = request_id else { return Ok(None) };
+    let row = sqlx::query("SELECT submitted_at, client_addr FROM enrolment_requests WHERE id = $1 AND terms_version_id = $2")
+        .bind(request_id)
+        .bind(terms_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(|r| Ok((r.try_get("submitted_at")?, r.try_get("client_addr")?))).transpose()
+}
+
+/// What the "choose your user ID and password" page shows.
+pub async fn start(db: &Db, claim_secret: &str, now: i64) -> Result<Option<ActivationStart>, sqlx::Error> {
+    let mut tx = db.pool.begin().await?;
+    let Some(c) = claim(&mut tx, claim_secret, now).await? else { return Ok(None) };
+    let terms = terms::server::in_force(db, now).await?;
+    let terms_accepted = match &terms {
+        Some(t) => accepted_at_request(&mut tx, c.request_id.as_deref(), &t.id).await?.is_some(),
+        None => true,
+    };
+    tx.rollback().await?;
+    Ok(Some(ActivationStart {
+        given_name: c.given_name,
+        email: c.email.unwrap_or_default(),
+        terms: if terms_accepted { None } else { terms },
+    }))
+}
+
+/// Whether a user ID can be chosen: the rules, then whether it is taken.
+pub async fn user_id_available(db: &Db, typed: &str) -> Result<Result<String, UserIdProblem>, sqlx::Error> {
+    let id = match check_user_id(typed) {
+        Ok(id) => id,
+        Err(p) => return Ok(Err(p)),
+    };
+    let taken = sqlx::query("SELECT 1 AS x FROM users WHERE login = $1").bind(&id).fetch_optional(&db.pool).await?.is_some();
+    Ok(if taken { Err(UserIdProblem::Taken) } else { Ok(id) })
+}
+
+/// Counts a user-ID check against the open activation (so the check cannot be used to list
+/// user IDs); false when the activation is unknown or has checked too often.
+pub async fn take_user_id_check(db: &Db, claim_secret: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    if claim(&mut tx, claim_secret, now).await?.is_none() {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    let ok = rate::take(&mut tx, RateKind::UserIdCheck, &tokens::digest(claim_secret), now).await?;
+    tx.commit().await?;
+    Ok(ok)
+}
+
+pub struct Choice<'a> {
+    pub user_id: &'a str,
+    pub password: String,
+    pub password_again: String,
+    pub email: &'a str,
+    pub agree_terms: bool,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum ActivationProblem {
+    /// The activation is unknown or has run out of time: start again with the code.
+    Expired,
+    UserId(UserIdProblem),
+    Password(NewPasswordProblem),
+    Email,
+    Terms,
+}
+
+/// Creates the account: user ID, password, e-mail, the terms, paperless billing; returns the
+/// new session's cookie secret.
+pub async fn complete(state: &AppState, claim_secret: &str, choice: Choice<'_>, addr: Option<IpAddr>, user_agent: Option<&str>, now: i64) -> Result<Result<String, ActivationProblem>, sqlx::Error> {
+    let db = &state.db;
+    // Checked before the write transaction: hashing takes a moment and must not hold the lock.
+    let c = {
+        let mut tx = db.pool.begin().await?;
+        let c = claim(&mut tx, claim_secret, now).await?;
+        tx.rollback().await?;
+        match c {
+            Some(c) => c,
+            None => return Ok(Err(ActivationProblem::Expired)),
+        }
+    };
+    let login = match user_id_available(db, choice.user_id).await? {
+        Ok(login) => login,
+        Err(p) => return Ok(Err(ActivationProblem::UserId(p))),
+    };
+    let names = [c.given_name.as_str(), c.family_name.as_str()];
+    if let Err(p) = new_password::check(&choice.password, &choice.password_again, &names, &login, Some(&c.date_of_birth)) {
+        return Ok(Err(ActivationProblem::Password(p)));
+    }
+    let email = choice.email.trim().to_lowercase();
+    if !super::plausible_email(&email) {
+        return Ok(Err(ActivationProblem::Email));
+    }
+    let terms = terms::server::in_force(db, now).await?;
+    let hash = state.passwords.hash(choice.password).await;
+
+    let mut tx = db.begin_write().await?;
+    // Again inside the transaction: the code may have been used or revoked meanwhile.
+    let Some(c) = claim(&mut tx, claim_secret, now).await? else { return Ok(Err(ActivationProblem::Expired)) };
+    let request_acceptance = match &terms {
+        Some(t) => accepted_at_request(&mut tx, c.request_id.as_deref(), &t.id).await?,
+        None => None,
+    };
+    if terms.is_some() && request_acceptance.is_none() && !choice.agree_terms {
+        return Ok(Err(ActivationProblem::Terms));
+    }
+    let taken = sqlx::query("SELECT 1 AS x FROM users WHERE login = $1").bind(&login).fetch_optional(&mut *tx).await?;
+    if taken.is_some() {
+        return Ok(Err(ActivationProblem::UserId(UserIdProblem::Taken)));
+    }
+    let user = UserId(tokens::new_id());
+    sqlx::query(
+        "INSERT INTO users (id, login, display_name, kind, email, password_hash, password_changed_at, created_at, patient_id) \
+         VALUES ($1, $2, $3, 'patient', $4, $5, $6, $6, $7)",
+    )
+    .bind(&user.0)
+    .bind(&login)
+    .bind(format!("{} {}", c.given_name, c.family_name))
+    .bind(&email)
+    .bind(&hash)
+    .bind(now)
+    .bind(&c.patient_id.0)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE activation_codes SET state = 'used', ended_at = $1, claim_hash = NULL WHERE id = $2")
+        .bind(now)
+        .bind(&c.code_id)
+        .execute(&mut *tx)
+        .await?;
+    let event = |action| AuditEvent { actor: Some(&user), subject: Some(&user), client_addr: addr, ..AuditEvent::of(action) };
+    audit::record(&mut tx, AuditEvent { record_type: Some("patient"), record_id: Some(&c.patient_id.0), ..event(AuditAction::AccountActivated) }, now).await?;
+    if let Some(t) = &terms {
+        match request_acceptance {
+            // They agreed to this very version when they asked for access.
+            Some((at, request_addr)) => {
+                let request_addr = request_addr.and_then(|a| a.parse().ok());
+                terms::server::accept(&mut tx, &user, t, request_addr, at).await?;
+            }
+            None => terms::server::accept(&mut tx, &user, t, addr, now).await?,
+        }
+    }
+    // SPEC R-BIL-1: signing up enrols the patient in paperless billing.
+    sqlx::query("UPDATE patients SET statement_delivery = 'paperless' WHERE id = $1").bind(&c.patient_id.0).execute(&mut *tx).await?;
+    audit::record(&mut tx, AuditEvent { record_type: Some("patient"), record_id: Some(&c.patient_id.0), detail: Some("at enrolment"), ..event(AuditAction::PaperlessEnrolled) }, now).await?;
+    outbox::enqueue(&mut tx, &email, &Notice::AccountReady, now).await?;
+    let (session_secret, _) = sessions::create(&mut tx, &user, addr, user_agent, now).await?;
+    tx.commit().await?;
+    state.outbox_wakeup.notify_one();
+    Ok(Ok(session_secret))
+}

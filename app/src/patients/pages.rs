@@ -1,0 +1,353 @@
+//! Staff pages: find a patient, the patient's page (record, portal account, activation codes,
+//! access), and the page that shows a new activation code once.
+
+use super::{PatientDetail, PatientSummary, PortalAccess};
+#[cfg(feature = "ssr")]
+use super::{PatientId, ACCESS_ROLES};
+use crate::account::format_utc;
+use crate::error::AppError;
+use crate::layout::{org_info, StaffLayout};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// The cookie that carries a new code from the form to the page that shows it once: it stays
+/// in the staff member's browser for a few minutes, never in the database or a URL.
+#[cfg(feature = "ssr")]
+pub const CODE_COOKIE: &str = "portal_new_code";
+
+/// After a code is issued: hand it to the page that shows it once.
+#[cfg(feature = "ssr")]
+pub fn show_code_once(state: &crate::platform::state::AppState, patient: &PatientId, code: &str, emailed: bool) {
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    let value = format!("{}.{}", patient.0, code);
+    response.append_header(http::header::SET_COOKIE, crate::session::server::step_cookie(&state.settings, CODE_COOKIE, Some(&value), 300));
+    let emailed = if emailed { "?emailed=1" } else { "" };
+    leptos_axum::redirect(&format!("/staff/patients/{}/code{emailed}", patient.0));
+}
+
+#[server(endpoint = "patients/search")]
+pub async fn search_patients(q: String) -> Result<Vec<PatientSummary>, AppError> {
+    crate::platform::request::require_staff(ACCESS_ROLES)?;
+    let state = crate::platform::state::app_state()?;
+    Ok(super::server::search(&state.db, &q.chars().take(100).collect::<String>()).await?)
+}
+
+#[server(endpoint = "patients/detail")]
+pub async fn get_patient_detail(id: String) -> Result<PatientDetail, AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_staff(ACCESS_ROLES)?;
+    let state = app_state()?;
+    let id = PatientId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    super::server::detail(&state.db, &id, &session.viewer.user_id, request::client_addr(), now_ms())
+        .await?
+        .ok_or_else(|| request::refuse(AppError::NotFound))
+}
+
+#[server(endpoint = "patients/issue-code")]
+pub async fn issue_code(patient_id: String, email_code: Option<String>) -> Result<(), AppError> {
+    use crate::enrolment::server::DecisionError;
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_staff(ACCESS_ROLES)?;
+    let state = app_state()?;
+    let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let email = email_code.as_deref() == Some("yes");
+    match crate::enrolment::server::issue_code(&state, &id, email, &session.viewer.user_id, request::client_addr(), now_ms()).await {
+        Ok(code) => show_code_once(&state, &id, &code, email),
+        Err(DecisionError::HasAccount) => leptos_axum::redirect(&format!("/staff/patients/{}?error=has-account", id.0)),
+        Err(DecisionError::Db(e)) => return Err(e.into()),
+        Err(_) => return Err(request::refuse(AppError::NotFound)),
+    }
+    Ok(())
+}
+
+#[server(endpoint = "patients/revoke-code")]
+pub async fn revoke_code(patient_id: String, code_id: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_staff(ACCESS_ROLES)?;
+    let state = app_state()?;
+    let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    crate::enrolment::server::revoke_code(&state.db, &id, &code_id, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
+    leptos_axum::redirect(&format!("/staff/patients/{}?done=revoked", id.0));
+    Ok(())
+}
+
+/// The code issued a moment ago, once: the cookie that carried it is cleared.
+#[server(endpoint = "patients/new-code")]
+pub async fn take_new_code(patient_id: String) -> Result<Option<String>, AppError> {
+    use crate::platform::{request, state::app_state};
+    request::require_staff(ACCESS_ROLES)?;
+    let state = app_state()?;
+    let value = request::cookie(&state.settings.cookie_name(CODE_COOKIE));
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    response.append_header(http::header::SET_COOKIE, crate::session::server::step_cookie(&state.settings, CODE_COOKIE, None, 0));
+    Ok(value.and_then(|v| v.split_once('.').filter(|(p, _)| *p == patient_id).map(|(_, code)| code.to_string())))
+}
+
+#[server(endpoint = "access/terminate")]
+pub async fn terminate_access(patient_id: String, reason: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_staff(ACCESS_ROLES)?;
+    let state = app_state()?;
+    let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        leptos_axum::redirect(&format!("/staff/patients/{}?error=reason", id.0));
+        return Ok(());
+    }
+    let reason: String = reason.chars().take(500).collect();
+    super::server::terminate_access(&state.db, &id, &reason, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
+    leptos_axum::redirect(&format!("/staff/patients/{}?done=terminated", id.0));
+    Ok(())
+}
+
+#[server(endpoint = "access/restore")]
+pub async fn restore_access(patient_id: String, reason: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_staff(ACCESS_ROLES)?;
+    let state = app_state()?;
+    let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let reason: String = reason.trim().chars().take(500).collect();
+    if reason.is_empty() {
+        leptos_axum::redirect(&format!("/staff/patients/{}?error=reason", id.0));
+        return Ok(());
+    }
+    super::server::restore_access(&state.db, &id, &reason, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
+    leptos_axum::redirect(&format!("/staff/patients/{}?done=restored", id.0));
+    Ok(())
+}
+
+fn alert(text: String) -> impl IntoView {
+    view! { <p class="notice notice--alert" role="alert">{text}</p> }
+}
+
+fn access_label(access: &PortalAccess) -> String {
+    match access {
+        PortalAccess::NotEnrolled => "Not enrolled".into(),
+        PortalAccess::Active { login } => format!("Active (user ID {login})"),
+        PortalAccess::Terminated { login, .. } => format!("Access ended (user ID {login})"),
+    }
+}
+
+#[component]
+pub fn PatientsPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let results = Resource::new(q, search_patients);
+    view! {
+        <StaffLayout title="Patients | Staff">
+            <h1>"Patients"</h1>
+            <form method="get" action="/staff/patients" class="form form--inline" role="search">
+                <div class="field">
+                    <label for="q">"Name, record number or date of birth (YYYY-MM-DD)"</label>
+                    <input id="q" name="q" type="search" value=q maxlength="100"/>
+                </div>
+                <button type="submit" class="button button--primary">"Search"</button>
+            </form>
+            <Suspense fallback=|| view! { <p>"Searching…"</p> }>
+                {move || Suspend::new(async move {
+                    match results.await {
+                        Ok(list) if list.is_empty() => view! { <p>"No patients to show. Search above."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <table class="table">
+                                <caption class="visually-hidden">"Matching patients"</caption>
+                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Record number"</th>
+                                    <th scope="col">"Date of birth"</th><th scope="col">"Portal"</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|p| view! {
+                                        <tr>
+                                            <td><a href=format!("/staff/patients/{}", p.id.0)>{p.full_name()}</a></td>
+                                            <td>{p.mrn.clone()}</td>
+                                            <td>{p.date_of_birth.clone()}</td>
+                                            <td>{access_label(&p.access)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}
+            </Suspense>
+        </StaffLayout>
+    }
+}
+
+#[component]
+pub fn PatientPage() -> impl IntoView {
+    let params = use_params_map();
+    let detail = Resource::new(move || params.read().get("id").unwrap_or_default(), get_patient_detail);
+    let query = use_query_map();
+    let message = move || {
+        let q = query.read();
+        let (role, text) = match (q.get("done").as_deref(), q.get("error").as_deref()) {
+            (Some("revoked"), _) => ("status", "The activation code was revoked."),
+            (Some("terminated"), _) => ("status", "Portal access ended. Every session of the patient has been signed out."),
+            (Some("restored"), _) => ("status", "Portal access restored. The patient can sign in again."),
+            (_, Some("has-account")) => ("alert", "This patient already has a portal account: no code is needed."),
+            (_, Some("reason")) => ("alert", "Please give a reason."),
+            _ => return None,
+        };
+        Some(view! { <p class=format!("notice notice--{role}") role=role>{text}</p> })
+    };
+    view! {
+        <StaffLayout title="Patient | Staff">
+            <p><a href="/staff/patients">"← Find a patient"</a></p>
+            {message}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Ok(d) => view! { <PatientView detail=d/> }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}
+            </Suspense>
+        </StaffLayout>
+    }
+}
+
+#[component]
+fn PatientView(detail: PatientDetail) -> impl IntoView {
+    let p = detail.patient;
+    let id = p.id.0.clone();
+    let has_email = p.email.as_deref().is_some_and(|e| !e.is_empty());
+    view! {
+        <h1>{p.full_name()}</h1>
+        <dl class="details">
+            <dt>"Record number"</dt><dd>{p.mrn.clone()}</dd>
+            <dt>"Date of birth"</dt><dd>{p.date_of_birth.clone()}</dd>
+            <dt>"E-mail on record"</dt><dd>{p.email.clone().unwrap_or_else(|| "—".into())}</dd>
+            <dt>"Phone"</dt><dd>{p.phone.clone().unwrap_or_else(|| "—".into())}</dd>
+            <dt>"Statements"</dt><dd>{if p.paperless { "Paperless" } else { "Paper, by post" }}</dd>
+            <dt>"Portal"</dt><dd>{access_label(&p.access)}</dd>
+        </dl>
+        {match p.access.clone() {
+            PortalAccess::NotEnrolled => view! {
+                <h2>"Activation codes"</h2>
+                {if detail.codes.is_empty() {
+                    view! { <p>"No code has been issued."</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="table">
+                            <caption class="visually-hidden">"Activation codes issued, newest first"</caption>
+                            <thead><tr><th scope="col">"Issued"</th><th scope="col">"By"</th><th scope="col">"Expires"</th>
+                                <th scope="col">"Tries left"</th><th scope="col">"State"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                            <tbody>
+                                {detail.codes.iter().map(|c| {
+                                    let active = c.state == "active";
+                                    view! {
+                                        <tr>
+                                            <td>{format_utc(c.issued_at)}</td>
+                                            <td>{c.issued_by.clone().unwrap_or_default()}</td>
+                                            <td>{format_utc(c.expires_at)}</td>
+                                            <td>{c.tries_left}</td>
+                                            <td>{c.state.clone()}</td>
+                                            <td>{active.then(|| view! {
+                                                <form method="post" action={<RevokeCode as leptos::server_fn::ServerFn>::PATH}>
+                                                    <input type="hidden" name="patient_id" value=id.clone()/>
+                                                    <input type="hidden" name="code_id" value=c.id.clone()/>
+                                                    <button type="submit" class="button button--quiet">"Revoke"</button>
+                                                </form>
+                                            })}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }}
+                <form method="post" action={<IssueCode as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <input type="hidden" name="patient_id" value=id.clone()/>
+                    {has_email.then(|| view! {
+                        <div class="check">
+                            <input type="checkbox" id="email_code" name="email_code" value="yes"/>
+                            <label for="email_code">"Also e-mail the code to the address on record"</label>
+                        </div>
+                    })}
+                    <button type="submit" class="button button--primary">
+                        {if detail.codes.iter().any(|c| c.state == "active") { "Issue a new code (replaces the current one)" } else { "Issue an activation code" }}
+                    </button>
+                </form>
+            }.into_any(),
+            PortalAccess::Active { .. } => view! {
+                <h2>"End portal access"</h2>
+                <p>"The patient is signed out everywhere at once and cannot sign in until access is restored. "
+                   "Their records are not affected."</p>
+                <form method="post" action={<TerminateAccess as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <input type="hidden" name="patient_id" value=id.clone()/>
+                    <div class="field">
+                        <label for="terminate-reason">"Reason (kept in the record of this change)"</label>
+                        <input id="terminate-reason" name="reason" type="text" required maxlength="500"/>
+                    </div>
+                    <button type="submit" class="button button--danger">"End portal access"</button>
+                </form>
+            }.into_any(),
+            PortalAccess::Terminated { reason, at, .. } => view! {
+                <h2>"Restore portal access"</h2>
+                <p>"Access was ended "{at.map(format_utc).unwrap_or_default()}
+                   {reason.map(|r| format!(" (reason: {r})"))}"."</p>
+                <form method="post" action={<RestoreAccess as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <input type="hidden" name="patient_id" value=id.clone()/>
+                    <div class="field">
+                        <label for="restore-reason">"Reason"</label>
+                        <input id="restore-reason" name="reason" type="text" required maxlength="500"/>
+                    </div>
+                    <button type="submit" class="button button--primary">"Restore portal access"</button>
+                </form>
+            }.into_any(),
+        }}
+    }
+}
+
+/// Shows a new activation code once, with a letter the staff member can print for the patient.
+#[component]
+pub fn IssuedCodePage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let patient_id = move || params.read().get("id").unwrap_or_default();
+    let code = Resource::new(patient_id, take_new_code);
+    let detail = Resource::new(patient_id, get_patient_detail);
+    let emailed = move || query.read().get("emailed").is_some();
+    let org = org_info();
+    view! {
+        <StaffLayout title="Activation code | Staff">
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || {
+                    let org = org.clone();
+                    Suspend::new(async move {
+                    let (code, detail) = (code.await, detail.await);
+                    match (code, detail) {
+                        (Ok(Some(code)), Ok(d)) => view! {
+                            <div class="no-print">
+                                <h1>"Activation code for "{d.patient.full_name()}</h1>
+                                <p class="notice notice--status" role="status">
+                                    "This code is shown only once. Give it to the patient now, or print the letter below."
+                                    {emailed().then_some(" It has also been e-mailed to the address in the request.")}
+                                </p>
+                                <p class="activation-code" aria-label="Activation code">{code.clone()}</p>
+                                <p><a href=format!("/staff/patients/{}", d.patient.id.0)>"Done: back to the patient's page"</a></p>
+                                <p class="small">"To print the letter, use your browser's Print command (Ctrl+P or ⌘P): only the letter is printed."</p>
+                            </div>
+                            <article class="letter" aria-label="Letter to print">
+                                <p>{org.name.clone()}</p>
+                                <p>{d.patient.full_name()}</p>
+                                <h2>"Your patient portal activation code"</h2>
+                                <p class="activation-code">{code}</p>
+                                <p>"To set up your account, go to the patient portal, choose “Set up your account”, and enter "
+                                   "this code with your date of birth. Then choose a user ID and a password."</p>
+                                <p>"The code works once and expires on "{d.codes.first().map(|c| format_utc(c.expires_at)).unwrap_or_default()}
+                                   ". If it has expired, call us at "{org.phone.clone()}" for a new one."</p>
+                                <p>"Keep this letter private: together with your date of birth the code opens your account."</p>
+                            </article>
+                        }.into_any(),
+                        (Ok(None), Ok(d)) => view! {
+                            <h1>"Activation code"</h1>
+                            <p>"This code has already been shown. If the patient did not get it, issue a new one on "
+                               <a href=format!("/staff/patients/{}", d.patient.id.0)>"the patient's page"</a>"."</p>
+                        }.into_any(),
+                        (Err(e), _) | (_, Err(e)) => alert(e.to_string()).into_any(),
+                    }
+                })}}
+            </Suspense>
+        </StaffLayout>
+    }
+}

@@ -1,0 +1,348 @@
+//! Forgotten credentials (SPEC R-ENR-6) and the e-mail links that finish them: "forgot
+//! password" (user ID + e-mail on file → a reset link), "forgot user ID" (e-mail + birth date →
+//! a link to a page that shows it), and the confirmation of a new e-mail address. The answer to
+//! each form is the same whether or not an account matched. Opening a link only shows a form;
+//! the link is used when the form is sent, so mail scanners that open links do not spend them.
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use crate::error::AppError;
+use crate::layout::{org_info, PublicLayout};
+use crate::password::new_password::NewPasswordProblem;
+use crate::password::PasswordMeter;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// Carries a revealed user ID from the form to the page that shows it, for a few minutes.
+pub const USER_ID_COOKIE: &str = "portal_user_id";
+
+#[server(endpoint = "recovery/forgot-password")]
+pub async fn forgot_password(user_id: String, email: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    let state = app_state()?;
+    if user_id.trim().is_empty() || email.trim().is_empty() {
+        leptos_axum::redirect("/forgot-password?error=missing");
+        return Ok(());
+    }
+    let (user_id, email): (String, String) = (user_id.chars().take(200).collect(), email.chars().take(254).collect());
+    match server::request_password_reset(&state, &user_id, &email, request::client_addr(), now_ms()).await? {
+        server::Requested::Sent => leptos_axum::redirect("/recovery/sent"),
+        server::Requested::Throttled => leptos_axum::redirect("/forgot-password?error=throttled"),
+    }
+    Ok(())
+}
+
+#[server(endpoint = "recovery/forgot-user-id")]
+pub async fn forgot_user_id(email: String, date_of_birth: String) -> Result<(), AppError> {
+    use crate::dates::CalendarDate;
+    use crate::platform::{now_ms, request, state::app_state};
+    let state = app_state()?;
+    if email.trim().is_empty() || date_of_birth.trim().is_empty() {
+        leptos_axum::redirect("/forgot-user-id?error=missing");
+        return Ok(());
+    }
+    let email: String = email.chars().take(254).collect();
+    match server::request_user_id(&state, &email, CalendarDate::parse(&date_of_birth), request::client_addr(), now_ms()).await? {
+        server::Requested::Sent => leptos_axum::redirect("/recovery/sent"),
+        server::Requested::Throttled => leptos_axum::redirect("/forgot-user-id?error=throttled"),
+    }
+    Ok(())
+}
+
+/// Whether a reset link can still be used (for the page to show the form or say it expired).
+#[server(endpoint = "recovery/link-valid")]
+pub async fn reset_link_valid(token: String) -> Result<bool, AppError> {
+    use crate::platform::{now_ms, state::app_state};
+    let state = app_state()?;
+    Ok(server::link_user(&state.db, &token, server::Purpose::PasswordReset, now_ms()).await?.is_some())
+}
+
+#[server(endpoint = "recovery/reset-password")]
+pub async fn reset_password(token: String, password: String, password_again: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    let state = app_state()?;
+    if password.len() > crate::sign_in::MAX_PASSWORD_LEN || token.len() > 100 {
+        return Err(request::refuse(AppError::Request));
+    }
+    let back = |e: &str| format!("/reset-password?token={}&error={e}", urlencode(&token));
+    match server::reset_password(&state, &token, password, password_again, request::client_addr(), now_ms()).await? {
+        Ok(()) => leptos_axum::redirect("/sign-in?reason=password-reset"),
+        Err(server::ResetProblem::Link) => leptos_axum::redirect(&back("link")),
+        Err(server::ResetProblem::Password(p)) => leptos_axum::redirect(&back(p.code())),
+    }
+    Ok(())
+}
+
+#[server(endpoint = "recovery/show-user-id")]
+pub async fn show_user_id(token: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    let state = app_state()?;
+    match server::reveal_user_id(&state.db, &token, request::client_addr(), now_ms()).await? {
+        Some(login) => {
+            let response = expect_context::<leptos_axum::ResponseOptions>();
+            let value: String = login.bytes().map(|b| format!("{b:02x}")).collect();
+            response.append_header(http::header::SET_COOKIE, crate::session::server::step_cookie(&state.settings, USER_ID_COOKIE, Some(&value), 300));
+            leptos_axum::redirect("/user-id/shown");
+        }
+        None => leptos_axum::redirect("/user-id?error=link"),
+    }
+    Ok(())
+}
+
+/// The user ID revealed a moment ago (once: the cookie is cleared).
+#[server(endpoint = "recovery/revealed-user-id")]
+pub async fn revealed_user_id() -> Result<Option<String>, AppError> {
+    use crate::platform::{request, state::app_state};
+    let state = app_state()?;
+    let value = request::cookie(&state.settings.cookie_name(USER_ID_COOKIE));
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    response.append_header(http::header::SET_COOKIE, crate::session::server::step_cookie(&state.settings, USER_ID_COOKIE, None, 0));
+    Ok(value.and_then(|hex| {
+        let bytes: Option<Vec<u8>> = (0..hex.len()).step_by(2).map(|i| hex.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect();
+        bytes.and_then(|b| String::from_utf8(b).ok())
+    }))
+}
+
+#[server(endpoint = "recovery/confirm-email")]
+pub async fn confirm_email(token: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    let state = app_state()?;
+    if server::confirm_email(&state, &token, request::client_addr(), now_ms()).await? {
+        leptos_axum::redirect("/confirm-email?done=1");
+    } else {
+        leptos_axum::redirect("/confirm-email?error=link");
+    }
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn alert(text: String) -> impl IntoView {
+    view! { <p class="notice notice--alert" role="alert">{text}</p> }
+}
+
+fn throttled_or_missing(code: Option<String>) -> Option<String> {
+    Some(match code.as_deref()? {
+        "missing" => "Please fill in both boxes.".to_string(),
+        "throttled" => "Too many requests have come from this connection. Please wait an hour and try again, or call us.".to_string(),
+        _ => "Something went wrong. Please try again.".to_string(),
+    })
+}
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let query = use_query_map();
+    view! {
+        <PublicLayout title="Forgot password | Patient portal">
+            <div class="card card--narrow">
+                <h1>"Forgot your password?"</h1>
+                <p class="lead">"Enter your user ID and the e-mail address you gave us. We will e-mail you a link to choose a new password."</p>
+                {move || throttled_or_missing(query.read().get("error")).map(alert)}
+                <form method="post" action={<ForgotPassword as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <div class="field">
+                        <label for="user_id">"User ID"</label>
+                        <input id="user_id" name="user_id" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="200"/>
+                    </div>
+                    <div class="field">
+                        <label for="email">"E-mail address"</label>
+                        <input id="email" name="email" type="email" autocomplete="email" required maxlength="254"/>
+                    </div>
+                    <button type="submit" class="button button--primary button--wide">"E-mail me a link"</button>
+                </form>
+                <p class="small"><a href="/forgot-user-id">"Forgot your user ID too?"</a></p>
+            </div>
+        </PublicLayout>
+    }
+}
+
+#[component]
+pub fn ForgotUserIdPage() -> impl IntoView {
+    let query = use_query_map();
+    view! {
+        <PublicLayout title="Forgot user ID | Patient portal">
+            <div class="card card--narrow">
+                <h1>"Forgot your user ID?"</h1>
+                <p class="lead">"Enter the e-mail address you gave us and your date of birth. We will e-mail you a link to see your user ID."</p>
+                {move || throttled_or_missing(query.read().get("error")).map(alert)}
+                <form method="post" action={<ForgotUserId as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <div class="field">
+                        <label for="email">"E-mail address"</label>
+                        <input id="email" name="email" type="email" autocomplete="email" required maxlength="254"/>
+                    </div>
+                    <div class="field">
+                        <label for="date_of_birth">"Date of birth"</label>
+                        <input id="date_of_birth" name="date_of_birth" type="date" autocomplete="bday" required aria-describedby="dob-hint" min="1900-01-01"/>
+                        <p class="hint" id="dob-hint">"For example 1948-03-12 (year, month, day)."</p>
+                    </div>
+                    <button type="submit" class="button button--primary button--wide">"E-mail me a link"</button>
+                </form>
+            </div>
+        </PublicLayout>
+    }
+}
+
+#[component]
+pub fn RecoverySentPage() -> impl IntoView {
+    let org = org_info();
+    view! {
+        <PublicLayout title="Check your e-mail | Patient portal">
+            <div class="card card--narrow">
+                <h1>"Check your e-mail"</h1>
+                <p>"If the details match an account, we have sent an e-mail with a link. The link works once, for 30 minutes."</p>
+                <p>"No e-mail after a few minutes? Check your junk mail folder, or call us at "{org.phone}"."</p>
+                <p><a href="/sign-in">"Back to sign-in"</a></p>
+            </div>
+        </PublicLayout>
+    }
+}
+
+fn reset_error(code: &str) -> String {
+    match NewPasswordProblem::from_code(code) {
+        Some(p) => p.message().to_string(),
+        None => "Something went wrong. Please try again.".to_string(),
+    }
+}
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    let valid = Resource::new(token, reset_link_valid);
+    let error = move || query.read().get("error").filter(|e| e != "link").map(|e| reset_error(&e));
+    view! {
+        <PublicLayout title="Choose a new password | Patient portal">
+            <div class="card card--narrow">
+                <h1>"Choose a new password"</h1>
+                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match valid.await {
+                            Ok(true) => view! {
+                                {error().map(alert)}
+                                <form method="post" action={<ResetPassword as leptos::server_fn::ServerFn>::PATH} class="form">
+                                    <input type="hidden" name="token" value=token()/>
+                                    <div class="field">
+                                        <label for="password">"New password"</label>
+                                        <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128"
+                                            aria-describedby="password-rules password-meter"/>
+                                        <p class="hint" id="password-rules">"At least 8 characters; 15 or more is best. Any characters, spaces too. "
+                                            "Do not use your name, birth date or user ID."</p>
+                                        <PasswordMeter input_id="password".to_string() names=vec![] user_id_input=None date_of_birth=None/>
+                                    </div>
+                                    <div class="field">
+                                        <label for="password_again">"Type the new password again"</label>
+                                        <input id="password_again" name="password_again" type="password" autocomplete="new-password" required minlength="8" maxlength="128"/>
+                                    </div>
+                                    <button type="submit" class="button button--primary button--wide">"Save my new password"</button>
+                                </form>
+                                <p class="small">"Saving signs your account out everywhere else."</p>
+                            }.into_any(),
+                            Ok(false) => view! {
+                                <p class="notice notice--alert" role="alert">"This link has expired or has already been used."</p>
+                                <p><a href="/forgot-password">"Ask for a new link"</a></p>
+                            }.into_any(),
+                            Err(e) => alert(e.to_string()).into_any(),
+                        }
+                    })}
+                </Suspense>
+            </div>
+        </PublicLayout>
+    }
+}
+
+#[component]
+pub fn UserIdLinkPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    let failed = move || query.read().get("error").is_some();
+    view! {
+        <PublicLayout title="Your user ID | Patient portal">
+            <div class="card card--narrow">
+                <h1>"Your user ID"</h1>
+                {move || if failed() {
+                    view! {
+                        <p class="notice notice--alert" role="alert">"This link has expired or has already been used."</p>
+                        <p><a href="/forgot-user-id">"Ask for a new link"</a></p>
+                    }.into_any()
+                } else {
+                    view! {
+                        <form method="post" action={<ShowUserId as leptos::server_fn::ServerFn>::PATH} class="form">
+                            <input type="hidden" name="token" value=token()/>
+                            <button type="submit" class="button button--primary button--wide">"Show my user ID"</button>
+                        </form>
+                        <p class="small">"The link works once."</p>
+                    }.into_any()
+                }}
+            </div>
+        </PublicLayout>
+    }
+}
+
+#[component]
+pub fn UserIdShownPage() -> impl IntoView {
+    let login = Resource::new(|| (), |_| revealed_user_id());
+    view! {
+        <PublicLayout title="Your user ID | Patient portal">
+            <div class="card card--narrow">
+                <h1>"Your user ID"</h1>
+                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match login.await {
+                            Ok(Some(login)) => view! {
+                                <p>"Your user ID is:"</p>
+                                <p class="user-id-shown"><strong>{login}</strong></p>
+                                <p><a class="button button--primary" href="/sign-in">"Sign in"</a></p>
+                                <p class="small"><a href="/forgot-password">"Forgot your password too?"</a></p>
+                            }.into_any(),
+                            Ok(None) => view! {
+                                <p>"This page has already been shown. "<a href="/forgot-user-id">"Ask for a new link"</a>" if you need it again."</p>
+                            }.into_any(),
+                            Err(e) => alert(e.to_string()).into_any(),
+                        }
+                    })}
+                </Suspense>
+            </div>
+        </PublicLayout>
+    }
+}
+
+#[component]
+pub fn ConfirmEmailPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    let state = move || {
+        let q = query.read();
+        (q.get("done").is_some(), q.get("error").is_some())
+    };
+    view! {
+        <PublicLayout title="Confirm your e-mail address | Patient portal">
+            <div class="card card--narrow">
+                <h1>"Confirm your e-mail address"</h1>
+                {move || match state() {
+                    (true, _) => view! {
+                        <p class="notice notice--status" role="status">"Thank you: the portal now sends its notices to this address."</p>
+                        <p><a href="/sign-in">"Sign in"</a></p>
+                    }.into_any(),
+                    (_, true) => view! {
+                        <p class="notice notice--alert" role="alert">"This link has expired or has already been used. "
+                            "Sign in and change your e-mail address again under Account."</p>
+                    }.into_any(),
+                    _ => view! {
+                        <form method="post" action={<ConfirmEmail as leptos::server_fn::ServerFn>::PATH} class="form">
+                            <input type="hidden" name="token" value=token()/>
+                            <button type="submit" class="button button--primary button--wide">"Confirm this address"</button>
+                        </form>
+                    }.into_any(),
+                }}
+            </div>
+        </PublicLayout>
+    }
+}

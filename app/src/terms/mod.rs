@@ -1,0 +1,301 @@
+//! Terms and conditions as versioned documents (SPEC R-ENR-2). Administrators publish a version
+//! (title, text, effective date); every patient accepts the version in force before anything
+//! else, at enrolment or at their next sign-in after a new version takes effect. Each
+//! acceptance is recorded with the time and the client's address.
+//!
+//! The text is plain: paragraphs separated by blank lines, and lines starting with `## ` as
+//! headings. No markup from the text ever reaches the page as HTML.
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use crate::account::format_utc;
+use crate::error::AppError;
+use crate::layout::{PatientLayout, PublicLayout, StaffLayout};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+/// The text shipped with the portal, published as version 1 when a database has none.
+pub const SAMPLE_TITLE: &str = "Patient portal terms and conditions";
+pub const SAMPLE_BODY: &str = include_str!("sample-terms.txt");
+
+/// A published version of the terms.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TermsDocument {
+    pub id: String,
+    pub version: i64,
+    pub title: String,
+    pub body: String,
+    pub effective_at: i64,
+    pub published_at: i64,
+}
+
+/// One version, as the administrators' list shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TermsVersionSummary {
+    pub version: i64,
+    pub title: String,
+    pub effective_at: i64,
+    pub published_at: i64,
+    pub published_by: Option<String>,
+    pub acceptances: i64,
+    pub in_force: bool,
+}
+
+/// An acceptance, as the patient's account page shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Acceptance {
+    pub version: i64,
+    pub title: String,
+    pub accepted_at: i64,
+    pub client_addr: Option<String>,
+}
+
+#[server(endpoint = "terms/current")]
+pub async fn current_terms() -> Result<Option<TermsDocument>, AppError> {
+    let state = crate::platform::state::app_state()?;
+    Ok(server::in_force(&state.db, crate::platform::now_ms()).await?)
+}
+
+/// The patient accepts the version in force; then the next step (if any) or their home page.
+#[server(endpoint = "terms/accept")]
+pub async fn accept_terms(terms_id: String, agree: Option<String>) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_patient_with_pending()?;
+    let state = app_state()?;
+    let now = now_ms();
+    if agree.as_deref() != Some("yes") {
+        leptos_axum::redirect("/account/terms?error=agree");
+        return Ok(());
+    }
+    let Some(current) = server::in_force(&state.db, now).await? else {
+        leptos_axum::redirect("/home");
+        return Ok(());
+    };
+    if current.id != terms_id {
+        // A newer version took effect while the page was open: show it.
+        leptos_axum::redirect("/account/terms?error=changed");
+        return Ok(());
+    }
+    let mut tx = state.db.begin_write().await?;
+    server::accept(&mut tx, &session.viewer.user_id, &current, request::client_addr(), now).await?;
+    let next = crate::account::steps::after_terms(&mut tx, &state.settings, &session, now).await?;
+    tx.commit().await?;
+    leptos_axum::redirect(next.map(|s| s.path()).unwrap_or("/home"));
+    Ok(())
+}
+
+#[server(endpoint = "terms/mine")]
+pub async fn my_acceptances() -> Result<Vec<Acceptance>, AppError> {
+    let session = crate::platform::request::require_patient()?;
+    let state = crate::platform::state::app_state()?;
+    Ok(server::acceptances_of(&state.db, &session.viewer.user_id).await?)
+}
+
+#[server(endpoint = "terms/versions")]
+pub async fn terms_versions() -> Result<Vec<TermsVersionSummary>, AppError> {
+    use crate::types::StaffRole;
+    crate::platform::request::require_staff(&[StaffRole::Administrator])?;
+    let state = crate::platform::state::app_state()?;
+    Ok(server::versions(&state.db, crate::platform::now_ms()).await?)
+}
+
+/// An administrator publishes a new version. An empty effective date means "now".
+#[server(endpoint = "terms/publish")]
+pub async fn publish_terms(title: String, body: String, effective_date: String) -> Result<(), AppError> {
+    use crate::dates::CalendarDate;
+    use crate::platform::{now_ms, request, state::app_state};
+    use crate::types::StaffRole;
+    let session = request::require_staff(&[StaffRole::Administrator])?;
+    let state = app_state()?;
+    let now = now_ms();
+    let title = title.trim();
+    let body = body.replace("\r\n", "\n");
+    if title.is_empty() || title.chars().count() > 200 {
+        leptos_axum::redirect("/staff/terms?error=title");
+        return Ok(());
+    }
+    if body.trim().chars().count() < 20 || body.len() > 200_000 {
+        leptos_axum::redirect("/staff/terms?error=body");
+        return Ok(());
+    }
+    let effective_at = match effective_date.trim() {
+        "" => now,
+        text => match CalendarDate::parse(text) {
+            Some(date) if date >= CalendarDate::of_ms(now) => date.start_ms().max(now),
+            _ => {
+                leptos_axum::redirect("/staff/terms?error=date");
+                return Ok(());
+            }
+        },
+    };
+    let mut tx = state.db.begin_write().await?;
+    let version = server::publish(&mut tx, title, body.trim(), effective_at, Some(&session.viewer.user_id), request::client_addr(), now).await?;
+    tx.commit().await?;
+    leptos_axum::redirect(&format!("/staff/terms?published={version}"));
+    Ok(())
+}
+
+/// The text of a version as headings and paragraphs.
+#[component]
+pub fn TermsText(body: String) -> impl IntoView {
+    let blocks: Vec<_> = body
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+        .map(|b| match b.strip_prefix("## ") {
+            Some(heading) => view! { <h2>{heading.to_string()}</h2> }.into_any(),
+            None => view! { <p>{b.to_string()}</p> }.into_any(),
+        })
+        .collect();
+    blocks.collect_view()
+}
+
+/// The terms in force, for anyone (linked from every page's footer).
+#[component]
+pub fn TermsPage() -> impl IntoView {
+    let terms = Resource::new(|| (), |_| current_terms());
+    view! {
+        <PublicLayout title="Terms and conditions | Patient portal">
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match terms.await {
+                        Ok(Some(t)) => view! {
+                            <article class="prose">
+                                <h1>{t.title.clone()}</h1>
+                                <p class="small">"Version "{t.version}", in force since "{format_utc(t.effective_at)}"."</p>
+                                <TermsText body=t.body.clone()/>
+                                <p>"Read how we protect your information in our "<a href="/privacy">"Notice of Privacy Practices"</a>"."</p>
+                            </article>
+                        }.into_any(),
+                        Ok(None) => view! { <h1>"Terms and conditions"</h1><p>"No terms have been published yet."</p> }.into_any(),
+                        Err(e) => view! { <p class="notice notice--alert" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </PublicLayout>
+    }
+}
+
+/// The terms in a scrollable box, as the enrolment and acceptance forms show them.
+#[component]
+pub fn TermsBox(terms: TermsDocument) -> impl IntoView {
+    view! {
+        <section class="terms-box" tabindex="0" aria-labelledby="terms-title">
+            <h2 id="terms-title">{terms.title.clone()}" (version "{terms.version}")"</h2>
+            <TermsText body=terms.body.clone()/>
+            <p>"Read how we protect your information in our "<a href="/privacy">"Notice of Privacy Practices"</a>"."</p>
+        </section>
+    }
+}
+
+/// Shown after sign-in when the patient has not accepted the version in force: nothing else
+/// opens until they do.
+#[component]
+pub fn AcceptTermsPage() -> impl IntoView {
+    let terms = Resource::new(|| (), |_| current_terms());
+    let query = use_query_map();
+    let error = move || match query.read().get("error").as_deref() {
+        Some("agree") => Some("To use the portal, tick the box to say you agree to the terms."),
+        Some("changed") => Some("The terms were just updated. Please read this version."),
+        _ => None,
+    };
+    view! {
+        <PatientLayout title="Terms and conditions | Patient portal">
+            <h1>"Please read and accept the terms"</h1>
+            <p class="lead">"Our terms and conditions have changed since you last accepted them. "
+                "Please read them; you can use the portal once you accept."</p>
+            {move || error().map(|e| view! { <p class="notice notice--alert" role="alert">{e}</p> })}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match terms.await {
+                        Ok(Some(t)) => view! {
+                            <TermsBox terms=t.clone()/>
+                            <form method="post" action={<AcceptTerms as leptos::server_fn::ServerFn>::PATH} class="form">
+                                <input type="hidden" name="terms_id" value=t.id.clone()/>
+                                <div class="check">
+                                    <input type="checkbox" id="agree" name="agree" value="yes" required/>
+                                    <label for="agree">"I have read and agree to the terms and conditions"</label>
+                                </div>
+                                <button type="submit" class="button button--primary">"Accept and continue"</button>
+                            </form>
+                            <p class="small">"If you do not agree, you can sign out; call the office if you have questions."</p>
+                        }.into_any(),
+                        Ok(None) => view! { <p><a href="/home">"Continue to your home page"</a></p> }.into_any(),
+                        Err(e) => view! { <p class="notice notice--alert" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </PatientLayout>
+    }
+}
+
+/// Administrators: the versions published so far, and the form to publish a new one.
+#[component]
+pub fn StaffTermsPage() -> impl IntoView {
+    let versions = Resource::new(|| (), |_| terms_versions());
+    let query = use_query_map();
+    let message = move || {
+        let q = query.read();
+        match (q.get("published"), q.get("error").as_deref()) {
+            (Some(v), _) => Some(("status", format!("Version {v} is published. Patients accept it at their next sign-in once it is in force."))),
+            (_, Some("title")) => Some(("alert", "Give the version a title of up to 200 characters.".to_string())),
+            (_, Some("body")) => Some(("alert", "The text of the terms is missing or too long.".to_string())),
+            (_, Some("date")) => Some(("alert", "The effective date must be today or later (YYYY-MM-DD).".to_string())),
+            _ => None,
+        }
+    };
+    view! {
+        <StaffLayout title="Terms versions | Staff">
+            <h1>"Terms and conditions"</h1>
+            {move || message().map(|(role, text)| view! { <p class=format!("notice notice--{role}") role=role>{text}</p> })}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match versions.await {
+                        Ok(list) => view! {
+                            <table class="table">
+                                <caption>"Published versions, newest first"</caption>
+                                <thead><tr>
+                                    <th scope="col">"Version"</th><th scope="col">"Title"</th><th scope="col">"In force from"</th>
+                                    <th scope="col">"Published"</th><th scope="col">"By"</th><th scope="col">"Accepted by"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|v| view! {
+                                        <tr>
+                                            <td>{v.version}{v.in_force.then_some(" (in force)")}</td>
+                                            <td>{v.title}</td>
+                                            <td>{format_utc(v.effective_at)}</td>
+                                            <td>{format_utc(v.published_at)}</td>
+                                            <td>{v.published_by.unwrap_or_else(|| "shipped with the portal".into())}</td>
+                                            <td>{v.acceptances}" patients"</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice notice--alert" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <h2>"Publish a new version"</h2>
+            <p>"Write paragraphs separated by a blank line; start a line with ## for a heading. "
+               "Once it is in force, every patient must accept it at their next sign-in."</p>
+            <form method="post" action={<PublishTerms as leptos::server_fn::ServerFn>::PATH} class="form">
+                <div class="field">
+                    <label for="terms-title-input">"Title"</label>
+                    <input id="terms-title-input" name="title" type="text" required maxlength="200"/>
+                </div>
+                <div class="field">
+                    <label for="terms-body">"Text"</label>
+                    <textarea id="terms-body" name="body" rows="16" required></textarea>
+                </div>
+                <div class="field">
+                    <label for="terms-effective">"In force from (leave empty for now)"</label>
+                    <input id="terms-effective" name="effective_date" type="date"/>
+                </div>
+                <button type="submit" class="button button--primary">"Publish"</button>
+            </form>
+        </StaffLayout>
+    }
+}

@@ -1,0 +1,184 @@
+//! Terms versions and acceptances in the database.
+
+use super::{Acceptance, TermsDocument, TermsVersionSummary, SAMPLE_BODY, SAMPLE_TITLE};
+use crate::audit::{self, AuditAction, AuditEvent};
+use crate::platform::db::{Db, Tx};
+use crate::platform::tokens;
+use crate::types::UserId;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use std::net::IpAddr;
+
+fn document(row: &AnyRow) -> Result<TermsDocument, sqlx::Error> {
+    Ok(TermsDocument {
+        id: row.try_get("id")?,
+        version: row.try_get("version")?,
+        title: row.try_get("title")?,
+        body: row.try_get("body")?,
+        effective_at: row.try_get("effective_at")?,
+        published_at: row.try_get("published_at")?,
+    })
+}
+
+/// The version in force at `now`: the newest one whose effective time has come.
+pub async fn in_force(db: &Db, now: i64) -> Result<Option<TermsDocument>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id, version, title, body, effective_at, published_at FROM terms_versions \
+         WHERE effective_at <= $1 ORDER BY version DESC LIMIT 1",
+    )
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await?
+    .as_ref()
+    .map(document)
+    .transpose()
+}
+
+/// Publishes the sample text as version 1 when no version exists (a new installation).
+pub async fn ensure_published(db: &Db, now: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let any = sqlx::query("SELECT id FROM terms_versions LIMIT 1").fetch_optional(&mut *tx).await?;
+    if any.is_none() {
+        publish(&mut tx, SAMPLE_TITLE, SAMPLE_BODY.trim(), now, None, None, now).await?;
+    }
+    tx.commit().await
+}
+
+/// Adds a version; returns its number.
+pub async fn publish(
+    tx: &mut Tx,
+    title: &str,
+    body: &str,
+    effective_at: i64,
+    by: Option<&UserId>,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS next FROM terms_versions")
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("next")?;
+    let id = tokens::new_id();
+    sqlx::query(
+        "INSERT INTO terms_versions (id, version, title, body, effective_at, published_at, published_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(version)
+    .bind(title)
+    .bind(body)
+    .bind(effective_at)
+    .bind(now)
+    .bind(by.map(|u| u.0.clone()))
+    .execute(&mut **tx)
+    .await?;
+    audit::record(
+        tx,
+        AuditEvent { actor: by, record_type: Some("terms"), record_id: Some(&id), client_addr, ..AuditEvent::of(AuditAction::TermsPublished) },
+        now,
+    )
+    .await?;
+    Ok(version)
+}
+
+/// Records that `user` accepted `terms` (once per version).
+pub async fn accept(
+    tx: &mut Tx,
+    user: &UserId,
+    terms: &TermsDocument,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let done = sqlx::query("SELECT 1 AS done FROM terms_acceptances WHERE user_id = $1 AND terms_version_id = $2")
+        .bind(&user.0)
+        .bind(&terms.id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if done.is_some() {
+        return Ok(());
+    }
+    sqlx::query("INSERT INTO terms_acceptances (user_id, terms_version_id, accepted_at, client_addr) VALUES ($1, $2, $3, $4)")
+        .bind(&user.0)
+        .bind(&terms.id)
+        .bind(now)
+        .bind(client_addr.map(|a| a.to_string()))
+        .execute(&mut **tx)
+        .await?;
+    let version = terms.version.to_string();
+    audit::record(
+        tx,
+        AuditEvent {
+            actor: Some(user),
+            subject: Some(user),
+            record_type: Some("terms"),
+            record_id: Some(&terms.id),
+            client_addr,
+            detail: Some(&version),
+            ..AuditEvent::of(AuditAction::TermsAccepted)
+        },
+        now,
+    )
+    .await
+}
+
+/// Whether `user` must still accept the version in force.
+pub async fn pending_for(tx: &mut Tx, user: &UserId, now: i64) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT t.id, a.user_id AS accepted FROM terms_versions t \
+         LEFT JOIN terms_acceptances a ON a.terms_version_id = t.id AND a.user_id = $1 \
+         WHERE t.effective_at <= $2 ORDER BY t.version DESC LIMIT 1",
+    )
+    .bind(&user.0)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(match row {
+        Some(row) => row.try_get::<Option<String>, _>("accepted")?.is_none(),
+        None => false,
+    })
+}
+
+pub async fn acceptances_of(db: &Db, user: &UserId) -> Result<Vec<Acceptance>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT t.version, t.title, a.accepted_at, a.client_addr FROM terms_acceptances a \
+         JOIN terms_versions t ON t.id = a.terms_version_id WHERE a.user_id = $1 ORDER BY a.accepted_at DESC",
+    )
+    .bind(&user.0)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Acceptance {
+                version: r.try_get("version")?,
+                title: r.try_get("title")?,
+                accepted_at: r.try_get("accepted_at")?,
+                client_addr: r.try_get("client_addr")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn versions(db: &Db, now: i64) -> Result<Vec<TermsVersionSummary>, sqlx::Error> {
+    let in_force = in_force(db, now).await?.map(|t| t.version);
+    let rows = sqlx::query(
+        "SELECT t.version, t.title, t.effective_at, t.published_at, u.display_name AS published_by, \
+                (SELECT COUNT(*) FROM terms_acceptances a WHERE a.terms_version_id = t.id) AS acceptances \
+         FROM terms_versions t LEFT JOIN users u ON u.id = t.published_by ORDER BY t.version DESC",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let version: i64 = r.try_get("version")?;
+            Ok(TermsVersionSummary {
+                version,
+                title: r.try_get("title")?,
+                effective_at: r.try_get("effective_at")?,
+                published_at: r.try_get("published_at")?,
+                published_by: r.try_get("published_by")?,
+                acceptances: r.try_get("acceptances")?,
+                in_force: Some(version) == in_force,
+            })
+        })
+        .collect()
+}
