@@ -378,7 +378,7 @@ fn CredentialsForm(start: ActivationStart) -> impl IntoView {
                 <div class="field">
                     <label for="password">"Password"</label>
                     <input id="password" name="password" type="password" autocomplete="new-password" required
-                        minlength="8" maxlength="128" aria-describedby="password-rules password-meter"/>
+                        minlength="8" maxlength="128" aria-describedby="password-rules password-strength-hint"/>
                     <p class="hint" id="password-rules">"At least 8 characters; 15 or more is best. Any characters, "
                         "spaces too: a few unrelated words make a strong password. Do not use your name, birth date "
                         "or user ID, or a password that is easy to guess."</p>

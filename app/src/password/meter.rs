@@ -37,38 +37,38 @@ pub fn PasswordMeter(
     let user_id = RwSignal::new(String::new());
     let hint_id = format!("{input_id}-strength-hint");
 
-    // What the fields already hold when the script starts (a browser may restore or autofill).
-    Effect::new({
-        let input_id = input_id.clone();
-        let user_id_input = user_id_input.clone();
-        move |_| {
-            if let Some(value) = input_value(&input_id) {
-                password.set(value);
-            }
-            if let Some(value) = user_id_input.as_deref().and_then(input_value) {
-                user_id.set(value);
-            }
+    // In the browser only (effects never run on the server): what the fields already hold when
+    // the script starts (a browser may restore or autofill them), then every edit, however it is
+    // made (typing, pasting, a password manager). Listening on the window also catches fields
+    // rendered after the island.
+    Effect::new(move |_| {
+        if let Some(value) = input_value(&input_id) {
+            password.set(value);
         }
-    });
-
-    // Every edit, however it is made (typing, pasting, a password manager). Listening on the
-    // window also catches fields rendered after the island. Nothing is registered on the server.
-    let on_edit = move |ev: web_sys::Event| {
-        let Some(field) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
-            return;
+        if let Some(value) = user_id_input.as_deref().and_then(input_value) {
+            user_id.set(value);
+        }
+        let on_edit = {
+            let (input_id, user_id_input) = (input_id.clone(), user_id_input.clone());
+            move |ev: web_sys::Event| {
+                let Some(field) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                else {
+                    return;
+                };
+                let id = field.id();
+                if id == input_id {
+                    password.set(field.value());
+                } else if user_id_input.as_deref() == Some(id.as_str()) {
+                    user_id.set(field.value());
+                }
+            }
         };
-        let id = field.id();
-        if id == input_id {
-            password.set(field.value());
-        } else if user_id_input.as_deref() == Some(id.as_str()) {
-            user_id.set(field.value());
-        }
-    };
-    let on_input = window_event_listener_untyped("input", on_edit.clone());
-    let on_change = window_event_listener_untyped("change", on_edit);
-    on_cleanup(move || {
-        on_input.remove();
-        on_change.remove();
+        let on_input = window_event_listener_untyped("input", on_edit.clone());
+        let on_change = window_event_listener_untyped("change", on_edit);
+        on_cleanup(move || {
+            on_input.remove();
+            on_change.remove();
+        });
     });
 
     // Recomputed on every edit, but the page changes (and a screen reader speaks) only when the

@@ -232,7 +232,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                                     <div class="field">
                                         <label for="password">"New password"</label>
                                         <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128"
-                                            aria-describedby="password-rules password-meter"/>
+                                            aria-describedby="password-rules password-strength-hint"/>
                                         <p class="hint" id="password-rules">"At least 8 characters; 15 or more is best. Any characters, spaces too. "
                                             "Do not use your name, birth date or user ID."</p>
                                         <PasswordMeter input_id="password".to_string() names=vec![] user_id_input=None date_of_birth=None/>

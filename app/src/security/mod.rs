@@ -441,7 +441,7 @@ pub fn AuditSearchPage() -> impl IntoView {
                 <select id="audit-action" name="action">
                     <option value="any" selected=action.is_empty() || action == "any">"Any action"</option>
                     {AuditAction::ALL.into_iter().map(|a| view! {
-                        <option value=a.as_str() selected=action == a.as_str()>{format!("{} ({})", a.describe(), a.as_str())}</option>
+                        <option value=a.as_str() selected=action == a.as_str()>{format!("{} [{}]", a.describe(), a.as_str())}</option>
                     }).collect_view()}
                     {unknown_action.map(|a| view! { <option value=a.clone() selected=true>{a.clone()}</option> })}
                 </select>
