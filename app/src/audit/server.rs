@@ -185,20 +185,41 @@ pub async fn verify(db: &Db) -> Result<ChainReport, sqlx::Error> {
 }
 
 /// A patient's own sign-in history (the "Account activity" page).
+/// What the patient sees of their own account's history: sign-ins and sign-outs, and every
+/// change to how they sign in.
+pub const ACCOUNT_HISTORY: &[AuditAction] = &[
+    AuditAction::SignInSucceeded,
+    AuditAction::SignInFailed,
+    AuditAction::SignInThrottled,
+    AuditAction::SignOut,
+    AuditAction::SessionTimeout,
+    AuditAction::SessionEnded,
+    AuditAction::OtherSessionsEnded,
+    AuditAction::AccountActivated,
+    AuditAction::TermsAccepted,
+    AuditAction::PasswordChanged,
+    AuditAction::PasswordReset,
+    AuditAction::PasswordResetRequested,
+    AuditAction::UserIdReminderRequested,
+    AuditAction::EmailChangeRequested,
+    AuditAction::EmailChanged,
+    AuditAction::AccessTerminated,
+    AuditAction::AccessRestored,
+];
+
 pub async fn sign_in_history(db: &Db, user: &UserId, limit: i64) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    let rows = sqlx::query(
+    let placeholders: Vec<String> = (0..ACCOUNT_HISTORY.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
         "SELECT seq, at, action, actor_id, subject_id, record_type, record_id, client_addr, detail, prev_hash, hash \
-         FROM audit_log WHERE subject_id = $1 AND action IN ($2, $3, $4, $5, $6) ORDER BY seq DESC LIMIT $7",
-    )
-    .bind(&user.0)
-    .bind(AuditAction::SignInSucceeded.as_str())
-    .bind(AuditAction::SignInFailed.as_str())
-    .bind(AuditAction::SignInThrottled.as_str())
-    .bind(AuditAction::SignOut.as_str())
-    .bind(AuditAction::SessionTimeout.as_str())
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?;
+         FROM audit_log WHERE subject_id = $1 AND action IN ({}) ORDER BY seq DESC LIMIT ${}",
+        placeholders.join(", "),
+        ACCOUNT_HISTORY.len() + 2
+    );
+    let mut query = sqlx::query(&sql).bind(&user.0);
+    for action in ACCOUNT_HISTORY {
+        query = query.bind(action.as_str());
+    }
+    let rows = query.bind(limit).fetch_all(&db.pool).await?;
     rows.iter().map(entry_from_row).collect()
 }
 
