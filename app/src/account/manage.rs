@@ -429,3 +429,17 @@ pub fn ChangeEmailPage() -> impl IntoView {
         </PatientLayout>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::describe_device;
+
+    #[test]
+    fn sessions_are_described_by_browser_and_system() {
+        let chrome_windows = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+        assert_eq!(describe_device(Some(chrome_windows)), "Chrome on Windows");
+        let safari_iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(describe_device(Some(safari_iphone)), "Safari on iPhone");
+        assert_eq!(describe_device(None), "Unknown browser");
+    }
+}

@@ -160,7 +160,8 @@ impl Notice {
                 format!(
                     "The password of your patient portal account was just changed, and your account was \
                      signed out everywhere else.\n\n\
-                     If you did this, there is nothing to do. If you did not, call us at {phone} at once.",
+                     If you did this, there is nothing to do: sign in at {sign_in} with the new password. \
+                     If you did not, call us at {phone} at once.",
                     phone = org.phone,
                 ),
             ),
@@ -186,7 +187,7 @@ impl Notice {
                 "your e-mail address was changed".to_string(),
                 format!(
                     "Your patient portal account now sends its notices to a different e-mail address; this \
-                     address will get no more of them.\n\n\
+                     address will get no more of them. You can check your account at {sign_in}.\n\n\
                      If this was not you, call us at {phone} at once.",
                     phone = org.phone,
                 ),
