@@ -68,7 +68,10 @@ pub async fn decline_request(request_id: String, reason: String, note: Option<St
     let note = note.trim();
     let text = if note.is_empty() { label.to_string() } else { format!("{label}: {}", note.chars().take(500).collect::<String>()) };
     match decline(&state.db, &request_id, &text, &session.viewer.user_id, request::client_addr(), now_ms()).await {
-        Ok(()) => leptos_axum::redirect("/staff/enrolment?declined=1"),
+        Ok(()) => {
+            state.outbox_wakeup.notify_one();
+            leptos_axum::redirect("/staff/enrolment?declined=1");
+        }
         Err(DecisionError::Db(e)) => return Err(e.into()),
         Err(_) => leptos_axum::redirect(&format!("/staff/enrolment/{request_id}?error=decided")),
     }
@@ -96,7 +99,7 @@ pub fn EnrolmentQueuePage() -> impl IntoView {
     view! {
         <StaffLayout title="Enrolment requests | Staff">
             <h1>"Enrolment requests"</h1>
-            {move || declined().then(|| view! { <p class="notice notice--status" role="status">"The request was declined."</p> })}
+            {move || declined().then(|| view! { <p class="notice notice--status" role="status">"The request was declined. The person has been e-mailed to call the office."</p> })}
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match queue.await {

@@ -215,19 +215,22 @@ pub async fn approve(
     Ok((patient_id, code))
 }
 
+/// Declines a request; the person is asked by e-mail to call (the reason stays with staff).
 pub async fn decline(db: &Db, request_id: &str, reason: &str, staff: &UserId, addr: Option<IpAddr>, now: i64) -> Result<(), DecisionError> {
     let mut tx = db.begin_write().await?;
-    let done = sqlx::query("UPDATE enrolment_requests SET state = 'declined', decided_at = $1, decided_by = $2, decline_reason = $3 WHERE id = $4 AND state = 'pending'")
-        .bind(now)
-        .bind(&staff.0)
-        .bind(reason)
-        .bind(request_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if done != 1 {
-        return Err(DecisionError::AlreadyDecided);
-    }
+    let row = sqlx::query(
+        "UPDATE enrolment_requests SET state = 'declined', decided_at = $1, decided_by = $2, decline_reason = $3 \
+         WHERE id = $4 AND state = 'pending' RETURNING email",
+    )
+    .bind(now)
+    .bind(&staff.0)
+    .bind(reason)
+    .bind(request_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else { return Err(DecisionError::AlreadyDecided) };
+    let email: String = row.try_get("email")?;
+    outbox::enqueue(&mut tx, &email, &Notice::EnrolmentDeclined, now).await?;
     audit::record(
         &mut tx,
         AuditEvent { actor: Some(staff), record_type: Some("enrolment-request"), record_id: Some(request_id), client_addr: addr, ..AuditEvent::of(AuditAction::EnrolmentDeclined) },

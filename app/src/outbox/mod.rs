@@ -31,6 +31,8 @@ pub enum Notice {
     EmailChangeRequested,
     /// To the old address: the change took effect.
     EmailChanged,
+    /// To the address given in an enrolment request that staff could not approve.
+    EnrolmentDeclined,
 }
 
 impl Notice {
@@ -47,6 +49,7 @@ impl Notice {
             Notice::EmailChangeConfirm { token },
             Notice::EmailChangeRequested,
             Notice::EmailChanged,
+            Notice::EnrolmentDeclined,
         ]
     }
 
@@ -61,6 +64,7 @@ impl Notice {
             Notice::EmailChangeConfirm { .. } => "email-change-confirm",
             Notice::EmailChangeRequested => "email-change-requested",
             Notice::EmailChanged => "email-changed",
+            Notice::EnrolmentDeclined => "enrolment-declined",
         }
     }
 
@@ -88,6 +92,7 @@ impl Notice {
             ("email-change-confirm", Some(token)) => Notice::EmailChangeConfirm { token },
             ("email-change-requested", _) => Notice::EmailChangeRequested,
             ("email-changed", _) => Notice::EmailChanged,
+            ("enrolment-declined", _) => Notice::EnrolmentDeclined,
             _ => return None,
         })
     }
@@ -189,6 +194,15 @@ impl Notice {
                     "Your patient portal account now sends its notices to a different e-mail address; this \
                      address will get no more of them. You can check your account at {sign_in}.\n\n\
                      If this was not you, call us at {phone} at once.",
+                    phone = org.phone,
+                ),
+            ),
+            Notice::EnrolmentDeclined => (
+                "about your request for portal access".to_string(),
+                format!(
+                    "We could not complete your request for access to our patient portal ({portal}). \
+                     Please call us at {phone} and we will help you set it up.",
+                    portal = link("/", None),
                     phone = org.phone,
                 ),
             ),
