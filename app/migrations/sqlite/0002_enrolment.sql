@@ -108,6 +108,13 @@ CREATE TABLE rate_events (
     at       INTEGER NOT NULL
 );
 CREATE INDEX rate_events_by_subject ON rate_events (kind, subject, at);
+-- One row per counted subject: taking its row lock serialises that subject's uses.
+CREATE TABLE rate_subjects (
+    kind     TEXT NOT NULL,
+    subject  TEXT NOT NULL,
+    last_at  INTEGER NOT NULL,
+    PRIMARY KEY (kind, subject)
+);
 
 -- A notice that carries a link or a code keeps that secret here until it is sent, then the
 -- column is cleared.

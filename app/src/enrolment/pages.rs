@@ -126,8 +126,10 @@ pub async fn complete_activation(
     password_again: String,
     email: String,
     agree: Option<String>,
+    terms_id: Option<String>,
 ) -> Result<(), AppError> {
     use super::server::{complete, ActivationProblem, Choice};
+    use crate::session::server::device_cookie;
     use super::ACTIVATION_COOKIE;
     use crate::platform::{now_ms, request, state::app_state};
     use crate::session::server::{session_cookie, step_cookie};
@@ -140,13 +142,21 @@ pub async fn complete_activation(
         leptos_axum::redirect("/activate/account?error=pw-long");
         return Ok(());
     }
-    let choice = Choice { user_id: &user_id, password, password_again, email: &email, agree_terms: agree.as_deref() == Some("yes") };
+    let choice = Choice {
+        user_id: &user_id,
+        password,
+        password_again,
+        email: &email,
+        agree_terms: agree.as_deref() == Some("yes"),
+        terms_id: terms_id.as_deref(),
+    };
     let user_agent = request::header("user-agent");
     let response = expect_context::<leptos_axum::ResponseOptions>();
     match complete(&state, &secret, choice, request::client_addr(), user_agent.as_deref(), now_ms()).await? {
-        Ok(session_secret) => {
+        Ok(done) => {
             response.append_header(http::header::SET_COOKIE, step_cookie(&state.settings, ACTIVATION_COOKIE, None, 0));
-            response.append_header(http::header::SET_COOKIE, session_cookie(&state.settings, Some(&session_secret)));
+            response.append_header(http::header::SET_COOKIE, session_cookie(&state.settings, Some(&done.session_secret)));
+            response.append_header(http::header::SET_COOKIE, device_cookie(&state.settings, &done.device_secret));
             leptos_axum::redirect("/home?welcome=1");
         }
         Err(ActivationProblem::Expired) => {
@@ -157,6 +167,7 @@ pub async fn complete_activation(
         Err(ActivationProblem::Password(p)) => leptos_axum::redirect(&format!("/activate/account?error={}", p.code())),
         Err(ActivationProblem::Email) => leptos_axum::redirect("/activate/account?error=email"),
         Err(ActivationProblem::Terms) => leptos_axum::redirect("/activate/account?error=terms"),
+        Err(ActivationProblem::TermsChanged) => leptos_axum::redirect("/activate/account?error=terms-changed"),
     }
     Ok(())
 }
@@ -321,6 +332,7 @@ fn credentials_error(code: &str) -> String {
     match code {
         "email" => "Please give an e-mail address that you read, such as name@example.com.".into(),
         "terms" => "To use the portal, tick the box to say you agree to the terms and conditions.".into(),
+        "terms-changed" => "The terms were just updated. Please read this version and tick the box again.".into(),
         _ => "Something was not right. Please check the form and try again.".into(),
     }
 }
@@ -401,6 +413,7 @@ fn CredentialsForm(start: ActivationStart) -> impl IntoView {
                 </div>
             </fieldset>
             {start.terms.clone().map(|t| view! {
+                <input type="hidden" name="terms_id" value=t.id.clone()/>
                 <TermsBox terms=t/>
                 <div class="check">
                     <input type="checkbox" id="agree" name="agree" value="yes" required=needs_terms/>

@@ -155,14 +155,21 @@ pub async fn approve(
     now: i64,
 ) -> Result<(PatientId, String), DecisionError> {
     let mut tx = state.db.begin_write().await?;
-    let row = sqlx::query("SELECT given_name, family_name, date_of_birth, email, phone, state FROM enrolment_requests WHERE id = $1")
-        .bind(request_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(DecisionError::NotFound)?;
-    if row.try_get::<String, _>("state")? != "pending" {
-        return Err(DecisionError::AlreadyDecided);
-    }
+    // Decided first, atomically: of two approvals at once (a double click, two colleagues) one
+    // changes the row and the other finds it decided.
+    let row = sqlx::query(
+        "UPDATE enrolment_requests SET state = 'approved', decided_at = $1, decided_by = $2 WHERE id = $3 AND state = 'pending' \
+         RETURNING given_name, family_name, date_of_birth, email, phone",
+    )
+    .bind(now)
+    .bind(&staff.0)
+    .bind(request_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        let exists = sqlx::query("SELECT 1 AS x FROM enrolment_requests WHERE id = $1").bind(request_id).fetch_optional(&mut *tx).await?;
+        return Err(if exists.is_some() { DecisionError::AlreadyDecided } else { DecisionError::NotFound });
+    };
     let email: String = row.try_get("email")?;
     let patient_id = match link_to {
         Some(id) => {
@@ -194,9 +201,7 @@ pub async fn approve(
     if has_account(&mut tx, &patient_id).await? {
         return Err(DecisionError::HasAccount);
     }
-    sqlx::query("UPDATE enrolment_requests SET state = 'approved', decided_at = $1, decided_by = $2, patient_id = $3 WHERE id = $4")
-        .bind(now)
-        .bind(&staff.0)
+    sqlx::query("UPDATE enrolment_requests SET patient_id = $1 WHERE id = $2")
         .bind(&patient_id.0)
         .bind(request_id)
         .execute(&mut *tx)
@@ -248,7 +253,8 @@ async fn has_account(tx: &mut Tx, patient: &PatientId) -> Result<bool, sqlx::Err
 }
 
 /// Issues a code for a patient without an account; any earlier active code is replaced.
-pub async fn issue_code(state: &AppState, patient: &PatientId, email_to_record: bool, staff: &UserId, addr: Option<IpAddr>, now: i64) -> Result<String, DecisionError> {
+/// Returns the code and whether it was e-mailed (only when the record has an address).
+pub async fn issue_code(state: &AppState, patient: &PatientId, email_to_record: bool, staff: &UserId, addr: Option<IpAddr>, now: i64) -> Result<(String, bool), DecisionError> {
     let mut tx = state.db.begin_write().await?;
     let email: Option<String> = sqlx::query("SELECT email FROM patients WHERE id = $1")
         .bind(&patient.0)
@@ -265,7 +271,7 @@ pub async fn issue_code(state: &AppState, patient: &PatientId, email_to_record: 
     if send_to.is_some() {
         state.outbox_wakeup.notify_one();
     }
-    Ok(code)
+    Ok((code, send_to.is_some()))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -279,6 +285,8 @@ async fn issue_code_in(
     addr: Option<IpAddr>,
     now: i64,
 ) -> Result<String, sqlx::Error> {
+    // One patient's codes are issued one at a time, so that only one is ever active.
+    crate::platform::db::lock_row(tx, "patients", &patient.0).await?;
     sqlx::query("UPDATE activation_codes SET state = 'replaced', ended_at = $1 WHERE patient_id = $2 AND state = 'active'")
         .bind(now)
         .bind(&patient.0)
@@ -375,20 +383,32 @@ pub async fn verify(state: &AppState, typed_code: &str, date_of_birth: Option<Ca
     let patient_id: String = row.try_get("patient_id")?;
     let on_record: String = row.try_get("date_of_birth")?;
     if date_of_birth.map(|d| d.to_string()) != Some(on_record) {
-        let tries_left: i64 = row.try_get::<i64, _>("tries_left")? - 1;
-        sqlx::query("UPDATE activation_codes SET tries_left = $1, state = CASE WHEN $1 <= 0 THEN 'exhausted' ELSE state END, \
-                     ended_at = CASE WHEN $1 <= 0 THEN $2 ELSE ended_at END WHERE id = $3")
-            .bind(tries_left)
-            .bind(now)
-            .bind(&code_id)
-            .execute(&mut *tx)
-            .await?;
+        // Decremented in the database, not from the value read: simultaneous wrong guesses each
+        // use up a try.
+        let tries_left: i64 = sqlx::query(
+            "UPDATE activation_codes SET tries_left = tries_left - 1, \
+                 state = CASE WHEN tries_left - 1 <= 0 THEN 'exhausted' ELSE state END, \
+                 ended_at = CASE WHEN tries_left - 1 <= 0 THEN $1 ELSE ended_at END \
+             WHERE id = $2 RETURNING tries_left",
+        )
+        .bind(now)
+        .bind(&code_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("tries_left")?;
         let detail = if tries_left <= 0 { "wrong birth date; code no longer works" } else { "wrong birth date" };
         return failed(tx, detail, Some(&patient_id), addr, now).await;
     }
     if row.try_get::<i64, _>("expires_at")? <= now {
         tx.commit().await?;
         return Ok(VerifyOutcome::Expired);
+    }
+    let still_active = sqlx::query("SELECT 1 AS x FROM activation_codes WHERE id = $1 AND state = 'active'")
+        .bind(&code_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if still_active.is_none() {
+        return failed(tx, "code used up meanwhile", Some(&patient_id), addr, now).await;
     }
     let claim_secret = tokens::new_secret();
     sqlx::query("UPDATE activation_codes SET claim_hash = $1, claim_expires_at = $2 WHERE id = $3")
@@ -510,6 +530,8 @@ pub struct Choice<'a> {
     pub password_again: String,
     pub email: &'a str,
     pub agree_terms: bool,
+    /// The version of the terms the page showed (when it showed any).
+    pub terms_id: Option<&'a str>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -520,11 +542,20 @@ pub enum ActivationProblem {
     Password(NewPasswordProblem),
     Email,
     Terms,
+    /// A new version took effect while the page was open: the patient must read it.
+    TermsChanged,
+}
+
+/// What a completed activation hands back: the new session, and the cookie that marks this
+/// browser as one the patient uses (so their next sign-in here sends no "new device" notice).
+pub struct Activated {
+    pub session_secret: String,
+    pub device_secret: String,
 }
 
 /// Creates the account: user ID, password, e-mail, the terms, paperless billing; returns the
 /// new session's cookie secret.
-pub async fn complete(state: &AppState, claim_secret: &str, choice: Choice<'_>, addr: Option<IpAddr>, user_agent: Option<&str>, now: i64) -> Result<Result<String, ActivationProblem>, sqlx::Error> {
+pub async fn complete(state: &AppState, claim_secret: &str, choice: Choice<'_>, addr: Option<IpAddr>, user_agent: Option<&str>, now: i64) -> Result<Result<Activated, ActivationProblem>, sqlx::Error> {
     let db = &state.db;
     // Checked before the write transaction: hashing takes a moment and must not hold the lock.
     let c = {
@@ -558,8 +589,13 @@ pub async fn complete(state: &AppState, claim_secret: &str, choice: Choice<'_>, 
         Some(t) => accepted_at_request(&mut tx, c.request_id.as_deref(), &t.id).await?,
         None => None,
     };
-    if terms.is_some() && request_acceptance.is_none() && !choice.agree_terms {
-        return Ok(Err(ActivationProblem::Terms));
+    if let (Some(t), None) = (&terms, &request_acceptance) {
+        if choice.terms_id != Some(t.id.as_str()) {
+            return Ok(Err(ActivationProblem::TermsChanged));
+        }
+        if !choice.agree_terms {
+            return Ok(Err(ActivationProblem::Terms));
+        }
     }
     let taken = sqlx::query("SELECT 1 AS x FROM users WHERE login = $1").bind(&login).fetch_optional(&mut *tx).await?;
     if taken.is_some() {
@@ -601,7 +637,14 @@ pub async fn complete(state: &AppState, claim_secret: &str, choice: Choice<'_>, 
     audit::record(&mut tx, AuditEvent { record_type: Some("patient"), record_id: Some(&c.patient_id.0), detail: Some("at enrolment"), ..event(AuditAction::PaperlessEnrolled) }, now).await?;
     outbox::enqueue(&mut tx, &email, &Notice::AccountReady, now).await?;
     let (session_secret, _) = sessions::create(&mut tx, &user, addr, user_agent, now).await?;
+    let device_secret = tokens::new_secret();
+    sqlx::query("INSERT INTO known_devices (token_hash, user_id, created_at, last_used_at) VALUES ($1, $2, $3, $3)")
+        .bind(tokens::digest(&device_secret))
+        .bind(&user.0)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
-    Ok(Ok(session_secret))
+    Ok(Ok(Activated { session_secret, device_secret }))
 }

@@ -52,7 +52,7 @@ pub async fn issue_code(patient_id: String, email_code: Option<String>) -> Resul
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let email = email_code.as_deref() == Some("yes");
     match crate::enrolment::server::issue_code(&state, &id, email, &session.viewer.user_id, request::client_addr(), now_ms()).await {
-        Ok(code) => show_code_once(&state, &id, &code, email),
+        Ok((code, emailed)) => show_code_once(&state, &id, &code, emailed),
         Err(DecisionError::HasAccount) => leptos_axum::redirect(&format!("/staff/patients/{}?error=has-account", id.0)),
         Err(DecisionError::Db(e)) => return Err(e.into()),
         Err(_) => return Err(request::refuse(AppError::NotFound)),
@@ -66,8 +66,8 @@ pub async fn revoke_code(patient_id: String, code_id: String) -> Result<(), AppE
     let session = request::require_staff(ACCESS_ROLES)?;
     let state = app_state()?;
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    crate::enrolment::server::revoke_code(&state.db, &id, &code_id, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
-    leptos_axum::redirect(&format!("/staff/patients/{}?done=revoked", id.0));
+    let done = crate::enrolment::server::revoke_code(&state.db, &id, &code_id, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
+    leptos_axum::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=revoked" } else { "error=unchanged" }));
     Ok(())
 }
 
@@ -95,8 +95,8 @@ pub async fn terminate_access(patient_id: String, reason: String) -> Result<(), 
         return Ok(());
     }
     let reason: String = reason.chars().take(500).collect();
-    super::server::terminate_access(&state.db, &id, &reason, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
-    leptos_axum::redirect(&format!("/staff/patients/{}?done=terminated", id.0));
+    let done = super::server::terminate_access(&state.db, &id, &reason, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
+    leptos_axum::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=terminated" } else { "error=unchanged" }));
     Ok(())
 }
 
@@ -111,8 +111,8 @@ pub async fn restore_access(patient_id: String, reason: String) -> Result<(), Ap
         leptos_axum::redirect(&format!("/staff/patients/{}?error=reason", id.0));
         return Ok(());
     }
-    super::server::restore_access(&state.db, &id, &reason, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
-    leptos_axum::redirect(&format!("/staff/patients/{}?done=restored", id.0));
+    let done = super::server::restore_access(&state.db, &id, &reason, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
+    leptos_axum::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=restored" } else { "error=unchanged" }));
     Ok(())
 }
 
@@ -185,6 +185,7 @@ pub fn PatientPage() -> impl IntoView {
             (Some("restored"), _) => ("status", "Portal access restored. The patient can sign in again."),
             (_, Some("has-account")) => ("alert", "This patient already has a portal account: no code is needed."),
             (_, Some("reason")) => ("alert", "Please give a reason."),
+            (_, Some("unchanged")) => ("alert", "Nothing was changed: the page was out of date. Here is how things stand now."),
             _ => return None,
         };
         Some(view! { <p class=format!("notice notice--{role}") role=role>{text}</p> })

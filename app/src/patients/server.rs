@@ -203,6 +203,13 @@ pub async fn terminate_access(db: &Db, patient: &PatientId, reason: &str, staff:
         .execute(&mut *tx)
         .await?;
     end_all_of(&mut tx, &user, None, EndReason::AccessEnded, addr, now).await?;
+    // Links already e-mailed (password reset, user ID, new address) stop working too: whoever
+    // holds one must not get back in when access is restored.
+    sqlx::query("UPDATE account_links SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(&user.0)
+        .execute(&mut *tx)
+        .await?;
     audit::record(
         &mut tx,
         AuditEvent { actor: Some(staff), subject: Some(&user), record_type: Some("patient"), record_id: Some(&patient.0), client_addr: addr, ..AuditEvent::of(AuditAction::AccessTerminated) },

@@ -94,3 +94,12 @@ impl Db {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 }
+
+/// Locks one row of `table` (by its `id`) until the transaction ends, so that two requests
+/// acting on the same record (a double click, two staff members) run one after the other. On
+/// PostgreSQL an UPDATE takes the row lock; on SQLite the write transaction already holds the
+/// whole database. `table` is always a literal from the calling code.
+pub async fn lock_row(tx: &mut Tx, table: &'static str, id: &str) -> Result<bool, sqlx::Error> {
+    let sql = format!("UPDATE {table} SET id = id WHERE id = $1");
+    Ok(sqlx::query(&sql).bind(id).execute(&mut **tx).await?.rows_affected() == 1)
+}

@@ -63,6 +63,17 @@ impl RateLimit {
 pub async fn take(tx: &mut Tx, kind: RateKind, subject: &str, now: i64) -> Result<bool, sqlx::Error> {
     let limit = kind.limit();
     let since = now - limit.window.as_millis() as i64;
+    // One subject's uses are counted one at a time: the upsert locks its row (PostgreSQL), so
+    // simultaneous requests cannot all read the same count and all pass.
+    sqlx::query(
+        "INSERT INTO rate_subjects (kind, subject, last_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (kind, subject) DO UPDATE SET last_at = excluded.last_at",
+    )
+    .bind(kind.as_str())
+    .bind(subject)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
     let used: i64 = sqlx::query("SELECT COUNT(*) AS n FROM rate_events WHERE kind = $1 AND subject = $2 AND at > $3")
         .bind(kind.as_str())
         .bind(subject)
@@ -85,7 +96,9 @@ pub async fn take(tx: &mut Tx, kind: RateKind, subject: &str, now: i64) -> Resul
 /// Drops counts older than any window (run by the server's sweeper).
 pub async fn forget_old(db: &super::db::Db, now: i64) -> Result<u64, sqlx::Error> {
     let oldest_window = 24 * 3600 * 1000;
-    Ok(sqlx::query("DELETE FROM rate_events WHERE at < $1").bind(now - oldest_window).execute(&db.pool).await?.rows_affected())
+    let events = sqlx::query("DELETE FROM rate_events WHERE at < $1").bind(now - oldest_window).execute(&db.pool).await?.rows_affected();
+    sqlx::query("DELETE FROM rate_subjects WHERE last_at < $1").bind(now - oldest_window).execute(&db.pool).await?;
+    Ok(events)
 }
 
 #[cfg(test)]

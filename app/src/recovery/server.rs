@@ -62,7 +62,10 @@ pub async fn create_link(tx: &mut Tx, user: &UserId, purpose: Purpose, new_email
 
 /// The account a link belongs to, if the link is unused and in time.
 pub async fn link_user(db: &Db, token: &str, purpose: Purpose, now: i64) -> Result<Option<UserId>, sqlx::Error> {
-    let row = sqlx::query("SELECT user_id FROM account_links WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3")
+    let row = sqlx::query(
+        "SELECT l.user_id FROM account_links l JOIN users u ON u.id = l.user_id \
+         WHERE l.token_hash = $1 AND l.purpose = $2 AND l.used_at IS NULL AND l.expires_at > $3 AND u.access = 'active'",
+    )
         .bind(tokens::digest(token))
         .bind(purpose.as_str())
         .bind(now)
@@ -76,6 +79,7 @@ pub async fn link_user(db: &Db, token: &str, purpose: Purpose, now: i64) -> Resu
 async fn use_link(tx: &mut Tx, token: &str, purpose: Purpose, now: i64) -> Result<Option<(UserId, Option<String>)>, sqlx::Error> {
     let row = sqlx::query(
         "UPDATE account_links SET used_at = $1 WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 \
+           AND user_id IN (SELECT id FROM users WHERE access = 'active') \
          RETURNING user_id, new_email",
     )
     .bind(now)

@@ -89,21 +89,21 @@ pub async fn accept(
     client_addr: Option<IpAddr>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let done = sqlx::query("SELECT 1 AS done FROM terms_acceptances WHERE user_id = $1 AND terms_version_id = $2")
-        .bind(&user.0)
-        .bind(&terms.id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    if done.is_some() {
+    // A double submit must not fail: the second acceptance of a version is simply not stored.
+    let inserted = sqlx::query(
+        "INSERT INTO terms_acceptances (user_id, terms_version_id, accepted_at, client_addr) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id, terms_version_id) DO NOTHING",
+    )
+    .bind(&user.0)
+    .bind(&terms.id)
+    .bind(now)
+    .bind(client_addr.map(|a| a.to_string()))
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
         return Ok(());
     }
-    sqlx::query("INSERT INTO terms_acceptances (user_id, terms_version_id, accepted_at, client_addr) VALUES ($1, $2, $3, $4)")
-        .bind(&user.0)
-        .bind(&terms.id)
-        .bind(now)
-        .bind(client_addr.map(|a| a.to_string()))
-        .execute(&mut **tx)
-        .await?;
     let version = terms.version.to_string();
     audit::record(
         tx,

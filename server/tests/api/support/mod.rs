@@ -290,3 +290,20 @@ impl Client {
             .map(|(_, v)| v.to_string())
     }
 }
+
+impl Client {
+    /// A server-function call with form fields, as the WASM makes it (JSON answer, no redirect
+    /// to the Referer).
+    pub async fn call_form(&self, path: &str, form: &[(&str, &str)]) -> Reply {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("origin", &self.base)
+            .header("accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        Self::reply(r).await
+    }
+}
