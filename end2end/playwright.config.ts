@@ -1,6 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import path from 'node:path';
-import { MAIN, SECURE_COOKIES, SHORT_TIMEOUT, launchOptions, type PortalServer } from './tests/support/servers';
+import { ACCOUNTS, MAIN, SECURE_COOKIES, SHORT_TIMEOUT, TERMS, launchOptions, type PortalServer } from './tests/support/servers';
 
 /**
  * End-to-end tests of the portal, against the real server binary.
@@ -22,13 +22,17 @@ function quote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Starts one portal on its own port with its own fresh data folder, demo accounts loaded. */
+/**
+ * Starts one portal on its own port with its own fresh data folder, demo accounts loaded (then
+ * the server's `afterDemo` command, if it has one).
+ */
 function webServer(s: PortalServer) {
   const bin = quote(serverBin);
   const dir = quote(s.dataDir);
+  const afterDemo = s.afterDemo ? `${s.afterDemo} && ` : '';
   return {
     name: s.name,
-    command: `rm -rf ${dir} && ${bin} demo >/dev/null && exec ${bin} serve`,
+    command: `rm -rf ${dir} && ${bin} demo >/dev/null && ${afterDemo}exec ${bin} serve`,
     cwd: workspaceRoot,
     url: `http://127.0.0.1:${s.port}/healthz`,
     env: {
@@ -78,5 +82,5 @@ export default defineConfig({
       use: { javaScriptEnabled: false },
     },
   ],
-  webServer: [webServer(MAIN), webServer(SHORT_TIMEOUT), webServer(SECURE_COOKIES)],
+  webServer: [webServer(MAIN), webServer(SHORT_TIMEOUT), webServer(SECURE_COOKIES), webServer(ACCOUNTS), webServer(TERMS)],
 });

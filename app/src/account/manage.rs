@@ -297,7 +297,7 @@ fn AccountView(overview: AccountOverview) -> impl IntoView {
                     <button type="submit" class="button button--quiet">"Sign out all other sessions"</button>
                 </form>
             })}
-            <p><a href="/account/activity">"See recent sign-in activity"</a></p>
+            <p>"Recent sign-ins and changes to your account: "<a href="/account/activity">"Account activity"</a></p>
         </section>
         <section aria-labelledby="terms-heading" class="section">
             <h2 id="terms-heading">"Terms you have accepted"</h2>

@@ -163,7 +163,8 @@ pub fn TermsPage() -> impl IntoView {
                     match terms.await {
                         Ok(Some(t)) => view! {
                             <article class="prose">
-                                <h1>{t.title.clone()}</h1>
+                                <h1>"Terms and conditions"</h1>
+                                <h2>{t.title.clone()}</h2>
                                 <p class="small">"Version "{t.version}", in force since "{format_utc(t.effective_at)}"."</p>
                                 <TermsText body=t.body.clone()/>
                                 <p>"Read how we protect your information in our "<a href="/privacy">"Notice of Privacy Practices"</a>"."</p>

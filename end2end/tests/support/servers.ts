@@ -14,6 +14,11 @@ export interface PortalServer {
   dataDir: string;
   /** Extra environment of this server. */
   env: Record<string, string>;
+  /**
+   * A shell command run after `server demo` and before `server serve` (optional), with
+   * PORTAL_DATA_DIR set: to put the demo clinic into a state a test needs.
+   */
+  afterDemo?: string;
 }
 
 function server(name: string, port: number, env: Record<string, string> = {}): PortalServer {
@@ -51,6 +56,28 @@ export const SECURE_COOKIES: PortalServer = {
   }),
   url: `http://localhost:${basePort + 2}`,
 };
+
+/**
+ * The enrolment and account-life tests' portal (enrolment.spec.ts, account-life.spec.ts):
+ *
+ * - behind a (pretend) load balancer, `PORTAL_TRUST_PROXY=true`: the anonymous forms are limited
+ *   per client address (10 enrolment requests an hour), so each test that uses them sends its own
+ *   `X-Forwarded-For` address (see `newPerson` in enrol.ts) and re-runs against a reused server are
+ *   never throttled;
+ * - robert's password is 200 days old (SPEC R-ENR-5), set in the database after `demo`.
+ *   Nothing else on this server signs robert in; carol's access is ended and restored here.
+ */
+export const ACCOUNTS: PortalServer = {
+  ...server('accounts', basePort + 3, { PORTAL_TRUST_PROXY: 'true' }),
+  afterDemo: `sqlite3 -cmd '.timeout 5000' "$PORTAL_DATA_DIR/portal.db" "UPDATE users SET password_changed_at = password_changed_at - 200*86400000 WHERE login = 'robert'"`,
+};
+
+/**
+ * The portal on which an administrator publishes new versions of the terms (terms tests only):
+ * a new version sends every patient of the server to the terms at their next sign-in, which
+ * must not happen on the servers other tests sign in to.
+ */
+export const TERMS: PortalServer = server('terms', basePort + 4);
 
 /** Every demo account has this password (`server demo`). */
 export const DEMO_PASSWORD = 'demo-portal-2026';
