@@ -14,7 +14,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
+use axum::handler::Handler;
 use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -69,6 +71,15 @@ pub fn router(state: AppState, config: &Config) -> Router {
         accept_host_origin: !state.settings.production,
     };
     let server_fn_context = context.clone();
+    // The built site's files (`/pkg/…`, icons) are served here, and only misses reach Leptos
+    // for its "page not found" page. leptos_axum's file handler alone would serve the files
+    // too, but it attaches the `ResponseOptions` of whatever page render is current on the
+    // same thread, so a concurrent page's Content-Security-Policy or cookie could leak onto a
+    // static response.
+    let not_found = leptos_axum::file_and_error_handler_with_context::<AppState, _>(context.clone(), shell);
+    let static_files = ServeDir::new(state.leptos_options.site_root.as_ref())
+        .append_index_html_on_directories(false)
+        .fallback(not_found.with_state(state.clone()));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -81,7 +92,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
                 }),
         )
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback_service(static_files)
         .layer(from_fn_with_state(state.clone(), session::resolve_session))
         .layer(from_fn_with_state(origin_policy, csrf::check_origin))
         .layer(from_fn_with_state(client_addr::TrustProxy(config.trust_proxy), client_addr::client_addr))

@@ -150,7 +150,12 @@ impl TestPortal {
         let mut config = test_config(url, dir.path().to_path_buf(), smtp.port);
         config.portal.public_url = url::Url::parse(&format!("http://{addr}")).unwrap();
         adjust(&mut config);
-        let options = LeptosOptions::builder().output_name("portal").site_root("target/site").site_addr(addr).build();
+        // A site folder of its own, with one public file, as `cargo leptos build` makes it.
+        let site = dir.path().join("site");
+        std::fs::create_dir_all(site.join("pkg")).unwrap();
+        std::fs::write(site.join("favicon.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap();
+        let site_root = site.display().to_string();
+        let options = LeptosOptions::builder().output_name("portal").site_root(site_root).site_addr(addr).build();
         let state = startup::state(&config, options).await.expect("portal state");
         server::demo::load(&state).await.expect("demo clinic");
         let running = startup::spawn(&config, state.clone(), listener, std::future::pending()).await.unwrap();
