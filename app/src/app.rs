@@ -31,7 +31,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="apple-touch-icon" href="/icon-192.png"/>
                 <link id="leptos" rel="stylesheet" href=stylesheet_href(&options)/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options islands=true islands_router=true/>
+                <HydrationScripts options islands=true/>
+                <crate::layout::NavigationScript/>
                 <MetaTags/>
             </head>
             <body>

@@ -3,7 +3,7 @@
 //!
 //! Rendering design: *islands*. Pages render on the server only; the WASM holds just the few
 //! interactive islands (e.g. the session-timeout warning), so its size does not grow with the
-//! number of pages. The islands router keeps navigation SPA-like after the first load.
+//! number of pages. `layout/navigation.js` keeps navigation SPA-like after the first load.
 
 #![recursion_limit = "256"]
 

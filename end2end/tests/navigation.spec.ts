@@ -3,7 +3,7 @@ import { expectCurrentLink, heading, mainNav, signIn, waitForHydration } from '.
 
 type Marked = Window & { __marker?: number };
 
-test.describe('islands router', () => {
+test.describe('navigation after the first page', () => {
   test('nav links change the page without a full document load', async ({ page }) => {
     await signIn(page, 'alice');
     await expect(page).toHaveURL('/home');
@@ -24,6 +24,8 @@ test.describe('islands router', () => {
     await expect(heading(page)).toHaveText('Messages');
     await expect(page).toHaveTitle('Messages | Patient portal');
     await expectCurrentLink(nav, 'Messages');
+    // As after a full page load, a screen reader's user finds themselves at the new page's start.
+    await expect(heading(page), 'focus moves to the new page heading').toBeFocused();
     expect(await page.evaluate(() => (window as Marked).__marker), 'window state survives: no document load').toBe(1);
 
     await nav.getByRole('link', { name: 'Billing', exact: true }).click();

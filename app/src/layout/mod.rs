@@ -2,6 +2,9 @@
 //! link, a labelled navigation, one `<main>`, and a footer with the help line and the links
 //! every page must carry (terms, privacy notice).
 
+mod navigation;
+
+pub use navigation::NavigationScript;
 use crate::session::SessionTimer;
 use crate::sign_in::SignOutButton;
 use crate::types::{AccountKind, StaffRole, Viewer};

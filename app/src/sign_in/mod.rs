@@ -1,6 +1,6 @@
 //! Sign-in and sign-out (SPEC R-SES-1 password sign-in, R-SES-2 sign-out, R-SES-4 throttling).
-//! The form is a plain HTML form: it works before (or without) the WASM, and the islands router
-//! submits it without a full page load when the WASM is there.
+//! The form is a plain HTML form: it works without JavaScript, and `layout/navigation.js`
+//! submits it without a full page load when JavaScript is on.
 
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -9,7 +9,7 @@
  *      Content-Security-Policy should make that impossible: SPEC R-GEN-3).
  *
  * How every page gets checked without racing the test: the moment a page arrives (its document
- * is parsed, or the islands router has swapped it in and pushed its URL), the guard copies its
+ * is parsed, or the portal's navigation script has swapped it in and pushed its URL), the guard copies its
  * DOM (`page.content()`, a single quick call that is under way before the test can act on the
  * page). It then checks the copy with AxeBuilder in a separate, script-enabled "mirror" page
  * of the same size that shows the copy at the same URL with the same stylesheet (scripts
@@ -176,7 +176,7 @@ export class PageGuard {
     return run;
   }
 
-  /** A main-frame navigation committed (a new document, or the islands router's pushState). */
+  /** A main-frame navigation committed (a new document, or the navigation script's pushState). */
   private arrived(rawUrl: string): void {
     const url = withoutHash(rawUrl);
     const last = this.visits[this.visits.length - 1];
