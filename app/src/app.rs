@@ -6,7 +6,11 @@ use crate::info::{HelpPage, NotFoundPage, PrivacyPage};
 use crate::patients::{IssuedCodePage, PatientPage, PatientsPage};
 use crate::recovery::{ConfirmEmailPage, ForgotPasswordPage, ForgotUserIdPage, RecoverySentPage, ResetPasswordPage, UserIdLinkPage, UserIdShownPage};
 use crate::terms::{AcceptTermsPage, StaffTermsPage, TermsPage};
-use crate::patient::{BillingPage, HomePage, MessagesPage, RecordPage};
+use crate::patient::{BillingPage, HomePage, RecordPage};
+use crate::messaging::{
+    AbsencesPage, CareTeamsPage, ComposePage, HolidaysPage, MessagesPage, PatientThreadPage, PoolsPage, StaffComposePage, StaffInboxPage,
+    StaffThreadPage,
+};
 use crate::sign_in::SignInPage;
 use crate::security::{AuditSearchPage, SecurityPage};
 use crate::staff::StaffHomePage;
@@ -106,7 +110,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/help") view=HelpPage/>
 
                 <Route path=path!("/home") view=HomePage/>
-                <Route path=path!("/messages") view=MessagesPage/>
+                <Route path=path!("/messages") view=MessagesPage ssr=SsrMode::Async/>
+                <Route path=path!("/messages/new") view=ComposePage ssr=SsrMode::Async/>
+                <Route path=path!("/messages/:id") view=PatientThreadPage ssr=SsrMode::Async/>
                 <Route path=path!("/record") view=RecordPage/>
                 <Route path=path!("/billing") view=BillingPage/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
@@ -124,6 +130,13 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/staff/patients/:id") view=PatientPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/patients/:id/code") view=IssuedCodePage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/terms") view=StaffTermsPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/messages") view=StaffInboxPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/messages/new") view=StaffComposePage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/messages/:id") view=StaffThreadPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/care-teams") view=CareTeamsPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/pools") view=PoolsPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/absences") view=AbsencesPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/holidays") view=HolidaysPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

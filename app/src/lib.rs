@@ -22,6 +22,7 @@ pub mod enrolment;
 pub mod recovery;
 pub mod patients;
 pub mod patient;
+pub mod messaging;
 pub mod staff;
 pub mod security;
 pub mod info;

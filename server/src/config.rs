@@ -1,7 +1,7 @@
 //! Settings from environment variables, validated once at start. Every setting is listed in
 //! the README's configuration table with its default.
 
-use app::platform::settings::{AccountPolicy, Organisation, PortalSettings, SessionPolicy, ThrottlePolicy};
+use app::platform::settings::{AccountPolicy, MessagingPolicy, Organisation, PortalSettings, SessionPolicy, ThrottlePolicy};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -176,6 +176,32 @@ impl Config {
                 d
             },
         };
+        let messaging = {
+            let defaults = MessagingPolicy::default();
+            let clock = |name: &str, default: jiff::civil::Time| -> Result<jiff::civil::Time, ConfigError> {
+                match var(name) {
+                    None => Ok(default),
+                    Some(v) => jiff::civil::Time::strptime("%H:%M", v.trim())
+                        .map_err(|_| ConfigError(format!("{name} must be a time of day like 17:00, not {v:?}"))),
+                }
+            };
+            MessagingPolicy {
+                time_zone: match var("PORTAL_TIME_ZONE") {
+                    None => defaults.time_zone,
+                    Some(z) => jiff::tz::TimeZone::get(z.trim())
+                        .map_err(|_| ConfigError(format!("PORTAL_TIME_ZONE is not a time zone name like America/Chicago: {z:?}")))?,
+                },
+                reply_business_days: match var("PORTAL_REPLY_BUSINESS_DAYS") {
+                    None => defaults.reply_business_days,
+                    Some(v) => match v.trim().parse::<u32>() {
+                        Ok(n) if (1..=30).contains(&n) => n,
+                        _ => return Err(ConfigError(format!("PORTAL_REPLY_BUSINESS_DAYS must be 1 to 30, not {v:?}"))),
+                    },
+                },
+                business_day_closes: clock("PORTAL_BUSINESS_DAY_CLOSES", defaults.business_day_closes)?,
+                daily_notice_at: clock("PORTAL_DAILY_NOTICE_AT", defaults.daily_notice_at)?,
+            }
+        };
         let db_max_connections = match var("PORTAL_DB_MAX_CONNECTIONS") {
             Some(n) => n.parse().map_err(|_| ConfigError(format!("PORTAL_DB_MAX_CONNECTIONS must be a number, not {n:?}")))?,
             None => 16,
@@ -189,6 +215,7 @@ impl Config {
                 sessions,
                 throttle: ThrottlePolicy::default(),
                 accounts,
+                messaging,
                 mail_from,
             },
             database_url,

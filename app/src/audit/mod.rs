@@ -43,10 +43,23 @@ pub enum AuditAction {
     AccessRestored,
     SecurityViewed,
     AuditViewed,
+    MessageSent,
+    MessageRead,
+    MessageOpenedByStaff,
+    MessageRouted,
+    MessageForwarded,
+    MessageHandled,
+    AttachmentDownloaded,
+    CareTeamChanged,
+    PoolChanged,
+    AbsenceScheduled,
+    AbsenceCancelled,
+    HolidaysChanged,
+    NoticePreferenceChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 45] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::SignInThrottled,
@@ -79,6 +92,19 @@ impl AuditAction {
         AuditAction::AccessRestored,
         AuditAction::SecurityViewed,
         AuditAction::AuditViewed,
+        AuditAction::MessageSent,
+        AuditAction::MessageRead,
+        AuditAction::MessageOpenedByStaff,
+        AuditAction::MessageRouted,
+        AuditAction::MessageForwarded,
+        AuditAction::MessageHandled,
+        AuditAction::AttachmentDownloaded,
+        AuditAction::CareTeamChanged,
+        AuditAction::PoolChanged,
+        AuditAction::AbsenceScheduled,
+        AuditAction::AbsenceCancelled,
+        AuditAction::HolidaysChanged,
+        AuditAction::NoticePreferenceChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -115,6 +141,19 @@ impl AuditAction {
             AuditAction::AccessRestored => "access.restored",
             AuditAction::SecurityViewed => "security.viewed",
             AuditAction::AuditViewed => "audit.viewed",
+            AuditAction::MessageSent => "message.sent",
+            AuditAction::MessageRead => "message.read",
+            AuditAction::MessageOpenedByStaff => "message.opened",
+            AuditAction::MessageRouted => "message.routed",
+            AuditAction::MessageForwarded => "message.forwarded",
+            AuditAction::MessageHandled => "message.handled",
+            AuditAction::AttachmentDownloaded => "attachment.downloaded",
+            AuditAction::CareTeamChanged => "care-team.changed",
+            AuditAction::PoolChanged => "pool.changed",
+            AuditAction::AbsenceScheduled => "absence.scheduled",
+            AuditAction::AbsenceCancelled => "absence.cancelled",
+            AuditAction::HolidaysChanged => "holidays.changed",
+            AuditAction::NoticePreferenceChanged => "notices.preference-changed",
         }
     }
 
@@ -157,6 +196,19 @@ impl AuditAction {
             AuditAction::AccessRestored => "Portal access restored by the clinic",
             AuditAction::SecurityViewed => "Security view opened",
             AuditAction::AuditViewed => "Audit trail searched",
+            AuditAction::MessageSent => "Message sent",
+            AuditAction::MessageRead => "Message read",
+            AuditAction::MessageOpenedByStaff => "Message opened by staff",
+            AuditAction::MessageRouted => "Message routed to a covering provider",
+            AuditAction::MessageForwarded => "Message forwarded within the care team",
+            AuditAction::MessageHandled => "Message marked handled",
+            AuditAction::AttachmentDownloaded => "Message attachment opened",
+            AuditAction::CareTeamChanged => "Care team changed",
+            AuditAction::PoolChanged => "Message pool changed",
+            AuditAction::AbsenceScheduled => "Out-of-office period scheduled",
+            AuditAction::AbsenceCancelled => "Out-of-office period cancelled",
+            AuditAction::HolidaysChanged => "Holiday list changed",
+            AuditAction::NoticePreferenceChanged => "E-mail notice preference changed",
         }
     }
 }

@@ -163,9 +163,14 @@ pub fn PatientLayout(title: &'static str, children: Children) -> impl IntoView {
 /// The staff areas each role works in.
 fn staff_areas(role: StaffRole) -> &'static [(&'static str, &'static str)] {
     match role {
-        StaffRole::FrontDesk => &[("/staff", "Overview"), ("/staff/enrolment", "Enrolment requests"), ("/staff/patients", "Patients")],
-        StaffRole::Clinician => &[("/staff", "Overview")],
-        StaffRole::Billing => &[("/staff", "Overview")],
+        StaffRole::FrontDesk => &[
+            ("/staff", "Overview"),
+            ("/staff/messages", "Messages"),
+            ("/staff/enrolment", "Enrolment requests"),
+            ("/staff/patients", "Patients"),
+        ],
+        StaffRole::Clinician => &[("/staff", "Overview"), ("/staff/messages", "Messages"), ("/staff/absences", "Out of office")],
+        StaffRole::Billing => &[("/staff", "Overview"), ("/staff/messages", "Messages")],
         StaffRole::Administrator => &[
             ("/staff", "Overview"),
             ("/staff/security", "Security"),
@@ -173,6 +178,10 @@ fn staff_areas(role: StaffRole) -> &'static [(&'static str, &'static str)] {
             ("/staff/enrolment", "Enrolment requests"),
             ("/staff/patients", "Patients"),
             ("/staff/terms", "Terms"),
+            ("/staff/care-teams", "Care teams"),
+            ("/staff/pools", "Pools"),
+            ("/staff/absences", "Out of office"),
+            ("/staff/holidays", "Holidays"),
         ],
         StaffRole::Auditor => &[("/staff", "Overview"), ("/staff/security", "Security"), ("/staff/audit", "Audit trail")],
     }

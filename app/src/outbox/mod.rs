@@ -33,6 +33,11 @@ pub enum Notice {
     EmailChanged,
     /// To the address given in an enrolment request that staff could not approve.
     EnrolmentDeclined,
+    /// Something new waits in the portal (a message from the care team; later lessons,
+    /// questionnaires, statements). Never says what.
+    NewInPortal,
+    /// The daily notice of patients who chose one: new things wait in the portal.
+    DailySummary,
 }
 
 impl Notice {
@@ -50,6 +55,8 @@ impl Notice {
             Notice::EmailChangeRequested,
             Notice::EmailChanged,
             Notice::EnrolmentDeclined,
+            Notice::NewInPortal,
+            Notice::DailySummary,
         ]
     }
 
@@ -65,6 +72,8 @@ impl Notice {
             Notice::EmailChangeRequested => "email-change-requested",
             Notice::EmailChanged => "email-changed",
             Notice::EnrolmentDeclined => "enrolment-declined",
+            Notice::NewInPortal => "new-in-portal",
+            Notice::DailySummary => "daily-summary",
         }
     }
 
@@ -93,6 +102,8 @@ impl Notice {
             ("email-change-requested", _) => Notice::EmailChangeRequested,
             ("email-changed", _) => Notice::EmailChanged,
             ("enrolment-declined", _) => Notice::EnrolmentDeclined,
+            ("new-in-portal", _) => Notice::NewInPortal,
+            ("daily-summary", _) => Notice::DailySummary,
             _ => return None,
         })
     }
@@ -206,6 +217,18 @@ impl Notice {
                     phone = org.phone,
                 ),
             ),
+            Notice::NewInPortal => (
+                "you have a new message in the portal".to_string(),
+                format!("You have a new message in the portal. Sign in to read it:\n\n    {sign_in}"),
+            ),
+            Notice::DailySummary => (
+                "something new in your patient portal".to_string(),
+                format!(
+                    "Since yesterday, something new has arrived for you in the portal. Sign in to see it:\n\n    {sign_in}\n\n\
+                     You get at most one of these e-mails a day. To be told of each new message at once, \
+                     change this on your Account page."
+                ),
+            ),
         };
         RenderedMail {
             subject: format!("{}: {subject}", org.name),
@@ -230,14 +253,20 @@ pub struct Claimed {
 }
 
 pub async fn enqueue(tx: &mut Tx, recipient: &str, notice: &Notice, now: i64) -> Result<(), sqlx::Error> {
+    enqueue_at(tx, recipient, notice, now, now).await
+}
+
+/// Queues a notice to be sent no earlier than `send_at` (e.g. the daily notice).
+pub async fn enqueue_at(tx: &mut Tx, recipient: &str, notice: &Notice, now: i64, send_at: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO outbox (id, recipient, notice, payload, created_at, next_attempt_at, attempts) VALUES ($1, $2, $3, $4, $5, $5, 0)",
+        "INSERT INTO outbox (id, recipient, notice, payload, created_at, next_attempt_at, attempts) VALUES ($1, $2, $3, $4, $5, $6, 0)",
     )
     .bind(tokens::new_id())
     .bind(recipient)
     .bind(notice.kind())
     .bind(notice.payload())
     .bind(now)
+    .bind(send_at.max(now))
     .execute(&mut **tx)
     .await?;
     Ok(())

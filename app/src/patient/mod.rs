@@ -1,5 +1,5 @@
-//! The patient's home and the sections of the main navigation. Messaging, My Medical Record and
-//! Billing are filled in by their own features; until then each says what it will hold.
+//! The patient's home and the sections of the main navigation. My Medical Record and Billing are
+//! filled in by their own features; until then each says what it will hold. (Messages: `messaging`.)
 
 use crate::layout::{org_info, viewer, PatientLayout};
 use leptos::prelude::*;
@@ -56,19 +56,6 @@ fn EmptySection(heading: &'static str, text: &'static str) -> impl IntoView {
         <div class="empty">
             <p>{text}</p>
         </div>
-    }
-}
-
-#[component]
-pub fn MessagesPage() -> impl IntoView {
-    let org = org_info();
-    view! {
-        <PatientLayout title="Messages | Patient portal">
-            <EmptySection heading="Messages"
-                text="You have no messages. Messages between you and your care team will appear here."/>
-            <p>"Replies usually come within 3 business days. If you have not heard back, call the office at "
-                {org.phone}"."</p>
-        </PatientLayout>
     }
 }
 

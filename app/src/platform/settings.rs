@@ -15,7 +15,34 @@ pub struct PortalSettings {
     pub sessions: SessionPolicy,
     pub throttle: ThrottlePolicy,
     pub accounts: AccountPolicy,
+    pub messaging: MessagingPolicy,
     pub mail_from: String,
+}
+
+/// The clinic's working calendar and reply promise (SPEC R-MSG-3, R-MSG-6).
+#[derive(Clone, Debug)]
+pub struct MessagingPolicy {
+    /// The clinic's time zone: business days, the close of business and the daily notice time
+    /// are in it (default America/New_York).
+    pub time_zone: jiff::tz::TimeZone,
+    /// Business days within which a patient's message is answered (default 3).
+    pub reply_business_days: u32,
+    /// Messages that arrive at or after this local time count from the next business day
+    /// (default 17:00).
+    pub business_day_closes: jiff::civil::Time,
+    /// When patients who chose a daily notice get it (default 07:00 local).
+    pub daily_notice_at: jiff::civil::Time,
+}
+
+impl Default for MessagingPolicy {
+    fn default() -> Self {
+        MessagingPolicy {
+            time_zone: jiff::tz::TimeZone::get("America/New_York").expect("bundled time zone database"),
+            reply_business_days: 3,
+            business_day_closes: jiff::civil::time(17, 0, 0, 0),
+            daily_notice_at: jiff::civil::time(7, 0, 0, 0),
+        }
+    }
 }
 
 /// The rules of an account's life (SPEC R-ENR-3, R-ENR-5, R-ENR-6).

@@ -7,7 +7,7 @@
 
 pub mod smtp;
 
-use app::platform::settings::{AccountPolicy, Organisation, PortalSettings, SessionPolicy, ThrottlePolicy};
+use app::platform::settings::{AccountPolicy, MessagingPolicy, Organisation, PortalSettings, SessionPolicy, ThrottlePolicy};
 use app::platform::state::AppState;
 use leptos::prelude::LeptosOptions;
 use server::config::{Config, MailConfig, SmtpConfig, SmtpTls};
@@ -110,6 +110,7 @@ pub fn test_config(backend_url: String, data_dir: std::path::PathBuf, smtp_port:
             sessions: SessionPolicy::default(),
             throttle: ThrottlePolicy::default(),
             accounts: AccountPolicy::default(),
+            messaging: MessagingPolicy::default(),
             mail_from: "Test Clinic <no-reply@clinic.test>".into(),
         },
         database_url: backend_url,

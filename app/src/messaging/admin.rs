@@ -1,0 +1,1 @@
+//! Care teams, pools, out-of-office periods and holidays in the database (being written).

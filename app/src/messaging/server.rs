@@ -1,0 +1,1151 @@
+//! Messaging rules and storage. Every function that reads or writes a conversation takes the
+//! person asking and checks that the conversation is theirs (a patient's own threads; for
+//! staff, the threads of patients whose care team they are on, directly or through a pool, and
+//! of messages routed or forwarded to them). Nothing here updates what a message says or
+//! deletes one.
+
+use super::attachments::CheckedFile;
+use super::business_days::BusinessCalendar;
+use super::*;
+use crate::audit::{self, AuditAction, AuditEvent};
+use crate::outbox::{self, Notice};
+use crate::patients::PatientId;
+use crate::platform::db::{Db, Tx};
+use crate::platform::settings::PortalSettings;
+use crate::platform::tokens;
+use crate::types::UserId;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use std::net::IpAddr;
+
+/// Why a message could not be sent; each is safe to show.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("Please choose whom to write to.")]
+    NoRecipient,
+    #[error("Please choose what your message is about.")]
+    NoTopic,
+    #[error("Please give your message a subject (at most {SUBJECT_MAX} characters).")]
+    Subject,
+    #[error("Please write your message (at most {BODY_MAX} characters).")]
+    Body,
+    #[error("Please confirm that the message is about you and that it becomes part of your medical record.")]
+    NotAcknowledged,
+    #[error("{0}")]
+    Attachment(#[from] super::attachments::AttachmentError),
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+impl SendError {
+    /// The short code a page shows the message for (errors travel in URLs as codes only).
+    pub fn code(&self) -> &'static str {
+        match self {
+            SendError::NoRecipient => "recipient",
+            SendError::NoTopic => "topic",
+            SendError::Subject => "subject",
+            SendError::Body => "body",
+            SendError::NotAcknowledged => "acknowledge",
+            SendError::Attachment(super::attachments::AttachmentError::TooMany) => "too-many-files",
+            SendError::Attachment(super::attachments::AttachmentError::TooLarge(_)) => "file-too-large",
+            SendError::Attachment(super::attachments::AttachmentError::WrongType(_)) => "file-type",
+            SendError::Attachment(super::attachments::AttachmentError::Empty(_)) => "file-empty",
+            SendError::NotFound => "not-found",
+            SendError::Db(_) => "internal",
+        }
+    }
+}
+
+/// The page text for an error code of [`SendError::code`].
+pub fn send_error_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "recipient" => "Please choose whom to write to.",
+        "topic" => "Please choose what your message is about.",
+        "subject" => "Please give your message a subject (at most 100 characters).",
+        "body" => "Please write your message (at most 5,000 characters).",
+        "acknowledge" => "Please confirm that the message is about you and that it becomes part of your medical record.",
+        "too-many-files" => "You can attach at most 4 files to a message.",
+        "file-too-large" => "One of the files is larger than 10 MB. Please attach a smaller file.",
+        "file-type" => "One of the files is not a picture or a PDF document. Please attach photos (JPEG, PNG, HEIC) or PDF files only.",
+        "file-empty" => "One of the files is empty.",
+        "not-found" => "That conversation could not be found.",
+        _ => return None,
+    })
+}
+
+/// The patient record of a patient account.
+pub async fn patient_of(db: &Db, user: &UserId) -> Result<Option<PatientId>, sqlx::Error> {
+    let row = sqlx::query("SELECT patient_id FROM users WHERE id = $1 AND kind = 'patient'")
+        .bind(&user.0)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.and_then(|r| r.try_get::<Option<String>, _>("patient_id").ok().flatten()).map(PatientId))
+}
+
+/// The organisation's calendar as it stands now (holidays from the database).
+pub async fn calendar(conn: &mut sqlx::AnyConnection, settings: &PortalSettings) -> Result<BusinessCalendar, sqlx::Error> {
+    let rows = sqlx::query("SELECT day FROM holidays").fetch_all(&mut *conn).await?;
+    let days = rows
+        .iter()
+        .filter_map(|r| r.try_get::<String, _>("day").ok())
+        .filter_map(|d| d.parse::<jiff::civil::Date>().ok());
+    let m = &settings.messaging;
+    Ok(BusinessCalendar::new(m.time_zone.clone(), m.business_day_closes, days))
+}
+
+/// The providers and pools a patient may write to, providers first.
+pub async fn recipients(db: &Db, patient: &PatientId) -> Result<Vec<RecipientOption>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT 'provider' AS kind, u.id AS id, u.display_name AS name, 0 AS ord FROM care_team t JOIN users u ON u.id = t.provider_id \
+           WHERE t.patient_id = $1 AND u.access = 'active' \
+         UNION ALL \
+         SELECT 'pool' AS kind, p.id AS id, p.name AS name, 1 AS ord FROM care_team t JOIN care_pools p ON p.id = t.pool_id \
+           WHERE t.patient_id = $1 \
+         ORDER BY ord, name",
+    )
+    .bind(&patient.0)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let id: String = r.try_get("id")?;
+            let recipient = if r.try_get::<String, _>("kind")? == "provider" { Recipient::Provider(id) } else { Recipient::Pool(id) };
+            Ok(RecipientOption { recipient, name: r.try_get("name")? })
+        })
+        .collect()
+}
+
+/// The name of a provider or a pool.
+async fn name_of(conn: &mut sqlx::AnyConnection, r: &Recipient) -> Result<String, sqlx::Error> {
+    let row = match r {
+        Recipient::Provider(id) => sqlx::query("SELECT display_name AS name FROM users WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?,
+        Recipient::Pool(id) => sqlx::query("SELECT name FROM care_pools WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?,
+    };
+    Ok(row.and_then(|r| r.try_get("name").ok()).unwrap_or_else(|| "(removed)".into()))
+}
+
+fn recipient_from(provider: Option<String>, pool: Option<String>) -> Option<Recipient> {
+    match (provider, pool) {
+        (Some(p), _) => Some(Recipient::Provider(p)),
+        (None, Some(p)) => Some(Recipient::Pool(p)),
+        (None, None) => None,
+    }
+}
+
+fn columns(r: &Recipient) -> (Option<&str>, Option<&str>) {
+    match r {
+        Recipient::Provider(id) => (Some(id.as_str()), None),
+        Recipient::Pool(id) => (None, Some(id.as_str())),
+    }
+}
+
+/// Where a message to `to` goes at `now`: to the provider, or, while they are out of office,
+/// to their cover (followed when the cover is out too, a few steps at most, never in a
+/// circle). Returns the destination and, when it differs, why.
+pub async fn route(conn: &mut sqlx::AnyConnection, to: &Recipient, now: i64, zone: &jiff::tz::TimeZone) -> Result<(Recipient, Option<String>), sqlx::Error> {
+    let mut current = to.clone();
+    let mut reasons: Vec<String> = Vec::new();
+    let mut seen = vec![current.clone()];
+    for _ in 0..5 {
+        let Recipient::Provider(provider) = &current else { break };
+        let absence = sqlx::query(
+            "SELECT a.ends_at, a.cover_provider_id, a.cover_pool_id, u.display_name FROM absences a JOIN users u ON u.id = a.provider_id \
+             WHERE a.provider_id = $1 AND a.starts_at <= $2 AND a.ends_at > $2 AND a.cancelled_at IS NULL \
+             ORDER BY a.starts_at DESC LIMIT 1",
+        )
+        .bind(provider)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(a) = absence else { break };
+        let Some(cover) = recipient_from(a.try_get("cover_provider_id")?, a.try_get("cover_pool_id")?) else { break };
+        if seen.contains(&cover) {
+            break;
+        }
+        let until = jiff::Timestamp::from_millisecond(a.try_get::<i64, _>("ends_at")?)
+            .map(|t| t.to_zoned(zone.clone()).strftime("%B %-d, %Y").to_string())
+            .unwrap_or_default();
+        let cover_name = name_of(conn, &cover).await?;
+        reasons.push(format!("{} is out of office until {until}; covered by {cover_name}", a.try_get::<String, _>("display_name")?));
+        seen.push(cover.clone());
+        current = cover;
+    }
+    let reason = (!reasons.is_empty()).then(|| reasons.join(". "));
+    Ok((current, reason))
+}
+
+/// A patient's message as the server function received it, before checks.
+pub struct NewPatientMessage {
+    /// A reply in an existing conversation; none starts a new one.
+    pub thread: Option<ThreadId>,
+    pub recipient: String,
+    pub topic: String,
+    pub subject: String,
+    pub body: String,
+    pub acknowledged: bool,
+    pub files: Vec<CheckedFile>,
+}
+
+/// Sends a patient's message: checks it, works out where it goes and when a reply is due,
+/// stores it with its attachments, drops the draft, and audits it, in one transaction.
+pub async fn send_from_patient(
+    db: &Db,
+    settings: &PortalSettings,
+    user: &UserId,
+    patient: &PatientId,
+    msg: NewPatientMessage,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<ThreadId, SendError> {
+    let body = msg.body.trim();
+    if body.is_empty() || body.chars().count() > BODY_MAX {
+        return Err(SendError::Body);
+    }
+    if !msg.acknowledged {
+        return Err(SendError::NotAcknowledged);
+    }
+    let mut tx = db.begin_write().await?;
+    let (thread_id, to) = match &msg.thread {
+        Some(thread) => {
+            // A reply goes to whom the conversation is with.
+            let row = sqlx::query("SELECT id FROM threads WHERE id = $1 AND patient_id = $2")
+                .bind(&thread.0)
+                .bind(&patient.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if row.is_none() {
+                return Err(SendError::NotFound);
+            }
+            let to = reply_recipient(&mut tx, thread, patient).await?.ok_or(SendError::NotFound)?;
+            sqlx::query("UPDATE threads SET last_message_at = $1 WHERE id = $2").bind(now).bind(&thread.0).execute(&mut *tx).await?;
+            (thread.clone(), to)
+        }
+        None => {
+            let to = Recipient::parse(&msg.recipient).ok_or(SendError::NoRecipient)?;
+            let on_team = recipients(db, patient).await?.into_iter().any(|o| o.recipient == to);
+            if !on_team {
+                return Err(SendError::NoRecipient);
+            }
+            let topic = Topic::parse(&msg.topic).ok_or(SendError::NoTopic)?;
+            let subject = msg.subject.trim();
+            if subject.is_empty() || subject.chars().count() > SUBJECT_MAX {
+                return Err(SendError::Subject);
+            }
+            let id = ThreadId(tokens::new_id());
+            sqlx::query("INSERT INTO threads (id, patient_id, topic, subject, created_at, last_message_at) VALUES ($1, $2, $3, $4, $5, $5)")
+                .bind(&id.0)
+                .bind(&patient.0)
+                .bind(topic.as_str())
+                .bind(subject)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            (id, to)
+        }
+    };
+    let (assigned, reason) = route(&mut tx, &to, now, &settings.messaging.time_zone).await?;
+    let cal = calendar(&mut tx, settings).await?;
+    let due = cal.due_at_ms(now, settings.messaging.reply_business_days);
+    let message_id = MessageId(tokens::new_id());
+    let (to_provider, to_pool) = columns(&to);
+    let (as_provider, as_pool) = columns(&assigned);
+    sqlx::query(
+        "INSERT INTO messages (id, thread_id, author_id, author_kind, body, sent_at, to_provider_id, to_pool_id, \
+         assigned_provider_id, assigned_pool_id, due_at) VALUES ($1, $2, $3, 'patient', $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&message_id.0)
+    .bind(&thread_id.0)
+    .bind(&user.0)
+    .bind(body)
+    .bind(now)
+    .bind(to_provider)
+    .bind(to_pool)
+    .bind(as_provider)
+    .bind(as_pool)
+    .bind(due)
+    .execute(&mut *tx)
+    .await?;
+    for f in &msg.files {
+        store_attachment(&mut tx, &message_id, f).await?;
+    }
+    if let Some(reason) = &reason {
+        insert_route(&mut tx, &message_id, now, "absence", &to, &assigned, reason, None).await?;
+    }
+    let draft_sql = match &msg.thread {
+        Some(_) => "DELETE FROM message_drafts WHERE user_id = $1 AND thread_id = $2",
+        None => "DELETE FROM message_drafts WHERE user_id = $1 AND thread_id IS NULL AND $2 = $2",
+    };
+    sqlx::query(draft_sql).bind(&user.0).bind(&thread_id.0).execute(&mut *tx).await?;
+    let mut event = AuditEvent::of(AuditAction::MessageSent);
+    event.actor = Some(user);
+    event.subject = Some(user);
+    event.record_type = Some("message");
+    event.record_id = Some(&message_id.0);
+    event.client_addr = client_addr;
+    audit::record(&mut tx, event, now).await?;
+    if reason.is_some() {
+        let mut event = AuditEvent::of(AuditAction::MessageRouted);
+        event.subject = Some(user);
+        event.record_type = Some("message");
+        event.record_id = Some(&message_id.0);
+        event.detail = Some("out of office");
+        audit::record(&mut tx, event, now).await?;
+    }
+    tx.commit().await?;
+    Ok(thread_id)
+}
+
+/// Whom a patient's reply in `thread` is for: whom their latest message there was for, or the
+/// provider who wrote to them last when staff started the conversation.
+async fn reply_recipient(tx: &mut Tx, thread: &ThreadId, patient: &PatientId) -> Result<Option<Recipient>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT to_provider_id, to_pool_id FROM messages WHERE thread_id = $1 AND author_kind = 'patient' ORDER BY sent_at DESC LIMIT 1",
+    )
+    .bind(&thread.0)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(r) = row {
+        return Ok(recipient_from(r.try_get("to_provider_id")?, r.try_get("to_pool_id")?));
+    }
+    let row = sqlx::query(
+        "SELECT m.author_id FROM messages m JOIN threads t ON t.id = m.thread_id \
+         WHERE m.thread_id = $1 AND t.patient_id = $2 AND m.author_kind = 'staff' ORDER BY m.sent_at DESC LIMIT 1",
+    )
+    .bind(&thread.0)
+    .bind(&patient.0)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|r| r.try_get("author_id")).transpose()?.map(Recipient::Provider))
+}
+
+async fn store_attachment(tx: &mut Tx, message: &MessageId, f: &CheckedFile) -> Result<(), sqlx::Error> {
+    use sha2::{Digest, Sha256};
+    sqlx::query("INSERT INTO attachments (id, message_id, file_name, content_type, size, sha256, content) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(tokens::new_id())
+        .bind(&message.0)
+        .bind(&f.file_name)
+        .bind(f.kind.content_type())
+        .bind(f.content.len() as i64)
+        .bind(hex::encode(Sha256::digest(&f.content)))
+        .bind(&f.content)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_route(
+    tx: &mut Tx,
+    message: &MessageId,
+    now: i64,
+    kind: &str,
+    from: &Recipient,
+    to: &Recipient,
+    reason: &str,
+    by: Option<&UserId>,
+) -> Result<(), sqlx::Error> {
+    let (fp, fpool) = columns(from);
+    let (tp, tpool) = columns(to);
+    sqlx::query(
+        "INSERT INTO message_routes (id, message_id, at, kind, from_provider_id, from_pool_id, to_provider_id, to_pool_id, reason, by_user_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(tokens::new_id())
+    .bind(&message.0)
+    .bind(now)
+    .bind(kind)
+    .bind(fp)
+    .bind(fpool)
+    .bind(tp)
+    .bind(tpool)
+    .bind(reason)
+    .bind(by.map(|u| u.0.as_str()))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Re-routes the messages waiting for providers whose out-of-office period has begun, once per
+/// period (the claim on the absence row makes it once across app servers too).
+pub async fn reroute_started_absences(db: &Db, settings: &PortalSettings, now: i64) -> Result<u64, sqlx::Error> {
+    let due = sqlx::query("SELECT id FROM absences WHERE starts_at <= $1 AND ends_at > $1 AND rerouted_at IS NULL AND cancelled_at IS NULL")
+        .bind(now)
+        .fetch_all(&db.pool)
+        .await?;
+    let mut moved = 0;
+    for row in due {
+        let id: String = row.try_get("id")?;
+        let mut tx = db.begin_write().await?;
+        let claimed = sqlx::query("UPDATE absences SET rerouted_at = $1 WHERE id = $2 AND rerouted_at IS NULL AND cancelled_at IS NULL")
+            .bind(now)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if !claimed {
+            continue;
+        }
+        let provider: String = sqlx::query("SELECT provider_id FROM absences WHERE id = $1").bind(&id).fetch_one(&mut *tx).await?.try_get("provider_id")?;
+        let waiting = sqlx::query("SELECT id FROM messages WHERE assigned_provider_id = $1 AND handled_at IS NULL AND author_kind = 'patient'")
+            .bind(&provider)
+            .fetch_all(&mut *tx)
+            .await?;
+        let from = Recipient::Provider(provider);
+        let (to, reason) = route(&mut tx, &from, now, &settings.messaging.time_zone).await?;
+        if let Some(reason) = reason {
+            for m in waiting {
+                let message = MessageId(m.try_get("id")?);
+                let (tp, tpool) = columns(&to);
+                sqlx::query("UPDATE messages SET assigned_provider_id = $1, assigned_pool_id = $2 WHERE id = $3")
+                    .bind(tp)
+                    .bind(tpool)
+                    .bind(&message.0)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_route(&mut tx, &message, now, "absence", &from, &to, &reason, None).await?;
+                let mut event = AuditEvent::of(AuditAction::MessageRouted);
+                event.record_type = Some("message");
+                event.record_id = Some(&message.0);
+                event.detail = Some("out of office (waiting message)");
+                audit::record(&mut tx, event, now).await?;
+                moved += 1;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(moved)
+}
+
+/// Queues the notice that something new waits in the portal for a patient: at once, or in the
+/// next daily notice when the patient chose that (one per day however many things are new).
+pub async fn notify_patient(tx: &mut Tx, settings: &PortalSettings, patient: &PatientId, now: i64) -> Result<(), sqlx::Error> {
+    let row = sqlx::query("SELECT u.email, u.notices FROM users u WHERE u.patient_id = $1 AND u.access = 'active'")
+        .bind(&patient.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else { return Ok(()) };
+    let Some(email) = row.try_get::<Option<String>, _>("email")?.filter(|e| !e.is_empty()) else { return Ok(()) };
+    match NoticeMode::parse(&row.try_get::<String, _>("notices")?).unwrap_or(NoticeMode::Immediate) {
+        NoticeMode::Immediate => outbox::enqueue(tx, &email, &Notice::NewInPortal, now).await,
+        NoticeMode::Daily => {
+            let waiting = sqlx::query("SELECT id FROM outbox WHERE recipient = $1 AND notice = $2 AND sent_at IS NULL")
+                .bind(&email)
+                .bind(Notice::DailySummary.kind())
+                .fetch_optional(&mut **tx)
+                .await?;
+            if waiting.is_some() {
+                return Ok(());
+            }
+            let at = next_daily_notice(settings, now);
+            outbox::enqueue_at(tx, &email, &Notice::DailySummary, now, at).await
+        }
+    }
+}
+
+/// The next daily notice time after `now`, in the clinic's time zone.
+pub fn next_daily_notice(settings: &PortalSettings, now: i64) -> i64 {
+    let zone = settings.messaging.time_zone.clone();
+    let local = jiff::Timestamp::from_millisecond(now).unwrap_or(jiff::Timestamp::UNIX_EPOCH).to_zoned(zone.clone());
+    let mut day = local.date();
+    if local.time() >= settings.messaging.daily_notice_at {
+        day = day.tomorrow().unwrap_or(day);
+    }
+    day.to_datetime(settings.messaging.daily_notice_at)
+        .to_zoned(zone)
+        .map(|z| z.timestamp().as_millisecond())
+        .unwrap_or(now)
+}
+
+/// A patient's threads, newest first.
+pub async fn patient_threads(db: &Db, patient: &PatientId, now: i64) -> Result<Vec<ThreadSummary>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT t.id, t.subject, t.topic, t.last_message_at, \
+           (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.author_kind = 'staff' AND m.read_at IS NULL) AS unread, \
+           (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.author_kind = 'patient' AND m.handled_at IS NULL AND m.due_at < $2) AS overdue, \
+           (SELECT COALESCE(u.display_name, p.name) FROM messages m LEFT JOIN users u ON u.id = m.to_provider_id \
+              LEFT JOIN care_pools p ON p.id = m.to_pool_id WHERE m.thread_id = t.id AND m.author_kind = 'patient' \
+              ORDER BY m.sent_at LIMIT 1) AS to_name, \
+           (SELECT u.display_name FROM messages m JOIN users u ON u.id = m.author_id \
+              WHERE m.thread_id = t.id AND m.author_kind = 'staff' ORDER BY m.sent_at LIMIT 1) AS staff_name \
+         FROM threads t WHERE t.patient_id = $1 ORDER BY t.last_message_at DESC",
+    )
+    .bind(&patient.0)
+    .bind(now)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let to: Option<String> = r.try_get("to_name")?;
+            let staff: Option<String> = r.try_get("staff_name")?;
+            Ok(ThreadSummary {
+                id: ThreadId(r.try_get("id")?),
+                subject: r.try_get("subject")?,
+                topic: topic_label(&r.try_get::<String, _>("topic")?),
+                with: to.or(staff).unwrap_or_else(|| "Your care team".into()),
+                last_message_at: r.try_get("last_message_at")?,
+                unread: r.try_get("unread")?,
+                overdue: r.try_get::<i64, _>("overdue")? > 0,
+            })
+        })
+        .collect()
+}
+
+fn topic_label(s: &str) -> String {
+    Topic::parse(s).map(|t| t.label().to_string()).unwrap_or_else(|| s.to_string())
+}
+
+/// How many staff messages the patient has not read yet (for the navigation's badge).
+pub async fn unread_count(db: &Db, patient: &PatientId) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        "SELECT COUNT(*) AS n FROM messages m JOIN threads t ON t.id = m.thread_id \
+         WHERE t.patient_id = $1 AND m.author_kind = 'staff' AND m.read_at IS NULL",
+    )
+    .bind(&patient.0)
+    .fetch_one(&db.pool)
+    .await?
+    .try_get("n")
+}
+
+/// Who is reading a thread.
+pub enum Reader<'a> {
+    Patient { user: &'a UserId, patient: &'a PatientId },
+    Staff { user: &'a UserId },
+}
+
+/// Whether a member of staff may see the thread: the patient's care team includes them or a
+/// pool they work, or one of its messages was routed or forwarded to them or such a pool.
+pub async fn staff_may_see(conn: &mut sqlx::AnyConnection, staff: &UserId, thread: &ThreadId) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT 1 AS ok FROM threads t WHERE t.id = $1 AND ( \
+           EXISTS (SELECT 1 FROM care_team c WHERE c.patient_id = t.patient_id AND (c.provider_id = $2 \
+                   OR c.pool_id IN (SELECT pool_id FROM pool_members WHERE user_id = $2))) \
+           OR EXISTS (SELECT 1 FROM messages m WHERE m.thread_id = t.id AND (m.assigned_provider_id = $2 OR m.to_provider_id = $2 \
+                   OR m.assigned_pool_id IN (SELECT pool_id FROM pool_members WHERE user_id = $2))) \
+           OR EXISTS (SELECT 1 FROM messages m JOIN message_routes r ON r.message_id = m.id WHERE m.thread_id = t.id \
+                   AND (r.to_provider_id = $2 OR r.to_pool_id IN (SELECT pool_id FROM pool_members WHERE user_id = $2))))",
+    )
+    .bind(&thread.0)
+    .bind(&staff.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// Opens a thread for `reader`, or none when it is not theirs. A patient opening it marks the
+/// staff messages read; a member of staff opening it marks the patient's messages opened.
+/// Every opening is in the audit trail.
+pub async fn open_thread(db: &Db, reader: Reader<'_>, thread: &ThreadId, client_addr: Option<IpAddr>, now: i64) -> Result<Option<ThreadView>, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let t = sqlx::query(
+        "SELECT t.id, t.subject, t.topic, t.patient_id, p.given_name, p.family_name, p.mrn FROM threads t JOIN patients p ON p.id = t.patient_id WHERE t.id = $1",
+    )
+    .bind(&thread.0)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(t) = t else { return Ok(None) };
+    let patient_id: String = t.try_get("patient_id")?;
+    let staff = match &reader {
+        Reader::Patient { patient, .. } => {
+            if patient.0 != patient_id {
+                return Ok(None);
+            }
+            false
+        }
+        Reader::Staff { user } => {
+            if !staff_may_see(&mut tx, user, thread).await? {
+                return Ok(None);
+            }
+            true
+        }
+    };
+    let patient_user: Option<String> = sqlx::query("SELECT id FROM users WHERE patient_id = $1")
+        .bind(&patient_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get("id"))
+        .transpose()?;
+    let patient_user = patient_user.map(UserId);
+    // Read marks first, so the page shows the state it leaves behind.
+    match &reader {
+        Reader::Patient { user, .. } => {
+            let unread = sqlx::query("SELECT id FROM messages WHERE thread_id = $1 AND author_kind = 'staff' AND read_at IS NULL")
+                .bind(&thread.0)
+                .fetch_all(&mut *tx)
+                .await?;
+            for m in unread {
+                let id: String = m.try_get("id")?;
+                sqlx::query("UPDATE messages SET read_at = $1 WHERE id = $2 AND read_at IS NULL").bind(now).bind(&id).execute(&mut *tx).await?;
+                let mut event = AuditEvent::of(AuditAction::MessageRead);
+                event.actor = Some(user);
+                event.subject = Some(user);
+                event.record_type = Some("message");
+                event.record_id = Some(&id);
+                event.client_addr = client_addr;
+                audit::record(&mut tx, event, now).await?;
+            }
+        }
+        Reader::Staff { user } => {
+            sqlx::query("UPDATE messages SET staff_opened_at = $1 WHERE thread_id = $2 AND author_kind = 'patient' AND staff_opened_at IS NULL")
+                .bind(now)
+                .bind(&thread.0)
+                .execute(&mut *tx)
+                .await?;
+            let mut event = AuditEvent::of(AuditAction::MessageOpenedByStaff);
+            event.actor = Some(user);
+            event.subject = patient_user.as_ref();
+            event.record_type = Some("thread");
+            event.record_id = Some(&thread.0);
+            event.client_addr = client_addr;
+            audit::record(&mut tx, event, now).await?;
+        }
+    }
+    let rows = sqlx::query(
+        "SELECT m.id, m.author_kind, m.body, m.sent_at, m.due_at, m.handled_at, m.read_at, au.display_name AS author, \
+           COALESCE(tu.display_name, tp.name) AS to_name, COALESCE(su.display_name, sp.name) AS assigned_name \
+         FROM messages m JOIN users au ON au.id = m.author_id \
+           LEFT JOIN users tu ON tu.id = m.to_provider_id LEFT JOIN care_pools tp ON tp.id = m.to_pool_id \
+           LEFT JOIN users su ON su.id = m.assigned_provider_id LEFT JOIN care_pools sp ON sp.id = m.assigned_pool_id \
+         WHERE m.thread_id = $1 ORDER BY m.sent_at, m.id",
+    )
+    .bind(&thread.0)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut messages = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id = MessageId(r.try_get("id")?);
+        let from_patient = r.try_get::<String, _>("author_kind")? == "patient";
+        let attachments = sqlx::query("SELECT id, file_name, content_type, size FROM attachments WHERE message_id = $1 ORDER BY file_name, id")
+            .bind(&id.0)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|a| {
+                Ok(AttachmentInfo {
+                    id: AttachmentId(a.try_get("id")?),
+                    file_name: a.try_get("file_name")?,
+                    content_type: a.try_get("content_type")?,
+                    size: a.try_get("size")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let routes = if staff { routes_of(&mut tx, &id).await? } else { Vec::new() };
+        messages.push(MessageView {
+            id,
+            from_patient,
+            author: r.try_get("author")?,
+            body: r.try_get("body")?,
+            sent_at: r.try_get("sent_at")?,
+            to: r.try_get("to_name")?,
+            assigned_to: if staff { r.try_get("assigned_name")? } else { None },
+            due_at: r.try_get("due_at")?,
+            handled_at: r.try_get("handled_at")?,
+            read_at: r.try_get("read_at")?,
+            attachments,
+            routes,
+        });
+    }
+    tx.commit().await?;
+    let overdue = messages.iter().any(|m| m.from_patient && m.handled_at.is_none() && m.due_at.is_some_and(|d| d < now));
+    let open_message = messages.iter().rev().find(|m| m.from_patient && m.handled_at.is_none()).map(|m| m.id.clone());
+    Ok(Some(ThreadView {
+        id: thread.clone(),
+        subject: t.try_get("subject")?,
+        topic: topic_label(&t.try_get::<String, _>("topic")?),
+        patient_name: format!("{} {}", t.try_get::<String, _>("given_name")?, t.try_get::<String, _>("family_name")?),
+        patient_mrn: if staff { Some(t.try_get("mrn")?) } else { None },
+        messages,
+        overdue,
+        open_message,
+    }))
+}
+
+async fn routes_of(tx: &mut Tx, message: &MessageId) -> Result<Vec<RouteInfo>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT r.at, r.kind, r.reason, COALESCE(fu.display_name, fp.name) AS from_name, COALESCE(tu.display_name, tp.name) AS to_name, \
+           bu.display_name AS by_name \
+         FROM message_routes r LEFT JOIN users fu ON fu.id = r.from_provider_id LEFT JOIN care_pools fp ON fp.id = r.from_pool_id \
+           LEFT JOIN users tu ON tu.id = r.to_provider_id LEFT JOIN care_pools tp ON tp.id = r.to_pool_id \
+           LEFT JOIN users bu ON bu.id = r.by_user_id WHERE r.message_id = $1 ORDER BY r.at, r.id",
+    )
+    .bind(&message.0)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RouteInfo {
+                at: r.try_get("at")?,
+                kind: r.try_get("kind")?,
+                from: r.try_get::<Option<String>, _>("from_name")?.unwrap_or_default(),
+                to: r.try_get::<Option<String>, _>("to_name")?.unwrap_or_default(),
+                reason: r.try_get("reason")?,
+                by: r.try_get("by_name")?,
+            })
+        })
+        .collect()
+}
+
+/// A staff member's inbox: the patients' messages that wait for them or their pools (or, for
+/// "everything open", for anyone on the care teams they are part of), soonest due first.
+pub async fn staff_inbox(db: &Db, staff: &UserId, filter: InboxFilter, now: i64) -> Result<Vec<InboxItem>, sqlx::Error> {
+    let mine = "m.assigned_provider_id = $1";
+    let pools = "m.assigned_pool_id IN (SELECT pool_id FROM pool_members WHERE user_id = $1)";
+    let condition = match filter {
+        InboxFilter::Mine => mine.to_string(),
+        InboxFilter::Pools => pools.to_string(),
+        InboxFilter::All | InboxFilter::Overdue | InboxFilter::Unread => format!("({mine} OR {pools})"),
+    };
+    let extra = match filter {
+        InboxFilter::Overdue => " AND m.due_at < $2",
+        InboxFilter::Unread => " AND m.staff_opened_at IS NULL AND $2 = $2",
+        _ => " AND $2 = $2",
+    };
+    let sql = format!(
+        "SELECT m.id, m.thread_id, m.sent_at, m.due_at, m.staff_opened_at, t.subject, t.topic, p.given_name, p.family_name, \
+           COALESCE(su.display_name, sp.name) AS assigned_name, \
+           (SELECT COUNT(*) FROM message_routes r WHERE r.message_id = m.id) AS routes \
+         FROM messages m JOIN threads t ON t.id = m.thread_id JOIN patients p ON p.id = t.patient_id \
+           LEFT JOIN users su ON su.id = m.assigned_provider_id LEFT JOIN care_pools sp ON sp.id = m.assigned_pool_id \
+         WHERE m.author_kind = 'patient' AND m.handled_at IS NULL AND {condition}{extra} \
+         ORDER BY m.due_at, m.sent_at LIMIT 500"
+    );
+    let rows = sqlx::query(&sql).bind(&staff.0).bind(now).fetch_all(&db.pool).await?;
+    rows.iter()
+        .map(|r| {
+            let due: i64 = r.try_get("due_at")?;
+            Ok(InboxItem {
+                message_id: MessageId(r.try_get("id")?),
+                thread_id: ThreadId(r.try_get("thread_id")?),
+                patient_name: format!("{} {}", r.try_get::<String, _>("given_name")?, r.try_get::<String, _>("family_name")?),
+                subject: r.try_get("subject")?,
+                topic: topic_label(&r.try_get::<String, _>("topic")?),
+                sent_at: r.try_get("sent_at")?,
+                due_at: due,
+                overdue: due < now,
+                opened: r.try_get::<Option<i64>, _>("staff_opened_at")?.is_some(),
+                assigned_to: r.try_get::<Option<String>, _>("assigned_name")?.unwrap_or_default(),
+                routed: r.try_get::<i64, _>("routes")? > 0,
+            })
+        })
+        .collect()
+}
+
+/// Why a staff action was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum StaffActionError {
+    #[error("not found")]
+    NotFound,
+    #[error("Please write your message (at most {BODY_MAX} characters).")]
+    Body,
+    #[error("Please give your message a subject (at most {SUBJECT_MAX} characters).")]
+    Subject,
+    #[error("Please choose someone on the patient's care team.")]
+    Recipient,
+    #[error("Nothing was changed: the message was already handled.")]
+    Unchanged,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+impl StaffActionError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            StaffActionError::NotFound => "not-found",
+            StaffActionError::Body => "body",
+            StaffActionError::Subject => "subject",
+            StaffActionError::Recipient => "recipient",
+            StaffActionError::Unchanged => "unchanged",
+            StaffActionError::Db(_) => "internal",
+        }
+    }
+}
+
+async fn thread_patient(tx: &mut Tx, thread: &ThreadId) -> Result<Option<PatientId>, sqlx::Error> {
+    Ok(sqlx::query("SELECT patient_id FROM threads WHERE id = $1")
+        .bind(&thread.0)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.try_get("patient_id"))
+        .transpose()?
+        .map(PatientId))
+}
+
+/// A staff reply in a thread: stored, the open patient messages of the thread marked handled,
+/// and the patient's notice queued, in one transaction.
+pub async fn reply_from_staff(
+    db: &Db,
+    settings: &PortalSettings,
+    staff: &UserId,
+    thread: &ThreadId,
+    body: &str,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<MessageId, StaffActionError> {
+    let body = body.trim();
+    if body.is_empty() || body.chars().count() > BODY_MAX {
+        return Err(StaffActionError::Body);
+    }
+    let mut tx = db.begin_write().await?;
+    if !staff_may_see(&mut tx, staff, thread).await? {
+        return Err(StaffActionError::NotFound);
+    }
+    let patient = thread_patient(&mut tx, thread).await?.ok_or(StaffActionError::NotFound)?;
+    let id = insert_staff_message(&mut tx, staff, thread, body, client_addr, now).await?;
+    sqlx::query("UPDATE messages SET handled_at = $1, handled_by = $2 WHERE thread_id = $3 AND author_kind = 'patient' AND handled_at IS NULL")
+        .bind(now)
+        .bind(&staff.0)
+        .bind(&thread.0)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE threads SET last_message_at = $1 WHERE id = $2").bind(now).bind(&thread.0).execute(&mut *tx).await?;
+    notify_patient(&mut tx, settings, &patient, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn insert_staff_message(tx: &mut Tx, staff: &UserId, thread: &ThreadId, body: &str, client_addr: Option<IpAddr>, now: i64) -> Result<MessageId, sqlx::Error> {
+    let id = MessageId(tokens::new_id());
+    sqlx::query("INSERT INTO messages (id, thread_id, author_id, author_kind, body, sent_at) VALUES ($1, $2, $3, 'staff', $4, $5)")
+        .bind(&id.0)
+        .bind(&thread.0)
+        .bind(&staff.0)
+        .bind(body)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    let patient_user: Option<String> = sqlx::query("SELECT u.id FROM users u JOIN threads t ON t.patient_id = u.patient_id WHERE t.id = $1")
+        .bind(&thread.0)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.try_get("id"))
+        .transpose()?;
+    let patient_user = patient_user.map(UserId);
+    let mut event = AuditEvent::of(AuditAction::MessageSent);
+    event.actor = Some(staff);
+    event.subject = patient_user.as_ref();
+    event.record_type = Some("message");
+    event.record_id = Some(&id.0);
+    event.client_addr = client_addr;
+    audit::record(tx, event, now).await?;
+    Ok(id)
+}
+
+/// The patients a member of staff may start a conversation with: those whose care team they
+/// are on, directly or through a pool.
+pub async fn staff_may_write_to(conn: &mut sqlx::AnyConnection, staff: &UserId, patient: &PatientId) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "SELECT 1 AS ok FROM care_team c WHERE c.patient_id = $1 AND (c.provider_id = $2 \
+           OR c.pool_id IN (SELECT pool_id FROM pool_members WHERE user_id = $2))",
+    )
+    .bind(&patient.0)
+    .bind(&staff.0)
+    .fetch_optional(&mut *conn)
+    .await?
+    .is_some())
+}
+
+/// A new conversation started by staff.
+#[allow(clippy::too_many_arguments)]
+pub async fn start_from_staff(
+    db: &Db,
+    settings: &PortalSettings,
+    staff: &UserId,
+    patient: &PatientId,
+    subject: &str,
+    body: &str,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<ThreadId, StaffActionError> {
+    let subject = subject.trim();
+    let body = body.trim();
+    if subject.is_empty() || subject.chars().count() > SUBJECT_MAX {
+        return Err(StaffActionError::Subject);
+    }
+    if body.is_empty() || body.chars().count() > BODY_MAX {
+        return Err(StaffActionError::Body);
+    }
+    let mut tx = db.begin_write().await?;
+    if !staff_may_write_to(&mut tx, staff, patient).await? {
+        return Err(StaffActionError::NotFound);
+    }
+    let thread = ThreadId(tokens::new_id());
+    sqlx::query("INSERT INTO threads (id, patient_id, topic, subject, created_at, last_message_at) VALUES ($1, $2, 'general', $3, $4, $4)")
+        .bind(&thread.0)
+        .bind(&patient.0)
+        .bind(subject)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    insert_staff_message(&mut tx, staff, &thread, body, client_addr, now).await?;
+    notify_patient(&mut tx, settings, patient, now).await?;
+    tx.commit().await?;
+    Ok(thread)
+}
+
+/// Marks a patient's message handled without a reply (e.g. the patient was called back).
+pub async fn mark_handled(db: &Db, staff: &UserId, message: &MessageId, client_addr: Option<IpAddr>, now: i64) -> Result<ThreadId, StaffActionError> {
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query("SELECT thread_id, handled_at FROM messages WHERE id = $1 AND author_kind = 'patient'")
+        .bind(&message.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StaffActionError::NotFound)?;
+    let thread = ThreadId(row.try_get("thread_id")?);
+    if !staff_may_see(&mut tx, staff, &thread).await? {
+        return Err(StaffActionError::NotFound);
+    }
+    let done = sqlx::query("UPDATE messages SET handled_at = $1, handled_by = $2 WHERE id = $3 AND handled_at IS NULL")
+        .bind(now)
+        .bind(&staff.0)
+        .bind(&message.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if done == 0 {
+        return Err(StaffActionError::Unchanged);
+    }
+    let mut event = AuditEvent::of(AuditAction::MessageHandled);
+    event.actor = Some(staff);
+    event.record_type = Some("message");
+    event.record_id = Some(&message.0);
+    event.client_addr = client_addr;
+    audit::record(&mut tx, event, now).await?;
+    tx.commit().await?;
+    Ok(thread)
+}
+
+/// The providers and pools a message may be forwarded to: the patient's care team.
+pub async fn forward_options(db: &Db, staff: &UserId, thread: &ThreadId) -> Result<Option<Vec<RecipientOption>>, sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    if !staff_may_see(&mut conn, staff, thread).await? {
+        return Ok(None);
+    }
+    let patient: Option<String> = sqlx::query("SELECT patient_id FROM threads WHERE id = $1")
+        .bind(&thread.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| r.try_get("patient_id"))
+        .transpose()?;
+    drop(conn);
+    match patient {
+        Some(p) => Ok(Some(recipients(db, &PatientId(p)).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Forwards a waiting patient message to someone else on the patient's care team, with a note
+/// of why that the next reader sees.
+pub async fn forward(
+    db: &Db,
+    settings: &PortalSettings,
+    staff: &UserId,
+    message: &MessageId,
+    to: &Recipient,
+    note: &str,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<ThreadId, StaffActionError> {
+    let note: String = note.trim().chars().take(300).collect();
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query(
+        "SELECT m.thread_id, m.assigned_provider_id, m.assigned_pool_id, t.patient_id FROM messages m JOIN threads t ON t.id = m.thread_id \
+         WHERE m.id = $1 AND m.author_kind = 'patient' AND m.handled_at IS NULL",
+    )
+    .bind(&message.0)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StaffActionError::NotFound)?;
+    let thread = ThreadId(row.try_get("thread_id")?);
+    if !staff_may_see(&mut tx, staff, &thread).await? {
+        return Err(StaffActionError::NotFound);
+    }
+    let patient = PatientId(row.try_get("patient_id")?);
+    let from = recipient_from(row.try_get("assigned_provider_id")?, row.try_get("assigned_pool_id")?).ok_or(StaffActionError::NotFound)?;
+    let team = sqlx::query("SELECT provider_id, pool_id FROM care_team WHERE patient_id = $1").bind(&patient.0).fetch_all(&mut *tx).await?;
+    let on_team = team.iter().any(|r| {
+        recipient_from(r.try_get("provider_id").ok().flatten(), r.try_get("pool_id").ok().flatten()).as_ref() == Some(to)
+    });
+    if !on_team || *to == from {
+        return Err(StaffActionError::Recipient);
+    }
+    // A forward to someone who is away goes on to their cover, as a new message would.
+    let (dest, away) = route(&mut tx, to, now, &settings.messaging.time_zone).await?;
+    let by_name: String = sqlx::query("SELECT display_name FROM users WHERE id = $1").bind(&staff.0).fetch_one(&mut *tx).await?.try_get("display_name")?;
+    let mut reason = format!("Forwarded by {by_name}");
+    if !note.is_empty() {
+        reason.push_str(": ");
+        reason.push_str(&note);
+    }
+    insert_route(&mut tx, message, now, "forward", &from, to, &reason, Some(staff)).await?;
+    if let Some(away) = away {
+        insert_route(&mut tx, message, now, "absence", to, &dest, &away, None).await?;
+    }
+    let (tp, tpool) = columns(&dest);
+    sqlx::query("UPDATE messages SET assigned_provider_id = $1, assigned_pool_id = $2 WHERE id = $3")
+        .bind(tp)
+        .bind(tpool)
+        .bind(&message.0)
+        .execute(&mut *tx)
+        .await?;
+    let mut event = AuditEvent::of(AuditAction::MessageForwarded);
+    event.actor = Some(staff);
+    event.record_type = Some("message");
+    event.record_id = Some(&message.0);
+    event.client_addr = client_addr;
+    audit::record(&mut tx, event, now).await?;
+    tx.commit().await?;
+    Ok(thread)
+}
+
+/// An attachment's content for someone allowed to see its thread (audited), or none.
+pub async fn attachment(db: &Db, reader: Reader<'_>, id: &AttachmentId, client_addr: Option<IpAddr>, now: i64) -> Result<Option<(String, String, Vec<u8>)>, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query(
+        "SELECT a.file_name, a.content_type, a.content, m.thread_id, t.patient_id FROM attachments a \
+         JOIN messages m ON m.id = a.message_id JOIN threads t ON t.id = m.thread_id WHERE a.id = $1",
+    )
+    .bind(&id.0)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let thread = ThreadId(row.try_get("thread_id")?);
+    let actor = match &reader {
+        Reader::Patient { user, patient } => {
+            if row.try_get::<String, _>("patient_id")? != patient.0 {
+                return Ok(None);
+            }
+            *user
+        }
+        Reader::Staff { user } => {
+            if !staff_may_see(&mut tx, user, &thread).await? {
+                return Ok(None);
+            }
+            *user
+        }
+    };
+    let mut event = AuditEvent::of(AuditAction::AttachmentDownloaded);
+    event.actor = Some(actor);
+    event.record_type = Some("attachment");
+    event.record_id = Some(&id.0);
+    event.client_addr = client_addr;
+    audit::record(&mut tx, event, now).await?;
+    tx.commit().await?;
+    Ok(Some((row.try_get("file_name")?, row.try_get("content_type")?, row.try_get("content")?)))
+}
+
+/// The patient's draft of a new message (`thread` none) or of a reply.
+pub async fn draft(db: &Db, user: &UserId, thread: Option<&ThreadId>) -> Result<Option<Draft>, sqlx::Error> {
+    let row = match thread {
+        None => sqlx::query("SELECT recipient, topic, subject, body, updated_at FROM message_drafts WHERE user_id = $1 AND thread_id IS NULL")
+            .bind(&user.0)
+            .fetch_optional(&db.pool)
+            .await?,
+        Some(t) => sqlx::query("SELECT recipient, topic, subject, body, updated_at FROM message_drafts WHERE user_id = $1 AND thread_id = $2")
+            .bind(&user.0)
+            .bind(&t.0)
+            .fetch_optional(&db.pool)
+            .await?,
+    };
+    row.map(|r| {
+        Ok(Draft {
+            recipient: r.try_get("recipient")?,
+            topic: r.try_get("topic")?,
+            subject: r.try_get("subject")?,
+            body: r.try_get("body")?,
+            updated_at: Some(r.try_get("updated_at")?),
+        })
+    })
+    .transpose()
+}
+
+/// Saves (replaces) a draft. A reply's draft is kept only in the patient's own thread.
+pub async fn save_draft(db: &Db, user: &UserId, patient: &PatientId, thread: Option<&ThreadId>, d: &Draft, now: i64) -> Result<bool, sqlx::Error> {
+    let clip = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+    let mut tx = db.begin_write().await?;
+    if let Some(t) = thread {
+        let ours = sqlx::query("SELECT 1 AS ok FROM threads WHERE id = $1 AND patient_id = $2").bind(&t.0).bind(&patient.0).fetch_optional(&mut *tx).await?;
+        if ours.is_none() {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM message_drafts WHERE user_id = $1 AND thread_id = $2").bind(&user.0).bind(&t.0).execute(&mut *tx).await?;
+    } else {
+        sqlx::query("DELETE FROM message_drafts WHERE user_id = $1 AND thread_id IS NULL").bind(&user.0).execute(&mut *tx).await?;
+    }
+    sqlx::query(
+        "INSERT INTO message_drafts (id, user_id, thread_id, recipient, topic, subject, body, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(tokens::new_id())
+    .bind(&user.0)
+    .bind(thread.map(|t| t.0.as_str()))
+    .bind(clip(&d.recipient, 80))
+    .bind(clip(&d.topic, 40))
+    .bind(clip(&d.subject, SUBJECT_MAX))
+    .bind(clip(&d.body, BODY_MAX))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+pub async fn discard_draft(db: &Db, user: &UserId, thread: Option<&ThreadId>) -> Result<(), sqlx::Error> {
+    match thread {
+        None => sqlx::query("DELETE FROM message_drafts WHERE user_id = $1 AND thread_id IS NULL").bind(&user.0).execute(&db.pool).await?,
+        Some(t) => sqlx::query("DELETE FROM message_drafts WHERE user_id = $1 AND thread_id = $2").bind(&user.0).bind(&t.0).execute(&db.pool).await?,
+    };
+    Ok(())
+}
+
+/// The patient's choice of immediate or daily notices.
+pub async fn notice_mode(db: &Db, user: &UserId) -> Result<NoticeMode, sqlx::Error> {
+    let row = sqlx::query("SELECT notices FROM users WHERE id = $1").bind(&user.0).fetch_one(&db.pool).await?;
+    Ok(NoticeMode::parse(&row.try_get::<String, _>("notices")?).unwrap_or(NoticeMode::Immediate))
+}
+
+pub async fn set_notice_mode(db: &Db, user: &UserId, mode: NoticeMode, client_addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let changed = sqlx::query("UPDATE users SET notices = $1 WHERE id = $2 AND notices <> $1")
+        .bind(mode.as_str())
+        .bind(&user.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 1;
+    if changed {
+        let mut event = AuditEvent::of(AuditAction::NoticePreferenceChanged);
+        event.actor = Some(user);
+        event.subject = Some(user);
+        event.client_addr = client_addr;
+        event.detail = Some(match mode {
+            NoticeMode::Immediate => "immediate",
+            NoticeMode::Daily => "daily",
+        });
+        audit::record(&mut tx, event, now).await?;
+    }
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// Patients a member of staff may write to, for the "new message" form: search by name or MRN
+/// among the patients whose care team they are on.
+pub async fn staff_patients(db: &Db, staff: &UserId) -> Result<Vec<(PatientId, String, String)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT p.id, p.given_name, p.family_name, p.mrn FROM patients p JOIN care_team c ON c.patient_id = p.id \
+         WHERE c.provider_id = $1 OR c.pool_id IN (SELECT pool_id FROM pool_members WHERE user_id = $1) \
+         ORDER BY p.family_name, p.given_name LIMIT 1000",
+    )
+    .bind(&staff.0)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r: &AnyRow| {
+            Ok((
+                PatientId(r.try_get("id")?),
+                format!("{} {}", r.try_get::<String, _>("given_name")?, r.try_get::<String, _>("family_name")?),
+                r.try_get("mrn")?,
+            ))
+        })
+        .collect()
+}
