@@ -87,5 +87,61 @@ pub async fn load(state: &AppState) -> Result<usize, CreateAccountError> {
         }
         created += 1;
     }
+    care_teams(state, now).await?;
     Ok(created)
+}
+
+/// The demo clinic's pools and care teams: Dr. Lee and the nurse line serve every demo
+/// patient; billing questions go to the billing office. Made once.
+async fn care_teams(state: &AppState, now: i64) -> Result<(), sqlx::Error> {
+    use app::platform::tokens::new_id;
+    use sqlx::Row;
+    if sqlx::query("SELECT id FROM care_pools LIMIT 1").fetch_optional(&state.db.pool).await?.is_some() {
+        return Ok(());
+    }
+    let user = |login: &'static str| async move {
+        sqlx::query("SELECT id FROM users WHERE login = $1")
+            .bind(login)
+            .fetch_one(&state.db.pool)
+            .await
+            .and_then(|r| r.try_get::<String, _>("id"))
+    };
+    let mut tx = state.db.begin_write().await?;
+    let pools = [
+        ("Nurse line", "Nurses answer questions about symptoms, medications and care at home.", "nursekim"),
+        ("Billing questions", "The billing office answers questions about statements and payments.", "billing"),
+    ];
+    let mut pool_ids = Vec::new();
+    for (name, description, member) in pools {
+        let id = new_id();
+        sqlx::query("INSERT INTO care_pools (id, name, description, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&id)
+            .bind(name)
+            .bind(description)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO pool_members (pool_id, user_id) VALUES ($1, $2)").bind(&id).bind(user(member).await?).execute(&mut *tx).await?;
+        pool_ids.push(id);
+    }
+    let drlee = user("drlee").await?;
+    for (mrn, ..) in PATIENTS {
+        let Some(patient) = sqlx::query("SELECT id FROM patients WHERE mrn = $1").bind(mrn).fetch_optional(&mut *tx).await? else { continue };
+        let patient: String = patient.try_get("id")?;
+        sqlx::query("INSERT INTO care_team (patient_id, provider_id, added_at) VALUES ($1, $2, $3)")
+            .bind(&patient)
+            .bind(&drlee)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        for pool in &pool_ids {
+            sqlx::query("INSERT INTO care_team (patient_id, pool_id, added_at) VALUES ($1, $2, $3)")
+                .bind(&patient)
+                .bind(pool)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await
 }

@@ -4,6 +4,7 @@
 pub mod background;
 pub mod config;
 pub mod demo;
+pub mod downloads;
 pub mod mail;
 pub mod middleware;
 pub mod startup;

@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::mail::{self, Mailer};
-use crate::middleware::{client_addr, csrf, headers, session};
+use crate::middleware::{body_limit, client_addr, csrf, headers, session};
 use app::platform::{db::Db, passwords::PasswordHasher, state::AppState};
 use app::{shell, App};
 use axum::{extract::State, middleware::from_fn_with_state, routing::get, Router};
@@ -83,6 +83,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/attachments/{id}", get(crate::downloads::message_attachment))
         .route(
             "/api/{*fn_name}",
             get(move |req| leptos_axum::handle_server_fns_with_context(server_fn_context.clone(), req))
@@ -94,6 +95,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos_options.clone()))
         .fallback_service(static_files)
         .layer(from_fn_with_state(state.clone(), session::resolve_session))
+        .layer(axum::middleware::from_fn(body_limit::limit_body))
         .layer(from_fn_with_state(origin_policy, csrf::check_origin))
         .layer(from_fn_with_state(client_addr::TrustProxy(config.trust_proxy), client_addr::client_addr))
         .layer(from_fn_with_state(headers::HeaderPolicy { hsts: state.settings.secure_cookies }, headers::security_headers))

@@ -155,6 +155,7 @@ pub struct ThreadSummary {
     /// The other party: the provider or pool the conversation is with, or the patient (staff).
     pub with: String,
     pub last_message_at: i64,
+    pub last_text: String,
     pub unread: i64,
     /// The patient's latest message is past its due date without a reply.
     pub overdue: bool,
@@ -173,6 +174,7 @@ pub struct AttachmentInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RouteInfo {
     pub at: i64,
+    pub at_text: String,
     pub kind: String,
     pub from: String,
     pub to: String,
@@ -187,13 +189,16 @@ pub struct MessageView {
     pub author: String,
     pub body: String,
     pub sent_at: i64,
+    pub sent_text: String,
     /// Patient messages: whom it was written to, and (staff only) where it waits now.
     pub to: Option<String>,
     pub assigned_to: Option<String>,
     pub due_at: Option<i64>,
+    pub due_text: Option<String>,
     pub handled_at: Option<i64>,
     /// Staff messages: when the patient read it.
     pub read_at: Option<i64>,
+    pub read_text: Option<String>,
     pub attachments: Vec<AttachmentInfo>,
     /// Staff only.
     pub routes: Vec<RouteInfo>,
@@ -222,7 +227,9 @@ pub struct InboxItem {
     pub subject: String,
     pub topic: String,
     pub sent_at: i64,
+    pub sent_text: String,
     pub due_at: i64,
+    pub due_text: String,
     pub overdue: bool,
     pub opened: bool,
     pub assigned_to: String,

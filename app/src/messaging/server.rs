@@ -58,21 +58,11 @@ impl SendError {
     }
 }
 
-/// The page text for an error code of [`SendError::code`].
-pub fn send_error_text(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "recipient" => "Please choose whom to write to.",
-        "topic" => "Please choose what your message is about.",
-        "subject" => "Please give your message a subject (at most 100 characters).",
-        "body" => "Please write your message (at most 5,000 characters).",
-        "acknowledge" => "Please confirm that the message is about you and that it becomes part of your medical record.",
-        "too-many-files" => "You can attach at most 4 files to a message.",
-        "file-too-large" => "One of the files is larger than 10 MB. Please attach a smaller file.",
-        "file-type" => "One of the files is not a picture or a PDF document. Please attach photos (JPEG, PNG, HEIC) or PDF files only.",
-        "file-empty" => "One of the files is empty.",
-        "not-found" => "That conversation could not be found.",
-        _ => return None,
-    })
+/// A moment as the clinic's people read it: "Tue Nov 24, 2026, 10:02 AM".
+pub fn local_text(zone: &jiff::tz::TimeZone, at_ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(at_ms)
+        .map(|t| t.to_zoned(zone.clone()).strftime("%a %b %-d, %Y, %-I:%M %p").to_string())
+        .unwrap_or_default()
 }
 
 /// The patient record of a patient account.
@@ -460,7 +450,7 @@ pub fn next_daily_notice(settings: &PortalSettings, now: i64) -> i64 {
 }
 
 /// A patient's threads, newest first.
-pub async fn patient_threads(db: &Db, patient: &PatientId, now: i64) -> Result<Vec<ThreadSummary>, sqlx::Error> {
+pub async fn patient_threads(db: &Db, zone: &jiff::tz::TimeZone, patient: &PatientId, now: i64) -> Result<Vec<ThreadSummary>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT t.id, t.subject, t.topic, t.last_message_at, \
            (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.author_kind = 'staff' AND m.read_at IS NULL) AS unread, \
@@ -486,6 +476,7 @@ pub async fn patient_threads(db: &Db, patient: &PatientId, now: i64) -> Result<V
                 topic: topic_label(&r.try_get::<String, _>("topic")?),
                 with: to.or(staff).unwrap_or_else(|| "Your care team".into()),
                 last_message_at: r.try_get("last_message_at")?,
+                last_text: local_text(zone, r.try_get("last_message_at")?),
                 unread: r.try_get("unread")?,
                 overdue: r.try_get::<i64, _>("overdue")? > 0,
             })
@@ -537,7 +528,14 @@ pub async fn staff_may_see(conn: &mut sqlx::AnyConnection, staff: &UserId, threa
 /// Opens a thread for `reader`, or none when it is not theirs. A patient opening it marks the
 /// staff messages read; a member of staff opening it marks the patient's messages opened.
 /// Every opening is in the audit trail.
-pub async fn open_thread(db: &Db, reader: Reader<'_>, thread: &ThreadId, client_addr: Option<IpAddr>, now: i64) -> Result<Option<ThreadView>, sqlx::Error> {
+pub async fn open_thread(
+    db: &Db,
+    zone: &jiff::tz::TimeZone,
+    reader: Reader<'_>,
+    thread: &ThreadId,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<Option<ThreadView>, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let t = sqlx::query(
         "SELECT t.id, t.subject, t.topic, t.patient_id, p.given_name, p.family_name, p.mrn FROM threads t JOIN patients p ON p.id = t.patient_id WHERE t.id = $1",
@@ -631,18 +629,23 @@ pub async fn open_thread(db: &Db, reader: Reader<'_>, thread: &ThreadId, client_
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        let routes = if staff { routes_of(&mut tx, &id).await? } else { Vec::new() };
+        let routes = if staff { routes_of(&mut tx, zone, &id).await? } else { Vec::new() };
+        let due_at: Option<i64> = r.try_get("due_at")?;
+        let read_at: Option<i64> = r.try_get("read_at")?;
         messages.push(MessageView {
             id,
             from_patient,
             author: r.try_get("author")?,
             body: r.try_get("body")?,
             sent_at: r.try_get("sent_at")?,
+            sent_text: local_text(zone, r.try_get("sent_at")?),
             to: r.try_get("to_name")?,
             assigned_to: if staff { r.try_get("assigned_name")? } else { None },
-            due_at: r.try_get("due_at")?,
+            due_at,
+            due_text: due_at.map(|d| local_text(zone, d)),
             handled_at: r.try_get("handled_at")?,
-            read_at: r.try_get("read_at")?,
+            read_at,
+            read_text: read_at.map(|d| local_text(zone, d)),
             attachments,
             routes,
         });
@@ -662,7 +665,7 @@ pub async fn open_thread(db: &Db, reader: Reader<'_>, thread: &ThreadId, client_
     }))
 }
 
-async fn routes_of(tx: &mut Tx, message: &MessageId) -> Result<Vec<RouteInfo>, sqlx::Error> {
+async fn routes_of(tx: &mut Tx, zone: &jiff::tz::TimeZone, message: &MessageId) -> Result<Vec<RouteInfo>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT r.at, r.kind, r.reason, COALESCE(fu.display_name, fp.name) AS from_name, COALESCE(tu.display_name, tp.name) AS to_name, \
            bu.display_name AS by_name \
@@ -677,6 +680,7 @@ async fn routes_of(tx: &mut Tx, message: &MessageId) -> Result<Vec<RouteInfo>, s
         .map(|r| {
             Ok(RouteInfo {
                 at: r.try_get("at")?,
+                at_text: local_text(zone, r.try_get("at")?),
                 kind: r.try_get("kind")?,
                 from: r.try_get::<Option<String>, _>("from_name")?.unwrap_or_default(),
                 to: r.try_get::<Option<String>, _>("to_name")?.unwrap_or_default(),
@@ -689,7 +693,7 @@ async fn routes_of(tx: &mut Tx, message: &MessageId) -> Result<Vec<RouteInfo>, s
 
 /// A staff member's inbox: the patients' messages that wait for them or their pools (or, for
 /// "everything open", for anyone on the care teams they are part of), soonest due first.
-pub async fn staff_inbox(db: &Db, staff: &UserId, filter: InboxFilter, now: i64) -> Result<Vec<InboxItem>, sqlx::Error> {
+pub async fn staff_inbox(db: &Db, zone: &jiff::tz::TimeZone, staff: &UserId, filter: InboxFilter, now: i64) -> Result<Vec<InboxItem>, sqlx::Error> {
     let mine = "m.assigned_provider_id = $1";
     let pools = "m.assigned_pool_id IN (SELECT pool_id FROM pool_members WHERE user_id = $1)";
     let condition = match filter {
@@ -722,7 +726,9 @@ pub async fn staff_inbox(db: &Db, staff: &UserId, filter: InboxFilter, now: i64)
                 subject: r.try_get("subject")?,
                 topic: topic_label(&r.try_get::<String, _>("topic")?),
                 sent_at: r.try_get("sent_at")?,
+                sent_text: local_text(zone, r.try_get("sent_at")?),
                 due_at: due,
+                due_text: local_text(zone, due),
                 overdue: due < now,
                 opened: r.try_get::<Option<i64>, _>("staff_opened_at")?.is_some(),
                 assigned_to: r.try_get::<Option<String>, _>("assigned_name")?.unwrap_or_default(),

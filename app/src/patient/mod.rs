@@ -1,7 +1,7 @@
 //! The patient's home and the sections of the main navigation. My Medical Record and Billing are
 //! filled in by their own features; until then each says what it will hold. (Messages: `messaging`.)
 
-use crate::layout::{org_info, viewer, PatientLayout};
+use crate::layout::{viewer, PatientLayout};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

@@ -1,0 +1,586 @@
+//! The patient's Messages tab (SPEC R-MSG-1, R-MSG-2, R-MSG-3, R-MSG-7): conversations with
+//! unread counts, a conversation with its due dates, and writing a message or a reply, with
+//! attachments, the acknowledgement, and drafts kept until sent. Every form is a plain HTML form
+//! (multipart for the ones that carry files), so all of it works without JavaScript.
+
+use super::{Draft, NoticeMode, RecipientOption, ThreadSummary, ThreadView, Topic, ATTACHMENTS_MAX, BODY_MAX, SUBJECT_MAX};
+use crate::error::AppError;
+use crate::layout::{org_info, PatientLayout};
+use leptos::prelude::*;
+use leptos::server_fn::codec::{MultipartData, MultipartFormData};
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MessagesOverview {
+    pub threads: Vec<ThreadSummary>,
+    pub unread: i64,
+    pub reply_days: u32,
+    pub notices: NoticeMode,
+    pub has_draft: bool,
+    pub can_write: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ComposeData {
+    pub recipients: Vec<RecipientOption>,
+    pub draft: Draft,
+    pub reply_days: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ThreadPageData {
+    pub thread: ThreadView,
+    pub draft: Draft,
+    pub reply_days: u32,
+}
+
+#[cfg(feature = "ssr")]
+async fn signed_in_patient() -> Result<(crate::session::server::ActiveSession, crate::patients::PatientId, crate::platform::state::AppState), AppError> {
+    use crate::platform::{request, state::app_state};
+    let session = request::require_patient()?;
+    let state = app_state()?;
+    let patient = super::server::patient_of(&state.db, &session.viewer.user_id)
+        .await?
+        .ok_or_else(|| request::refuse(AppError::Forbidden))?;
+    Ok((session, patient, state))
+}
+
+#[server(endpoint = "messages/overview")]
+pub async fn load_messages_overview() -> Result<MessagesOverview, AppError> {
+    use crate::platform::now_ms;
+    let (session, patient, state) = signed_in_patient().await?;
+    let now = now_ms();
+    let threads = super::server::patient_threads(&state.db, &state.settings.messaging.time_zone, &patient, now).await?;
+    let unread = threads.iter().map(|t| t.unread).sum();
+    Ok(MessagesOverview {
+        unread,
+        threads,
+        reply_days: state.settings.messaging.reply_business_days,
+        notices: super::server::notice_mode(&state.db, &session.viewer.user_id).await?,
+        has_draft: super::server::draft(&state.db, &session.viewer.user_id, None).await?.is_some(),
+        can_write: !super::server::recipients(&state.db, &patient).await?.is_empty(),
+    })
+}
+
+#[server(endpoint = "messages/compose")]
+pub async fn load_compose_data() -> Result<ComposeData, AppError> {
+    let (session, patient, state) = signed_in_patient().await?;
+    Ok(ComposeData {
+        recipients: super::server::recipients(&state.db, &patient).await?,
+        draft: super::server::draft(&state.db, &session.viewer.user_id, None).await?.unwrap_or_default(),
+        reply_days: state.settings.messaging.reply_business_days,
+    })
+}
+
+#[server(endpoint = "messages/thread")]
+pub async fn load_patient_thread(id: String) -> Result<ThreadPageData, AppError> {
+    use super::server::{open_thread, Reader};
+    use crate::platform::{now_ms, request};
+    let (session, patient, state) = signed_in_patient().await?;
+    let thread_id = super::ThreadId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let reader = Reader::Patient { user: &session.viewer.user_id, patient: &patient };
+    let thread = open_thread(&state.db, &state.settings.messaging.time_zone, reader, &thread_id, request::client_addr(), now_ms())
+        .await?
+        .ok_or_else(|| request::refuse(AppError::NotFound))?;
+    Ok(ThreadPageData {
+        thread,
+        draft: super::server::draft(&state.db, &session.viewer.user_id, Some(&thread_id)).await?.unwrap_or_default(),
+        reply_days: state.settings.messaging.reply_business_days,
+    })
+}
+
+/// What the compose and reply forms send: the fields, the files, and which button was pressed.
+#[cfg(feature = "ssr")]
+#[derive(Default)]
+struct Posted {
+    thread: Option<String>,
+    recipient: String,
+    topic: String,
+    subject: String,
+    body: String,
+    acknowledged: bool,
+    action: String,
+    files: Vec<super::attachments::CheckedFile>,
+    file_error: Option<super::attachments::AttachmentError>,
+}
+
+/// Reads the multipart form as it streams in, never holding more than the limits allow: a
+/// text field over 20 KB or a file over 10 MB stops the reading.
+#[cfg(feature = "ssr")]
+async fn read_form(data: MultipartData) -> Result<Posted, AppError> {
+    use super::attachments::{check, AttachmentError};
+    use super::ATTACHMENT_BYTES_MAX;
+    let mut data = data.into_inner().ok_or(AppError::Request)?;
+    let mut posted = Posted::default();
+    while let Some(mut field) = data.next_field().await.map_err(|_| AppError::Request)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "attachments" {
+            let file_name = field.file_name().unwrap_or_default().to_string();
+            let mut content = Vec::new();
+            let mut too_large = false;
+            while let Some(chunk) = field.chunk().await.map_err(|_| AppError::Request)? {
+                if content.len() + chunk.len() > ATTACHMENT_BYTES_MAX {
+                    too_large = true;
+                    break;
+                }
+                content.extend_from_slice(&chunk);
+            }
+            // An empty file input sends a part with no name and no bytes: nothing was chosen.
+            if file_name.is_empty() && content.is_empty() {
+                continue;
+            }
+            if posted.file_error.is_some() {
+                continue;
+            }
+            if too_large {
+                posted.file_error = Some(AttachmentError::TooLarge(super::attachments::clean_file_name(&file_name)));
+                // The rest of the request is not read: the answer is the same whatever follows.
+                break;
+            }
+            match check(posted.files.len(), &file_name, content) {
+                Ok(f) => posted.files.push(f),
+                Err(e) => posted.file_error = Some(e),
+            }
+            continue;
+        }
+        let mut value = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|_| AppError::Request)? {
+            if value.len() + chunk.len() > 20_000 {
+                return Err(crate::platform::request::refuse(AppError::Request));
+            }
+            value.extend_from_slice(&chunk);
+        }
+        let value = String::from_utf8(value).map_err(|_| AppError::Request)?;
+        match name.as_str() {
+            "thread" => posted.thread = Some(value).filter(|v| !v.is_empty()),
+            "recipient" => posted.recipient = value,
+            "topic" => posted.topic = value,
+            "subject" => posted.subject = value,
+            // Browsers send line breaks as CR LF; keep them as people typed them.
+            "body" => posted.body = value.replace("\r\n", "\n"),
+            "acknowledge" => posted.acknowledged = value == "yes",
+            "action" => posted.action = value,
+            _ => {}
+        }
+    }
+    Ok(posted)
+}
+
+/// Sends a message or a reply, or saves or discards its draft (the button pressed says which).
+/// When sending fails a check, what was typed is kept as the draft and the page says why.
+#[server(input = MultipartFormData, endpoint = "messages/send")]
+pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
+    use super::server::{self as msg, NewPatientMessage, SendError};
+    use crate::platform::{now_ms, request};
+    let (session, patient, state) = signed_in_patient().await?;
+    let posted = read_form(data).await?;
+    let user = &session.viewer.user_id;
+    let now = now_ms();
+    let thread = match posted.thread.as_deref() {
+        Some(t) => Some(super::ThreadId::parse(t).ok_or_else(|| request::refuse(AppError::NotFound))?),
+        None => None,
+    };
+    let page = match &thread {
+        Some(t) => format!("/messages/{}", t.0),
+        None => "/messages/new".to_string(),
+    };
+    let anchor = if thread.is_some() { "#reply" } else { "" };
+    let draft = Draft {
+        recipient: posted.recipient.clone(),
+        topic: posted.topic.clone(),
+        subject: posted.subject.clone(),
+        body: posted.body.clone(),
+        updated_at: None,
+    };
+    match posted.action.as_str() {
+        "save" => {
+            if !msg::save_draft(&state.db, user, &patient, thread.as_ref(), &draft, now).await? {
+                return Err(request::refuse(AppError::NotFound));
+            }
+            let note = if posted.files.is_empty() && posted.file_error.is_none() { "saved" } else { "saved-without-files" };
+            leptos_axum::redirect(&format!("{page}?draft={note}{anchor}"));
+            return Ok(());
+        }
+        "discard" => {
+            msg::discard_draft(&state.db, user, thread.as_ref()).await?;
+            leptos_axum::redirect(&format!("{}?draft=discarded", if thread.is_some() { page.as_str() } else { "/messages" }));
+            return Ok(());
+        }
+        _ => {}
+    }
+    let failed = |code: &str| format!("{page}?error={code}{anchor}");
+    if let Some(e) = posted.file_error {
+        msg::save_draft(&state.db, user, &patient, thread.as_ref(), &draft, now).await?;
+        leptos_axum::redirect(&failed(SendError::Attachment(e).code()));
+        return Ok(());
+    }
+    let sent = msg::send_from_patient(
+        &state.db,
+        &state.settings,
+        user,
+        &patient,
+        NewPatientMessage {
+            thread: thread.clone(),
+            recipient: posted.recipient,
+            topic: posted.topic,
+            subject: posted.subject,
+            body: posted.body,
+            acknowledged: posted.acknowledged,
+            files: posted.files,
+        },
+        request::client_addr(),
+        now,
+    )
+    .await;
+    match sent {
+        Ok(thread) => leptos_axum::redirect(&format!("/messages/{}?sent=1", thread.0)),
+        Err(SendError::Db(e)) => return Err(e.into()),
+        Err(SendError::NotFound) => return Err(request::refuse(AppError::NotFound)),
+        Err(e) => {
+            msg::save_draft(&state.db, user, &patient, thread.as_ref(), &draft, now).await?;
+            leptos_axum::redirect(&failed(e.code()));
+        }
+    }
+    Ok(())
+}
+
+/// Immediate or daily e-mail notices of new things in the portal.
+#[server(endpoint = "messages/notices")]
+pub async fn set_notices(mode: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request};
+    let (session, _, state) = signed_in_patient().await?;
+    let mode = NoticeMode::parse(&mode).ok_or_else(|| request::refuse(AppError::Invalid("Please choose how to be told.".into())))?;
+    super::server::set_notice_mode(&state.db, &session.viewer.user_id, mode, request::client_addr(), now_ms()).await?;
+    leptos_axum::redirect("/messages?notices=saved#notices");
+    Ok(())
+}
+
+fn alert(text: String) -> impl IntoView {
+    view! { <p class="notice notice--alert" role="alert">{text}</p> }
+}
+
+/// What the care team promises, on every messaging page (SPEC R-MSG-1).
+#[component]
+fn ReplyPromise(days: u32) -> impl IntoView {
+    let org = org_info();
+    view! {
+        <p class="promise">"Replies usually come within "<strong>{days}" business days"</strong>
+           ". If you have not heard back by then, call the office at "<a href=format!("tel:{}", org.phone.replace(|c: char| !c.is_ascii_digit() && c != '+', ""))>{org.phone.clone()}</a>"."</p>
+    }
+}
+
+#[component]
+pub fn MessagesPage() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| load_messages_overview());
+    let query = use_query_map();
+    let note = move || {
+        let q = query.read();
+        if q.get("draft").as_deref() == Some("discarded") {
+            Some("Your draft was discarded.")
+        } else if q.get("notices").is_some() {
+            Some("Your choice of e-mail notices is saved.")
+        } else {
+            None
+        }
+    };
+    view! {
+        <PatientLayout title="Messages | Patient portal">
+            <h1>"Messages"</h1>
+            {move || note().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match overview.await {
+                        Ok(o) => view! { <Overview o/> }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}
+            </Suspense>
+        </PatientLayout>
+    }
+}
+
+#[component]
+fn Overview(o: MessagesOverview) -> impl IntoView {
+    let unread_text = match o.unread {
+        0 => "No unread messages.".to_string(),
+        1 => "1 unread message.".to_string(),
+        n => format!("{n} unread messages."),
+    };
+    let daily = o.notices == NoticeMode::Daily;
+    view! {
+        <ReplyPromise days=o.reply_days/>
+        <p class="actions">
+            {if o.can_write {
+                view! { <a class="button button--primary" href="/messages/new">{if o.has_draft { "Continue your draft" } else { "Write a message" }}</a> }.into_any()
+            } else {
+                view! { <span>"You have no care team in the portal yet. Please call the office."</span> }.into_any()
+            }}
+        </p>
+        <section aria-labelledby="conversations">
+            <h2 id="conversations">"Conversations"</h2>
+            <p>{unread_text}</p>
+            {if o.threads.is_empty() {
+                view! { <div class="empty"><p>"You have no messages. Messages between you and your care team will appear here."</p></div> }.into_any()
+            } else {
+                view! {
+                    <ul class="threads">
+                        {o.threads.into_iter().map(|t| {
+                            let href = format!("/messages/{}", t.id.0);
+                            let unread = t.unread;
+                            let thread_class = if unread > 0 { "thread thread--unread" } else { "thread" };
+                            view! {
+                                <li class=thread_class>
+                                    <a href=href class="thread__subject">{t.subject.clone()}</a>
+                                    {(unread > 0).then(|| view! { <span class="badge">{if unread == 1 { "1 unread".to_string() } else { format!("{unread} unread") }}</span> })}
+                                    {t.overdue.then(|| view! { <span class="badge badge--warn">"No reply yet: please call"</span> })}
+                                    <p class="thread__meta">{format!("With {} · {} · {}", t.with, t.topic, t.last_text)}</p>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+        <section aria-labelledby="notices" class="section">
+            <h2 id="notices">"E-mail notices"</h2>
+            <p>"We e-mail you when something new is waiting in the portal. The e-mail never says what it is: you read it here."</p>
+            <form method="post" action={<SetNotices as leptos::server_fn::ServerFn>::PATH} class="form">
+                <fieldset>
+                    <legend>"Tell me"</legend>
+                    <div class="choice">
+                        <input type="radio" id="notices-immediate" name="mode" value="immediate" checked=!daily/>
+                        <label for="notices-immediate">"Each time something new arrives"</label>
+                    </div>
+                    <div class="choice">
+                        <input type="radio" id="notices-daily" name="mode" value="daily" checked=daily/>
+                        <label for="notices-daily">"Once a day, in the morning, if anything is new"</label>
+                    </div>
+                </fieldset>
+                <button type="submit" class="button">"Save e-mail choice"</button>
+            </form>
+        </section>
+    }
+}
+
+fn error_text(code: Option<String>) -> Option<String> {
+    code.map(|c| super_text(&c))
+}
+
+fn super_text(code: &str) -> String {
+    let text = match code {
+        "recipient" => "Please choose whom to write to.",
+        "topic" => "Please choose what your message is about.",
+        "subject" => "Please give your message a subject (at most 100 characters).",
+        "body" => "Please write your message (at most 5,000 characters).",
+        "acknowledge" => "Please confirm that the message is about you and that it becomes part of your medical record.",
+        "too-many-files" => "You can attach at most 4 files to a message.",
+        "file-too-large" => "One of the files is larger than 10 MB. Please attach a smaller file.",
+        "file-type" => "One of the files is not a picture or a PDF document. Please attach photos (JPEG, PNG, HEIC) or PDF files only.",
+        "file-empty" => "One of the files is empty.",
+        _ => "The message could not be sent. Please try again.",
+    };
+    format!("{text} Your message has not been sent; what you wrote is kept below. Please choose any files again.")
+}
+
+fn draft_text(code: Option<String>) -> Option<&'static str> {
+    match code.as_deref() {
+        Some("saved") => Some("Your draft is saved. It stays here until you send it."),
+        Some("saved-without-files") => Some("Your draft is saved, without the files: files are added when you send the message."),
+        _ => None,
+    }
+}
+
+#[component]
+pub fn ComposePage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| load_compose_data());
+    let query = use_query_map();
+    let error = move || error_text(query.read().get("error"));
+    let saved = move || draft_text(query.read().get("draft"));
+    view! {
+        <PatientLayout title="Write a message | Patient portal">
+            <p><a href="/messages">"← Messages"</a></p>
+            <h1>"Write a message"</h1>
+            {move || error().map(alert)}
+            {move || saved().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => view! { <ComposeForm d/> }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}
+            </Suspense>
+        </PatientLayout>
+    }
+}
+
+/// The acknowledgement every message needs (SPEC R-MSG-2), and what a message is not for.
+#[component]
+fn Acknowledgement() -> impl IntoView {
+    view! {
+        <div class="field field--check">
+            <input type="checkbox" id="acknowledge" name="acknowledge" value="yes" required aria-describedby="acknowledge-help"/>
+            <label for="acknowledge">"This message is about my own health, not someone else's, and I understand it becomes a permanent part of my medical record."</label>
+            <p id="acknowledge-help" class="hint">"Messages cannot be changed or deleted once sent; they can only be answered."</p>
+        </div>
+    }
+}
+
+#[component]
+fn Attachments() -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for="attachments">"Attach photos or documents (optional)"</label>
+            <input type="file" id="attachments" name="attachments" multiple
+                accept="image/jpeg,image/png,image/gif,image/webp,image/heic,.heic,application/pdf" aria-describedby="attachments-help"/>
+            <p id="attachments-help" class="hint">{format!("Up to {ATTACHMENTS_MAX} files: photos (JPEG, PNG, HEIC) or PDF documents, each at most 10 MB.")}</p>
+        </div>
+    }
+}
+
+#[component]
+fn ComposeForm(d: ComposeData) -> impl IntoView {
+    let draft = d.draft;
+    let body_max = BODY_MAX.to_string();
+    let subject_max = SUBJECT_MAX.to_string();
+    view! {
+        <ReplyPromise days=d.reply_days/>
+        <form method="post" enctype="multipart/form-data" action={<SendMessage as leptos::server_fn::ServerFn>::PATH} class="form compose">
+            <div class="field">
+                <label for="recipient">"To"</label>
+                <select id="recipient" name="recipient" required>
+                    <option value="" selected=draft.recipient.is_empty()>"Choose someone on your care team"</option>
+                    {d.recipients.into_iter().map(|r| {
+                        let value = r.recipient.to_value();
+                        let selected = value == draft.recipient;
+                        view! { <option value=value selected=selected>{r.name}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="topic">"What is it about?"</label>
+                <select id="topic" name="topic" required>
+                    <option value="" selected=draft.topic.is_empty()>"Choose a topic"</option>
+                    {Topic::ALL.into_iter().map(|t| {
+                        let selected = t.as_str() == draft.topic;
+                        view! { <option value=t.as_str() selected=selected>{t.label()}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="subject">"Subject"</label>
+                <input type="text" id="subject" name="subject" required maxlength=subject_max value=draft.subject aria-describedby="subject-help"/>
+                <p id="subject-help" class="hint">{format!("At most {SUBJECT_MAX} characters.")}</p>
+            </div>
+            <div class="field">
+                <label for="body">"Message"</label>
+                <textarea id="body" name="body" rows="10" required maxlength=body_max aria-describedby="body-help">{draft.body}</textarea>
+                <p id="body-help" class="hint">{format!("At most {} characters. Please do not use messages for urgent matters.", "5,000")}</p>
+            </div>
+            <Attachments/>
+            <Acknowledgement/>
+            <div class="form__actions">
+                <button type="submit" name="action" value="send" class="button button--primary">"Send message"</button>
+                <button type="submit" name="action" value="save" class="button" formnovalidate>"Save draft"</button>
+                {draft.updated_at.is_some().then(|| view! {
+                    <button type="submit" name="action" value="discard" class="button button--quiet" formnovalidate>"Discard draft"</button>
+                })}
+            </div>
+        </form>
+    }
+}
+
+#[component]
+pub fn PatientThreadPage() -> impl IntoView {
+    let params = use_params_map();
+    let data = Resource::new(move || params.read().get("id").unwrap_or_default(), load_patient_thread);
+    let query = use_query_map();
+    let sent = move || query.read().get("sent").is_some();
+    let error = move || error_text(query.read().get("error"));
+    let saved = move || draft_text(query.read().get("draft"));
+    view! {
+        <PatientLayout title="Conversation | Patient portal">
+            <p><a href="/messages">"← Messages"</a></p>
+            {move || sent().then(|| view! { <p class="notice notice--status" role="status">"Your message has been sent."</p> })}
+            {move || error().map(alert)}
+            {move || saved().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => view! { <PatientThread d/> }.into_any(),
+                        Err(e) => view! { <h1>"Conversation"</h1>{alert(e.to_string())} }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </PatientLayout>
+    }
+}
+
+#[component]
+fn PatientThread(d: ThreadPageData) -> impl IntoView {
+    let t = d.thread;
+    let org = org_info();
+    let thread_id = t.id.0.clone();
+    let body_max = BODY_MAX.to_string();
+    view! {
+        <h1>{t.subject.clone()}</h1>
+        <p class="thread__meta">{t.topic.clone()}</p>
+        {t.overdue.then(|| view! {
+            <p class="notice notice--alert" role="alert">
+                {format!("We have not answered your message within {} business days. We are sorry. Please call the office at {}.", d.reply_days, org.phone)}
+            </p>
+        })}
+        <ol class="messages">
+            {t.messages.into_iter().map(|m| {
+                let who = if m.from_patient { format!("You wrote to {}", m.to.clone().unwrap_or_default()) } else { format!("{} wrote", m.author) };
+                let message_class = if m.from_patient { "message message--mine" } else { "message message--theirs" };
+                view! {
+                    <li class=message_class>
+                        <article aria-label=format!("{who}, {}", m.sent_text)>
+                            <header class="message__head">
+                                <p><strong>{who.clone()}</strong></p>
+                                <p class="message__time">{m.sent_text.clone()}</p>
+                            </header>
+                            <div class="message__body">{m.body.lines().map(|l| view! { <p>{l.to_string()}</p> }).collect_view()}</div>
+                            {(!m.attachments.is_empty()).then(|| view! {
+                                <ul class="attachments" aria-label="Attachments">
+                                    {m.attachments.iter().map(|a| view! {
+                                        <li><a href=format!("/attachments/{}", a.id.0) download=a.file_name.clone()>{a.file_name.clone()}</a>
+                                            " ("{super::file_size(a.size)}")"</li>
+                                    }).collect_view()}
+                                </ul>
+                            })}
+                            {m.from_patient.then(|| match (m.handled_at, m.due_text.clone()) {
+                                (Some(_), _) => view! { <p class="message__status">"Answered"</p> }.into_any(),
+                                (None, Some(due)) => view! { <p class="message__status">{format!("Reply expected by {due}")}</p> }.into_any(),
+                                _ => ().into_any(),
+                            })}
+                        </article>
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+        <section id="reply" aria-labelledby="reply-heading" class="section">
+            <h2 id="reply-heading">"Reply"</h2>
+            <ReplyPromise days=d.reply_days/>
+            <form method="post" enctype="multipart/form-data" action={<SendMessage as leptos::server_fn::ServerFn>::PATH} class="form compose">
+                <input type="hidden" name="thread" value=thread_id/>
+                <div class="field">
+                    <label for="body">"Your reply"</label>
+                    <textarea id="body" name="body" rows="8" required maxlength=body_max aria-describedby="body-help">{d.draft.body.clone()}</textarea>
+                    <p id="body-help" class="hint">"At most 5,000 characters. Please do not use messages for urgent matters."</p>
+                </div>
+                <Attachments/>
+                <Acknowledgement/>
+                <div class="form__actions">
+                    <button type="submit" name="action" value="send" class="button button--primary">"Send reply"</button>
+                    <button type="submit" name="action" value="save" class="button" formnovalidate>"Save draft"</button>
+                    {d.draft.updated_at.is_some().then(|| view! {
+                        <button type="submit" name="action" value="discard" class="button button--quiet" formnovalidate>"Discard draft"</button>
+                    })}
+                </div>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,422 @@
+//! Staff messaging (SPEC R-MSG-3 … R-MSG-5, R-MSG-7): the inbox of the signed-in member of
+//! staff and of the pools they work, soonest due first with overdue flagged; a conversation
+//! with its routing history; reply, forward within the care team, mark handled; and a new
+//! message to a patient of their care teams.
+
+use super::{InboxFilter, InboxItem, RecipientOption, ThreadView, BODY_MAX, SUBJECT_MAX};
+use crate::error::AppError;
+use crate::layout::StaffLayout;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffThreadData {
+    pub thread: ThreadView,
+    pub forward_to: Vec<RecipientOption>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PatientChoice {
+    pub id: String,
+    pub name: String,
+    pub mrn: String,
+}
+
+#[server(endpoint = "staff/messages/inbox")]
+pub async fn load_staff_inbox(filter: String) -> Result<Vec<InboxItem>, AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_staff(super::INBOX_ROLES)?;
+    let state = app_state()?;
+    let filter = InboxFilter::parse(&filter);
+    Ok(super::server::staff_inbox(&state.db, &state.settings.messaging.time_zone, &session.viewer.user_id, filter, now_ms()).await?)
+}
+
+#[server(endpoint = "staff/messages/thread")]
+pub async fn load_staff_thread(id: String) -> Result<StaffThreadData, AppError> {
+    use super::server::{forward_options, open_thread, Reader};
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_staff(super::INBOX_ROLES)?;
+    let state = app_state()?;
+    let thread_id = super::ThreadId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let user = &session.viewer.user_id;
+    let thread = open_thread(&state.db, &state.settings.messaging.time_zone, Reader::Staff { user }, &thread_id, request::client_addr(), now_ms())
+        .await?
+        .ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let forward_to = forward_options(&state.db, user, &thread_id).await?.unwrap_or_default();
+    Ok(StaffThreadData { thread, forward_to })
+}
+
+#[server(endpoint = "staff/messages/reply")]
+pub async fn staff_reply(thread: String, body: String) -> Result<(), AppError> {
+    use super::server::StaffActionError;
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_staff(super::INBOX_ROLES)?;
+    let state = app_state()?;
+    let thread_id = super::ThreadId::parse(&thread).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let body = body.replace("\r\n", "\n");
+    match super::server::reply_from_staff(&state.db, &state.settings, &session.viewer.user_id, &thread_id, &body, request::client_addr(), now_ms()).await {
+        Ok(_) => {
+            state.outbox_wakeup.notify_one();
+            leptos_axum::redirect(&format!("/staff/messages/{}?done=replied", thread_id.0));
+        }
+        Err(StaffActionError::NotFound) => return Err(request::refuse(AppError::NotFound)),
+        Err(StaffActionError::Db(e)) => return Err(e.into()),
+        Err(e) => leptos_axum::redirect(&format!("/staff/messages/{}?error={}#reply", thread_id.0, e.code())),
+    }
+    Ok(())
+}
+
+#[server(endpoint = "staff/messages/handled")]
+pub async fn mark_handled(message: String) -> Result<(), AppError> {
+    use super::server::StaffActionError;
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_staff(super::INBOX_ROLES)?;
+    let state = app_state()?;
+    let id = super::MessageId::parse(&message).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    match super::server::mark_handled(&state.db, &session.viewer.user_id, &id, request::client_addr(), now_ms()).await {
+        Ok(thread) => leptos_axum::redirect(&format!("/staff/messages/{}?done=handled", thread.0)),
+        Err(StaffActionError::Unchanged) => leptos_axum::redirect("/staff/messages?error=unchanged"),
+        Err(StaffActionError::Db(e)) => return Err(e.into()),
+        Err(_) => return Err(request::refuse(AppError::NotFound)),
+    }
+    Ok(())
+}
+
+#[server(endpoint = "staff/messages/forward")]
+pub async fn forward_message(message: String, to: String, note: String) -> Result<(), AppError> {
+    use super::server::StaffActionError;
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_staff(super::INBOX_ROLES)?;
+    let state = app_state()?;
+    let id = super::MessageId::parse(&message).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let Some(to) = super::Recipient::parse(&to) else {
+        leptos_axum::redirect("/staff/messages?error=recipient");
+        return Ok(());
+    };
+    match super::server::forward(&state.db, &state.settings, &session.viewer.user_id, &id, &to, &note, request::client_addr(), now_ms()).await {
+        // The forwarder may no longer see the thread (it left their care team's pools): the
+        // inbox is where they continue.
+        Ok(_) => leptos_axum::redirect("/staff/messages?done=forwarded"),
+        Err(StaffActionError::NotFound) => return Err(request::refuse(AppError::NotFound)),
+        Err(StaffActionError::Db(e)) => return Err(e.into()),
+        Err(e) => leptos_axum::redirect(&format!("/staff/messages?error={}", e.code())),
+    }
+    Ok(())
+}
+
+#[server(endpoint = "staff/messages/patients")]
+pub async fn staff_patient_choices() -> Result<Vec<PatientChoice>, AppError> {
+    use crate::platform::{request, state::app_state};
+    let session = request::require_staff(super::INBOX_ROLES)?;
+    let state = app_state()?;
+    Ok(super::server::staff_patients(&state.db, &session.viewer.user_id)
+        .await?
+        .into_iter()
+        .map(|(id, name, mrn)| PatientChoice { id: id.0, name, mrn })
+        .collect())
+}
+
+#[server(endpoint = "staff/messages/start")]
+pub async fn staff_start(patient: String, subject: String, body: String) -> Result<(), AppError> {
+    use super::server::StaffActionError;
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_staff(super::INBOX_ROLES)?;
+    let state = app_state()?;
+    let Some(patient) = crate::patients::PatientId::parse(&patient) else {
+        leptos_axum::redirect("/staff/messages/new?error=patient");
+        return Ok(());
+    };
+    let body = body.replace("\r\n", "\n");
+    match super::server::start_from_staff(&state.db, &state.settings, &session.viewer.user_id, &patient, &subject, &body, request::client_addr(), now_ms()).await {
+        Ok(thread) => {
+            state.outbox_wakeup.notify_one();
+            leptos_axum::redirect(&format!("/staff/messages/{}?done=sent", thread.0));
+        }
+        Err(StaffActionError::NotFound) => leptos_axum::redirect("/staff/messages/new?error=patient"),
+        Err(StaffActionError::Db(e)) => return Err(e.into()),
+        Err(e) => leptos_axum::redirect(&format!("/staff/messages/new?error={}", e.code())),
+    }
+    Ok(())
+}
+
+fn alert(text: String) -> impl IntoView {
+    view! { <p class="notice notice--alert" role="alert">{text}</p> }
+}
+
+fn status(text: &'static str) -> impl IntoView {
+    view! { <p class="notice notice--status" role="status">{text}</p> }
+}
+
+fn outcome(done: Option<String>, error: Option<String>) -> Option<AnyView> {
+    let done = match done.as_deref() {
+        Some("replied") => Some("Your reply has been sent. The patient is told by e-mail that a message is waiting."),
+        Some("handled") => Some("The message is marked handled."),
+        Some("forwarded") => Some("The message has been forwarded."),
+        Some("sent") => Some("Your message has been sent. The patient is told by e-mail that a message is waiting."),
+        _ => None,
+    };
+    if let Some(t) = done {
+        return Some(status(t).into_any());
+    }
+    let text = match error.as_deref()? {
+        "body" => "Please write the message (at most 5,000 characters).",
+        "subject" => "Please give the message a subject (at most 100 characters).",
+        "recipient" => "Please choose someone on the patient's care team (not where the message already is).",
+        "unchanged" => "Nothing was changed: the message was already handled.",
+        "patient" => "Please choose one of the patients of your care teams.",
+        _ => "That could not be done. Please try again.",
+    };
+    Some(alert(text.to_string()).into_any())
+}
+
+#[component]
+pub fn StaffInboxPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = move || InboxFilter::parse(&query.read().get("show").unwrap_or_default());
+    let items = Resource::new(move || filter().as_str().to_string(), load_staff_inbox);
+    let message = move || {
+        let q = query.read();
+        outcome(q.get("done"), q.get("error"))
+    };
+    view! {
+        <StaffLayout title="Messages | Staff">
+            <h1>"Messages"</h1>
+            {message}
+            <p><a href="/staff/messages/new" class="button">"New message to a patient"</a></p>
+            <nav aria-label="Show" class="filters">
+                <ul>
+                    {move || InboxFilter::ALL.into_iter().map(|f| {
+                        let current = (f == filter()).then_some("page");
+                        view! { <li><a href=format!("/staff/messages?show={}", f.as_str()) aria-current=current>{f.label()}</a></li> }
+                    }).collect_view()}
+                </ul>
+            </nav>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match items.await {
+                        Ok(items) if items.is_empty() => view! { <div class="empty"><p>"No messages are waiting here."</p></div> }.into_any(),
+                        Ok(items) => view! { <InboxTable items/> }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}
+            </Suspense>
+        </StaffLayout>
+    }
+}
+
+#[component]
+fn InboxTable(items: Vec<InboxItem>) -> impl IntoView {
+    let overdue = items.iter().filter(|i| i.overdue).count();
+    view! {
+        <p>{format!("{} waiting, {} overdue.", items.len(), overdue)}</p>
+        <table class="table">
+            <caption>"Patients' messages waiting for a reply, soonest due first"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Due"</th>
+                    <th scope="col">"Patient"</th>
+                    <th scope="col">"Subject"</th>
+                    <th scope="col">"Waiting for"</th>
+                    <th scope="col">"Sent"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {items.into_iter().map(|i| view! {
+                    <tr class=i.overdue.then_some("row--overdue")>
+                        <td>{i.due_text.clone()}{i.overdue.then(|| view! { " "<strong class="badge badge--warn">"Overdue"</strong> })}</td>
+                        <td>{i.patient_name.clone()}</td>
+                        <td>
+                            <a href=format!("/staff/messages/{}", i.thread_id.0)>{i.subject.clone()}</a>
+                            {(!i.opened).then(|| view! { " "<span class="badge">"New"</span> })}
+                            <br/><span class="small">{i.topic.clone()}</span>
+                        </td>
+                        <td>{i.assigned_to.clone()}{i.routed.then(|| view! { " "<span class="badge">"Routed"</span> })}</td>
+                        <td>{i.sent_text.clone()}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+pub fn StaffThreadPage() -> impl IntoView {
+    let params = use_params_map();
+    let data = Resource::new(move || params.read().get("id").unwrap_or_default(), load_staff_thread);
+    let query = use_query_map();
+    let message = move || {
+        let q = query.read();
+        outcome(q.get("done"), q.get("error"))
+    };
+    view! {
+        <StaffLayout title="Conversation | Staff">
+            <p><a href="/staff/messages">"← Messages"</a></p>
+            {message}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => view! { <StaffThread d/> }.into_any(),
+                        Err(e) => view! { <h1>"Conversation"</h1>{alert(e.to_string())} }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </StaffLayout>
+    }
+}
+
+#[component]
+fn StaffThread(d: StaffThreadData) -> impl IntoView {
+    let t = d.thread;
+    let thread_id = t.id.0.clone();
+    let open = t.open_message.clone();
+    let body_max = BODY_MAX.to_string();
+    view! {
+        <h1>{t.subject.clone()}</h1>
+        <p class="thread__meta">{format!("{} · {} · MRN {}", t.patient_name, t.topic, t.patient_mrn.clone().unwrap_or_default())}</p>
+        {t.overdue.then(|| view! { <p class="notice notice--alert" role="alert">"Overdue: the patient has been waiting longer than promised."</p> })}
+        <ol class="messages">
+            {t.messages.into_iter().map(|m| {
+                let who = if m.from_patient { format!("{} wrote to {}", m.author, m.to.clone().unwrap_or_default()) } else { format!("{} wrote", m.author) };
+                let message_class = if m.from_patient { "message message--theirs" } else { "message message--mine" };
+                view! {
+                    <li class=message_class>
+                        <article aria-label=format!("{who}, {}", m.sent_text)>
+                            <header class="message__head">
+                                <p><strong>{who.clone()}</strong></p>
+                                <p class="message__time">{m.sent_text.clone()}</p>
+                            </header>
+                            <div class="message__body">{m.body.lines().map(|l| view! { <p>{l.to_string()}</p> }).collect_view()}</div>
+                            {(!m.attachments.is_empty()).then(|| view! {
+                                <ul class="attachments" aria-label="Attachments">
+                                    {m.attachments.iter().map(|a| view! {
+                                        <li><a href=format!("/attachments/{}", a.id.0) download=a.file_name.clone()>{a.file_name.clone()}</a>
+                                            " ("{a.content_type.clone()}", "{super::file_size(a.size)}")"</li>
+                                    }).collect_view()}
+                                </ul>
+                            })}
+                            {(!m.routes.is_empty()).then(|| view! {
+                                <ul class="routes" aria-label="Routing">
+                                    {m.routes.iter().map(|r| view! {
+                                        <li>{format!("{}: {} → {}. {}.", r.at_text, r.from, r.to, r.reason)}</li>
+                                    }).collect_view()}
+                                </ul>
+                            })}
+                            {if m.from_patient {
+                                let state = match (m.handled_at, m.due_text.clone(), m.assigned_to.clone()) {
+                                    (Some(_), _, _) => "Handled".to_string(),
+                                    (None, Some(due), Some(to)) => format!("Waiting for {to}; due {due}"),
+                                    (None, Some(due), None) => format!("Due {due}"),
+                                    _ => String::new(),
+                                };
+                                view! { <p class="message__status">{state}</p> }.into_any()
+                            } else {
+                                let read = match m.read_text.clone() {
+                                    Some(at) => format!("Read by the patient {at}"),
+                                    None => "Not yet read by the patient".to_string(),
+                                };
+                                view! { <p class="message__status">{read}</p> }.into_any()
+                            }}
+                        </article>
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+        <section id="reply" aria-labelledby="reply-heading" class="section">
+            <h2 id="reply-heading">"Reply to the patient"</h2>
+            <form method="post" action={<StaffReply as leptos::server_fn::ServerFn>::PATH} class="form">
+                <input type="hidden" name="thread" value=thread_id.clone()/>
+                <div class="field">
+                    <label for="reply-body">"Reply"</label>
+                    <textarea id="reply-body" name="body" rows="8" required maxlength=body_max aria-describedby="reply-help"></textarea>
+                    <p id="reply-help" class="hint">"The patient is e-mailed only that a message is waiting. Sending a reply marks the patient's messages here handled."</p>
+                </div>
+                <button type="submit" class="button button--primary">"Send reply"</button>
+            </form>
+        </section>
+        {open.map(|message| {
+            let message_for_forward = message.0.clone();
+            view! {
+                <section aria-labelledby="handle-heading" class="section">
+                    <h2 id="handle-heading">"Without a reply"</h2>
+                    <form method="post" action={<MarkHandled as leptos::server_fn::ServerFn>::PATH} class="form form--inline">
+                        <input type="hidden" name="message" value=message.0.clone()/>
+                        <button type="submit" class="button">"Mark handled"</button>
+                    </form>
+                    {(!d.forward_to.is_empty()).then(|| view! {
+                        <form method="post" action={<ForwardMessage as leptos::server_fn::ServerFn>::PATH} class="form">
+                            <input type="hidden" name="message" value=message_for_forward/>
+                            <div class="field">
+                                <label for="forward-to">"Forward to"</label>
+                                <select id="forward-to" name="to" required>
+                                    <option value="">"Choose someone on the care team"</option>
+                                    {d.forward_to.iter().map(|r| view! { <option value=r.recipient.to_value()>{r.name.clone()}</option> }).collect_view()}
+                                </select>
+                            </div>
+                            <div class="field">
+                                <label for="forward-note">"Note for them (optional)"</label>
+                                <input type="text" id="forward-note" name="note" maxlength="300"/>
+                            </div>
+                            <button type="submit" class="button">"Forward"</button>
+                        </form>
+                    })}
+                </section>
+            }
+        })}
+    }
+}
+
+#[component]
+pub fn StaffComposePage() -> impl IntoView {
+    let patients = Resource::new(|| (), |_| staff_patient_choices());
+    let query = use_query_map();
+    let message = move || {
+        let q = query.read();
+        outcome(None, q.get("error"))
+    };
+    let preselected = move || query.read().get("patient").unwrap_or_default();
+    let body_max = BODY_MAX.to_string();
+    let subject_max = SUBJECT_MAX.to_string();
+    view! {
+        <StaffLayout title="New message | Staff">
+            <p><a href="/staff/messages">"← Messages"</a></p>
+            <h1>"New message to a patient"</h1>
+            {message}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || {
+                    let body_max = body_max.clone();
+                    let subject_max = subject_max.clone();
+                    Suspend::new(async move {
+                    let pre = preselected();
+                    match patients.await {
+                        Ok(list) if list.is_empty() => view! { <p>"You are not on any patient's care team yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <form method="post" action={<StaffStart as leptos::server_fn::ServerFn>::PATH} class="form">
+                                <div class="field">
+                                    <label for="patient">"Patient"</label>
+                                    <select id="patient" name="patient" required>
+                                        <option value="">"Choose a patient of your care teams"</option>
+                                        {list.into_iter().map(|p| {
+                                            let selected = p.id == pre;
+                                            view! { <option value=p.id selected=selected>{format!("{} (MRN {})", p.name, p.mrn)}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                </div>
+                                <div class="field">
+                                    <label for="subject">"Subject"</label>
+                                    <input type="text" id="subject" name="subject" required maxlength=subject_max/>
+                                </div>
+                                <div class="field">
+                                    <label for="body">"Message"</label>
+                                    <textarea id="body" name="body" rows="10" required maxlength=body_max></textarea>
+                                </div>
+                                <button type="submit" class="button button--primary">"Send message"</button>
+                            </form>
+                        }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}}
+            </Suspense>
+        </StaffLayout>
+    }
+}
