@@ -348,11 +348,11 @@ fn Overview(o: MessagesOverview) -> impl IntoView {
             <form method="post" action={<SetNotices as leptos::server_fn::ServerFn>::PATH} class="form">
                 <fieldset>
                     <legend>"Tell me"</legend>
-                    <div class="choice">
+                    <div class="check">
                         <input type="radio" id="notices-immediate" name="mode" value="immediate" checked=!daily/>
                         <label for="notices-immediate">"Each time something new arrives"</label>
                     </div>
-                    <div class="choice">
+                    <div class="check">
                         <input type="radio" id="notices-daily" name="mode" value="daily" checked=daily/>
                         <label for="notices-daily">"Once a day, in the morning, if anything is new"</label>
                     </div>
@@ -419,9 +419,11 @@ pub fn ComposePage() -> impl IntoView {
 #[component]
 fn Acknowledgement() -> impl IntoView {
     view! {
-        <div class="field field--check">
-            <input type="checkbox" id="acknowledge" name="acknowledge" value="yes" required aria-describedby="acknowledge-help"/>
-            <label for="acknowledge">"This message is about my own health, not someone else's, and I understand it becomes a permanent part of my medical record."</label>
+        <div class="field">
+            <div class="check">
+                <input type="checkbox" id="acknowledge" name="acknowledge" value="yes" required aria-describedby="acknowledge-help"/>
+                <label for="acknowledge">"This message is about my own health, not someone else's, and I understand it becomes a permanent part of my medical record."</label>
+            </div>
             <p id="acknowledge-help" class="hint">"Messages cannot be changed or deleted once sent; they can only be answered."</p>
         </div>
     }

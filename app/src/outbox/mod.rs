@@ -226,7 +226,7 @@ impl Notice {
                 format!(
                     "Since yesterday, something new has arrived for you in the portal. Sign in to see it:\n\n    {sign_in}\n\n\
                      You get at most one of these e-mails a day. To be told of each new message at once, \
-                     change this on your Account page."
+                     change this on the Messages page of the portal."
                 ),
             ),
         };
