@@ -109,7 +109,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/privacy") view=PrivacyPage/>
                 <Route path=path!("/help") view=HelpPage/>
 
-                <Route path=path!("/home") view=HomePage/>
+                <Route path=path!("/home") view=HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/messages") view=MessagesPage ssr=SsrMode::Async/>
                 <Route path=path!("/messages/new") view=ComposePage ssr=SsrMode::Async/>
                 <Route path=path!("/messages/:id") view=PatientThreadPage ssr=SsrMode::Async/>

@@ -24,7 +24,7 @@ mod patient_pages;
 mod staff_pages;
 
 pub use admin_pages::{AbsencesPage, CareTeamsPage, HolidaysPage, PoolsPage};
-pub use patient_pages::{ComposePage, MessagesPage, PatientThreadPage};
+pub use patient_pages::{unread_messages, ComposePage, MessagesPage, PatientThreadPage};
 pub use staff_pages::{StaffComposePage, StaffInboxPage, StaffThreadPage};
 
 use crate::types::StaffRole;

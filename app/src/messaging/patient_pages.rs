@@ -63,6 +63,13 @@ pub async fn load_messages_overview() -> Result<MessagesOverview, AppError> {
     })
 }
 
+/// How many messages from the care team the patient has not read (for the home page).
+#[server(endpoint = "messages/unread")]
+pub async fn unread_messages() -> Result<i64, AppError> {
+    let (_, patient, state) = signed_in_patient().await?;
+    Ok(super::server::unread_count(&state.db, &patient).await?)
+}
+
 #[server(endpoint = "messages/compose")]
 pub async fn load_compose_data() -> Result<ComposeData, AppError> {
     let (session, patient, state) = signed_in_patient().await?;

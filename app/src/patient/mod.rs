@@ -13,6 +13,7 @@ pub fn HomePage() -> impl IntoView {
     let query = use_query_map();
     let welcome = move || query.read().get("welcome").is_some();
     let password_changed = move || query.read().get("password").is_some();
+    let unread = Resource::new(|| (), |_| crate::messaging::unread_messages());
     view! {
         <PatientLayout title="Home | Patient portal">
             <h1>"Welcome, "{first_name}</h1>
@@ -30,6 +31,16 @@ pub fn HomePage() -> impl IntoView {
             <ul class="tiles">
                 <li class="tile">
                     <h2><a href="/messages">"Messages"</a></h2>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match unread.await {
+                                Ok(0) | Err(_) => None,
+                                Ok(n) => Some(view! {
+                                    <p class="tile__count"><span class="badge">{if n == 1 { "1 unread message".to_string() } else { format!("{n} unread messages") }}</span></p>
+                                }),
+                            }
+                        })}
+                    </Suspense>
                     <p>"Write to your care team about non-urgent questions and read their replies."</p>
                 </li>
                 <li class="tile">
