@@ -44,9 +44,11 @@
     const form = ev.target;
     const submitter = ev.submitter || null;
     if (!(form instanceof HTMLFormElement) || form.hasAttribute('data-reload')) return;
-    if ((submitter && submitter.getAttribute('formtarget')) || form.target) return;
+    // Attributes, not properties: a form's controls shadow its properties (a button named
+    // "action" makes `form.action` that button).
+    if ((submitter && submitter.getAttribute('formtarget')) || form.getAttribute('target')) return;
     const method = ((submitter && submitter.getAttribute('formmethod')) || form.getAttribute('method') || 'get').toUpperCase();
-    const action = new URL((submitter && submitter.getAttribute('formaction')) || form.action, document.baseURI);
+    const action = new URL((submitter && submitter.getAttribute('formaction')) || form.getAttribute('action') || location.href, document.baseURI);
     if (!sameOrigin(action) || (method !== 'GET' && method !== 'POST')) return;
     ev.preventDefault();
     // One submission at a time per form: a second click while the first is on its way is
@@ -231,17 +233,22 @@
     for (const attr of next.attributes) {
       if (old.getAttribute(attr.name) !== attr.value) old.setAttribute(attr.name, attr.value);
     }
+    // The values the server rendered, not what was typed before. Read before the children
+    // move across (a textarea's text is its child).
+    const tag = old.tagName;
+    const checked = next.defaultChecked;
+    const value = tag === 'INPUT' || tag === 'TEXTAREA' ? next.defaultValue : null;
+    const selected = tag === 'SELECT' ? Array.from(next.options, (o) => o.selected) : null;
     morphChildren(old, next);
-    // The values the server rendered, not what was typed before.
-    if (old.tagName === 'INPUT') {
-      if (old.type === 'checkbox' || old.type === 'radio') old.checked = next.defaultChecked;
-      else if (old.type !== 'file') old.value = next.defaultValue;
-      else old.value = '';
-    } else if (old.tagName === 'TEXTAREA') {
-      old.value = next.defaultValue;
-    } else if (old.tagName === 'SELECT') {
+    if (tag === 'INPUT') {
+      if (old.type === 'checkbox' || old.type === 'radio') old.checked = checked;
+      else if (old.type === 'file') old.value = '';
+      else old.value = value;
+    } else if (tag === 'TEXTAREA') {
+      old.value = value;
+    } else if (selected) {
       Array.from(old.options).forEach((o, i) => {
-        o.selected = !!next.options[i] && next.options[i].selected;
+        o.selected = !!selected[i];
       });
     }
   }

@@ -79,6 +79,12 @@ export const ACCOUNTS: PortalServer = {
  */
 export const TERMS: PortalServer = server('terms', basePort + 4);
 
+/**
+ * The messaging tests' portal (messaging.spec.ts): Dr. Lee goes out of office here, which would
+ * re-route the messages of every other test's server.
+ */
+export const MESSAGING: PortalServer = server('messaging', basePort + 5);
+
 /** Every demo account has this password (`server demo`). */
 export const DEMO_PASSWORD = 'demo-portal-2026';
 
