@@ -91,3 +91,130 @@ test.describe('a patient writes to the care team', () => {
     await expect(page).toHaveURL('/messages?draft=discarded');
   });
 });
+
+/** Milliseconds since the epoch, in SQLite. */
+const NOW_MS = "CAST(strftime('%s','now') AS INTEGER) * 1000";
+
+test.describe('the care team answers', () => {
+  test('a message to a provider who is out goes to the one covering, who answers; the patient is told and reads it; the nurse sees it read', async ({
+    page,
+    openPage,
+  }) => {
+    await exclusively(`${MESSAGING.name}-drlee-out`, async () => {
+      const subject = `Knee pain ${uniqueLetters()}`;
+      const nurse = await openPage();
+
+      await test.step('Dr. Lee is out of office this week, Kim Alvarez covering', async () => {
+        sqlite(
+          MESSAGING,
+          `UPDATE absences SET cancelled_at = ${NOW_MS} WHERE cancelled_at IS NULL;
+           INSERT INTO absences (id, provider_id, starts_at, ends_at, cover_provider_id, note, created_at)
+           VALUES (lower(hex(randomblob(16))), (SELECT id FROM users WHERE login = 'drlee'), ${NOW_MS} - 3600000,
+                   ${NOW_MS} + 7 * 86400000, (SELECT id FROM users WHERE login = 'nursekim'), 'Conference', ${NOW_MS});`,
+        );
+      });
+
+      const since = Date.now();
+      await test.step('Alice writes to Dr. Lee, with a photo', async () => {
+        await signIn(page, 'alice');
+        await expect(page).toHaveURL('/home');
+        await page.goto('/messages/new');
+        await page.getByLabel('To', { exact: true }).selectOption({ label: 'Dr. Morgan Lee' });
+        await page.getByLabel('What is it about?').selectOption({ label: 'A question about my care' });
+        await page.getByLabel('Subject', { exact: true }).fill(subject);
+        await page.getByLabel('Message', { exact: true }).fill('My right knee is swollen after my walk. Should I rest it?');
+        await page.getByLabel('Attach photos or documents (optional)').setInputFiles({ name: 'knee.png', mimeType: 'image/png', buffer: PNG });
+        await page.getByLabel(/This message is about my own health/).check();
+        await page.getByRole('button', { name: 'Send message' }).click();
+        await expect(page.getByRole('status')).toHaveText('Your message has been sent.');
+      });
+
+      await test.step('the nurse finds it in her inbox, routed, and sees why', async () => {
+        await signIn(nurse, 'nursekim', { portal: 'staff' });
+        await expect(nurse).toHaveURL('/staff');
+        await nurse.getByRole('navigation', { name: 'Staff' }).getByRole('link', { name: 'Messages' }).click();
+        await expect(heading(nurse)).toHaveText('Messages');
+        const row = nurse.getByRole('row').filter({ hasText: subject });
+        await expect(row).toContainText('Alice Johnson');
+        await expect(row).toContainText('Routed');
+        await expect(row).toContainText('Kim Alvarez, RN');
+        await row.getByRole('link', { name: subject }).click();
+        await expect(heading(nurse)).toHaveText(subject);
+        const message = nurse.getByRole('article', { name: /^Alice Johnson wrote to Dr\. Morgan Lee/ });
+        await expect(message.getByRole('list', { name: 'Routing' })).toContainText(
+          /Dr\. Morgan Lee → Kim Alvarez, RN\. Dr\. Morgan Lee is out of office until \w+ \d{1,2}, \d{4}; covered by Kim Alvarez, RN\./,
+        );
+        await expect(message.getByRole('link', { name: 'knee.png' })).toBeVisible();
+        await expect(message).toContainText('Waiting for Kim Alvarez, RN; due');
+      });
+
+      await test.step('she replies', async () => {
+        await nurse.getByLabel('Reply', { exact: true }).fill('Please rest it and use ice for 20 minutes. Call us if it gets worse.');
+        await nurse.getByRole('button', { name: 'Send reply' }).click();
+        await expect(nurse.getByRole('status')).toHaveText('Your reply has been sent. The patient is told by e-mail that a message is waiting.');
+        await expect(nurse.getByRole('article', { name: /^Kim Alvarez, RN wrote/ })).toContainText('Not yet read by the patient');
+      });
+
+      await test.step('Alice is e-mailed that a message is waiting, and nothing more', async () => {
+        const mail = await waitForMail(MESSAGING, { to: 'alice.johnson@example.org', subject: 'new message in the portal', since });
+        expect(mail.body).toContain('You have a new message in the portal. Sign in to read it:');
+        for (const secret of [subject, 'knee', 'Knee', 'rest it', 'Kim', 'Alvarez', 'Dr.']) {
+          expect(mail.body, `the e-mail must not say "${secret}"`).not.toContain(secret);
+          expect(mail.subject).not.toContain(secret);
+        }
+        expect(mail.to).not.toContain(',');
+      });
+
+      await test.step('Alice sees it unread, reads it, and it is read', async () => {
+        await page.goto('/home');
+        await expect(page.getByRole('main')).toContainText(/\d+ unread messages?/);
+        await mainNav(page).getByRole('link', { name: 'Messages', exact: true }).click();
+        const item = page.getByRole('listitem').filter({ hasText: subject });
+        await expect(item).toContainText('1 unread');
+        await item.getByRole('link', { name: subject }).click();
+        await expect(page.getByRole('article', { name: /^Kim Alvarez, RN wrote/ })).toContainText('Please rest it and use ice');
+        await expect(page.getByRole('article', { name: /^You wrote to Dr\. Morgan Lee/ })).toContainText('Answered');
+        await mainNav(page).getByRole('link', { name: 'Messages', exact: true }).click();
+        await expect(page.getByRole('listitem').filter({ hasText: subject })).not.toContainText('unread');
+      });
+
+      await test.step('the nurse sees that Alice has read it', async () => {
+        await nurse.reload();
+        await expect(nurse.getByRole('article', { name: /^Kim Alvarez, RN wrote/ })).toContainText(/Read by the patient \w{3} \w{3} \d{1,2}, \d{4}/);
+      });
+
+      sqlite(MESSAGING, `UPDATE absences SET cancelled_at = ${NOW_MS} WHERE cancelled_at IS NULL`);
+    });
+  });
+
+  test('a message past its due date without a reply tells the patient to call, and is flagged for staff', async ({ page, openPage }) => {
+    const subject = `Test question ${uniqueLetters()}`;
+    await signIn(page, 'carol');
+    await expect(page).toHaveURL('/home');
+    await page.goto('/messages/new');
+    await page.getByLabel('To', { exact: true }).selectOption({ label: 'Nurse line' });
+    await page.getByLabel('What is it about?').selectOption({ label: 'Test results' });
+    await page.getByLabel('Subject', { exact: true }).fill(subject);
+    await page.getByLabel('Message', { exact: true }).fill('Are my blood test results in?');
+    await page.getByLabel(/This message is about my own health/).check();
+    await page.getByRole('button', { name: 'Send message' }).click();
+    await expect(page.getByRole('status')).toHaveText('Your message has been sent.');
+    await expect(page.getByRole('alert')).toHaveCount(0);
+
+    // Four business days go by without an answer.
+    sqlite(MESSAGING, `UPDATE messages SET due_at = ${NOW_MS} - 60000 WHERE thread_id = (SELECT id FROM threads WHERE subject = '${subject}')`);
+    await page.reload();
+    await expect(page.getByRole('alert')).toHaveText(
+      `We have not answered your message within 3 business days. We are sorry. Please call the office at ${ORG_PHONE}.`,
+    );
+    await mainNav(page).getByRole('link', { name: 'Messages', exact: true }).click();
+    await expect(page.getByRole('listitem').filter({ hasText: subject })).toContainText('No reply yet: please call');
+
+    const nurse = await openPage();
+    await signIn(nurse, 'nursekim', { portal: 'staff' });
+    await expect(nurse).toHaveURL('/staff');
+    await nurse.goto('/staff/messages?show=overdue');
+    await expect(nurse.getByRole('link', { name: 'Overdue' })).toHaveAttribute('aria-current', 'page');
+    await expect(nurse.getByRole('row').filter({ hasText: subject })).toContainText('Overdue');
+  });
+});
