@@ -1,24 +1,694 @@
-//! Administrators' pages for care teams, pools, out-of-office periods and holidays (being written).
+//! The setup of messaging: pools and care teams (administrators), out-of-office periods
+//! (clinicians their own, administrators anyone's) and the holiday list (administrators; staff
+//! who answer messages may read it). Plain HTML forms; every change is audited.
 
+use crate::error::AppError;
 use crate::layout::StaffLayout;
+use crate::patients::PatientSummary;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
 
-#[component]
-pub fn CareTeamsPage() -> impl IntoView {
-    view! { <StaffLayout title="Care teams | Staff"><h1>"Care teams"</h1></StaffLayout> }
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pool {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub members: Vec<Person>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Absence {
+    pub id: String,
+    pub provider: String,
+    pub starts_text: String,
+    pub ends_text: String,
+    pub cover: String,
+    pub note: String,
+    pub current: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Holiday {
+    pub day: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PoolsData {
+    pub pools: Vec<Pool>,
+    pub staff: Vec<Person>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CareTeamData {
+    pub patient: Option<PatientSummary>,
+    pub team: Vec<(String, String)>,
+    pub clinicians: Vec<Person>,
+    pub pools: Vec<Person>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AbsencesData {
+    pub absences: Vec<Absence>,
+    /// Whom the viewer may schedule for (administrators: every clinician; a clinician: themself).
+    pub providers: Vec<Person>,
+    pub clinicians: Vec<Person>,
+    pub pools: Vec<Person>,
+    pub time_zone: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HolidaysData {
+    pub holidays: Vec<Holiday>,
+    pub can_edit: bool,
+}
+
+fn done_or_error(done: Option<String>, error: Option<String>) -> Option<AnyView> {
+    if let Some(d) = done {
+        let text = match d.as_str() {
+            "pool" => "The pool is created.",
+            "member-added" => "The member is added.",
+            "member-removed" => "The member is removed.",
+            "added" => "Added to the care team.",
+            "removed" => "Removed from the care team.",
+            "scheduled" => "The out-of-office period is scheduled. Messages to the provider go to the cover meanwhile.",
+            "cancelled" => "The out-of-office period is cancelled.",
+            "holiday-added" => "The holiday is added.",
+            "holiday-removed" => "The holiday is removed.",
+            _ => "Done.",
+        };
+        return Some(view! { <p class="notice notice--status" role="status">{text}</p> }.into_any());
+    }
+    let text = match error?.as_str() {
+        "name" => "Please give the pool a name of at most 80 characters that no other pool has.",
+        "dates" => "Please give a start and an end (the end after the start, and still to come).",
+        "cover" => "Please choose who covers: another clinician or a pool.",
+        "day" => "Please give a date (YYYY-MM-DD) and a name, for a day not already on the list.",
+        _ => "Nothing was changed: the page was out of date. Here is how things stand now.",
+    };
+    Some(view! { <p class="notice notice--alert" role="alert">{text}</p> }.into_any())
+}
+
+fn status_line() -> impl Fn() -> Option<AnyView> {
+    let query = use_query_map();
+    move || {
+        let q = query.read();
+        done_or_error(q.get("done"), q.get("error"))
+    }
+}
+
+fn alert(text: String) -> impl IntoView {
+    view! { <p class="notice notice--alert" role="alert">{text}</p> }
+}
+
+#[cfg(feature = "ssr")]
+fn admin() -> Result<(crate::session::server::ActiveSession, crate::platform::state::AppState), AppError> {
+    let session = crate::platform::request::require_staff(super::ADMIN_ROLES)?;
+    Ok((session, crate::platform::state::app_state()?))
+}
+
+// --- Pools -----------------------------------------------------------------------------------
+
+#[server(endpoint = "staff/pools/list")]
+pub async fn load_pools() -> Result<PoolsData, AppError> {
+    let (_, state) = admin()?;
+    Ok(PoolsData {
+        pools: super::admin::pools(&state.db).await?,
+        staff: super::admin::staff_with_roles(&state.db, &["clinician", "front-desk", "billing"]).await?,
+    })
+}
+
+#[server(endpoint = "staff/pools/create")]
+pub async fn create_pool(name: String, description: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request};
+    let (session, state) = admin()?;
+    let name = name.trim();
+    let description: String = description.trim().chars().take(300).collect();
+    let ok = !name.is_empty()
+        && name.chars().count() <= 80
+        && super::admin::create_pool(&state.db, &session.viewer.user_id, name, &description, request::client_addr(), now_ms()).await?;
+    leptos_axum::redirect(if ok { "/staff/pools?done=pool" } else { "/staff/pools?error=name" });
+    Ok(())
+}
+
+#[server(endpoint = "staff/pools/member")]
+pub async fn set_pool_member(pool: String, user: String, change: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request};
+    let (session, state) = admin()?;
+    let pool = super::PoolId::parse(&pool).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let add = change == "add";
+    let done = super::admin::set_pool_member(&state.db, &session.viewer.user_id, &pool, &user, add, request::client_addr(), now_ms()).await?;
+    leptos_axum::redirect(match (done, add) {
+        (true, true) => "/staff/pools?done=member-added",
+        (true, false) => "/staff/pools?done=member-removed",
+        _ => "/staff/pools?error=unchanged",
+    });
+    Ok(())
 }
 
 #[component]
 pub fn PoolsPage() -> impl IntoView {
-    view! { <StaffLayout title="Pools | Staff"><h1>"Pools"</h1></StaffLayout> }
+    let data = Resource::new(|| (), |_| load_pools());
+    view! {
+        <StaffLayout title="Pools | Staff">
+            <h1>"Pools"</h1>
+            {status_line()}
+            <p class="lead">"A pool is a shared inbox that several staff members work, such as a nurse line. Patients can write to the pools on their care team."</p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => view! { <PoolsView d/> }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}
+            </Suspense>
+        </StaffLayout>
+    }
+}
+
+#[component]
+fn PoolsView(d: PoolsData) -> impl IntoView {
+    let staff = d.staff;
+    view! {
+        {d.pools.into_iter().map(|p| {
+            let heading_id = format!("pool-{}", p.id);
+            let select_id = format!("add-{}", p.id);
+            let candidates: Vec<Person> = staff.iter().filter(|s| !p.members.iter().any(|m| m.id == s.id)).cloned().collect();
+            let pool_id = p.id.clone();
+            let pool_name = p.name.clone();
+            view! {
+                <section class="section" aria-labelledby=heading_id.clone()>
+                    <h2 id=heading_id.clone()>{p.name.clone()}</h2>
+                    <p>{p.description.clone()}</p>
+                    {if p.members.is_empty() {
+                        view! { <p>"No members yet: messages to this pool wait for nobody."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul>
+                                {p.members.into_iter().map(|m| {
+                                    let label = format!("Remove {} from {}", m.name, pool_name);
+                                    view! {
+                                        <li>
+                                            {m.name.clone()}" "
+                                            <form method="post" action={<SetPoolMember as leptos::server_fn::ServerFn>::PATH} class="inline-form">
+                                                <input type="hidden" name="pool" value=pool_id.clone()/>
+                                                <input type="hidden" name="user" value=m.id/>
+                                                <input type="hidden" name="change" value="remove"/>
+                                                <button type="submit" class="button button--quiet" aria-label=label>"Remove"</button>
+                                            </form>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }}
+                    {(!candidates.is_empty()).then(|| view! {
+                        <form method="post" action={<SetPoolMember as leptos::server_fn::ServerFn>::PATH} class="form form--inline">
+                            <input type="hidden" name="pool" value=p.id.clone()/>
+                            <input type="hidden" name="change" value="add"/>
+                            <div class="field">
+                                <label for=select_id.clone()>{format!("Add a member to {}", p.name)}</label>
+                                <select id=select_id.clone() name="user" required>
+                                    <option value="">"Choose a staff member"</option>
+                                    {candidates.into_iter().map(|c| view! { <option value=c.id>{c.name}</option> }).collect_view()}
+                                </select>
+                            </div>
+                            <button type="submit" class="button">"Add member"</button>
+                        </form>
+                    })}
+                </section>
+            }
+        }).collect_view()}
+        <section class="section" aria-labelledby="new-pool">
+            <h2 id="new-pool">"New pool"</h2>
+            <form method="post" action={<CreatePool as leptos::server_fn::ServerFn>::PATH} class="form">
+                <div class="field">
+                    <label for="pool-name">"Name"</label>
+                    <input type="text" id="pool-name" name="name" required maxlength="80"/>
+                </div>
+                <div class="field">
+                    <label for="pool-description">"What it answers (patients see this)"</label>
+                    <input type="text" id="pool-description" name="description" maxlength="300"/>
+                </div>
+                <button type="submit" class="button button--primary">"Create pool"</button>
+            </form>
+        </section>
+    }
+}
+
+// --- Care teams ------------------------------------------------------------------------------
+
+#[server(endpoint = "staff/care-teams/load")]
+pub async fn load_care_team(patient: String) -> Result<CareTeamData, AppError> {
+    let (_, state) = admin()?;
+    let clinicians = super::admin::staff_with_roles(&state.db, &["clinician"]).await?;
+    let pools = super::admin::pools(&state.db).await?.into_iter().map(|p| Person { id: p.id, name: p.name }).collect();
+    let Some(id) = crate::patients::PatientId::parse(&patient) else {
+        return Ok(CareTeamData { patient: None, team: Vec::new(), clinicians, pools });
+    };
+    let patient = crate::patients::server::find(&state.db, &id).await?;
+    let team = match &patient {
+        Some(_) => super::admin::care_team(&state.db, &id).await?.into_iter().map(|(r, name)| (r.to_value(), name)).collect(),
+        None => Vec::new(),
+    };
+    Ok(CareTeamData { patient, team, clinicians, pools })
+}
+
+#[server(endpoint = "staff/care-teams/search")]
+pub async fn search_care_patients(q: String) -> Result<Vec<PatientSummary>, AppError> {
+    let (_, state) = admin()?;
+    Ok(crate::patients::server::search(&state.db, &q.chars().take(100).collect::<String>()).await?)
+}
+
+#[server(endpoint = "staff/care-teams/change")]
+pub async fn change_care_team(patient: String, who: String, change: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request};
+    let (session, state) = admin()?;
+    let id = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let add = change == "add";
+    let done = match super::Recipient::parse(&who) {
+        Some(r) => super::admin::set_care_team(&state.db, &session.viewer.user_id, &id, &r, add, request::client_addr(), now_ms()).await?,
+        None => false,
+    };
+    let outcome = match (done, add) {
+        (true, true) => "done=added",
+        (true, false) => "done=removed",
+        _ => "error=unchanged",
+    };
+    leptos_axum::redirect(&format!("/staff/care-teams?patient={}&{outcome}", id.0));
+    Ok(())
+}
+
+#[component]
+pub fn CareTeamsPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let patient = move || query.read().get("patient").unwrap_or_default();
+    let results = Resource::new(q, |q| async move { if q.trim().is_empty() { Ok(Vec::new()) } else { search_care_patients(q).await } });
+    let team = Resource::new(patient, load_care_team);
+    view! {
+        <StaffLayout title="Care teams | Staff">
+            <h1>"Care teams"</h1>
+            {status_line()}
+            <p class="lead">"A patient's care team is who they can write to: clinicians and pools. Staff see a patient's messages only when they, or a pool they work, are on the care team."</p>
+            <form method="get" action="/staff/care-teams" class="form form--inline" role="search">
+                <div class="field">
+                    <label for="q">"Find a patient by name or record number"</label>
+                    <input id="q" name="q" type="search" value=q maxlength="100"/>
+                </div>
+                <button type="submit" class="button">"Search"</button>
+            </form>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match results.await {
+                        Ok(list) if list.is_empty() => ().into_any(),
+                        Ok(list) => view! {
+                            <ul aria-label="Matching patients">
+                                {list.into_iter().map(|p| view! {
+                                    <li><a href=format!("/staff/care-teams?patient={}", p.id.0)>{p.full_name()}</a>{format!(" (MRN {}, born {})", p.mrn, p.date_of_birth)}</li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}
+            </Suspense>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match team.await {
+                        Ok(d) => view! { <CareTeamView d/> }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}
+            </Suspense>
+        </StaffLayout>
+    }
+}
+
+#[component]
+fn CareTeamView(d: CareTeamData) -> impl IntoView {
+    let Some(p) = d.patient else { return ().into_any() };
+    let pid = p.id.0.clone();
+    let name = p.full_name();
+    let on_team = |value: &str| d.team.iter().any(|(v, _)| v == value);
+    let options: Vec<(String, String)> = d
+        .clinicians
+        .iter()
+        .map(|c| (format!("provider:{}", c.id), c.name.clone()))
+        .chain(d.pools.iter().map(|pl| (format!("pool:{}", pl.id), format!("{} (pool)", pl.name))))
+        .filter(|(v, _)| !on_team(v))
+        .collect();
+    view! {
+        <section class="section" aria-labelledby="team-heading">
+            <h2 id="team-heading">{format!("Care team of {name}")}</h2>
+            {if d.team.is_empty() {
+                view! { <p>"Nobody yet: the patient cannot write to anyone."</p> }.into_any()
+            } else {
+                view! {
+                    <ul>
+                        {d.team.iter().map(|(value, member)| {
+                            let label = format!("Remove {member} from the care team");
+                            view! {
+                                <li>
+                                    {member.clone()}" "
+                                    <form method="post" action={<ChangeCareTeam as leptos::server_fn::ServerFn>::PATH} class="inline-form">
+                                        <input type="hidden" name="patient" value=pid.clone()/>
+                                        <input type="hidden" name="who" value=value.clone()/>
+                                        <input type="hidden" name="change" value="remove"/>
+                                        <button type="submit" class="button button--quiet" aria-label=label>"Remove"</button>
+                                    </form>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {(!options.is_empty()).then(|| view! {
+                <form method="post" action={<ChangeCareTeam as leptos::server_fn::ServerFn>::PATH} class="form form--inline">
+                    <input type="hidden" name="patient" value=pid.clone()/>
+                    <input type="hidden" name="change" value="add"/>
+                    <div class="field">
+                        <label for="team-add">"Add to the care team"</label>
+                        <select id="team-add" name="who" required>
+                            <option value="">"Choose a clinician or a pool"</option>
+                            {options.into_iter().map(|(v, n)| view! { <option value=v>{n}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    <button type="submit" class="button">"Add"</button>
+                </form>
+            })}
+        </section>
+    }
+    .into_any()
+}
+
+// --- Out of office ---------------------------------------------------------------------------
+
+#[cfg(feature = "ssr")]
+fn absence_staff() -> Result<(crate::session::server::ActiveSession, crate::platform::state::AppState, bool), AppError> {
+    use crate::types::{AccountKind, StaffRole};
+    let session = crate::platform::request::require_staff(&[StaffRole::Clinician, StaffRole::Administrator])?;
+    let is_admin = matches!(session.viewer.kind, AccountKind::Staff(StaffRole::Administrator));
+    Ok((session, crate::platform::state::app_state()?, is_admin))
+}
+
+#[server(endpoint = "staff/absences/list")]
+pub async fn load_absences() -> Result<AbsencesData, AppError> {
+    use crate::platform::now_ms;
+    let (session, state, is_admin) = absence_staff()?;
+    let zone = &state.settings.messaging.time_zone;
+    let clinicians = super::admin::staff_with_roles(&state.db, &["clinician"]).await?;
+    let providers = if is_admin {
+        clinicians.clone()
+    } else {
+        vec![Person { id: session.viewer.user_id.0.clone(), name: session.viewer.display_name.clone() }]
+    };
+    let only = (!is_admin).then_some(&session.viewer.user_id);
+    Ok(AbsencesData {
+        absences: super::admin::absences(&state.db, zone, only, now_ms()).await?,
+        providers,
+        clinicians,
+        pools: super::admin::pools(&state.db).await?.into_iter().map(|p| Person { id: p.id, name: p.name }).collect(),
+        time_zone: zone.iana_name().unwrap_or("UTC").to_string(),
+    })
+}
+
+/// A `datetime-local` value ("2026-12-07T08:00") in the clinic's time zone, as milliseconds.
+#[cfg(feature = "ssr")]
+fn local_ms(value: &str, zone: &jiff::tz::TimeZone) -> Option<i64> {
+    let dt: jiff::civil::DateTime = value.trim().parse().ok()?;
+    Some(dt.to_zoned(zone.clone()).ok()?.timestamp().as_millisecond())
+}
+
+#[server(endpoint = "staff/absences/schedule")]
+pub async fn schedule_absence(provider: String, starts: String, ends: String, cover: String, note: String) -> Result<(), AppError> {
+    use super::admin::AbsenceError;
+    use crate::platform::{now_ms, request};
+    use crate::types::UserId;
+    let (session, state, is_admin) = absence_staff()?;
+    let provider = if is_admin { UserId(provider) } else { session.viewer.user_id.clone() };
+    let zone = &state.settings.messaging.time_zone;
+    let (Some(starts_at), Some(ends_at)) = (local_ms(&starts, zone), local_ms(&ends, zone)) else {
+        leptos_axum::redirect("/staff/absences?error=dates");
+        return Ok(());
+    };
+    let Some(cover) = super::Recipient::parse(&cover) else {
+        leptos_axum::redirect("/staff/absences?error=cover");
+        return Ok(());
+    };
+    let note: String = note.trim().chars().take(200).collect();
+    let now = now_ms();
+    match super::admin::schedule_absence(&state.db, &session.viewer.user_id, &provider, starts_at, ends_at, &cover, &note, request::client_addr(), now).await {
+        Ok(_) => {
+            // Messages already waiting for the provider go to the cover at once when the
+            // period has begun (the background task would do it within a minute).
+            if starts_at <= now {
+                super::server::reroute_started_absences(&state.db, &state.settings, now).await?;
+            }
+            leptos_axum::redirect("/staff/absences?done=scheduled");
+        }
+        Err(AbsenceError::Dates) => leptos_axum::redirect("/staff/absences?error=dates"),
+        Err(AbsenceError::Cover) => leptos_axum::redirect("/staff/absences?error=cover"),
+        Err(AbsenceError::Db(e)) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+#[server(endpoint = "staff/absences/cancel")]
+pub async fn cancel_absence(id: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request};
+    let (session, state, is_admin) = absence_staff()?;
+    let id = super::AbsenceId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let only = (!is_admin).then_some(&session.viewer.user_id);
+    let done = super::admin::cancel_absence(&state.db, &session.viewer.user_id, &id, only, request::client_addr(), now_ms()).await?;
+    leptos_axum::redirect(if done { "/staff/absences?done=cancelled" } else { "/staff/absences?error=unchanged" });
+    Ok(())
 }
 
 #[component]
 pub fn AbsencesPage() -> impl IntoView {
-    view! { <StaffLayout title="Out of office | Staff"><h1>"Out of office"</h1></StaffLayout> }
+    let data = Resource::new(|| (), |_| load_absences());
+    view! {
+        <StaffLayout title="Out of office | Staff">
+            <h1>"Out of office"</h1>
+            {status_line()}
+            <p class="lead">"While a provider is out, messages patients send them go to the cover instead, and the messages already waiting for them move to the cover when the period begins. Staff see where each message went and why."</p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => view! { <AbsencesView d/> }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}
+            </Suspense>
+        </StaffLayout>
+    }
+}
+
+#[component]
+fn AbsencesView(d: AbsencesData) -> impl IntoView {
+    let single = d.providers.len() == 1;
+    view! {
+        <section class="section" aria-labelledby="periods">
+            <h2 id="periods">"Current and upcoming periods"</h2>
+            {if d.absences.is_empty() {
+                view! { <p>"None."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table">
+                        <caption>"Out-of-office periods, soonest first"</caption>
+                        <thead><tr>
+                            <th scope="col">"Provider"</th><th scope="col">"From"</th><th scope="col">"Until"</th>
+                            <th scope="col">"Covered by"</th><th scope="col">"Note"</th><th scope="col"><span class="visually-hidden">"Action"</span></th>
+                        </tr></thead>
+                        <tbody>
+                            {d.absences.into_iter().map(|a| {
+                                let label = format!("Cancel the period of {} from {}", a.provider, a.starts_text);
+                                view! {
+                                    <tr>
+                                        <td>{a.provider.clone()}{a.current.then(|| view! { " "<span class="badge">"Now"</span> })}</td>
+                                        <td>{a.starts_text.clone()}</td>
+                                        <td>{a.ends_text.clone()}</td>
+                                        <td>{a.cover.clone()}</td>
+                                        <td>{a.note.clone()}</td>
+                                        <td>
+                                            <form method="post" action={<CancelAbsence as leptos::server_fn::ServerFn>::PATH} class="inline-form">
+                                                <input type="hidden" name="id" value=a.id/>
+                                                <button type="submit" class="button button--quiet" aria-label=label>"Cancel"</button>
+                                            </form>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+        <section class="section" aria-labelledby="new-period">
+            <h2 id="new-period">"Schedule a period"</h2>
+            <form method="post" action={<ScheduleAbsence as leptos::server_fn::ServerFn>::PATH} class="form">
+                {if single {
+                    let p = d.providers[0].clone();
+                    view! { <input type="hidden" name="provider" value=p.id/><p>{format!("For {}", p.name)}</p> }.into_any()
+                } else {
+                    view! {
+                        <div class="field">
+                            <label for="provider">"Provider"</label>
+                            <select id="provider" name="provider" required>
+                                <option value="">"Choose a clinician"</option>
+                                {d.providers.iter().map(|p| view! { <option value=p.id.clone()>{p.name.clone()}</option> }).collect_view()}
+                            </select>
+                        </div>
+                    }.into_any()
+                }}
+                <div class="field">
+                    <label for="starts">{format!("From (date and time, {})", d.time_zone)}</label>
+                    <input type="datetime-local" id="starts" name="starts" required/>
+                </div>
+                <div class="field">
+                    <label for="ends">{format!("Until (date and time, {})", d.time_zone)}</label>
+                    <input type="datetime-local" id="ends" name="ends" required/>
+                </div>
+                <div class="field">
+                    <label for="cover">"Covered by"</label>
+                    <select id="cover" name="cover" required>
+                        <option value="">"Choose a clinician or a pool"</option>
+                        {d.clinicians.iter().map(|c| view! { <option value=format!("provider:{}", c.id)>{c.name.clone()}</option> }).collect_view()}
+                        {d.pools.iter().map(|p| view! { <option value=format!("pool:{}", p.id)>{format!("{} (pool)", p.name)}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="note">"Note for staff (optional)"</label>
+                    <input type="text" id="note" name="note" maxlength="200"/>
+                </div>
+                <button type="submit" class="button button--primary">"Schedule"</button>
+            </form>
+        </section>
+    }
+}
+
+// --- Holidays --------------------------------------------------------------------------------
+
+#[server(endpoint = "staff/holidays/list")]
+pub async fn load_holidays() -> Result<HolidaysData, AppError> {
+    use crate::types::{AccountKind, StaffRole};
+    let mut roles = super::INBOX_ROLES.to_vec();
+    roles.push(StaffRole::Administrator);
+    let session = crate::platform::request::require_staff(&roles)?;
+    let state = crate::platform::state::app_state()?;
+    Ok(HolidaysData {
+        holidays: super::admin::holidays(&state.db).await?,
+        can_edit: matches!(session.viewer.kind, AccountKind::Staff(StaffRole::Administrator)),
+    })
+}
+
+#[server(endpoint = "staff/holidays/change")]
+pub async fn change_holiday(day: String, name: String, change: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request};
+    let (session, state) = admin()?;
+    let Some(date) = crate::dates::CalendarDate::parse(&day) else {
+        leptos_axum::redirect("/staff/holidays?error=day");
+        return Ok(());
+    };
+    let day = date.to_string();
+    let add = change == "add";
+    let name = name.trim();
+    if add && (name.is_empty() || name.chars().count() > 80) {
+        leptos_axum::redirect("/staff/holidays?error=day");
+        return Ok(());
+    }
+    let done = super::admin::set_holiday(&state.db, &session.viewer.user_id, &day, add.then_some(name), request::client_addr(), now_ms()).await?;
+    leptos_axum::redirect(match (done, add) {
+        (true, true) => "/staff/holidays?done=holiday-added",
+        (true, false) => "/staff/holidays?done=holiday-removed",
+        (false, true) => "/staff/holidays?error=day",
+        (false, false) => "/staff/holidays?error=unchanged",
+    });
+    Ok(())
 }
 
 #[component]
 pub fn HolidaysPage() -> impl IntoView {
-    view! { <StaffLayout title="Holidays | Staff"><h1>"Holidays"</h1></StaffLayout> }
+    let data = Resource::new(|| (), |_| load_holidays());
+    view! {
+        <StaffLayout title="Holidays | Staff">
+            <h1>"Holidays"</h1>
+            {status_line()}
+            <p class="lead">"Due dates of messages are counted in business days: Monday to Friday except these holidays. Adding a holiday changes the due dates of messages sent from then on, not of those already sent."</p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => view! { <HolidaysView d/> }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}
+            </Suspense>
+        </StaffLayout>
+    }
+}
+
+#[component]
+fn HolidaysView(d: HolidaysData) -> impl IntoView {
+    let can_edit = d.can_edit;
+    view! {
+        {if d.holidays.is_empty() {
+            view! { <p>"No holidays are on the list."</p> }.into_any()
+        } else {
+            view! {
+                <table class="table">
+                    <caption>"Days the organisation is closed"</caption>
+                    <thead><tr>
+                        <th scope="col">"Date"</th><th scope="col">"Name"</th>
+                        {can_edit.then(|| view! { <th scope="col"><span class="visually-hidden">"Action"</span></th> })}
+                    </tr></thead>
+                    <tbody>
+                        {d.holidays.into_iter().map(|h| {
+                            let label = format!("Remove {} ({})", h.name, h.day);
+                            view! {
+                                <tr>
+                                    <td>{h.day.clone()}</td>
+                                    <td>{h.name.clone()}</td>
+                                    {can_edit.then(|| view! {
+                                        <td>
+                                            <form method="post" action={<ChangeHoliday as leptos::server_fn::ServerFn>::PATH} class="inline-form">
+                                                <input type="hidden" name="day" value=h.day.clone()/>
+                                                <input type="hidden" name="name" value=""/>
+                                                <input type="hidden" name="change" value="remove"/>
+                                                <button type="submit" class="button button--quiet" aria-label=label>"Remove"</button>
+                                            </form>
+                                        </td>
+                                    })}
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+        {can_edit.then(|| view! {
+            <section class="section" aria-labelledby="new-holiday">
+                <h2 id="new-holiday">"Add a holiday"</h2>
+                <form method="post" action={<ChangeHoliday as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <input type="hidden" name="change" value="add"/>
+                    <div class="field">
+                        <label for="holiday-day">"Date"</label>
+                        <input type="date" id="holiday-day" name="day" required/>
+                    </div>
+                    <div class="field">
+                        <label for="holiday-name">"Name"</label>
+                        <input type="text" id="holiday-name" name="name" required maxlength="80"/>
+                    </div>
+                    <button type="submit" class="button button--primary">"Add holiday"</button>
+                </form>
+            </section>
+        })}
+    }
 }
