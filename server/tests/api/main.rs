@@ -15,3 +15,4 @@ mod account_steps;
 mod access;
 mod account_manage;
 mod enrolment_races;
+mod messaging;

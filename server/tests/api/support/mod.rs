@@ -244,6 +244,37 @@ impl Client {
         Self::reply(self.http.get(format!("{}{path}", self.base)).header("accept", "text/html").send().await.unwrap()).await
     }
 
+    /// A `multipart/form-data` post as a browser makes it for a form with files: `files` are
+    /// (field, file name, content).
+    pub async fn post_multipart(&self, path: &str, fields: &[(&str, &str)], files: &[(&str, &str, Vec<u8>)]) -> Reply {
+        let boundary = "----portal-test-boundary-7d1f0c";
+        let mut body: Vec<u8> = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        }
+        for (name, file_name, content) in files {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("origin", &self.base)
+            .header("referer", format!("{}/messages/new", self.base))
+            .header("accept", "text/html")
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        Self::reply(r).await
+    }
+
     /// A form post as a browser makes it: from the portal's own origin, accepting HTML.
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Reply {
         let r = self
