@@ -235,3 +235,41 @@ test.describe('the care team answers', () => {
     await expect(nurse.getByRole('row').filter({ hasText: subject })).toContainText('Overdue');
   });
 });
+
+test.describe('setting up messaging', () => {
+  test('an administrator sees the pools and a patient’s care team, and keeps the holiday list', { tag: '@nojs' }, async ({ page }) => {
+    await signIn(page, 'admin', { portal: 'staff' });
+    await expect(page).toHaveURL('/staff');
+    const staffNav = page.getByRole('navigation', { name: 'Staff' });
+
+    await staffNav.getByRole('link', { name: 'Pools' }).click();
+    await expect(heading(page)).toHaveText('Pools');
+    const nurseLine = page.getByRole('region', { name: 'Nurse line' });
+    await expect(nurseLine).toContainText('Kim Alvarez, RN');
+    await expect(nurseLine.getByRole('button', { name: 'Remove Kim Alvarez, RN from Nurse line' })).toBeVisible();
+
+    await staffNav.getByRole('link', { name: 'Care teams' }).click();
+    await expect(heading(page)).toHaveText('Care teams');
+    await page.getByRole('searchbox', { name: 'Find a patient by name or record number' }).fill('Johnson');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('list', { name: 'Matching patients' }).getByRole('link', { name: 'Alice Johnson' }).click();
+    const team = page.getByRole('region', { name: 'Care team of Alice Johnson' });
+    await expect(team).toContainText('Dr. Morgan Lee');
+    await expect(team).toContainText('Nurse line');
+
+    await staffNav.getByRole('link', { name: 'Holidays' }).click();
+    await expect(heading(page)).toHaveText('Holidays');
+    // A day of each project's own (the two projects may run this at the same time).
+    const year = test.info().project.name === 'no-js' ? 2032 : 2031;
+    const day = `${year}-0${1 + Math.floor(Math.random() * 9)}-${10 + Math.floor(Math.random() * 18)}`;
+    sqlite(MESSAGING, `DELETE FROM holidays WHERE day = '${day}'`);
+    await page.getByLabel('Date').fill(day);
+    await page.getByLabel('Name').fill('Founders’ Day');
+    await page.getByRole('button', { name: 'Add holiday' }).click();
+    await expect(page.getByRole('status')).toHaveText('The holiday is added.');
+    const row = page.getByRole('table', { name: 'Days the organisation is closed' }).getByRole('row').filter({ hasText: day });
+    await expect(row).toContainText('Founders’ Day');
+    await row.getByRole('button', { name: `Remove Founders’ Day (${day})` }).click();
+    await expect(page.getByRole('status')).toHaveText('The holiday is removed.');
+  });
+});
