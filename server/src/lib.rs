@@ -2,6 +2,7 @@
 //! line. Pages and server functions live in the `app` crate.
 
 pub mod background;
+pub mod bench_data;
 pub mod config;
 pub mod demo;
 pub mod downloads;

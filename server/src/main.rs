@@ -6,7 +6,7 @@ use app::platform::now_ms;
 use app::types::{AccountKind, StaffRole};
 use clap::{Parser, Subcommand};
 use leptos::config::get_configuration;
-use server::{config::Config, demo, startup, telemetry};
+use server::{bench_data, config::Config, demo, startup, telemetry};
 use std::io::BufRead;
 use std::process::ExitCode;
 
@@ -25,6 +25,16 @@ enum Command {
     Migrate,
     /// Load the demo clinic (demo staff and patients); accounts that exist are left alone.
     Demo,
+    /// Load the benchmark's data set (after `demo`): patients of Dr. Lee and the demo pools,
+    /// each with a year of messages; for `scripts/bench`, not for a real deployment.
+    BenchData {
+        /// How many patients to create (BENCH000001 …, user IDs bench000001 …).
+        #[arg(long, default_value_t = 1000)]
+        patients: u32,
+        /// Messages per patient, in threads of five (patient and staff in turn).
+        #[arg(long, default_value_t = 50)]
+        messages_per_patient: u32,
+    },
     /// Manage staff accounts.
     Staff {
         #[command(subcommand)]
@@ -169,6 +179,24 @@ async fn run(command: Command) -> ExitCode {
             }
             Err(e) => {
                 eprintln!("could not load the demo clinic: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::BenchData { patients, messages_per_patient } => match bench_data::load(&state, patients, messages_per_patient).await {
+            Ok(l) => {
+                println!(
+                    "benchmark data loaded in {:.2} s: {} patients, {} threads, {} messages; open: {} for drlee, {} for the nurse line",
+                    l.elapsed.as_secs_f64(),
+                    l.patients,
+                    l.threads,
+                    l.messages,
+                    l.open_for_drlee,
+                    l.open_for_pools
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("could not load the benchmark data: {e}");
                 ExitCode::FAILURE
             }
         },
