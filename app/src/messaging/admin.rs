@@ -275,9 +275,16 @@ pub async fn cancel_absence(db: &Db, actor: &UserId, id: &AbsenceId, only_of: Op
     Ok(done)
 }
 
-pub async fn holidays(db: &Db) -> Result<Vec<Holiday>, sqlx::Error> {
-    let rows = sqlx::query("SELECT day, name FROM holidays ORDER BY day").fetch_all(&db.pool).await?;
-    rows.iter().map(|r| Ok(Holiday { day: r.try_get("day")?, name: r.try_get("name")? })).collect()
+/// The holidays from `from` (YYYY-MM-DD) on, by date.
+pub async fn holidays(db: &Db, from: &str) -> Result<Vec<Holiday>, sqlx::Error> {
+    let rows = sqlx::query("SELECT day, name FROM holidays WHERE day >= $1 ORDER BY day").bind(from).fetch_all(&db.pool).await?;
+    rows.iter()
+        .map(|r| {
+            let day: String = r.try_get("day")?;
+            let weekday = day.parse::<jiff::civil::Date>().map(|d| d.strftime("%A").to_string()).unwrap_or_default();
+            Ok(Holiday { day, weekday, name: r.try_get("name")? })
+        })
+        .collect()
 }
 
 pub async fn set_holiday(db: &Db, actor: &UserId, day: &str, name: Option<&str>, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {

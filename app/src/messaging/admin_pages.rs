@@ -36,7 +36,10 @@ pub struct Absence {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Holiday {
+    /// YYYY-MM-DD
     pub day: String,
+    /// "Friday"
+    pub weekday: String,
     pub name: String,
 }
 
@@ -66,7 +69,10 @@ pub struct AbsencesData {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HolidaysData {
-    pub holidays: Vec<Holiday>,
+    /// From today on (in the clinic's time zone).
+    pub upcoming: Vec<Holiday>,
+    /// Earlier this year.
+    pub earlier: Vec<Holiday>,
     pub can_edit: bool,
 }
 
@@ -561,7 +567,7 @@ fn AbsencesView(d: AbsencesData) -> impl IntoView {
                     <label for="cover">"Covered by"</label>
                     <select id="cover" name="cover" required>
                         <option value="">"Choose a clinician or a pool"</option>
-                        {d.clinicians.iter().map(|c| view! { <option value=format!("provider:{}", c.id)>{c.name.clone()}</option> }).collect_view()}
+                        {d.clinicians.iter().filter(|c| !single || c.id != d.providers[0].id).map(|c| view! { <option value=format!("provider:{}", c.id)>{c.name.clone()}</option> }).collect_view()}
                         {d.pools.iter().map(|p| view! { <option value=format!("pool:{}", p.id)>{format!("{} (pool)", p.name)}</option> }).collect_view()}
                     </select>
                 </div>
@@ -584,10 +590,13 @@ pub async fn load_holidays() -> Result<HolidaysData, AppError> {
     roles.push(StaffRole::Administrator);
     let session = crate::platform::request::require_staff(&roles)?;
     let state = crate::platform::state::app_state()?;
-    Ok(HolidaysData {
-        holidays: super::admin::holidays(&state.db).await?,
-        can_edit: matches!(session.viewer.kind, AccountKind::Staff(StaffRole::Administrator)),
-    })
+    let today = jiff::Timestamp::now().to_zoned(state.settings.messaging.time_zone.clone()).date();
+    let today_text = today.strftime("%Y-%m-%d").to_string();
+    let (upcoming, earlier) = super::admin::holidays(&state.db, &format!("{:04}-01-01", today.year()))
+        .await?
+        .into_iter()
+        .partition(|h| h.day >= today_text);
+    Ok(HolidaysData { upcoming, earlier, can_edit: matches!(session.viewer.kind, AccountKind::Staff(StaffRole::Administrator)) })
 }
 
 #[server(endpoint = "staff/holidays/change")]
@@ -639,40 +648,14 @@ pub fn HolidaysPage() -> impl IntoView {
 fn HolidaysView(d: HolidaysData) -> impl IntoView {
     let can_edit = d.can_edit;
     view! {
-        {if d.holidays.is_empty() {
-            view! { <p>"No holidays are on the list."</p> }.into_any()
+        {if d.upcoming.is_empty() {
+            view! { <p>"No holidays to come are on the list."</p> }.into_any()
         } else {
-            view! {
-                <table class="table">
-                    <caption>"Days the organisation is closed"</caption>
-                    <thead><tr>
-                        <th scope="col">"Date"</th><th scope="col">"Name"</th>
-                        {can_edit.then(|| view! { <th scope="col"><span class="visually-hidden">"Action"</span></th> })}
-                    </tr></thead>
-                    <tbody>
-                        {d.holidays.into_iter().map(|h| {
-                            let label = format!("Remove {} ({})", h.name, h.day);
-                            view! {
-                                <tr>
-                                    <td>{h.day.clone()}</td>
-                                    <td>{h.name.clone()}</td>
-                                    {can_edit.then(|| view! {
-                                        <td>
-                                            <form method="post" action={<ChangeHoliday as leptos::server_fn::ServerFn>::PATH} class="inline-form">
-                                                <input type="hidden" name="day" value=h.day.clone()/>
-                                                <input type="hidden" name="name" value=""/>
-                                                <input type="hidden" name="change" value="remove"/>
-                                                <button type="submit" class="button button--quiet" aria-label=label>"Remove"</button>
-                                            </form>
-                                        </td>
-                                    })}
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            }.into_any()
+            view! { <HolidayTable caption="Days the organisation is closed" holidays=d.upcoming can_edit/> }.into_any()
         }}
+        {(!d.earlier.is_empty()).then(|| view! {
+            <HolidayTable caption="Holidays earlier this year" holidays=d.earlier can_edit/>
+        })}
         {can_edit.then(|| view! {
             <section class="section" aria-labelledby="new-holiday">
                 <h2 id="new-holiday">"Add a holiday"</h2>
@@ -690,5 +673,40 @@ fn HolidaysView(d: HolidaysData) -> impl IntoView {
                 </form>
             </section>
         })}
+    }
+}
+
+#[component]
+fn HolidayTable(caption: &'static str, holidays: Vec<Holiday>, can_edit: bool) -> impl IntoView {
+    view! {
+        <table class="table">
+            <caption>{caption}</caption>
+            <thead><tr>
+                <th scope="col">"Date"</th><th scope="col">"Day"</th><th scope="col">"Name"</th>
+                {can_edit.then(|| view! { <th scope="col"><span class="visually-hidden">"Action"</span></th> })}
+            </tr></thead>
+            <tbody>
+                {holidays.into_iter().map(|h| {
+                    let label = format!("Remove {} ({})", h.name, h.day);
+                    view! {
+                        <tr>
+                            <th scope="row">{h.day.clone()}</th>
+                            <td>{h.weekday.clone()}</td>
+                            <td>{h.name.clone()}</td>
+                            {can_edit.then(|| view! {
+                                <td>
+                                    <form method="post" action={<ChangeHoliday as leptos::server_fn::ServerFn>::PATH} class="inline-form">
+                                        <input type="hidden" name="day" value=h.day.clone()/>
+                                        <input type="hidden" name="name" value=""/>
+                                        <input type="hidden" name="change" value="remove"/>
+                                        <button type="submit" class="button button--quiet" aria-label=label>"Remove"</button>
+                                    </form>
+                                </td>
+                            })}
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }

@@ -16,3 +16,4 @@ mod access;
 mod account_manage;
 mod enrolment_races;
 mod messaging;
+mod messaging_admin;
