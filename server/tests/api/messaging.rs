@@ -4,14 +4,41 @@
 //! state, due dates, drafts, and the administrators' setup pages.
 
 use crate::on_both_databases;
-use crate::support::{Backend, Client, TestPortal, DEMO_PASSWORD};
+use crate::support::{Backend, Client, Reply, TestPortal, DEMO_PASSWORD};
 use app::platform::now_ms;
 use sqlx::Row;
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xff\xff?\0\x05\xfe\x02\xfe\xa7\x35\x81\x84\0\0\0\0IEND\xaeB`\x82";
+
+/// Every server function of staff messaging, with the fields it takes.
+const STAFF_FUNCTIONS: &[(&str, &[&str])] = &[
+    ("/api/staff/messages/inbox", &["filter"]),
+    ("/api/staff/messages/thread", &["id"]),
+    ("/api/staff/messages/reply", &["thread", "body"]),
+    ("/api/staff/messages/handled", &["message"]),
+    ("/api/staff/messages/forward", &["message", "to", "note"]),
+    ("/api/staff/messages/patients", &[]),
+    ("/api/staff/messages/start", &["patient", "subject", "body"]),
+];
+
+/// Every server function of patient messaging but `messages/send` (multipart), with its fields.
+const PATIENT_FUNCTIONS: &[(&str, &[&str])] = &[
+    ("/api/messages/overview", &[]),
+    ("/api/messages/unread", &[]),
+    ("/api/messages/compose", &[]),
+    ("/api/messages/thread", &["id"]),
+    ("/api/messages/notices", &["mode"]),
+];
+
+/// The fields of `messages/send`.
+const SEND_FIELDS: &[&str] = &["thread", "recipient", "topic", "subject", "body", "acknowledge", "action"];
 
 async fn user_id(portal: &TestPortal, login: &str) -> String {
     sqlx::query("SELECT id FROM users WHERE login = $1").bind(login).fetch_one(&portal.state.db.pool).await.unwrap().try_get("id").unwrap()
+}
+
+async fn patient_id(portal: &TestPortal, login: &str) -> String {
+    sqlx::query("SELECT patient_id FROM users WHERE login = $1").bind(login).fetch_one(&portal.state.db.pool).await.unwrap().try_get("patient_id").unwrap()
 }
 
 async fn pool_id(portal: &TestPortal, name: &str) -> String {
@@ -34,243 +61,445 @@ async fn send(c: &Client, fields: &[(&str, &str)], files: &[(&str, &str, Vec<u8>
 
 /// The thread id in `/messages/<id>?sent=1`.
 fn thread_of(location: &str) -> String {
+    assert!(location.starts_with("/messages/") && location.ends_with("?sent=1"), "sent: {location}");
     let id = location.trim_start_matches("/messages/").split('?').next().unwrap().to_string();
     assert_eq!(id.len(), 32, "a thread page: {location}");
     id
 }
 
+const KNEE: &str = "My knee is swollen after my walk.";
+
 async fn alice_writes(portal: &TestPortal, alice: &Client, to: &str, subject: &str, files: &[(&str, &str, Vec<u8>)]) -> String {
     let to = format!("provider:{}", user_id(portal, to).await);
-    let at = send(
-        alice,
-        &[("recipient", &to), ("topic", "general"), ("subject", subject), ("body", "My knee is swollen after my walk."), ("acknowledge", "yes"), ("action", "send")],
-        files,
-    )
-    .await;
+    let at = send(alice, &[("recipient", &to), ("topic", "general"), ("subject", subject), ("body", KNEE), ("acknowledge", "yes"), ("action", "send")], files).await;
     thread_of(&at)
 }
 
-/// A server function called as the browser's script calls it (JSON answer): the status.
-async fn call_status(c: &Client, path: &str, fields: &[(&str, &str)]) -> u16 {
-    c.http
-        .post(format!("{}{path}", c.base))
-        .header("origin", &c.base)
-        .header("accept", "application/json")
-        .form(fields)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+/// A server function called as the browser's script calls it (JSON answer).
+async fn call(c: &Client, path: &str, fields: &[(&str, &str)]) -> Reply {
+    c.call_form(path, fields).await
 }
 
 async fn count(portal: &TestPortal, sql: &str) -> i64 {
     sqlx::query(sql).fetch_one(&portal.state.db.pool).await.unwrap().try_get::<i64, _>(0).unwrap()
 }
 
+async fn first_message(portal: &TestPortal, thread: &str) -> String {
+    sqlx::query("SELECT id FROM messages WHERE thread_id = $1 ORDER BY sent_at, id").bind(thread).fetch_one(&portal.state.db.pool).await.unwrap().try_get("id").unwrap()
+}
+
+/// A refusal of a form post: 404 (or 403), or a redirect that is not a success.
+fn refused(r: &Reply) -> bool {
+    matches!(r.status, 403 | 404) || (r.status == 302 && r.location().is_some_and(|l| l.contains("error=") || l.contains("__err")))
+}
+
 /// A patient never reads or writes in another patient's conversation, by any id; staff see only
-/// the conversations of their care teams; other roles none.
+/// the conversations of their care teams; other roles none; patients and staff only their own
+/// side's functions.
 async fn access_matrix(backend: Backend) {
     let portal = TestPortal::start(backend).await;
     let alice = signed_in(&portal, "alice", "patient").await;
     let thread = alice_writes(&portal, &alice, "drlee", "Swollen knee", &[("attachments", "knee.png", PNG.to_vec())]).await;
-    let attachment: String = sqlx::query("SELECT a.id FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.thread_id = $1")
-        .bind(&thread)
+    let message = first_message(&portal, &thread).await;
+    let attachment: String = sqlx::query("SELECT id FROM attachments WHERE message_id = $1")
+        .bind(&message)
         .fetch_one(&portal.state.db.pool)
         .await
         .unwrap()
         .try_get("id")
         .unwrap();
+    let alice_patient = patient_id(&portal, "alice").await;
+    let messages_before = count(&portal, "SELECT COUNT(*) FROM messages").await;
 
     // Alice herself.
     let page = alice.get(&format!("/messages/{thread}")).await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("My knee is swollen"));
+    assert!(page.body.contains(KNEE));
+    assert!(call(&alice, "/api/messages/thread", &[("id", &thread)]).await.body.contains(KNEE));
     assert_eq!(alice.get(&format!("/attachments/{attachment}")).await.status, 200);
 
     // Robert, by every door.
     let robert = signed_in(&portal, "robert", "patient").await;
     let page = robert.get(&format!("/messages/{thread}")).await;
-    assert!(!page.body.contains("My knee is swollen") && !page.body.contains("Swollen knee"), "robert sees nothing of it");
-    let api = robert.post_form("/api/messages/thread", &[("id", &thread)]).await;
-    assert!(api.status == 404 || api.location().is_some_and(|l| l.contains("__err")), "{} {:?}", api.status, api.location());
-    assert_eq!(robert.get(&format!("/attachments/{attachment}")).await.status, 404);
-    let before = count(&portal, "SELECT COUNT(*) FROM messages").await;
+    assert_eq!(page.status, 404, "robert's view of alice's thread page");
+    assert!(!page.body.contains("swollen") && !page.body.contains("Swollen"), "robert sees nothing of it");
+    let api = call(&robert, "/api/messages/thread", &[("id", &thread)]).await;
+    assert_eq!(api.status, 404);
+    assert!(!api.body.contains("swollen") && !api.body.contains("Swollen"));
+    let form = robert.post_form("/api/messages/thread", &[("id", &thread)]).await;
+    assert!(refused(&form) && !form.body.contains("swollen"), "{} {:?}", form.status, form.location());
+    assert!(!call(&robert, "/api/messages/overview", &[]).await.body.contains(&thread));
+    let download = robert.get(&format!("/attachments/{attachment}")).await;
+    assert_eq!(download.status, 404);
+    assert!(!download.body.contains("PNG"));
     let reply = robert
         .post_multipart("/api/messages/send", &[("thread", &thread), ("body", "Not mine"), ("acknowledge", "yes"), ("action", "send")], &[])
         .await;
-    assert_ne!(reply.location().unwrap_or_default(), format!("/messages/{thread}?sent=1"));
+    assert!(refused(&reply), "robert's reply in her thread: {} {:?}", reply.status, reply.location());
+    let with_file = robert
+        .post_multipart("/api/messages/send", &[("thread", &thread), ("body", "Not mine"), ("acknowledge", "yes"), ("action", "send")], &[("attachments", "x.png", PNG.to_vec())])
+        .await;
+    assert!(refused(&with_file), "{} {:?}", with_file.status, with_file.location());
     let draft = robert.post_multipart("/api/messages/send", &[("thread", &thread), ("body", "Not mine"), ("action", "save")], &[]).await;
-    assert!(!draft.location().unwrap_or_default().contains("draft=saved"), "no draft in someone else's thread");
-    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, before, "robert wrote nothing into alice's thread");
+    assert!(refused(&draft), "no draft in someone else's thread: {} {:?}", draft.status, draft.location());
+    let discard = robert.post_multipart("/api/messages/send", &[("thread", &thread), ("action", "discard")], &[]).await;
+    assert!(!discard.body.contains("swollen"));
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, messages_before, "robert wrote nothing into alice's thread");
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM message_drafts").await, 0);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages WHERE read_at IS NOT NULL OR staff_opened_at IS NOT NULL").await, 0);
 
-    // Staff: the provider and the pools on her care team; nobody else.
+    // Staff: the provider and the pools on her care team (Nurse line, Billing questions).
     for login in ["drlee", "nursekim", "billing"] {
         let s = signed_in(&portal, login, "staff").await;
         let page = s.get(&format!("/staff/messages/{thread}")).await;
-        assert!(page.body.contains("My knee is swollen"), "{login} is on her care team");
-        assert_eq!(s.get(&format!("/attachments/{attachment}")).await.status, 200, "{login}");
+        assert_eq!(page.status, 200, "{login}");
+        assert!(page.body.contains(KNEE), "{login} is on her care team");
+        assert!(call(&s, "/api/staff/messages/thread", &[("id", &thread)]).await.body.contains(KNEE), "{login}");
+        let r = s.get(&format!("/attachments/{attachment}")).await;
+        assert_eq!(r.status, 200, "{login}");
     }
+    // Front desk is on no care team and in no pool: nothing, by any id.
     let frontdesk = signed_in(&portal, "frontdesk", "staff").await;
-    assert!(!frontdesk.get(&format!("/staff/messages/{thread}")).await.body.contains("My knee is swollen"));
+    let page = frontdesk.get(&format!("/staff/messages/{thread}")).await;
+    assert_eq!(page.status, 404);
+    assert!(!page.body.contains("swollen"));
+    assert_eq!(call(&frontdesk, "/api/staff/messages/thread", &[("id", &thread)]).await.status, 404);
     assert_eq!(frontdesk.get(&format!("/attachments/{attachment}")).await.status, 404);
-    let r = frontdesk.post_form("/api/staff/messages/reply", &[("thread", &thread), ("body", "Hello")]).await;
-    assert!(r.status == 404 || r.location().is_some_and(|l| l.contains("__err")), "{}", r.status);
+    assert!(!frontdesk.get("/staff/messages?show=all").await.body.contains("Swollen knee"));
+    assert_eq!(call(&frontdesk, "/api/staff/messages/inbox", &[("filter", "all")]).await.body, "[]");
+    assert_eq!(call(&frontdesk, "/api/staff/messages/patients", &[]).await.body, "[]");
+    assert_eq!(call(&frontdesk, "/api/staff/messages/reply", &[("thread", &thread), ("body", "Hello")]).await.status, 404);
+    assert_eq!(call(&frontdesk, "/api/staff/messages/handled", &[("message", &message)]).await.status, 404);
+    let r = frontdesk.post_form("/api/staff/messages/forward", &[("message", &message), ("to", &format!("pool:{}", pool_id(&portal, "Nurse line").await)), ("note", "")]).await;
+    assert_eq!(r.status, 404);
+    let r = frontdesk.post_form("/api/staff/messages/start", &[("patient", &alice_patient), ("subject", "Hi"), ("body", "Hello")]).await;
+    assert_eq!(r.location(), Some("/staff/messages/new?error=patient"));
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, messages_before);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages WHERE handled_at IS NOT NULL").await, 0);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM message_routes").await, 0);
+
+    // Administrators and auditors do not work inboxes: 403 from every staff function and download.
+    let fields_of = |names: &[&str]| names.iter().map(|n| (n.to_string(), if *n == "filter" { "all".to_string() } else { thread.clone() })).collect::<Vec<_>>();
     for login in ["admin", "auditor"] {
         let s = signed_in(&portal, login, "staff").await;
-        assert_eq!(call_status(&s, "/api/staff/messages/inbox", &[("filter", "all")]).await, 403, "{login}");
+        for (path, names) in STAFF_FUNCTIONS {
+            let f = fields_of(names);
+            let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            let r = call(&s, path, &f).await;
+            assert_eq!(r.status, 403, "{login} {path}");
+            assert!(!r.body.contains("swollen"));
+        }
         assert_eq!(s.get(&format!("/attachments/{attachment}")).await.status, 403, "{login}");
+        assert!(!s.get(&format!("/staff/messages/{thread}")).await.body.contains("swollen"), "{login}");
     }
     // Patients cannot use staff functions, nor staff the patients'.
-    assert_eq!(call_status(&alice, "/api/staff/messages/inbox", &[("filter", "all")]).await, 403);
+    for (path, names) in STAFF_FUNCTIONS {
+        let f = fields_of(names);
+        let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        assert_eq!(call(&alice, path, &f).await.status, 403, "alice {path}");
+    }
     let drlee = signed_in(&portal, "drlee", "staff").await;
-    assert_eq!(drlee.call("/api/messages/overview").await.status, 403);
+    for (path, names) in PATIENT_FUNCTIONS {
+        let f: Vec<(&str, &str)> = names.iter().map(|n| (*n, if *n == "mode" { "daily" } else { thread.as_str() })).collect();
+        assert_eq!(call(&drlee, path, &f).await.status, 403, "drlee {path}");
+    }
+    let r = drlee.post_multipart("/api/messages/send", &[("thread", &thread), ("body", "As the patient"), ("acknowledge", "yes"), ("action", "send")], &[]).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, messages_before, "none of that wrote a message");
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM users WHERE notices <> 'immediate'").await, 0);
     // Nobody signed in.
     assert_eq!(portal.client().get(&format!("/attachments/{attachment}")).await.status, 401);
     portal.stop().await;
 }
 
-/// Patients write only to their own care team.
+/// Patients write only to their own care team; a refused message stores nothing but the draft.
 async fn recipients_come_from_the_care_team(backend: Backend) {
     let portal = TestPortal::start(backend).await;
     let alice = signed_in(&portal, "alice", "patient").await;
-    for to in [format!("provider:{}", user_id(&portal, "frontdesk").await), format!("pool:{}", "0".repeat(32)), "provider:1 OR 1=1".to_string()] {
+    let compose = call(&alice, "/api/messages/compose", &[]).await;
+    assert!(compose.body.contains(&user_id(&portal, "drlee").await) && !compose.body.contains(&user_id(&portal, "frontdesk").await), "{}", compose.body);
+    for to in [
+        format!("provider:{}", user_id(&portal, "frontdesk").await),
+        format!("provider:{}", user_id(&portal, "robert").await),
+        format!("pool:{}", "0".repeat(32)),
+        format!("pool:{}", user_id(&portal, "drlee").await),
+        "provider:1 OR 1=1".to_string(),
+        String::new(),
+    ] {
         let at = send(&alice, &[("recipient", &to), ("topic", "general"), ("subject", "Hi"), ("body", "Hello"), ("acknowledge", "yes"), ("action", "send")], &[]).await;
         assert_eq!(at, "/messages/new?error=recipient", "{to}");
     }
     let at = send(&alice, &[("recipient", &format!("provider:{}", user_id(&portal, "drlee").await)), ("topic", "general"), ("subject", "Hi"), ("body", "Hello"), ("action", "send")], &[]).await;
     assert_eq!(at, "/messages/new?error=acknowledge", "the acknowledgement is required");
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, 0);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM threads").await, 0);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'message.sent'").await, 0);
     // What she typed is kept as her draft.
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM message_drafts").await, 1);
     portal.stop().await;
 }
 
-/// A message to an absent provider goes to the cover, with the reason recorded and shown; the
-/// messages already waiting move when the absence begins, once.
+/// A message to an absent provider goes to the cover, with the reason recorded and shown to
+/// staff; the absent provider's own inbox does not hold it.
 async fn routing_on_absence(backend: Backend) {
     let portal = TestPortal::start(backend).await;
     let db = &portal.state.db.pool;
-    let (drlee, nursekim) = (user_id(&portal, "drlee").await, user_id(&portal, "nursekim").await);
+    let drlee = user_id(&portal, "drlee").await;
     let nurse_line = pool_id(&portal, "Nurse line").await;
     let now = now_ms();
-    let alice = signed_in(&portal, "alice", "patient").await;
-
-    // Already waiting before the absence.
-    let waiting = alice_writes(&portal, &alice, "drlee", "Waiting one", &[]).await;
-
     sqlx::query("INSERT INTO absences (id, provider_id, starts_at, ends_at, cover_pool_id, note, created_at) VALUES ($1, $2, $3, $4, $5, '', $3)")
         .bind(app::platform::tokens::new_id())
         .bind(&drlee)
-        .bind(now - 60_000)
+        .bind(now - 3_600_000)
         .bind(now + 7 * 86_400_000)
         .bind(&nurse_line)
         .execute(db)
         .await
         .unwrap();
+    let alice = signed_in(&portal, "alice", "patient").await;
     let thread = alice_writes(&portal, &alice, "drlee", "Sent while he is away", &[]).await;
-    let row = sqlx::query("SELECT to_provider_id, assigned_provider_id, assigned_pool_id FROM messages WHERE thread_id = $1").bind(&thread).fetch_one(db).await.unwrap();
+    let message = first_message(&portal, &thread).await;
+    let row = sqlx::query("SELECT to_provider_id, assigned_provider_id, assigned_pool_id FROM messages WHERE id = $1").bind(&message).fetch_one(db).await.unwrap();
     assert_eq!(row.try_get::<Option<String>, _>("to_provider_id").unwrap().as_deref(), Some(drlee.as_str()), "addressed as written");
     assert_eq!(row.try_get::<Option<String>, _>("assigned_provider_id").unwrap(), None);
     assert_eq!(row.try_get::<Option<String>, _>("assigned_pool_id").unwrap().as_deref(), Some(nurse_line.as_str()), "waits for the cover");
-    assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'message.routed'").await, 1);
+    let route = sqlx::query("SELECT kind, from_provider_id, to_pool_id, reason, by_user_id FROM message_routes WHERE message_id = $1").bind(&message).fetch_all(db).await.unwrap();
+    assert_eq!(route.len(), 1, "one routing recorded");
+    assert_eq!(route[0].try_get::<String, _>("kind").unwrap(), "absence");
+    assert_eq!(route[0].try_get::<Option<String>, _>("from_provider_id").unwrap().as_deref(), Some(drlee.as_str()));
+    assert_eq!(route[0].try_get::<Option<String>, _>("to_pool_id").unwrap().as_deref(), Some(nurse_line.as_str()));
+    let reason: String = route[0].try_get("reason").unwrap();
+    assert!(reason.contains("out of office") && reason.contains("Nurse line"), "{reason}");
+    assert_eq!(route[0].try_get::<Option<String>, _>("by_user_id").unwrap(), None, "the portal routed it");
+    let audit = sqlx::query("SELECT record_id FROM audit_log WHERE action = 'message.routed'").fetch_all(db).await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].try_get::<Option<String>, _>("record_id").unwrap().as_deref(), Some(message.as_str()));
 
+    // The nurse line sees it among its pools' messages, with the reason; Dr. Lee's own does not.
     let nurse = signed_in(&portal, "nursekim", "staff").await;
+    let pools = call(&nurse, "/api/staff/messages/inbox", &[("filter", "pools")]).await;
+    assert!(pools.body.contains(&message) && pools.body.contains("Sent while he is away"), "{}", pools.body);
     let page = nurse.get("/staff/messages?show=pools").await;
     assert!(page.body.contains("Sent while he is away") && page.body.contains("Routed"), "in the nurse line's inbox");
     let thread_page = nurse.get(&format!("/staff/messages/{thread}")).await;
-    assert!(thread_page.body.contains("Dr. Morgan Lee is out of office until") && thread_page.body.contains("covered by Nurse line"), "the reason is shown");
+    assert!(
+        thread_page.body.contains("Dr. Morgan Lee is out of office until") && thread_page.body.contains("covered by Nurse line"),
+        "the reason is shown: {}",
+        thread_page.body
+    );
     let doctor = signed_in(&portal, "drlee", "staff").await;
+    let mine = call(&doctor, "/api/staff/messages/inbox", &[("filter", "mine")]).await;
+    assert_eq!(mine.status, 200);
+    assert!(!mine.body.contains(&message), "not in Dr. Lee's own inbox: {}", mine.body);
     assert!(!doctor.get("/staff/messages?show=mine").await.body.contains("Sent while he is away"));
-
-    // The waiting message moves when the background pass sees the absence has begun; once.
-    let moved = app::messaging::server::reroute_started_absences(&portal.state.db, &portal.state.settings, now_ms()).await.unwrap();
-    let again = app::messaging::server::reroute_started_absences(&portal.state.db, &portal.state.settings, now_ms()).await.unwrap();
-    // (The server's own background task may have got there first.)
-    assert!(moved <= 1 && again == 0);
-    let row = sqlx::query("SELECT assigned_pool_id FROM messages WHERE thread_id = $1").bind(&waiting).fetch_one(db).await.unwrap();
-    assert_eq!(row.try_get::<Option<String>, _>("assigned_pool_id").unwrap().as_deref(), Some(nurse_line.as_str()));
-    assert_eq!(count(&portal, "SELECT COUNT(*) FROM message_routes").await, 2);
+    // The patient is not shown where it went.
+    assert!(!alice.get(&format!("/messages/{thread}")).await.body.contains("out of office"));
 
     // A forward within the team, with a note.
-    let message: String = sqlx::query("SELECT id FROM messages WHERE thread_id = $1").bind(&thread).fetch_one(db).await.unwrap().try_get("id").unwrap();
     let r = nurse.post_form("/api/staff/messages/forward", &[("message", &message), ("to", &format!("pool:{}", pool_id(&portal, "Billing questions").await)), ("note", "About the bill")]).await;
     assert_eq!(r.location(), Some("/staff/messages?done=forwarded"));
     let billing = signed_in(&portal, "billing", "staff").await;
     assert!(billing.get("/staff/messages").await.body.contains("Sent while he is away"));
     assert!(billing.get(&format!("/staff/messages/{thread}")).await.body.contains("Forwarded by Kim Alvarez, RN: About the bill"));
-    let _ = nursekim;
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM message_routes").await, 2);
     portal.stop().await;
 }
 
-/// No server function changes what a sent message says, or removes it.
+/// Messages already waiting for a provider move to the covering provider when the absence
+/// begins, once: a second pass moves nothing, and nothing moves before it begins.
+async fn waiting_messages_move_when_absence_begins(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let db = &portal.state.db.pool;
+    let (drlee, nursekim) = (user_id(&portal, "drlee").await, user_id(&portal, "nursekim").await);
+    let alice = signed_in(&portal, "alice", "patient").await;
+    let thread = alice_writes(&portal, &alice, "drlee", "Waiting one", &[]).await;
+    let message = first_message(&portal, &thread).await;
+    let assigned = || async {
+        let r = sqlx::query("SELECT assigned_provider_id, assigned_pool_id FROM messages WHERE id = $1").bind(&message).fetch_one(db).await.unwrap();
+        (r.try_get::<Option<String>, _>("assigned_provider_id").unwrap(), r.try_get::<Option<String>, _>("assigned_pool_id").unwrap())
+    };
+    assert_eq!(assigned().await, (Some(drlee.clone()), None), "no absence: for Dr. Lee");
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM message_routes").await, 0);
+
+    // Dr. Lee is away from `starts`, covered by Kim. (A minute ahead, so that the server's own
+    // background pass, which uses the clock, cannot take this test's turn.)
+    let starts = now_ms() + 60_000;
+    sqlx::query("INSERT INTO absences (id, provider_id, starts_at, ends_at, cover_provider_id, note, created_at) VALUES ($1, $2, $3, $4, $5, '', $3)")
+        .bind(app::platform::tokens::new_id())
+        .bind(&drlee)
+        .bind(starts)
+        .bind(starts + 7 * 86_400_000)
+        .bind(&nursekim)
+        .execute(db)
+        .await
+        .unwrap();
+    let reroute = |at: i64| app::messaging::server::reroute_started_absences(&portal.state.db, &portal.state.settings, at);
+    assert_eq!(reroute(starts - 1).await.unwrap(), 0, "not yet begun");
+    assert_eq!(assigned().await, (Some(drlee.clone()), None));
+    assert_eq!(reroute(starts).await.unwrap(), 1, "begun: the waiting message moves");
+    assert_eq!(assigned().await, (Some(nursekim.clone()), None), "now with the covering provider");
+    assert_eq!(reroute(starts).await.unwrap(), 0, "once");
+    assert_eq!(reroute(starts + 1000).await.unwrap(), 0, "once");
+    let routes = sqlx::query("SELECT kind, from_provider_id, to_provider_id, reason FROM message_routes WHERE message_id = $1").bind(&message).fetch_all(db).await.unwrap();
+    assert_eq!(routes.len(), 1);
+    assert_eq!(routes[0].try_get::<Option<String>, _>("from_provider_id").unwrap().as_deref(), Some(drlee.as_str()));
+    assert_eq!(routes[0].try_get::<Option<String>, _>("to_provider_id").unwrap().as_deref(), Some(nursekim.as_str()));
+    assert!(routes[0].try_get::<String, _>("reason").unwrap().contains("out of office"));
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'message.routed'").await, 1);
+    let message_text = sqlx::query("SELECT body FROM messages WHERE id = $1").bind(&message).fetch_one(db).await.unwrap().try_get::<String, _>("body").unwrap();
+    assert_eq!(message_text, KNEE, "moved, not changed");
+    // Kim finds it in her own inbox.
+    let nurse = signed_in(&portal, "nursekim", "staff").await;
+    assert!(call(&nurse, "/api/staff/messages/inbox", &[("filter", "mine")]).await.body.contains(&message));
+    portal.stop().await;
+}
+
+/// The SET lists of every `UPDATE messages` statement in a source file.
+fn message_updates(source: &str) -> Vec<String> {
+    let flat = source.split_whitespace().collect::<Vec<_>>().join(" ");
+    flat.match_indices("UPDATE messages SET ")
+        .map(|(i, m)| {
+            let rest = &flat[i + m.len()..];
+            rest[..rest.find(" WHERE").unwrap_or(rest.len())].to_string()
+        })
+        .collect()
+}
+
+/// No server function changes what a sent message says, or removes it, whatever ids it is
+/// given; and no statement in the messaging code could.
 async fn sent_messages_never_change(backend: Backend) {
     let portal = TestPortal::start(backend).await;
     let db = &portal.state.db.pool;
     let alice = signed_in(&portal, "alice", "patient").await;
-    let thread = alice_writes(&portal, &alice, "drlee", "Keep me", &[]).await;
+    let thread = alice_writes(&portal, &alice, "drlee", "Keep me", &[("attachments", "knee.png", PNG.to_vec())]).await;
     let snapshot = || async {
-        let r = sqlx::query("SELECT id, body, sent_at, author_id, to_provider_id, due_at FROM messages WHERE thread_id = $1 ORDER BY sent_at")
-            .bind(&thread)
+        let r = sqlx::query("SELECT id, thread_id, body, sent_at, author_id, author_kind, to_provider_id, to_pool_id, due_at FROM messages ORDER BY sent_at, id")
             .fetch_all(db)
             .await
             .unwrap();
         r.iter()
             .map(|r| {
-                (
+                format!(
+                    "{}|{}|{}|{}|{}|{}|{:?}|{:?}|{:?}",
                     r.try_get::<String, _>("id").unwrap(),
+                    r.try_get::<String, _>("thread_id").unwrap(),
                     r.try_get::<String, _>("body").unwrap(),
                     r.try_get::<i64, _>("sent_at").unwrap(),
                     r.try_get::<String, _>("author_id").unwrap(),
+                    r.try_get::<String, _>("author_kind").unwrap(),
                     r.try_get::<Option<String>, _>("to_provider_id").unwrap(),
+                    r.try_get::<Option<String>, _>("to_pool_id").unwrap(),
                     r.try_get::<Option<i64>, _>("due_at").unwrap(),
                 )
             })
             .collect::<Vec<_>>()
     };
+    let attachments = || async {
+        sqlx::query("SELECT id, message_id, sha256 FROM attachments ORDER BY id")
+            .fetch_all(db)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| format!("{}|{}|{}", r.try_get::<String, _>("id").unwrap(), r.try_get::<String, _>("message_id").unwrap(), r.try_get::<String, _>("sha256").unwrap()))
+            .collect::<Vec<_>>()
+    };
     let before = snapshot().await;
-    let message = before[0].0.clone();
+    let files_before = attachments().await;
+    assert_eq!(before.len(), 1);
+    assert!(before[0].contains(KNEE));
+    let message = first_message(&portal, &thread).await;
+    let attachment: String = sqlx::query("SELECT id FROM attachments").fetch_one(db).await.unwrap().try_get("id").unwrap();
     let drlee = signed_in(&portal, "drlee", "staff").await;
-    for (who, path, fields) in [
-        (&drlee, "/api/staff/messages/handled", vec![("message", message.as_str())]),
-        (&drlee, "/api/staff/messages/forward", vec![("message", message.as_str()), ("to", "pool:x"), ("note", "changed")]),
-        (&drlee, "/api/staff/messages/reply", vec![("thread", thread.as_str()), ("body", "A reply")]),
-        (&alice, "/api/messages/notices", vec![("mode", "daily")]),
-        (&alice, "/api/messages/thread", vec![("id", thread.as_str())]),
-    ] {
-        who.post_form(path, &fields).await;
-    }
-    alice.post_multipart("/api/messages/send", &[("thread", &thread), ("body", "A follow-up"), ("acknowledge", "yes"), ("action", "send")], &[]).await;
-    alice.post_multipart("/api/messages/send", &[("thread", &thread), ("body", "draft"), ("action", "discard")], &[]).await;
-    let after = snapshot().await;
-    assert_eq!(after.len(), 3, "the reply and the follow-up were added");
-    assert_eq!(after[0], before[0], "the first message is as it was sent");
-    // And the code: no statement edits a message's words or removes one.
-    for (name, source) in [
-        ("server.rs", include_str!("../../../app/src/messaging/server.rs")),
-        ("admin.rs", include_str!("../../../app/src/messaging/admin.rs")),
-        ("patient_pages.rs", include_str!("../../../app/src/messaging/patient_pages.rs")),
-        ("staff_pages.rs", include_str!("../../../app/src/messaging/staff_pages.rs")),
-    ] {
-        let flat = source.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(!flat.contains("DELETE FROM messages") && !flat.contains("DELETE FROM attachments"), "{name} deletes");
-        for column in ["body", "sent_at", "author_id", "to_provider_id", "to_pool_id", "due_at", "thread_id"] {
-            assert!(!flat.contains(&format!("SET {column} =")), "{name} updates {column}");
+
+    // Every function, with the message's (then the thread's, the attachment's) id in every field.
+    for id in [&message, &thread, &attachment] {
+        for (path, names) in STAFF_FUNCTIONS {
+            let f: Vec<(&str, &str)> = names.iter().map(|n| (*n, id.as_str())).collect();
+            drlee.post_form(path, &f).await;
+            call(&drlee, path, &f).await;
+        }
+        for (path, names) in PATIENT_FUNCTIONS {
+            let f: Vec<(&str, &str)> = names.iter().map(|n| (*n, id.as_str())).collect();
+            alice.post_form(path, &f).await;
+            call(&alice, path, &f).await;
+        }
+        let f: Vec<(&str, &str)> = SEND_FIELDS.iter().map(|n| (*n, id.as_str())).collect();
+        alice.post_multipart("/api/messages/send", &f, &[]).await;
+        for action in ["send", "save", "discard"] {
+            alice.post_multipart("/api/messages/send", &[("thread", id), ("body", id), ("acknowledge", "yes"), ("action", action)], &[]).await;
+        }
+        alice.get(&format!("/messages/{id}")).await;
+        drlee.get(&format!("/staff/messages/{id}")).await;
+        alice.get(&format!("/attachments/{id}")).await;
+        let now = snapshot().await;
+        for m in &before {
+            assert!(now.contains(m), "after every function with {id} in every field, the message is as sent: {m}\n{now:#?}");
         }
     }
+    assert_eq!(attachments().await, files_before);
+
+    // What the functions are for: a reply, a follow-up, marking handled, forwarding.
+    let r = drlee.post_form("/api/staff/messages/reply", &[("thread", &thread), ("body", "A reply")]).await;
+    assert_eq!(r.location(), Some(format!("/staff/messages/{thread}?done=replied").as_str()));
+    let at = send(&alice, &[("thread", &thread), ("body", "A follow-up"), ("acknowledge", "yes"), ("action", "send")], &[]).await;
+    assert_eq!(at, format!("/messages/{thread}?sent=1"));
+    let follow_up: String = sqlx::query("SELECT id FROM messages WHERE body = 'A follow-up'").fetch_one(db).await.unwrap().try_get("id").unwrap();
+    let nurse_line = pool_id(&portal, "Nurse line").await;
+    let r = drlee.post_form("/api/staff/messages/forward", &[("message", &follow_up), ("to", &format!("pool:{nurse_line}")), ("note", "changed")]).await;
+    assert_eq!(r.location(), Some("/staff/messages?done=forwarded"));
+    let nurse = signed_in(&portal, "nursekim", "staff").await;
+    let r = nurse.post_form("/api/staff/messages/handled", &[("message", &follow_up)]).await;
+    assert_eq!(r.location(), Some(format!("/staff/messages/{thread}?done=handled").as_str()));
+    alice.get(&format!("/messages/{thread}")).await;
+    let after = snapshot().await;
+    assert_eq!(after[0], before[0], "the first message is as it was sent");
+    assert!(after.iter().any(|m| m.contains("|A reply|")) && after.iter().any(|m| m.contains("|A follow-up|")), "replies are added");
+    assert_eq!(attachments().await, files_before);
+
+    // And the code: no statement removes a message or changes what one says.
+    let allowed = ["assigned_provider_id", "assigned_pool_id", "handled_at", "handled_by", "read_at", "staff_opened_at"];
+    // (The check itself sees a change of the words hidden behind an allowed column.)
+    assert_eq!(
+        message_updates("sqlx::query(\"UPDATE messages SET read_at = $1,\n       body = $2 WHERE id = $3\")"),
+        vec!["read_at = $1, body = $2".to_string()]
+    );
+    let mut updates = 0;
+    for (name, source) in [
+        ("mod.rs", include_str!("../../../app/src/messaging/mod.rs")),
+        ("server.rs", include_str!("../../../app/src/messaging/server.rs")),
+        ("admin.rs", include_str!("../../../app/src/messaging/admin.rs")),
+        ("attachments.rs", include_str!("../../../app/src/messaging/attachments.rs")),
+        ("business_days.rs", include_str!("../../../app/src/messaging/business_days.rs")),
+        ("patient_pages.rs", include_str!("../../../app/src/messaging/patient_pages.rs")),
+        ("staff_pages.rs", include_str!("../../../app/src/messaging/staff_pages.rs")),
+        ("admin_pages.rs", include_str!("../../../app/src/messaging/admin_pages.rs")),
+    ] {
+        let flat = source.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_uppercase();
+        for statement in ["DELETE FROM MESSAGES", "DELETE FROM ATTACHMENTS", "DELETE FROM THREADS", "UPDATE ATTACHMENTS", "UPDATE MESSAGES SET BODY"] {
+            assert!(!flat.contains(statement), "{name} has {statement}");
+        }
+        for set in message_updates(source) {
+            updates += 1;
+            for assignment in set.split(',') {
+                let column = assignment.split('=').next().unwrap().trim_matches(|c: char| c == '\\' || c.is_whitespace());
+                assert!(allowed.contains(&column), "{name} updates messages.{column}: {set}");
+            }
+        }
+    }
+    assert!(updates >= 4, "the check saw the statements that mark routing, reading and handling ({updates})");
     portal.stop().await;
 }
 
 /// Attachments: the type comes from the content; size and count are limited; an empty file
-/// input is ignored; a download is served as a download.
+/// input is ignored; a download is served as a download, byte for byte.
 async fn attachment_checks(backend: Backend) {
     let portal = TestPortal::start(backend).await;
+    let db = &portal.state.db.pool;
     let alice = signed_in(&portal, "alice", "patient").await;
     let to = format!("provider:{}", user_id(&portal, "drlee").await);
     let fields: [(&str, &str); 6] = [("recipient", &to), ("topic", "general"), ("subject", "Files"), ("body", "See attached."), ("acknowledge", "yes"), ("action", "send")];
 
-    let exe = b"MZ\x90\0\x03\0\0\0program".to_vec();
+    let exe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0This program cannot be run in DOS mode.".to_vec();
     assert_eq!(send(&alice, &fields, &[("attachments", "photo.jpg", exe)]).await, "/messages/new?error=file-type");
     let five: Vec<_> = (0..5).map(|i| ("attachments", if i == 0 { "a.png" } else { "b.png" }, PNG.to_vec())).collect();
     assert_eq!(send(&alice, &fields, &five).await, "/messages/new?error=too-many-files");
@@ -278,22 +507,41 @@ async fn attachment_checks(backend: Backend) {
     big.resize(11 * 1024 * 1024, 0);
     assert_eq!(send(&alice, &fields, &[("attachments", "big.png", big)]).await, "/messages/new?error=file-too-large");
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, 0, "nothing sent");
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM threads").await, 0);
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM attachments").await, 0);
+    // The text is kept as her draft.
+    assert!(call(&alice, "/api/messages/compose", &[]).await.body.contains("See attached."));
 
-    // A PDF, and an empty file input (a browser sends one when no file was chosen).
+    // Four files (a PNG, a PDF, two more PNGs) and an empty file input (a browser sends one when
+    // no file was chosen): sent, the empty part ignored.
     let pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n".to_vec();
-    let at = send(&alice, &fields, &[("attachments", "letter.pdf", pdf.clone()), ("attachments", "", Vec::new())]).await;
+    let at = send(
+        &alice,
+        &fields,
+        &[
+            ("attachments", "knee.png", PNG.to_vec()),
+            ("attachments", "", Vec::new()),
+            ("attachments", "letter.pdf", pdf.clone()),
+            ("attachments", "c.png", PNG.to_vec()),
+            ("attachments", "d.png", PNG.to_vec()),
+        ],
+    )
+    .await;
     thread_of(&at);
-    let id: String = sqlx::query("SELECT id FROM attachments").fetch_one(&portal.state.db.pool).await.unwrap().try_get("id").unwrap();
-    let r = alice.http.get(format!("{}/attachments/{id}", alice.base)).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let h = r.headers().clone();
-    assert_eq!(h.get("content-type").unwrap(), "application/pdf");
-    assert!(h.get("content-disposition").unwrap().to_str().unwrap().starts_with("attachment; filename=\"letter.pdf\""));
-    assert!(h.get("cache-control").unwrap().to_str().unwrap().contains("no-store"));
-    assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
-    assert_eq!(r.bytes().await.unwrap().to_vec(), pdf, "the same bytes back");
-    assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'attachment.downloaded'").await, 1);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM attachments").await, 4, "the empty input is no file");
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM message_drafts").await, 0, "sending removes the draft");
+    for (name, content, content_type) in [("knee.png", PNG.to_vec(), "image/png"), ("letter.pdf", pdf, "application/pdf")] {
+        let id: String = sqlx::query("SELECT id FROM attachments WHERE file_name = $1").bind(name).fetch_one(db).await.unwrap().try_get("id").unwrap();
+        let r = alice.http.get(format!("{}/attachments/{id}", alice.base)).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let h = r.headers().clone();
+        assert_eq!(h.get("content-type").unwrap(), content_type);
+        assert!(h.get("content-disposition").unwrap().to_str().unwrap().starts_with(&format!("attachment; filename=\"{name}\"")), "{:?}", h.get("content-disposition"));
+        assert!(h.get("cache-control").unwrap().to_str().unwrap().contains("no-store"));
+        assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+        assert_eq!(r.bytes().await.unwrap().to_vec(), content, "the same bytes back: {name}");
+    }
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'attachment.downloaded'").await, 2);
 
     // A body larger than any message may be is refused before it is read.
     // (The server answers 413 at once and closes the connection; the client may see the answer
@@ -313,8 +561,18 @@ async fn attachment_checks(backend: Backend) {
         Ok(r) => assert_eq!(r.status(), 413),
         Err(e) => assert!(e.is_request() || e.is_body(), "{e}"),
     }
-    assert_eq!(count(&portal, "SELECT COUNT(*) FROM attachments").await, 1);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM attachments").await, 4);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, 1);
     portal.stop().await;
+}
+
+/// The next 07:00 in New York after `at`.
+fn next_seven_in_new_york(at: i64) -> i64 {
+    let zone = jiff::tz::TimeZone::get("America/New_York").unwrap();
+    let local = jiff::Timestamp::from_millisecond(at).unwrap().to_zoned(zone.clone());
+    let seven = jiff::civil::time(7, 0, 0, 0);
+    let day = if local.time() < seven { local.date() } else { local.date().tomorrow().unwrap() };
+    day.to_datetime(seven).to_zoned(zone).unwrap().timestamp().as_millisecond()
 }
 
 /// A staff message queues one notice, in the same transaction, that says nothing of the
@@ -324,42 +582,51 @@ async fn notices_say_only_that_something_waits(backend: Backend) {
     let db = &portal.state.db.pool;
     let alice = signed_in(&portal, "alice", "patient").await;
     let thread = alice_writes(&portal, &alice, "drlee", "Swollen knee", &[]).await;
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM outbox WHERE notice IN ('new-in-portal', 'daily-summary')").await, 0, "a patient's own message notifies no one");
     let drlee = signed_in(&portal, "drlee", "staff").await;
-    let before = count(&portal, "SELECT COUNT(*) FROM outbox WHERE notice = 'new-in-portal'").await;
     let r = drlee.post_form("/api/staff/messages/reply", &[("thread", &thread), ("body", "Please rest your knee and use ice.")]).await;
     assert_eq!(r.location(), Some(format!("/staff/messages/{thread}?done=replied").as_str()));
     // The notice exists as soon as the reply does.
-    assert_eq!(count(&portal, "SELECT COUNT(*) FROM outbox WHERE notice = 'new-in-portal'").await, before + 1);
-    let row = sqlx::query("SELECT recipient, payload FROM outbox WHERE notice = 'new-in-portal'").fetch_one(db).await.unwrap();
-    assert_eq!(row.try_get::<String, _>("recipient").unwrap(), "alice.johnson@example.org");
-    assert_eq!(row.try_get::<Option<String>, _>("payload").unwrap(), None);
-    let mail = loop {
-        let got = portal.smtp.wait_for(1, 15).await;
-        if let Some(m) = got.into_iter().find(|m| m.text().contains("new message in the portal")) {
-            break m;
+    let rows = sqlx::query("SELECT recipient, payload FROM outbox WHERE notice = 'new-in-portal'").fetch_all(db).await.unwrap();
+    assert_eq!(rows.len(), 1, "one notice");
+    assert_eq!(rows[0].try_get::<String, _>("recipient").unwrap(), "alice.johnson@example.org");
+    assert_eq!(rows[0].try_get::<Option<String>, _>("payload").unwrap(), None, "nothing of the message in the outbox");
+    let mail = {
+        let mut found = None;
+        for _ in 0..300 {
+            if let Some(m) = portal.smtp.received().into_iter().find(|m| m.text().contains("new message in the portal")) {
+                found = Some(m);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+        found.expect("the notice is delivered within 30 s")
     };
     assert_eq!(mail.to, vec!["<alice.johnson@example.org>".to_string()], "one recipient");
     let text = mail.text();
-    for secret in ["Swollen", "knee", "Knee", "use ice", "Morgan", "Lee", "Alice", "Johnson"] {
+    for secret in ["Swollen", "swollen", "knee", "Knee", "rest your", "use ice", "Morgan", "Lee", "Alice", "Johnson", "walk"] {
         assert!(!text.contains(secret), "the e-mail says {secret:?}: {text}");
     }
+    assert!(text.contains("Sign in"), "it says where to look: {text}");
     // The reply handled her message.
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages WHERE author_kind = 'patient' AND handled_at IS NULL").await, 0);
 
     // Daily: no immediate notice; one scheduled row however many messages.
     let r = alice.post_form("/api/messages/notices", &[("mode", "daily")]).await;
     assert_eq!(r.location(), Some("/messages?notices=saved#notices"));
-    let immediate = count(&portal, "SELECT COUNT(*) FROM outbox WHERE notice = 'new-in-portal'").await;
+    let t0 = now_ms();
     for body in ["First", "Second"] {
-        drlee.post_form("/api/staff/messages/reply", &[("thread", &thread), ("body", body)]).await;
+        let r = drlee.post_form("/api/staff/messages/reply", &[("thread", &thread), ("body", body)]).await;
+        assert_eq!(r.status, 302);
     }
-    assert_eq!(count(&portal, "SELECT COUNT(*) FROM outbox WHERE notice = 'new-in-portal'").await, immediate, "no immediate notice");
-    assert_eq!(count(&portal, "SELECT COUNT(*) FROM outbox WHERE notice = 'daily-summary'").await, 1, "one daily notice");
-    let at: i64 = sqlx::query("SELECT next_attempt_at FROM outbox WHERE notice = 'daily-summary'").fetch_one(db).await.unwrap().try_get("next_attempt_at").unwrap();
-    let local = jiff::Timestamp::from_millisecond(at).unwrap().to_zoned(jiff::tz::TimeZone::get("America/New_York").unwrap());
-    assert_eq!((local.hour(), local.minute()), (7, 0), "at 07:00 clinic time");
-    assert!(at > now_ms() && at <= now_ms() + 86_400_000);
+    let t1 = now_ms();
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages WHERE author_kind = 'staff'").await, 3);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM outbox WHERE notice = 'new-in-portal'").await, 1, "no immediate notice");
+    let daily = sqlx::query("SELECT recipient, next_attempt_at FROM outbox WHERE notice = 'daily-summary'").fetch_all(db).await.unwrap();
+    assert_eq!(daily.len(), 1, "one daily notice");
+    assert_eq!(daily[0].try_get::<String, _>("recipient").unwrap(), "alice.johnson@example.org");
+    let at: i64 = daily[0].try_get("next_attempt_at").unwrap();
+    assert!(at == next_seven_in_new_york(t0) || at == next_seven_in_new_york(t1), "the next 07:00 in New York: {at}");
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'notices.preference-changed'").await, 1);
     portal.stop().await;
 }
@@ -367,6 +634,7 @@ async fn notices_say_only_that_something_waits(backend: Backend) {
 /// Unread until the patient opens the conversation; then read, audited, and shown to staff.
 async fn read_state(backend: Backend) {
     let portal = TestPortal::start(backend).await;
+    let db = &portal.state.db.pool;
     let alice = signed_in(&portal, "alice", "patient").await;
     let thread = alice_writes(&portal, &alice, "drlee", "Swollen knee", &[]).await;
     let drlee = signed_in(&portal, "drlee", "staff").await;
@@ -375,14 +643,30 @@ async fn read_state(backend: Backend) {
     assert!(!drlee.get("/staff/messages?show=unread").await.body.contains("Swollen knee"), "opened");
     drlee.post_form("/api/staff/messages/reply", &[("thread", &thread), ("body", "Please rest it.")]).await;
     assert!(drlee.get(&format!("/staff/messages/{thread}")).await.body.contains("Not yet read by the patient"));
+    let read_at = || async {
+        sqlx::query("SELECT read_at FROM messages WHERE author_kind = 'staff'").fetch_one(db).await.unwrap().try_get::<Option<i64>, _>("read_at").unwrap()
+    };
 
-    let overview = alice.call("/api/messages/overview").await;
+    let overview = call(&alice, "/api/messages/overview", &[]).await;
     assert!(overview.body.contains("\"unread\":1"), "{}", overview.body);
+    assert_eq!(call(&alice, "/api/messages/unread", &[]).await.body, "1");
     assert!(alice.get("/home").await.body.contains("1 unread message"));
+    // Looking at the list is not reading.
+    alice.get("/messages").await;
+    assert_eq!(read_at().await, None);
+
+    let before = now_ms();
+    assert!(alice.get(&format!("/messages/{thread}")).await.body.contains("Please rest it."));
+    let overview = call(&alice, "/api/messages/overview", &[]).await;
+    assert!(overview.body.contains("\"unread\":0") && !overview.body.contains("\"unread\":1"), "{}", overview.body);
+    assert_eq!(call(&alice, "/api/messages/unread", &[]).await.body, "0");
+    let at = read_at().await.expect("read_at set");
+    assert!(at >= before && at <= now_ms());
+    let staff_view = drlee.get(&format!("/staff/messages/{thread}")).await;
+    assert!(staff_view.body.contains("Read by the patient") && !staff_view.body.contains("Not yet read by the patient"));
+    // Opening it again changes nothing.
     alice.get(&format!("/messages/{thread}")).await;
-    let overview = alice.call("/api/messages/overview").await;
-    assert!(overview.body.contains("\"unread\":0"), "{}", overview.body);
-    assert!(drlee.get(&format!("/staff/messages/{thread}")).await.body.contains("Read by the patient"));
+    assert_eq!(read_at().await, Some(at));
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'message.read'").await, 1);
     assert!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'message.opened'").await >= 2);
     portal.stop().await;
@@ -397,20 +681,32 @@ async fn due_dates_and_overdue(backend: Backend) {
     let thread = alice_writes(&portal, &alice, "drlee", "Swollen knee", &[]).await;
     let row = sqlx::query("SELECT sent_at, due_at FROM messages WHERE thread_id = $1").bind(&thread).fetch_one(db).await.unwrap();
     let (sent, due): (i64, i64) = (row.try_get("sent_at").unwrap(), row.try_get::<Option<i64>, _>("due_at").unwrap().unwrap());
-    let cal = app::messaging::business_days::BusinessCalendar::new(
-        jiff::tz::TimeZone::get("America/New_York").unwrap(),
-        jiff::civil::time(17, 0, 0, 0),
-        [],
-    );
+    let holidays: Vec<jiff::civil::Date> = sqlx::query("SELECT day FROM holidays")
+        .fetch_all(db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String, _>("day").unwrap().parse().unwrap())
+        .collect();
+    let cal = app::messaging::business_days::BusinessCalendar::new(jiff::tz::TimeZone::get("America/New_York").unwrap(), jiff::civil::time(17, 0, 0, 0), holidays);
     assert_eq!(due, cal.due_at_ms(sent, 3));
-    assert!(!alice.get(&format!("/messages/{thread}")).await.body.contains("Please call the office"));
+    let local = jiff::Timestamp::from_millisecond(due).unwrap().to_zoned(jiff::tz::TimeZone::get("America/New_York").unwrap());
+    assert_eq!((local.hour(), local.minute()), (17, 0), "at the close of a business day");
+    assert!(!matches!(local.weekday(), jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday));
+    assert!(due - sent >= 3 * 86_400_000 - 3_600_000, "at least three days later");
+    let page = alice.get(&format!("/messages/{thread}")).await;
+    assert!(!page.body.contains("Please call the office"), "not yet due");
+    let drlee = signed_in(&portal, "drlee", "staff").await;
+    assert_eq!(call(&drlee, "/api/staff/messages/inbox", &[("filter", "overdue")]).await.body, "[]");
 
     sqlx::query("UPDATE messages SET due_at = $1 WHERE thread_id = $2").bind(now_ms() - 1000).bind(&thread).execute(db).await.unwrap();
     let page = alice.get(&format!("/messages/{thread}")).await;
     assert!(page.body.contains("We have not answered your message within 3 business days. We are sorry. Please call the office at (555) 010-0199."), "{}", page.body);
-    let drlee = signed_in(&portal, "drlee", "staff").await;
+    let overview = call(&alice, "/api/messages/overview", &[]).await;
+    assert!(overview.body.contains("\"overdue\":true"), "{}", overview.body);
     let overdue = drlee.get("/staff/messages?show=overdue").await;
     assert!(overdue.body.contains("Swollen knee") && overdue.body.contains("Overdue"));
+    assert!(call(&drlee, "/api/staff/messages/inbox", &[("filter", "overdue")]).await.body.contains(&thread));
     portal.stop().await;
 }
 
@@ -421,13 +717,29 @@ async fn drafts_survive_sign_out(backend: Backend) {
     let to = format!("provider:{}", user_id(&portal, "drlee").await);
     let at = send(&alice, &[("recipient", &to), ("topic", "medication"), ("subject", "Refill"), ("body", "Half-written"), ("action", "save")], &[]).await;
     assert_eq!(at, "/messages/new?draft=saved");
-    alice.post_form("/api/sign-out", &[]).await;
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, 0, "a draft is not sent");
+    let r = alice.post_form("/api/sign-out", &[]).await;
+    assert_eq!(r.status, 302);
+    assert_eq!(call(&alice, "/api/messages/compose", &[]).await.status, 401, "signed out");
     let alice = signed_in(&portal, "alice", "patient").await;
+    let compose = call(&alice, "/api/messages/compose", &[]).await;
+    assert_eq!(compose.status, 200);
+    let data: serde_json::Value = serde_json::from_str(&compose.body).unwrap();
+    assert_eq!(data["draft"]["body"], "Half-written", "{}", compose.body);
+    assert_eq!(data["draft"]["subject"], "Refill");
+    assert_eq!(data["draft"]["topic"], "medication");
+    assert_eq!(data["draft"]["recipient"], to.as_str());
     let page = alice.get("/messages/new").await;
-    assert!(page.body.contains("Half-written") && page.body.contains("value=\"Refill\""), "the draft is back");
+    assert!(page.body.contains("Half-written") && page.body.contains("value=\"Refill\""), "the draft is back on the page");
+    // Another patient does not get it.
+    let robert = signed_in(&portal, "robert", "patient").await;
+    assert!(!call(&robert, "/api/messages/compose", &[]).await.body.contains("Half-written"));
+
     let at = send(&alice, &[("recipient", &to), ("topic", "medication"), ("subject", "Refill"), ("body", "Whole now"), ("acknowledge", "yes"), ("action", "send")], &[]).await;
     thread_of(&at);
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM message_drafts").await, 0);
+    let data: serde_json::Value = serde_json::from_str(&call(&alice, "/api/messages/compose", &[]).await.body).unwrap();
+    assert_eq!(data["draft"]["body"], "", "the draft is gone");
     portal.stop().await;
 }
 
@@ -481,6 +793,7 @@ on_both_databases!(
     access_matrix,
     recipients_come_from_the_care_team,
     routing_on_absence,
+    waiting_messages_move_when_absence_begins,
     sent_messages_never_change,
     attachment_checks,
     notices_say_only_that_something_waits,
