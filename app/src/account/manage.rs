@@ -7,6 +7,7 @@ use crate::layout::PatientLayout;
 use crate::password::new_password::NewPasswordProblem;
 use crate::password::PasswordMeter;
 use crate::terms::Acceptance;
+use crate::layout::alert;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -228,10 +229,6 @@ pub async fn end_other_sessions() -> Result<(), AppError> {
     tx.commit().await?;
     leptos_axum::redirect("/account?done=sessions");
     Ok(())
-}
-
-fn alert(text: String) -> impl IntoView {
-    view! { <p class="notice notice--alert" role="alert">{text}</p> }
 }
 
 #[component]

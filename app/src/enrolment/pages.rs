@@ -8,6 +8,7 @@ use crate::layout::{org_info, PublicLayout};
 use crate::password::new_password::NewPasswordProblem;
 use crate::password::PasswordMeter;
 use crate::terms::{current_terms, TermsBox};
+use crate::layout::alert;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -170,10 +171,6 @@ pub async fn complete_activation(
         Err(ActivationProblem::TermsChanged) => leptos_axum::redirect("/activate/account?error=terms-changed"),
     }
     Ok(())
-}
-
-fn alert(text: String) -> impl IntoView {
-    view! { <p class="notice notice--alert" role="alert">{text}</p> }
 }
 
 #[component]

@@ -6,6 +6,7 @@ use crate::account::format_utc;
 use crate::error::AppError;
 use crate::layout::StaffLayout;
 use crate::patients::PortalAccess;
+use crate::layout::alert;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -76,10 +77,6 @@ pub async fn decline_request(request_id: String, reason: String, note: Option<St
         Err(_) => leptos_axum::redirect(&format!("/staff/enrolment/{request_id}?error=decided")),
     }
     Ok(())
-}
-
-fn alert(text: String) -> impl IntoView {
-    view! { <p class="notice notice--alert" role="alert">{text}</p> }
 }
 
 fn state_label(state: &str) -> &'static str {

@@ -19,6 +19,11 @@ pub struct OrgInfo {
     pub phone: String,
 }
 
+/// A message that something went wrong, announced at once by screen readers.
+pub fn alert(text: String) -> impl IntoView {
+    view! { <p class="notice notice--alert" role="alert">{text}</p> }
+}
+
 /// Read during server rendering; pages are never rendered in the browser (islands), so the
 /// browser build needs no copy of the settings.
 pub fn org_info() -> OrgInfo {

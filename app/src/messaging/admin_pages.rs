@@ -5,6 +5,7 @@
 use crate::error::AppError;
 use crate::layout::StaffLayout;
 use crate::patients::PatientSummary;
+use crate::layout::alert;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -108,10 +109,6 @@ fn status_line() -> impl Fn() -> Option<AnyView> {
         let q = query.read();
         done_or_error(q.get("done"), q.get("error"))
     }
-}
-
-fn alert(text: String) -> impl IntoView {
-    view! { <p class="notice notice--alert" role="alert">{text}</p> }
 }
 
 #[cfg(feature = "ssr")]

@@ -3,6 +3,7 @@
 //! - `patient_pages.rs`: the patient's Messages tab, a conversation, writing a message.
 //! - `staff_pages.rs`: staff inboxes (their own and their pools'), a conversation as staff see
 //!   it, replying, forwarding, marking handled, a new message to a patient.
+//! - `thread.rs`: a conversation's messages, shared by both sides' pages.
 //! - `admin_pages.rs`: care teams and pools, out-of-office periods, the holiday list.
 //! - `server.rs`: the rules and the database (who may read and write what, routing, due dates,
 //!   notices); `business_days.rs`: the due-date rule; `attachments.rs`: file checks.
@@ -22,6 +23,7 @@ pub mod server;
 mod admin_pages;
 mod patient_pages;
 mod staff_pages;
+mod thread;
 
 pub use admin_pages::{AbsencesPage, CareTeamsPage, HolidaysPage, PoolsPage};
 pub use patient_pages::{unread_messages, ComposePage, MessagesPage, PatientThreadPage};

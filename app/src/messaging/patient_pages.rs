@@ -4,8 +4,10 @@
 //! (multipart for the ones that carry files), so all of it works without JavaScript.
 
 use super::{Draft, NoticeMode, RecipientOption, ThreadSummary, ThreadView, Topic, ATTACHMENTS_MAX, BODY_MAX, SUBJECT_MAX};
+use super::thread::{MessageList, ThreadReader};
 use crate::error::AppError;
 use crate::layout::{org_info, PatientLayout};
+use crate::layout::alert;
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -261,10 +263,6 @@ pub async fn set_notices(mode: String) -> Result<(), AppError> {
     super::server::set_notice_mode(&state.db, &session.viewer.user_id, mode, request::client_addr(), now_ms()).await?;
     leptos_axum::redirect("/messages?notices=saved#notices");
     Ok(())
-}
-
-fn alert(text: String) -> impl IntoView {
-    view! { <p class="notice notice--alert" role="alert">{text}</p> }
 }
 
 /// What the care team promises, on every messaging page (SPEC R-MSG-1).
@@ -540,36 +538,7 @@ fn PatientThread(d: ThreadPageData) -> impl IntoView {
                 {format!("We have not answered your message within {} business days. We are sorry. Please call the office at {}.", d.reply_days, org.phone)}
             </p>
         })}
-        <ol class="messages">
-            {t.messages.into_iter().map(|m| {
-                let who = if m.from_patient { format!("You wrote to {}", m.to.clone().unwrap_or_default()) } else { format!("{} wrote", m.author) };
-                let message_class = if m.from_patient { "message message--mine" } else { "message message--theirs" };
-                view! {
-                    <li class=message_class>
-                        <article aria-label=format!("{who}, {}", m.sent_text)>
-                            <header class="message__head">
-                                <p><strong>{who.clone()}</strong></p>
-                                <p class="message__time">{m.sent_text.clone()}</p>
-                            </header>
-                            <div class="message__body">{m.body.lines().map(|l| view! { <p>{l.to_string()}</p> }).collect_view()}</div>
-                            {(!m.attachments.is_empty()).then(|| view! {
-                                <ul class="attachments" aria-label="Attachments">
-                                    {m.attachments.iter().map(|a| view! {
-                                        <li><a href=format!("/attachments/{}", a.id.0) download=a.file_name.clone()>{a.file_name.clone()}</a>
-                                            " ("{super::file_size(a.size)}")"</li>
-                                    }).collect_view()}
-                                </ul>
-                            })}
-                            {m.from_patient.then(|| match (m.handled_at, m.due_text.clone()) {
-                                (Some(_), _) => view! { <p class="message__status">"Answered"</p> }.into_any(),
-                                (None, Some(due)) => view! { <p class="message__status">{format!("Reply expected by {due}")}</p> }.into_any(),
-                                _ => ().into_any(),
-                            })}
-                        </article>
-                    </li>
-                }
-            }).collect_view()}
-        </ol>
+        <MessageList messages=t.messages reader=ThreadReader::Patient/>
         <section id="reply" aria-labelledby="reply-heading" class="section">
             <h2 id="reply-heading">"Reply"</h2>
             <ReplyPromise days=d.reply_days/>

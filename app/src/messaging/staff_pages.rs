@@ -4,8 +4,10 @@
 //! message to a patient of their care teams.
 
 use super::{InboxFilter, InboxItem, RecipientOption, ThreadView, BODY_MAX, SUBJECT_MAX};
+use super::thread::{MessageList, ThreadReader};
 use crate::error::AppError;
 use crate::layout::StaffLayout;
+use crate::layout::alert;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
@@ -140,10 +142,6 @@ pub async fn staff_start(patient: String, subject: String, body: String) -> Resu
     Ok(())
 }
 
-fn alert(text: String) -> impl IntoView {
-    view! { <p class="notice notice--alert" role="alert">{text}</p> }
-}
-
 fn status(text: &'static str) -> impl IntoView {
     view! { <p class="notice notice--status" role="status">{text}</p> }
 }
@@ -275,53 +273,7 @@ fn StaffThread(d: StaffThreadData) -> impl IntoView {
         <h1>{t.subject.clone()}</h1>
         <p class="thread__meta">{format!("{} · {} · MRN {}", t.patient_name, t.topic, t.patient_mrn.clone().unwrap_or_default())}</p>
         {t.overdue.then(|| view! { <p class="notice notice--alert" role="alert">"Overdue: the patient has been waiting longer than promised."</p> })}
-        <ol class="messages">
-            {t.messages.into_iter().map(|m| {
-                let who = if m.from_patient { format!("{} wrote to {}", m.author, m.to.clone().unwrap_or_default()) } else { format!("{} wrote", m.author) };
-                let message_class = if m.from_patient { "message message--theirs" } else { "message message--mine" };
-                view! {
-                    <li class=message_class>
-                        <article aria-label=format!("{who}, {}", m.sent_text)>
-                            <header class="message__head">
-                                <p><strong>{who.clone()}</strong></p>
-                                <p class="message__time">{m.sent_text.clone()}</p>
-                            </header>
-                            <div class="message__body">{m.body.lines().map(|l| view! { <p>{l.to_string()}</p> }).collect_view()}</div>
-                            {(!m.attachments.is_empty()).then(|| view! {
-                                <ul class="attachments" aria-label="Attachments">
-                                    {m.attachments.iter().map(|a| view! {
-                                        <li><a href=format!("/attachments/{}", a.id.0) download=a.file_name.clone()>{a.file_name.clone()}</a>
-                                            " ("{a.content_type.clone()}", "{super::file_size(a.size)}")"</li>
-                                    }).collect_view()}
-                                </ul>
-                            })}
-                            {(!m.routes.is_empty()).then(|| view! {
-                                <ul class="routes" aria-label="Routing">
-                                    {m.routes.iter().map(|r| view! {
-                                        <li>{format!("{}: {} → {}. {}.", r.at_text, r.from, r.to, r.reason)}</li>
-                                    }).collect_view()}
-                                </ul>
-                            })}
-                            {if m.from_patient {
-                                let state = match (m.handled_at, m.due_text.clone(), m.assigned_to.clone()) {
-                                    (Some(_), _, _) => "Handled".to_string(),
-                                    (None, Some(due), Some(to)) => format!("Waiting for {to}; due {due}"),
-                                    (None, Some(due), None) => format!("Due {due}"),
-                                    _ => String::new(),
-                                };
-                                view! { <p class="message__status">{state}</p> }.into_any()
-                            } else {
-                                let read = match m.read_text.clone() {
-                                    Some(at) => format!("Read by the patient {at}"),
-                                    None => "Not yet read by the patient".to_string(),
-                                };
-                                view! { <p class="message__status">{read}</p> }.into_any()
-                            }}
-                        </article>
-                    </li>
-                }
-            }).collect_view()}
-        </ol>
+        <MessageList messages=t.messages reader=ThreadReader::Staff/>
         <section id="reply" aria-labelledby="reply-heading" class="section">
             <h2 id="reply-heading">"Reply to the patient"</h2>
             <form method="post" action={<StaffReply as leptos::server_fn::ServerFn>::PATH} class="form">

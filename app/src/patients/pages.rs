@@ -7,6 +7,7 @@ use super::{PatientId, ACCESS_ROLES};
 use crate::account::format_utc;
 use crate::error::AppError;
 use crate::layout::{org_info, StaffLayout};
+use crate::layout::alert;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -114,10 +115,6 @@ pub async fn restore_access(patient_id: String, reason: String) -> Result<(), Ap
     let done = super::server::restore_access(&state.db, &id, &reason, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
     leptos_axum::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=restored" } else { "error=unchanged" }));
     Ok(())
-}
-
-fn alert(text: String) -> impl IntoView {
-    view! { <p class="notice notice--alert" role="alert">{text}</p> }
 }
 
 fn access_label(access: &PortalAccess) -> String {

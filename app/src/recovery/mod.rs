@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::layout::{org_info, PublicLayout};
 use crate::password::new_password::NewPasswordProblem;
 use crate::password::PasswordMeter;
+use crate::layout::alert;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -124,10 +125,6 @@ fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-fn alert(text: String) -> impl IntoView {
-    view! { <p class="notice notice--alert" role="alert">{text}</p> }
 }
 
 fn throttled_or_missing(code: Option<String>) -> Option<String> {

@@ -14,6 +14,7 @@ use crate::dates::CalendarDate;
 use crate::error::AppError;
 use crate::layout::{viewer, StaffLayout};
 use crate::types::{AccountKind, StaffRole};
+use crate::layout::alert;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -271,10 +272,6 @@ pub async fn search_audit(
     server::record_look(&state.db, AuditAction::AuditViewed, &session.viewer.user_id, account.as_ref(), Some(detail), request::client_addr(), now_ms())
         .await?;
     Ok(results)
-}
-
-fn alert(text: String) -> impl IntoView {
-    view! { <p class="notice notice--alert" role="alert">{text}</p> }
 }
 
 fn account_label(account: &Option<AccountRef>, user_ids: i64) -> String {
