@@ -6,7 +6,11 @@ use crate::info::{HelpPage, NotFoundPage, PrivacyPage};
 use crate::patients::{IssuedCodePage, PatientPage, PatientsPage};
 use crate::recovery::{ConfirmEmailPage, ForgotPasswordPage, ForgotUserIdPage, RecoverySentPage, ResetPasswordPage, UserIdLinkPage, UserIdShownPage};
 use crate::terms::{AcceptTermsPage, StaffTermsPage, TermsPage};
-use crate::patient::{BillingPage, HomePage, RecordPage};
+use crate::patient::{HomePage, RecordPage};
+use crate::billing::{
+    BillingAccountPage, BillingImportPage, BillingStaffPage, BillingSummaryPage, PaperlessUpdatePage, PostStatementPage, PrintQueuePage,
+    ViewAccountPage,
+};
 use crate::messaging::{
     AbsencesPage, CareTeamsPage, ComposePage, HolidaysPage, MessagesPage, PatientThreadPage, PoolsPage, StaffComposePage, StaffInboxPage,
     StaffThreadPage,
@@ -114,7 +118,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/messages/new") view=ComposePage ssr=SsrMode::Async/>
                 <Route path=path!("/messages/:id") view=PatientThreadPage ssr=SsrMode::Async/>
                 <Route path=path!("/record") view=RecordPage/>
-                <Route path=path!("/billing") view=BillingPage/>
+                <Route path=path!("/billing") view=BillingSummaryPage ssr=SsrMode::Async/>
+                <Route path=path!("/billing/accounts/:id") view=ViewAccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/billing/accounts/:id/paperless") view=PaperlessUpdatePage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/account/password") view=ChangePasswordPage/>
                 <Route path=path!("/account/email") view=ChangeEmailPage/>
@@ -137,6 +143,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/staff/pools") view=PoolsPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/absences") view=AbsencesPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/holidays") view=HolidaysPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/billing") view=BillingStaffPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/billing/accounts/:id") view=BillingAccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/billing/accounts/:id/statement") view=PostStatementPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/billing/import") view=BillingImportPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/billing/print-queue") view=PrintQueuePage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

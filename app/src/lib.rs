@@ -23,6 +23,7 @@ pub mod recovery;
 pub mod patients;
 pub mod patient;
 pub mod messaging;
+pub mod billing;
 pub mod staff;
 pub mod security;
 pub mod info;

@@ -113,6 +113,13 @@ impl Config {
         let organisation = Organisation {
             name: var("PORTAL_ORGANISATION_NAME").unwrap_or_else(|| "Riverside Community Clinic".into()),
             phone: var("PORTAL_ORGANISATION_PHONE").unwrap_or_else(|| "(555) 010-0100".into()),
+            // Lines separated by semicolons: "100 Riverside Drive; Riverside, ST 00000".
+            address: var("PORTAL_ORGANISATION_ADDRESS")
+                .unwrap_or_else(|| "100 Riverside Drive; Riverside, ST 00000".into())
+                .split(';')
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect(),
         };
         let mail = match var("PORTAL_SMTP_HOST") {
             Some(host) => MailConfig::Smtp(SmtpConfig {

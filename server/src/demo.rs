@@ -88,7 +88,91 @@ pub async fn load(state: &AppState) -> Result<usize, CreateAccountError> {
         created += 1;
     }
     care_teams(state, now).await?;
+    billing(state, now).await.map_err(|e| match e {
+        app::billing::server::BillingError::Db(e) => CreateAccountError::from(e),
+        _ => CreateAccountError::Invalid("the demo clinic's statements break the billing rules"),
+    })?;
     Ok(created)
+}
+
+/// The demo clinic's billing: an account for each demo patient with last month's statement
+/// (visits at two departments for Alice), made once. Enrolled patients' accounts are paperless;
+/// Dora, who has not enrolled, gets paper statements, and this month's waits in the print queue.
+async fn billing(state: &AppState, now: i64) -> Result<(), app::billing::server::BillingError> {
+    use app::billing::money::Money;
+    use app::billing::server::{open_account, post_history, post_statement};
+    use app::billing::statement::{Line, LineKind, NewStatement};
+    use app::dates::CalendarDate;
+    use sqlx::Row;
+    if sqlx::query("SELECT id FROM billing_accounts LIMIT 1").fetch_optional(&state.db.pool).await?.is_some() {
+        return Ok(());
+    }
+    let staff = app::types::UserId(sqlx::query("SELECT id FROM users WHERE login = 'billing'").fetch_one(&state.db.pool).await?.try_get("id")?);
+    // Statements of the last two whole months before today.
+    let today = CalendarDate::of_ms(now);
+    let month_start = |back: i32| {
+        let months = today.year * 12 + today.month as i32 - 1 - back;
+        CalendarDate::new(months.div_euclid(12), months.rem_euclid(12) as u32 + 1, 1).expect("first of a month")
+    };
+    let day = |d: CalendarDate, n: u32| CalendarDate::new(d.year, d.month, n).expect("a day of the month");
+    let end_of = |start: CalendarDate| CalendarDate::of_ms(month_start_after(start).start_ms() - 86_400_000);
+    fn month_start_after(d: CalendarDate) -> CalendarDate {
+        let months = d.year * 12 + d.month as i32;
+        CalendarDate::new(months.div_euclid(12), months.rem_euclid(12) as u32 + 1, 1).expect("first of a month")
+    }
+    let line = |kind, date, department: &str, description: &str, cents| Line {
+        kind,
+        date,
+        department: department.into(),
+        description: description.into(),
+        amount: Money(cents),
+    };
+    let statement = |start: CalendarDate, lines: Vec<Line>, due: Money| NewStatement {
+        statement_date: month_start_after(start),
+        period_start: start,
+        period_end: end_of(start),
+        due_date: day(month_start_after(start), 25),
+        lines,
+        expected_amount_due: due,
+    };
+    let address = |street: &str| vec![street.to_string(), "Riverside, ST 00000".to_string()];
+    for (mrn, street) in [("MRN100001", "12 Elm Street"), ("MRN100002", "48 Oak Avenue"), ("MRN100003", "7 Birch Lane"), ("MRN100004", "301 Maple Court")] {
+        let Some(patient) = patients::find_by_mrn(&state.db, mrn).await? else { continue };
+        let account = open_account(&state.db, &staff, &patient, &address(street), None, now).await?;
+        let (older, last) = (month_start(2), month_start(1));
+        match mrn {
+            "MRN100001" => {
+                let first = statement(
+                    older,
+                    vec![
+                        line(LineKind::Charge, day(older, 6), "Family Medicine", "Office visit, established patient", 18_000),
+                        line(LineKind::Charge, day(older, 6), "Laboratory", "Lipid panel", 4_510),
+                        line(LineKind::Adjustment, day(older, 20), "Family Medicine", "Insurance contractual adjustment", -9_505),
+                    ],
+                    Money(13_005),
+                );
+                post_history(&state.db, &state.settings, &staff, &account, &first, now).await?;
+                let second = statement(
+                    last,
+                    vec![
+                        line(LineKind::Payment, day(last, 3), "Family Medicine", "Payment, thank you", -5_000),
+                        line(LineKind::Charge, day(last, 14), "Radiology", "X-ray, chest, two views", 12_000),
+                    ],
+                    Money(20_005),
+                );
+                post_history(&state.db, &state.settings, &staff, &account, &second, now).await?;
+            }
+            "MRN100004" => {
+                let s = statement(last, vec![line(LineKind::Charge, day(last, 9), "Family Medicine", "Office visit, new patient", 21_000)], Money(21_000));
+                post_statement(&state.db, &state.settings, &staff, &account, &s, None, now).await?;
+            }
+            _ => {
+                let s = statement(last, vec![line(LineKind::Charge, day(last, 11), "Family Medicine", "Annual wellness visit", 15_000)], Money(15_000));
+                post_history(&state.db, &state.settings, &staff, &account, &s, now).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The demo clinic's pools and care teams: Dr. Lee and the nurse line serve every demo

@@ -1,16 +1,21 @@
-//! Files people download: a message's attachments. They are not pages, so they are served by
-//! plain handlers, with the same checks as the server functions: who is asking, and whether the
-//! conversation is theirs. The bytes come from the database and go straight to the response;
-//! nothing is written to the server's disk. `Content-Disposition: attachment` and the content
+//! Files people download: a message's attachments, statement PDFs, the print queue. They are not
+//! pages, so they are served by plain handlers, with the same checks as the server functions:
+//! who is asking, and whether the conversation or account is theirs. The bytes come from the
+//! database (PDFs are made in memory) and go straight to the response, with `no-store` like
+//! every personal response; nothing is written to the server's disk. `Content-Disposition: attachment` and the content
 //! type found when the file was checked keep the browser from running anything in it.
 
+use app::billing::pdf::render;
+use app::billing::server::{self as billing, Reader as BillingReader};
+use app::billing::{StatementId, BILLING_ROLES};
 use app::messaging::server::{attachment, patient_of, Reader};
+use app::patients::PatientId;
 use app::messaging::{AttachmentId, INBOX_ROLES};
 use app::platform::request::ClientAddr;
 use app::platform::{now_ms, state::AppState};
 use app::session::server::ActiveSession;
 use app::types::AccountKind;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
@@ -62,4 +67,121 @@ fn percent(s: &str) -> String {
     s.bytes()
         .map(|b| if b.is_ascii_alphanumeric() || b".-_".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
         .collect()
+}
+
+/// Who may download statements: the guarantor patient, or billing staff.
+fn statement_reader<'a>(session: &'a ActiveSession, patient: Option<&'a PatientId>) -> Option<BillingReader<'a>> {
+    let user = &session.viewer.user_id;
+    match (session.viewer.kind, patient) {
+        (AccountKind::Patient, Some(patient)) => Some(BillingReader::Patient { user, patient }),
+        (AccountKind::Staff(role), _) if BILLING_ROLES.contains(&role) => Some(BillingReader::Staff { user }),
+        _ => None,
+    }
+}
+
+/// A statement as a PDF (`/billing/statements/{id}.pdf`): made in memory from the database,
+/// sent as an attachment, never stored. Another patient's statement, by any id, is not found.
+pub async fn statement_pdf(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    session: Option<Extension<ActiveSession>>,
+    addr: Option<Extension<ClientAddr>>,
+) -> Response {
+    let Some(Extension(session)) = session else { return StatusCode::UNAUTHORIZED.into_response() };
+    if session.pending.is_some() {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let Some(id) = file.strip_suffix(".pdf").and_then(StatementId::parse) else { return StatusCode::NOT_FOUND.into_response() };
+    let patient = match session.viewer.kind {
+        AccountKind::Patient => match patient_of(&state.db, &session.viewer.user_id).await {
+            Ok(p) => p,
+            Err(e) => return internal(e),
+        },
+        AccountKind::Staff(_) => None,
+    };
+    let Some(reader) = statement_reader(&session, patient.as_ref()) else { return StatusCode::FORBIDDEN.into_response() };
+    let addr = addr.map(|Extension(a)| a.0);
+    match billing::statement_documents(&state.db, &state.settings, reader, std::slice::from_ref(&id), addr, now_ms()).await {
+        Ok(Some(documents)) => {
+            let name = format!("statement-{}-{}.pdf", documents[0].account_number, documents[0].statement_date);
+            pdf_response(render(&documents), &name)
+        }
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct QueueQuery {
+    until: Option<i64>,
+}
+
+/// The print queue (up to `until`, the newest statement the page listed) as one PDF to print.
+pub async fn print_queue_pdf(
+    State(state): State<AppState>,
+    Query(q): Query<QueueQuery>,
+    session: Option<Extension<ActiveSession>>,
+    addr: Option<Extension<ClientAddr>>,
+) -> Response {
+    let Some(user) = billing_staff(&session) else { return StatusCode::FORBIDDEN.into_response() };
+    let addr = addr.map(|Extension(a)| a.0);
+    let items = match billing::print_queue(&state.db, &state.settings, q.until).await {
+        Ok(items) => items,
+        Err(e) => return internal(e),
+    };
+    let ids: Vec<StatementId> = items.into_iter().map(|i| i.statement.id).collect();
+    if ids.is_empty() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match billing::statement_documents(&state.db, &state.settings, BillingReader::Staff { user }, &ids, addr, now_ms()).await {
+        Ok(Some(documents)) => pdf_response(render(&documents), "print-queue.pdf"),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// The print queue as a CSV list for mailing.
+pub async fn print_queue_csv(
+    State(state): State<AppState>,
+    Query(q): Query<QueueQuery>,
+    session: Option<Extension<ActiveSession>>,
+    addr: Option<Extension<ClientAddr>>,
+) -> Response {
+    let Some(user) = billing_staff(&session) else { return StatusCode::FORBIDDEN.into_response() };
+    let addr = addr.map(|Extension(a)| a.0);
+    let items = match billing::print_queue(&state.db, &state.settings, q.until).await {
+        Ok(items) => items,
+        Err(e) => return internal(e),
+    };
+    if let Err(e) = billing::audit_export(&state.db, user, "csv", addr, now_ms()).await {
+        return internal(e);
+    }
+    let mut res = billing::print_queue_csv(&items).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"print-queue.csv\""));
+    res
+}
+
+fn billing_staff(session: &Option<Extension<ActiveSession>>) -> Option<&app::types::UserId> {
+    let Extension(session) = session.as_ref()?;
+    match session.viewer.kind {
+        AccountKind::Staff(role) if session.pending.is_none() && BILLING_ROLES.contains(&role) => Some(&session.viewer.user_id),
+        _ => None,
+    }
+}
+
+fn pdf_response(bytes: Vec<u8>, file_name: &str) -> Response {
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
+
+fn internal(e: sqlx::Error) -> Response {
+    let _ = app::error::AppError::from(e);
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }

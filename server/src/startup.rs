@@ -84,6 +84,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/attachments/{id}", get(crate::downloads::message_attachment))
+        .route("/billing/statements/{file}", get(crate::downloads::statement_pdf))
+        .route("/staff/billing/statements/{file}", get(crate::downloads::statement_pdf))
+        .route("/staff/billing/print-queue.pdf", get(crate::downloads::print_queue_pdf))
+        .route("/staff/billing/print-queue.csv", get(crate::downloads::print_queue_csv))
         .route(
             "/api/{*fn_name}",
             get(move |req| leptos_axum::handle_server_fns_with_context(server_fn_context.clone(), req))

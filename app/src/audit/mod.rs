@@ -56,10 +56,18 @@ pub enum AuditAction {
     AbsenceCancelled,
     HolidaysChanged,
     NoticePreferenceChanged,
+    BillingAccountOpened,
+    BillingAccountViewed,
+    StatementPosted,
+    StatementsImported,
+    StatementDownloaded,
+    StatementsPrinted,
+    PrintQueueExported,
+    PaperlessChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 45] = [
+    pub const ALL: [AuditAction; 53] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::SignInThrottled,
@@ -105,6 +113,14 @@ impl AuditAction {
         AuditAction::AbsenceCancelled,
         AuditAction::HolidaysChanged,
         AuditAction::NoticePreferenceChanged,
+        AuditAction::BillingAccountOpened,
+        AuditAction::BillingAccountViewed,
+        AuditAction::StatementPosted,
+        AuditAction::StatementsImported,
+        AuditAction::StatementDownloaded,
+        AuditAction::StatementsPrinted,
+        AuditAction::PrintQueueExported,
+        AuditAction::PaperlessChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -154,6 +170,14 @@ impl AuditAction {
             AuditAction::AbsenceCancelled => "absence.cancelled",
             AuditAction::HolidaysChanged => "holidays.changed",
             AuditAction::NoticePreferenceChanged => "notices.preference-changed",
+            AuditAction::BillingAccountOpened => "billing.account-opened",
+            AuditAction::BillingAccountViewed => "billing.account-viewed",
+            AuditAction::StatementPosted => "billing.statement-posted",
+            AuditAction::StatementsImported => "billing.statements-imported",
+            AuditAction::StatementDownloaded => "billing.statement-downloaded",
+            AuditAction::StatementsPrinted => "billing.statements-printed",
+            AuditAction::PrintQueueExported => "billing.print-queue-exported",
+            AuditAction::PaperlessChanged => "billing.delivery-changed",
         }
     }
 
@@ -209,6 +233,14 @@ impl AuditAction {
             AuditAction::AbsenceCancelled => "Out-of-office period cancelled",
             AuditAction::HolidaysChanged => "Holiday list changed",
             AuditAction::NoticePreferenceChanged => "E-mail notice preference changed",
+            AuditAction::BillingAccountOpened => "Billing account opened",
+            AuditAction::BillingAccountViewed => "Billing account viewed",
+            AuditAction::StatementPosted => "Statement posted",
+            AuditAction::StatementsImported => "Statements imported from a file",
+            AuditAction::StatementDownloaded => "Statement PDF downloaded",
+            AuditAction::StatementsPrinted => "Paper statements marked printed",
+            AuditAction::PrintQueueExported => "Print queue exported",
+            AuditAction::PaperlessChanged => "Paperless billing changed",
         }
     }
 }

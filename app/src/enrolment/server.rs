@@ -632,8 +632,9 @@ pub async fn complete(state: &AppState, claim_secret: &str, choice: Choice<'_>, 
             None => terms::server::accept(&mut tx, &user, t, addr, now).await?,
         }
     }
-    // SPEC R-BIL-1: signing up enrols the patient in paperless billing.
-    sqlx::query("UPDATE patients SET statement_delivery = 'paperless' WHERE id = $1").bind(&c.patient_id.0).execute(&mut *tx).await?;
+    // SPEC R-BIL-1: signing up enrols the patient, and every account they are guarantor of, in
+    // paperless billing.
+    crate::billing::server::enrol_paperless(&mut tx, &c.patient_id, &user, now).await?;
     audit::record(&mut tx, AuditEvent { record_type: Some("patient"), record_id: Some(&c.patient_id.0), detail: Some("at enrolment"), ..event(AuditAction::PaperlessEnrolled) }, now).await?;
     outbox::enqueue(&mut tx, &email, &Notice::AccountReady, now).await?;
     let (session_secret, _) = sessions::create(&mut tx, &user, addr, user_agent, now).await?;

@@ -175,7 +175,13 @@ fn staff_areas(role: StaffRole) -> &'static [(&'static str, &'static str)] {
             ("/staff/patients", "Patients"),
         ],
         StaffRole::Clinician => &[("/staff", "Overview"), ("/staff/messages", "Messages"), ("/staff/absences", "Out of office")],
-        StaffRole::Billing => &[("/staff", "Overview"), ("/staff/messages", "Messages")],
+        StaffRole::Billing => &[
+            ("/staff", "Overview"),
+            ("/staff/messages", "Messages"),
+            ("/staff/billing", "Billing accounts"),
+            ("/staff/billing/print-queue", "Print queue"),
+            ("/staff/billing/import", "Import statements"),
+        ],
         StaffRole::Administrator => &[
             ("/staff", "Overview"),
             ("/staff/security", "Security"),

@@ -18,18 +18,19 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::net::IpAddr;
 
-/// Why a message could not be sent; each is safe to show.
+/// Why a message could not be sent. The texts are for logs; what people read for each is on
+/// the page (`patient_pages.rs`, by [`SendError::code`]).
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
-    #[error("Please choose whom to write to.")]
+    #[error("no recipient on the care team")]
     NoRecipient,
-    #[error("Please choose what your message is about.")]
+    #[error("no topic")]
     NoTopic,
-    #[error("Please give your message a subject (at most {SUBJECT_MAX} characters).")]
+    #[error("subject missing or too long")]
     Subject,
-    #[error("Please write your message (at most {BODY_MAX} characters).")]
+    #[error("body missing or too long")]
     Body,
-    #[error("Please confirm that the message is about you and that it becomes part of your medical record.")]
+    #[error("not acknowledged")]
     NotAcknowledged,
     #[error("{0}")]
     Attachment(#[from] super::attachments::AttachmentError),
@@ -263,11 +264,7 @@ pub async fn send_from_patient(
     if let Some(reason) = &reason {
         insert_route(&mut tx, &message_id, now, "absence", &to, &assigned, reason, None).await?;
     }
-    let draft_sql = match &msg.thread {
-        Some(_) => "DELETE FROM message_drafts WHERE user_id = $1 AND thread_id = $2",
-        None => "DELETE FROM message_drafts WHERE user_id = $1 AND thread_id IS NULL AND $2 = $2",
-    };
-    sqlx::query(draft_sql).bind(&user.0).bind(&thread_id.0).execute(&mut *tx).await?;
+    delete_draft(&mut tx, user, msg.thread.as_ref()).await?;
     let mut event = AuditEvent::of(AuditAction::MessageSent);
     event.actor = Some(user);
     event.subject = Some(user);
@@ -407,46 +404,6 @@ pub async fn reroute_started_absences(db: &Db, settings: &PortalSettings, now: i
         tx.commit().await?;
     }
     Ok(moved)
-}
-
-/// Queues the notice that something new waits in the portal for a patient: at once, or in the
-/// next daily notice when the patient chose that (one per day however many things are new).
-pub async fn notify_patient(tx: &mut Tx, settings: &PortalSettings, patient: &PatientId, now: i64) -> Result<(), sqlx::Error> {
-    let row = sqlx::query("SELECT u.email, u.notices FROM users u WHERE u.patient_id = $1 AND u.access = 'active'")
-        .bind(&patient.0)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let Some(row) = row else { return Ok(()) };
-    let Some(email) = row.try_get::<Option<String>, _>("email")?.filter(|e| !e.is_empty()) else { return Ok(()) };
-    match NoticeMode::parse(&row.try_get::<String, _>("notices")?).unwrap_or(NoticeMode::Immediate) {
-        NoticeMode::Immediate => outbox::enqueue(tx, &email, &Notice::NewInPortal, now).await,
-        NoticeMode::Daily => {
-            let waiting = sqlx::query("SELECT id FROM outbox WHERE recipient = $1 AND notice = $2 AND sent_at IS NULL")
-                .bind(&email)
-                .bind(Notice::DailySummary.kind())
-                .fetch_optional(&mut **tx)
-                .await?;
-            if waiting.is_some() {
-                return Ok(());
-            }
-            let at = next_daily_notice(settings, now);
-            outbox::enqueue_at(tx, &email, &Notice::DailySummary, now, at).await
-        }
-    }
-}
-
-/// The next daily notice time after `now`, in the clinic's time zone.
-pub fn next_daily_notice(settings: &PortalSettings, now: i64) -> i64 {
-    let zone = settings.messaging.time_zone.clone();
-    let local = jiff::Timestamp::from_millisecond(now).unwrap_or(jiff::Timestamp::UNIX_EPOCH).to_zoned(zone.clone());
-    let mut day = local.date();
-    if local.time() >= settings.messaging.daily_notice_at {
-        day = day.tomorrow().unwrap_or(day);
-    }
-    day.to_datetime(settings.messaging.daily_notice_at)
-        .to_zoned(zone)
-        .map(|z| z.timestamp().as_millisecond())
-        .unwrap_or(now)
 }
 
 /// A patient's threads, newest first.
@@ -611,25 +568,15 @@ pub async fn open_thread(
     .bind(&thread.0)
     .fetch_all(&mut *tx)
     .await?;
+    // Attachments and routes of the whole thread in one query each, then shared out.
+    let mut attachments = thread_attachments(&mut tx, thread).await?;
+    let mut routes = if staff { thread_routes(&mut tx, zone, thread).await? } else { Vec::new() };
     let mut messages = Vec::with_capacity(rows.len());
     for r in &rows {
         let id = MessageId(r.try_get("id")?);
         let from_patient = r.try_get::<String, _>("author_kind")? == "patient";
-        let attachments = sqlx::query("SELECT id, file_name, content_type, size FROM attachments WHERE message_id = $1 ORDER BY file_name, id")
-            .bind(&id.0)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|a| {
-                Ok(AttachmentInfo {
-                    id: AttachmentId(a.try_get("id")?),
-                    file_name: a.try_get("file_name")?,
-                    content_type: a.try_get("content_type")?,
-                    size: a.try_get("size")?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        let routes = if staff { routes_of(&mut tx, zone, &id).await? } else { Vec::new() };
+        let attachments = take_of(&mut attachments, &id);
+        let routes = take_of(&mut routes, &id);
         let due_at: Option<i64> = r.try_get("due_at")?;
         let read_at: Option<i64> = r.try_get("read_at")?;
         messages.push(MessageView {
@@ -665,28 +612,62 @@ pub async fn open_thread(
     }))
 }
 
-async fn routes_of(tx: &mut Tx, zone: &jiff::tz::TimeZone, message: &MessageId) -> Result<Vec<RouteInfo>, sqlx::Error> {
+/// The items of `all` that belong to `message`, in their order; the rest stay.
+fn take_of<T>(all: &mut Vec<(MessageId, T)>, message: &MessageId) -> Vec<T> {
+    let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(all).into_iter().partition(|(m, _)| m == message);
+    *all = rest;
+    mine.into_iter().map(|(_, item)| item).collect()
+}
+
+async fn thread_attachments(tx: &mut Tx, thread: &ThreadId) -> Result<Vec<(MessageId, AttachmentInfo)>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT r.at, r.kind, r.reason, COALESCE(fu.display_name, fp.name) AS from_name, COALESCE(tu.display_name, tp.name) AS to_name, \
-           bu.display_name AS by_name \
-         FROM message_routes r LEFT JOIN users fu ON fu.id = r.from_provider_id LEFT JOIN care_pools fp ON fp.id = r.from_pool_id \
-           LEFT JOIN users tu ON tu.id = r.to_provider_id LEFT JOIN care_pools tp ON tp.id = r.to_pool_id \
-           LEFT JOIN users bu ON bu.id = r.by_user_id WHERE r.message_id = $1 ORDER BY r.at, r.id",
+        "SELECT a.message_id, a.id, a.file_name, a.content_type, a.size FROM attachments a JOIN messages m ON m.id = a.message_id \
+         WHERE m.thread_id = $1 ORDER BY a.file_name, a.id",
     )
-    .bind(&message.0)
+    .bind(&thread.0)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|a| {
+            Ok((
+                MessageId(a.try_get("message_id")?),
+                AttachmentInfo {
+                    id: AttachmentId(a.try_get("id")?),
+                    file_name: a.try_get("file_name")?,
+                    content_type: a.try_get("content_type")?,
+                    size: a.try_get("size")?,
+                },
+            ))
+        })
+        .collect()
+}
+
+async fn thread_routes(tx: &mut Tx, zone: &jiff::tz::TimeZone, thread: &ThreadId) -> Result<Vec<(MessageId, RouteInfo)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT r.message_id, r.at, r.kind, r.reason, COALESCE(fu.display_name, fp.name) AS from_name, \
+           COALESCE(tu.display_name, tp.name) AS to_name, bu.display_name AS by_name \
+         FROM message_routes r JOIN messages m ON m.id = r.message_id \
+           LEFT JOIN users fu ON fu.id = r.from_provider_id LEFT JOIN care_pools fp ON fp.id = r.from_pool_id \
+           LEFT JOIN users tu ON tu.id = r.to_provider_id LEFT JOIN care_pools tp ON tp.id = r.to_pool_id \
+           LEFT JOIN users bu ON bu.id = r.by_user_id WHERE m.thread_id = $1 ORDER BY r.at, r.id",
+    )
+    .bind(&thread.0)
     .fetch_all(&mut **tx)
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(RouteInfo {
-                at: r.try_get("at")?,
-                at_text: local_text(zone, r.try_get("at")?),
-                kind: r.try_get("kind")?,
-                from: r.try_get::<Option<String>, _>("from_name")?.unwrap_or_default(),
-                to: r.try_get::<Option<String>, _>("to_name")?.unwrap_or_default(),
-                reason: r.try_get("reason")?,
-                by: r.try_get("by_name")?,
-            })
+            Ok((
+                MessageId(r.try_get("message_id")?),
+                RouteInfo {
+                    at: r.try_get("at")?,
+                    at_text: local_text(zone, r.try_get("at")?),
+                    kind: r.try_get("kind")?,
+                    from: r.try_get::<Option<String>, _>("from_name")?.unwrap_or_default(),
+                    to: r.try_get::<Option<String>, _>("to_name")?.unwrap_or_default(),
+                    reason: r.try_get("reason")?,
+                    by: r.try_get("by_name")?,
+                },
+            ))
         })
         .collect()
 }
@@ -806,7 +787,7 @@ pub async fn reply_from_staff(
         .execute(&mut *tx)
         .await?;
     sqlx::query("UPDATE threads SET last_message_at = $1 WHERE id = $2").bind(now).bind(&thread.0).execute(&mut *tx).await?;
-    notify_patient(&mut tx, settings, &patient, now).await?;
+    outbox::notify_patient(&mut tx, settings, &patient, &Notice::NewInPortal, now).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -885,7 +866,7 @@ pub async fn start_from_staff(
         .execute(&mut *tx)
         .await?;
     insert_staff_message(&mut tx, staff, &thread, body, client_addr, now).await?;
-    notify_patient(&mut tx, settings, patient, now).await?;
+    outbox::notify_patient(&mut tx, settings, patient, &Notice::NewInPortal, now).await?;
     tx.commit().await?;
     Ok(thread)
 }
@@ -1075,10 +1056,8 @@ pub async fn save_draft(db: &Db, user: &UserId, patient: &PatientId, thread: Opt
         if ours.is_none() {
             return Ok(false);
         }
-        sqlx::query("DELETE FROM message_drafts WHERE user_id = $1 AND thread_id = $2").bind(&user.0).bind(&t.0).execute(&mut *tx).await?;
-    } else {
-        sqlx::query("DELETE FROM message_drafts WHERE user_id = $1 AND thread_id IS NULL").bind(&user.0).execute(&mut *tx).await?;
     }
+    delete_draft(&mut tx, user, thread).await?;
     sqlx::query(
         "INSERT INTO message_drafts (id, user_id, thread_id, recipient, topic, subject, body, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -1097,9 +1076,15 @@ pub async fn save_draft(db: &Db, user: &UserId, patient: &PatientId, thread: Opt
 }
 
 pub async fn discard_draft(db: &Db, user: &UserId, thread: Option<&ThreadId>) -> Result<(), sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    delete_draft(&mut conn, user, thread).await
+}
+
+/// Removes the user's draft of a new message (`thread` none) or of a reply in `thread`.
+async fn delete_draft(conn: &mut sqlx::AnyConnection, user: &UserId, thread: Option<&ThreadId>) -> Result<(), sqlx::Error> {
     match thread {
-        None => sqlx::query("DELETE FROM message_drafts WHERE user_id = $1 AND thread_id IS NULL").bind(&user.0).execute(&db.pool).await?,
-        Some(t) => sqlx::query("DELETE FROM message_drafts WHERE user_id = $1 AND thread_id = $2").bind(&user.0).bind(&t.0).execute(&db.pool).await?,
+        None => sqlx::query("DELETE FROM message_drafts WHERE user_id = $1 AND thread_id IS NULL").bind(&user.0).execute(&mut *conn).await?,
+        Some(t) => sqlx::query("DELETE FROM message_drafts WHERE user_id = $1 AND thread_id = $2").bind(&user.0).bind(&t.0).execute(&mut *conn).await?,
     };
     Ok(())
 }

@@ -4,7 +4,8 @@
 //! subject line of a message, no amount, one recipient per e-mail.
 
 use crate::platform::db::{Db, Tx};
-use crate::platform::settings::Organisation;
+use crate::patients::PatientId;
+use crate::platform::settings::{Organisation, PortalSettings};
 use crate::platform::tokens;
 use sqlx::Row;
 
@@ -38,6 +39,8 @@ pub enum Notice {
     NewInPortal,
     /// The daily notice of patients who chose one: new things wait in the portal.
     DailySummary,
+    /// A new billing statement is in the portal (paperless billing). Never the amount.
+    NewStatement,
 }
 
 impl Notice {
@@ -57,6 +60,7 @@ impl Notice {
             Notice::EnrolmentDeclined,
             Notice::NewInPortal,
             Notice::DailySummary,
+            Notice::NewStatement,
         ]
     }
 
@@ -74,6 +78,7 @@ impl Notice {
             Notice::EnrolmentDeclined => "enrolment-declined",
             Notice::NewInPortal => "new-in-portal",
             Notice::DailySummary => "daily-summary",
+            Notice::NewStatement => "new-statement",
         }
     }
 
@@ -104,6 +109,7 @@ impl Notice {
             ("enrolment-declined", _) => Notice::EnrolmentDeclined,
             ("new-in-portal", _) => Notice::NewInPortal,
             ("daily-summary", _) => Notice::DailySummary,
+            ("new-statement", _) => Notice::NewStatement,
             _ => return None,
         })
     }
@@ -229,6 +235,14 @@ impl Notice {
                      change this on the Messages page of the portal."
                 ),
             ),
+            Notice::NewStatement => (
+                "a new statement is available".to_string(),
+                format!(
+                    "A new billing statement is available in your patient portal. Sign in to see it under Billing:\n\n    {sign_in}\n\n\
+                     You receive your statements in the portal because you chose paperless billing. To get paper \
+                     statements by post instead, go to Billing → View Account → Paperless Billing → Update."
+                ),
+            ),
         };
         RenderedMail {
             subject: format!("{}: {subject}", org.name),
@@ -250,6 +264,54 @@ pub struct Claimed {
     pub recipient: String,
     pub notice: Option<Notice>,
     pub attempts: i64,
+}
+
+/// Queues the notice that something new waits in the portal for a patient (a message, a
+/// statement, …): `notice` at once, or the next daily notice when the patient chose that (one
+/// per day however many things are new). Nothing when the patient has no active account.
+pub async fn notify_patient(
+    tx: &mut Tx,
+    settings: &PortalSettings,
+    patient: &PatientId,
+    notice: &Notice,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let row = sqlx::query("SELECT u.email, u.notices FROM users u WHERE u.patient_id = $1 AND u.access = 'active'")
+        .bind(&patient.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else { return Ok(()) };
+    let Some(email) = row.try_get::<Option<String>, _>("email")?.filter(|e| !e.is_empty()) else { return Ok(()) };
+    use crate::messaging::NoticeMode;
+    match NoticeMode::parse(&row.try_get::<String, _>("notices")?).unwrap_or(NoticeMode::Immediate) {
+        NoticeMode::Immediate => enqueue(tx, &email, notice, now).await,
+        NoticeMode::Daily => {
+            let waiting = sqlx::query("SELECT id FROM outbox WHERE recipient = $1 AND notice = $2 AND sent_at IS NULL")
+                .bind(&email)
+                .bind(Notice::DailySummary.kind())
+                .fetch_optional(&mut **tx)
+                .await?;
+            if waiting.is_some() {
+                return Ok(());
+            }
+            let at = next_daily_notice(settings, now);
+            enqueue_at(tx, &email, &Notice::DailySummary, now, at).await
+        }
+    }
+}
+
+/// The next daily notice time after `now`, in the clinic's time zone.
+pub fn next_daily_notice(settings: &PortalSettings, now: i64) -> i64 {
+    let zone = settings.messaging.time_zone.clone();
+    let local = jiff::Timestamp::from_millisecond(now).unwrap_or(jiff::Timestamp::UNIX_EPOCH).to_zoned(zone.clone());
+    let mut day = local.date();
+    if local.time() >= settings.messaging.daily_notice_at {
+        day = day.tomorrow().unwrap_or(day);
+    }
+    day.to_datetime(settings.messaging.daily_notice_at)
+        .to_zoned(zone)
+        .map(|z| z.timestamp().as_millisecond())
+        .unwrap_or(now)
 }
 
 pub async fn enqueue(tx: &mut Tx, recipient: &str, notice: &Notice, now: i64) -> Result<(), sqlx::Error> {
@@ -354,7 +416,7 @@ mod tests {
 
     #[test]
     fn every_notice_is_free_of_health_information() {
-        let org = Organisation { name: "Riverside Clinic".into(), phone: "555-0100".into() };
+        let org = Organisation { name: "Riverside Clinic".into(), phone: "555-0100".into(), address: vec!["1 Main St".into()] };
         let url = url::Url::parse("https://portal.example.org").unwrap();
         for notice in Notice::samples() {
             let mail = notice.render(&org, &url);

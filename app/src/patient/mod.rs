@@ -1,5 +1,6 @@
-//! The patient's home and the sections of the main navigation. My Medical Record and Billing are
-//! filled in by their own features; until then each says what it will hold. (Messages: `messaging`.)
+//! The patient's home and the sections of the main navigation. My Medical Record is filled in by
+//! its own feature; until then it says what it will hold. (Messages: `messaging`; Billing:
+//! `billing`.)
 
 use crate::layout::{viewer, PatientLayout};
 use leptos::prelude::*;
@@ -76,16 +77,6 @@ pub fn RecordPage() -> impl IntoView {
         <PatientLayout title="My Medical Record | Patient portal">
             <EmptySection heading="My Medical Record"
                 text="Questionnaires and education lessons from your care team will appear here."/>
-        </PatientLayout>
-    }
-}
-
-#[component]
-pub fn BillingPage() -> impl IntoView {
-    view! {
-        <PatientLayout title="Billing | Patient portal">
-            <EmptySection heading="Billing Summary"
-                text="Your billing accounts, their balances and your statements will appear here."/>
         </PatientLayout>
     }
 }

@@ -76,6 +76,8 @@ impl Default for AccountPolicy {
 pub struct Organisation {
     pub name: String,
     pub phone: String,
+    /// The mailing address (where paper statements come from and payments go), one line each.
+    pub address: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug)]

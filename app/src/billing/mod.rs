@@ -1,0 +1,106 @@
+//! Billing: the patient's billing accounts, their statements as PDF files, and paperless billing
+//! (SPEC R-BIL-1 … R-BIL-4).
+//!
+//! - `money.rs`: amounts in cents; `statement.rs`: a statement's rules and totals.
+//! - `patient_pages.rs`: Billing Summary → View Account → Paperless Billing → Update.
+//! - `staff_pages.rs`: billing staff find an account, open one, post a statement, import a CSV
+//!   file, and work the print queue of paper statements.
+//! - `server.rs`: who may see what, and the database; `csv_import.rs`: the CSV format;
+//!   `pdf.rs`: the statement PDF, made in memory.
+//!
+//! A billing account belongs to a guarantor (a patient record) and may cover visits at several
+//! departments. Its statement delivery is paper or paperless; enrolling in the portal makes
+//! every account of the patient paperless (R-BIL-1), and the patient can change it per account.
+//! A statement keeps the delivery it was posted under: paperless ones raise a notice, paper ones
+//! wait in the print queue until marked printed.
+
+pub mod money;
+pub mod statement;
+#[cfg(feature = "ssr")]
+pub mod csv_import;
+#[cfg(feature = "ssr")]
+pub mod pdf;
+#[cfg(feature = "ssr")]
+pub mod server;
+mod patient_pages;
+mod staff_pages;
+
+pub use patient_pages::{BillingSummaryPage, PaperlessUpdatePage, ViewAccountPage};
+pub use staff_pages::{BillingAccountPage, BillingImportPage, BillingStaffPage, PostStatementPage, PrintQueuePage};
+
+use crate::types::StaffRole;
+use money::Money;
+pub use statement::Delivery;
+use serde::{Deserialize, Serialize};
+
+/// Staff who post statements, open accounts and work the print queue.
+pub const BILLING_ROLES: &[StaffRole] = &[StaffRole::Billing];
+
+/// An id that appears in URLs and forms: 128 random bits in lower-case hex.
+fn is_id(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A billing account's id (internal; people see its number).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AccountId(pub String);
+
+impl AccountId {
+    pub fn parse(s: &str) -> Option<AccountId> {
+        is_id(s).then(|| AccountId(s.to_string()))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StatementId(pub String);
+
+impl StatementId {
+    pub fn parse(s: &str) -> Option<StatementId> {
+        is_id(s).then(|| StatementId(s.to_string()))
+    }
+}
+
+/// A line of the Billing Summary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountSummary {
+    pub id: AccountId,
+    pub number: String,
+    pub guarantor: String,
+    /// The departments whose visits the account's statements list.
+    pub departments: Vec<String>,
+    /// The amount due on the latest statement (zero before the first).
+    pub balance: Money,
+    pub last_statement: Option<String>,
+    pub delivery: Delivery,
+}
+
+/// A statement as listed on View Account and in staff views.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatementSummary {
+    pub id: StatementId,
+    pub statement_date: String,
+    pub period: String,
+    pub amount_due: Money,
+    pub due_date: String,
+    pub delivery: Delivery,
+    /// Paper statements: when staff marked it printed.
+    pub printed_at: Option<String>,
+}
+
+/// A change of an account's delivery, as the account page lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryChange {
+    pub at: String,
+    pub by: String,
+    pub from: Option<Delivery>,
+    pub to: Delivery,
+}
+
+/// What View Account shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub account: AccountSummary,
+    pub address: Vec<String>,
+    pub statements: Vec<StatementSummary>,
+    pub changes: Vec<DeliveryChange>,
+}
