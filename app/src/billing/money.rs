@@ -172,4 +172,33 @@ mod tests {
             assert_eq!(Money::parse(&Money(cents).to_string()), Ok(Money(cents)));
         }
     }
+
+    proptest::proptest! {
+        /// Every amount in range survives being written and read back, both ways it is written.
+        #[test]
+        fn every_amount_round_trips(cents in -MAX_CENTS..=MAX_CENTS) {
+            proptest::prop_assert_eq!(Money::parse(&Money(cents).plain()), Ok(Money(cents)));
+            proptest::prop_assert_eq!(Money::parse(&Money(cents).to_string()), Ok(Money(cents)));
+        }
+
+        /// Sums are exact: the checked sum is the integer sum whenever it is in range.
+        #[test]
+        fn sums_match_integer_arithmetic(a in -MAX_CENTS..=MAX_CENTS, b in -MAX_CENTS..=MAX_CENTS) {
+            let expected = a + b;
+            let sum = Money(a).checked_add(Money(b));
+            if expected.abs() <= MAX_CENTS {
+                proptest::prop_assert_eq!(sum, Some(Money(expected)));
+            } else {
+                proptest::prop_assert_eq!(sum, None);
+            }
+        }
+
+        /// Any text at all is either refused or read as an amount in range: never a panic.
+        #[test]
+        fn any_text_parses_or_is_refused(text in ".{0,40}") {
+            if let Ok(m) = Money::parse(&text) {
+                proptest::prop_assert!(m.cents().abs() <= MAX_CENTS);
+            }
+        }
+    }
 }

@@ -184,7 +184,7 @@ fn AccountDetail(a: AccountView) -> impl IntoView {
                                         <td>{s.period}</td>
                                         <td class="amount">{balance_text(s.amount_due)}</td>
                                         <td>{s.due_date}</td>
-                                        <td><a href=href download="" rel="external" aria-label=label>"Download"</a></td>
+                                        <td><a href=href download="" aria-label=label>"Download"</a></td>
                                     </tr>
                                 }
                             }).collect_view()}

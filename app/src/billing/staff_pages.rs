@@ -594,7 +594,7 @@ fn StaffAccount(a: AccountView) -> impl IntoView {
                                         <td>{s.period}</td>
                                         <td class="amount">{s.amount_due.to_string()}</td>
                                         <td>{delivery}</td>
-                                        <td><a href=format!("/staff/billing/statements/{}.pdf", s.id.0) download="" rel="external" aria-label=label>"Download"</a></td>
+                                        <td><a href=format!("/staff/billing/statements/{}.pdf", s.id.0) download="" aria-label=label>"Download"</a></td>
                                     </tr>
                                 }
                             }).collect_view()}
@@ -800,8 +800,8 @@ fn QueueList(items: Vec<PrintItemView>) -> impl IntoView {
     let count = items.len();
     view! {
         <p class="actions">
-            <a class="button" href=format!("/staff/billing/print-queue.pdf?until={until}") download="" rel="external">"Download all as one PDF"</a>
-            " "<a class="button" href=format!("/staff/billing/print-queue.csv?until={until}") download="" rel="external">"Download the list (CSV)"</a>
+            <a class="button" href=format!("/staff/billing/print-queue.pdf?until={until}") download="">"Download all as one PDF"</a>
+            " "<a class="button" href=format!("/staff/billing/print-queue.csv?until={until}") download="">"Download the list (CSV)"</a>
         </p>
         <div class="table-wrap">
         <table class="table">
@@ -815,7 +815,7 @@ fn QueueList(items: Vec<PrintItemView>) -> impl IntoView {
                         <th scope="row"><a href=format!("/staff/billing/accounts/{}", i.account_id)>{i.account_number}</a></th>
                         <td>{i.guarantor}</td>
                         <td>{i.address}</td>
-                        <td><a href=format!("/staff/billing/statements/{}.pdf", i.statement_id) download="" rel="external">{i.statement_date}</a></td>
+                        <td><a href=format!("/staff/billing/statements/{}.pdf", i.statement_id) download="">{i.statement_date}</a></td>
                         <td class="amount">{i.amount_due}</td>
                         <td>{i.posted_at}</td>
                     </tr>
