@@ -1,0 +1,80 @@
+//! How large a statement PDF is and how long it takes to make (scripts/bench, section f): a
+//! typical one-page statement (8 lines) rendered 2,000 times and a three-page one (120 lines)
+//! 200 times, in memory, one at a time. Prints one JSON line.
+//!
+//!   cargo run --release -p server --features ssr --example statement_pdf
+
+use app::billing::money::Money;
+use app::billing::pdf::{render, StatementDocument};
+use app::billing::statement::{Delivery, Line, LineKind, Totals};
+use app::dates::CalendarDate;
+use std::time::Instant;
+
+fn statement(lines: usize) -> StatementDocument {
+    let date = |s: &str| CalendarDate::parse(s).expect("a date");
+    let kinds = [LineKind::Charge, LineKind::Charge, LineKind::Adjustment, LineKind::Payment];
+    let lines: Vec<Line> = (0..lines)
+        .map(|i| {
+            let kind = kinds[i % kinds.len()];
+            let cents = 2_000 + (i as i64 * 731) % 40_000;
+            Line {
+                kind,
+                date: date(&format!("2026-10-{:02}", 1 + i % 28)),
+                department: ["Family Medicine", "Laboratory", "Radiology"][i % 3].into(),
+                description: format!("Office visit, established patient, level {} (item {i})", 1 + i % 5),
+                amount: Money(if kind == LineKind::Charge { cents } else { -cents / 4 }),
+            }
+        })
+        .collect();
+    let sum = |k: LineKind| Money(lines.iter().filter(|l| l.kind == k).map(|l| l.amount.cents()).sum());
+    let mut totals = Totals {
+        previous_balance: Money(12_000),
+        charges: sum(LineKind::Charge),
+        payments: sum(LineKind::Payment),
+        adjustments: sum(LineKind::Adjustment),
+        amount_due: Money::ZERO,
+    };
+    totals.amount_due = Money(totals.previous_balance.cents() + totals.charges.cents() + totals.payments.cents() + totals.adjustments.cents());
+    StatementDocument {
+        organisation: "Riverside Community Clinic".into(),
+        organisation_address: vec!["100 Riverside Drive".into(), "Riverside, ST 00000".into()],
+        organisation_phone: "(555) 010-0100".into(),
+        account_number: "G123456789".into(),
+        guarantor_name: "Alice Johnson".into(),
+        guarantor_address: vec!["12 Elm Street".into(), "Riverside, ST 00000".into()],
+        patient_name: "Alice Johnson".into(),
+        mrn: "MRN100001".into(),
+        statement_date: date("2026-11-01"),
+        period_start: date("2026-10-01"),
+        period_end: date("2026-10-31"),
+        due_date: date("2026-11-25"),
+        lines,
+        totals,
+        delivery: Delivery::Paperless,
+    }
+}
+
+/// (bytes, median ms, p99 ms) of `runs` renders.
+fn measure(doc: &StatementDocument, runs: usize) -> (usize, f64, f64) {
+    let docs = std::slice::from_ref(doc);
+    let bytes = render(docs).len();
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            let pdf = render(docs);
+            std::hint::black_box(pdf);
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(|a, b| a.total_cmp(b));
+    (bytes, times[runs / 2], times[(runs * 99 / 100).min(runs - 1)])
+}
+
+fn main() {
+    let (one_bytes, one_median, one_p99) = measure(&statement(8), 2_000);
+    let (three_bytes, three_median, three_p99) = measure(&statement(120), 200);
+    println!(
+        "{{\"one_page_lines\":8,\"one_page_bytes\":{one_bytes},\"one_page_ms_median\":{one_median:.4},\"one_page_ms_p99\":{one_p99:.4},\
+         \"long_lines\":120,\"long_bytes\":{three_bytes},\"long_ms_median\":{three_median:.4},\"long_ms_p99\":{three_p99:.4}}}"
+    );
+}
