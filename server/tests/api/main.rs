@@ -17,3 +17,4 @@ mod account_manage;
 mod enrolment_races;
 mod messaging;
 mod messaging_admin;
+mod billing;
