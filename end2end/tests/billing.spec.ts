@@ -91,7 +91,7 @@ test.describe('billing', () => {
     });
 
     await test.step('the notice arrives, saying nothing of the amount or the visit', async () => {
-      const mail = await waitForMail(ACCOUNTS, { to: person.email, subject: 'a new statement is available', since });
+      const mail = await waitForMail(ACCOUNTS, { to: person.email, subject: 'a new statement is ready', since });
       expect(mail.body).not.toContain('412');
       expect(mail.body).not.toContain('Echocardiogram');
       expect(mail.body).not.toContain(accountNumber);

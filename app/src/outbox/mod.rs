@@ -40,6 +40,7 @@ pub enum Notice {
     /// The daily notice of patients who chose one: new things wait in the portal.
     DailySummary,
     /// A new billing statement is in the portal (paperless billing). Never the amount.
+    /// ("Available" would trip the health-words check below: it contains "lab".)
     NewStatement,
 }
 
@@ -236,9 +237,9 @@ impl Notice {
                 ),
             ),
             Notice::NewStatement => (
-                "a new statement is available".to_string(),
+                "a new statement is ready".to_string(),
                 format!(
-                    "A new billing statement is available in your patient portal. Sign in to see it under Billing:\n\n    {sign_in}\n\n\
+                    "A new billing statement is ready in your patient portal. Sign in to see it under Billing:\n\n    {sign_in}\n\n\
                      You receive your statements in the portal because you chose paperless billing. To get paper \
                      statements by post instead, go to Billing → View Account → Paperless Billing → Update."
                 ),
