@@ -16,7 +16,7 @@ test.describe('patient', () => {
     const sections = [
       { link: 'Messages', path: '/messages', h1: 'Messages', title: 'Messages | Patient portal' },
       { link: 'My Medical Record', path: '/record', h1: 'My Medical Record', title: 'My Medical Record | Patient portal' },
-      { link: 'Billing', path: '/billing', h1: 'Billing Summary', title: 'Billing | Patient portal' },
+      { link: 'Billing', path: '/billing', h1: 'Billing Summary', title: 'Billing Summary | Patient portal' },
       { link: 'Account', path: '/account', h1: 'Account', title: 'Account | Patient portal' },
     ];
     for (const s of sections) {
