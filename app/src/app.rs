@@ -16,6 +16,7 @@ use crate::messaging::{
     StaffThreadPage,
 };
 use crate::sign_in::SignInPage;
+use crate::second_step::{PatientSecondStepPage, SignInCodePage, StaffSecondStepPage};
 use crate::security::{AuditSearchPage, SecurityPage};
 use crate::staff::StaffHomePage;
 use crate::types::Portal;
@@ -98,6 +99,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=|| view! { <SignInPage portal=Portal::Patient/> }/>
                 <Route path=path!("/sign-in") view=|| view! { <SignInPage portal=Portal::Patient/> }/>
                 <Route path=path!("/staff/sign-in") view=|| view! { <SignInPage portal=Portal::Staff/> }/>
+                <Route path=path!("/sign-in/code") view=SignInCodePage/>
                 <Route path=path!("/terms") view=TermsPage ssr=SsrMode::Async/>
                 <Route path=path!("/enrol") view=EnrolPage ssr=SsrMode::Async/>
                 <Route path=path!("/enrol/sent") view=EnrolSentPage/>
@@ -126,8 +128,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account/email") view=ChangeEmailPage/>
                 <Route path=path!("/account/terms") view=AcceptTermsPage ssr=SsrMode::Async/>
                 <Route path=path!("/account/activity") view=AccountActivityPage ssr=SsrMode::Async/>
+                <Route path=path!("/account/second-step") view=PatientSecondStepPage ssr=SsrMode::Async/>
 
                 <Route path=path!("/staff") view=StaffHomePage/>
+                <Route path=path!("/staff/second-step") view=StaffSecondStepPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/security") view=SecurityPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/audit") view=AuditSearchPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/enrolment") view=EnrolmentQueuePage ssr=SsrMode::Async/>

@@ -15,6 +15,7 @@ pub mod dates;
 pub mod layout;
 pub mod session;
 pub mod sign_in;
+pub mod second_step;
 pub mod account;
 pub mod password;
 pub mod terms;

@@ -296,6 +296,11 @@ fn AccountView(overview: AccountOverview) -> impl IntoView {
             })}
             <p>"Recent sign-ins and changes to your account: "<a href="/account/activity">"Account activity"</a></p>
         </section>
+        <section aria-labelledby="sign-in-heading" class="section">
+            <h2 id="sign-in-heading">"Signing in"</h2>
+            <p>"Add a second step to signing in: a code from an authenticator app on your phone. "
+               <a href="/account/second-step">"Sign-in code from an authenticator app"</a></p>
+        </section>
         <section aria-labelledby="terms-heading" class="section">
             <h2 id="terms-heading">"Terms you have accepted"</h2>
             {if overview.terms.is_empty() {

@@ -35,7 +35,8 @@ async fn password_step(tx: &mut Tx, policy: &AccountPolicy, user: &UserId, now: 
     Ok(password_rule(policy, row.try_get("password_changed_at")?, row.try_get("password_reminded_at")?, now))
 }
 
-/// The first step for a session that has just been opened; stored on the session.
+/// The first step for a session that has just been opened; stored on the session. The second
+/// sign-in step comes before everything else.
 pub async fn after_sign_in(
     tx: &mut Tx,
     settings: &PortalSettings,
@@ -44,8 +45,24 @@ pub async fn after_sign_in(
     patient: bool,
     now: i64,
 ) -> Result<Option<PendingStep>, sqlx::Error> {
+    if crate::second_step::server::totp_enabled(&mut **tx, user).await? {
+        set_pending(tx, session_id_hash, Some(PendingStep::SecondStep)).await?;
+        return Ok(Some(PendingStep::SecondStep));
+    }
+    after_second_step(tx, settings, user, session_id_hash, patient, now).await
+}
+
+/// The step after the second sign-in step (or when there is none); stored on the session.
+pub async fn after_second_step(
+    tx: &mut Tx,
+    settings: &PortalSettings,
+    user: &UserId,
+    session_id_hash: &str,
+    patient: bool,
+    now: i64,
+) -> Result<Option<PendingStep>, sqlx::Error> {
     let step = if !patient {
-        None
+        staff_setup_step(tx, user).await?
     } else if terms::server::pending_for(tx, user, now).await? {
         Some(PendingStep::Terms)
     } else {
@@ -53,6 +70,15 @@ pub async fn after_sign_in(
     };
     set_pending(tx, session_id_hash, step).await?;
     Ok(step)
+}
+
+/// A member of staff whose role requires a second step and who has none sets one up first.
+async fn staff_setup_step(tx: &mut Tx, user: &UserId) -> Result<Option<PendingStep>, sqlx::Error> {
+    let role: Option<String> = sqlx::query("SELECT staff_role FROM users WHERE id = $1").bind(&user.0).fetch_one(&mut **tx).await?.try_get("staff_role")?;
+    let Some(role) = role.as_deref().and_then(crate::types::StaffRole::parse) else { return Ok(None) };
+    let required = crate::second_step::server::required_roles(&mut **tx).await?.contains(&role);
+    let has_one = crate::second_step::server::totp_enabled(&mut **tx, user).await?;
+    Ok((required && !has_one).then_some(PendingStep::SecondStepSetup))
 }
 
 /// The step after the terms were accepted; stored on the session.

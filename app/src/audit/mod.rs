@@ -64,10 +64,16 @@ pub enum AuditAction {
     StatementsPrinted,
     PrintQueueExported,
     PaperlessChanged,
+    SecondStepEnabled,
+    SecondStepDisabled,
+    SecondStepPassed,
+    SecondStepFailed,
+    RecoveryCodeUsed,
+    SecondStepPolicyChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 53] = [
+    pub const ALL: [AuditAction; 59] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::SignInThrottled,
@@ -121,6 +127,12 @@ impl AuditAction {
         AuditAction::StatementsPrinted,
         AuditAction::PrintQueueExported,
         AuditAction::PaperlessChanged,
+        AuditAction::SecondStepEnabled,
+        AuditAction::SecondStepDisabled,
+        AuditAction::SecondStepPassed,
+        AuditAction::SecondStepFailed,
+        AuditAction::RecoveryCodeUsed,
+        AuditAction::SecondStepPolicyChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -178,6 +190,12 @@ impl AuditAction {
             AuditAction::StatementsPrinted => "billing.statements-printed",
             AuditAction::PrintQueueExported => "billing.print-queue-exported",
             AuditAction::PaperlessChanged => "billing.delivery-changed",
+            AuditAction::SecondStepEnabled => "second-step.enabled",
+            AuditAction::SecondStepDisabled => "second-step.disabled",
+            AuditAction::SecondStepPassed => "second-step.passed",
+            AuditAction::SecondStepFailed => "second-step.failed",
+            AuditAction::RecoveryCodeUsed => "second-step.recovery-code-used",
+            AuditAction::SecondStepPolicyChanged => "second-step.policy-changed",
         }
     }
 
@@ -241,6 +259,12 @@ impl AuditAction {
             AuditAction::StatementsPrinted => "Paper statements marked printed",
             AuditAction::PrintQueueExported => "Print queue exported",
             AuditAction::PaperlessChanged => "Paperless billing changed",
+            AuditAction::SecondStepEnabled => "Authenticator-app step turned on",
+            AuditAction::SecondStepDisabled => "Authenticator-app step turned off",
+            AuditAction::SecondStepPassed => "Sign-in code accepted",
+            AuditAction::SecondStepFailed => "Sign-in code refused",
+            AuditAction::RecoveryCodeUsed => "Recovery code used to sign in",
+            AuditAction::SecondStepPolicyChanged => "Second-step requirement for staff changed",
         }
     }
 }

@@ -42,6 +42,8 @@ pub enum Notice {
     /// A new billing statement is in the portal (paperless billing). Never the amount.
     /// ("Available" would trip the health-words check below: it contains "lab".)
     NewStatement,
+    /// A way of signing in was added or removed (the authenticator-app step, a passkey).
+    SignInMethodsChanged,
 }
 
 impl Notice {
@@ -62,6 +64,7 @@ impl Notice {
             Notice::NewInPortal,
             Notice::DailySummary,
             Notice::NewStatement,
+            Notice::SignInMethodsChanged,
         ]
     }
 
@@ -80,6 +83,7 @@ impl Notice {
             Notice::NewInPortal => "new-in-portal",
             Notice::DailySummary => "daily-summary",
             Notice::NewStatement => "new-statement",
+            Notice::SignInMethodsChanged => "sign-in-methods-changed",
         }
     }
 
@@ -111,6 +115,7 @@ impl Notice {
             ("new-in-portal", _) => Notice::NewInPortal,
             ("daily-summary", _) => Notice::DailySummary,
             ("new-statement", _) => Notice::NewStatement,
+            ("sign-in-methods-changed", _) => Notice::SignInMethodsChanged,
             _ => return None,
         })
     }
@@ -242,6 +247,15 @@ impl Notice {
                     "A new billing statement is ready in your patient portal. Sign in to see it under Billing:\n\n    {sign_in}\n\n\
                      You receive your statements in the portal because you chose paperless billing. To get paper \
                      statements by post instead, go to Billing → View Account → Paperless Billing → Update."
+                ),
+            ),
+            Notice::SignInMethodsChanged => (
+                "how you sign in was changed".to_string(),
+                format!(
+                    "The ways of signing in to your patient portal account were just changed: the authenticator-app \
+                     step or a passkey was added or removed. You can see them on the Account page after signing in at \
+                     {sign_in}.\n\nIf you did not do this, call us at {phone} at once.",
+                    phone = org.phone,
                 ),
             ),
         };

@@ -74,10 +74,31 @@ pub fn require_patient() -> Result<ActiveSession, AppError> {
     if s.pending.is_some() { Err(refuse(AppError::Forbidden)) } else { Ok(s) }
 }
 
-/// The signed-in patient even when a step is pending: for the server functions of those steps.
+/// The signed-in patient even when a step is pending: for the server functions of those steps
+/// (the terms, an aged password). Not while the second sign-in step (the authenticator-app
+/// code) is still to come: until then the password alone has opened nothing.
 pub fn require_patient_with_pending() -> Result<ActiveSession, AppError> {
     let s = require_signed_in()?;
+    if s.pending == Some(crate::session::PendingStep::SecondStep) {
+        return Err(refuse(AppError::Forbidden));
+    }
     if s.viewer.kind.is_patient() { Ok(s) } else { Err(refuse(AppError::Forbidden)) }
+}
+
+/// A session waiting for its second sign-in step: for the code page's server function only.
+pub fn require_second_step_pending() -> Result<ActiveSession, AppError> {
+    let s = require_signed_in()?;
+    if s.pending == Some(crate::session::PendingStep::SecondStep) { Ok(s) } else { Err(refuse(AppError::Forbidden)) }
+}
+
+/// The signed-in user, staff or patient, with nothing pending but, for staff, the setup of a
+/// second step their role requires: for the second-step setup page.
+pub fn require_for_second_step_setup() -> Result<ActiveSession, AppError> {
+    let s = require_signed_in()?;
+    match s.pending {
+        None | Some(crate::session::PendingStep::SecondStepSetup) => Ok(s),
+        Some(_) => Err(refuse(AppError::Forbidden)),
+    }
 }
 
 /// The signed-in member of staff whose role is one of `roles` (any role when empty).

@@ -15,8 +15,9 @@ pub struct SessionTimeLeft {
     pub remaining_secs: u64,
 }
 
-/// A step the user must take, right after signing in, before anything else opens: accept the
-/// terms in force (SPEC R-ENR-2), or change an aged password (R-ENR-5). Kept on the session, so
+/// A step the user must take, right after signing in, before anything else opens: the second
+/// sign-in step, accept the terms in force (SPEC R-ENR-2), change an aged password (R-ENR-5),
+/// or (staff) set up a second step their role requires. Kept on the session, so
 /// the server enforces it on every request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PendingStep {
@@ -25,6 +26,10 @@ pub enum PendingStep {
     PasswordReminder,
     /// The password is past its age and must be changed now.
     PasswordRequired,
+    /// The password was right; the authenticator-app code (or a recovery code) comes next.
+    SecondStep,
+    /// A member of staff whose role requires a second step has none: they set one up first.
+    SecondStepSetup,
 }
 
 impl PendingStep {
@@ -33,10 +38,12 @@ impl PendingStep {
             PendingStep::Terms => "terms",
             PendingStep::PasswordReminder => "password-reminder",
             PendingStep::PasswordRequired => "password-required",
+            PendingStep::SecondStep => "second-step",
+            PendingStep::SecondStepSetup => "second-step-setup",
         }
     }
     pub fn parse(s: &str) -> Option<PendingStep> {
-        [PendingStep::Terms, PendingStep::PasswordReminder, PendingStep::PasswordRequired]
+        [PendingStep::Terms, PendingStep::PasswordReminder, PendingStep::PasswordRequired, PendingStep::SecondStep, PendingStep::SecondStepSetup]
             .into_iter()
             .find(|p| p.as_str() == s)
     }
@@ -45,6 +52,8 @@ impl PendingStep {
         match self {
             PendingStep::Terms => "/account/terms",
             PendingStep::PasswordReminder | PendingStep::PasswordRequired => "/account/password",
+            PendingStep::SecondStep => "/sign-in/code",
+            PendingStep::SecondStepSetup => "/staff/second-step",
         }
     }
 }

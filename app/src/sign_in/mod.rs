@@ -112,6 +112,10 @@ fn notice(error: Option<String>, reason: Option<String>, wait: Option<String>) -
             format!("Your portal account is not available. Please call us at {} for help.", crate::layout::org_info().phone),
         )),
         (Some("missing"), _) => Some(("alert", "Please enter your user ID and your password.".into())),
+        (Some("code"), _) => Some((
+            "alert",
+            "Too many wrong codes. For your security, please sign in again with your password.".into(),
+        )),
         (Some("throttled"), _) => {
             let minutes = wait.and_then(|w| w.parse::<u64>().ok()).unwrap_or(1);
             let unit = if minutes == 1 { "minute" } else { "minutes" };

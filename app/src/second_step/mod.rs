@@ -1,0 +1,371 @@
+//! The second sign-in step (SPEC R-SES-1): an authenticator app's code after the password.
+//!
+//! - `totp.rs`: the code (RFC 6238) and the recovery codes; `server.rs`: the database.
+//! - The code page `/sign-in/code`: after the password, for accounts with the step on; a
+//!   recovery code works there too, once. Five wrong codes end the waiting session.
+//! - The setup page: `/account/second-step` (patients), `/staff/second-step` (staff): password
+//!   again, then a QR code (rendered here, no outside service) and the secret to type, confirmed
+//!   with a code; then ten recovery codes, shown once. Turning it off needs the password again.
+//!   Administrators choose there which staff roles must have it; staff of those roles without
+//!   it are led to set it up at sign-in.
+
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod totp;
+
+use crate::error::AppError;
+use crate::layout::{alert, org_info, PatientLayout, PublicLayout, StaffLayout};
+use crate::types::StaffRole;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+/// The cookie that carries new recovery codes to the one page that shows them (5 minutes).
+pub const CODES_COOKIE: &str = "portal_recovery_codes";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SetupView {
+    /// The QR code as SVG markup, made here.
+    pub qr_svg: String,
+    pub secret: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SecondStepView {
+    pub enabled: bool,
+    pub recovery_left: i64,
+    pub setup: Option<SetupView>,
+    /// Recovery codes just made: shown this once.
+    pub new_codes: Option<Vec<String>>,
+    /// The user's role requires a second step (staff).
+    pub required: bool,
+    /// Administrators: each staff role and whether it requires a second step.
+    pub policy: Option<Vec<(StaffRole, bool)>>,
+    pub staff: bool,
+}
+
+#[server(endpoint = "second-step/view")]
+pub async fn load_second_step() -> Result<SecondStepView, AppError> {
+    use crate::platform::{request, state::app_state};
+    use crate::types::AccountKind;
+    let session = request::require_for_second_step_setup()?;
+    let state = app_state()?;
+    let user = &session.viewer.user_id;
+    let mut conn = state.db.pool.acquire().await?;
+    let enabled = server::totp_enabled(&mut conn, user).await?;
+    let roles = server::required_roles(&mut conn).await?;
+    drop(conn);
+    let setup = match (enabled, server::pending_setup(&state.db, user).await?) {
+        (false, Some(secret)) => {
+            let account: String = {
+                use sqlx::Row;
+                sqlx::query("SELECT login FROM users WHERE id = $1").bind(&user.0).fetch_one(&state.db.pool).await?.try_get("login")?
+            };
+            let uri = totp::otpauth_uri(&state.settings.organisation.name, &account, &secret);
+            let qr_svg = qrcode::QrCode::new(uri.as_bytes())
+                .map(|q| q.render::<qrcode::render::svg::Color>().min_dimensions(220, 220).quiet_zone(true).build())
+                .map_err(|_| AppError::Internal)?;
+            Some(SetupView { qr_svg, secret: secret.base32_grouped() })
+        }
+        _ => None,
+    };
+    let new_codes = request::cookie(&state.settings.cookie_name(CODES_COOKIE)).map(|v| v.split('.').map(str::to_string).collect::<Vec<_>>());
+    if new_codes.is_some() {
+        let response = expect_context::<leptos_axum::ResponseOptions>();
+        response.append_header(http::header::SET_COOKIE, crate::session::server::step_cookie(&state.settings, CODES_COOKIE, None, 0));
+    }
+    let (required, policy, staff) = match session.viewer.kind {
+        AccountKind::Staff(role) => (
+            roles.contains(&role),
+            (role == StaffRole::Administrator).then(|| StaffRole::ALL.into_iter().map(|r| (r, roles.contains(&r))).collect()),
+            true,
+        ),
+        AccountKind::Patient => (false, None, false),
+    };
+    Ok(SecondStepView { enabled, recovery_left: server::recovery_codes_left(&state.db, user).await?, setup, new_codes, required, policy, staff })
+}
+
+#[cfg(feature = "ssr")]
+fn page_of(session: &crate::session::server::ActiveSession) -> &'static str {
+    if session.viewer.kind.is_patient() { "/account/second-step" } else { "/staff/second-step" }
+}
+
+/// Password again, then a new secret to scan.
+#[server(endpoint = "second-step/begin")]
+pub async fn begin_second_step(password: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_for_second_step_setup()?;
+    let state = app_state()?;
+    let page = page_of(&session);
+    if !server::password_matches(&state, &session.viewer.user_id, password).await? {
+        leptos_axum::redirect(&format!("{page}?error=password"));
+        return Ok(());
+    }
+    server::begin_setup(&state.db, &session.viewer.user_id, now_ms()).await?;
+    leptos_axum::redirect(&format!("{page}#setup"));
+    Ok(())
+}
+
+/// The first code from the app turns the step on; the recovery codes are shown next, once.
+#[server(endpoint = "second-step/confirm")]
+pub async fn confirm_second_step(code: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    use crate::session::PendingStep;
+    let session = request::require_for_second_step_setup()?;
+    let state = app_state()?;
+    let page = page_of(&session);
+    let now = now_ms();
+    let Some(codes) = server::confirm_setup(&state.db, &session.viewer.user_id, &code, request::client_addr(), now).await? else {
+        leptos_axum::redirect(&format!("{page}?error=code#setup"));
+        return Ok(());
+    };
+    if session.pending == Some(PendingStep::SecondStepSetup) {
+        let mut tx = state.db.begin_write().await?;
+        crate::session::server::set_pending(&mut tx, &session.id_hash, None).await?;
+        tx.commit().await?;
+    }
+    state.outbox_wakeup.notify_one();
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    response.append_header(http::header::SET_COOKIE, crate::session::server::step_cookie(&state.settings, CODES_COOKIE, Some(&codes.join(".")), 300));
+    leptos_axum::redirect(&format!("{page}?on=1"));
+    Ok(())
+}
+
+/// Turns the step off, with the password again; not for staff whose role requires it.
+#[server(endpoint = "second-step/off")]
+pub async fn turn_off_second_step(password: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    use crate::types::AccountKind;
+    let session = request::require_for_second_step_setup()?;
+    let state = app_state()?;
+    let page = page_of(&session);
+    if let AccountKind::Staff(role) = session.viewer.kind {
+        let mut conn = state.db.pool.acquire().await?;
+        if server::required_roles(&mut conn).await?.contains(&role) {
+            leptos_axum::redirect(&format!("{page}?error=required"));
+            return Ok(());
+        }
+    }
+    if !server::password_matches(&state, &session.viewer.user_id, password).await? {
+        leptos_axum::redirect(&format!("{page}?error=password"));
+        return Ok(());
+    }
+    server::turn_off(&state.db, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
+    state.outbox_wakeup.notify_one();
+    leptos_axum::redirect(&format!("{page}?off=1"));
+    Ok(())
+}
+
+/// Administrators: which staff roles must have a second step.
+#[server(endpoint = "second-step/policy")]
+pub async fn set_second_step_policy(
+    front_desk: Option<String>,
+    clinician: Option<String>,
+    billing: Option<String>,
+    administrator: Option<String>,
+    auditor: Option<String>,
+) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_staff(&[StaffRole::Administrator])?;
+    let state = app_state()?;
+    let chosen = [
+        (StaffRole::FrontDesk, front_desk),
+        (StaffRole::Clinician, clinician),
+        (StaffRole::Billing, billing),
+        (StaffRole::Administrator, administrator),
+        (StaffRole::Auditor, auditor),
+    ];
+    let roles: Vec<StaffRole> = chosen.into_iter().filter(|(_, v)| v.as_deref() == Some("yes")).map(|(r, _)| r).collect();
+    server::set_required_roles(&state.db, &session.viewer.user_id, &roles, request::client_addr(), now_ms()).await?;
+    leptos_axum::redirect("/staff/second-step?policy=1#policy");
+    Ok(())
+}
+
+/// The code typed after the password.
+#[server(endpoint = "second-step/code")]
+pub async fn enter_sign_in_code(code: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    use crate::types::Portal;
+    use server::CodeCheck;
+    let session = request::require_second_step_pending()?;
+    let state = app_state()?;
+    let portal = if session.viewer.kind.is_patient() { Portal::Patient } else { Portal::Staff };
+    match server::check_sign_in_code(&state, &session, &code, request::client_addr(), now_ms()).await? {
+        CodeCheck::Passed { next, recovery_code } => {
+            state.outbox_wakeup.notify_one();
+            let to = next.map(|s| s.path().to_string()).unwrap_or_else(|| {
+                if recovery_code { format!("{}?recovery=1", portal.home_path()) } else { portal.home_path().to_string() }
+            });
+            leptos_axum::redirect(&to);
+        }
+        CodeCheck::Wrong => leptos_axum::redirect("/sign-in/code?error=wrong"),
+        CodeCheck::Ended => {
+            let response = expect_context::<leptos_axum::ResponseOptions>();
+            response.append_header(http::header::SET_COOKIE, crate::session::server::session_cookie(&state.settings, None));
+            leptos_axum::redirect(&format!("{}?error=code", portal.sign_in_path()));
+        }
+    }
+    Ok(())
+}
+
+#[component]
+pub fn SignInCodePage() -> impl IntoView {
+    let query = use_query_map();
+    let wrong = move || query.read().get("error").map(|_| "That code did not work. Check the app and try the current code, or a recovery code.".to_string());
+    view! {
+        <PublicLayout title="Sign-in code | Patient portal">
+            <div class="card card--narrow">
+                <h1>"Enter your sign-in code"</h1>
+                {move || wrong().map(alert)}
+                <p>"Open your authenticator app and enter the 6-digit code it shows for this portal. "
+                   "If you do not have your phone, enter one of your recovery codes instead."</p>
+                <form method="post" action={<EnterSignInCode as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <div class="field">
+                        <label for="code">"Code"</label>
+                        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required
+                            maxlength="16" aria-describedby="code-hint"/>
+                        <p class="hint" id="code-hint">"6 digits, or a recovery code like ABCDE-12345."</p>
+                    </div>
+                    <button type="submit" class="button button--primary">"Continue"</button>
+                </form>
+                <p>"Lost your phone and your recovery codes? Call us at "{org_info().phone}"."</p>
+            </div>
+        </PublicLayout>
+    }
+}
+
+#[component]
+pub fn PatientSecondStepPage() -> impl IntoView {
+    view! {
+        <PatientLayout title="Sign-in code | Patient portal">
+            <p><a href="/account">"← Account"</a></p>
+            <SecondStepContent/>
+        </PatientLayout>
+    }
+}
+
+#[component]
+pub fn StaffSecondStepPage() -> impl IntoView {
+    view! {
+        <StaffLayout title="Sign-in code | Staff portal">
+            <SecondStepContent/>
+        </StaffLayout>
+    }
+}
+
+#[component]
+fn SecondStepContent() -> impl IntoView {
+    let data = Resource::new(|| (), |_| load_second_step());
+    let query = use_query_map();
+    let message = move || {
+        let q = query.read();
+        match q.get("error").as_deref() {
+            Some("password") => Some(("alert", "That is not your password.")),
+            Some("code") => Some(("alert", "That code did not work. Enter the code the app shows now (it changes every 30 seconds).")),
+            Some("required") => Some(("alert", "Your role requires a second step: it cannot be turned off.")),
+            Some(_) => Some(("alert", "Something went wrong. Please try again.")),
+            None if q.get("off").is_some() => Some(("status", "The authenticator-app step is off.")),
+            None if q.get("policy").is_some() => Some(("status", "The requirement for staff is saved.")),
+            None => None,
+        }
+    };
+    view! {
+        <h1>"Sign-in code from an authenticator app"</h1>
+        {move || message().map(|(kind, text)| if kind == "alert" { alert(text.to_string()).into_any() } else {
+            view! { <p class="notice notice--status" role="status">{text}</p> }.into_any()
+        })}
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(v) => view! { <SecondStepPanel v/> }.into_any(),
+                    Err(e) => alert(e.to_string()).into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SecondStepPanel(v: SecondStepView) -> impl IntoView {
+    let home = if v.staff { "/staff" } else { "/home" };
+    view! {
+        {v.new_codes.map(|codes| view! {
+            <section class="notice notice--status" role="status" aria-labelledby="codes-title">
+                <h2 id="codes-title">"The authenticator-app step is on. Your recovery codes:"</h2>
+                <p>"Keep these somewhere safe, away from your phone. Each works once, instead of a code from the app, if you lose your phone. "
+                   <strong>"They are shown only now."</strong></p>
+                <ul class="recovery-codes">
+                    {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+                </ul>
+                <p><a class="button" href=home>"Continue"</a></p>
+            </section>
+        })}
+        {(v.required && !v.enabled).then(|| view! {
+            <p class="notice notice--info">"Your role requires a second sign-in step. Set it up to continue."</p>
+        })}
+        <p>"With this step on, signing in takes your password and a 6-digit code from an authenticator app on your phone "
+           "(for example Google Authenticator, Microsoft Authenticator or 1Password). Someone who learns your password still cannot sign in."</p>
+        {if v.enabled {
+            view! {
+                <p><strong>"The step is on."</strong>{format!(" Recovery codes left: {}.", v.recovery_left)}</p>
+                {(!v.required).then(|| view! {
+                    <form method="post" action={<TurnOffSecondStep as leptos::server_fn::ServerFn>::PATH} class="form">
+                        <div class="field">
+                            <label for="off-password">"Your password"</label>
+                            <input id="off-password" name="password" type="password" autocomplete="current-password" required/>
+                        </div>
+                        <button type="submit" class="button button--danger">"Turn the step off"</button>
+                    </form>
+                })}
+            }.into_any()
+        } else if let Some(setup) = v.setup {
+            view! {
+                <section id="setup" aria-labelledby="setup-title" class="section">
+                    <h2 id="setup-title">"Scan this code with your authenticator app"</h2>
+                    <div class="qr" role="img" aria-label="QR code to scan with your authenticator app" inner_html=setup.qr_svg></div>
+                    <p>"Cannot scan it? Add an account in the app by hand with this key: "<code class="secret">{setup.secret}</code></p>
+                    <form method="post" action={<ConfirmSecondStep as leptos::server_fn::ServerFn>::PATH} class="form">
+                        <div class="field">
+                            <label for="confirm-code">"The 6-digit code the app shows"</label>
+                            <input id="confirm-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required maxlength="7"/>
+                        </div>
+                        <button type="submit" class="button button--primary">"Turn the step on"</button>
+                    </form>
+                </section>
+            }.into_any()
+        } else {
+            view! {
+                <form method="post" action={<BeginSecondStep as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <div class="field">
+                        <label for="begin-password">"Your password"</label>
+                        <input id="begin-password" name="password" type="password" autocomplete="current-password" required/>
+                    </div>
+                    <button type="submit" class="button button--primary">"Set up the step"</button>
+                </form>
+            }.into_any()
+        }}
+        {v.policy.map(|roles| view! {
+            <section id="policy" aria-labelledby="policy-title" class="section">
+                <h2 id="policy-title">"Required for staff"</h2>
+                <p>"Staff of the roles ticked here must have a second step: without one they are led to set it up when they sign in."</p>
+                <form method="post" action={<SetSecondStepPolicy as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <fieldset>
+                        <legend>"Roles that must have a second step"</legend>
+                        {roles.into_iter().map(|(role, on)| {
+                            let name = role.as_str().replace('-', "_");
+                            let id = format!("policy-{}", role.as_str());
+                            view! {
+                                <div class="check">
+                                    <input type="checkbox" id=id.clone() name=name value="yes" checked=on/>
+                                    <label for=id>{role.label()}</label>
+                                </div>
+                            }
+                        }).collect_view()}
+                    </fieldset>
+                    <button type="submit" class="button">"Save the requirement"</button>
+                </form>
+            </section>
+        })}
+    }
+}

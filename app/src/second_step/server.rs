@@ -1,0 +1,207 @@
+//! The second step in the database: setting the authenticator app up (a secret shown, then
+//! confirmed with a code), recovery codes, the code at sign-in (each code once; five wrong codes
+//! end the waiting session), turning it off, and which staff roles must have one. Every change
+//! is audited and e-mailed as a notice.
+
+use super::totp::{self, Secret};
+use crate::audit::{self, AuditAction, AuditEvent};
+use crate::outbox::{self, Notice};
+use crate::platform::db::{Db, Tx};
+use crate::platform::state::AppState;
+use crate::platform::tokens;
+use crate::session::server::ActiveSession;
+use crate::session::PendingStep;
+use crate::types::{StaffRole, UserId};
+use sqlx::Row;
+use std::net::IpAddr;
+
+/// Wrong codes a session waiting for its second step may send before it is ended.
+pub const MAX_WRONG_CODES: i64 = 5;
+
+/// Whether the password is the user's (the "password again" of every change here).
+pub async fn password_matches(state: &AppState, user: &UserId, password: String) -> Result<bool, sqlx::Error> {
+    let hash: Option<String> = sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(&user.0).fetch_one(&state.db.pool).await?.try_get("password_hash")?;
+    Ok(state.passwords.verify(password, hash).await)
+}
+
+/// Whether the user has the authenticator-app step on.
+pub async fn totp_enabled(conn: &mut sqlx::AnyConnection, user: &UserId) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("SELECT 1 AS on_ FROM totp_credentials WHERE user_id = $1").bind(&user.0).fetch_optional(conn).await?.is_some())
+}
+
+/// How many recovery codes are left.
+pub async fn recovery_codes_left(db: &Db, user: &UserId) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL").bind(&user.0).fetch_one(&db.pool).await?.try_get("n")
+}
+
+/// The secret being set up, if a setup was begun and not confirmed.
+pub async fn pending_setup(db: &Db, user: &UserId) -> Result<Option<Secret>, sqlx::Error> {
+    let row = sqlx::query("SELECT secret_hex FROM totp_setups WHERE user_id = $1").bind(&user.0).fetch_optional(&db.pool).await?;
+    Ok(row.and_then(|r| r.try_get::<String, _>("secret_hex").ok()).and_then(|h| Secret::from_hex(&h)))
+}
+
+/// Begins a setup: a new secret to show (replacing any earlier unconfirmed one).
+pub async fn begin_setup(db: &Db, user: &UserId, now: i64) -> Result<Secret, sqlx::Error> {
+    let secret = Secret::generate();
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM totp_setups WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO totp_setups (user_id, secret_hex, created_at) VALUES ($1, $2, $3)")
+        .bind(&user.0)
+        .bind(secret.to_hex())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+async fn notify(tx: &mut Tx, user: &UserId, now: i64) -> Result<(), sqlx::Error> {
+    let email: Option<String> = sqlx::query("SELECT email FROM users WHERE id = $1").bind(&user.0).fetch_one(&mut **tx).await?.try_get("email")?;
+    if let Some(email) = email.filter(|e| !e.is_empty()) {
+        outbox::enqueue(tx, &email, &Notice::SignInMethodsChanged, now).await?;
+    }
+    Ok(())
+}
+
+async fn new_recovery_codes(tx: &mut Tx, user: &UserId) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(&user.0).execute(&mut **tx).await?;
+    let codes = totp::new_recovery_codes();
+    for code in &codes {
+        let normal = totp::normalise_recovery_code(code).expect("our own codes are well formed");
+        sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)").bind(&user.0).bind(tokens::digest(&normal)).execute(&mut **tx).await?;
+    }
+    Ok(codes)
+}
+
+/// Confirms the setup with a code from the app: the step is on, and the ten recovery codes are
+/// returned (to be shown once; only their digests are kept). `None` when the code is wrong or
+/// no setup was begun.
+pub async fn confirm_setup(db: &Db, user: &UserId, typed: &str, client_addr: Option<IpAddr>, now: i64) -> Result<Option<Vec<String>>, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let Some(row) = sqlx::query("SELECT secret_hex FROM totp_setups WHERE user_id = $1").bind(&user.0).fetch_optional(&mut *tx).await? else {
+        return Ok(None);
+    };
+    let Some(secret) = Secret::from_hex(&row.try_get::<String, _>("secret_hex")?) else { return Ok(None) };
+    let Some(step) = totp::verify(&secret, typed, now, 0) else { return Ok(None) };
+    sqlx::query("DELETE FROM totp_setups WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO totp_credentials (user_id, secret_hex, enabled_at, last_step) VALUES ($1, $2, $3, $4)")
+        .bind(&user.0)
+        .bind(secret.to_hex())
+        .bind(now)
+        .bind(step)
+        .execute(&mut *tx)
+        .await?;
+    let codes = new_recovery_codes(&mut tx, user).await?;
+    audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr, ..AuditEvent::of(AuditAction::SecondStepEnabled) }, now).await?;
+    notify(&mut tx, user, now).await?;
+    tx.commit().await?;
+    Ok(Some(codes))
+}
+
+/// Turns the step off (the caller checked the password again).
+pub async fn turn_off(db: &Db, user: &UserId, client_addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let removed = sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?.rows_affected() > 0;
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM totp_setups WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?;
+    if removed {
+        audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr, ..AuditEvent::of(AuditAction::SecondStepDisabled) }, now).await?;
+        notify(&mut tx, user, now).await?;
+    }
+    tx.commit().await?;
+    Ok(removed)
+}
+
+/// What a code at sign-in did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CodeCheck {
+    /// Accepted; the session's next step (if any) is set.
+    Passed { next: Option<PendingStep>, recovery_code: bool },
+    Wrong,
+    /// Too many wrong codes: the session is ended.
+    Ended,
+}
+
+/// The code (or a recovery code) typed by a session waiting for its second step.
+pub async fn check_sign_in_code(state: &AppState, session: &ActiveSession, typed: &str, client_addr: Option<IpAddr>, now: i64) -> Result<CodeCheck, sqlx::Error> {
+    let user = &session.viewer.user_id;
+    let mut tx = state.db.begin_write().await?;
+    // One check at a time per user: a code raced from two browsers is accepted once.
+    let credential = sqlx::query("UPDATE totp_credentials SET last_step = last_step WHERE user_id = $1 RETURNING secret_hex, last_step")
+        .bind(&user.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let mut passed = None;
+    if let Some(row) = &credential {
+        let secret = Secret::from_hex(&row.try_get::<String, _>("secret_hex")?);
+        let last: i64 = row.try_get("last_step")?;
+        if let Some(step) = secret.and_then(|s| totp::verify(&s, typed, now, last)) {
+            sqlx::query("UPDATE totp_credentials SET last_step = $1 WHERE user_id = $2").bind(step).bind(&user.0).execute(&mut *tx).await?;
+            passed = Some(false);
+        }
+    }
+    if passed.is_none() {
+        if let Some(normal) = totp::normalise_recovery_code(typed) {
+            let used = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
+                .bind(now)
+                .bind(&user.0)
+                .bind(tokens::digest(&normal))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if used == 1 {
+                passed = Some(true);
+            }
+        }
+    }
+    let event = |action| AuditEvent { actor: Some(user), subject: Some(user), client_addr, ..AuditEvent::of(action) };
+    match passed {
+        Some(recovery_code) => {
+            sqlx::query("UPDATE sessions SET step_failures = 0 WHERE id_hash = $1").bind(&session.id_hash).execute(&mut *tx).await?;
+            let patient = session.viewer.kind.is_patient();
+            let next = crate::account::steps::after_second_step(&mut tx, &state.settings, user, &session.id_hash, patient, now).await?;
+            let action = if recovery_code { AuditAction::RecoveryCodeUsed } else { AuditAction::SecondStepPassed };
+            audit::record(&mut tx, event(action), now).await?;
+            if recovery_code {
+                notify(&mut tx, user, now).await?;
+            }
+            tx.commit().await?;
+            Ok(CodeCheck::Passed { next, recovery_code })
+        }
+        None => {
+            let failures: i64 = sqlx::query("UPDATE sessions SET step_failures = step_failures + 1 WHERE id_hash = $1 RETURNING step_failures")
+                .bind(&session.id_hash)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get::<i64, _>("step_failures")
+                .or_else(|_| Ok::<i64, sqlx::Error>(MAX_WRONG_CODES))?;
+            audit::record(&mut tx, AuditEvent { detail: Some("wrong code"), ..event(AuditAction::SecondStepFailed) }, now).await?;
+            if failures >= MAX_WRONG_CODES {
+                crate::session::server::end(&mut tx, &session.id_hash, user, crate::session::server::EndReason::SignedOut, client_addr, now).await?;
+                tx.commit().await?;
+                return Ok(CodeCheck::Ended);
+            }
+            tx.commit().await?;
+            Ok(CodeCheck::Wrong)
+        }
+    }
+}
+
+/// The staff roles that must have a second step.
+pub async fn required_roles(conn: &mut sqlx::AnyConnection) -> Result<Vec<StaffRole>, sqlx::Error> {
+    let rows = sqlx::query("SELECT role FROM second_step_policy").fetch_all(conn).await?;
+    Ok(rows.iter().filter_map(|r| r.try_get::<String, _>("role").ok()).filter_map(|r| StaffRole::parse(&r)).collect())
+}
+
+/// Sets which staff roles must have a second step.
+pub async fn set_required_roles(db: &Db, admin: &UserId, roles: &[StaffRole], client_addr: Option<IpAddr>, now: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM second_step_policy").execute(&mut *tx).await?;
+    for role in roles {
+        sqlx::query("INSERT INTO second_step_policy (role, required_at, set_by) VALUES ($1, $2, $3)").bind(role.as_str()).bind(now).bind(&admin.0).execute(&mut *tx).await?;
+    }
+    let detail = if roles.is_empty() { "none".to_string() } else { roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",") };
+    audit::record(&mut tx, AuditEvent { actor: Some(admin), client_addr, detail: Some(&detail), ..AuditEvent::of(AuditAction::SecondStepPolicyChanged) }, now).await?;
+    tx.commit().await
+}
