@@ -18,3 +18,4 @@ mod enrolment_races;
 mod messaging;
 mod messaging_admin;
 mod billing;
+mod second_step;
