@@ -17,6 +17,7 @@ use crate::messaging::{
 };
 use crate::sign_in::SignInPage;
 use crate::second_step::{PatientSecondStepPage, SignInCodePage, StaffSecondStepPage};
+use crate::passkeys::{PatientPasskeysPage, StaffPasskeysPage};
 use crate::security::{AuditSearchPage, SecurityPage};
 use crate::staff::StaffHomePage;
 use crate::types::Portal;
@@ -42,6 +43,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options islands=true/>
                 <crate::layout::NavigationScript/>
+                <crate::passkeys::PasskeyScript/>
                 <MetaTags/>
             </head>
             <body>
@@ -129,9 +131,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account/terms") view=AcceptTermsPage ssr=SsrMode::Async/>
                 <Route path=path!("/account/activity") view=AccountActivityPage ssr=SsrMode::Async/>
                 <Route path=path!("/account/second-step") view=PatientSecondStepPage ssr=SsrMode::Async/>
+                <Route path=path!("/account/passkeys") view=PatientPasskeysPage ssr=SsrMode::Async/>
 
                 <Route path=path!("/staff") view=StaffHomePage/>
                 <Route path=path!("/staff/second-step") view=StaffSecondStepPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/passkeys") view=StaffPasskeysPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/security") view=SecurityPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/audit") view=AuditSearchPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/enrolment") view=EnrolmentQueuePage ssr=SsrMode::Async/>

@@ -16,6 +16,7 @@ pub mod layout;
 pub mod session;
 pub mod sign_in;
 pub mod second_step;
+pub mod passkeys;
 pub mod account;
 pub mod password;
 pub mod terms;

@@ -298,6 +298,7 @@ fn AccountView(overview: AccountOverview) -> impl IntoView {
         </section>
         <section aria-labelledby="sign-in-heading" class="section">
             <h2 id="sign-in-heading">"Signing in"</h2>
+            <p>"Sign in with your device's fingerprint, face or screen lock: "<a href="/account/passkeys">"Passkeys"</a></p>
             <p>"Add a second step to signing in: a code from an authenticator app on your phone. "
                <a href="/account/second-step">"Sign-in code from an authenticator app"</a></p>
         </section>

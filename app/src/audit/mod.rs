@@ -70,10 +70,13 @@ pub enum AuditAction {
     SecondStepFailed,
     RecoveryCodeUsed,
     SecondStepPolicyChanged,
+    PasskeyAdded,
+    PasskeyRemoved,
+    PasskeySignInFailed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 59] = [
+    pub const ALL: [AuditAction; 62] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::SignInThrottled,
@@ -133,6 +136,9 @@ impl AuditAction {
         AuditAction::SecondStepFailed,
         AuditAction::RecoveryCodeUsed,
         AuditAction::SecondStepPolicyChanged,
+        AuditAction::PasskeyAdded,
+        AuditAction::PasskeyRemoved,
+        AuditAction::PasskeySignInFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -196,6 +202,9 @@ impl AuditAction {
             AuditAction::SecondStepFailed => "second-step.failed",
             AuditAction::RecoveryCodeUsed => "second-step.recovery-code-used",
             AuditAction::SecondStepPolicyChanged => "second-step.policy-changed",
+            AuditAction::PasskeyAdded => "passkey.added",
+            AuditAction::PasskeyRemoved => "passkey.removed",
+            AuditAction::PasskeySignInFailed => "passkey.sign-in-failed",
         }
     }
 
@@ -265,6 +274,9 @@ impl AuditAction {
             AuditAction::SecondStepFailed => "Sign-in code refused",
             AuditAction::RecoveryCodeUsed => "Recovery code used to sign in",
             AuditAction::SecondStepPolicyChanged => "Second-step requirement for staff changed",
+            AuditAction::PasskeyAdded => "Passkey added",
+            AuditAction::PasskeyRemoved => "Passkey removed",
+            AuditAction::PasskeySignInFailed => "Passkey sign-in refused",
         }
     }
 }

@@ -173,6 +173,7 @@ pub fn SignInPage(portal: Portal) -> impl IntoView {
                     </div>
                     <button type="submit" class="button button--primary button--wide">"Sign in"</button>
                 </form>
+                <crate::passkeys::PasskeySignInButton portal=portal_value/>
                 {match portal {
                     Portal::Patient => view! {
                         <p class="links">

@@ -117,11 +117,52 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
         return Ok(Outcome::Refused);
     };
 
-    let mut tx = db.begin_write().await?;
-    insert_attempt(&mut tx, &login_key, &device_key, a.client_addr, Some(&user_id), "succeeded", now).await?;
-    let (session_secret, _) = sessions::create(&mut tx, &user_id, a.client_addr, a.user_agent.as_deref(), now).await?;
-    let next = crate::account::steps::after_sign_in(&mut tx, &state.settings, &user_id, &tokens::digest(&session_secret), patient, now).await?;
-    let new_device_secret = if device_key == UNKNOWN_DEVICE {
+    let opened = open_session(
+        state,
+        Opening {
+            user: &user_id,
+            patient,
+            email: email.as_deref(),
+            login_key: &login_key,
+            device_key: &device_key,
+            client_addr: a.client_addr,
+            user_agent: a.user_agent.as_deref(),
+            by_passkey: false,
+        },
+        now,
+    )
+    .await?;
+    Ok(Outcome::SignedIn { session_secret: opened.0, new_device_secret: opened.1, next: opened.2 })
+}
+
+/// Who is being signed in, once the password (or a passkey) has been checked.
+struct Opening<'a> {
+    user: &'a UserId,
+    patient: bool,
+    email: Option<&'a str>,
+    login_key: &'a str,
+    device_key: &'a str,
+    client_addr: Option<IpAddr>,
+    user_agent: Option<&'a str>,
+    /// A passkey with user verification is both steps in one: no code is asked.
+    by_passkey: bool,
+}
+
+/// Opens the session: the attempt recorded, the first step to take, the device remembered (a
+/// notice when it is new), the audit entry. Returns the session secret, a new device cookie if
+/// any, and the step.
+async fn open_session(state: &AppState, o: Opening<'_>, now: i64) -> Result<(String, Option<String>, Option<PendingStep>), sqlx::Error> {
+    let user_id = o.user;
+    let mut tx = state.db.begin_write().await?;
+    insert_attempt(&mut tx, o.login_key, o.device_key, o.client_addr, Some(user_id), "succeeded", now).await?;
+    let (session_secret, _) = sessions::create(&mut tx, user_id, o.client_addr, o.user_agent, now).await?;
+    let id_hash = tokens::digest(&session_secret);
+    let next = if o.by_passkey {
+        crate::account::steps::after_second_step(&mut tx, &state.settings, user_id, &id_hash, o.patient, now).await?
+    } else {
+        crate::account::steps::after_sign_in(&mut tx, &state.settings, user_id, &id_hash, o.patient, now).await?
+    };
+    let new_device_secret = if o.device_key == UNKNOWN_DEVICE {
         let secret = tokens::new_secret();
         sqlx::query("INSERT INTO known_devices (token_hash, user_id, created_at, last_used_at) VALUES ($1, $2, $3, $3)")
             .bind(tokens::digest(&secret))
@@ -129,35 +170,84 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        if let Some(email) = &email {
+        if let Some(email) = o.email {
             outbox::enqueue(&mut tx, email, &Notice::NewDeviceSignIn, now).await?;
         }
         Some(secret)
     } else {
         sqlx::query("UPDATE known_devices SET last_used_at = $1 WHERE token_hash = $2")
             .bind(now)
-            .bind(&device_key)
+            .bind(o.device_key)
             .execute(&mut *tx)
             .await?;
         None
     };
+    let detail = match (o.by_passkey, new_device_secret.is_some()) {
+        (true, true) => "passkey, new device",
+        (true, false) => "passkey, known device",
+        (false, true) => "new device",
+        (false, false) => "known device",
+    };
     audit::record(
         &mut tx,
-        AuditEvent {
-            actor: Some(&user_id),
-            subject: Some(&user_id),
-            client_addr: a.client_addr,
-            detail: Some(if new_device_secret.is_some() { "new device" } else { "known device" }),
-            ..AuditEvent::of(AuditAction::SignInSucceeded)
-        },
+        AuditEvent { actor: Some(user_id), subject: Some(user_id), client_addr: o.client_addr, detail: Some(detail), ..AuditEvent::of(AuditAction::SignInSucceeded) },
         now,
     )
     .await?;
     tx.commit().await?;
-    if new_device_secret.is_some() && email.is_some() {
+    if new_device_secret.is_some() && o.email.is_some() {
         state.outbox_wakeup.notify_one();
     }
-    Ok(Outcome::SignedIn { session_secret, new_device_secret, next })
+    Ok((session_secret, new_device_secret, next))
+}
+
+/// Signs in the user a passkey identified (checked by the caller), if the account may sign in
+/// on this portal and its access is active. `None` otherwise: the person is told only that the
+/// passkey did not work.
+pub async fn passkey_sign_in(
+    state: &AppState,
+    user: &UserId,
+    portal: Portal,
+    device_secret: Option<String>,
+    client_addr: Option<IpAddr>,
+    user_agent: Option<&str>,
+    now: i64,
+) -> Result<Option<(String, Option<String>, Option<PendingStep>)>, sqlx::Error> {
+    let Some(row) = sqlx::query("SELECT login, kind, staff_role, access, email FROM users WHERE id = $1").bind(&user.0).fetch_optional(&state.db.pool).await? else {
+        return Ok(None);
+    };
+    let kind: String = row.try_get("kind")?;
+    let role: Option<String> = row.try_get("staff_role")?;
+    let admitted = kind_from_row(&kind, role.as_deref()).is_some_and(|k| portal.admits(k));
+    if !admitted || row.try_get::<String, _>("access")? != "active" {
+        return Ok(None);
+    }
+    let login_key = tokens::digest(&normalise_login(&row.try_get::<String, _>("login")?));
+    let device_key = match device_secret {
+        Some(secret) => {
+            let digest = tokens::digest(&secret);
+            let known = sqlx::query("SELECT 1 AS known FROM known_devices WHERE token_hash = $1 AND user_id = $2")
+                .bind(&digest)
+                .bind(&user.0)
+                .fetch_optional(&state.db.pool)
+                .await?
+                .is_some();
+            if known { digest } else { UNKNOWN_DEVICE.to_string() }
+        }
+        None => UNKNOWN_DEVICE.to_string(),
+    };
+    let email: Option<String> = row.try_get("email")?;
+    let opening = Opening {
+        user,
+        patient: kind == "patient",
+        email: email.as_deref(),
+        login_key: &login_key,
+        device_key: &device_key,
+        client_addr,
+        user_agent,
+        by_passkey: true,
+    };
+    Ok(Some(open_session(state, opening, now).await?))
 }
 
 async fn recent_failures(

@@ -30,7 +30,7 @@ pub fn StaffHomePage() -> impl IntoView {
                 <p class="lead">"You are signed in as "<strong>{r.label()}</strong>". "{role_summary(r)}</p>
             })}
             <div class="empty"><p>"There is nothing waiting for you."</p></div>
-            <p><a href="/staff/second-step">"Sign-in code from an authenticator app"</a></p>
+            <p><a href="/staff/passkeys">"Passkeys"</a>" · "<a href="/staff/second-step">"Sign-in code from an authenticator app"</a></p>
         </StaffLayout>
     }
 }

@@ -18,7 +18,7 @@ export async function signIn(
   await page.goto(signInPath(portal));
   await page.getByLabel('User ID').fill(userId);
   await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** The patient's main navigation. */

@@ -85,6 +85,15 @@ export const TERMS: PortalServer = server('terms', basePort + 4);
  */
 export const MESSAGING: PortalServer = server('messaging', basePort + 5);
 
+/**
+ * The passkey tests' portal (passkeys.spec.ts): WebAuthn needs a host name, not an IP address,
+ * so its public URL, and the address the browser opens, is `localhost`.
+ */
+export const PASSKEYS: PortalServer = {
+  ...server('passkeys', basePort + 6, { PORTAL_PUBLIC_URL: `http://localhost:${basePort + 6}` }),
+  url: `http://localhost:${basePort + 6}`,
+};
+
 /** Every demo account has this password (`server demo`). */
 export const DEMO_PASSWORD = 'demo-portal-2026';
 

@@ -1,0 +1,59 @@
+/**
+ * Passkeys (SPEC R-SES-1) with Chromium's virtual authenticator (DevTools protocol: WebAuthn,
+ * an internal authenticator that keeps discoverable credentials and verifies the user), on the
+ * PASSKEYS server, whose address is a host name as WebAuthn requires.
+ */
+import { test, expect } from './support/fixtures';
+import { heading, signIn } from './support/portal';
+import { PASSKEYS } from './support/servers';
+
+test.use({ baseURL: PASSKEYS.url });
+
+test('a patient adds a passkey after the warning, signs in with it alone, removes it, and it no longer works', async ({ page }) => {
+  test.skip(test.info().project.name === 'no-js', 'WebAuthn is the browser script');
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+
+  await test.step('add a passkey: the warning first, then the password, then the device', async () => {
+    await signIn(page, 'carol');
+    await expect(page).toHaveURL('/home');
+    await page.goto('/account');
+    await page.getByRole('link', { name: 'Passkeys' }).click();
+    await expect(heading(page)).toHaveText('Passkeys');
+    await expect(page.getByRole('main')).toContainText('You have no passkeys.');
+    await expect(page.getByRole('main')).toContainText(
+      'anyone whose fingerprint or face is enrolled on this device, or who knows its passcode, will be able to open your account',
+    );
+    await page.getByLabel('I understand: only I can unlock this device').check();
+    await page.getByLabel(/A name for it/).fill('Carol’s phone');
+    await page.getByLabel('Your password').fill('demo-portal-2026');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Create the passkey' }).click();
+    await expect(page.getByRole('status')).toHaveText('Your passkey is added. Next time, choose “Sign in with a passkey”.');
+    await expect(page.getByRole('row', { name: /Carol’s phone/ })).toContainText('Never');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+  });
+
+  await test.step('sign in with the passkey only: no user ID, no password', async () => {
+    await page.goto('/sign-in');
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await expect(page).toHaveURL('/home');
+    await expect(heading(page)).toHaveText('Welcome, Carol');
+  });
+
+  await test.step('remove it: passkey sign-in is refused', async () => {
+    await page.goto('/account/passkeys');
+    await expect(page.getByRole('row', { name: /Carol’s phone/ })).not.toContainText('Never');
+    await page.getByRole('button', { name: 'Remove Carol’s phone' }).click();
+    await expect(page.getByRole('status')).toHaveText('The passkey is removed.');
+    await expect(page.getByRole('main')).toContainText('You have no passkeys.');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.goto('/sign-in');
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await expect(page.getByRole('alert')).toHaveText('That passkey did not work. Sign in with your user ID and password instead.');
+    await expect(page).toHaveURL('/sign-in');
+  });
+});
