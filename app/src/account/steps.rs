@@ -77,7 +77,8 @@ async fn staff_setup_step(tx: &mut Tx, user: &UserId) -> Result<Option<PendingSt
     let role: Option<String> = sqlx::query("SELECT staff_role FROM users WHERE id = $1").bind(&user.0).fetch_one(&mut **tx).await?.try_get("staff_role")?;
     let Some(role) = role.as_deref().and_then(crate::types::StaffRole::parse) else { return Ok(None) };
     let required = crate::second_step::server::required_roles(&mut **tx).await?.contains(&role);
-    let has_one = crate::second_step::server::totp_enabled(&mut **tx, user).await?;
+    // A passkey (user verification required) is as strong as the code: either will do.
+    let has_one = crate::second_step::server::totp_enabled(&mut **tx, user).await? || crate::passkeys::server::count_of(&mut **tx, user).await? > 0;
     Ok((required && !has_one).then_some(PendingStep::SecondStepSetup))
 }
 

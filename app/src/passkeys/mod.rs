@@ -119,7 +119,7 @@ pub async fn finish_adding_passkey(ceremony: String, credential: String) -> Resu
             Ok(())
         }
         Err(server::PasskeyError::Db(e)) => Err(e.into()),
-        Err(e) => Err(AppError::Invalid(e.to_string())),
+        Err(e) => Err(crate::platform::request::refuse(AppError::Invalid(e.to_string()))),
     }
 }
 
@@ -165,7 +165,7 @@ pub async fn start_passkey_sign_in() -> Result<SignInChallenge, AppError> {
     match server::start_sign_in(&state.db, &state.settings, now_ms()).await {
         Ok((ceremony, options)) => Ok(SignInChallenge { ceremony, options: options.to_string() }),
         Err(server::PasskeyError::Db(e)) => Err(e.into()),
-        Err(e) => Err(AppError::Invalid(e.to_string())),
+        Err(e) => Err(crate::platform::request::refuse(AppError::Invalid(e.to_string()))),
     }
 }
 
@@ -178,7 +178,7 @@ pub async fn finish_passkey_sign_in(ceremony: String, credential: String, portal
     let state = app_state()?;
     let portal: Portal = portal.parse().map_err(|_| AppError::Request)?;
     let now = now_ms();
-    let refused = || AppError::Invalid("That passkey did not work. Sign in with your user ID and password instead.".into());
+    let refused = || request::refuse(AppError::Invalid("That passkey did not work. Sign in with your user ID and password instead.".into()));
     let user = match server::finish_sign_in(&state.db, &state.settings, &ceremony, &credential, request::client_addr(), now).await {
         Ok(user) => user,
         Err(server::PasskeyError::Db(e)) => return Err(e.into()),

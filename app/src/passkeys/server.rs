@@ -111,18 +111,19 @@ pub async fn registration_options(db: &Db, user: &UserId, ceremony: &str, now: i
     Ok(row.and_then(|r| r.try_get::<Option<String>, _>("options").ok().flatten()))
 }
 
-/// Takes a ceremony once: its row is deleted whatever happens next.
+/// Takes a ceremony once: found (of this kind, and of this user when one is given), it is
+/// deleted whatever happens next. Someone else's ceremony is neither used nor spent.
 async fn take_ceremony(tx: &mut Tx, id: &str, kind: &str, user: Option<&UserId>, now: i64) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
     let row = sqlx::query("SELECT user_id, name, state, expires_at FROM webauthn_ceremonies WHERE id = $1 AND kind = $2").bind(id).bind(kind).fetch_optional(&mut **tx).await?;
-    sqlx::query("DELETE FROM webauthn_ceremonies WHERE id = $1").bind(id).execute(&mut **tx).await?;
     let Some(row) = row else { return Ok(None) };
-    if row.try_get::<i64, _>("expires_at")? < now {
-        return Ok(None);
-    }
     if let Some(user) = user {
         if row.try_get::<Option<String>, _>("user_id")?.as_deref() != Some(user.0.as_str()) {
             return Ok(None);
         }
+    }
+    sqlx::query("DELETE FROM webauthn_ceremonies WHERE id = $1").bind(id).execute(&mut **tx).await?;
+    if row.try_get::<i64, _>("expires_at")? < now {
+        return Ok(None);
     }
     Ok(Some((row.try_get("state")?, row.try_get("name")?)))
 }
@@ -196,8 +197,12 @@ pub async fn finish_sign_in(db: &Db, settings: &PortalSettings, ceremony: &str, 
     let (state, _) = take_ceremony(&mut tx, ceremony, "sign-in", None, now).await?.ok_or(PasskeyError::Expired)?;
     tx.commit().await?;
     let state: DiscoverableAuthentication = serde_json::from_str(&state).map_err(|_| PasskeyError::Expired)?;
-    let credential: PublicKeyCredential = serde_json::from_str(credential_json).map_err(|_| PasskeyError::Refused)?;
-    let (handle, cred_id) = rp.identify_discoverable_authentication(&credential).map_err(|_| PasskeyError::Refused)?;
+    let Ok(credential) = serde_json::from_str::<PublicKeyCredential>(credential_json) else {
+        return Err(refused(db, None, "malformed answer", client_addr, now).await?);
+    };
+    let Ok((handle, cred_id)) = rp.identify_discoverable_authentication(&credential) else {
+        return Err(refused(db, None, "no user handle", client_addr, now).await?);
+    };
     let row = sqlx::query("SELECT id, user_id, passkey FROM passkeys WHERE credential_id = $1").bind(base64url(cred_id)).fetch_optional(&db.pool).await?;
     let Some(row) = row else { return Err(refused(db, None, "unknown passkey", client_addr, now).await?) };
     let user = UserId(row.try_get("user_id")?);

@@ -176,6 +176,14 @@ pub fn PatientPage() -> impl IntoView {
     let query = use_query_map();
     let message = move || {
         let q = query.read();
+        if let Some(n) = q.get("passkeys") {
+            let text = match n.as_str() {
+                "0" => "The patient had no passkeys.".to_string(),
+                "1" => "1 passkey removed. The patient signs in with their user ID and password.".to_string(),
+                n => format!("{n} passkeys removed. The patient signs in with their user ID and password."),
+            };
+            return Some(view! { <p class="notice notice--status" role="status">{text}</p> }.into_any());
+        }
         let (role, text) = match (q.get("done").as_deref(), q.get("error").as_deref()) {
             (Some("revoked"), _) => ("status", "The activation code was revoked."),
             (Some("terminated"), _) => ("status", "Portal access ended. Every session of the patient has been signed out."),
@@ -185,7 +193,7 @@ pub fn PatientPage() -> impl IntoView {
             (_, Some("unchanged")) => ("alert", "Nothing was changed: the page was out of date. Here is how things stand now."),
             _ => return None,
         };
-        Some(view! { <p class=format!("notice notice--{role}") role=role>{text}</p> })
+        Some(view! { <p class=format!("notice notice--{role}") role=role>{text}</p> }.into_any())
     };
     view! {
         <StaffLayout title="Patient | Staff">
@@ -277,6 +285,13 @@ fn PatientView(detail: PatientDetail) -> impl IntoView {
                         <input id="terminate-reason" name="reason" type="text" required maxlength="500"/>
                     </div>
                     <button type="submit" class="button button--danger">"End portal access"</button>
+                </form>
+                <h2>"Passkeys"</h2>
+                <p>"If the patient lost a device or asks for it, remove every passkey of their account: they then sign in with "
+                   "their user ID and password. (Ending access removes them too.)"</p>
+                <form method="post" action={<crate::passkeys::RemovePatientPasskeys as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <input type="hidden" name="patient" value=id.clone()/>
+                    <button type="submit" class="button">"Remove all of the patient's passkeys"</button>
                 </form>
             }.into_any(),
             PortalAccess::Terminated { reason, at, .. } => view! {

@@ -203,6 +203,8 @@ pub async fn terminate_access(db: &Db, patient: &PatientId, reason: &str, staff:
         .execute(&mut *tx)
         .await?;
     end_all_of(&mut tx, &user, None, EndReason::AccessEnded, addr, now).await?;
+    // Passkeys on the patient's devices would open the account again once access is restored.
+    crate::passkeys::server::remove_all_in(&mut tx, staff, &user, addr, now).await?;
     // Links already e-mailed (password reset, user ID, new address) stop working too: whoever
     // holds one must not get back in when access is restored.
     sqlx::query("UPDATE account_links SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")

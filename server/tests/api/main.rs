@@ -19,3 +19,4 @@ mod messaging;
 mod messaging_admin;
 mod billing;
 mod second_step;
+mod passkeys;
