@@ -6,14 +6,17 @@
 import { test, expect } from './support/fixtures';
 import { heading, signIn } from './support/portal';
 import { PASSKEYS } from './support/servers';
+import { sqlite } from './support/database';
 
 test.use({ baseURL: PASSKEYS.url });
 
-test('a patient adds a passkey after the warning, signs in with it alone, removes it, and it no longer works', async ({ page }) => {
+test('a patient adds a passkey after the warning, signs in with it alone; a clone with an old counter and a passkey presented for another user are refused; removed, it no longer works', async ({ page }) => {
   test.skip(test.info().project.name === 'no-js', 'WebAuthn is the browser script');
+  // A server reused between runs (no CI) may keep an earlier run's passkey.
+  sqlite(PASSKEYS, 'DELETE FROM passkeys');
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
   });
 
@@ -42,6 +45,40 @@ test('a patient adds a passkey after the warning, signs in with it alone, remove
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await expect(page).toHaveURL('/home');
     await expect(heading(page)).toHaveText('Welcome, Carol');
+  });
+
+  // The device's copy of the passkey, changed as an attacker's clone or forgery would be.
+  type Credential = { credentialId: string; isResidentCredential: boolean; rpId?: string; privateKey: string; userHandle?: string; signCount: number };
+  const replaceCredential = async (change: (c: Credential) => Credential) => {
+    const { credentials } = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })) as { credentials: Credential[] };
+    expect(credentials).toHaveLength(1);
+    await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId: credentials[0].credentialId });
+    await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: change(credentials[0]) });
+  };
+  const passkeyRefused = async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.goto('/sign-in');
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await expect(page.getByRole('alert')).toHaveText('That passkey did not work. Sign in with your user ID and password instead.');
+    await expect(page).toHaveURL('/sign-in');
+  };
+
+  await test.step('a clone whose signature counter went back is refused', async () => {
+    await replaceCredential((c) => ({ ...c, signCount: 0 }));
+    await passkeyRefused();
+    // The real device's counter moves on: it still works.
+    await replaceCredential((c) => ({ ...c, signCount: 1000 }));
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await expect(page).toHaveURL('/home');
+  });
+
+  await test.step('Carol\'s passkey never signs in Robert', async () => {
+    const robert = sqlite(PASSKEYS, "SELECT id FROM users WHERE login = 'robert'").trim();
+    await replaceCredential((c) => ({ ...c, signCount: 2000, userHandle: Buffer.from(robert, 'hex').toString('base64') }));
+    await passkeyRefused();
+    await replaceCredential((c) => ({ ...c, signCount: 3000, userHandle: Buffer.from(sqlite(PASSKEYS, "SELECT id FROM users WHERE login = 'carol'").trim(), 'hex').toString('base64') }));
+    await signIn(page, 'carol');
+    await expect(page).toHaveURL('/home');
   });
 
   await test.step('remove it: passkey sign-in is refused', async () => {
