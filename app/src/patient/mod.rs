@@ -14,6 +14,7 @@ pub fn HomePage() -> impl IntoView {
     let query = use_query_map();
     let welcome = move || query.read().get("welcome").is_some();
     let password_changed = move || query.read().get("password").is_some();
+    let recovery = move || query.read().get("recovery").is_some();
     let unread = Resource::new(|| (), |_| crate::messaging::unread_messages());
     view! {
         <PatientLayout title="Home | Patient portal">
@@ -28,6 +29,10 @@ pub fn HomePage() -> impl IntoView {
             })}
             {move || password_changed().then(|| view! {
                 <p class="notice notice--status" role="status">"Your password has been changed."</p>
+            })}
+            {move || recovery().then(|| view! {
+                <p class="notice notice--status" role="status">"You signed in with a recovery code; it will not work again. "
+                   "If you lost your phone, set the authenticator app up again under "<a href="/account/second-step">"Account"</a>"."</p>
             })}
             <ul class="tiles">
                 <li class="tile">
