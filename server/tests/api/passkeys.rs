@@ -161,4 +161,83 @@ on_both_databases!(
     staff_remove_a_patient_s_passkeys,
     a_passkey_meets_the_staff_requirement,
     passkeys_need_a_host_name,
+    passkeys_sign_in_and_their_counters_are_checked,
 );
+
+/// A real ceremony from start to end with the software passkey: add, sign in with it alone,
+/// the counter (a clone that went back is refused), the user handle (Carol's passkey presented
+/// as Robert's is refused), removal.
+async fn passkeys_sign_in_and_their_counters_are_checked(backend: Backend) {
+    use crate::support::authenticator::SoftPasskey;
+    let portal = on_localhost(backend).await;
+    let port = portal.state.settings.public_url.port().unwrap();
+    let mut device = SoftPasskey::new("localhost", &format!("http://localhost:{port}"));
+    let carol = signed_in(&portal, "carol", "patient").await;
+    let r = carol.post_form("/api/passkeys/prepare", &[("name", "Soft key"), ("password", DEMO_PASSWORD), ("understood", "yes")]).await;
+    let ceremony = r.location().unwrap().strip_prefix("/account/passkeys?adding=").unwrap().to_string();
+    let view: serde_json::Value = serde_json::from_str(&carol.call_form("/api/passkeys/view", &[("adding", &ceremony)]).await.body).unwrap();
+    let options: serde_json::Value = serde_json::from_str(view["adding"][1].as_str().unwrap()).unwrap();
+    let created = device.register(&options);
+    let r = carol.call_form("/api/passkeys/finish-add", &[("ceremony", &ceremony), ("credential", &created.to_string())]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM passkeys").await, 1);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'passkey.added'").await, 1);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM outbox WHERE notice = 'sign-in-methods-changed'").await, 1);
+
+    let sign_in = |answer: serde_json::Value, ceremony: String| {
+        let c = portal.client();
+        async move {
+            let r = c.call_form("/api/passkeys/sign-in-finish", &[("ceremony", &ceremony), ("credential", &answer.to_string()), ("portal", "patient")]).await;
+            (c, r)
+        }
+    };
+    let challenge = || async {
+        let r = portal.client().call_form("/api/passkeys/sign-in-start", &[]).await;
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        (v["ceremony"].as_str().unwrap().to_string(), serde_json::from_str::<serde_json::Value>(v["options"].as_str().unwrap()).unwrap())
+    };
+
+    // Signed in with the passkey alone.
+    let (id, options) = challenge().await;
+    let (c, r) = sign_in(device.sign_in(&options), id).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body, "\"/home\"");
+    assert_eq!(c.get("/home").await.status, 200);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'sign-in.succeeded' AND detail LIKE 'passkey%'").await, 1);
+    // The portal's own pages are the patient's, not anyone else's.
+    assert!(c.get("/account").await.body.contains("Carol"));
+
+    // A clone that answers with the same counter: refused.
+    let (id, options) = challenge().await;
+    let (c, r) = sign_in(device.answer(&options, device.counter, &device.user_handle.clone()), id).await;
+    assert_eq!(r.status, 400, "replayed counter");
+    assert_ne!(c.get("/home").await.status, 200);
+    // The same answer for a ceremony already used: refused.
+    let (id, options) = challenge().await;
+    let answer = device.sign_in(&options);
+    let (_, r) = sign_in(answer.clone(), id.clone()).await;
+    assert_eq!(r.status, 200);
+    let (_, r) = sign_in(answer, id).await;
+    assert_eq!(r.status, 400, "a ceremony works once");
+    // Carol's passkey presented as Robert's: refused, whatever the signature.
+    let robert = uuid_bytes(&user_id(&portal, "robert").await);
+    let (id, options) = challenge().await;
+    device.counter += 1;
+    let (c, r) = sign_in(device.answer(&options, device.counter, &robert), id).await;
+    assert_eq!(r.status, 400, "another user's handle");
+    assert_ne!(c.get("/home").await.status, 200);
+    assert!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'passkey.sign-in-failed'").await >= 2);
+
+    // Removed: refused.
+    let id: String = sqlx::query("SELECT id FROM passkeys").fetch_one(&portal.state.db.pool).await.unwrap().get("id");
+    assert_eq!(carol.post_form("/api/passkeys/remove", &[("id", &id)]).await.location(), Some("/account/passkeys?removed=1"));
+    let (ceremony, options) = challenge().await;
+    let (_, r) = sign_in(device.sign_in(&options), ceremony).await;
+    assert_eq!(r.status, 400);
+    portal.stop().await;
+}
+
+fn uuid_bytes(hex_id: &str) -> Vec<u8> {
+    (0..hex_id.len()).step_by(2).map(|i| u8::from_str_radix(&hex_id[i..i + 2], 16).unwrap()).collect()
+}
+

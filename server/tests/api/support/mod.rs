@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod authenticator;
 pub mod smtp;
 
 use app::platform::settings::{AccountPolicy, MessagingPolicy, Organisation, PortalSettings, SessionPolicy, ThrottlePolicy};
