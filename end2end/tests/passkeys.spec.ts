@@ -38,6 +38,7 @@ test('a patient adds a passkey after the warning, signs in with it alone; a clon
     await expect(page.getByRole('status')).toHaveText('Your passkey is added. Next time, choose “Sign in with a passkey”.');
     await expect(page.getByRole('row', { name: /Carol’s phone/ })).toContainText('Never');
     await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(/\/sign-in\?reason=signed-out$/);
   });
 
   await test.step('sign in with the passkey only: no user ID, no password', async () => {
@@ -57,6 +58,7 @@ test('a patient adds a passkey after the warning, signs in with it alone; a clon
   };
   const passkeyRefused = async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(/\/sign-in\?reason=signed-out$/);
     await page.goto('/sign-in');
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await expect(page.getByRole('alert')).toHaveText('That passkey did not work. Sign in with your user ID and password instead.');
@@ -88,6 +90,7 @@ test('a patient adds a passkey after the warning, signs in with it alone; a clon
     await expect(page.getByRole('status')).toHaveText('The passkey is removed.');
     await expect(page.getByRole('main')).toContainText('You have no passkeys.');
     await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(/\/sign-in\?reason=signed-out$/);
     await page.goto('/sign-in');
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await expect(page.getByRole('alert')).toHaveText('That passkey did not work. Sign in with your user ID and password instead.');

@@ -46,6 +46,7 @@ test('a patient turns on the authenticator-app step, signs in with a fresh code,
     await expect(page.getByRole('main')).toContainText('The step is on. Recovery codes left: 10.');
     await expect(page.getByRole('main')).not.toContainText(recoveryCodes[0]);
     await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(/\/sign-in\?reason=signed-out$/);
   });
 
   await test.step('the code used at setup is refused; a fresh one signs in', async () => {
@@ -57,6 +58,7 @@ test('a patient turns on the authenticator-app step, signs in with a fresh code,
     await page.getByRole('button', { name: 'Continue' }).click();
     await expect(page).toHaveURL('/home');
     await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(/\/sign-in\?reason=signed-out$/);
   });
 
   await test.step('a recovery code works once', async () => {
@@ -65,6 +67,7 @@ test('a patient turns on the authenticator-app step, signs in with a fresh code,
     await page.getByRole('button', { name: 'Continue' }).click();
     await expect(page).toHaveURL('/home?recovery=1');
     await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(/\/sign-in\?reason=signed-out$/);
     await signInWithPassword();
     await page.getByLabel('Code').fill(recoveryCodes[0]);
     await page.getByRole('button', { name: 'Continue' }).click();
