@@ -320,7 +320,35 @@ async fn the_pdf_reads_back(backend: Backend) {
     portal.stop().await;
 }
 
+/// SPEC R-BIL-1: a patient who had paper statements signs up; their account becomes paperless
+/// (recorded as by enrolment), and what was already posted on paper stays in the print queue.
+async fn signing_up_makes_existing_accounts_paperless(backend: Backend) {
+    use crate::enrolment::{complete, issue_code, patient_by_mrn, staff, verify, STRONG_PASSWORD};
+    let portal = TestPortal::start(backend).await;
+    let dora = patient_by_mrn(&portal, "MRN100004").await;
+    let account = text(&portal, "SELECT id FROM billing_accounts WHERE patient_id = $1", &dora).await;
+    assert_eq!(text(&portal, "SELECT delivery FROM billing_accounts WHERE id = $1", &account).await, "paper");
+    let desk = staff(&portal, "frontdesk").await;
+    let code = issue_code(&desk, &dora).await;
+    let browser = portal.client();
+    assert_eq!(verify(&browser, &code, "1952-06-18").await.location(), Some("/activate/account"));
+    let done = complete(&browser, "dora.martinez", STRONG_PASSWORD, "dora.martinez@example.org", true).await;
+    assert_eq!(done.location(), Some("/home?welcome=1"), "{}", done.body);
+    assert_eq!(text(&portal, "SELECT delivery FROM billing_accounts WHERE id = $1", &account).await, "paperless");
+    let change = sqlx::query("SELECT from_delivery, to_delivery FROM delivery_changes WHERE account_id = $1 AND cause = 'enrolment'")
+        .bind(&account)
+        .fetch_one(&portal.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!((change.get::<String, _>("from_delivery"), change.get::<String, _>("to_delivery")), ("paper".into(), "paperless".into()));
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM statements WHERE delivery = 'paper' AND printed_at IS NULL").await, 1, "posted on paper: still to be mailed");
+    let page = browser.get(&format!("/billing/accounts/{account}")).await;
+    assert!(page.body.contains("paper → paperless (Portal sign-up)"), "{}", page.body);
+    portal.stop().await;
+}
+
 on_both_databases!(
+    signing_up_makes_existing_accounts_paperless,
     access_matrix,
     paperless_changes_are_recorded,
     statements_go_to_a_notice_or_the_print_queue,
