@@ -54,13 +54,11 @@ fn page_of(session: &crate::session::server::ActiveSession) -> &'static str {
     if session.viewer.kind.is_patient() { "/account/passkeys" } else { "/staff/passkeys" }
 }
 
+/// The signed-in user with nothing pending, or a member of staff setting up the second step
+/// their role requires (a passkey meets it).
 #[cfg(feature = "ssr")]
 fn signed_in() -> Result<crate::session::server::ActiveSession, AppError> {
-    let s = crate::platform::request::require_signed_in()?;
-    if s.pending.is_some() {
-        return Err(crate::platform::request::refuse(AppError::Forbidden));
-    }
-    Ok(s)
+    crate::platform::request::require_for_second_step_setup()
 }
 
 #[server(endpoint = "passkeys/view")]
@@ -115,6 +113,11 @@ pub async fn finish_adding_passkey(ceremony: String, credential: String) -> Resu
     let state = app_state()?;
     match server::finish_registration(&state.db, &state.settings, &session.viewer.user_id, &ceremony, &credential, request::client_addr(), now_ms()).await {
         Ok(()) => {
+            if session.pending == Some(crate::session::PendingStep::SecondStepSetup) {
+                let mut tx = state.db.begin_write().await?;
+                crate::session::server::set_pending(&mut tx, &session.id_hash, None).await?;
+                tx.commit().await?;
+            }
             state.outbox_wakeup.notify_one();
             Ok(())
         }

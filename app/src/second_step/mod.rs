@@ -302,7 +302,8 @@ fn SecondStepPanel(v: SecondStepView) -> impl IntoView {
             </section>
         })}
         {(v.required && !v.enabled).then(|| view! {
-            <p class="notice notice--info">"Your role requires a second sign-in step. Set it up to continue."</p>
+            <p class="notice notice--info">"Your role requires a second sign-in step. Set it up to continue, or "
+               <a href="/staff/passkeys">"add a passkey"</a>" instead."</p>
         })}
         <p>"With this step on, signing in takes your password and a 6-digit code from an authenticator app on your phone "
            "(for example Google Authenticator, Microsoft Authenticator or 1Password). Someone who learns your password still cannot sign in."</p>

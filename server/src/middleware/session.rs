@@ -70,7 +70,7 @@ pub async fn resolve_session(State(state): State<AppState>, mut req: Request, ne
     let timed_out = req.extensions().get::<SessionTimedOut>().is_some();
     let mut res = match (private_area(path), kind) {
         // A step to take first (terms, an aged password): every private page leads to it.
-        (Some(_), Some(_)) if pending.is_some_and(|step| step.path() != path) => {
+        (Some(_), Some(_)) if pending.is_some_and(|step| !step.allows(path)) => {
             Redirect::to(pending.map(|s| s.path()).unwrap_or("/")).into_response()
         }
         (Some(Portal::Patient), Some(AccountKind::Patient)) | (Some(Portal::Staff), Some(AccountKind::Staff(_))) => {
