@@ -1,6 +1,6 @@
 //! How large a statement PDF is and how long it takes to make (scripts/bench, section f): a
-//! typical one-page statement (8 lines) rendered 2,000 times and a three-page one (120 lines)
-//! 200 times, in memory, one at a time. Prints one JSON line.
+//! typical one-page statement (8 lines) rendered 2,000 times and a long one (120 lines, four
+//! pages) 200 times, in memory, one at a time. Prints one JSON line.
 //!
 //!   cargo run --release -p server --features ssr --example statement_pdf
 
