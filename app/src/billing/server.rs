@@ -484,11 +484,16 @@ async fn post_in(
         .await?;
     }
     let routed = match delivery {
+        Delivery::Paperless if !announce => Routed::Notified,
         Delivery::Paperless => {
-            if announce {
-                outbox::notify_patient(tx, settings, &patient, &Notice::NewStatement, now).await?;
+            if outbox::notify_patient(tx, settings, &patient, &Notice::NewStatement, now).await? {
+                Routed::Notified
+            } else {
+                // Nobody can be told (access ended, never enrolled, no e-mail address): the
+                // statement is mailed instead, so that it reaches the guarantor all the same.
+                sqlx::query("UPDATE statements SET delivery = 'paper' WHERE id = $1").bind(&id.0).execute(&mut **tx).await?;
+                Routed::PrintQueue
             }
-            Routed::Notified
         }
         Delivery::Paper => Routed::PrintQueue,
     };

@@ -283,23 +283,24 @@ pub struct Claimed {
 
 /// Queues the notice that something new waits in the portal for a patient (a message, a
 /// statement, …): `notice` at once, or the next daily notice when the patient chose that (one
-/// per day however many things are new). Nothing when the patient has no active account.
+/// per day however many things are new). Nothing when the patient has no active account with an
+/// e-mail address; the answer says whether the patient will be told.
 pub async fn notify_patient(
     tx: &mut Tx,
     settings: &PortalSettings,
     patient: &PatientId,
     notice: &Notice,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     let row = sqlx::query("SELECT u.email, u.notices FROM users u WHERE u.patient_id = $1 AND u.access = 'active'")
         .bind(&patient.0)
         .fetch_optional(&mut **tx)
         .await?;
-    let Some(row) = row else { return Ok(()) };
-    let Some(email) = row.try_get::<Option<String>, _>("email")?.filter(|e| !e.is_empty()) else { return Ok(()) };
+    let Some(row) = row else { return Ok(false) };
+    let Some(email) = row.try_get::<Option<String>, _>("email")?.filter(|e| !e.is_empty()) else { return Ok(false) };
     use crate::messaging::NoticeMode;
     match NoticeMode::parse(&row.try_get::<String, _>("notices")?).unwrap_or(NoticeMode::Immediate) {
-        NoticeMode::Immediate => enqueue(tx, &email, notice, now).await,
+        NoticeMode::Immediate => enqueue(tx, &email, notice, now).await.map(|_| true),
         NoticeMode::Daily => {
             let waiting = sqlx::query("SELECT id FROM outbox WHERE recipient = $1 AND notice = $2 AND sent_at IS NULL")
                 .bind(&email)
@@ -307,10 +308,10 @@ pub async fn notify_patient(
                 .fetch_optional(&mut **tx)
                 .await?;
             if waiting.is_some() {
-                return Ok(());
+                return Ok(true);
             }
             let at = next_daily_notice(settings, now);
-            enqueue_at(tx, &email, &Notice::DailySummary, now, at).await
+            enqueue_at(tx, &email, &Notice::DailySummary, now, at).await.map(|_| true)
         }
     }
 }

@@ -1193,13 +1193,11 @@ mod known_bugs {
     use crate::support::{postgres_admin_url, Backend};
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "BUG: a paperless statement whose patient has no active portal account is neither announced nor mailed"]
     async fn sqlite_a_statement_nobody_can_be_told_of_is_mailed() {
         super::a_statement_nobody_can_be_told_of_is_mailed(Backend::Sqlite).await
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "BUG: a paperless statement whose patient has no active portal account is neither announced nor mailed"]
     async fn postgres_a_statement_nobody_can_be_told_of_is_mailed() {
         if postgres_admin_url().is_none() {
             return;
