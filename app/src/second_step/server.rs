@@ -17,6 +17,10 @@ use std::net::IpAddr;
 
 /// Wrong codes a session waiting for its second step may send before it is ended.
 pub const MAX_WRONG_CODES: i64 = 5;
+/// Wrong codes for one account in an hour, across sessions: past this no code is even checked
+/// until the hour has moved on. (Whoever has the password can open session after session; without
+/// this cap a million six-digit codes would be only a matter of time.)
+pub const MAX_WRONG_CODES_PER_HOUR: i64 = 10;
 
 /// Whether the password is the user's (the "password again" of every change here).
 pub async fn password_matches(state: &AppState, user: &UserId, password: String) -> Result<bool, sqlx::Error> {
@@ -127,6 +131,19 @@ pub enum CodeCheck {
 pub async fn check_sign_in_code(state: &AppState, session: &ActiveSession, typed: &str, client_addr: Option<IpAddr>, now: i64) -> Result<CodeCheck, sqlx::Error> {
     let user = &session.viewer.user_id;
     let mut tx = state.db.begin_write().await?;
+    let recent_failures: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE subject_id = $1 AND action = $2 AND at > $3")
+        .bind(&user.0)
+        .bind(AuditAction::SecondStepFailed.as_str())
+        .bind(now - 3_600_000)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+    if recent_failures >= MAX_WRONG_CODES_PER_HOUR {
+        audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr, detail: Some("hourly limit"), ..AuditEvent::of(AuditAction::SecondStepFailed) }, now).await?;
+        crate::session::server::end(&mut tx, &session.id_hash, user, crate::session::server::EndReason::SignedOut, client_addr, now).await?;
+        tx.commit().await?;
+        return Ok(CodeCheck::Ended);
+    }
     // One check at a time per user: a code raced from two browsers is accepted once.
     let credential = sqlx::query("UPDATE totp_credentials SET last_step = last_step WHERE user_id = $1 RETURNING secret_hex, last_step")
         .bind(&user.0)

@@ -133,6 +133,16 @@ async fn wrong_codes_end_the_session(backend: Backend) {
     assert_ne!(r.location(), Some("/home"));
     assert_eq!(c.get("/home").await.location().map(|l| l.starts_with("/sign-in")), Some(true));
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'second-step.failed'").await, 5);
+    // New sessions do not buy new guesses: after ten wrong codes in an hour, even the right code
+    // is not checked.
+    let (c, _) = password(&portal, "robert", "patient").await;
+    for _ in 0..4 {
+        assert_eq!(c.post_form("/api/second-step/code", &[("code", &wrong)]).await.location(), Some("/sign-in/code?error=wrong"));
+    }
+    assert_eq!(c.post_form("/api/second-step/code", &[("code", &wrong)]).await.location(), Some("/sign-in?error=code"));
+    let (c, _) = password(&portal, "robert", "patient").await;
+    assert_eq!(c.post_form("/api/second-step/code", &[("code", &code(&secret, 1))]).await.location(), Some("/sign-in?error=code"));
+    assert_ne!(c.get("/home").await.status, 200);
     portal.stop().await;
 }
 
