@@ -15,6 +15,7 @@ use crate::messaging::{
     AbsencesPage, CareTeamsPage, ComposePage, HolidaysPage, MessagesPage, PatientThreadPage, PoolsPage, StaffComposePage, StaffInboxPage,
     StaffThreadPage,
 };
+use crate::questionnaires::{FillPage, FormResponsesPage, LibraryPage, PatientQuestionnairesPage, QuestionnairesPage, ResponsePage};
 use crate::sign_in::SignInPage;
 use crate::second_step::{PatientSecondStepPage, SignInCodePage, StaffSecondStepPage};
 use crate::passkeys::{PatientPasskeysPage, StaffPasskeysPage};
@@ -44,6 +45,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HydrationScripts options islands=true/>
                 <crate::layout::NavigationScript/>
                 <crate::passkeys::PasskeyScript/>
+                <crate::questionnaires::QuestionnaireScript/>
                 <MetaTags/>
             </head>
             <body>
@@ -122,6 +124,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/messages/new") view=ComposePage ssr=SsrMode::Async/>
                 <Route path=path!("/messages/:id") view=PatientThreadPage ssr=SsrMode::Async/>
                 <Route path=path!("/record") view=RecordPage/>
+                <Route path=path!("/record/questionnaires") view=QuestionnairesPage ssr=SsrMode::Async/>
+                <Route path=path!("/record/questionnaires/:id") view=FillPage ssr=SsrMode::Async/>
                 <Route path=path!("/billing") view=BillingSummaryPage ssr=SsrMode::Async/>
                 <Route path=path!("/billing/accounts/:id") view=ViewAccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/billing/accounts/:id/paperless") view=PaperlessUpdatePage ssr=SsrMode::Async/>
@@ -156,6 +160,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/staff/billing/accounts/:id/statement") view=PostStatementPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/billing/import") view=BillingImportPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/billing/print-queue") view=PrintQueuePage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/questionnaires") view=LibraryPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/questionnaires/patients/:id") view=PatientQuestionnairesPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/questionnaires/forms/:id") view=FormResponsesPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/questionnaires/responses/:id") view=ResponsePage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

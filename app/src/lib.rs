@@ -26,6 +26,7 @@ pub mod patients;
 pub mod patient;
 pub mod messaging;
 pub mod billing;
+pub mod questionnaires;
 pub mod staff;
 pub mod security;
 pub mod info;

@@ -88,6 +88,10 @@ pub async fn load(state: &AppState) -> Result<usize, CreateAccountError> {
         created += 1;
     }
     care_teams(state, now).await?;
+    app::questionnaires::server::load_samples(&state.db, None, now).await.map_err(|e| match e {
+        app::questionnaires::server::QuestionnaireError::Db(e) => CreateAccountError::from(e),
+        _ => CreateAccountError::Invalid("a shipped sample form does not import"),
+    })?;
     billing(state, now).await.map_err(|e| match e {
         app::billing::server::BillingError::Db(e) => CreateAccountError::from(e),
         _ => CreateAccountError::Invalid("the demo clinic's statements break the billing rules"),

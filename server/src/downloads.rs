@@ -185,3 +185,60 @@ fn internal(e: sqlx::Error) -> Response {
     let _ = app::error::AppError::from(e);
     StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
+
+/// The member of staff asking, if their role is one of `roles` and nothing is pending.
+fn staff_in<'a>(session: &'a Option<Extension<ActiveSession>>, roles: &[app::types::StaffRole]) -> Option<&'a app::types::UserId> {
+    let Extension(session) = session.as_ref()?;
+    match session.viewer.kind {
+        AccountKind::Staff(role) if session.pending.is_none() && roles.contains(&role) => Some(&session.viewer.user_id),
+        _ => None,
+    }
+}
+
+fn json_response(json: &serde_json::Value, file_name: &str) -> Response {
+    let mut res = serde_json::to_vec_pretty(json).unwrap_or_default().into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/fhir+json"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
+
+/// A library form's latest version as a FHIR Questionnaire
+/// (`/staff/questionnaires/fhir/questionnaire/{id}.json`), for those who keep the library.
+pub async fn questionnaire_json(State(state): State<AppState>, Path(file): Path<String>, session: Option<Extension<ActiveSession>>) -> Response {
+    if session.is_none() {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if staff_in(&session, app::questionnaires::LIBRARY_ROLES).is_none() {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let Some(id) = file.strip_suffix(".json") else { return StatusCode::NOT_FOUND.into_response() };
+    match app::questionnaires::server::export_form(&state.db, id).await {
+        Ok(Some((_, json))) => json_response(&json, &format!("questionnaire-{id}.json")),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// One submitted response as a FHIR QuestionnaireResponse
+/// (`/staff/questionnaires/fhir/response/{id}.json`), for clinicians; audited.
+pub async fn questionnaire_response_json(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    session: Option<Extension<ActiveSession>>,
+    addr: Option<Extension<ClientAddr>>,
+) -> Response {
+    if session.is_none() {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Some(user) = staff_in(&session, app::questionnaires::ANSWER_ROLES) else { return StatusCode::FORBIDDEN.into_response() };
+    let Some(id) = file.strip_suffix(".json") else { return StatusCode::NOT_FOUND.into_response() };
+    let addr = addr.map(|Extension(a)| a.0);
+    match app::questionnaires::server::response_json(&state.db, user, id, addr, now_ms()).await {
+        Ok(Some((name, json))) => json_response(&json, &name),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => internal(e),
+    }
+}

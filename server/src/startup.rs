@@ -88,6 +88,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/staff/billing/statements/{file}", get(crate::downloads::statement_pdf))
         .route("/staff/billing/print-queue.pdf", get(crate::downloads::print_queue_pdf))
         .route("/staff/billing/print-queue.csv", get(crate::downloads::print_queue_csv))
+        .route("/staff/questionnaires/fhir/questionnaire/{file}", get(crate::downloads::questionnaire_json))
+        .route("/staff/questionnaires/fhir/response/{file}", get(crate::downloads::questionnaire_response_json))
         .route(
             "/api/{*fn_name}",
             get(move |req| leptos_axum::handle_server_fns_with_context(server_fn_context.clone(), req))

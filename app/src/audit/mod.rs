@@ -73,10 +73,19 @@ pub enum AuditAction {
     PasskeyAdded,
     PasskeyRemoved,
     PasskeySignInFailed,
+    QuestionnaireImported,
+    QuestionnaireAssigned,
+    QuestionnaireOpened,
+    QuestionnaireDraftSaved,
+    QuestionnaireSubmitted,
+    QuestionnairesListed,
+    QuestionnaireResponseViewed,
+    QuestionnaireResponseExported,
+    SurveyPreferenceChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 62] = [
+    pub const ALL: [AuditAction; 71] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::SignInThrottled,
@@ -139,6 +148,15 @@ impl AuditAction {
         AuditAction::PasskeyAdded,
         AuditAction::PasskeyRemoved,
         AuditAction::PasskeySignInFailed,
+        AuditAction::QuestionnaireImported,
+        AuditAction::QuestionnaireAssigned,
+        AuditAction::QuestionnaireOpened,
+        AuditAction::QuestionnaireDraftSaved,
+        AuditAction::QuestionnaireSubmitted,
+        AuditAction::QuestionnairesListed,
+        AuditAction::QuestionnaireResponseViewed,
+        AuditAction::QuestionnaireResponseExported,
+        AuditAction::SurveyPreferenceChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -205,6 +223,15 @@ impl AuditAction {
             AuditAction::PasskeyAdded => "passkey.added",
             AuditAction::PasskeyRemoved => "passkey.removed",
             AuditAction::PasskeySignInFailed => "passkey.sign-in-failed",
+            AuditAction::QuestionnaireImported => "questionnaire.imported",
+            AuditAction::QuestionnaireAssigned => "questionnaire.assigned",
+            AuditAction::QuestionnaireOpened => "questionnaire.opened",
+            AuditAction::QuestionnaireDraftSaved => "questionnaire.draft-saved",
+            AuditAction::QuestionnaireSubmitted => "questionnaire.submitted",
+            AuditAction::QuestionnairesListed => "questionnaire.listed",
+            AuditAction::QuestionnaireResponseViewed => "questionnaire.response-viewed",
+            AuditAction::QuestionnaireResponseExported => "questionnaire.response-exported",
+            AuditAction::SurveyPreferenceChanged => "questionnaire.survey-preference-changed",
         }
     }
 
@@ -277,6 +304,15 @@ impl AuditAction {
             AuditAction::PasskeyAdded => "Passkey added",
             AuditAction::PasskeyRemoved => "Passkey removed",
             AuditAction::PasskeySignInFailed => "Passkey sign-in refused",
+            AuditAction::QuestionnaireImported => "Questionnaire version published",
+            AuditAction::QuestionnaireAssigned => "Questionnaire assigned",
+            AuditAction::QuestionnaireOpened => "Questionnaire opened by the patient",
+            AuditAction::QuestionnaireDraftSaved => "Questionnaire draft saved",
+            AuditAction::QuestionnaireSubmitted => "Questionnaire answers submitted",
+            AuditAction::QuestionnairesListed => "Questionnaire answers listed by staff",
+            AuditAction::QuestionnaireResponseViewed => "Questionnaire answers viewed by staff",
+            AuditAction::QuestionnaireResponseExported => "Questionnaire answers exported (FHIR)",
+            AuditAction::SurveyPreferenceChanged => "Visit survey preference changed",
         }
     }
 }

@@ -173,8 +173,14 @@ fn staff_areas(role: StaffRole) -> &'static [(&'static str, &'static str)] {
             ("/staff/messages", "Messages"),
             ("/staff/enrolment", "Enrolment requests"),
             ("/staff/patients", "Patients"),
+            ("/staff/questionnaires", "Questionnaires"),
         ],
-        StaffRole::Clinician => &[("/staff", "Overview"), ("/staff/messages", "Messages"), ("/staff/absences", "Out of office")],
+        StaffRole::Clinician => &[
+            ("/staff", "Overview"),
+            ("/staff/messages", "Messages"),
+            ("/staff/questionnaires", "Questionnaires"),
+            ("/staff/absences", "Out of office"),
+        ],
         StaffRole::Billing => &[
             ("/staff", "Overview"),
             ("/staff/messages", "Messages"),
@@ -193,6 +199,7 @@ fn staff_areas(role: StaffRole) -> &'static [(&'static str, &'static str)] {
             ("/staff/pools", "Pools"),
             ("/staff/absences", "Out of office"),
             ("/staff/holidays", "Holidays"),
+            ("/staff/questionnaires", "Questionnaires"),
         ],
         StaffRole::Auditor => &[("/staff", "Overview"), ("/staff/security", "Security"), ("/staff/audit", "Audit trail")],
     }

@@ -44,6 +44,9 @@ pub enum Notice {
     NewStatement,
     /// A way of signing in was added or removed (the authenticator-app step, a passkey).
     SignInMethodsChanged,
+    /// Something to fill in or read waits in the portal (a questionnaire, survey or lesson).
+    /// Never says which, nor what it is about.
+    NewToComplete,
 }
 
 impl Notice {
@@ -65,6 +68,7 @@ impl Notice {
             Notice::DailySummary,
             Notice::NewStatement,
             Notice::SignInMethodsChanged,
+            Notice::NewToComplete,
         ]
     }
 
@@ -84,6 +88,7 @@ impl Notice {
             Notice::DailySummary => "daily-summary",
             Notice::NewStatement => "new-statement",
             Notice::SignInMethodsChanged => "sign-in-methods-changed",
+            Notice::NewToComplete => "new-to-complete",
         }
     }
 
@@ -116,6 +121,7 @@ impl Notice {
             ("daily-summary", _) => Notice::DailySummary,
             ("new-statement", _) => Notice::NewStatement,
             ("sign-in-methods-changed", _) => Notice::SignInMethodsChanged,
+            ("new-to-complete", _) => Notice::NewToComplete,
             _ => return None,
         })
     }
@@ -257,6 +263,10 @@ impl Notice {
                      {sign_in}.\n\nIf you did not do this, call us at {phone} at once.",
                     phone = org.phone,
                 ),
+            ),
+            Notice::NewToComplete => (
+                "something new is waiting in your patient portal".to_string(),
+                format!("Something new from your care team is waiting for you in the portal. Sign in to see it:\n\n    {sign_in}"),
             ),
         };
         RenderedMail {

@@ -67,21 +67,16 @@ pub fn HomePage() -> impl IntoView {
 }
 
 #[component]
-fn EmptySection(heading: &'static str, text: &'static str) -> impl IntoView {
-    view! {
-        <h1>{heading}</h1>
-        <div class="empty">
-            <p>{text}</p>
-        </div>
-    }
-}
-
-#[component]
 pub fn RecordPage() -> impl IntoView {
     view! {
         <PatientLayout title="My Medical Record | Patient portal">
-            <EmptySection heading="My Medical Record"
-                text="Questionnaires and education lessons from your care team will appear here."/>
+            <h1>"My Medical Record"</h1>
+            <ul class="tiles">
+                <li class="tile">
+                    <h2><a href="/record/questionnaires">"Questionnaires"</a></h2>
+                    <p>"Questionnaires, visit surveys and education lessons from your care team, and whether to receive visit surveys."</p>
+                </li>
+            </ul>
         </PatientLayout>
     }
 }

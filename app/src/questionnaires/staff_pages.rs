@@ -1,0 +1,615 @@
+//! Staff side of questionnaires: the library (import a FHIR Questionnaire as a new form or as
+//! the next version of one, export), finding a patient and assigning a form (surveys refused
+//! while the patient has stopped them, with the reason on the screen), and the answers per
+//! patient and per form, each with its version and submission time, exported as a FHIR
+//! QuestionnaireResponse from `/staff/questionnaires/fhir/response/{id}.json`.
+
+use super::form::FormKind;
+use super::render::AnswerList;
+use super::{AssignmentState, AssignmentSummary, FillView, FormSummary};
+use crate::error::AppError;
+use crate::layout::{alert, StaffLayout};
+use leptos::prelude::*;
+use leptos::server_fn::codec::{MultipartData, MultipartFormData};
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+
+/// A patient as the questionnaire pages name them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PatientName {
+    pub id: String,
+    pub name: String,
+    pub mrn: String,
+    pub date_of_birth: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LibraryData {
+    pub forms: Vec<FormSummary>,
+    pub found: Vec<PatientName>,
+    pub can_import: bool,
+    pub can_assign: bool,
+    pub can_read_answers: bool,
+    /// A refused import: (kind, form id, JSON, message).
+    pub refused: Option<(String, Option<String>, String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PatientQuestionnaires {
+    pub patient: PatientName,
+    pub surveys_on: bool,
+    pub assignments: Vec<AssignmentSummary>,
+    /// The forms this person may assign.
+    pub forms: Vec<FormSummary>,
+    pub can_read_answers: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FormResponses {
+    pub id: String,
+    pub title: String,
+    pub responses: Vec<ResponseItem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResponseItem {
+    pub id: String,
+    pub patient: String,
+    pub mrn: String,
+    pub version: i64,
+    pub submitted_at: String,
+    pub result: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResponseData {
+    pub view: FillView,
+    pub patient: PatientName,
+}
+
+#[cfg(feature = "ssr")]
+fn staff_in(roles: &[crate::types::StaffRole]) -> Result<(crate::session::server::ActiveSession, crate::types::StaffRole, crate::platform::state::AppState), AppError> {
+    let session = crate::platform::request::require_staff(roles)?;
+    let role = match session.viewer.kind {
+        crate::types::AccountKind::Staff(r) => r,
+        _ => return Err(crate::platform::request::refuse(AppError::Forbidden)),
+    };
+    Ok((session, role, crate::platform::state::app_state()?))
+}
+
+#[cfg(feature = "ssr")]
+fn library_or_assign_roles() -> Vec<crate::types::StaffRole> {
+    let mut roles = super::LIBRARY_ROLES.to_vec();
+    roles.extend(super::ASSIGN_ROLES.iter().filter(|r| !super::LIBRARY_ROLES.contains(r)));
+    roles
+}
+
+#[cfg(feature = "ssr")]
+fn patient_name(p: super::server::PatientLine) -> PatientName {
+    PatientName { id: p.id, name: p.name, mrn: p.mrn, date_of_birth: p.date_of_birth }
+}
+
+#[server(endpoint = "staff/questionnaires/library")]
+pub async fn load_library(q: String) -> Result<LibraryData, AppError> {
+    let (session, role, state) = staff_in(&library_or_assign_roles())?;
+    let can_import = super::LIBRARY_ROLES.contains(&role);
+    let can_assign = super::ASSIGN_ROLES.contains(&role);
+    let forms = super::server::library(&state.db, &state.settings).await?;
+    let found = if can_assign && !q.trim().is_empty() {
+        crate::patients::server::search(&state.db, &q)
+            .await?
+            .into_iter()
+            .map(|p| PatientName { name: p.full_name(), mrn: p.mrn.clone(), date_of_birth: p.date_of_birth.clone(), id: p.id.0 })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let refused = if can_import { super::server::import_draft(&state.db, &session.viewer.user_id).await? } else { None };
+    Ok(LibraryData { forms, found, can_import, can_assign, can_read_answers: super::ANSWER_ROLES.contains(&role), refused })
+}
+
+/// Imports a Questionnaire (the JSON in the text box, or a file): a new form of `kind`, or the
+/// next version of `form`. A refusal keeps the JSON and the reason for the page.
+#[server(input = MultipartFormData, endpoint = "staff/questionnaires/import")]
+pub async fn import_questionnaire(data: MultipartData) -> Result<(), AppError> {
+    use super::server::{discard_import_draft, import_version, save_import_draft, QuestionnaireError};
+    use crate::platform::{now_ms, request};
+    let (session, _, state) = staff_in(super::LIBRARY_ROLES)?;
+    let user = &session.viewer.user_id;
+    let fields = super::patient_pages::read_fields(data, super::fhir::JSON_MAX * 2 + 10_000).await?;
+    let get = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or_default();
+    let file = get("file");
+    let source = if file.trim().is_empty() { get("json") } else { file };
+    let kind_text = get("kind");
+    let form_id = Some(get("form")).filter(|f| !f.is_empty());
+    let outcome = match FormKind::parse(&kind_text) {
+        None => Err("Choose what kind of form this is.".to_string()),
+        Some(_) if source.trim().is_empty() => Err("Paste the Questionnaire JSON or choose a file.".to_string()),
+        Some(kind) => match import_version(&state.db, user, kind, form_id.as_deref(), &source, request::client_addr(), now_ms()).await {
+            Ok(done) => Ok(done),
+            Err(QuestionnaireError::Db(e)) => return Err(e.into()),
+            Err(e) => Err(format!("Not imported: {e} Nothing was stored.")),
+        },
+    };
+    match outcome {
+        Ok((id, version)) => {
+            discard_import_draft(&state.db, user).await?;
+            leptos_axum::redirect(&format!("/staff/questionnaires?imported={version}#form-{id}"));
+        }
+        Err(message) => {
+            save_import_draft(&state.db, user, &kind_text, form_id.as_deref(), &source, &message, now_ms()).await?;
+            leptos_axum::redirect("/staff/questionnaires?refused=1#import");
+        }
+    }
+    Ok(())
+}
+
+#[server(endpoint = "staff/questionnaires/clear")]
+pub async fn clear_import() -> Result<(), AppError> {
+    let (session, _, state) = staff_in(super::LIBRARY_ROLES)?;
+    super::server::discard_import_draft(&state.db, &session.viewer.user_id).await?;
+    leptos_axum::redirect("/staff/questionnaires#import");
+    Ok(())
+}
+
+#[server(endpoint = "staff/questionnaires/samples")]
+pub async fn add_samples() -> Result<(), AppError> {
+    use super::server::QuestionnaireError;
+    let (session, _, state) = staff_in(super::LIBRARY_ROLES)?;
+    match super::server::load_samples(&state.db, Some(&session.viewer.user_id), crate::platform::now_ms()).await {
+        Ok(n) => leptos_axum::redirect(&format!("/staff/questionnaires?samples={n}")),
+        Err(QuestionnaireError::Db(e)) => return Err(e.into()),
+        Err(e) => return Err(AppError::Invalid(e.to_string())),
+    }
+    Ok(())
+}
+
+/// A patient's questionnaires as staff see them (the front desk: surveys only), with the forms
+/// they may assign. Audited.
+#[server(endpoint = "staff/questionnaires/patient")]
+pub async fn load_patient_questionnaires(id: String) -> Result<PatientQuestionnaires, AppError> {
+    use crate::patients::PatientId;
+    use crate::platform::{now_ms, request};
+    let (session, role, state) = staff_in(super::ASSIGN_ROLES)?;
+    let patient_id = PatientId(id);
+    let patient = super::server::patient_line(&state.db, &patient_id).await?.ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let kinds: Vec<FormKind> = FormKind::ALL.into_iter().filter(|k| super::may_assign(role, *k)).collect();
+    let now = now_ms();
+    let assignments = super::server::assignments_of(&state.db, &state.settings, &patient_id, &kinds, now).await?;
+    let forms = super::server::library(&state.db, &state.settings).await?.into_iter().filter(|f| kinds.contains(&f.kind)).collect();
+    let mut conn = state.db.pool.acquire().await.map_err(AppError::from)?;
+    let surveys_on = super::server::surveys_on(&mut conn, &patient_id).await?;
+    drop(conn);
+    super::server::audit_listed(&state.db, &session.viewer.user_id, "patient", &patient_id.0, request::client_addr(), now).await?;
+    Ok(PatientQuestionnaires { patient: patient_name(patient), surveys_on, assignments, forms, can_read_answers: super::ANSWER_ROLES.contains(&role) })
+}
+
+#[server(endpoint = "staff/questionnaires/assign")]
+pub async fn assign_questionnaire(patient: String, form: String, due: String, note: String) -> Result<(), AppError> {
+    use super::server::{assign, QuestionnaireError};
+    use crate::platform::{now_ms, request};
+    let (session, role, state) = staff_in(super::ASSIGN_ROLES)?;
+    let back = format!("/staff/questionnaires/patients/{patient}");
+    let due = match due.trim() {
+        "" => None,
+        d => match crate::dates::CalendarDate::parse(d) {
+            Some(d) => Some(d),
+            None => {
+                leptos_axum::redirect(&format!("{back}?refused=due#assign"));
+                return Ok(());
+            }
+        },
+    };
+    let note = Some(note.trim()).filter(|n| !n.is_empty());
+    let pid = crate::patients::PatientId(patient.clone());
+    match assign(&state.db, &state.settings, &session.viewer.user_id, role, &pid, &form, due, note, request::client_addr(), now_ms()).await {
+        Ok(_) => leptos_axum::redirect(&format!("{back}?assigned=1")),
+        Err(QuestionnaireError::SurveysOff) => leptos_axum::redirect(&format!("{back}?refused=surveys#assign")),
+        Err(QuestionnaireError::NotAllowed) => leptos_axum::redirect(&format!("{back}?refused=role#assign")),
+        Err(QuestionnaireError::DueDate) => leptos_axum::redirect(&format!("{back}?refused=due#assign")),
+        Err(QuestionnaireError::Note) => leptos_axum::redirect(&format!("{back}?refused=note#assign")),
+        Err(QuestionnaireError::NotFound) => return Err(request::refuse(AppError::NotFound)),
+        Err(QuestionnaireError::Db(e)) => return Err(e.into()),
+        Err(e) => return Err(AppError::Invalid(e.to_string())),
+    }
+    Ok(())
+}
+
+/// The submitted answers to one form, every version. Audited.
+#[server(endpoint = "staff/questionnaires/form")]
+pub async fn load_form_responses(id: String) -> Result<FormResponses, AppError> {
+    use crate::platform::{now_ms, request};
+    let (session, _, state) = staff_in(super::ANSWER_ROLES)?;
+    let (title, lines) = super::server::form_responses(&state.db, &state.settings, &id).await?.ok_or_else(|| request::refuse(AppError::NotFound))?;
+    super::server::audit_listed(&state.db, &session.viewer.user_id, "questionnaire-form", &id, request::client_addr(), now_ms()).await?;
+    Ok(FormResponses {
+        id,
+        title,
+        responses: lines
+            .into_iter()
+            .map(|l| ResponseItem { id: l.id, patient: l.patient, mrn: l.mrn, version: l.version, submitted_at: l.submitted_at, result: l.result })
+            .collect(),
+    })
+}
+
+/// One assignment's answers. Audited.
+#[server(endpoint = "staff/questionnaires/response")]
+pub async fn load_response(id: String) -> Result<ResponseData, AppError> {
+    use crate::platform::{now_ms, request};
+    let (session, _, state) = staff_in(super::ANSWER_ROLES)?;
+    let (view, patient) = super::server::response_view(&state.db, &state.settings, &session.viewer.user_id, &id, request::client_addr(), now_ms())
+        .await?
+        .ok_or_else(|| request::refuse(AppError::NotFound))?;
+    Ok(ResponseData { view, patient: patient_name(patient) })
+}
+
+fn kind_options(selected: Option<&str>) -> impl IntoView {
+    FormKind::ALL
+        .into_iter()
+        .map(|k| view! { <option value=k.as_str() selected={selected == Some(k.as_str())}>{k.label()}</option> })
+        .collect_view()
+}
+
+#[component]
+pub fn LibraryPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let data = Resource::new(q, load_library);
+    let status = move || {
+        let query = query.read();
+        if let Some(v) = query.get("imported") {
+            Some(format!("Imported and published as version {v}."))
+        } else {
+            query.get("samples").map(|n| format!("{n} sample forms added."))
+        }
+    };
+    view! {
+        <StaffLayout title="Questionnaires | Staff portal">
+            <h1>"Questionnaires"</h1>
+            {move || status().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => view! { <Library d q=q()/> }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}
+            </Suspense>
+        </StaffLayout>
+    }
+}
+
+#[component]
+fn Library(d: LibraryData, q: String) -> impl IntoView {
+    let searched = !q.trim().is_empty();
+    let forms = d.forms.clone();
+    let can_read = d.can_read_answers;
+    let can_import = d.can_import;
+    let assign = d.can_assign.then(|| view! {
+        <section class="section" aria-labelledby="assign-heading">
+            <h2 id="assign-heading">"Assign to a patient"</h2>
+            <form method="get" action="/staff/questionnaires" class="form form--inline" role="search">
+                <div class="field">
+                    <label for="q">"MRN, birth date or name"</label>
+                    <input id="q" name="q" type="search" value=q autocomplete="off"/>
+                </div>
+                <button type="submit" class="button">"Find patient"</button>
+            </form>
+            {(searched && d.found.is_empty()).then(|| view! { <p>"No patient matches."</p> })}
+            <ul>
+                {d.found.into_iter().map(|p| {
+                    let href = format!("/staff/questionnaires/patients/{}", p.id);
+                    view! { <li><a href=href>{format!("{} · MRN {} · born {}", p.name, p.mrn, p.date_of_birth)}</a></li> }
+                }).collect_view()}
+            </ul>
+        </section>
+    });
+    let (refused_kind, refused_form, refused_json, refused_message) = match d.refused {
+        Some((k, f, j, m)) => (Some(k), f, j, Some(m)),
+        None => (None, None, String::new(), None),
+    };
+    let import = can_import.then(|| {
+        let form_choices = forms.clone();
+        view! {
+            <section class="section" aria-labelledby="import">
+                <h2 id="import">"Import a form (FHIR R4 Questionnaire)"</h2>
+                <p class="hint">"Groups, display text, string, text, integer, decimal, boolean, date, choice and open-choice items with answer options, "
+                   "required, repeats (choices), min/max length and value, and enableWhen. Anything else is refused with the item and the feature named; "
+                   "nothing is stored unless the whole form imports. Importing into an existing form publishes its next version; answers keep the version they were given on."</p>
+                {refused_message.clone().map(|m| view! {
+                    <div class="notice notice--alert" role="alert" id="import-error"><p>{m}</p></div>
+                })}
+                <form method="post" enctype="multipart/form-data" action={<ImportQuestionnaire as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <div class="field">
+                        <label for="import-kind">"Kind"</label>
+                        <select id="import-kind" name="kind">{kind_options(refused_kind.as_deref())}</select>
+                        <p class="hint">"For a new version, the form keeps its kind."</p>
+                    </div>
+                    <div class="field">
+                        <label for="import-form">"Import as"</label>
+                        <select id="import-form" name="form">
+                            <option value="">"A new form"</option>
+                            {form_choices.into_iter().map(|f| {
+                                let selected = refused_form.as_deref() == Some(f.id.as_str());
+                                view! { <option value=f.id.clone() selected=selected>{format!("Version {} of {}", f.version + 1, f.title)}</option> }
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="import-json">"Questionnaire JSON"</label>
+                        <textarea id="import-json" name="json" rows="10" spellcheck="false"
+                            aria-describedby=refused_message.as_ref().map(|_| "import-error")>{refused_json}</textarea>
+                    </div>
+                    <div class="field">
+                        <label for="import-file">"Or a file (.json)"</label>
+                        <input id="import-file" name="file" type="file" accept=".json,application/json,application/fhir+json"/>
+                    </div>
+                    <p><button type="submit" class="button button--primary">"Import and publish"</button></p>
+                </form>
+                {refused_message.map(|_| view! {
+                    <form method="post" action={<ClearImport as leptos::server_fn::ServerFn>::PATH}><button type="submit" class="button button--quiet">"Clear the form"</button></form>
+                })}
+                <form method="post" action={<AddSamples as leptos::server_fn::ServerFn>::PATH}>
+                    <button type="submit" class="button button--quiet">"Add the sample forms shipped with the portal"</button>
+                </form>
+            </section>
+        }
+    });
+    view! {
+        {assign}
+        <section class="section" aria-labelledby="library">
+            <h2 id="library">"Library"</h2>
+            {if forms.is_empty() {
+                view! { <p>"No forms yet."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                    <table class="table">
+                        <caption class="visually-hidden">"Forms, by title"</caption>
+                        <thead><tr>
+                            <th scope="col">"Title"</th><th scope="col">"Kind"</th><th scope="col">"Version"</th>
+                            <th scope="col">"Published"</th><th scope="col">"Answers"</th>{can_import.then(|| view! { <th scope="col">"FHIR"</th> })}
+                        </tr></thead>
+                        <tbody>
+                            {forms.into_iter().map(|f| {
+                                let answers = if can_read {
+                                    let href = format!("/staff/questionnaires/forms/{}", f.id);
+                                    view! { <a href=href>{format!("{} submitted", f.submitted)}<span class="visually-hidden">{format!(" for {}", f.title)}</span></a> }.into_any()
+                                } else {
+                                    view! { {format!("{} submitted", f.submitted)} }.into_any()
+                                };
+                                let export = can_import.then(|| {
+                                    let href = format!("/staff/questionnaires/fhir/questionnaire/{}.json", f.id);
+                                    let label = format!("Export {} as FHIR JSON", f.title);
+                                    view! { <td><a href=href download="" aria-label=label>"Export"</a></td> }
+                                });
+                                view! {
+                                    <tr id=format!("form-{}", f.id)>
+                                        <th scope="row">{f.title.clone()}</th>
+                                        <td>{f.kind.label()}</td>
+                                        <td>{f.version}</td>
+                                        <td>{f.published_at.clone()}</td>
+                                        <td>{answers}</td>
+                                        {export}
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+        {import}
+    }
+}
+
+#[component]
+pub fn PatientQuestionnairesPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let data = Resource::new(id, load_patient_questionnaires);
+    let query = use_query_map();
+    let assigned = move || query.read().get("assigned").is_some();
+    let refused = move || {
+        query.read().get("refused").map(|r| match r.as_str() {
+            "surveys" => "Not assigned: this patient has chosen not to receive visit surveys.",
+            "role" => "Not assigned: your role cannot assign this kind of form.",
+            "due" => "Not assigned: enter the due date like 2026-03-31, today or later.",
+            "note" => "Not assigned: the note is limited to 500 characters.",
+            _ => "Not assigned.",
+        })
+    };
+    view! {
+        <StaffLayout title="Patient questionnaires | Staff portal">
+            <p><a href="/staff/questionnaires">"← Questionnaires"</a></p>
+            {move || assigned().then(|| view! { <p class="notice notice--status" role="status">"Assigned. The patient has been told something new waits in the portal."</p> })}
+            {move || refused().map(|t| alert(t.to_string()))}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => view! { <PatientDetail d/> }.into_any(),
+                        Err(e) => view! { <h1>"Patient questionnaires"</h1>{alert(e.to_string())} }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </StaffLayout>
+    }
+}
+
+#[component]
+fn PatientDetail(d: PatientQuestionnaires) -> impl IntoView {
+    let surveys_note = if d.surveys_on {
+        "This patient receives visit surveys."
+    } else {
+        "This patient has chosen not to receive visit surveys: no survey can be assigned to them. Clinical questionnaires and lessons are not affected."
+    };
+    let patient_id = d.patient.id.clone();
+    let surveys_on = d.surveys_on;
+    let can_read = d.can_read_answers;
+    view! {
+        <h1>{format!("Questionnaires: {}", d.patient.name)}</h1>
+        <p>{format!("MRN {} · born {}", d.patient.mrn, d.patient.date_of_birth)}</p>
+        <p class={if surveys_on { "" } else { "notice notice--info" }} id="survey-preference">{surveys_note}</p>
+        <section class="section" aria-labelledby="assign">
+            <h2 id="assign">"Assign a form"</h2>
+            {if d.forms.is_empty() {
+                view! { <p>"No form you can assign is in the library."</p> }.into_any()
+            } else {
+                view! {
+                    <form method="post" action={<AssignQuestionnaire as leptos::server_fn::ServerFn>::PATH} class="form">
+                        <input type="hidden" name="patient" value=patient_id/>
+                        <div class="field">
+                            <label for="assign-form">"Form"</label>
+                            <select id="assign-form" name="form" aria-describedby="survey-preference">
+                                {d.forms.into_iter().map(|f| {
+                                    let blocked = f.kind == FormKind::Survey && !surveys_on;
+                                    let text = format!("{} ({}, version {}){}", f.title, f.kind.label(), f.version, if blocked { " — patient opted out of surveys" } else { "" });
+                                    view! { <option value=f.id disabled=blocked>{text}</option> }
+                                }).collect_view()}
+                            </select>
+                        </div>
+                        <div class="field">
+                            <label for="assign-due">"Due date (optional)"</label>
+                            <input id="assign-due" name="due" type="date"/>
+                        </div>
+                        <div class="field">
+                            <label for="assign-note">"Note to the patient (optional)"</label>
+                            <textarea id="assign-note" name="note" rows="2" maxlength="500"></textarea>
+                            <p class="hint">"The e-mail to the patient only says something new waits in the portal; the note is shown in the portal."</p>
+                        </div>
+                        <p><button type="submit" class="button button--primary">"Assign"</button></p>
+                    </form>
+                }.into_any()
+            }}
+        </section>
+        <section class="section" aria-labelledby="assigned">
+            <h2 id="assigned">"Assigned"</h2>
+            {if d.assignments.is_empty() {
+                view! { <p>"Nothing assigned yet."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                    <table class="table">
+                        <caption class="visually-hidden">"Assigned forms, newest first"</caption>
+                        <thead><tr>
+                            <th scope="col">"Form"</th><th scope="col">"Version"</th><th scope="col">"Assigned"</th>
+                            <th scope="col">"Due"</th><th scope="col">"State"</th><th scope="col">"Submitted"</th>
+                        </tr></thead>
+                        <tbody>
+                            {d.assignments.into_iter().map(|a| {
+                                let title = if can_read && a.state == AssignmentState::Submitted {
+                                    let href = format!("/staff/questionnaires/responses/{}", a.id);
+                                    view! { <a href=href>{a.title.clone()}</a> }.into_any()
+                                } else {
+                                    view! { {a.title.clone()} }.into_any()
+                                };
+                                view! {
+                                    <tr>
+                                        <th scope="row">{title}</th>
+                                        <td>{a.version}</td>
+                                        <td>{format!("{} by {}", a.assigned_at, a.assigned_by)}</td>
+                                        <td>{a.due_date.clone().unwrap_or_else(|| "—".into())}</td>
+                                        <td>{a.state.label()}</td>
+                                        <td>{a.submitted_at.clone().unwrap_or_else(|| "—".into())}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+pub fn FormResponsesPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let data = Resource::new(id, load_form_responses);
+    view! {
+        <StaffLayout title="Answers | Staff portal">
+            <p><a href="/staff/questionnaires">"← Questionnaires"</a></p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => view! {
+                            <h1>{format!("Answers: {}", d.title)}</h1>
+                            {if d.responses.is_empty() {
+                                view! { <p>"No answers submitted yet."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <div class="table-wrap">
+                                    <table class="table">
+                                        <caption class="visually-hidden">"Submitted answers, newest first"</caption>
+                                        <thead><tr><th scope="col">"Patient"</th><th scope="col">"Version"</th><th scope="col">"Submitted"</th><th scope="col">"Result"</th></tr></thead>
+                                        <tbody>
+                                            {d.responses.into_iter().map(|r| {
+                                                let href = format!("/staff/questionnaires/responses/{}", r.id);
+                                                view! {
+                                                    <tr>
+                                                        <th scope="row"><a href=href>{format!("{} (MRN {})", r.patient, r.mrn)}</a></th>
+                                                        <td>{r.version}</td>
+                                                        <td>{r.submitted_at}</td>
+                                                        <td>{r.result.unwrap_or_else(|| "—".into())}</td>
+                                                    </tr>
+                                                }
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                    </div>
+                                }.into_any()
+                            }}
+                        }.into_any(),
+                        Err(e) => view! { <h1>"Answers"</h1>{alert(e.to_string())} }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </StaffLayout>
+    }
+}
+
+#[component]
+pub fn ResponsePage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let data = Resource::new(id, load_response);
+    view! {
+        <StaffLayout title="Answers | Staff portal">
+            <p><a href="/staff/questionnaires">"← Questionnaires"</a></p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => {
+                            let a = d.view.assignment.clone();
+                            let submitted = a.state == AssignmentState::Submitted;
+                            let export = format!("/staff/questionnaires/fhir/response/{}.json", a.id);
+                            let back = format!("/staff/questionnaires/patients/{}", d.patient.id);
+                            view! {
+                                <h1>{a.title.clone()}</h1>
+                                <dl class="details">
+                                    <dt>"Patient"</dt><dd><a href=back>{format!("{} (MRN {})", d.patient.name, d.patient.mrn)}</a></dd>
+                                    <dt>"Form version"</dt><dd>{a.version}</dd>
+                                    <dt>"Assigned"</dt><dd>{format!("{} by {}", a.assigned_at, a.assigned_by)}</dd>
+                                    <dt>"Submitted"</dt><dd>{a.submitted_at.clone().unwrap_or_else(|| format!("Not yet ({})", a.state.label()))}</dd>
+                                    {a.result.clone().map(|r| view! { <dt>"Result"</dt><dd>{r}</dd> })}
+                                </dl>
+                                {if submitted {
+                                    view! {
+                                        <p><a class="button" href=export download="">"Export as FHIR QuestionnaireResponse (JSON)"</a></p>
+                                        <AnswerList view=d.view/>
+                                    }.into_any()
+                                } else {
+                                    view! { <p>"The answers are shown once the patient submits them."</p> }.into_any()
+                                }}
+                            }.into_any()
+                        }
+                        Err(e) => view! { <h1>"Answers"</h1>{alert(e.to_string())} }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </StaffLayout>
+    }
+}
