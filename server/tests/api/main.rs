@@ -20,3 +20,4 @@ mod messaging_admin;
 mod billing;
 mod second_step;
 mod passkeys;
+mod questionnaires;
