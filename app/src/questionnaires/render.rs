@@ -118,7 +118,7 @@ fn render_item(item: &Item, ctx: &Ctx) -> AnyView {
                 }
             });
             view! {
-                <fieldset class="q-choice" id=name.clone() aria-describedby=described.clone() aria-invalid=invalid tabindex="-1">
+                <fieldset class="q-choice" id=name.clone() aria-describedby=described.clone() tabindex="-1">
                     <legend>{label}{req_mark}</legend>
                     {error_view}
                     {boxes}
