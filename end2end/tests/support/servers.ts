@@ -94,6 +94,12 @@ export const PASSKEYS: PortalServer = {
   url: `http://localhost:${basePort + 6}`,
 };
 
+/**
+ * The questionnaire tests' portal (questionnaires.spec.ts): alice stops visit surveys and is
+ * given forms here, which would add notices to the mail other tests wait for.
+ */
+export const QUESTIONNAIRES: PortalServer = server('questionnaires', basePort + 8);
+
 /** Every demo account has this password (`server demo`). */
 export const DEMO_PASSWORD = 'demo-portal-2026';
 
