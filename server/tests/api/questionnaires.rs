@@ -372,7 +372,34 @@ async fn every_view_and_submission_is_audited(backend: Backend) {
     portal.stop().await;
 }
 
+/// A lesson records its check's result (or the acknowledgement of reading-only lessons).
+async fn lessons_record_the_check_result(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let alice_patient = patient(&portal, ALICE).await;
+    let robert_patient = patient(&portal, ROBERT).await;
+    let lesson = sample(&portal, "portal-safety").await;
+    let drlee = signed_in(&portal, "drlee", "staff").await;
+    assign(&drlee, &alice_patient, &lesson).await;
+    let alices = latest_assignment(&portal, &alice_patient).await;
+    assign(&drlee, &robert_patient, &lesson).await;
+    let roberts = latest_assignment(&portal, &robert_patient).await;
+    // portal-safety: q0 group, q1…q4 display, q5 check-email, q6 check-shared (required).
+    let alice = signed_in(&portal, "alice", "patient").await;
+    let r = save(&alice, &alices, "submit", &[("q5", "Ignore it and sign in to the portal the usual way")]).await;
+    assert!(r.location().unwrap().contains("check=submit"), "the second check question is required");
+    save(&alice, &alices, "submit", &[("q5", "Ignore it and sign in to the portal the usual way"), ("q6", "Sign out and close the browser")]).await;
+    let robert = signed_in(&portal, "robert", "patient").await;
+    save(&robert, &roberts, "submit", &[("q5", "Reply with the password"), ("q6", "Sign out and close the browser")]).await;
+    assert_eq!(text(&portal, "SELECT result FROM questionnaire_assignments WHERE id = $1", &alices).await, "2 of 2");
+    assert_eq!(text(&portal, "SELECT result FROM questionnaire_assignments WHERE id = $1", &roberts).await, "1 of 2");
+    let r = robert.call("/api/questionnaires/list").await;
+    let his: app::questionnaires::MyQuestionnaires = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(his.assignments[0].result.as_deref(), Some("1 of 2 check answers right"));
+    portal.stop().await;
+}
+
 on_both_databases!(
+    lessons_record_the_check_result,
     patients_reach_only_their_own,
     survey_opt_out_blocks_surveys_and_their_notices,
     drafts_survive_sign_out_and_answers_are_immutable,
