@@ -190,4 +190,32 @@ test.describe('questionnaires', () => {
       await expect(page.getByRole('region', { name: 'Done' })).toContainText('Your recent visit');
     });
   });
+
+  test('a lesson is read, its check answered, and the result kept', { tag: '@nojs' }, async ({ page, openPage, javaScriptEnabled }) => {
+    test.setTimeout(120_000);
+    const note = `Lesson ${Date.now()} ${javaScriptEnabled ? 'js' : 'nojs'}`;
+    const staff = await openPage();
+    await signIn(staff, 'nursekim', { portal: 'staff' });
+    await expect(staff).toHaveURL('/staff');
+    await openPatient(staff, 'Carol Nguyen');
+    await staff.getByLabel('Form', { exact: true }).selectOption({ label: 'Using the patient portal safely (Education lesson, version 1)' });
+    await staff.getByLabel('Note to the patient (optional)').fill(note);
+    await staff.getByRole('button', { name: 'Assign' }).click();
+    await expect(staff.getByRole('status')).toContainText('Assigned.');
+
+    await signIn(page, 'carol');
+    await expect(page).toHaveURL(/\/home|\/account/);
+    await page.goto('/record/questionnaires');
+    await page.getByRole('listitem').filter({ hasText: note }).getByRole('link', { name: /^Read/ }).click();
+    await expect(heading(page)).toHaveText('Using the patient portal safely');
+    await expect(page.getByRole('main')).toContainText('Use a password you use nowhere else');
+    await page.getByLabel('Ignore it and sign in to the portal the usual way').check();
+    await page.getByLabel('Sign out and close the browser').check();
+    await page.getByRole('button', { name: 'Complete lesson' }).click();
+    await expect(page.getByRole('status')).toHaveText('Thank you: your answers were sent to your care team.');
+    const done = page.getByRole('region', { name: 'Done' }).getByRole('listitem').filter({ hasText: note });
+    await expect(done).toContainText('2 of 2 check answers right');
+    await done.getByRole('link', { name: /^View/ }).click();
+    await expect(page.getByRole('main')).toContainText('Use a password you use nowhere else');
+  });
 });

@@ -189,7 +189,8 @@ pub fn ErrorSummary(view: FillView) -> impl IntoView {
     })
 }
 
-/// The answers read back (submitted, or staff's view): each shown question with its answer.
+/// The answers read back (submitted, or staff's view): each shown question with its answer,
+/// and the display text (a lesson's reading) where it stood.
 #[component]
 pub fn AnswerList(view: FillView) -> impl IntoView {
     let ctx = (view.raw, view.enabled);
@@ -198,7 +199,8 @@ pub fn AnswerList(view: FillView) -> impl IntoView {
             .filter(|i| ctx.1.contains(&i.link_id))
             .map(|item| match item.item_type {
                 ItemType::Group => view! { <section class="q-group"><h3>{item.label()}</h3>{items(&item.items, ctx)}</section> }.into_any(),
-                ItemType::Display => ().into_any(),
+                // The reading of a lesson (and a form's explanations) stays readable afterwards.
+                ItemType::Display => view! { <p class="q-display">{item.label()}</p> }.into_any(),
                 _ => {
                     let mut shown: Vec<String> = ctx
                         .0
