@@ -83,6 +83,7 @@ test.describe('questionnaires', () => {
     await test.step('Alice fills it in: the conditional item appears, a range error is shown and fixed', async () => {
       await signIn(page, 'alice');
       await expect(page).toHaveURL('/home');
+      await expect(page.getByRole('main')).toContainText(/\d+ questionnaires? or lessons? to complete/);
       await mainNav(page).getByRole('link', { name: 'My Medical Record' }).click();
       await page.getByRole('link', { name: 'Questionnaires' }).click();
       await expect(heading(page)).toHaveText('Questionnaires');

@@ -16,6 +16,7 @@ pub fn HomePage() -> impl IntoView {
     let password_changed = move || query.read().get("password").is_some();
     let recovery = move || query.read().get("recovery").is_some();
     let unread = Resource::new(|| (), |_| crate::messaging::unread_messages());
+    let to_complete = Resource::new(|| (), |_| crate::questionnaires::open_questionnaires());
     view! {
         <PatientLayout title="Home | Patient portal">
             <h1>"Welcome, "{first_name}</h1>
@@ -51,6 +52,16 @@ pub fn HomePage() -> impl IntoView {
                 </li>
                 <li class="tile">
                     <h2><a href="/record">"My Medical Record"</a></h2>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match to_complete.await {
+                                Ok(0) | Err(_) => None,
+                                Ok(n) => Some(view! {
+                                    <p class="tile__count"><span class="badge">{if n == 1 { "1 questionnaire or lesson to complete".to_string() } else { format!("{n} questionnaires or lessons to complete") }}</span></p>
+                                }),
+                            }
+                        })}
+                    </Suspense>
                     <p>"Questionnaires to fill in and lessons to read from your care team."</p>
                 </li>
                 <li class="tile">

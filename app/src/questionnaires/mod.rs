@@ -22,7 +22,7 @@ mod patient_pages;
 mod render;
 mod staff_pages;
 
-pub use patient_pages::{FillPage, QuestionnairesPage};
+pub use patient_pages::{open_questionnaires, FillPage, QuestionnairesPage};
 pub use staff_pages::{FormResponsesPage, LibraryPage, PatientQuestionnairesPage, ResponsePage};
 
 use crate::types::StaffRole;

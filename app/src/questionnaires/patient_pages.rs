@@ -29,6 +29,13 @@ pub async fn load_my_questionnaires() -> Result<MyQuestionnaires, AppError> {
     Ok(super::server::my_questionnaires(&state.db, &state.settings, &patient, crate::platform::now_ms()).await?)
 }
 
+/// How many assignments wait for the patient or are in progress (for the home page).
+#[server(endpoint = "questionnaires/open-count")]
+pub async fn open_questionnaires() -> Result<i64, AppError> {
+    let (_, patient, state) = signed_in_patient().await?;
+    Ok(super::server::open_count(&state.db, &patient).await?)
+}
+
 /// One assignment to fill or read; `check` = `submit` shows the messages of a refused
 /// submission (required items too).
 #[server(endpoint = "questionnaires/open")]

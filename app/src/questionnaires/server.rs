@@ -386,6 +386,15 @@ pub async fn assignments_of(db: &Db, settings: &PortalSettings, patient: &Patien
     Ok(out)
 }
 
+/// How many of the patient's assignments are not submitted yet.
+pub async fn open_count(db: &Db, patient: &PatientId) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM questionnaire_assignments WHERE patient_id = $1 AND state <> 'submitted'")
+        .bind(&patient.0)
+        .fetch_one(&db.pool)
+        .await?
+        .try_get("n")
+}
+
 /// The patient's Questionnaires page.
 pub async fn my_questionnaires(db: &Db, settings: &PortalSettings, patient: &PatientId, now: i64) -> Result<MyQuestionnaires, sqlx::Error> {
     let assignments = assignments_of(db, settings, patient, &FormKind::ALL, now).await?;

@@ -96,6 +96,7 @@ async fn patients_reach_only_their_own(backend: Backend) {
     let alice_assignment = latest_assignment(&portal, &alice_patient).await;
 
     let alice = signed_in(&portal, "alice", "patient").await;
+    assert_eq!(alice.call("/api/questionnaires/open-count").await.body, "1");
     let r = alice.call("/api/questionnaires/list").await;
     assert_eq!(r.status, 200, "{}", r.body);
     let mine: app::questionnaires::MyQuestionnaires = serde_json::from_str(&r.body).unwrap();
@@ -111,6 +112,7 @@ async fn patients_reach_only_their_own(backend: Backend) {
     let r = robert.call("/api/questionnaires/list").await;
     let his: app::questionnaires::MyQuestionnaires = serde_json::from_str(&r.body).unwrap();
     assert!(his.assignments.is_empty(), "Robert sees none of Alice's");
+    assert_eq!(robert.call("/api/questionnaires/open-count").await.body, "0");
     let before = state(&portal).await;
     let nobody = "0123456789abcdef0123456789abcdef";
     for id in [alice_assignment.as_str(), alice_patient.as_str(), mood.as_str(), nobody, "", "../x"] {
