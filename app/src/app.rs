@@ -3,6 +3,8 @@
 use crate::account::{AccountActivityPage, AccountPage, ChangeEmailPage, ChangePasswordPage};
 use crate::enrolment::{ActivatePage, ChooseCredentialsPage, EnrolPage, EnrolSentPage, EnrolmentQueuePage, EnrolmentRequestPage};
 use crate::info::{HelpPage, NotFoundPage, PrivacyPage};
+use crate::external_links::LeavingPage;
+use crate::telemedicine::{StaffVisitsPage, VisitPage, VisitsPage};
 use crate::patients::{IssuedCodePage, PatientPage, PatientsPage};
 use crate::recovery::{ConfirmEmailPage, ForgotPasswordPage, ForgotUserIdPage, RecoverySentPage, ResetPasswordPage, UserIdLinkPage, UserIdShownPage};
 use crate::terms::{AcceptTermsPage, StaffTermsPage, TermsPage};
@@ -116,6 +118,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/confirm-email") view=ConfirmEmailPage/>
                 <Route path=path!("/privacy") view=PrivacyPage/>
                 <Route path=path!("/help") view=HelpPage/>
+                <Route path=path!("/leaving") view=LeavingPage/>
 
                 <Route path=path!("/home") view=HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/messages") view=MessagesPage ssr=SsrMode::Async/>
@@ -125,6 +128,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/billing") view=BillingSummaryPage ssr=SsrMode::Async/>
                 <Route path=path!("/billing/accounts/:id") view=ViewAccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/billing/accounts/:id/paperless") view=PaperlessUpdatePage ssr=SsrMode::Async/>
+                <Route path=path!("/visits") view=VisitsPage ssr=SsrMode::Async/>
+                <Route path=path!("/visits/:id") view=VisitPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/account/password") view=ChangePasswordPage/>
                 <Route path=path!("/account/email") view=ChangeEmailPage/>
@@ -156,6 +161,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/staff/billing/accounts/:id/statement") view=PostStatementPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/billing/import") view=BillingImportPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/billing/print-queue") view=PrintQueuePage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/visits") view=StaffVisitsPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -29,6 +29,8 @@ pub mod billing;
 pub mod staff;
 pub mod security;
 pub mod info;
+pub mod external_links;
+pub mod telemedicine;
 pub mod audit;
 
 #[cfg(feature = "ssr")]

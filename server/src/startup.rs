@@ -42,12 +42,15 @@ pub async fn state(config: &Config, leptos_options: LeptosOptions) -> Result<App
     // A new installation starts with the sample terms, so that enrolment works at once; the
     // organisation publishes its own text as the next version.
     app::terms::server::ensure_published(&db, app::platform::now_ms()).await?;
+    // The key of links to other sites is made once, in the database, and shared by every server.
+    let link_key = app::external_links::server::LinkKey::load_or_create(&db, app::platform::now_ms()).await?;
     Ok(AppState {
         leptos_options,
         db,
         settings: Arc::new(config.portal.clone()),
         passwords: PasswordHasher::new(),
         outbox_wakeup: Arc::new(Notify::new()),
+        link_key: Arc::new(link_key),
     })
 }
 

@@ -73,10 +73,14 @@ pub enum AuditAction {
     PasskeyAdded,
     PasskeyRemoved,
     PasskeySignInFailed,
+    VideoVisitScheduled,
+    VideoVisitCancelled,
+    VideoVisitLimitationsAcknowledged,
+    VideoVisitsViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 62] = [
+    pub const ALL: [AuditAction; 66] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::SignInThrottled,
@@ -139,6 +143,10 @@ impl AuditAction {
         AuditAction::PasskeyAdded,
         AuditAction::PasskeyRemoved,
         AuditAction::PasskeySignInFailed,
+        AuditAction::VideoVisitScheduled,
+        AuditAction::VideoVisitCancelled,
+        AuditAction::VideoVisitLimitationsAcknowledged,
+        AuditAction::VideoVisitsViewed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -205,6 +213,10 @@ impl AuditAction {
             AuditAction::PasskeyAdded => "passkey.added",
             AuditAction::PasskeyRemoved => "passkey.removed",
             AuditAction::PasskeySignInFailed => "passkey.sign-in-failed",
+            AuditAction::VideoVisitScheduled => "video-visit.scheduled",
+            AuditAction::VideoVisitCancelled => "video-visit.cancelled",
+            AuditAction::VideoVisitLimitationsAcknowledged => "video-visit.limitations-acknowledged",
+            AuditAction::VideoVisitsViewed => "video-visit.list-viewed",
         }
     }
 
@@ -277,6 +289,10 @@ impl AuditAction {
             AuditAction::PasskeyAdded => "Passkey added",
             AuditAction::PasskeyRemoved => "Passkey removed",
             AuditAction::PasskeySignInFailed => "Passkey sign-in refused",
+            AuditAction::VideoVisitScheduled => "Video visit scheduled",
+            AuditAction::VideoVisitCancelled => "Video visit cancelled",
+            AuditAction::VideoVisitLimitationsAcknowledged => "Video visit limitations acknowledged",
+            AuditAction::VideoVisitsViewed => "Video visits list viewed by staff",
         }
     }
 }

@@ -155,6 +155,7 @@ pub fn PatientLayout(title: &'static str, children: Children) -> impl IntoView {
                 <NavLink href="/messages" label="Messages"/>
                 <NavLink href="/record" label="My Medical Record"/>
                 <NavLink href="/billing" label="Billing"/>
+                <NavLink href="/visits" label="Video visits"/>
                 <NavLink href="/account" label="Account"/>
             </ul>
         </nav>
@@ -173,8 +174,9 @@ fn staff_areas(role: StaffRole) -> &'static [(&'static str, &'static str)] {
             ("/staff/messages", "Messages"),
             ("/staff/enrolment", "Enrolment requests"),
             ("/staff/patients", "Patients"),
+            ("/staff/visits", "Video visits"),
         ],
-        StaffRole::Clinician => &[("/staff", "Overview"), ("/staff/messages", "Messages"), ("/staff/absences", "Out of office")],
+        StaffRole::Clinician => &[("/staff", "Overview"), ("/staff/messages", "Messages"), ("/staff/visits", "Video visits"), ("/staff/absences", "Out of office")],
         StaffRole::Billing => &[
             ("/staff", "Overview"),
             ("/staff/messages", "Messages"),
