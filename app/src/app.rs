@@ -22,6 +22,7 @@ use crate::second_step::{PatientSecondStepPage, SignInCodePage, StaffSecondStepP
 use crate::passkeys::{PatientPasskeysPage, StaffPasskeysPage};
 use crate::security::{AuditSearchPage, SecurityPage};
 use crate::staff::StaffHomePage;
+use crate::maintenance::StaffMaintenancePage;
 use crate::types::Portal;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
@@ -162,6 +163,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/staff/billing/import") view=BillingImportPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/billing/print-queue") view=PrintQueuePage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/visits") view=StaffVisitsPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/maintenance") view=StaffMaintenancePage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -32,6 +32,7 @@ pub mod info;
 pub mod external_links;
 pub mod telemedicine;
 pub mod audit;
+pub mod maintenance;
 
 #[cfg(feature = "ssr")]
 pub mod outbox;

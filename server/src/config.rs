@@ -16,6 +16,13 @@ pub struct Config {
     /// Take the client's address from `X-Forwarded-For` (set by the load balancer).
     pub trust_proxy: bool,
     pub log_json: bool,
+    /// Where Prometheus metrics are served (a separate, internal listener); none by default.
+    pub metrics_addr: Option<SocketAddr>,
+    /// How long a stopping server lets requests in flight finish before it drops them.
+    pub shutdown_grace: Duration,
+    /// How long a stopping server goes on serving, with `/readyz` answering 503, before it
+    /// stops taking connections: time for the load balancer's health check to notice.
+    pub shutdown_delay: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -231,6 +238,14 @@ impl Config {
             mail,
             trust_proxy: flag(var, "PORTAL_TRUST_PROXY")?,
             log_json: var("PORTAL_LOG_FORMAT").as_deref() == Some("json"),
+            metrics_addr: match var("PORTAL_METRICS_ADDR") {
+                None => None,
+                Some(a) => Some(a.trim().parse().map_err(|_| {
+                    ConfigError(format!("PORTAL_METRICS_ADDR must be an address and port like 127.0.0.1:9187, not {a:?}"))
+                })?),
+            },
+            shutdown_grace: secs(var, "PORTAL_SHUTDOWN_GRACE_SECS", 20)?,
+            shutdown_delay: secs(var, "PORTAL_SHUTDOWN_DELAY_SECS", 0)?,
         })
     }
 }
@@ -257,6 +272,9 @@ mod tests {
         assert_eq!(c.portal.accounts.password_max_age, Duration::from_secs(180 * 86_400));
         assert!(!c.portal.accounts.password_change_mandatory);
         assert_eq!(c.portal.accounts.link_lifetime, Duration::from_secs(30 * 60));
+        assert_eq!(c.metrics_addr, None);
+        assert_eq!(c.shutdown_grace, Duration::from_secs(20));
+        assert_eq!(c.shutdown_delay, Duration::ZERO);
     }
 
     #[test]
@@ -296,5 +314,12 @@ mod tests {
         assert!(e.contains("PORTAL_MODE"), "{e}");
         let e = config(&[("PORTAL_MAIL_FROM", "not an address")]).unwrap_err().to_string();
         assert!(e.contains("PORTAL_MAIL_FROM"), "{e}");
+        let e = config(&[("PORTAL_METRICS_ADDR", "9187")]).unwrap_err().to_string();
+        assert!(e.contains("PORTAL_METRICS_ADDR"), "{e}");
+        let e = config(&[("PORTAL_SHUTDOWN_GRACE_SECS", "-1")]).unwrap_err().to_string();
+        assert!(e.contains("PORTAL_SHUTDOWN_GRACE_SECS"), "{e}");
+        let c = config(&[("PORTAL_METRICS_ADDR", "127.0.0.1:9187"), ("PORTAL_SHUTDOWN_GRACE_SECS", "5")]).unwrap();
+        assert_eq!(c.metrics_addr, Some("127.0.0.1:9187".parse().unwrap()));
+        assert_eq!(c.shutdown_grace, Duration::from_secs(5));
     }
 }

@@ -73,6 +73,8 @@ pub enum AuditAction {
     PasskeyAdded,
     PasskeyRemoved,
     PasskeySignInFailed,
+    MaintenanceScheduled,
+    MaintenanceCancelled,
     VideoVisitScheduled,
     VideoVisitCancelled,
     VideoVisitLimitationsAcknowledged,
@@ -80,7 +82,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 66] = [
+    pub const ALL: [AuditAction; 68] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::SignInThrottled,
@@ -143,6 +145,8 @@ impl AuditAction {
         AuditAction::PasskeyAdded,
         AuditAction::PasskeyRemoved,
         AuditAction::PasskeySignInFailed,
+        AuditAction::MaintenanceScheduled,
+        AuditAction::MaintenanceCancelled,
         AuditAction::VideoVisitScheduled,
         AuditAction::VideoVisitCancelled,
         AuditAction::VideoVisitLimitationsAcknowledged,
@@ -213,6 +217,8 @@ impl AuditAction {
             AuditAction::PasskeyAdded => "passkey.added",
             AuditAction::PasskeyRemoved => "passkey.removed",
             AuditAction::PasskeySignInFailed => "passkey.sign-in-failed",
+            AuditAction::MaintenanceScheduled => "maintenance.scheduled",
+            AuditAction::MaintenanceCancelled => "maintenance.cancelled",
             AuditAction::VideoVisitScheduled => "video-visit.scheduled",
             AuditAction::VideoVisitCancelled => "video-visit.cancelled",
             AuditAction::VideoVisitLimitationsAcknowledged => "video-visit.limitations-acknowledged",
@@ -289,6 +295,8 @@ impl AuditAction {
             AuditAction::PasskeyAdded => "Passkey added",
             AuditAction::PasskeyRemoved => "Passkey removed",
             AuditAction::PasskeySignInFailed => "Passkey sign-in refused",
+            AuditAction::MaintenanceScheduled => "Maintenance window scheduled",
+            AuditAction::MaintenanceCancelled => "Maintenance window cancelled",
             AuditAction::VideoVisitScheduled => "Video visit scheduled",
             AuditAction::VideoVisitCancelled => "Video visit cancelled",
             AuditAction::VideoVisitLimitationsAcknowledged => "Video visit limitations acknowledged",

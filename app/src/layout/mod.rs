@@ -101,6 +101,7 @@ pub fn PublicLayout(title: &'static str, children: Children) -> impl IntoView {
         <header class="site-header">
             <Brand href="/"/>
         </header>
+        <crate::maintenance::MaintenanceNotice/>
         <main id="main" class="page" tabindex="-1">{children()}</main>
         <Footer/>
     }
@@ -160,6 +161,7 @@ pub fn PatientLayout(title: &'static str, children: Children) -> impl IntoView {
             </ul>
         </nav>
         <EmergencyNotice/>
+        <crate::maintenance::MaintenanceNotice/>
         <main id="main" class="page" tabindex="-1">{children()}</main>
         <Footer/>
         <SessionTimer idle_secs=idle warn_secs=warn sign_in_path="/sign-in".to_string()/>
@@ -195,6 +197,7 @@ fn staff_areas(role: StaffRole) -> &'static [(&'static str, &'static str)] {
             ("/staff/pools", "Pools"),
             ("/staff/absences", "Out of office"),
             ("/staff/holidays", "Holidays"),
+            ("/staff/maintenance", "Maintenance"),
         ],
         StaffRole::Auditor => &[("/staff", "Overview"), ("/staff/security", "Security"), ("/staff/audit", "Audit trail")],
     }

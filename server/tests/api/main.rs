@@ -20,3 +20,5 @@ mod messaging_admin;
 mod billing;
 mod second_step;
 mod passkeys;
+mod maintenance;
+mod operations;
