@@ -66,6 +66,18 @@ fn secs(var: Lookup, name: &str, default: u64) -> Result<Duration, ConfigError> 
     }
 }
 
+/// The organisation's Notice of Privacy Practices, read once at start (SPEC R-GEN-7): UTF-8
+/// text with the few Markdown marks `app/src/info/privacy.rs` reads. A missing, empty or huge
+/// file stops the start rather than showing patients the sample notice by mistake.
+fn read_privacy_notice(path: &str) -> Result<String, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("PORTAL_PRIVACY_NOTICE_FILE {path:?} cannot be read as UTF-8 text: {e}")))?;
+    if text.trim().is_empty() || text.len() > 256 * 1024 {
+        return Err(ConfigError(format!("PORTAL_PRIVACY_NOTICE_FILE {path:?} must hold the notice (1 byte to 256 KB)")));
+    }
+    Ok(text)
+}
+
 fn flag(var: Lookup, name: &str) -> Result<bool, ConfigError> {
     match var(name).as_deref().map(str::trim) {
         None | Some("0") | Some("false") | Some("no") => Ok(false),
@@ -127,6 +139,10 @@ impl Config {
                 .map(|l| l.trim().to_string())
                 .filter(|l| !l.is_empty())
                 .collect(),
+            privacy_notice: match var("PORTAL_PRIVACY_NOTICE_FILE") {
+                None => None,
+                Some(path) => Some(read_privacy_notice(&path)?),
+            },
         };
         let mail = match var("PORTAL_SMTP_HOST") {
             Some(host) => MailConfig::Smtp(SmtpConfig {

@@ -1,20 +1,18 @@
 //! Pages anyone may read: the privacy notice, help, and "not found". (The terms are versioned
 //! documents: see `crate::terms`.)
 
+pub mod privacy;
+
 use crate::layout::{org_info, PublicLayout};
 use leptos::prelude::*;
 
+/// The Notice of Privacy Practices, linked from every page's footer and from the terms.
 #[component]
 pub fn PrivacyPage() -> impl IntoView {
-    let org = org_info();
     view! {
         <PublicLayout title="Notice of Privacy Practices | Patient portal">
-            <article class="prose">
-                <h1>"Notice of Privacy Practices"</h1>
-                <p>"This is a sample notice shipped with the portal software. "{org.name.clone()}
-                   " replaces it with its own Notice of Privacy Practices."</p>
-                <p>"It describes how medical information about you may be used and disclosed, and how you can "
-                   "get access to this information. Please review it carefully."</p>
+            <article class="prose privacy-notice">
+                <privacy::NoticeText text=privacy::notice_text()/>
             </article>
         </PublicLayout>
     }

@@ -44,6 +44,9 @@ pub enum Notice {
     NewStatement,
     /// A way of signing in was added or removed (the authenticator-app step, a passkey).
     SignInMethodsChanged,
+    /// A video visit was scheduled or cancelled. Says only that something new waits: that a
+    /// person has visits, and with whom, is theirs to see after signing in.
+    VisitsChanged,
 }
 
 impl Notice {
@@ -65,6 +68,7 @@ impl Notice {
             Notice::DailySummary,
             Notice::NewStatement,
             Notice::SignInMethodsChanged,
+            Notice::VisitsChanged,
         ]
     }
 
@@ -84,6 +88,7 @@ impl Notice {
             Notice::DailySummary => "daily-summary",
             Notice::NewStatement => "new-statement",
             Notice::SignInMethodsChanged => "sign-in-methods-changed",
+            Notice::VisitsChanged => "visits-changed",
         }
     }
 
@@ -116,6 +121,7 @@ impl Notice {
             ("daily-summary", _) => Notice::DailySummary,
             ("new-statement", _) => Notice::NewStatement,
             ("sign-in-methods-changed", _) => Notice::SignInMethodsChanged,
+            ("visits-changed", _) => Notice::VisitsChanged,
             _ => return None,
         })
     }
@@ -257,6 +263,10 @@ impl Notice {
                      {sign_in}.\n\nIf you did not do this, call us at {phone} at once.",
                     phone = org.phone,
                 ),
+            ),
+            Notice::VisitsChanged => (
+                "something new in your patient portal".to_string(),
+                format!("Something new is waiting for you in your patient portal. Sign in to see it:\n\n    {sign_in}"),
             ),
         };
         RenderedMail {
@@ -432,7 +442,7 @@ mod tests {
 
     #[test]
     fn every_notice_is_free_of_health_information() {
-        let org = Organisation { name: "Riverside Clinic".into(), phone: "555-0100".into(), address: vec!["1 Main St".into()] };
+        let org = Organisation { name: "Riverside Clinic".into(), phone: "555-0100".into(), address: vec!["1 Main St".into()], privacy_notice: None };
         let url = url::Url::parse("https://portal.example.org").unwrap();
         for notice in Notice::samples() {
             let mail = notice.render(&org, &url);

@@ -314,7 +314,7 @@ pub async fn schedule(db: &Db, settings: &PortalSettings, new: NewVisit<'_>, sta
         now,
     )
     .await?;
-    outbox::notify_patient(&mut tx, settings, &patient_id, &Notice::NewInPortal, now).await?;
+    outbox::notify_patient(&mut tx, settings, &patient_id, &Notice::VisitsChanged, now).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -354,7 +354,7 @@ pub async fn cancel(db: &Db, settings: &PortalSettings, id: &VisitId, staff: &Us
         now,
     )
     .await?;
-    outbox::notify_patient(&mut tx, settings, &patient, &Notice::NewInPortal, now).await?;
+    outbox::notify_patient(&mut tx, settings, &patient, &Notice::VisitsChanged, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -20,5 +20,7 @@ mod messaging_admin;
 mod billing;
 mod second_step;
 mod passkeys;
+mod telemedicine;
+mod external_links;
 mod maintenance;
 mod operations;

@@ -107,7 +107,7 @@ pub fn test_config(backend_url: String, data_dir: std::path::PathBuf, smtp_port:
             public_url: url::Url::parse("http://127.0.0.1").unwrap(),
             secure_cookies: false,
             production: false,
-            organisation: Organisation { name: "Test Clinic".into(), phone: "(555) 010-0199".into(), address: vec!["1 Test Street".into(), "Testville, ST 00001".into()] },
+            organisation: Organisation { name: "Test Clinic".into(), phone: "(555) 010-0199".into(), address: vec!["1 Test Street".into(), "Testville, ST 00001".into()], privacy_notice: None },
             sessions: SessionPolicy::default(),
             throttle: ThrottlePolicy::default(),
             accounts: AccountPolicy::default(),
