@@ -338,4 +338,19 @@ mod tests {
         assert_eq!(c.metrics_addr, Some("127.0.0.1:9187".parse().unwrap()));
         assert_eq!(c.shutdown_grace, Duration::from_secs(5));
     }
+
+    #[test]
+    fn the_privacy_notice_file_is_read_at_start() {
+        assert_eq!(config(&[]).unwrap().portal.organisation.privacy_notice, None, "none: the sample notice");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("notice.md");
+        std::fs::write(&file, "# Our notice\n\nText.").unwrap();
+        let c = config(&[("PORTAL_PRIVACY_NOTICE_FILE", file.to_str().unwrap())]).unwrap();
+        assert_eq!(c.portal.organisation.privacy_notice.as_deref(), Some("# Our notice\n\nText."));
+        let missing = dir.path().join("missing.md");
+        let e = config(&[("PORTAL_PRIVACY_NOTICE_FILE", missing.to_str().unwrap())]).unwrap_err().to_string();
+        assert!(e.contains("PORTAL_PRIVACY_NOTICE_FILE"), "{e}");
+        std::fs::write(&file, "  \n").unwrap();
+        assert!(config(&[("PORTAL_PRIVACY_NOTICE_FILE", file.to_str().unwrap())]).is_err(), "an empty notice stops the start");
+    }
 }
