@@ -113,3 +113,10 @@ export const launchOptions: LaunchOptions = {
     '--disable-sync',
   ],
 };
+
+/**
+ * The maintenance tests' portal (maintenance.spec.ts): a maintenance window in progress turns
+ * every patient page into the maintenance page, which must not happen on other tests' servers.
+ * (basePort + 8 belongs to another branch's server.)
+ */
+export const MAINTENANCE: PortalServer = server('maintenance', basePort + 9);
