@@ -94,6 +94,13 @@ export const PASSKEYS: PortalServer = {
   url: `http://localhost:${basePort + 6}`,
 };
 
+/**
+ * The video-visit and external-link tests' portal (telemedicine.spec.ts, external-links.spec.ts):
+ * staff schedule and cancel visits here, and each visit e-mails its patient, which must not
+ * reach the mail other tests' servers count.
+ */
+export const VISITS: PortalServer = server('visits', basePort + 7);
+
 /** Every demo account has this password (`server demo`). */
 export const DEMO_PASSWORD = 'demo-portal-2026';
 
