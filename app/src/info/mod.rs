@@ -28,6 +28,14 @@ pub fn HelpPage() -> impl IntoView {
                 <p>"For help with signing in or using the portal, call "{org.phone.clone()}
                    " on weekdays between 8 am and 5 pm."</p>
                 <p>"For a medical emergency, call 911 or go to the nearest emergency room."</p>
+                <h2>"Video visits"</h2>
+                <p>"Visits by video are listed under Video visits once the clinic schedules one. You can begin a visit from 15 "
+                   "minutes before it starts; the portal first explains the limitations of a visit by video and asks you to "
+                   "confirm that you understand them. If the connection fails during the visit, call "{org.phone.clone()}"."</p>
+                <h2>"Links to other sites"</h2>
+                <p>"A link that leads out of the portal says "<em>"(opens another site)"</em>". It first shows a page that names "
+                   "the site it leads to, so you can decide whether to go on. "{org.name.clone()}" is not responsible for the "
+                   "content of other sites."</p>
             </article>
         </PublicLayout>
     }

@@ -107,6 +107,14 @@ async fn staff_schedule_and_a_patient_reaches_only_their_own(backend: Backend) {
     let page = clinician.get("/staff/visits").await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Schedule a video visit"));
+    // The staff list names patients: each look is audited, by whom.
+    let looks: i64 = sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'video-visit.list-viewed' AND actor_id = $1")
+        .bind(&drlee)
+        .fetch_one(&portal.state.db.pool)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(looks, 2, "the function and the page");
 
     // Alice sees it, without the join link.
     let alice = signed_in(&portal, "alice", "patient").await;
