@@ -165,7 +165,7 @@ pub async fn remove_patient_passkeys(patient: String) -> Result<(), AppError> {
 pub async fn start_passkey_sign_in() -> Result<SignInChallenge, AppError> {
     use crate::platform::{now_ms, state::app_state};
     let state = app_state()?;
-    match server::start_sign_in(&state.db, &state.settings, now_ms()).await {
+    match server::start_sign_in(&state.db, &state.settings, crate::platform::request::client_addr(), now_ms()).await {
         Ok((ceremony, options)) => Ok(SignInChallenge { ceremony, options: options.to_string() }),
         Err(server::PasskeyError::Db(e)) => Err(e.into()),
         Err(e) => Err(crate::platform::request::refuse(AppError::Invalid(e.to_string()))),
