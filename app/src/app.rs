@@ -60,7 +60,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// own `HashedStylesheet` reads `hash.txt` from disk for every page; a deployed binary's files
 /// never change, so in production it is read once. (`cargo leptos watch` swaps the stylesheet
 /// while the server runs, so development reads it every time.)
-fn stylesheet_href(options: &LeptosOptions) -> String {
+pub fn stylesheet_href(options: &LeptosOptions) -> String {
     #[cfg(feature = "ssr")]
     {
         use std::sync::OnceLock;

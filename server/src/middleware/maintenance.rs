@@ -57,17 +57,23 @@ pub fn maintenance_page(state: &AppState, window: &Window, now: i64) -> Response
     let org = &state.settings.organisation;
     let ends = local_text(window.ends_at, &state.settings.messaging.time_zone);
     let tel: String = org.phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+    // The portal's stylesheet (a static file, served during the window) and nothing else: no
+    // script, so the page works whatever state the rest of the site is in.
+    let stylesheet = app::app::stylesheet_href(&state.leptos_options);
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>Down for maintenance | {org_name}</title>\n</head>\n<body>\n\
-         <header><p>{org_name}</p></header>\n\
-         <main>\n<h1>The patient portal is down for maintenance</h1>\n\
-         <p>{message}</p>\n\
+         <title>Down for maintenance | {org_name}</title>\n\
+         <link rel=\"stylesheet\" href=\"{stylesheet}\">\n</head>\n<body>\n\
+         <header class=\"site-header\"><p class=\"brand\"><span class=\"brand__mark\" aria-hidden=\"true\">+</span> \
+         <span class=\"brand__name\">{org_name}</span></p></header>\n\
+         <main id=\"main\" class=\"page\">\n<h1>The patient portal is down for maintenance</h1>\n\
+         <p class=\"lead\">{message}</p>\n\
          <p>We expect it to be back by <strong>{ends}</strong>. Please try again then.</p>\n\
          <p><strong>Not for emergencies.</strong> If you have a medical emergency, call 911 or go to the nearest emergency room.</p>\n\
          <p>For anything that cannot wait, call us at <a href=\"tel:{tel}\">{phone}</a>.</p>\n\
          </main>\n</body>\n</html>\n",
+        stylesheet = escape(&stylesheet),
         org_name = escape(&org.name),
         message = escape(&window.message),
         ends = escape(&ends),
@@ -77,6 +83,11 @@ pub fn maintenance_page(state: &AppState, window: &Window, now: i64) -> Response
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert(header::RETRY_AFTER, HeaderValue::from(window.seconds_left(now)));
+    // Its own policy (the default one allows no stylesheet): this origin's styles, nothing else.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
+    );
     res
 }
 

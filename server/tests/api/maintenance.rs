@@ -198,6 +198,8 @@ async fn during_a_window_patients_get_the_maintenance_page_and_staff_work(backen
         assert!((55 * 60..=60 * 60).contains(&retry), "{path}: Retry-After {retry}");
         assert!(r.body.contains("down for maintenance") && r.body.contains("Planned upgrade of the portal."), "{path}: {}", r.body);
         assert!(r.header("cache-control").unwrap_or_default().contains("no-store"), "{path}");
+        let csp = r.header("content-security-policy").unwrap_or_default();
+        assert!(csp.starts_with("default-src 'none'") && !csp.contains("script-src"), "{path}: no script may run: {csp}");
         for personal in ["Alice", "Johnson", "alice.johnson", "Alex Rivera"] {
             assert!(!r.body.contains(personal), "{path} shows {personal}");
         }
