@@ -1,6 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import path from 'node:path';
-import { ACCOUNTS, MAIN, MESSAGING, PASSKEYS, QUESTIONNAIRES, SECURE_COOKIES, SHORT_TIMEOUT, TERMS, launchOptions, type PortalServer } from './tests/support/servers';
+import { ACCOUNTS, MAIN, MAINTENANCE, MESSAGING, PASSKEYS, QUESTIONNAIRES, SECURE_COOKIES, SHORT_TIMEOUT, TERMS, VISITS, launchOptions, type PortalServer } from './tests/support/servers';
 
 /**
  * End-to-end tests of the portal, against the real server binary.
@@ -82,5 +82,5 @@ export default defineConfig({
       use: { javaScriptEnabled: false },
     },
   ],
-  webServer: [webServer(MAIN), webServer(SHORT_TIMEOUT), webServer(SECURE_COOKIES), webServer(ACCOUNTS), webServer(TERMS), webServer(MESSAGING), webServer(PASSKEYS), webServer(QUESTIONNAIRES)],
+  webServer: [webServer(MAIN), webServer(SHORT_TIMEOUT), webServer(SECURE_COOKIES), webServer(ACCOUNTS), webServer(TERMS), webServer(MESSAGING), webServer(PASSKEYS), webServer(VISITS), webServer(MAINTENANCE), webServer(QUESTIONNAIRES)],
 });

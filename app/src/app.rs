@@ -3,6 +3,8 @@
 use crate::account::{AccountActivityPage, AccountPage, ChangeEmailPage, ChangePasswordPage};
 use crate::enrolment::{ActivatePage, ChooseCredentialsPage, EnrolPage, EnrolSentPage, EnrolmentQueuePage, EnrolmentRequestPage};
 use crate::info::{HelpPage, NotFoundPage, PrivacyPage};
+use crate::external_links::LeavingPage;
+use crate::telemedicine::{StaffVisitsPage, VisitPage, VisitsPage};
 use crate::patients::{IssuedCodePage, PatientPage, PatientsPage};
 use crate::recovery::{ConfirmEmailPage, ForgotPasswordPage, ForgotUserIdPage, RecoverySentPage, ResetPasswordPage, UserIdLinkPage, UserIdShownPage};
 use crate::terms::{AcceptTermsPage, StaffTermsPage, TermsPage};
@@ -21,6 +23,7 @@ use crate::second_step::{PatientSecondStepPage, SignInCodePage, StaffSecondStepP
 use crate::passkeys::{PatientPasskeysPage, StaffPasskeysPage};
 use crate::security::{AuditSearchPage, SecurityPage};
 use crate::staff::StaffHomePage;
+use crate::maintenance::StaffMaintenancePage;
 use crate::types::Portal;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
@@ -59,7 +62,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// own `HashedStylesheet` reads `hash.txt` from disk for every page; a deployed binary's files
 /// never change, so in production it is read once. (`cargo leptos watch` swaps the stylesheet
 /// while the server runs, so development reads it every time.)
-fn stylesheet_href(options: &LeptosOptions) -> String {
+pub fn stylesheet_href(options: &LeptosOptions) -> String {
     #[cfg(feature = "ssr")]
     {
         use std::sync::OnceLock;
@@ -118,6 +121,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/confirm-email") view=ConfirmEmailPage/>
                 <Route path=path!("/privacy") view=PrivacyPage/>
                 <Route path=path!("/help") view=HelpPage/>
+                <Route path=path!("/leaving") view=LeavingPage/>
 
                 <Route path=path!("/home") view=HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/messages") view=MessagesPage ssr=SsrMode::Async/>
@@ -129,6 +133,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/billing") view=BillingSummaryPage ssr=SsrMode::Async/>
                 <Route path=path!("/billing/accounts/:id") view=ViewAccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/billing/accounts/:id/paperless") view=PaperlessUpdatePage ssr=SsrMode::Async/>
+                <Route path=path!("/visits") view=VisitsPage ssr=SsrMode::Async/>
+                <Route path=path!("/visits/:id") view=VisitPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/account/password") view=ChangePasswordPage/>
                 <Route path=path!("/account/email") view=ChangeEmailPage/>
@@ -164,6 +170,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/staff/questionnaires/patients/:id") view=PatientQuestionnairesPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/questionnaires/forms/:id") view=FormResponsesPage ssr=SsrMode::Async/>
                 <Route path=path!("/staff/questionnaires/responses/:id") view=ResponsePage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/visits") view=StaffVisitsPage ssr=SsrMode::Async/>
+                <Route path=path!("/staff/maintenance") view=StaffMaintenancePage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -30,7 +30,10 @@ pub mod questionnaires;
 pub mod staff;
 pub mod security;
 pub mod info;
+pub mod external_links;
+pub mod telemedicine;
 pub mod audit;
+pub mod maintenance;
 
 #[cfg(feature = "ssr")]
 pub mod outbox;

@@ -17,6 +17,7 @@ test.describe('patient', () => {
       { link: 'Messages', path: '/messages', h1: 'Messages', title: 'Messages | Patient portal' },
       { link: 'My Medical Record', path: '/record', h1: 'My Medical Record', title: 'My Medical Record | Patient portal' },
       { link: 'Billing', path: '/billing', h1: 'Billing Summary', title: 'Billing Summary | Patient portal' },
+      { link: 'Video visits', path: '/visits', h1: 'Video visits', title: 'Video visits | Patient portal' },
       { link: 'Account', path: '/account', h1: 'Account', title: 'Account | Patient portal' },
     ];
     for (const s of sections) {

@@ -16,6 +16,13 @@ pub struct Config {
     /// Take the client's address from `X-Forwarded-For` (set by the load balancer).
     pub trust_proxy: bool,
     pub log_json: bool,
+    /// Where Prometheus metrics are served (a separate, internal listener); none by default.
+    pub metrics_addr: Option<SocketAddr>,
+    /// How long a stopping server lets requests in flight finish before it drops them.
+    pub shutdown_grace: Duration,
+    /// How long a stopping server goes on serving, with `/readyz` answering 503, before it
+    /// stops taking connections: time for the load balancer's health check to notice.
+    pub shutdown_delay: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -57,6 +64,18 @@ fn secs(var: Lookup, name: &str, default: u64) -> Result<Duration, ConfigError> 
             .map(Duration::from_secs)
             .map_err(|_| ConfigError(format!("{name} must be a whole number of seconds, not {v:?}"))),
     }
+}
+
+/// The organisation's Notice of Privacy Practices, read once at start (SPEC R-GEN-7): UTF-8
+/// text with the few Markdown marks `app/src/info/privacy.rs` reads. A missing, empty or huge
+/// file stops the start rather than showing patients the sample notice by mistake.
+fn read_privacy_notice(path: &str) -> Result<String, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("PORTAL_PRIVACY_NOTICE_FILE {path:?} cannot be read as UTF-8 text: {e}")))?;
+    if text.trim().is_empty() || text.len() > 256 * 1024 {
+        return Err(ConfigError(format!("PORTAL_PRIVACY_NOTICE_FILE {path:?} must hold the notice (1 byte to 256 KB)")));
+    }
+    Ok(text)
 }
 
 fn flag(var: Lookup, name: &str) -> Result<bool, ConfigError> {
@@ -120,6 +139,10 @@ impl Config {
                 .map(|l| l.trim().to_string())
                 .filter(|l| !l.is_empty())
                 .collect(),
+            privacy_notice: match var("PORTAL_PRIVACY_NOTICE_FILE") {
+                None => None,
+                Some(path) => Some(read_privacy_notice(&path)?),
+            },
         };
         let mail = match var("PORTAL_SMTP_HOST") {
             Some(host) => MailConfig::Smtp(SmtpConfig {
@@ -231,6 +254,14 @@ impl Config {
             mail,
             trust_proxy: flag(var, "PORTAL_TRUST_PROXY")?,
             log_json: var("PORTAL_LOG_FORMAT").as_deref() == Some("json"),
+            metrics_addr: match var("PORTAL_METRICS_ADDR") {
+                None => None,
+                Some(a) => Some(a.trim().parse().map_err(|_| {
+                    ConfigError(format!("PORTAL_METRICS_ADDR must be an address and port like 127.0.0.1:9187, not {a:?}"))
+                })?),
+            },
+            shutdown_grace: secs(var, "PORTAL_SHUTDOWN_GRACE_SECS", 20)?,
+            shutdown_delay: secs(var, "PORTAL_SHUTDOWN_DELAY_SECS", 0)?,
         })
     }
 }
@@ -257,6 +288,9 @@ mod tests {
         assert_eq!(c.portal.accounts.password_max_age, Duration::from_secs(180 * 86_400));
         assert!(!c.portal.accounts.password_change_mandatory);
         assert_eq!(c.portal.accounts.link_lifetime, Duration::from_secs(30 * 60));
+        assert_eq!(c.metrics_addr, None);
+        assert_eq!(c.shutdown_grace, Duration::from_secs(20));
+        assert_eq!(c.shutdown_delay, Duration::ZERO);
     }
 
     #[test]
@@ -296,5 +330,27 @@ mod tests {
         assert!(e.contains("PORTAL_MODE"), "{e}");
         let e = config(&[("PORTAL_MAIL_FROM", "not an address")]).unwrap_err().to_string();
         assert!(e.contains("PORTAL_MAIL_FROM"), "{e}");
+        let e = config(&[("PORTAL_METRICS_ADDR", "9187")]).unwrap_err().to_string();
+        assert!(e.contains("PORTAL_METRICS_ADDR"), "{e}");
+        let e = config(&[("PORTAL_SHUTDOWN_GRACE_SECS", "-1")]).unwrap_err().to_string();
+        assert!(e.contains("PORTAL_SHUTDOWN_GRACE_SECS"), "{e}");
+        let c = config(&[("PORTAL_METRICS_ADDR", "127.0.0.1:9187"), ("PORTAL_SHUTDOWN_GRACE_SECS", "5")]).unwrap();
+        assert_eq!(c.metrics_addr, Some("127.0.0.1:9187".parse().unwrap()));
+        assert_eq!(c.shutdown_grace, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn the_privacy_notice_file_is_read_at_start() {
+        assert_eq!(config(&[]).unwrap().portal.organisation.privacy_notice, None, "none: the sample notice");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("notice.md");
+        std::fs::write(&file, "# Our notice\n\nText.").unwrap();
+        let c = config(&[("PORTAL_PRIVACY_NOTICE_FILE", file.to_str().unwrap())]).unwrap();
+        assert_eq!(c.portal.organisation.privacy_notice.as_deref(), Some("# Our notice\n\nText."));
+        let missing = dir.path().join("missing.md");
+        let e = config(&[("PORTAL_PRIVACY_NOTICE_FILE", missing.to_str().unwrap())]).unwrap_err().to_string();
+        assert!(e.contains("PORTAL_PRIVACY_NOTICE_FILE"), "{e}");
+        std::fs::write(&file, "  \n").unwrap();
+        assert!(config(&[("PORTAL_PRIVACY_NOTICE_FILE", file.to_str().unwrap())]).is_err(), "an empty notice stops the start");
     }
 }

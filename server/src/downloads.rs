@@ -116,7 +116,7 @@ pub struct QueueQuery {
     until: Option<i64>,
 }
 
-/// The print queue (up to `until`, the newest statement the page listed) as one PDF to print.
+/// The print queue (up to place `until`, the last statement the page listed) as one PDF to print.
 pub async fn print_queue_pdf(
     State(state): State<AppState>,
     Query(q): Query<QueueQuery>,

@@ -1,12 +1,14 @@
 //! The portal's server: configuration, start-up, middleware, background work and the command
 //! line. Pages and server functions live in the `app` crate.
 
+pub mod backup;
 pub mod background;
 pub mod bench_data;
 pub mod config;
 pub mod demo;
 pub mod downloads;
 pub mod mail;
+pub mod metrics;
 pub mod middleware;
 pub mod startup;
 pub mod telemetry;

@@ -94,12 +94,21 @@ pub async fn deliver_due(state: &AppState, mailer: &Mailer, worker: &str) -> Res
     Ok(sent)
 }
 
-/// Runs until `stop` turns true, then gives back what it had claimed.
+/// Runs until `stop` turns true, then gives back what it had claimed: a notice it claimed but
+/// did not get to (its lease would otherwise keep it for five minutes) is at once free for
+/// the workers of the other app servers.
 pub async fn run_worker(state: AppState, mailer: Mailer, mut stop: watch::Receiver<bool>) {
     let worker = format!("{}-{}", hostname(), app::platform::tokens::new_id());
-    loop {
+    'work: loop {
         loop {
-            match deliver_due(&state, &mailer, &worker).await {
+            // A stopping server does not wait for a slow relay: the batch is dropped where it
+            // is and its notices released below. (One the relay accepted just before would be
+            // sent again by another server, with the same Message-ID; see the module notes.)
+            let round = tokio::select! {
+                r = deliver_due(&state, &mailer, &worker) => r,
+                _ = stop.wait_for(|s| *s) => break 'work,
+            };
+            match round {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => break,
                 Err(e) => {

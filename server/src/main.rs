@@ -45,6 +45,13 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Copy the SQLite database to FILE while the portal runs (a consistent snapshot, made
+    /// with VACUUM INTO). On PostgreSQL use pg_dump instead (see the README).
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -220,6 +227,16 @@ async fn run(command: Command) -> ExitCode {
                 }
             }
         }
+        Command::Backup { to } => match server::backup::sqlite_snapshot(&state.db, &to).await {
+            Ok(bytes) => {
+                println!("backed up the database to {} ({bytes} bytes)", to.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("backup failed: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Audit { command: AuditCommand::Verify } => match audit::verify(&state.db).await {
             Ok(ChainReport::Intact { entries }) => {
                 println!("audit trail intact: {entries} entries");

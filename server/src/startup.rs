@@ -3,14 +3,15 @@
 
 use crate::config::Config;
 use crate::mail::{self, Mailer};
-use crate::middleware::{body_limit, client_addr, csrf, headers, session};
+use crate::middleware::{body_limit, client_addr, csrf, headers, maintenance, session};
 use app::platform::{db::Db, passwords::PasswordHasher, state::AppState};
 use app::{shell, App};
-use axum::{extract::State, middleware::from_fn_with_state, routing::get, Router};
+use axum::{extract::State, middleware::from_fn_with_state, routing::get, Extension, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
@@ -42,16 +43,28 @@ pub async fn state(config: &Config, leptos_options: LeptosOptions) -> Result<App
     // A new installation starts with the sample terms, so that enrolment works at once; the
     // organisation publishes its own text as the next version.
     app::terms::server::ensure_published(&db, app::platform::now_ms()).await?;
+    // The key of links to other sites is made once, in the database, and shared by every server.
+    let link_key = app::external_links::server::LinkKey::load_or_create(&db, app::platform::now_ms()).await?;
     Ok(AppState {
         leptos_options,
         db,
         settings: Arc::new(config.portal.clone()),
         passwords: PasswordHasher::new(),
         outbox_wakeup: Arc::new(Notify::new()),
+        link_key: Arc::new(link_key),
+        maintenance: Default::default(),
     })
 }
 
-async fn readyz(State(state): State<AppState>) -> (http::StatusCode, &'static str) {
+/// Set when the server has been told to stop: `/readyz` then answers 503 so that the load
+/// balancer sends new requests elsewhere while those in flight finish.
+#[derive(Clone, Default)]
+pub struct Draining(pub Arc<AtomicBool>);
+
+async fn readyz(State(state): State<AppState>, draining: Option<Extension<Draining>>) -> (http::StatusCode, &'static str) {
+    if draining.is_some_and(|Extension(d)| d.0.load(Ordering::SeqCst)) {
+        return (http::StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    }
     if state.db.ping().await {
         (http::StatusCode::OK, "ready")
     } else {
@@ -99,7 +112,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
                 }),
         )
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos_options.clone()))
+        // Names the matched route for the metrics (every route above; not the files below).
+        .route_layer(axum::middleware::from_fn(crate::metrics::label_route))
         .fallback_service(static_files)
+        .layer(from_fn_with_state(state.clone(), maintenance::maintenance))
         .layer(from_fn_with_state(state.clone(), session::resolve_session))
         .layer(axum::middleware::from_fn(body_limit::limit_body))
         .layer(from_fn_with_state(origin_policy, csrf::check_origin))
@@ -124,6 +140,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
 /// A running portal: the address it listens on and the handle to stop it.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where the metrics are served, when they are.
+    pub metrics_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -133,6 +151,18 @@ impl Running {
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         self.stop_when_done().await;
+    }
+
+    /// Stops at once, dropping whatever is in flight (tests that left a server draining).
+    pub fn abort(self) {
+        for t in self.tasks {
+            t.abort();
+        }
+    }
+
+    /// Starts stopping (as SIGTERM does) without waiting.
+    pub fn signal_stop(&self) {
+        let _ = self.stop.send(true);
     }
 
     /// Waits until the server has stopped (after the shutdown signal).
@@ -154,25 +184,69 @@ pub async fn spawn(
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let mailer = Mailer::new(&config.mail)?;
-    let app = router(state.clone(), config);
+    let draining = Draining::default();
+    let mut app = router(state.clone(), config).layer(Extension(draining.clone()));
+    let mut tasks = Vec::new();
+    let mut metrics_addr_bound = None;
 
-    let mut server_stop = stop_rx.clone();
+    if let Some(metrics_addr) = config.metrics_addr {
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        app = app.layer(from_fn_with_state(metrics.clone(), crate::metrics::track));
+        let metrics_listener = TcpListener::bind(metrics_addr).await?;
+        let bound = metrics_listener.local_addr()?;
+        let metrics_app = crate::metrics::router(metrics, state.clone());
+        let mut stop = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            let result = axum::serve(metrics_listener, metrics_app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await;
+            if let Err(e) = result {
+                tracing::error!(error = %e, "metrics listener stopped with an error");
+            }
+        }));
+        tracing::info!("metrics at http://{bound}/metrics");
+        metrics_addr_bound = Some(bound);
+    }
+
     let stop_on_signal = stop_tx.clone();
     tokio::spawn(async move {
         shutdown.await;
         let _ = stop_on_signal.send(true);
     });
-    let server = tokio::spawn(async move {
-        let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+    // Stopping: at once `/readyz` answers 503; after `shutdown_delay` (0 by default) no new
+    // connection is taken; requests in flight get `shutdown_grace` to finish, then whatever is
+    // left is dropped, so that a stuck client cannot keep the server from going.
+    let (grace, delay) = (config.shutdown_grace, config.shutdown_delay);
+    let mut server_stop = stop_rx.clone();
+    let mut grace_stop = stop_rx.clone();
+    tasks.push(tokio::spawn(async move {
+        let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = server_stop.wait_for(|s| *s).await;
+                draining.0.store(true, Ordering::SeqCst);
+                if !delay.is_zero() {
+                    tracing::info!(delay_secs = delay.as_secs(), "stopping: not ready; serving on until the load balancer notices");
+                    tokio::time::sleep(delay).await;
+                }
+                tracing::info!("stopping: no new connections; finishing requests in flight");
             })
-            .await;
-        if let Err(e) = result {
-            tracing::error!(error = %e, "server stopped with an error");
+            .into_future();
+        let overdue = async move {
+            let _ = grace_stop.wait_for(|s| *s).await;
+            tokio::time::sleep(delay + grace).await;
+        };
+        tokio::select! {
+            result = serve => {
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "server stopped with an error");
+                }
+            }
+            _ = overdue => tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period were dropped"),
         }
-    });
-    let worker = tokio::spawn(mail::run_worker(state.clone(), mailer, stop_rx.clone()));
-    let sweeper = tokio::spawn(crate::background::run_session_sweeper(state, stop_rx));
-    Ok(Running { addr, stop: stop_tx, tasks: vec![server, worker, sweeper] })
+    }));
+    tasks.push(tokio::spawn(mail::run_worker(state.clone(), mailer, stop_rx.clone())));
+    tasks.push(tokio::spawn(crate::background::run_session_sweeper(state, stop_rx)));
+    Ok(Running { addr, metrics_addr: metrics_addr_bound, stop: stop_tx, tasks })
 }

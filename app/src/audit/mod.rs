@@ -82,10 +82,16 @@ pub enum AuditAction {
     QuestionnaireResponseViewed,
     QuestionnaireResponseExported,
     SurveyPreferenceChanged,
+    MaintenanceScheduled,
+    MaintenanceCancelled,
+    VideoVisitScheduled,
+    VideoVisitCancelled,
+    VideoVisitLimitationsAcknowledged,
+    VideoVisitsViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 71] = [
+    pub const ALL: [AuditAction; 77] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::SignInThrottled,
@@ -157,6 +163,12 @@ impl AuditAction {
         AuditAction::QuestionnaireResponseViewed,
         AuditAction::QuestionnaireResponseExported,
         AuditAction::SurveyPreferenceChanged,
+        AuditAction::MaintenanceScheduled,
+        AuditAction::MaintenanceCancelled,
+        AuditAction::VideoVisitScheduled,
+        AuditAction::VideoVisitCancelled,
+        AuditAction::VideoVisitLimitationsAcknowledged,
+        AuditAction::VideoVisitsViewed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -232,6 +244,12 @@ impl AuditAction {
             AuditAction::QuestionnaireResponseViewed => "questionnaire.response-viewed",
             AuditAction::QuestionnaireResponseExported => "questionnaire.response-exported",
             AuditAction::SurveyPreferenceChanged => "questionnaire.survey-preference-changed",
+            AuditAction::MaintenanceScheduled => "maintenance.scheduled",
+            AuditAction::MaintenanceCancelled => "maintenance.cancelled",
+            AuditAction::VideoVisitScheduled => "video-visit.scheduled",
+            AuditAction::VideoVisitCancelled => "video-visit.cancelled",
+            AuditAction::VideoVisitLimitationsAcknowledged => "video-visit.limitations-acknowledged",
+            AuditAction::VideoVisitsViewed => "video-visit.list-viewed",
         }
     }
 
@@ -313,6 +331,12 @@ impl AuditAction {
             AuditAction::QuestionnaireResponseViewed => "Questionnaire answers viewed by staff",
             AuditAction::QuestionnaireResponseExported => "Questionnaire answers exported (FHIR)",
             AuditAction::SurveyPreferenceChanged => "Visit survey preference changed",
+            AuditAction::MaintenanceScheduled => "Maintenance window scheduled",
+            AuditAction::MaintenanceCancelled => "Maintenance window cancelled",
+            AuditAction::VideoVisitScheduled => "Video visit scheduled",
+            AuditAction::VideoVisitCancelled => "Video visit cancelled",
+            AuditAction::VideoVisitLimitationsAcknowledged => "Video visit limitations acknowledged",
+            AuditAction::VideoVisitsViewed => "Video visits list viewed by staff",
         }
     }
 }

@@ -524,6 +524,7 @@ pub async fn post_statement(
         now,
     )
     .await?;
+    take_queue_positions(&mut tx, std::slice::from_ref(&id)).await?;
     tx.commit().await?;
     Ok((id, routed))
 }
@@ -539,6 +540,7 @@ pub async fn post_history(db: &Db, settings: &PortalSettings, staff: &UserId, ac
         .bind(&id.0)
         .execute(&mut *tx)
         .await?;
+    take_queue_positions(&mut tx, std::slice::from_ref(&id)).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -566,6 +568,7 @@ pub async fn import(
     let statements = csv_import::parse(bytes).map_err(BillingError::Import)?;
     let mut tx = db.begin_write().await?;
     let mut report = ImportReport::default();
+    let mut posted = Vec::with_capacity(statements.len());
     for imported in &statements {
         let refuse = |reason: String, row: usize| BillingError::Import(RowError { row, reason });
         let account = sqlx::query("SELECT id FROM billing_accounts WHERE number = $1")
@@ -575,7 +578,8 @@ pub async fn import(
             .ok_or_else(|| refuse(format!("there is no billing account {}", imported.account_number), imported.rows[0]))?;
         let account = AccountId(account.try_get("id")?);
         match post_in(&mut tx, settings, staff, &account, &imported.statement, true, now).await {
-            Ok((_, routed)) => {
+            Ok((id, routed)) => {
+                posted.push(id);
                 report.statements += 1;
                 report.lines += imported.statement.lines.len();
                 match routed {
@@ -598,8 +602,28 @@ pub async fn import(
         now,
     )
     .await?;
+    take_queue_positions(&mut tx, &posted).await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// Gives the statements their places in the print queue. It must be the transaction's last
+/// write: the counter row stays locked until commit, so places become visible in the order they
+/// were given, and a print queue page that lists place n has seen every place before it (what
+/// *Mark printed* relies on). Taking it last also keeps it out of every other lock's way.
+async fn take_queue_positions(tx: &mut Tx, ids: &[StatementId]) -> Result<(), sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let last: i64 = sqlx::query_scalar("UPDATE print_queue_counter SET last = last + $1 WHERE id = 1 RETURNING last")
+        .bind(ids.len() as i64)
+        .fetch_one(&mut **tx)
+        .await?;
+    let first = last - ids.len() as i64 + 1;
+    for (offset, id) in ids.iter().enumerate() {
+        sqlx::query("UPDATE statements SET queue_position = $1 WHERE id = $2").bind(first + offset as i64).bind(&id.0).execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// "The period must…" reads "Row 3: the period must…".
@@ -620,16 +644,18 @@ pub struct PrintItem {
     pub guarantor: String,
     pub address: Vec<String>,
     pub posted_at: String,
-    pub posted_ms: i64,
+    /// The statement's place in the print queue (see `take_queue_positions`).
+    pub queue_position: i64,
 }
 
-/// The print queue, oldest first; with `until`, only what was posted up to then.
+/// The print queue, oldest first; with `until`, only the places up to that one (what a page
+/// listed).
 pub async fn print_queue(db: &Db, settings: &PortalSettings, until: Option<i64>) -> Result<Vec<PrintItem>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT s.id, s.statement_date, s.period_start, s.period_end, s.due_date, s.amount_due, s.delivery, s.posted_at, \
+        "SELECT s.id, s.statement_date, s.period_start, s.period_end, s.due_date, s.amount_due, s.delivery, s.posted_at, s.queue_position, \
          a.id AS account_id, a.number, a.mailing_address, p.given_name, p.family_name \
          FROM statements s JOIN billing_accounts a ON a.id = s.account_id JOIN patients p ON p.id = a.patient_id \
-         WHERE s.delivery = 'paper' AND s.printed_at IS NULL AND s.posted_at <= $1 ORDER BY s.posted_at, s.id",
+         WHERE s.delivery = 'paper' AND s.printed_at IS NULL AND s.queue_position <= $1 ORDER BY s.queue_position",
     )
     .bind(until.unwrap_or(i64::MAX))
     .fetch_all(&db.pool)
@@ -643,17 +669,17 @@ pub async fn print_queue(db: &Db, settings: &PortalSettings, until: Option<i64>)
                 guarantor: format!("{} {}", r.try_get::<String, _>("given_name")?, r.try_get::<String, _>("family_name")?),
                 address: r.try_get::<String, _>("mailing_address")?.lines().map(str::to_string).collect(),
                 posted_at: local_text(&settings.messaging.time_zone, r.try_get("posted_at")?),
-                posted_ms: r.try_get("posted_at")?,
+                queue_position: r.try_get("queue_position")?,
             })
         })
         .collect()
 }
 
-/// Marks the queue's statements posted up to `until` printed (those already marked are left as
+/// Marks the queue's statements up to place `until` printed (those already marked are left as
 /// they are); returns how many were marked.
 pub async fn mark_printed(db: &Db, staff: &UserId, until: i64, client_addr: Option<IpAddr>, now: i64) -> Result<usize, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let marked = sqlx::query("UPDATE statements SET printed_at = $1, printed_by = $2 WHERE delivery = 'paper' AND printed_at IS NULL AND posted_at <= $3")
+    let marked = sqlx::query("UPDATE statements SET printed_at = $1, printed_by = $2 WHERE delivery = 'paper' AND printed_at IS NULL AND queue_position <= $3")
         .bind(now)
         .bind(&staff.0)
         .bind(until)

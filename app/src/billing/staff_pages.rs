@@ -121,7 +121,8 @@ pub struct PrintItemView {
     pub statement_date: String,
     pub amount_due: String,
     pub posted_at: String,
-    pub posted_ms: i64,
+    /// Its place in the print queue: what the page's downloads and *Mark printed* cover.
+    pub queue_position: i64,
 }
 
 #[cfg(feature = "ssr")]
@@ -417,12 +418,12 @@ pub async fn load_print_queue() -> Result<Vec<PrintItemView>, AppError> {
             statement_date: i.statement.statement_date,
             amount_due: i.statement.amount_due.to_string(),
             posted_at: i.posted_at,
-            posted_ms: i.posted_ms,
+            queue_position: i.queue_position,
         })
         .collect())
 }
 
-/// Marks printed the statements the page listed: those posted up to `until` (the newest the page
+/// Marks printed the statements the page listed: the queue up to place `until` (the last the page
 /// showed), so a statement posted while the batch was printing stays in the queue.
 #[server(endpoint = "staff/billing/printed")]
 pub async fn mark_printed(until: i64) -> Result<(), AppError> {
@@ -795,8 +796,8 @@ fn QueueList(items: Vec<PrintItemView>) -> impl IntoView {
     if items.is_empty() {
         return view! { <div class="empty"><p>"Nothing to print."</p></div> }.into_any();
     }
-    // The downloads and the mark cover what this page lists: posted up to the newest shown.
-    let until = items.iter().map(|i| i.posted_ms).max().unwrap_or(0);
+    // The downloads and the mark cover what this page lists: the queue up to the last place shown.
+    let until = items.iter().map(|i| i.queue_position).max().unwrap_or(0);
     let count = items.len();
     view! {
         <p class="actions">

@@ -1,20 +1,18 @@
 //! Pages anyone may read: the privacy notice, help, and "not found". (The terms are versioned
 //! documents: see `crate::terms`.)
 
+pub mod privacy;
+
 use crate::layout::{org_info, PublicLayout};
 use leptos::prelude::*;
 
+/// The Notice of Privacy Practices, linked from every page's footer and from the terms.
 #[component]
 pub fn PrivacyPage() -> impl IntoView {
-    let org = org_info();
     view! {
         <PublicLayout title="Notice of Privacy Practices | Patient portal">
-            <article class="prose">
-                <h1>"Notice of Privacy Practices"</h1>
-                <p>"This is a sample notice shipped with the portal software. "{org.name.clone()}
-                   " replaces it with its own Notice of Privacy Practices."</p>
-                <p>"It describes how medical information about you may be used and disclosed, and how you can "
-                   "get access to this information. Please review it carefully."</p>
+            <article class="prose privacy-notice">
+                <privacy::NoticeText text=privacy::notice_text()/>
             </article>
         </PublicLayout>
     }
@@ -30,6 +28,14 @@ pub fn HelpPage() -> impl IntoView {
                 <p>"For help with signing in or using the portal, call "{org.phone.clone()}
                    " on weekdays between 8 am and 5 pm."</p>
                 <p>"For a medical emergency, call 911 or go to the nearest emergency room."</p>
+                <h2>"Video visits"</h2>
+                <p>"Visits by video are listed under Video visits once the clinic schedules one. You can begin a visit from 15 "
+                   "minutes before it starts; the portal first explains the limitations of a visit by video and asks you to "
+                   "confirm that you understand them. If the connection fails during the visit, call "{org.phone.clone()}"."</p>
+                <h2>"Links to other sites"</h2>
+                <p>"A link that leads out of the portal says "<em>"(opens another site)"</em>". It first shows a page that names "
+                   "the site it leads to, so you can decide whether to go on. "{org.name.clone()}" is not responsible for the "
+                   "content of other sites."</p>
             </article>
         </PublicLayout>
     }

@@ -101,6 +101,7 @@ pub fn PublicLayout(title: &'static str, children: Children) -> impl IntoView {
         <header class="site-header">
             <Brand href="/"/>
         </header>
+        <crate::maintenance::MaintenanceNotice/>
         <main id="main" class="page" tabindex="-1">{children()}</main>
         <Footer/>
     }
@@ -155,10 +156,12 @@ pub fn PatientLayout(title: &'static str, children: Children) -> impl IntoView {
                 <NavLink href="/messages" label="Messages"/>
                 <NavLink href="/record" label="My Medical Record"/>
                 <NavLink href="/billing" label="Billing"/>
+                <NavLink href="/visits" label="Video visits"/>
                 <NavLink href="/account" label="Account"/>
             </ul>
         </nav>
         <EmergencyNotice/>
+        <crate::maintenance::MaintenanceNotice/>
         <main id="main" class="page" tabindex="-1">{children()}</main>
         <Footer/>
         <SessionTimer idle_secs=idle warn_secs=warn sign_in_path="/sign-in".to_string()/>
@@ -173,11 +176,13 @@ fn staff_areas(role: StaffRole) -> &'static [(&'static str, &'static str)] {
             ("/staff/messages", "Messages"),
             ("/staff/enrolment", "Enrolment requests"),
             ("/staff/patients", "Patients"),
+            ("/staff/visits", "Video visits"),
             ("/staff/questionnaires", "Questionnaires"),
         ],
         StaffRole::Clinician => &[
             ("/staff", "Overview"),
             ("/staff/messages", "Messages"),
+            ("/staff/visits", "Video visits"),
             ("/staff/questionnaires", "Questionnaires"),
             ("/staff/absences", "Out of office"),
         ],
@@ -200,6 +205,7 @@ fn staff_areas(role: StaffRole) -> &'static [(&'static str, &'static str)] {
             ("/staff/absences", "Out of office"),
             ("/staff/holidays", "Holidays"),
             ("/staff/questionnaires", "Questionnaires"),
+            ("/staff/maintenance", "Maintenance"),
         ],
         StaffRole::Auditor => &[("/staff", "Overview"), ("/staff/security", "Security"), ("/staff/audit", "Audit trail")],
     }

@@ -47,6 +47,9 @@ pub enum Notice {
     /// Something to fill in or read waits in the portal (a questionnaire, survey or lesson).
     /// Never says which, nor what it is about.
     NewToComplete,
+    /// A video visit was scheduled or cancelled. Says only that something new waits: that a
+    /// person has visits, and with whom, is theirs to see after signing in.
+    VisitsChanged,
 }
 
 impl Notice {
@@ -69,6 +72,7 @@ impl Notice {
             Notice::NewStatement,
             Notice::SignInMethodsChanged,
             Notice::NewToComplete,
+            Notice::VisitsChanged,
         ]
     }
 
@@ -89,6 +93,7 @@ impl Notice {
             Notice::NewStatement => "new-statement",
             Notice::SignInMethodsChanged => "sign-in-methods-changed",
             Notice::NewToComplete => "new-to-complete",
+            Notice::VisitsChanged => "visits-changed",
         }
     }
 
@@ -122,6 +127,7 @@ impl Notice {
             ("new-statement", _) => Notice::NewStatement,
             ("sign-in-methods-changed", _) => Notice::SignInMethodsChanged,
             ("new-to-complete", _) => Notice::NewToComplete,
+            ("visits-changed", _) => Notice::VisitsChanged,
             _ => return None,
         })
     }
@@ -267,6 +273,10 @@ impl Notice {
             Notice::NewToComplete => (
                 "something new is waiting in your patient portal".to_string(),
                 format!("Something new from your care team is waiting for you in the portal. Sign in to see it:\n\n    {sign_in}"),
+            ),
+            Notice::VisitsChanged => (
+                "something new in your patient portal".to_string(),
+                format!("Something new is waiting for you in your patient portal. Sign in to see it:\n\n    {sign_in}"),
             ),
         };
         RenderedMail {
@@ -442,7 +452,7 @@ mod tests {
 
     #[test]
     fn every_notice_is_free_of_health_information() {
-        let org = Organisation { name: "Riverside Clinic".into(), phone: "555-0100".into(), address: vec!["1 Main St".into()] };
+        let org = Organisation { name: "Riverside Clinic".into(), phone: "555-0100".into(), address: vec!["1 Main St".into()], privacy_notice: None };
         let url = url::Url::parse("https://portal.example.org").unwrap();
         for notice in Notice::samples() {
             let mail = notice.render(&org, &url);

@@ -165,7 +165,7 @@ pub async fn remove_patient_passkeys(patient: String) -> Result<(), AppError> {
 pub async fn start_passkey_sign_in() -> Result<SignInChallenge, AppError> {
     use crate::platform::{now_ms, state::app_state};
     let state = app_state()?;
-    match server::start_sign_in(&state.db, &state.settings, now_ms()).await {
+    match server::start_sign_in(&state.db, &state.settings, crate::platform::request::client_addr(), now_ms()).await {
         Ok((ceremony, options)) => Ok(SignInChallenge { ceremony, options: options.to_string() }),
         Err(server::PasskeyError::Db(e)) => Err(e.into()),
         Err(e) => Err(crate::platform::request::refuse(AppError::Invalid(e.to_string()))),
@@ -181,6 +181,10 @@ pub async fn finish_passkey_sign_in(ceremony: String, credential: String, portal
     let state = app_state()?;
     let portal: Portal = portal.parse().map_err(|_| AppError::Request)?;
     let now = now_ms();
+    // No patient sign-in during a maintenance window (staff still sign in).
+    if portal == Portal::Patient && state.maintenance.in_progress(&state.db, now).await.is_some() {
+        return Err(request::refuse(AppError::Invalid("The portal is down for maintenance. Please try again later.".into())));
+    }
     let refused = || request::refuse(AppError::Invalid("That passkey did not work. Sign in with your user ID and password instead.".into()));
     let user = match server::finish_sign_in(&state.db, &state.settings, &ceremony, &credential, request::client_addr(), now).await {
         Ok(user) => user,

@@ -55,6 +55,8 @@ pub enum PasskeyError {
     Expired,
     #[error("The passkey did not work.")]
     Refused,
+    #[error("Too many passkey sign-ins were begun from your network. Sign in with your user ID and password, or try again later.")]
+    TooMany,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -172,12 +174,17 @@ pub async fn finish_registration(
 
 /// Begins a sign-in with a passkey: options for the browser (no user named: the authenticator
 /// offers the passkeys it holds for this site), with the ceremony's id.
-pub async fn start_sign_in(db: &Db, settings: &PortalSettings, now: i64) -> Result<(String, serde_json::Value), PasskeyError> {
+pub async fn start_sign_in(db: &Db, settings: &PortalSettings, client_addr: Option<IpAddr>, now: i64) -> Result<(String, serde_json::Value), PasskeyError> {
     let rp = relying_party(settings).ok_or(PasskeyError::Unavailable)?;
     let (options, state) = rp.start_discoverable_authentication().map_err(|_| PasskeyError::Refused)?;
     let options = serde_json::to_value(options).map_err(|_| PasskeyError::Refused)?;
     let id = tokens::new_id();
     let mut tx = db.begin_write().await?;
+    let address = client_addr.map(|a| a.to_string()).unwrap_or_else(|| "unknown".into());
+    if !crate::platform::rate::take(&mut tx, crate::platform::rate::RateKind::PasskeySignIn, &address, now).await? {
+        tx.commit().await?;
+        return Err(PasskeyError::TooMany);
+    }
     sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at < $1").bind(now).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO webauthn_ceremonies (id, user_id, kind, state, expires_at) VALUES ($1, NULL, 'sign-in', $2, $3)")
         .bind(&id)

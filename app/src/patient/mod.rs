@@ -65,6 +65,10 @@ pub fn HomePage() -> impl IntoView {
                     <p>"Questionnaires to fill in and lessons to read from your care team."</p>
                 </li>
                 <li class="tile">
+                    <h2><a href="/visits">"Video visits"</a></h2>
+                    <p>"Your visits with your clinician by video, and where to begin them."</p>
+                </li>
+                <li class="tile">
                     <h2><a href="/billing">"Billing"</a></h2>
                     <p>"Your billing accounts, statements and paperless billing."</p>
                 </li>

@@ -26,6 +26,9 @@ pub enum RateKind {
     RecoveryByAccount,
     /// User-ID availability checks during one activation.
     UserIdCheck,
+    /// Passkey sign-ins begun from one address: each stores a ceremony for five minutes, so an
+    /// unlimited number would let anyone fill the database.
+    PasskeySignIn,
 }
 
 impl RateKind {
@@ -36,6 +39,7 @@ impl RateKind {
             RateKind::RecoveryByAddress => "recovery-address",
             RateKind::RecoveryByAccount => "recovery-account",
             RateKind::UserIdCheck => "user-id-check",
+            RateKind::PasskeySignIn => "passkey-sign-in",
         }
     }
 
@@ -47,6 +51,8 @@ impl RateKind {
             RateKind::RecoveryByAddress => RateLimit { max: 20, window: hour },
             RateKind::RecoveryByAccount => RateLimit { max: 3, window: hour },
             RateKind::UserIdCheck => RateLimit { max: 60, window: hour },
+            // Generous: a clinic's or a household's devices may share one address.
+            RateKind::PasskeySignIn => RateLimit { max: 120, window: hour },
         }
     }
 }

@@ -78,6 +78,9 @@ pub struct Organisation {
     pub phone: String,
     /// The mailing address (where paper statements come from and payments go), one line each.
     pub address: Vec<String>,
+    /// The organisation's Notice of Privacy Practices (`PORTAL_PRIVACY_NOTICE_FILE`, read at
+    /// start); none: the sample notice (`crate::info::privacy`).
+    pub privacy_notice: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug)]

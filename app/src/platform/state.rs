@@ -16,6 +16,10 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     /// Wakes the outbox worker when a notice is queued.
     pub outbox_wakeup: Arc<Notify>,
+    /// Signs links to other sites (`crate::external_links`); the same key on every app server.
+    pub link_key: Arc<crate::external_links::server::LinkKey>,
+    /// This server's short-lived copy of the maintenance windows not yet ended.
+    pub maintenance: Arc<crate::maintenance::server::Schedule>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -27,6 +27,12 @@ pub async fn sign_in(user_id: String, password: String, portal: String) -> Resul
     let state = app_state()?;
     let portal: Portal = portal.parse().map_err(|_| AppError::Request)?;
     let back = portal.sign_in_path();
+    // During a maintenance window patients cannot sign in (staff can); their sign-in page is
+    // then the maintenance page. Refused before the credentials are looked at.
+    if portal == Portal::Patient && state.maintenance.in_progress(&state.db, now_ms()).await.is_some() {
+        leptos_axum::redirect(back);
+        return Ok(());
+    }
     if user_id.trim().is_empty() || password.is_empty() {
         leptos_axum::redirect(&format!("{back}?error=missing"));
         return Ok(());

@@ -298,6 +298,11 @@ async fn recent_failures(
 }
 
 #[allow(clippy::too_many_arguments)]
+/// Sign-ins refused since this server started (wrong credentials and the like, and throttled
+/// ones), for the metrics endpoint. Counted per server; the metrics system adds them up.
+pub static REFUSED_FAILED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+pub static REFUSED_THROTTLED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 async fn record_refusal(
     state: &AppState,
     login_key: &str,
@@ -309,6 +314,8 @@ async fn record_refusal(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let outcome = if action == AuditAction::SignInThrottled { "throttled" } else { "failed" };
+    let counter = if action == AuditAction::SignInThrottled { &REFUSED_THROTTLED } else { &REFUSED_FAILED };
+    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut tx = state.db.begin_write().await?;
     insert_attempt(&mut tx, login_key, device_key, client_addr, user_id, outcome, now).await?;
     audit::record(

@@ -7,8 +7,8 @@ use leptos::prelude::*;
 
 fn role_summary(role: StaffRole) -> &'static str {
     match role {
-        StaffRole::FrontDesk => "Enrolment requests, activation codes and patients' access.",
-        StaffRole::Clinician => "Your message inbox and your patients' questionnaires.",
+        StaffRole::FrontDesk => "Enrolment requests, activation codes, patients' access and video visits.",
+        StaffRole::Clinician => "Your message inbox, video visits and your patients' questionnaires.",
         StaffRole::Billing => "Statements, imports and the paper-statement print queue.",
         StaffRole::Administrator => "Terms versions, maintenance windows, care teams and the form library.",
         StaffRole::Auditor => "The audit trail of sign-ins and of every view or change of records.",

@@ -100,6 +100,13 @@ export const PASSKEYS: PortalServer = {
  */
 export const QUESTIONNAIRES: PortalServer = server('questionnaires', basePort + 8);
 
+/**
+ * The video-visit and external-link tests' portal (telemedicine.spec.ts, external-links.spec.ts):
+ * staff schedule and cancel visits here, and each visit e-mails its patient, which must not
+ * reach the mail other tests' servers count.
+ */
+export const VISITS: PortalServer = server('visits', basePort + 7);
+
 /** Every demo account has this password (`server demo`). */
 export const DEMO_PASSWORD = 'demo-portal-2026';
 
@@ -119,3 +126,10 @@ export const launchOptions: LaunchOptions = {
     '--disable-sync',
   ],
 };
+
+/**
+ * The maintenance tests' portal (maintenance.spec.ts): a maintenance window in progress turns
+ * every patient page into the maintenance page, which must not happen on other tests' servers.
+ * (basePort + 8 is the questionnaire tests' server.)
+ */
+export const MAINTENANCE: PortalServer = server('maintenance', basePort + 9);

@@ -148,7 +148,7 @@ async fn print_queue(billing: &Client) -> Vec<(String, String, String, i64)> {
                 i["statement_id"].as_str().unwrap().to_string(),
                 i["account_number"].as_str().unwrap().to_string(),
                 i["amount_due"].as_str().unwrap().to_string(),
-                i["posted_ms"].as_i64().unwrap(),
+                i["queue_position"].as_i64().unwrap(),
             )
         })
         .collect()
@@ -1096,20 +1096,22 @@ on_both_databases!(
     signing_up_makes_existing_accounts_paperless,
     the_pdf_is_an_attachment_that_reads_back,
     views_and_downloads_are_audited,
+    a_statement_nobody_can_be_told_of_is_mailed,
 );
 
-// ---------------------------------------------------------------------------------------------
-// Known bugs in the billing code: these tests fail today and are ignored so the suite stays
-// green; run them with `-- --ignored billing::known_bugs`. Each names what happens and what
-// should.
+/// PostgreSQL only: on SQLite the holding transaction below would hold the one write lock and
+/// the test's own second posting would wait for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_mark_printed_covers_only_what_was_listed() {
+    if crate::support::postgres_admin_url().is_none() {
+        return;
+    }
+    mark_printed_covers_only_what_was_listed(Backend::Postgres).await
+}
 
-/// BUG: a statement on a paperless account whose guarantor cannot be reached in the portal
-/// reaches nobody. `post_in` (app/src/billing/server.rs) routes by the account's delivery alone:
-/// paperless → `notify_patient`, which silently queues nothing when the patient has no active
-/// portal account (access ended by the front desk; or never enrolled, with billing staff having
-/// set the account paperless); the statement is then neither announced nor in the print queue,
-/// and billing staff are told "The patient is notified by e-mail". It should be mailed on paper
-/// (join the print queue) or at least not be reported as notified.
+/// A statement on a paperless account whose guarantor cannot be reached in the portal (access
+/// ended; or never enrolled, with billing staff having set the account paperless) is mailed: it
+/// joins the print queue rather than reaching nobody.
 async fn a_statement_nobody_can_be_told_of_is_mailed(backend: Backend) {
     use crate::enrolment::staff;
     let portal = TestPortal::start(backend).await;
@@ -1143,15 +1145,12 @@ async fn a_statement_nobody_can_be_told_of_is_mailed(backend: Backend) {
     portal.stop().await;
 }
 
-/// BUG (PostgreSQL; SQLite serialises writers, which hides it): *Mark printed* can mark a
-/// statement the print queue page never listed. A statement's `posted_at` is the time its request
-/// began (`now_ms()` in `post_statement_form` / `import_statements`), not when it was committed;
-/// `mark_printed` (app/src/billing/server.rs) marks every paper statement with
-/// `posted_at <= until`. A statement whose transaction was still open when the page was listed
-/// (waiting on the account's row lock here; in practice a long CSV import, whose statements all
-/// carry the import's start time) commits later with an older `posted_at`, and is marked printed
-/// without having been printed: that patient's paper statement is never mailed. Marking should
-/// cover exactly the statements listed (e.g. their ids, or a commit-ordered sequence).
+/// *Mark printed* marks only statements the print queue page listed, even one whose posting began
+/// before the page was listed and committed after it (waiting on the account's row lock here; in
+/// practice a long CSV import, whose statements all carry the import's start time as
+/// `posted_at`). It was once marked by `posted_at <= until` and such a statement was marked
+/// printed unseen (PostgreSQL; SQLite serialises writers); places in the queue are now given in
+/// commit order (`take_queue_positions`).
 async fn mark_printed_covers_only_what_was_listed(backend: Backend) {
     let portal = TestPortal::start(backend).await;
     let (carol_account, _) = account_of(&portal, CAROL).await;
@@ -1183,34 +1182,8 @@ async fn mark_printed_covers_only_what_was_listed(backend: Backend) {
     assert_eq!(
         (r.location(), unlisted_marked),
         (Some("/staff/billing/print-queue?printed=2"), 0),
-        "Carol's statement, never listed (posted_at {} <= until {until}), was marked printed",
-        text(&portal, "SELECT CAST(posted_at AS TEXT) FROM statements WHERE id = $1", &carols).await
+        "Carol's statement, never listed (queue place {} > until {until}), was marked printed",
+        text(&portal, "SELECT CAST(queue_position AS TEXT) FROM statements WHERE id = $1", &carols).await
     );
     portal.stop().await;
-}
-
-mod known_bugs {
-    use crate::support::{postgres_admin_url, Backend};
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite_a_statement_nobody_can_be_told_of_is_mailed() {
-        super::a_statement_nobody_can_be_told_of_is_mailed(Backend::Sqlite).await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres_a_statement_nobody_can_be_told_of_is_mailed() {
-        if postgres_admin_url().is_none() {
-            return;
-        }
-        super::a_statement_nobody_can_be_told_of_is_mailed(Backend::Postgres).await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "BUG: Mark printed marks a statement committed after the page was listed (posted_at is the request's start)"]
-    async fn postgres_mark_printed_covers_only_what_was_listed() {
-        if postgres_admin_url().is_none() {
-            return;
-        }
-        super::mark_printed_covers_only_what_was_listed(Backend::Postgres).await
-    }
 }

@@ -21,3 +21,7 @@ mod billing;
 mod second_step;
 mod passkeys;
 mod questionnaires;
+mod telemedicine;
+mod external_links;
+mod maintenance;
+mod operations;

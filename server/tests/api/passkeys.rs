@@ -167,7 +167,25 @@ async fn passkeys_need_a_host_name(backend: Backend) {
     portal.stop().await;
 }
 
+/// Beginning a passkey sign-in needs no account and stores a ceremony: one address may begin
+/// 120 an hour, and the next is refused without storing anything.
+async fn passkey_sign_ins_begun_are_limited_per_address(backend: Backend) {
+    let portal = on_localhost(backend).await;
+    let anonymous = portal.client();
+    for i in 0..120 {
+        let r = anonymous.call_form("/api/passkeys/sign-in-start", &[]).await;
+        assert_eq!(r.status, 200, "start {i}: {}", r.body);
+    }
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM webauthn_ceremonies").await, 120);
+    let r = portal.client().call_form("/api/passkeys/sign-in-start", &[]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("Too many passkey sign-ins"), "{}", r.body);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM webauthn_ceremonies").await, 120, "nothing stored");
+    portal.stop().await;
+}
+
 on_both_databases!(
+    passkey_sign_ins_begun_are_limited_per_address,
     adding_needs_the_password_and_the_warning,
     a_forged_sign_in_opens_nothing,
     staff_remove_a_patient_s_passkeys,

@@ -107,7 +107,7 @@ pub fn test_config(backend_url: String, data_dir: std::path::PathBuf, smtp_port:
             public_url: url::Url::parse("http://127.0.0.1").unwrap(),
             secure_cookies: false,
             production: false,
-            organisation: Organisation { name: "Test Clinic".into(), phone: "(555) 010-0199".into(), address: vec!["1 Test Street".into(), "Testville, ST 00001".into()] },
+            organisation: Organisation { name: "Test Clinic".into(), phone: "(555) 010-0199".into(), address: vec!["1 Test Street".into(), "Testville, ST 00001".into()], privacy_notice: None },
             sessions: SessionPolicy::default(),
             throttle: ThrottlePolicy::default(),
             accounts: AccountPolicy::default(),
@@ -120,6 +120,9 @@ pub fn test_config(backend_url: String, data_dir: std::path::PathBuf, smtp_port:
         mail: MailConfig::Smtp(SmtpConfig { host: "127.0.0.1".into(), port: smtp_port, tls: SmtpTls::None, username: None, password: None }),
         trust_proxy: false,
         log_json: false,
+        metrics_addr: None,
+        shutdown_grace: Duration::from_secs(20),
+        shutdown_delay: Duration::ZERO,
     }
 }
 
@@ -167,6 +170,32 @@ impl TestPortal {
     /// A browser-like client: keeps cookies, follows no redirects, says where it comes from.
     pub fn client(&self) -> Client {
         Client::new(&self.base)
+    }
+
+    /// Where the portal serves its metrics, when the configuration asked for them.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.running.as_ref().and_then(|r| r.metrics_addr)
+    }
+
+    /// Starts stopping the server as SIGTERM does, without waiting for it.
+    pub fn signal_stop(&self) {
+        if let Some(r) = &self.running {
+            r.signal_stop();
+        }
+    }
+
+    /// Stops the server and waits until it has stopped; the database stays open for checks.
+    pub async fn stop_server(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+
+    /// Stops the server at once, without waiting for anything in flight.
+    pub fn abort_server(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.abort();
+        }
     }
 
     pub async fn stop(mut self) {

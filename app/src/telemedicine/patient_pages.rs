@@ -1,0 +1,214 @@
+//! The patient's Video visits (`/visits`) and one visit (`/visits/{id}`), where *Begin visit*
+//! shows the limitations and asks for the acknowledgement. Plain HTML forms; the join link
+//! is never on these pages: the acknowledgement's answer is a redirect to the leaving page
+//! with the signed link.
+
+use super::{PatientVisits, VisitState, VisitSummary, JOIN_OPENS_MINUTES_BEFORE};
+use crate::error::AppError;
+use crate::layout::{alert, org_info, PatientLayout};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+#[cfg(feature = "ssr")]
+async fn signed_in_patient() -> Result<(crate::session::server::ActiveSession, crate::patients::PatientId, crate::platform::state::AppState), AppError> {
+    use crate::platform::{request, state::app_state};
+    let session = request::require_patient()?;
+    let state = app_state()?;
+    let patient = crate::messaging::server::patient_of(&state.db, &session.viewer.user_id)
+        .await?
+        .ok_or_else(|| request::refuse(AppError::Forbidden))?;
+    Ok((session, patient, state))
+}
+
+#[server(endpoint = "visits/list")]
+pub async fn load_visits() -> Result<PatientVisits, AppError> {
+    let (_, patient, state) = signed_in_patient().await?;
+    Ok(super::server::patient_visits(&state.db, &state.settings, &patient, crate::platform::now_ms()).await?)
+}
+
+#[server(endpoint = "visits/one")]
+pub async fn load_visit(id: String) -> Result<VisitSummary, AppError> {
+    use crate::platform::{now_ms, request};
+    let (_, patient, state) = signed_in_patient().await?;
+    let id = super::VisitId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    super::server::patient_visit(&state.db, &state.settings, &patient, &id, now_ms())
+        .await?
+        .ok_or_else(|| request::refuse(AppError::NotFound))
+}
+
+/// *Begin visit*: `understood` is `yes` when the box was ticked. On success the answer is the
+/// leaving page for the join link; otherwise back to the visit with a short error code.
+#[server(endpoint = "visits/begin")]
+pub async fn begin_visit(visit: String, understood: Option<String>) -> Result<(), AppError> {
+    use super::server::{acknowledge, VisitError};
+    use crate::platform::{now_ms, request};
+    let (session, patient, state) = signed_in_patient().await?;
+    let id = super::VisitId::parse(&visit).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let back = format!("/visits/{}", id.0);
+    let understood = understood.as_deref() == Some("yes");
+    match acknowledge(&state.db, &state.settings, &session.viewer.user_id, &patient, &id, understood, request::client_addr(), now_ms()).await {
+        Ok(join) => match crate::external_links::server::leaving_href(&state.link_key, &join, &back) {
+            Some(href) => leptos_axum::redirect(&href),
+            // Links are checked when scheduled; one that no longer passes is not handed out.
+            None => return Err(AppError::Internal),
+        },
+        Err(VisitError::NotFound) => return Err(request::refuse(AppError::NotFound)),
+        Err(VisitError::Db(e)) => return Err(e.into()),
+        Err(e) => leptos_axum::redirect(&format!("{back}?error={}#begin", e.code())),
+    }
+    Ok(())
+}
+
+#[component]
+pub fn VisitsPage() -> impl IntoView {
+    let visits = Resource::new(|| (), |_| load_visits());
+    view! {
+        <PatientLayout title="Video visits | Patient portal">
+            <h1>"Video visits"</h1>
+            <p>"Visits with your clinician by video, from your phone or computer. You can begin a visit from "
+               {JOIN_OPENS_MINUTES_BEFORE}" minutes before it starts. Times are the clinic's local time."</p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match visits.await {
+                        Ok(v) => view! { <VisitLists visits=v/> }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}
+            </Suspense>
+        </PatientLayout>
+    }
+}
+
+#[component]
+fn VisitLists(visits: PatientVisits) -> impl IntoView {
+    let org = org_info();
+    view! {
+        <section aria-labelledby="upcoming">
+            <h2 id="upcoming">"Upcoming"</h2>
+            {if visits.upcoming.is_empty() {
+                view! { <div class="empty"><p>"You have no video visits scheduled. To arrange one, call us at "{org.phone.clone()}"."</p></div> }.into_any()
+            } else {
+                view! {
+                    <ul class="visits">
+                        {visits.upcoming.into_iter().map(|v| {
+                            let href = format!("/visits/{}", v.id.0);
+                            let open = v.state == VisitState::Open;
+                            view! {
+                                <li class="visit">
+                                    <h3>{v.starts.clone()}</h3>
+                                    <dl class="details">
+                                        <dt>"With"</dt><dd>{v.clinician.clone()}</dd>
+                                        <dt>"Length"</dt><dd>{format!("{} minutes (until {})", v.minutes, v.ends)}</dd>
+                                        <dt>"Status"</dt><dd>{if open { v.state.label().to_string() } else { format!("You can begin from {}", v.opens) }}</dd>
+                                    </dl>
+                                    <p><a class=if open { "button button--primary" } else { "button" } href=href>
+                                        {if open { "Begin visit" } else { "Details" }}
+                                        <span class="visually-hidden">{format!(" of {}", v.starts)}</span>
+                                    </a></p>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+        <section aria-labelledby="past" class="section">
+            <h2 id="past">"Past and cancelled"</h2>
+            {if visits.past.is_empty() {
+                view! { <p>"None."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="history">
+                        {visits.past.into_iter().map(|v| view! {
+                            <li>{format!("{} with {}: {}", v.starts, v.clinician, v.state.label())}</li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+pub fn VisitPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let visit = Resource::new(id, load_visit);
+    let query = use_query_map();
+    let error = move || query.read().get("error").and_then(|c| super_error_text(&c));
+    view! {
+        <PatientLayout title="Video visit | Patient portal">
+            <p><a href="/visits">"← Video visits"</a></p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match visit.await {
+                        Ok(v) => view! { <VisitDetail v error=error()/> }.into_any(),
+                        Err(e) => view! { <h1>"Video visit"</h1>{alert(e.to_string())} }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </PatientLayout>
+    }
+}
+
+/// Error texts are the server's; the browser build never renders pages.
+fn super_error_text(code: &str) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        super::server::error_text(code)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = code;
+        None
+    }
+}
+
+#[component]
+fn VisitDetail(v: VisitSummary, error: Option<String>) -> impl IntoView {
+    let org = org_info();
+    let state = v.state;
+    view! {
+        <h1>"Video visit"</h1>
+        <dl class="details">
+            <dt>"When"</dt><dd>{format!("{} – {}", v.starts, v.ends)}</dd>
+            <dt>"With"</dt><dd>{v.clinician.clone()}</dd>
+            <dt>"Status"</dt><dd>{state.label()}</dd>
+        </dl>
+        {error.map(alert)}
+        {match state {
+            VisitState::Open => view! {
+                <section aria-labelledby="begin" class="section">
+                    <h2 id="begin">"Before you begin"</h2>
+                    <p>"A visit by video is not the same as a visit in person. Please read this first:"</p>
+                    <ul class="limitations">
+                        <li>"Your clinician cannot touch, listen to or examine you as in the office. An exam by video can "
+                            <strong>"miss something a physical exam would find"</strong>
+                            ". Your clinician may ask you to come in for an exam or tests."</li>
+                        <li>"The video connection "<strong>"can fail"</strong>" or be poor. If it fails and does not come back, call us at "
+                            <strong>{org.phone.clone()}</strong>"."</li>
+                        <li>"The visit uses our video service, another site: join from a private place, on a device you trust."</li>
+                        <li>"For a medical emergency, do not wait for the visit: call 911 or go to the nearest emergency room."</li>
+                    </ul>
+                    <form method="post" action={<BeginVisit as leptos::server_fn::ServerFn>::PATH} class="form">
+                        <input type="hidden" name="visit" value=v.id.0.clone()/>
+                        <div class="check">
+                            <input type="checkbox" id="understood" name="understood" value="yes" required/>
+                            <label for="understood">"I understand the limitations of a video visit, and that if the connection fails I should call "
+                                {org.phone.clone()}"."</label>
+                        </div>
+                        <button type="submit" class="button button--primary">"Begin visit"</button>
+                    </form>
+                    <p class="small">"Your answer is recorded with the time. Next, a page shows where the link leads before you leave the portal."</p>
+                </section>
+            }.into_any(),
+            VisitState::Upcoming => view! {
+                <p>{format!("You can begin this visit from {} ({} minutes before it starts). Come back to this page then.", v.opens, JOIN_OPENS_MINUTES_BEFORE)}</p>
+            }.into_any(),
+            VisitState::Ended => view! { <p>"This visit has ended."</p> }.into_any(),
+            VisitState::Cancelled => view! {
+                <p>"This visit was cancelled. To arrange another, call us at "{org.phone.clone()}"."</p>
+            }.into_any(),
+        }}
+    }
+}

@@ -1,0 +1,394 @@
+//! Video visits in the database, and who may reach which. A patient reaches only the visits
+//! of their own record, by any id (anything else is "not found"); staff of `VISIT_ROLES`
+//! reach every visit (the caller checked the role). Each change is written in one transaction
+//! with its audit entry and, for the patient, the notice that something new waits.
+
+use super::*;
+use crate::audit::{self, AuditAction, AuditEvent};
+use crate::outbox::{self, Notice};
+use crate::patients::PatientId;
+use crate::platform::db::{lock_row, Db};
+use crate::platform::settings::PortalSettings;
+use crate::platform::tokens;
+use crate::types::UserId;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use std::net::IpAddr;
+
+/// Why a schedule, a cancellation or a begin was refused. The short codes travel in the
+/// redirect's query (never what was typed); the texts are for people.
+#[derive(Debug, thiserror::Error)]
+pub enum VisitError {
+    #[error("That visit was not found.")]
+    NotFound,
+    #[error("No patient has that record number.")]
+    Patient,
+    #[error("Choose a clinician.")]
+    Clinician,
+    #[error("Enter a date and time in the future, within a year.")]
+    When,
+    #[error("Choose how long the visit lasts.")]
+    Length,
+    #[error("Enter the video service's join link: an https:// address of at most 500 characters.")]
+    Link,
+    #[error("The join link contains the patient's name: use a link without it (the link passes through web addresses).")]
+    LinkNamesPatient,
+    #[error("This visit was cancelled.")]
+    Cancelled,
+    #[error("This visit has ended.")]
+    Ended,
+    #[error("You can begin this visit from 15 minutes before its start.")]
+    NotOpen,
+    #[error("Please tick the box to confirm that you understand the limitations of a video visit.")]
+    NotAcknowledged,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+impl VisitError {
+    /// The code a page shows the error by.
+    pub fn code(&self) -> &'static str {
+        match self {
+            VisitError::NotFound => "not-found",
+            VisitError::Patient => "patient",
+            VisitError::Clinician => "clinician",
+            VisitError::When => "when",
+            VisitError::Length => "length",
+            VisitError::Link => "link",
+            VisitError::LinkNamesPatient => "link-name",
+            VisitError::Cancelled => "cancelled",
+            VisitError::Ended => "ended",
+            VisitError::NotOpen => "not-open",
+            VisitError::NotAcknowledged => "acknowledge",
+            VisitError::Db(_) => "failed",
+        }
+    }
+}
+
+/// The text of an error code, for the page that shows it.
+pub fn error_text(code: &str) -> Option<String> {
+    let e = match code {
+        "not-found" => VisitError::NotFound,
+        "patient" => VisitError::Patient,
+        "clinician" => VisitError::Clinician,
+        "when" => VisitError::When,
+        "length" => VisitError::Length,
+        "link" => VisitError::Link,
+        "link-name" => VisitError::LinkNamesPatient,
+        "cancelled" => VisitError::Cancelled,
+        "ended" => VisitError::Ended,
+        "not-open" => VisitError::NotOpen,
+        "acknowledge" => VisitError::NotAcknowledged,
+        _ => return None,
+    };
+    Some(e.to_string())
+}
+
+/// The organisation's join link as staff enter it: `https://` with a host, no credentials, at
+/// most 500 characters (a video room's address; nothing longer is needed).
+pub fn parse_join_link(text: &str) -> Result<url::Url, VisitError> {
+    let text = text.trim();
+    if text.len() > 500 {
+        return Err(VisitError::Link);
+    }
+    let url = crate::external_links::server::parse_destination(text).map_err(|_| VisitError::Link)?;
+    if url.scheme() != "https" {
+        return Err(VisitError::Link);
+    }
+    Ok(url)
+}
+
+/// Whether the link spells the patient's given or family name (as typed, any case, also
+/// percent-encoded). Short names (under 3 letters) would match too much to mean anything.
+pub fn names_patient(link: &url::Url, given: &str, family: &str) -> bool {
+    let decoded: String = url::form_urlencoded::parse(link.as_str().as_bytes())
+        .map(|(k, v)| format!("{k}{v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let haystacks = [link.as_str().to_lowercase(), decoded.to_lowercase()];
+    [given, family].iter().map(|n| n.trim().to_lowercase()).filter(|n| n.chars().count() >= 3).any(|name| {
+        let squashed: String = name.chars().filter(|c| c.is_alphanumeric()).collect();
+        haystacks.iter().any(|h| h.contains(&name) || (squashed.len() >= 3 && h.contains(&squashed)))
+    })
+}
+
+/// The UTC time of a local date (`YYYY-MM-DD`) and time (`HH:MM`) in the clinic's time zone.
+pub fn local_start(zone: &jiff::tz::TimeZone, date: &str, time: &str) -> Option<i64> {
+    let date = jiff::civil::Date::strptime("%Y-%m-%d", date.trim()).ok()?;
+    let time = jiff::civil::Time::strptime("%H:%M", time.trim()).ok()?;
+    let zoned = date.to_datetime(time).to_zoned(zone.clone()).ok()?;
+    Some(zoned.timestamp().as_millisecond())
+}
+
+fn local(zone: &jiff::tz::TimeZone, at: i64, format: &str) -> String {
+    jiff::Timestamp::from_millisecond(at).map(|t| t.to_zoned(zone.clone()).strftime(format).to_string()).unwrap_or_default()
+}
+
+const VISIT_SELECT: &str = "SELECT v.id, v.patient_id, v.starts_at, v.ends_at, v.cancelled_at, v.join_url, c.display_name AS clinician, \
+    p.given_name, p.family_name, p.mrn FROM video_visits v JOIN users c ON c.id = v.clinician_id JOIN patients p ON p.id = v.patient_id";
+
+fn summary(settings: &PortalSettings, row: &AnyRow, now: i64) -> Result<VisitSummary, sqlx::Error> {
+    let zone = &settings.messaging.time_zone;
+    let starts_at: i64 = row.try_get("starts_at")?;
+    let ends_at: i64 = row.try_get("ends_at")?;
+    let cancelled = row.try_get::<Option<i64>, _>("cancelled_at")?.is_some();
+    Ok(VisitSummary {
+        id: VisitId(row.try_get("id")?),
+        starts: local(zone, starts_at, "%A, %B %-d, %Y, %-I:%M %p"),
+        ends: local(zone, ends_at, "%-I:%M %p"),
+        opens: local(zone, starts_at - JOIN_OPENS_MINUTES_BEFORE * 60_000, "%-I:%M %p"),
+        minutes: (ends_at - starts_at) / 60_000,
+        clinician: row.try_get("clinician")?,
+        state: VisitState::at(now, starts_at, ends_at, cancelled),
+    })
+}
+
+/// The patient's video visits: not yet ended ones soonest first, then ended or cancelled
+/// ones, latest first (at most 50).
+pub async fn patient_visits(db: &Db, settings: &PortalSettings, patient: &PatientId, now: i64) -> Result<PatientVisits, sqlx::Error> {
+    let rows = sqlx::query(&format!("{VISIT_SELECT} WHERE v.patient_id = $1 ORDER BY v.starts_at")).bind(&patient.0).fetch_all(&db.pool).await?;
+    let mut upcoming = Vec::new();
+    let mut past = Vec::new();
+    for row in &rows {
+        let visit = summary(settings, row, now)?;
+        match visit.state {
+            VisitState::Upcoming | VisitState::Open => upcoming.push(visit),
+            VisitState::Ended | VisitState::Cancelled => past.push(visit),
+        }
+    }
+    past.reverse();
+    past.truncate(50);
+    Ok(PatientVisits { upcoming, past })
+}
+
+/// One visit of the patient's own; `None` for any other id.
+pub async fn patient_visit(db: &Db, settings: &PortalSettings, patient: &PatientId, id: &VisitId, now: i64) -> Result<Option<VisitSummary>, sqlx::Error> {
+    let row = sqlx::query(&format!("{VISIT_SELECT} WHERE v.id = $1 AND v.patient_id = $2")).bind(&id.0).bind(&patient.0).fetch_optional(&db.pool).await?;
+    row.map(|r| summary(settings, &r, now)).transpose()
+}
+
+/// *Begin visit*: the patient confirmed that they understand the limitations. Records the
+/// acknowledgement (time, address, wording) with its audit entry and answers the join link,
+/// only for the patient's own visit, not cancelled, between its opening and its end.
+pub async fn acknowledge(
+    db: &Db,
+    settings: &PortalSettings,
+    user: &UserId,
+    patient: &PatientId,
+    id: &VisitId,
+    understood: bool,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<String, VisitError> {
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query(&format!("{VISIT_SELECT} WHERE v.id = $1 AND v.patient_id = $2"))
+        .bind(&id.0)
+        .bind(&patient.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(VisitError::NotFound)?;
+    match summary(settings, &row, now)?.state {
+        VisitState::Cancelled => return Err(VisitError::Cancelled),
+        VisitState::Ended => return Err(VisitError::Ended),
+        VisitState::Upcoming => return Err(VisitError::NotOpen),
+        VisitState::Open => {}
+    }
+    if !understood {
+        return Err(VisitError::NotAcknowledged);
+    }
+    sqlx::query(
+        "INSERT INTO video_visit_acknowledgements (id, visit_id, user_id, acknowledged_at, client_addr, wording) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(tokens::new_id())
+    .bind(&id.0)
+    .bind(&user.0)
+    .bind(now)
+    .bind(client_addr.map(|a| a.to_string()))
+    .bind(LIMITATIONS_VERSION)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        AuditEvent {
+            actor: Some(user),
+            subject: Some(user),
+            record_type: Some("video-visit"),
+            record_id: Some(&id.0),
+            client_addr,
+            detail: Some(LIMITATIONS_VERSION),
+            ..AuditEvent::of(AuditAction::VideoVisitLimitationsAcknowledged)
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row.try_get("join_url")?)
+}
+
+/// The staff list: visits not yet ended (cancelled ones of that period too), soonest first, at
+/// most 200; and the clinicians to schedule with. The look is audited (it names patients).
+pub async fn staff_visits(db: &Db, settings: &PortalSettings, user: &UserId, client_addr: Option<IpAddr>, now: i64) -> Result<StaffVisits, sqlx::Error> {
+    let rows = sqlx::query(&format!("{VISIT_SELECT} WHERE v.ends_at > $1 ORDER BY v.starts_at LIMIT 200")).bind(now).fetch_all(&db.pool).await?;
+    let mut visits = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let join: String = row.try_get("join_url")?;
+        visits.push(StaffVisit {
+            visit: summary(settings, row, now)?,
+            patient: format!("{} {}", row.try_get::<String, _>("given_name")?, row.try_get::<String, _>("family_name")?),
+            mrn: row.try_get("mrn")?,
+            host: url::Url::parse(&join).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default(),
+        });
+    }
+    let clinicians = sqlx::query("SELECT id, display_name FROM users WHERE kind = 'staff' AND staff_role = 'clinician' AND access = 'active' ORDER BY display_name")
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("display_name")?)))
+        .collect::<Result<Vec<(String, String)>, sqlx::Error>>()?;
+    let mut tx = db.begin_write().await?;
+    audit::record(&mut tx, AuditEvent { actor: Some(user), client_addr, ..AuditEvent::of(AuditAction::VideoVisitsViewed) }, now).await?;
+    tx.commit().await?;
+    Ok(StaffVisits { visits, clinicians, time_zone: settings.messaging.time_zone.iana_name().unwrap_or("UTC").to_string() })
+}
+
+/// A visit as staff enter it.
+pub struct NewVisit<'a> {
+    pub mrn: &'a str,
+    pub clinician: &'a str,
+    pub date: &'a str,
+    pub time: &'a str,
+    pub minutes: &'a str,
+    pub join_link: &'a str,
+}
+
+/// Schedules a visit; the patient is told (the notice says only that something new waits).
+pub async fn schedule(db: &Db, settings: &PortalSettings, new: NewVisit<'_>, staff: &UserId, client_addr: Option<IpAddr>, now: i64) -> Result<VisitId, VisitError> {
+    let minutes: i64 = new.minutes.trim().parse().ok().filter(|m| DURATIONS.contains(m)).ok_or(VisitError::Length)?;
+    let starts_at = local_start(&settings.messaging.time_zone, new.date, new.time).ok_or(VisitError::When)?;
+    if starts_at <= now || starts_at > now + 366 * 86_400_000 {
+        return Err(VisitError::When);
+    }
+    let link = parse_join_link(new.join_link)?;
+    let mut tx = db.begin_write().await?;
+    let patient = sqlx::query("SELECT id, given_name, family_name FROM patients WHERE mrn = $1")
+        .bind(new.mrn.trim().to_uppercase())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(VisitError::Patient)?;
+    let patient_id = PatientId(patient.try_get("id")?);
+    if names_patient(&link, &patient.try_get::<String, _>("given_name")?, &patient.try_get::<String, _>("family_name")?) {
+        return Err(VisitError::LinkNamesPatient);
+    }
+    let clinician = sqlx::query("SELECT id FROM users WHERE id = $1 AND kind = 'staff' AND staff_role = 'clinician' AND access = 'active'")
+        .bind(new.clinician.trim())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(VisitError::Clinician)?;
+    let clinician: String = clinician.try_get("id")?;
+    let id = VisitId(tokens::new_id());
+    sqlx::query(
+        "INSERT INTO video_visits (id, patient_id, clinician_id, starts_at, ends_at, join_url, scheduled_by, scheduled_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&id.0)
+    .bind(&patient_id.0)
+    .bind(&clinician)
+    .bind(starts_at)
+    .bind(starts_at + minutes * 60_000)
+    .bind(link.as_str())
+    .bind(&staff.0)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let subject = account_of(&mut tx, &patient_id).await?;
+    audit::record(
+        &mut tx,
+        AuditEvent {
+            actor: Some(staff),
+            subject: subject.as_ref(),
+            record_type: Some("video-visit"),
+            record_id: Some(&id.0),
+            client_addr,
+            ..AuditEvent::of(AuditAction::VideoVisitScheduled)
+        },
+        now,
+    )
+    .await?;
+    outbox::notify_patient(&mut tx, settings, &patient_id, &Notice::VisitsChanged, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn account_of(tx: &mut crate::platform::db::Tx, patient: &PatientId) -> Result<Option<UserId>, sqlx::Error> {
+    let row = sqlx::query("SELECT id FROM users WHERE patient_id = $1").bind(&patient.0).fetch_optional(&mut **tx).await?;
+    row.map(|r| r.try_get("id").map(UserId)).transpose()
+}
+
+/// Cancels a visit that has not ended; the patient is told something changed in the portal.
+pub async fn cancel(db: &Db, settings: &PortalSettings, id: &VisitId, staff: &UserId, client_addr: Option<IpAddr>, now: i64) -> Result<(), VisitError> {
+    let mut tx = db.begin_write().await?;
+    // Two staff members cancelling at once: the second waits, then finds it cancelled.
+    if !lock_row(&mut tx, "video_visits", &id.0).await? {
+        return Err(VisitError::NotFound);
+    }
+    let row = sqlx::query("SELECT patient_id, ends_at, cancelled_at FROM video_visits WHERE id = $1").bind(&id.0).fetch_one(&mut *tx).await?;
+    if row.try_get::<Option<i64>, _>("cancelled_at")?.is_some() {
+        return Err(VisitError::Cancelled);
+    }
+    if row.try_get::<i64, _>("ends_at")? <= now {
+        return Err(VisitError::Ended);
+    }
+    let patient = PatientId(row.try_get("patient_id")?);
+    sqlx::query("UPDATE video_visits SET cancelled_at = $1, cancelled_by = $2 WHERE id = $3").bind(now).bind(&staff.0).bind(&id.0).execute(&mut *tx).await?;
+    let subject = account_of(&mut tx, &patient).await?;
+    audit::record(
+        &mut tx,
+        AuditEvent {
+            actor: Some(staff),
+            subject: subject.as_ref(),
+            record_type: Some("video-visit"),
+            record_id: Some(&id.0),
+            client_addr,
+            ..AuditEvent::of(AuditAction::VideoVisitCancelled)
+        },
+        now,
+    )
+    .await?;
+    outbox::notify_patient(&mut tx, settings, &patient, &Notice::VisitsChanged, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_links_are_https_addresses() {
+        assert!(parse_join_link("https://video.example.org/room/7f3a").is_ok());
+        for bad in ["http://video.example.org/room", "javascript:alert(1)", "data:text/html,x", "video.example.org/room", "https://a:b@video.example.org/"] {
+            assert!(parse_join_link(bad).is_err(), "{bad}");
+        }
+        assert!(parse_join_link(&format!("https://video.example.org/{}", "r".repeat(500))).is_err());
+    }
+
+    #[test]
+    fn a_link_with_the_patients_name_is_noticed() {
+        let link = |s: &str| url::Url::parse(s).unwrap();
+        assert!(names_patient(&link("https://v.example.org/room?name=Alice%20Johnson"), "Alice", "Johnson"));
+        assert!(names_patient(&link("https://v.example.org/johnson-a"), "Alice", "Johnson"));
+        assert!(names_patient(&link("https://v.example.org/r?who=Mary+Ann"), "Mary Ann", "Lee"));
+        assert!(!names_patient(&link("https://v.example.org/room/7f3a"), "Alice", "Johnson"));
+        assert!(!names_patient(&link("https://v.example.org/room/ed"), "Ed", "Li"), "two letters match too much");
+    }
+
+    #[test]
+    fn local_times_are_in_the_clinic_zone() {
+        let zone = jiff::tz::TimeZone::get("America/New_York").unwrap();
+        // 2090-07-03 10:00 EDT is 14:00 UTC.
+        let at = local_start(&zone, "2090-07-03", "10:00").unwrap();
+        assert_eq!(jiff::Timestamp::from_millisecond(at).unwrap().to_string(), "2090-07-03T14:00:00Z");
+        assert!(local_start(&zone, "2090-13-03", "10:00").is_none());
+        assert!(local_start(&zone, "2090-07-03", "25:00").is_none());
+    }
+}

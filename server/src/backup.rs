@@ -1,0 +1,44 @@
+//! `server backup --to FILE`: a consistent copy of the SQLite database, made while the portal
+//! runs. `VACUUM INTO` reads the database inside one read transaction (so the copy is one
+//! moment's state even while other servers' requests write; WAL lets them go on meanwhile) and
+//! writes a compact, self-contained file that opens as a portal database as it is. Copying the
+//! file with `cp` instead could catch it between the database file and its WAL.
+//!
+//! PostgreSQL has its own tools for this (pg_dump, base backups and WAL archiving for
+//! point-in-time recovery): see the README's operations section.
+
+use app::platform::db::{Db, Dialect};
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("the database is PostgreSQL: back it up with pg_dump (see the README, Operations)")]
+    NotSqlite,
+    #[error("{0} exists already; choose a new file name")]
+    Exists(String),
+    #[error("the folder of {0} does not exist")]
+    NoFolder(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("could not read the copy: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Writes the snapshot to `to` (which must not exist) and returns its size in bytes.
+pub async fn sqlite_snapshot(db: &Db, to: &Path) -> Result<u64, BackupError> {
+    if db.dialect != Dialect::Sqlite {
+        return Err(BackupError::NotSqlite);
+    }
+    let shown = to.display().to_string();
+    // Checked here because VACUUM INTO's own refusal names no file; it refuses too, so a file
+    // that appears in between is not overwritten either.
+    if to.exists() {
+        return Err(BackupError::Exists(shown));
+    }
+    let folder = to.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !folder.is_dir() {
+        return Err(BackupError::NoFolder(shown));
+    }
+    sqlx::query("VACUUM INTO $1").bind(to.to_string_lossy().into_owned()).execute(&db.pool).await?;
+    Ok(std::fs::metadata(to)?.len())
+}
