@@ -12,6 +12,9 @@ pub struct Config {
     pub database_url: String,
     pub db_max_connections: u32,
     pub data_dir: PathBuf,
+    /// The key that seals the authenticator-app secrets in the database (created at first start
+    /// when missing; every app server sharing a database needs the same file).
+    pub secrets_key_file: PathBuf,
     pub mail: MailConfig,
     /// Take the client's address from `X-Forwarded-For` (set by the load balancer).
     pub trust_proxy: bool,
@@ -250,6 +253,7 @@ impl Config {
             },
             database_url,
             db_max_connections,
+            secrets_key_file: var("PORTAL_SECRETS_KEY_FILE").map(PathBuf::from).unwrap_or_else(|| data_dir.join("secrets.key")),
             data_dir,
             mail,
             trust_proxy: flag(var, "PORTAL_TRUST_PROXY")?,

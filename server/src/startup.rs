@@ -31,6 +31,8 @@ pub enum StartError {
     Mail(#[from] lettre::transport::smtp::Error),
     #[error("listening: {0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    SecretsKey(String),
 }
 
 /// Connects to the database, brings its schema up to date, and assembles the shared state.
@@ -45,6 +47,11 @@ pub async fn state(config: &Config, leptos_options: LeptosOptions) -> Result<App
     app::terms::server::ensure_published(&db, app::platform::now_ms()).await?;
     // The key of links to other sites is made once, in the database, and shared by every server.
     let link_key = app::external_links::server::LinkKey::load_or_create(&db, app::platform::now_ms()).await?;
+    let sealing = secrets_key(&config.secrets_key_file, &db).await?;
+    let sealed = app::second_step::server::seal_plain_secrets(&db, &sealing).await?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed authenticator-app secrets stored before sealing began");
+    }
     Ok(AppState {
         leptos_options,
         db,
@@ -52,8 +59,58 @@ pub async fn state(config: &Config, leptos_options: LeptosOptions) -> Result<App
         passwords: PasswordHasher::new(),
         outbox_wakeup: Arc::new(Notify::new()),
         link_key: Arc::new(link_key),
+        sealing: Arc::new(sealing),
         maintenance: Default::default(),
     })
+}
+
+/// The key that seals secrets in the database, from its file (made, readable by this user only,
+/// when there is none). The database remembers the first key's fingerprint: a server started
+/// with another key (a lost file, a second server given its own) stops here, rather than
+/// failing every authenticator-app code.
+async fn secrets_key(path: &std::path::Path, db: &Db) -> Result<app::platform::sealing::SealingKey, StartError> {
+    use app::platform::sealing::SealingKey;
+    let shown = path.display();
+    let key = match std::fs::read_to_string(path) {
+        Ok(text) => SealingKey::from_hex(&text)
+            .ok_or_else(|| StartError::SecretsKey(format!("{shown}: the secrets key file must hold 64 hexadecimal digits")))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SealingKey::generate();
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            match options.open(path) {
+                Ok(mut file) => {
+                    std::io::Write::write_all(&mut file, format!("{}\n", key.to_hex()).as_bytes())?;
+                    file.sync_all()?;
+                    tracing::info!(file = %shown, "made a new secrets key");
+                    key
+                }
+                // Another process made it first: use theirs.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => SealingKey::from_hex(&std::fs::read_to_string(path)?)
+                    .ok_or_else(|| StartError::SecretsKey(format!("{shown}: the secrets key file must hold 64 hexadecimal digits")))?,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(e) => return Err(StartError::SecretsKey(format!("{shown}: cannot read the secrets key file: {e}"))),
+    };
+    sqlx::query("INSERT INTO portal_keys (name, secret, created_at) VALUES ('secrets-key-fingerprint', $1, $2) ON CONFLICT (name) DO NOTHING")
+        .bind(key.fingerprint())
+        .bind(app::platform::now_ms())
+        .execute(&db.pool)
+        .await?;
+    let known: String = sqlx::query_scalar("SELECT secret FROM portal_keys WHERE name = 'secrets-key-fingerprint'").fetch_one(&db.pool).await?;
+    if known != key.fingerprint() {
+        return Err(StartError::SecretsKey(format!(
+            "{shown} holds a different key from the one this database's secrets are sealed with \
+             (PORTAL_SECRETS_KEY_FILE: every app server needs the same file; restore it from where you keep it)"
+        )));
+    }
+    Ok(key)
 }
 
 /// Set when the server has been told to stop: `/readyz` then answers 503 so that the load

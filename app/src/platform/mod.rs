@@ -5,6 +5,7 @@ pub mod db;
 pub mod passwords;
 pub mod rate;
 pub mod request;
+pub mod sealing;
 pub mod settings;
 pub mod state;
 pub mod tokens;

@@ -18,6 +18,9 @@ pub struct AppState {
     pub outbox_wakeup: Arc<Notify>,
     /// Signs links to other sites (`crate::external_links`); the same key on every app server.
     pub link_key: Arc<crate::external_links::server::LinkKey>,
+    /// Seals the authenticator-app secrets at rest (`platform::sealing`); from a file outside
+    /// the database, the same on every app server.
+    pub sealing: Arc<super::sealing::SealingKey>,
     /// This server's short-lived copy of the maintenance windows not yet ended.
     pub maintenance: Arc<crate::maintenance::server::Schedule>,
 }

@@ -56,7 +56,7 @@ pub async fn load_second_step() -> Result<SecondStepView, AppError> {
     let enabled = server::totp_enabled(&mut conn, user).await?;
     let roles = server::required_roles(&mut conn).await?;
     drop(conn);
-    let setup = match (enabled, server::pending_setup(&state.db, user).await?) {
+    let setup = match (enabled, server::pending_setup(&state.db, &state.sealing, user).await?) {
         (false, Some(secret)) => {
             let account: String = {
                 use sqlx::Row;
@@ -102,7 +102,7 @@ pub async fn begin_second_step(password: String) -> Result<(), AppError> {
         leptos_axum::redirect(&format!("{page}?error=password"));
         return Ok(());
     }
-    server::begin_setup(&state.db, &session.viewer.user_id, now_ms()).await?;
+    server::begin_setup(&state.db, &state.sealing, &session.viewer.user_id, now_ms()).await?;
     leptos_axum::redirect(&format!("{page}#setup"));
     Ok(())
 }
@@ -116,7 +116,7 @@ pub async fn confirm_second_step(code: String) -> Result<(), AppError> {
     let state = app_state()?;
     let page = page_of(&session);
     let now = now_ms();
-    let Some(codes) = server::confirm_setup(&state.db, &session.viewer.user_id, &code, request::client_addr(), now).await? else {
+    let Some(codes) = server::confirm_setup(&state.db, &state.sealing, &session.viewer.user_id, &code, request::client_addr(), now).await? else {
         leptos_axum::redirect(&format!("{page}?error=code#setup"));
         return Ok(());
     };

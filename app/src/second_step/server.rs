@@ -7,6 +7,7 @@ use super::totp::{self, Secret};
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::outbox::{self, Notice};
 use crate::platform::db::{Db, Tx};
+use crate::platform::sealing::{self, SealingKey};
 use crate::platform::state::AppState;
 use crate::platform::tokens;
 use crate::session::server::ActiveSession;
@@ -38,20 +39,59 @@ pub async fn recovery_codes_left(db: &Db, user: &UserId) -> Result<i64, sqlx::Er
     sqlx::query("SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL").bind(&user.0).fetch_one(&db.pool).await?.try_get("n")
 }
 
+/// What a user's secret is sealed for: the user, so that a sealed value moved to another
+/// user's row does not open.
+fn context(user: &UserId) -> String {
+    format!("totp:{}", user.0)
+}
+
+/// Seals a user's secret for the database (`secret_hex` holds the sealed form).
+pub fn seal(key: &SealingKey, user: &UserId, secret: &Secret) -> String {
+    key.seal(&context(user), &secret.0)
+}
+
+/// A user's secret from the database: sealed, or plain hex if stored before sealing began (the
+/// server seals those at start, `seal_plain_secrets`).
+pub fn open(key: &SealingKey, user: &UserId, stored: &str) -> Option<Secret> {
+    if sealing::is_sealed(stored) {
+        key.open(&context(user), stored).filter(|b| !b.is_empty()).map(Secret)
+    } else {
+        Secret::from_hex(stored)
+    }
+}
+
+/// Seals the secrets stored before sealing began; returns how many. Run at every start (a
+/// no-op once done), so an upgraded installation keeps no secret in the clear.
+pub async fn seal_plain_secrets(db: &Db, key: &SealingKey) -> Result<u64, sqlx::Error> {
+    let mut sealed = 0;
+    for table in ["totp_credentials", "totp_setups"] {
+        let mut tx = db.begin_write().await?;
+        let rows = sqlx::query(&format!("SELECT user_id, secret_hex FROM {table} WHERE secret_hex NOT LIKE 'v1:%'")).fetch_all(&mut *tx).await?;
+        for row in rows {
+            let user = UserId(row.try_get("user_id")?);
+            let Some(secret) = Secret::from_hex(&row.try_get::<String, _>("secret_hex")?) else { continue };
+            sqlx::query(&format!("UPDATE {table} SET secret_hex = $1 WHERE user_id = $2")).bind(seal(key, &user, &secret)).bind(&user.0).execute(&mut *tx).await?;
+            sealed += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(sealed)
+}
+
 /// The secret being set up, if a setup was begun and not confirmed.
-pub async fn pending_setup(db: &Db, user: &UserId) -> Result<Option<Secret>, sqlx::Error> {
+pub async fn pending_setup(db: &Db, key: &SealingKey, user: &UserId) -> Result<Option<Secret>, sqlx::Error> {
     let row = sqlx::query("SELECT secret_hex FROM totp_setups WHERE user_id = $1").bind(&user.0).fetch_optional(&db.pool).await?;
-    Ok(row.and_then(|r| r.try_get::<String, _>("secret_hex").ok()).and_then(|h| Secret::from_hex(&h)))
+    Ok(row.and_then(|r| r.try_get::<String, _>("secret_hex").ok()).and_then(|stored| open(key, user, &stored)))
 }
 
 /// Begins a setup: a new secret to show (replacing any earlier unconfirmed one).
-pub async fn begin_setup(db: &Db, user: &UserId, now: i64) -> Result<Secret, sqlx::Error> {
+pub async fn begin_setup(db: &Db, key: &SealingKey, user: &UserId, now: i64) -> Result<Secret, sqlx::Error> {
     let secret = Secret::generate();
     let mut tx = db.begin_write().await?;
     sqlx::query("DELETE FROM totp_setups WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO totp_setups (user_id, secret_hex, created_at) VALUES ($1, $2, $3)")
         .bind(&user.0)
-        .bind(secret.to_hex())
+        .bind(seal(key, user, &secret))
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -80,18 +120,18 @@ async fn new_recovery_codes(tx: &mut Tx, user: &UserId) -> Result<Vec<String>, s
 /// Confirms the setup with a code from the app: the step is on, and the ten recovery codes are
 /// returned (to be shown once; only their digests are kept). `None` when the code is wrong or
 /// no setup was begun.
-pub async fn confirm_setup(db: &Db, user: &UserId, typed: &str, client_addr: Option<IpAddr>, now: i64) -> Result<Option<Vec<String>>, sqlx::Error> {
+pub async fn confirm_setup(db: &Db, key: &SealingKey, user: &UserId, typed: &str, client_addr: Option<IpAddr>, now: i64) -> Result<Option<Vec<String>>, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let Some(row) = sqlx::query("SELECT secret_hex FROM totp_setups WHERE user_id = $1").bind(&user.0).fetch_optional(&mut *tx).await? else {
         return Ok(None);
     };
-    let Some(secret) = Secret::from_hex(&row.try_get::<String, _>("secret_hex")?) else { return Ok(None) };
+    let Some(secret) = open(key, user, &row.try_get::<String, _>("secret_hex")?) else { return Ok(None) };
     let Some(step) = totp::verify(&secret, typed, now, 0) else { return Ok(None) };
     sqlx::query("DELETE FROM totp_setups WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO totp_credentials (user_id, secret_hex, enabled_at, last_step) VALUES ($1, $2, $3, $4)")
         .bind(&user.0)
-        .bind(secret.to_hex())
+        .bind(seal(key, user, &secret))
         .bind(now)
         .bind(step)
         .execute(&mut *tx)
@@ -151,7 +191,7 @@ pub async fn check_sign_in_code(state: &AppState, session: &ActiveSession, typed
         .await?;
     let mut passed = None;
     if let Some(row) = &credential {
-        let secret = Secret::from_hex(&row.try_get::<String, _>("secret_hex")?);
+        let secret = open(&state.sealing, user, &row.try_get::<String, _>("secret_hex")?);
         let last: i64 = row.try_get("last_step")?;
         if let Some(step) = secret.and_then(|s| totp::verify(&s, typed, now, last)) {
             sqlx::query("UPDATE totp_credentials SET last_step = $1 WHERE user_id = $2").bind(step).bind(&user.0).execute(&mut *tx).await?;

@@ -13,10 +13,20 @@ async fn count(portal: &TestPortal, sql: &str) -> i64 {
     sqlx::query(sql).fetch_one(&portal.state.db.pool).await.unwrap().try_get::<i64, _>(0).unwrap()
 }
 
+/// The user's secret as the server reads it. The database holds it sealed: never the secret
+/// itself, and only for that user.
 async fn secret_of(portal: &TestPortal, table: &str, login: &str) -> Secret {
-    let sql = format!("SELECT t.secret_hex FROM {table} t JOIN users u ON u.id = t.user_id WHERE u.login = $1");
-    let hex: String = sqlx::query(&sql).bind(login).fetch_one(&portal.state.db.pool).await.unwrap().get("secret_hex");
-    Secret::from_hex(&hex).unwrap()
+    use app::second_step::server::open;
+    use app::types::UserId;
+    let sql = format!("SELECT t.user_id, t.secret_hex FROM {table} t JOIN users u ON u.id = t.user_id WHERE u.login = $1");
+    let row = sqlx::query(&sql).bind(login).fetch_one(&portal.state.db.pool).await.unwrap();
+    let (user, stored): (String, String) = (row.get("user_id"), row.get("secret_hex"));
+    assert!(stored.starts_with("v1:"), "sealed: {stored}");
+    assert!(Secret::from_hex(&stored).is_none());
+    let secret = open(&portal.state.sealing, &UserId(user.clone()), &stored).expect("opens with the server's key");
+    assert!(!stored.contains(&secret.to_hex()) && !stored.contains(&secret.base32()), "the secret is not in the clear");
+    assert!(open(&portal.state.sealing, &UserId(format!("{user}-other")), &stored).is_none(), "not for another user");
+    secret
 }
 
 fn code(secret: &Secret, step_offset: i64) -> String {
@@ -175,4 +185,36 @@ async fn staff_roles_can_require_it(backend: Backend) {
     portal.stop().await;
 }
 
-on_both_databases!(setup_and_sign_in_with_codes, wrong_codes_end_the_session, staff_roles_can_require_it,);
+/// The secrets need the key they were sealed with: a secret stored in the clear (before sealing
+/// began) is sealed at the next start and still gives the same codes, and a server started on
+/// the same database with another key refuses to start.
+async fn secrets_are_sealed_under_the_server_s_key(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let (carol, _) = password(&portal, "carol", "patient").await;
+    let (secret, _) = turn_on(&portal, &carol, "carol", "/account/second-step").await;
+    assert_eq!(secret_of(&portal, "totp_credentials", "carol").await, secret);
+    // As an installation from before sealing kept it.
+    sqlx::query("UPDATE totp_credentials SET secret_hex = $1").bind(secret.to_hex()).execute(&portal.state.db.pool).await.unwrap();
+
+    let options = || leptos::prelude::LeptosOptions::builder().output_name("portal").site_root("target/site").build();
+    let restarted = server::startup::state(&portal.config, options()).await.expect("same key: starts");
+    assert_eq!(secret_of(&portal, "totp_credentials", "carol").await, secret, "sealed at start, same secret");
+    drop(restarted);
+
+    let mut other = portal.config.clone();
+    other.secrets_key_file = portal.config.data_dir.join("another.key");
+    std::fs::write(&other.secrets_key_file, format!("{}\n", app::platform::sealing::SealingKey::generate().to_hex())).unwrap();
+    let refused = server::startup::state(&other, options()).await.err().expect("another key: refused").to_string();
+    assert!(refused.contains("different key"), "{refused}");
+    assert_eq!(secret_of(&portal, "totp_credentials", "carol").await, secret, "nothing changed");
+
+    // The code still works with the server's own key.
+    let (c, to) = password(&portal, "carol", "patient").await;
+    assert_eq!(to, "/sign-in/code");
+    let r = c.post_form("/api/second-step/code", &[("code", &code(&secret, 1))]).await;
+    assert_eq!(r.status, 302, "{}", r.body);
+    assert_eq!(c.get("/home").await.status, 200);
+    portal.stop().await;
+}
+
+on_both_databases!(setup_and_sign_in_with_codes, wrong_codes_end_the_session, staff_roles_can_require_it, secrets_are_sealed_under_the_server_s_key,);

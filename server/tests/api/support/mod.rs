@@ -99,6 +99,8 @@ pub struct TestPortal {
     running: Option<Running>,
     _dir: tempfile::TempDir,
     pg: Option<(String, String)>,
+    /// The configuration the portal was started with (to start another state on the same data).
+    pub config: Config,
 }
 
 pub fn test_config(backend_url: String, data_dir: std::path::PathBuf, smtp_port: u16) -> Config {
@@ -116,6 +118,7 @@ pub fn test_config(backend_url: String, data_dir: std::path::PathBuf, smtp_port:
         },
         database_url: backend_url,
         db_max_connections: 8,
+        secrets_key_file: data_dir.join("secrets.key"),
         data_dir,
         mail: MailConfig::Smtp(SmtpConfig { host: "127.0.0.1".into(), port: smtp_port, tls: SmtpTls::None, username: None, password: None }),
         trust_proxy: false,
@@ -164,7 +167,7 @@ impl TestPortal {
         let state = startup::state(&config, options).await.expect("portal state");
         server::demo::load(&state).await.expect("demo clinic");
         let running = startup::spawn(&config, state.clone(), listener, std::future::pending()).await.unwrap();
-        TestPortal { base: format!("http://{addr}"), state, smtp, backend, running: Some(running), _dir: dir, pg }
+        TestPortal { base: format!("http://{addr}"), state, smtp, backend, running: Some(running), _dir: dir, pg, config }
     }
 
     /// A browser-like client: keeps cookies, follows no redirects, says where it comes from.
