@@ -255,6 +255,8 @@ async fn backup_copies_the_running_database(backend: Backend) {
             .current_dir(out.path())
             .env("PORTAL_DATABASE_URL", format!("sqlite://{file}"))
             .env("PORTAL_DATA_DIR", out.path())
+            // The server's own settings, as an operator runs it: the same secrets key.
+            .env("PORTAL_SECRETS_KEY_FILE", &portal.config.secrets_key_file)
             .output()
             .unwrap()
     };
