@@ -74,6 +74,14 @@ impl AuditEntry {
     }
 }
 
+/// Appends an entry that stands alone (a page viewed, a file downloaded: nothing else is
+/// written), in a write transaction of its own.
+pub async fn record_alone(db: &crate::platform::db::Db, event: AuditEvent<'_>, now: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    record(&mut tx, event, now).await?;
+    tx.commit().await
+}
+
 /// Appends an entry in the caller's transaction, so the entry exists if and only if the action
 /// it records was committed.
 pub async fn record(tx: &mut Tx, event: AuditEvent<'_>, now: i64) -> Result<(), sqlx::Error> {

@@ -183,9 +183,8 @@ pub async fn account_view(
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
     drop(conn);
     if let Reader::Staff { user } = reader {
-        let mut tx = db.begin_write().await?;
-        audit::record(
-            &mut tx,
+        audit::record_alone(
+            db,
             AuditEvent {
                 actor: Some(user),
                 record_type: Some("billing-account"),
@@ -196,7 +195,6 @@ pub async fn account_view(
             now,
         )
         .await?;
-        tx.commit().await?;
     }
     Ok(Some(AccountView { account, address, statements, changes }))
 }
@@ -701,9 +699,7 @@ pub async fn mark_printed(db: &Db, staff: &UserId, until: i64, client_addr: Opti
 
 /// Records that the print queue was exported (CSV or PDF) by this person.
 pub async fn audit_export(db: &Db, staff: &UserId, what: &str, client_addr: Option<IpAddr>, now: i64) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin_write().await?;
-    audit::record(&mut tx, AuditEvent { actor: Some(staff), client_addr, detail: Some(what), ..AuditEvent::of(AuditAction::PrintQueueExported) }, now).await?;
-    tx.commit().await
+    audit::record_alone(db, AuditEvent { actor: Some(staff), client_addr, detail: Some(what), ..AuditEvent::of(AuditAction::PrintQueueExported) }, now).await
 }
 
 /// The statements' documents for their PDF, if the reader may see each; `None` when any is not

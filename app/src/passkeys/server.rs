@@ -235,9 +235,7 @@ pub async fn finish_sign_in(db: &Db, settings: &PortalSettings, ceremony: &str, 
 
 /// Records a refused passkey sign-in; the answer to give.
 async fn refused(db: &Db, user: Option<&UserId>, detail: &str, client_addr: Option<IpAddr>, now: i64) -> Result<PasskeyError, sqlx::Error> {
-    let mut tx = db.begin_write().await?;
-    audit::record(&mut tx, AuditEvent { subject: user, client_addr, detail: Some(detail), ..AuditEvent::of(AuditAction::PasskeySignInFailed) }, now).await?;
-    tx.commit().await?;
+    audit::record_alone(db, AuditEvent { subject: user, client_addr, detail: Some(detail), ..AuditEvent::of(AuditAction::PasskeySignInFailed) }, now).await?;
     Ok(PasskeyError::Refused)
 }
 

@@ -167,9 +167,8 @@ pub async fn detail(db: &Db, id: &PatientId, viewer: &UserId, client_addr: Optio
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let mut tx = db.begin_write().await?;
-    audit::record(
-        &mut tx,
+    audit::record_alone(
+        db,
         AuditEvent {
             actor: Some(viewer),
             record_type: Some("patient"),
@@ -180,7 +179,6 @@ pub async fn detail(db: &Db, id: &PatientId, viewer: &UserId, client_addr: Optio
         now,
     )
     .await?;
-    tx.commit().await?;
     Ok(Some(PatientDetail { patient, codes }))
 }
 

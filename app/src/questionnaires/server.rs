@@ -433,9 +433,8 @@ pub async fn open_for_patient(
     let row = sqlx::query(&format!("{ASSIGNMENT_SELECT} WHERE a.id = $1 AND a.patient_id = $2")).bind(id).bind(&patient.0).fetch_optional(&db.pool).await?;
     let Some(row) = row else { return Ok(None) };
     let view = fill_view(settings, &row, mode, now)?;
-    let mut tx = db.begin_write().await?;
-    audit::record(
-        &mut tx,
+    audit::record_alone(
+        db,
         AuditEvent {
             actor: Some(user),
             subject: Some(user),
@@ -447,7 +446,6 @@ pub async fn open_for_patient(
         now,
     )
     .await?;
-    tx.commit().await?;
     Ok(Some(view))
 }
 
@@ -598,9 +596,8 @@ pub async fn patient_line(db: &Db, patient: &PatientId) -> Result<Option<Patient
 
 /// Records that staff listed a patient's questionnaires (or a form's answers).
 pub async fn audit_listed(db: &Db, staff: &UserId, record_type: &str, record_id: &str, client_addr: Option<IpAddr>, now: i64) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin_write().await?;
-    audit::record(
-        &mut tx,
+    audit::record_alone(
+        db,
         AuditEvent {
             actor: Some(staff),
             record_type: Some(record_type),
@@ -610,8 +607,7 @@ pub async fn audit_listed(db: &Db, staff: &UserId, record_type: &str, record_id:
         },
         now,
     )
-    .await?;
-    tx.commit().await
+    .await
 }
 
 /// One submitted response as a list line.
@@ -676,9 +672,8 @@ pub async fn response_view(
         view.raw.clear();
     }
     let Some(patient) = patient_line(db, &PatientId(row.try_get("patient_id")?)).await? else { return Ok(None) };
-    let mut tx = db.begin_write().await?;
-    audit::record(
-        &mut tx,
+    audit::record_alone(
+        db,
         AuditEvent {
             actor: Some(staff),
             record_type: Some("questionnaire-assignment"),
@@ -689,7 +684,6 @@ pub async fn response_view(
         now,
     )
     .await?;
-    tx.commit().await?;
     Ok(Some((view, patient)))
 }
 
@@ -725,9 +719,8 @@ pub async fn response_json(
         &answers,
         &ResponseContext { response_id: id, questionnaire: format!("{canonical}|{version}"), status: "completed", authored, patient_name: &name, mrn: &mrn },
     );
-    let mut tx = db.begin_write().await?;
-    audit::record(
-        &mut tx,
+    audit::record_alone(
+        db,
         AuditEvent {
             actor: Some(staff),
             record_type: Some("questionnaire-assignment"),
@@ -738,6 +731,5 @@ pub async fn response_json(
         now,
     )
     .await?;
-    tx.commit().await?;
     Ok(Some((format!("questionnaire-response-{id}.json"), json)))
 }

@@ -245,9 +245,7 @@ pub async fn staff_visits(db: &Db, settings: &PortalSettings, user: &UserId, cli
         .iter()
         .map(|r| Ok((r.try_get("id")?, r.try_get("display_name")?)))
         .collect::<Result<Vec<(String, String)>, sqlx::Error>>()?;
-    let mut tx = db.begin_write().await?;
-    audit::record(&mut tx, AuditEvent { actor: Some(user), client_addr, ..AuditEvent::of(AuditAction::VideoVisitsViewed) }, now).await?;
-    tx.commit().await?;
+    audit::record_alone(db, AuditEvent { actor: Some(user), client_addr, ..AuditEvent::of(AuditAction::VideoVisitsViewed) }, now).await?;
     Ok(StaffVisits { visits, clinicians, time_zone: settings.messaging.time_zone.iana_name().unwrap_or("UTC").to_string() })
 }
 
