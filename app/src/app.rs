@@ -24,6 +24,8 @@ use crate::passkeys::{PatientPasskeysPage, StaffPasskeysPage};
 use crate::security::{AuditSearchPage, SecurityPage};
 use crate::staff::StaffHomePage;
 use crate::maintenance::StaffMaintenancePage;
+use crate::access::{Gate, Page, Permission::*};
+use crate::session::PendingStep;
 use crate::types::Portal;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
@@ -95,6 +97,106 @@ pub fn stylesheet_href(options: &LeptosOptions) -> String {
     }
 }
 
+/// The route table: every page, its path, its gate (who may open it: `crate::access`) and how it
+/// renders. One declaration, read by the router (below), the session middleware, the
+/// navigation and the access tests.
+macro_rules! pages {
+    ($($path:tt => $view:expr, $gate:expr $(, $ssr:ident)?;)*) => {
+        /// Every page of the portal with its gate.
+        pub const PAGES: &[Page] = &[$(Page { path: $path, gate: $gate }),*];
+
+        #[component]
+        fn PortalRoutes() -> impl IntoView {
+            view! {
+                <Routes fallback=NotFoundPage>
+                    $(<Route path=path!($path) view=$view $(ssr=SsrMode::$ssr)?/>)*
+                </Routes>
+            }
+        }
+    };
+}
+
+const PASSWORD_STEPS: &[PendingStep] = &[PendingStep::PasswordReminder, PendingStep::PasswordRequired];
+
+pages! {
+    // Anyone.
+    "/" => || view! { <SignInPage portal=Portal::Patient/> }, Gate::PUBLIC;
+    "/sign-in" => || view! { <SignInPage portal=Portal::Patient/> }, Gate::PUBLIC;
+    "/staff/sign-in" => || view! { <SignInPage portal=Portal::Staff/> }, Gate::PUBLIC;
+    "/terms" => TermsPage, Gate::PUBLIC, Async;
+    "/enrol" => EnrolPage, Gate::PUBLIC, Async;
+    "/enrol/sent" => EnrolSentPage, Gate::PUBLIC;
+    "/activate" => ActivatePage, Gate::PUBLIC;
+    "/activate/account" => ChooseCredentialsPage, Gate::PUBLIC, Async;
+    "/forgot-password" => ForgotPasswordPage, Gate::PUBLIC;
+    "/forgot-user-id" => ForgotUserIdPage, Gate::PUBLIC;
+    "/recovery/sent" => RecoverySentPage, Gate::PUBLIC;
+    "/reset-password" => ResetPasswordPage, Gate::PUBLIC, Async;
+    "/user-id" => UserIdLinkPage, Gate::PUBLIC;
+    "/user-id/shown" => UserIdShownPage, Gate::PUBLIC, Async;
+    "/confirm-email" => ConfirmEmailPage, Gate::PUBLIC;
+    "/privacy" => PrivacyPage, Gate::PUBLIC;
+    "/help" => HelpPage, Gate::PUBLIC;
+    "/leaving" => LeavingPage, Gate::PUBLIC;
+
+    // The steps right after sign-in.
+    "/sign-in/code" => SignInCodePage, Gate::waiting(PendingStep::SecondStep);
+    "/account/terms" => AcceptTermsPage, Gate::PATIENT.during(&[PendingStep::Terms]), Async;
+    "/account/password" => ChangePasswordPage, Gate::PATIENT.during(PASSWORD_STEPS);
+
+    // The patient.
+    "/home" => HomePage, Gate::PATIENT, Async;
+    "/messages" => MessagesPage, Gate::PATIENT, Async;
+    "/messages/new" => ComposePage, Gate::PATIENT, Async;
+    "/messages/:id" => PatientThreadPage, Gate::PATIENT, Async;
+    "/record" => RecordPage, Gate::PATIENT;
+    "/record/questionnaires" => QuestionnairesPage, Gate::PATIENT, Async;
+    "/record/questionnaires/:id" => FillPage, Gate::PATIENT, Async;
+    "/billing" => BillingSummaryPage, Gate::PATIENT, Async;
+    "/billing/accounts/:id" => ViewAccountPage, Gate::PATIENT, Async;
+    "/billing/accounts/:id/paperless" => PaperlessUpdatePage, Gate::PATIENT, Async;
+    "/visits" => VisitsPage, Gate::PATIENT, Async;
+    "/visits/:id" => VisitPage, Gate::PATIENT, Async;
+    "/account" => AccountPage, Gate::PATIENT, Async;
+    "/account/email" => ChangeEmailPage, Gate::PATIENT;
+    "/account/activity" => AccountActivityPage, Gate::PATIENT, Async;
+    "/account/second-step" => PatientSecondStepPage, Gate::PATIENT, Async;
+    "/account/passkeys" => PatientPasskeysPage, Gate::PATIENT, Async;
+
+    // Staff: open to every role, and to one setting up the second step their role requires.
+    "/staff" => StaffHomePage, Gate::STAFF;
+    "/staff/second-step" => StaffSecondStepPage, Gate::STAFF.during(&[PendingStep::SecondStepSetup]), Async;
+    "/staff/passkeys" => StaffPasskeysPage, Gate::STAFF.during(&[PendingStep::SecondStepSetup]), Async;
+
+    // Staff, by what their role may do.
+    "/staff/messages" => StaffInboxPage, Gate::staff_may(&[WorkMessages]), Async;
+    "/staff/messages/new" => StaffComposePage, Gate::staff_may(&[WorkMessages]), Async;
+    "/staff/messages/:id" => StaffThreadPage, Gate::staff_may(&[WorkMessages]), Async;
+    "/staff/enrolment" => EnrolmentQueuePage, Gate::staff_may(&[ManagePatientAccess]), Async;
+    "/staff/enrolment/:id" => EnrolmentRequestPage, Gate::staff_may(&[ManagePatientAccess]), Async;
+    "/staff/patients" => PatientsPage, Gate::staff_may(&[ManagePatientAccess]), Async;
+    "/staff/patients/:id" => PatientPage, Gate::staff_may(&[ManagePatientAccess]), Async;
+    "/staff/patients/:id/code" => IssuedCodePage, Gate::staff_may(&[ManagePatientAccess]), Async;
+    "/staff/visits" => StaffVisitsPage, Gate::staff_may(&[ScheduleVisits]), Async;
+    "/staff/questionnaires" => LibraryPage, Gate::staff_may(&[EditFormLibrary, AssignForms]), Async;
+    "/staff/questionnaires/patients/:id" => PatientQuestionnairesPage, Gate::staff_may(&[AssignForms]), Async;
+    "/staff/questionnaires/forms/:id" => FormResponsesPage, Gate::staff_may(&[ReadAnswers]), Async;
+    "/staff/questionnaires/responses/:id" => ResponsePage, Gate::staff_may(&[ReadAnswers]), Async;
+    "/staff/billing" => BillingStaffPage, Gate::staff_may(&[WorkBilling]), Async;
+    "/staff/billing/accounts/:id" => BillingAccountPage, Gate::staff_may(&[WorkBilling]), Async;
+    "/staff/billing/accounts/:id/statement" => PostStatementPage, Gate::staff_may(&[WorkBilling]), Async;
+    "/staff/billing/import" => BillingImportPage, Gate::staff_may(&[WorkBilling]), Async;
+    "/staff/billing/print-queue" => PrintQueuePage, Gate::staff_may(&[WorkBilling]), Async;
+    "/staff/absences" => AbsencesPage, Gate::staff_may(&[SetOutOfOffice]), Async;
+    "/staff/holidays" => HolidaysPage, Gate::staff_may(&[SeeHolidays]), Async;
+    "/staff/care-teams" => CareTeamsPage, Gate::staff_may(&[SetUpMessaging]), Async;
+    "/staff/pools" => PoolsPage, Gate::staff_may(&[SetUpMessaging]), Async;
+    "/staff/security" => SecurityPage, Gate::staff_may(&[ReviewSecurity]), Async;
+    "/staff/audit" => AuditSearchPage, Gate::staff_may(&[ReviewSecurity]), Async;
+    "/staff/terms" => StaffTermsPage, Gate::staff_may(&[PublishTerms]), Async;
+    "/staff/maintenance" => StaffMaintenancePage, Gate::staff_may(&[ScheduleMaintenance]), Async;
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -102,77 +204,7 @@ pub fn App() -> impl IntoView {
     set_security_headers();
     view! {
         <Router>
-            <Routes fallback=NotFoundPage>
-                <Route path=path!("/") view=|| view! { <SignInPage portal=Portal::Patient/> }/>
-                <Route path=path!("/sign-in") view=|| view! { <SignInPage portal=Portal::Patient/> }/>
-                <Route path=path!("/staff/sign-in") view=|| view! { <SignInPage portal=Portal::Staff/> }/>
-                <Route path=path!("/sign-in/code") view=SignInCodePage/>
-                <Route path=path!("/terms") view=TermsPage ssr=SsrMode::Async/>
-                <Route path=path!("/enrol") view=EnrolPage ssr=SsrMode::Async/>
-                <Route path=path!("/enrol/sent") view=EnrolSentPage/>
-                <Route path=path!("/activate") view=ActivatePage/>
-                <Route path=path!("/activate/account") view=ChooseCredentialsPage ssr=SsrMode::Async/>
-                <Route path=path!("/forgot-password") view=ForgotPasswordPage/>
-                <Route path=path!("/forgot-user-id") view=ForgotUserIdPage/>
-                <Route path=path!("/recovery/sent") view=RecoverySentPage/>
-                <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
-                <Route path=path!("/user-id") view=UserIdLinkPage/>
-                <Route path=path!("/user-id/shown") view=UserIdShownPage ssr=SsrMode::Async/>
-                <Route path=path!("/confirm-email") view=ConfirmEmailPage/>
-                <Route path=path!("/privacy") view=PrivacyPage/>
-                <Route path=path!("/help") view=HelpPage/>
-                <Route path=path!("/leaving") view=LeavingPage/>
-
-                <Route path=path!("/home") view=HomePage ssr=SsrMode::Async/>
-                <Route path=path!("/messages") view=MessagesPage ssr=SsrMode::Async/>
-                <Route path=path!("/messages/new") view=ComposePage ssr=SsrMode::Async/>
-                <Route path=path!("/messages/:id") view=PatientThreadPage ssr=SsrMode::Async/>
-                <Route path=path!("/record") view=RecordPage/>
-                <Route path=path!("/record/questionnaires") view=QuestionnairesPage ssr=SsrMode::Async/>
-                <Route path=path!("/record/questionnaires/:id") view=FillPage ssr=SsrMode::Async/>
-                <Route path=path!("/billing") view=BillingSummaryPage ssr=SsrMode::Async/>
-                <Route path=path!("/billing/accounts/:id") view=ViewAccountPage ssr=SsrMode::Async/>
-                <Route path=path!("/billing/accounts/:id/paperless") view=PaperlessUpdatePage ssr=SsrMode::Async/>
-                <Route path=path!("/visits") view=VisitsPage ssr=SsrMode::Async/>
-                <Route path=path!("/visits/:id") view=VisitPage ssr=SsrMode::Async/>
-                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
-                <Route path=path!("/account/password") view=ChangePasswordPage/>
-                <Route path=path!("/account/email") view=ChangeEmailPage/>
-                <Route path=path!("/account/terms") view=AcceptTermsPage ssr=SsrMode::Async/>
-                <Route path=path!("/account/activity") view=AccountActivityPage ssr=SsrMode::Async/>
-                <Route path=path!("/account/second-step") view=PatientSecondStepPage ssr=SsrMode::Async/>
-                <Route path=path!("/account/passkeys") view=PatientPasskeysPage ssr=SsrMode::Async/>
-
-                <Route path=path!("/staff") view=StaffHomePage/>
-                <Route path=path!("/staff/second-step") view=StaffSecondStepPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/passkeys") view=StaffPasskeysPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/security") view=SecurityPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/audit") view=AuditSearchPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/enrolment") view=EnrolmentQueuePage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/enrolment/:id") view=EnrolmentRequestPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/patients") view=PatientsPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/patients/:id") view=PatientPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/patients/:id/code") view=IssuedCodePage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/terms") view=StaffTermsPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/messages") view=StaffInboxPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/messages/new") view=StaffComposePage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/messages/:id") view=StaffThreadPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/care-teams") view=CareTeamsPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/pools") view=PoolsPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/absences") view=AbsencesPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/holidays") view=HolidaysPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/billing") view=BillingStaffPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/billing/accounts/:id") view=BillingAccountPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/billing/accounts/:id/statement") view=PostStatementPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/billing/import") view=BillingImportPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/billing/print-queue") view=PrintQueuePage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/questionnaires") view=LibraryPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/questionnaires/patients/:id") view=PatientQuestionnairesPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/questionnaires/forms/:id") view=FormResponsesPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/questionnaires/responses/:id") view=ResponsePage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/visits") view=StaffVisitsPage ssr=SsrMode::Async/>
-                <Route path=path!("/staff/maintenance") view=StaffMaintenancePage ssr=SsrMode::Async/>
-            </Routes>
+            <PortalRoutes/>
         </Router>
     }
 }

@@ -7,6 +7,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod access;
 pub mod app;
 pub mod error;
 pub mod types;

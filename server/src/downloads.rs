@@ -7,10 +7,11 @@
 
 use app::billing::pdf::render;
 use app::billing::server::{self as billing, Reader as BillingReader};
-use app::billing::{StatementId, BILLING_ROLES};
+use app::access::Permission;
+use app::billing::StatementId;
 use app::messaging::server::{attachment, patient_of, Reader};
 use app::patients::PatientId;
-use app::messaging::{AttachmentId, INBOX_ROLES};
+use app::messaging::AttachmentId;
 use app::platform::request::ClientAddr;
 use app::platform::{now_ms, state::AppState};
 use app::session::server::ActiveSession;
@@ -39,7 +40,7 @@ pub async fn message_attachment(
             Ok(None) => Ok(None),
             Err(e) => Err(e),
         },
-        AccountKind::Staff(role) if INBOX_ROLES.contains(&role) => attachment(&state.db, Reader::Staff { user }, &id, addr, now_ms()).await,
+        AccountKind::Staff(role) if role.can(Permission::WorkMessages) => attachment(&state.db, Reader::Staff { user }, &id, addr, now_ms()).await,
         AccountKind::Staff(_) => return StatusCode::FORBIDDEN.into_response(),
     };
     match found {
@@ -74,7 +75,7 @@ fn statement_reader<'a>(session: &'a ActiveSession, patient: Option<&'a PatientI
     let user = &session.viewer.user_id;
     match (session.viewer.kind, patient) {
         (AccountKind::Patient, Some(patient)) => Some(BillingReader::Patient { user, patient }),
-        (AccountKind::Staff(role), _) if BILLING_ROLES.contains(&role) => Some(BillingReader::Staff { user }),
+        (AccountKind::Staff(role), _) if role.can(Permission::WorkBilling) => Some(BillingReader::Staff { user }),
         _ => None,
     }
 }
@@ -166,7 +167,7 @@ pub async fn print_queue_csv(
 fn billing_staff(session: &Option<Extension<ActiveSession>>) -> Option<&app::types::UserId> {
     let Extension(session) = session.as_ref()?;
     match session.viewer.kind {
-        AccountKind::Staff(role) if session.pending.is_none() && BILLING_ROLES.contains(&role) => Some(&session.viewer.user_id),
+        AccountKind::Staff(role) if session.pending.is_none() && role.can(Permission::WorkBilling) => Some(&session.viewer.user_id),
         _ => None,
     }
 }
@@ -187,10 +188,10 @@ fn internal(e: sqlx::Error) -> Response {
 }
 
 /// The member of staff asking, if their role is one of `roles` and nothing is pending.
-fn staff_in<'a>(session: &'a Option<Extension<ActiveSession>>, roles: &[app::types::StaffRole]) -> Option<&'a app::types::UserId> {
+fn staff_in<'a>(session: &'a Option<Extension<ActiveSession>>, permission: Permission) -> Option<&'a app::types::UserId> {
     let Extension(session) = session.as_ref()?;
     match session.viewer.kind {
-        AccountKind::Staff(role) if session.pending.is_none() && roles.contains(&role) => Some(&session.viewer.user_id),
+        AccountKind::Staff(role) if session.pending.is_none() && role.can(permission) => Some(&session.viewer.user_id),
         _ => None,
     }
 }
@@ -211,7 +212,7 @@ pub async fn questionnaire_json(State(state): State<AppState>, Path(file): Path<
     if session.is_none() {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    if staff_in(&session, app::questionnaires::LIBRARY_ROLES).is_none() {
+    if staff_in(&session, Permission::EditFormLibrary).is_none() {
         return StatusCode::FORBIDDEN.into_response();
     }
     let Some(id) = file.strip_suffix(".json") else { return StatusCode::NOT_FOUND.into_response() };
@@ -233,7 +234,7 @@ pub async fn questionnaire_response_json(
     if session.is_none() {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let Some(user) = staff_in(&session, app::questionnaires::ANSWER_ROLES) else { return StatusCode::FORBIDDEN.into_response() };
+    let Some(user) = staff_in(&session, Permission::ReadAnswers) else { return StatusCode::FORBIDDEN.into_response() };
     let Some(id) = file.strip_suffix(".json") else { return StatusCode::NOT_FOUND.into_response() };
     let addr = addr.map(|Extension(a)| a.0);
     match app::questionnaires::server::response_json(&state.db, user, id, addr, now_ms()).await {

@@ -129,7 +129,28 @@ async fn readyz(State(state): State<AppState>, draining: Option<Extension<Draini
     }
 }
 
+/// A download's route, which must have its gate in the one table of who may reach what: the
+/// session middleware would refuse every request to it otherwise, so a forgotten one shows
+/// at the first start, not in production.
+fn download(path: &'static str) -> &'static str {
+    assert!(app::access::table::has_download_route(path), "the download {path} has no gate in app::access::table::DOWNLOADS");
+    path
+}
+
+/// Every server function must have its gate in the table (the session middleware does not
+/// serve one that has none): a function added without one stops the server at start.
+fn check_function_gates() {
+    for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+        let endpoint = path.strip_prefix("/api/").unwrap_or(path);
+        assert!(
+            app::access::table::function_gate(endpoint).is_some(),
+            "the server function {path} has no gate in app::access::table::FUNCTIONS"
+        );
+    }
+}
+
 pub fn router(state: AppState, config: &Config) -> Router {
+    check_function_gates();
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -153,13 +174,13 @@ pub fn router(state: AppState, config: &Config) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/attachments/{id}", get(crate::downloads::message_attachment))
-        .route("/billing/statements/{file}", get(crate::downloads::statement_pdf))
-        .route("/staff/billing/statements/{file}", get(crate::downloads::statement_pdf))
-        .route("/staff/billing/print-queue.pdf", get(crate::downloads::print_queue_pdf))
-        .route("/staff/billing/print-queue.csv", get(crate::downloads::print_queue_csv))
-        .route("/staff/questionnaires/fhir/questionnaire/{file}", get(crate::downloads::questionnaire_json))
-        .route("/staff/questionnaires/fhir/response/{file}", get(crate::downloads::questionnaire_response_json))
+        .route(download("/attachments/{id}"), get(crate::downloads::message_attachment))
+        .route(download("/billing/statements/{file}"), get(crate::downloads::statement_pdf))
+        .route(download("/staff/billing/statements/{file}"), get(crate::downloads::statement_pdf))
+        .route(download("/staff/billing/print-queue.pdf"), get(crate::downloads::print_queue_pdf))
+        .route(download("/staff/billing/print-queue.csv"), get(crate::downloads::print_queue_csv))
+        .route(download("/staff/questionnaires/fhir/questionnaire/{file}"), get(crate::downloads::questionnaire_json))
+        .route(download("/staff/questionnaires/fhir/response/{file}"), get(crate::downloads::questionnaire_response_json))
         .route(
             "/api/{*fn_name}",
             get(move |req| leptos_axum::handle_server_fns_with_context(server_fn_context.clone(), req))
@@ -173,8 +194,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route_layer(axum::middleware::from_fn(crate::metrics::label_route))
         .fallback_service(static_files)
         .layer(from_fn_with_state(state.clone(), maintenance::maintenance))
-        .layer(from_fn_with_state(state.clone(), session::resolve_session))
+        // After the gate (below): a refused visitor is answered as the gate says, whatever
+        // the body.
         .layer(axum::middleware::from_fn(body_limit::limit_body))
+        .layer(from_fn_with_state(state.clone(), session::resolve_session))
         .layer(from_fn_with_state(origin_policy, csrf::check_origin))
         .layer(from_fn_with_state(client_addr::TrustProxy(config.trust_proxy), client_addr::client_addr))
         .layer(from_fn_with_state(headers::HeaderPolicy { hsts: state.settings.secure_cookies }, headers::security_headers))

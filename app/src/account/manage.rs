@@ -101,10 +101,7 @@ pub async fn change_password(
     use crate::session::server::{end_all_of, set_pending, EndReason};
     use crate::session::PendingStep;
     use sqlx::Row;
-    let session = request::require_patient_with_pending()?;
-    if session.pending == Some(PendingStep::Terms) {
-        return Err(request::refuse(AppError::Forbidden));
-    }
+    let session = request::admit(crate::access::Gate::PATIENT.during(&[PendingStep::PasswordReminder, PendingStep::PasswordRequired]))?;
     let state = app_state()?;
     let now = now_ms();
     let user = &session.viewer.user_id;
@@ -166,7 +163,7 @@ pub async fn remind_me_later() -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     use crate::session::server::set_pending;
     use crate::session::PendingStep;
-    let session = request::require_patient_with_pending()?;
+    let session = request::admit(crate::access::Gate::waiting(PendingStep::PasswordReminder))?;
     if session.pending != Some(PendingStep::PasswordReminder) {
         return Err(request::refuse(AppError::Forbidden));
     }

@@ -28,13 +28,10 @@ mod staff_pages;
 pub use patient_pages::{BillingSummaryPage, PaperlessUpdatePage, ViewAccountPage};
 pub use staff_pages::{BillingAccountPage, BillingImportPage, BillingStaffPage, PostStatementPage, PrintQueuePage};
 
-use crate::types::StaffRole;
 use money::Money;
 pub use statement::Delivery;
 use serde::{Deserialize, Serialize};
 
-/// Staff who post statements, open accounts and work the print queue.
-pub const BILLING_ROLES: &[StaffRole] = &[StaffRole::Billing];
 
 /// An id that appears in URLs and forms: 128 random bits in lower-case hex.
 fn is_id(s: &str) -> bool {

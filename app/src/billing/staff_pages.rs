@@ -127,7 +127,7 @@ pub struct PrintItemView {
 
 #[cfg(feature = "ssr")]
 fn billing_staff() -> Result<(crate::session::server::ActiveSession, crate::platform::state::AppState), AppError> {
-    let session = crate::platform::request::require_staff(super::BILLING_ROLES)?;
+    let session = crate::platform::request::require_permission(crate::access::Permission::WorkBilling)?;
     Ok((session, crate::platform::state::app_state()?))
 }
 

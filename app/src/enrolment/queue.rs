@@ -12,7 +12,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[server(endpoint = "enrolment/queue")]
 pub async fn enrolment_queue() -> Result<(Vec<RequestSummary>, Vec<RequestSummary>), AppError> {
-    crate::platform::request::require_staff(crate::patients::ACCESS_ROLES)?;
+    crate::platform::request::require_permission(crate::access::Permission::ManagePatientAccess)?;
     let state = crate::platform::state::app_state()?;
     Ok(super::server::queue(&state.db).await?)
 }
@@ -20,7 +20,7 @@ pub async fn enrolment_queue() -> Result<(Vec<RequestSummary>, Vec<RequestSummar
 #[server(endpoint = "enrolment/detail")]
 pub async fn enrolment_request(id: String) -> Result<RequestDetail, AppError> {
     use crate::platform::request;
-    request::require_staff(crate::patients::ACCESS_ROLES)?;
+    request::require_permission(crate::access::Permission::ManagePatientAccess)?;
     let state = crate::platform::state::app_state()?;
     super::server::detail(&state.db, &id).await?.ok_or_else(|| request::refuse(AppError::NotFound))
 }
@@ -31,7 +31,7 @@ pub async fn approve_request(request_id: String, link_to: String, email_code: Op
     use super::server::{approve, DecisionError};
     use crate::patients::PatientId;
     use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_staff(crate::patients::ACCESS_ROLES)?;
+    let session = request::require_permission(crate::access::Permission::ManagePatientAccess)?;
     let state = app_state()?;
     let back = |e: &str| leptos_axum::redirect(&format!("/staff/enrolment/{request_id}?error={e}"));
     let link = match link_to.as_str() {
@@ -59,7 +59,7 @@ pub async fn approve_request(request_id: String, link_to: String, email_code: Op
 pub async fn decline_request(request_id: String, reason: String, note: Option<String>) -> Result<(), AppError> {
     use super::server::{decline, DecisionError};
     use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_staff(crate::patients::ACCESS_ROLES)?;
+    let session = request::require_permission(crate::access::Permission::ManagePatientAccess)?;
     let state = app_state()?;
     let Some((_, label)) = DECLINE_REASONS.iter().find(|(code, _)| *code == reason) else {
         leptos_axum::redirect(&format!("/staff/enrolment/{request_id}?error=reason"));

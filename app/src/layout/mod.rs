@@ -168,47 +168,34 @@ pub fn PatientLayout(title: &'static str, children: Children) -> impl IntoView {
     }
 }
 
-/// The staff areas each role works in.
-fn staff_areas(role: StaffRole) -> &'static [(&'static str, &'static str)] {
-    match role {
-        StaffRole::FrontDesk => &[
-            ("/staff", "Overview"),
-            ("/staff/messages", "Messages"),
-            ("/staff/enrolment", "Enrolment requests"),
-            ("/staff/patients", "Patients"),
-            ("/staff/visits", "Video visits"),
-            ("/staff/questionnaires", "Questionnaires"),
-        ],
-        StaffRole::Clinician => &[
-            ("/staff", "Overview"),
-            ("/staff/messages", "Messages"),
-            ("/staff/visits", "Video visits"),
-            ("/staff/questionnaires", "Questionnaires"),
-            ("/staff/absences", "Out of office"),
-        ],
-        StaffRole::Billing => &[
-            ("/staff", "Overview"),
-            ("/staff/messages", "Messages"),
-            ("/staff/billing", "Billing accounts"),
-            ("/staff/billing/print-queue", "Print queue"),
-            ("/staff/billing/import", "Import statements"),
-        ],
-        StaffRole::Administrator => &[
-            ("/staff", "Overview"),
-            ("/staff/security", "Security"),
-            ("/staff/audit", "Audit trail"),
-            ("/staff/enrolment", "Enrolment requests"),
-            ("/staff/patients", "Patients"),
-            ("/staff/terms", "Terms"),
-            ("/staff/care-teams", "Care teams"),
-            ("/staff/pools", "Pools"),
-            ("/staff/absences", "Out of office"),
-            ("/staff/holidays", "Holidays"),
-            ("/staff/questionnaires", "Questionnaires"),
-            ("/staff/maintenance", "Maintenance"),
-        ],
-        StaffRole::Auditor => &[("/staff", "Overview"), ("/staff/security", "Security"), ("/staff/audit", "Audit trail")],
-    }
+/// The staff navigation, in order. Each link shows only to the roles whose gate in the route
+/// table lets them open the page (`crate::access`).
+const STAFF_NAVIGATION: &[(&str, &str)] = &[
+    ("/staff", "Overview"),
+    ("/staff/security", "Security"),
+    ("/staff/audit", "Audit trail"),
+    ("/staff/messages", "Messages"),
+    ("/staff/enrolment", "Enrolment requests"),
+    ("/staff/patients", "Patients"),
+    ("/staff/visits", "Video visits"),
+    ("/staff/questionnaires", "Questionnaires"),
+    ("/staff/billing", "Billing accounts"),
+    ("/staff/billing/print-queue", "Print queue"),
+    ("/staff/billing/import", "Import statements"),
+    ("/staff/terms", "Terms"),
+    ("/staff/care-teams", "Care teams"),
+    ("/staff/pools", "Pools"),
+    ("/staff/absences", "Out of office"),
+    ("/staff/holidays", "Holidays"),
+    ("/staff/maintenance", "Maintenance"),
+];
+
+/// The staff areas a role works in: the navigation's links whose page the role may open.
+pub fn staff_areas(role: StaffRole) -> impl Iterator<Item = (&'static str, &'static str)> {
+    STAFF_NAVIGATION
+        .iter()
+        .copied()
+        .filter(move |(href, _)| crate::access::page_gate(href).is_some_and(|gate| gate.admits_role(role)))
 }
 
 /// Frame of the staff pages; the navigation shows what the viewer's role works with.
@@ -226,7 +213,7 @@ pub fn StaffLayout(title: &'static str, children: Children) -> impl IntoView {
         <SignedInHeader home="/staff" viewer=viewer/>
         <nav class="main-nav main-nav--staff" aria-label="Staff">
             <ul>
-                {role.map(|r| staff_areas(r).iter().map(|(href, label)| view! { <NavLink href=*href label=*label/> }).collect_view())}
+                {role.map(|r| staff_areas(r).map(|(href, label)| view! { <NavLink href=href label=label/> }).collect_view())}
             </ul>
             {role.map(|r| view! { <p class="role-badge">{r.label()}</p> })}
         </nav>

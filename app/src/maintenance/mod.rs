@@ -43,7 +43,7 @@ pub struct MaintenanceData {
 
 #[cfg(feature = "ssr")]
 fn admin() -> Result<(crate::session::server::ActiveSession, crate::platform::state::AppState), AppError> {
-    let session = crate::platform::request::require_staff(&[crate::types::StaffRole::Administrator])?;
+    let session = crate::platform::request::require_permission(crate::access::Permission::ScheduleMaintenance)?;
     Ok((session, crate::platform::state::app_state()?))
 }
 

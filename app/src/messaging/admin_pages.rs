@@ -113,7 +113,7 @@ fn status_line() -> impl Fn() -> Option<AnyView> {
 
 #[cfg(feature = "ssr")]
 fn admin() -> Result<(crate::session::server::ActiveSession, crate::platform::state::AppState), AppError> {
-    let session = crate::platform::request::require_staff(super::ADMIN_ROLES)?;
+    let session = crate::platform::request::require_permission(crate::access::Permission::SetUpMessaging)?;
     Ok((session, crate::platform::state::app_state()?))
 }
 
@@ -397,7 +397,7 @@ fn CareTeamView(d: CareTeamData) -> impl IntoView {
 #[cfg(feature = "ssr")]
 fn absence_staff() -> Result<(crate::session::server::ActiveSession, crate::platform::state::AppState, bool), AppError> {
     use crate::types::{AccountKind, StaffRole};
-    let session = crate::platform::request::require_staff(&[StaffRole::Clinician, StaffRole::Administrator])?;
+    let session = crate::platform::request::require_permission(crate::access::Permission::SetOutOfOffice)?;
     let is_admin = matches!(session.viewer.kind, AccountKind::Staff(StaffRole::Administrator));
     Ok((session, crate::platform::state::app_state()?, is_admin))
 }
@@ -583,9 +583,7 @@ fn AbsencesView(d: AbsencesData) -> impl IntoView {
 #[server(endpoint = "staff/holidays/list")]
 pub async fn load_holidays() -> Result<HolidaysData, AppError> {
     use crate::types::{AccountKind, StaffRole};
-    let mut roles = super::INBOX_ROLES.to_vec();
-    roles.push(StaffRole::Administrator);
-    let session = crate::platform::request::require_staff(&roles)?;
+    let session = crate::platform::request::require_permission(crate::access::Permission::SeeHolidays)?;
     let state = crate::platform::state::app_state()?;
     let today = jiff::Timestamp::now().to_zoned(state.settings.messaging.time_zone.clone()).date();
     let today_text = today.strftime("%Y-%m-%d").to_string();

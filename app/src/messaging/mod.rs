@@ -29,13 +29,8 @@ pub use admin_pages::{AbsencesPage, CareTeamsPage, HolidaysPage, PoolsPage};
 pub use patient_pages::{unread_messages, ComposePage, MessagesPage, PatientThreadPage};
 pub use staff_pages::{StaffComposePage, StaffInboxPage, StaffThreadPage};
 
-use crate::types::StaffRole;
 use serde::{Deserialize, Serialize};
 
-/// Staff who work inboxes: they are members of pools and of patients' care teams.
-pub const INBOX_ROLES: &[StaffRole] = &[StaffRole::Clinician, StaffRole::FrontDesk, StaffRole::Billing];
-/// Staff who set up care teams, pools, holidays and anyone's out-of-office periods.
-pub const ADMIN_ROLES: &[StaffRole] = &[StaffRole::Administrator];
 
 pub const SUBJECT_MAX: usize = 100;
 pub const BODY_MAX: usize = 5_000;

@@ -28,7 +28,7 @@ pub struct PatientChoice {
 #[server(endpoint = "staff/messages/inbox")]
 pub async fn load_staff_inbox(filter: String) -> Result<Vec<InboxItem>, AppError> {
     use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_staff(super::INBOX_ROLES)?;
+    let session = request::require_permission(crate::access::Permission::WorkMessages)?;
     let state = app_state()?;
     let filter = InboxFilter::parse(&filter);
     Ok(super::server::staff_inbox(&state.db, &state.settings.messaging.time_zone, &session.viewer.user_id, filter, now_ms()).await?)
@@ -38,7 +38,7 @@ pub async fn load_staff_inbox(filter: String) -> Result<Vec<InboxItem>, AppError
 pub async fn load_staff_thread(id: String) -> Result<StaffThreadData, AppError> {
     use super::server::{forward_options, open_thread, Reader};
     use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_staff(super::INBOX_ROLES)?;
+    let session = request::require_permission(crate::access::Permission::WorkMessages)?;
     let state = app_state()?;
     let thread_id = super::ThreadId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let user = &session.viewer.user_id;
@@ -53,7 +53,7 @@ pub async fn load_staff_thread(id: String) -> Result<StaffThreadData, AppError> 
 pub async fn staff_reply(thread: String, body: String) -> Result<(), AppError> {
     use super::server::StaffActionError;
     use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_staff(super::INBOX_ROLES)?;
+    let session = request::require_permission(crate::access::Permission::WorkMessages)?;
     let state = app_state()?;
     let thread_id = super::ThreadId::parse(&thread).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let body = body.replace("\r\n", "\n");
@@ -73,7 +73,7 @@ pub async fn staff_reply(thread: String, body: String) -> Result<(), AppError> {
 pub async fn mark_handled(message: String) -> Result<(), AppError> {
     use super::server::StaffActionError;
     use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_staff(super::INBOX_ROLES)?;
+    let session = request::require_permission(crate::access::Permission::WorkMessages)?;
     let state = app_state()?;
     let id = super::MessageId::parse(&message).ok_or_else(|| request::refuse(AppError::NotFound))?;
     match super::server::mark_handled(&state.db, &session.viewer.user_id, &id, request::client_addr(), now_ms()).await {
@@ -89,7 +89,7 @@ pub async fn mark_handled(message: String) -> Result<(), AppError> {
 pub async fn forward_message(message: String, to: String, note: String) -> Result<(), AppError> {
     use super::server::StaffActionError;
     use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_staff(super::INBOX_ROLES)?;
+    let session = request::require_permission(crate::access::Permission::WorkMessages)?;
     let state = app_state()?;
     let id = super::MessageId::parse(&message).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let Some(to) = super::Recipient::parse(&to) else {
@@ -110,7 +110,7 @@ pub async fn forward_message(message: String, to: String, note: String) -> Resul
 #[server(endpoint = "staff/messages/patients")]
 pub async fn staff_patient_choices() -> Result<Vec<PatientChoice>, AppError> {
     use crate::platform::{request, state::app_state};
-    let session = request::require_staff(super::INBOX_ROLES)?;
+    let session = request::require_permission(crate::access::Permission::WorkMessages)?;
     let state = app_state()?;
     Ok(super::server::staff_patients(&state.db, &session.viewer.user_id)
         .await?
@@ -123,7 +123,7 @@ pub async fn staff_patient_choices() -> Result<Vec<PatientChoice>, AppError> {
 pub async fn staff_start(patient: String, subject: String, body: String) -> Result<(), AppError> {
     use super::server::StaffActionError;
     use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_staff(super::INBOX_ROLES)?;
+    let session = request::require_permission(crate::access::Permission::WorkMessages)?;
     let state = app_state()?;
     let Some(patient) = crate::patients::PatientId::parse(&patient) else {
         leptos_axum::redirect("/staff/messages/new?error=patient");

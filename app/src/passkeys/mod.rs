@@ -145,7 +145,7 @@ pub async fn remove_passkey(id: String) -> Result<(), AppError> {
 pub async fn remove_patient_passkeys(patient: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     use sqlx::Row;
-    let session = request::require_staff(crate::patients::ACCESS_ROLES)?;
+    let session = request::require_permission(crate::access::Permission::ManagePatientAccess)?;
     let state = app_state()?;
     let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let mut tx = state.db.begin_write().await?;

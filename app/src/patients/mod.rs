@@ -14,8 +14,6 @@ pub use pages::show_code_once;
 use serde::{Deserialize, Serialize};
 
 /// The roles that manage patients' portal access.
-pub const ACCESS_ROLES: &[crate::types::StaffRole] =
-    &[crate::types::StaffRole::FrontDesk, crate::types::StaffRole::Administrator];
 
 /// A patient record's id: 128 random bits in hex.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -3,7 +3,8 @@
 
 use super::{PatientDetail, PatientSummary, PortalAccess};
 #[cfg(feature = "ssr")]
-use super::{PatientId, ACCESS_ROLES};
+use super::PatientId;
+use crate::access::Permission::ManagePatientAccess;
 use crate::account::format_utc;
 use crate::error::AppError;
 use crate::layout::{org_info, StaffLayout};
@@ -28,7 +29,7 @@ pub fn show_code_once(state: &crate::platform::state::AppState, patient: &Patien
 
 #[server(endpoint = "patients/search")]
 pub async fn search_patients(q: String) -> Result<Vec<PatientSummary>, AppError> {
-    crate::platform::request::require_staff(ACCESS_ROLES)?;
+    crate::platform::request::require_permission(ManagePatientAccess)?;
     let state = crate::platform::state::app_state()?;
     Ok(super::server::search(&state.db, &q.chars().take(100).collect::<String>()).await?)
 }
@@ -36,7 +37,7 @@ pub async fn search_patients(q: String) -> Result<Vec<PatientSummary>, AppError>
 #[server(endpoint = "patients/detail")]
 pub async fn get_patient_detail(id: String) -> Result<PatientDetail, AppError> {
     use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_staff(ACCESS_ROLES)?;
+    let session = request::require_permission(ManagePatientAccess)?;
     let state = app_state()?;
     let id = PatientId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     super::server::detail(&state.db, &id, &session.viewer.user_id, request::client_addr(), now_ms())
@@ -48,7 +49,7 @@ pub async fn get_patient_detail(id: String) -> Result<PatientDetail, AppError> {
 pub async fn issue_code(patient_id: String, email_code: Option<String>) -> Result<(), AppError> {
     use crate::enrolment::server::DecisionError;
     use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_staff(ACCESS_ROLES)?;
+    let session = request::require_permission(ManagePatientAccess)?;
     let state = app_state()?;
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let email = email_code.as_deref() == Some("yes");
@@ -64,7 +65,7 @@ pub async fn issue_code(patient_id: String, email_code: Option<String>) -> Resul
 #[server(endpoint = "patients/revoke-code")]
 pub async fn revoke_code(patient_id: String, code_id: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_staff(ACCESS_ROLES)?;
+    let session = request::require_permission(ManagePatientAccess)?;
     let state = app_state()?;
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let done = crate::enrolment::server::revoke_code(&state.db, &id, &code_id, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
@@ -76,7 +77,7 @@ pub async fn revoke_code(patient_id: String, code_id: String) -> Result<(), AppE
 #[server(endpoint = "patients/new-code")]
 pub async fn take_new_code(patient_id: String) -> Result<Option<String>, AppError> {
     use crate::platform::{request, state::app_state};
-    request::require_staff(ACCESS_ROLES)?;
+    request::require_permission(ManagePatientAccess)?;
     let state = app_state()?;
     let value = request::cookie(&state.settings.cookie_name(CODE_COOKIE));
     let response = expect_context::<leptos_axum::ResponseOptions>();
@@ -87,7 +88,7 @@ pub async fn take_new_code(patient_id: String) -> Result<Option<String>, AppErro
 #[server(endpoint = "access/terminate")]
 pub async fn terminate_access(patient_id: String, reason: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_staff(ACCESS_ROLES)?;
+    let session = request::require_permission(ManagePatientAccess)?;
     let state = app_state()?;
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let reason = reason.trim();
@@ -104,7 +105,7 @@ pub async fn terminate_access(patient_id: String, reason: String) -> Result<(), 
 #[server(endpoint = "access/restore")]
 pub async fn restore_access(patient_id: String, reason: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_staff(ACCESS_ROLES)?;
+    let session = request::require_permission(ManagePatientAccess)?;
     let state = app_state()?;
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let reason: String = reason.trim().chars().take(500).collect();

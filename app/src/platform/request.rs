@@ -1,8 +1,10 @@
 //! What the server knows about the request being served: the client's address and the session
 //! resolved by the session middleware (`server/src/middleware/session.rs`).
 
+use crate::access::{Gate, Permission, Verdict, Visitor};
 use crate::error::AppError;
 use crate::session::server::ActiveSession;
+use crate::session::PendingStep;
 use crate::types::{AccountKind, StaffRole};
 use http::request::Parts;
 use leptos::prelude::use_context;
@@ -67,53 +69,54 @@ pub fn refuse(error: AppError) -> AppError {
     error
 }
 
-/// The signed-in patient, or a refusal for anyone else, and for a patient who has a step to
-/// take first (accept the terms, change an aged password).
+/// The session, when `gate` (from the one table, `crate::access`) lets it through; otherwise the
+/// refusal, with its status code. Server functions check their gate here again, whatever the
+/// session middleware already did, before they look at any record.
+pub fn admit(gate: Gate) -> Result<ActiveSession, AppError> {
+    let session = current_session();
+    let visitor = session.as_ref().map(|s| Visitor { kind: s.viewer.kind, pending: s.pending });
+    match gate.verdict(visitor) {
+        Verdict::Open => session.ok_or_else(|| refuse(AppError::NotSignedIn)),
+        Verdict::SignIn(_) => Err(refuse(AppError::NotSignedIn)),
+        Verdict::OtherPortal(_) | Verdict::TakeStep(_) | Verdict::Forbidden => Err(refuse(AppError::Forbidden)),
+    }
+}
+
+/// The signed-in patient with nothing pending.
 pub fn require_patient() -> Result<ActiveSession, AppError> {
-    let s = require_patient_with_pending()?;
-    if s.pending.is_some() { Err(refuse(AppError::Forbidden)) } else { Ok(s) }
+    admit(Gate::PATIENT)
 }
 
-/// The signed-in patient even when a step is pending: for the server functions of those steps
-/// (the terms, an aged password). Not while the second sign-in step (the authenticator-app
-/// code) is still to come: until then the password alone has opened nothing.
-pub fn require_patient_with_pending() -> Result<ActiveSession, AppError> {
-    let s = require_signed_in()?;
-    if s.pending == Some(crate::session::PendingStep::SecondStep) {
-        return Err(refuse(AppError::Forbidden));
-    }
-    if s.viewer.kind.is_patient() { Ok(s) } else { Err(refuse(AppError::Forbidden)) }
-}
-
-/// A session waiting for its second sign-in step: for the code page's server function only.
-pub fn require_second_step_pending() -> Result<ActiveSession, AppError> {
-    let s = require_signed_in()?;
-    if s.pending == Some(crate::session::PendingStep::SecondStep) { Ok(s) } else { Err(refuse(AppError::Forbidden)) }
-}
-
-/// The signed-in user, staff or patient, with nothing pending but, for staff, the setup of a
-/// second step their role requires: for the second-step setup page.
-pub fn require_for_second_step_setup() -> Result<ActiveSession, AppError> {
-    let s = require_signed_in()?;
-    match s.pending {
-        None | Some(crate::session::PendingStep::SecondStepSetup) => Ok(s),
-        Some(_) => Err(refuse(AppError::Forbidden)),
-    }
-}
-
-/// The signed-in member of staff whose role is one of `roles` (any role when empty).
-pub fn require_staff(roles: &[StaffRole]) -> Result<ActiveSession, AppError> {
-    let s = require_signed_in()?;
-    if s.pending.is_some() {
-        return Err(refuse(AppError::Forbidden));
-    }
-    match s.viewer.kind {
-        AccountKind::Staff(role) if roles.is_empty() || roles.contains(&role) => Ok(s),
+/// The member of staff with nothing pending whose role may do `permission`.
+pub fn require_permission(permission: Permission) -> Result<ActiveSession, AppError> {
+    let session = admit(Gate::STAFF)?;
+    match session.viewer.kind {
+        AccountKind::Staff(role) if role.can(permission) => Ok(session),
         _ => Err(refuse(AppError::Forbidden)),
     }
 }
 
-/// Anyone signed in.
+/// The member of staff with nothing pending, and their role.
+pub fn require_staff() -> Result<(ActiveSession, StaffRole), AppError> {
+    let session = admit(Gate::STAFF)?;
+    match session.viewer.kind {
+        AccountKind::Staff(role) => Ok((session, role)),
+        AccountKind::Patient => Err(refuse(AppError::Forbidden)),
+    }
+}
+
+/// A session waiting for its second sign-in step: for the code page's server function only.
+pub fn require_second_step_pending() -> Result<ActiveSession, AppError> {
+    admit(Gate::waiting(PendingStep::SecondStep))
+}
+
+/// The signed-in user, staff or patient, with nothing pending but, for staff, the setup of a
+/// second step their role requires: for the sign-in methods' pages.
+pub fn require_for_second_step_setup() -> Result<ActiveSession, AppError> {
+    admit(Gate::SIGNED_IN.during(&[PendingStep::SecondStepSetup]))
+}
+
+/// Any session, whatever step it waits for.
 pub fn require_signed_in() -> Result<ActiveSession, AppError> {
-    current_session().ok_or_else(|| refuse(AppError::NotSignedIn))
+    admit(Gate::ANY_SESSION)
 }

@@ -41,13 +41,6 @@ pub fn QuestionnaireScript() -> impl leptos::prelude::IntoView {
     view! { <script nonce=nonce>{include_str!("questionnaires.js")}</script> }
 }
 
-/// Who keeps the library (imports forms and new versions).
-pub const LIBRARY_ROLES: &[StaffRole] = &[StaffRole::Clinician, StaffRole::Administrator];
-/// Who assigns forms: clinicians any kind; the front desk visit surveys after a visit.
-pub const ASSIGN_ROLES: &[StaffRole] = &[StaffRole::Clinician, StaffRole::FrontDesk];
-/// Who reads the answers (health information): clinicians.
-pub const ANSWER_ROLES: &[StaffRole] = &[StaffRole::Clinician];
-
 /// Which kinds a role may assign.
 pub fn may_assign(role: StaffRole, kind: FormKind) -> bool {
     match role {

@@ -4,6 +4,8 @@
 //! patient and per form, each with its version and submission time, exported as a FHIR
 //! QuestionnaireResponse from `/staff/questionnaires/fhir/response/{id}.json`.
 
+#[cfg(feature = "ssr")]
+use crate::access::Permission;
 use super::form::FormKind;
 use super::render::AnswerList;
 use super::{AssignmentState, AssignmentSummary, FillView, FormSummary};
@@ -68,20 +70,14 @@ pub struct ResponseData {
 }
 
 #[cfg(feature = "ssr")]
-fn staff_in(roles: &[crate::types::StaffRole]) -> Result<(crate::session::server::ActiveSession, crate::types::StaffRole, crate::platform::state::AppState), AppError> {
-    let session = crate::platform::request::require_staff(roles)?;
-    let role = match session.viewer.kind {
-        crate::types::AccountKind::Staff(r) => r,
-        _ => return Err(crate::platform::request::refuse(AppError::Forbidden)),
-    };
+fn staff_in(
+    may: &[Permission],
+) -> Result<(crate::session::server::ActiveSession, crate::types::StaffRole, crate::platform::state::AppState), AppError> {
+    let (session, role) = crate::platform::request::require_staff()?;
+    if !may.iter().any(|p| role.can(*p)) {
+        return Err(crate::platform::request::refuse(AppError::Forbidden));
+    }
     Ok((session, role, crate::platform::state::app_state()?))
-}
-
-#[cfg(feature = "ssr")]
-fn library_or_assign_roles() -> Vec<crate::types::StaffRole> {
-    let mut roles = super::LIBRARY_ROLES.to_vec();
-    roles.extend(super::ASSIGN_ROLES.iter().filter(|r| !super::LIBRARY_ROLES.contains(r)));
-    roles
 }
 
 #[cfg(feature = "ssr")]
@@ -91,9 +87,9 @@ fn patient_name(p: super::server::PatientLine) -> PatientName {
 
 #[server(endpoint = "staff/questionnaires/library")]
 pub async fn load_library(q: String) -> Result<LibraryData, AppError> {
-    let (session, role, state) = staff_in(&library_or_assign_roles())?;
-    let can_import = super::LIBRARY_ROLES.contains(&role);
-    let can_assign = super::ASSIGN_ROLES.contains(&role);
+    let (session, role, state) = staff_in(&[Permission::EditFormLibrary, Permission::AssignForms])?;
+    let can_import = role.can(Permission::EditFormLibrary);
+    let can_assign = role.can(Permission::AssignForms);
     let forms = super::server::library(&state.db, &state.settings).await?;
     let found = if can_assign && !q.trim().is_empty() {
         crate::patients::server::search(&state.db, &q)
@@ -105,7 +101,7 @@ pub async fn load_library(q: String) -> Result<LibraryData, AppError> {
         Vec::new()
     };
     let refused = if can_import { super::server::import_draft(&state.db, &session.viewer.user_id).await? } else { None };
-    Ok(LibraryData { forms, found, can_import, can_assign, can_read_answers: super::ANSWER_ROLES.contains(&role), refused })
+    Ok(LibraryData { forms, found, can_import, can_assign, can_read_answers: role.can(Permission::ReadAnswers), refused })
 }
 
 /// Imports a Questionnaire (the JSON in the text box, or a file): a new form of `kind`, or the
@@ -114,7 +110,7 @@ pub async fn load_library(q: String) -> Result<LibraryData, AppError> {
 pub async fn import_questionnaire(data: MultipartData) -> Result<(), AppError> {
     use super::server::{discard_import_draft, import_version, save_import_draft, QuestionnaireError};
     use crate::platform::{now_ms, request};
-    let (session, _, state) = staff_in(super::LIBRARY_ROLES)?;
+    let (session, _, state) = staff_in(&[Permission::EditFormLibrary])?;
     let user = &session.viewer.user_id;
     let fields = super::patient_pages::read_fields(data, super::fhir::JSON_MAX * 2 + 10_000).await?;
     let get = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or_default();
@@ -146,7 +142,7 @@ pub async fn import_questionnaire(data: MultipartData) -> Result<(), AppError> {
 
 #[server(endpoint = "staff/questionnaires/clear")]
 pub async fn clear_import() -> Result<(), AppError> {
-    let (session, _, state) = staff_in(super::LIBRARY_ROLES)?;
+    let (session, _, state) = staff_in(&[Permission::EditFormLibrary])?;
     super::server::discard_import_draft(&state.db, &session.viewer.user_id).await?;
     leptos_axum::redirect("/staff/questionnaires#import");
     Ok(())
@@ -155,7 +151,7 @@ pub async fn clear_import() -> Result<(), AppError> {
 #[server(endpoint = "staff/questionnaires/samples")]
 pub async fn add_samples() -> Result<(), AppError> {
     use super::server::QuestionnaireError;
-    let (session, _, state) = staff_in(super::LIBRARY_ROLES)?;
+    let (session, _, state) = staff_in(&[Permission::EditFormLibrary])?;
     match super::server::load_samples(&state.db, Some(&session.viewer.user_id), crate::platform::now_ms()).await {
         Ok(n) => leptos_axum::redirect(&format!("/staff/questionnaires?samples={n}")),
         Err(QuestionnaireError::Db(e)) => return Err(e.into()),
@@ -170,7 +166,7 @@ pub async fn add_samples() -> Result<(), AppError> {
 pub async fn load_patient_questionnaires(id: String) -> Result<PatientQuestionnaires, AppError> {
     use crate::patients::PatientId;
     use crate::platform::{now_ms, request};
-    let (session, role, state) = staff_in(super::ASSIGN_ROLES)?;
+    let (session, role, state) = staff_in(&[Permission::AssignForms])?;
     let patient_id = PatientId(id);
     let patient = super::server::patient_line(&state.db, &patient_id).await?.ok_or_else(|| request::refuse(AppError::NotFound))?;
     let kinds: Vec<FormKind> = FormKind::ALL.into_iter().filter(|k| super::may_assign(role, *k)).collect();
@@ -181,14 +177,14 @@ pub async fn load_patient_questionnaires(id: String) -> Result<PatientQuestionna
     let surveys_on = super::server::surveys_on(&mut conn, &patient_id).await?;
     drop(conn);
     super::server::audit_listed(&state.db, &session.viewer.user_id, "patient", &patient_id.0, request::client_addr(), now).await?;
-    Ok(PatientQuestionnaires { patient: patient_name(patient), surveys_on, assignments, forms, can_read_answers: super::ANSWER_ROLES.contains(&role) })
+    Ok(PatientQuestionnaires { patient: patient_name(patient), surveys_on, assignments, forms, can_read_answers: role.can(Permission::ReadAnswers) })
 }
 
 #[server(endpoint = "staff/questionnaires/assign")]
 pub async fn assign_questionnaire(patient: String, form: String, due: String, note: String) -> Result<(), AppError> {
     use super::server::{assign, QuestionnaireError};
     use crate::platform::{now_ms, request};
-    let (session, role, state) = staff_in(super::ASSIGN_ROLES)?;
+    let (session, role, state) = staff_in(&[Permission::AssignForms])?;
     let back = format!("/staff/questionnaires/patients/{patient}");
     let due = match due.trim() {
         "" => None,
@@ -219,7 +215,7 @@ pub async fn assign_questionnaire(patient: String, form: String, due: String, no
 #[server(endpoint = "staff/questionnaires/form")]
 pub async fn load_form_responses(id: String) -> Result<FormResponses, AppError> {
     use crate::platform::{now_ms, request};
-    let (session, _, state) = staff_in(super::ANSWER_ROLES)?;
+    let (session, _, state) = staff_in(&[Permission::ReadAnswers])?;
     let (title, lines) = super::server::form_responses(&state.db, &state.settings, &id).await?.ok_or_else(|| request::refuse(AppError::NotFound))?;
     super::server::audit_listed(&state.db, &session.viewer.user_id, "questionnaire-form", &id, request::client_addr(), now_ms()).await?;
     Ok(FormResponses {
@@ -236,7 +232,7 @@ pub async fn load_form_responses(id: String) -> Result<FormResponses, AppError> 
 #[server(endpoint = "staff/questionnaires/response")]
 pub async fn load_response(id: String) -> Result<ResponseData, AppError> {
     use crate::platform::{now_ms, request};
-    let (session, _, state) = staff_in(super::ANSWER_ROLES)?;
+    let (session, _, state) = staff_in(&[Permission::ReadAnswers])?;
     let (view, patient) = super::server::response_view(&state.db, &state.settings, &session.viewer.user_id, &id, request::client_addr(), now_ms())
         .await?
         .ok_or_else(|| request::refuse(AppError::NotFound))?;

@@ -167,7 +167,7 @@ pub async fn set_second_step_policy(
     auditor: Option<String>,
 ) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_staff(&[StaffRole::Administrator])?;
+    let session = request::require_permission(crate::access::Permission::SetSecondStepPolicy)?;
     let state = app_state()?;
     let chosen = [
         (StaffRole::FrontDesk, front_desk),

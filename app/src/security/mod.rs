@@ -13,14 +13,12 @@ use crate::audit::AuditAction;
 use crate::dates::CalendarDate;
 use crate::error::AppError;
 use crate::layout::{viewer, StaffLayout};
-use crate::types::{AccountKind, StaffRole};
+use crate::types::AccountKind;
 use crate::layout::alert;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-/// The roles that see the security view and search the audit trail.
-pub const SECURITY_ROLES: &[StaffRole] = &[StaffRole::Administrator, StaffRole::Auditor];
 
 /// How far back failed sign-ins are shown: the last 24 hours.
 pub const FAILURE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
@@ -231,7 +229,7 @@ pub struct AuditResults {
 #[server(endpoint = "security/overview")]
 pub async fn security_view() -> Result<SecurityOverview, AppError> {
     use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_staff(SECURITY_ROLES)?;
+    let session = request::require_permission(crate::access::Permission::ReviewSecurity)?;
     let state = app_state()?;
     let now = now_ms();
     let overview = server::overview(&state.db, now).await?;
@@ -251,7 +249,7 @@ pub async fn search_audit(
     verify: Option<String>,
 ) -> Result<AuditResults, AppError> {
     use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_staff(SECURITY_ROLES)?;
+    let session = request::require_permission(crate::access::Permission::ReviewSecurity)?;
     let state = app_state()?;
     let search = AuditSearch::parse(user.as_deref(), action.as_deref(), from.as_deref(), to.as_deref(), before.as_deref())
         .map_err(|message| request::refuse(AppError::Invalid(message)))?;
@@ -424,7 +422,7 @@ pub fn AuditSearchPage() -> impl IntoView {
     let action = action.unwrap_or_default();
     let unknown_action = (!action.is_empty() && action != "any" && AuditAction::parse(&action).is_none()).then(|| action.clone());
     // Anyone else is refused by the search itself; the form is not offered to them either.
-    let may_search = matches!(viewer().map(|v| v.kind), Some(AccountKind::Staff(role)) if SECURITY_ROLES.contains(&role));
+    let may_search = matches!(viewer().map(|v| v.kind), Some(AccountKind::Staff(role)) if role.can(crate::access::Permission::ReviewSecurity));
     let form = may_search.then(|| view! {
         <form method="get" action="/staff/audit" class="form" role="search" aria-label="Search the audit trail">
             <div class="field">

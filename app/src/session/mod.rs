@@ -47,12 +47,6 @@ impl PendingStep {
             .into_iter()
             .find(|p| p.as_str() == s)
     }
-    /// Whether a private page may open while this step is pending: its own page, and for the
-    /// staff second-step setup also the passkeys page (a passkey meets the requirement too).
-    pub fn allows(self, path: &str) -> bool {
-        path == self.path() || (self == PendingStep::SecondStepSetup && path == "/staff/passkeys")
-    }
-
     /// The page where the step is taken.
     pub fn path(self) -> &'static str {
         match self {

@@ -24,11 +24,8 @@ mod staff_pages;
 pub use patient_pages::{VisitPage, VisitsPage};
 pub use staff_pages::StaffVisitsPage;
 
-use crate::types::StaffRole;
 use serde::{Deserialize, Serialize};
 
-/// Staff who schedule and cancel video visits.
-pub const VISIT_ROLES: &[StaffRole] = &[StaffRole::Clinician, StaffRole::FrontDesk];
 
 /// The patient can begin a visit from this long before its start until its end: time to
 /// read the limitations and to let the video service check the camera.

@@ -1,5 +1,5 @@
 //! Video visits in the database, and who may reach which. A patient reaches only the visits
-//! of their own record, by any id (anything else is "not found"); staff of `VISIT_ROLES`
+//! of their own record, by any id (anything else is "not found"); staff who may schedule visits (`Permission::ScheduleVisits`)
 //! reach every visit (the caller checked the role). Each change is written in one transaction
 //! with its audit entry and, for the patient, the notice that something new waits.
 

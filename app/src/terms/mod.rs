@@ -62,7 +62,7 @@ pub async fn current_terms() -> Result<Option<TermsDocument>, AppError> {
 #[server(endpoint = "terms/accept")]
 pub async fn accept_terms(terms_id: String, agree: Option<String>) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_patient_with_pending()?;
+    let session = request::admit(crate::access::Gate::PATIENT.during(&[crate::session::PendingStep::Terms]))?;
     let state = app_state()?;
     let now = now_ms();
     if agree.as_deref() != Some("yes") {
@@ -95,8 +95,8 @@ pub async fn my_acceptances() -> Result<Vec<Acceptance>, AppError> {
 
 #[server(endpoint = "terms/versions")]
 pub async fn terms_versions() -> Result<Vec<TermsVersionSummary>, AppError> {
-    use crate::types::StaffRole;
-    crate::platform::request::require_staff(&[StaffRole::Administrator])?;
+
+    crate::platform::request::require_permission(crate::access::Permission::PublishTerms)?;
     let state = crate::platform::state::app_state()?;
     Ok(server::versions(&state.db, crate::platform::now_ms()).await?)
 }
@@ -106,8 +106,8 @@ pub async fn terms_versions() -> Result<Vec<TermsVersionSummary>, AppError> {
 pub async fn publish_terms(title: String, body: String, effective_date: String) -> Result<(), AppError> {
     use crate::dates::CalendarDate;
     use crate::platform::{now_ms, request, state::app_state};
-    use crate::types::StaffRole;
-    let session = request::require_staff(&[StaffRole::Administrator])?;
+
+    let session = request::require_permission(crate::access::Permission::PublishTerms)?;
     let state = app_state()?;
     let now = now_ms();
     let title = title.trim();

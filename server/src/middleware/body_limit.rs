@@ -16,11 +16,31 @@ const MESSAGE_LIMIT: usize = app::messaging::ATTACHMENTS_MAX * app::messaging::A
 
 pub const MESSAGE_PATH: &str = "/api/messages/send";
 
+/// The server functions whose forms carry files (`multipart/form-data`). Their decoder assumes
+/// the body is multipart and panics on anything else, so anything else is refused here first.
+pub const MULTIPART_FUNCTIONS: &[&str] = &[
+    "/api/messages/send",
+    "/api/staff/billing/post",
+    "/api/staff/billing/import",
+    "/api/staff/questionnaires/import",
+    "/api/questionnaires/save",
+];
+
+fn is_multipart_with_boundary(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("multipart/form-data") && ct.contains("boundary="))
+}
+
 pub fn limit_for(path: &str) -> usize {
     if path == MESSAGE_PATH { MESSAGE_LIMIT } else { FORM_LIMIT }
 }
 
 pub async fn limit_body(req: Request, next: Next) -> Response {
+    if MULTIPART_FUNCTIONS.contains(&req.uri().path()) && !is_multipart_with_boundary(req.headers()) {
+        return (StatusCode::BAD_REQUEST, "The form could not be read. Please reload the page and try again.").into_response();
+    }
     let limit = limit_for(req.uri().path());
     let declared = req
         .headers()

@@ -1,26 +1,17 @@
 //! Resolves the session cookie on every request, ends sessions that ran out of time, records
-//! activity, and keeps pages behind sign-in: patients' pages need a patient, staff pages need
-//! staff. (Server functions check again, and check the record: see `app::platform::request`.)
+//! activity, and holds every page, server function and download to its gate in the one table
+//! of who may reach what (`app::access`): nothing private runs for someone the table does not
+//! let through. (Server functions check again, and check that the record is theirs.)
 
+use app::access::{self, Verdict, Visitor};
+use app::error::AppError;
 use app::platform::request::{cookie_in, ClientAddr, SessionTimedOut};
 use app::platform::{now_ms, state::AppState};
 use app::session::server::{self as sessions, Resolution};
 use app::session::PASSIVE_PATHS;
 use app::types::{AccountKind, Portal};
 use axum::{extract::{Request, State}, middleware::Next, response::{IntoResponse, Redirect, Response}};
-use http::header;
-
-/// Which portal a page path belongs to, if it is private.
-fn private_area(path: &str) -> Option<Portal> {
-    const PATIENT: &[&str] = &["/home", "/messages", "/record", "/billing", "/account"];
-    if path == "/staff" || (path.starts_with("/staff/") && path != "/staff/sign-in") {
-        return Some(Portal::Staff);
-    }
-    PATIENT
-        .iter()
-        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
-        .then_some(Portal::Patient)
-}
+use http::{header, HeaderValue, StatusCode};
 
 pub async fn resolve_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
@@ -66,29 +57,29 @@ pub async fn resolve_session(State(state): State<AppState>, mut req: Request, ne
         }
     }
 
-    let path = req.uri().path();
+    let path = req.uri().path().to_string();
     let timed_out = req.extensions().get::<SessionTimedOut>().is_some();
-    let mut res = match (private_area(path), kind) {
-        // A step to take first (terms, an aged password): every private page leads to it.
-        (Some(_), Some(_)) if pending.is_some_and(|step| !step.allows(path)) => {
-            Redirect::to(pending.map(|s| s.path()).unwrap_or("/")).into_response()
-        }
-        (Some(Portal::Patient), Some(AccountKind::Patient)) | (Some(Portal::Staff), Some(AccountKind::Staff(_))) => {
-            next.run(req).await
-        }
-        (Some(area), _) => {
-            let reason = if timed_out { "?reason=timeout" } else { "" };
-            Redirect::to(&format!("{}{reason}", area.sign_in_path())).into_response()
-        }
-        // Someone signed in who opens their own sign-in page goes to their home page instead.
-        // (The other portal's sign-in page stays open to them: it is where they were sent.)
-        (None, Some(AccountKind::Patient)) if path == "/" || path == "/sign-in" => {
-            Redirect::to(Portal::Patient.home_path()).into_response()
-        }
-        (None, Some(AccountKind::Staff(_))) if path == "/staff/sign-in" => {
-            Redirect::to(Portal::Staff.home_path()).into_response()
-        }
-        (None, _) => next.run(req).await,
+    let visitor = kind.map(|kind| Visitor { kind, pending });
+    let mut res = match access::gate_of(&path) {
+        Some(gate) => match gate.verdict(visitor) {
+            Verdict::Open => match (&visitor, path.as_str()) {
+                // Someone signed in who opens their own sign-in page goes to their home page
+                // instead. (The other portal's sign-in page stays open to them.)
+                (Some(Visitor { kind: AccountKind::Patient, .. }), "/" | "/sign-in") => {
+                    Redirect::to(Portal::Patient.home_path()).into_response()
+                }
+                (Some(Visitor { kind: AccountKind::Staff(_), .. }), "/staff/sign-in") => {
+                    Redirect::to(Portal::Staff.home_path()).into_response()
+                }
+                _ => next.run(req).await,
+            },
+            refused if path.starts_with("/api/") => refuse_function(&req, refused, timed_out),
+            refused => refuse_page(refused, timed_out),
+        },
+        // A server function that has no gate is not served.
+        None if path.starts_with("/api/") => StatusCode::NOT_FOUND.into_response(),
+        // The site's files, and the page that says a page does not exist.
+        None => next.run(req).await,
     };
     if clear_cookie {
         res.headers_mut().append(header::SET_COOKIE, sessions::session_cookie(settings, None));
@@ -96,19 +87,55 @@ pub async fn resolve_session(State(state): State<AppState>, mut req: Request, ne
     res
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn sign_in_redirect(portal: Portal, timed_out: bool) -> Response {
+    let reason = if timed_out { "?reason=timeout" } else { "" };
+    Redirect::to(&format!("{}{reason}", portal.sign_in_path())).into_response()
+}
 
-    #[test]
-    fn private_pages_belong_to_their_portal() {
-        assert_eq!(private_area("/home"), Some(Portal::Patient));
-        assert_eq!(private_area("/account/activity"), Some(Portal::Patient));
-        assert_eq!(private_area("/staff"), Some(Portal::Staff));
-        assert_eq!(private_area("/staff/anything"), Some(Portal::Staff));
-        assert_eq!(private_area("/staff/sign-in"), None);
-        assert_eq!(private_area("/sign-in"), None);
-        assert_eq!(private_area("/homework"), None);
-        assert_eq!(private_area("/api/sign-in"), None);
+/// A page the visitor may not open: sign in first, the step first, or a plain refusal.
+fn refuse_page(verdict: Verdict, timed_out: bool) -> Response {
+    match verdict {
+        Verdict::SignIn(portal) | Verdict::OtherPortal(portal) => sign_in_redirect(portal, timed_out),
+        Verdict::TakeStep(step) => Redirect::to(step.path()).into_response(),
+        Verdict::Forbidden | Verdict::Open => forbidden_page(),
     }
+}
+
+/// A server function the visitor may not call. A plain form post (no JavaScript) is sent where
+/// a page would be; a call from the page's script gets the error the function itself would
+/// have answered, in the form the server-function client reads.
+fn refuse_function(req: &Request, verdict: Verdict, timed_out: bool) -> Response {
+    let form_post = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if form_post && !matches!(verdict, Verdict::Forbidden) {
+        return refuse_page(verdict, timed_out);
+    }
+    let (status, error) = match verdict {
+        Verdict::SignIn(_) => (StatusCode::UNAUTHORIZED, AppError::NotSignedIn),
+        _ => (StatusCode::FORBIDDEN, AppError::Forbidden),
+    };
+    let body = serde_json::to_string(&error).unwrap_or_default();
+    let mut res = (status, body).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(path) = HeaderValue::from_str(req.uri().path()) {
+        h.insert("serverfnerror", path);
+    }
+    res
+}
+
+/// "You do not have access to this page", with nothing else of the portal's on it.
+fn forbidden_page() -> Response {
+    let html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+        <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+        <title>No access | Patient portal</title>\n</head>\n<body>\n<main>\n\
+        <h1>You do not have access to this page</h1>\n\
+        <p>Your account does not let you open this page. <a href=\"/\">Go to the start page</a>.</p>\n\
+        </main>\n</body>\n</html>\n";
+    let mut res = (StatusCode::FORBIDDEN, html).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    res
 }

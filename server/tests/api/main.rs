@@ -13,6 +13,7 @@ mod activation_codes;
 mod recovery;
 mod account_steps;
 mod access;
+mod access_table;
 mod account_manage;
 mod enrolment_races;
 mod messaging;
