@@ -26,6 +26,8 @@ pub struct Config {
     /// How long a stopping server goes on serving, with `/readyz` answering 503, before it
     /// stops taking connections: time for the load balancer's health check to notice.
     pub shutdown_delay: Duration,
+    /// The portal's clock: the system's (tests set a fixed one; no setting changes it).
+    pub clock: app::platform::clock::Clock,
 }
 
 #[derive(Clone, Debug)]
@@ -262,7 +264,8 @@ impl Config {
                 None => None,
                 Some(a) => Some(a.trim().parse().map_err(|_| {
                     ConfigError(format!("PORTAL_METRICS_ADDR must be an address and port like 127.0.0.1:9187, not {a:?}"))
-                })?),
+                    clock: app::platform::clock::Clock::system(),
+        })?),
             },
             shutdown_grace: secs(var, "PORTAL_SHUTDOWN_GRACE_SECS", 20)?,
             shutdown_delay: secs(var, "PORTAL_SHUTDOWN_DELAY_SECS", 0)?,

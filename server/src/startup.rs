@@ -61,6 +61,7 @@ pub async fn state(config: &Config, leptos_options: LeptosOptions) -> Result<App
         link_key: Arc::new(link_key),
         sealing: Arc::new(sealing),
         maintenance: Default::default(),
+        clock: config.clock.clone(),
     })
 }
 

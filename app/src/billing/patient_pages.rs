@@ -5,7 +5,7 @@
 
 use super::{AccountSummary, AccountView, Delivery};
 use crate::error::AppError;
-use crate::layout::{alert, org_info, PatientLayout};
+use crate::layout::{alert, org_info, Loaded, PatientLayout};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -65,14 +65,7 @@ pub fn BillingSummaryPage() -> impl IntoView {
     view! {
         <PatientLayout title="Billing Summary | Patient portal">
             <h1>"Billing Summary"</h1>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match accounts.await {
-                        Ok(a) => view! { <AccountList accounts=a/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=accounts view=|accounts| view! { <AccountList accounts/> }/>
         </PatientLayout>
     }
 }

@@ -2,7 +2,10 @@
 //! link, a labelled navigation, one `<main>`, and a footer with the help line and the links
 //! every page must carry (terms, privacy notice).
 
+mod kit;
 mod navigation;
+
+pub use kit::{Loaded, NoticeCode};
 
 pub use navigation::NavigationScript;
 use crate::session::SessionTimer;

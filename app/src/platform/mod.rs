@@ -1,6 +1,8 @@
 //! Server-side infrastructure that every feature uses: the database, settings, password
 //! hashing, random tokens, the shared state handed to server functions, and the request context.
 
+pub mod clock;
+pub mod context;
 pub mod db;
 pub mod passwords;
 pub mod rate;

@@ -23,6 +23,8 @@ pub struct AppState {
     pub sealing: Arc<super::sealing::SealingKey>,
     /// This server's short-lived copy of the maintenance windows not yet ended.
     pub maintenance: Arc<crate::maintenance::server::Schedule>,
+    /// The time, for every rule that depends on it (the system's; tests set their own).
+    pub clock: super::clock::Clock,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -22,6 +22,9 @@ pub struct ActiveSession {
     pub last_seen_at: i64,
     /// What the user must do before anything else (see `PendingStep`).
     pub pending: Option<PendingStep>,
+    /// A patient's record (read with the session, so no request looks it up again); `None`
+    /// for staff.
+    pub patient: Option<crate::patients::PatientId>,
 }
 
 /// Why a session ended; stored with it and written to the audit trail.
@@ -102,7 +105,7 @@ pub async fn resolve(db: &Db, secret: &str, policy: &SessionPolicy, now: i64) ->
     let id_hash = tokens::digest(secret);
     let row = sqlx::query(
         "SELECT s.public_id, s.user_id, s.created_at, s.last_seen_at, s.pending_step, \
-                u.display_name, u.kind, u.staff_role, u.access \
+                u.display_name, u.kind, u.staff_role, u.access, u.patient_id \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.id_hash = $1 AND s.ended_at IS NULL",
     )
@@ -130,6 +133,7 @@ pub async fn resolve(db: &Db, secret: &str, policy: &SessionPolicy, now: i64) ->
         created_at,
         last_seen_at,
         pending: row.try_get::<Option<String>, _>("pending_step")?.as_deref().and_then(PendingStep::parse),
+        patient: row.try_get::<Option<String>, _>("patient_id")?.as_deref().and_then(crate::patients::PatientId::parse),
     }))
 }
 

@@ -110,7 +110,7 @@ fn refuse_function(req: &Request, verdict: Verdict, timed_out: bool) -> Response
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
-    if form_post && !matches!(verdict, Verdict::Forbidden) {
+    if form_post && matches!(verdict, Verdict::SignIn(_) | Verdict::TakeStep(_)) {
         return refuse_page(verdict, timed_out);
     }
     let (status, error) = match verdict {
@@ -132,7 +132,7 @@ fn forbidden_page() -> Response {
     let html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
         <title>No access | Patient portal</title>\n</head>\n<body>\n<main>\n\
-        <h1>You do not have access to this page</h1>\n\
+        <h1>You do not have access to this page.</h1>\n\
         <p>Your account does not let you open this page. <a href=\"/\">Go to the start page</a>.</p>\n\
         </main>\n</body>\n</html>\n";
     let mut res = (StatusCode::FORBIDDEN, html).into_response();

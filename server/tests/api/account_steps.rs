@@ -65,7 +65,7 @@ async fn a_new_version_of_the_terms_must_be_accepted_before_anything_else(backen
         assert_eq!(alice.call(server_fn).await.status, 403, "{server_fn}");
     }
     let change = change_password(&alice, DEMO_PASSWORD, NEW_PASSWORD).await;
-    assert_eq!(change.status, 403, "no password change before the terms");
+    assert_eq!((change.status, change.location()), (303, Some("/account/terms")), "no password change before the terms: the form leads to them");
     let page = alice.get("/account/terms").await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Terms of use, second edition"), "{}", page.body);

@@ -126,6 +126,7 @@ pub fn test_config(backend_url: String, data_dir: std::path::PathBuf, smtp_port:
         metrics_addr: None,
         shutdown_grace: Duration::from_secs(20),
         shutdown_delay: Duration::ZERO,
+        clock: app::platform::clock::Clock::system(),
     }
 }
 
