@@ -351,7 +351,7 @@ fn SecuritySections(overview: SecurityOverview) -> impl IntoView {
         view! {
             <table class="table">
                 <caption>"Accounts with sign-ins refused as too many in the last 15 minutes"</caption>
-                <thead><tr><th scope="col">"Account"</th><th scope="col">"Refused sign-ins"</th><th scope="col">"Latest"</th></tr></thead>
+                <thead><tr><th scope="col">"Account"</th><th scope="col">"Refused sign-ins (counted per hour)"</th><th scope="col">"Latest"</th></tr></thead>
                 <tbody>
                     {throttled.into_iter().map(|t| view! {
                         <tr>

@@ -184,27 +184,28 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
 #[must_use = "the attempt counts as a failure until a success settles it"]
 struct Place(i64);
 
-/// Takes the attempt's place, or says how long to wait. One write transaction: the account's
-/// (user ID and device) and the address's rows of `rate_subjects` are locked first (PostgreSQL;
-/// SQLite's write transaction holds the whole database), then the failures are counted and the
-/// attempt is inserted as failed. Concurrent attempts for the same account or address thus
-/// count one after the other, on one server or several.
+/// Takes the attempt's place, or says how long to wait. One write transaction: the address's and
+/// then the account's (user ID and device) rows of `rate_subjects` are locked (PostgreSQL;
+/// SQLite's write transaction holds the whole database), the failures are counted, and the
+/// attempt is inserted as failed. Concurrent attempts for the same account or address thus count
+/// one after the other, on one server or several. Always the address first, then the account, so
+/// two attempts never wait for each other's locks in opposite orders; and an address that is
+/// throttled is refused before anything is written for the user ID it tried (a flood across
+/// many user IDs touches no row per ID).
 async fn take_place(state: &AppState, c: &Counted<'_>, now: i64) -> Result<Result<Place, Duration>, sqlx::Error> {
-    let mut tx = state.db.begin_write().await?;
-    // Always the account first, then the address: two attempts never wait for each other's
-    // locks in opposite orders.
-    rate::lock_subject(&mut tx, "sign-in:account", &c.account_subject(), now).await?;
-    if let Some(address) = &c.address_key {
-        rate::lock_subject(&mut tx, "sign-in:address", address, now).await?;
-    }
     let policy = &state.settings.throttle;
-    let recent = recent_failures(&mut tx, policy, c, now).await?;
-    let by_address = policy.wait(&RecentFailures { account_device: 0, last_account_device_at: None, ..recent }, now);
-    let by_account = policy.wait(&RecentFailures { address: 0, oldest_address_at: None, ..recent }, now);
-    let throttled = match (by_account, by_address) {
-        (account, Some(address)) => Some((account.map_or(address, |a| a.max(address)), Scope::Address)),
-        (Some(account), None) => Some((account, Scope::Account)),
-        (None, None) => None,
+    let mut tx = state.db.begin_write().await?;
+    let throttled = 'decided: {
+        if let Some(address) = &c.address_key {
+            rate::lock_subject(&mut tx, "sign-in:address", address, now).await?;
+            let recent = address_failures(&mut tx, policy, address, now).await?;
+            if let Some(wait) = policy.wait(&recent, now) {
+                break 'decided Some((wait, Scope::Address));
+            }
+        }
+        rate::lock_subject(&mut tx, "sign-in:account", &c.account_subject(), now).await?;
+        let recent = account_failures(&mut tx, policy, c, now).await?;
+        policy.wait(&recent, now).map(|wait| (wait, Scope::Account))
     };
     if let Some((wait, scope)) = throttled {
         count_refusal(&mut tx, policy, c, scope, now).await?;
@@ -219,7 +220,7 @@ async fn take_place(state: &AppState, c: &Counted<'_>, now: i64) -> Result<Resul
 
 /// Counts a throttled attempt: one row per account (or address) and throttle window, however
 /// many arrive; the first of each row is audited at once, the count when the window has ended
-/// (`summarise_refusals`). A flood of throttled attempts thus writes a bounded number of rows.
+/// (`sweep`). A flood of throttled attempts thus writes a bounded number of rows.
 /// The caller holds the subject's lock.
 async fn count_refusal(tx: &mut Tx, policy: &ThrottlePolicy, c: &Counted<'_>, scope: Scope, now: i64) -> Result<(), sqlx::Error> {
     let window_ms = (policy.window.as_millis() as i64).max(1);
@@ -396,9 +397,10 @@ pub async fn passkey_sign_in(
     Ok(Some(open_session(state, opening, now).await?))
 }
 
-/// The failures an attempt's decision rests on, read in the transaction that holds the
-/// subject's locks. Attempts whose password is still being checked count as failures.
-async fn recent_failures(tx: &mut Tx, policy: &ThrottlePolicy, c: &Counted<'_>, now: i64) -> Result<RecentFailures, sqlx::Error> {
+/// Failures of this user ID on this device since its last success, within the window, read in
+/// the transaction that holds the account's lock. Attempts whose password is still being checked
+/// count as failures.
+async fn account_failures(tx: &mut Tx, policy: &ThrottlePolicy, c: &Counted<'_>, now: i64) -> Result<RecentFailures, sqlx::Error> {
     let window_start = now - policy.window.as_millis() as i64;
     let last_success: Option<i64> = sqlx::query(
         "SELECT MAX(at) AS at FROM sign_in_attempts WHERE login_key = $1 AND device_key = $2 AND outcome = 'succeeded'",
@@ -418,24 +420,26 @@ async fn recent_failures(tx: &mut Tx, policy: &ThrottlePolicy, c: &Counted<'_>, 
     .bind(since)
     .fetch_one(&mut **tx)
     .await?;
-    let mut recent = RecentFailures {
+    Ok(RecentFailures {
         account_device: row.try_get::<i64, _>("n")? as u32,
         last_account_device_at: row.try_get("last_at")?,
         ..RecentFailures::default()
-    };
-    if let Some(address) = &c.address_key {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM sign_in_attempts \
-             WHERE address_key = $1 AND outcome = 'failed' AND at > $2",
-        )
-        .bind(address)
-        .bind(window_start)
-        .fetch_one(&mut **tx)
-        .await?;
-        recent.address = row.try_get::<i64, _>("n")? as u32;
-        recent.oldest_address_at = row.try_get("oldest")?;
-    }
-    Ok(recent)
+    })
+}
+
+/// Failures from this address (across user IDs) within the window, read in the transaction that
+/// holds the address's lock.
+async fn address_failures(tx: &mut Tx, policy: &ThrottlePolicy, address: &str, now: i64) -> Result<RecentFailures, sqlx::Error> {
+    let window_start = now - policy.window.as_millis() as i64;
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM sign_in_attempts \
+         WHERE address_key = $1 AND outcome = 'failed' AND at > $2",
+    )
+    .bind(address)
+    .bind(window_start)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(RecentFailures { address: row.try_get::<i64, _>("n")? as u32, oldest_address_at: row.try_get("oldest")?, ..RecentFailures::default() })
 }
 
 /// Sign-ins refused since this server started (wrong credentials and the like, and throttled

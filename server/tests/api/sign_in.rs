@@ -170,7 +170,12 @@ async fn a_flood_of_throttled_sign_ins_writes_a_bounded_number_of_rows(backend: 
                 let db = db.clone();
                 async move { sqlx::query(sql).fetch_one(&db).await.unwrap().try_get::<i64, _>(0).unwrap() }
             };
-            (n("SELECT COUNT(*) FROM sign_in_attempts").await, n("SELECT COUNT(*) FROM sign_in_refusals").await, n("SELECT COUNT(*) FROM audit_log").await)
+            (
+                n("SELECT COUNT(*) FROM sign_in_attempts").await,
+                n("SELECT COUNT(*) FROM sign_in_refusals").await,
+                n("SELECT COUNT(*) FROM audit_log").await,
+                n("SELECT COUNT(*) FROM rate_subjects").await,
+            )
         }
     };
     let before = rows(&portal).await;
@@ -183,6 +188,7 @@ async fn a_flood_of_throttled_sign_ins_writes_a_bounded_number_of_rows(backend: 
     // (Two windows at most, should the test run across the hour.)
     assert!(after.1 - before.1 <= 2, "{before:?} → {after:?}");
     assert!(after.2 - before.2 <= 2, "{before:?} → {after:?}");
+    assert_eq!(after.3, before.3, "{before:?} → {after:?}");
     let counted = count(&portal, "SELECT CAST(SUM(refusals) AS BIGINT) FROM sign_in_refusals WHERE scope = 'account'").await;
     assert_eq!(counted, 60, "every refusal is counted");
 
@@ -197,6 +203,7 @@ async fn a_flood_of_throttled_sign_ins_writes_a_bounded_number_of_rows(backend: 
     let after = rows(&portal).await;
     assert_eq!(after.0, before.0);
     assert!(after.1 - before.1 <= 2 && after.2 - before.2 <= 2, "{before:?} → {after:?}");
+    assert_eq!(after.3, before.3, "nothing kept per user ID tried: {before:?} → {after:?}");
     assert_eq!(count(&portal, "SELECT CAST(SUM(refusals) AS BIGINT) FROM sign_in_refusals WHERE scope = 'address'").await, 60);
 
     // Once the window has ended, each count is audited once, whichever server sweeps first.
