@@ -30,8 +30,7 @@ pub async fn sqlite_snapshot(db: &Db, to: &Path) -> Result<u64, BackupError> {
         return Err(BackupError::NotSqlite);
     }
     let shown = to.display().to_string();
-    // Checked here because VACUUM INTO's own refusal names no file; it refuses too, so a file
-    // that appears in between is not overwritten either.
+    // Checked here because VACUUM INTO's own refusal names no file.
     if to.exists() {
         return Err(BackupError::Exists(shown));
     }
@@ -39,6 +38,21 @@ pub async fn sqlite_snapshot(db: &Db, to: &Path) -> Result<u64, BackupError> {
     if !folder.is_dir() {
         return Err(BackupError::NoFolder(shown));
     }
-    sqlx::query("VACUUM INTO $1").bind(to.to_string_lossy().into_owned()).execute(&db.pool).await?;
+    // The copy holds health information: it is made here first, empty and readable by the
+    // portal's user only (0600), and VACUUM INTO writes into it (it accepts an empty file and
+    // keeps its permissions). `create_new` also refuses a file that appeared meanwhile.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(to) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(BackupError::Exists(shown)),
+        Err(e) => return Err(e.into()),
+    }
+    if let Err(e) = sqlx::query("VACUUM INTO $1").bind(to.to_string_lossy().into_owned()).execute(&db.pool).await {
+        let _ = std::fs::remove_file(to);
+        return Err(e.into());
+    }
     Ok(std::fs::metadata(to)?.len())
 }

@@ -237,10 +237,14 @@ async fn run(command: Command) -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Audit { command: AuditCommand::Verify } => match audit::verify(&state.db).await {
-            Ok(ChainReport::Intact { entries }) => {
-                println!("audit trail intact: {entries} entries");
+        Command::Audit { command: AuditCommand::Verify } => match audit::verify(&state.db, &audit::ChainKey::from_secrets(&state.sealing)).await {
+            Ok(ChainReport::Intact { entries, keyed_from: Some(from) }) => {
+                println!("audit trail intact: {entries} entries; keyed under this server's key from entry {from} on");
                 ExitCode::SUCCESS
+            }
+            Ok(ChainReport::Intact { entries, keyed_from: None }) => {
+                println!("audit trail links hold ({entries} entries) but the chain is NOT keyed: a rewrite by someone with database access would not show");
+                ExitCode::from(2)
             }
             Ok(ChainReport::Broken { seq, problem }) => {
                 println!("audit trail BROKEN at entry {seq}: {problem}");

@@ -37,20 +37,35 @@ pub enum StartError {
 
 /// Connects to the database, brings its schema up to date, and assembles the shared state.
 pub async fn state(config: &Config, leptos_options: LeptosOptions) -> Result<AppState, StartError> {
-    if config.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.data_dir)?;
+    if let Some(file) = sqlite_file(&config.database_url) {
+        create_private_dir(&config.data_dir)?;
+        protect_sqlite_files(&file)?;
     }
     let db = Db::connect(&config.database_url, config.db_max_connections).await?;
     db.migrate().await?;
+    let sealing = secrets_key(&config.secrets_key_file, &db).await?;
+    // Before anything is recorded: from its anchor on, the audit chain is linked under a subkey
+    // of the secrets key (set at the first start of a version with keyed links).
+    let chain_key = app::audit::ChainKey::from_secrets(&sealing);
+    app::audit::load_chain_key(&chain_key);
+    app::audit::anchor_keyed_chain(&db, &chain_key).await?;
+    let (seq, hash) = app::audit::head(&db).await?;
+    tracing::info!(target: "portal::audit", seq, hash = %hash, "audit chain head at start");
     // A new installation starts with the sample terms, so that enrolment works at once; the
     // organisation publishes its own text as the next version.
     app::terms::server::ensure_published(&db, app::platform::now_ms()).await?;
-    // The key of links to other sites is made once, in the database, and shared by every server.
-    let link_key = app::external_links::server::LinkKey::load_or_create(&db, app::platform::now_ms()).await?;
-    let sealing = secrets_key(&config.secrets_key_file, &db).await?;
+    // Derived from the secrets key, so every server sharing the key file signs alike and the
+    // database holds no key to forge a leaving link with.
+    let link_key = app::external_links::server::LinkKey::from_secrets(&sealing);
     let sealed = app::second_step::server::seal_plain_secrets(&db, &sealing).await?;
     if sealed > 0 {
         tracing::info!(sealed, "sealed authenticator-app secrets stored before sealing began");
+    }
+    // Digests of low-entropy secrets kept as plain SHA-256 before keying began become keyed ones.
+    let codes = app::second_step::server::rekey_recovery_codes(&db, &sealing).await?;
+    let attempts = app::sign_in::server::rekey_login_keys(&db, &sealing).await?;
+    if codes + attempts > 0 {
+        tracing::info!(recovery_codes = codes, sign_in_attempts = attempts, "keyed the digests stored before keying began");
     }
     Ok(AppState {
         leptos_options,
@@ -65,6 +80,55 @@ pub async fn state(config: &Config, leptos_options: LeptosOptions) -> Result<App
     })
 }
 
+/// The file of a SQLite database URL (`sqlite://path` or `sqlite:path`, with or without
+/// options); none for an in-memory database or another kind of database.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+/// Makes `dir` (and missing parents) readable by the portal's user only when it has to make it.
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// The database file and its companions readable and writable by the portal's user only
+/// (0600): the file is made here, empty, when missing (SQLite then makes its `-wal` and `-shm`
+/// files with the database file's permissions), and files an earlier version left open to others
+/// are narrowed. They hold health information.
+pub fn protect_sqlite_files(file: &std::path::Path) -> std::io::Result<()> {
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        create_private_dir(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(file) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    #[cfg(unix)]
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        let path = std::path::PathBuf::from(name);
+        let Ok(meta) = std::fs::metadata(&path) else { continue };
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            tracing::info!(file = %path.display(), "made the database file readable by the portal's user only");
+        }
+    }
+    Ok(())
+}
+
 /// The key that seals secrets in the database, from its file (made, readable by this user only,
 /// when there is none). The database remembers the first key's fingerprint: a server started
 /// with another key (a lost file, a second server given its own) stops here, rather than
@@ -73,12 +137,21 @@ async fn secrets_key(path: &std::path::Path, db: &Db) -> Result<app::platform::s
     use app::platform::sealing::SealingKey;
     let shown = path.display();
     let key = match std::fs::read_to_string(path) {
-        Ok(text) => SealingKey::from_hex(&text)
-            .ok_or_else(|| StartError::SecretsKey(format!("{shown}: the secrets key file must hold 64 hexadecimal digits")))?,
+        Ok(text) => {
+            #[cfg(unix)]
+            if let Ok(meta) = std::fs::metadata(path) {
+                use std::os::unix::fs::PermissionsExt;
+                if meta.permissions().mode() & 0o077 != 0 {
+                    tracing::warn!(file = %shown, "the secrets key file can be read by other users than the portal's: make it 0600");
+                }
+            }
+            SealingKey::from_hex(&text)
+                .ok_or_else(|| StartError::SecretsKey(format!("{shown}: the secrets key file must hold 64 hexadecimal digits")))?
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = SealingKey::generate();
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)?;
+                create_private_dir(dir)?;
             }
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);

@@ -23,8 +23,9 @@ use std::net::IpAddr;
 /// How long the step "choose a user ID and password" stays open after the code matched.
 const CLAIM_LIFETIME_MS: i64 = 30 * 60_000;
 
+/// The budget a client address draws on (an IPv6 /64 counts as one address).
 fn addr_key(addr: Option<IpAddr>) -> String {
-    addr.map(|a| a.to_string()).unwrap_or_else(|| "unknown".into())
+    crate::platform::rate::address_subject(addr)
 }
 
 // ---- Requests ----------------------------------------------------------------------------

@@ -3,19 +3,15 @@
 //! The leaving page (`/leaving?to=…&sig=…`) shows a link to whatever `to` says, so without a
 //! signature anyone could send a patient a portal address that ends on their own site (an open
 //! redirect, the stuff of phishing). Only addresses the portal itself rendered carry a valid
-//! HMAC-SHA256 of the destination, made with a 256-bit key that is created at the first start
-//! and kept in the database (`portal_keys`), so that every app server sharing the database signs
-//! and checks with the same key.
+//! HMAC-SHA256 of the destination, made with a 256-bit key derived from the server's secrets key
+//! (`platform::sealing`, the file `PORTAL_SECRETS_KEY_FILE`): every app server has that file, so
+//! all sign and check alike, and the key is nowhere in the database, so a copy of the database
+//! (or someone able to write to it) cannot forge a leaving link.
 
 use super::local_path;
-use crate::platform::db::Db;
+use crate::platform::sealing::{Purpose, SealingKey};
 use hmac::{Hmac, Mac};
-use rand::RngCore;
 use sha2::Sha256;
-use sqlx::Row;
-
-/// The name of the key's row in `portal_keys`.
-const KEY_NAME: &str = "external-links";
 
 /// Longest destination the portal links to (browsers and servers handle far more; nothing
 /// legitimate needs it).
@@ -32,21 +28,9 @@ impl std::fmt::Debug for LinkKey {
 }
 
 impl LinkKey {
-    /// The installation's key: made and stored by whichever server starts first (the others'
-    /// inserts do nothing), then read back, so all servers end up with the same one.
-    pub async fn load_or_create(db: &Db, now: i64) -> Result<LinkKey, sqlx::Error> {
-        let mut fresh = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut fresh);
-        sqlx::query("INSERT INTO portal_keys (name, secret, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
-            .bind(KEY_NAME)
-            .bind(hex::encode(fresh))
-            .bind(now)
-            .execute(&db.pool)
-            .await?;
-        let stored: String = sqlx::query("SELECT secret FROM portal_keys WHERE name = $1").bind(KEY_NAME).fetch_one(&db.pool).await?.try_get("secret")?;
-        let bytes = hex::decode(stored.trim()).map_err(|_| sqlx::Error::Decode("portal_keys: the link key is not hex".into()))?;
-        let key: [u8; 32] = bytes.try_into().map_err(|_| sqlx::Error::Decode("portal_keys: the link key is not 32 bytes".into()))?;
-        Ok(LinkKey(key))
+    /// The installation's key: the leaving-page subkey of the secrets key.
+    pub fn from_secrets(key: &SealingKey) -> LinkKey {
+        LinkKey(key.subkey(Purpose::LeavingLinks))
     }
 
     /// A key from bytes (tests).

@@ -180,7 +180,8 @@ pub async fn start_sign_in(db: &Db, settings: &PortalSettings, client_addr: Opti
     let options = serde_json::to_value(options).map_err(|_| PasskeyError::Refused)?;
     let id = tokens::new_id();
     let mut tx = db.begin_write().await?;
-    let address = client_addr.map(|a| a.to_string()).unwrap_or_else(|| "unknown".into());
+    // An IPv6 /64 counts as one address, as in every per-address limit.
+    let address = crate::platform::rate::address_subject(client_addr);
     if !crate::platform::rate::take(&mut tx, crate::platform::rate::RateKind::PasskeySignIn, &address, now).await? {
         tx.commit().await?;
         return Err(PasskeyError::TooMany);

@@ -5,7 +5,50 @@
 
 use super::db::Tx;
 use sqlx::Row;
+use std::net::IpAddr;
 use std::time::Duration;
+
+/// The "address" every per-address limit counts (sign-in failures, enrolment requests,
+/// activation attempts, recovery forms, passkey sign-ins begun): an IPv4 address as it is, an
+/// IPv6 address by its /64 network. One IPv6 subscriber is usually given a whole /64 (2^64
+/// addresses); counting each address apart would let one person step round every limit.
+/// An IPv4 address written as IPv6 (`::ffff:a.b.c.d`) counts as that IPv4 address.
+pub fn address_key(addr: IpAddr) -> String {
+    match addr {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                let network = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{network}/64")
+            }
+        },
+    }
+}
+
+/// [`address_key`], or `unknown` when the server could not tell the address (all such requests
+/// then share one budget).
+pub fn address_subject(addr: Option<IpAddr>) -> String {
+    addr.map(address_key).unwrap_or_else(|| "unknown".into())
+}
+
+/// Makes concurrent users of one subject (`kind` names the counter, never one of [`RateKind`]'s
+/// strings unless it is that counter) wait for each other until the caller's transaction ends:
+/// the upsert takes the subject's row lock on PostgreSQL; on SQLite the write transaction
+/// already holds the database. For counters kept outside `rate_events` (sign-in attempts).
+pub async fn lock_subject(tx: &mut Tx, kind: &str, subject: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO rate_subjects (kind, subject, last_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (kind, subject) DO UPDATE SET last_at = excluded.last_at",
+    )
+    .bind(kind)
+    .bind(subject)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
@@ -117,6 +160,23 @@ mod tests {
         assert!(l.allows(0));
         assert!(l.allows(2));
         assert!(!l.allows(3));
+    }
+
+    /// Point 6 of issue 14: per-address limits count an IPv6 /64 as one address.
+    #[test]
+    fn per_address_limits_count_an_ipv6_64_as_one_address() {
+        let a: IpAddr = "2001:db8:1:2:aaaa:bbbb:cccc:dddd".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(address_key(a), "2001:db8:1:2::/64");
+        assert_eq!(address_key(a), address_key(b), "one /64, one budget");
+        assert_ne!(address_key(a), address_key(other), "the next /64 is another address");
+        assert_eq!(address_key("203.0.113.7".parse().unwrap()), "203.0.113.7");
+        assert_ne!(address_key("203.0.113.7".parse().unwrap()), address_key("203.0.113.8".parse().unwrap()), "IPv4 counts each address");
+        assert_eq!(address_key("::ffff:203.0.113.7".parse().unwrap()), "203.0.113.7", "IPv4 written as IPv6");
+        assert_eq!(address_key("::1".parse().unwrap()), "::/64");
+        assert_eq!(address_subject(None), "unknown");
+        assert_eq!(address_subject(Some(b)), "2001:db8:1:2::/64");
     }
 
     #[test]

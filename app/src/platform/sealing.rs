@@ -7,6 +7,13 @@
 //! copied into another user's row does not open. The database keeps the key's fingerprint
 //! (`portal_keys`): a server started with another key refuses to start instead of locking every
 //! user with an authenticator app out.
+//!
+//! The same key is the root of the server's other keys: one subkey per purpose ([`Purpose`]),
+//! derived with HMAC-SHA256, so that none of them is stored in the database and a value made for
+//! one purpose is worth nothing for another. Low-entropy secrets the server only compares
+//! (recovery codes, the typed user ID of a sign-in attempt) are kept as *keyed* digests
+//! ([`SealingKey::keyed_digest`]): from a copy of the database alone they cannot be found by
+//! trying every possibility.
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -16,6 +23,34 @@ use sha2::Sha256;
 
 /// The prefix of a sealed value (the format's version).
 const PREFIX: &str = "v1:";
+/// The prefix of a keyed digest (the format's version); digests stored before keying began are
+/// plain hex.
+const KEYED_PREFIX: &str = "k1:";
+
+/// What a subkey of the secrets key is for. The labels are part of the derivation and never
+/// change meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// The typed user ID of a sign-in attempt (`sign_in_attempts.login_key`).
+    SignInUserId,
+    /// Second-step recovery codes (`recovery_codes.code_hash`).
+    RecoveryCode,
+    /// Signatures of the leaving page's links (`external_links`).
+    LeavingLinks,
+    /// The links of the audit chain (`audit`).
+    AuditChain,
+}
+
+impl Purpose {
+    fn label(self) -> &'static [u8] {
+        match self {
+            Purpose::SignInUserId => b"sign-in user id",
+            Purpose::RecoveryCode => b"recovery code",
+            Purpose::LeavingLinks => b"leaving-page links",
+            Purpose::AuditChain => b"audit chain",
+        }
+    }
+}
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
 
@@ -57,6 +92,35 @@ impl SealingKey {
         hex::encode(mac.finalize().into_bytes())
     }
 
+    /// The subkey for `purpose`: HMAC-SHA256 of the purpose's label under this key.
+    pub fn subkey(&self, purpose: Purpose) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"portal subkey v1\n");
+        mac.update(purpose.label());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// What the database keeps of a low-entropy `secret` compared for `purpose` (bound to
+    /// `context`, e.g. the user it belongs to): `k1:` and the hex of an HMAC under the purpose's
+    /// subkey. Equal inputs give equal digests, so the database can look it up.
+    pub fn keyed_digest(&self, purpose: Purpose, context: &str, secret: &str) -> String {
+        self.rekey_digest(purpose, context, &super::tokens::digest(secret))
+    }
+
+    /// The keyed digest of a secret of which only the plain SHA-256 (hex, `tokens::digest`) is
+    /// known: what the server stores in place of the plain digests kept before keying began. The
+    /// keyed digest is defined over the plain one, so old rows can be converted without the
+    /// secret.
+    pub fn rekey_digest(&self, purpose: Purpose, context: &str, plain_digest: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.subkey(purpose)).expect("HMAC takes any key length");
+        for part in [context, plain_digest] {
+            // Length-prefixed, so that a context cannot run into the digest.
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part.as_bytes());
+        }
+        format!("{KEYED_PREFIX}{}", hex::encode(mac.finalize().into_bytes()))
+    }
+
     /// `plain`, sealed for `context`: `v1:` and URL-safe base64 of nonce, ciphertext and tag.
     pub fn seal(&self, context: &str, plain: &[u8]) -> String {
         let mut nonce = [0u8; NONCE_LEN];
@@ -89,6 +153,14 @@ pub fn is_sealed(stored: &str) -> bool {
     stored.starts_with(PREFIX)
 }
 
+/// Whether a stored digest is keyed (digests stored before keying began are plain hex).
+pub fn is_keyed_digest(stored: &str) -> bool {
+    stored.starts_with(KEYED_PREFIX)
+}
+
+/// The SQL pattern (`LIKE`) of keyed digests, for finding the plain ones left to convert.
+pub const KEYED_DIGEST_PATTERN: &str = "k1:%";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +191,36 @@ mod tests {
         assert_eq!(key.open("c", "00112233445566778899aabbccddeeff00112233"), None);
         assert_eq!(key.open("c", "v1:"), None);
         assert_eq!(key.open("c", "v1:!!"), None);
+    }
+
+    #[test]
+    fn subkeys_differ_per_purpose_and_per_key() {
+        let key = SealingKey::from_bytes([3; 32]);
+        let all = [Purpose::SignInUserId, Purpose::RecoveryCode, Purpose::LeavingLinks, Purpose::AuditChain];
+        for (i, a) in all.iter().enumerate() {
+            assert_ne!(key.subkey(*a), [3; 32], "never the secrets key itself");
+            assert_ne!(key.subkey(*a), SealingKey::from_bytes([4; 32]).subkey(*a), "another key, another subkey");
+            for b in &all[i + 1..] {
+                assert_ne!(key.subkey(*a), key.subkey(*b), "{a:?} and {b:?}");
+            }
+        }
+    }
+
+    /// A keyed digest cannot be recomputed from the secret alone (the database's plain SHA-256
+    /// of a recovery code could be found by trying all codes; the keyed one needs the key), and
+    /// a plain digest stored before keying converts to the same keyed digest.
+    #[test]
+    fn keyed_digests_need_the_key_and_convert_plain_ones() {
+        let key = SealingKey::from_bytes([5; 32]);
+        let d = key.keyed_digest(Purpose::RecoveryCode, "user-1", "ABCDEFGHJ0");
+        assert!(is_keyed_digest(&d) && !is_keyed_digest(&crate::platform::tokens::digest("ABCDEFGHJ0")));
+        assert!(!d.contains(&crate::platform::tokens::digest("ABCDEFGHJ0")));
+        assert_eq!(d, key.keyed_digest(Purpose::RecoveryCode, "user-1", "ABCDEFGHJ0"), "comparable");
+        assert_ne!(d, SealingKey::from_bytes([6; 32]).keyed_digest(Purpose::RecoveryCode, "user-1", "ABCDEFGHJ0"));
+        assert_ne!(d, key.keyed_digest(Purpose::SignInUserId, "user-1", "ABCDEFGHJ0"), "another purpose");
+        assert_ne!(d, key.keyed_digest(Purpose::RecoveryCode, "user-2", "ABCDEFGHJ0"), "another user");
+        assert_ne!(key.keyed_digest(Purpose::RecoveryCode, "ab", "c"), key.keyed_digest(Purpose::RecoveryCode, "a", "bc"));
+        assert_eq!(key.rekey_digest(Purpose::RecoveryCode, "user-1", &crate::platform::tokens::digest("ABCDEFGHJ0")), d);
     }
 
     #[test]

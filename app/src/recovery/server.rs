@@ -39,8 +39,9 @@ pub enum Requested {
     Throttled,
 }
 
+/// The budget a client address draws on (an IPv6 /64 counts as one address).
 fn addr_key(addr: Option<IpAddr>) -> String {
-    addr.map(|a| a.to_string()).unwrap_or_else(|| "unknown".into())
+    crate::platform::rate::address_subject(addr)
 }
 
 /// Stores a new link; returns its token (which goes only into the e-mail).

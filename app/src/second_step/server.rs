@@ -9,7 +9,6 @@ use crate::outbox::{self, Notice};
 use crate::platform::db::{Db, Tx};
 use crate::platform::sealing::{self, SealingKey};
 use crate::platform::state::AppState;
-use crate::platform::tokens;
 use crate::session::server::ActiveSession;
 use crate::session::PendingStep;
 use crate::types::{StaffRole, UserId};
@@ -107,12 +106,45 @@ async fn notify(tx: &mut Tx, user: &UserId, now: i64) -> Result<(), sqlx::Error>
     Ok(())
 }
 
-async fn new_recovery_codes(tx: &mut Tx, user: &UserId) -> Result<Vec<String>, sqlx::Error> {
+/// What the database keeps of a recovery code (normalised): a keyed digest under the secrets
+/// key, bound to the user. A code has about 50 bits; its plain SHA-256 in a copy of the database
+/// could be found by trying them all, the keyed one cannot without the key file.
+pub fn recovery_code_digest(key: &SealingKey, user: &UserId, normal: &str) -> String {
+    key.keyed_digest(sealing::Purpose::RecoveryCode, &user.0, normal)
+}
+
+/// Converts the recovery codes stored as plain SHA-256 (before keying began) to keyed digests;
+/// the codes keep working. Run at every start (a no-op once done); returns how many.
+pub async fn rekey_recovery_codes(db: &Db, key: &SealingKey) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let rows = sqlx::query("SELECT user_id, code_hash FROM recovery_codes WHERE code_hash NOT LIKE $1")
+        .bind(sealing::KEYED_DIGEST_PATTERN)
+        .fetch_all(&mut *tx)
+        .await?;
+    for row in &rows {
+        let user = UserId(row.try_get("user_id")?);
+        let old: String = row.try_get("code_hash")?;
+        sqlx::query("UPDATE recovery_codes SET code_hash = $1 WHERE user_id = $2 AND code_hash = $3")
+            .bind(key.rekey_digest(sealing::Purpose::RecoveryCode, &user.0, &old))
+            .bind(&user.0)
+            .bind(&old)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len() as u64)
+}
+
+async fn new_recovery_codes(tx: &mut Tx, key: &SealingKey, user: &UserId) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(&user.0).execute(&mut **tx).await?;
     let codes = totp::new_recovery_codes();
     for code in &codes {
         let normal = totp::normalise_recovery_code(code).expect("our own codes are well formed");
-        sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)").bind(&user.0).bind(tokens::digest(&normal)).execute(&mut **tx).await?;
+        sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+            .bind(&user.0)
+            .bind(recovery_code_digest(key, user, &normal))
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(codes)
 }
@@ -136,7 +168,7 @@ pub async fn confirm_setup(db: &Db, key: &SealingKey, user: &UserId, typed: &str
         .bind(step)
         .execute(&mut *tx)
         .await?;
-    let codes = new_recovery_codes(&mut tx, user).await?;
+    let codes = new_recovery_codes(&mut tx, key, user).await?;
     audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr, ..AuditEvent::of(AuditAction::SecondStepEnabled) }, now).await?;
     notify(&mut tx, user, now).await?;
     tx.commit().await?;
@@ -203,7 +235,7 @@ pub async fn check_sign_in_code(state: &AppState, session: &ActiveSession, typed
             let used = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
                 .bind(now)
                 .bind(&user.0)
-                .bind(tokens::digest(&normal))
+                .bind(recovery_code_digest(&state.sealing, user, &normal))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();

@@ -207,7 +207,9 @@ impl AuditEntryView {
 /// Whether the hash chain holds, when it was checked.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ChainStatus {
-    Intact { entries: i64 },
+    /// `keyed_from`: the first entry linked under this server's key; none when the chain is not
+    /// keyed at all.
+    Intact { entries: i64, keyed_from: Option<i64> },
     Broken { seq: i64, problem: String },
 }
 
@@ -264,7 +266,7 @@ pub async fn search_audit(
         server::search(&state.db, &search, account.as_ref()).await?
     };
     if verify {
-        results.chain = Some(server::verify_chain(&state.db).await?);
+        results.chain = Some(server::verify_chain(&state.db, &crate::audit::ChainKey::from_secrets(&state.sealing)).await?);
     }
     let detail = if verify { "search and chain check" } else { "search" };
     server::record_look(&state.db, AuditAction::AuditViewed, &session.viewer.user_id, account.as_ref(), Some(detail), request::client_addr(), now_ms())
@@ -349,7 +351,7 @@ fn SecuritySections(overview: SecurityOverview) -> impl IntoView {
         view! {
             <table class="table">
                 <caption>"Accounts with sign-ins refused as too many in the last 15 minutes"</caption>
-                <thead><tr><th scope="col">"Account"</th><th scope="col">"Refused sign-ins"</th><th scope="col">"Latest"</th></tr></thead>
+                <thead><tr><th scope="col">"Account"</th><th scope="col">"Refused sign-ins (counted per hour)"</th><th scope="col">"Latest"</th></tr></thead>
                 <tbody>
                     {throttled.into_iter().map(|t| view! {
                         <tr>
@@ -474,9 +476,28 @@ pub fn AuditSearchPage() -> impl IntoView {
 #[component]
 fn ChainLine(chain: Option<ChainStatus>, search: AuditSearch) -> impl IntoView {
     match chain {
-        Some(ChainStatus::Intact { entries }) => view! {
-            <p class="notice notice--status" role="status">{format!("The chain verifies: all {entries} entries are intact.")}</p>
+        Some(ChainStatus::Intact { entries, keyed_from: Some(from) }) => {
+            let keyed = if from <= 1 {
+                "Every entry is linked under this server's key, which is kept apart from the database: \
+                 not even someone able to write to the database could have rewritten them unnoticed."
+                    .to_string()
+            } else {
+                format!(
+                    "Entries from {from} on are linked under this server's key, which is kept apart from the database. \
+                     Entries 1 to {} were written before keying began: they are checked by their hash links, \
+                     and the start of the keyed chain seals the last of them.",
+                    from - 1
+                )
+            };
+            view! {
+                <p class="notice notice--status" role="status">{format!("The chain verifies: all {entries} entries are intact. {keyed}")}</p>
+            }
+            .into_any()
         }
+        Some(ChainStatus::Intact { entries, keyed_from: None }) => alert(format!(
+            "The hash links of all {entries} entries hold, but the chain is not keyed under this server's key: \
+             someone able to write to the database could have rewritten it consistently."
+        ))
         .into_any(),
         Some(ChainStatus::Broken { seq, problem }) => {
             alert(format!("The chain does not verify: entry {seq} {problem}. The trail may have been tampered with.")).into_any()

@@ -20,45 +20,63 @@ fn account(row: &AnyRow, login: &str, name: &str) -> Result<Option<AccountRef>, 
     Ok(login.map(|login| AccountRef { login, display_name: name.unwrap_or_default() }))
 }
 
-/// Failed or throttled sign-ins since `since`, one row per account; attempts whose typed user ID
-/// matched no account (`user_id` is NULL) come back as one row without an account.
-async fn attempts_by_account(db: &Db, outcome: &str, since: i64) -> Result<Vec<(Option<AccountRef>, i64, i64, i64)>, sqlx::Error> {
+/// Failed sign-ins since `since`, one row per account; attempts whose typed user ID matched no
+/// account (`user_id` is NULL) come back as one row without an account.
+async fn failures_by_account(db: &Db, since: i64) -> Result<Vec<(Option<AccountRef>, i64, i64, i64)>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT u.login, u.display_name, COUNT(*) AS n, COUNT(DISTINCT a.login_key) AS ids, MAX(a.at) AS last_at \
          FROM sign_in_attempts a LEFT JOIN users u ON u.id = a.user_id \
-         WHERE a.outcome = $1 AND a.at > $2 \
+         WHERE a.outcome = 'failed' AND a.at > $1 \
          GROUP BY a.user_id, u.login, u.display_name \
-         ORDER BY n DESC, last_at DESC LIMIT $3",
+         ORDER BY n DESC, last_at DESC LIMIT $2",
     )
-    .bind(outcome)
+    .bind(since)
+    .bind(SECTION_LIMIT)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(|r| Ok((account(r, "login", "display_name")?, r.try_get("n")?, r.try_get("ids")?, r.try_get("last_at")?))).collect()
+}
+
+/// Accounts whose sign-ins were refused as throttled since `since`: throttled attempts are
+/// counted per account, device and throttle window (`sign_in_refusals`), not kept one by one.
+async fn throttled_accounts(db: &Db, since: i64) -> Result<Vec<ThrottledAccount>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT u.login, u.display_name, CAST(SUM(r.refusals) AS BIGINT) AS n, COUNT(DISTINCT r.login_key) AS ids, MAX(r.last_at) AS last_at \
+         FROM sign_in_refusals r LEFT JOIN users u ON u.id = r.user_id \
+         WHERE r.scope = 'account' AND r.last_at > $1 \
+         GROUP BY r.user_id, u.login, u.display_name \
+         ORDER BY n DESC, last_at DESC LIMIT $2",
+    )
     .bind(since)
     .bind(SECTION_LIMIT)
     .fetch_all(&db.pool)
     .await?;
     rows.iter()
         .map(|r| {
-            Ok((
-                account(r, "login", "display_name")?,
-                r.try_get::<i64, _>("n")?,
-                r.try_get::<i64, _>("ids")?,
-                r.try_get::<i64, _>("last_at")?,
-            ))
+            Ok(ThrottledAccount {
+                account: account(r, "login", "display_name")?,
+                refusals: r.try_get("n")?,
+                user_ids: r.try_get("ids")?,
+                last_at: r.try_get("last_at")?,
+            })
         })
         .collect()
 }
 
 pub async fn overview(db: &Db, now: i64) -> Result<SecurityOverview, sqlx::Error> {
     let since = now - FAILURE_WINDOW_MS;
-    let failures_by_account = attempts_by_account(db, "failed", since)
+    let failures_by_account = failures_by_account(db, since)
         .await?
         .into_iter()
         .map(|(account, failures, user_ids, last_at)| FailedSignIns { account, failures, user_ids, last_at })
         .collect();
 
+    // By the address the throttle counts (an IPv6 /64 as one); rows from before that was kept
+    // show their address as it was.
     let rows = sqlx::query(
-        "SELECT client_addr, COUNT(*) AS n, COUNT(DISTINCT login_key) AS ids, MAX(at) AS last_at \
+        "SELECT COALESCE(address_key, client_addr) AS client_addr, COUNT(*) AS n, COUNT(DISTINCT login_key) AS ids, MAX(at) AS last_at \
          FROM sign_in_attempts WHERE outcome = 'failed' AND at > $1 \
-         GROUP BY client_addr ORDER BY n DESC, last_at DESC LIMIT $2",
+         GROUP BY COALESCE(address_key, client_addr) ORDER BY n DESC, last_at DESC LIMIT $2",
     )
     .bind(since)
     .bind(SECTION_LIMIT)
@@ -76,11 +94,7 @@ pub async fn overview(db: &Db, now: i64) -> Result<SecurityOverview, sqlx::Error
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
 
-    let throttled = attempts_by_account(db, "throttled", now - THROTTLE_WINDOW_MS)
-        .await?
-        .into_iter()
-        .map(|(account, refusals, user_ids, last_at)| ThrottledAccount { account, refusals, user_ids, last_at })
-        .collect();
+    let throttled = throttled_accounts(db, now - THROTTLE_WINDOW_MS).await?;
 
     let rows = sqlx::query(
         "SELECT u.login, u.display_name, u.access_changed_at, u.access_reason, b.login AS by_login, b.display_name AS by_name \
@@ -192,9 +206,9 @@ pub async fn search(db: &Db, search: &AuditSearch, user: Option<&UserId>) -> Res
 }
 
 /// Walks the whole chain (SPEC R-AUD-1: tampering is detectable).
-pub async fn verify_chain(db: &Db) -> Result<ChainStatus, sqlx::Error> {
-    Ok(match audit::verify(db).await? {
-        ChainReport::Intact { entries } => ChainStatus::Intact { entries },
+pub async fn verify_chain(db: &Db, key: &audit::ChainKey) -> Result<ChainStatus, sqlx::Error> {
+    Ok(match audit::verify(db, key).await? {
+        ChainReport::Intact { entries, keyed_from } => ChainStatus::Intact { entries, keyed_from },
         ChainReport::Broken { seq, problem } => ChainStatus::Broken { seq, problem: problem.to_string() },
     })
 }

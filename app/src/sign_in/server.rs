@@ -1,9 +1,12 @@
 //! A sign-in attempt from start to end: throttling, password check, session, audit, and the
 //! notice of a sign-in from a new device. Every attempt is recorded.
 
-use super::throttle::RecentFailures;
+use super::throttle::{RecentFailures, ThrottlePolicy};
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::outbox::{self, Notice};
+use crate::platform::db::{Db, Tx};
+use crate::platform::rate;
+use crate::platform::sealing::{Purpose, SealingKey, KEYED_DIGEST_PATTERN};
 use crate::platform::state::AppState;
 use crate::platform::tokens;
 use crate::session::server as sessions;
@@ -49,11 +52,42 @@ pub fn normalise_login(login: &str) -> String {
     login.trim().to_lowercase()
 }
 
+/// What the database keeps of a typed user ID: a keyed digest under the secrets key, so that a
+/// copy of the database does not give away the user IDs tried (people sometimes type their
+/// password into that field) by trying likely ones.
+pub fn login_key(key: &SealingKey, login: &str) -> String {
+    key.keyed_digest(Purpose::SignInUserId, "", login)
+}
+
+/// Whose failures an attempt counts against: the typed user ID on this device, and the client
+/// address (an IPv6 /64 as one).
+struct Counted<'a> {
+    login_key: &'a str,
+    device_key: &'a str,
+    client_addr: Option<IpAddr>,
+    address_key: Option<String>,
+    user_id: Option<&'a UserId>,
+}
+
+impl Counted<'_> {
+    fn account_subject(&self) -> String {
+        format!("{}/{}", self.login_key, self.device_key)
+    }
+}
+
+/// What a throttled attempt was throttled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scope {
+    /// Too many failures for this user ID on this device (or on unknown devices).
+    Account,
+    /// Too many failures from this client address, across user IDs.
+    Address,
+}
+
 pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outcome, sqlx::Error> {
     let db = &state.db;
     let login = normalise_login(a.login);
-    // The typed user ID is kept only as a digest: people sometimes type their password into it.
-    let login_key = tokens::digest(&login);
+    let login_key = login_key(&state.sealing, &login);
 
     let user = sqlx::query(
         "SELECT id, password_hash, kind, staff_role, access, email FROM users WHERE login = $1",
@@ -77,11 +111,19 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
         _ => UNKNOWN_DEVICE.to_string(),
     };
 
-    let recent = recent_failures(state, &login_key, &device_key, a.client_addr, now).await?;
-    if let Some(wait) = state.settings.throttle.wait(&recent, now) {
-        record_refusal(state, &login_key, &device_key, a.client_addr, user_id.as_ref(), AuditAction::SignInThrottled, "throttled", now).await?;
-        return Ok(Outcome::Throttled(wait));
-    }
+    let counted = Counted {
+        login_key: &login_key,
+        device_key: &device_key,
+        client_addr: a.client_addr,
+        address_key: a.client_addr.map(rate::address_key),
+        user_id: user_id.as_ref(),
+    };
+    // The attempt takes its place (counted as a failure) before the password is checked, so
+    // that guesses sent all at once are not all checked: at most the free failures are.
+    let place = match take_place(state, &counted, now).await? {
+        Ok(place) => place,
+        Err(wait) => return Ok(Outcome::Throttled(wait)),
+    };
 
     let (hash, admitted, active, patient, email) = match &user {
         Some(row) => {
@@ -104,7 +146,7 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
     let password_ok = state.passwords.verify(a.password, hash).await;
 
     if let (Some(uid), true, true, false) = (&user_id, password_ok, admitted, active) {
-        record_refusal(state, &login_key, &device_key, a.client_addr, Some(uid), AuditAction::SignInFailed, "access ended", now).await?;
+        record_failure(state, Some(uid), a.client_addr, "access ended", now).await?;
         return Ok(Outcome::AccessEnded);
     }
     let (Some(user_id), true, true) = (user_id.clone(), password_ok, admitted) else {
@@ -113,7 +155,7 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
             (Some(_), false) => "wrong password",
             (Some(_), true) => "account may not sign in here",
         };
-        record_refusal(state, &login_key, &device_key, a.client_addr, user_id.as_ref(), AuditAction::SignInFailed, detail, now).await?;
+        record_failure(state, user_id.as_ref(), a.client_addr, detail, now).await?;
         return Ok(Outcome::Refused);
     };
 
@@ -128,11 +170,99 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
             client_addr: a.client_addr,
             user_agent: a.user_agent.as_deref(),
             by_passkey: false,
+            place: Some(place),
         },
         now,
     )
     .await?;
     Ok(Outcome::SignedIn { session_secret: opened.0, new_device_secret: opened.1, next: opened.2 })
+}
+
+/// The row of an attempt whose password is being checked: recorded as failed until a success
+/// settles it.
+#[derive(Debug)]
+#[must_use = "the attempt counts as a failure until a success settles it"]
+struct Place(i64);
+
+/// Takes the attempt's place, or says how long to wait. One write transaction: the address's and
+/// then the account's (user ID and device) rows of `rate_subjects` are locked (PostgreSQL;
+/// SQLite's write transaction holds the whole database), the failures are counted, and the
+/// attempt is inserted as failed. Concurrent attempts for the same account or address thus count
+/// one after the other, on one server or several. Always the address first, then the account, so
+/// two attempts never wait for each other's locks in opposite orders; and an address that is
+/// throttled is refused before anything is written for the user ID it tried (a flood across
+/// many user IDs touches no row per ID).
+async fn take_place(state: &AppState, c: &Counted<'_>, now: i64) -> Result<Result<Place, Duration>, sqlx::Error> {
+    let policy = &state.settings.throttle;
+    let mut tx = state.db.begin_write().await?;
+    let throttled = 'decided: {
+        if let Some(address) = &c.address_key {
+            rate::lock_subject(&mut tx, "sign-in:address", address, now).await?;
+            let recent = address_failures(&mut tx, policy, address, now).await?;
+            if let Some(wait) = policy.wait(&recent, now) {
+                break 'decided Some((wait, Scope::Address));
+            }
+        }
+        rate::lock_subject(&mut tx, "sign-in:account", &c.account_subject(), now).await?;
+        let recent = account_failures(&mut tx, policy, c, now).await?;
+        policy.wait(&recent, now).map(|wait| (wait, Scope::Account))
+    };
+    if let Some((wait, scope)) = throttled {
+        count_refusal(&mut tx, policy, c, scope, now).await?;
+        tx.commit().await?;
+        REFUSED_THROTTLED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Ok(Err(wait));
+    }
+    let id = insert_attempt(&mut tx, c, "failed", now).await?;
+    tx.commit().await?;
+    Ok(Ok(Place(id)))
+}
+
+/// Counts a throttled attempt: one row per account (or address) and throttle window, however
+/// many arrive; the first of each row is audited at once, the count when the window has ended
+/// (`sweep`). A flood of throttled attempts thus writes a bounded number of rows.
+/// The caller holds the subject's lock.
+async fn count_refusal(tx: &mut Tx, policy: &ThrottlePolicy, c: &Counted<'_>, scope: Scope, now: i64) -> Result<(), sqlx::Error> {
+    let window_ms = (policy.window.as_millis() as i64).max(1);
+    let window_start = now - now.rem_euclid(window_ms);
+    let (scope_name, subject, user, login_key) = match scope {
+        Scope::Account => ("account", c.account_subject(), c.user_id, Some(c.login_key)),
+        Scope::Address => ("address", c.address_key.clone().unwrap_or_default(), None, None),
+    };
+    let addr = c.client_addr.map(|a| a.to_string());
+    let counted = sqlx::query(
+        "UPDATE sign_in_refusals SET refusals = refusals + 1, last_at = $1, client_addr = $2 \
+         WHERE window_start = $3 AND scope = $4 AND subject = $5",
+    )
+    .bind(now)
+    .bind(&addr)
+    .bind(window_start)
+    .bind(scope_name)
+    .bind(&subject)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if counted > 0 {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO sign_in_refusals (window_start, scope, subject, login_key, user_id, client_addr, refusals, first_at, last_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)",
+    )
+    .bind(window_start)
+    .bind(scope_name)
+    .bind(&subject)
+    .bind(login_key)
+    .bind(user.map(|u| u.0.clone()))
+    .bind(&addr)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let detail = match scope {
+        Scope::Account => "too many failures for this account; further refusals this hour are counted",
+        Scope::Address => "too many failures from this address; further refusals this hour are counted",
+    };
+    audit::record(tx, AuditEvent { subject: user, client_addr: c.client_addr, detail: Some(detail), ..AuditEvent::of(AuditAction::SignInThrottled) }, now).await
 }
 
 /// Who is being signed in, once the password (or a passkey) has been checked.
@@ -146,6 +276,8 @@ struct Opening<'a> {
     user_agent: Option<&'a str>,
     /// A passkey with user verification is both steps in one: no code is asked.
     by_passkey: bool,
+    /// The password attempt's place, settled here as a success (none for a passkey).
+    place: Option<Place>,
 }
 
 /// Opens the session: the attempt recorded, the first step to take, the device remembered (a
@@ -154,7 +286,21 @@ struct Opening<'a> {
 async fn open_session(state: &AppState, o: Opening<'_>, now: i64) -> Result<(String, Option<String>, Option<PendingStep>), sqlx::Error> {
     let user_id = o.user;
     let mut tx = state.db.begin_write().await?;
-    insert_attempt(&mut tx, o.login_key, o.device_key, o.client_addr, Some(user_id), "succeeded", now).await?;
+    match o.place {
+        Some(Place(id)) => {
+            sqlx::query("UPDATE sign_in_attempts SET outcome = 'succeeded' WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        }
+        None => {
+            let counted = Counted {
+                login_key: o.login_key,
+                device_key: o.device_key,
+                client_addr: o.client_addr,
+                address_key: o.client_addr.map(rate::address_key),
+                user_id: Some(user_id),
+            };
+            insert_attempt(&mut tx, &counted, "succeeded", now).await?;
+        }
+    }
     let (session_secret, _) = sessions::create(&mut tx, user_id, o.client_addr, o.user_agent, now).await?;
     let id_hash = tokens::digest(&session_secret);
     let next = if o.by_passkey {
@@ -222,7 +368,7 @@ pub async fn passkey_sign_in(
     if !admitted || row.try_get::<String, _>("access")? != "active" {
         return Ok(None);
     }
-    let login_key = tokens::digest(&normalise_login(&row.try_get::<String, _>("login")?));
+    let login_key = login_key(&state.sealing, &normalise_login(&row.try_get::<String, _>("login")?));
     let device_key = match device_secret {
         Some(secret) => {
             let digest = tokens::digest(&secret);
@@ -246,25 +392,22 @@ pub async fn passkey_sign_in(
         client_addr,
         user_agent,
         by_passkey: true,
+        place: None,
     };
     Ok(Some(open_session(state, opening, now).await?))
 }
 
-async fn recent_failures(
-    state: &AppState,
-    login_key: &str,
-    device_key: &str,
-    client_addr: Option<IpAddr>,
-    now: i64,
-) -> Result<RecentFailures, sqlx::Error> {
-    let db = &state.db;
-    let window_start = now - state.settings.throttle.window.as_millis() as i64;
+/// Failures of this user ID on this device since its last success, within the window, read in
+/// the transaction that holds the account's lock. Attempts whose password is still being checked
+/// count as failures.
+async fn account_failures(tx: &mut Tx, policy: &ThrottlePolicy, c: &Counted<'_>, now: i64) -> Result<RecentFailures, sqlx::Error> {
+    let window_start = now - policy.window.as_millis() as i64;
     let last_success: Option<i64> = sqlx::query(
         "SELECT MAX(at) AS at FROM sign_in_attempts WHERE login_key = $1 AND device_key = $2 AND outcome = 'succeeded'",
     )
-    .bind(login_key)
-    .bind(device_key)
-    .fetch_one(&db.pool)
+    .bind(c.login_key)
+    .bind(c.device_key)
+    .fetch_one(&mut **tx)
     .await?
     .try_get("at")?;
     let since = window_start.max(last_success.unwrap_or(i64::MIN));
@@ -272,80 +415,155 @@ async fn recent_failures(
         "SELECT COUNT(*) AS n, MAX(at) AS last_at FROM sign_in_attempts \
          WHERE login_key = $1 AND device_key = $2 AND outcome = 'failed' AND at > $3",
     )
-    .bind(login_key)
-    .bind(device_key)
+    .bind(c.login_key)
+    .bind(c.device_key)
     .bind(since)
-    .fetch_one(&db.pool)
+    .fetch_one(&mut **tx)
     .await?;
-    let mut recent = RecentFailures {
+    Ok(RecentFailures {
         account_device: row.try_get::<i64, _>("n")? as u32,
         last_account_device_at: row.try_get("last_at")?,
         ..RecentFailures::default()
-    };
-    if let Some(addr) = client_addr {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM sign_in_attempts \
-             WHERE client_addr = $1 AND outcome = 'failed' AND at > $2",
-        )
-        .bind(addr.to_string())
-        .bind(window_start)
-        .fetch_one(&db.pool)
-        .await?;
-        recent.address = row.try_get::<i64, _>("n")? as u32;
-        recent.oldest_address_at = row.try_get("oldest")?;
-    }
-    Ok(recent)
+    })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Failures from this address (across user IDs) within the window, read in the transaction that
+/// holds the address's lock.
+async fn address_failures(tx: &mut Tx, policy: &ThrottlePolicy, address: &str, now: i64) -> Result<RecentFailures, sqlx::Error> {
+    let window_start = now - policy.window.as_millis() as i64;
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM sign_in_attempts \
+         WHERE address_key = $1 AND outcome = 'failed' AND at > $2",
+    )
+    .bind(address)
+    .bind(window_start)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(RecentFailures { address: row.try_get::<i64, _>("n")? as u32, oldest_address_at: row.try_get("oldest")?, ..RecentFailures::default() })
+}
+
 /// Sign-ins refused since this server started (wrong credentials and the like, and throttled
 /// ones), for the metrics endpoint. Counted per server; the metrics system adds them up.
 pub static REFUSED_FAILED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 pub static REFUSED_THROTTLED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-async fn record_refusal(
-    state: &AppState,
-    login_key: &str,
-    device_key: &str,
-    client_addr: Option<IpAddr>,
-    user_id: Option<&UserId>,
-    action: AuditAction,
-    detail: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    let outcome = if action == AuditAction::SignInThrottled { "throttled" } else { "failed" };
-    let counter = if action == AuditAction::SignInThrottled { &REFUSED_THROTTLED } else { &REFUSED_FAILED };
-    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut tx = state.db.begin_write().await?;
-    insert_attempt(&mut tx, login_key, device_key, client_addr, user_id, outcome, now).await?;
-    audit::record(
-        &mut tx,
-        AuditEvent { subject: user_id, client_addr, detail: Some(detail), ..AuditEvent::of(action) },
+/// Audits a refused attempt whose password was checked (its row already says failed).
+async fn record_failure(state: &AppState, user_id: Option<&UserId>, client_addr: Option<IpAddr>, detail: &str, now: i64) -> Result<(), sqlx::Error> {
+    REFUSED_FAILED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    audit::record_alone(
+        &state.db,
+        AuditEvent { subject: user_id, client_addr, detail: Some(detail), ..AuditEvent::of(AuditAction::SignInFailed) },
         now,
     )
-    .await?;
-    tx.commit().await
+    .await
 }
 
-async fn insert_attempt(
-    tx: &mut crate::platform::db::Tx,
-    login_key: &str,
-    device_key: &str,
-    client_addr: Option<IpAddr>,
-    user_id: Option<&UserId>,
-    outcome: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+/// Inserts an attempt's row and returns its id.
+async fn insert_attempt(tx: &mut Tx, c: &Counted<'_>, outcome: &str, now: i64) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO sign_in_attempts (at, login_key, device_key, client_addr, user_id, outcome) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO sign_in_attempts (at, login_key, device_key, client_addr, address_key, user_id, outcome) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(now)
-    .bind(login_key)
-    .bind(device_key)
-    .bind(client_addr.map(|a| a.to_string()))
-    .bind(user_id.map(|u| u.0.clone()))
+    .bind(c.login_key)
+    .bind(c.device_key)
+    .bind(c.client_addr.map(|a| a.to_string()))
+    .bind(&c.address_key)
+    .bind(c.user_id.map(|u| u.0.clone()))
     .bind(outcome)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("id")
+}
+
+/// How long sign-in attempt rows (and counted refusals) are kept: far longer than the throttle
+/// looks back (an hour) and the security view shows (a day), short enough that the table does
+/// not grow without end. The audit trail keeps every sign-in's success or failure for as long
+/// as the law asks; these rows only serve the throttle and the security view.
+pub const ATTEMPT_RETENTION_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// Audits the count of each throttle window that has ended, once (whichever server gets there
+/// first), and forgets attempt rows and counts older than [`ATTEMPT_RETENTION_MS`]. Run by the
+/// background sweeper. Returns how many windows were summarised and rows deleted.
+pub async fn sweep(db: &Db, policy: &ThrottlePolicy, now: i64) -> Result<(u64, u64), sqlx::Error> {
+    let window_ms = (policy.window.as_millis() as i64).max(1);
+    let mut summarised = 0;
+    loop {
+        let mut tx = db.begin_write().await?;
+        let rows = sqlx::query(
+            "SELECT window_start, scope, subject, user_id, client_addr, refusals FROM sign_in_refusals \
+             WHERE summarised = 0 AND window_start <= $1 ORDER BY window_start LIMIT 100",
+        )
+        .bind(now - window_ms)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in &rows {
+            let window_start: i64 = row.try_get("window_start")?;
+            let scope: String = row.try_get("scope")?;
+            let subject: String = row.try_get("subject")?;
+            let marked = sqlx::query("UPDATE sign_in_refusals SET summarised = 1 WHERE window_start = $1 AND scope = $2 AND subject = $3 AND summarised = 0")
+                .bind(window_start)
+                .bind(&scope)
+                .bind(&subject)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let refusals: i64 = row.try_get("refusals")?;
+            // The first refusal of the window was audited when it happened.
+            if marked == 0 || refusals < 2 {
+                continue;
+            }
+            let user = row.try_get::<Option<String>, _>("user_id")?.map(UserId);
+            let client_addr = row.try_get::<Option<String>, _>("client_addr")?.and_then(|a| a.parse::<IpAddr>().ok());
+            let detail = format!("{refusals} refusals counted in this throttle window ({scope})");
+            let window = window_start.to_string();
+            audit::record(
+                &mut tx,
+                AuditEvent {
+                    subject: user.as_ref(),
+                    client_addr,
+                    record_type: Some("sign-in-window"),
+                    record_id: Some(&window),
+                    detail: Some(&detail),
+                    ..AuditEvent::of(AuditAction::SignInThrottled)
+                },
+                now,
+            )
+            .await?;
+            summarised += 1;
+        }
+        tx.commit().await?;
+    }
+    let oldest = now - ATTEMPT_RETENTION_MS;
+    let mut deleted = sqlx::query("DELETE FROM sign_in_attempts WHERE at < $1").bind(oldest).execute(&db.pool).await?.rows_affected();
+    deleted += sqlx::query("DELETE FROM sign_in_refusals WHERE last_at < $1 AND summarised = 1").bind(oldest).execute(&db.pool).await?.rows_affected();
+    Ok((summarised, deleted))
+}
+
+/// Replaces the plain SHA-256 user-ID digests kept before keying began with keyed ones, so a
+/// copy of the database no longer gives the typed user IDs away. Run at every start (a no-op
+/// once done); the keyed digest is defined over the plain one, so nothing is lost.
+pub async fn rekey_login_keys(db: &Db, key: &SealingKey) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let plain: Vec<String> = sqlx::query("SELECT DISTINCT login_key FROM sign_in_attempts WHERE login_key NOT LIKE $1")
+        .bind(KEYED_DIGEST_PATTERN)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get("login_key"))
+        .collect::<Result<_, _>>()?;
+    let mut rekeyed = 0;
+    for old in plain {
+        rekeyed += sqlx::query("UPDATE sign_in_attempts SET login_key = $1 WHERE login_key = $2")
+            .bind(key.rekey_digest(Purpose::SignInUserId, "", &old))
+            .bind(&old)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
+    tx.commit().await?;
+    Ok(rekeyed)
 }

@@ -111,15 +111,35 @@ async fn the_leaving_page_follows_only_signed_links(backend: Backend) {
     portal.stop().await;
 }
 
-/// The key is made once per database: reading it again (another server starting) gives the same
-/// key, so a link signed by one server opens on every other.
-async fn every_server_of_a_database_signs_alike(backend: Backend) {
+/// Issue 14, point 7: the leaving page's key is derived from the secrets key file, which every
+/// app server shares, and is nowhere in the database: a server started on the same key file signs
+/// alike, another installation (another key file) does not, and a key found in the database (as
+/// kept before, row `external-links` of `portal_keys`) signs nothing the portal accepts. So a copy
+/// of the database, or someone able to write to it, cannot forge a leaving link.
+async fn leaving_links_are_signed_under_the_secrets_key_not_the_database(backend: Backend) {
     let portal = TestPortal::start(backend).await;
-    let again = app::external_links::server::LinkKey::load_or_create(&portal.state.db, app::platform::now_ms()).await.unwrap();
     let url = "https://video.example.org/room/1";
-    assert_eq!(again.sign(url), portal.state.link_key.sign(url));
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM portal_keys WHERE name = 'external-links'").fetch_one(&portal.state.db.pool).await.unwrap();
-    assert_eq!(rows, 1);
+    let same_file = app::external_links::server::LinkKey::from_secrets(&portal.state.sealing);
+    assert_eq!(same_file.sign(url), portal.state.link_key.sign(url));
+    let options = leptos::prelude::LeptosOptions::builder().output_name("portal").site_root("target/site").build();
+    let second_server = server::startup::state(&portal.config, options).await.expect("a second server on the same key file");
+    assert_eq!(second_server.link_key.sign(url), portal.state.link_key.sign(url), "every server sharing the key file signs alike");
+    drop(second_server);
+    let keys: Vec<String> = sqlx::query_scalar("SELECT name FROM portal_keys").fetch_all(&portal.state.db.pool).await.unwrap();
+    assert_eq!(keys, ["secrets-key-fingerprint"], "no signing key in the database");
+
+    // A key planted in the database, as the portal kept it before: its signatures are refused.
+    let planted = [0x42u8; 32];
+    sqlx::query("INSERT INTO portal_keys (name, secret, created_at) VALUES ('external-links', $1, 0)")
+        .bind(planted.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        .execute(&portal.state.db.pool)
+        .await
+        .unwrap();
+    let forged = app::external_links::server::LinkKey::from_bytes(planted);
+    let c = portal.client();
+    assert_eq!(c.get(&leaving_path("https://evil.example/", &forged.sign("https://evil.example/"), None)).await.status, 400);
+    assert_eq!(c.get(&leaving_path(url, &portal.state.link_key.sign(url), None)).await.status, 200);
+
     let other = TestPortal::start(backend).await;
     assert_ne!(other.state.link_key.sign(url), portal.state.link_key.sign(url), "each installation has its own key");
     other.stop().await;
@@ -192,7 +212,7 @@ async fn the_organisations_own_notice_replaces_the_sample(backend: Backend) {
 
 on_both_databases!(
     the_leaving_page_follows_only_signed_links,
-    every_server_of_a_database_signs_alike,
+    leaving_links_are_signed_under_the_secrets_key_not_the_database,
     the_privacy_notice_is_on_its_page_and_linked_everywhere,
     the_organisations_own_notice_replaces_the_sample,
 );

@@ -26,3 +26,4 @@ mod telemedicine;
 mod external_links;
 mod maintenance;
 mod operations;
+mod secrets_at_rest;
