@@ -264,11 +264,11 @@ impl Config {
                 None => None,
                 Some(a) => Some(a.trim().parse().map_err(|_| {
                     ConfigError(format!("PORTAL_METRICS_ADDR must be an address and port like 127.0.0.1:9187, not {a:?}"))
-                    clock: app::platform::clock::Clock::system(),
-        })?),
+                })?),
             },
             shutdown_grace: secs(var, "PORTAL_SHUTDOWN_GRACE_SECS", 20)?,
             shutdown_delay: secs(var, "PORTAL_SHUTDOWN_DELAY_SECS", 0)?,
+            clock: app::platform::clock::Clock::system(),
         })
     }
 }
