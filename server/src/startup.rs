@@ -267,10 +267,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
         // Names the matched route for the metrics (every route above; not the files below).
         .route_layer(axum::middleware::from_fn(crate::metrics::label_route))
         .fallback_service(static_files)
-        .layer(from_fn_with_state(state.clone(), maintenance::maintenance))
-        // After the gate (below): a refused visitor is answered as the gate says, whatever
-        // the body.
+        // Innermost of the three: a refused visitor is answered as the gate (and a
+        // maintenance window) says, whatever the body.
         .layer(axum::middleware::from_fn(body_limit::limit_body))
+        .layer(from_fn_with_state(state.clone(), maintenance::maintenance))
         .layer(from_fn_with_state(state.clone(), session::resolve_session))
         .layer(from_fn_with_state(origin_policy, csrf::check_origin))
         .layer(from_fn_with_state(client_addr::TrustProxy(config.trust_proxy), client_addr::client_addr))

@@ -208,7 +208,8 @@ async fn access_matrix(backend: Backend) {
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, messages_before, "none of that wrote a message");
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM users WHERE notices <> 'immediate'").await, 0);
     // Nobody signed in.
-    assert_eq!(portal.client().get(&format!("/attachments/{attachment}")).await.status, 401);
+    let r = portal.client().get(&format!("/attachments/{attachment}")).await;
+    assert_eq!((r.status, r.location()), (303, Some("/sign-in")), "a download, like a page, leads to sign-in");
     portal.stop().await;
 }
 

@@ -145,7 +145,8 @@ async fn staff_schedule_and_a_patient_reaches_only_their_own(backend: Backend) {
     // Signed out.
     let anonymous = portal.client();
     assert_eq!(anonymous.call("/api/visits/list").await.status, 401);
-    assert_eq!(anonymous.post_form("/api/visits/begin", &[("visit", &visit), ("understood", "yes")]).await.status, 401);
+    let r = anonymous.post_form("/api/visits/begin", &[("visit", &visit), ("understood", "yes")]).await;
+    assert_eq!((r.status, r.location()), (303, Some("/sign-in")), "a form sent without a session leads to sign-in");
     assert_eq!(anonymous.call("/api/staff/visits").await.status, 401);
 
     // Billing, administrators and auditors do not schedule, cancel or list.
