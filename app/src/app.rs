@@ -18,7 +18,7 @@ use crate::messaging::{
     StaffThreadPage,
 };
 use crate::questionnaires::{FillPage, FormResponsesPage, LibraryPage, PatientQuestionnairesPage, QuestionnairesPage, ResponsePage};
-use crate::sign_in::SignInPage;
+use crate::sign_in::{SignInCheckPage, SignInPage};
 use crate::second_step::{PatientSecondStepPage, SignInCodePage, StaffSecondStepPage};
 use crate::passkeys::{PatientPasskeysPage, StaffPasskeysPage};
 use crate::security::{AuditSearchPage, SecurityPage};
@@ -138,9 +138,11 @@ pages! {
     "/privacy" => PrivacyPage, Gate::PUBLIC;
     "/help" => HelpPage, Gate::PUBLIC;
     "/leaving" => LeavingPage, Gate::PUBLIC;
+    // After a sign-in that did not know whether the browser keeps cookies (`sign_in`).
+    "/sign-in/check" => SignInCheckPage, Gate::PUBLIC;
 
     // The steps right after sign-in.
-    "/sign-in/code" => SignInCodePage, Gate::waiting(PendingStep::SecondStep);
+    "/sign-in/code" => SignInCodePage, Gate::waiting(PendingStep::SecondStep), Async;
     "/account/terms" => AcceptTermsPage, Gate::PATIENT.during(&[PendingStep::Terms]), Async;
     "/account/password" => ChangePasswordPage, Gate::PATIENT.during(PASSWORD_STEPS);
 

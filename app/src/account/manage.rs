@@ -110,13 +110,8 @@ pub async fn change_password(
         back("pw-long");
         return Ok(());
     }
-    let hash: Option<String> = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
-        .bind(&user.0)
-        .fetch_one(&state.db.pool)
-        .await?
-        .try_get("password_hash")?;
-    if !state.passwords.verify(current_password.clone(), hash).await {
-        back("current");
+    if let Some(refusal) = crate::password::again::check(&state, user, current_password.clone(), now).await?.refusal("current") {
+        leptos_axum::redirect(&format!("/account/password?{refusal}"));
         return Ok(());
     }
     if password == current_password {
@@ -195,16 +190,12 @@ pub async fn change_email(new_email: String, current_password: String) -> Result
         leptos_axum::redirect("/account/email?error=current");
         return Ok(());
     }
-    let hash: Option<String> = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
-        .bind(&user.0)
-        .fetch_one(&state.db.pool)
-        .await?
-        .try_get("password_hash")?;
-    if !state.passwords.verify(current_password, hash).await {
-        leptos_axum::redirect("/account/email?error=current");
+    let now = now_ms();
+    if let Some(refusal) = crate::password::again::check(&state, user, current_password, now).await?.refusal("current") {
+        leptos_axum::redirect(&format!("/account/email?{refusal}"));
         return Ok(());
     }
-    crate::recovery::server::request_email_change(&state, user, &new_email, request::client_addr(), now_ms()).await?;
+    crate::recovery::server::request_email_change(&state, user, &new_email, request::client_addr(), now).await?;
     leptos_axum::redirect("/account?done=email");
     Ok(())
 }
@@ -325,8 +316,9 @@ fn AccountView(overview: AccountOverview) -> impl IntoView {
     }
 }
 
-fn password_error(code: &str) -> String {
+fn password_error(code: &str, wait: Option<String>) -> String {
     match code {
+        "throttled" => crate::password::throttled_message(wait),
         "current" => "Your current password was not right. Please type it again.".into(),
         "same" => "Please choose a password different from your current one.".into(),
         c => NewPasswordProblem::from_code(c).map(|p| p.message().to_string()).unwrap_or_else(|| "Something went wrong. Please try again.".into()),
@@ -339,7 +331,10 @@ fn password_error(code: &str) -> String {
 pub fn ChangePasswordPage() -> impl IntoView {
     use crate::session::PendingStep;
     let query = use_query_map();
-    let error = move || query.read().get("error").map(|e| password_error(&e));
+    let error = move || {
+        let q = query.read();
+        q.get("error").map(|e| password_error(&e, q.get("wait")))
+    };
     let pending = pending_step();
     view! {
         <PatientLayout title="Change password | Patient portal">
@@ -402,9 +397,11 @@ fn pending_step() -> Option<crate::session::PendingStep> {
 pub fn ChangeEmailPage() -> impl IntoView {
     let query = use_query_map();
     let error = move || {
-        let text = match query.read().get("error").as_deref()? {
+        let q = query.read();
+        let text = match q.get("error").as_deref()? {
             "email" => "Please give an e-mail address that you read, such as name@example.com.",
             "current" => "Your password was not right. Please type it again.",
+            "throttled" => return Some(crate::password::throttled_message(q.get("wait"))),
             _ => "Something went wrong. Please try again.",
         };
         Some(text.to_string())

@@ -35,8 +35,9 @@ async fn password_step(tx: &mut Tx, policy: &AccountPolicy, user: &UserId, now: 
     Ok(password_rule(policy, row.try_get("password_changed_at")?, row.try_get("password_reminded_at")?, now))
 }
 
-/// The first step for a session that has just been opened; stored on the session. The second
-/// sign-in step comes before everything else.
+/// The first step for a session that has just been opened with the password; stored on the
+/// session. The second sign-in step comes before everything else, for everyone who has one to
+/// pass (`second_step::server::held_after_password`): until it is passed nothing opens.
 pub async fn after_sign_in(
     tx: &mut Tx,
     settings: &PortalSettings,
@@ -45,7 +46,7 @@ pub async fn after_sign_in(
     patient: bool,
     now: i64,
 ) -> Result<Option<PendingStep>, sqlx::Error> {
-    if crate::second_step::server::totp_enabled(&mut **tx, user).await? {
+    if crate::second_step::server::held_after_password(&mut **tx, user).await? {
         set_pending(tx, session_id_hash, Some(PendingStep::SecondStep)).await?;
         return Ok(Some(PendingStep::SecondStep));
     }
@@ -72,14 +73,15 @@ pub async fn after_second_step(
     Ok(step)
 }
 
-/// A member of staff whose role requires a second step and who has none sets one up first.
+/// A member of staff whose role requires a second step and who has none sets one up first: an
+/// authenticator app or a passkey (with user verification), either of which is then asked for
+/// after the password at every sign-in.
 async fn staff_setup_step(tx: &mut Tx, user: &UserId) -> Result<Option<PendingStep>, sqlx::Error> {
-    let role: Option<String> = sqlx::query("SELECT staff_role FROM users WHERE id = $1").bind(&user.0).fetch_one(&mut **tx).await?.try_get("staff_role")?;
-    let Some(role) = role.as_deref().and_then(crate::types::StaffRole::parse) else { return Ok(None) };
-    let required = crate::second_step::server::required_roles(&mut **tx).await?.contains(&role);
-    // A passkey (user verification required) is as strong as the code: either will do.
+    if !crate::second_step::server::role_requires_it(&mut **tx, user).await? {
+        return Ok(None);
+    }
     let has_one = crate::second_step::server::totp_enabled(&mut **tx, user).await? || crate::passkeys::server::count_of(&mut **tx, user).await? > 0;
-    Ok((required && !has_one).then_some(PendingStep::SecondStepSetup))
+    Ok((!has_one).then_some(PendingStep::SecondStepSetup))
 }
 
 /// The step after the terms were accepted; stored on the session.

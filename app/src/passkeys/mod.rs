@@ -91,8 +91,8 @@ pub async fn prepare_passkey(name: String, password: String, understood: Option<
         leptos_axum::redirect(&format!("{page}?error=understood"));
         return Ok(());
     }
-    if !crate::second_step::server::password_matches(&state, user, password).await? {
-        leptos_axum::redirect(&format!("{page}?error=password"));
+    if let Some(refusal) = crate::password::again::check(&state, user, password, now_ms()).await?.refusal("password") {
+        leptos_axum::redirect(&format!("{page}?{refusal}"));
         return Ok(());
     }
     let name = crate::billing::statement::clean_text(&name).chars().take(server::NAME_MAX).collect::<String>();
@@ -203,6 +203,9 @@ pub async fn finish_passkey_sign_in(ceremony: String, credential: String, portal
     if let Some(device) = new_device {
         response.append_header(http::header::SET_COOKIE, device_cookie(&state.settings, &device));
     }
+    if !crate::sign_in::cookies_kept(&state.settings) {
+        return Ok(crate::sign_in::check_path(portal).to_string());
+    }
     Ok(next.map(|s| s.path()).unwrap_or(portal.home_path()).to_string())
 }
 
@@ -248,7 +251,10 @@ fn PasskeysContent() -> impl IntoView {
     let data = Resource::new(adding, load_passkeys);
     let message = move || {
         let q = query.read();
-        match q.get("error").as_deref() {
+        if q.get("error").as_deref() == Some("throttled") {
+            return Some(("alert", crate::password::throttled_message(q.get("wait"))));
+        }
+        let text = match q.get("error").as_deref() {
             Some("password") => Some(("alert", "That is not your password.")),
             Some("understood") => Some(("alert", "Please confirm that you understand who can open your account with a passkey.")),
             Some("unavailable") => Some(("alert", "Passkeys are not available on this portal's address.")),
@@ -256,7 +262,8 @@ fn PasskeysContent() -> impl IntoView {
             None if q.get("added").is_some() => Some(("status", "Your passkey is added. Next time, choose \u{201c}Sign in with a passkey\u{201d}.")),
             None if q.get("removed").is_some() => Some(("status", "The passkey is removed.")),
             None => None,
-        }
+        };
+        text.map(|(kind, text)| (kind, text.to_string()))
     };
     view! {
         <h1>"Passkeys"</h1>

@@ -55,15 +55,16 @@
     location.assign(`${button.dataset.done}?added=1`);
   }
 
-  async function signIn(button) {
-    const start = await post('/api/passkeys/sign-in-start', {});
+  // Asks the device for an assertion with the challenge the server gave at `startPath`.
+  async function assertion(startPath) {
+    const start = await post(startPath, {});
     if (!start.ok) throw new Error('unavailable');
     const challenge = await start.json();
     const options = JSON.parse(challenge.options).publicKey;
     options.challenge = toBytes(options.challenge);
     for (const c of options.allowCredentials || []) c.id = toBytes(c.id);
     const cred = await navigator.credentials.get({ publicKey: options });
-    const credential = {
+    return { ceremony: challenge.ceremony, credential: {
       id: cred.id,
       rawId: toText(cred.rawId),
       type: cred.type,
@@ -74,9 +75,14 @@
         userHandle: cred.response.userHandle ? toText(cred.response.userHandle) : null,
       },
       extensions: cred.getClientExtensionResults(),
-    };
+    } };
+  }
+
+  // Sign-in with a passkey alone (both steps in one).
+  async function signIn(button) {
+    const { ceremony, credential } = await assertion('/api/passkeys/sign-in-start');
     const answer = await post('/api/passkeys/sign-in-finish', {
-      ceremony: challenge.ceremony,
+      ceremony,
       credential: JSON.stringify(credential),
       portal: button.dataset.passkeySignIn,
     });
@@ -84,24 +90,42 @@
     location.assign(await answer.json());
   }
 
+  // The second step after the password, with the user's own passkey.
+  async function secondStep() {
+    const { ceremony, credential } = await assertion('/api/second-step/passkey-start');
+    const answer = await post('/api/second-step/passkey', { ceremony, credential: JSON.stringify(credential) });
+    if (!answer.ok) throw new Error('refused');
+    location.assign(await answer.json());
+  }
+
+  const failure = {
+    add: 'The passkey was not created. Please try again.',
+    signIn: 'That passkey did not work. Sign in with your user ID and password instead.',
+    step: 'That passkey did not work. Please try again.',
+  };
+
   document.addEventListener('click', (ev) => {
     const target = ev.target instanceof Element ? ev.target : null;
     const adding = target?.closest('[data-passkey-add]');
     const signing = target?.closest('[data-passkey-sign-in]');
-    const button = adding || signing;
+    const stepping = target?.closest('[data-passkey-step]');
+    const button = adding || signing || stepping;
     if (!button) return;
     ev.preventDefault();
     if (!supported) {
       showError(button, 'This browser cannot use passkeys.');
       return;
     }
+    // A browser that refuses cookies could not keep the session the passkey opens.
+    if (signing && !navigator.cookieEnabled) {
+      showError(button, 'Please enable cookies to sign in.');
+      return;
+    }
     button.disabled = true;
-    (adding ? add(adding) : signIn(signing)).catch(() => {
+    const kind = adding ? 'add' : signing ? 'signIn' : 'step';
+    (adding ? add(adding) : signing ? signIn(signing) : secondStep()).catch(() => {
       button.disabled = false;
-      showError(
-        button,
-        adding ? 'The passkey was not created. Please try again.' : 'That passkey did not work. Sign in with your user ID and password instead.',
-      );
+      showError(button, failure[kind]);
     });
   });
 })();

@@ -234,6 +234,85 @@ pub async fn finish_sign_in(db: &Db, settings: &PortalSettings, ceremony: &str, 
     Ok(user)
 }
 
+/// This user's passkeys as webauthn-rs reads them.
+async fn own_passkeys(db: &Db, user: &UserId) -> Result<Vec<Passkey>, sqlx::Error> {
+    Ok(sqlx::query("SELECT passkey FROM passkeys WHERE user_id = $1")
+        .bind(&user.0)
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .filter_map(|r| r.try_get::<String, _>("passkey").ok())
+        .filter_map(|j| serde_json::from_str::<Passkey>(&j).ok())
+        .collect())
+}
+
+/// Begins the second step with a passkey, for a session held after the password: options that
+/// allow only this user's passkeys, user verification required, with the ceremony's id. A user
+/// has at most one such ceremony at a time (a new one replaces the last).
+pub async fn start_second_step(db: &Db, settings: &PortalSettings, user: &UserId, now: i64) -> Result<(String, serde_json::Value), PasskeyError> {
+    let rp = relying_party(settings).ok_or(PasskeyError::Unavailable)?;
+    let passkeys = own_passkeys(db, user).await?;
+    if passkeys.is_empty() {
+        return Err(PasskeyError::Refused);
+    }
+    let (options, state) = rp.start_passkey_authentication(&passkeys).map_err(|_| PasskeyError::Refused)?;
+    let options = serde_json::to_value(options).map_err(|_| PasskeyError::Refused)?;
+    let id = tokens::new_id();
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at < $1 OR (user_id = $2 AND kind = 'second-step')").bind(now).bind(&user.0).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO webauthn_ceremonies (id, user_id, kind, state, expires_at) VALUES ($1, $2, 'second-step', $3, $4)")
+        .bind(&id)
+        .bind(&user.0)
+        .bind(serde_json::to_string(&state).map_err(|_| PasskeyError::Refused)?)
+        .bind(now + CEREMONY_MS)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok((id, options))
+}
+
+/// Finishes the second step with a passkey: `Ok(())` when the answer is a valid assertion, with
+/// user verification, by one of `user`'s own passkeys, for a ceremony `user` began; otherwise
+/// why not (for the audit trail). The caller took the check's place first and settles it.
+pub async fn finish_second_step(db: &Db, settings: &PortalSettings, user: &UserId, ceremony: &str, credential_json: &str, now: i64) -> Result<Result<(), &'static str>, sqlx::Error> {
+    let Some(rp) = relying_party(settings) else { return Ok(Err("passkeys unavailable")) };
+    let mut tx = db.begin_write().await?;
+    let taken = take_ceremony(&mut tx, ceremony, "second-step", Some(user), now).await?;
+    tx.commit().await?;
+    let Some(state) = taken.and_then(|(state, _)| serde_json::from_str::<PasskeyAuthentication>(&state).ok()) else {
+        return Ok(Err("passkey request expired"));
+    };
+    let Ok(credential) = serde_json::from_str::<PublicKeyCredential>(credential_json) else { return Ok(Err("malformed passkey answer")) };
+    // Only the user's own passkey: another account's neither passes this step nor signs its
+    // owner in.
+    let row = sqlx::query("SELECT id, passkey FROM passkeys WHERE credential_id = $1 AND user_id = $2")
+        .bind(base64url(credential.get_credential_id()))
+        .bind(&user.0)
+        .fetch_optional(&db.pool)
+        .await?;
+    let Some(row) = row else { return Ok(Err("not the user's passkey")) };
+    if let Some(handle) = credential.get_user_unique_id() {
+        if Uuid::from_slice(handle).ok() != user_handle(user) {
+            return Ok(Err("passkey of another user"));
+        }
+    }
+    let Ok(mut passkey) = serde_json::from_str::<Passkey>(&row.try_get::<String, _>("passkey")?) else { return Ok(Err("passkey unreadable")) };
+    let result = match rp.finish_passkey_authentication(&credential, &state) {
+        Ok(result) if result.user_verified() => result,
+        _ => return Ok(Err("passkey answer refused")),
+    };
+    passkey.update_credential(&result);
+    let id: String = row.try_get("id")?;
+    let Ok(updated) = serde_json::to_string(&passkey) else { return Ok(Err("passkey unreadable")) };
+    sqlx::query("UPDATE passkeys SET passkey = $1, last_used_at = $2 WHERE id = $3")
+        .bind(updated)
+        .bind(now)
+        .bind(&id)
+        .execute(&db.pool)
+        .await?;
+    Ok(Ok(()))
+}
+
 /// Records a refused passkey sign-in; the answer to give.
 async fn refused(db: &Db, user: Option<&UserId>, detail: &str, client_addr: Option<IpAddr>, now: i64) -> Result<PasskeyError, sqlx::Error> {
     audit::record_alone(db, AuditEvent { subject: user, client_addr, detail: Some(detail), ..AuditEvent::of(AuditAction::PasskeySignInFailed) }, now).await?;

@@ -1,5 +1,16 @@
-//! Passwords: the rules every new password meets (SPEC R-ENR-4) and the strength meter.
+//! Passwords: the rules every new password meets (SPEC R-ENR-4), the strength meter, and the
+//! password typed again before a change (throttled).
 pub mod policy;
 pub mod meter;
 pub mod new_password;
+#[cfg(feature = "ssr")]
+pub mod again;
 pub use meter::PasswordMeter;
+
+/// What a page says when the password typed again was refused for too many wrong ones; `wait`
+/// is the minutes from the query (`again::PasswordAgain::refusal`).
+pub fn throttled_message(wait: Option<String>) -> String {
+    let minutes = wait.and_then(|w| w.parse::<u64>().ok()).unwrap_or(1);
+    let unit = if minutes == 1 { "minute" } else { "minutes" };
+    format!("Your password was typed wrongly too many times. For your security, please wait {minutes} {unit} and try again.")
+}

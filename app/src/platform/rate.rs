@@ -1,7 +1,14 @@
-//! Limits on forms anyone can submit without signing in (enrolment requests, activation codes,
-//! e-mailed links): how many times a client address (or an account, by digest) may use one in a
-//! window. A use is counted whether or not it succeeded, so the limit says nothing about which
-//! attempts matched a real person.
+//! Limits, counted in the database so that they hold across app servers.
+//!
+//! - Uses (`take`): forms anyone can submit without signing in (enrolment requests, activation
+//!   codes, e-mailed links): how many times a client address (or an account, by digest) may use
+//!   one in a window. A use is counted whether or not it succeeded, so the limit says nothing
+//!   about which attempts matched a real person.
+//! - Guarded checks (`take_place`, `settle`): checks of something secret (a second-step code or
+//!   passkey answer, a password typed again) where only failures count. A check takes its place
+//!   before it is made and is marked after; until then it counts as a failure. Reading the count
+//!   before the check and writing the failure after would let guesses sent all at once all be
+//!   checked.
 
 use super::db::Tx;
 use sqlx::Row;
@@ -112,17 +119,9 @@ impl RateLimit {
 pub async fn take(tx: &mut Tx, kind: RateKind, subject: &str, now: i64) -> Result<bool, sqlx::Error> {
     let limit = kind.limit();
     let since = now - limit.window.as_millis() as i64;
-    // One subject's uses are counted one at a time: the upsert locks its row (PostgreSQL), so
-    // simultaneous requests cannot all read the same count and all pass.
-    sqlx::query(
-        "INSERT INTO rate_subjects (kind, subject, last_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (kind, subject) DO UPDATE SET last_at = excluded.last_at",
-    )
-    .bind(kind.as_str())
-    .bind(subject)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    // One subject's uses are counted one at a time, so simultaneous requests cannot all read
+    // the same count and all pass.
+    lock_subject(tx, kind.as_str(), subject, now).await?;
     let used: i64 = sqlx::query("SELECT COUNT(*) AS n FROM rate_events WHERE kind = $1 AND subject = $2 AND at > $3")
         .bind(kind.as_str())
         .bind(subject)
@@ -142,11 +141,134 @@ pub async fn take(tx: &mut Tx, kind: RateKind, subject: &str, now: i64) -> Resul
     Ok(true)
 }
 
+/// Locks `subject`'s row for `kind` until the transaction ends, so that one subject's uses and
+/// checks are counted one at a time: on PostgreSQL the upsert takes the row lock; on SQLite the
+/// write transaction (`BEGIN IMMEDIATE`) already holds the database.
+async fn lock_subject(tx: &mut Tx, kind: &str, subject: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO rate_subjects (kind, subject, last_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (kind, subject) DO UPDATE SET last_at = excluded.last_at",
+    )
+    .bind(kind)
+    .bind(subject)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// What a guarded check checks; each kind has its own count per subject (a user).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckKind {
+    /// A code or a passkey answer from a session waiting for its second sign-in step.
+    SecondStep,
+    /// The password typed again by someone signed in, before a change that needs it.
+    PasswordAgain,
+}
+
+impl CheckKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckKind::SecondStep => "second-step",
+            CheckKind::PasswordAgain => "password-again",
+        }
+    }
+    /// Its lock in `rate_subjects`, apart from the uses of `RateKind`.
+    fn lock_kind(self) -> &'static str {
+        match self {
+            CheckKind::SecondStep => "check:second-step",
+            CheckKind::PasswordAgain => "check:password-again",
+        }
+    }
+}
+
+/// How many failed checks a subject may have.
+#[derive(Clone, Copy, Debug)]
+pub enum CheckLimit {
+    /// At most `max` failures within `window`, successes or not; past that, nothing is checked
+    /// until the oldest failure leaves the window.
+    Cap { max: u32, window: Duration },
+    /// As sign-in: free failures, then each further check waits twice as long as the one
+    /// before, up to a cap (never a lock-out); a success starts the count again.
+    Throttle(crate::sign_in::throttle::ThrottlePolicy),
+}
+
+/// A check's place, taken before the check: counted as a failure until `settle` marks it.
+#[derive(Debug)]
+#[must_use = "a place is counted as a failure until it is settled"]
+pub struct Place {
+    id: String,
+}
+
+/// Takes the place of one check of `kind` for `subject`, in the caller's write transaction (the
+/// place is visible once it commits); `Err(wait)` when the limit is reached: nothing may be
+/// checked for `wait`. Whatever the number of requests at once and of servers, at most the
+/// limit's number of places are taken.
+pub async fn take_place(tx: &mut Tx, kind: CheckKind, subject: &str, limit: CheckLimit, now: i64) -> Result<Result<Place, Duration>, sqlx::Error> {
+    lock_subject(tx, kind.lock_kind(), subject, now).await?;
+    let failures_since = |since: i64| {
+        sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(at) AS oldest, MAX(at) AS latest FROM guarded_checks \
+             WHERE kind = $1 AND subject = $2 AND outcome <> 'succeeded' AND at > $3",
+        )
+        .bind(kind.as_str())
+        .bind(subject)
+        .bind(since)
+    };
+    let wait = match limit {
+        CheckLimit::Cap { max, window } => {
+            let row = failures_since(now - window.as_millis() as i64).fetch_one(&mut **tx).await?;
+            let n: i64 = row.try_get("n")?;
+            let oldest: Option<i64> = row.try_get("oldest")?;
+            (n >= max as i64).then(|| oldest.unwrap_or(now) + window.as_millis() as i64 - now)
+        }
+        CheckLimit::Throttle(policy) => {
+            let window_start = now - policy.window.as_millis() as i64;
+            let last_success: Option<i64> = sqlx::query("SELECT MAX(at) AS at FROM guarded_checks WHERE kind = $1 AND subject = $2 AND outcome = 'succeeded'")
+                .bind(kind.as_str())
+                .bind(subject)
+                .fetch_one(&mut **tx)
+                .await?
+                .try_get("at")?;
+            let row = failures_since(window_start.max(last_success.unwrap_or(i64::MIN))).fetch_one(&mut **tx).await?;
+            let recent = crate::sign_in::throttle::RecentFailures {
+                account_device: row.try_get::<i64, _>("n")? as u32,
+                last_account_device_at: row.try_get("latest")?,
+                ..Default::default()
+            };
+            policy.wait(&recent, now).map(|d| d.as_millis() as i64)
+        }
+    };
+    if let Some(wait_ms) = wait {
+        return Ok(Err(Duration::from_millis(wait_ms.max(1) as u64)));
+    }
+    let id = super::tokens::new_id();
+    sqlx::query("INSERT INTO guarded_checks (id, kind, subject, at, outcome) VALUES ($1, $2, $3, $4, 'pending')")
+        .bind(&id)
+        .bind(kind.as_str())
+        .bind(subject)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Ok(Place { id }))
+}
+
+/// Marks a check made: passed, or failed (it goes on counting).
+pub async fn settle(tx: &mut Tx, place: Place, passed: bool) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE guarded_checks SET outcome = $1 WHERE id = $2")
+        .bind(if passed { "succeeded" } else { "failed" })
+        .bind(&place.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Drops counts older than any window (run by the server's sweeper).
 pub async fn forget_old(db: &super::db::Db, now: i64) -> Result<u64, sqlx::Error> {
     let oldest_window = 24 * 3600 * 1000;
     let events = sqlx::query("DELETE FROM rate_events WHERE at < $1").bind(now - oldest_window).execute(&db.pool).await?.rows_affected();
     sqlx::query("DELETE FROM rate_subjects WHERE last_at < $1").bind(now - oldest_window).execute(&db.pool).await?;
+    sqlx::query("DELETE FROM guarded_checks WHERE at < $1").bind(now - oldest_window).execute(&db.pool).await?;
     Ok(events)
 }
 

@@ -1,8 +1,13 @@
 //! The second sign-in step (SPEC R-SES-1): an authenticator app's code after the password.
 //!
 //! - `totp.rs`: the code (RFC 6238) and the recovery codes; `server.rs`: the database.
-//! - The code page `/sign-in/code`: after the password, for accounts with the step on; a
-//!   recovery code works there too, once. Five wrong codes end the waiting session.
+//! - Who is held after the password (`server::held_after_password`): everyone with the
+//!   authenticator-app step on, and staff whose role requires a second step (then a passkey is
+//!   one). A passkey sign-in from the sign-in page is both steps in one.
+//! - The page `/sign-in/code`: what the held person has: the code (and a recovery code, once
+//!   each), and their own passkey (a WebAuthn assertion with user verification that only this
+//!   user's passkeys can answer; needs JavaScript). Each check takes its place first: five
+//!   failures end the waiting session, ten an hour for the account stop all checks.
 //! - The setup page: `/account/second-step` (patients), `/staff/second-step` (staff): password
 //!   again, then a QR code (rendered here, no outside service) and the secret to type, confirmed
 //!   with a code; then ten recovery codes, shown once. Turning it off needs the password again.
@@ -98,8 +103,8 @@ pub async fn begin_second_step(password: String) -> Result<(), AppError> {
     let session = request::require_for_second_step_setup()?;
     let state = app_state()?;
     let page = page_of(&session);
-    if !server::password_matches(&state, &session.viewer.user_id, password).await? {
-        leptos_axum::redirect(&format!("{page}?error=password"));
+    if let Some(refusal) = crate::password::again::check(&state, &session.viewer.user_id, password, now_ms()).await?.refusal("password") {
+        leptos_axum::redirect(&format!("{page}?{refusal}"));
         return Ok(());
     }
     server::begin_setup(&state.db, &state.sealing, &session.viewer.user_id, now_ms()).await?;
@@ -147,8 +152,8 @@ pub async fn turn_off_second_step(password: String) -> Result<(), AppError> {
             return Ok(());
         }
     }
-    if !server::password_matches(&state, &session.viewer.user_id, password).await? {
-        leptos_axum::redirect(&format!("{page}?error=password"));
+    if let Some(refusal) = crate::password::again::check(&state, &session.viewer.user_id, password, now_ms()).await?.refusal("password") {
+        leptos_axum::redirect(&format!("{page}?{refusal}"));
         return Ok(());
     }
     server::turn_off(&state.db, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
@@ -182,15 +187,47 @@ pub async fn set_second_step_policy(
     Ok(())
 }
 
+/// What a session held for its second step may pass it with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HeldStep {
+    /// A code from the authenticator app.
+    pub code: bool,
+    /// Recovery codes are left (only with the code).
+    pub recovery_codes: bool,
+    /// The user's own passkey (the portal's address allows passkeys).
+    pub passkey: bool,
+}
+
+#[server(endpoint = "second-step/held")]
+pub async fn load_held_step() -> Result<HeldStep, AppError> {
+    use crate::platform::{request, state::app_state};
+    let session = request::require_second_step_pending()?;
+    let state = app_state()?;
+    Ok(server::held_step_options(&state.db, &state.settings, &session.viewer.user_id).await?)
+}
+
+#[cfg(feature = "ssr")]
+fn portal_of(session: &crate::session::server::ActiveSession) -> crate::types::Portal {
+    if session.viewer.kind.is_patient() { crate::types::Portal::Patient } else { crate::types::Portal::Staff }
+}
+
+/// Where a check that ended the session sends the browser: the sign-in page, which says why;
+/// the session cookie goes.
+#[cfg(feature = "ssr")]
+fn ended(state: &crate::platform::state::AppState, session: &crate::session::server::ActiveSession) -> String {
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    response.append_header(http::header::SET_COOKIE, crate::session::server::session_cookie(&state.settings, None));
+    format!("{}?error=code", portal_of(session).sign_in_path())
+}
+
 /// The code typed after the password.
 #[server(endpoint = "second-step/code")]
 pub async fn enter_sign_in_code(code: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
-    use crate::types::Portal;
     use server::CodeCheck;
     let session = request::require_second_step_pending()?;
     let state = app_state()?;
-    let portal = if session.viewer.kind.is_patient() { Portal::Patient } else { Portal::Staff };
+    let portal = portal_of(&session);
     match server::check_sign_in_code(&state, &session, &code, request::client_addr(), now_ms()).await? {
         CodeCheck::Passed { next, recovery_code } => {
             state.outbox_wakeup.notify_one();
@@ -200,38 +237,104 @@ pub async fn enter_sign_in_code(code: String) -> Result<(), AppError> {
             leptos_axum::redirect(&to);
         }
         CodeCheck::Wrong => leptos_axum::redirect("/sign-in/code?error=wrong"),
-        CodeCheck::Ended => {
-            let response = expect_context::<leptos_axum::ResponseOptions>();
-            response.append_header(http::header::SET_COOKIE, crate::session::server::session_cookie(&state.settings, None));
-            leptos_axum::redirect(&format!("{}?error=code", portal.sign_in_path()));
-        }
+        CodeCheck::Ended => leptos_axum::redirect(&ended(&state, &session)),
     }
     Ok(())
 }
 
+/// "Use your passkey": the page's script asks for a challenge that only the held user's own
+/// passkeys can answer…
+#[server(endpoint = "second-step/passkey-start")]
+pub async fn start_passkey_step() -> Result<crate::passkeys::SignInChallenge, AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_second_step_pending()?;
+    let state = app_state()?;
+    match crate::passkeys::server::start_second_step(&state.db, &state.settings, &session.viewer.user_id, now_ms()).await {
+        Ok((ceremony, options)) => Ok(crate::passkeys::SignInChallenge { ceremony, options: options.to_string() }),
+        Err(crate::passkeys::server::PasskeyError::Db(e)) => Err(e.into()),
+        Err(e) => Err(request::refuse(AppError::Invalid(e.to_string()))),
+    }
+}
+
+/// …and sends what the device signed, counted like a code. The answer is where to go next.
+#[server(endpoint = "second-step/passkey")]
+pub async fn pass_step_with_passkey(ceremony: String, credential: String) -> Result<String, AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    use server::CodeCheck;
+    let session = request::require_second_step_pending()?;
+    let state = app_state()?;
+    match server::check_sign_in_passkey(&state, &session, &ceremony, &credential, request::client_addr(), now_ms()).await? {
+        CodeCheck::Passed { next, .. } => Ok(next.map(|s| s.path()).unwrap_or(portal_of(&session).home_path()).to_string()),
+        CodeCheck::Wrong => Err(request::refuse(AppError::Invalid("That passkey did not work. Please try again.".into()))),
+        CodeCheck::Ended => Ok(ended(&state, &session)),
+    }
+}
+
+/// The second step after the password: what the person has, and only that.
 #[component]
 pub fn SignInCodePage() -> impl IntoView {
+    let held = Resource::new(|| (), |_| load_held_step());
     let query = use_query_map();
-    let wrong = move || query.read().get("error").map(|_| "That code did not work. Check the app and try the current code, or a recovery code.".to_string());
+    let wrong = move || query.read().get("error").is_some();
     view! {
-        <PublicLayout title="Sign-in code | Patient portal">
+        <PublicLayout title="Second sign-in step | Patient portal">
             <div class="card card--narrow">
-                <h1>"Enter your sign-in code"</h1>
-                {move || wrong().map(alert)}
-                <p>"Open your authenticator app and enter the 6-digit code it shows for this portal. "
-                   "If you do not have your phone, enter one of your recovery codes instead."</p>
-                <form method="post" action={<EnterSignInCode as leptos::server_fn::ServerFn>::PATH} class="form">
-                    <div class="field">
-                        <label for="code">"Code"</label>
-                        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required
-                            maxlength="16" aria-describedby="code-hint"/>
-                        <p class="hint" id="code-hint">"6 digits, or a recovery code like ABCDE-12345."</p>
-                    </div>
-                    <button type="submit" class="button button--primary">"Continue"</button>
-                </form>
-                <p>"Lost your phone and your recovery codes? Call us at "{org_info().phone}"."</p>
+                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match held.await {
+                            Ok(held) => view! { <HeldStepForms held wrong=wrong()/> }.into_any(),
+                            Err(_) => view! {
+                                <h1>"Sign in again"</h1>
+                                <p>"This sign-in is no longer waiting for a code. "<a href="/sign-in">"Sign in again"</a>"."</p>
+                            }.into_any(),
+                        }
+                    })}
+                </Suspense>
             </div>
         </PublicLayout>
+    }
+}
+
+#[component]
+fn HeldStepForms(held: HeldStep, wrong: bool) -> impl IntoView {
+    let phone = org_info().phone;
+    let title = if held.code { "Enter your sign-in code" } else { "Confirm it is you" };
+    let no_script = if held.code {
+        "Using a passkey needs JavaScript, which is turned off in this browser: enter a code from your app instead."
+    } else {
+        "A passkey needs JavaScript, which is turned off in this browser. Turn JavaScript on to continue."
+    };
+    view! {
+        <h1>{title}</h1>
+        {(wrong && held.code).then(|| alert("That code did not work. Check the app and try the current code, or a recovery code.".to_string()))}
+        {held.code.then(|| view! {
+            <p>"Open your authenticator app and enter the 6-digit code it shows for this portal."
+               {held.recovery_codes.then_some(" If you do not have your phone, enter one of your recovery codes instead.")}</p>
+            <form method="post" action={<EnterSignInCode as leptos::server_fn::ServerFn>::PATH} class="form">
+                <div class="field">
+                    <label for="code">"Code"</label>
+                    <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required
+                        maxlength="16" aria-describedby="code-hint"/>
+                    <p class="hint" id="code-hint">{if held.recovery_codes { "6 digits, or a recovery code like ABCDE-12345." } else { "6 digits." }}</p>
+                </div>
+                <button type="submit" class="button button--primary">"Continue"</button>
+            </form>
+        })}
+        {held.passkey.then(|| view! {
+            <section class="section" aria-labelledby="passkey-step">
+                <h2 id="passkey-step">{if held.code { "Or use your passkey" } else { "Use your passkey" }}</h2>
+                <p>"Your device will ask for your fingerprint, face or screen lock."</p>
+                <div class="needs-js">
+                    <button type="button" class="button button--primary" data-passkey-step="">"Use your passkey"</button>
+                    <p class="notice notice--alert" role="alert" data-passkey-error hidden></p>
+                </div>
+                <noscript><p class="notice notice--info">{no_script}</p></noscript>
+            </section>
+        })}
+        {(!held.code && !held.passkey).then(|| view! {
+            <p class="notice notice--info">"Your second step is a passkey, which cannot be used at this portal's address."</p>
+        })}
+        <p>{if held.code { "Lost your phone and your recovery codes? Call us at " } else { "Lost your device? Call us at " }}{phone}"."</p>
     }
 }
 
@@ -260,7 +363,10 @@ fn SecondStepContent() -> impl IntoView {
     let query = use_query_map();
     let message = move || {
         let q = query.read();
-        match q.get("error").as_deref() {
+        if q.get("error").as_deref() == Some("throttled") {
+            return Some(("alert", crate::password::throttled_message(q.get("wait"))));
+        }
+        let text = match q.get("error").as_deref() {
             Some("password") => Some(("alert", "That is not your password.")),
             Some("code") => Some(("alert", "That code did not work. Enter the code the app shows now (it changes every 30 seconds).")),
             Some("required") => Some(("alert", "Your role requires a second step: it cannot be turned off.")),
@@ -268,7 +374,8 @@ fn SecondStepContent() -> impl IntoView {
             None if q.get("off").is_some() => Some(("status", "The authenticator-app step is off.")),
             None if q.get("policy").is_some() => Some(("status", "The requirement for staff is saved.")),
             None => None,
-        }
+        };
+        text.map(|(kind, text)| (kind, text.to_string()))
     };
     view! {
         <h1>"Sign-in code from an authenticator app"</h1>

@@ -1,12 +1,14 @@
 //! The second step in the database: setting the authenticator app up (a secret shown, then
-//! confirmed with a code), recovery codes, the code at sign-in (each code once; five wrong codes
-//! end the waiting session), turning it off, and which staff roles must have one. Every change
-//! is audited and e-mailed as a notice.
+//! confirmed with a code), recovery codes, who is held for a second step after the password,
+//! passing it (a code, a recovery code or the user's own passkey: each code once; five failures
+//! end the waiting session, ten an hour stop all checks for the account), turning it off, and
+//! which staff roles must have one. Every change is audited and e-mailed as a notice.
 
 use super::totp::{self, Secret};
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::outbox::{self, Notice};
 use crate::platform::db::{Db, Tx};
+use crate::platform::rate::{self, CheckKind, CheckLimit, Place};
 use crate::platform::sealing::{self, SealingKey};
 use crate::platform::state::AppState;
 use crate::session::server::ActiveSession;
@@ -15,18 +17,15 @@ use crate::types::{StaffRole, UserId};
 use sqlx::Row;
 use std::net::IpAddr;
 
-/// Wrong codes a session waiting for its second step may send before it is ended.
+/// Failed checks (wrong codes, refused passkey answers) a session waiting for its second step
+/// may make before it is ended.
 pub const MAX_WRONG_CODES: i64 = 5;
-/// Wrong codes for one account in an hour, across sessions: past this no code is even checked
-/// until the hour has moved on. (Whoever has the password can open session after session; without
-/// this cap a million six-digit codes would be only a matter of time.)
-pub const MAX_WRONG_CODES_PER_HOUR: i64 = 10;
+/// Failed checks for one account in an hour, across sessions and servers: past this nothing is
+/// even checked until the hour has moved on. (Whoever has the password can open session after
+/// session; without this cap a million six-digit codes would be only a matter of time.)
+pub const MAX_WRONG_CODES_PER_HOUR: u32 = 10;
 
-/// Whether the password is the user's (the "password again" of every change here).
-pub async fn password_matches(state: &AppState, user: &UserId, password: String) -> Result<bool, sqlx::Error> {
-    let hash: Option<String> = sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(&user.0).fetch_one(&state.db.pool).await?.try_get("password_hash")?;
-    Ok(state.passwords.verify(password, hash).await)
-}
+const ACCOUNT_LIMIT: CheckLimit = CheckLimit::Cap { max: MAX_WRONG_CODES_PER_HOUR, window: std::time::Duration::from_secs(3600) };
 
 /// Whether the user has the authenticator-app step on.
 pub async fn totp_enabled(conn: &mut sqlx::AnyConnection, user: &UserId) -> Result<bool, sqlx::Error> {
@@ -189,33 +188,133 @@ pub async fn turn_off(db: &Db, user: &UserId, client_addr: Option<IpAddr>, now: 
     Ok(removed)
 }
 
-/// What a code at sign-in did.
+/// What a check of the second step did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum CodeCheck {
     /// Accepted; the session's next step (if any) is set.
     Passed { next: Option<PendingStep>, recovery_code: bool },
     Wrong,
-    /// Too many wrong codes: the session is ended.
+    /// Too many failures (this session's five, or the account's ten an hour): the session is
+    /// ended.
     Ended,
+}
+
+/// How the second step was passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Passed {
+    Code,
+    RecoveryCode,
+    Passkey,
+}
+
+/// A check's place, taken before the check: one of the account's ten an hour and one of the
+/// session's five.
+pub struct StepPlace {
+    place: Place,
+    /// The session's failures, counting this check.
+    session_failures: i64,
+}
+
+/// Takes the place of one check by a session waiting for its second step, before anything is
+/// checked: the account's count (locked per user, across servers) and the session's count move
+/// on together, atomically, so that checks sent all at once are never more than the limits
+/// allow. `None` when no place is left: the session is then ended (and that is audited once).
+pub async fn take_step_place(state: &AppState, session: &ActiveSession, client_addr: Option<IpAddr>, now: i64) -> Result<Option<StepPlace>, sqlx::Error> {
+    let user = &session.viewer.user_id;
+    let mut tx = state.db.begin_write().await?;
+    let why = match rate::take_place(&mut tx, CheckKind::SecondStep, &user.0, ACCOUNT_LIMIT, now).await? {
+        Ok(place) => {
+            // The session's place: only while it is open, waiting for this step, and under its
+            // five. The UPDATE takes the session's row lock (PostgreSQL), so the condition is
+            // read and the count moved on as one.
+            let row = sqlx::query(
+                "UPDATE sessions SET step_failures = step_failures + 1 \
+                 WHERE id_hash = $1 AND ended_at IS NULL AND pending_step = $2 AND step_failures < $3 RETURNING step_failures",
+            )
+            .bind(&session.id_hash)
+            .bind(PendingStep::SecondStep.as_str())
+            .bind(MAX_WRONG_CODES)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = row {
+                let session_failures: i64 = row.try_get("step_failures")?;
+                tx.commit().await?;
+                return Ok(Some(StepPlace { place, session_failures }));
+            }
+            "session limit"
+        }
+        Err(_) => "hourly limit",
+    };
+    // Nothing was checked; the places taken above are given back.
+    tx.rollback().await?;
+    let mut tx = state.db.begin_write().await?;
+    if crate::session::server::end(&mut tx, &session.id_hash, user, crate::session::server::EndReason::SignedOut, client_addr, now).await? {
+        audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr, detail: Some(why), ..AuditEvent::of(AuditAction::SecondStepFailed) }, now).await?;
+    }
+    tx.commit().await?;
+    Ok(None)
+}
+
+/// Settles a check made in its place, in the caller's transaction (which holds what the check
+/// changed, e.g. a recovery code spent), and commits: passed, the session goes on to its next
+/// step (unless it ended meanwhile); failed, it counts, and the session's fifth failure ends it.
+#[allow(clippy::too_many_arguments)]
+pub async fn settle_step(
+    mut tx: Tx,
+    state: &AppState,
+    session: &ActiveSession,
+    place: StepPlace,
+    passed: Option<Passed>,
+    failure: &str,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<CodeCheck, sqlx::Error> {
+    let user = &session.viewer.user_id;
+    let event = |action| AuditEvent { actor: Some(user), subject: Some(user), client_addr, ..AuditEvent::of(action) };
+    rate::settle(&mut tx, place.place, passed.is_some()).await?;
+    let Some(how) = passed else {
+        audit::record(&mut tx, AuditEvent { detail: Some(failure), ..event(AuditAction::SecondStepFailed) }, now).await?;
+        if place.session_failures >= MAX_WRONG_CODES {
+            crate::session::server::end(&mut tx, &session.id_hash, user, crate::session::server::EndReason::SignedOut, client_addr, now).await?;
+            tx.commit().await?;
+            return Ok(CodeCheck::Ended);
+        }
+        tx.commit().await?;
+        return Ok(CodeCheck::Wrong);
+    };
+    // Passed: the session's count starts again, unless another check ended the session meanwhile.
+    let open = sqlx::query("UPDATE sessions SET step_failures = 0 WHERE id_hash = $1 AND ended_at IS NULL AND pending_step = $2")
+        .bind(&session.id_hash)
+        .bind(PendingStep::SecondStep.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 1;
+    if !open {
+        // Nothing is opened; the place stays pending, which counts as a failure.
+        tx.rollback().await?;
+        return Ok(CodeCheck::Ended);
+    }
+    let patient = session.viewer.kind.is_patient();
+    let next = crate::account::steps::after_second_step(&mut tx, &state.settings, user, &session.id_hash, patient, now).await?;
+    let (action, detail) = match how {
+        Passed::Code => (AuditAction::SecondStepPassed, None),
+        Passed::RecoveryCode => (AuditAction::RecoveryCodeUsed, None),
+        Passed::Passkey => (AuditAction::SecondStepPassed, Some("passkey")),
+    };
+    audit::record(&mut tx, AuditEvent { detail, ..event(action) }, now).await?;
+    if how == Passed::RecoveryCode {
+        notify(&mut tx, user, now).await?;
+    }
+    tx.commit().await?;
+    Ok(CodeCheck::Passed { next, recovery_code: how == Passed::RecoveryCode })
 }
 
 /// The code (or a recovery code) typed by a session waiting for its second step.
 pub async fn check_sign_in_code(state: &AppState, session: &ActiveSession, typed: &str, client_addr: Option<IpAddr>, now: i64) -> Result<CodeCheck, sqlx::Error> {
     let user = &session.viewer.user_id;
+    let Some(place) = take_step_place(state, session, client_addr, now).await? else { return Ok(CodeCheck::Ended) };
     let mut tx = state.db.begin_write().await?;
-    let recent_failures: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE subject_id = $1 AND action = $2 AND at > $3")
-        .bind(&user.0)
-        .bind(AuditAction::SecondStepFailed.as_str())
-        .bind(now - 3_600_000)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("n")?;
-    if recent_failures >= MAX_WRONG_CODES_PER_HOUR {
-        audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr, detail: Some("hourly limit"), ..AuditEvent::of(AuditAction::SecondStepFailed) }, now).await?;
-        crate::session::server::end(&mut tx, &session.id_hash, user, crate::session::server::EndReason::SignedOut, client_addr, now).await?;
-        tx.commit().await?;
-        return Ok(CodeCheck::Ended);
-    }
     // One check at a time per user: a code raced from two browsers is accepted once.
     let credential = sqlx::query("UPDATE totp_credentials SET last_step = last_step WHERE user_id = $1 RETURNING secret_hex, last_step")
         .bind(&user.0)
@@ -227,7 +326,7 @@ pub async fn check_sign_in_code(state: &AppState, session: &ActiveSession, typed
         let last: i64 = row.try_get("last_step")?;
         if let Some(step) = secret.and_then(|s| totp::verify(&s, typed, now, last)) {
             sqlx::query("UPDATE totp_credentials SET last_step = $1 WHERE user_id = $2").bind(step).bind(&user.0).execute(&mut *tx).await?;
-            passed = Some(false);
+            passed = Some(Passed::Code);
         }
     }
     if passed.is_none() {
@@ -240,41 +339,55 @@ pub async fn check_sign_in_code(state: &AppState, session: &ActiveSession, typed
                 .await?
                 .rows_affected();
             if used == 1 {
-                passed = Some(true);
+                passed = Some(Passed::RecoveryCode);
             }
         }
     }
-    let event = |action| AuditEvent { actor: Some(user), subject: Some(user), client_addr, ..AuditEvent::of(action) };
-    match passed {
-        Some(recovery_code) => {
-            sqlx::query("UPDATE sessions SET step_failures = 0 WHERE id_hash = $1").bind(&session.id_hash).execute(&mut *tx).await?;
-            let patient = session.viewer.kind.is_patient();
-            let next = crate::account::steps::after_second_step(&mut tx, &state.settings, user, &session.id_hash, patient, now).await?;
-            let action = if recovery_code { AuditAction::RecoveryCodeUsed } else { AuditAction::SecondStepPassed };
-            audit::record(&mut tx, event(action), now).await?;
-            if recovery_code {
-                notify(&mut tx, user, now).await?;
-            }
-            tx.commit().await?;
-            Ok(CodeCheck::Passed { next, recovery_code })
-        }
-        None => {
-            let failures: i64 = sqlx::query("UPDATE sessions SET step_failures = step_failures + 1 WHERE id_hash = $1 RETURNING step_failures")
-                .bind(&session.id_hash)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get::<i64, _>("step_failures")
-                .or_else(|_| Ok::<i64, sqlx::Error>(MAX_WRONG_CODES))?;
-            audit::record(&mut tx, AuditEvent { detail: Some("wrong code"), ..event(AuditAction::SecondStepFailed) }, now).await?;
-            if failures >= MAX_WRONG_CODES {
-                crate::session::server::end(&mut tx, &session.id_hash, user, crate::session::server::EndReason::SignedOut, client_addr, now).await?;
-                tx.commit().await?;
-                return Ok(CodeCheck::Ended);
-            }
-            tx.commit().await?;
-            Ok(CodeCheck::Wrong)
-        }
+    settle_step(tx, state, session, place, passed, "wrong code", client_addr, now).await
+}
+
+/// The user's own passkey, answering the second step (a ceremony begun by
+/// `passkeys::server::start_second_step`): checked in the same places as a code.
+pub async fn check_sign_in_passkey(state: &AppState, session: &ActiveSession, ceremony: &str, credential_json: &str, client_addr: Option<IpAddr>, now: i64) -> Result<CodeCheck, sqlx::Error> {
+    let Some(place) = take_step_place(state, session, client_addr, now).await? else { return Ok(CodeCheck::Ended) };
+    let outcome = crate::passkeys::server::finish_second_step(&state.db, &state.settings, &session.viewer.user_id, ceremony, credential_json, now).await?;
+    let tx = state.db.begin_write().await?;
+    match outcome {
+        Ok(()) => settle_step(tx, state, session, place, Some(Passed::Passkey), "", client_addr, now).await,
+        Err(why) => settle_step(tx, state, session, place, None, why, client_addr, now).await,
     }
+}
+
+/// Whether the user's role (staff) requires a second step.
+pub async fn role_requires_it(conn: &mut sqlx::AnyConnection, user: &UserId) -> Result<bool, sqlx::Error> {
+    let role: Option<String> = sqlx::query("SELECT staff_role FROM users WHERE id = $1").bind(&user.0).fetch_one(&mut *conn).await?.try_get("staff_role")?;
+    let Some(role) = role.as_deref().and_then(StaffRole::parse) else { return Ok(false) };
+    Ok(required_roles(conn).await?.contains(&role))
+}
+
+/// Whether a sign-in with the password is held for a second step: when the user turned the
+/// authenticator-app step on, or is staff whose role requires a second step and has a passkey
+/// (a passkey with user verification is a second step; a role that requires one is never
+/// satisfied by the password alone). A patient's passkey without the code is a convenient way
+/// to sign in, not a second step after the password.
+pub async fn held_after_password(conn: &mut sqlx::AnyConnection, user: &UserId) -> Result<bool, sqlx::Error> {
+    if totp_enabled(&mut *conn, user).await? {
+        return Ok(true);
+    }
+    Ok(role_requires_it(&mut *conn, user).await? && crate::passkeys::server::count_of(&mut *conn, user).await? > 0)
+}
+
+/// What a session waiting for its second step may pass it with.
+pub async fn held_step_options(db: &Db, settings: &crate::platform::settings::PortalSettings, user: &UserId) -> Result<super::HeldStep, sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    let code = totp_enabled(&mut conn, user).await?;
+    let passkeys = crate::passkeys::server::count_of(&mut conn, user).await? > 0;
+    drop(conn);
+    Ok(super::HeldStep {
+        code,
+        recovery_codes: code && recovery_codes_left(db, user).await? > 0,
+        passkey: passkeys && crate::passkeys::server::relying_party(settings).is_some(),
+    })
 }
 
 /// The staff roles that must have a second step.

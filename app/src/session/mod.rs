@@ -26,7 +26,8 @@ pub enum PendingStep {
     PasswordReminder,
     /// The password is past its age and must be changed now.
     PasswordRequired,
-    /// The password was right; the authenticator-app code (or a recovery code) comes next.
+    /// The password was right; one of the user's second steps comes next: a code from the
+    /// authenticator app (or a recovery code), or their own passkey.
     SecondStep,
     /// A member of staff whose role requires a second step has none: they set one up first.
     SecondStepSetup,

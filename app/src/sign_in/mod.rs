@@ -1,6 +1,13 @@
 //! Sign-in and sign-out (SPEC R-SES-1 password sign-in, R-SES-2 sign-out, R-SES-4 throttling).
 //! The form is a plain HTML form: it works without JavaScript, and `layout/navigation.js`
 //! submits it without a full page load when JavaScript is on.
+//!
+//! A browser that refuses cookies cannot keep a session: it is told so ("Please enable cookies
+//! to sign in") instead of being sent back to sign-in without a word. The sign-in page leaves a
+//! cookie that says nothing (`COOKIE_CHECK`); a sign-in whose request did not bring it back
+//! (cookies refused, or the form was not sent from the page) goes by `/sign-in/check`, which
+//! sends on to the next page when the session cookie arrived and to the sign-in page with the
+//! message when it did not. No JavaScript needed; both portals.
 
 #[cfg(feature = "ssr")]
 pub mod server;
@@ -17,6 +24,25 @@ use leptos_router::hooks::use_query_map;
 /// it costs any hashing.
 pub const MAX_LOGIN_LEN: usize = 200;
 pub const MAX_PASSWORD_LEN: usize = 1024;
+
+/// The cookie the sign-in pages leave to learn whether the browser keeps cookies ("1", nothing
+/// personal; gone when the browser closes).
+pub const COOKIE_CHECK: &str = "portal_cookies";
+
+/// Where a sign-in goes when it does not know whether the browser kept its session cookie.
+pub fn check_path(portal: Portal) -> &'static str {
+    match portal {
+        Portal::Patient => "/sign-in/check?portal=patient",
+        Portal::Staff => "/sign-in/check?portal=staff",
+    }
+}
+
+/// Whether the request brought back the cookie the sign-in page left: then the browser keeps
+/// cookies, and the session cookie set now will arrive with the next request.
+#[cfg(feature = "ssr")]
+pub fn cookies_kept(settings: &crate::platform::settings::PortalSettings) -> bool {
+    crate::platform::request::cookie(&settings.cookie_name(COOKIE_CHECK)).is_some()
+}
 
 #[server(endpoint = "sign-in")]
 pub async fn sign_in(user_id: String, password: String, portal: String) -> Result<(), AppError> {
@@ -56,7 +82,11 @@ pub async fn sign_in(user_id: String, password: String, portal: String) -> Resul
             if let Some(device) = new_device_secret {
                 response.append_header(http::header::SET_COOKIE, device_cookie(&state.settings, &device));
             }
-            leptos_axum::redirect(next.map(|step| step.path()).unwrap_or(portal.home_path()));
+            if cookies_kept(&state.settings) {
+                leptos_axum::redirect(next.map(|step| step.path()).unwrap_or(portal.home_path()));
+            } else {
+                leptos_axum::redirect(check_path(portal));
+            }
         }
         Outcome::Refused => leptos_axum::redirect(&format!("{back}?error=refused")),
         Outcome::AccessEnded => leptos_axum::redirect(&format!("{back}?error=access")),
@@ -122,6 +152,12 @@ fn notice(error: Option<String>, reason: Option<String>, wait: Option<String>) -
             "alert",
             "Too many wrong codes. For your security, please sign in again with your password.".into(),
         )),
+        (Some("cookies"), _) => Some((
+            "alert",
+            "Please enable cookies to sign in. The portal keeps you signed in with a cookie, which holds nothing about you; \
+             without it, every page would ask you to sign in again. Allow cookies for this site in your browser's settings, then sign in."
+                .into(),
+        )),
         (Some("throttled"), _) => {
             let minutes = wait.and_then(|w| w.parse::<u64>().ok()).unwrap_or(1);
             let unit = if minutes == 1 { "minute" } else { "minutes" };
@@ -143,8 +179,48 @@ fn notice(error: Option<String>, reason: Option<String>, wait: Option<String>) -
     }
 }
 
+/// Leaves the cookie that tells a sign-in whether this browser keeps cookies.
+#[cfg(feature = "ssr")]
+fn leave_cookie_check() {
+    use leptos_axum::ResponseOptions;
+    let (Some(response), Ok(state)) = (use_context::<ResponseOptions>(), crate::platform::state::app_state()) else { return };
+    let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!("{}=1; Path=/; HttpOnly; SameSite=Lax{secure}", state.settings.cookie_name(COOKIE_CHECK));
+    if let Ok(value) = http::HeaderValue::from_str(&cookie) {
+        response.append_header(http::header::SET_COOKIE, value);
+    }
+}
+
+/// `/sign-in/check`, after a sign-in that did not know whether the browser keeps cookies: with
+/// the session cookie it sends on to the session's next page; without, back to the sign-in page
+/// with "Please enable cookies to sign in". Takes no address from the request (only which
+/// portal's sign-in page to go back to), so it cannot be made to send anyone elsewhere.
+#[component]
+pub fn SignInCheckPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        let portal = use_query_map().read_untracked().get("portal").and_then(|p| p.parse::<Portal>().ok()).unwrap_or(Portal::Patient);
+        let to = match crate::platform::request::current_session() {
+            Some(session) => {
+                let home = if session.viewer.kind.is_patient() { Portal::Patient.home_path() } else { Portal::Staff.home_path() };
+                session.pending.map(|step| step.path()).unwrap_or(home).to_string()
+            }
+            None => format!("{}?error=cookies", portal.sign_in_path()),
+        };
+        leptos_axum::redirect(&to);
+    }
+    view! {
+        <PublicLayout title="Signing in | Patient portal">
+            <h1>"Signing in"</h1>
+            <p><a href="/sign-in">"Continue"</a></p>
+        </PublicLayout>
+    }
+}
+
 #[component]
 pub fn SignInPage(portal: Portal) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    leave_cookie_check();
     let query = use_query_map();
     let notice = move || {
         let q = query.read();

@@ -1,0 +1,54 @@
+//! The password typed again by someone already signed in, before a change that needs it: a new
+//! password, a new e-mail address, a passkey, the authenticator-app step turned on or off.
+//!
+//! Whoever holds a stolen session must not be able to use these forms to guess the password, so
+//! the checks are throttled like sign-in, per account: a few free failures, then each further
+//! check waits twice as long as the one before (the sign-in throttle's policy and numbers), and
+//! a right password starts the count again. Each check takes its place before argon2 runs
+//! (`platform::rate::take_place`), so guesses sent all at once are not all checked.
+
+use crate::platform::rate::{self, CheckKind, CheckLimit};
+use crate::platform::state::AppState;
+use crate::types::UserId;
+use sqlx::Row;
+use std::time::Duration;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum PasswordAgain {
+    Matches,
+    Wrong,
+    /// Too many wrong passwords lately: not checked; the person may try again after the wait.
+    Throttled(Duration),
+}
+
+impl PasswordAgain {
+    /// The query that tells the form's page why the password was refused: `error=<wrong>`, or
+    /// `error=throttled&wait=<minutes>`; `None` when it matched.
+    pub fn refusal(&self, wrong: &str) -> Option<String> {
+        match self {
+            PasswordAgain::Matches => None,
+            PasswordAgain::Wrong => Some(format!("error={wrong}")),
+            PasswordAgain::Throttled(wait) => Some(format!("error=throttled&wait={}", wait.as_secs().div_ceil(60).max(1))),
+        }
+    }
+}
+
+/// Checks that `password` is the user's.
+pub async fn check(state: &AppState, user: &UserId, password: String, now: i64) -> Result<PasswordAgain, sqlx::Error> {
+    if password.len() > crate::sign_in::MAX_PASSWORD_LEN {
+        // Refused before it costs any hashing, as at sign-in; no password is that long.
+        return Ok(PasswordAgain::Wrong);
+    }
+    let mut tx = state.db.begin_write().await?;
+    let place = match rate::take_place(&mut tx, CheckKind::PasswordAgain, &user.0, CheckLimit::Throttle(state.settings.throttle), now).await? {
+        Ok(place) => place,
+        Err(wait) => return Ok(PasswordAgain::Throttled(wait)),
+    };
+    tx.commit().await?;
+    let hash: Option<String> = sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(&user.0).fetch_one(&state.db.pool).await?.try_get("password_hash")?;
+    let matches = state.passwords.verify(password, hash).await;
+    let mut tx = state.db.begin_write().await?;
+    rate::settle(&mut tx, place, matches).await?;
+    tx.commit().await?;
+    Ok(if matches { PasswordAgain::Matches } else { PasswordAgain::Wrong })
+}
