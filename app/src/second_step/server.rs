@@ -272,15 +272,15 @@ pub async fn settle_step(
     let user = &session.viewer.user_id;
     let event = |action| AuditEvent { actor: Some(user), subject: Some(user), client_addr, ..AuditEvent::of(action) };
     rate::settle(&mut tx, place.place, passed.is_some()).await?;
+    // (The session's row is written before the audit chain's, as everywhere else.)
     let Some(how) = passed else {
-        audit::record(&mut tx, AuditEvent { detail: Some(failure), ..event(AuditAction::SecondStepFailed) }, now).await?;
-        if place.session_failures >= MAX_WRONG_CODES {
+        let last = place.session_failures >= MAX_WRONG_CODES;
+        if last {
             crate::session::server::end(&mut tx, &session.id_hash, user, crate::session::server::EndReason::SignedOut, client_addr, now).await?;
-            tx.commit().await?;
-            return Ok(CodeCheck::Ended);
         }
+        audit::record(&mut tx, AuditEvent { detail: Some(failure), ..event(AuditAction::SecondStepFailed) }, now).await?;
         tx.commit().await?;
-        return Ok(CodeCheck::Wrong);
+        return Ok(if last { CodeCheck::Ended } else { CodeCheck::Wrong });
     };
     // Passed: the session's count starts again, unless another check ended the session meanwhile.
     let open = sqlx::query("UPDATE sessions SET step_failures = 0 WHERE id_hash = $1 AND ended_at IS NULL AND pending_step = $2")

@@ -88,6 +88,8 @@ export async function enrol(server: PortalServer, person: NewPerson): Promise<vo
       }),
     ).toBe('/enrol/sent');
 
+    // From the sign-in page, as a person signs in (it leaves the cookie that says this client keeps cookies).
+    await page(staff, '/staff/sign-in');
     expect(await post(staff, '/api/sign-in', { user_id: 'frontdesk', password: DEMO_PASSWORD, portal: 'staff' })).toBe('/staff');
     const queue = await page(staff, '/staff/enrolment');
     // (The page's HTML has the hydration's comment markers around text.)

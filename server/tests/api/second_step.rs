@@ -1,10 +1,17 @@
-//! The authenticator-app second step against the running server, on both databases: setup with
-//! the password again and a confirming code, the code after the password (each code once,
-//! recovery codes once each), nothing opens before the code, five wrong codes end the session,
-//! staff roles that require it, audit entries and notices.
+//! The second sign-in step against the running server, on both databases: setup with the
+//! password again and a confirming code, the code after the password (each code once, recovery
+//! codes once each), nothing opens before the step, five wrong codes end the session, staff roles
+//! that require it, audit entries and notices. Who is held after a password, and how they pass:
+//! a password alone never opens an account with a second step (chosen, or required by a staff
+//! role: a passkey is then one), the user's own passkey passes it (nobody else's), a passkey
+//! sign-in is one step. Limits that hold when guesses arrive all at once: codes, and the password
+//! typed again.
 
 use crate::on_both_databases;
-use crate::support::{Backend, Client, TestPortal, DEMO_PASSWORD};
+use crate::passkeys::{on_localhost, user_id};
+use crate::support::authenticator::SoftPasskey;
+use crate::support::{Backend, Client, Reply, TestPortal, DEMO_PASSWORD};
+use std::sync::Arc;
 use app::platform::now_ms;
 use app::second_step::totp::{self, Secret};
 use sqlx::Row;
@@ -217,4 +224,324 @@ async fn secrets_are_sealed_under_the_server_s_key(backend: Backend) {
     portal.stop().await;
 }
 
-on_both_databases!(setup_and_sign_in_with_codes, wrong_codes_end_the_session, staff_roles_can_require_it, secrets_are_sealed_under_the_server_s_key,);
+on_both_databases!(
+    setup_and_sign_in_with_codes,
+    wrong_codes_end_the_session,
+    staff_roles_can_require_it,
+    secrets_are_sealed_under_the_server_s_key,
+    a_password_alone_never_opens_a_staff_account_whose_role_requires_a_second_step,
+    a_patient_with_the_code_on_may_pass_with_their_passkey,
+    a_passkey_sign_in_is_one_step,
+    a_patient_with_only_a_passkey_signs_in_with_the_password,
+    parallel_wrong_codes_cannot_pass_the_cap,
+    parallel_password_again_guesses_are_throttled,
+);
+
+/// A device for passkeys on the test portal (a host name: passkeys refuse IP addresses).
+fn device_for(portal: &TestPortal) -> SoftPasskey {
+    let port = portal.state.settings.public_url.port().unwrap();
+    SoftPasskey::new("localhost", &format!("http://localhost:{port}"))
+}
+
+/// Adds a passkey for the signed-in client through the page's forms (password again, the
+/// warning, the device); returns the device that holds it.
+async fn add_passkey(portal: &TestPortal, c: &Client, page: &str) -> SoftPasskey {
+    let r = c.post_form("/api/passkeys/prepare", &[("name", "Phone"), ("password", DEMO_PASSWORD), ("understood", "yes")]).await;
+    let ceremony = r.location().and_then(|l| l.strip_prefix(&format!("{page}?adding="))).expect("the page that creates it").to_string();
+    let view: serde_json::Value = serde_json::from_str(&c.call_form("/api/passkeys/view", &[("adding", &ceremony)]).await.body).unwrap();
+    let options: serde_json::Value = serde_json::from_str(view["adding"][1].as_str().unwrap()).unwrap();
+    let mut device = device_for(portal);
+    let r = c.call_form("/api/passkeys/finish-add", &[("ceremony", &ceremony), ("credential", &device.register(&options).to_string())]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    device
+}
+
+/// "Use your passkey" on the second-step page: the challenge the held session is given.
+async fn step_challenge(c: &Client) -> (String, serde_json::Value) {
+    let r = c.call_form("/api/second-step/passkey-start", &[]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    (v["ceremony"].as_str().unwrap().to_string(), serde_json::from_str(v["options"].as_str().unwrap()).unwrap())
+}
+
+/// What the device signed, sent back by the held session.
+async fn answer_step(c: &Client, ceremony: &str, answer: &serde_json::Value) -> Reply {
+    c.call_form("/api/second-step/passkey", &[("ceremony", ceremony), ("credential", &answer.to_string())]).await
+}
+
+/// "Sign in with a passkey" on a sign-in page: no user ID, no password.
+async fn passkey_sign_in(portal: &TestPortal, device: &mut SoftPasskey, kind: &str) -> (Client, Reply) {
+    let c = portal.client();
+    c.get(if kind == "staff" { "/staff/sign-in" } else { "/sign-in" }).await;
+    let start: serde_json::Value = serde_json::from_str(&c.call_form("/api/passkeys/sign-in-start", &[]).await.body).unwrap();
+    let options: serde_json::Value = serde_json::from_str(start["options"].as_str().unwrap()).unwrap();
+    let answer = device.sign_in(&options).to_string();
+    let r = c.call_form("/api/passkeys/sign-in-finish", &[("ceremony", start["ceremony"].as_str().unwrap()), ("credential", &answer), ("portal", kind)]).await;
+    (c, r)
+}
+
+/// The staff pages and server functions a session held for its second step must not reach.
+async fn assert_held(c: &Client) {
+    for page in ["/staff", "/staff/messages", "/staff/patients", "/staff/passkeys", "/staff/second-step"] {
+        assert_eq!(c.get(page).await.location(), Some("/sign-in/code"), "{page}");
+    }
+    assert_eq!(c.call_form("/api/staff/messages/inbox", &[("filter", "all")]).await.status, 403);
+    assert_eq!(c.call_form("/api/passkeys/view", &[]).await.status, 403);
+    assert_eq!(c.call_form("/api/second-step/view", &[]).await.status, 403);
+    // Nor add a passkey or an authenticator app of their own, which would be a way round.
+    assert_eq!(c.call_form("/api/passkeys/prepare", &[("name", "Mine"), ("password", DEMO_PASSWORD), ("understood", "yes")]).await.status, 403);
+    assert_eq!(c.call_form("/api/second-step/begin", &[("password", DEMO_PASSWORD)]).await.status, 403);
+}
+
+/// Whoever phishes the password of a clinician whose role requires a second step, and who chose
+/// a passkey as that step, gets nothing with the password alone: the session is held (every page
+/// leads to the step, every server function refuses), another account's passkey does not pass
+/// it (nor sign that account in), failed answers count like wrong codes, and only the
+/// clinician's own passkey opens the staff area.
+async fn a_password_alone_never_opens_a_staff_account_whose_role_requires_a_second_step(backend: Backend) {
+    let portal = on_localhost(backend).await;
+    let (admin, _) = password(&portal, "admin", "staff").await;
+    admin.post_form("/api/second-step/policy", &[("clinician", "yes")]).await;
+    // Dr. Lee sets up a passkey at the first sign-in after the requirement (the setup step).
+    let (drlee, to) = password(&portal, "drlee", "staff").await;
+    assert_eq!(to, "/staff/second-step");
+    assert_eq!(drlee.get("/staff/passkeys").await.status, 200, "the setup may add a passkey");
+    let mut device = add_passkey(&portal, &drlee, "/staff/passkeys").await;
+    assert_eq!(drlee.get("/staff/messages").await.status, 200, "set up: the inbox opens");
+    // Carol (another account) has a passkey of her own.
+    let (carol, _) = password(&portal, "carol", "patient").await;
+    let mut carols = add_passkey(&portal, &carol, "/account/passkeys").await;
+
+    // The password alone: held.
+    let (c, to) = password(&portal, "drlee", "staff").await;
+    assert_eq!(to, "/sign-in/code");
+    assert_held(&c).await;
+    // The step's page offers the passkey (no code: Dr. Lee has no authenticator app), and says
+    // what to do without JavaScript.
+    let page = c.get("/sign-in/code").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Use your passkey"), "{}", page.body);
+    assert!(!page.body.contains("name=\"code\""), "no code form without an app");
+    assert!(page.body.contains("A passkey needs JavaScript"), "{}", page.body);
+
+    // The challenge allows Dr. Lee's passkeys only, with user verification.
+    let (ceremony, options) = step_challenge(&c).await;
+    assert_eq!(options["publicKey"]["userVerification"], "required");
+    let allowed: Vec<&str> = options["publicKey"]["allowCredentials"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    let own_id = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&device.credential_id)
+    };
+    assert_eq!(allowed, vec![own_id.as_str()]);
+    // Carol's passkey, rightly signed by her device: refused, and Carol is not signed in.
+    let carol_sessions = || async {
+        count(&portal, &format!("SELECT COUNT(*) FROM sessions WHERE user_id = '{}' AND ended_at IS NULL", user_id(&portal, "carol").await)).await
+    };
+    let before = carol_sessions().await;
+    let r = answer_step(&c, &ceremony, &carols.sign_in(&options)).await;
+    assert_eq!(r.status, 400, "another account's passkey: {}", r.body);
+    assert_eq!(carol_sessions().await, before, "nor is Carol signed in");
+    assert_held(&c).await;
+    assert_eq!(c.call_form("/api/account/overview", &[]).await.status, 403, "the session is not Carol's");
+    // Carol's passkey presented as Dr. Lee's (his user handle): refused.
+    let (ceremony, options) = step_challenge(&c).await;
+    carols.counter += 1;
+    let forged = carols.answer(&options, carols.counter, &device.user_handle.clone());
+    assert_eq!(answer_step(&c, &ceremony, &forged).await.status, 400);
+    // Dr. Lee's own device, but for a ceremony already spent: refused.
+    let spent = device.sign_in(&options);
+    assert_eq!(answer_step(&c, &ceremony, &spent).await.status, 400);
+    assert_held(&c).await;
+    // A code typed at the page (Dr. Lee has no app): refused, and it counts.
+    assert_eq!(c.post_form("/api/second-step/code", &[("code", "123456")]).await.location(), Some("/sign-in/code?error=wrong"));
+    // The fifth failure ends the session: failed passkey answers count like wrong codes.
+    let (ceremony, options) = step_challenge(&c).await;
+    let r = answer_step(&c, &ceremony, &carols.sign_in(&options)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body, "\"/staff/sign-in?error=code\"");
+    assert_eq!(c.get("/staff/messages").await.location().map(|l| l.starts_with("/staff/sign-in")), Some(true));
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'second-step.failed'").await, 5);
+
+    // Dr. Lee, with the password and his passkey: in.
+    let (c, to) = password(&portal, "drlee", "staff").await;
+    assert_eq!(to, "/sign-in/code");
+    let (ceremony, options) = step_challenge(&c).await;
+    let r = answer_step(&c, &ceremony, &device.sign_in(&options)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body, "\"/staff\"");
+    assert_eq!(c.get("/staff/messages").await.status, 200);
+    assert_eq!(c.call_form("/api/staff/messages/inbox", &[("filter", "all")]).await.status, 200);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'second-step.passed' AND detail = 'passkey'").await, 1);
+    // The answer works once.
+    let r = answer_step(&c, &ceremony, &device.sign_in(&options)).await;
+    assert_eq!(r.status, 403, "nothing waits for a step any more");
+    portal.stop().await;
+}
+
+/// A patient who turned the code on and added a passkey is held after the password, and may
+/// pass with either.
+async fn a_patient_with_the_code_on_may_pass_with_their_passkey(backend: Backend) {
+    let portal = on_localhost(backend).await;
+    let (carol, _) = password(&portal, "carol", "patient").await;
+    let mut device = add_passkey(&portal, &carol, "/account/passkeys").await;
+    let (secret, _) = turn_on(&portal, &carol, "carol", "/account/second-step").await;
+
+    let (c, to) = password(&portal, "carol", "patient").await;
+    assert_eq!(to, "/sign-in/code");
+    assert_eq!(c.get("/home").await.location(), Some("/sign-in/code"));
+    assert_eq!(c.call_form("/api/messages/overview", &[]).await.status, 403);
+    let page = c.get("/sign-in/code").await;
+    assert!(page.body.contains("name=\"code\""), "the code form");
+    assert!(page.body.contains("Or use your passkey"), "and the passkey");
+    assert!(page.body.contains("enter a code from your app instead"), "without JavaScript: the code");
+    let (ceremony, options) = step_challenge(&c).await;
+    let r = answer_step(&c, &ceremony, &device.sign_in(&options)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body, "\"/home\"");
+    assert_eq!(c.get("/home").await.status, 200);
+
+    // Or the code.
+    let (c, to) = password(&portal, "carol", "patient").await;
+    assert_eq!(to, "/sign-in/code");
+    assert_eq!(c.post_form("/api/second-step/code", &[("code", &code(&secret, 1))]).await.location(), Some("/home"));
+    portal.stop().await;
+}
+
+/// A passkey with user verification is both steps at once: from the sign-in page it opens the
+/// account, for staff whose role requires a second step and for patients with the code on.
+async fn a_passkey_sign_in_is_one_step(backend: Backend) {
+    let portal = on_localhost(backend).await;
+    let (admin, _) = password(&portal, "admin", "staff").await;
+    admin.post_form("/api/second-step/policy", &[("clinician", "yes")]).await;
+    let (drlee, _) = password(&portal, "drlee", "staff").await;
+    let mut staff_device = add_passkey(&portal, &drlee, "/staff/passkeys").await;
+    let (c, r) = passkey_sign_in(&portal, &mut staff_device, "staff").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body, "\"/staff\"");
+    assert_eq!(c.get("/staff/messages").await.status, 200);
+
+    let (carol, _) = password(&portal, "carol", "patient").await;
+    let mut device = add_passkey(&portal, &carol, "/account/passkeys").await;
+    turn_on(&portal, &carol, "carol", "/account/second-step").await;
+    let (c, r) = passkey_sign_in(&portal, &mut device, "patient").await;
+    assert_eq!(r.body, "\"/home\"");
+    assert_eq!(c.get("/home").await.status, 200);
+    portal.stop().await;
+}
+
+/// A patient's passkey without the code is a convenient way to sign in, not a second step: the
+/// password alone still signs that patient in (as it does staff whose role requires nothing).
+async fn a_patient_with_only_a_passkey_signs_in_with_the_password(backend: Backend) {
+    let portal = on_localhost(backend).await;
+    let (carol, _) = password(&portal, "carol", "patient").await;
+    add_passkey(&portal, &carol, "/account/passkeys").await;
+    let (c, to) = password(&portal, "carol", "patient").await;
+    assert_eq!(to, "/home");
+    assert_eq!(c.get("/home").await.status, 200);
+    let (billing, _) = password(&portal, "billing", "staff").await;
+    add_passkey(&portal, &billing, "/staff/passkeys").await;
+    assert_eq!(password(&portal, "billing", "staff").await.1, "/staff", "no role requirement: not held");
+    portal.stop().await;
+}
+
+/// The same browser (cookies and all), for sending many requests at once.
+fn same_browser(c: &Client) -> Client {
+    Client { http: c.http.clone(), base: c.base.clone(), jar: c.jar.clone() }
+}
+
+/// Sends `n` copies of a form post from `c` at the same moment; the replies.
+async fn all_at_once(c: &Client, n: usize, path: &'static str, form: &[(&'static str, &str)]) -> Vec<Reply> {
+    let start = Arc::new(tokio::sync::Barrier::new(n));
+    let form: Vec<(&'static str, String)> = form.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    let mut sent = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let (c, start, form) = (same_browser(c), start.clone(), form.clone());
+        sent.spawn(async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            start.wait().await;
+            c.post_form(path, &form).await
+        });
+    }
+    sent.join_all().await
+}
+
+/// Wrong codes sent all at once are not all checked: of 40 from one held session at most its 5
+/// are, and of 60 from three more sessions at most the account's 10 an hour in all; after that,
+/// even the right code is not checked until the hour has passed.
+async fn parallel_wrong_codes_cannot_pass_the_cap(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let (robert, _) = password(&portal, "robert", "patient").await;
+    let (secret, _) = turn_on(&portal, &robert, "robert", "/account/second-step").await;
+    let wrong = format!("{:06}", (totp::code_at(&secret, totp::step_of(now_ms())) + 500_000) % 1_000_000);
+    let checked = || count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'second-step.failed' AND detail = 'wrong code'");
+
+    let (c, to) = password(&portal, "robert", "patient").await;
+    assert_eq!(to, "/sign-in/code");
+    let replies = all_at_once(&c, 40, "/api/second-step/code", &[("code", &wrong)]).await;
+    assert_eq!(checked().await, 5, "one session: its five");
+    assert_eq!(replies.iter().filter(|r| r.location() == Some("/sign-in/code?error=wrong")).count(), 4);
+    assert!(!replies.iter().any(|r| r.location() == Some("/home")), "none passed");
+    assert_eq!(c.get("/home").await.location().map(|l| l.starts_with("/sign-in")), Some(true), "the session ended");
+
+    // Three more sessions (whoever has the password can open them), all at once.
+    let mut sessions = Vec::new();
+    for _ in 0..3 {
+        let (c, to) = password(&portal, "robert", "patient").await;
+        assert_eq!(to, "/sign-in/code");
+        sessions.push(c);
+    }
+    let (a, b, d) = tokio::join!(
+        all_at_once(&sessions[0], 20, "/api/second-step/code", &[("code", &wrong)]),
+        all_at_once(&sessions[1], 20, "/api/second-step/code", &[("code", &wrong)]),
+        all_at_once(&sessions[2], 20, "/api/second-step/code", &[("code", &wrong)]),
+    );
+    assert!(!a.iter().chain(&b).chain(&d).any(|r| r.location() == Some("/home")), "none passed");
+    assert_eq!(checked().await, 10, "the account's ten an hour, across sessions");
+    // The right code now: not checked.
+    let (c, _) = password(&portal, "robert", "patient").await;
+    assert_eq!(c.post_form("/api/second-step/code", &[("code", &code(&secret, 1))]).await.location(), Some("/sign-in?error=code"));
+    assert_ne!(c.get("/home").await.status, 200);
+    assert_eq!(checked().await, 10);
+    portal.stop().await;
+}
+
+/// A stolen session cannot be used to guess the password through the forms that ask for it
+/// again: of 40 wrong guesses sent at once at most the free five are checked, the right password
+/// is then refused unchecked (whichever form it comes through) until the wait has passed, and
+/// heard after it.
+async fn parallel_password_again_guesses_are_throttled(backend: Backend) {
+    use std::time::Duration;
+    let portal = TestPortal::start_with(backend, |c| {
+        c.portal.throttle.first_delay = Duration::from_secs(3);
+        c.portal.throttle.max_delay = Duration::from_secs(6);
+    })
+    .await;
+    let (carol, _) = password(&portal, "carol", "patient").await;
+    let form = [("new_email", "thief@example.net"), ("current_password", "a guess")];
+    let replies = all_at_once(&carol, 40, "/api/account/change-email", &form).await;
+    let locations: Vec<_> = replies.iter().map(|r| r.location().unwrap_or_default().to_string()).collect();
+    let checked = locations.iter().filter(|l| *l == "/account/email?error=current").count();
+    assert_eq!(checked, portal.state.settings.throttle.free_failures as usize, "{locations:?}");
+    assert!(locations.iter().all(|l| l == "/account/email?error=current" || l.starts_with("/account/email?error=throttled&wait=")), "{locations:?}");
+
+    // The right password now, through any form that asks for it: refused unchecked.
+    let right = carol.post_form("/api/account/change-email", &[("new_email", "carol.new@example.org"), ("current_password", DEMO_PASSWORD)]).await;
+    assert!(right.location().unwrap().starts_with("/account/email?error=throttled"), "{:?}", right.location());
+    let page = carol.get(right.location().unwrap()).await;
+    assert!(page.body.contains("typed wrongly too many times"), "the page says why");
+    let r = carol.post_form("/api/second-step/begin", &[("password", DEMO_PASSWORD)]).await;
+    assert!(r.location().unwrap().starts_with("/account/second-step?error=throttled"), "{:?}", r.location());
+    let r = carol.post_form("/api/passkeys/prepare", &[("name", "Phone"), ("password", DEMO_PASSWORD), ("understood", "yes")]).await;
+    assert!(r.location().unwrap().starts_with("/account/passkeys?error=throttled"), "{:?}", r.location());
+    let r = carol.post_form("/api/account/change-password", &[("current_password", DEMO_PASSWORD), ("password", "a brand new pass phrase"), ("password_again", "a brand new pass phrase")]).await;
+    assert!(r.location().unwrap().starts_with("/account/password?error=throttled"), "{:?}", r.location());
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM outbox WHERE notice LIKE 'email-change%'").await, 0, "nothing changed");
+    // Each throttled answer checked nothing: five checks in all, all failed.
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM guarded_checks WHERE kind = 'password-again'").await, 5);
+
+    // After the wait, the right password is heard.
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    let r = carol.post_form("/api/account/change-email", &[("new_email", "carol.new@example.org"), ("current_password", DEMO_PASSWORD)]).await;
+    assert_eq!(r.location(), Some("/account?done=email"));
+    portal.stop().await;
+}

@@ -341,7 +341,10 @@ impl Client {
         Self::reply(r).await
     }
 
+    /// Signs in as a person does: opens the portal's sign-in page (which leaves the cookie that
+    /// tells the sign-in this client keeps cookies), then sends the form.
     pub async fn sign_in(&self, login: &str, password: &str, portal: &str) -> Reply {
+        self.get(if portal == "staff" { "/staff/sign-in" } else { "/sign-in" }).await;
         self.post_form("/api/sign-in", &[("user_id", login), ("password", password), ("portal", portal)]).await
     }
 }
