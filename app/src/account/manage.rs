@@ -100,7 +100,6 @@ pub async fn change_password(
     use crate::platform::{now_ms, request, state::app_state};
     use crate::session::server::{end_all_of, set_pending, EndReason};
     use crate::session::PendingStep;
-    use sqlx::Row;
     let session = request::admit(crate::access::Gate::PATIENT.during(&[PendingStep::PasswordReminder, PendingStep::PasswordRequired]))?;
     let state = app_state()?;
     let now = now_ms();
@@ -177,7 +176,6 @@ pub async fn remind_me_later() -> Result<(), AppError> {
 #[server(endpoint = "account/change-email")]
 pub async fn change_email(new_email: String, current_password: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
-    use sqlx::Row;
     let session = request::require_patient()?;
     let state = app_state()?;
     let user = &session.viewer.user_id;

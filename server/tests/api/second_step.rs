@@ -490,10 +490,11 @@ async fn parallel_wrong_codes_cannot_pass_the_cap(backend: Backend) {
         assert_eq!(to, "/sign-in/code");
         sessions.push(c);
     }
+    let form = [("code", wrong.as_str())];
     let (a, b, d) = tokio::join!(
-        all_at_once(&sessions[0], 20, "/api/second-step/code", &[("code", &wrong)]),
-        all_at_once(&sessions[1], 20, "/api/second-step/code", &[("code", &wrong)]),
-        all_at_once(&sessions[2], 20, "/api/second-step/code", &[("code", &wrong)]),
+        all_at_once(&sessions[0], 20, "/api/second-step/code", &form),
+        all_at_once(&sessions[1], 20, "/api/second-step/code", &form),
+        all_at_once(&sessions[2], 20, "/api/second-step/code", &form),
     );
     assert!(!a.iter().chain(&b).chain(&d).any(|r| r.location() == Some("/home")), "none passed");
     assert_eq!(checked().await, 10, "the account's ten an hour, across sessions");
