@@ -21,6 +21,7 @@ mod messaging_admin;
 mod billing;
 mod second_step;
 mod passkeys;
+mod sign_in_cookies;
 mod questionnaires;
 mod telemedicine;
 mod external_links;
