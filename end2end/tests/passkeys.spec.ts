@@ -1,7 +1,8 @@
 /**
  * Passkeys (SPEC R-SES-1) with Chromium's virtual authenticator (DevTools protocol: WebAuthn,
  * an internal authenticator that keeps discoverable credentials and verifies the user), on the
- * PASSKEYS server, whose address is a host name as WebAuthn requires.
+ * PASSKEYS server, whose address is a host name as WebAuthn requires. Clinicians must have a
+ * second step on this server (set by the tests below); carol's passkeys are the first test's.
  */
 import { test, expect } from './support/fixtures';
 import { heading, signIn } from './support/portal';
@@ -13,7 +14,7 @@ test.use({ baseURL: PASSKEYS.url });
 test('a patient adds a passkey after the warning, signs in with it alone; a clone with an old counter and a passkey presented for another user are refused; removed, it no longer works', async ({ page }) => {
   test.skip(test.info().project.name === 'no-js', 'WebAuthn is the browser script');
   // A server reused between runs (no CI) may keep an earlier run's passkey.
-  sqlite(PASSKEYS, 'DELETE FROM passkeys');
+  sqlite(PASSKEYS, "DELETE FROM passkeys WHERE user_id = (SELECT id FROM users WHERE login = 'carol')");
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
@@ -96,4 +97,74 @@ test('a patient adds a passkey after the warning, signs in with it alone; a clon
     await expect(page.getByRole('alert')).toHaveText('That passkey did not work. Sign in with your user ID and password instead.');
     await expect(page).toHaveURL('/sign-in');
   });
+});
+
+/** Clinicians must have a second step on this server (as an administrator sets it on the page). */
+function clinicianRequiresSecondStep(): void {
+  sqlite(PASSKEYS, "INSERT OR IGNORE INTO second_step_policy (role, required_at, set_by) SELECT 'clinician', 0, id FROM users WHERE login = 'admin'");
+}
+
+test('a clinician whose role requires a second step adds a passkey; then the password alone is held at the step, and the passkey lets them in', async ({ page }) => {
+  test.skip(test.info().project.name === 'no-js', 'WebAuthn is the browser script');
+  clinicianRequiresSecondStep();
+  sqlite(PASSKEYS, "DELETE FROM passkeys WHERE user_id = (SELECT id FROM users WHERE login = 'drlee')");
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+
+  await test.step('no second step yet: led to set one up, and a passkey will do', async () => {
+    await signIn(page, 'drlee', { portal: 'staff' });
+    await expect(page).toHaveURL('/staff/second-step');
+    await page.getByRole('link', { name: 'add a passkey' }).click();
+    await expect(heading(page)).toHaveText('Passkeys');
+    await page.getByLabel('I understand: only I can unlock this device').check();
+    await page.getByLabel(/A name for it/).fill('Desk key');
+    await page.getByLabel('Your password').fill('demo-portal-2026');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Create the passkey' }).click();
+    await expect(page.getByRole('status')).toContainText('Your passkey is added.');
+    await page.goto('/staff');
+    await expect(heading(page)).toHaveText(/^Hello, /);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(/\/staff\/sign-in\?reason=signed-out$/);
+  });
+
+  await test.step('the password alone: held at the step, nothing else opens', async () => {
+    await signIn(page, 'drlee', { portal: 'staff' });
+    await expect(page).toHaveURL('/sign-in/code');
+    await expect(heading(page)).toHaveText('Confirm it is you');
+    await expect(page.getByLabel('Code')).toHaveCount(0);
+    await page.goto('/staff/messages');
+    await expect(page).toHaveURL('/sign-in/code');
+  });
+
+  await test.step('their own passkey: into the staff area', async () => {
+    await page.getByRole('button', { name: 'Use your passkey' }).click();
+    await expect(page).toHaveURL('/staff');
+    await expect(heading(page)).toHaveText(/^Hello, /);
+    await page.goto('/staff/messages');
+    await expect(page).toHaveURL('/staff/messages');
+  });
+});
+
+test('without JavaScript, a clinician held for a passkey is told it needs JavaScript', { tag: '@nojs' }, async ({ page }) => {
+  clinicianRequiresSecondStep();
+  // A passkey on file (made without a browser: this test never uses it).
+  sqlite(
+    PASSKEYS,
+    "INSERT OR IGNORE INTO passkeys (id, user_id, name, credential_id, passkey, created_at) SELECT 'e2e-nursekim', id, 'Phone', 'e2e-nursekim-credential', '{}', 0 FROM users WHERE login = 'nursekim'",
+  );
+  await signIn(page, 'nursekim', { portal: 'staff' });
+  await expect(page).toHaveURL('/sign-in/code');
+  await expect(heading(page)).toHaveText('Confirm it is you');
+  const needsScript = page.getByText('A passkey needs JavaScript, which is turned off in this browser.');
+  if (test.info().project.name === 'no-js') {
+    await expect(needsScript).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Use your passkey' })).toBeHidden();
+  } else {
+    await expect(page.getByRole('button', { name: 'Use your passkey' })).toBeVisible();
+    await expect(needsScript).toBeHidden();
+  }
 });
