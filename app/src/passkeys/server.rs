@@ -247,8 +247,9 @@ async fn own_passkeys(db: &Db, user: &UserId) -> Result<Vec<Passkey>, sqlx::Erro
 }
 
 /// Begins the second step with a passkey, for a session held after the password: options that
-/// allow only this user's passkeys, user verification required, with the ceremony's id. A user
-/// has at most one such ceremony at a time (a new one replaces the last).
+/// allow only this user's passkeys, user verification required, with the ceremony's id. One
+/// account may begin 30 an hour (each stores a ceremony); one begun does not cancel another, so
+/// someone else holding the password cannot spoil the person's own ceremony.
 pub async fn start_second_step(db: &Db, settings: &PortalSettings, user: &UserId, now: i64) -> Result<(String, serde_json::Value), PasskeyError> {
     let rp = relying_party(settings).ok_or(PasskeyError::Unavailable)?;
     let passkeys = own_passkeys(db, user).await?;
@@ -259,7 +260,11 @@ pub async fn start_second_step(db: &Db, settings: &PortalSettings, user: &UserId
     let options = serde_json::to_value(options).map_err(|_| PasskeyError::Refused)?;
     let id = tokens::new_id();
     let mut tx = db.begin_write().await?;
-    sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at < $1 OR (user_id = $2 AND kind = 'second-step')").bind(now).bind(&user.0).execute(&mut *tx).await?;
+    if !crate::platform::rate::take(&mut tx, crate::platform::rate::RateKind::PasskeyStep, &user.0, now).await? {
+        tx.commit().await?;
+        return Err(PasskeyError::TooMany);
+    }
+    sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at < $1").bind(now).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO webauthn_ceremonies (id, user_id, kind, state, expires_at) VALUES ($1, $2, 'second-step', $3, $4)")
         .bind(&id)
         .bind(&user.0)

@@ -79,6 +79,9 @@ pub enum RateKind {
     /// Passkey sign-ins begun from one address: each stores a ceremony for five minutes, so an
     /// unlimited number would let anyone fill the database.
     PasskeySignIn,
+    /// Passkey ceremonies begun by one account's sessions held for their second step (each
+    /// stores a ceremony for five minutes).
+    PasskeyStep,
 }
 
 impl RateKind {
@@ -90,6 +93,7 @@ impl RateKind {
             RateKind::RecoveryByAccount => "recovery-account",
             RateKind::UserIdCheck => "user-id-check",
             RateKind::PasskeySignIn => "passkey-sign-in",
+            RateKind::PasskeyStep => "passkey-step",
         }
     }
 
@@ -103,6 +107,7 @@ impl RateKind {
             RateKind::UserIdCheck => RateLimit { max: 60, window: hour },
             // Generous: a clinic's or a household's devices may share one address.
             RateKind::PasskeySignIn => RateLimit { max: 120, window: hour },
+            RateKind::PasskeyStep => RateLimit { max: 30, window: hour },
         }
     }
 }
