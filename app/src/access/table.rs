@@ -36,6 +36,9 @@ pub const FUNCTIONS: &[(&str, Gate)] = &[
     ("session/stay", Gate::ANY_SESSION),
     // The steps right after sign-in.
     ("second-step/code", Gate::waiting(SecondStep)),
+    ("second-step/held", Gate::waiting(SecondStep)),
+    ("second-step/passkey-start", Gate::waiting(SecondStep)),
+    ("second-step/passkey", Gate::waiting(SecondStep)),
     ("terms/accept", Gate::PATIENT.during(&[Terms])),
     ("account/change-password", Gate::PATIENT.during(PASSWORD_STEPS)),
     ("account/remind-later", Gate::waiting(PasswordReminder)),

@@ -56,7 +56,7 @@ fn staff_visitor(role: StaffRole) -> Option<Visitor> {
 const PUBLIC_PAGES: &[&str] = &[
     "/", "/sign-in", "/staff/sign-in", "/terms", "/enrol", "/enrol/sent", "/activate", "/activate/account",
     "/forgot-password", "/forgot-user-id", "/recovery/sent", "/reset-password", "/user-id", "/user-id/shown",
-    "/confirm-email", "/privacy", "/help", "/leaving",
+    "/confirm-email", "/privacy", "/help", "/leaving", "/sign-in/check",
 ];
 
 #[test]
@@ -84,11 +84,13 @@ fn a_session_waiting_for_a_step_opens_that_step_and_nothing_else() {
     let public_functions = functions_open_to(None);
     let private_functions = |v| functions_open_to(v).difference(&public_functions).copied().collect::<BTreeSet<_>>();
 
-    // The password alone has opened nothing: only the second step's page and check.
+    // The password alone has opened nothing: only the second step's page and checks (a code, or
+    // the user's own passkey).
     for kind in [AccountKind::Patient, AccountKind::Staff(StaffRole::Clinician)] {
         let v = waiting(kind, PendingStep::SecondStep);
         assert_eq!(private(v), set(&["/sign-in/code"]), "{kind:?}");
-        assert_eq!(private_functions(v), set(&[&["second-step/code"][..], &keep_alive].concat()), "{kind:?}");
+        let step = ["second-step/code", "second-step/held", "second-step/passkey-start", "second-step/passkey"];
+        assert_eq!(private_functions(v), set(&[&step[..], &keep_alive].concat()), "{kind:?}");
         for (pattern, gate) in table::DOWNLOADS {
             assert_ne!(gate.verdict(v), Verdict::Open, "{pattern}");
         }
