@@ -260,6 +260,16 @@ async fn every_path_answers_as_the_table_says(backend: Backend) {
         for page in app::app::PAGES {
             let path = concrete(page.path);
             let r = who.client.get(&path).await;
+            if page.path == "/sign-in/check" {
+                // Open to all, and it only ever sends on: to the session's step or home page, or
+                // (no session: the browser refused the cookie) back to sign-in with the message.
+                let to = match who.visitor {
+                    None => "/sign-in?error=cookies",
+                    Some(v) => v.pending.map(|s| s.path()).unwrap_or(if v.kind.is_patient() { Portal::Patient } else { Portal::Staff }.home_path()),
+                };
+                assert_eq!(r.location(), Some(to), "{} at {path}", who.name);
+                continue;
+            }
             check_page(who, &path, page.gate, r.status, r.location());
         }
         for (pattern, gate) in table::DOWNLOADS {
