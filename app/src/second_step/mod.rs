@@ -328,7 +328,7 @@ fn HeldStepForms(held: HeldStep, wrong: bool) -> impl IntoView {
                     <button type="button" class="button button--primary" data-passkey-step="">"Use your passkey"</button>
                     <p class="notice notice--alert" role="alert" data-passkey-error hidden></p>
                 </div>
-                <noscript><p class="notice notice--info">{no_script}</p></noscript>
+                <p class="notice notice--info without-js">{no_script}</p>
             </section>
         })}
         {(!held.code && !held.passkey).then(|| view! {
