@@ -146,22 +146,6 @@ pub async fn take(tx: &mut Tx, kind: RateKind, subject: &str, now: i64) -> Resul
     Ok(true)
 }
 
-/// Locks `subject`'s row for `kind` until the transaction ends, so that one subject's uses and
-/// checks are counted one at a time: on PostgreSQL the upsert takes the row lock; on SQLite the
-/// write transaction (`BEGIN IMMEDIATE`) already holds the database.
-async fn lock_subject(tx: &mut Tx, kind: &str, subject: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO rate_subjects (kind, subject, last_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (kind, subject) DO UPDATE SET last_at = excluded.last_at",
-    )
-    .bind(kind)
-    .bind(subject)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 /// What a guarded check checks; each kind has its own count per subject (a user).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CheckKind {
