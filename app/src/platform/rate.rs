@@ -1,6 +1,6 @@
 //! Limits on forms anyone can submit without signing in (enrolment requests, activation codes,
-//! e-mailed links): how many times a client address (or an account, by digest) may use one in a
-//! window. A use is counted whether or not it succeeded, so the limit says nothing about which
+//! e-mailed links), and on the e-mail links a signed-in account asks for: how many times a
+//! client address (or an account, by digest) may use one in a window. A use is counted whether or not it succeeded, so the limit says nothing about which
 //! attempts matched a real person.
 
 use super::db::Tx;
@@ -67,8 +67,12 @@ pub enum RateKind {
     RecoveryByAddress,
     /// Recovery e-mails to one account, so that nobody can flood a patient's inbox.
     RecoveryByAccount,
-    /// User-ID availability checks during one activation.
+    /// User-ID answers (available or taken) during one activation: the checks made as the patient
+    /// types and the form itself, counted per activation code.
     UserIdCheck,
+    /// E-mail confirmation links an account asks for (changes of address, the link sent again),
+    /// so that a signed-in session cannot flood an address, or the account's own, with mail.
+    EmailChange,
     /// Passkey sign-ins begun from one address: each stores a ceremony for five minutes, so an
     /// unlimited number would let anyone fill the database.
     PasskeySignIn,
@@ -82,6 +86,7 @@ impl RateKind {
             RateKind::RecoveryByAddress => "recovery-address",
             RateKind::RecoveryByAccount => "recovery-account",
             RateKind::UserIdCheck => "user-id-check",
+            RateKind::EmailChange => "email-change",
             RateKind::PasskeySignIn => "passkey-sign-in",
         }
     }
@@ -94,6 +99,7 @@ impl RateKind {
             RateKind::RecoveryByAddress => RateLimit { max: 20, window: hour },
             RateKind::RecoveryByAccount => RateLimit { max: 3, window: hour },
             RateKind::UserIdCheck => RateLimit { max: 60, window: hour },
+            RateKind::EmailChange => RateLimit { max: 5, window: hour },
             // Generous: a clinic's or a household's devices may share one address.
             RateKind::PasskeySignIn => RateLimit { max: 120, window: hour },
         }
