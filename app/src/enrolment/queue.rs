@@ -277,7 +277,7 @@ fn CandidateRecord(request_id: String, request_email: String, candidate: Patient
     };
     view! {
         <section class="section candidate" aria-labelledby=title_id.clone()>
-            <h3 id=title_id>{format!("{} — record {} — born {}", c.full_name(), c.mrn, c.date_of_birth)}</h3>
+            <h3 id=title_id.clone()>{format!("{} — record {} — born {}", c.full_name(), c.mrn, c.date_of_birth)}</h3>
             <dl class="details">
                 <dt>"E-mail on record"</dt><dd>{record_email.clone().unwrap_or_else(|| "none".into())}</dd>
                 <dt>"Portal"</dt><dd>{if enrolled { "Already has a portal account" } else { "Not enrolled" }}</dd>
