@@ -358,10 +358,12 @@ impl WritesHeld {
 }
 
 /// Issue 14, point 12: a sign-in with the old password that races a password reset cannot keep
-/// its session. The reset is held just before its commit (it has changed the hash and ended the
-/// sessions it saw); a sign-in with the old password, checked meanwhile, must then either be
-/// refused or have its session ended with the reset. (SQLite runs one write at a time: there the
-/// two wait for the write lock, and the order after it is SQLite's.)
+/// its session. Both are held where they are about to finish: the sign-in has checked the old
+/// password (and, without the rule, written its session), the reset has changed the hash and
+/// ended the sessions it could see. Let go, the sign-in must be refused or have its session
+/// ended with the reset. (SQLite runs one write at a time: there both wait for the write lock,
+/// and SQLite lets the one that came last, the reset, in first. Without the rule the test fails
+/// on both databases.)
 async fn a_sign_in_racing_a_password_reset_cannot_keep_its_session(backend: Backend) {
     let portal = TestPortal::start(backend).await;
     let anon = portal.client();
@@ -369,15 +371,15 @@ async fn a_sign_in_racing_a_password_reset_cannot_keep_its_session(backend: Back
     let token = token_in(&mail_to(&portal, ALICE.email, RESET_MAIL, 15).await);
 
     let held = WritesHeld::take(&portal).await;
-    let resetting = {
-        let c = crate::enrolment_races::same_browser(&anon);
-        tokio::spawn(async move { reset(&c, &token, NEW_PASSWORD).await.location().map(str::to_owned) })
-    };
-    held.wait_for(&portal, 1).await;
     let browser = portal.client();
     let signing_in = {
         let c = crate::enrolment_races::same_browser(&browser);
         tokio::spawn(async move { c.sign_in("alice", DEMO_PASSWORD, "patient").await.location().map(str::to_owned) })
+    };
+    held.wait_for(&portal, 1).await;
+    let resetting = {
+        let c = crate::enrolment_races::same_browser(&anon);
+        tokio::spawn(async move { reset(&c, &token, NEW_PASSWORD).await.location().map(str::to_owned) })
     };
     held.wait_for(&portal, 2).await;
     held.release().await;
