@@ -329,7 +329,9 @@ fn credentials_error(code: &str) -> String {
     }
     match code {
         "email" => "Please give an e-mail address that you read, such as name@example.com.".into(),
-        "userid-checks" => "User ID: you have tried many user IDs in a short time. Please wait an hour and try again, or call us.".into(),
+        "userid-checks" => "You have tried many user IDs in a short time, so we cannot say now what is wrong with the form. \
+            Check each part of it: with a free user ID and everything else right, your account is made. \
+            Otherwise please wait an hour and try again, or call us.".into(),
         "terms" => "To use the portal, tick the box to say you agree to the terms and conditions.".into(),
         "terms-changed" => "The terms were just updated. Please read this version and tick the box again.".into(),
         _ => "Something was not right. Please check the form and try again.".into(),

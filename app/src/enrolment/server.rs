@@ -581,7 +581,8 @@ pub enum ActivationProblem {
     /// The activation is unknown or has run out of time: start again with the code.
     Expired,
     UserId(UserIdProblem),
-    /// The activation has asked whether user IDs are free too often (see `take_user_id_place`).
+    /// The activation has asked whether user IDs are free too often (see `take_user_id_place`),
+    /// and the form was not right: what was wrong is not said.
     TooManyUserIdChecks,
     Password(NewPasswordProblem),
     Email,
@@ -612,15 +613,34 @@ pub async fn complete(state: &AppState, claim_secret: &str, choice: Choice<'_>, 
         }
     };
     // The answer to the form says whether the user ID is taken: it is a user-ID check, counted
-    // like the ones made as the patient types.
-    {
+    // like the ones made as the patient types. Once the activation's budget is spent, the form
+    // still makes the account when everything in it is right (which ends the activation: one
+    // answer more, at most), but a refusal no longer says what was wrong, so that it cannot tell
+    // a taken user ID from a free one.
+    let counted = {
         let mut tx = db.begin_write().await?;
         let counted = take_user_id_place(&mut tx, &c.code_id, now).await?;
         tx.commit().await?;
-        if !counted {
-            return Ok(Err(ActivationProblem::TooManyUserIdChecks));
-        }
+        counted
+    };
+    match create_account(state, claim_secret, c, choice, addr, user_agent, now).await? {
+        Err(p) if !counted && p != ActivationProblem::Expired => Ok(Err(ActivationProblem::TooManyUserIdChecks)),
+        answer => Ok(answer),
     }
+}
+
+/// `complete` once the user-ID answer is counted.
+#[allow(clippy::too_many_arguments)]
+async fn create_account(
+    state: &AppState,
+    claim_secret: &str,
+    c: Claim,
+    choice: Choice<'_>,
+    addr: Option<IpAddr>,
+    user_agent: Option<&str>,
+    now: i64,
+) -> Result<Result<Activated, ActivationProblem>, sqlx::Error> {
+    let db = &state.db;
     let login = match user_id_available(db, choice.user_id).await? {
         Ok(login) => login,
         Err(p) => return Ok(Err(ActivationProblem::UserId(p))),

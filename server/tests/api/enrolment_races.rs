@@ -175,6 +175,10 @@ async fn user_id_answers_of_one_activation_stay_capped_when_asked_at_once(backen
         .post_form("/api/activation/complete", &[("user_id", "alice"), ("password", "short"), ("password_again", "short"), ("email", DORA.email)])
         .await;
     assert_eq!(form.location(), Some("/activate/account?error=userid-checks"));
+    let free = person
+        .post_form("/api/activation/complete", &[("user_id", "free-id-new"), ("password", "short"), ("password_again", "short"), ("email", DORA.email)])
+        .await;
+    assert_eq!(free.location(), form.location(), "a free user ID gets the same answer as a taken one");
     // Entering the code again opens a new claim, not a new budget.
     let again = portal.client();
     assert_eq!(crate::enrolment::verify(&again, &code, DORA.dob).await.location(), Some("/activate/account"));
