@@ -246,9 +246,10 @@ test.describe('a password 200 days old', () => {
         await page.getByLabel('New password', { exact: true }).fill(newPassword);
         await page.getByLabel('Type the new password again').fill(newPassword);
         await page.getByRole('button', { name: 'Change password' }).click();
-        await expect(page).toHaveURL('/home?password=changed');
+        // "Sign out my other sessions" is ticked by default; he has no other session open.
+        await expect(page).toHaveURL('/home?password=changed&others=ended&n=0');
         await expect(heading(page)).toHaveText('Welcome, Robert');
-        await expect(page.getByRole('status')).toHaveText('Your password has been changed.');
+        await expect(page.getByRole('status')).toHaveText('Your password has been changed. No other session was open, so none had to be signed out.');
       });
 
       await test.step('with the new password, sign-in goes straight home', async () => {
