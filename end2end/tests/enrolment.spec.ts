@@ -10,7 +10,7 @@
 import type { Page } from '@playwright/test';
 import { test, expect } from './support/people';
 import { enrol, newPerson, type NewPerson as Person } from './support/enrol';
-import { linkIn, waitForMail } from './support/mail';
+import { linkIn, mailOf, waitForMail } from './support/mail';
 import { heading, signIn, waitForHydration } from './support/portal';
 import { ACCOUNTS } from './support/servers';
 
@@ -70,11 +70,12 @@ async function approve(staff: Page, person: Person): Promise<string> {
 
   await expect(heading(staff)).toHaveText(`Enrolment request: ${person.fullName}`);
   await expect(staff.getByRole('main')).toContainText('No existing record matches these details.');
-  await staff.getByLabel('Create a new patient record from this request').check();
-  const emailCode = staff.getByLabel(`Also e-mail the activation code to ${person.email}`);
+  const newRecord = staff.getByRole('region', { name: 'Create a new patient record from this request' });
+  // A record made from the request has the request's address: the code may be e-mailed there.
+  const emailCode = newRecord.getByLabel(`Also e-mail the activation code to ${person.email}`);
   await expect(emailCode, 'e-mailing the code is the default').toBeChecked();
   const codePage = staff.waitForResponse((r) => r.request().method() === 'GET' && /^\/staff\/patients\/[^/]+\/code$/.test(new URL(r.url()).pathname));
-  await staff.getByRole('button', { name: 'Approve and issue code' }).click();
+  await newRecord.getByRole('button', { name: 'Create a new record and issue code' }).click();
   // The page's own headers (set while it renders) must reach the browser: its
   // Content-Security-Policy with this response's nonce, and the cookie that ends "shown once".
   expect(await (await codePage).headerValue('content-security-policy'), 'the code page carries its page CSP').toContain("'nonce-");
@@ -234,6 +235,60 @@ test.describe('enrolment', () => {
       await signIn(page, person.userId, { password: newPassword });
       await expect(page).toHaveURL('/home');
       await expect(heading(page)).toHaveText(`Welcome, ${person.givenName}`);
+    });
+  });
+
+  test('someone asks as Dora with another address: the desk is warned, offered only her record\'s address, and told how to hand the code over', { tag: '@nojs' }, async ({ page, openPage }) => {
+    // Whoever knows Dora's name and birth date (her record, MRN100004, has dora.martinez@example.org).
+    const asker = { ...newPerson(), givenName: 'Dora', familyName: 'Martinez', fullName: 'Dora Martinez', dateOfBirth: '1952-06-18' };
+    await page.setExtraHTTPHeaders({ 'X-Forwarded-For': asker.clientAddress });
+    const started = Date.now();
+    await test.step('someone asks for access as Dora, with an address of their own', () => askForAccess(page, asker));
+
+    const staff = await openPage();
+    await test.step('the front desk opens the request', async () => {
+      await signIn(staff, 'frontdesk', { portal: 'staff' });
+      await staff.goto('/staff/enrolment');
+      const request = staff.getByRole('table', { name: 'Requests waiting, oldest first' }).getByRole('row').filter({ hasText: asker.email });
+      await request.getByRole('link', { name: 'Dora Martinez' }).click();
+      await expect(heading(staff)).toHaveText('Enrolment request: Dora Martinez');
+    });
+
+    const record = staff.getByRole('region', { name: 'Dora Martinez — record MRN100004 — born 1952-06-18' });
+    await test.step('the desk sees plainly that the addresses differ', async () => {
+      await expect(record).toContainText(`The addresses differ: the request gives ${asker.email}, the record has dora.martinez@example.org.`);
+      await expect(record).toContainText('Do not send the code to the address in the request');
+    });
+
+    await test.step('the e-mail option offers the record\'s address only, and is off', async () => {
+      const boxes = record.getByRole('checkbox');
+      await expect(boxes).toHaveCount(1);
+      await expect(boxes).toHaveAccessibleName('Also e-mail the activation code to the address on this record, dora.martinez@example.org');
+      await expect(boxes).not.toBeChecked();
+      await expect(record.getByLabel(asker.email)).toHaveCount(0);
+    });
+
+    await test.step('the page says how to hand the code over instead', async () => {
+      await expect(record).toContainText('Hand the code over in one of these ways instead:');
+      await expect(record.getByRole('listitem')).toHaveText([
+        "in person, after checking the patient's photo ID;",
+        'by post: print the letter shown with the code and send it to the postal address on the patient\'s record;',
+        "by phone, after checking the caller's identity: call back the number on the record and ask for details only the patient would know.",
+      ]);
+    });
+
+    await test.step('approved as the page stands, the code is shown, with the hand-over again, and e-mailed to nobody', async () => {
+      await record.getByRole('button', { name: 'Link to record MRN100004 and issue code' }).click();
+      await expect(staff).toHaveURL(/\/staff\/patients\/[^/?]+\/code$/);
+      await expect(staff.getByRole('status')).toContainText('This code is shown only once.');
+      await expect(staff.getByRole('status')).not.toContainText('e-mailed');
+      await expect(staff.getByRole('main')).toContainText('Hand the code over in one of these ways instead:');
+      await expect(staff.locator('.activation-code').first()).toHaveText(/^[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}$/);
+      // The outbox sends at once when it has something; give it time to show it has nothing.
+      await staff.waitForTimeout(2000);
+      const sent = mailOf(ACCOUNTS).filter((m) => m.writtenAt >= started - 1000 && m.subject.includes('activation code'));
+      expect(sent.filter((m) => m.to.toLowerCase().includes(asker.email)), 'nothing to the address in the request').toHaveLength(0);
+      expect(sent.filter((m) => m.to.toLowerCase().includes('dora.martinez@example.org')), 'nor to the record\'s, unticked').toHaveLength(0);
     });
   });
 

@@ -54,6 +54,7 @@ pub const FUNCTIONS: &[(&str, Gate)] = &[
     // The patient's own account and record.
     ("account/overview", Gate::PATIENT),
     ("account/change-email", Gate::PATIENT),
+    ("account/resend-confirmation", Gate::PATIENT),
     ("account/end-other-sessions", Gate::PATIENT),
     ("account/activity", Gate::PATIENT),
     ("terms/mine", Gate::PATIENT),

@@ -12,6 +12,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
+/// Said when an account has asked for `RateKind::EmailChange`'s number of e-mail links this hour.
+const EMAIL_LINKS_LIMIT_TEXT: &str =
+    "You have asked for 5 e-mail confirmation links in the last hour. For your security, please wait an hour before asking again.";
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SessionView {
     pub current: bool,
@@ -25,6 +29,9 @@ pub struct SessionView {
 pub struct AccountOverview {
     pub login: String,
     pub email: Option<String>,
+    /// Whether the owner confirmed the address (by the link sent to it): until then no recovery
+    /// mail goes to it.
+    pub email_confirmed: bool,
     pub password_changed_at: Option<i64>,
     pub paperless: bool,
     pub sessions: Vec<SessionView>,
@@ -59,7 +66,7 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
     let state = app_state()?;
     let user = &session.viewer.user_id;
     let row = sqlx::query(
-        "SELECT u.login, u.email, u.password_changed_at, p.statement_delivery FROM users u \
+        "SELECT u.login, u.email, u.email_confirmed_at, u.password_changed_at, p.statement_delivery FROM users u \
          LEFT JOIN patients p ON p.id = u.patient_id WHERE u.id = $1",
     )
     .bind(&user.0)
@@ -79,6 +86,7 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
     Ok(AccountOverview {
         login: row.try_get("login")?,
         email: row.try_get("email")?,
+        email_confirmed: row.try_get::<Option<i64>, _>("email_confirmed_at")?.is_some(),
         password_changed_at: row.try_get("password_changed_at")?,
         paperless: row.try_get::<Option<String>, _>("statement_delivery")?.as_deref() == Some("paperless"),
         sessions,
@@ -95,7 +103,7 @@ pub async fn change_password(
     sign_out_others: Option<String>,
 ) -> Result<(), AppError> {
     use crate::audit::{self, AuditAction, AuditEvent};
-    use crate::outbox::{self, Notice};
+    use crate::outbox::{self, Notice, SessionsAfterChange};
     use crate::password::new_password;
     use crate::platform::{now_ms, request, state::app_state};
     use crate::session::server::{end_all_of, set_pending, EndReason};
@@ -131,22 +139,88 @@ pub async fn change_password(
     if was_pending {
         set_pending(&mut tx, &session.id_hash, None).await?;
     }
-    let others = sign_out_others.as_deref() == Some("yes");
-    if others {
-        end_all_of(&mut tx, user, Some(&session.id_hash), EndReason::PasswordChanged, addr, now).await?;
-    }
+    // What became of the other sessions is said exactly, on the page and in the notice: how
+    // many were signed out, or that they stay signed in, as the patient chose.
+    let (sessions, n) = if sign_out_others.as_deref() == Some("yes") {
+        (SessionsAfterChange::OthersEnded, end_all_of(&mut tx, user, Some(&session.id_hash), EndReason::PasswordChanged, addr, now).await?)
+    } else {
+        (SessionsAfterChange::OthersKept, other_open_sessions(&mut tx, user, &session.id_hash, &state.settings.sessions, now).await?)
+    };
+    let (others, detail) = match sessions {
+        SessionsAfterChange::OthersKept => ("kept", format!("{n} other sessions kept")),
+        _ => ("ended", format!("{n} other sessions ended")),
+    };
     audit::record(
         &mut tx,
-        AuditEvent { actor: Some(user), subject: Some(user), client_addr: addr, detail: Some(if others { "other sessions ended" } else { "other sessions kept" }), ..AuditEvent::of(AuditAction::PasswordChanged) },
+        AuditEvent { actor: Some(user), subject: Some(user), client_addr: addr, detail: Some(&detail), ..AuditEvent::of(AuditAction::PasswordChanged) },
         now,
     )
     .await?;
     if let Some(email) = &details.email {
-        outbox::enqueue(&mut tx, email, &Notice::PasswordChanged, now).await?;
+        outbox::enqueue(&mut tx, email, &Notice::PasswordChanged { sessions }, now).await?;
     }
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
-    leptos_axum::redirect(if was_pending { "/home?password=changed" } else { "/account?done=password" });
+    let page = if was_pending { "/home?password=changed&" } else { "/account?done=password&" };
+    leptos_axum::redirect(&format!("{page}others={others}&n={n}"));
+    Ok(())
+}
+
+/// How many other sessions of the account are open (not ended, not run out of time).
+#[cfg(feature = "ssr")]
+async fn other_open_sessions(
+    tx: &mut crate::platform::db::Tx,
+    user: &crate::types::UserId,
+    except: &str,
+    policy: &crate::platform::settings::SessionPolicy,
+    now: i64,
+) -> Result<usize, sqlx::Error> {
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT created_at, last_seen_at FROM sessions WHERE user_id = $1 AND ended_at IS NULL AND id_hash <> $2")
+        .bind(&user.0)
+        .bind(except)
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut n = 0;
+    for r in rows {
+        if crate::session::server::expiry(policy, r.try_get("created_at")?, r.try_get("last_seen_at")?, now).is_none() {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// What the page says after a change of password: exactly what became of the other sessions
+/// (`others` is `ended` or `kept`, `n` how many).
+pub fn password_changed_message(others: Option<&str>, n: Option<usize>) -> String {
+    match (others, n) {
+        (Some("ended"), Some(0)) => "Your password has been changed. No other session was open, so none had to be signed out.".into(),
+        (Some("ended"), Some(1)) => "Your password has been changed, and your other session was signed out.".into(),
+        (Some("ended"), Some(n)) => format!("Your password has been changed, and your {n} other sessions were signed out."),
+        (Some("kept"), Some(0)) => "Your password has been changed. No other session was open.".into(),
+        (Some("kept"), Some(1)) => {
+            "Your password has been changed. As you chose, your other session stays signed in: you can sign it out on the Account page.".into()
+        }
+        (Some("kept"), Some(n)) => {
+            format!("Your password has been changed. As you chose, your {n} other sessions stay signed in: you can sign them out on the Account page.")
+        }
+        _ => "Your password has been changed.".into(),
+    }
+}
+
+/// Sends again the link that confirms the account's address (the one chosen at activation).
+#[server(endpoint = "account/resend-confirmation")]
+pub async fn resend_confirmation() -> Result<(), AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    use crate::recovery::server::LinkRequest;
+    let session = request::require_patient()?;
+    let state = app_state()?;
+    let done = crate::recovery::server::resend_confirmation(&state, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
+    leptos_axum::redirect(match done {
+        Some(LinkRequest::Sent) => "/account?done=confirmation",
+        Some(LinkRequest::TooMany) => "/account?error=too-many",
+        None => "/account",
+    });
     Ok(())
 }
 
@@ -193,8 +267,10 @@ pub async fn change_email(new_email: String, current_password: String) -> Result
         leptos_axum::redirect(&format!("/account/email?{refusal}"));
         return Ok(());
     }
-    crate::recovery::server::request_email_change(&state, user, &new_email, request::client_addr(), now).await?;
-    leptos_axum::redirect("/account?done=email");
+    match crate::recovery::server::request_email_change(&state, user, &new_email, request::client_addr(), now).await? {
+        crate::recovery::server::LinkRequest::Sent => leptos_axum::redirect("/account?done=email"),
+        crate::recovery::server::LinkRequest::TooMany => leptos_axum::redirect("/account/email?error=too-many"),
+    }
     Ok(())
 }
 
@@ -222,18 +298,28 @@ pub fn AccountPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| get_account_overview());
     let query = use_query_map();
     let done = move || {
-        let text = match query.read().get("done").as_deref()? {
-            "password" => "Your password has been changed.",
-            "email" => "We have sent a link to your new address. Open it within 30 minutes to confirm the change; until then, notices keep going to your current address.",
-            "sessions" => "Your other sessions have been signed out.",
+        let q = query.read();
+        let text = match q.get("done").as_deref()? {
+            "password" => password_changed_message(q.get("others").as_deref(), q.get("n").and_then(|n| n.parse().ok())),
+            "email" => "We have sent a link to your new address. Open it within 30 minutes to confirm the change; until then, notices keep going to your current address.".into(),
+            "confirmation" => "We have sent a new confirmation link to your address. Open it within 30 minutes.".into(),
+            "sessions" => "Your other sessions have been signed out.".into(),
             _ => return None,
         };
         Some(view! { <p class="notice notice--status" role="status">{text}</p> })
+    };
+    let error = move || {
+        let text = match query.read().get("error").as_deref()? {
+            "too-many" => EMAIL_LINKS_LIMIT_TEXT,
+            _ => "Something went wrong. Please try again.",
+        };
+        Some(alert(text.to_string()))
     };
     view! {
         <PatientLayout title="Account | Patient portal">
             <h1>"Account"</h1>
             {done}
+            {error}
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match overview.await {
@@ -254,10 +340,24 @@ fn AccountView(overview: AccountOverview) -> impl IntoView {
             <h2 id="sign-in-heading">"Sign-in details"</h2>
             <dl class="details">
                 <dt>"User ID"</dt><dd>{overview.login.clone()}</dd>
-                <dt>"E-mail for notices"</dt><dd>{overview.email.clone().unwrap_or_else(|| "—".into())}" "<a href="/account/email">"Change e-mail address"</a></dd>
+                <dt>"E-mail for notices"</dt>
+                <dd>
+                    {overview.email.clone().unwrap_or_else(|| "—".into())}
+                    {(overview.email.is_some() && !overview.email_confirmed).then_some(" (not confirmed yet)")}
+                    " "<a href="/account/email">"Change e-mail address"</a>
+                </dd>
                 <dt>"Password"</dt><dd>{overview.password_changed_at.map(|t| format!("Last changed {}", format_utc(t)))}" "<a href="/account/password">"Change password"</a></dd>
                 <dt>"Statements"</dt><dd>{if overview.paperless { "Paperless: in the portal" } else { "Paper, by post" }}</dd>
             </dl>
+            {(overview.email.is_some() && !overview.email_confirmed).then(|| view! {
+                <div class="notice notice--info">
+                    <p>"Your e-mail address is not confirmed yet. Until you open the link we sent to it, we cannot send "
+                       "password-reset or user-ID links to it (they go to the address on your clinic record, if it has one)."</p>
+                    <form method="post" action={<ResendConfirmation as leptos::server_fn::ServerFn>::PATH} class="form">
+                        <button type="submit" class="button">"Send the confirmation link again"</button>
+                    </form>
+                </div>
+            })}
         </section>
         <section aria-labelledby="sessions-heading" class="section">
             <h2 id="sessions-heading">"Where you are signed in"</h2>
@@ -400,6 +500,7 @@ pub fn ChangeEmailPage() -> impl IntoView {
             "email" => "Please give an e-mail address that you read, such as name@example.com.",
             "current" => "Your password was not right. Please type it again.",
             "throttled" => return Some(crate::password::throttled_message(q.get("wait"))),
+            "too-many" => EMAIL_LINKS_LIMIT_TEXT,
             _ => "Something went wrong. Please try again.",
         };
         Some(text.to_string())

@@ -9,7 +9,7 @@ pub mod steps;
 pub mod user_id;
 mod manage;
 
-pub use manage::{AccountPage, ChangeEmailPage, ChangePasswordPage};
+pub use manage::{password_changed_message, AccountPage, ChangeEmailPage, ChangePasswordPage};
 
 use crate::error::AppError;
 use crate::layout::PatientLayout;

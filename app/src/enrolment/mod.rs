@@ -87,6 +87,31 @@ pub fn plausible_email(email: &str) -> bool {
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
+/// How the address in a request compares with the address on a patient record. An activation
+/// code is e-mailed only to the record's address (issue 14): whoever asks for access can type any
+/// address, and a code sent to it would let anyone who knows a patient's name and birth date
+/// into that patient's account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddressMatch {
+    /// The same address, spaces around it and letter case aside.
+    Same,
+    /// The record has another address.
+    Differs,
+    /// The record has no address.
+    RecordHasNone,
+}
+
+impl AddressMatch {
+    pub fn of(request: &str, record: Option<&str>) -> AddressMatch {
+        let normalise = |a: &str| a.trim().to_lowercase();
+        match record.map(normalise).filter(|r| !r.is_empty()) {
+            None => AddressMatch::RecordHasNone,
+            Some(r) if r == normalise(request) => AddressMatch::Same,
+            Some(_) => AddressMatch::Differs,
+        }
+    }
+}
+
 /// The reasons staff can give for declining a request.
 pub const DECLINE_REASONS: &[(&str, &str)] = &[
     ("identity", "We could not confirm the person's identity"),
@@ -108,5 +133,14 @@ mod tests {
         assert!(!plausible_email("@example.org"));
         assert!(!plausible_email("dora@@example.org"));
         assert!(!plausible_email("dora@.org"));
+    }
+
+    #[test]
+    fn addresses_are_compared_as_people_type_them() {
+        assert_eq!(AddressMatch::of(" Dora.Martinez@Example.org ", Some("dora.martinez@example.org")), AddressMatch::Same);
+        assert_eq!(AddressMatch::of("dora.m@mailbox.test", Some("dora.martinez@example.org")), AddressMatch::Differs);
+        assert_eq!(AddressMatch::of("dora.m@mailbox.test", Some("  ")), AddressMatch::RecordHasNone);
+        assert_eq!(AddressMatch::of("dora.m@mailbox.test", None), AddressMatch::RecordHasNone);
+        assert_eq!(AddressMatch::of("", None), AddressMatch::RecordHasNone, "no address matches no address");
     }
 }

@@ -165,6 +165,7 @@ pub async fn complete_activation(
             leptos_axum::redirect("/activate?error=timeout");
         }
         Err(ActivationProblem::UserId(p)) => leptos_axum::redirect(&format!("/activate/account?error={}", p.code())),
+        Err(ActivationProblem::TooManyUserIdChecks) => leptos_axum::redirect("/activate/account?error=userid-checks"),
         Err(ActivationProblem::Password(p)) => leptos_axum::redirect(&format!("/activate/account?error={}", p.code())),
         Err(ActivationProblem::Email) => leptos_axum::redirect("/activate/account?error=email"),
         Err(ActivationProblem::Terms) => leptos_axum::redirect("/activate/account?error=terms"),
@@ -328,6 +329,9 @@ fn credentials_error(code: &str) -> String {
     }
     match code {
         "email" => "Please give an e-mail address that you read, such as name@example.com.".into(),
+        "userid-checks" => "You have tried many user IDs in a short time, so we cannot say now what is wrong with the form. \
+            Check each part of it: with a free user ID and everything else right, your account is made. \
+            Otherwise please wait an hour and try again, or call us.".into(),
         "terms" => "To use the portal, tick the box to say you agree to the terms and conditions.".into(),
         "terms-changed" => "The terms were just updated. Please read this version and tick the box again.".into(),
         _ => "Something was not right. Please check the form and try again.".into(),
@@ -406,7 +410,9 @@ fn CredentialsForm(start: ActivationStart) -> impl IntoView {
                     <input id="email" name="email" type="email" autocomplete="email" required maxlength="254"
                         value=start.email.clone() aria-describedby="email-confirm-hint"/>
                     <p class="hint" id="email-confirm-hint">"Please check that this is right, and correct it if not. "
-                        "We tell you here when something new is waiting; the e-mails never contain health information."</p>
+                        "We tell you here when something new is waiting; the e-mails never contain health information. "
+                        "We will e-mail you a link to confirm the address: until you open it, we cannot send "
+                        "password-reset or user-ID links to it."</p>
                 </div>
             </fieldset>
             {start.terms.clone().map(|t| view! {

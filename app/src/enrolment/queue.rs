@@ -1,11 +1,11 @@
 //! The front desk's enrolment queue: pending requests, the patient records each may belong to,
 //! approve (link or create the record, issue a code) or decline with a reason.
 
-use super::{RequestDetail, RequestSummary, DECLINE_REASONS};
+use super::{AddressMatch, RequestDetail, RequestSummary, DECLINE_REASONS};
 use crate::account::format_utc;
 use crate::error::AppError;
 use crate::layout::StaffLayout;
-use crate::patients::PortalAccess;
+use crate::patients::{HandOver, PatientSummary, PortalAccess};
 use crate::layout::alert;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -26,6 +26,8 @@ pub async fn enrolment_request(id: String) -> Result<RequestDetail, AppError> {
 }
 
 /// Approves a request. `link_to` is a record's id, or `new` to create one from the request.
+/// `email_code=yes` asks for the code to be e-mailed to the address on the record (never to the
+/// request's address when the record is an existing one: see `server::approve`).
 #[server(endpoint = "enrolment/approve")]
 pub async fn approve_request(request_id: String, link_to: String, email_code: Option<String>) -> Result<(), AppError> {
     use super::server::{approve, DecisionError};
@@ -46,7 +48,7 @@ pub async fn approve_request(request_id: String, link_to: String, email_code: Op
     };
     let email = email_code.as_deref() == Some("yes");
     match approve(&state, &request_id, link, email, &session.viewer.user_id, request::client_addr(), now_ms()).await {
-        Ok((patient, code)) => crate::patients::show_code_once(&state, &patient, &code, email),
+        Ok(issued) => crate::patients::show_code_once(&state, &issued.patient, &issued.code, issued.emailed),
         Err(DecisionError::AlreadyDecided) => back("decided"),
         Err(DecisionError::HasAccount) => back("has-account"),
         Err(DecisionError::NotFound) => back("choose"),
@@ -190,7 +192,7 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
     let r = detail.request;
     let pending = r.state == "pending";
     let name = format!("{} {}", r.given_name, r.family_name);
-    let has_free_candidate = detail.candidates.iter().any(|c| c.access == PortalAccess::NotEnrolled);
+    let has_candidates = !detail.candidates.is_empty();
     view! {
         <h1>"Enrolment request: "{name.clone()}</h1>
         <dl class="details">
@@ -206,37 +208,28 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
             <h2>"Verify identity and approve"</h2>
             <p>"Check the details against the records below (and, if in doubt, call the person). "
                "Approving issues an activation code, shown to you once."</p>
-            <form method="post" action={<ApproveRequest as leptos::server_fn::ServerFn>::PATH} class="form">
-                <input type="hidden" name="request_id" value=r.id.clone()/>
-                <fieldset>
-                    <legend>"Patient record"</legend>
-                    {detail.candidates.iter().map(|c| {
-                        let id = format!("link-{}", c.id.0);
-                        let enrolled = c.access != PortalAccess::NotEnrolled;
-                        view! {
-                            <div class="check">
-                                <input type="radio" name="link_to" id=id.clone() value=c.id.0.clone() disabled=enrolled
-                                    checked={!enrolled && has_free_candidate}/>
-                                <label for=id>
-                                    {format!("{} — record {} — born {}", c.full_name(), c.mrn, c.date_of_birth)}
-                                    {c.email.clone().map(|e| format!(" — {e}"))}
-                                    {enrolled.then_some(" (already has a portal account)")}
-                                </label>
-                            </div>
-                        }
-                    }).collect_view()}
-                    {detail.candidates.is_empty().then(|| view! { <p>"No existing record matches these details."</p> })}
+            {if has_candidates {
+                view! { <p>"Records that may be this person:"</p> }.into_any()
+            } else {
+                view! { <p>"No existing record matches these details."</p> }.into_any()
+            }}
+            {detail.candidates.iter().map(|c| view! {
+                <CandidateRecord request_id=r.id.clone() request_email=r.email.clone() candidate=c.clone()/>
+            }).collect_view()}
+            <section class="section" aria-labelledby="new-record-title">
+                <h3 id="new-record-title">"Create a new patient record from this request"</h3>
+                {has_candidates.then(|| view! { <p>"Only if none of the records above is this person."</p> })}
+                <form method="post" action={<ApproveRequest as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <input type="hidden" name="request_id" value=r.id.clone()/>
+                    <input type="hidden" name="link_to" value="new"/>
+                    // A record made from the request has the request's address: the code may go there.
                     <div class="check">
-                        <input type="radio" name="link_to" id="link-new" value="new" checked=!has_free_candidate/>
-                        <label for="link-new">"Create a new patient record from this request"</label>
+                        <input type="checkbox" id="email_code-new" name="email_code" value="yes" checked=true/>
+                        <label for="email_code-new">"Also e-mail the activation code to "{r.email.clone()}</label>
                     </div>
-                </fieldset>
-                <div class="check">
-                    <input type="checkbox" id="email_code" name="email_code" value="yes" checked=true/>
-                    <label for="email_code">"Also e-mail the activation code to "{r.email.clone()}</label>
-                </div>
-                <button type="submit" class="button button--primary">"Approve and issue code"</button>
-            </form>
+                    <button type="submit" class="button button--primary">"Create a new record and issue code"</button>
+                </form>
+            </section>
             <h2>"Decline"</h2>
             <form method="post" action={<DeclineRequest as leptos::server_fn::ServerFn>::PATH} class="form">
                 <input type="hidden" name="request_id" value=r.id.clone()/>
@@ -255,5 +248,63 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
             </form>
         })}
         {r.patient_id.clone().map(|p| view! { <p><a href=format!("/staff/patients/{}", p.0)>"Open the patient's page"</a></p> })}
+    }
+}
+
+/// One record the request may belong to, with its own "link and issue code" form. The code may
+/// be e-mailed only to the record's address: when the request gives another one (or the record
+/// has none), the desk is told so, the e-mail is off (or not offered), and the page says how to
+/// hand the code over instead.
+#[component]
+fn CandidateRecord(request_id: String, request_email: String, candidate: PatientSummary) -> impl IntoView {
+    let c = candidate;
+    let enrolled = c.access != PortalAccess::NotEnrolled;
+    let record_email = c.email.clone().map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
+    let matched = AddressMatch::of(&request_email, record_email.as_deref());
+    let title_id = format!("record-{}", c.id.0);
+    let check_id = format!("email_code-{}", c.id.0);
+    let warning = match matched {
+        AddressMatch::Same => None,
+        AddressMatch::Differs => Some(format!(
+            "The addresses differ: the request gives {request_email}, the record has {}. Do not send the code to the \
+             address in the request: whoever sent it may not be the patient, and the code opens the patient's account.",
+            record_email.clone().unwrap_or_default()
+        )),
+        AddressMatch::RecordHasNone => Some(format!(
+            "This record has no e-mail address, so the code cannot be e-mailed. Do not send the code to the address in \
+             the request ({request_email}): whoever sent it may not be the patient, and the code opens the patient's account."
+        )),
+    };
+    view! {
+        <section class="section candidate" aria-labelledby=title_id.clone()>
+            <h3 id=title_id.clone()>{format!("{} — record {} — born {}", c.full_name(), c.mrn, c.date_of_birth)}</h3>
+            <dl class="details">
+                <dt>"E-mail on record"</dt><dd>{record_email.clone().unwrap_or_else(|| "none".into())}</dd>
+                <dt>"Portal"</dt><dd>{if enrolled { "Already has a portal account" } else { "Not enrolled" }}</dd>
+            </dl>
+            {if enrolled {
+                view! { <p>"No code can be issued for this record."</p> }.into_any()
+            } else {
+                view! {
+                    {warning.map(|text| view! {
+                        <div class="notice notice--alert address-warning">
+                            <p><strong>{text}</strong></p>
+                            <HandOver/>
+                        </div>
+                    })}
+                    <form method="post" action={<ApproveRequest as leptos::server_fn::ServerFn>::PATH} class="form">
+                        <input type="hidden" name="request_id" value=request_id/>
+                        <input type="hidden" name="link_to" value=c.id.0.clone()/>
+                        {record_email.clone().map(|address| view! {
+                            <div class="check">
+                                <input type="checkbox" id=check_id.clone() name="email_code" value="yes" checked={matched == AddressMatch::Same}/>
+                                <label for=check_id.clone()>"Also e-mail the activation code to the address on this record, "{address}</label>
+                            </div>
+                        })}
+                        <button type="submit" class="button button--primary">{format!("Link to record {} and issue code", c.mrn)}</button>
+                    </form>
+                }.into_any()
+            }}
+        </section>
     }
 }

@@ -1,7 +1,7 @@
 //! Enrolment in the database: requests and the staff queue, activation codes, and activation.
 
 use super::code;
-use super::{ActivationStart, EnrolmentForm, RequestDetail, RequestSummary};
+use super::{ActivationStart, AddressMatch, EnrolmentForm, RequestDetail, RequestSummary};
 use crate::account::user_id::{check_user_id, UserIdProblem};
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::dates::CalendarDate;
@@ -143,8 +143,21 @@ pub enum DecisionError {
     Db(#[from] sqlx::Error),
 }
 
+/// A code issued: its record, the code in display form (never shown again), and whether it was
+/// e-mailed to the address on the record.
+#[derive(Debug)]
+pub struct Issued {
+    pub patient: PatientId,
+    pub code: String,
+    pub emailed: bool,
+}
+
 /// Approves a request: links it to `link_to`, or creates a record from it, and issues an
-/// activation code (returned in display form; it is never shown again).
+/// activation code. With `email_code`, the code is also e-mailed to the address on the record,
+/// read from the record here: for a record created from the request that is the request's
+/// address; for an existing record it is the record's own, and never the address typed in the
+/// request (whoever asked may not be the patient: the code would open the patient's account).
+/// An existing record keeps its details: an empty address is not filled from the request.
 #[allow(clippy::too_many_arguments)]
 pub async fn approve(
     state: &AppState,
@@ -154,7 +167,7 @@ pub async fn approve(
     staff: &UserId,
     addr: Option<IpAddr>,
     now: i64,
-) -> Result<(PatientId, String), DecisionError> {
+) -> Result<Issued, DecisionError> {
     let mut tx = state.db.begin_write().await?;
     // Decided first, atomically: of two approvals at once (a double click, two colleagues) one
     // changes the row and the other finds it decided.
@@ -172,31 +185,30 @@ pub async fn approve(
         return Err(if exists.is_some() { DecisionError::AlreadyDecided } else { DecisionError::NotFound });
     };
     let email: String = row.try_get("email")?;
-    let patient_id = match link_to {
+    let (patient_id, how) = match link_to {
         Some(id) => {
-            let exists = sqlx::query("SELECT 1 AS x FROM patients WHERE id = $1").bind(&id.0).fetch_optional(&mut *tx).await?;
-            if exists.is_none() {
-                return Err(DecisionError::NotFound);
-            }
-            // The record keeps its own details; an empty e-mail is filled from the request.
-            sqlx::query("UPDATE patients SET email = $1 WHERE id = $2 AND (email IS NULL OR email = '')")
-                .bind(&email)
-                .bind(&id.0)
-                .execute(&mut *tx)
-                .await?;
-            id
+            let record = sqlx::query("SELECT email FROM patients WHERE id = $1").bind(&id.0).fetch_optional(&mut *tx).await?;
+            let Some(record) = record else { return Err(DecisionError::NotFound) };
+            let how = match AddressMatch::of(&email, record.try_get::<Option<String>, _>("email")?.as_deref()) {
+                AddressMatch::Same => "linked; same address as the request",
+                AddressMatch::Differs => "linked; the request's address differs from the record's",
+                AddressMatch::RecordHasNone => "linked; the record has no address",
+            };
+            (id, how)
         }
         None => {
             let (given, family, dob, phone): (String, String, String, Option<String>) =
                 (row.try_get("given_name")?, row.try_get("family_name")?, row.try_get("date_of_birth")?, row.try_get("phone")?);
-            patients::create(
+            // A record made from the request: its address is the request's.
+            let id = patients::create(
                 &mut tx,
                 patients::NewPatient { given_name: &given, family_name: &family, date_of_birth: &dob, email: Some(&email), phone: phone.as_deref(), mrn: None },
                 Some(staff),
                 addr,
                 now,
             )
-            .await?
+            .await?;
+            (id, "new record")
         }
     };
     if has_account(&mut tx, &patient_id).await? {
@@ -209,16 +221,34 @@ pub async fn approve(
         .await?;
     audit::record(
         &mut tx,
-        AuditEvent { actor: Some(staff), record_type: Some("enrolment-request"), record_id: Some(request_id), client_addr: addr, ..AuditEvent::of(AuditAction::EnrolmentApproved) },
+        AuditEvent {
+            actor: Some(staff),
+            record_type: Some("enrolment-request"),
+            record_id: Some(request_id),
+            client_addr: addr,
+            detail: Some(how),
+            ..AuditEvent::of(AuditAction::EnrolmentApproved)
+        },
         now,
     )
     .await?;
-    let code = issue_code_in(&mut tx, state, &patient_id, Some(request_id), email_code.then_some(email.as_str()), staff, addr, now).await?;
+    let (code, emailed) = issue_code_in(&mut tx, state, &patient_id, Some(request_id), email_code, staff, addr, now).await?;
     tx.commit().await?;
-    if email_code {
+    if emailed {
         state.outbox_wakeup.notify_one();
     }
-    Ok((patient_id, code))
+    Ok(Issued { patient: patient_id, code, emailed })
+}
+
+/// The e-mail address on a patient record, if it has one: the only address an activation code
+/// is ever e-mailed to.
+async fn record_address(tx: &mut Tx, patient: &PatientId) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query("SELECT email FROM patients WHERE id = $1").bind(&patient.0).fetch_optional(&mut **tx).await?;
+    let email: Option<String> = match row {
+        Some(r) => r.try_get("email")?,
+        None => None,
+    };
+    Ok(email.map(|e| e.trim().to_string()).filter(|e| !e.is_empty()))
 }
 
 /// Declines a request; the person is asked by e-mail to call (the reason stays with staff).
@@ -253,41 +283,43 @@ async fn has_account(tx: &mut Tx, patient: &PatientId) -> Result<bool, sqlx::Err
     Ok(sqlx::query("SELECT 1 AS x FROM users WHERE patient_id = $1").bind(&patient.0).fetch_optional(&mut **tx).await?.is_some())
 }
 
-/// Issues a code for a patient without an account; any earlier active code is replaced.
-/// Returns the code and whether it was e-mailed (only when the record has an address).
-pub async fn issue_code(state: &AppState, patient: &PatientId, email_to_record: bool, staff: &UserId, addr: Option<IpAddr>, now: i64) -> Result<(String, bool), DecisionError> {
+/// Issues a code for a patient without an account; any earlier active code is replaced. With
+/// `email_to_record`, the code is also e-mailed to the address on the record, if it has one (and
+/// to no other address).
+pub async fn issue_code(state: &AppState, patient: &PatientId, email_to_record: bool, staff: &UserId, addr: Option<IpAddr>, now: i64) -> Result<Issued, DecisionError> {
     let mut tx = state.db.begin_write().await?;
-    let email: Option<String> = sqlx::query("SELECT email FROM patients WHERE id = $1")
-        .bind(&patient.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(DecisionError::NotFound)?
-        .try_get("email")?;
+    let exists = sqlx::query("SELECT 1 AS x FROM patients WHERE id = $1").bind(&patient.0).fetch_optional(&mut *tx).await?;
+    if exists.is_none() {
+        return Err(DecisionError::NotFound);
+    }
     if has_account(&mut tx, patient).await? {
         return Err(DecisionError::HasAccount);
     }
-    let send_to = if email_to_record { email.as_deref().filter(|e| !e.is_empty()) } else { None };
-    let code = issue_code_in(&mut tx, state, patient, None, send_to, staff, addr, now).await?;
+    let (code, emailed) = issue_code_in(&mut tx, state, patient, None, email_to_record, staff, addr, now).await?;
     tx.commit().await?;
-    if send_to.is_some() {
+    if emailed {
         state.outbox_wakeup.notify_one();
     }
-    Ok((code, send_to.is_some()))
+    Ok(Issued { patient: patient.clone(), code, emailed })
 }
 
+/// Issues the code in the caller's transaction; with `email_to_record`, e-mails it to the
+/// address on the record (the one address a code may go to: there is no way to give another).
+/// Returns the code and whether it was e-mailed.
 #[allow(clippy::too_many_arguments)]
 async fn issue_code_in(
     tx: &mut Tx,
     state: &AppState,
     patient: &PatientId,
     request_id: Option<&str>,
-    email_to: Option<&str>,
+    email_to_record: bool,
     staff: &UserId,
     addr: Option<IpAddr>,
     now: i64,
-) -> Result<String, sqlx::Error> {
+) -> Result<(String, bool), sqlx::Error> {
     // One patient's codes are issued one at a time, so that only one is ever active.
     crate::platform::db::lock_row(tx, "patients", &patient.0).await?;
+    let email_to = if email_to_record { record_address(tx, patient).await? } else { None };
     sqlx::query("UPDATE activation_codes SET state = 'replaced', ended_at = $1 WHERE patient_id = $2 AND state = 'active'")
         .bind(now)
         .bind(&patient.0)
@@ -318,16 +350,16 @@ async fn issue_code_in(
             record_type: Some("patient"),
             record_id: Some(&patient.0),
             client_addr: addr,
-            detail: Some(if email_to.is_some() { "e-mailed" } else { "handed over" }),
+            detail: Some(if email_to.is_some() { "e-mailed to the address on the record" } else { "handed over" }),
             ..AuditEvent::of(AuditAction::ActivationCodeIssued)
         },
         now,
     )
     .await?;
-    if let Some(to) = email_to {
+    if let Some(to) = &email_to {
         outbox::enqueue(tx, to, &Notice::ActivationCode { code: display.clone() }, now).await?;
     }
-    Ok(display)
+    Ok((display, email_to.is_some()))
 }
 
 pub async fn revoke_code(db: &Db, patient: &PatientId, code_id: &str, staff: &UserId, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
@@ -516,13 +548,22 @@ pub async fn user_id_available(db: &Db, typed: &str) -> Result<Result<String, Us
 /// user IDs); false when the activation is unknown or has checked too often.
 pub async fn take_user_id_check(db: &Db, claim_secret: &str, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    if claim(&mut tx, claim_secret, now).await?.is_none() {
+    let Some(c) = claim(&mut tx, claim_secret, now).await? else {
         tx.rollback().await?;
         return Ok(false);
-    }
-    let ok = rate::take(&mut tx, RateKind::UserIdCheck, &tokens::digest(claim_secret), now).await?;
+    };
+    let ok = take_user_id_place(&mut tx, &c.code_id, now).await?;
     tx.commit().await?;
     Ok(ok)
+}
+
+/// Takes the place of one user-ID answer (available or taken) in the budget of an activation
+/// code, before the answer is looked up: `rate::take` counts one code's uses one at a time
+/// (the row lock of its subject on PostgreSQL, the write lock on SQLite), so a burst of checks
+/// sent at once gets no more answers than the budget. Counted per code, not per claim: entering
+/// the code again opens a new claim but no new budget.
+async fn take_user_id_place(tx: &mut Tx, code_id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    rate::take(tx, RateKind::UserIdCheck, &format!("activation-code:{code_id}"), now).await
 }
 
 pub struct Choice<'a> {
@@ -540,6 +581,9 @@ pub enum ActivationProblem {
     /// The activation is unknown or has run out of time: start again with the code.
     Expired,
     UserId(UserIdProblem),
+    /// The activation has asked whether user IDs are free too often (see `take_user_id_place`),
+    /// and the form was not right: what was wrong is not said.
+    TooManyUserIdChecks,
     Password(NewPasswordProblem),
     Email,
     Terms,
@@ -568,6 +612,35 @@ pub async fn complete(state: &AppState, claim_secret: &str, choice: Choice<'_>, 
             None => return Ok(Err(ActivationProblem::Expired)),
         }
     };
+    // The answer to the form says whether the user ID is taken: it is a user-ID check, counted
+    // like the ones made as the patient types. Once the activation's budget is spent, the form
+    // still makes the account when everything in it is right (which ends the activation: one
+    // answer more, at most), but a refusal no longer says what was wrong, so that it cannot tell
+    // a taken user ID from a free one.
+    let counted = {
+        let mut tx = db.begin_write().await?;
+        let counted = take_user_id_place(&mut tx, &c.code_id, now).await?;
+        tx.commit().await?;
+        counted
+    };
+    match create_account(state, claim_secret, c, choice, addr, user_agent, now).await? {
+        Err(p) if !counted && p != ActivationProblem::Expired => Ok(Err(ActivationProblem::TooManyUserIdChecks)),
+        answer => Ok(answer),
+    }
+}
+
+/// `complete` once the user-ID answer is counted.
+#[allow(clippy::too_many_arguments)]
+async fn create_account(
+    state: &AppState,
+    claim_secret: &str,
+    c: Claim,
+    choice: Choice<'_>,
+    addr: Option<IpAddr>,
+    user_agent: Option<&str>,
+    now: i64,
+) -> Result<Result<Activated, ActivationProblem>, sqlx::Error> {
+    let db = &state.db;
     let login = match user_id_available(db, choice.user_id).await? {
         Ok(login) => login,
         Err(p) => return Ok(Err(ActivationProblem::UserId(p))),
@@ -637,7 +710,19 @@ pub async fn complete(state: &AppState, claim_secret: &str, choice: Choice<'_>, 
     // paperless billing.
     crate::billing::server::enrol_paperless(&mut tx, &c.patient_id, &user, now).await?;
     audit::record(&mut tx, AuditEvent { record_type: Some("patient"), record_id: Some(&c.patient_id.0), detail: Some("at enrolment"), ..event(AuditAction::PaperlessEnrolled) }, now).await?;
-    outbox::enqueue(&mut tx, &email, &Notice::AccountReady, now).await?;
+    // The address the patient typed is not confirmed yet (`users.email_confirmed_at` stays
+    // empty): a typing mistake would otherwise send password-reset links to a stranger. The
+    // welcome mail carries the link that confirms it (the e-mail-change link of `recovery`).
+    let confirm = crate::recovery::server::create_link(
+        &mut tx,
+        &user,
+        crate::recovery::server::Purpose::EmailChange,
+        Some(&email),
+        state.settings.accounts.link_lifetime.as_millis() as i64,
+        now,
+    )
+    .await?;
+    outbox::enqueue(&mut tx, &email, &Notice::AccountReady { token: confirm }, now).await?;
     let (session_secret, _) = sessions::create(&mut tx, &user, addr, user_agent, now).await?;
     let device_secret = tokens::new_secret();
     sqlx::query("INSERT INTO known_devices (token_hash, user_id, created_at, last_used_at) VALUES ($1, $2, $3, $3)")

@@ -9,6 +9,17 @@ use crate::platform::settings::{Organisation, PortalSettings};
 use crate::platform::tokens;
 use sqlx::Row;
 
+/// What a change of password did to the account's other sessions, as its notice tells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionsAfterChange {
+    /// A reset through an e-mailed link: every session of the account ended.
+    AllEnded,
+    /// Changed on the Account page with "sign out my other sessions": every other session ended.
+    OthersEnded,
+    /// Changed on the Account page, the other sessions kept, as the patient chose.
+    OthersKept,
+}
+
 /// The kinds of notice. Each renders from fixed text; none takes free text or record data. A
 /// notice that carries a secret (a single-use link's token, an activation code) keeps it in the
 /// outbox row's `payload` only until it is sent.
@@ -18,15 +29,17 @@ pub enum Notice {
     NewDeviceSignIn,
     /// The staff member chose to e-mail the patient their activation code.
     ActivationCode { code: String },
-    /// The account is set up (sent after activation, to the address the patient confirmed).
-    AccountReady,
+    /// The account is set up (sent after activation, to the address the patient chose), with the
+    /// link that confirms that address: recovery mail goes to it only once it is confirmed.
+    AccountReady { token: String },
     /// A link to choose a new password (forgot password).
     PasswordReset { token: String },
     /// A link to a page that shows the user ID (forgot user ID).
     UserIdReminder { token: String },
-    /// The password was changed or reset.
-    PasswordChanged,
-    /// To the new address: a link that confirms it.
+    /// The password was changed or reset; says what became of the account's other sessions.
+    PasswordChanged { sessions: SessionsAfterChange },
+    /// To a new address, or to the address chosen at activation when its first link was lost: a
+    /// link that confirms it.
     EmailChangeConfirm { token: String },
     /// To the old address: a change of address was asked for.
     EmailChangeRequested,
@@ -59,10 +72,12 @@ impl Notice {
         vec![
             Notice::NewDeviceSignIn,
             Notice::ActivationCode { code: "ABCDE-FGHJK-MNPQR".into() },
-            Notice::AccountReady,
+            Notice::AccountReady { token: token.clone() },
             Notice::PasswordReset { token: token.clone() },
             Notice::UserIdReminder { token: token.clone() },
-            Notice::PasswordChanged,
+            Notice::PasswordChanged { sessions: SessionsAfterChange::AllEnded },
+            Notice::PasswordChanged { sessions: SessionsAfterChange::OthersEnded },
+            Notice::PasswordChanged { sessions: SessionsAfterChange::OthersKept },
             Notice::EmailChangeConfirm { token },
             Notice::EmailChangeRequested,
             Notice::EmailChanged,
@@ -80,10 +95,12 @@ impl Notice {
         match self {
             Notice::NewDeviceSignIn => "new-device-sign-in",
             Notice::ActivationCode { .. } => "activation-code",
-            Notice::AccountReady => "account-ready",
+            Notice::AccountReady { .. } => "account-ready",
             Notice::PasswordReset { .. } => "password-reset",
             Notice::UserIdReminder { .. } => "user-id-reminder",
-            Notice::PasswordChanged => "password-changed",
+            Notice::PasswordChanged { sessions: SessionsAfterChange::OthersEnded } => "password-changed",
+            Notice::PasswordChanged { sessions: SessionsAfterChange::AllEnded } => "password-changed-all-ended",
+            Notice::PasswordChanged { sessions: SessionsAfterChange::OthersKept } => "password-changed-others-kept",
             Notice::EmailChangeConfirm { .. } => "email-change-confirm",
             Notice::EmailChangeRequested => "email-change-requested",
             Notice::EmailChanged => "email-changed",
@@ -101,9 +118,10 @@ impl Notice {
     pub fn payload(&self) -> Option<&str> {
         match self {
             Notice::ActivationCode { code } => Some(code),
-            Notice::PasswordReset { token } | Notice::UserIdReminder { token } | Notice::EmailChangeConfirm { token } => {
-                Some(token)
-            }
+            Notice::AccountReady { token }
+            | Notice::PasswordReset { token }
+            | Notice::UserIdReminder { token }
+            | Notice::EmailChangeConfirm { token } => Some(token),
             _ => None,
         }
     }
@@ -114,10 +132,12 @@ impl Notice {
         Some(match (kind, payload) {
             ("new-device-sign-in", _) => Notice::NewDeviceSignIn,
             ("activation-code", Some(code)) => Notice::ActivationCode { code },
-            ("account-ready", _) => Notice::AccountReady,
+            ("account-ready", Some(token)) => Notice::AccountReady { token },
             ("password-reset", Some(token)) => Notice::PasswordReset { token },
             ("user-id-reminder", Some(token)) => Notice::UserIdReminder { token },
-            ("password-changed", _) => Notice::PasswordChanged,
+            ("password-changed", _) => Notice::PasswordChanged { sessions: SessionsAfterChange::OthersEnded },
+            ("password-changed-all-ended", _) => Notice::PasswordChanged { sessions: SessionsAfterChange::AllEnded },
+            ("password-changed-others-kept", _) => Notice::PasswordChanged { sessions: SessionsAfterChange::OthersKept },
             ("email-change-confirm", Some(token)) => Notice::EmailChangeConfirm { token },
             ("email-change-requested", _) => Notice::EmailChangeRequested,
             ("email-changed", _) => Notice::EmailChanged,
@@ -168,12 +188,16 @@ impl Notice {
                     activate = link("/activate", None),
                 ),
             ),
-            Notice::AccountReady => (
+            Notice::AccountReady { token } => (
                 "your patient portal account is ready".to_string(),
                 format!(
                     "Your patient portal account is set up. Sign in at {sign_in}.\n\n\
+                     Please confirm that this e-mail address is yours by opening this link within 30 minutes:\n\n    {url}\n\n\
+                     Until you do, we cannot send password-reset or user-ID links to this address. If the link \
+                     has expired, sign in and send a new one from the Account page.\n\n\
                      You are enrolled in paperless billing: your statements will be in the portal \
-                     instead of the post. You can change this in the portal under Billing."
+                     instead of the post. You can change this in the portal under Billing.",
+                    url = link("/confirm-email", Some(token)),
                 ),
             ),
             Notice::PasswordReset { token } => (
@@ -195,22 +219,40 @@ impl Notice {
                     url = link("/user-id", Some(token)),
                 ),
             ),
-            Notice::PasswordChanged => (
+            Notice::PasswordChanged { sessions } => (
                 "your password was changed".to_string(),
                 format!(
-                    "The password of your patient portal account was just changed, and your account was \
-                     signed out everywhere else.\n\n\
+                    "{what}\n\n\
                      If you did this, there is nothing to do: sign in at {sign_in} with the new password. \
                      If you did not, call us at {phone} at once.",
+                    what = match sessions {
+                        SessionsAfterChange::AllEnded => {
+                            "The password of your patient portal account was just changed with a reset link sent to \
+                             this address, and your account was signed out everywhere: every browser and device \
+                             must sign in again with the new password."
+                        }
+                        SessionsAfterChange::OthersEnded => {
+                            "The password of your patient portal account was just changed, and every other \
+                             session of your account was signed out: other browsers and devices must sign in \
+                             again with the new password."
+                        }
+                        SessionsAfterChange::OthersKept => {
+                            "The password of your patient portal account was just changed. The other sessions of \
+                             your account were kept, as chosen when the password was changed: browsers and \
+                             devices already signed in stay signed in until they sign out or time out. You can \
+                             sign them out on the Account page."
+                        }
+                    },
                     phone = org.phone,
                 ),
             ),
             Notice::EmailChangeConfirm { token } => (
                 "confirm your e-mail address".to_string(),
                 format!(
-                    "Please confirm that the portal may send its notices to this address by opening this \
+                    "Please confirm that the portal may use this e-mail address by opening this \
                      link within 30 minutes:\n\n    {url}\n\n\
-                     Until you do, notices keep going to your previous address.",
+                     Until you do, the portal sends no password-reset or user-ID link to this address, \
+                     and a change of address you asked for waits (notices keep going to your previous address).",
                     url = link("/confirm-email", Some(token)),
                 ),
             ),
@@ -465,6 +507,24 @@ mod tests {
             let back = Notice::from_parts(notice.kind(), notice.payload().map(str::to_owned));
             assert_eq!(back.as_ref(), Some(&notice));
         }
+    }
+
+    /// Issue 14, point 12: the notice says exactly what became of the other sessions, so that
+    /// someone whose sessions were kept is not told they were signed out (and the reverse).
+    #[test]
+    fn the_password_changed_notice_says_what_became_of_the_other_sessions() {
+        let org = Organisation { name: "Riverside Clinic".into(), phone: "555-0100".into(), address: vec![], privacy_notice: None };
+        let url = url::Url::parse("https://portal.example.org").unwrap();
+        let body = |sessions| Notice::PasswordChanged { sessions }.render(&org, &url).body;
+        let kept = body(SessionsAfterChange::OthersKept);
+        assert!(kept.contains("were kept") && kept.contains("stay signed in"), "{kept}");
+        assert!(!kept.contains("signed out everywhere") && !kept.contains("was signed out"), "{kept}");
+        let ended = body(SessionsAfterChange::OthersEnded);
+        assert!(ended.contains("every other session of your account was signed out"), "{ended}");
+        assert!(!ended.contains("kept"), "{ended}");
+        let reset = body(SessionsAfterChange::AllEnded);
+        assert!(reset.contains("signed out everywhere"), "{reset}");
+        assert!(!reset.contains("kept"), "{reset}");
     }
 
     #[test]

@@ -13,7 +13,10 @@ pub fn HomePage() -> impl IntoView {
         .unwrap_or_default();
     let query = use_query_map();
     let welcome = move || query.read().get("welcome").is_some();
-    let password_changed = move || query.read().get("password").is_some();
+    let password_changed = move || {
+        let q = query.read();
+        q.get("password").is_some().then(|| crate::account::password_changed_message(q.get("others").as_deref(), q.get("n").and_then(|n| n.parse().ok())))
+    };
     let recovery = move || query.read().get("recovery").is_some();
     let unread = Resource::new(|| (), |_| crate::messaging::unread_messages());
     let to_complete = Resource::new(|| (), |_| crate::questionnaires::open_questionnaires());
@@ -28,8 +31,8 @@ pub fn HomePage() -> impl IntoView {
                        "go to "<a href="/billing">"Billing"</a>" → View Account → Paperless Billing → Update."</p>
                 </section>
             })}
-            {move || password_changed().then(|| view! {
-                <p class="notice notice--status" role="status">"Your password has been changed."</p>
+            {move || password_changed().map(|text| view! {
+                <p class="notice notice--status" role="status">{text}</p>
             })}
             {move || recovery().then(|| view! {
                 <p class="notice notice--status" role="status">"You signed in with a recovery code; it will not work again. "

@@ -7,7 +7,7 @@
 pub mod server;
 mod pages;
 
-pub use pages::{IssuedCodePage, PatientPage, PatientsPage};
+pub use pages::{HandOver, IssuedCodePage, PatientPage, PatientsPage};
 #[cfg(feature = "ssr")]
 pub use pages::show_code_once;
 

@@ -54,7 +54,7 @@ pub async fn issue_code(patient_id: String, email_code: Option<String>) -> Resul
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let email = email_code.as_deref() == Some("yes");
     match crate::enrolment::server::issue_code(&state, &id, email, &session.viewer.user_id, request::client_addr(), now_ms()).await {
-        Ok((code, emailed)) => show_code_once(&state, &id, &code, emailed),
+        Ok(issued) => show_code_once(&state, &id, &issued.code, issued.emailed),
         Err(DecisionError::HasAccount) => leptos_axum::redirect(&format!("/staff/patients/{}?error=has-account", id.0)),
         Err(DecisionError::Db(e)) => return Err(e.into()),
         Err(_) => return Err(request::refuse(AppError::NotFound)),
@@ -116,6 +116,22 @@ pub async fn restore_access(patient_id: String, reason: String) -> Result<(), Ap
     let done = super::server::restore_access(&state.db, &id, &reason, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
     leptos_axum::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=restored" } else { "error=unchanged" }));
     Ok(())
+}
+
+/// How to give a patient an activation code without e-mail. The code opens the patient's
+/// account, so it goes only to someone whose identity was checked, or to the address on file.
+#[component]
+pub fn HandOver() -> impl IntoView {
+    view! {
+        <div class="hand-over">
+            <p>"Hand the code over in one of these ways instead:"</p>
+            <ul>
+                <li>"in person, after checking the patient's photo ID;"</li>
+                <li>"by post: print the letter shown with the code and send it to the postal address on the patient's record;"</li>
+                <li>"by phone, after checking the caller's identity: call back the number on the record and ask for details only the patient would know."</li>
+            </ul>
+        </div>
+    }
 }
 
 fn access_label(access: &PortalAccess) -> String {
@@ -216,7 +232,7 @@ pub fn PatientPage() -> impl IntoView {
 fn PatientView(detail: PatientDetail) -> impl IntoView {
     let p = detail.patient;
     let id = p.id.0.clone();
-    let has_email = p.email.as_deref().is_some_and(|e| !e.is_empty());
+    let record_email = p.email.clone().map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
     view! {
         <h1>{p.full_name()}</h1>
         <dl class="details">
@@ -262,12 +278,15 @@ fn PatientView(detail: PatientDetail) -> impl IntoView {
                         </table>
                     }.into_any()
                 }}
+                <p>"A code is e-mailed only to the address on the patient's record, never to an address someone "
+                   "gives by phone or in a request."</p>
+                <HandOver/>
                 <form method="post" action={<IssueCode as leptos::server_fn::ServerFn>::PATH} class="form">
                     <input type="hidden" name="patient_id" value=id.clone()/>
-                    {has_email.then(|| view! {
+                    {record_email.clone().map(|address| view! {
                         <div class="check">
                             <input type="checkbox" id="email_code" name="email_code" value="yes"/>
-                            <label for="email_code">"Also e-mail the code to the address on record"</label>
+                            <label for="email_code">"Also e-mail the code to the address on the record, "{address}</label>
                         </div>
                     })}
                     <button type="submit" class="button button--primary">
@@ -335,8 +354,9 @@ pub fn IssuedCodePage() -> impl IntoView {
                                 <h1>"Activation code for "{d.patient.full_name()}</h1>
                                 <p class="notice notice--status" role="status">
                                     "This code is shown only once. Give it to the patient now, or print the letter below."
-                                    {emailed().then_some(" It has also been e-mailed to the address in the request.")}
+                                    {emailed().then_some(" It has also been e-mailed to the address on the patient's record.")}
                                 </p>
+                                {(!emailed()).then(|| view! { <HandOver/> })}
                                 <p class="activation-code" aria-label="Activation code">{code.clone()}</p>
                                 <p><a href=format!("/staff/patients/{}", d.patient.id.0)>"Done: back to the patient's page"</a></p>
                                 <p class="small">"To print the letter, use your browser's Print command (Ctrl+P or ⌘P): only the letter is printed."</p>

@@ -1,7 +1,7 @@
 //! Limits, counted in the database so that they hold across app servers.
 //!
 //! - Uses (`take`): forms anyone can submit without signing in (enrolment requests, activation
-//!   codes, e-mailed links): how many times a client address (or an account, by digest) may use
+//!   codes, e-mailed links) and the e-mail links a signed-in account asks for: how many times a client address (or an account, by digest) may use
 //!   one in a window. A use is counted whether or not it succeeded, so the limit says nothing
 //!   about which attempts matched a real person.
 //! - Guarded checks (`take_place`, `settle`): checks of something secret (a second-step code or
@@ -74,8 +74,12 @@ pub enum RateKind {
     RecoveryByAddress,
     /// Recovery e-mails to one account, so that nobody can flood a patient's inbox.
     RecoveryByAccount,
-    /// User-ID availability checks during one activation.
+    /// User-ID answers (available or taken) during one activation: the checks made as the patient
+    /// types and the form itself, counted per activation code.
     UserIdCheck,
+    /// E-mail confirmation links an account asks for (changes of address, the link sent again),
+    /// so that a signed-in session cannot flood an address, or the account's own, with mail.
+    EmailChange,
     /// Passkey sign-ins begun from one address: each stores a ceremony for five minutes, so an
     /// unlimited number would let anyone fill the database.
     PasskeySignIn,
@@ -92,6 +96,7 @@ impl RateKind {
             RateKind::RecoveryByAddress => "recovery-address",
             RateKind::RecoveryByAccount => "recovery-account",
             RateKind::UserIdCheck => "user-id-check",
+            RateKind::EmailChange => "email-change",
             RateKind::PasskeySignIn => "passkey-sign-in",
             RateKind::PasskeyStep => "passkey-step",
         }
@@ -105,6 +110,7 @@ impl RateKind {
             RateKind::RecoveryByAddress => RateLimit { max: 20, window: hour },
             RateKind::RecoveryByAccount => RateLimit { max: 3, window: hour },
             RateKind::UserIdCheck => RateLimit { max: 60, window: hour },
+            RateKind::EmailChange => RateLimit { max: 5, window: hour },
             // Generous: a clinic's or a household's devices may share one address.
             RateKind::PasskeySignIn => RateLimit { max: 120, window: hour },
             RateKind::PasskeyStep => RateLimit { max: 30, window: hour },

@@ -4,7 +4,7 @@
 
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::dates::CalendarDate;
-use crate::outbox::{self, Notice};
+use crate::outbox::{self, Notice, SessionsAfterChange};
 use crate::password::new_password::{self, NewPasswordProblem};
 use crate::platform::db::{Db, Tx};
 use crate::platform::rate::{self, RateKind};
@@ -91,17 +91,37 @@ async fn use_link(tx: &mut Tx, token: &str, purpose: Purpose, now: i64) -> Resul
     row.map(|r| Ok((UserId(r.try_get("user_id")?), r.try_get("new_email")?))).transpose()
 }
 
+/// The columns `recovery_address` reads, for a query on `users u LEFT JOIN patients p`.
+const RECOVERY_COLUMNS: &str = "u.id, u.email, u.email_confirmed_at, p.email AS record_email";
+
+/// Where the recovery mail of an account goes (a link that opens the account), and what the
+/// audit trail says about it. Nothing that grants access goes to an address that was never
+/// confirmed: the account's own address once its owner opened the link sent to it; until then,
+/// the address on the patient's record (the clinic's, the only one activation codes are e-mailed
+/// to), if the record has one; otherwise nowhere (and the person is told the same as always).
+fn recovery_address(row: &sqlx::any::AnyRow) -> Result<(Option<String>, &'static str), sqlx::Error> {
+    let confirmed = row.try_get::<Option<i64>, _>("email_confirmed_at")?.is_some();
+    let own: Option<String> = row.try_get::<Option<String>, _>("email")?.filter(|e| !e.trim().is_empty());
+    let record: Option<String> = row.try_get::<Option<String>, _>("record_email")?.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
+    Ok(match (confirmed, own, record) {
+        (true, Some(own), _) => (Some(own), "sent to the account's confirmed address"),
+        (_, _, Some(record)) => (Some(record), "sent to the address on the record: the account's address is not confirmed"),
+        _ => (None, "not sent: the account's address is not confirmed and the record has none"),
+    })
+}
+
 /// Forgot password: user ID and the e-mail address on the account. When both match an active
-/// patient account, a reset link goes to that address.
+/// patient account, a reset link goes to its recovery address (see `recovery_address`).
 pub async fn request_password_reset(state: &AppState, login: &str, email: &str, addr: Option<IpAddr>, now: i64) -> Result<Requested, sqlx::Error> {
     let mut tx = state.db.begin_write().await?;
     if !rate::take(&mut tx, RateKind::RecoveryByAddress, &addr_key(addr), now).await? {
         tx.commit().await?;
         return Ok(Requested::Throttled);
     }
-    let row = sqlx::query(
-        "SELECT id, email FROM users WHERE login = $1 AND kind = 'patient' AND access = 'active' AND LOWER(email) = $2",
-    )
+    let row = sqlx::query(&format!(
+        "SELECT {RECOVERY_COLUMNS} FROM users u LEFT JOIN patients p ON p.id = u.patient_id \
+         WHERE u.login = $1 AND u.kind = 'patient' AND u.access = 'active' AND LOWER(u.email) = $2"
+    ))
     .bind(crate::sign_in::server::normalise_login(login))
     .bind(email.trim().to_lowercase())
     .fetch_optional(&mut *tx)
@@ -109,12 +129,14 @@ pub async fn request_password_reset(state: &AppState, login: &str, email: &str, 
     let mut sent = false;
     if let Some(row) = row {
         let user = UserId(row.try_get("id")?);
-        let to: String = row.try_get("email")?;
         if rate::take(&mut tx, RateKind::RecoveryByAccount, &tokens::digest(&user.0), now).await? {
-            let token = create_link(&mut tx, &user, Purpose::PasswordReset, None, state.settings.accounts.link_lifetime.as_millis() as i64, now).await?;
-            outbox::enqueue(&mut tx, &to, &Notice::PasswordReset { token }, now).await?;
-            audit::record(&mut tx, AuditEvent { subject: Some(&user), client_addr: addr, ..AuditEvent::of(AuditAction::PasswordResetRequested) }, now).await?;
-            sent = true;
+            let (to, detail) = recovery_address(&row)?;
+            if let Some(to) = to {
+                let token = create_link(&mut tx, &user, Purpose::PasswordReset, None, state.settings.accounts.link_lifetime.as_millis() as i64, now).await?;
+                outbox::enqueue(&mut tx, &to, &Notice::PasswordReset { token }, now).await?;
+                sent = true;
+            }
+            audit::record(&mut tx, AuditEvent { subject: Some(&user), client_addr: addr, detail: Some(detail), ..AuditEvent::of(AuditAction::PasswordResetRequested) }, now).await?;
         }
     }
     tx.commit().await?;
@@ -125,7 +147,8 @@ pub async fn request_password_reset(state: &AppState, login: &str, email: &str, 
 }
 
 /// Forgot user ID: the e-mail address and the birth date. Each matching active patient account
-/// gets a link to a page that shows its user ID (the ID itself is never e-mailed).
+/// gets a link to a page that shows its user ID (the ID itself is never e-mailed), at its
+/// recovery address (see `recovery_address`).
 pub async fn request_user_id(state: &AppState, email: &str, date_of_birth: Option<CalendarDate>, addr: Option<IpAddr>, now: i64) -> Result<Requested, sqlx::Error> {
     let mut tx = state.db.begin_write().await?;
     if !rate::take(&mut tx, RateKind::RecoveryByAddress, &addr_key(addr), now).await? {
@@ -134,24 +157,26 @@ pub async fn request_user_id(state: &AppState, email: &str, date_of_birth: Optio
     }
     let mut sent = false;
     if let Some(dob) = date_of_birth {
-        let rows = sqlx::query(
-            "SELECT u.id, u.email FROM users u JOIN patients p ON p.id = u.patient_id \
-             WHERE LOWER(u.email) = $1 AND p.date_of_birth = $2 AND u.access = 'active' LIMIT 5",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {RECOVERY_COLUMNS} FROM users u JOIN patients p ON p.id = u.patient_id \
+             WHERE LOWER(u.email) = $1 AND p.date_of_birth = $2 AND u.access = 'active' LIMIT 5"
+        ))
         .bind(email.trim().to_lowercase())
         .bind(dob.to_string())
         .fetch_all(&mut *tx)
         .await?;
         for row in rows {
             let user = UserId(row.try_get("id")?);
-            let to: String = row.try_get("email")?;
             if !rate::take(&mut tx, RateKind::RecoveryByAccount, &tokens::digest(&user.0), now).await? {
                 continue;
             }
-            let token = create_link(&mut tx, &user, Purpose::UserIdReminder, None, state.settings.accounts.link_lifetime.as_millis() as i64, now).await?;
-            outbox::enqueue(&mut tx, &to, &Notice::UserIdReminder { token }, now).await?;
-            audit::record(&mut tx, AuditEvent { subject: Some(&user), client_addr: addr, ..AuditEvent::of(AuditAction::UserIdReminderRequested) }, now).await?;
-            sent = true;
+            let (to, detail) = recovery_address(&row)?;
+            if let Some(to) = to {
+                let token = create_link(&mut tx, &user, Purpose::UserIdReminder, None, state.settings.accounts.link_lifetime.as_millis() as i64, now).await?;
+                outbox::enqueue(&mut tx, &to, &Notice::UserIdReminder { token }, now).await?;
+                sent = true;
+            }
+            audit::record(&mut tx, AuditEvent { subject: Some(&user), client_addr: addr, detail: Some(detail), ..AuditEvent::of(AuditAction::UserIdReminderRequested) }, now).await?;
         }
     }
     tx.commit().await?;
@@ -220,7 +245,7 @@ pub async fn reset_password(state: &AppState, token: &str, password: String, aga
     end_all_of(&mut tx, &user, None, EndReason::PasswordChanged, addr, now).await?;
     audit::record(&mut tx, AuditEvent { actor: Some(&user), subject: Some(&user), client_addr: addr, ..AuditEvent::of(AuditAction::PasswordReset) }, now).await?;
     if let Some(email) = &details.email {
-        outbox::enqueue(&mut tx, email, &Notice::PasswordChanged, now).await?;
+        outbox::enqueue(&mut tx, email, &Notice::PasswordChanged { sessions: SessionsAfterChange::AllEnded }, now).await?;
     }
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
@@ -248,10 +273,29 @@ pub async fn reveal_user_id(db: &Db, token: &str, addr: Option<IpAddr>, now: i64
     Ok(Some(login))
 }
 
+/// What became of a request for an e-mail confirmation link.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LinkRequest {
+    Sent,
+    /// The account asked for `RateKind::EmailChange`'s number of links within the hour already.
+    TooMany,
+}
+
+/// Takes the place of one e-mail confirmation link (a change of address, or the link sent again)
+/// in the account's hourly budget, in the caller's write transaction: a burst of requests sent
+/// at once is counted one at a time (see `rate::take`), so no more than the budget pass.
+async fn take_link_place(tx: &mut Tx, user: &UserId, now: i64) -> Result<bool, sqlx::Error> {
+    rate::take(tx, RateKind::EmailChange, &tokens::digest(&user.0), now).await
+}
+
 /// Starts a change of e-mail address (the caller has checked the password): a confirmation link
-/// goes to the new address, and a notice to the old one.
-pub async fn request_email_change(state: &AppState, user: &UserId, new_email: &str, addr: Option<IpAddr>, now: i64) -> Result<(), sqlx::Error> {
+/// goes to the new address, and a notice to the old one. Limited per account and hour.
+pub async fn request_email_change(state: &AppState, user: &UserId, new_email: &str, addr: Option<IpAddr>, now: i64) -> Result<LinkRequest, sqlx::Error> {
     let mut tx = state.db.begin_write().await?;
+    if !take_link_place(&mut tx, user, now).await? {
+        tx.commit().await?;
+        return Ok(LinkRequest::TooMany);
+    }
     let old: Option<String> = sqlx::query("SELECT email FROM users WHERE id = $1").bind(&user.0).fetch_one(&mut *tx).await?.try_get("email")?;
     sqlx::query("UPDATE account_links SET used_at = $1 WHERE user_id = $2 AND purpose = 'email-change' AND used_at IS NULL")
         .bind(now)
@@ -266,19 +310,57 @@ pub async fn request_email_change(state: &AppState, user: &UserId, new_email: &s
     audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr: addr, ..AuditEvent::of(AuditAction::EmailChangeRequested) }, now).await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
-    Ok(())
+    Ok(LinkRequest::Sent)
 }
 
-/// Confirms a new address through its link; the old address is told.
+/// Sends again the link that confirms the account's current address (the one chosen at
+/// activation, when its first link expired or was lost). Counted with the changes of address.
+/// `None` when the address is confirmed already or there is none.
+pub async fn resend_confirmation(state: &AppState, user: &UserId, addr: Option<IpAddr>, now: i64) -> Result<Option<LinkRequest>, sqlx::Error> {
+    let mut tx = state.db.begin_write().await?;
+    let row = sqlx::query("SELECT email, email_confirmed_at FROM users WHERE id = $1").bind(&user.0).fetch_one(&mut *tx).await?;
+    let email: Option<String> = row.try_get::<Option<String>, _>("email")?.filter(|e| !e.is_empty());
+    let Some(email) = email.filter(|_| row.try_get::<Option<i64>, _>("email_confirmed_at").ok().flatten().is_none()) else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    if !take_link_place(&mut tx, user, now).await? {
+        tx.commit().await?;
+        return Ok(Some(LinkRequest::TooMany));
+    }
+    // One confirmation link at a time: the new one replaces any earlier one (also a change of
+    // address not yet confirmed).
+    sqlx::query("UPDATE account_links SET used_at = $1 WHERE user_id = $2 AND purpose = 'email-change' AND used_at IS NULL")
+        .bind(now)
+        .bind(&user.0)
+        .execute(&mut *tx)
+        .await?;
+    let token = create_link(&mut tx, user, Purpose::EmailChange, Some(&email), state.settings.accounts.link_lifetime.as_millis() as i64, now).await?;
+    outbox::enqueue(&mut tx, &email, &Notice::EmailChangeConfirm { token }, now).await?;
+    audit::record(
+        &mut tx,
+        AuditEvent { actor: Some(user), subject: Some(user), client_addr: addr, detail: Some("confirmation link sent again"), ..AuditEvent::of(AuditAction::EmailChangeRequested) },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.outbox_wakeup.notify_one();
+    Ok(Some(LinkRequest::Sent))
+}
+
+/// Confirms an address through its link (a new address, or the one chosen at activation): from
+/// now on recovery mail may go to it. The old address, if another, is told.
 pub async fn confirm_email(state: &AppState, token: &str, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = state.db.begin_write().await?;
     let Some((user, Some(new_email))) = use_link(&mut tx, token, Purpose::EmailChange, now).await? else { return Ok(false) };
     let old: Option<String> = sqlx::query("SELECT email FROM users WHERE id = $1").bind(&user.0).fetch_one(&mut *tx).await?.try_get("email")?;
-    sqlx::query("UPDATE users SET email = $1 WHERE id = $2").bind(&new_email).bind(&user.0).execute(&mut *tx).await?;
-    if let Some(old) = old.filter(|o| !o.is_empty() && *o != new_email) {
-        outbox::enqueue(&mut tx, &old, &Notice::EmailChanged, now).await?;
+    sqlx::query("UPDATE users SET email = $1, email_confirmed_at = $2 WHERE id = $3").bind(&new_email).bind(now).bind(&user.0).execute(&mut *tx).await?;
+    let changed = old.as_deref().is_some_and(|o| !o.is_empty() && o != new_email);
+    if changed {
+        outbox::enqueue(&mut tx, old.as_deref().unwrap_or_default(), &Notice::EmailChanged, now).await?;
     }
-    audit::record(&mut tx, AuditEvent { actor: Some(&user), subject: Some(&user), client_addr: addr, ..AuditEvent::of(AuditAction::EmailChanged) }, now).await?;
+    let detail = if changed { "new address confirmed" } else { "address confirmed" };
+    audit::record(&mut tx, AuditEvent { actor: Some(&user), subject: Some(&user), client_addr: addr, detail: Some(detail), ..AuditEvent::of(AuditAction::EmailChanged) }, now).await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
     Ok(true)

@@ -143,7 +143,7 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
     };
     // The password is checked even when the account cannot sign in here, so that the answer
     // takes as long whatever the reason.
-    let password_ok = state.passwords.verify(a.password, hash).await;
+    let password_ok = state.passwords.verify(a.password, hash.clone()).await;
 
     if let (Some(uid), true, true, false) = (&user_id, password_ok, admitted, active) {
         record_failure(state, Some(uid), a.client_addr, "access ended", now).await?;
@@ -171,10 +171,17 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
             user_agent: a.user_agent.as_deref(),
             by_passkey: false,
             place: Some(place),
+            verified_hash: hash.as_deref(),
         },
         now,
     )
     .await?;
+    let Some(opened) = opened else {
+        // The password was changed (a reset, most likely) while it was being checked: what was
+        // right a moment ago no longer opens the account. (The attempt's place stays a failure.)
+        record_failure(state, Some(&user_id), a.client_addr, "password changed during sign-in", now).await?;
+        return Ok(Outcome::Refused);
+    };
     Ok(Outcome::SignedIn { session_secret: opened.0, new_device_secret: opened.1, next: opened.2 })
 }
 
@@ -278,14 +285,34 @@ struct Opening<'a> {
     by_passkey: bool,
     /// The password attempt's place, settled here as a success (none for a passkey).
     place: Option<Place>,
+    /// The password hash the password was checked against (none for a passkey).
+    verified_hash: Option<&'a str>,
 }
 
 /// Opens the session: the attempt recorded, the first step to take, the device remembered (a
 /// notice when it is new), the audit entry. Returns the session secret, a new device cookie if
-/// any, and the step.
-async fn open_session(state: &AppState, o: Opening<'_>, now: i64) -> Result<(String, Option<String>, Option<PendingStep>), sqlx::Error> {
+/// any, and the step; none when the password was changed since it was checked.
+async fn open_session(state: &AppState, o: Opening<'_>, now: i64) -> Result<Option<(String, Option<String>, Option<PendingStep>)>, sqlx::Error> {
     let user_id = o.user;
     let mut tx = state.db.begin_write().await?;
+    if let Some(verified) = o.verified_hash {
+        // A sign-in racing a password reset must not keep its session. The password was checked
+        // before this transaction (hashing takes a moment); a reset changes the hash and ends the
+        // account's sessions in one transaction. Holding the account's row from here to the
+        // commit puts this sign-in wholly before the reset (whose end of every session then
+        // includes this one) or wholly after it (and then the hash read below is the new one).
+        // On SQLite the write transaction already runs alone.
+        crate::platform::db::lock_row(&mut tx, "users", &user_id.0).await?;
+        let current: Option<String> = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
+            .bind(&user_id.0)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("password_hash")?;
+        if current.as_deref() != Some(verified) {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+    }
     match o.place {
         Some(Place(id)) => {
             sqlx::query("UPDATE sign_in_attempts SET outcome = 'succeeded' WHERE id = $1").bind(id).execute(&mut *tx).await?;
@@ -344,7 +371,7 @@ async fn open_session(state: &AppState, o: Opening<'_>, now: i64) -> Result<(Str
     if new_device_secret.is_some() && o.email.is_some() {
         state.outbox_wakeup.notify_one();
     }
-    Ok((session_secret, new_device_secret, next))
+    Ok(Some((session_secret, new_device_secret, next)))
 }
 
 /// Signs in the user a passkey identified (checked by the caller), if the account may sign in
@@ -393,8 +420,9 @@ pub async fn passkey_sign_in(
         user_agent,
         by_passkey: true,
         place: None,
+        verified_hash: None,
     };
-    Ok(Some(open_session(state, opening, now).await?))
+    open_session(state, opening, now).await
 }
 
 /// Failures of this user ID on this device since its last success, within the window, read in

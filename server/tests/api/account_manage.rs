@@ -50,11 +50,11 @@ async fn a_password_change_can_sign_out_the_other_sessions(backend: Backend) {
     assert!(personal.location().unwrap().starts_with("/account/password?error=pw-"), "{:?}", personal.location());
     assert_eq!(phone.get("/home").await.status, 200, "a refused change ends nothing");
     // Kept: the other session goes on.
-    assert_eq!(change_password(&laptop, DEMO_PASSWORD, NEW_PASSWORD, false).await.location(), Some("/account?done=password"));
+    assert_eq!(change_password(&laptop, DEMO_PASSWORD, NEW_PASSWORD, false).await.location(), Some("/account?done=password&others=kept&n=1"));
     assert_eq!(phone.get("/home").await.status, 200);
     // Ended: it does not.
     let third = "an entirely different long passphrase";
-    assert_eq!(change_password(&laptop, NEW_PASSWORD, third, true).await.location(), Some("/account?done=password"));
+    assert_eq!(change_password(&laptop, NEW_PASSWORD, third, true).await.location(), Some("/account?done=password&others=ended&n=1"));
     assert_eq!(phone.get("/home").await.location(), Some("/sign-in"));
     assert_eq!(laptop.get("/home").await.status, 200);
     let mail = mail_to(&portal, ALICE.email, "was just changed", 15).await;
@@ -121,8 +121,82 @@ async fn a_new_address_takes_effect_when_its_link_is_opened(backend: Backend) {
     portal.stop().await;
 }
 
+
+/// Issue 14, point 12: the "password changed" notice (and the page) says exactly what became of
+/// the other sessions: kept, as the patient chose, or signed out, and how many.
+async fn the_password_changed_notice_says_what_became_of_the_other_sessions(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let laptop = patient(&portal, "alice", DEMO_PASSWORD).await;
+    let phone = patient(&portal, "alice", DEMO_PASSWORD).await;
+    let tablet = patient(&portal, "alice", DEMO_PASSWORD).await;
+
+    let kept = change_password(&laptop, DEMO_PASSWORD, NEW_PASSWORD, false).await;
+    assert_eq!(kept.location(), Some("/account?done=password&others=kept&n=2"));
+    let page = laptop.get(kept.location().unwrap()).await;
+    assert!(page.body.contains("As you chose, your 2 other sessions stay signed in"), "{}", page.body);
+    let mail = mail_to(&portal, ALICE.email, "were kept", 15).await;
+    let body = body_of(&mail);
+    assert!(body.contains("stay signed in") && !body.contains("signed out everywhere") && !body.contains("was signed out"), "{body}");
+    assert_eq!(phone.get("/home").await.status, 200, "kept, as the mail says");
+
+    let third = "an entirely different long passphrase";
+    let ended = change_password(&laptop, NEW_PASSWORD, third, true).await;
+    assert_eq!(ended.location(), Some("/account?done=password&others=ended&n=2"));
+    let page = laptop.get(ended.location().unwrap()).await;
+    assert!(page.body.contains("your 2 other sessions were signed out"), "{}", page.body);
+    let mail = mail_to(&portal, ALICE.email, "every other session of your account was signed out", 15).await;
+    assert!(!body_of(&mail).contains("kept"), "{}", mail.text());
+    for other in [&phone, &tablet] {
+        assert_eq!(other.get("/home").await.location(), Some("/sign-in"), "signed out, as the mail says");
+    }
+    let details: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'password.changed' ORDER BY seq").fetch_all(&portal.state.db.pool).await.unwrap();
+    assert_eq!(details, vec![Some("2 other sessions kept".to_string()), Some("2 other sessions ended".to_string())]);
+    portal.stop().await;
+}
+
+/// Issue 14, point 12: e-mail change requests are limited to 5 an hour per account, so that a
+/// session (a forgotten one, a thief's) cannot flood an address with mail; requests sent at once
+/// do not pass the limit. (On PostgreSQL the test holds the audit trail's head, which every
+/// request writes last, until all of them wait.)
+async fn email_change_requests_are_limited_per_account_and_hour_even_sent_at_once(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let pool = &portal.state.db.pool;
+    let alice = patient(&portal, "alice", DEMO_PASSWORD).await;
+    let hold = crate::enrolment_races::RowHold::take(&portal, "UPDATE audit_head SET seq = seq WHERE id = 1 AND $1 = $1", "x").await;
+    let mut asks = Vec::new();
+    for i in 0..6 {
+        let c = crate::enrolment_races::same_browser(&alice);
+        asks.push(tokio::spawn(async move {
+            let address = format!("a.j.{i}@mailbox.test");
+            c.post_form("/api/account/change-email", &[("new_email", &address), ("current_password", DEMO_PASSWORD)]).await.location().map(str::to_owned)
+        }));
+    }
+    hold.release_when_waiting(&portal, 6).await;
+    let mut answers = Vec::new();
+    for a in asks {
+        answers.push(a.await.unwrap().unwrap_or_default());
+    }
+    assert_eq!(answers.iter().filter(|a| *a == "/account?done=email").count(), 5, "{answers:?}");
+    assert_eq!(answers.iter().filter(|a| *a == "/account/email?error=too-many").count(), 1, "{answers:?}");
+    let links: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE notice = 'email-change-confirm'").fetch_one(pool).await.unwrap();
+    assert_eq!(links, 5, "five confirmation links, however the requests arrived");
+    // Still limited afterwards, and the page says why.
+    let late = alice.post_form("/api/account/change-email", &[("new_email", "a.j.late@mailbox.test"), ("current_password", DEMO_PASSWORD)]).await;
+    assert_eq!(late.location(), Some("/account/email?error=too-many"));
+    let page = alice.get("/account/email?error=too-many").await;
+    assert!(page.body.contains("You have asked for 5 e-mail confirmation links in the last hour"), "{}", page.body);
+    // Another account has its own budget.
+    let robert = patient(&portal, "robert", DEMO_PASSWORD).await;
+    let r = robert.post_form("/api/account/change-email", &[("new_email", "r.s.new@mailbox.test"), ("current_password", DEMO_PASSWORD)]).await;
+    assert_eq!(r.location(), Some("/account?done=email"));
+    portal.stop().await;
+}
+
 on_both_databases!(
     a_patient_sees_their_sessions_and_ends_the_others,
     a_password_change_can_sign_out_the_other_sessions,
     a_new_address_takes_effect_when_its_link_is_opened,
+    the_password_changed_notice_says_what_became_of_the_other_sessions,
+    email_change_requests_are_limited_per_account_and_hour_even_sent_at_once,
 );

@@ -242,7 +242,9 @@ async fn an_aged_password_may_be_put_off_once(backend: Backend) {
     let wrong = change_password(&second, "not my password", NEW_PASSWORD).await;
     assert_eq!(wrong.location(), Some("/account/password?error=current"));
     let done = change_password(&second, DEMO_PASSWORD, NEW_PASSWORD).await;
-    assert_eq!(done.location(), Some("/home?password=changed"));
+    // The other two sessions (the 179-day sign-in's and the first browser's) were kept: the
+    // form's "sign out my other sessions" was not ticked.
+    assert_eq!(done.location(), Some("/home?password=changed&others=kept&n=2"));
     assert_eq!(second.get("/home").await.status, 200);
     let (changed, reminded): (Option<i64>, Option<i64>) =
         sqlx::query_as("SELECT password_changed_at, password_reminded_at FROM users WHERE login = 'alice'").fetch_one(pool).await.unwrap();
@@ -266,7 +268,8 @@ async fn the_organisation_sets_the_age_and_can_make_the_change_mandatory(backend
     assert_eq!(c.sign_in("robert", DEMO_PASSWORD, "patient").await.location(), Some("/account/password"));
     assert_eq!(c.post_form("/api/account/remind-later", &[]).await.status, 403, "mandatory at once");
     assert_eq!(c.get("/home").await.location(), Some("/account/password"));
-    assert_eq!(change_password(&c, DEMO_PASSWORD, NEW_PASSWORD).await.location(), Some("/home?password=changed"));
+    // (The 29-day sign-in's session is still open, and kept.)
+    assert_eq!(change_password(&c, DEMO_PASSWORD, NEW_PASSWORD).await.location(), Some("/home?password=changed&others=kept&n=1"));
     assert_eq!(c.get("/home").await.status, 200);
     // Staff are not asked.
     age_password(&portal, "frontdesk", 400).await;

@@ -1,7 +1,10 @@
 //! Activation codes (SPEC R-ENR-3): high entropy, shown once, stored hashed, single use, bound to
 //! the patient, limited in tries and time, revocable and re-issuable.
 
-use crate::enrolment::{complete, find_code, issue_code, patient_by_mrn, staff, verify, DORA, STRONG_PASSWORD};
+use crate::enrolment::{
+    approval_form, approve, complete, find_code, issue_code, mail_to, mails_to, outbox_drained, patient_by_mrn, request_access, request_id, staff,
+    terms_in_force, verify, Person, DORA, STRONG_PASSWORD,
+};
 use crate::on_both_databases;
 use crate::support::{Backend, TestPortal};
 use sqlx::Row;
@@ -256,6 +259,65 @@ async fn staff_can_revoke_and_reissue_a_code(backend: Backend) {
     portal.stop().await;
 }
 
+
+/// Issue 14, point 2, on the patient page: a code issued or issued again goes by e-mail only to
+/// the address on the record. A request linked to a record without an address does not give it
+/// one (the next code issued would otherwise go to whoever asked).
+async fn reissue_a_request_with_another_address_never_gets_the_code_by_email(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let pool = &portal.state.db.pool;
+    let terms = terms_in_force(&portal).await;
+    let desk = staff(&portal, "frontdesk").await;
+    const IMPOSTOR: &str = "not.ewan@mailbox.test";
+    let impostor = Person { given: "Ewan", family: "Brooks", dob: "1979-01-25", email: IMPOSTOR };
+    let ewan = patient_by_mrn(&portal, "MRN100005").await;
+    assert_eq!(request_access(&portal.client(), &impostor, &terms).await.location(), Some("/enrol/sent"));
+    let request = request_id(&portal, IMPOSTOR).await;
+
+    // The record has no address: the page says so, and offers no e-mail for it.
+    let page = desk.get(&format!("/staff/enrolment/{request}")).await;
+    assert!(page.body.contains("This record has no e-mail address"), "{}", page.body);
+    assert!(page.body.contains("Do not send the code to the address in the request"));
+    let form = approval_form(&page.body, &ewan);
+    assert!(!form.contains("email_code"), "no e-mail to offer: {form}");
+
+    // A forged form asks for e-mail anyway: the code is issued and shown, e-mailed to nobody.
+    let forged = approve(&desk, &request, &ewan, true).await;
+    assert_eq!(forged.location(), Some(format!("/staff/patients/{ewan}/code").as_str()), "{}", forged.body);
+    let shown = desk.get(forged.location().unwrap()).await;
+    assert!(find_code(&shown.body).is_some());
+    assert!(shown.body.contains("Hand the code over in one of these ways instead"), "{}", shown.body);
+    let on_record: Option<String> = sqlx::query_scalar("SELECT email FROM patients WHERE id = $1").bind(&ewan).fetch_one(pool).await.unwrap();
+    assert!(on_record.unwrap_or_default().is_empty(), "the request's address is not written into the record");
+
+    // Issued again from the patient's page, with e-mail asked for: still to nobody.
+    let patient_page = desk.get(&format!("/staff/patients/{ewan}")).await;
+    assert!(patient_page.body.contains("Hand the code over in one of these ways instead"), "{}", patient_page.body);
+    assert!(!patient_page.body.contains("name=\"email_code\""), "no address, no e-mail offered");
+    let again = desk.post_form("/api/patients/issue-code", &[("patient_id", &ewan), ("email_code", "yes")]).await;
+    assert_eq!(again.location(), Some(format!("/staff/patients/{ewan}/code").as_str()));
+
+    // Dora, after a request with another address was linked to her record: the patient page
+    // e-mails the code to her record's address, when ticked, and only there.
+    let dora = patient_by_mrn(&portal, "MRN100004").await;
+    let dora_impostor = Person { email: IMPOSTOR, ..DORA };
+    assert_eq!(request_access(&portal.client(), &dora_impostor, &terms).await.location(), Some("/enrol/sent"));
+    let request = request_id(&portal, IMPOSTOR).await;
+    assert_eq!(approve(&desk, &request, &dora, false).await.location(), Some(format!("/staff/patients/{dora}/code").as_str()));
+    let patient_page = desk.get(&format!("/staff/patients/{dora}")).await;
+    assert!(patient_page.body.contains(&format!("to the address on the record, {}", DORA.email)), "{}", patient_page.body);
+    assert!(!patient_page.body.contains(IMPOSTOR));
+    let r = desk.post_form("/api/patients/issue-code", &[("patient_id", &dora), ("email_code", "yes")]).await;
+    assert_eq!(r.location(), Some(format!("/staff/patients/{dora}/code?emailed=1").as_str()));
+    mail_to(&portal, DORA.email, "activation code", 15).await;
+
+    outbox_drained(&portal).await;
+    assert!(mails_to(&portal, IMPOSTOR).is_empty(), "nothing reached the requests' address");
+    let recipients: Vec<String> = sqlx::query_scalar("SELECT recipient FROM outbox WHERE notice = 'activation-code'").fetch_all(pool).await.unwrap();
+    assert_eq!(recipients, vec![DORA.email.to_string()]);
+    portal.stop().await;
+}
+
 on_both_databases!(
     codes_are_random_distinct_and_stored_only_as_digests,
     a_code_works_once,
@@ -263,4 +325,5 @@ on_both_databases!(
     an_expired_code_is_refused,
     wrong_birth_dates_use_up_the_code,
     staff_can_revoke_and_reissue_a_code,
+    reissue_a_request_with_another_address_never_gets_the_code_by_email,
 );

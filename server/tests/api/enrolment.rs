@@ -209,6 +209,33 @@ pub async fn enrol(portal: &TestPortal, p: &Person, login: &str) -> (Client, Str
     (anon, patient_id)
 }
 
+/// Waits until the outbox has sent everything it holds (up to 15 s), so that a test can say what
+/// never arrived.
+pub async fn outbox_drained(portal: &TestPortal) {
+    for _ in 0..300 {
+        let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").fetch_one(&portal.state.db.pool).await.unwrap();
+        if waiting == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the outbox did not empty within 15 s");
+}
+
+/// The mail the SMTP sink received for `to` (any notice).
+pub fn mails_to(portal: &TestPortal, to: &str) -> Vec<ReceivedMail> {
+    portal.smtp.received().into_iter().filter(|m| m.to.iter().any(|t| t.to_lowercase().contains(&to.to_lowercase()))).collect()
+}
+
+/// The approval form (on a request's page) that links `link_to` (a record's id, or `new`).
+pub fn approval_form<'a>(page: &'a str, link_to: &str) -> &'a str {
+    let marker = format!("name=\"link_to\" value=\"{link_to}\"");
+    let at = page.find(&marker).unwrap_or_else(|| panic!("no approval form for {link_to}: {page}"));
+    let start = page[..at].rfind("<form").expect("the form's start");
+    let end = at + page[at..].find("</form>").expect("the form's end");
+    &page[start..end]
+}
+
 // ---- Tests ---------------------------------------------------------------------------------
 
 async fn a_stranger_asks_is_approved_and_activates_an_account(backend: Backend) {
@@ -577,6 +604,126 @@ async fn a_weak_password_or_taken_user_id_is_refused_and_can_be_corrected(backen
     portal.stop().await;
 }
 
+
+/// Someone who knows the patient's name and birth date but is not the patient.
+const IMPOSTOR_ADDRESS: &str = "not.dora@mailbox.test";
+
+/// Issue 14, point 2: whoever knows Dora's name and birth date asks for access with an address of
+/// their own. The front desk is told plainly that the addresses differ and how to hand the code
+/// over instead; approved with the page's defaults, or with a forged form asking for e-mail, the
+/// code never goes to the request's address; the record's address gets it only when chosen.
+async fn approval_a_request_with_another_address_never_gets_the_code_by_email(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let pool = &portal.state.db.pool;
+    let terms = terms_in_force(&portal).await;
+    let impostor = Person { email: IMPOSTOR_ADDRESS, ..DORA };
+    assert_eq!(request_access(&portal.client(), &impostor, &terms).await.location(), Some("/enrol/sent"));
+    let request = request_id(&portal, IMPOSTOR_ADDRESS).await;
+    let dora = patient_by_mrn(&portal, "MRN100004").await;
+    let desk = staff(&portal, "frontdesk").await;
+
+    // The desk sees it plainly: the addresses differ, the request's must not get the code, and
+    // how to hand the code over instead.
+    let page = desk.get(&format!("/staff/enrolment/{request}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for text in [
+        "The addresses differ",
+        "Do not send the code to the address in the request",
+        "in person, after checking the patient&#x27;s photo ID",
+        "by post",
+        "by phone, after checking the caller&#x27;s identity",
+    ] {
+        assert!(page.body.contains(text) || page.body.contains(&text.replace("&#x27;", "'")), "{text:?} is on the page: {}", page.body);
+    }
+    // Dora's form offers the record's address only, and not ticked.
+    let form = approval_form(&page.body, &dora);
+    assert!(form.contains(&format!("to the address on this record, {}", DORA.email)), "{form}");
+    assert!(!form.contains(IMPOSTOR_ADDRESS), "the request's address is not offered for Dora's record: {form}");
+    let checkbox = &form[form.find("name=\"email_code\"").unwrap()..];
+    let checkbox = &checkbox[..checkbox.find('>').unwrap()];
+    assert!(!checkbox.contains("checked"), "e-mail is off by default: {form}");
+
+    // Approved with the page's defaults: the code is shown to the desk, e-mailed to nobody.
+    let r = approve(&desk, &request, &dora, false).await;
+    assert_eq!(r.location(), Some(format!("/staff/patients/{dora}/code").as_str()), "{}", r.body);
+    let handed = shown_code(&desk, r.location().unwrap()).await;
+
+    // A forged form asks for e-mail and names the request's address: the code goes to the
+    // record's address, chosen here, and nowhere else.
+    assert_eq!(request_access(&portal.client(), &impostor, &terms).await.location(), Some("/enrol/sent"));
+    let second = request_id(&portal, IMPOSTOR_ADDRESS).await;
+    assert_ne!(second, request);
+    let forged = desk
+        .post_form(
+            "/api/enrolment/approve",
+            &[("request_id", &second), ("link_to", &dora), ("email_code", "yes"), ("email", IMPOSTOR_ADDRESS), ("email_to", IMPOSTOR_ADDRESS)],
+        )
+        .await;
+    assert_eq!(forged.location(), Some(format!("/staff/patients/{dora}/code?emailed=1").as_str()), "{}", forged.body);
+    let shown = desk.get(forged.location().unwrap()).await;
+    assert!(shown.body.contains("e-mailed to the address on the patient&#x27;s record") || shown.body.contains("e-mailed to the address on the patient's record"), "{}", shown.body);
+    let emailed = mail_to(&portal, DORA.email, "activation code", 15).await;
+    let code = find_code(&emailed.text()).expect("the code in the mail");
+    assert_ne!(code, handed, "a new code replaced the one handed over");
+
+    outbox_drained(&portal).await;
+    assert!(mails_to(&portal, IMPOSTOR_ADDRESS).is_empty(), "nothing reached the request's address");
+    let to_impostor: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE LOWER(recipient) = $1").bind(IMPOSTOR_ADDRESS).fetch_one(pool).await.unwrap();
+    assert_eq!(to_impostor, 0);
+    let codes_mailed: Vec<String> = sqlx::query_scalar("SELECT recipient FROM outbox WHERE notice = 'activation-code'").fetch_all(pool).await.unwrap();
+    assert_eq!(codes_mailed, vec![DORA.email.to_string()], "one code e-mailed, to the record's address, when chosen");
+    // The record keeps its own address.
+    let on_record: Option<String> = sqlx::query_scalar("SELECT email FROM patients WHERE id = $1").bind(&dora).fetch_one(pool).await.unwrap();
+    assert_eq!(on_record.as_deref(), Some(DORA.email));
+    let details: Vec<Option<String>> = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'enrolment.approved' ORDER BY seq").fetch_all(pool).await.unwrap();
+    assert!(details.iter().all(|d| d.as_deref() == Some("linked; the request's address differs from the record's")), "{details:?}");
+    portal.stop().await;
+}
+
+/// Issue 14, point 2: a record created from a request takes the request's address, which is then
+/// the record's: the code may be e-mailed there (and the page offers it). A request whose address
+/// is the record's own is offered the e-mail too, without a warning.
+async fn approval_a_new_record_from_a_request_may_use_the_request_address(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let pool = &portal.state.db.pool;
+    let terms = terms_in_force(&portal).await;
+    let desk = staff(&portal, "frontdesk").await;
+
+    assert_eq!(request_access(&portal.client(), &FIONA, &terms).await.location(), Some("/enrol/sent"));
+    let request = request_id(&portal, FIONA.email).await;
+    let page = desk.get(&format!("/staff/enrolment/{request}")).await;
+    let form = approval_form(&page.body, "new");
+    assert!(form.contains(&format!("Also e-mail the activation code to {}", FIONA.email)), "{form}");
+    let checkbox = &form[form.find("name=\"email_code\"").unwrap()..];
+    assert!(checkbox[..checkbox.find('>').unwrap()].contains("checked"), "e-mail is the default for a new record: {form}");
+    assert!(!page.body.contains("The addresses differ"));
+
+    let r = approve(&desk, &request, "new", true).await;
+    let record: String = sqlx::query_scalar("SELECT patient_id FROM enrolment_requests WHERE id = $1").bind(&request).fetch_one(pool).await.unwrap();
+    assert_eq!(r.location(), Some(format!("/staff/patients/{record}/code?emailed=1").as_str()));
+    let shown = shown_code(&desk, r.location().unwrap()).await;
+    let mail = mail_to(&portal, FIONA.email, "activation code", 15).await;
+    assert_eq!(find_code(&mail.text()), Some(shown));
+    let on_record: Option<String> = sqlx::query_scalar("SELECT email FROM patients WHERE id = $1").bind(&record).fetch_one(pool).await.unwrap();
+    assert_eq!(on_record.as_deref(), Some(FIONA.email), "the request's address is the new record's");
+
+    // Dora asks with the address her record has (typed differently): no warning, e-mail offered
+    // and ticked, to the record's address.
+    let dora_typing = Person { email: " Dora.Martinez@Example.ORG", ..DORA };
+    assert_eq!(request_access(&portal.client(), &dora_typing, &terms).await.location(), Some("/enrol/sent"));
+    let request = request_id(&portal, DORA.email).await;
+    let dora = patient_by_mrn(&portal, "MRN100004").await;
+    let page = desk.get(&format!("/staff/enrolment/{request}")).await;
+    assert!(!page.body.contains("The addresses differ"), "{}", page.body);
+    let form = approval_form(&page.body, &dora);
+    let checkbox = &form[form.find("name=\"email_code\"").unwrap()..];
+    assert!(checkbox[..checkbox.find('>').unwrap()].contains("checked"), "{form}");
+    let r = approve(&desk, &request, &dora, true).await;
+    assert_eq!(r.location(), Some(format!("/staff/patients/{dora}/code?emailed=1").as_str()));
+    mail_to(&portal, DORA.email, "activation code", 15).await;
+    portal.stop().await;
+}
+
 on_both_databases!(
     a_stranger_asks_is_approved_and_activates_an_account,
     the_code_in_the_outbox_is_cleared_once_sent,
@@ -585,4 +732,6 @@ on_both_databases!(
     the_answer_to_a_request_reveals_nothing,
     the_user_id_check_needs_an_activation_and_answers_in_one_shape,
     a_weak_password_or_taken_user_id_is_refused_and_can_be_corrected,
+    approval_a_request_with_another_address_never_gets_the_code_by_email,
+    approval_a_new_record_from_a_request_may_use_the_request_address,
 );

@@ -9,10 +9,10 @@ use crate::support::{Backend, Client, TestPortal};
 use std::time::Duration;
 
 /// Holds a row lock (PostgreSQL only) until `release`.
-struct RowHold(Option<sqlx::Transaction<'static, sqlx::Any>>);
+pub struct RowHold(Option<sqlx::Transaction<'static, sqlx::Any>>);
 
 impl RowHold {
-    async fn take(portal: &TestPortal, sql: &str, id: &str) -> RowHold {
+    pub async fn take(portal: &TestPortal, sql: &str, id: &str) -> RowHold {
         if portal.backend != Backend::Postgres {
             return RowHold(None);
         }
@@ -22,7 +22,7 @@ impl RowHold {
     }
 
     /// Waits until `n` of the portal's connections wait for a lock, then lets them go.
-    async fn release_when_waiting(self, portal: &TestPortal, n: i64) {
+    pub async fn release_when_waiting(self, portal: &TestPortal, n: i64) {
         let Some(tx) = self.0 else { return };
         let mut waiting = 0;
         for _ in 0..400 {
@@ -42,7 +42,7 @@ impl RowHold {
     }
 }
 
-fn same_browser(c: &Client) -> Client {
+pub fn same_browser(c: &Client) -> Client {
     Client { http: c.http.clone(), base: c.base.clone(), jar: c.jar.clone() }
 }
 
@@ -127,8 +127,68 @@ async fn recovery_mail_to_one_account_stays_limited_when_asked_at_once(backend: 
     portal.stop().await;
 }
 
+
+/// Issue 14, point 4: the answers to "is this user ID free?" during one activation (the check
+/// made as the patient types, and the form itself, which says when a user ID is taken) are
+/// counted, each taking its place before it is answered: a burst sent at once gets no more
+/// answers than the budget (60 an hour), and entering the code again opens no new budget.
+async fn user_id_answers_of_one_activation_stay_capped_when_asked_at_once(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let desk = staff(&portal, "frontdesk").await;
+    let dora = patient_by_mrn(&portal, "MRN100004").await;
+    let code = issue_code(&desk, &dora).await;
+    let person = portal.client();
+    assert_eq!(crate::enrolment::verify(&person, &code, DORA.dob).await.location(), Some("/activate/account"));
+
+    // 50 checks and 30 forms at once, asking about taken and free user IDs (the forms with a
+    // password too short to go further: their answer says only what it found of the user ID).
+    let mut asks = Vec::new();
+    for i in 0..80 {
+        let c = same_browser(&person);
+        asks.push(tokio::spawn(async move {
+            let user_id = if i % 2 == 0 { "alice".to_string() } else { format!("free-id-{i}") };
+            if i % 8 < 5 {
+                let r = c.call_form("/api/activation/user-id", &[("user_id", &user_id)]).await;
+                (r.status == 200, format!("check {}", r.status))
+            } else {
+                let r = c
+                    .post_form("/api/activation/complete", &[("user_id", &user_id), ("password", "short"), ("password_again", "short"), ("email", DORA.email)])
+                    .await;
+                let to = r.location().unwrap_or_default().to_string();
+                (to != "/activate/account?error=userid-checks", to)
+            }
+        }));
+    }
+    let mut answered = 0;
+    let mut seen = Vec::new();
+    for a in asks {
+        let (told, what) = a.await.unwrap();
+        answered += told as usize;
+        seen.push(what);
+    }
+    assert_eq!(answered, 60, "exactly the budget was answered: {seen:?}");
+    assert!(seen.iter().any(|w| w == "/activate/account?error=userid-taken") || seen.iter().any(|w| w == "check 200"));
+
+    // Spent: neither the check nor the form says anything more about user IDs.
+    assert_eq!(person.call_form("/api/activation/user-id", &[("user_id", "alice")]).await.status, 403);
+    let form = person
+        .post_form("/api/activation/complete", &[("user_id", "alice"), ("password", "short"), ("password_again", "short"), ("email", DORA.email)])
+        .await;
+    assert_eq!(form.location(), Some("/activate/account?error=userid-checks"));
+    let free = person
+        .post_form("/api/activation/complete", &[("user_id", "free-id-new"), ("password", "short"), ("password_again", "short"), ("email", DORA.email)])
+        .await;
+    assert_eq!(free.location(), form.location(), "a free user ID gets the same answer as a taken one");
+    // Entering the code again opens a new claim, not a new budget.
+    let again = portal.client();
+    assert_eq!(crate::enrolment::verify(&again, &code, DORA.dob).await.location(), Some("/activate/account"));
+    assert_eq!(again.call_form("/api/activation/user-id", &[("user_id", "alice")]).await.status, 403);
+    portal.stop().await;
+}
+
 on_both_databases!(
     recovery_mail_to_one_account_stays_limited_when_asked_at_once,
     wrong_birth_dates_sent_at_once_still_use_up_the_code,
     a_request_approved_twice_at_once_makes_one_record_and_one_code,
+    user_id_answers_of_one_activation_stay_capped_when_asked_at_once,
 );

@@ -2,7 +2,8 @@
 //! that reveal nothing about who has an account; and what those e-mails never contain (R-MSG-6).
 
 use crate::enrolment::{
-    assert_nothing_personal, body_of, enrol, mail_to, patient, token_in, user_id_of, ALICE, FIONA, STRONG_PASSWORD,
+    assert_nothing_personal, body_of, complete, enrol, issue_code, mail_to, mails_to, outbox_drained, patient, patient_by_mrn, staff, token_in,
+    user_id_of, verify, ALICE, DORA, FIONA, STRONG_PASSWORD,
 };
 use crate::on_both_databases;
 use crate::support::{Backend, Client, Reply, TestPortal, DEMO_PASSWORD};
@@ -233,10 +234,178 @@ async fn no_email_of_an_accounts_life_carries_personal_details(backend: Backend)
     portal.stop().await;
 }
 
+
+/// Issue 14, point 2: the address a patient types at activation may be mistyped (a stranger's) or
+/// not theirs. Until its owner opens the link sent to it, no recovery link (password reset, user
+/// ID) goes to it: the answer is the same neutral page, and the link goes to the address on the
+/// patient's record instead, if the record has one (the clinic's, the only one activation codes
+/// are e-mailed to), else nowhere. The account page says it is unconfirmed and sends the link
+/// again; once confirmed, recovery mail goes to it.
+async fn activation_recovery_mail_waits_for_the_activation_address_to_be_confirmed(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let pool = &portal.state.db.pool;
+    const CHOSEN: &str = "dora.new@mailbox.test";
+    let desk = staff(&portal, "frontdesk").await;
+    let record = patient_by_mrn(&portal, "MRN100004").await;
+    let code = issue_code(&desk, &record).await;
+    let dora = portal.client();
+    assert_eq!(verify(&dora, &code, DORA.dob).await.location(), Some("/activate/account"));
+    assert_eq!(complete(&dora, "dora.m", STRONG_PASSWORD, CHOSEN, true).await.location(), Some("/home?welcome=1"));
+    let welcome = mail_to(&portal, CHOSEN, "account is set up", 15).await;
+    let first_link = token_in(&welcome);
+    assert!(body_of(&welcome).contains("/confirm-email?token="), "{}", welcome.text());
+    let confirmed: Option<i64> = sqlx::query_scalar("SELECT email_confirmed_at FROM users WHERE login = 'dora.m'").fetch_one(pool).await.unwrap();
+    assert_eq!(confirmed, None);
+
+    // Forgot password and forgot user ID, with the address the account has: the same answer as
+    // ever, and nothing that opens the account goes to the unconfirmed address.
+    let anon = portal.client();
+    let reset = forgot_password(&anon, "dora.m", CHOSEN).await;
+    let reminder = forgot_user_id(&anon, CHOSEN, DORA.dob).await;
+    let unknown = forgot_password(&portal.client(), "nobody-at-all", "nobody@example.org").await;
+    same_answer(&reset, &unknown, "an unconfirmed address");
+    assert_eq!(reminder.location(), Some("/recovery/sent"));
+    outbox_drained(&portal).await;
+    let to_chosen: Vec<String> = sqlx::query_scalar("SELECT notice FROM outbox WHERE recipient = $1 ORDER BY created_at").bind(CHOSEN).fetch_all(pool).await.unwrap();
+    assert_eq!(to_chosen, vec!["account-ready".to_string()], "no recovery link to an unconfirmed address");
+    assert!(mails_to(&portal, CHOSEN).iter().all(|m| !m.text().contains(RESET_MAIL) && !m.text().contains(USER_ID_MAIL)));
+    // They went to the address on Dora's record.
+    mail_to(&portal, DORA.email, RESET_MAIL, 15).await;
+    mail_to(&portal, DORA.email, USER_ID_MAIL, 15).await;
+
+    // The account page says so, and sends the link again (the first one stops working).
+    let overview: serde_json::Value = serde_json::from_str(&dora.call("/api/account/overview").await.body).unwrap();
+    assert_eq!(overview["email"], CHOSEN);
+    assert_eq!(overview["email_confirmed"], false);
+    let page = dora.get("/account").await;
+    assert!(page.body.contains("(not confirmed yet)") && page.body.contains("Send the confirmation link again"), "{}", page.body);
+    let resent = dora.post_form("/api/account/resend-confirmation", &[]).await;
+    assert_eq!(resent.location(), Some("/account?done=confirmation"));
+    let second_link = token_in(&mail_to(&portal, CHOSEN, "may use this e-mail address", 15).await);
+    assert_ne!(second_link, first_link);
+    let old = portal.client().post_form("/api/recovery/confirm-email", &[("token", &first_link)]).await;
+    assert_eq!(old.location(), Some("/confirm-email?error=link"), "the link sent again replaces the first");
+    let done = portal.client().post_form("/api/recovery/confirm-email", &[("token", &second_link)]).await;
+    assert_eq!(done.location(), Some("/confirm-email?done=1"));
+    let overview: serde_json::Value = serde_json::from_str(&dora.call("/api/account/overview").await.body).unwrap();
+    assert_eq!(overview["email_confirmed"], true);
+    assert!(!dora.get("/account").await.body.contains("(not confirmed yet)"));
+    assert_eq!(dora.post_form("/api/account/resend-confirmation", &[]).await.location(), Some("/account"), "nothing to send once confirmed");
+
+    // Confirmed: recovery mail goes to it now.
+    forgot_password(&portal.client(), "dora.m", CHOSEN).await;
+    mail_to(&portal, CHOSEN, RESET_MAIL, 15).await;
+
+    // A record without an address: until the account's address is confirmed, recovery links go
+    // nowhere (and the answer is the same).
+    let ewan_record = patient_by_mrn(&portal, "MRN100005").await;
+    let code = issue_code(&desk, &ewan_record).await;
+    let ewan = portal.client();
+    assert_eq!(verify(&ewan, &code, "1979-01-25").await.location(), Some("/activate/account"));
+    assert_eq!(complete(&ewan, "ewan.b", STRONG_PASSWORD, "ewan.b@mailbox.test", true).await.location(), Some("/home?welcome=1"));
+    let asked = forgot_password(&portal.client(), "ewan.b", "ewan.b@mailbox.test").await;
+    same_answer(&asked, &unknown, "an unconfirmed address, no address on the record");
+    outbox_drained(&portal).await;
+    let ewan_user = user_id_of(&portal, "ewan.b").await;
+    let links: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM account_links WHERE user_id = $1 AND purpose = 'password-reset'").bind(&ewan_user).fetch_one(pool).await.unwrap();
+    assert_eq!(links, 0);
+    let detail: Option<String> = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'password.reset-requested' AND subject_id = $1")
+        .bind(&ewan_user)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(detail.as_deref(), Some("not sent: the account's address is not confirmed and the record has none"));
+    portal.stop().await;
+}
+
+/// Holds every write transaction where it is about to finish: on PostgreSQL the audit trail's
+/// head (each write transaction records its audit entry last), on SQLite the write lock itself.
+struct WritesHeld(Option<sqlx::Transaction<'static, sqlx::Any>>, Backend);
+
+impl WritesHeld {
+    async fn take(portal: &TestPortal) -> WritesHeld {
+        let mut tx = portal.state.db.begin_write().await.unwrap();
+        if portal.backend == Backend::Postgres {
+            sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await.unwrap();
+        }
+        WritesHeld(Some(tx), portal.backend)
+    }
+
+    /// Waits until `n` requests wait for a lock (PostgreSQL), or long enough for them to have
+    /// reached it (SQLite, whose waiters cannot be seen: a hash takes well under a second).
+    async fn wait_for(&self, portal: &TestPortal, n: i64) {
+        if self.1 == Backend::Sqlite {
+            tokio::time::sleep(Duration::from_millis(2500)).await;
+            return;
+        }
+        let mut waiting = 0;
+        for _ in 0..400 {
+            waiting = sqlx::query_scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+                .fetch_one(&portal.state.db.pool)
+                .await
+                .unwrap();
+            if waiting >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(waiting, n, "the requests did not all reach the lock");
+    }
+
+    async fn release(mut self) {
+        self.0.take().unwrap().commit().await.unwrap();
+    }
+}
+
+/// Issue 14, point 12: a sign-in with the old password that races a password reset cannot keep
+/// its session. Both are held where they are about to finish: the sign-in has checked the old
+/// password (and, without the rule, written its session), the reset has changed the hash and
+/// ended the sessions it could see. Let go, the sign-in must be refused or have its session
+/// ended with the reset. (SQLite runs one write at a time: there both wait for the write lock,
+/// and SQLite lets the one that came last, the reset, in first. Without the rule the test fails
+/// on both databases.)
+async fn a_sign_in_racing_a_password_reset_cannot_keep_its_session(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let anon = portal.client();
+    assert_eq!(forgot_password(&anon, "alice", ALICE.email).await.location(), Some("/recovery/sent"));
+    let token = token_in(&mail_to(&portal, ALICE.email, RESET_MAIL, 15).await);
+
+    let held = WritesHeld::take(&portal).await;
+    let browser = portal.client();
+    let signing_in = {
+        let c = crate::enrolment_races::same_browser(&browser);
+        tokio::spawn(async move { c.sign_in("alice", DEMO_PASSWORD, "patient").await.location().map(str::to_owned) })
+    };
+    held.wait_for(&portal, 1).await;
+    let resetting = {
+        let c = crate::enrolment_races::same_browser(&anon);
+        tokio::spawn(async move { reset(&c, &token, NEW_PASSWORD).await.location().map(str::to_owned) })
+    };
+    held.wait_for(&portal, 2).await;
+    held.release().await;
+    assert_eq!(resetting.await.unwrap().as_deref(), Some("/sign-in?reason=password-reset"));
+    let signed_in = signing_in.await.unwrap();
+
+    // Whatever the sign-in was told, its browser holds no session that works.
+    let home = browser.get("/home").await;
+    assert_eq!(home.status, 303, "the racing sign-in kept a session ({signed_in:?})");
+    assert!(home.location().unwrap_or_default().starts_with("/sign-in"), "{:?}", home.location());
+    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND ended_at IS NULL")
+        .bind(user_id_of(&portal, "alice").await)
+        .fetch_one(&portal.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(open, 0, "no session of the old password is open ({signed_in:?})");
+    assert_eq!(portal.client().sign_in("alice", NEW_PASSWORD, "patient").await.location(), Some("/home"));
+    portal.stop().await;
+}
+
 on_both_databases!(
     forgot_password_answers_the_same_whether_or_not_the_account_exists,
     forgot_user_id_answers_the_same_and_the_link_shows_the_id_once,
     a_reset_link_works_once_and_ends_every_session,
     an_expired_or_superseded_link_is_refused,
     no_email_of_an_accounts_life_carries_personal_details,
+    activation_recovery_mail_waits_for_the_activation_address_to_be_confirmed,
+    a_sign_in_racing_a_password_reset_cannot_keep_its_session,
 );
