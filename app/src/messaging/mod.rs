@@ -27,7 +27,7 @@ mod thread;
 
 pub use admin_pages::{AbsencesPage, CareTeamsPage, HolidaysPage, PoolsPage};
 pub use patient_pages::{unread_messages, ComposePage, MessagesPage, PatientThreadPage};
-pub use staff_pages::{StaffComposePage, StaffInboxPage, StaffThreadPage};
+pub use staff_pages::{StaffComposePage, StaffInboxPage, StaffPatientThreadsPage, StaffThreadPage};
 
 use serde::{Deserialize, Serialize};
 
@@ -208,11 +208,35 @@ pub struct ThreadView {
     pub topic: String,
     pub patient_name: String,
     pub patient_mrn: Option<String>,
+    /// Staff only: the patient record, for the list of the patient's conversations.
+    pub patient_id: Option<String>,
     pub messages: Vec<MessageView>,
     /// The latest patient message is past due without a reply.
     pub overdue: bool,
     /// Whether the latest patient message still waits for staff (staff view).
     pub open_message: Option<MessageId>,
+}
+
+/// A conversation with a patient as staff list it (`/staff/messages/patients/<id>`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffThreadLine {
+    pub id: ThreadId,
+    pub subject: String,
+    pub topic: String,
+    /// Whom the patient wrote to, or who on staff started it.
+    pub with: String,
+    pub last_text: String,
+    /// A message of the patient waits for a reply.
+    pub waiting: bool,
+}
+
+/// The conversations with one patient that the member of staff asking may read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PatientConversations {
+    pub patient: String,
+    pub name: String,
+    pub mrn: String,
+    pub threads: Vec<StaffThreadLine>,
 }
 
 /// A line of a staff inbox: a patient message that waits for the care team.
