@@ -84,6 +84,9 @@ pub const FUNCTIONS: &[(&str, Gate)] = &[
     ("access/terminate", Gate::staff_may(&[ManagePatientAccess])),
     ("access/restore", Gate::staff_may(&[ManagePatientAccess])),
     ("passkeys/remove-for-patient", Gate::staff_may(&[ManagePatientAccess])),
+    // A patient's message limits, on the patient's page: lifted for a day.
+    ("staff/messages/limits", Gate::staff_may(&[ManagePatientAccess])),
+    ("staff/messages/lift-limits", Gate::staff_may(&[ManagePatientAccess])),
     // Staff: messages.
     ("staff/messages/inbox", Gate::staff_may(&[WorkMessages])),
     ("staff/messages/thread", Gate::staff_may(&[WorkMessages])),

@@ -10,7 +10,7 @@ use super::*;
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::outbox::{self, Notice};
 use crate::patients::PatientId;
-use crate::platform::db::{Db, Tx};
+use crate::platform::db::{lock_row, Db, Tx};
 use crate::platform::settings::PortalSettings;
 use crate::platform::tokens;
 use crate::types::UserId;
@@ -36,6 +36,10 @@ pub enum SendError {
     Attachment(#[from] super::attachments::AttachmentError),
     #[error("not found")]
     NotFound,
+    #[error("the day's messages are used up")]
+    DailyLimit,
+    #[error("the month's attachment bytes are used up")]
+    MonthlyBytes,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -54,6 +58,8 @@ impl SendError {
             SendError::Attachment(super::attachments::AttachmentError::WrongType(_)) => "file-type",
             SendError::Attachment(super::attachments::AttachmentError::Empty(_)) => "file-empty",
             SendError::NotFound => "not-found",
+            SendError::DailyLimit => "limit-day",
+            SendError::MonthlyBytes => "limit-month",
             SendError::Db(_) => "internal",
         }
     }
@@ -198,6 +204,20 @@ pub async fn send_from_patient(
         return Err(SendError::NotAcknowledged);
     }
     let mut tx = db.begin_write().await?;
+    // The patient's limits, counted one send at a time: the patient's row stays locked (on
+    // PostgreSQL; SQLite's write lock is already held) until this message is stored, so
+    // messages sent at the same moment are counted one after the other.
+    if !lock_row(&mut tx, "patients", &patient.0).await? {
+        return Err(SendError::NotFound);
+    }
+    let quota = super::quota::status(&mut tx, &settings.messaging, patient, now).await?;
+    if quota.day_reached() {
+        return Err(SendError::DailyLimit);
+    }
+    let new_bytes: i64 = msg.files.iter().map(|f| f.content.len() as i64).sum();
+    if new_bytes > 0 && quota.bytes_this_month + new_bytes > quota.bytes_per_month {
+        return Err(SendError::MonthlyBytes);
+    }
     let (thread_id, to) = match &msg.thread {
         Some(thread) => {
             // A reply goes to whom the conversation is with.

@@ -3,7 +3,7 @@
 //! with its routing history; reply, forward within the care team, mark handled; and a new
 //! message to a patient of their care teams.
 
-use super::{InboxFilter, InboxItem, PatientConversations, RecipientOption, ThreadView, BODY_MAX, SUBJECT_MAX};
+use super::{InboxFilter, InboxItem, PatientConversations, QuotaStatus, RecipientOption, ThreadView, BODY_MAX, SUBJECT_MAX};
 use super::thread::{MessageList, ThreadReader};
 use crate::error::AppError;
 use crate::layout::StaffLayout;
@@ -445,5 +445,87 @@ pub fn StaffComposePage() -> impl IntoView {
                 })}}
             </Suspense>
         </StaffLayout>
+    }
+}
+
+/// A patient's message limits as they stand, for those who manage patients' access (the front
+/// desk, administrators).
+#[server(endpoint = "staff/messages/limits")]
+pub async fn load_message_limits(patient: String) -> Result<QuotaStatus, AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    request::require_permission(crate::access::Permission::ManagePatientAccess)?;
+    let state = app_state()?;
+    let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let mut conn = state.db.pool.acquire().await.map_err(AppError::from)?;
+    if sqlx::query("SELECT id FROM patients WHERE id = $1").bind(&patient.0).fetch_optional(&mut *conn).await.map_err(AppError::from)?.is_none() {
+        return Err(request::refuse(AppError::NotFound));
+    }
+    Ok(super::quota::status(&mut conn, &state.settings.messaging, &patient, now_ms()).await?)
+}
+
+/// Lifts a patient's message limits for a day, with a reason (recorded and audited).
+#[server(endpoint = "staff/messages/lift-limits")]
+pub async fn lift_message_limits(patient: String, reason: String) -> Result<(), AppError> {
+    use super::quota::{lift, LiftError};
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_permission(crate::access::Permission::ManagePatientAccess)?;
+    let state = app_state()?;
+    let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let back = format!("/staff/patients/{}", patient.0);
+    match lift(&state.db, &session.viewer.user_id, &patient, &reason, request::client_addr(), now_ms()).await {
+        Ok(()) => leptos_axum::redirect(&format!("{back}?limits=lifted#message-limits")),
+        Err(LiftError::Reason) => leptos_axum::redirect(&format!("{back}?limits=reason#message-limits")),
+        Err(LiftError::NotFound) => return Err(request::refuse(AppError::NotFound)),
+        Err(LiftError::Db(e)) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+/// The patient's message limits on their page (front desk, administrators): what is used, and
+/// lifting them for a day.
+#[component]
+pub fn MessageLimits(patient: String) -> impl IntoView {
+    let id = patient.clone();
+    let data = Resource::new(move || id.clone(), load_message_limits);
+    let query = use_query_map();
+    let outcome = move || match query.read().get("limits").as_deref() {
+        Some("lifted") => Some(status("The message limits are lifted for a day. The patient can write again.").into_any()),
+        Some("reason") => Some(alert("Please give a reason (at most 300 characters).".to_string()).into_any()),
+        _ => None,
+    };
+    view! {
+        <section class="section" aria-labelledby="message-limits" id="limits">
+            <h2 id="message-limits">"Message limits"</h2>
+            {outcome}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || {
+                    let patient = patient.clone();
+                    Suspend::new(async move {
+                    match data.await {
+                        Ok(q) => view! {
+                            <p>{format!(
+                                "Messages today: {} of {}. Attachments this month: {} of {}.",
+                                q.messages_today, q.messages_per_day, super::file_size(q.bytes_this_month), super::file_size(q.bytes_per_month)
+                            )}</p>
+                            {match q.lifted.clone() {
+                                Some((until, by, reason)) => view! { <p>{format!("Lifted by {by} until {until}: {reason}")}</p> }.into_any(),
+                                None => view! {
+                                    <form method="post" action={<LiftMessageLimits as leptos::server_fn::ServerFn>::PATH} class="form">
+                                        <input type="hidden" name="patient" value=patient.clone()/>
+                                        <div class="field">
+                                            <label for="lift-reason">"Reason for lifting the limits for a day"</label>
+                                            <input id="lift-reason" name="reason" type="text" required maxlength="300" aria-describedby="lift-hint"/>
+                                            <p class="hint" id="lift-hint">"For 24 hours only what the patient sends from now counts. The lift is recorded."</p>
+                                        </div>
+                                        <button type="submit" class="button">"Lift the message limits for a day"</button>
+                                    </form>
+                                }.into_any(),
+                            }}
+                        }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}}
+            </Suspense>
+        </section>
     }
 }

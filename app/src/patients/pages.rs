@@ -9,6 +9,7 @@ use crate::account::format_utc;
 use crate::error::AppError;
 use crate::layout::{org_info, StaffLayout};
 use crate::layout::alert;
+use crate::messaging::MessageLimits;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -276,6 +277,7 @@ fn PatientView(detail: PatientDetail) -> impl IntoView {
                 </form>
             }.into_any(),
             PortalAccess::Active { .. } => view! {
+                <MessageLimits patient=id.clone()/>
                 <h2>"End portal access"</h2>
                 <p>"The patient is signed out everywhere at once and cannot sign in until access is restored. "
                    "Their records are not affected."</p>
