@@ -94,6 +94,14 @@ pub async fn calendar(conn: &mut sqlx::AnyConnection, settings: &PortalSettings)
 
 /// The providers and pools a patient may write to, providers first.
 pub async fn recipients(db: &Db, patient: &PatientId) -> Result<Vec<RecipientOption>, sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    recipients_in(&mut conn, patient).await
+}
+
+/// [`recipients`] on a connection already held (a transaction must not wait for a second
+/// connection of the pool: with every connection held by transactions waiting for the same
+/// lock, it would never get one).
+async fn recipients_in(conn: &mut sqlx::AnyConnection, patient: &PatientId) -> Result<Vec<RecipientOption>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT 'provider' AS kind, u.id AS id, u.display_name AS name, 0 AS ord FROM care_team t JOIN users u ON u.id = t.provider_id \
            WHERE t.patient_id = $1 AND u.access = 'active' \
@@ -103,7 +111,7 @@ pub async fn recipients(db: &Db, patient: &PatientId) -> Result<Vec<RecipientOpt
          ORDER BY ord, name",
     )
     .bind(&patient.0)
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *conn)
     .await?;
     rows.iter()
         .map(|r| {
@@ -235,7 +243,7 @@ pub async fn send_from_patient(
         }
         None => {
             let to = Recipient::parse(&msg.recipient).ok_or(SendError::NoRecipient)?;
-            let on_team = recipients(db, patient).await?.into_iter().any(|o| o.recipient == to);
+            let on_team = recipients_in(&mut tx, patient).await?.into_iter().any(|o| o.recipient == to);
             if !on_team {
                 return Err(SendError::NoRecipient);
             }
@@ -1183,6 +1191,9 @@ pub async fn save_draft(db: &Db, user: &UserId, patient: &PatientId, thread: Opt
             return Ok(false);
         }
     }
+    // One save at a time per account (two tabs, a double click): the delete and the insert of
+    // one save are not interleaved with another's.
+    lock_row(&mut tx, "users", &user.0).await?;
     delete_draft(&mut tx, user, thread).await?;
     sqlx::query(
         "INSERT INTO message_drafts (id, user_id, thread_id, recipient, topic, subject, body, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

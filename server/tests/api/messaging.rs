@@ -1081,6 +1081,157 @@ async fn a_conversation_forwarded_to_a_pool_becomes_readable_by_it(backend: Back
     portal.stop().await;
 }
 
+// --- Message limits (issue 14, point 5) --------------------------------------------------------
+
+/// The same browser (session cookie) as `c`, for requests sent at once.
+fn same_browser(c: &Client) -> Client {
+    Client { http: c.http.clone(), base: c.base.clone(), jar: c.jar.clone() }
+}
+
+/// A PNG of about `size` bytes.
+fn png_of(size: usize) -> Vec<u8> {
+    let mut v = PNG.to_vec();
+    v.resize(size, 0);
+    v
+}
+
+/// Sends `n` new messages to Dr. Lee at once from Alice's browser, each with `files`; returns
+/// where each send led.
+async fn send_at_once(portal: &TestPortal, alice: &Client, n: usize, files: Vec<(&'static str, &'static str, Vec<u8>)>) -> Vec<String> {
+    let to = format!("provider:{}", user_id(portal, "drlee").await);
+    let mut sends = Vec::new();
+    for i in 0..n {
+        let (c, to, files) = (same_browser(alice), to.clone(), files.clone());
+        sends.push(tokio::spawn(async move {
+            let subject = format!("Note {i}");
+            let fields = [("recipient", to.as_str()), ("topic", "general"), ("subject", subject.as_str()), ("body", "Another thing."), ("acknowledge", "yes"), ("action", "send")];
+            let r = c.post_multipart("/api/messages/send", &fields, &files).await;
+            assert_eq!(r.status, 302, "{}", r.body);
+            r.location().unwrap_or_default().to_string()
+        }));
+    }
+    let mut out = Vec::new();
+    for s in sends {
+        out.push(s.await.unwrap());
+    }
+    out
+}
+
+/// The clinic's next midnight and next first of the month as the pages write them.
+fn resets(portal: &TestPortal) -> (String, String) {
+    let zone = &portal.state.settings.messaging.time_zone;
+    let (_, day, _, month) = app::messaging::quota::windows(zone, now_ms());
+    (app::messaging::server::local_text(zone, day), app::messaging::server::local_text(zone, month))
+}
+
+/// A patient sends at most the day's messages (3 here), however many arrive at once; the rest
+/// are refused with the limit, when it resets and the office's phone number, and what was typed
+/// is kept. Replies count too.
+async fn a_patients_messages_per_day_hold_when_sent_at_once(backend: Backend) {
+    let portal = TestPortal::start_with(backend, |c| c.portal.messaging.messages_per_day = 3).await;
+    let alice = signed_in(&portal, "alice", "patient").await;
+    let outcomes = send_at_once(&portal, &alice, 10, Vec::new()).await;
+    let sent: Vec<&String> = outcomes.iter().filter(|l| l.ends_with("?sent=1")).collect();
+    assert_eq!(sent.len(), 3, "exactly the day's three, sent at once: {outcomes:?}");
+    assert!(outcomes.iter().filter(|l| !l.ends_with("?sent=1")).all(|l| l == "/messages/new?error=limit-day"), "{outcomes:?}");
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, 3);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM threads").await, 3);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM message_drafts").await, 1, "what she typed is kept");
+
+    let (tomorrow, _) = resets(&portal);
+    let page = alice.get("/messages/new?error=limit-day").await;
+    let phone = &portal.state.settings.organisation.phone;
+    for words in ["You have sent 3 messages today", &format!("You can send messages again from {tomorrow}"), &format!("please call the office at {phone}"), "Your message has not been sent"] {
+        assert!(page.body.contains(words), "the page says {words:?}: {}", page.body);
+    }
+    // A reply is a message too; the compose page says so before she writes.
+    let thread = thread_of(sent[0]);
+    let r = alice.post_multipart("/api/messages/send", &[("thread", &thread), ("body", "And one more"), ("acknowledge", "yes"), ("action", "send")], &[]).await;
+    assert_eq!(r.location(), Some(format!("/messages/{thread}?error=limit-day#reply").as_str()));
+    assert!(alice.get(&format!("/messages/{thread}?error=limit-day")).await.body.contains("You have sent 3 messages today"));
+    assert!(alice.get("/messages/new").await.body.contains("You have sent 3 messages today"));
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, 3);
+    // Another patient has her own allowance.
+    let robert = signed_in(&portal, "robert", "patient").await;
+    assert!(send_at_once(&portal, &robert, 1, Vec::new()).await[0].ends_with("?sent=1"));
+    portal.stop().await;
+}
+
+/// Attachments are limited per month (1 MB here): of six 400 KB files sent at once, two pass;
+/// a message without files still goes; the refusal says what is left and when it resets.
+async fn a_patients_attachment_bytes_per_month_hold_when_sent_at_once(backend: Backend) {
+    let portal = TestPortal::start_with(backend, |c| c.portal.messaging.attachment_bytes_per_month = 1024 * 1024).await;
+    let alice = signed_in(&portal, "alice", "patient").await;
+    let outcomes = send_at_once(&portal, &alice, 6, vec![("attachments", "photo.png", png_of(400 * 1024))]).await;
+    assert_eq!(outcomes.iter().filter(|l| l.ends_with("?sent=1")).count(), 2, "800 KB of 1 MB, however they arrive: {outcomes:?}");
+    assert!(outcomes.iter().filter(|l| !l.ends_with("?sent=1")).all(|l| l == "/messages/new?error=limit-month"), "{outcomes:?}");
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM attachments").await, 2);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, 2, "a refused message stores nothing");
+    let (_, next_month) = resets(&portal);
+    let page = alice.get("/messages/new?error=limit-month").await;
+    for words in ["past 1.0 MB of attachments this month", "(224 KB left)", &format!("files again from {next_month}"), "please call the office"] {
+        assert!(page.body.contains(words), "the page says {words:?}: {}", page.body);
+    }
+    assert!(send_at_once(&portal, &alice, 1, Vec::new()).await[0].ends_with("?sent=1"), "without files she can still write");
+    portal.stop().await;
+}
+
+/// The front desk and administrators (no one else) lift a patient's limits for a day, with a
+/// reason: recorded and audited; she gets a fresh allowance (not an unlimited one), and when the
+/// day is over the month's count stands again.
+async fn staff_lift_a_patients_limits_for_a_day(backend: Backend) {
+    let portal = TestPortal::start_with(backend, |c| c.portal.messaging.messages_per_day = 2).await;
+    let db = &portal.state.db.pool;
+    let alice = signed_in(&portal, "alice", "patient").await;
+    let alice_patient = patient_id(&portal, "alice").await;
+    let outcomes = send_at_once(&portal, &alice, 3, Vec::new()).await;
+    assert_eq!(outcomes.iter().filter(|l| l.ends_with("?sent=1")).count(), 2);
+
+    for login in ["drlee", "nursekim", "billing", "auditor"] {
+        let s = signed_in(&portal, login, "staff").await;
+        let r = s.post_form("/api/staff/messages/lift-limits", &[("patient", &alice_patient), ("reason", "She asked")]).await;
+        assert_eq!(r.status, 403, "{login}");
+        assert_eq!(call(&s, "/api/staff/messages/limits", &[("patient", &alice_patient)]).await.status, 403, "{login}");
+    }
+    assert_eq!(alice.post_form("/api/staff/messages/lift-limits", &[("patient", &alice_patient), ("reason", "Me")]).await.status, 403);
+    let desk = signed_in(&portal, "frontdesk", "staff").await;
+    let page = desk.get(&format!("/staff/patients/{alice_patient}")).await;
+    assert!(page.body.contains("Messages today: 2 of 2"), "{}", page.body);
+    let r = desk.post_form("/api/staff/messages/lift-limits", &[("patient", &alice_patient), ("reason", "   ")]).await;
+    assert_eq!(r.location(), Some(format!("/staff/patients/{alice_patient}?limits=reason#message-limits").as_str()));
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM message_quota_lifts").await, 0);
+
+    let reason = "Sending photos of her wound as Dr. Lee asked";
+    let r = desk.post_form("/api/staff/messages/lift-limits", &[("patient", &alice_patient), ("reason", reason)]).await;
+    assert_eq!(r.location(), Some(format!("/staff/patients/{alice_patient}?limits=lifted#message-limits").as_str()));
+    let lift = sqlx::query("SELECT lifted_by, reason, lifted_at, ends_at FROM message_quota_lifts").fetch_one(db).await.unwrap();
+    assert_eq!(lift.try_get::<String, _>("lifted_by").unwrap(), user_id(&portal, "frontdesk").await);
+    assert_eq!(lift.try_get::<String, _>("reason").unwrap(), reason);
+    assert_eq!(lift.try_get::<i64, _>("ends_at").unwrap() - lift.try_get::<i64, _>("lifted_at").unwrap(), 86_400_000, "a day");
+    let audit = sqlx::query("SELECT actor_id, subject_id, record_id, detail FROM audit_log WHERE action = 'message.quota-lifted'").fetch_all(db).await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].try_get::<Option<String>, _>("actor_id").unwrap(), Some(user_id(&portal, "frontdesk").await));
+    assert_eq!(audit[0].try_get::<Option<String>, _>("subject_id").unwrap(), Some(user_id(&portal, "alice").await));
+    assert_eq!(audit[0].try_get::<Option<String>, _>("record_id").unwrap(), Some(alice_patient.clone()));
+    assert!(!audit[0].try_get::<Option<String>, _>("detail").unwrap().unwrap_or_default().contains("wound"), "the reason stays out of the trail");
+    let page = desk.get(&format!("/staff/patients/{alice_patient}?limits=lifted")).await;
+    assert!(page.body.contains("Lifted by Frances Okafor until") && page.body.contains(reason) && page.body.contains("Messages today: 0 of 2"), "{}", page.body);
+
+    // A fresh allowance, not an unlimited one, even at once.
+    let outcomes = send_at_once(&portal, &alice, 5, Vec::new()).await;
+    assert_eq!(outcomes.iter().filter(|l| l.ends_with("?sent=1")).count(), 2, "{outcomes:?}");
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, 4);
+    // When the lift ends, the day counts from midnight again: four sent, limit two.
+    sqlx::query("UPDATE message_quota_lifts SET ends_at = $1").bind(now_ms() - 1).execute(db).await.unwrap();
+    assert_eq!(send_at_once(&portal, &alice, 1, Vec::new()).await, vec!["/messages/new?error=limit-day".to_string()]);
+    // Administrators may lift too.
+    let admin = signed_in(&portal, "admin", "staff").await;
+    let r = admin.post_form("/api/staff/messages/lift-limits", &[("patient", &alice_patient), ("reason", "Care coordination today")]).await;
+    assert_eq!(r.location(), Some(format!("/staff/patients/{alice_patient}?limits=lifted#message-limits").as_str()));
+    assert!(send_at_once(&portal, &alice, 1, Vec::new()).await[0].ends_with("?sent=1"));
+    portal.stop().await;
+}
+
 on_both_databases!(
     access_matrix,
     recipients_come_from_the_care_team,
@@ -1097,4 +1248,7 @@ on_both_databases!(
     clinicians_of_the_care_team_read_clinical_conversations,
     a_clinician_not_on_the_care_team_reads_only_what_is_addressed_to_them,
     a_conversation_forwarded_to_a_pool_becomes_readable_by_it,
+    a_patients_messages_per_day_hold_when_sent_at_once,
+    a_patients_attachment_bytes_per_month_hold_when_sent_at_once,
+    staff_lift_a_patients_limits_for_a_day,
 );
