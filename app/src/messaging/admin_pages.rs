@@ -3,6 +3,7 @@
 //! who answer messages may read it). Plain HTML forms; every change is audited.
 
 use crate::error::AppError;
+use crate::layout::search::{found, posted_search, SearchForm};
 use crate::layout::StaffLayout;
 use crate::patients::PatientSummary;
 use crate::layout::alert;
@@ -334,27 +335,27 @@ pub async fn change_care_team(patient: String, who: String, change: String) -> R
 #[component]
 pub fn CareTeamsPage() -> impl IntoView {
     let query = use_query_map();
-    let q = move || query.read().get("q").unwrap_or_default();
+    // The search is posted to the page (`layout::search`); the chosen patient travels as the
+    // record's opaque id only.
+    let q = posted_search();
+    let searched = !q.trim().is_empty();
+    let term = q.clone();
     let patient = move || query.read().get("patient").unwrap_or_default();
-    let results = Resource::new(q, |q| async move { if q.trim().is_empty() { Ok(Vec::new()) } else { search_care_patients(q).await } });
+    let results = Resource::new(move || term.clone(), |q| async move { if q.trim().is_empty() { Ok(Vec::new()) } else { search_care_patients(q).await } });
     let team = Resource::new(patient, load_care_team);
     view! {
         <StaffLayout title="Care teams | Staff">
             <h1>"Care teams"</h1>
             {status_line()}
             <p class="lead">"A patient's care team is who they can write to: clinicians and pools. Clinicians of the care team (its clinicians, and clinicians who work a clinical pool on it) read the patient's clinical conversations; everyone else reads only what was sent or forwarded to them or their pools."</p>
-            <form method="get" action="/staff/care-teams" class="form form--inline" role="search">
-                <div class="field">
-                    <label for="q">"Find a patient by name or record number"</label>
-                    <input id="q" name="q" type="search" value=q maxlength="100"/>
-                </div>
-                <button type="submit" class="button">"Search"</button>
-            </form>
+            <SearchForm action="/staff/care-teams" label="Find a patient by name or record number" button="Search" value=q/>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match results.await {
-                        Ok(list) if list.is_empty() => ().into_any(),
+                        Ok(_) if !searched => ().into_any(),
+                        Ok(list) if list.is_empty() => found(0, "patient", "patients").into_any(),
                         Ok(list) => view! {
+                            {found(list.len(), "patient", "patients")}
                             <ul aria-label="Matching patients">
                                 {list.into_iter().map(|p| view! {
                                     <li><a href=format!("/staff/care-teams?patient={}", p.id.0)>{p.full_name()}</a>{format!(" (MRN {}, born {})", p.mrn, p.date_of_birth)}</li>

@@ -10,6 +10,7 @@ use super::form::FormKind;
 use super::render::AnswerList;
 use super::{AnswerAccess, AssignmentState, AssignmentSummary, FillView, FormSummary, REASON_MAX_CHARS, REASON_MIN_CHARS};
 use crate::error::AppError;
+use crate::layout::search::{found, posted_search, SearchForm};
 use crate::layout::{alert, StaffLayout};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
@@ -292,8 +293,10 @@ fn kind_options(selected: Option<&str>) -> impl IntoView {
 #[component]
 pub fn LibraryPage() -> impl IntoView {
     let query = use_query_map();
-    let q = move || query.read().get("q").unwrap_or_default();
-    let data = Resource::new(q, load_library);
+    // The patient search is posted to the page (`layout::search`): nothing of it in the address.
+    let q = posted_search();
+    let term = q.clone();
+    let data = Resource::new(move || term.clone(), load_library);
     let status = move || {
         let query = query.read();
         if let Some(v) = query.get("imported") {
@@ -307,12 +310,14 @@ pub fn LibraryPage() -> impl IntoView {
             <h1>"Questionnaires"</h1>
             {move || status().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
+                {move || {
+                    let q = q.clone();
+                    Suspend::new(async move {
                     match data.await {
-                        Ok(d) => view! { <Library d q=q()/> }.into_any(),
+                        Ok(d) => view! { <Library d q/> }.into_any(),
                         Err(e) => alert(e.to_string()).into_any(),
                     }
-                })}
+                })}}
             </Suspense>
         </StaffLayout>
     }
@@ -327,14 +332,8 @@ fn Library(d: LibraryData, q: String) -> impl IntoView {
     let assign = d.can_assign.then(|| view! {
         <section class="section" aria-labelledby="assign-heading">
             <h2 id="assign-heading">"Assign to a patient"</h2>
-            <form method="get" action="/staff/questionnaires" class="form form--inline" role="search">
-                <div class="field">
-                    <label for="q">"MRN, birth date or name"</label>
-                    <input id="q" name="q" type="search" value=q autocomplete="off"/>
-                </div>
-                <button type="submit" class="button">"Find patient"</button>
-            </form>
-            {(searched && d.found.is_empty()).then(|| view! { <p>"No patient matches."</p> })}
+            <SearchForm action="/staff/questionnaires" label="MRN, birth date or name" button="Find patient" value=q/>
+            {searched.then(|| found(d.found.len(), "patient", "patients"))}
             <ul>
                 {d.found.into_iter().map(|p| {
                     let href = format!("/staff/questionnaires/patients/{}", p.id);
