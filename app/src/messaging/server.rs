@@ -744,8 +744,8 @@ async fn thread_routes(tx: &mut Tx, zone: &jiff::tz::TimeZone, thread: &ThreadId
         .collect()
 }
 
-/// A staff member's inbox: the patients' messages that wait for them or their pools (or, for
-/// "everything open", for anyone on the care teams they are part of), soonest due first.
+/// A staff member's inbox: the patients' messages that wait for them or their pools, soonest due
+/// first. (Each was sent their way, so the minimum-necessary rule lets them read it.)
 pub async fn staff_inbox(db: &Db, zone: &jiff::tz::TimeZone, staff: &UserId, filter: InboxFilter, now: i64) -> Result<Vec<InboxItem>, sqlx::Error> {
     let mine = "m.assigned_provider_id = $1";
     let pools = "m.assigned_pool_id IN (SELECT pool_id FROM pool_members WHERE user_id = $1)";
