@@ -15,7 +15,7 @@ use crate::billing::{
 };
 use crate::messaging::{
     AbsencesPage, CareTeamsPage, ComposePage, HolidaysPage, MessagesPage, PatientThreadPage, PoolsPage, StaffComposePage, StaffInboxPage,
-    StaffThreadPage,
+    StaffPatientThreadsPage, StaffThreadPage,
 };
 use crate::questionnaires::{FillPage, FormResponsesPage, LibraryPage, PatientQuestionnairesPage, QuestionnairesPage, ResponsePage};
 use crate::sign_in::{SignInCheckPage, SignInPage};
@@ -174,6 +174,7 @@ pages! {
     "/staff/messages" => StaffInboxPage, Gate::staff_may(&[WorkMessages]), Async;
     "/staff/messages/new" => StaffComposePage, Gate::staff_may(&[WorkMessages]), Async;
     "/staff/messages/:id" => StaffThreadPage, Gate::staff_may(&[WorkMessages]), Async;
+    "/staff/messages/patients/:id" => StaffPatientThreadsPage, Gate::staff_may(&[WorkMessages]), Async;
     "/staff/enrolment" => EnrolmentQueuePage, Gate::staff_may(&[ManagePatientAccess]), Async;
     "/staff/enrolment/:id" => EnrolmentRequestPage, Gate::staff_may(&[ManagePatientAccess]), Async;
     "/staff/patients" => PatientsPage, Gate::staff_may(&[ManagePatientAccess]), Async;

@@ -132,6 +132,7 @@ test.describe('the care team answers', () => {
       });
 
       const since = Date.now();
+      let thread = '';
       await test.step('Alice writes to Dr. Lee, with a photo', async () => {
         await signIn(page, 'alice');
         await expect(page).toHaveURL('/home');
@@ -144,6 +145,21 @@ test.describe('the care team answers', () => {
         await page.getByLabel(/This message is about my own health/).check();
         await page.getByRole('button', { name: 'Send message' }).click();
         await expect(page.getByRole('status')).toHaveText('Your message has been sent.');
+        thread = new URL(page.url()).pathname.split('/').pop() ?? '';
+      });
+
+      await test.step('billing staff (the Billing questions pool is on her care team) do not see her message to Dr. Lee', async () => {
+        const billing = await openPage();
+        await signIn(billing, 'billing', { portal: 'staff' });
+        await expect(billing).toHaveURL('/staff');
+        await billing.getByRole('navigation', { name: 'Staff' }).getByRole('link', { name: 'Messages' }).click();
+        await expect(heading(billing)).toHaveText('Messages');
+        await expect(billing.getByRole('main')).not.toContainText(subject);
+        // Not by its address either: the conversation is not found, and nothing of it shows.
+        await billing.goto(`/staff/messages/${thread}`);
+        await expect(billing.getByRole('alert')).toHaveText('Not found.');
+        await expect(billing.getByRole('main')).not.toContainText(subject);
+        await expect(billing.getByRole('main')).not.toContainText('swollen');
       });
 
       await test.step('the nurse finds it in her inbox, routed, and sees why', async () => {
@@ -247,11 +263,19 @@ test.describe('setting up messaging', () => {
     const nurseLine = page.getByRole('region', { name: 'Nurse line' });
     await expect(nurseLine).toContainText('Kim Alvarez, RN');
     await expect(nurseLine.getByRole('button', { name: 'Remove Kim Alvarez, RN from Nurse line' })).toBeVisible();
+    // Which pools do clinical work decides who reads a patient's clinical conversations.
+    await expect(nurseLine).toContainText('Clinical pool');
+    await expect(nurseLine.getByRole('button', { name: 'Make Nurse line non-clinical' })).toBeVisible();
+    await expect(page.getByRole('region', { name: 'Billing questions' })).toContainText('Non-clinical pool');
 
     await staffNav.getByRole('link', { name: 'Care teams' }).click();
     await expect(heading(page)).toHaveText('Care teams');
     await page.getByRole('searchbox', { name: 'Find a patient by name or record number' }).fill('Johnson');
     await page.getByRole('button', { name: 'Search' }).click();
+    // The search is posted: the name is not in the address; the form keeps it.
+    await expect(page.getByRole('status')).toHaveText('1 patient matches.');
+    await expect(page).toHaveURL('/staff/care-teams');
+    await expect(page.getByRole('searchbox', { name: 'Find a patient by name or record number' })).toHaveValue('Johnson');
     await page.getByRole('list', { name: 'Matching patients' }).getByRole('link', { name: 'Alice Johnson' }).click();
     const team = page.getByRole('region', { name: 'Care team of Alice Johnson' });
     await expect(team).toContainText('Dr. Morgan Lee');

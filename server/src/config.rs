@@ -235,6 +235,20 @@ impl Config {
                 },
                 business_day_closes: clock("PORTAL_BUSINESS_DAY_CLOSES", defaults.business_day_closes)?,
                 daily_notice_at: clock("PORTAL_DAILY_NOTICE_AT", defaults.daily_notice_at)?,
+                messages_per_day: match var("PORTAL_PATIENT_MESSAGES_PER_DAY") {
+                    None => defaults.messages_per_day,
+                    Some(v) => match v.trim().parse::<u32>() {
+                        Ok(n) if (1..=1000).contains(&n) => n,
+                        _ => return Err(ConfigError(format!("PORTAL_PATIENT_MESSAGES_PER_DAY must be 1 to 1000, not {v:?}"))),
+                    },
+                },
+                attachment_bytes_per_month: match var("PORTAL_PATIENT_ATTACHMENT_MB_PER_MONTH") {
+                    None => defaults.attachment_bytes_per_month,
+                    Some(v) => match v.trim().parse::<u64>() {
+                        Ok(n) if (1..=100_000).contains(&n) => n * 1024 * 1024,
+                        _ => return Err(ConfigError(format!("PORTAL_PATIENT_ATTACHMENT_MB_PER_MONTH must be 1 to 100000 (megabytes), not {v:?}"))),
+                    },
+                },
             }
         };
         let db_max_connections = match var("PORTAL_DB_MAX_CONNECTIONS") {
@@ -344,6 +358,18 @@ mod tests {
         let c = config(&[("PORTAL_METRICS_ADDR", "127.0.0.1:9187"), ("PORTAL_SHUTDOWN_GRACE_SECS", "5")]).unwrap();
         assert_eq!(c.metrics_addr, Some("127.0.0.1:9187".parse().unwrap()));
         assert_eq!(c.shutdown_grace, Duration::from_secs(5));
+        for (name, bad) in [("PORTAL_PATIENT_MESSAGES_PER_DAY", "0"), ("PORTAL_PATIENT_MESSAGES_PER_DAY", "lots"), ("PORTAL_PATIENT_ATTACHMENT_MB_PER_MONTH", "0")] {
+            let e = config(&[(name, bad)]).unwrap_err().to_string();
+            assert!(e.contains(name), "{e}");
+        }
+    }
+
+    #[test]
+    fn patients_message_limits_have_defaults_and_settings() {
+        let m = config(&[]).unwrap().portal.messaging;
+        assert_eq!((m.messages_per_day, m.attachment_bytes_per_month), (20, 50 * 1024 * 1024));
+        let m = config(&[("PORTAL_PATIENT_MESSAGES_PER_DAY", "5"), ("PORTAL_PATIENT_ATTACHMENT_MB_PER_MONTH", "200")]).unwrap().portal.messaging;
+        assert_eq!((m.messages_per_day, m.attachment_bytes_per_month), (5, 200 * 1024 * 1024));
     }
 
     #[test]

@@ -179,8 +179,8 @@ async fn billing(state: &AppState, now: i64) -> Result<(), app::billing::server:
     Ok(())
 }
 
-/// The demo clinic's pools and care teams: Dr. Lee and the nurse line serve every demo
-/// patient; billing questions go to the billing office. Made once.
+/// The demo clinic's pools and care teams: Dr. Lee and the nurse line (clinical) serve every
+/// demo patient; billing questions go to the billing office (not clinical). Made once.
 async fn care_teams(state: &AppState, now: i64) -> Result<(), sqlx::Error> {
     use app::platform::tokens::new_id;
     use sqlx::Row;
@@ -195,17 +195,20 @@ async fn care_teams(state: &AppState, now: i64) -> Result<(), sqlx::Error> {
             .and_then(|r| r.try_get::<String, _>("id"))
     };
     let mut tx = state.db.begin_write().await?;
+    // The nurse line does clinical work; the billing office does not (minimum necessary: billing
+    // staff read only the conversations sent to them).
     let pools = [
-        ("Nurse line", "Nurses answer questions about symptoms, medications and care at home.", "nursekim"),
-        ("Billing questions", "The billing office answers questions about statements and payments.", "billing"),
+        ("Nurse line", "Nurses answer questions about symptoms, medications and care at home.", "nursekim", "yes"),
+        ("Billing questions", "The billing office answers questions about statements and payments.", "billing", "no"),
     ];
     let mut pool_ids = Vec::new();
-    for (name, description, member) in pools {
+    for (name, description, member, clinical) in pools {
         let id = new_id();
-        sqlx::query("INSERT INTO care_pools (id, name, description, created_at) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO care_pools (id, name, description, clinical, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&id)
             .bind(name)
             .bind(description)
+            .bind(clinical)
             .bind(now)
             .execute(&mut *tx)
             .await?;

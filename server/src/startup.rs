@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::mail::{self, Mailer};
-use crate::middleware::{body_limit, client_addr, csrf, headers, maintenance, session};
+use crate::middleware::{body_limit, client_addr, csrf, headers, maintenance, search, session};
 use app::platform::{db::Db, passwords::PasswordHasher, state::AppState};
 use app::{shell, App};
 use axum::{extract::State, middleware::from_fn_with_state, routing::get, Extension, Router};
@@ -245,7 +245,13 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let static_files = ServeDir::new(state.leptos_options.site_root.as_ref())
         .append_index_html_on_directories(false)
         .fallback(not_found.with_state(state.clone()));
-    Router::new()
+    let mut router = Router::new();
+    // Staff search pages also answer their search form, posted to them (`middleware::search`).
+    for path in app::layout::search::SEARCH_PAGES {
+        let state = state.clone();
+        router = router.route(path, axum::routing::post(move |req| search::posted(state.clone(), req)));
+    }
+    router
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route(download("/attachments/{id}"), get(crate::downloads::message_attachment))
@@ -267,6 +273,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         // Names the matched route for the metrics (every route above; not the files below).
         .route_layer(axum::middleware::from_fn(crate::metrics::label_route))
         .fallback_service(static_files)
+        .layer(axum::middleware::from_fn(search::drop_search_terms))
         // Innermost of the three: a refused visitor is answered as the gate (and a
         // maintenance window) says, whatever the body.
         .layer(axum::middleware::from_fn(body_limit::limit_body))

@@ -88,9 +88,13 @@ pub const FUNCTIONS: &[(&str, Gate)] = &[
     ("access/terminate", Gate::staff_may(&[ManagePatientAccess])),
     ("access/restore", Gate::staff_may(&[ManagePatientAccess])),
     ("passkeys/remove-for-patient", Gate::staff_may(&[ManagePatientAccess])),
+    // A patient's message limits, on the patient's page: lifted for a day.
+    ("staff/messages/limits", Gate::staff_may(&[ManagePatientAccess])),
+    ("staff/messages/lift-limits", Gate::staff_may(&[ManagePatientAccess])),
     // Staff: messages.
     ("staff/messages/inbox", Gate::staff_may(&[WorkMessages])),
     ("staff/messages/thread", Gate::staff_may(&[WorkMessages])),
+    ("staff/messages/patient-threads", Gate::staff_may(&[WorkMessages])),
     ("staff/messages/reply", Gate::staff_may(&[WorkMessages])),
     ("staff/messages/handled", Gate::staff_may(&[WorkMessages])),
     ("staff/messages/forward", Gate::staff_may(&[WorkMessages])),
@@ -101,6 +105,7 @@ pub const FUNCTIONS: &[(&str, Gate)] = &[
     ("staff/pools/list", Gate::staff_may(&[SetUpMessaging])),
     ("staff/pools/create", Gate::staff_may(&[SetUpMessaging])),
     ("staff/pools/member", Gate::staff_may(&[SetUpMessaging])),
+    ("staff/pools/clinical", Gate::staff_may(&[SetUpMessaging])),
     ("staff/care-teams/load", Gate::staff_may(&[SetUpMessaging])),
     ("staff/care-teams/search", Gate::staff_may(&[SetUpMessaging])),
     ("staff/care-teams/change", Gate::staff_may(&[SetUpMessaging])),
@@ -128,6 +133,7 @@ pub const FUNCTIONS: &[(&str, Gate)] = &[
     ("staff/questionnaires/assign", Gate::staff_may(&[AssignForms])),
     ("staff/questionnaires/form", Gate::staff_may(&[ReadAnswers])),
     ("staff/questionnaires/response", Gate::staff_may(&[ReadAnswers])),
+    ("staff/questionnaires/reason", Gate::staff_may(&[ReadAnswers])),
     // Staff: video visits.
     ("staff/visits", Gate::staff_may(&[ScheduleVisits])),
     ("staff/visits/schedule", Gate::staff_may(&[ScheduleVisits])),

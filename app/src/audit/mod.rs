@@ -88,10 +88,12 @@ pub enum AuditAction {
     VideoVisitCancelled,
     VideoVisitLimitationsAcknowledged,
     VideoVisitsViewed,
+    BreakTheGlass,
+    MessageQuotaLifted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 77] = [
+    pub const ALL: [AuditAction; 79] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::SignInThrottled,
@@ -169,6 +171,8 @@ impl AuditAction {
         AuditAction::VideoVisitCancelled,
         AuditAction::VideoVisitLimitationsAcknowledged,
         AuditAction::VideoVisitsViewed,
+        AuditAction::BreakTheGlass,
+        AuditAction::MessageQuotaLifted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -250,6 +254,8 @@ impl AuditAction {
             AuditAction::VideoVisitCancelled => "video-visit.cancelled",
             AuditAction::VideoVisitLimitationsAcknowledged => "video-visit.limitations-acknowledged",
             AuditAction::VideoVisitsViewed => "video-visit.list-viewed",
+            AuditAction::BreakTheGlass => "record.break-the-glass",
+            AuditAction::MessageQuotaLifted => "message.quota-lifted",
         }
     }
 
@@ -337,6 +343,8 @@ impl AuditAction {
             AuditAction::VideoVisitCancelled => "Video visit cancelled",
             AuditAction::VideoVisitLimitationsAcknowledged => "Video visit limitations acknowledged",
             AuditAction::VideoVisitsViewed => "Video visits list viewed by staff",
+            AuditAction::BreakTheGlass => "Record opened from outside the care team, with a recorded reason",
+            AuditAction::MessageQuotaLifted => "Message limits lifted for a day",
         }
     }
 }

@@ -6,6 +6,7 @@
 
 use super::{AccountView, Delivery};
 use crate::error::AppError;
+use crate::layout::search::{found, posted_search, SearchForm};
 use crate::layout::{alert, StaffLayout};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
@@ -438,25 +439,22 @@ fn status(text: String) -> impl IntoView {
     view! { <p class="notice notice--status" role="status">{text}</p> }
 }
 
+/// The search is posted to the page (`layout::search`): no name, birth date or record number in
+/// the address.
 #[component]
 pub fn BillingStaffPage() -> impl IntoView {
-    let query = use_query_map();
-    let q = move || query.read().get("q").unwrap_or_default();
-    let data = Resource::new(q, load_billing_search);
+    let q = posted_search();
+    let searched = !q.trim().is_empty();
+    let term = q.clone();
+    let data = Resource::new(move || term.clone(), load_billing_search);
     view! {
         <StaffLayout title="Billing | Staff portal">
             <h1>"Billing"</h1>
-            <form method="get" action="/staff/billing" class="form form--inline" role="search">
-                <div class="field">
-                    <label for="q">"Account number, MRN, birth date or name"</label>
-                    <input id="q" name="q" type="search" value=q autocomplete="off"/>
-                </div>
-                <button type="submit" class="button">"Find"</button>
-            </form>
+            <SearchForm action="/staff/billing" label="Account number, MRN, birth date or name" button="Find" value=q/>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(d) => view! { <SearchResults d searched=!q().trim().is_empty()/> }.into_any(),
+                        Ok(d) => view! { <SearchResults d searched/> }.into_any(),
                         Err(e) => alert(e.to_string()).into_any(),
                     }
                 })}
@@ -473,8 +471,8 @@ fn SearchResults(d: SearchData, searched: bool) -> impl IntoView {
         n => format!("{n} paper statements wait to be printed."),
     };
     view! {
+        {searched.then(|| found(d.found.len(), "patient", "patients"))}
         <p><a href="/staff/billing/print-queue">{queue}</a></p>
-        {(searched && d.found.is_empty()).then(|| view! { <p>"No patient or account matches."</p> })}
         <ul class="accounts">
             {d.found.into_iter().map(|g| {
                 let heading = format!("{} · MRN {} · born {}", g.name, g.mrn, g.date_of_birth);

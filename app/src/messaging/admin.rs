@@ -34,7 +34,7 @@ pub async fn staff_with_roles(db: &Db, roles: &[&str]) -> Result<Vec<Person>, sq
 }
 
 pub async fn pools(db: &Db) -> Result<Vec<Pool>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id, name, description FROM care_pools ORDER BY name").fetch_all(&db.pool).await?;
+    let rows = sqlx::query("SELECT id, name, description, clinical FROM care_pools ORDER BY name").fetch_all(&db.pool).await?;
     let members = sqlx::query("SELECT m.pool_id, u.id, u.display_name FROM pool_members m JOIN users u ON u.id = m.user_id ORDER BY u.display_name")
         .fetch_all(&db.pool)
         .await?;
@@ -50,29 +50,52 @@ pub async fn pools(db: &Db) -> Result<Vec<Pool>, sqlx::Error> {
                 id,
                 name: r.try_get("name")?,
                 description: r.try_get("description")?,
+                clinical: r.try_get::<String, _>("clinical")? == "yes",
             })
         })
         .collect()
 }
 
-/// Creates a pool; false when the name is taken.
-pub async fn create_pool(db: &Db, actor: &UserId, name: &str, description: &str, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
+/// Creates a pool, clinical or not (see [`set_pool_clinical`]); false when the name is taken.
+pub async fn create_pool(db: &Db, actor: &UserId, name: &str, description: &str, clinical: bool, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let taken = sqlx::query("SELECT id FROM care_pools WHERE lower(name) = lower($1)").bind(name).fetch_optional(&mut *tx).await?;
     if taken.is_some() {
         return Ok(false);
     }
     let id = tokens::new_id();
-    sqlx::query("INSERT INTO care_pools (id, name, description, created_at) VALUES ($1, $2, $3, $4)")
+    sqlx::query("INSERT INTO care_pools (id, name, description, clinical, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(&id)
         .bind(name)
         .bind(description)
+        .bind(if clinical { "yes" } else { "no" })
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    audit_change(&mut tx, AuditAction::PoolChanged, actor, "pool", &id, "pool created", addr, now).await?;
+    audit_change(&mut tx, AuditAction::PoolChanged, actor, "pool", &id, if clinical { "clinical pool created" } else { "pool created" }, addr, now).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Says whether a pool does clinical work. Clinicians who work a clinical pool on a patient's
+/// care team read the patient's clinical conversations, and a conversation addressed, routed or
+/// forwarded to a clinical pool is clinical (`server::staff_reads_thread_sql`). False when
+/// nothing changed.
+pub async fn set_pool_clinical(db: &Db, actor: &UserId, pool: &PoolId, clinical: bool, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let value = if clinical { "yes" } else { "no" };
+    let changed = sqlx::query("UPDATE care_pools SET clinical = $1 WHERE id = $2 AND clinical <> $1")
+        .bind(value)
+        .bind(&pool.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 1;
+    if changed {
+        audit_change(&mut tx, AuditAction::PoolChanged, actor, "pool", &pool.0, if clinical { "made clinical" } else { "made non-clinical" }, addr, now).await?;
+    }
+    tx.commit().await?;
+    Ok(changed)
 }
 
 /// Adds or removes a member (a staff user who works inboxes); false when nothing changed.

@@ -3,6 +3,7 @@
 //! who answer messages may read it). Plain HTML forms; every change is audited.
 
 use crate::error::AppError;
+use crate::layout::search::{found, posted_search, SearchForm};
 use crate::layout::StaffLayout;
 use crate::patients::PatientSummary;
 use crate::layout::alert;
@@ -21,6 +22,8 @@ pub struct Pool {
     pub id: String,
     pub name: String,
     pub description: String,
+    /// Clinical work (a nurse line), not billing or front-desk work.
+    pub clinical: bool,
     pub members: Vec<Person>,
 }
 
@@ -81,6 +84,8 @@ fn done_or_error(done: Option<String>, error: Option<String>) -> Option<AnyView>
     if let Some(d) = done {
         let text = match d.as_str() {
             "pool" => "The pool is created.",
+            "clinical" => "The pool now does clinical work.",
+            "non-clinical" => "The pool now does non-clinical work.",
             "member-added" => "The member is added.",
             "member-removed" => "The member is removed.",
             "added" => "Added to the care team.",
@@ -128,16 +133,38 @@ pub async fn load_pools() -> Result<PoolsData, AppError> {
     })
 }
 
+/// `clinical` is the checkbox: "yes" when ticked, absent otherwise (non-clinical, the narrower).
 #[server(endpoint = "staff/pools/create")]
-pub async fn create_pool(name: String, description: String) -> Result<(), AppError> {
+pub async fn create_pool(name: String, description: String, clinical: Option<String>) -> Result<(), AppError> {
     use crate::platform::{now_ms, request};
     let (session, state) = admin()?;
     let name = name.trim();
     let description: String = description.trim().chars().take(300).collect();
+    let clinical = clinical.as_deref() == Some("yes");
     let ok = !name.is_empty()
         && name.chars().count() <= 80
-        && super::admin::create_pool(&state.db, &session.viewer.user_id, name, &description, request::client_addr(), now_ms()).await?;
+        && super::admin::create_pool(&state.db, &session.viewer.user_id, name, &description, clinical, request::client_addr(), now_ms()).await?;
     leptos_axum::redirect(if ok { "/staff/pools?done=pool" } else { "/staff/pools?error=name" });
+    Ok(())
+}
+
+/// Makes a pool clinical (`clinical` = "yes") or non-clinical ("no").
+#[server(endpoint = "staff/pools/clinical")]
+pub async fn set_pool_clinical(pool: String, clinical: String) -> Result<(), AppError> {
+    use crate::platform::{now_ms, request};
+    let (session, state) = admin()?;
+    let pool = super::PoolId::parse(&pool).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let clinical = match clinical.as_str() {
+        "yes" => true,
+        "no" => false,
+        _ => return Err(request::refuse(AppError::NotFound)),
+    };
+    let done = super::admin::set_pool_clinical(&state.db, &session.viewer.user_id, &pool, clinical, request::client_addr(), now_ms()).await?;
+    leptos_axum::redirect(match (done, clinical) {
+        (true, true) => "/staff/pools?done=clinical",
+        (true, false) => "/staff/pools?done=non-clinical",
+        _ => "/staff/pools?error=unchanged",
+    });
     Ok(())
 }
 
@@ -164,6 +191,8 @@ pub fn PoolsPage() -> impl IntoView {
             <h1>"Pools"</h1>
             {status_line()}
             <p class="lead">"A pool is a shared inbox that several staff members work, such as a nurse line. Patients can write to the pools on their care team."</p>
+            <p>"A "<strong>"clinical"</strong>" pool (a nurse line) does clinical work: the clinicians who work it read the clinical conversations of the patients whose care team it is on, and a conversation sent to it is clinical. "
+                "Everyone else, in any pool, reads only the conversations sent or forwarded to them or their pools (minimum necessary)."</p>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
@@ -190,6 +219,16 @@ fn PoolsView(d: PoolsData) -> impl IntoView {
                 <section class="section" aria-labelledby=heading_id.clone()>
                     <h2 id=heading_id.clone()>{p.name.clone()}</h2>
                     <p>{p.description.clone()}</p>
+                    <div>
+                        <strong>{if p.clinical { "Clinical pool" } else { "Non-clinical pool" }}</strong>" "
+                        <form method="post" action={<SetPoolClinical as leptos::server_fn::ServerFn>::PATH} class="inline-form">
+                            <input type="hidden" name="pool" value=p.id.clone()/>
+                            <input type="hidden" name="clinical" value=if p.clinical { "no" } else { "yes" }/>
+                            <button type="submit" class="button button--quiet">
+                                {if p.clinical { format!("Make {} non-clinical", p.name) } else { format!("Make {} clinical", p.name) }}
+                            </button>
+                        </form>
+                    </div>
                     {if p.members.is_empty() {
                         view! { <p>"No members yet: messages to this pool wait for nobody."</p> }.into_any()
                     } else {
@@ -239,6 +278,10 @@ fn PoolsView(d: PoolsData) -> impl IntoView {
                 <div class="field">
                     <label for="pool-description">"What it answers (patients see this)"</label>
                     <input type="text" id="pool-description" name="description" maxlength="300"/>
+                </div>
+                <div class="check">
+                    <input type="checkbox" id="pool-clinical" name="clinical" value="yes"/>
+                    <label for="pool-clinical">"Clinical pool (clinical work such as a nurse line; leave it for billing or front-desk work)"</label>
                 </div>
                 <button type="submit" class="button button--primary">"Create pool"</button>
             </form>
@@ -292,27 +335,27 @@ pub async fn change_care_team(patient: String, who: String, change: String) -> R
 #[component]
 pub fn CareTeamsPage() -> impl IntoView {
     let query = use_query_map();
-    let q = move || query.read().get("q").unwrap_or_default();
+    // The search is posted to the page (`layout::search`); the chosen patient travels as the
+    // record's opaque id only.
+    let q = posted_search();
+    let searched = !q.trim().is_empty();
+    let term = q.clone();
     let patient = move || query.read().get("patient").unwrap_or_default();
-    let results = Resource::new(q, |q| async move { if q.trim().is_empty() { Ok(Vec::new()) } else { search_care_patients(q).await } });
+    let results = Resource::new(move || term.clone(), |q| async move { if q.trim().is_empty() { Ok(Vec::new()) } else { search_care_patients(q).await } });
     let team = Resource::new(patient, load_care_team);
     view! {
         <StaffLayout title="Care teams | Staff">
             <h1>"Care teams"</h1>
             {status_line()}
-            <p class="lead">"A patient's care team is who they can write to: clinicians and pools. Staff see a patient's messages only when they, or a pool they work, are on the care team."</p>
-            <form method="get" action="/staff/care-teams" class="form form--inline" role="search">
-                <div class="field">
-                    <label for="q">"Find a patient by name or record number"</label>
-                    <input id="q" name="q" type="search" value=q maxlength="100"/>
-                </div>
-                <button type="submit" class="button">"Search"</button>
-            </form>
+            <p class="lead">"A patient's care team is who they can write to: clinicians and pools. Clinicians of the care team (its clinicians, and clinicians who work a clinical pool on it) read the patient's clinical conversations; everyone else reads only what was sent or forwarded to them or their pools."</p>
+            <SearchForm action="/staff/care-teams" label="Find a patient by name or record number" button="Search" value=q/>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match results.await {
-                        Ok(list) if list.is_empty() => ().into_any(),
+                        Ok(_) if !searched => ().into_any(),
+                        Ok(list) if list.is_empty() => found(0, "patient", "patients").into_any(),
                         Ok(list) => view! {
+                            {found(list.len(), "patient", "patients")}
                             <ul aria-label="Matching patients">
                                 {list.into_iter().map(|p| view! {
                                     <li><a href=format!("/staff/care-teams?patient={}", p.id.0)>{p.full_name()}</a>{format!(" (MRN {}, born {})", p.mrn, p.date_of_birth)}</li>

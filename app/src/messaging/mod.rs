@@ -6,7 +6,8 @@
 //! - `thread.rs`: a conversation's messages, shared by both sides' pages.
 //! - `admin_pages.rs`: care teams and pools, out-of-office periods, the holiday list.
 //! - `server.rs`: the rules and the database (who may read and write what, routing, due dates,
-//!   notices); `business_days.rs`: the due-date rule; `attachments.rs`: file checks.
+//!   notices); `business_days.rs`: the due-date rule; `attachments.rs`: file checks;
+//!   `quota.rs`: a patient's messages per day and attachment bytes per month.
 //!
 //! A sent message is never edited or deleted: nothing in this module can. A patient's message
 //! gets a due date (3 business days by default) and waits in an inbox until staff mark it
@@ -19,6 +20,8 @@ pub mod attachments;
 #[cfg(feature = "ssr")]
 pub mod business_days;
 #[cfg(feature = "ssr")]
+pub mod quota;
+#[cfg(feature = "ssr")]
 pub mod server;
 mod admin_pages;
 mod patient_pages;
@@ -27,7 +30,7 @@ mod thread;
 
 pub use admin_pages::{AbsencesPage, CareTeamsPage, HolidaysPage, PoolsPage};
 pub use patient_pages::{unread_messages, ComposePage, MessagesPage, PatientThreadPage};
-pub use staff_pages::{StaffComposePage, StaffInboxPage, StaffThreadPage};
+pub use staff_pages::{MessageLimits, StaffComposePage, StaffInboxPage, StaffPatientThreadsPage, StaffThreadPage};
 
 use serde::{Deserialize, Serialize};
 
@@ -208,11 +211,35 @@ pub struct ThreadView {
     pub topic: String,
     pub patient_name: String,
     pub patient_mrn: Option<String>,
+    /// Staff only: the patient record, for the list of the patient's conversations.
+    pub patient_id: Option<String>,
     pub messages: Vec<MessageView>,
     /// The latest patient message is past due without a reply.
     pub overdue: bool,
     /// Whether the latest patient message still waits for staff (staff view).
     pub open_message: Option<MessageId>,
+}
+
+/// A conversation with a patient as staff list it (`/staff/messages/patients/<id>`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffThreadLine {
+    pub id: ThreadId,
+    pub subject: String,
+    pub topic: String,
+    /// Whom the patient wrote to, or who on staff started it.
+    pub with: String,
+    pub last_text: String,
+    /// A message of the patient waits for a reply.
+    pub waiting: bool,
+}
+
+/// The conversations with one patient that the member of staff asking may read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PatientConversations {
+    pub patient: String,
+    pub name: String,
+    pub mrn: String,
+    pub threads: Vec<StaffThreadLine>,
 }
 
 /// A line of a staff inbox: a patient message that waits for the care team.
@@ -301,6 +328,49 @@ impl NoticeMode {
             "daily" => Some(NoticeMode::Daily),
             _ => None,
         }
+    }
+}
+
+/// A patient's message limits as they stand (`quota.rs`): for the patient's pages and for the
+/// front desk on the patient's page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuotaStatus {
+    pub messages_per_day: u32,
+    pub messages_today: i64,
+    pub bytes_per_month: i64,
+    pub bytes_this_month: i64,
+    /// When a new day's allowance begins (clinic time).
+    pub day_resets: String,
+    /// When a new month's allowance begins.
+    pub month_resets: String,
+    /// A lift in force: until when, by whom, why.
+    pub lifted: Option<(String, String, String)>,
+}
+
+impl QuotaStatus {
+    pub fn day_reached(&self) -> bool {
+        self.messages_today >= i64::from(self.messages_per_day)
+    }
+
+    /// What the patient reads when the day's messages are used up.
+    pub fn day_text(&self, phone: &str) -> String {
+        format!(
+            "You have sent {} messages today, the most the portal takes from one patient in a day. You can send messages again from {}. \
+             If it is urgent, please call the office at {phone}.",
+            self.messages_per_day, self.day_resets
+        )
+    }
+
+    /// What the patient reads when a message's files would pass the month's attachments.
+    pub fn month_text(&self, phone: &str) -> String {
+        let left = (self.bytes_per_month - self.bytes_this_month).max(0);
+        format!(
+            "This message's files would take you past {} of attachments this month ({} left). You can send the message without files now, \
+             or files again from {}. If it is urgent, please call the office at {phone}.",
+            file_size(self.bytes_per_month),
+            file_size(left),
+            self.month_resets
+        )
     }
 }
 

@@ -3,7 +3,7 @@
 //! attachments, the acknowledgement, and drafts kept until sent. Every form is a plain HTML form
 //! (multipart for the ones that carry files), so all of it works without JavaScript.
 
-use super::{Draft, NoticeMode, RecipientOption, ThreadSummary, ThreadView, Topic, ATTACHMENTS_MAX, BODY_MAX, SUBJECT_MAX};
+use super::{Draft, NoticeMode, QuotaStatus, RecipientOption, ThreadSummary, ThreadView, Topic, ATTACHMENTS_MAX, BODY_MAX, SUBJECT_MAX};
 use super::thread::{MessageList, ThreadReader};
 use crate::error::AppError;
 use crate::layout::{org_info, PatientLayout};
@@ -28,6 +28,7 @@ pub struct ComposeData {
     pub recipients: Vec<RecipientOption>,
     pub draft: Draft,
     pub reply_days: u32,
+    pub quota: QuotaStatus,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -35,6 +36,7 @@ pub struct ThreadPageData {
     pub thread: ThreadView,
     pub draft: Draft,
     pub reply_days: u32,
+    pub quota: QuotaStatus,
 }
 
 #[cfg(feature = "ssr")]
@@ -72,6 +74,13 @@ pub async fn unread_messages() -> Result<i64, AppError> {
     Ok(super::server::unread_count(&state.db, &patient).await?)
 }
 
+/// The patient's message limits as they stand now.
+#[cfg(feature = "ssr")]
+async fn quota_of(state: &crate::platform::state::AppState, patient: &crate::patients::PatientId) -> Result<QuotaStatus, AppError> {
+    let mut conn = state.db.pool.acquire().await.map_err(AppError::from)?;
+    Ok(super::quota::status(&mut conn, &state.settings.messaging, patient, crate::platform::now_ms()).await?)
+}
+
 #[server(endpoint = "messages/compose")]
 pub async fn load_compose_data() -> Result<ComposeData, AppError> {
     let (session, patient, state) = signed_in_patient().await?;
@@ -79,6 +88,7 @@ pub async fn load_compose_data() -> Result<ComposeData, AppError> {
         recipients: super::server::recipients(&state.db, &patient).await?,
         draft: super::server::draft(&state.db, &session.viewer.user_id, None).await?.unwrap_or_default(),
         reply_days: state.settings.messaging.reply_business_days,
+        quota: quota_of(&state, &patient).await?,
     })
 }
 
@@ -96,6 +106,7 @@ pub async fn load_patient_thread(id: String) -> Result<ThreadPageData, AppError>
         thread,
         draft: super::server::draft(&state.db, &session.viewer.user_id, Some(&thread_id)).await?.unwrap_or_default(),
         reply_days: state.settings.messaging.reply_business_days,
+        quota: quota_of(&state, &patient).await?,
     })
 }
 
@@ -368,8 +379,23 @@ fn Overview(o: MessagesOverview) -> impl IntoView {
     }
 }
 
+/// The refusal to show above the form; the limits' refusals are shown with the form (they say
+/// when the limit resets, which the page's data knows).
 fn error_text(code: Option<String>) -> Option<String> {
-    code.map(|c| super_text(&c))
+    code.filter(|c| !c.starts_with("limit-")).map(|c| super_text(&c))
+}
+
+/// Where the patient stands against the message limits: the refusal that brought them back
+/// (`limit-day`, `limit-month`), or, before they write, that the day's messages are used up.
+fn limit_notice(quota: &QuotaStatus, code: Option<&str>) -> Option<AnyView> {
+    let phone = org_info().phone;
+    let kept = " Your message has not been sent; what you wrote is kept below. Please choose any files again.";
+    match code {
+        Some("limit-day") => Some(alert(format!("{}{kept}", quota.day_text(&phone))).into_any()),
+        Some("limit-month") => Some(alert(format!("{}{kept}", quota.month_text(&phone))).into_any()),
+        _ if quota.day_reached() => Some(view! { <p class="notice notice--info">{quota.day_text(&phone)}</p> }.into_any()),
+        _ => None,
+    }
 }
 
 fn super_text(code: &str) -> String {
@@ -411,7 +437,7 @@ pub fn ComposePage() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(d) => view! { <ComposeForm d/> }.into_any(),
+                        Ok(d) => view! { {limit_notice(&d.quota, query.read().get("error").as_deref())} <ComposeForm d/> }.into_any(),
                         Err(e) => alert(e.to_string()).into_any(),
                     }
                 })}
@@ -515,7 +541,10 @@ pub fn PatientThreadPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(d) => view! { <PatientThread d/> }.into_any(),
+                        Ok(d) => {
+                            let limit = limit_notice(&d.quota, query.read().get("error").as_deref());
+                            view! { <PatientThread d limit/> }.into_any()
+                        }
                         Err(e) => view! { <h1>"Conversation"</h1>{alert(e.to_string())} }.into_any(),
                     }
                 })}
@@ -525,7 +554,7 @@ pub fn PatientThreadPage() -> impl IntoView {
 }
 
 #[component]
-fn PatientThread(d: ThreadPageData) -> impl IntoView {
+fn PatientThread(d: ThreadPageData, limit: Option<AnyView>) -> impl IntoView {
     let t = d.thread;
     let org = org_info();
     let thread_id = t.id.0.clone();
@@ -541,6 +570,7 @@ fn PatientThread(d: ThreadPageData) -> impl IntoView {
         <MessageList messages=t.messages reader=ThreadReader::Patient/>
         <section id="reply" aria-labelledby="reply-heading" class="section">
             <h2 id="reply-heading">"Reply"</h2>
+            {limit}
             <ReplyPromise days=d.reply_days/>
             <form method="post" enctype="multipart/form-data" action={<SendMessage as leptos::server_fn::ServerFn>::PATH} class="form compose">
                 <input type="hidden" name="thread" value=thread_id/>

@@ -1,8 +1,8 @@
 //! Messaging rules and storage. Every function that reads or writes a conversation takes the
-//! person asking and checks that the conversation is theirs (a patient's own threads; for
-//! staff, the threads of patients whose care team they are on, directly or through a pool, and
-//! of messages routed or forwarded to them). Nothing here updates what a message says or
-//! deletes one.
+//! person asking and checks that the conversation is theirs: a patient's own threads; for staff,
+//! the minimum-necessary rule of [`staff_reads_thread_sql`] (what was sent their way, and for
+//! clinicians of the patient's care team its clinical conversations). Nothing here updates what
+//! a message says or deletes one.
 
 use super::attachments::CheckedFile;
 use super::business_days::BusinessCalendar;
@@ -10,7 +10,7 @@ use super::*;
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::outbox::{self, Notice};
 use crate::patients::PatientId;
-use crate::platform::db::{Db, Tx};
+use crate::platform::db::{lock_row, Db, Tx};
 use crate::platform::settings::PortalSettings;
 use crate::platform::tokens;
 use crate::types::UserId;
@@ -36,6 +36,10 @@ pub enum SendError {
     Attachment(#[from] super::attachments::AttachmentError),
     #[error("not found")]
     NotFound,
+    #[error("the day's messages are used up")]
+    DailyLimit,
+    #[error("the month's attachment bytes are used up")]
+    MonthlyBytes,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -54,6 +58,8 @@ impl SendError {
             SendError::Attachment(super::attachments::AttachmentError::WrongType(_)) => "file-type",
             SendError::Attachment(super::attachments::AttachmentError::Empty(_)) => "file-empty",
             SendError::NotFound => "not-found",
+            SendError::DailyLimit => "limit-day",
+            SendError::MonthlyBytes => "limit-month",
             SendError::Db(_) => "internal",
         }
     }
@@ -88,6 +94,14 @@ pub async fn calendar(conn: &mut sqlx::AnyConnection, settings: &PortalSettings)
 
 /// The providers and pools a patient may write to, providers first.
 pub async fn recipients(db: &Db, patient: &PatientId) -> Result<Vec<RecipientOption>, sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    recipients_in(&mut conn, patient).await
+}
+
+/// [`recipients`] on a connection already held (a transaction must not wait for a second
+/// connection of the pool: with every connection held by transactions waiting for the same
+/// lock, it would never get one).
+async fn recipients_in(conn: &mut sqlx::AnyConnection, patient: &PatientId) -> Result<Vec<RecipientOption>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT 'provider' AS kind, u.id AS id, u.display_name AS name, 0 AS ord FROM care_team t JOIN users u ON u.id = t.provider_id \
            WHERE t.patient_id = $1 AND u.access = 'active' \
@@ -97,7 +111,7 @@ pub async fn recipients(db: &Db, patient: &PatientId) -> Result<Vec<RecipientOpt
          ORDER BY ord, name",
     )
     .bind(&patient.0)
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *conn)
     .await?;
     rows.iter()
         .map(|r| {
@@ -198,6 +212,20 @@ pub async fn send_from_patient(
         return Err(SendError::NotAcknowledged);
     }
     let mut tx = db.begin_write().await?;
+    // The patient's limits, counted one send at a time: the patient's row stays locked (on
+    // PostgreSQL; SQLite's write lock is already held) until this message is stored, so
+    // messages sent at the same moment are counted one after the other.
+    if !lock_row(&mut tx, "patients", &patient.0).await? {
+        return Err(SendError::NotFound);
+    }
+    let quota = super::quota::status(&mut tx, &settings.messaging, patient, now).await?;
+    if quota.day_reached() {
+        return Err(SendError::DailyLimit);
+    }
+    let new_bytes: i64 = msg.files.iter().map(|f| f.content.len() as i64).sum();
+    if new_bytes > 0 && quota.bytes_this_month + new_bytes > quota.bytes_per_month {
+        return Err(SendError::MonthlyBytes);
+    }
     let (thread_id, to) = match &msg.thread {
         Some(thread) => {
             // A reply goes to whom the conversation is with.
@@ -215,7 +243,7 @@ pub async fn send_from_patient(
         }
         None => {
             let to = Recipient::parse(&msg.recipient).ok_or(SendError::NoRecipient)?;
-            let on_team = recipients(db, patient).await?.into_iter().any(|o| o.recipient == to);
+            let on_team = recipients_in(&mut tx, patient).await?.into_iter().any(|o| o.recipient == to);
             if !on_team {
                 return Err(SendError::NoRecipient);
             }
@@ -463,23 +491,66 @@ pub enum Reader<'a> {
     Staff { user: &'a UserId },
 }
 
-/// Whether a member of staff may see the thread: the patient's care team includes them or a
-/// pool they work, or one of its messages was routed or forwarded to them or such a pool.
-pub async fn staff_may_see(conn: &mut sqlx::AnyConnection, staff: &UserId, thread: &ThreadId) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT 1 AS ok FROM threads t WHERE t.id = $1 AND ( \
-           EXISTS (SELECT 1 FROM care_team c WHERE c.patient_id = t.patient_id AND (c.provider_id = $2 \
-                   OR c.pool_id IN (SELECT pool_id FROM pool_members WHERE user_id = $2))) \
-           OR EXISTS (SELECT 1 FROM messages m WHERE m.thread_id = t.id AND (m.assigned_provider_id = $2 OR m.to_provider_id = $2 \
-                   OR m.assigned_pool_id IN (SELECT pool_id FROM pool_members WHERE user_id = $2))) \
-           OR EXISTS (SELECT 1 FROM messages m JOIN message_routes r ON r.message_id = m.id WHERE m.thread_id = t.id \
-                   AND (r.to_provider_id = $2 OR r.to_pool_id IN (SELECT pool_id FROM pool_members WHERE user_id = $2))))",
+/// The minimum-necessary rule for staff and conversations, as one SQL condition on the thread
+/// `{thread}` of patient `{patient}` for the member of staff `{staff}` (column names or
+/// placeholders). A member of staff reads a conversation when:
+///
+/// - it reached them: they wrote in it, or one of its messages was addressed, routed or
+///   forwarded to them or to a pool they work (whatever their role); or
+/// - they are a clinician of the patient's care team (the care team's provider, or a clinician
+///   who works a clinical pool on the care team) and the conversation is clinical: one of its
+///   messages was addressed, routed or forwarded to a clinician or a clinical pool, or a
+///   clinician wrote in it.
+///
+/// Billing and front-desk staff (and clinicians outside the care team) therefore read only what
+/// was sent their way: a billing question, or a conversation someone forwarded to them (the
+/// forward is recorded). Pool membership and roles are read as they are now: whoever leaves a
+/// pool stops reading its conversations.
+pub fn staff_reads_thread_sql(thread: &str, patient: &str, staff: &str) -> String {
+    let my_pools = format!("(SELECT pool_id FROM pool_members WHERE user_id = {staff})");
+    let clinician = "(SELECT id FROM users WHERE staff_role = 'clinician')";
+    let clinical_pool = "(SELECT id FROM care_pools WHERE clinical = 'yes')";
+    let care_team_clinician = care_team_clinician_sql(patient, staff);
+    format!(
+        "(EXISTS (SELECT 1 FROM messages rm WHERE rm.thread_id = {thread} AND (rm.author_id = {staff} \
+              OR rm.to_provider_id = {staff} OR rm.assigned_provider_id = {staff} \
+              OR rm.to_pool_id IN {my_pools} OR rm.assigned_pool_id IN {my_pools})) \
+          OR EXISTS (SELECT 1 FROM messages rm JOIN message_routes rr ON rr.message_id = rm.id WHERE rm.thread_id = {thread} \
+              AND (rr.to_provider_id = {staff} OR rr.to_pool_id IN {my_pools})) \
+          OR ({care_team_clinician} \
+              AND (EXISTS (SELECT 1 FROM messages cm WHERE cm.thread_id = {thread} AND ( \
+                      cm.to_provider_id IN {clinician} OR cm.assigned_provider_id IN {clinician} \
+                      OR (cm.author_kind = 'staff' AND cm.author_id IN {clinician}) \
+                      OR cm.to_pool_id IN {clinical_pool} OR cm.assigned_pool_id IN {clinical_pool})) \
+                   OR EXISTS (SELECT 1 FROM messages cm JOIN message_routes cr ON cr.message_id = cm.id WHERE cm.thread_id = {thread} \
+                      AND (cr.to_provider_id IN {clinician} OR cr.to_pool_id IN {clinical_pool})))))"
     )
-    .bind(&thread.0)
-    .bind(&staff.0)
-    .fetch_optional(&mut *conn)
-    .await?;
+}
+
+/// Whether a member of staff may see the thread (the rule of [`staff_reads_thread_sql`]).
+pub async fn staff_may_see(conn: &mut sqlx::AnyConnection, staff: &UserId, thread: &ThreadId) -> Result<bool, sqlx::Error> {
+    let sql = format!("SELECT 1 AS ok FROM threads t WHERE t.id = $1 AND {}", staff_reads_thread_sql("t.id", "t.patient_id", "$2"));
+    let row = sqlx::query(&sql).bind(&thread.0).bind(&staff.0).fetch_optional(&mut *conn).await?;
     Ok(row.is_some())
+}
+
+/// The condition that `{staff}` is a clinician of the care team of `{patient}`: a clinician who
+/// is the care team's provider or works a clinical pool on it.
+pub fn care_team_clinician_sql(patient: &str, staff: &str) -> String {
+    format!(
+        "(EXISTS (SELECT 1 FROM users cu WHERE cu.id = {staff} AND cu.staff_role = 'clinician') \
+          AND EXISTS (SELECT 1 FROM care_team ct WHERE ct.patient_id = {patient} AND (ct.provider_id = {staff} \
+              OR ct.pool_id IN (SELECT pm.pool_id FROM pool_members pm JOIN care_pools cp ON cp.id = pm.pool_id \
+                                WHERE pm.user_id = {staff} AND cp.clinical = 'yes'))))"
+    )
+}
+
+/// Whether a member of staff is a clinician of the patient's care team: the care team's
+/// provider, or a clinician who works a clinical pool on it. Questionnaire answers follow the
+/// same line (`questionnaires::server`).
+pub async fn clinician_of_care_team(conn: &mut sqlx::AnyConnection, staff: &UserId, patient: &PatientId) -> Result<bool, sqlx::Error> {
+    let sql = format!("SELECT 1 AS ok WHERE {}", care_team_clinician_sql("$1", "$2"));
+    Ok(sqlx::query(&sql).bind(&patient.0).bind(&staff.0).fetch_optional(&mut *conn).await?.is_some())
 }
 
 /// Opens a thread for `reader`, or none when it is not theirs. A patient opening it marks the
@@ -606,6 +677,7 @@ pub async fn open_thread(
         topic: topic_label(&t.try_get::<String, _>("topic")?),
         patient_name: format!("{} {}", t.try_get::<String, _>("given_name")?, t.try_get::<String, _>("family_name")?),
         patient_mrn: if staff { Some(t.try_get("mrn")?) } else { None },
+        patient_id: staff.then(|| patient_id.clone()),
         messages,
         overdue,
         open_message,
@@ -672,8 +744,8 @@ async fn thread_routes(tx: &mut Tx, zone: &jiff::tz::TimeZone, thread: &ThreadId
         .collect()
 }
 
-/// A staff member's inbox: the patients' messages that wait for them or their pools (or, for
-/// "everything open", for anyone on the care teams they are part of), soonest due first.
+/// A staff member's inbox: the patients' messages that wait for them or their pools, soonest due
+/// first. (Each was sent their way, so the minimum-necessary rule lets them read it.)
 pub async fn staff_inbox(db: &Db, zone: &jiff::tz::TimeZone, staff: &UserId, filter: InboxFilter, now: i64) -> Result<Vec<InboxItem>, sqlx::Error> {
     let mine = "m.assigned_provider_id = $1";
     let pools = "m.assigned_pool_id IN (SELECT pool_id FROM pool_members WHERE user_id = $1)";
@@ -717,6 +789,68 @@ pub async fn staff_inbox(db: &Db, zone: &jiff::tz::TimeZone, staff: &UserId, fil
             })
         })
         .collect()
+}
+
+/// The conversations with one patient that a member of staff may read (the rule of
+/// [`staff_reads_thread_sql`]), newest first, with the patient's name and record number; none when
+/// the patient is not theirs at all (not on the patient's care team and no conversation of the
+/// patient reached them). Audited as a look at the patient's record.
+pub async fn staff_patient_threads(
+    db: &Db,
+    zone: &jiff::tz::TimeZone,
+    staff: &UserId,
+    patient: &PatientId,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<Option<PatientConversations>, sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    let Some(p) = sqlx::query("SELECT given_name, family_name, mrn FROM patients WHERE id = $1").bind(&patient.0).fetch_optional(&mut *conn).await? else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "SELECT t.id, t.subject, t.topic, t.last_message_at, \
+           (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.author_kind = 'patient' AND m.handled_at IS NULL) AS waiting, \
+           (SELECT COALESCE(u.display_name, cp.name) FROM messages m LEFT JOIN users u ON u.id = m.to_provider_id \
+              LEFT JOIN care_pools cp ON cp.id = m.to_pool_id WHERE m.thread_id = t.id AND m.author_kind = 'patient' \
+              ORDER BY m.sent_at LIMIT 1) AS to_name, \
+           (SELECT u.display_name FROM messages m JOIN users u ON u.id = m.author_id \
+              WHERE m.thread_id = t.id AND m.author_kind = 'staff' ORDER BY m.sent_at LIMIT 1) AS staff_name \
+         FROM threads t WHERE t.patient_id = $1 AND {} ORDER BY t.last_message_at DESC LIMIT 500",
+        staff_reads_thread_sql("t.id", "t.patient_id", "$2")
+    );
+    let rows = sqlx::query(&sql).bind(&patient.0).bind(&staff.0).fetch_all(&mut *conn).await?;
+    if rows.is_empty() && !staff_may_write_to(&mut conn, staff, patient).await? {
+        return Ok(None);
+    }
+    drop(conn);
+    let threads = rows
+        .iter()
+        .map(|r| {
+            let to: Option<String> = r.try_get("to_name")?;
+            let by: Option<String> = r.try_get("staff_name")?;
+            Ok(StaffThreadLine {
+                id: ThreadId(r.try_get("id")?),
+                subject: r.try_get("subject")?,
+                topic: topic_label(&r.try_get::<String, _>("topic")?),
+                with: to.or(by).unwrap_or_default(),
+                last_text: local_text(zone, r.try_get("last_message_at")?),
+                waiting: r.try_get::<i64, _>("waiting")? > 0,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let mut event = AuditEvent::of(AuditAction::PatientRecordViewed);
+    event.actor = Some(staff);
+    event.record_type = Some("patient");
+    event.record_id = Some(&patient.0);
+    event.client_addr = client_addr;
+    event.detail = Some("conversations listed");
+    audit::record_alone(db, event, now).await?;
+    Ok(Some(PatientConversations {
+        patient: patient.0.clone(),
+        name: format!("{} {}", p.try_get::<String, _>("given_name")?, p.try_get::<String, _>("family_name")?),
+        mrn: p.try_get("mrn")?,
+        threads,
+    }))
 }
 
 /// Why a staff action was refused.
@@ -1057,6 +1191,9 @@ pub async fn save_draft(db: &Db, user: &UserId, patient: &PatientId, thread: Opt
             return Ok(false);
         }
     }
+    // One save at a time per account (two tabs, a double click): the delete and the insert of
+    // one save are not interleaved with another's.
+    lock_row(&mut tx, "users", &user.0).await?;
     delete_draft(&mut tx, user, thread).await?;
     sqlx::query(
         "INSERT INTO message_drafts (id, user_id, thread_id, recipient, topic, subject, body, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

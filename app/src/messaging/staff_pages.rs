@@ -3,7 +3,7 @@
 //! with its routing history; reply, forward within the care team, mark handled; and a new
 //! message to a patient of their care teams.
 
-use super::{InboxFilter, InboxItem, RecipientOption, ThreadView, BODY_MAX, SUBJECT_MAX};
+use super::{InboxFilter, InboxItem, PatientConversations, QuotaStatus, RecipientOption, ThreadView, BODY_MAX, SUBJECT_MAX};
 use super::thread::{MessageList, ThreadReader};
 use crate::error::AppError;
 use crate::layout::StaffLayout;
@@ -47,6 +47,19 @@ pub async fn load_staff_thread(id: String) -> Result<StaffThreadData, AppError> 
         .ok_or_else(|| request::refuse(AppError::NotFound))?;
     let forward_to = forward_options(&state.db, user, &thread_id).await?.unwrap_or_default();
     Ok(StaffThreadData { thread, forward_to })
+}
+
+/// The conversations with a patient that the member of staff may read (the minimum-necessary
+/// rule of `server::staff_reads_thread_sql`); not found when the patient is not theirs.
+#[server(endpoint = "staff/messages/patient-threads")]
+pub async fn load_patient_threads(id: String) -> Result<PatientConversations, AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_permission(crate::access::Permission::WorkMessages)?;
+    let state = app_state()?;
+    let patient = crate::patients::PatientId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    super::server::staff_patient_threads(&state.db, &state.settings.messaging.time_zone, &session.viewer.user_id, &patient, request::client_addr(), now_ms())
+        .await?
+        .ok_or_else(|| request::refuse(AppError::NotFound))
 }
 
 #[server(endpoint = "staff/messages/reply")]
@@ -273,6 +286,9 @@ fn StaffThread(d: StaffThreadData) -> impl IntoView {
         <h1>{t.subject.clone()}</h1>
         <p class="thread__meta">{format!("{} · {} · MRN {}", t.patient_name, t.topic, t.patient_mrn.clone().unwrap_or_default())}</p>
         {t.overdue.then(|| view! { <p class="notice notice--alert" role="alert">"Overdue: the patient has been waiting longer than promised."</p> })}
+        {t.patient_id.clone().map(|p| view! {
+            <p><a href=format!("/staff/messages/patients/{p}")>{format!("Conversations with {} that you may read", t.patient_name)}</a></p>
+        })}
         <MessageList messages=t.messages reader=ThreadReader::Staff/>
         <section id="reply" aria-labelledby="reply-heading" class="section">
             <h2 id="reply-heading">"Reply to the patient"</h2>
@@ -307,7 +323,8 @@ fn StaffThread(d: StaffThreadData) -> impl IntoView {
                             </div>
                             <div class="field">
                                 <label for="forward-note">"Note for them (optional)"</label>
-                                <input type="text" id="forward-note" name="note" maxlength="300"/>
+                                <input type="text" id="forward-note" name="note" maxlength="300" aria-describedby="forward-help"/>
+                                <p id="forward-help" class="hint">"They will read the whole conversation. The forward is recorded."</p>
                             </div>
                             <button type="submit" class="button">"Forward"</button>
                         </form>
@@ -315,6 +332,64 @@ fn StaffThread(d: StaffThreadData) -> impl IntoView {
                 </section>
             }
         })}
+    }
+}
+
+#[component]
+pub fn StaffPatientThreadsPage() -> impl IntoView {
+    let params = use_params_map();
+    let data = Resource::new(move || params.read().get("id").unwrap_or_default(), load_patient_threads);
+    view! {
+        <StaffLayout title="Conversations with a patient | Staff">
+            <p><a href="/staff/messages">"← Messages"</a></p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => view! { <PatientThreads d/> }.into_any(),
+                        Err(e) => view! { <h1>"Conversations with a patient"</h1>{alert(e.to_string())} }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </StaffLayout>
+    }
+}
+
+#[component]
+fn PatientThreads(d: PatientConversations) -> impl IntoView {
+    view! {
+        <h1>{format!("Conversations with {}", d.name)}</h1>
+        <p class="thread__meta">{format!("MRN {}", d.mrn)}</p>
+        <p class="hint">"Only the conversations your work needs: those sent to you or your pools, and, for clinicians of the patient's care team, the clinical ones."</p>
+        <p><a href=format!("/staff/messages/new?patient={}", d.patient) class="button">"New message to this patient"</a></p>
+        {if d.threads.is_empty() {
+            view! { <div class="empty"><p>"No conversation with this patient is yours to read."</p></div> }.into_any()
+        } else {
+            view! {
+                <table class="table">
+                    <caption>"Conversations, latest first"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Subject"</th>
+                            <th scope="col">"With"</th>
+                            <th scope="col">"Latest"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {d.threads.into_iter().map(|t| view! {
+                            <tr>
+                                <td>
+                                    <a href=format!("/staff/messages/{}", t.id.0)>{t.subject.clone()}</a>
+                                    {t.waiting.then(|| view! { " "<span class="badge">"Waiting"</span> })}
+                                    <br/><span class="small">{t.topic.clone()}</span>
+                                </td>
+                                <td>{t.with.clone()}</td>
+                                <td>{t.last_text.clone()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
     }
 }
 
@@ -370,5 +445,87 @@ pub fn StaffComposePage() -> impl IntoView {
                 })}}
             </Suspense>
         </StaffLayout>
+    }
+}
+
+/// A patient's message limits as they stand, for those who manage patients' access (the front
+/// desk, administrators).
+#[server(endpoint = "staff/messages/limits")]
+pub async fn load_message_limits(patient: String) -> Result<QuotaStatus, AppError> {
+    use crate::platform::{now_ms, request, state::app_state};
+    request::require_permission(crate::access::Permission::ManagePatientAccess)?;
+    let state = app_state()?;
+    let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let mut conn = state.db.pool.acquire().await.map_err(AppError::from)?;
+    if sqlx::query("SELECT id FROM patients WHERE id = $1").bind(&patient.0).fetch_optional(&mut *conn).await.map_err(AppError::from)?.is_none() {
+        return Err(request::refuse(AppError::NotFound));
+    }
+    Ok(super::quota::status(&mut conn, &state.settings.messaging, &patient, now_ms()).await?)
+}
+
+/// Lifts a patient's message limits for a day, with a reason (recorded and audited).
+#[server(endpoint = "staff/messages/lift-limits")]
+pub async fn lift_message_limits(patient: String, reason: String) -> Result<(), AppError> {
+    use super::quota::{lift, LiftError};
+    use crate::platform::{now_ms, request, state::app_state};
+    let session = request::require_permission(crate::access::Permission::ManagePatientAccess)?;
+    let state = app_state()?;
+    let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let back = format!("/staff/patients/{}", patient.0);
+    match lift(&state.db, &session.viewer.user_id, &patient, &reason, request::client_addr(), now_ms()).await {
+        Ok(()) => leptos_axum::redirect(&format!("{back}?limits=lifted#message-limits")),
+        Err(LiftError::Reason) => leptos_axum::redirect(&format!("{back}?limits=reason#message-limits")),
+        Err(LiftError::NotFound) => return Err(request::refuse(AppError::NotFound)),
+        Err(LiftError::Db(e)) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+/// The patient's message limits on their page (front desk, administrators): what is used, and
+/// lifting them for a day.
+#[component]
+pub fn MessageLimits(patient: String) -> impl IntoView {
+    let id = patient.clone();
+    let data = Resource::new(move || id.clone(), load_message_limits);
+    let query = use_query_map();
+    let outcome = move || match query.read().get("limits").as_deref() {
+        Some("lifted") => Some(status("The message limits are lifted for a day. The patient can write again.").into_any()),
+        Some("reason") => Some(alert("Please give a reason (at most 300 characters).".to_string()).into_any()),
+        _ => None,
+    };
+    view! {
+        <section class="section" aria-labelledby="message-limits" id="limits">
+            <h2 id="message-limits">"Message limits"</h2>
+            {outcome}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || {
+                    let patient = patient.clone();
+                    Suspend::new(async move {
+                    match data.await {
+                        Ok(q) => view! {
+                            <p>{format!(
+                                "Messages today: {} of {}. Attachments this month: {} of {}.",
+                                q.messages_today, q.messages_per_day, super::file_size(q.bytes_this_month), super::file_size(q.bytes_per_month)
+                            )}</p>
+                            {match q.lifted.clone() {
+                                Some((until, by, reason)) => view! { <p>{format!("Lifted by {by} until {until}: {reason}")}</p> }.into_any(),
+                                None => view! {
+                                    <form method="post" action={<LiftMessageLimits as leptos::server_fn::ServerFn>::PATH} class="form">
+                                        <input type="hidden" name="patient" value=patient.clone()/>
+                                        <div class="field">
+                                            <label for="lift-reason">"Reason for lifting the limits for a day"</label>
+                                            <input id="lift-reason" name="reason" type="text" required maxlength="300" aria-describedby="lift-hint"/>
+                                            <p class="hint" id="lift-hint">"For 24 hours only what the patient sends from now counts. The lift is recorded."</p>
+                                        </div>
+                                        <button type="submit" class="button">"Lift the message limits for a day"</button>
+                                    </form>
+                                }.into_any(),
+                            }}
+                        }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}}
+            </Suspense>
+        </section>
     }
 }

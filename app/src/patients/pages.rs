@@ -9,6 +9,8 @@ use crate::account::format_utc;
 use crate::error::AppError;
 use crate::layout::{org_info, StaffLayout};
 use crate::layout::alert;
+use crate::layout::search::{found, posted_search, SearchForm};
+use crate::messaging::MessageLimits;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -142,26 +144,25 @@ fn access_label(access: &PortalAccess) -> String {
     }
 }
 
+/// The search is posted to the page (`layout::search`): no name, birth date or record number in
+/// the address.
 #[component]
 pub fn PatientsPage() -> impl IntoView {
-    let query = use_query_map();
-    let q = move || query.read().get("q").unwrap_or_default();
-    let results = Resource::new(q, search_patients);
+    let q = posted_search();
+    let searched = !q.trim().is_empty();
+    let term = q.clone();
+    let results = Resource::new(move || term.clone(), |q| async move { if q.trim().is_empty() { Ok(Vec::new()) } else { search_patients(q).await } });
     view! {
         <StaffLayout title="Patients | Staff">
             <h1>"Patients"</h1>
-            <form method="get" action="/staff/patients" class="form form--inline" role="search">
-                <div class="field">
-                    <label for="q">"Name, record number or date of birth (YYYY-MM-DD)"</label>
-                    <input id="q" name="q" type="search" value=q maxlength="100"/>
-                </div>
-                <button type="submit" class="button button--primary">"Search"</button>
-            </form>
+            <SearchForm action="/staff/patients" label="Name, record number or date of birth (YYYY-MM-DD)" button="Search" value=q/>
             <Suspense fallback=|| view! { <p>"Searching…"</p> }>
                 {move || Suspend::new(async move {
                     match results.await {
-                        Ok(list) if list.is_empty() => view! { <p>"No patients to show. Search above."</p> }.into_any(),
+                        Ok(_) if !searched => view! { <p>"Search for a patient above."</p> }.into_any(),
+                        Ok(list) if list.is_empty() => found(0, "patient", "patients").into_any(),
                         Ok(list) => view! {
+                            {found(list.len(), "patient", "patients")}
                             <table class="table">
                                 <caption class="visually-hidden">"Matching patients"</caption>
                                 <thead><tr><th scope="col">"Name"</th><th scope="col">"Record number"</th>
@@ -295,6 +296,7 @@ fn PatientView(detail: PatientDetail) -> impl IntoView {
                 </form>
             }.into_any(),
             PortalAccess::Active { .. } => view! {
+                <MessageLimits patient=id.clone()/>
                 <h2>"End portal access"</h2>
                 <p>"The patient is signed out everywhere at once and cannot sign in until access is restored. "
                    "Their records are not affected."</p>

@@ -32,6 +32,10 @@ pub struct MessagingPolicy {
     pub business_day_closes: jiff::civil::Time,
     /// When patients who chose a daily notice get it (default 07:00 local).
     pub daily_notice_at: jiff::civil::Time,
+    /// Messages a patient may send in a day (clinic time, from midnight; default 20).
+    pub messages_per_day: u32,
+    /// Attachment bytes a patient may send in a calendar month (clinic time; default 50 MB).
+    pub attachment_bytes_per_month: u64,
 }
 
 impl Default for MessagingPolicy {
@@ -41,6 +45,8 @@ impl Default for MessagingPolicy {
             reply_business_days: 3,
             business_day_closes: jiff::civil::time(17, 0, 0, 0),
             daily_notice_at: jiff::civil::time(7, 0, 0, 0),
+            messages_per_day: 20,
+            attachment_bytes_per_month: 50 * 1024 * 1024,
         }
     }
 }

@@ -41,6 +41,30 @@ pub fn QuestionnaireScript() -> impl leptos::prelude::IntoView {
     view! { <script nonce=nonce>{include_str!("questionnaires.js")}</script> }
 }
 
+/// How long a recorded reason opens a patient's answers to a clinician outside the care team.
+pub const BREAK_GLASS_MINUTES: i64 = 60;
+/// The shortest reason accepted (a few words, not "x").
+pub const REASON_MIN_CHARS: usize = 20;
+pub const REASON_MAX_CHARS: usize = 500;
+
+/// How a member of staff may read a patient's questionnaire answers (health information, read
+/// by the minimum-necessary rule): clinicians of the patient's care team read them; any other
+/// clinician first gives a reason, which is recorded and audited ("break the glass"), and reads
+/// them for [`BREAK_GLASS_MINUTES`]; no other role reads them at all (they never get this far).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AnswerAccess {
+    CareTeam,
+    /// Under a recorded reason, until this moment (text in the clinic's time zone).
+    Reason { until: String },
+    NeedsReason,
+}
+
+impl AnswerAccess {
+    pub fn reads(&self) -> bool {
+        !matches!(self, AnswerAccess::NeedsReason)
+    }
+}
+
 /// Which kinds a role may assign.
 pub fn may_assign(role: StaffRole, kind: FormKind) -> bool {
     match role {

@@ -610,6 +610,116 @@ pub async fn audit_listed(db: &Db, staff: &UserId, record_type: &str, record_id:
     .await
 }
 
+/// How `staff` (a clinician: the caller checked the role) may read the answers of `patient` at
+/// `now` (see [`AnswerAccess`]).
+pub async fn answer_access(db: &Db, settings: &PortalSettings, staff: &UserId, patient: &PatientId, now: i64) -> Result<AnswerAccess, sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    if crate::messaging::server::clinician_of_care_team(&mut conn, staff, patient).await? {
+        return Ok(AnswerAccess::CareTeam);
+    }
+    let until: Option<i64> = sqlx::query("SELECT MAX(expires_at) AS until FROM break_glass_accesses WHERE user_id = $1 AND patient_id = $2 AND expires_at > $3")
+        .bind(&staff.0)
+        .bind(&patient.0)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("until")?;
+    Ok(match until {
+        Some(until) => AnswerAccess::Reason { until: local_text(&settings.messaging.time_zone, until) },
+        None => AnswerAccess::NeedsReason,
+    })
+}
+
+/// Why a reason was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum ReasonError {
+    #[error("Please say why you need these answers, in at least {REASON_MIN_CHARS} characters.")]
+    TooShort,
+    #[error("You are on this patient's care team: no reason is needed.")]
+    NotNeeded,
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Records a clinician's reason to read the answers of the patient of `assignment` from outside
+/// the care team ("break the glass"): kept with who, whose record and when (the security page
+/// lists them), audited under its own action, and good for [`BREAK_GLASS_MINUTES`]. Returns the
+/// patient.
+pub async fn break_the_glass(
+    db: &Db,
+    staff: &UserId,
+    assignment: &str,
+    reason: &str,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<PatientId, ReasonError> {
+    if !is_id(assignment) {
+        return Err(ReasonError::NotFound);
+    }
+    let reason: String = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+    if reason.chars().count() < REASON_MIN_CHARS {
+        return Err(ReasonError::TooShort);
+    }
+    let reason: String = reason.chars().take(REASON_MAX_CHARS).collect();
+    let mut tx = db.begin_write().await?;
+    let Some(row) = sqlx::query("SELECT patient_id FROM questionnaire_assignments WHERE id = $1").bind(assignment).fetch_optional(&mut *tx).await? else {
+        return Err(ReasonError::NotFound);
+    };
+    let patient = PatientId(row.try_get("patient_id")?);
+    if crate::messaging::server::clinician_of_care_team(&mut tx, staff, &patient).await? {
+        return Err(ReasonError::NotNeeded);
+    }
+    sqlx::query("INSERT INTO break_glass_accesses (id, user_id, patient_id, reason, at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(tokens::new_id())
+        .bind(&staff.0)
+        .bind(&patient.0)
+        .bind(&reason)
+        .bind(now)
+        .bind(now + BREAK_GLASS_MINUTES * 60_000)
+        .execute(&mut *tx)
+        .await?;
+    let subject: Option<String> = sqlx::query("SELECT id FROM users WHERE patient_id = $1")
+        .bind(&patient.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get("id"))
+        .transpose()?;
+    let subject = subject.map(UserId);
+    audit::record(
+        &mut tx,
+        AuditEvent {
+            actor: Some(staff),
+            subject: subject.as_ref(),
+            record_type: Some("patient"),
+            record_id: Some(&patient.0),
+            client_addr,
+            // The reason itself is free text: it lives in break_glass_accesses, not in the trail.
+            detail: Some("questionnaire answers"),
+            ..AuditEvent::of(AuditAction::BreakTheGlass)
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(patient)
+}
+
+/// The patient of an assignment (for the access decision before anything of it is read).
+pub async fn assignment_patient(db: &Db, id: &str) -> Result<Option<PatientId>, sqlx::Error> {
+    if !is_id(id) {
+        return Ok(None);
+    }
+    Ok(sqlx::query("SELECT patient_id FROM questionnaire_assignments WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| r.try_get("patient_id"))
+        .transpose()?
+        .map(PatientId))
+}
+
 /// One submitted response as a list line.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResponseLine {
@@ -621,20 +731,44 @@ pub struct ResponseLine {
     pub result: Option<String>,
 }
 
-/// The submitted responses to a form (every version), newest first, with the form's title.
-pub async fn form_responses(db: &Db, settings: &PortalSettings, form_id: &str) -> Result<Option<(String, Vec<ResponseLine>)>, sqlx::Error> {
+/// The condition that `{staff}` reads the answers of `{patient}` at `{now}`: a clinician of the
+/// care team, or one with a recorded reason that has not run out (see [`AnswerAccess`]).
+fn reads_answers_sql(patient: &str, staff: &str, now: &str) -> String {
+    format!(
+        "({} OR EXISTS (SELECT 1 FROM break_glass_accesses bg WHERE bg.user_id = {staff} AND bg.patient_id = {patient} AND bg.expires_at > {now}))",
+        crate::messaging::server::care_team_clinician_sql(patient, staff)
+    )
+}
+
+/// The submitted responses to a form (every version), newest first, with the form's title: the
+/// responses of the patients whose answers `staff` reads (a clinician of their care team, or
+/// under a recorded reason), and how many others there are (not named: the reason is given on
+/// a response of the patient's).
+pub async fn form_responses(db: &Db, settings: &PortalSettings, staff: &UserId, form_id: &str, now: i64) -> Result<Option<(String, Vec<ResponseLine>, i64)>, sqlx::Error> {
     if !is_id(form_id) {
         return Ok(None);
     }
     let Some(title) = sqlx::query("SELECT title FROM questionnaire_forms WHERE id = $1").bind(form_id).fetch_optional(&db.pool).await? else { return Ok(None) };
-    let rows = sqlx::query(
+    let readable = reads_answers_sql("a.patient_id", "$2", "$3");
+    let rows = sqlx::query(&format!(
         "SELECT a.id, a.submitted_at, a.result, v.version, p.given_name, p.family_name, p.mrn FROM questionnaire_assignments a \
          JOIN questionnaire_versions v ON v.id = a.version_id JOIN patients p ON p.id = a.patient_id \
-         WHERE a.form_id = $1 AND a.state = 'submitted' ORDER BY a.submitted_at DESC, a.id",
-    )
+         WHERE a.form_id = $1 AND a.state = 'submitted' AND {readable} ORDER BY a.submitted_at DESC, a.id"
+    ))
     .bind(form_id)
+    .bind(&staff.0)
+    .bind(now)
     .fetch_all(&db.pool)
     .await?;
+    let others: i64 = sqlx::query(&format!(
+        "SELECT COUNT(*) AS n FROM questionnaire_assignments a WHERE a.form_id = $1 AND a.state = 'submitted' AND NOT {readable}"
+    ))
+    .bind(form_id)
+    .bind(&staff.0)
+    .bind(now)
+    .fetch_one(&db.pool)
+    .await?
+    .try_get("n")?;
     let lines = rows
         .iter()
         .map(|r| {
@@ -648,22 +782,31 @@ pub async fn form_responses(db: &Db, settings: &PortalSettings, form_id: &str) -
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    Ok(Some((title.try_get("title")?, lines)))
+    Ok(Some((title.try_get("title")?, lines, others)))
 }
 
-/// One assignment with its answers as staff see it, with its patient. Audited.
+/// One assignment as staff see it, with its patient: with its answers when `access` reads them
+/// (audited), else its title and state only (the page then asks for a reason).
 pub async fn response_view(
     db: &Db,
     settings: &PortalSettings,
     staff: &UserId,
     id: &str,
+    access: &AnswerAccess,
     client_addr: Option<IpAddr>,
     now: i64,
-) -> Result<Option<(FillView, PatientLine)>, sqlx::Error> {
+) -> Result<Option<(AssignmentSummary, Option<FillView>, PatientLine)>, sqlx::Error> {
     if !is_id(id) {
         return Ok(None);
     }
     let Some(row) = sqlx::query(&format!("{ASSIGNMENT_SELECT} WHERE a.id = $1")).bind(id).fetch_optional(&db.pool).await? else { return Ok(None) };
+    let Some(patient) = patient_line(db, &PatientId(row.try_get("patient_id")?)).await? else { return Ok(None) };
+    if !access.reads() {
+        let (mut assignment, _) = summary(settings, &row, now)?;
+        // A lesson's check result is an answer too.
+        assignment.result = None;
+        return Ok(Some((assignment, None, patient)));
+    }
     let mut view = fill_view(settings, &row, Mode::Draft, now)?;
     view.read_only = true;
     view.errors.clear();
@@ -671,7 +814,6 @@ pub async fn response_view(
         // A draft is the patient's own working copy: staff see answers once submitted.
         view.raw.clear();
     }
-    let Some(patient) = patient_line(db, &PatientId(row.try_get("patient_id")?)).await? else { return Ok(None) };
     audit::record_alone(
         db,
         AuditEvent {
@@ -684,10 +826,12 @@ pub async fn response_view(
         now,
     )
     .await?;
-    Ok(Some((view, patient)))
+    Ok(Some((view.assignment.clone(), Some(view), patient)))
 }
 
-/// A submitted response as a FHIR QuestionnaireResponse (file name, JSON). Audited.
+/// A submitted response as a FHIR QuestionnaireResponse (file name, JSON), for a clinician who
+/// reads the patient's answers (of the care team, or under a recorded reason; none otherwise).
+/// Audited.
 pub async fn response_json(
     db: &Db,
     staff: &UserId,
@@ -698,11 +842,15 @@ pub async fn response_json(
     if !is_id(id) {
         return Ok(None);
     }
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "SELECT a.form_id, a.answers, a.submitted_at, v.version, v.content, p.given_name, p.family_name, p.mrn FROM questionnaire_assignments a \
-         JOIN questionnaire_versions v ON v.id = a.version_id JOIN patients p ON p.id = a.patient_id WHERE a.id = $1 AND a.state = 'submitted'",
-    )
+         JOIN questionnaire_versions v ON v.id = a.version_id JOIN patients p ON p.id = a.patient_id \
+         WHERE a.id = $1 AND a.state = 'submitted' AND {}",
+        reads_answers_sql("a.patient_id", "$2", "$3")
+    ))
     .bind(id)
+    .bind(&staff.0)
+    .bind(now)
     .fetch_optional(&db.pool)
     .await?;
     let Some(row) = row else { return Ok(None) };

@@ -8,8 +8,9 @@
 use crate::access::Permission;
 use super::form::FormKind;
 use super::render::AnswerList;
-use super::{AssignmentState, AssignmentSummary, FillView, FormSummary};
+use super::{AnswerAccess, AssignmentState, AssignmentSummary, FillView, FormSummary, REASON_MAX_CHARS, REASON_MIN_CHARS};
 use crate::error::AppError;
+use crate::layout::search::{found, posted_search, SearchForm};
 use crate::layout::{alert, StaffLayout};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
@@ -50,7 +51,10 @@ pub struct PatientQuestionnaires {
 pub struct FormResponses {
     pub id: String,
     pub title: String,
+    /// The responses of the patients whose answers the reader may read.
     pub responses: Vec<ResponseItem>,
+    /// How many other patients answered (not named: outside the reader's care teams).
+    pub others: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -65,7 +69,10 @@ pub struct ResponseItem {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResponseData {
-    pub view: FillView,
+    pub assignment: AssignmentSummary,
+    /// The answers; none until a clinician outside the care team gives a reason.
+    pub answers: Option<FillView>,
+    pub access: AnswerAccess,
     pub patient: PatientName,
 }
 
@@ -171,7 +178,15 @@ pub async fn load_patient_questionnaires(id: String) -> Result<PatientQuestionna
     let patient = super::server::patient_line(&state.db, &patient_id).await?.ok_or_else(|| request::refuse(AppError::NotFound))?;
     let kinds: Vec<FormKind> = FormKind::ALL.into_iter().filter(|k| super::may_assign(role, *k)).collect();
     let now = now_ms();
-    let assignments = super::server::assignments_of(&state.db, &state.settings, &patient_id, &kinds, now).await?;
+    let mut assignments = super::server::assignments_of(&state.db, &state.settings, &patient_id, &kinds, now).await?;
+    let reads = role.can(Permission::ReadAnswers)
+        && super::server::answer_access(&state.db, &state.settings, &session.viewer.user_id, &patient_id, now).await?.reads();
+    if !reads {
+        // A lesson's check result is an answer: only those who read the answers see it.
+        for a in &mut assignments {
+            a.result = None;
+        }
+    }
     let forms = super::server::library(&state.db, &state.settings).await?.into_iter().filter(|f| kinds.contains(&f.kind)).collect();
     let mut conn = state.db.pool.acquire().await.map_err(AppError::from)?;
     let surveys_on = super::server::surveys_on(&mut conn, &patient_id).await?;
@@ -216,11 +231,15 @@ pub async fn assign_questionnaire(patient: String, form: String, due: String, no
 pub async fn load_form_responses(id: String) -> Result<FormResponses, AppError> {
     use crate::platform::{now_ms, request};
     let (session, _, state) = staff_in(&[Permission::ReadAnswers])?;
-    let (title, lines) = super::server::form_responses(&state.db, &state.settings, &id).await?.ok_or_else(|| request::refuse(AppError::NotFound))?;
-    super::server::audit_listed(&state.db, &session.viewer.user_id, "questionnaire-form", &id, request::client_addr(), now_ms()).await?;
+    let now = now_ms();
+    let (title, lines, others) = super::server::form_responses(&state.db, &state.settings, &session.viewer.user_id, &id, now)
+        .await?
+        .ok_or_else(|| request::refuse(AppError::NotFound))?;
+    super::server::audit_listed(&state.db, &session.viewer.user_id, "questionnaire-form", &id, request::client_addr(), now).await?;
     Ok(FormResponses {
         id,
         title,
+        others,
         responses: lines
             .into_iter()
             .map(|l| ResponseItem { id: l.id, patient: l.patient, mrn: l.mrn, version: l.version, submitted_at: l.submitted_at, result: l.result })
@@ -228,15 +247,40 @@ pub async fn load_form_responses(id: String) -> Result<FormResponses, AppError> 
     })
 }
 
-/// One assignment's answers. Audited.
+/// One assignment's answers, for a clinician of the patient's care team or one who gave a
+/// reason (audited); any other clinician gets the assignment without its answers, and the page
+/// asks for a reason.
 #[server(endpoint = "staff/questionnaires/response")]
 pub async fn load_response(id: String) -> Result<ResponseData, AppError> {
     use crate::platform::{now_ms, request};
     let (session, _, state) = staff_in(&[Permission::ReadAnswers])?;
-    let (view, patient) = super::server::response_view(&state.db, &state.settings, &session.viewer.user_id, &id, request::client_addr(), now_ms())
+    let user = &session.viewer.user_id;
+    let now = now_ms();
+    let patient = super::server::assignment_patient(&state.db, &id).await?.ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let access = super::server::answer_access(&state.db, &state.settings, user, &patient, now).await?;
+    let (assignment, answers, patient) = super::server::response_view(&state.db, &state.settings, user, &id, &access, request::client_addr(), now)
         .await?
         .ok_or_else(|| request::refuse(AppError::NotFound))?;
-    Ok(ResponseData { view, patient: patient_name(patient) })
+    Ok(ResponseData { assignment, answers, access, patient: patient_name(patient) })
+}
+
+/// A clinician outside the patient's care team gives the reason they need the answers of the
+/// patient of `assignment` ("break the glass"): recorded, audited, shown on the security page;
+/// the patient's answers then open for an hour. A reason too short is refused (the form comes
+/// back empty with the rule: the reason never travels in an address).
+#[server(endpoint = "staff/questionnaires/reason")]
+pub async fn give_reason(assignment: String, reason: String) -> Result<(), AppError> {
+    use super::server::{break_the_glass, ReasonError};
+    use crate::platform::{now_ms, request};
+    let (session, _, state) = staff_in(&[Permission::ReadAnswers])?;
+    let back = format!("/staff/questionnaires/responses/{assignment}");
+    match break_the_glass(&state.db, &session.viewer.user_id, &assignment, &reason, request::client_addr(), now_ms()).await {
+        Ok(_) | Err(ReasonError::NotNeeded) => leptos_axum::redirect(&back),
+        Err(ReasonError::TooShort) => leptos_axum::redirect(&format!("{back}?reason=short#reason")),
+        Err(ReasonError::NotFound) => return Err(request::refuse(AppError::NotFound)),
+        Err(ReasonError::Db(e)) => return Err(e.into()),
+    }
+    Ok(())
 }
 
 fn kind_options(selected: Option<&str>) -> impl IntoView {
@@ -249,8 +293,10 @@ fn kind_options(selected: Option<&str>) -> impl IntoView {
 #[component]
 pub fn LibraryPage() -> impl IntoView {
     let query = use_query_map();
-    let q = move || query.read().get("q").unwrap_or_default();
-    let data = Resource::new(q, load_library);
+    // The patient search is posted to the page (`layout::search`): nothing of it in the address.
+    let q = posted_search();
+    let term = q.clone();
+    let data = Resource::new(move || term.clone(), load_library);
     let status = move || {
         let query = query.read();
         if let Some(v) = query.get("imported") {
@@ -264,12 +310,14 @@ pub fn LibraryPage() -> impl IntoView {
             <h1>"Questionnaires"</h1>
             {move || status().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
+                {move || {
+                    let q = q.clone();
+                    Suspend::new(async move {
                     match data.await {
-                        Ok(d) => view! { <Library d q=q()/> }.into_any(),
+                        Ok(d) => view! { <Library d q/> }.into_any(),
                         Err(e) => alert(e.to_string()).into_any(),
                     }
-                })}
+                })}}
             </Suspense>
         </StaffLayout>
     }
@@ -284,14 +332,8 @@ fn Library(d: LibraryData, q: String) -> impl IntoView {
     let assign = d.can_assign.then(|| view! {
         <section class="section" aria-labelledby="assign-heading">
             <h2 id="assign-heading">"Assign to a patient"</h2>
-            <form method="get" action="/staff/questionnaires" class="form form--inline" role="search">
-                <div class="field">
-                    <label for="q">"MRN, birth date or name"</label>
-                    <input id="q" name="q" type="search" value=q autocomplete="off"/>
-                </div>
-                <button type="submit" class="button">"Find patient"</button>
-            </form>
-            {(searched && d.found.is_empty()).then(|| view! { <p>"No patient matches."</p> })}
+            <SearchForm action="/staff/questionnaires" label="MRN, birth date or name" button="Find patient" value=q/>
+            {searched.then(|| found(d.found.len(), "patient", "patients"))}
             <ul>
                 {d.found.into_iter().map(|p| {
                     let href = format!("/staff/questionnaires/patients/{}", p.id);
@@ -533,6 +575,12 @@ pub fn FormResponsesPage() -> impl IntoView {
                     match data.await {
                         Ok(d) => view! {
                             <h1>{format!("Answers: {}", d.title)}</h1>
+                            {(d.others > 0).then(|| view! {
+                                <p class="notice notice--info">{format!(
+                                    "{} more {} from patients outside your care teams. To read a patient's answers from outside the care team, open them from the patient's page and give your reason; it is recorded.",
+                                    d.others, if d.others == 1 { "response is" } else { "responses are" }
+                                )}</p>
+                            })}
                             {if d.responses.is_empty() {
                                 view! { <p>"No answers submitted yet."</p> }.into_any()
                             } else {
@@ -572,40 +620,75 @@ pub fn ResponsePage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let data = Resource::new(id, load_response);
+    let query = use_query_map();
+    let short = move || query.read().get("reason").is_some();
     view! {
         <StaffLayout title="Answers | Staff portal">
             <p><a href="/staff/questionnaires">"← Questionnaires"</a></p>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(d) => {
-                            let a = d.view.assignment.clone();
-                            let submitted = a.state == AssignmentState::Submitted;
-                            let export = format!("/staff/questionnaires/fhir/response/{}.json", a.id);
-                            let back = format!("/staff/questionnaires/patients/{}", d.patient.id);
-                            view! {
-                                <h1>{a.title.clone()}</h1>
-                                <dl class="details">
-                                    <dt>"Patient"</dt><dd><a href=back>{format!("{} (MRN {})", d.patient.name, d.patient.mrn)}</a></dd>
-                                    <dt>"Form version"</dt><dd>{a.version}</dd>
-                                    <dt>"Assigned"</dt><dd>{format!("{} by {}", a.assigned_at, a.assigned_by)}</dd>
-                                    <dt>"Submitted"</dt><dd>{a.submitted_at.clone().unwrap_or_else(|| format!("Not yet ({})", a.state.label()))}</dd>
-                                    {a.result.clone().map(|r| view! { <dt>"Result"</dt><dd>{r}</dd> })}
-                                </dl>
-                                {if submitted {
-                                    view! {
-                                        <p><a class="button" href=export download="">"Export as FHIR QuestionnaireResponse (JSON)"</a></p>
-                                        <AnswerList view=d.view/>
-                                    }.into_any()
-                                } else {
-                                    view! { <p>"The answers are shown once the patient submits them."</p> }.into_any()
-                                }}
-                            }.into_any()
-                        }
+                        Ok(d) => view! { <Response d short=short()/> }.into_any(),
                         Err(e) => view! { <h1>"Answers"</h1>{alert(e.to_string())} }.into_any(),
                     }
                 })}
             </Suspense>
         </StaffLayout>
+    }
+}
+
+#[component]
+fn Response(d: ResponseData, short: bool) -> impl IntoView {
+    let a = d.assignment;
+    let submitted = a.state == AssignmentState::Submitted;
+    let export = format!("/staff/questionnaires/fhir/response/{}.json", a.id);
+    let back = format!("/staff/questionnaires/patients/{}", d.patient.id);
+    let under_reason = match &d.access {
+        AnswerAccess::Reason { until } => Some(format!(
+            "You are not on this patient's care team. You are reading these answers under the reason you gave, until {until}; every view is recorded."
+        )),
+        _ => None,
+    };
+    let body = match d.answers {
+        Some(view) if submitted => view! {
+            <p><a class="button" href=export download="">"Export as FHIR QuestionnaireResponse (JSON)"</a></p>
+            <AnswerList view/>
+        }
+        .into_any(),
+        Some(_) => view! { <p>"The answers are shown once the patient submits them."</p> }.into_any(),
+        None => {
+            let min = REASON_MIN_CHARS.to_string();
+            let max = REASON_MAX_CHARS.to_string();
+            view! {
+                <section class="section" aria-labelledby="reason-heading" id="reason">
+                    <h2 id="reason-heading">"Why do you need these answers?"</h2>
+                    <p>"You are not on this patient's care team, so their answers are not shown. If your work needs them (for example, you are seeing the patient today), say why. "
+                       "Your reason is recorded with your name and the time, shown to the security officers, and opens this patient's answers to you for an hour."</p>
+                    {short.then(|| alert(format!("Please say why you need these answers, in at least {REASON_MIN_CHARS} characters.")))}
+                    <form method="post" action={<GiveReason as leptos::server_fn::ServerFn>::PATH} class="form">
+                        <input type="hidden" name="assignment" value=a.id.clone()/>
+                        <div class="field">
+                            <label for="reason-text">"Reason"</label>
+                            <textarea id="reason-text" name="reason" rows="3" required minlength=min maxlength=max aria-describedby="reason-hint"></textarea>
+                            <p class="hint" id="reason-hint">{format!("At least {REASON_MIN_CHARS} characters.")}</p>
+                        </div>
+                        <p><button type="submit" class="button button--primary">"Record my reason and show the answers"</button></p>
+                    </form>
+                </section>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <h1>{a.title.clone()}</h1>
+        {under_reason.map(|t| view! { <p class="notice notice--info">{t}</p> })}
+        <dl class="details">
+            <dt>"Patient"</dt><dd><a href=back>{format!("{} (MRN {})", d.patient.name, d.patient.mrn)}</a></dd>
+            <dt>"Form version"</dt><dd>{a.version}</dd>
+            <dt>"Assigned"</dt><dd>{format!("{} by {}", a.assigned_at, a.assigned_by)}</dd>
+            <dt>"Submitted"</dt><dd>{a.submitted_at.clone().unwrap_or_else(|| format!("Not yet ({})", a.state.label()))}</dd>
+            {a.result.clone().map(|r| view! { <dt>"Result"</dt><dd>{r}</dd> })}
+        </dl>
+        {body}
     }
 }

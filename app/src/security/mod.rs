@@ -76,6 +76,19 @@ pub struct TerminatedAccount {
     pub reason: Option<String>,
 }
 
+/// A clinician who opened a patient's record from outside the care team with a reason
+/// ("break the glass", questionnaire answers): who, which record, when, why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BreakGlassAccess {
+    pub by: AccountRef,
+    pub mrn: String,
+    pub at: i64,
+    pub reason: String,
+}
+
+/// How far back the break-the-glass accesses are listed: 30 days.
+pub const BREAK_GLASS_WINDOW_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+
 /// Everything the security view shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SecurityOverview {
@@ -85,6 +98,8 @@ pub struct SecurityOverview {
     pub failures_by_address: Vec<AddressFailures>,
     pub throttled: Vec<ThrottledAccount>,
     pub terminated: Vec<TerminatedAccount>,
+    /// Newest first, the last 30 days.
+    pub break_glass: Vec<BreakGlassAccess>,
 }
 
 /// A search of the audit trail, checked: what the URL may carry.
@@ -288,7 +303,7 @@ pub fn SecurityPage() -> impl IntoView {
     view! {
         <StaffLayout title="Security | Staff">
             <h1>"Security"</h1>
-            <p class="lead">"Unsuccessful and refused sign-ins, and accounts whose access has been ended. "
+            <p class="lead">"Unsuccessful and refused sign-ins, accounts whose access has been ended, and records opened from outside their care team. "
                 "Times are UTC. To see every event of one account, "<a href="/staff/audit">"search the audit trail"</a>"."</p>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -304,7 +319,28 @@ pub fn SecurityPage() -> impl IntoView {
 
 #[component]
 fn SecuritySections(overview: SecurityOverview) -> impl IntoView {
-    let SecurityOverview { failures_by_account, failures_by_address, throttled, terminated, .. } = overview;
+    let SecurityOverview { failures_by_account, failures_by_address, throttled, terminated, break_glass, .. } = overview;
+    let break_glass = if break_glass.is_empty() {
+        view! { <p>"No record was opened from outside its care team in the last 30 days."</p> }.into_any()
+    } else {
+        view! {
+            <table class="table">
+                <caption>"Patients' records opened from outside the care team with a reason, last 30 days, latest first"</caption>
+                <thead><tr><th scope="col">"Who"</th><th scope="col">"Patient record"</th><th scope="col">"When"</th>
+                    <th scope="col">"Reason given"</th></tr></thead>
+                <tbody>
+                    {break_glass.into_iter().map(|b| view! {
+                        <tr>
+                            <th scope="row">{format!("{} ({})", b.by.display_name, b.by.login)}</th>
+                            <td>{b.mrn}</td>
+                            <td>{format_utc(b.at)}</td>
+                            <td>{b.reason}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        }.into_any()
+    };
     let by_account = if failures_by_account.is_empty() {
         view! { <p>"No failed sign-ins in the last 24 hours."</p> }.into_any()
     } else {
@@ -401,6 +437,10 @@ fn SecuritySections(overview: SecurityOverview) -> impl IntoView {
         <section aria-labelledby="terminated">
             <h2 id="terminated">"Access ended"</h2>
             {terminated}
+        </section>
+        <section aria-labelledby="break-glass">
+            <h2 id="break-glass">"Records opened from outside the care team"</h2>
+            {break_glass}
         </section>
     }
 }

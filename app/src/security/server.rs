@@ -3,7 +3,7 @@
 //! standard SQL only).
 
 use super::{
-    AccountRef, AddressFailures, AuditEntryView, AuditResults, AuditSearch, ChainStatus, FailedSignIns, SecurityOverview,
+    AccountRef, AddressFailures, AuditEntryView, BreakGlassAccess, BREAK_GLASS_WINDOW_MS, AuditResults, AuditSearch, ChainStatus, FailedSignIns, SecurityOverview,
     TerminatedAccount, ThrottledAccount, AUDIT_PAGE_SIZE, FAILURE_WINDOW_MS, SECTION_LIMIT, THROTTLE_WINDOW_MS,
 };
 use crate::audit::{self, AuditAction, AuditEvent, ChainReport};
@@ -116,7 +116,28 @@ pub async fn overview(db: &Db, now: i64) -> Result<SecurityOverview, sqlx::Error
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
 
-    Ok(SecurityOverview { now, failures_by_account, failures_by_address, throttled, terminated })
+    let rows = sqlx::query(
+        "SELECT u.login, u.display_name, p.mrn, b.at, b.reason FROM break_glass_accesses b \
+         JOIN users u ON u.id = b.user_id JOIN patients p ON p.id = b.patient_id \
+         WHERE b.at > $1 ORDER BY b.at DESC, b.id LIMIT $2",
+    )
+    .bind(now - BREAK_GLASS_WINDOW_MS)
+    .bind(SECTION_LIMIT)
+    .fetch_all(&db.pool)
+    .await?;
+    let break_glass = rows
+        .iter()
+        .map(|r| {
+            Ok(BreakGlassAccess {
+                by: AccountRef { login: r.try_get("login")?, display_name: r.try_get("display_name")? },
+                mrn: r.try_get("mrn")?,
+                at: r.try_get("at")?,
+                reason: r.try_get("reason")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+
+    Ok(SecurityOverview { now, failures_by_account, failures_by_address, throttled, terminated, break_glass })
 }
 
 /// The account whose user ID (login) is `login`, already normalised.

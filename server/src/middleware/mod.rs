@@ -7,4 +7,5 @@ pub mod client_addr;
 pub mod csrf;
 pub mod headers;
 pub mod maintenance;
+pub mod search;
 pub mod session;

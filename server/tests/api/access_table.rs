@@ -122,7 +122,7 @@ fn a_session_waiting_for_a_step_opens_that_step_and_nothing_else() {
 #[test]
 fn each_role_opens_the_staff_pages_its_work_needs_and_no_others() {
     let everyone = ["/staff", "/staff/second-step", "/staff/passkeys", "/staff/sign-in"];
-    let messages = ["/staff/messages", "/staff/messages/new", "/staff/messages/:id", "/staff/holidays"];
+    let messages = ["/staff/messages", "/staff/messages/new", "/staff/messages/:id", "/staff/messages/patients/:id", "/staff/holidays"];
     let patients =
         ["/staff/enrolment", "/staff/enrolment/:id", "/staff/patients", "/staff/patients/:id", "/staff/patients/:id/code"];
     let staff_pages = |role| {

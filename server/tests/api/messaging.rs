@@ -14,6 +14,7 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0
 const STAFF_FUNCTIONS: &[(&str, &[&str])] = &[
     ("/api/staff/messages/inbox", &["filter"]),
     ("/api/staff/messages/thread", &["id"]),
+    ("/api/staff/messages/patient-threads", &["id"]),
     ("/api/staff/messages/reply", &["thread", "body"]),
     ("/api/staff/messages/handled", &["message"]),
     ("/api/staff/messages/forward", &["message", "to", "note"]),
@@ -94,8 +95,8 @@ fn refused(r: &Reply) -> bool {
 }
 
 /// A patient never reads or writes in another patient's conversation, by any id; staff see only
-/// the conversations of their care teams; other roles none; patients and staff only their own
-/// side's functions.
+/// the conversations their work needs (the minimum-necessary tests below); other roles none;
+/// patients and staff only their own side's functions.
 async fn access_matrix(backend: Backend) {
     let portal = TestPortal::start(backend).await;
     let alice = signed_in(&portal, "alice", "patient").await;
@@ -148,8 +149,9 @@ async fn access_matrix(backend: Backend) {
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM message_drafts").await, 0);
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages WHERE read_at IS NOT NULL OR staff_opened_at IS NOT NULL").await, 0);
 
-    // Staff: the provider and the pools on her care team (Nurse line, Billing questions).
-    for login in ["drlee", "nursekim", "billing"] {
+    // Staff: the clinicians of her care team (Dr. Lee, and Kim through the clinical Nurse line);
+    // billing staff do not read it (`billing_staff_cannot_read_a_clinical_conversation`).
+    for login in ["drlee", "nursekim"] {
         let s = signed_in(&portal, login, "staff").await;
         let page = s.get(&format!("/staff/messages/{thread}")).await;
         assert_eq!(page.status, 200, "{login}");
@@ -790,6 +792,446 @@ async fn setup_is_for_administrators(backend: Backend) {
     portal.stop().await;
 }
 
+// --- Minimum necessary (issue 14, point 3) ---------------------------------------------------
+//
+// HIPAA's minimum-necessary rule: clinicians of a patient's care team read the patient's
+// clinical conversations; billing and front-desk staff (and clinicians outside the care team)
+// read only what was addressed, routed or forwarded to them or their pools. Each door a member
+// of staff could use is tried: the conversation page and its server function, an attachment, the
+// list of the patient's conversations, the inbox, and the actions on a message.
+
+/// The attachment of the first message of a thread.
+async fn first_attachment(portal: &TestPortal, thread: &str) -> String {
+    sqlx::query("SELECT a.id FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.thread_id = $1")
+        .bind(thread)
+        .fetch_one(&portal.state.db.pool)
+        .await
+        .unwrap()
+        .try_get("id")
+        .unwrap()
+}
+
+/// Alice writes to a pool of her care team; returns the thread.
+async fn alice_writes_to_pool(portal: &TestPortal, alice: &Client, pool: &str, subject: &str, body: &str) -> String {
+    let to = format!("pool:{}", pool_id(portal, pool).await);
+    let at = send(alice, &[("recipient", &to), ("topic", "general"), ("subject", subject), ("body", body), ("acknowledge", "yes"), ("action", "send")], &[("attachments", "scan.png", PNG.to_vec())]).await;
+    thread_of(&at)
+}
+
+/// Whether `staff` reads the thread by each door: (page, server function, attachment, listed
+/// among the patient's conversations, in the "everything open" inbox). Every door must agree.
+async fn reads(staff: &Client, login: &str, thread: &str, attachment: &str, patient: &str, body: &str, subject: &str) -> bool {
+    let page = staff.get(&format!("/staff/messages/{thread}")).await;
+    let api = call(staff, "/api/staff/messages/thread", &[("id", thread)]).await;
+    let file = staff.get(&format!("/attachments/{attachment}")).await;
+    let list = call(staff, "/api/staff/messages/patient-threads", &[("id", patient)]).await;
+    let list_page = staff.get(&format!("/staff/messages/patients/{patient}")).await;
+    let by_page = page.status == 200 && page.body.contains(body);
+    let by_api = api.status == 200 && api.body.contains(body);
+    let by_file = file.status == 200;
+    let listed = list.body.contains(thread);
+    let listed_page = list_page.body.contains(subject);
+    // A refusal gives nothing away.
+    if !by_page {
+        assert_eq!(page.status, 404, "{login}: page of {thread}");
+        assert!(!page.body.contains(body) && !page.body.contains(subject), "{login}: nothing of it on the refusal");
+    }
+    if !by_api {
+        assert_eq!(api.status, 404, "{login}: server function for {thread}");
+        assert!(!api.body.contains(body));
+    }
+    if !by_file {
+        assert_eq!(file.status, 404, "{login}: attachment of {thread}");
+    }
+    assert!(!list.body.contains(body), "{login}: a list never carries a message's text");
+    let doors = [by_page, by_api, by_file, listed, listed_page];
+    assert!(doors.iter().all(|d| *d == doors[0]), "{login} on {subject}: every door agrees (page, function, attachment, list, list page): {doors:?}");
+    doors[0]
+}
+
+/// Whether the thread's open message is in `staff`'s "everything open" inbox (page and function).
+async fn in_inbox(staff: &Client, thread: &str, subject: &str) -> bool {
+    let api = call(staff, "/api/staff/messages/inbox", &[("filter", "all")]).await;
+    let page = staff.get("/staff/messages?show=all").await;
+    assert_eq!(api.body.contains(thread), page.body.contains(subject), "the inbox page and its function agree");
+    api.body.contains(thread)
+}
+
+/// Billing staff (the Billing questions pool is on Alice's care team) do not read Alice's
+/// message to Dr. Lee about her knee by any door, nor act on it; they do read her billing
+/// question, which was addressed to their pool.
+async fn billing_staff_cannot_read_a_clinical_conversation(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let alice = signed_in(&portal, "alice", "patient").await;
+    let alice_patient = patient_id(&portal, "alice").await;
+    let knee = alice_writes(&portal, &alice, "drlee", "Swollen knee", &[("attachments", "knee.png", PNG.to_vec())]).await;
+    let knee_file = first_attachment(&portal, &knee).await;
+    let knee_message = first_message(&portal, &knee).await;
+    let bill = alice_writes_to_pool(&portal, &alice, "Billing questions", "Statement question", "Why was I charged twice?").await;
+    let bill_file = first_attachment(&portal, &bill).await;
+
+    let billing = signed_in(&portal, "billing", "staff").await;
+    assert!(!reads(&billing, "billing", &knee, &knee_file, &alice_patient, KNEE, "Swollen knee").await, "billing does not read her knee");
+    assert!(!in_inbox(&billing, &knee, "Swollen knee").await);
+    assert!(reads(&billing, "billing", &bill, &bill_file, &alice_patient, "charged twice", "Statement question").await, "billing reads what was sent to it");
+    assert!(in_inbox(&billing, &bill, "Statement question").await);
+    // Nor act on it: reply, mark handled, forward (and no forward options leak the team).
+    let messages_before = count(&portal, "SELECT COUNT(*) FROM messages").await;
+    assert_eq!(call(&billing, "/api/staff/messages/reply", &[("thread", &knee), ("body", "Hello")]).await.status, 404);
+    assert_eq!(call(&billing, "/api/staff/messages/handled", &[("message", &knee_message)]).await.status, 404);
+    let to_billing = format!("pool:{}", pool_id(&portal, "Billing questions").await);
+    let to_nurses = format!("pool:{}", pool_id(&portal, "Nurse line").await);
+    assert_eq!(billing.post_form("/api/staff/messages/forward", &[("message", &knee_message), ("to", &to_billing), ("note", "")]).await.status, 404);
+    assert_eq!(billing.post_form("/api/staff/messages/forward", &[("message", &knee_message), ("to", &to_nurses), ("note", "")]).await.status, 404);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, messages_before);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages WHERE handled_at IS NOT NULL").await, 0);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM message_routes").await, 0);
+    // The refused looks left no "opened" mark and no audit entry of a view by billing.
+    let billing_id = user_id(&portal, "billing").await;
+    let opened: i64 = sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'message.opened' AND actor_id = $1 AND record_id = $2")
+        .bind(&billing_id)
+        .bind(&knee)
+        .fetch_one(&portal.state.db.pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert_eq!(opened, 0);
+    assert_eq!(count(&portal, &format!("SELECT COUNT(*) FROM messages WHERE thread_id = '{knee}' AND staff_opened_at IS NOT NULL")).await, 0);
+
+    // The front desk (in no pool) reads neither; nor does it see her among its patients.
+    let frontdesk = signed_in(&portal, "frontdesk", "staff").await;
+    assert_eq!(call(&frontdesk, "/api/staff/messages/patient-threads", &[("id", &alice_patient)]).await.status, 404);
+    for (thread, file, body) in [(&knee, &knee_file, KNEE), (&bill, &bill_file, "charged twice")] {
+        let page = frontdesk.get(&format!("/staff/messages/{thread}")).await;
+        assert_eq!(page.status, 404);
+        assert!(!page.body.contains(body));
+        assert_eq!(frontdesk.get(&format!("/attachments/{file}")).await.status, 404);
+    }
+    portal.stop().await;
+}
+
+/// Dr. Lee (the care team's provider) and Kim (a clinician who works the clinical Nurse line on
+/// the care team) read Alice's clinical conversations, whoever they were addressed to, by every
+/// door; neither reads her billing question. When the Nurse line is made non-clinical, Kim reads
+/// only what was sent to the pool; the change is audited.
+async fn clinicians_of_the_care_team_read_clinical_conversations(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let alice = signed_in(&portal, "alice", "patient").await;
+    let alice_patient = patient_id(&portal, "alice").await;
+    let knee = alice_writes(&portal, &alice, "drlee", "Swollen knee", &[("attachments", "knee.png", PNG.to_vec())]).await;
+    let knee_file = first_attachment(&portal, &knee).await;
+    let rash = alice_writes_to_pool(&portal, &alice, "Nurse line", "A rash", "A red rash on my arm.").await;
+    let rash_file = first_attachment(&portal, &rash).await;
+    let bill = alice_writes_to_pool(&portal, &alice, "Billing questions", "Statement question", "Why was I charged twice?").await;
+    let bill_file = first_attachment(&portal, &bill).await;
+
+    let drlee = signed_in(&portal, "drlee", "staff").await;
+    let nurse = signed_in(&portal, "nursekim", "staff").await;
+    for (login, s) in [("drlee", &drlee), ("nursekim", &nurse)] {
+        assert!(reads(s, login, &knee, &knee_file, &alice_patient, KNEE, "Swollen knee").await, "{login} reads the message to Dr. Lee");
+        assert!(reads(s, login, &rash, &rash_file, &alice_patient, "red rash", "A rash").await, "{login} reads the message to the Nurse line");
+        assert!(!reads(s, login, &bill, &bill_file, &alice_patient, "charged twice", "Statement question").await, "{login} does not read the billing question");
+    }
+    // The inbox stays each one's own work: Dr. Lee's message is not in Kim's inbox.
+    assert!(in_inbox(&drlee, &knee, "Swollen knee").await && !in_inbox(&nurse, &knee, "Swollen knee").await);
+    assert!(in_inbox(&nurse, &rash, "A rash").await);
+
+    // Whether a pool is clinical is the administrators' to say, on the pools page.
+    let admin = signed_in(&portal, "admin", "staff").await;
+    let page = admin.get("/staff/pools").await;
+    assert!(page.body.contains("Make Nurse line non-clinical") && page.body.contains("Make Billing questions clinical"), "each pool says which it is");
+    let nurse_line = pool_id(&portal, "Nurse line").await;
+    for login in ["drlee", "nursekim", "billing", "frontdesk", "auditor"] {
+        let s = signed_in(&portal, login, "staff").await;
+        assert_eq!(s.post_form("/api/staff/pools/clinical", &[("pool", &nurse_line), ("clinical", "no")]).await.status, 403, "{login}");
+    }
+    let r = admin.post_form("/api/staff/pools/clinical", &[("pool", &nurse_line), ("clinical", "no")]).await;
+    assert_eq!(r.location(), Some("/staff/pools?done=non-clinical"));
+    assert!(!reads(&nurse, "nursekim", &knee, &knee_file, &alice_patient, KNEE, "Swollen knee").await, "a non-clinical pool gives no clinical reading");
+    assert!(reads(&nurse, "nursekim", &rash, &rash_file, &alice_patient, "red rash", "A rash").await, "what was sent to her pool she still reads");
+    assert!(reads(&drlee, "drlee", &knee, &knee_file, &alice_patient, KNEE, "Swollen knee").await, "the provider still reads his");
+    let r = admin.post_form("/api/staff/pools/clinical", &[("pool", &nurse_line), ("clinical", "yes")]).await;
+    assert_eq!(r.location(), Some("/staff/pools?done=clinical"));
+    assert!(reads(&nurse, "nursekim", &knee, &knee_file, &alice_patient, KNEE, "Swollen knee").await);
+    let audit: Vec<String> = sqlx::query("SELECT detail FROM audit_log WHERE action = 'pool.changed' AND record_id = $1 ORDER BY seq")
+        .bind(&nurse_line)
+        .fetch_all(&portal.state.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<Option<String>, _>("detail").unwrap().unwrap_or_default())
+        .collect();
+    assert_eq!(audit, vec!["made non-clinical".to_string(), "made clinical".to_string()]);
+    // A new pool is non-clinical unless ticked.
+    assert_eq!(admin.post_form("/api/staff/pools/create", &[("name", "Front desk"), ("description", "")]).await.location(), Some("/staff/pools?done=pool"));
+    assert_eq!(admin.post_form("/api/staff/pools/create", &[("name", "Wound care"), ("description", ""), ("clinical", "yes")]).await.location(), Some("/staff/pools?done=pool"));
+    let kinds: Vec<(String, String)> = sqlx::query("SELECT name, clinical FROM care_pools ORDER BY name")
+        .fetch_all(&portal.state.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.try_get("name").unwrap(), r.try_get("clinical").unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [("Billing questions", "no"), ("Front desk", "no"), ("Nurse line", "yes"), ("Wound care", "yes")].map(|(a, b)| (a.to_string(), b.to_string())).to_vec()
+    );
+    portal.stop().await;
+}
+
+/// Kim leaves the Nurse line: she is then a clinician outside Alice's care team. She reads none
+/// of Alice's conversations, until one is routed to her (she covers Dr. Lee's absence): that one,
+/// and only that one, by every door.
+async fn a_clinician_not_on_the_care_team_reads_only_what_is_addressed_to_them(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let db = &portal.state.db.pool;
+    let alice = signed_in(&portal, "alice", "patient").await;
+    let alice_patient = patient_id(&portal, "alice").await;
+    let knee = alice_writes(&portal, &alice, "drlee", "Swollen knee", &[("attachments", "knee.png", PNG.to_vec())]).await;
+    let knee_file = first_attachment(&portal, &knee).await;
+    let admin = signed_in(&portal, "admin", "staff").await;
+    let (nurse_line, kim) = (pool_id(&portal, "Nurse line").await, user_id(&portal, "nursekim").await);
+    let r = admin.post_form("/api/staff/pools/member", &[("pool", &nurse_line), ("user", &kim), ("change", "remove")]).await;
+    assert_eq!(r.location(), Some("/staff/pools?done=member-removed"));
+
+    let nurse = signed_in(&portal, "nursekim", "staff").await;
+    assert!(!reads(&nurse, "nursekim", &knee, &knee_file, &alice_patient, KNEE, "Swollen knee").await);
+    assert_eq!(call(&nurse, "/api/staff/messages/patient-threads", &[("id", &alice_patient)]).await.status, 404, "not her patient at all");
+
+    // Dr. Lee is away, covered by Kim: Alice's next message to him goes to Kim.
+    let now = now_ms();
+    sqlx::query("INSERT INTO absences (id, provider_id, starts_at, ends_at, cover_provider_id, note, created_at) VALUES ($1, $2, $3, $4, $5, '', $3)")
+        .bind(app::platform::tokens::new_id())
+        .bind(user_id(&portal, "drlee").await)
+        .bind(now - 3_600_000)
+        .bind(now + 7 * 86_400_000)
+        .bind(&kim)
+        .execute(db)
+        .await
+        .unwrap();
+    let to = format!("provider:{}", user_id(&portal, "drlee").await);
+    let at = send(&alice, &[("recipient", &to), ("topic", "medication"), ("subject", "Refill"), ("body", "I need more of my pills."), ("acknowledge", "yes"), ("action", "send")], &[("attachments", "label.png", PNG.to_vec())]).await;
+    let refill = thread_of(&at);
+    let refill_file = first_attachment(&portal, &refill).await;
+    assert!(reads(&nurse, "nursekim", &refill, &refill_file, &alice_patient, "more of my pills", "Refill").await, "routed to her: she reads it");
+    assert!(in_inbox(&nurse, &refill, "Refill").await);
+    assert!(!reads(&nurse, "nursekim", &knee, &knee_file, &alice_patient, KNEE, "Swollen knee").await, "and still not the other");
+    let r = nurse.post_form("/api/staff/messages/reply", &[("thread", &refill), ("body", "Sent to your pharmacy.")]).await;
+    assert_eq!(r.location(), Some(format!("/staff/messages/{refill}?done=replied").as_str()));
+    assert_eq!(nurse.post_form("/api/staff/messages/reply", &[("thread", &knee), ("body", "Hello")]).await.status, 404);
+    portal.stop().await;
+}
+
+/// A forward is how a conversation reaches someone else, and it is recorded: Dr. Lee forwards
+/// Alice's knee message to Billing questions (billing now reads it, by every door); billing
+/// forwards her billing question to the Nurse line (Kim reads it, and, sent to a clinical pool, it
+/// is now clinical: Dr. Lee reads it too).
+async fn a_conversation_forwarded_to_a_pool_becomes_readable_by_it(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let db = &portal.state.db.pool;
+    let alice = signed_in(&portal, "alice", "patient").await;
+    let alice_patient = patient_id(&portal, "alice").await;
+    let knee = alice_writes(&portal, &alice, "drlee", "Swollen knee", &[("attachments", "knee.png", PNG.to_vec())]).await;
+    let knee_file = first_attachment(&portal, &knee).await;
+    let bill = alice_writes_to_pool(&portal, &alice, "Billing questions", "Statement question", "Why was I charged twice?").await;
+    let bill_file = first_attachment(&portal, &bill).await;
+    let (drlee, nurse, billing) = (signed_in(&portal, "drlee", "staff").await, signed_in(&portal, "nursekim", "staff").await, signed_in(&portal, "billing", "staff").await);
+    assert!(!reads(&billing, "billing", &knee, &knee_file, &alice_patient, KNEE, "Swollen knee").await);
+    assert!(!reads(&nurse, "nursekim", &bill, &bill_file, &alice_patient, "charged twice", "Statement question").await);
+    assert!(!reads(&drlee, "drlee", &bill, &bill_file, &alice_patient, "charged twice", "Statement question").await);
+
+    // The forward options are the care team; the form says what a forward shares.
+    let page = drlee.get(&format!("/staff/messages/{knee}")).await;
+    assert!(page.body.contains("Billing questions") && page.body.contains("They will read the whole conversation"));
+    let knee_message = first_message(&portal, &knee).await;
+    let to_billing = format!("pool:{}", pool_id(&portal, "Billing questions").await);
+    let r = drlee.post_form("/api/staff/messages/forward", &[("message", &knee_message), ("to", &to_billing), ("note", "Was the brace billed?")]).await;
+    assert_eq!(r.location(), Some("/staff/messages?done=forwarded"));
+    assert!(reads(&billing, "billing", &knee, &knee_file, &alice_patient, KNEE, "Swollen knee").await, "forwarded to billing: billing reads it");
+    assert!(in_inbox(&billing, &knee, "Swollen knee").await);
+    assert!(billing.get(&format!("/staff/messages/{knee}")).await.body.contains("Forwarded by Dr. Morgan Lee: Was the brace billed?"), "with who forwarded it and why");
+    assert!(reads(&drlee, "drlee", &knee, &knee_file, &alice_patient, KNEE, "Swollen knee").await, "still clinical: the care team's clinicians keep reading it");
+
+    let bill_message = first_message(&portal, &bill).await;
+    let to_nurses = format!("pool:{}", pool_id(&portal, "Nurse line").await);
+    let r = billing.post_form("/api/staff/messages/forward", &[("message", &bill_message), ("to", &to_nurses), ("note", "She mentions a new symptom")]).await;
+    assert_eq!(r.location(), Some("/staff/messages?done=forwarded"));
+    assert!(reads(&nurse, "nursekim", &bill, &bill_file, &alice_patient, "charged twice", "Statement question").await, "forwarded to the Nurse line: Kim reads it");
+    assert!(reads(&drlee, "drlee", &bill, &bill_file, &alice_patient, "charged twice", "Statement question").await, "sent to a clinical pool, it is clinical now");
+    assert!(reads(&billing, "billing", &bill, &bill_file, &alice_patient, "charged twice", "Statement question").await, "billing keeps what was sent to it");
+
+    // Recorded: who forwarded what to whom, and the audit trail.
+    let routes = sqlx::query("SELECT r.kind, r.by_user_id, r.to_pool_id, m.thread_id FROM message_routes r JOIN messages m ON m.id = r.message_id ORDER BY r.at, r.id")
+        .fetch_all(db)
+        .await
+        .unwrap();
+    let seen: Vec<(String, Option<String>, Option<String>, String)> = routes
+        .iter()
+        .map(|r| (r.try_get("kind").unwrap(), r.try_get("by_user_id").unwrap(), r.try_get("to_pool_id").unwrap(), r.try_get("thread_id").unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("forward".to_string(), Some(user_id(&portal, "drlee").await), Some(pool_id(&portal, "Billing questions").await), knee.clone()),
+            ("forward".to_string(), Some(user_id(&portal, "billing").await), Some(pool_id(&portal, "Nurse line").await), bill.clone()),
+        ]
+    );
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'message.forwarded'").await, 2);
+    portal.stop().await;
+}
+
+// --- Message limits (issue 14, point 5) --------------------------------------------------------
+
+/// The same browser (session cookie) as `c`, for requests sent at once.
+fn same_browser(c: &Client) -> Client {
+    Client { http: c.http.clone(), base: c.base.clone(), jar: c.jar.clone() }
+}
+
+/// A PNG of about `size` bytes.
+fn png_of(size: usize) -> Vec<u8> {
+    let mut v = PNG.to_vec();
+    v.resize(size, 0);
+    v
+}
+
+/// Sends `n` new messages to Dr. Lee at once from Alice's browser, each with `files`; returns
+/// where each send led.
+async fn send_at_once(portal: &TestPortal, alice: &Client, n: usize, files: Vec<(&'static str, &'static str, Vec<u8>)>) -> Vec<String> {
+    let to = format!("provider:{}", user_id(portal, "drlee").await);
+    let mut sends = Vec::new();
+    for i in 0..n {
+        let (c, to, files) = (same_browser(alice), to.clone(), files.clone());
+        sends.push(tokio::spawn(async move {
+            let subject = format!("Note {i}");
+            let fields = [("recipient", to.as_str()), ("topic", "general"), ("subject", subject.as_str()), ("body", "Another thing."), ("acknowledge", "yes"), ("action", "send")];
+            let r = c.post_multipart("/api/messages/send", &fields, &files).await;
+            assert_eq!(r.status, 302, "{}", r.body);
+            r.location().unwrap_or_default().to_string()
+        }));
+    }
+    let mut out = Vec::new();
+    for s in sends {
+        out.push(s.await.unwrap());
+    }
+    out
+}
+
+/// The clinic's next midnight and next first of the month as the pages write them.
+fn resets(portal: &TestPortal) -> (String, String) {
+    let zone = &portal.state.settings.messaging.time_zone;
+    let (_, day, _, month) = app::messaging::quota::windows(zone, now_ms());
+    (app::messaging::server::local_text(zone, day), app::messaging::server::local_text(zone, month))
+}
+
+/// A patient sends at most the day's messages (3 here), however many arrive at once; the rest
+/// are refused with the limit, when it resets and the office's phone number, and what was typed
+/// is kept. Replies count too.
+async fn a_patients_messages_per_day_hold_when_sent_at_once(backend: Backend) {
+    let portal = TestPortal::start_with(backend, |c| c.portal.messaging.messages_per_day = 3).await;
+    let alice = signed_in(&portal, "alice", "patient").await;
+    let outcomes = send_at_once(&portal, &alice, 10, Vec::new()).await;
+    let sent: Vec<&String> = outcomes.iter().filter(|l| l.ends_with("?sent=1")).collect();
+    assert_eq!(sent.len(), 3, "exactly the day's three, sent at once: {outcomes:?}");
+    assert!(outcomes.iter().filter(|l| !l.ends_with("?sent=1")).all(|l| l == "/messages/new?error=limit-day"), "{outcomes:?}");
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, 3);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM threads").await, 3);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM message_drafts").await, 1, "what she typed is kept");
+
+    let (tomorrow, _) = resets(&portal);
+    let page = alice.get("/messages/new?error=limit-day").await;
+    let phone = &portal.state.settings.organisation.phone;
+    for words in ["You have sent 3 messages today", &format!("You can send messages again from {tomorrow}"), &format!("please call the office at {phone}"), "Your message has not been sent"] {
+        assert!(page.body.contains(words), "the page says {words:?}: {}", page.body);
+    }
+    // A reply is a message too; the compose page says so before she writes.
+    let thread = thread_of(sent[0]);
+    let r = alice.post_multipart("/api/messages/send", &[("thread", &thread), ("body", "And one more"), ("acknowledge", "yes"), ("action", "send")], &[]).await;
+    assert_eq!(r.location(), Some(format!("/messages/{thread}?error=limit-day#reply").as_str()));
+    assert!(alice.get(&format!("/messages/{thread}?error=limit-day")).await.body.contains("You have sent 3 messages today"));
+    assert!(alice.get("/messages/new").await.body.contains("You have sent 3 messages today"));
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, 3);
+    // Another patient has her own allowance.
+    let robert = signed_in(&portal, "robert", "patient").await;
+    assert!(send_at_once(&portal, &robert, 1, Vec::new()).await[0].ends_with("?sent=1"));
+    portal.stop().await;
+}
+
+/// Attachments are limited per month (1 MB here): of six 400 KB files sent at once, two pass;
+/// a message without files still goes; the refusal says what is left and when it resets.
+async fn a_patients_attachment_bytes_per_month_hold_when_sent_at_once(backend: Backend) {
+    let portal = TestPortal::start_with(backend, |c| c.portal.messaging.attachment_bytes_per_month = 1024 * 1024).await;
+    let alice = signed_in(&portal, "alice", "patient").await;
+    let outcomes = send_at_once(&portal, &alice, 6, vec![("attachments", "photo.png", png_of(400 * 1024))]).await;
+    assert_eq!(outcomes.iter().filter(|l| l.ends_with("?sent=1")).count(), 2, "800 KB of 1 MB, however they arrive: {outcomes:?}");
+    assert!(outcomes.iter().filter(|l| !l.ends_with("?sent=1")).all(|l| l == "/messages/new?error=limit-month"), "{outcomes:?}");
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM attachments").await, 2);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, 2, "a refused message stores nothing");
+    let (_, next_month) = resets(&portal);
+    let page = alice.get("/messages/new?error=limit-month").await;
+    for words in ["past 1.0 MB of attachments this month", "(224 KB left)", &format!("files again from {next_month}"), "please call the office"] {
+        assert!(page.body.contains(words), "the page says {words:?}: {}", page.body);
+    }
+    assert!(send_at_once(&portal, &alice, 1, Vec::new()).await[0].ends_with("?sent=1"), "without files she can still write");
+    portal.stop().await;
+}
+
+/// The front desk and administrators (no one else) lift a patient's limits for a day, with a
+/// reason: recorded and audited; she gets a fresh allowance (not an unlimited one), and when the
+/// day is over the month's count stands again.
+async fn staff_lift_a_patients_limits_for_a_day(backend: Backend) {
+    let portal = TestPortal::start_with(backend, |c| c.portal.messaging.messages_per_day = 2).await;
+    let db = &portal.state.db.pool;
+    let alice = signed_in(&portal, "alice", "patient").await;
+    let alice_patient = patient_id(&portal, "alice").await;
+    let outcomes = send_at_once(&portal, &alice, 3, Vec::new()).await;
+    assert_eq!(outcomes.iter().filter(|l| l.ends_with("?sent=1")).count(), 2);
+
+    for login in ["drlee", "nursekim", "billing", "auditor"] {
+        let s = signed_in(&portal, login, "staff").await;
+        let r = s.post_form("/api/staff/messages/lift-limits", &[("patient", &alice_patient), ("reason", "She asked")]).await;
+        assert_eq!(r.status, 403, "{login}");
+        assert_eq!(call(&s, "/api/staff/messages/limits", &[("patient", &alice_patient)]).await.status, 403, "{login}");
+    }
+    assert_eq!(alice.post_form("/api/staff/messages/lift-limits", &[("patient", &alice_patient), ("reason", "Me")]).await.status, 403);
+    let desk = signed_in(&portal, "frontdesk", "staff").await;
+    let page = desk.get(&format!("/staff/patients/{alice_patient}")).await;
+    assert!(page.body.contains("Messages today: 2 of 2"), "{}", page.body);
+    let r = desk.post_form("/api/staff/messages/lift-limits", &[("patient", &alice_patient), ("reason", "   ")]).await;
+    assert_eq!(r.location(), Some(format!("/staff/patients/{alice_patient}?limits=reason#message-limits").as_str()));
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM message_quota_lifts").await, 0);
+
+    let reason = "Sending photos of her wound as Dr. Lee asked";
+    let r = desk.post_form("/api/staff/messages/lift-limits", &[("patient", &alice_patient), ("reason", reason)]).await;
+    assert_eq!(r.location(), Some(format!("/staff/patients/{alice_patient}?limits=lifted#message-limits").as_str()));
+    let lift = sqlx::query("SELECT lifted_by, reason, lifted_at, ends_at FROM message_quota_lifts").fetch_one(db).await.unwrap();
+    assert_eq!(lift.try_get::<String, _>("lifted_by").unwrap(), user_id(&portal, "frontdesk").await);
+    assert_eq!(lift.try_get::<String, _>("reason").unwrap(), reason);
+    assert_eq!(lift.try_get::<i64, _>("ends_at").unwrap() - lift.try_get::<i64, _>("lifted_at").unwrap(), 86_400_000, "a day");
+    let audit = sqlx::query("SELECT actor_id, subject_id, record_id, detail FROM audit_log WHERE action = 'message.quota-lifted'").fetch_all(db).await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].try_get::<Option<String>, _>("actor_id").unwrap(), Some(user_id(&portal, "frontdesk").await));
+    assert_eq!(audit[0].try_get::<Option<String>, _>("subject_id").unwrap(), Some(user_id(&portal, "alice").await));
+    assert_eq!(audit[0].try_get::<Option<String>, _>("record_id").unwrap(), Some(alice_patient.clone()));
+    assert!(!audit[0].try_get::<Option<String>, _>("detail").unwrap().unwrap_or_default().contains("wound"), "the reason stays out of the trail");
+    let page = desk.get(&format!("/staff/patients/{alice_patient}?limits=lifted")).await;
+    assert!(page.body.contains("Lifted by Frances Okafor until") && page.body.contains(reason) && page.body.contains("Messages today: 0 of 2"), "{}", page.body);
+
+    // A fresh allowance, not an unlimited one, even at once.
+    let outcomes = send_at_once(&portal, &alice, 5, Vec::new()).await;
+    assert_eq!(outcomes.iter().filter(|l| l.ends_with("?sent=1")).count(), 2, "{outcomes:?}");
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, 4);
+    // When the lift ends, the day counts from midnight again: four sent, limit two.
+    sqlx::query("UPDATE message_quota_lifts SET ends_at = $1").bind(now_ms() - 1).execute(db).await.unwrap();
+    assert_eq!(send_at_once(&portal, &alice, 1, Vec::new()).await, vec!["/messages/new?error=limit-day".to_string()]);
+    // Administrators may lift too.
+    let admin = signed_in(&portal, "admin", "staff").await;
+    let r = admin.post_form("/api/staff/messages/lift-limits", &[("patient", &alice_patient), ("reason", "Care coordination today")]).await;
+    assert_eq!(r.location(), Some(format!("/staff/patients/{alice_patient}?limits=lifted#message-limits").as_str()));
+    assert!(send_at_once(&portal, &alice, 1, Vec::new()).await[0].ends_with("?sent=1"));
+    portal.stop().await;
+}
+
 on_both_databases!(
     access_matrix,
     recipients_come_from_the_care_team,
@@ -802,4 +1244,11 @@ on_both_databases!(
     due_dates_and_overdue,
     drafts_survive_sign_out,
     setup_is_for_administrators,
+    billing_staff_cannot_read_a_clinical_conversation,
+    clinicians_of_the_care_team_read_clinical_conversations,
+    a_clinician_not_on_the_care_team_reads_only_what_is_addressed_to_them,
+    a_conversation_forwarded_to_a_pool_becomes_readable_by_it,
+    a_patients_messages_per_day_hold_when_sent_at_once,
+    a_patients_attachment_bytes_per_month_hold_when_sent_at_once,
+    staff_lift_a_patients_limits_for_a_day,
 );

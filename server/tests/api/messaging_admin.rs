@@ -132,7 +132,9 @@ async fn setup_is_refused_to_others(backend: Backend) {
             assert_eq!(c.get("/staff/holidays").await.status, refused_page, "{login}");
         }
         assert_eq!(c.get("/staff/pools").await.status, refused_page, "{login}");
-        assert_eq!(c.get("/staff/care-teams?q=Johnson").await.status, refused_page, "{login}");
+        let search = c.post_form("/staff/care-teams", &[("q", "Johnson")]).await;
+        assert_eq!(search.status, refused_page, "{login}");
+        assert!(!search.body.contains("Alice Johnson"), "{login}");
     }
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM care_pools").await, 2);
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM holidays").await, 0);
@@ -153,7 +155,7 @@ async fn care_teams(backend: Backend) {
     let alice = patient_id(&portal, "MRN100001").await;
     let link = format!("/staff/care-teams?patient={alice}");
     for q in ["Johnson", "MRN100001"] {
-        let page = admin.get(&format!("/staff/care-teams?q={q}")).await;
+        let page = admin.post_form("/staff/care-teams", &[("q", q)]).await;
         assert_eq!(page.status, 200);
         assert!(page.body.contains(&link), "{q} finds Alice");
     }

@@ -400,6 +400,138 @@ async fn lessons_record_the_check_result(backend: Backend) {
     portal.stop().await;
 }
 
+/// Whether a page shows Alice's mood-check answers ("Nearly every day", "More than half the days").
+fn answered(body: &str) -> bool {
+    body.contains("Nearly every day") || body.contains("More than half the days")
+}
+
+/// Kim, outside Alice's care team without a reason in force, reads nothing of Alice's answers by
+/// any door: the response (page and function: the form asks for a reason), the FHIR export, the
+/// form's list of answers (Alice not named; both submitted responses counted as others'), the
+/// lesson's check result on Alice's questionnaire page.
+async fn answers_closed(kim: &Client, alices: &str, mood: &str, alice_patient: &str) {
+    let r = kim.call_form("/api/staff/questionnaires/response", &[("id", alices)]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let data: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert!(data["answers"].is_null() && data["access"] == "NeedsReason", "{}", r.body);
+    assert!(!answered(&r.body));
+    let page = kim.get(&format!("/staff/questionnaires/responses/{alices}")).await;
+    assert!(page.body.contains("Why do you need these answers") && !answered(&page.body), "the page asks for a reason, and shows nothing of them");
+    assert_eq!(kim.get(&format!("/staff/questionnaires/fhir/response/{alices}.json")).await.status, 404, "no export without a reason");
+    let list = kim.call_form("/api/staff/questionnaires/form", &[("id", mood)]).await;
+    assert!(!list.body.contains("MRN100001") && !list.body.contains("Alice"), "not named among the form's answers: {}", list.body);
+    assert!(list.body.contains("\"others\":2"), "{}", list.body);
+    let mine = kim.call_form("/api/staff/questionnaires/patient", &[("id", alice_patient)]).await;
+    assert_eq!(mine.status, 200, "she may still assign forms");
+    assert!(!mine.body.contains("2 of 2"), "a lesson's check result is an answer: {}", mine.body);
+}
+
+/// Questionnaire answers are health information, read by the minimum-necessary rule (issue 14,
+/// point 14): clinicians of the patient's care team read them; a clinician outside it (Kim, once
+/// she leaves the Nurse line) first types a reason, which is kept, audited under its own action,
+/// listed on the security page and opens that patient's answers only, for an hour; no other
+/// role reads them at all, with or without a reason.
+async fn answers_need_the_care_team_or_a_recorded_reason(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let db = &portal.state.db.pool;
+    let alice_patient = patient(&portal, ALICE).await;
+    let robert_patient = patient(&portal, ROBERT).await;
+    let mood = sample(&portal, "mood-check").await;
+    let lesson = sample(&portal, "portal-safety").await;
+    let drlee = signed_in(&portal, "drlee", "staff").await;
+    assign(&drlee, &alice_patient, &lesson).await;
+    let alice_lesson = latest_assignment(&portal, &alice_patient).await;
+    assign(&drlee, &alice_patient, &mood).await;
+    let alices = latest_assignment(&portal, &alice_patient).await;
+    assign(&drlee, &robert_patient, &mood).await;
+    let roberts = latest_assignment(&portal, &robert_patient).await;
+    let alice = signed_in(&portal, "alice", "patient").await;
+    save(&alice, &alices, "submit", &[("q0", "3"), ("q1", "2")]).await;
+    save(&alice, &alice_lesson, "submit", &[("q5", "Ignore it and sign in to the portal the usual way"), ("q6", "Sign out and close the browser")]).await;
+    let robert = signed_in(&portal, "robert", "patient").await;
+    save(&robert, &roberts, "submit", &[("q0", "3"), ("q1", "3")]).await;
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM questionnaire_assignments WHERE state = 'submitted' AND form_id = $1", &mood).await, 2);
+    let fhir = |id: &str| format!("/staff/questionnaires/fhir/response/{id}.json");
+
+    // Dr. Lee, of her care team, reads them, by every door.
+    let page = drlee.get(&format!("/staff/questionnaires/responses/{alices}")).await;
+    assert!(answered(&page.body) && !page.body.contains("Why do you need these answers"), "{}", page.body);
+    assert_eq!(drlee.get(&fhir(&alices)).await.status, 200);
+    assert!(drlee.call_form("/api/staff/questionnaires/form", &[("id", &mood)]).await.body.contains("MRN100001"));
+
+    // Kim leaves the Nurse line: a clinician outside Alice's care team.
+    let admin = signed_in(&portal, "admin", "staff").await;
+    let nurse_line = text(&portal, "SELECT id FROM care_pools WHERE name = $1", "Nurse line").await;
+    let kim_id = text(&portal, "SELECT id FROM users WHERE login = $1", "nursekim").await;
+    let r = admin.post_form("/api/staff/pools/member", &[("pool", &nurse_line), ("user", &kim_id), ("change", "remove")]).await;
+    assert_eq!(r.location(), Some("/staff/pools?done=member-removed"));
+    let kim = signed_in(&portal, "nursekim", "staff").await;
+    answers_closed(&kim, &alices, &mood, &alice_patient).await;
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'questionnaire.response-viewed' AND actor_id = $1", &kim_id).await, 0);
+
+    // A reason too short is refused, and records nothing.
+    let r = kim.post_form("/api/staff/questionnaires/reason", &[("assignment", &alices), ("reason", "   need    it   ")]).await;
+    assert_eq!(r.location(), Some(format!("/staff/questionnaires/responses/{alices}?reason=short#reason").as_str()));
+    assert!(!r.location().unwrap().contains("need"), "the reason never travels in an address");
+    assert!(kim.get(&format!("/staff/questionnaires/responses/{alices}?reason=short")).await.body.contains("Please say why you need these answers, in at least 20 characters"));
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM break_glass_accesses WHERE user_id = $1", &kim_id).await, 0);
+    answers_closed(&kim, &alices, &mood, &alice_patient).await;
+
+    // Non-clinical roles have no access at all, reason or not.
+    for login in ["billing", "frontdesk", "admin", "auditor"] {
+        let c = signed_in(&portal, login, "staff").await;
+        assert_eq!(c.call_form("/api/staff/questionnaires/response", &[("id", &alices)]).await.status, 403, "{login}");
+        let r = c.post_form("/api/staff/questionnaires/reason", &[("assignment", &alices), ("reason", "I really need to see these answers now")]).await;
+        assert_eq!(r.status, 403, "{login} cannot break the glass");
+        assert_eq!(c.get(&fhir(&alices)).await.status, 403, "{login}");
+    }
+    // A clinician of her care team needs no reason, and none is recorded.
+    let r = drlee.post_form("/api/staff/questionnaires/reason", &[("assignment", &alices), ("reason", "Reviewing before her visit today")]).await;
+    assert_eq!(r.location(), Some(format!("/staff/questionnaires/responses/{alices}").as_str()));
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM break_glass_accesses WHERE patient_id = $1", &alice_patient).await, 0);
+
+    // Kim gives her reason: recorded, audited, and Alice's answers open to her.
+    let reason = "Seeing Alice in urgent care today after a fall";
+    let before = app::platform::now_ms();
+    let r = kim.post_form("/api/staff/questionnaires/reason", &[("assignment", &alices), ("reason", reason)]).await;
+    assert_eq!(r.location(), Some(format!("/staff/questionnaires/responses/{alices}").as_str()));
+    let row = sqlx::query("SELECT user_id, patient_id, reason, at, expires_at FROM break_glass_accesses").fetch_one(db).await.unwrap();
+    assert_eq!(row.get::<String, _>("user_id"), kim_id);
+    assert_eq!(row.get::<String, _>("patient_id"), alice_patient);
+    assert_eq!(row.get::<String, _>("reason"), reason);
+    let (at, expires) = (row.get::<i64, _>("at"), row.get::<i64, _>("expires_at"));
+    assert!(at >= before && expires - at == 60 * 60_000, "an hour");
+    let audit = sqlx::query("SELECT actor_id, subject_id, record_type, record_id, detail FROM audit_log WHERE action = 'record.break-the-glass'").fetch_all(db).await.unwrap();
+    assert_eq!(audit.len(), 1, "its own audit action");
+    assert_eq!(audit[0].get::<Option<String>, _>("actor_id").as_deref(), Some(kim_id.as_str()));
+    assert_eq!(audit[0].get::<Option<String>, _>("subject_id"), Some(text(&portal, "SELECT id FROM users WHERE login = $1", "alice").await));
+    assert_eq!(audit[0].get::<Option<String>, _>("record_id").as_deref(), Some(alice_patient.as_str()));
+    assert!(!audit[0].get::<Option<String>, _>("detail").unwrap_or_default().contains("fall"), "free text stays out of the trail");
+    let page = kim.get(&format!("/staff/questionnaires/responses/{alices}")).await;
+    assert!(answered(&page.body) && page.body.contains("under the reason you gave"), "{}", page.body);
+    assert_eq!(kim.get(&fhir(&alices)).await.status, 200);
+    assert!(kim.call_form("/api/staff/questionnaires/form", &[("id", &mood)]).await.body.contains("MRN100001"));
+    assert!(kim.call_form("/api/staff/questionnaires/patient", &[("id", &alice_patient)]).await.body.contains("2 of 2"));
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'questionnaire.response-viewed' AND actor_id = $1", &kim_id).await, 1);
+    // Alice's only: Robert's answers stay closed to her.
+    assert_eq!(kim.get(&fhir(&roberts)).await.status, 404);
+    assert!(!kim.call_form("/api/staff/questionnaires/form", &[("id", &mood)]).await.body.contains("MRN100002"));
+
+    // The security page lists it for administrators and auditors: who, which record, when, why.
+    for login in ["admin", "auditor"] {
+        let c = signed_in(&portal, login, "staff").await;
+        let page = c.get("/staff/security").await;
+        assert!(page.body.contains("Records opened from outside the care team"), "{login}");
+        assert!(page.body.contains("Kim Alvarez, RN (nursekim)") && page.body.contains("MRN100001") && page.body.contains(reason), "{login}: {}", page.body);
+    }
+    assert_eq!(drlee.call("/api/security/overview").await.status, 403);
+
+    // An hour later the answers close again.
+    sqlx::query("UPDATE break_glass_accesses SET expires_at = $1").bind(app::platform::now_ms() - 1).execute(db).await.unwrap();
+    answers_closed(&kim, &alices, &mood, &alice_patient).await;
+    portal.stop().await;
+}
+
 on_both_databases!(
     lessons_record_the_check_result,
     patients_reach_only_their_own,
@@ -407,4 +539,5 @@ on_both_databases!(
     drafts_survive_sign_out_and_answers_are_immutable,
     imports_are_whole_and_versions_are_kept,
     every_view_and_submission_is_audited,
+    answers_need_the_care_team_or_a_recorded_reason,
 );
