@@ -84,6 +84,9 @@ pub const FUNCTIONS: &[(&str, Gate)] = &[
     ("access/terminate", Gate::staff_may(&[ManagePatientAccess])),
     ("access/restore", Gate::staff_may(&[ManagePatientAccess])),
     ("passkeys/remove-for-patient", Gate::staff_may(&[ManagePatientAccess])),
+    // Which EHR patient a portal patient is (the link their medical record is read through).
+    ("staff/record/link", Gate::staff_may(&[ManagePatientAccess])),
+    ("staff/record/unlink", Gate::staff_may(&[ManagePatientAccess])),
     // Staff: messages.
     ("staff/messages/inbox", Gate::staff_may(&[WorkMessages])),
     ("staff/messages/thread", Gate::staff_may(&[WorkMessages])),

@@ -88,10 +88,15 @@ pub enum AuditAction {
     VideoVisitCancelled,
     VideoVisitLimitationsAcknowledged,
     VideoVisitsViewed,
+    RecordImported,
+    RecordLinked,
+    RecordUnlinked,
+    RecordViewed,
+    RecordDownloaded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 77] = [
+    pub const ALL: [AuditAction; 82] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::SignInThrottled,
@@ -169,6 +174,11 @@ impl AuditAction {
         AuditAction::VideoVisitCancelled,
         AuditAction::VideoVisitLimitationsAcknowledged,
         AuditAction::VideoVisitsViewed,
+        AuditAction::RecordImported,
+        AuditAction::RecordLinked,
+        AuditAction::RecordUnlinked,
+        AuditAction::RecordViewed,
+        AuditAction::RecordDownloaded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -250,6 +260,11 @@ impl AuditAction {
             AuditAction::VideoVisitCancelled => "video-visit.cancelled",
             AuditAction::VideoVisitLimitationsAcknowledged => "video-visit.limitations-acknowledged",
             AuditAction::VideoVisitsViewed => "video-visit.list-viewed",
+            AuditAction::RecordImported => "record.imported",
+            AuditAction::RecordLinked => "record.linked",
+            AuditAction::RecordUnlinked => "record.unlinked",
+            AuditAction::RecordViewed => "record.viewed",
+            AuditAction::RecordDownloaded => "record.downloaded",
         }
     }
 
@@ -337,6 +352,11 @@ impl AuditAction {
             AuditAction::VideoVisitCancelled => "Video visit cancelled",
             AuditAction::VideoVisitLimitationsAcknowledged => "Video visit limitations acknowledged",
             AuditAction::VideoVisitsViewed => "Video visits list viewed by staff",
+            AuditAction::RecordImported => "Medical record resources imported",
+            AuditAction::RecordLinked => "Medical record linked to the EHR's patient",
+            AuditAction::RecordUnlinked => "Medical record link removed",
+            AuditAction::RecordViewed => "Medical record viewed in the portal",
+            AuditAction::RecordDownloaded => "Medical record downloaded",
         }
     }
 }

@@ -115,6 +115,7 @@ pub fn test_config(backend_url: String, data_dir: std::path::PathBuf, smtp_port:
             accounts: AccountPolicy::default(),
             messaging: MessagingPolicy::default(),
             mail_from: "Test Clinic <no-reply@clinic.test>".into(),
+            record: Default::default(),
         },
         database_url: backend_url,
         db_max_connections: 8,
