@@ -68,45 +68,70 @@ impl ImportReport {
     }
 }
 
-/// One resource of the file, before checking.
+/// One resource of the file, before checking: where it is, and its JSON text as in the file.
 struct Item {
-    /// Where it is in the file.
     place: String,
-    json: Json,
+    text: String,
 }
 
-/// The resources of a file: a Bundle's entries, one resource, or NDJSON lines.
+#[derive(serde::Deserialize)]
+struct RawRequest {
+    method: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawEntry<'a> {
+    full_url: Option<String>,
+    #[serde(borrow)]
+    resource: Option<&'a serde_json::value::RawValue>,
+    request: Option<RawRequest>,
+}
+
+/// A file as one JSON document: a Bundle (its entries) or one resource. The resources stay
+/// text: a file of well-formed resources is read once into our types, not twice.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawDocument<'a> {
+    resource_type: Option<String>,
+    #[serde(borrow, default)]
+    entry: Vec<RawEntry<'a>>,
+}
+
+/// A resource's type and id, read from its text.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Head {
+    resource_type: Option<String>,
+    id: Option<String>,
+}
+
+/// The resources of a file: a Bundle's entries, one resource, or NDJSON lines; and a Bundle's
+/// fullUrls (`urn:uuid:…`, absolute URLs) with the `Type/id` each names.
 fn read_file(text: &str, problems: &mut Vec<ImportProblem>) -> Result<(Vec<Item>, HashMap<String, String>), ImportError> {
     let mut items = Vec::new();
-    // A Bundle's fullUrls (`urn:uuid:…`, absolute URLs) and the `Type/id` each names.
     let mut full_urls = HashMap::new();
     let trimmed = text.trim_start_matches('\u{feff}').trim();
-    let whole: Result<Json, serde_json::Error> = serde_json::from_str(trimmed);
-    match whole {
-        Ok(Json::Object(doc)) if doc.get("resourceType").and_then(Json::as_str) == Some("Bundle") => {
-            let entries = doc.get("entry").and_then(Json::as_array).cloned().unwrap_or_default();
-            for (n, entry) in entries.into_iter().enumerate() {
+    match serde_json::from_str::<RawDocument>(trimmed) {
+        Ok(doc) if doc.resource_type.as_deref() == Some("Bundle") => {
+            for (n, entry) in doc.entry.into_iter().enumerate() {
                 let place = format!("entry {}", n + 1);
-                let method = entry.pointer("/request/method").and_then(Json::as_str).unwrap_or("PUT");
-                if !matches!(method, "PUT" | "POST") {
+                let method = entry.request.and_then(|r| r.method).unwrap_or_else(|| "PUT".into());
+                if !matches!(method.as_str(), "PUT" | "POST") {
                     problems.push(ImportProblem { resource: place, problem: format!("a {method} entry; only resources are imported (PUT or POST)") });
                     continue;
                 }
-                let Some(resource) = entry.get("resource").cloned() else {
+                let Some(resource) = entry.resource else {
                     problems.push(ImportProblem { resource: place, problem: "the entry holds no resource".into() });
                     continue;
                 };
-                if let (Some(url), Some(kind), Some(id)) = (
-                    entry.get("fullUrl").and_then(Json::as_str),
-                    resource.get("resourceType").and_then(Json::as_str),
-                    resource.get("id").and_then(Json::as_str),
-                ) {
-                    full_urls.insert(url.to_string(), format!("{kind}/{id}"));
+                if let (Some(url), Ok(Head { resource_type: Some(kind), id: Some(id) })) = (entry.full_url, serde_json::from_str::<Head>(resource.get())) {
+                    full_urls.insert(url, format!("{kind}/{id}"));
                 }
-                items.push(Item { place, json: resource });
+                items.push(Item { place, text: resource.get().to_string() });
             }
         }
-        Ok(json @ Json::Object(_)) => items.push(Item { place: "the resource".into(), json }),
+        Ok(doc) if doc.resource_type.is_some() => items.push(Item { place: "the resource".into(), text: trimmed.to_string() }),
         Ok(_) => return Err(ImportError::NotJson("it holds no FHIR resource".into())),
         Err(whole_error) => {
             // NDJSON: one resource a line.
@@ -116,9 +141,8 @@ fn read_file(text: &str, problems: &mut Vec<ImportProblem>) -> Result<(Vec<Item>
             }
             for (n, line) in lines {
                 let place = format!("line {}", n + 1);
-                match serde_json::from_str::<Json>(line) {
-                    Ok(json @ Json::Object(_)) => items.push(Item { place, json }),
-                    Ok(_) => problems.push(ImportProblem { resource: place, problem: "not a FHIR resource".into() }),
+                match serde_json::from_str::<&serde_json::value::RawValue>(line) {
+                    Ok(_) => items.push(Item { place, text: line.trim().to_string() }),
                     Err(e) => problems.push(ImportProblem { resource: place, problem: format!("not JSON (column {})", e.column()) }),
                 }
             }
@@ -172,16 +196,18 @@ pub async fn import(db: &Db, text: &str, now: i64) -> Result<ImportReport, Impor
     let mut report = ImportReport::default();
     let mut checked: Vec<Checked> = Vec::with_capacity(items.len());
     let mut seen = HashSet::new();
-    for Item { place, mut json } in items {
-        let kind_name = json.get("resourceType").and_then(Json::as_str).map(str::to_string);
-        let id = json.get("id").and_then(Json::as_str).map(str::to_string);
-        let name = match (&kind_name, &id) {
+    for Item { place, text } in items {
+        let Ok(head) = serde_json::from_str::<Head>(&text) else {
+            problems.push(ImportProblem { resource: place, problem: "not a FHIR resource (not a JSON object)".into() });
+            continue;
+        };
+        let name = match (&head.resource_type, &head.id) {
             (Some(k), Some(i)) => format!("{k}/{i}"),
             (Some(k), None) => format!("{k} ({place})"),
             _ => place.clone(),
         };
         let refuse = |problems: &mut Vec<ImportProblem>, problem: String| problems.push(ImportProblem { resource: name.clone(), problem });
-        let Some(kind_name) = kind_name else {
+        let Some(kind_name) = head.resource_type else {
             refuse(&mut problems, "not a FHIR resource (no resourceType)".into());
             continue;
         };
@@ -189,7 +215,7 @@ pub async fn import(db: &Db, text: &str, now: i64) -> Result<ImportReport, Impor
             *report.skipped.entry(kind_name).or_default() += 1;
             continue;
         };
-        let Some(id) = id.filter(|i| fhir::is_id(i)) else {
+        let Some(id) = head.id.filter(|i| fhir::is_id(i)) else {
             refuse(&mut problems, "has no id, or one that is not a FHIR id (1–64 of A–Z a–z 0–9 - .); the portal keeps resources by id".into());
             continue;
         };
@@ -197,13 +223,22 @@ pub async fn import(db: &Db, text: &str, now: i64) -> Result<ImportReport, Impor
             refuse(&mut problems, "appears twice in the file".into());
             continue;
         }
-        let mut unresolved = Vec::new();
-        rewrite_references(&mut json, &full_urls, &mut unresolved);
-        if let Some(u) = unresolved.first() {
-            refuse(&mut problems, format!("refers to {u}, which is not in this file"));
-            continue;
-        }
-        let text = json.to_string();
+        // A Bundle that links its entries by fullUrl: references to them become `Type/id`.
+        let text = if full_urls.is_empty() {
+            text
+        } else {
+            let Ok(mut json) = serde_json::from_str::<Json>(&text) else {
+                refuse(&mut problems, "not JSON".into());
+                continue;
+            };
+            let mut unresolved = Vec::new();
+            rewrite_references(&mut json, &full_urls, &mut unresolved);
+            if let Some(u) = unresolved.first() {
+                refuse(&mut problems, format!("refers to {u}, which is not in this file"));
+                continue;
+            }
+            json.to_string()
+        };
         let resource = match fhir::parse(&text) {
             Ok(r) => r,
             Err(e) => {

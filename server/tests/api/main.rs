@@ -27,3 +27,4 @@ mod external_links;
 mod maintenance;
 mod operations;
 mod secrets_at_rest;
+mod record;

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod authenticator;
+pub mod fhir_server;
 pub mod smtp;
 
 use app::platform::settings::{AccountPolicy, MessagingPolicy, Organisation, PortalSettings, SessionPolicy, ThrottlePolicy};
