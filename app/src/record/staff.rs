@@ -2,7 +2,6 @@
 //! FHIR Patient of the EHR a portal patient is. For the front desk and administrators (they
 //! manage patients' access); every change is audited.
 
-use crate::access::Permission::ManagePatientAccess;
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -11,6 +10,7 @@ use leptos::prelude::*;
 #[server(endpoint = "staff/record/link")]
 pub async fn link_fhir_patient(patient_id: String, fhir_patient_id: String) -> Result<(), AppError> {
     use super::server::LinkError;
+    use crate::access::Permission::ManagePatientAccess;
     use crate::patients::PatientId;
     use crate::platform::{now_ms, request, state::app_state};
     let session = request::require_permission(ManagePatientAccess)?;
@@ -33,6 +33,7 @@ pub async fn link_fhir_patient(patient_id: String, fhir_patient_id: String) -> R
 /// Removes the patient's link to the EHR (the next look matches by record number again).
 #[server(endpoint = "staff/record/unlink")]
 pub async fn unlink_fhir_patient(patient_id: String) -> Result<(), AppError> {
+    use crate::access::Permission::ManagePatientAccess;
     use crate::patients::PatientId;
     use crate::platform::{now_ms, request, state::app_state};
     let session = request::require_permission(ManagePatientAccess)?;
