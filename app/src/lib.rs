@@ -28,6 +28,7 @@ pub mod patient;
 pub mod messaging;
 pub mod billing;
 pub mod questionnaires;
+pub mod record;
 pub mod staff;
 pub mod security;
 pub mod info;

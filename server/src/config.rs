@@ -2,6 +2,7 @@
 //! the README's configuration table with its default.
 
 use app::platform::settings::{AccountPolicy, MessagingPolicy, Organisation, PortalSettings, SessionPolicy, ThrottlePolicy};
+use app::record::settings::RecordSettings;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -81,6 +82,79 @@ fn read_privacy_notice(path: &str) -> Result<String, ConfigError> {
         return Err(ConfigError(format!("PORTAL_PRIVACY_NOTICE_FILE {path:?} must hold the notice (1 byte to 256 KB)")));
     }
     Ok(text)
+}
+
+/// Where the medical record comes from (SPEC R-REC-2). The embedded source needs nothing; the
+/// remote one needs the EHR's FHIR base URL, the client id the EHR registered the portal
+/// under, the private key and its id: without them, or with a key that cannot sign, the
+/// server does not start. FHIR settings without `PORTAL_RECORD_SOURCE=remote` are refused
+/// too, so that nobody believes the portal reads the EHR when it reads its own copy.
+fn record_settings(var: Lookup, production: bool) -> Result<RecordSettings, ConfigError> {
+    use app::record::settings::{RemoteSettings, SourceSettings, DEFAULT_SCOPE, DEMO_MRN_SYSTEM};
+    let mrn_system = var("PORTAL_FHIR_MRN_SYSTEM").map(|s| s.trim().to_string()).unwrap_or_else(|| DEMO_MRN_SYSTEM.into());
+    let remote_names = [
+        "PORTAL_FHIR_BASE_URL",
+        "PORTAL_FHIR_TOKEN_URL",
+        "PORTAL_FHIR_CLIENT_ID",
+        "PORTAL_FHIR_KEY_FILE",
+        "PORTAL_FHIR_KEY_ID",
+        "PORTAL_FHIR_SCOPE",
+        "PORTAL_FHIR_TIMEOUT_SECS",
+        "PORTAL_FHIR_PAGE_SIZE",
+    ];
+    let source = match var("PORTAL_RECORD_SOURCE").as_deref().map(str::trim) {
+        None | Some("embedded") => {
+            if let Some(name) = remote_names.iter().find(|n| var(n).is_some()) {
+                return Err(ConfigError(format!("{name} is set but PORTAL_RECORD_SOURCE is not remote (set PORTAL_RECORD_SOURCE=remote, or unset {name})")));
+            }
+            SourceSettings::Embedded
+        }
+        Some("remote") => {
+            let required = |name: &str| var(name).map(|v| v.trim().to_string()).ok_or_else(|| ConfigError(format!("{name} is required with PORTAL_RECORD_SOURCE=remote")));
+            let url = |name: &str, v: &str| -> Result<url::Url, ConfigError> {
+                let u = url::Url::parse(v).map_err(|e| ConfigError(format!("{name} is not a URL: {e}")))?;
+                let local = matches!(u.host_str(), Some("localhost") | Some("127.0.0.1") | Some("[::1]"));
+                match u.scheme() {
+                    "https" => Ok(u),
+                    "http" if !production || local => Ok(u),
+                    _ => Err(ConfigError(format!("{name} must be https:// (the record and the portal's token travel on it)"))),
+                }
+            };
+            let base_url = url("PORTAL_FHIR_BASE_URL", &required("PORTAL_FHIR_BASE_URL")?)?;
+            let token_url = match var("PORTAL_FHIR_TOKEN_URL") {
+                Some(v) => Some(url("PORTAL_FHIR_TOKEN_URL", v.trim())?),
+                None => None,
+            };
+            let key_file = required("PORTAL_FHIR_KEY_FILE")?;
+            let pem = std::fs::read(&key_file).map_err(|e| ConfigError(format!("PORTAL_FHIR_KEY_FILE {key_file:?} cannot be read: {e}")))?;
+            let key = app::record::smart::SigningKey::from_pem(&pem)
+                .map_err(|why| ConfigError(format!("PORTAL_FHIR_KEY_FILE {key_file:?} cannot sign client assertions: {why}")))?;
+            let timeout = secs(var, "PORTAL_FHIR_TIMEOUT_SECS", 10)?;
+            if timeout.is_zero() || timeout > Duration::from_secs(120) {
+                return Err(ConfigError("PORTAL_FHIR_TIMEOUT_SECS must be between 1 and 120".into()));
+            }
+            let page_size = match var("PORTAL_FHIR_PAGE_SIZE") {
+                None => 100,
+                Some(v) => match v.trim().parse::<u32>() {
+                    Ok(n) if (2..=1000).contains(&n) => n,
+                    _ => return Err(ConfigError(format!("PORTAL_FHIR_PAGE_SIZE must be 2 to 1000, not {v:?}"))),
+                },
+            };
+            SourceSettings::Remote(RemoteSettings {
+                base_url,
+                token_url,
+                client_id: required("PORTAL_FHIR_CLIENT_ID")?,
+                key,
+                key_id: required("PORTAL_FHIR_KEY_ID")?,
+                scope: var("PORTAL_FHIR_SCOPE").map(|s| s.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_else(|| DEFAULT_SCOPE.split_whitespace().collect::<Vec<_>>().join(" ")),
+                timeout,
+                page_size,
+                max_pages: 50,
+            })
+        }
+        Some(other) => return Err(ConfigError(format!("PORTAL_RECORD_SOURCE must be embedded or remote, not {other:?}"))),
+    };
+    Ok(RecordSettings { source, mrn_system })
 }
 
 fn flag(var: Lookup, name: &str) -> Result<bool, ConfigError> {
@@ -266,6 +340,7 @@ impl Config {
                 accounts,
                 messaging,
                 mail_from,
+                record: record_settings(var, production)?,
             },
             database_url,
             db_max_connections,
@@ -370,6 +445,48 @@ mod tests {
         assert_eq!((m.messages_per_day, m.attachment_bytes_per_month), (20, 50 * 1024 * 1024));
         let m = config(&[("PORTAL_PATIENT_MESSAGES_PER_DAY", "5"), ("PORTAL_PATIENT_ATTACHMENT_MB_PER_MONTH", "200")]).unwrap().portal.messaging;
         assert_eq!((m.messages_per_day, m.attachment_bytes_per_month), (5, 200 * 1024 * 1024));
+    }
+
+    #[test]
+    fn a_remote_record_source_needs_its_url_client_and_a_key_that_signs() {
+        use app::record::settings::SourceSettings;
+        assert!(matches!(config(&[]).unwrap().portal.record.source, SourceSettings::Embedded), "embedded by default");
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("portal.pem");
+        std::fs::write(&key, openssl::rsa::Rsa::generate(2048).unwrap().private_key_to_pem().unwrap()).unwrap();
+        let key = key.to_str().unwrap();
+        let full = [
+            ("PORTAL_RECORD_SOURCE", "remote"),
+            ("PORTAL_FHIR_BASE_URL", "https://ehr.example.org/fhir"),
+            ("PORTAL_FHIR_CLIENT_ID", "portal"),
+            ("PORTAL_FHIR_KEY_FILE", key),
+            ("PORTAL_FHIR_KEY_ID", "k1"),
+        ];
+        let c = config(&full).unwrap();
+        let SourceSettings::Remote(r) = &c.portal.record.source else { panic!("remote") };
+        assert_eq!(r.timeout, Duration::from_secs(10));
+        assert_eq!(r.key.alg(), app::record::smart::Alg::Rs384);
+        for missing in ["PORTAL_FHIR_BASE_URL", "PORTAL_FHIR_CLIENT_ID", "PORTAL_FHIR_KEY_FILE", "PORTAL_FHIR_KEY_ID"] {
+            let without: Vec<(&str, &str)> = full.iter().copied().filter(|(k, _)| *k != missing).collect();
+            let e = config(&without).unwrap_err().to_string();
+            assert!(e.contains(missing) && e.contains("required"), "{e}");
+        }
+        let not_a_key = dir.path().join("not-a-key.pem");
+        std::fs::write(&not_a_key, "hello").unwrap();
+        let mut bad = full.to_vec();
+        bad[3] = ("PORTAL_FHIR_KEY_FILE", not_a_key.to_str().unwrap());
+        assert!(config(&bad).unwrap_err().to_string().contains("cannot sign"));
+        bad[3] = ("PORTAL_FHIR_KEY_FILE", "/nonexistent/portal.pem");
+        assert!(config(&bad).unwrap_err().to_string().contains("cannot be read"));
+        // In production the record travels only over TLS.
+        let mut plain = full.to_vec();
+        plain[1] = ("PORTAL_FHIR_BASE_URL", "http://ehr.example.org/fhir");
+        plain.extend([("PORTAL_MODE", "production"), ("PORTAL_PUBLIC_URL", "https://portal.example.org"), ("PORTAL_SMTP_HOST", "relay.example.org")]);
+        assert!(config(&plain).unwrap_err().to_string().contains("https"));
+        // FHIR settings with the embedded source are a mistake, not silently ignored.
+        let e = config(&[("PORTAL_FHIR_BASE_URL", "https://ehr.example.org/fhir")]).unwrap_err().to_string();
+        assert!(e.contains("PORTAL_RECORD_SOURCE"), "{e}");
+        assert!(config(&[("PORTAL_RECORD_SOURCE", "ehr")]).unwrap_err().to_string().contains("embedded or remote"));
     }
 
     #[test]

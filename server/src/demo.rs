@@ -96,7 +96,24 @@ pub async fn load(state: &AppState) -> Result<usize, CreateAccountError> {
         app::billing::server::BillingError::Db(e) => CreateAccountError::from(e),
         _ => CreateAccountError::Invalid("the demo clinic's statements break the billing rules"),
     })?;
+    medical_record(state, now).await.map_err(|e| match e {
+        app::record::embedded::ImportError::Db(e) => CreateAccountError::from(e),
+        _ => CreateAccountError::Invalid("the demo clinic's medical record does not import"),
+    })?;
     Ok(created)
+}
+
+/// The demo patients' medical record (synthetic; `app/src/record/demo/`), imported into the
+/// embedded source once, whatever source the server reads from (a remote source ignores it).
+/// Alice, Robert and Carol are matched to their FHIR Patients by record number on first look.
+async fn medical_record(state: &AppState, now: i64) -> Result<(), app::record::embedded::ImportError> {
+    for (patient, bundle) in app::record::DEMO_BUNDLES {
+        if app::record::embedded::has_patient(&state.db, patient).await? {
+            continue;
+        }
+        app::record::embedded::import(&state.db, bundle, now).await?;
+    }
+    Ok(())
 }
 
 /// The demo clinic's billing: an account for each demo patient with last month's statement

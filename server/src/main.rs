@@ -45,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The medical record of the embedded source (PORTAL_RECORD_SOURCE=embedded).
+    Record {
+        #[command(subcommand)]
+        command: RecordCommand,
+    },
     /// Copy the SQLite database to FILE while the portal runs (a consistent snapshot, made
     /// with VACUUM INTO). On PostgreSQL use pg_dump instead (see the README).
     Backup {
@@ -70,6 +75,17 @@ enum StaffCommand {
         /// Their work e-mail address, for security notices.
         #[arg(long)]
         email: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RecordCommand {
+    /// Import FHIR R4 resources from FILE: a Bundle (any type), one resource, or NDJSON (one
+    /// resource a line). Checked whole; all or nothing; the same type and id replace what was
+    /// imported before. Types the portal does not show are skipped and counted.
+    Import {
+        /// The file to import.
+        file: std::path::PathBuf,
     },
 }
 
@@ -237,6 +253,33 @@ async fn run(command: Command) -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Record { command: RecordCommand::Import { file } } => {
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("cannot read {}: {e}", file.display());
+                    return ExitCode::FAILURE;
+                }
+            };
+            match app::record::embedded::import(&state.db, &text, now_ms()).await {
+                Ok(report) => {
+                    let counts: Vec<String> = report.imported.iter().map(|(t, n)| format!("{n} {t}")).collect();
+                    println!("imported {} resources: {}", report.total(), counts.join(", "));
+                    if !report.skipped.is_empty() {
+                        let skipped: Vec<String> = report.skipped.iter().map(|(t, n)| format!("{n} {t}")).collect();
+                        println!("skipped (types the portal does not show): {}", skipped.join(", "));
+                    }
+                    if state.record.is_remote() {
+                        println!("note: PORTAL_RECORD_SOURCE is remote; the portal reads the EHR, not these resources");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Audit { command: AuditCommand::Verify } => match audit::verify(&state.db, &audit::ChainKey::from_secrets(&state.sealing)).await {
             Ok(ChainReport::Intact { entries, keyed_from: Some(from) }) => {
                 println!("audit trail intact: {entries} entries; keyed under this server's key from entry {from} on");

@@ -33,6 +33,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     SecretsKey(String),
+    #[error("medical record source: {0}")]
+    Record(String),
 }
 
 /// Connects to the database, brings its schema up to date, and assembles the shared state.
@@ -67,6 +69,8 @@ pub async fn state(config: &Config, leptos_options: LeptosOptions) -> Result<App
     if codes + attempts > 0 {
         tracing::info!(recovery_codes = codes, sign_in_attempts = attempts, "keyed the digests stored before keying began");
     }
+    let record = app::record::source::RecordSource::new(&config.portal.record, sealing.subkey(app::platform::sealing::Purpose::RecordItemIds))
+        .map_err(StartError::Record)?;
     Ok(AppState {
         leptos_options,
         db,
@@ -77,6 +81,7 @@ pub async fn state(config: &Config, leptos_options: LeptosOptions) -> Result<App
         sealing: Arc::new(sealing),
         maintenance: Default::default(),
         clock: config.clock.clone(),
+        record,
     })
 }
 

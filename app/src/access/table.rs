@@ -91,6 +91,9 @@ pub const FUNCTIONS: &[(&str, Gate)] = &[
     // A patient's message limits, on the patient's page: lifted for a day.
     ("staff/messages/limits", Gate::staff_may(&[ManagePatientAccess])),
     ("staff/messages/lift-limits", Gate::staff_may(&[ManagePatientAccess])),
+    // Which EHR patient a portal patient is (the link their medical record is read through).
+    ("staff/record/link", Gate::staff_may(&[ManagePatientAccess])),
+    ("staff/record/unlink", Gate::staff_may(&[ManagePatientAccess])),
     // Staff: messages.
     ("staff/messages/inbox", Gate::staff_may(&[WorkMessages])),
     ("staff/messages/thread", Gate::staff_may(&[WorkMessages])),

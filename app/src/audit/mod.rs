@@ -90,10 +90,15 @@ pub enum AuditAction {
     VideoVisitsViewed,
     BreakTheGlass,
     MessageQuotaLifted,
+    RecordImported,
+    RecordLinked,
+    RecordUnlinked,
+    RecordViewed,
+    RecordDownloaded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 79] = [
+    pub const ALL: [AuditAction; 84] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::SignInThrottled,
@@ -173,6 +178,11 @@ impl AuditAction {
         AuditAction::VideoVisitsViewed,
         AuditAction::BreakTheGlass,
         AuditAction::MessageQuotaLifted,
+        AuditAction::RecordImported,
+        AuditAction::RecordLinked,
+        AuditAction::RecordUnlinked,
+        AuditAction::RecordViewed,
+        AuditAction::RecordDownloaded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -256,6 +266,11 @@ impl AuditAction {
             AuditAction::VideoVisitsViewed => "video-visit.list-viewed",
             AuditAction::BreakTheGlass => "record.break-the-glass",
             AuditAction::MessageQuotaLifted => "message.quota-lifted",
+            AuditAction::RecordImported => "record.imported",
+            AuditAction::RecordLinked => "record.linked",
+            AuditAction::RecordUnlinked => "record.unlinked",
+            AuditAction::RecordViewed => "record.viewed",
+            AuditAction::RecordDownloaded => "record.downloaded",
         }
     }
 
@@ -345,6 +360,11 @@ impl AuditAction {
             AuditAction::VideoVisitsViewed => "Video visits list viewed by staff",
             AuditAction::BreakTheGlass => "Record opened from outside the care team, with a recorded reason",
             AuditAction::MessageQuotaLifted => "Message limits lifted for a day",
+            AuditAction::RecordImported => "Medical record resources imported",
+            AuditAction::RecordLinked => "Medical record linked to the EHR's patient",
+            AuditAction::RecordUnlinked => "Medical record link removed",
+            AuditAction::RecordViewed => "Medical record viewed in the portal",
+            AuditAction::RecordDownloaded => "Medical record downloaded",
         }
     }
 }

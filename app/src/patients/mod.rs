@@ -71,4 +71,6 @@ pub struct CodeSummary {
 pub struct PatientDetail {
     pub patient: PatientSummary,
     pub codes: Vec<CodeSummary>,
+    /// Which patient of the EHR this is (the link the medical record is read through).
+    pub record_link: Option<crate::record::RecordLink>,
 }

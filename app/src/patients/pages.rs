@@ -209,6 +209,12 @@ pub fn PatientPage() -> impl IntoView {
             (_, Some("has-account")) => ("alert", "This patient already has a portal account: no code is needed."),
             (_, Some("reason")) => ("alert", "Please give a reason."),
             (_, Some("unchanged")) => ("alert", "Nothing was changed: the page was out of date. Here is how things stand now."),
+            (Some("record-linked"), _) => ("status", "The patient's medical record is linked to the EHR patient."),
+            (Some("record-unlinked"), _) => ("status", "The link to the EHR patient was removed."),
+            (_, Some("record-id")) => ("alert", "An EHR patient id is 1 to 64 letters, digits, dashes and dots."),
+            (_, Some("record-not-found")) => ("alert", "The EHR has no patient with that id. Nothing was changed."),
+            (_, Some("record-taken")) => ("alert", "That EHR patient is already linked to another portal patient. Nothing was changed."),
+            (_, Some("record-unavailable")) => ("alert", "The EHR did not answer. Nothing was changed; please try again later."),
             _ => return None,
         };
         Some(view! { <p class=format!("notice notice--{role}") role=role>{text}</p> }.into_any())
@@ -234,6 +240,7 @@ fn PatientView(detail: PatientDetail) -> impl IntoView {
     let p = detail.patient;
     let id = p.id.0.clone();
     let record_email = p.email.clone().map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
+    let record_link = detail.record_link.clone();
     view! {
         <h1>{p.full_name()}</h1>
         <dl class="details">
@@ -244,6 +251,7 @@ fn PatientView(detail: PatientDetail) -> impl IntoView {
             <dt>"Statements"</dt><dd>{if p.paperless { "Paperless" } else { "Paper, by post" }}</dd>
             <dt>"Portal"</dt><dd>{access_label(&p.access)}</dd>
         </dl>
+        <crate::record::RecordLinkSection patient_id=id.clone() link=record_link/>
         {match p.access.clone() {
             PortalAccess::NotEnrolled => view! {
                 <h2>"Activation codes"</h2>

@@ -179,7 +179,8 @@ pub async fn detail(db: &Db, id: &PatientId, viewer: &UserId, client_addr: Optio
         now,
     )
     .await?;
-    Ok(Some(PatientDetail { patient, codes }))
+    let record_link = crate::record::server::link_of(db, id).await?;
+    Ok(Some(PatientDetail { patient, codes, record_link }))
 }
 
 /// Ends the portal access of the patient's account: every session ends at once and sign-in is

@@ -39,6 +39,8 @@ pub enum Purpose {
     LeavingLinks,
     /// The links of the audit chain (`audit`).
     AuditChain,
+    /// The opaque ids of medical record items in URLs (`record::convert::ItemKey`).
+    RecordItemIds,
 }
 
 impl Purpose {
@@ -48,6 +50,7 @@ impl Purpose {
             Purpose::RecoveryCode => b"recovery code",
             Purpose::LeavingLinks => b"leaving-page links",
             Purpose::AuditChain => b"audit chain",
+            Purpose::RecordItemIds => b"medical record item ids",
         }
     }
 }

@@ -17,6 +17,8 @@ pub struct PortalSettings {
     pub accounts: AccountPolicy,
     pub messaging: MessagingPolicy,
     pub mail_from: String,
+    /// Where the medical record comes from (`crate::record`).
+    pub record: crate::record::settings::RecordSettings,
 }
 
 /// The clinic's working calendar and reply promise (SPEC R-MSG-3, R-MSG-6).

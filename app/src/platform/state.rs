@@ -25,6 +25,8 @@ pub struct AppState {
     pub maintenance: Arc<crate::maintenance::server::Schedule>,
     /// The time, for every rule that depends on it (the system's; tests set their own).
     pub clock: super::clock::Clock,
+    /// Where the medical record is read from (the portal's database or the EHR's FHIR API).
+    pub record: crate::record::source::RecordSource,
 }
 
 impl FromRef<AppState> for LeptosOptions {

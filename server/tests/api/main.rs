@@ -29,3 +29,4 @@ mod maintenance;
 mod operations;
 mod secrets_at_rest;
 mod searches;
+mod record;

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod authenticator;
+pub mod fhir_server;
 pub mod smtp;
 
 use app::platform::settings::{AccountPolicy, MessagingPolicy, Organisation, PortalSettings, SessionPolicy, ThrottlePolicy};
@@ -115,6 +116,7 @@ pub fn test_config(backend_url: String, data_dir: std::path::PathBuf, smtp_port:
             accounts: AccountPolicy::default(),
             messaging: MessagingPolicy::default(),
             mail_from: "Test Clinic <no-reply@clinic.test>".into(),
+            record: Default::default(),
         },
         database_url: backend_url,
         db_max_connections: 8,
