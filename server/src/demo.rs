@@ -38,11 +38,57 @@ pub const ACCOUNTS: &[DemoAccount] = &[
     DemoAccount { login: "auditor", name: "Jordan Blake", kind: AccountKind::Staff(StaffRole::Auditor), email: "jordan.blake@clinic.example.org" },
 ];
 
+/// Why the demo clinic was not loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(
+        "the demo clinic is not loaded in production (PORTAL_MODE=production): its accounts share one \
+         published password"
+    )]
+    Production,
+    #[error(
+        "this database holds {patients} patient record(s) and is not the demo clinic's: the demo is loaded only \
+         into an empty database (its accounts share one published password). Point PORTAL_DATABASE_URL at another \
+         database to try the demo"
+    )]
+    NotTheDemoDatabase { patients: i64 },
+    #[error(transparent)]
+    Load(#[from] CreateAccountError),
+}
+
+impl From<sqlx::Error> for DemoError {
+    fn from(e: sqlx::Error) -> Self {
+        DemoError::Load(CreateAccountError::Db(e))
+    }
+}
+
 /// Creates whichever demo records and accounts are missing; returns how many accounts it
 /// created. Demo patients have accepted the terms in force and are on paperless billing, as if
 /// they had enrolled.
-pub async fn load(state: &AppState) -> Result<usize, CreateAccountError> {
+///
+/// Only into the demo clinic's own database (issue 14, point 15): the demo's accounts, staff
+/// among them, share a password printed in the README, so loading them beside real patients
+/// would open those patients' records to anyone. A database is the demo's when it had no
+/// patients the first time the demo was loaded (it is marked then); never in production mode.
+pub async fn load(state: &AppState) -> Result<usize, DemoError> {
     let now = now_ms();
+    if state.settings.production {
+        return Err(DemoError::Production);
+    }
+    {
+        // Read and marked in one write transaction: the check and the mark see the same
+        // database.
+        let mut tx = state.db.begin_write().await?;
+        let marked: Option<i64> = sqlx::query_scalar("SELECT loaded_at FROM demo_clinic").fetch_optional(&mut *tx).await?;
+        if marked.is_none() {
+            let patients: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM patients").fetch_one(&mut *tx).await?;
+            if patients > 0 {
+                return Err(DemoError::NotTheDemoDatabase { patients });
+            }
+            sqlx::query("INSERT INTO demo_clinic (loaded_at) VALUES ($1)").bind(now).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    }
     for (mrn, given, family, dob, email, _) in PATIENTS {
         if patients::find_by_mrn(&state.db, mrn).await?.is_some() {
             continue;

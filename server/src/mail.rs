@@ -1,11 +1,14 @@
 //! Delivering the outbox: a worker claims due notices, renders them, and hands each to the SMTP
 //! relay (or, in development, writes it to a folder). A notice that fails is retried with
-//! back-off until it goes; one that was sent is marked so and never sent again. Each e-mail has
+//! back-off, a bounded number of times (then given up, its secret wiped, and listed on the
+//! security page); one that was sent is marked so and never sent again. Each claim is renewed
+//! just before its notice is sent and a send is cut off after `outbox::SEND_TIME_LIMIT`, so no
+//! other app server can claim a notice while it is being sent. Each e-mail has
 //! a Message-ID derived from its outbox row, so that if a crash falls between the relay's
 //! acceptance and the mark, the relay and mail clients see the second copy as the same message.
 
 use crate::config::{MailConfig, SmtpTls};
-use app::outbox::{self, Claimed};
+use app::outbox::{self, AfterFailure, Claimed, Failure};
 use app::platform::{now_ms, state::AppState};
 use lettre::message::{header::ContentType, Mailbox, Message};
 use lettre::transport::smtp::authentication::Credentials;
@@ -40,24 +43,32 @@ impl Mailer {
         }
     }
 
-    async fn send(&self, message: Message) -> Result<(), String> {
-        match self {
-            Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| {
-                if e.is_permanent() { "relay refused permanently".to_string() }
-                else if e.is_transient() { "relay refused for now".to_string() }
-                else { "relay unreachable".to_string() }
-            }),
-            Mailer::Drop(t) => t.send(message).await.map(|_| ()).map_err(|_| "could not write mail file".to_string()),
-        }
+    async fn send(&self, message: Message) -> Result<(), Failure> {
+        let sent = async {
+            match self {
+                Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| {
+                    if e.is_permanent() {
+                        Failure::ForGood("relay refused permanently")
+                    } else if e.is_transient() {
+                        Failure::ForNow("relay refused for now")
+                    } else {
+                        Failure::ForNow("relay unreachable")
+                    }
+                }),
+                Mailer::Drop(t) => t.send(message).await.map(|_| ()).map_err(|_| Failure::ForNow("could not write mail file")),
+            }
+        };
+        tokio::time::timeout(outbox::SEND_TIME_LIMIT, sent).await.unwrap_or(Err(Failure::ForNow("relay did not answer in time")))
     }
 }
 
-fn build(state: &AppState, claimed: &Claimed) -> Result<Message, &'static str> {
-    let notice = claimed.notice.as_ref().ok_or("unknown or already-sent notice")?;
+fn build(state: &AppState, claimed: &Claimed) -> Result<Message, Failure> {
+    let notice = claimed.notice.as_ref().ok_or(Failure::ForGood("unknown or already-sent notice"))?;
     let settings = &state.settings;
     let mail = notice.render(&settings.organisation, &settings.public_url);
-    let from: Mailbox = settings.mail_from.parse().map_err(|_| "bad sender address")?;
-    let to: Mailbox = claimed.recipient.parse().map_err(|_| "bad recipient address")?;
+    // The sender is the portal's setting: fixed by the operator, the notice can go then.
+    let from: Mailbox = settings.mail_from.parse().map_err(|_| Failure::ForNow("bad sender address"))?;
+    let to: Mailbox = claimed.recipient.parse().map_err(|_| Failure::ForGood("bad recipient address"))?;
     let domain = settings.public_url.host_str().unwrap_or("localhost");
     Message::builder()
         .from(from)
@@ -66,36 +77,48 @@ fn build(state: &AppState, claimed: &Claimed) -> Result<Message, &'static str> {
         .message_id(Some(format!("<{}@{}>", claimed.id, domain)))
         .header(ContentType::TEXT_PLAIN)
         .body(mail.body)
-        .map_err(|_| "could not build message")
+        .map_err(|_| Failure::ForGood("could not build message"))
 }
 
 /// Delivers what is due once; returns how many were sent.
 pub async fn deliver_due(state: &AppState, mailer: &Mailer, worker: &str) -> Result<usize, sqlx::Error> {
     let now = now_ms();
-    let claimed = outbox::claim(&state.db, worker, now, now + 5 * 60_000, 20).await?;
+    let claimed = outbox::claim(&state.db, worker, now, now + outbox::LEASE_MS, 20).await?;
     let mut sent = 0;
     for item in claimed {
+        // The sends before this one may have used up the batch's lease: renewed now, it covers
+        // this send (cut off well within it); lost, the notice is another worker's or free.
+        let now = now_ms();
+        if !outbox::renew(&state.db, &item.id, worker, now, now + outbox::LEASE_MS).await? {
+            continue;
+        }
         let result = match build(state, &item) {
             Ok(message) => mailer.send(message).await,
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e),
         };
         match result {
             Ok(()) => {
                 outbox::mark_sent(&state.db, &item.id, worker, now_ms()).await?;
                 sent += 1;
             }
-            Err(kind) => {
-                tracing::warn!(outbox_id = %item.id, attempts = item.attempts, error = %kind, "notice not delivered; will retry");
-                let next = now_ms() + outbox::retry_delay_ms(item.attempts);
-                outbox::mark_failed(&state.db, &item.id, worker, next, &kind).await?;
-            }
+            Err(failure) => match outbox::mark_failed(&state.db, &item.id, worker, item.attempts, failure, now_ms()).await? {
+                AfterFailure::Retried => {
+                    tracing::warn!(outbox_id = %item.id, attempts = item.attempts, error = failure.describe(), "notice not delivered; will retry")
+                }
+                AfterFailure::GaveUp => tracing::error!(
+                    outbox_id = %item.id,
+                    attempts = item.attempts,
+                    error = failure.describe(),
+                    "notice not delivered and given up; listed on the security page"
+                ),
+            },
         }
     }
     Ok(sent)
 }
 
 /// Runs until `stop` turns true, then gives back what it had claimed: a notice it claimed but
-/// did not get to (its lease would otherwise keep it for five minutes) is at once free for
+/// did not get to (its lease would otherwise keep it for two minutes) is at once free for
 /// the workers of the other app servers.
 pub async fn run_worker(state: AppState, mailer: Mailer, mut stop: watch::Receiver<bool>) {
     let worker = format!("{}-{}", hostname(), app::platform::tokens::new_id());

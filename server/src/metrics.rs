@@ -142,7 +142,7 @@ async fn scrape(State((metrics, state)): State<(Arc<Metrics>, AppState)>) -> Res
     let _ = writeln!(out, "portal_sign_in_refusals_total{{reason=\"failed\"}} {failed}");
     let _ = writeln!(out, "portal_sign_in_refusals_total{{reason=\"throttled\"}} {throttled}");
     let now = now_ms();
-    let backlog = sqlx::query("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE sent_at IS NULL")
+    let backlog = sqlx::query("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
         .fetch_one(&state.db.pool)
         .await
         .and_then(|r| Ok((r.try_get::<i64, _>("n")?, r.try_get::<Option<i64>, _>("oldest")?)));

@@ -112,13 +112,13 @@ pub async fn change_password(
     let state = app_state()?;
     let now = now_ms();
     let user = &session.viewer.user_id;
-    let back = |e: &str| leptos_axum::redirect(&format!("/account/password?error={e}"));
+    let back = |e: &str| crate::platform::request::redirect(&format!("/account/password?error={e}"));
     if [&current_password, &password, &password_again].iter().any(|p| p.len() > crate::sign_in::MAX_PASSWORD_LEN) {
         back("pw-long");
         return Ok(());
     }
     if let Some(refusal) = crate::password::again::check(&state, user, current_password.clone(), now).await?.refusal("current") {
-        leptos_axum::redirect(&format!("/account/password?{refusal}"));
+        crate::platform::request::redirect(&format!("/account/password?{refusal}"));
         return Ok(());
     }
     if password == current_password {
@@ -162,7 +162,7 @@ pub async fn change_password(
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
     let page = if was_pending { "/home?password=changed&" } else { "/account?done=password&" };
-    leptos_axum::redirect(&format!("{page}others={others}&n={n}"));
+    crate::platform::request::redirect(&format!("{page}others={others}&n={n}"));
     Ok(())
 }
 
@@ -216,7 +216,7 @@ pub async fn resend_confirmation() -> Result<(), AppError> {
     let session = request::require_patient()?;
     let state = app_state()?;
     let done = crate::recovery::server::resend_confirmation(&state, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
-    leptos_axum::redirect(match done {
+    crate::platform::request::redirect(match done {
         Some(LinkRequest::Sent) => "/account?done=confirmation",
         Some(LinkRequest::TooMany) => "/account?error=too-many",
         None => "/account",
@@ -243,7 +243,7 @@ pub async fn remind_me_later() -> Result<(), AppError> {
     set_pending(&mut tx, &session.id_hash, None).await?;
     audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr: request::client_addr(), ..AuditEvent::of(AuditAction::PasswordReminderDeferred) }, now).await?;
     tx.commit().await?;
-    leptos_axum::redirect("/home");
+    crate::platform::request::redirect("/home");
     Ok(())
 }
 
@@ -255,21 +255,21 @@ pub async fn change_email(new_email: String, current_password: String) -> Result
     let user = &session.viewer.user_id;
     let new_email = new_email.trim().to_lowercase();
     if !crate::enrolment::plausible_email(&new_email) {
-        leptos_axum::redirect("/account/email?error=email");
+        crate::platform::request::redirect("/account/email?error=email");
         return Ok(());
     }
     if current_password.len() > crate::sign_in::MAX_PASSWORD_LEN {
-        leptos_axum::redirect("/account/email?error=current");
+        crate::platform::request::redirect("/account/email?error=current");
         return Ok(());
     }
     let now = now_ms();
     if let Some(refusal) = crate::password::again::check(&state, user, current_password, now).await?.refusal("current") {
-        leptos_axum::redirect(&format!("/account/email?{refusal}"));
+        crate::platform::request::redirect(&format!("/account/email?{refusal}"));
         return Ok(());
     }
     match crate::recovery::server::request_email_change(&state, user, &new_email, request::client_addr(), now).await? {
-        crate::recovery::server::LinkRequest::Sent => leptos_axum::redirect("/account?done=email"),
-        crate::recovery::server::LinkRequest::TooMany => leptos_axum::redirect("/account/email?error=too-many"),
+        crate::recovery::server::LinkRequest::Sent => crate::platform::request::redirect("/account?done=email"),
+        crate::recovery::server::LinkRequest::TooMany => crate::platform::request::redirect("/account/email?error=too-many"),
     }
     Ok(())
 }
@@ -289,7 +289,7 @@ pub async fn end_other_sessions() -> Result<(), AppError> {
     let detail = format!("{n} ended");
     audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr: addr, detail: Some(&detail), ..AuditEvent::of(AuditAction::OtherSessionsEnded) }, now).await?;
     tx.commit().await?;
-    leptos_axum::redirect("/account?done=sessions");
+    crate::platform::request::redirect("/account?done=sessions");
     Ok(())
 }
 

@@ -46,12 +46,12 @@ pub async fn update_delivery(account: String, delivery: String) -> Result<(), Ap
     let (session, patient, state) = signed_in_patient().await?;
     let id = super::AccountId::parse(&account).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let Some(to) = Delivery::parse(&delivery) else {
-        leptos_axum::redirect(&format!("/billing/accounts/{}/paperless?error=choose", id.0));
+        crate::platform::request::redirect(&format!("/billing/accounts/{}/paperless?error=choose", id.0));
         return Ok(());
     };
     let reader = Reader::Patient { user: &session.viewer.user_id, patient: &patient };
     match change_delivery(&state.db, reader, &id, to, request::client_addr(), now_ms()).await {
-        Ok(_) => leptos_axum::redirect(&format!("/billing/accounts/{}?delivery={}#paperless", id.0, to.as_str())),
+        Ok(_) => crate::platform::request::redirect(&format!("/billing/accounts/{}?delivery={}#paperless", id.0, to.as_str())),
         Err(BillingError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(BillingError::Db(e)) => return Err(e.into()),
         Err(e) => return Err(AppError::Invalid(e.to_string())),

@@ -793,22 +793,42 @@ fn stored_date(row: &AnyRow, col: &str) -> Result<CalendarDate, sqlx::Error> {
     CalendarDate::parse(&text).ok_or_else(|| sqlx::Error::Decode(format!("bad date in {col}").into()))
 }
 
-/// The print queue as CSV for a mailing house: one row per statement.
+/// The print queue as CSV for a mailing house: one row per statement. Every cell goes through
+/// `spreadsheet_cell`: names and addresses come from people, and the file is opened in
+/// spreadsheets.
 pub fn print_queue_csv(items: &[PrintItem]) -> Vec<u8> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let _ = out.write_record(["account_number", "guarantor", "address", "statement_date", "amount_due", "due_date", "statement_id"]);
     for i in items {
-        let _ = out.write_record([
-            i.account_number.as_str(),
-            i.guarantor.as_str(),
-            &i.address.join(", "),
-            &i.statement.statement_date,
-            &i.statement.amount_due.plain(),
-            &i.statement.due_date,
-            &i.statement.id.0,
-        ]);
+        let cells = [
+            i.account_number.clone(),
+            i.guarantor.clone(),
+            i.address.join(", "),
+            i.statement.statement_date.clone(),
+            i.statement.amount_due.plain(),
+            i.statement.due_date.clone(),
+            i.statement.id.0.clone(),
+        ];
+        let _ = out.write_record(cells.iter().map(|c| spreadsheet_cell(c).into_owned()));
     }
     out.into_inner().unwrap_or_default()
+}
+
+/// A cell a spreadsheet will not run as a formula (CSV injection): one that begins with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return gets a leading apostrophe, which spreadsheets show
+/// as text. A plain number (an amount due of `-12.50`, a credit) is left as it is: it is data,
+/// and the mailing house's software reads it as a number.
+pub fn spreadsheet_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let plain_number = {
+        let digits = cell.strip_prefix('-').unwrap_or(cell);
+        digits.chars().any(|c| c.is_ascii_digit()) && digits.chars().all(|c| c.is_ascii_digit() || c == '.') && digits.chars().filter(|&c| c == '.').count() <= 1
+    };
+    if risky && !plain_number {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
 }
 
 /// Keeps what was typed into a refused form (JSON) and why it was refused.
@@ -840,4 +860,20 @@ pub async fn discard_draft(db: &Db, user: &UserId, form: &str) -> Result<(), sql
 /// How many paper statements wait to be printed.
 pub async fn print_queue_len(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query("SELECT COUNT(*) AS n FROM statements WHERE delivery = 'paper' AND printed_at IS NULL").fetch_one(&db.pool).await?.try_get("n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_cell;
+
+    /// Issue 14, point 9: a cell that a spreadsheet would run as a formula is shown as text.
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_neutralised() {
+        for risky in ["=HYPERLINK(\"http://x\",\"y\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\r=1", "-", "=1"] {
+            assert_eq!(spreadsheet_cell(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for safe in ["Carol Nguyen", "7 Birch Lane, Riverside", "190.00", "-12.50", "0", "G000000001", "O'Brien", ""] {
+            assert_eq!(spreadsheet_cell(safe), safe, "{safe:?}");
+        }
+    }
 }

@@ -153,7 +153,7 @@ pub async fn open_billing_account(patient: String, address: String) -> Result<()
     let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let address = parse_address(&address).map_err(|e| AppError::Invalid(e.to_string()))?;
     match open_account(&state.db, &session.viewer.user_id, &patient, &address, request::client_addr(), now_ms()).await {
-        Ok(id) => leptos_axum::redirect(&format!("/staff/billing/accounts/{}?opened=1", id.0)),
+        Ok(id) => crate::platform::request::redirect(&format!("/staff/billing/accounts/{}?opened=1", id.0)),
         Err(BillingError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(BillingError::Db(e)) => return Err(e.into()),
         Err(e) => return Err(AppError::Invalid(e.to_string())),
@@ -181,7 +181,7 @@ pub async fn staff_update_delivery(account: String, delivery: String) -> Result<
     let id = super::AccountId::parse(&account).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let to = Delivery::parse(&delivery).ok_or_else(|| AppError::Invalid("Choose paperless or paper.".into()))?;
     match change_delivery(&state.db, Reader::Staff { user: &session.viewer.user_id }, &id, to, request::client_addr(), now_ms()).await {
-        Ok(_) => leptos_axum::redirect(&format!("/staff/billing/accounts/{}?delivery={}", id.0, to.as_str())),
+        Ok(_) => crate::platform::request::redirect(&format!("/staff/billing/accounts/{}?delivery={}", id.0, to.as_str())),
         Err(BillingError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(BillingError::Db(e)) => return Err(e.into()),
         Err(e) => return Err(AppError::Invalid(e.to_string())),
@@ -307,7 +307,7 @@ pub async fn post_statement_form(data: MultipartData) -> Result<(), AppError> {
         let rows = form.lines.len() + 5;
         let (fields, _) = keep(&form.clone().with_rows(rows), None);
         save_draft(&state.db, user, &key, &fields, None, now).await?;
-        leptos_axum::redirect(&format!("{page}#lines"));
+        crate::platform::request::redirect(&format!("{page}#lines"));
         return Ok(());
     }
     let refused = |message: String| {
@@ -319,7 +319,7 @@ pub async fn post_statement_form(data: MultipartData) -> Result<(), AppError> {
         Err(message) => {
             let (fields, message) = refused(message);
             save_draft(&state.db, user, &key, &fields, message.as_deref(), now).await?;
-            leptos_axum::redirect(&format!("{page}?refused=1"));
+            crate::platform::request::redirect(&format!("{page}?refused=1"));
             return Ok(());
         }
     };
@@ -330,7 +330,7 @@ pub async fn post_statement_form(data: MultipartData) -> Result<(), AppError> {
                 Routed::Notified => "notified",
                 Routed::PrintQueue => "print-queue",
             };
-            leptos_axum::redirect(&format!("/staff/billing/accounts/{}?posted={to}", id.0));
+            crate::platform::request::redirect(&format!("/staff/billing/accounts/{}?posted={to}", id.0));
         }
         Err(BillingError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(BillingError::Db(e)) => return Err(e.into()),
@@ -344,7 +344,7 @@ pub async fn post_statement_form(data: MultipartData) -> Result<(), AppError> {
             };
             let (fields, message) = refused(message);
             save_draft(&state.db, user, &key, &fields, message.as_deref(), now).await?;
-            leptos_axum::redirect(&format!("{page}?refused=1"));
+            crate::platform::request::redirect(&format!("{page}?refused=1"));
         }
     }
     Ok(())
@@ -357,7 +357,7 @@ pub async fn clear_statement_form(account: String) -> Result<(), AppError> {
     let (session, state) = billing_staff()?;
     let id = super::AccountId::parse(&account).ok_or_else(|| request::refuse(AppError::NotFound))?;
     super::server::discard_draft(&state.db, &session.viewer.user_id, &format!("statement:{}", id.0)).await?;
-    leptos_axum::redirect(&format!("/staff/billing/accounts/{}/statement", id.0));
+    crate::platform::request::redirect(&format!("/staff/billing/accounts/{}/statement", id.0));
     Ok(())
 }
 
@@ -385,7 +385,7 @@ pub async fn import_statements(data: MultipartData) -> Result<(), AppError> {
     match import(&state.db, &state.settings, user, &bytes, request::client_addr(), now).await {
         Ok(r) => {
             discard_draft(&state.db, user, "import").await?;
-            leptos_axum::redirect(&format!(
+            crate::platform::request::redirect(&format!(
                 "/staff/billing/import?statements={}&lines={}&notified={}&paper={}",
                 r.statements, r.lines, r.notified, r.print_queue
             ));
@@ -400,7 +400,7 @@ pub async fn import_statements(data: MultipartData) -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 async fn refuse_import(state: &crate::platform::state::AppState, user: &crate::types::UserId, message: String, now: i64) -> Result<(), AppError> {
     super::server::save_draft(&state.db, user, "import", "{}", Some(&message), now).await?;
-    leptos_axum::redirect("/staff/billing/import?refused=1");
+    crate::platform::request::redirect("/staff/billing/import?refused=1");
     Ok(())
 }
 
@@ -431,7 +431,7 @@ pub async fn mark_printed(until: i64) -> Result<(), AppError> {
     use crate::platform::{now_ms, request};
     let (session, state) = billing_staff()?;
     let marked = super::server::mark_printed(&state.db, &session.viewer.user_id, until, request::client_addr(), now_ms()).await?;
-    leptos_axum::redirect(&format!("/staff/billing/print-queue?printed={marked}"));
+    crate::platform::request::redirect(&format!("/staff/billing/print-queue?printed={marked}"));
     Ok(())
 }
 

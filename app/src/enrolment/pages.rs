@@ -30,7 +30,7 @@ pub async fn request_access(
     use crate::platform::{now_ms, request, state::app_state};
     let state = app_state()?;
     let now = now_ms();
-    let back = |error: &str| leptos_axum::redirect(&format!("/enrol?error={error}"));
+    let back = |error: &str| crate::platform::request::redirect(&format!("/enrol?error={error}"));
     let form = EnrolmentForm {
         given_name: given_name.chars().take(100).collect(),
         family_name: family_name.chars().take(100).collect(),
@@ -60,7 +60,7 @@ pub async fn request_access(
         return Ok(());
     };
     match submit(&state.db, &form, dob, &current.id, request::client_addr(), now).await? {
-        RequestOutcome::Received => leptos_axum::redirect("/enrol/sent"),
+        RequestOutcome::Received => crate::platform::request::redirect("/enrol/sent"),
         RequestOutcome::Throttled => back("throttled"),
     }
     Ok(())
@@ -75,7 +75,7 @@ pub async fn verify_code(code: String, date_of_birth: String) -> Result<(), AppE
     use crate::platform::{now_ms, request, state::app_state};
     let state = app_state()?;
     if code.trim().is_empty() || date_of_birth.trim().is_empty() {
-        leptos_axum::redirect("/activate?error=missing");
+        crate::platform::request::redirect("/activate?error=missing");
         return Ok(());
     }
     let dob = CalendarDate::parse(&date_of_birth);
@@ -85,11 +85,11 @@ pub async fn verify_code(code: String, date_of_birth: String) -> Result<(), AppE
             let response = expect_context::<leptos_axum::ResponseOptions>();
             let cookie = crate::session::server::step_cookie(&state.settings, ACTIVATION_COOKIE, Some(&claim_secret), 30 * 60);
             response.append_header(http::header::SET_COOKIE, cookie);
-            leptos_axum::redirect("/activate/account");
+            crate::platform::request::redirect("/activate/account");
         }
-        VerifyOutcome::NoMatch => leptos_axum::redirect("/activate?error=nomatch"),
-        VerifyOutcome::Expired => leptos_axum::redirect("/activate?error=expired"),
-        VerifyOutcome::Throttled => leptos_axum::redirect("/activate?error=throttled"),
+        VerifyOutcome::NoMatch => crate::platform::request::redirect("/activate?error=nomatch"),
+        VerifyOutcome::Expired => crate::platform::request::redirect("/activate?error=expired"),
+        VerifyOutcome::Throttled => crate::platform::request::redirect("/activate?error=throttled"),
     }
     Ok(())
 }
@@ -136,11 +136,11 @@ pub async fn complete_activation(
     use crate::session::server::{session_cookie, step_cookie};
     let state = app_state()?;
     let Some(secret) = request::cookie(&state.settings.cookie_name(ACTIVATION_COOKIE)) else {
-        leptos_axum::redirect("/activate?error=timeout");
+        crate::platform::request::redirect("/activate?error=timeout");
         return Ok(());
     };
     if password.len() > crate::sign_in::MAX_PASSWORD_LEN || user_id.len() > 200 || email.len() > 254 {
-        leptos_axum::redirect("/activate/account?error=pw-long");
+        crate::platform::request::redirect("/activate/account?error=pw-long");
         return Ok(());
     }
     let choice = Choice {
@@ -158,18 +158,18 @@ pub async fn complete_activation(
             response.append_header(http::header::SET_COOKIE, step_cookie(&state.settings, ACTIVATION_COOKIE, None, 0));
             response.append_header(http::header::SET_COOKIE, session_cookie(&state.settings, Some(&done.session_secret)));
             response.append_header(http::header::SET_COOKIE, device_cookie(&state.settings, &done.device_secret));
-            leptos_axum::redirect("/home?welcome=1");
+            crate::platform::request::redirect("/home?welcome=1");
         }
         Err(ActivationProblem::Expired) => {
             response.append_header(http::header::SET_COOKIE, step_cookie(&state.settings, ACTIVATION_COOKIE, None, 0));
-            leptos_axum::redirect("/activate?error=timeout");
+            crate::platform::request::redirect("/activate?error=timeout");
         }
-        Err(ActivationProblem::UserId(p)) => leptos_axum::redirect(&format!("/activate/account?error={}", p.code())),
-        Err(ActivationProblem::TooManyUserIdChecks) => leptos_axum::redirect("/activate/account?error=userid-checks"),
-        Err(ActivationProblem::Password(p)) => leptos_axum::redirect(&format!("/activate/account?error={}", p.code())),
-        Err(ActivationProblem::Email) => leptos_axum::redirect("/activate/account?error=email"),
-        Err(ActivationProblem::Terms) => leptos_axum::redirect("/activate/account?error=terms"),
-        Err(ActivationProblem::TermsChanged) => leptos_axum::redirect("/activate/account?error=terms-changed"),
+        Err(ActivationProblem::UserId(p)) => crate::platform::request::redirect(&format!("/activate/account?error={}", p.code())),
+        Err(ActivationProblem::TooManyUserIdChecks) => crate::platform::request::redirect("/activate/account?error=userid-checks"),
+        Err(ActivationProblem::Password(p)) => crate::platform::request::redirect(&format!("/activate/account?error={}", p.code())),
+        Err(ActivationProblem::Email) => crate::platform::request::redirect("/activate/account?error=email"),
+        Err(ActivationProblem::Terms) => crate::platform::request::redirect("/activate/account?error=terms"),
+        Err(ActivationProblem::TermsChanged) => crate::platform::request::redirect("/activate/account?error=terms-changed"),
     }
     Ok(())
 }

@@ -35,7 +35,7 @@ pub async fn approve_request(request_id: String, link_to: String, email_code: Op
     use crate::platform::{now_ms, request, state::app_state};
     let session = request::require_permission(crate::access::Permission::ManagePatientAccess)?;
     let state = app_state()?;
-    let back = |e: &str| leptos_axum::redirect(&format!("/staff/enrolment/{request_id}?error={e}"));
+    let back = |e: &str| crate::platform::request::redirect(&format!("/staff/enrolment/{request_id}?error={e}"));
     let link = match link_to.as_str() {
         "new" => None,
         id => match PatientId::parse(id) {
@@ -64,7 +64,7 @@ pub async fn decline_request(request_id: String, reason: String, note: Option<St
     let session = request::require_permission(crate::access::Permission::ManagePatientAccess)?;
     let state = app_state()?;
     let Some((_, label)) = DECLINE_REASONS.iter().find(|(code, _)| *code == reason) else {
-        leptos_axum::redirect(&format!("/staff/enrolment/{request_id}?error=reason"));
+        crate::platform::request::redirect(&format!("/staff/enrolment/{request_id}?error=reason"));
         return Ok(());
     };
     let note = note.unwrap_or_default();
@@ -73,10 +73,10 @@ pub async fn decline_request(request_id: String, reason: String, note: Option<St
     match decline(&state.db, &request_id, &text, &session.viewer.user_id, request::client_addr(), now_ms()).await {
         Ok(()) => {
             state.outbox_wakeup.notify_one();
-            leptos_axum::redirect("/staff/enrolment?declined=1");
+            crate::platform::request::redirect("/staff/enrolment?declined=1");
         }
         Err(DecisionError::Db(e)) => return Err(e.into()),
-        Err(_) => leptos_axum::redirect(&format!("/staff/enrolment/{request_id}?error=decided")),
+        Err(_) => crate::platform::request::redirect(&format!("/staff/enrolment/{request_id}?error=decided")),
     }
     Ok(())
 }

@@ -79,16 +79,16 @@ pub async fn schedule_maintenance(starts: String, ends: String, message: String)
     let (session, state) = admin()?;
     let zone = &state.settings.messaging.time_zone;
     let (Some(starts_at), Some(ends_at)) = (local_ms(&starts, zone), local_ms(&ends, zone)) else {
-        leptos_axum::redirect("/staff/maintenance?error=times");
+        crate::platform::request::redirect("/staff/maintenance?error=times");
         return Ok(());
     };
     match server::schedule(&state.db, &session.viewer.user_id, starts_at, ends_at, &message, request::client_addr(), now_ms()).await? {
         Ok(_) => {
             state.maintenance.forget();
-            leptos_axum::redirect("/staff/maintenance?done=scheduled");
+            crate::platform::request::redirect("/staff/maintenance?done=scheduled");
         }
-        Err(server::ScheduleError::Times) => leptos_axum::redirect("/staff/maintenance?error=times"),
-        Err(server::ScheduleError::Message) => leptos_axum::redirect("/staff/maintenance?error=message"),
+        Err(server::ScheduleError::Times) => crate::platform::request::redirect("/staff/maintenance?error=times"),
+        Err(server::ScheduleError::Message) => crate::platform::request::redirect("/staff/maintenance?error=message"),
     }
     Ok(())
 }
@@ -99,9 +99,9 @@ pub async fn cancel_maintenance(id: String) -> Result<(), AppError> {
     let (session, state) = admin()?;
     if server::cancel(&state.db, &session.viewer.user_id, &id, request::client_addr(), now_ms()).await? {
         state.maintenance.forget();
-        leptos_axum::redirect("/staff/maintenance?done=cancelled");
+        crate::platform::request::redirect("/staff/maintenance?done=cancelled");
     } else {
-        leptos_axum::redirect("/staff/maintenance?error=unchanged");
+        crate::platform::request::redirect("/staff/maintenance?error=unchanged");
     }
     Ok(())
 }
@@ -120,7 +120,7 @@ pub async fn dismiss_maintenance_notice(window: String, back: String) -> Result<
     }
     // Back to a page of this site only: a path, never another origin ("//host", "/\host").
     let back = if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') { back } else { "/".into() };
-    leptos_axum::redirect(&back);
+    crate::platform::request::redirect(&back);
     Ok(())
 }
 

@@ -144,7 +144,7 @@ pub async fn create_pool(name: String, description: String, clinical: Option<Str
     let ok = !name.is_empty()
         && name.chars().count() <= 80
         && super::admin::create_pool(&state.db, &session.viewer.user_id, name, &description, clinical, request::client_addr(), now_ms()).await?;
-    leptos_axum::redirect(if ok { "/staff/pools?done=pool" } else { "/staff/pools?error=name" });
+    crate::platform::request::redirect(if ok { "/staff/pools?done=pool" } else { "/staff/pools?error=name" });
     Ok(())
 }
 
@@ -160,7 +160,7 @@ pub async fn set_pool_clinical(pool: String, clinical: String) -> Result<(), App
         _ => return Err(request::refuse(AppError::NotFound)),
     };
     let done = super::admin::set_pool_clinical(&state.db, &session.viewer.user_id, &pool, clinical, request::client_addr(), now_ms()).await?;
-    leptos_axum::redirect(match (done, clinical) {
+    crate::platform::request::redirect(match (done, clinical) {
         (true, true) => "/staff/pools?done=clinical",
         (true, false) => "/staff/pools?done=non-clinical",
         _ => "/staff/pools?error=unchanged",
@@ -175,7 +175,7 @@ pub async fn set_pool_member(pool: String, user: String, change: String) -> Resu
     let pool = super::PoolId::parse(&pool).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let add = change == "add";
     let done = super::admin::set_pool_member(&state.db, &session.viewer.user_id, &pool, &user, add, request::client_addr(), now_ms()).await?;
-    leptos_axum::redirect(match (done, add) {
+    crate::platform::request::redirect(match (done, add) {
         (true, true) => "/staff/pools?done=member-added",
         (true, false) => "/staff/pools?done=member-removed",
         _ => "/staff/pools?error=unchanged",
@@ -328,7 +328,7 @@ pub async fn change_care_team(patient: String, who: String, change: String) -> R
         (true, false) => "done=removed",
         _ => "error=unchanged",
     };
-    leptos_axum::redirect(&format!("/staff/care-teams?patient={}&{outcome}", id.0));
+    crate::platform::request::redirect(&format!("/staff/care-teams?patient={}&{outcome}", id.0));
     Ok(())
 }
 
@@ -482,11 +482,11 @@ pub async fn schedule_absence(provider: String, starts: String, ends: String, co
     let provider = if is_admin { UserId(provider) } else { session.viewer.user_id.clone() };
     let zone = &state.settings.messaging.time_zone;
     let (Some(starts_at), Some(ends_at)) = (local_ms(&starts, zone), local_ms(&ends, zone)) else {
-        leptos_axum::redirect("/staff/absences?error=dates");
+        crate::platform::request::redirect("/staff/absences?error=dates");
         return Ok(());
     };
     let Some(cover) = super::Recipient::parse(&cover) else {
-        leptos_axum::redirect("/staff/absences?error=cover");
+        crate::platform::request::redirect("/staff/absences?error=cover");
         return Ok(());
     };
     let note: String = note.trim().chars().take(200).collect();
@@ -498,10 +498,10 @@ pub async fn schedule_absence(provider: String, starts: String, ends: String, co
             if starts_at <= now {
                 super::server::reroute_started_absences(&state.db, &state.settings, now).await?;
             }
-            leptos_axum::redirect("/staff/absences?done=scheduled");
+            crate::platform::request::redirect("/staff/absences?done=scheduled");
         }
-        Err(AbsenceError::Dates) => leptos_axum::redirect("/staff/absences?error=dates"),
-        Err(AbsenceError::Cover) => leptos_axum::redirect("/staff/absences?error=cover"),
+        Err(AbsenceError::Dates) => crate::platform::request::redirect("/staff/absences?error=dates"),
+        Err(AbsenceError::Cover) => crate::platform::request::redirect("/staff/absences?error=cover"),
         Err(AbsenceError::Db(e)) => return Err(e.into()),
     }
     Ok(())
@@ -514,7 +514,7 @@ pub async fn cancel_absence(id: String) -> Result<(), AppError> {
     let id = super::AbsenceId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let only = (!is_admin).then_some(&session.viewer.user_id);
     let done = super::admin::cancel_absence(&state.db, &session.viewer.user_id, &id, only, request::client_addr(), now_ms()).await?;
-    leptos_axum::redirect(if done { "/staff/absences?done=cancelled" } else { "/staff/absences?error=unchanged" });
+    crate::platform::request::redirect(if done { "/staff/absences?done=cancelled" } else { "/staff/absences?error=unchanged" });
     Ok(())
 }
 
@@ -642,18 +642,18 @@ pub async fn change_holiday(day: String, name: String, change: String) -> Result
     use crate::platform::{now_ms, request};
     let (session, state) = admin()?;
     let Some(date) = crate::dates::CalendarDate::parse(&day) else {
-        leptos_axum::redirect("/staff/holidays?error=day");
+        crate::platform::request::redirect("/staff/holidays?error=day");
         return Ok(());
     };
     let day = date.to_string();
     let add = change == "add";
     let name = name.trim();
     if add && (name.is_empty() || name.chars().count() > 80) {
-        leptos_axum::redirect("/staff/holidays?error=day");
+        crate::platform::request::redirect("/staff/holidays?error=day");
         return Ok(());
     }
     let done = super::admin::set_holiday(&state.db, &session.viewer.user_id, &day, add.then_some(name), request::client_addr(), now_ms()).await?;
-    leptos_axum::redirect(match (done, add) {
+    crate::platform::request::redirect(match (done, add) {
         (true, true) => "/staff/holidays?done=holiday-added",
         (true, false) => "/staff/holidays?done=holiday-removed",
         (false, true) => "/staff/holidays?error=day",

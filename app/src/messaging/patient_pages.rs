@@ -219,12 +219,12 @@ pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
                 return Err(request::refuse(AppError::NotFound));
             }
             let note = if posted.files.is_empty() && posted.file_error.is_none() { "saved" } else { "saved-without-files" };
-            leptos_axum::redirect(&format!("{page}?draft={note}{anchor}"));
+            crate::platform::request::redirect(&format!("{page}?draft={note}{anchor}"));
             return Ok(());
         }
         "discard" => {
             msg::discard_draft(&state.db, user, thread.as_ref()).await?;
-            leptos_axum::redirect(&format!("{}?draft=discarded", if thread.is_some() { page.as_str() } else { "/messages" }));
+            crate::platform::request::redirect(&format!("{}?draft=discarded", if thread.is_some() { page.as_str() } else { "/messages" }));
             return Ok(());
         }
         _ => {}
@@ -232,7 +232,7 @@ pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
     let failed = |code: &str| format!("{page}?error={code}{anchor}");
     if let Some(e) = posted.file_error {
         msg::save_draft(&state.db, user, &patient, thread.as_ref(), &draft, now).await?;
-        leptos_axum::redirect(&failed(SendError::Attachment(e).code()));
+        crate::platform::request::redirect(&failed(SendError::Attachment(e).code()));
         return Ok(());
     }
     let sent = msg::send_from_patient(
@@ -254,12 +254,12 @@ pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
     )
     .await;
     match sent {
-        Ok(thread) => leptos_axum::redirect(&format!("/messages/{}?sent=1", thread.0)),
+        Ok(thread) => crate::platform::request::redirect(&format!("/messages/{}?sent=1", thread.0)),
         Err(SendError::Db(e)) => return Err(e.into()),
         Err(SendError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(e) => {
             msg::save_draft(&state.db, user, &patient, thread.as_ref(), &draft, now).await?;
-            leptos_axum::redirect(&failed(e.code()));
+            crate::platform::request::redirect(&failed(e.code()));
         }
     }
     Ok(())
@@ -272,7 +272,7 @@ pub async fn set_notices(mode: String) -> Result<(), AppError> {
     let (session, _, state) = signed_in_patient().await?;
     let mode = NoticeMode::parse(&mode).ok_or_else(|| request::refuse(AppError::Invalid("Please choose how to be told.".into())))?;
     super::server::set_notice_mode(&state.db, &session.viewer.user_id, mode, request::client_addr(), now_ms()).await?;
-    leptos_axum::redirect("/messages?notices=saved#notices");
+    crate::platform::request::redirect("/messages?notices=saved#notices");
     Ok(())
 }
 

@@ -73,11 +73,11 @@ pub async fn staff_reply(thread: String, body: String) -> Result<(), AppError> {
     match super::server::reply_from_staff(&state.db, &state.settings, &session.viewer.user_id, &thread_id, &body, request::client_addr(), now_ms()).await {
         Ok(_) => {
             state.outbox_wakeup.notify_one();
-            leptos_axum::redirect(&format!("/staff/messages/{}?done=replied", thread_id.0));
+            crate::platform::request::redirect(&format!("/staff/messages/{}?done=replied", thread_id.0));
         }
         Err(StaffActionError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(StaffActionError::Db(e)) => return Err(e.into()),
-        Err(e) => leptos_axum::redirect(&format!("/staff/messages/{}?error={}#reply", thread_id.0, e.code())),
+        Err(e) => crate::platform::request::redirect(&format!("/staff/messages/{}?error={}#reply", thread_id.0, e.code())),
     }
     Ok(())
 }
@@ -90,8 +90,8 @@ pub async fn mark_handled(message: String) -> Result<(), AppError> {
     let state = app_state()?;
     let id = super::MessageId::parse(&message).ok_or_else(|| request::refuse(AppError::NotFound))?;
     match super::server::mark_handled(&state.db, &session.viewer.user_id, &id, request::client_addr(), now_ms()).await {
-        Ok(thread) => leptos_axum::redirect(&format!("/staff/messages/{}?done=handled", thread.0)),
-        Err(StaffActionError::Unchanged) => leptos_axum::redirect("/staff/messages?error=unchanged"),
+        Ok(thread) => crate::platform::request::redirect(&format!("/staff/messages/{}?done=handled", thread.0)),
+        Err(StaffActionError::Unchanged) => crate::platform::request::redirect("/staff/messages?error=unchanged"),
         Err(StaffActionError::Db(e)) => return Err(e.into()),
         Err(_) => return Err(request::refuse(AppError::NotFound)),
     }
@@ -106,16 +106,16 @@ pub async fn forward_message(message: String, to: String, note: String) -> Resul
     let state = app_state()?;
     let id = super::MessageId::parse(&message).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let Some(to) = super::Recipient::parse(&to) else {
-        leptos_axum::redirect("/staff/messages?error=recipient");
+        crate::platform::request::redirect("/staff/messages?error=recipient");
         return Ok(());
     };
     match super::server::forward(&state.db, &state.settings, &session.viewer.user_id, &id, &to, &note, request::client_addr(), now_ms()).await {
         // The forwarder may no longer see the thread (it left their care team's pools): the
         // inbox is where they continue.
-        Ok(_) => leptos_axum::redirect("/staff/messages?done=forwarded"),
+        Ok(_) => crate::platform::request::redirect("/staff/messages?done=forwarded"),
         Err(StaffActionError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(StaffActionError::Db(e)) => return Err(e.into()),
-        Err(e) => leptos_axum::redirect(&format!("/staff/messages?error={}", e.code())),
+        Err(e) => crate::platform::request::redirect(&format!("/staff/messages?error={}", e.code())),
     }
     Ok(())
 }
@@ -139,18 +139,18 @@ pub async fn staff_start(patient: String, subject: String, body: String) -> Resu
     let session = request::require_permission(crate::access::Permission::WorkMessages)?;
     let state = app_state()?;
     let Some(patient) = crate::patients::PatientId::parse(&patient) else {
-        leptos_axum::redirect("/staff/messages/new?error=patient");
+        crate::platform::request::redirect("/staff/messages/new?error=patient");
         return Ok(());
     };
     let body = body.replace("\r\n", "\n");
     match super::server::start_from_staff(&state.db, &state.settings, &session.viewer.user_id, &patient, &subject, &body, request::client_addr(), now_ms()).await {
         Ok(thread) => {
             state.outbox_wakeup.notify_one();
-            leptos_axum::redirect(&format!("/staff/messages/{}?done=sent", thread.0));
+            crate::platform::request::redirect(&format!("/staff/messages/{}?done=sent", thread.0));
         }
-        Err(StaffActionError::NotFound) => leptos_axum::redirect("/staff/messages/new?error=patient"),
+        Err(StaffActionError::NotFound) => crate::platform::request::redirect("/staff/messages/new?error=patient"),
         Err(StaffActionError::Db(e)) => return Err(e.into()),
-        Err(e) => leptos_axum::redirect(&format!("/staff/messages/new?error={}", e.code())),
+        Err(e) => crate::platform::request::redirect(&format!("/staff/messages/new?error={}", e.code())),
     }
     Ok(())
 }
@@ -473,8 +473,8 @@ pub async fn lift_message_limits(patient: String, reason: String) -> Result<(), 
     let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let back = format!("/staff/patients/{}", patient.0);
     match lift(&state.db, &session.viewer.user_id, &patient, &reason, request::client_addr(), now_ms()).await {
-        Ok(()) => leptos_axum::redirect(&format!("{back}?limits=lifted#message-limits")),
-        Err(LiftError::Reason) => leptos_axum::redirect(&format!("{back}?limits=reason#message-limits")),
+        Ok(()) => crate::platform::request::redirect(&format!("{back}?limits=lifted#message-limits")),
+        Err(LiftError::Reason) => crate::platform::request::redirect(&format!("{back}?limits=reason#message-limits")),
         Err(LiftError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(LiftError::Db(e)) => return Err(e.into()),
     }

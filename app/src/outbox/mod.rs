@@ -364,7 +364,7 @@ pub async fn notify_patient(
     match NoticeMode::parse(&row.try_get::<String, _>("notices")?).unwrap_or(NoticeMode::Immediate) {
         NoticeMode::Immediate => enqueue(tx, &email, notice, now).await.map(|_| true),
         NoticeMode::Daily => {
-            let waiting = sqlx::query("SELECT id FROM outbox WHERE recipient = $1 AND notice = $2 AND sent_at IS NULL")
+            let waiting = sqlx::query("SELECT id FROM outbox WHERE recipient = $1 AND notice = $2 AND sent_at IS NULL AND failed_at IS NULL")
                 .bind(&email)
                 .bind(Notice::DailySummary.kind())
                 .fetch_optional(&mut **tx)
@@ -418,9 +418,9 @@ pub async fn enqueue_at(tx: &mut Tx, recipient: &str, notice: &Notice, now: i64,
 pub async fn claim(db: &Db, worker: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Claimed>, sqlx::Error> {
     let rows = sqlx::query(
         "UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $3 \
+         WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $3 \
                       AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY next_attempt_at LIMIT $4) \
-           AND sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3) \
+           AND sent_at IS NULL AND failed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3) \
          RETURNING id, recipient, notice, payload, attempts",
     )
     .bind(worker)
@@ -451,19 +451,127 @@ pub async fn mark_sent(db: &Db, id: &str, worker: &str, now: i64) -> Result<(), 
     Ok(())
 }
 
-/// Puts a notice back for a later try. `error` is a short description of the failure kind,
-/// never the message.
-pub async fn mark_failed(db: &Db, id: &str, worker: &str, next_attempt_at: i64, error: &str) -> Result<(), sqlx::Error> {
+/// How long a claim holds a notice. A worker renews it (`renew`) just before it sends each
+/// notice of its batch, and a send is given up after `SEND_TIME_LIMIT`, so the lease always
+/// outlives the send it covers: another app server cannot claim the notice and send it again
+/// while this one is still talking to the relay, however slow the batch before it was.
+pub const LEASE_MS: i64 = 2 * 60_000;
+/// The longest a worker waits for the relay to take one message.
+pub const SEND_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+/// Tries after which a notice is given up, whatever the failure: with the back-off below, about
+/// five hours of a relay refusing it.
+pub const MAX_ATTEMPTS: i64 = 10;
+/// Tries after which a notice the relay refused for good (a 5xx answer, an address that is not
+/// one) is given up: the same answer again is not worth an hour's wait.
+pub const MAX_ATTEMPTS_REFUSED_FOR_GOOD: i64 = 3;
+
+/// Why a notice was not delivered: a short description of the failure's kind (never the
+/// message), and whether the same try could succeed later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The relay was busy or unreachable, the send took too long: worth trying again.
+    ForNow(&'static str),
+    /// The relay refused the message for good, or it cannot be built (an address that is not
+    /// one, a notice whose secret is gone).
+    ForGood(&'static str),
+}
+
+impl Failure {
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Failure::ForNow(what) | Failure::ForGood(what) => what,
+        }
+    }
+
+    /// Whether a notice that has now been tried `attempts` times is given up.
+    pub fn gives_up_after(&self, attempts: i64) -> bool {
+        match self {
+            Failure::ForNow(_) => attempts >= MAX_ATTEMPTS,
+            Failure::ForGood(_) => attempts >= MAX_ATTEMPTS_REFUSED_FOR_GOOD,
+        }
+    }
+}
+
+/// What became of a notice that was not delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// Put back for a later try.
+    Retried,
+    /// Given up: its secret (a link's token, a code) wiped, shown on the security page.
+    GaveUp,
+}
+
+/// Holds this worker's claim on a notice until `until`, just before sending it. False when the
+/// claim is no longer this worker's (its lease ran out and another worker may have it, or it was
+/// sent or given up meanwhile): the notice is then left alone.
+pub async fn renew(db: &Db, id: &str, worker: &str, now: i64, until: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND claimed_by = $3 AND claimed_until >= $4 \
+         AND sent_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(until)
+    .bind(id)
+    .bind(worker)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a failed try of a notice tried `attempts` times: put back for a later try with
+/// back-off, or, past the tries its failure allows, given up for good with its secret wiped.
+pub async fn mark_failed(db: &Db, id: &str, worker: &str, attempts: i64, failure: Failure, now: i64) -> Result<AfterFailure, sqlx::Error> {
+    if failure.gives_up_after(attempts) {
+        sqlx::query(
+            "UPDATE outbox SET claimed_until = NULL, failed_at = $1, payload = NULL, last_error = $2 WHERE id = $3 AND claimed_by = $4",
+        )
+        .bind(now)
+        .bind(failure.describe())
+        .bind(id)
+        .bind(worker)
+        .execute(&db.pool)
+        .await?;
+        return Ok(AfterFailure::GaveUp);
+    }
     sqlx::query(
         "UPDATE outbox SET claimed_until = NULL, next_attempt_at = $1, last_error = $2 WHERE id = $3 AND claimed_by = $4",
     )
-    .bind(next_attempt_at)
-    .bind(error)
+    .bind(now + retry_delay_ms(attempts))
+    .bind(failure.describe())
     .bind(id)
     .bind(worker)
     .execute(&db.pool)
     .await?;
-    Ok(())
+    Ok(AfterFailure::Retried)
+}
+
+/// Notices given up since `since`, latest first.
+pub async fn given_up(db: &Db, since: i64, limit: i64) -> Result<Vec<crate::security::NoticeGivenUp>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT o.notice, o.recipient, o.attempts, o.last_error, o.created_at, o.failed_at, \
+                (SELECT u.login FROM users u WHERE u.email = o.recipient ORDER BY u.login LIMIT 1) AS login, \
+                (SELECT u.display_name FROM users u WHERE u.email = o.recipient ORDER BY u.login LIMIT 1) AS display_name \
+         FROM outbox o WHERE o.failed_at IS NOT NULL AND o.failed_at > $1 ORDER BY o.failed_at DESC, o.id LIMIT $2",
+    )
+    .bind(since)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let login: Option<String> = r.try_get("login")?;
+            let name: Option<String> = r.try_get("display_name")?;
+            Ok(crate::security::NoticeGivenUp {
+                kind: r.try_get("notice")?,
+                recipient: r.try_get("recipient")?,
+                account: login.zip(name),
+                attempts: r.try_get("attempts")?,
+                last_error: r.try_get("last_error")?,
+                created_at: r.try_get("created_at")?,
+                failed_at: r.try_get("failed_at")?,
+            })
+        })
+        .collect()
 }
 
 /// Releases this worker's claims (at shutdown), so another worker can send them at once.
@@ -476,7 +584,7 @@ pub async fn release(db: &Db, worker: &str) -> Result<(), sqlx::Error> {
 }
 
 /// The wait before the next try after `attempts` failed ones: 1, 2, 4 … minutes, at most an
-/// hour. Delivery is retried until it succeeds: a notice is never dropped.
+/// hour (until the notice is given up: `MAX_ATTEMPTS`).
 pub fn retry_delay_ms(attempts: i64) -> i64 {
     let minutes = 1i64 << attempts.clamp(1, 7).saturating_sub(1);
     minutes.min(60) * 60_000
@@ -525,6 +633,19 @@ mod tests {
         let reset = body(SessionsAfterChange::AllEnded);
         assert!(reset.contains("signed out everywhere"), "{reset}");
         assert!(!reset.contains("kept"), "{reset}");
+    }
+
+    /// Issue 14, point 11: a claim outlives the send it covers, and a notice is given up after
+    /// a bounded number of tries (fewer when refused for good).
+    #[test]
+    fn a_lease_outlives_a_send_and_tries_are_bounded() {
+        assert!(LEASE_MS > SEND_TIME_LIMIT.as_millis() as i64 + 30_000, "room for the database writes around a send");
+        let for_now = Failure::ForNow("relay refused for now");
+        let for_good = Failure::ForGood("relay refused permanently");
+        assert!(!for_now.gives_up_after(MAX_ATTEMPTS - 1) && for_now.gives_up_after(MAX_ATTEMPTS));
+        assert!(!for_good.gives_up_after(2) && for_good.gives_up_after(3));
+        let waited: i64 = (1..MAX_ATTEMPTS).map(retry_delay_ms).sum();
+        assert!(waited > 3 * 3_600_000 && waited < 8 * 3_600_000, "a relay down for a few hours does not lose notices: {waited}");
     }
 
     #[test]

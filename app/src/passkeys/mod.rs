@@ -88,19 +88,19 @@ pub async fn prepare_passkey(name: String, password: String, understood: Option<
     let page = page_of(&session);
     let user = &session.viewer.user_id;
     if understood.as_deref() != Some("yes") {
-        leptos_axum::redirect(&format!("{page}?error=understood"));
+        crate::platform::request::redirect(&format!("{page}?error=understood"));
         return Ok(());
     }
     if let Some(refusal) = crate::password::again::check(&state, user, password, now_ms()).await?.refusal("password") {
-        leptos_axum::redirect(&format!("{page}?{refusal}"));
+        crate::platform::request::redirect(&format!("{page}?{refusal}"));
         return Ok(());
     }
     let name = crate::billing::statement::clean_text(&name).chars().take(server::NAME_MAX).collect::<String>();
     let name = if name.is_empty() { "Passkey".to_string() } else { name };
     match server::start_registration(&state.db, &state.settings, user, &name, now_ms()).await {
-        Ok((ceremony, _)) => leptos_axum::redirect(&format!("{page}?adding={ceremony}")),
+        Ok((ceremony, _)) => crate::platform::request::redirect(&format!("{page}?adding={ceremony}")),
         Err(server::PasskeyError::Db(e)) => return Err(e.into()),
-        Err(_) => leptos_axum::redirect(&format!("{page}?error=unavailable")),
+        Err(_) => crate::platform::request::redirect(&format!("{page}?error=unavailable")),
     }
     Ok(())
 }
@@ -136,7 +136,7 @@ pub async fn remove_passkey(id: String) -> Result<(), AppError> {
         return Err(request::refuse(AppError::NotFound));
     }
     state.outbox_wakeup.notify_one();
-    leptos_axum::redirect(&format!("{page}?removed=1"));
+    crate::platform::request::redirect(&format!("{page}?removed=1"));
     Ok(())
 }
 
@@ -156,7 +156,7 @@ pub async fn remove_patient_passkeys(patient: String) -> Result<(), AppError> {
     let removed = server::remove_all_in(&mut tx, &session.viewer.user_id, &user, request::client_addr(), now_ms()).await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
-    leptos_axum::redirect(&format!("/staff/patients/{}?passkeys={removed}", patient.0));
+    crate::platform::request::redirect(&format!("/staff/patients/{}?passkeys={removed}", patient.0));
     Ok(())
 }
 

@@ -26,7 +26,7 @@ pub fn show_code_once(state: &crate::platform::state::AppState, patient: &Patien
     let value = format!("{}.{}", patient.0, code);
     response.append_header(http::header::SET_COOKIE, crate::session::server::step_cookie(&state.settings, CODE_COOKIE, Some(&value), 300));
     let emailed = if emailed { "?emailed=1" } else { "" };
-    leptos_axum::redirect(&format!("/staff/patients/{}/code{emailed}", patient.0));
+    crate::platform::request::redirect(&format!("/staff/patients/{}/code{emailed}", patient.0));
 }
 
 #[server(endpoint = "patients/search")]
@@ -57,7 +57,7 @@ pub async fn issue_code(patient_id: String, email_code: Option<String>) -> Resul
     let email = email_code.as_deref() == Some("yes");
     match crate::enrolment::server::issue_code(&state, &id, email, &session.viewer.user_id, request::client_addr(), now_ms()).await {
         Ok(issued) => show_code_once(&state, &id, &issued.code, issued.emailed),
-        Err(DecisionError::HasAccount) => leptos_axum::redirect(&format!("/staff/patients/{}?error=has-account", id.0)),
+        Err(DecisionError::HasAccount) => crate::platform::request::redirect(&format!("/staff/patients/{}?error=has-account", id.0)),
         Err(DecisionError::Db(e)) => return Err(e.into()),
         Err(_) => return Err(request::refuse(AppError::NotFound)),
     }
@@ -71,7 +71,7 @@ pub async fn revoke_code(patient_id: String, code_id: String) -> Result<(), AppE
     let state = app_state()?;
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let done = crate::enrolment::server::revoke_code(&state.db, &id, &code_id, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
-    leptos_axum::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=revoked" } else { "error=unchanged" }));
+    crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=revoked" } else { "error=unchanged" }));
     Ok(())
 }
 
@@ -95,12 +95,12 @@ pub async fn terminate_access(patient_id: String, reason: String) -> Result<(), 
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let reason = reason.trim();
     if reason.is_empty() {
-        leptos_axum::redirect(&format!("/staff/patients/{}?error=reason", id.0));
+        crate::platform::request::redirect(&format!("/staff/patients/{}?error=reason", id.0));
         return Ok(());
     }
     let reason: String = reason.chars().take(500).collect();
     let done = super::server::terminate_access(&state.db, &id, &reason, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
-    leptos_axum::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=terminated" } else { "error=unchanged" }));
+    crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=terminated" } else { "error=unchanged" }));
     Ok(())
 }
 
@@ -112,11 +112,11 @@ pub async fn restore_access(patient_id: String, reason: String) -> Result<(), Ap
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let reason: String = reason.trim().chars().take(500).collect();
     if reason.is_empty() {
-        leptos_axum::redirect(&format!("/staff/patients/{}?error=reason", id.0));
+        crate::platform::request::redirect(&format!("/staff/patients/{}?error=reason", id.0));
         return Ok(());
     }
     let done = super::server::restore_access(&state.db, &id, &reason, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
-    leptos_axum::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=restored" } else { "error=unchanged" }));
+    crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=restored" } else { "error=unchanged" }));
     Ok(())
 }
 

@@ -120,3 +120,15 @@ pub fn require_for_second_step_setup() -> Result<ActiveSession, AppError> {
 pub fn require_signed_in() -> Result<ActiveSession, AppError> {
     admit(Gate::ANY_SESSION)
 }
+
+/// Sends the browser on to `to`: a form post gets a 302, a server-function call the redirect
+/// header. Every redirect of the portal goes through here because leptos_axum's panics on an
+/// address that cannot be a header value, and some addresses are built from posted fields (an
+/// id with CR/LF in it): such a request is answered 400 instead, and nothing is sent on.
+pub fn redirect(to: &str) {
+    if http::HeaderValue::from_str(to).is_ok() {
+        leptos_axum::redirect(to);
+    } else if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::BAD_REQUEST);
+    }
+}

@@ -82,11 +82,11 @@ pub async fn save_answers(data: MultipartData) -> Result<(), AppError> {
     let id = get("assignment");
     let submit = get("action") == "submit";
     match save(&state.db, &session.viewer.user_id, &patient, &id, &fields, submit, request::client_addr(), now_ms()).await {
-        Ok(Saved::Submitted) => leptos_axum::redirect(&format!("/record/questionnaires?done={id}")),
-        Ok(Saved::Draft) => leptos_axum::redirect(&format!("/record/questionnaires/{id}?saved=1")),
-        Ok(Saved::Invalid) => leptos_axum::redirect(&format!("/record/questionnaires/{id}?check=submit#errors")),
+        Ok(Saved::Submitted) => crate::platform::request::redirect(&format!("/record/questionnaires?done={id}")),
+        Ok(Saved::Draft) => crate::platform::request::redirect(&format!("/record/questionnaires/{id}?saved=1")),
+        Ok(Saved::Invalid) => crate::platform::request::redirect(&format!("/record/questionnaires/{id}?check=submit#errors")),
         Err(QuestionnaireError::NotFound) => return Err(request::refuse(AppError::NotFound)),
-        Err(QuestionnaireError::Submitted) => leptos_axum::redirect(&format!("/record/questionnaires/{id}?already=1")),
+        Err(QuestionnaireError::Submitted) => crate::platform::request::redirect(&format!("/record/questionnaires/{id}?already=1")),
         Err(QuestionnaireError::Db(e)) => return Err(e.into()),
         Err(e) => return Err(AppError::Invalid(e.to_string())),
     }
@@ -102,12 +102,12 @@ pub async fn set_survey_preference(surveys: String) -> Result<(), AppError> {
         "on" => true,
         "off" => false,
         _ => {
-            leptos_axum::redirect("/record/questionnaires?surveys=choose#surveys");
+            crate::platform::request::redirect("/record/questionnaires?surveys=choose#surveys");
             return Ok(());
         }
     };
     super::server::set_surveys(&state.db, &session.viewer.user_id, &patient, on, request::client_addr(), now_ms()).await?;
-    leptos_axum::redirect(&format!("/record/questionnaires?surveys={surveys}#surveys"));
+    crate::platform::request::redirect(&format!("/record/questionnaires?surveys={surveys}#surveys"));
     Ok(())
 }
 

@@ -137,11 +137,11 @@ pub async fn import_questionnaire(data: MultipartData) -> Result<(), AppError> {
     match outcome {
         Ok((id, version)) => {
             discard_import_draft(&state.db, user).await?;
-            leptos_axum::redirect(&format!("/staff/questionnaires?imported={version}#form-{id}"));
+            crate::platform::request::redirect(&format!("/staff/questionnaires?imported={version}#form-{id}"));
         }
         Err(message) => {
             save_import_draft(&state.db, user, &kind_text, form_id.as_deref(), &source, &message, now_ms()).await?;
-            leptos_axum::redirect("/staff/questionnaires?refused=1#import");
+            crate::platform::request::redirect("/staff/questionnaires?refused=1#import");
         }
     }
     Ok(())
@@ -151,7 +151,7 @@ pub async fn import_questionnaire(data: MultipartData) -> Result<(), AppError> {
 pub async fn clear_import() -> Result<(), AppError> {
     let (session, _, state) = staff_in(&[Permission::EditFormLibrary])?;
     super::server::discard_import_draft(&state.db, &session.viewer.user_id).await?;
-    leptos_axum::redirect("/staff/questionnaires#import");
+    crate::platform::request::redirect("/staff/questionnaires#import");
     Ok(())
 }
 
@@ -160,7 +160,7 @@ pub async fn add_samples() -> Result<(), AppError> {
     use super::server::QuestionnaireError;
     let (session, _, state) = staff_in(&[Permission::EditFormLibrary])?;
     match super::server::load_samples(&state.db, Some(&session.viewer.user_id), crate::platform::now_ms()).await {
-        Ok(n) => leptos_axum::redirect(&format!("/staff/questionnaires?samples={n}")),
+        Ok(n) => crate::platform::request::redirect(&format!("/staff/questionnaires?samples={n}")),
         Err(QuestionnaireError::Db(e)) => return Err(e.into()),
         Err(e) => return Err(AppError::Invalid(e.to_string())),
     }
@@ -206,7 +206,7 @@ pub async fn assign_questionnaire(patient: String, form: String, due: String, no
         d => match crate::dates::CalendarDate::parse(d) {
             Some(d) => Some(d),
             None => {
-                leptos_axum::redirect(&format!("{back}?refused=due#assign"));
+                crate::platform::request::redirect(&format!("{back}?refused=due#assign"));
                 return Ok(());
             }
         },
@@ -214,11 +214,11 @@ pub async fn assign_questionnaire(patient: String, form: String, due: String, no
     let note = Some(note.trim()).filter(|n| !n.is_empty());
     let pid = crate::patients::PatientId(patient.clone());
     match assign(&state.db, &state.settings, &session.viewer.user_id, role, &pid, &form, due, note, request::client_addr(), now_ms()).await {
-        Ok(_) => leptos_axum::redirect(&format!("{back}?assigned=1")),
-        Err(QuestionnaireError::SurveysOff) => leptos_axum::redirect(&format!("{back}?refused=surveys#assign")),
-        Err(QuestionnaireError::NotAllowed) => leptos_axum::redirect(&format!("{back}?refused=role#assign")),
-        Err(QuestionnaireError::DueDate) => leptos_axum::redirect(&format!("{back}?refused=due#assign")),
-        Err(QuestionnaireError::Note) => leptos_axum::redirect(&format!("{back}?refused=note#assign")),
+        Ok(_) => crate::platform::request::redirect(&format!("{back}?assigned=1")),
+        Err(QuestionnaireError::SurveysOff) => crate::platform::request::redirect(&format!("{back}?refused=surveys#assign")),
+        Err(QuestionnaireError::NotAllowed) => crate::platform::request::redirect(&format!("{back}?refused=role#assign")),
+        Err(QuestionnaireError::DueDate) => crate::platform::request::redirect(&format!("{back}?refused=due#assign")),
+        Err(QuestionnaireError::Note) => crate::platform::request::redirect(&format!("{back}?refused=note#assign")),
         Err(QuestionnaireError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(QuestionnaireError::Db(e)) => return Err(e.into()),
         Err(e) => return Err(AppError::Invalid(e.to_string())),
@@ -275,8 +275,8 @@ pub async fn give_reason(assignment: String, reason: String) -> Result<(), AppEr
     let (session, _, state) = staff_in(&[Permission::ReadAnswers])?;
     let back = format!("/staff/questionnaires/responses/{assignment}");
     match break_the_glass(&state.db, &session.viewer.user_id, &assignment, &reason, request::client_addr(), now_ms()).await {
-        Ok(_) | Err(ReasonError::NotNeeded) => leptos_axum::redirect(&back),
-        Err(ReasonError::TooShort) => leptos_axum::redirect(&format!("{back}?reason=short#reason")),
+        Ok(_) | Err(ReasonError::NotNeeded) => crate::platform::request::redirect(&back),
+        Err(ReasonError::TooShort) => crate::platform::request::redirect(&format!("{back}?reason=short#reason")),
         Err(ReasonError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(ReasonError::Db(e)) => return Err(e.into()),
     }

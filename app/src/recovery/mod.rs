@@ -23,13 +23,13 @@ pub async fn forgot_password(user_id: String, email: String) -> Result<(), AppEr
     use crate::platform::{now_ms, request, state::app_state};
     let state = app_state()?;
     if user_id.trim().is_empty() || email.trim().is_empty() {
-        leptos_axum::redirect("/forgot-password?error=missing");
+        crate::platform::request::redirect("/forgot-password?error=missing");
         return Ok(());
     }
     let (user_id, email): (String, String) = (user_id.chars().take(200).collect(), email.chars().take(254).collect());
     match server::request_password_reset(&state, &user_id, &email, request::client_addr(), now_ms()).await? {
-        server::Requested::Sent => leptos_axum::redirect("/recovery/sent"),
-        server::Requested::Throttled => leptos_axum::redirect("/forgot-password?error=throttled"),
+        server::Requested::Sent => crate::platform::request::redirect("/recovery/sent"),
+        server::Requested::Throttled => crate::platform::request::redirect("/forgot-password?error=throttled"),
     }
     Ok(())
 }
@@ -40,13 +40,13 @@ pub async fn forgot_user_id(email: String, date_of_birth: String) -> Result<(), 
     use crate::platform::{now_ms, request, state::app_state};
     let state = app_state()?;
     if email.trim().is_empty() || date_of_birth.trim().is_empty() {
-        leptos_axum::redirect("/forgot-user-id?error=missing");
+        crate::platform::request::redirect("/forgot-user-id?error=missing");
         return Ok(());
     }
     let email: String = email.chars().take(254).collect();
     match server::request_user_id(&state, &email, CalendarDate::parse(&date_of_birth), request::client_addr(), now_ms()).await? {
-        server::Requested::Sent => leptos_axum::redirect("/recovery/sent"),
-        server::Requested::Throttled => leptos_axum::redirect("/forgot-user-id?error=throttled"),
+        server::Requested::Sent => crate::platform::request::redirect("/recovery/sent"),
+        server::Requested::Throttled => crate::platform::request::redirect("/forgot-user-id?error=throttled"),
     }
     Ok(())
 }
@@ -68,9 +68,9 @@ pub async fn reset_password(token: String, password: String, password_again: Str
     }
     let back = |e: &str| format!("/reset-password?token={}&error={e}", urlencode(&token));
     match server::reset_password(&state, &token, password, password_again, request::client_addr(), now_ms()).await? {
-        Ok(()) => leptos_axum::redirect("/sign-in?reason=password-reset"),
-        Err(server::ResetProblem::Link) => leptos_axum::redirect(&back("link")),
-        Err(server::ResetProblem::Password(p)) => leptos_axum::redirect(&back(p.code())),
+        Ok(()) => crate::platform::request::redirect("/sign-in?reason=password-reset"),
+        Err(server::ResetProblem::Link) => crate::platform::request::redirect(&back("link")),
+        Err(server::ResetProblem::Password(p)) => crate::platform::request::redirect(&back(p.code())),
     }
     Ok(())
 }
@@ -84,9 +84,9 @@ pub async fn show_user_id(token: String) -> Result<(), AppError> {
             let response = expect_context::<leptos_axum::ResponseOptions>();
             let value: String = login.bytes().map(|b| format!("{b:02x}")).collect();
             response.append_header(http::header::SET_COOKIE, crate::session::server::step_cookie(&state.settings, USER_ID_COOKIE, Some(&value), 300));
-            leptos_axum::redirect("/user-id/shown");
+            crate::platform::request::redirect("/user-id/shown");
         }
-        None => leptos_axum::redirect("/user-id?error=link"),
+        None => crate::platform::request::redirect("/user-id?error=link"),
     }
     Ok(())
 }
@@ -110,9 +110,9 @@ pub async fn confirm_email(token: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     let state = app_state()?;
     if server::confirm_email(&state, &token, request::client_addr(), now_ms()).await? {
-        leptos_axum::redirect("/confirm-email?done=1");
+        crate::platform::request::redirect("/confirm-email?done=1");
     } else {
-        leptos_axum::redirect("/confirm-email?error=link");
+        crate::platform::request::redirect("/confirm-email?error=link");
     }
     Ok(())
 }

@@ -104,11 +104,11 @@ pub async fn begin_second_step(password: String) -> Result<(), AppError> {
     let state = app_state()?;
     let page = page_of(&session);
     if let Some(refusal) = crate::password::again::check(&state, &session.viewer.user_id, password, now_ms()).await?.refusal("password") {
-        leptos_axum::redirect(&format!("{page}?{refusal}"));
+        crate::platform::request::redirect(&format!("{page}?{refusal}"));
         return Ok(());
     }
     server::begin_setup(&state.db, &state.sealing, &session.viewer.user_id, now_ms()).await?;
-    leptos_axum::redirect(&format!("{page}#setup"));
+    crate::platform::request::redirect(&format!("{page}#setup"));
     Ok(())
 }
 
@@ -122,7 +122,7 @@ pub async fn confirm_second_step(code: String) -> Result<(), AppError> {
     let page = page_of(&session);
     let now = now_ms();
     let Some(codes) = server::confirm_setup(&state.db, &state.sealing, &session.viewer.user_id, &code, request::client_addr(), now).await? else {
-        leptos_axum::redirect(&format!("{page}?error=code#setup"));
+        crate::platform::request::redirect(&format!("{page}?error=code#setup"));
         return Ok(());
     };
     if session.pending == Some(PendingStep::SecondStepSetup) {
@@ -133,7 +133,7 @@ pub async fn confirm_second_step(code: String) -> Result<(), AppError> {
     state.outbox_wakeup.notify_one();
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(http::header::SET_COOKIE, crate::session::server::step_cookie(&state.settings, CODES_COOKIE, Some(&codes.join(".")), 300));
-    leptos_axum::redirect(&format!("{page}?on=1"));
+    crate::platform::request::redirect(&format!("{page}?on=1"));
     Ok(())
 }
 
@@ -148,17 +148,17 @@ pub async fn turn_off_second_step(password: String) -> Result<(), AppError> {
     if let AccountKind::Staff(role) = session.viewer.kind {
         let mut conn = state.db.pool.acquire().await?;
         if server::required_roles(&mut conn).await?.contains(&role) {
-            leptos_axum::redirect(&format!("{page}?error=required"));
+            crate::platform::request::redirect(&format!("{page}?error=required"));
             return Ok(());
         }
     }
     if let Some(refusal) = crate::password::again::check(&state, &session.viewer.user_id, password, now_ms()).await?.refusal("password") {
-        leptos_axum::redirect(&format!("{page}?{refusal}"));
+        crate::platform::request::redirect(&format!("{page}?{refusal}"));
         return Ok(());
     }
     server::turn_off(&state.db, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
     state.outbox_wakeup.notify_one();
-    leptos_axum::redirect(&format!("{page}?off=1"));
+    crate::platform::request::redirect(&format!("{page}?off=1"));
     Ok(())
 }
 
@@ -183,7 +183,7 @@ pub async fn set_second_step_policy(
     ];
     let roles: Vec<StaffRole> = chosen.into_iter().filter(|(_, v)| v.as_deref() == Some("yes")).map(|(r, _)| r).collect();
     server::set_required_roles(&state.db, &session.viewer.user_id, &roles, request::client_addr(), now_ms()).await?;
-    leptos_axum::redirect("/staff/second-step?policy=1#policy");
+    crate::platform::request::redirect("/staff/second-step?policy=1#policy");
     Ok(())
 }
 
@@ -234,10 +234,10 @@ pub async fn enter_sign_in_code(code: String) -> Result<(), AppError> {
             let to = next.map(|s| s.path().to_string()).unwrap_or_else(|| {
                 if recovery_code { format!("{}?recovery=1", portal.home_path()) } else { portal.home_path().to_string() }
             });
-            leptos_axum::redirect(&to);
+            crate::platform::request::redirect(&to);
         }
-        CodeCheck::Wrong => leptos_axum::redirect("/sign-in/code?error=wrong"),
-        CodeCheck::Ended => leptos_axum::redirect(&ended(&state, &session)),
+        CodeCheck::Wrong => crate::platform::request::redirect("/sign-in/code?error=wrong"),
+        CodeCheck::Ended => crate::platform::request::redirect(&ended(&state, &session)),
     }
     Ok(())
 }

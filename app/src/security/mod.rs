@@ -89,6 +89,20 @@ pub struct BreakGlassAccess {
 /// How far back the break-the-glass accesses are listed: 30 days.
 pub const BREAK_GLASS_WINDOW_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
+/// A notice given up, as the security page lists it: the kind (never its content), where it was
+/// going and whose account that address is, how often it was tried and why it failed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoticeGivenUp {
+    pub kind: String,
+    pub recipient: String,
+    /// The account whose address it is, as staff recognise it (user ID, name), when one is.
+    pub account: Option<(String, String)>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub failed_at: i64,
+}
+
 /// Everything the security view shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SecurityOverview {
@@ -100,6 +114,9 @@ pub struct SecurityOverview {
     pub terminated: Vec<TerminatedAccount>,
     /// Newest first, the last 30 days.
     pub break_glass: Vec<BreakGlassAccess>,
+    /// E-mail notices given up after their tries (issue 14, point 11), newest first, the last 30
+    /// days: someone was not told of something (a reset link, a new message).
+    pub notices_given_up: Vec<NoticeGivenUp>,
 }
 
 /// A search of the audit trail, checked: what the URL may carry.
@@ -319,7 +336,35 @@ pub fn SecurityPage() -> impl IntoView {
 
 #[component]
 fn SecuritySections(overview: SecurityOverview) -> impl IntoView {
-    let SecurityOverview { failures_by_account, failures_by_address, throttled, terminated, break_glass, .. } = overview;
+    let SecurityOverview { failures_by_account, failures_by_address, throttled, terminated, break_glass, notices_given_up, .. } = overview;
+    let notices_given_up = if notices_given_up.is_empty() {
+        view! { <p>"Every e-mail notice of the last 30 days was delivered or is still being tried."</p> }.into_any()
+    } else {
+        view! {
+            <p>"The relay refused these notices (or could not be reached) every time they were tried, so the portal stopped \
+                trying and wiped any link or code they carried. Check the address with the person, or call them."</p>
+            <table class="table">
+                <caption>"E-mail notices given up, last 30 days, latest first"</caption>
+                <thead><tr><th scope="col">"To"</th><th scope="col">"Notice"</th><th scope="col">"Tries"</th>
+                    <th scope="col">"Last failure"</th><th scope="col">"Queued"</th><th scope="col">"Given up"</th></tr></thead>
+                <tbody>
+                    {notices_given_up.into_iter().map(|n| view! {
+                        <tr>
+                            <th scope="row">{match n.account {
+                                Some((login, name)) => format!("{} ({name}, {login})", n.recipient),
+                                None => n.recipient,
+                            }}</th>
+                            <td>{n.kind}</td>
+                            <td>{n.attempts}</td>
+                            <td>{n.last_error.unwrap_or_else(|| "Not recorded".into())}</td>
+                            <td>{format_utc(n.created_at)}</td>
+                            <td>{format_utc(n.failed_at)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        }.into_any()
+    };
     let break_glass = if break_glass.is_empty() {
         view! { <p>"No record was opened from outside its care team in the last 30 days."</p> }.into_any()
     } else {
@@ -441,6 +486,10 @@ fn SecuritySections(overview: SecurityOverview) -> impl IntoView {
         <section aria-labelledby="break-glass">
             <h2 id="break-glass">"Records opened from outside the care team"</h2>
             {break_glass}
+        </section>
+        <section aria-labelledby="notices-given-up">
+            <h2 id="notices-given-up">"E-mail notices not delivered"</h2>
+            {notices_given_up}
         </section>
     }
 }

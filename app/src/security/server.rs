@@ -137,7 +137,9 @@ pub async fn overview(db: &Db, now: i64) -> Result<SecurityOverview, sqlx::Error
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
 
-    Ok(SecurityOverview { now, failures_by_account, failures_by_address, throttled, terminated, break_glass })
+    let notices_given_up = crate::outbox::given_up(db, now - BREAK_GLASS_WINDOW_MS, SECTION_LIMIT).await?;
+
+    Ok(SecurityOverview { now, failures_by_account, failures_by_address, throttled, terminated, break_glass, notices_given_up })
 }
 
 /// The account whose user ID (login) is `login`, already normalised.

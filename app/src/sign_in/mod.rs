@@ -56,15 +56,15 @@ pub async fn sign_in(user_id: String, password: String, portal: String) -> Resul
     // During a maintenance window patients cannot sign in (staff can); their sign-in page is
     // then the maintenance page. Refused before the credentials are looked at.
     if portal == Portal::Patient && state.maintenance.in_progress(&state.db, now_ms()).await.is_some() {
-        leptos_axum::redirect(back);
+        crate::platform::request::redirect(back);
         return Ok(());
     }
     if user_id.trim().is_empty() || password.is_empty() {
-        leptos_axum::redirect(&format!("{back}?error=missing"));
+        crate::platform::request::redirect(&format!("{back}?error=missing"));
         return Ok(());
     }
     if user_id.len() > MAX_LOGIN_LEN || password.len() > MAX_PASSWORD_LEN {
-        leptos_axum::redirect(&format!("{back}?error=refused"));
+        crate::platform::request::redirect(&format!("{back}?error=refused"));
         return Ok(());
     }
     let attempt = Attempt {
@@ -83,16 +83,16 @@ pub async fn sign_in(user_id: String, password: String, portal: String) -> Resul
                 response.append_header(http::header::SET_COOKIE, device_cookie(&state.settings, &device));
             }
             if cookies_kept(&state.settings) {
-                leptos_axum::redirect(next.map(|step| step.path()).unwrap_or(portal.home_path()));
+                crate::platform::request::redirect(next.map(|step| step.path()).unwrap_or(portal.home_path()));
             } else {
-                leptos_axum::redirect(check_path(portal));
+                crate::platform::request::redirect(check_path(portal));
             }
         }
-        Outcome::Refused => leptos_axum::redirect(&format!("{back}?error=refused")),
-        Outcome::AccessEnded => leptos_axum::redirect(&format!("{back}?error=access")),
+        Outcome::Refused => crate::platform::request::redirect(&format!("{back}?error=refused")),
+        Outcome::AccessEnded => crate::platform::request::redirect(&format!("{back}?error=access")),
         Outcome::Throttled(wait) => {
             let minutes = wait.as_secs().div_ceil(60).max(1);
-            leptos_axum::redirect(&format!("{back}?error=throttled&wait={minutes}"));
+            crate::platform::request::redirect(&format!("{back}?error=throttled&wait={minutes}"));
         }
     }
     Ok(())
@@ -122,7 +122,7 @@ pub async fn sign_out() -> Result<(), AppError> {
         http::HeaderName::from_static("clear-site-data"),
         http::HeaderValue::from_static("\"cache\", \"storage\""),
     );
-    leptos_axum::redirect(&format!("{to}?reason=signed-out"));
+    crate::platform::request::redirect(&format!("{to}?reason=signed-out"));
     Ok(())
 }
 
@@ -207,7 +207,7 @@ pub fn SignInCheckPage() -> impl IntoView {
             }
             None => format!("{}?error=cookies", portal.sign_in_path()),
         };
-        leptos_axum::redirect(&to);
+        crate::platform::request::redirect(&to);
     }
     view! {
         <PublicLayout title="Signing in | Patient portal">

@@ -48,13 +48,13 @@ pub async fn begin_visit(visit: String, understood: Option<String>) -> Result<()
     let understood = understood.as_deref() == Some("yes");
     match acknowledge(&state.db, &state.settings, &session.viewer.user_id, &patient, &id, understood, request::client_addr(), now_ms()).await {
         Ok(join) => match crate::external_links::server::leaving_href(&state.link_key, &join, &back) {
-            Some(href) => leptos_axum::redirect(&href),
+            Some(href) => crate::platform::request::redirect(&href),
             // Links are checked when scheduled; one that no longer passes is not handed out.
             None => return Err(AppError::Internal),
         },
         Err(VisitError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(VisitError::Db(e)) => return Err(e.into()),
-        Err(e) => leptos_axum::redirect(&format!("{back}?error={}#begin", e.code())),
+        Err(e) => crate::platform::request::redirect(&format!("{back}?error={}#begin", e.code())),
     }
     Ok(())
 }

@@ -26,10 +26,10 @@ pub async fn schedule_visit(mrn: String, clinician: String, date: String, time: 
     match schedule(&state.db, &state.settings, new, &session.viewer.user_id, request::client_addr(), now_ms()).await {
         Ok(_) => {
             state.outbox_wakeup.notify_one();
-            leptos_axum::redirect("/staff/visits?done=scheduled");
+            crate::platform::request::redirect("/staff/visits?done=scheduled");
         }
         Err(VisitError::Db(e)) => return Err(e.into()),
-        Err(e) => leptos_axum::redirect(&format!("/staff/visits?error={}#schedule", e.code())),
+        Err(e) => crate::platform::request::redirect(&format!("/staff/visits?error={}#schedule", e.code())),
     }
     Ok(())
 }
@@ -44,11 +44,11 @@ pub async fn cancel_visit(visit: String) -> Result<(), AppError> {
     match cancel(&state.db, &state.settings, &id, &session.viewer.user_id, request::client_addr(), now_ms()).await {
         Ok(()) => {
             state.outbox_wakeup.notify_one();
-            leptos_axum::redirect("/staff/visits?done=cancelled");
+            crate::platform::request::redirect("/staff/visits?done=cancelled");
         }
         Err(VisitError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(VisitError::Db(e)) => return Err(e.into()),
-        Err(e) => leptos_axum::redirect(&format!("/staff/visits?error={}", e.code())),
+        Err(e) => crate::platform::request::redirect(&format!("/staff/visits?error={}", e.code())),
     }
     Ok(())
 }

@@ -66,23 +66,23 @@ pub async fn accept_terms(terms_id: String, agree: Option<String>) -> Result<(),
     let state = app_state()?;
     let now = now_ms();
     if agree.as_deref() != Some("yes") {
-        leptos_axum::redirect("/account/terms?error=agree");
+        crate::platform::request::redirect("/account/terms?error=agree");
         return Ok(());
     }
     let Some(current) = server::in_force(&state.db, now).await? else {
-        leptos_axum::redirect("/home");
+        crate::platform::request::redirect("/home");
         return Ok(());
     };
     if current.id != terms_id {
         // A newer version took effect while the page was open: show it.
-        leptos_axum::redirect("/account/terms?error=changed");
+        crate::platform::request::redirect("/account/terms?error=changed");
         return Ok(());
     }
     let mut tx = state.db.begin_write().await?;
     server::accept(&mut tx, &session.viewer.user_id, &current, request::client_addr(), now).await?;
     let next = crate::account::steps::after_terms(&mut tx, &state.settings, &session, now).await?;
     tx.commit().await?;
-    leptos_axum::redirect(next.map(|s| s.path()).unwrap_or("/home"));
+    crate::platform::request::redirect(next.map(|s| s.path()).unwrap_or("/home"));
     Ok(())
 }
 
@@ -113,11 +113,11 @@ pub async fn publish_terms(title: String, body: String, effective_date: String) 
     let title = title.trim();
     let body = body.replace("\r\n", "\n");
     if title.is_empty() || title.chars().count() > 200 {
-        leptos_axum::redirect("/staff/terms?error=title");
+        crate::platform::request::redirect("/staff/terms?error=title");
         return Ok(());
     }
     if body.trim().chars().count() < 20 || body.len() > 200_000 {
-        leptos_axum::redirect("/staff/terms?error=body");
+        crate::platform::request::redirect("/staff/terms?error=body");
         return Ok(());
     }
     let effective_at = match effective_date.trim() {
@@ -125,7 +125,7 @@ pub async fn publish_terms(title: String, body: String, effective_date: String) 
         text => match CalendarDate::parse(text) {
             Some(date) if date >= CalendarDate::of_ms(now) => date.start_ms().max(now),
             _ => {
-                leptos_axum::redirect("/staff/terms?error=date");
+                crate::platform::request::redirect("/staff/terms?error=date");
                 return Ok(());
             }
         },
@@ -133,7 +133,7 @@ pub async fn publish_terms(title: String, body: String, effective_date: String) 
     let mut tx = state.db.begin_write().await?;
     let version = server::publish(&mut tx, title, body.trim(), effective_at, Some(&session.viewer.user_id), request::client_addr(), now).await?;
     tx.commit().await?;
-    leptos_axum::redirect(&format!("/staff/terms?published={version}"));
+    crate::platform::request::redirect(&format!("/staff/terms?published={version}"));
     Ok(())
 }
 

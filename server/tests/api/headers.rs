@@ -153,4 +153,27 @@ on_both_databases!(
     hsts_and_secure_cookies_when_served_over_tls,
     private_things_are_refused_without_a_session,
     cross_site_posts_are_refused,
+    redirects_built_from_input_with_cr_lf_are_refused,
 );
+
+/// Issue 14, point 10: an address to send the browser on to that is built from a posted field
+/// (here the enrolment request's id) cannot split the response: CR/LF in it answers 400, sets no
+/// header of the attacker's, and the portal goes on serving (leptos_axum's redirect panicked).
+async fn redirects_built_from_input_with_cr_lf_are_refused(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let desk = portal.client();
+    assert_eq!(desk.sign_in("frontdesk", DEMO_PASSWORD, "staff").await.location(), Some("/staff"));
+    for id in ["x\r\nSet-Cookie: evil=1", "x\nLocation: https://evil.example/", "x\r"] {
+        let r = desk.post_form("/api/enrolment/approve", &[("request_id", id), ("link_to", "no-such-record")]).await;
+        assert_eq!(r.status, 400, "{id:?}: {}", r.body);
+        assert!(r.location().is_none(), "{id:?}");
+        assert!(r.headers.get_all("set-cookie").iter().all(|c| !c.to_str().unwrap_or("").contains("evil")), "{id:?}");
+        let r = desk.call_form("/api/enrolment/approve", &[("request_id", id), ("link_to", "no-such-record")]).await;
+        assert_eq!(r.status, 400, "{id:?} (a server-function call): {}", r.body);
+    }
+    // An ordinary id still goes back to its page with the reason.
+    let r = desk.post_form("/api/enrolment/approve", &[("request_id", "no-such-request"), ("link_to", "no-such-record")]).await;
+    assert_eq!(r.location(), Some("/staff/enrolment/no-such-request?error=choose"), "{}", r.body);
+    assert_eq!(desk.get("/staff").await.status, 200, "the portal goes on serving");
+    portal.stop().await;
+}

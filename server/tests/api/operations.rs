@@ -291,4 +291,40 @@ on_both_databases!(
     a_stopping_server_gives_back_the_notices_it_claimed,
     metrics_are_served_on_their_own_address,
     backup_copies_the_running_database,
+    the_demo_is_loaded_only_into_the_demo_s_own_database,
 );
+
+/// Issue 14, point 15: the demo clinic's accounts (staff among them) share a password printed in
+/// the README. `server demo` loads them only into the database it was first loaded into empty,
+/// never beside patients of a real clinic, and never in production mode.
+async fn the_demo_is_loaded_only_into_the_demo_s_own_database(backend: Backend) {
+    use server::demo::{self, DemoError};
+    let portal = TestPortal::start(backend).await;
+    let pool = portal.state.db.pool.clone();
+    let accounts = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(&pool).await.unwrap() };
+    // The demo's database: loading again is allowed and changes nothing.
+    let before = accounts().await;
+    assert_eq!(demo::load(&portal.state).await.unwrap(), 0);
+    assert_eq!(accounts().await, before);
+
+    // Production mode: refused before anything is written.
+    sqlx::query("DELETE FROM users WHERE login = 'auditor'").execute(&pool).await.unwrap();
+    let mut production = portal.state.clone();
+    let mut settings = (*production.settings).clone();
+    settings.production = true;
+    production.settings = std::sync::Arc::new(settings);
+    let e = demo::load(&production).await.unwrap_err();
+    assert!(matches!(e, DemoError::Production), "{e}");
+    assert!(e.to_string().contains("production"), "{e}");
+    assert_eq!(accounts().await, before - 1, "no demo account was made");
+
+    // A database with patients that was never the demo's (as a clinic's is).
+    sqlx::query("DELETE FROM demo_clinic").execute(&pool).await.unwrap();
+    let e = demo::load(&portal.state).await.unwrap_err();
+    assert!(matches!(e, DemoError::NotTheDemoDatabase { patients } if patients >= 5), "{e}");
+    assert!(e.to_string().contains("not the demo clinic's"), "{e}");
+    assert_eq!(accounts().await, before - 1, "no demo account was made");
+    let auditor: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE login = 'auditor'").fetch_optional(&pool).await.unwrap();
+    assert!(auditor.is_none(), "the demo's auditor, with the published password, was not made");
+    portal.stop().await;
+}

@@ -109,8 +109,87 @@ async fn several_workers_never_send_a_notice_twice(backend: Backend) {
     portal.stop().await;
 }
 
+/// Issue 14, point 11: a notice the relay refuses for good is tried a bounded number of times,
+/// then given up: never claimed again, its secret (here a reset link's token) wiped, and listed
+/// on the security page for staff to act on.
+async fn a_notice_refused_for_good_is_given_up_and_shown(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let pool = &portal.state.db.pool;
+    portal.smtp.refuse_for_good(100);
+    let mut tx = portal.state.db.begin_write().await.unwrap();
+    let token = "RESET-TOKEN-THAT-MUST-NOT-OUTLIVE-THE-NOTICE";
+    outbox::enqueue(&mut tx, "robert.smith@example.org", &Notice::PasswordReset { token: token.into() }, now_ms()).await.unwrap();
+    tx.commit().await.unwrap();
+    portal.state.outbox_wakeup.notify_one();
+    let mut tries = Vec::new();
+    for _ in 0..300 {
+        let (attempts, failed_at, error, claimed_until): (i64, Option<i64>, Option<String>, Option<i64>) =
+            sqlx::query_as("SELECT attempts, failed_at, last_error, claimed_until FROM outbox").fetch_one(pool).await.unwrap();
+        if failed_at.is_some() {
+            tries.push(attempts);
+            break;
+        }
+        if error.is_some() && claimed_until.is_none() && tries.last() != Some(&attempts) {
+            // Refused; time passes: bring the retry forward and wake the worker.
+            tries.push(attempts);
+            sqlx::query("UPDATE outbox SET next_attempt_at = 0").execute(pool).await.unwrap();
+            portal.state.outbox_wakeup.notify_one();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(tries, [1, 2, outbox::MAX_ATTEMPTS_REFUSED_FOR_GOOD], "given up after the third refusal");
+    let (payload, error): (Option<String>, Option<String>) = sqlx::query_as("SELECT payload, last_error FROM outbox").fetch_one(pool).await.unwrap();
+    assert_eq!(payload, None, "the token is wiped");
+    assert_eq!(error.as_deref(), Some("relay refused permanently"));
+    assert!(portal.smtp.received().is_empty());
+    // Never claimed again, however late.
+    assert!(outbox::claim(&portal.state.db, "another-server", i64::MAX / 2, i64::MAX / 2 + 1, 10).await.unwrap().is_empty());
+
+    let admin = portal.client();
+    assert_eq!(admin.sign_in("admin", DEMO_PASSWORD, "staff").await.location(), Some("/staff"));
+    let page = admin.get("/staff/security").await;
+    assert_eq!(page.status, 200);
+    let section = page.body.split("E-mail notices not delivered").nth(1).expect("the section is there");
+    assert!(section.contains("robert.smith@example.org (Robert Smith, robert)"), "{section}");
+    assert!(section.contains("password-reset") && section.contains("relay refused permanently"), "{section}");
+    assert!(!page.body.contains(token));
+    portal.stop().await;
+}
+
+/// Issue 14, point 11: a worker renews its claim just before each send, so a slow batch cannot
+/// outlast it and let another server send the same notice; a claim that ran out is not renewed
+/// (the notice may be another worker's by then) and that worker's marks change nothing.
+async fn a_claim_is_renewed_before_each_send_and_lost_once_it_ran_out(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let db = &portal.state.db;
+    // Due a day from now, so the portal's own worker leaves it to the workers of this test.
+    let t = now_ms() + 86_400_000;
+    let mut tx = db.begin_write().await.unwrap();
+    outbox::enqueue_at(&mut tx, "patient@example.org", &Notice::NewInPortal, now_ms(), t).await.unwrap();
+    tx.commit().await.unwrap();
+    let lease = outbox::LEASE_MS;
+    let first = outbox::claim(db, "a", t, t + lease, 20).await.unwrap();
+    assert_eq!(first.len(), 1);
+    let id = first[0].id.clone();
+    // The batch's earlier sends took most of the lease; renewed just in time.
+    assert!(outbox::renew(db, &id, "a", t + lease - 1_000, t + 2 * lease).await.unwrap());
+    assert!(outbox::claim(db, "b", t + lease + 1_000, t + 3 * lease, 20).await.unwrap().is_empty(), "b cannot take it while a sends");
+    // a stalls past its renewed lease; b claims it.
+    let later = t + 2 * lease + 1_000;
+    assert_eq!(outbox::claim(db, "b", later, later + lease, 20).await.unwrap().len(), 1);
+    assert!(!outbox::renew(db, &id, "a", later + 10, later + lease).await.unwrap(), "a's claim is gone");
+    outbox::mark_sent(db, &id, "a", later + 20).await.unwrap();
+    let (by, sent): (String, Option<i64>) = sqlx::query_as("SELECT claimed_by, sent_at FROM outbox WHERE id = $1").bind(&id).fetch_one(&db.pool).await.unwrap();
+    assert_eq!((by.as_str(), sent), ("b", None), "only b's marks count now");
+    // A claim nobody took over cannot be renewed once it ran out either: it is free to claim.
+    assert!(!outbox::renew(db, &id, "b", later + 2 * lease, later + 3 * lease).await.unwrap());
+    portal.stop().await;
+}
+
 on_both_databases!(
     a_sign_in_from_a_new_device_is_mailed_without_health_information,
     a_refused_delivery_is_retried_until_it_goes,
     several_workers_never_send_a_notice_twice,
+    a_notice_refused_for_good_is_given_up_and_shown,
+    a_claim_is_renewed_before_each_send_and_lost_once_it_ran_out,
 );

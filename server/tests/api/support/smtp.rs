@@ -41,13 +41,14 @@ pub struct SmtpServer {
     pub port: u16,
     received: Arc<Mutex<Vec<ReceivedMail>>>,
     refuse_next: Arc<AtomicUsize>,
+    refuse_for_good: Arc<AtomicUsize>,
 }
 
 impl SmtpServer {
     pub async fn start() -> SmtpServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let server = SmtpServer { port, received: Default::default(), refuse_next: Default::default() };
+        let server = SmtpServer { port, received: Default::default(), refuse_next: Default::default(), refuse_for_good: Default::default() };
         let s = server.clone();
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
@@ -67,6 +68,12 @@ impl SmtpServer {
     /// Answers the next `n` messages with "451 try again later".
     pub fn refuse_next(&self, n: usize) {
         self.refuse_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Answers the next `n` messages with "550 mailbox unavailable", as a relay does for an
+    /// address that does not exist.
+    pub fn refuse_for_good(&self, n: usize) {
+        self.refuse_for_good.store(n, Ordering::SeqCst);
     }
 
     /// Waits up to `secs` seconds for at least `n` messages.
@@ -119,7 +126,11 @@ impl SmtpServer {
                     .refuse_next
                     .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                     .is_ok();
-                if refuse {
+                let for_good = !refuse
+                    && self.refuse_for_good.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+                if for_good {
+                    write.write_all(b"550 mailbox unavailable\r\n").await?;
+                } else if refuse {
                     write.write_all(b"451 try again later\r\n").await?;
                 } else {
                     self.received.lock().unwrap().push(ReceivedMail { from: from.clone(), to: to.clone(), data });
