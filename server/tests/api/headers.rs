@@ -166,7 +166,10 @@ async fn redirects_built_from_input_with_cr_lf_are_refused(backend: Backend) {
     for id in ["x\r\nSet-Cookie: evil=1", "x\nLocation: https://evil.example/", "x\r"] {
         let r = desk.post_form("/api/enrolment/approve", &[("request_id", id), ("link_to", "no-such-record")]).await;
         assert_eq!(r.status, 400, "{id:?}: {}", r.body);
-        assert!(r.location().is_none(), "{id:?}");
+        // leptos_axum echoes the form's Referer as Location on a form post that set none; with a
+        // 400 a browser does not follow it. Nothing of the posted id reaches a header.
+        assert!(r.location().is_none_or(|l| l.starts_with(&format!("{}/sign-in", desk.base))), "{id:?}: {:?}", r.location());
+        assert!(r.headers.values().all(|v| !v.to_str().unwrap_or("").contains("evil")), "{id:?}");
         assert!(r.headers.get_all("set-cookie").iter().all(|c| !c.to_str().unwrap_or("").contains("evil")), "{id:?}");
         let r = desk.call_form("/api/enrolment/approve", &[("request_id", id), ("link_to", "no-such-record")]).await;
         assert_eq!(r.status, 400, "{id:?} (a server-function call): {}", r.body);
