@@ -120,7 +120,8 @@ pub async fn confirm_second_step(code: String) -> Result<(), AppError> {
     let session = request::require_for_second_step_setup()?;
     let state = app_state()?;
     let page = page_of(&session);
-    let now = now_ms();
+    // The portal's clock: codes are a function of time, and tests set it.
+    let now = state.clock.now_ms();
     let Some(codes) = server::confirm_setup(&state.db, &state.sealing, &session.viewer.user_id, &code, request::client_addr(), now).await? else {
         crate::platform::request::redirect(&format!("{page}?error=code#setup"));
         return Ok(());
@@ -228,7 +229,7 @@ pub async fn enter_sign_in_code(code: String) -> Result<(), AppError> {
     let session = request::require_second_step_pending()?;
     let state = app_state()?;
     let portal = portal_of(&session);
-    match server::check_sign_in_code(&state, &session, &code, request::client_addr(), now_ms()).await? {
+    match server::check_sign_in_code(&state, &session, &code, request::client_addr(), state.clock.now_ms()).await? {
         CodeCheck::Passed { next, recovery_code } => {
             state.outbox_wakeup.notify_one();
             let to = next.map(|s| s.path().to_string()).unwrap_or_else(|| {

@@ -178,7 +178,11 @@ async fn email_change_requests_are_limited_per_account_and_hour_even_sent_at_onc
         answers.push(a.await.unwrap().unwrap_or_default());
     }
     assert_eq!(answers.iter().filter(|a| *a == "/account?done=email").count(), 5, "{answers:?}");
-    assert_eq!(answers.iter().filter(|a| *a == "/account/email?error=too-many").count(), 1, "{answers:?}");
+    // The sixth is refused: by this limit, or already by the password-again throttle, which
+    // counts a check still running as a failure (six passwords at once are more than its free
+    // five; issue 14, point 4).
+    let refused = |a: &&String| *a == "/account/email?error=too-many" || a.starts_with("/account/email?error=throttled");
+    assert_eq!(answers.iter().filter(refused).count(), 1, "{answers:?}");
     let links: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE notice = 'email-change-confirm'").fetch_one(pool).await.unwrap();
     assert_eq!(links, 5, "five confirmation links, however the requests arrived");
     // Still limited afterwards, and the page says why.

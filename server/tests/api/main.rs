@@ -30,3 +30,4 @@ mod operations;
 mod secrets_at_rest;
 mod searches;
 mod record;
+mod schema;

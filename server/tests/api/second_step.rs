@@ -36,8 +36,25 @@ async fn secret_of(portal: &TestPortal, table: &str, login: &str) -> Secret {
     secret
 }
 
-fn code(secret: &Secret, step_offset: i64) -> String {
-    format!("{:06}", totp::code_at(secret, totp::step_of(now_ms()) + step_offset))
+/// The app's code `step_offset` steps from the portal's time. The portals of these tests run on
+/// a fixed clock (`start`), so "the current code" is the same however long a test takes: on the
+/// wall clock a 30-second boundary falling between two computations made a replay look fresh.
+fn code(portal: &TestPortal, secret: &Secret, step_offset: i64) -> String {
+    format!("{:06}", totp::code_at(secret, totp::step_of(portal.state.clock.now_ms()) + step_offset))
+}
+
+/// A portal whose clock stands still, ten seconds into a code's 30-second step.
+async fn start(backend: Backend) -> TestPortal {
+    start_with(backend, |_| {}).await
+}
+
+async fn start_with(backend: Backend, adjust: impl FnOnce(&mut server::config::Config)) -> TestPortal {
+    let at = now_ms() / 30_000 * 30_000 + 10_000;
+    TestPortal::start_with(backend, |c| {
+        c.clock = app::platform::clock::Clock::fixed_at(at);
+        adjust(c);
+    })
+    .await
 }
 
 /// Signs in with the password; returns the client and where it was sent.
@@ -63,7 +80,7 @@ async fn turn_on(portal: &TestPortal, c: &Client, login: &str, page: &str) -> (S
     assert!(shown.body.contains(&secret.base32_grouped()), "and the key to type");
     let r = c.post_form("/api/second-step/confirm", &[("code", "000000")]).await;
     assert_eq!(r.location(), Some(format!("{page}?error=code#setup").as_str()));
-    let r = c.post_form("/api/second-step/confirm", &[("code", &code(&secret, 0))]).await;
+    let r = c.post_form("/api/second-step/confirm", &[("code", &code(&portal, &secret, 0))]).await;
     assert_eq!(r.location(), Some(format!("{page}?on=1").as_str()));
     let page_with_codes = c.get(&format!("{page}?on=1")).await;
     let codes: Vec<String> = page_with_codes
@@ -82,7 +99,7 @@ async fn turn_on(portal: &TestPortal, c: &Client, login: &str, page: &str) -> (S
 }
 
 async fn setup_and_sign_in_with_codes(backend: Backend) {
-    let portal = TestPortal::start(backend).await;
+    let portal = start(backend).await;
     let (carol, to) = password(&portal, "carol", "patient").await;
     assert_eq!(to, "/home");
     let (secret, codes) = turn_on(&portal, &carol, "carol", "/account/second-step").await;
@@ -101,9 +118,9 @@ async fn setup_and_sign_in_with_codes(backend: Backend) {
     let r = c.post_form("/api/account/change-password", &[("current_password", DEMO_PASSWORD), ("password", "a brand new pass phrase"), ("password_again", "a brand new pass phrase")]).await;
     assert!(r.status == 403 || r.location().is_some_and(|l| l.starts_with("/sign-in/code")), "no password change before the code: {} {:?}", r.status, r.location());
     // The code used to turn the step on cannot be used again; the next one can.
-    let r = c.post_form("/api/second-step/code", &[("code", &code(&secret, 0))]).await;
+    let r = c.post_form("/api/second-step/code", &[("code", &code(&portal, &secret, 0))]).await;
     assert_eq!(r.location(), Some("/sign-in/code?error=wrong"), "replay refused");
-    let r = c.post_form("/api/second-step/code", &[("code", &code(&secret, 1))]).await;
+    let r = c.post_form("/api/second-step/code", &[("code", &code(&portal, &secret, 1))]).await;
     assert_eq!(r.location(), Some("/home"));
     assert_eq!(c.get("/home").await.status, 200);
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'second-step.passed'").await, 1);
@@ -134,19 +151,19 @@ async fn setup_and_sign_in_with_codes(backend: Backend) {
 }
 
 async fn wrong_codes_end_the_session(backend: Backend) {
-    let portal = TestPortal::start(backend).await;
+    let portal = start(backend).await;
     let (robert, _) = password(&portal, "robert", "patient").await;
     let (secret, _) = turn_on(&portal, &robert, "robert", "/account/second-step").await;
     let (c, to) = password(&portal, "robert", "patient").await;
     assert_eq!(to, "/sign-in/code");
-    let wrong = format!("{:06}", (totp::code_at(&secret, totp::step_of(now_ms())) + 1) % 1_000_000);
+    let wrong = format!("{:06}", (totp::code_at(&secret, totp::step_of(portal.state.clock.now_ms())) + 1) % 1_000_000);
     for _ in 0..4 {
         assert_eq!(c.post_form("/api/second-step/code", &[("code", &wrong)]).await.location(), Some("/sign-in/code?error=wrong"));
     }
     let r = c.post_form("/api/second-step/code", &[("code", &wrong)]).await;
     assert_eq!(r.location(), Some("/sign-in?error=code"));
     // The session is gone: even the right code now opens nothing.
-    let r = c.post_form("/api/second-step/code", &[("code", &code(&secret, 1))]).await;
+    let r = c.post_form("/api/second-step/code", &[("code", &code(&portal, &secret, 1))]).await;
     assert_ne!(r.location(), Some("/home"));
     assert_eq!(c.get("/home").await.location().map(|l| l.starts_with("/sign-in")), Some(true));
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'second-step.failed'").await, 5);
@@ -158,13 +175,13 @@ async fn wrong_codes_end_the_session(backend: Backend) {
     }
     assert_eq!(c.post_form("/api/second-step/code", &[("code", &wrong)]).await.location(), Some("/sign-in?error=code"));
     let (c, _) = password(&portal, "robert", "patient").await;
-    assert_eq!(c.post_form("/api/second-step/code", &[("code", &code(&secret, 1))]).await.location(), Some("/sign-in?error=code"));
+    assert_eq!(c.post_form("/api/second-step/code", &[("code", &code(&portal, &secret, 1))]).await.location(), Some("/sign-in?error=code"));
     assert_ne!(c.get("/home").await.status, 200);
     portal.stop().await;
 }
 
 async fn staff_roles_can_require_it(backend: Backend) {
-    let portal = TestPortal::start(backend).await;
+    let portal = start(backend).await;
     let (admin, _) = password(&portal, "admin", "staff").await;
     // Only administrators set the requirement.
     let (drlee, _) = password(&portal, "drlee", "staff").await;
@@ -185,7 +202,7 @@ async fn staff_roles_can_require_it(backend: Backend) {
     // Next time: the code.
     let (c, to) = password(&portal, "nursekim", "staff").await;
     assert_eq!(to, "/sign-in/code");
-    assert_eq!(c.post_form("/api/second-step/code", &[("code", &code(&secret, 1))]).await.location(), Some("/staff"));
+    assert_eq!(c.post_form("/api/second-step/code", &[("code", &code(&portal, &secret, 1))]).await.location(), Some("/staff"));
     // Other roles are not asked.
     let (_, to) = password(&portal, "billing", "staff").await;
     assert_eq!(to, "/staff");
@@ -196,7 +213,7 @@ async fn staff_roles_can_require_it(backend: Backend) {
 /// began) is sealed at the next start and still gives the same codes, and a server started on
 /// the same database with another key refuses to start.
 async fn secrets_are_sealed_under_the_server_s_key(backend: Backend) {
-    let portal = TestPortal::start(backend).await;
+    let portal = start(backend).await;
     let (carol, _) = password(&portal, "carol", "patient").await;
     let (secret, _) = turn_on(&portal, &carol, "carol", "/account/second-step").await;
     assert_eq!(secret_of(&portal, "totp_credentials", "carol").await, secret);
@@ -218,7 +235,7 @@ async fn secrets_are_sealed_under_the_server_s_key(backend: Backend) {
     // The code still works with the server's own key.
     let (c, to) = password(&portal, "carol", "patient").await;
     assert_eq!(to, "/sign-in/code");
-    let r = c.post_form("/api/second-step/code", &[("code", &code(&secret, 1))]).await;
+    let r = c.post_form("/api/second-step/code", &[("code", &code(&portal, &secret, 1))]).await;
     assert_eq!(r.status, 302, "{}", r.body);
     assert_eq!(c.get("/home").await.status, 200);
     portal.stop().await;
@@ -403,7 +420,7 @@ async fn a_patient_with_the_code_on_may_pass_with_their_passkey(backend: Backend
     // Or the code.
     let (c, to) = password(&portal, "carol", "patient").await;
     assert_eq!(to, "/sign-in/code");
-    assert_eq!(c.post_form("/api/second-step/code", &[("code", &code(&secret, 1))]).await.location(), Some("/home"));
+    assert_eq!(c.post_form("/api/second-step/code", &[("code", &code(&portal, &secret, 1))]).await.location(), Some("/home"));
     portal.stop().await;
 }
 
@@ -469,10 +486,10 @@ async fn all_at_once(c: &Client, n: usize, path: &'static str, form: &[(&'static
 /// are, and of 60 from three more sessions at most the account's 10 an hour in all; after that,
 /// even the right code is not checked until the hour has passed.
 async fn parallel_wrong_codes_cannot_pass_the_cap(backend: Backend) {
-    let portal = TestPortal::start(backend).await;
+    let portal = start(backend).await;
     let (robert, _) = password(&portal, "robert", "patient").await;
     let (secret, _) = turn_on(&portal, &robert, "robert", "/account/second-step").await;
-    let wrong = format!("{:06}", (totp::code_at(&secret, totp::step_of(now_ms())) + 500_000) % 1_000_000);
+    let wrong = format!("{:06}", (totp::code_at(&secret, totp::step_of(portal.state.clock.now_ms())) + 500_000) % 1_000_000);
     let checked = || count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'second-step.failed' AND detail = 'wrong code'");
 
     let (c, to) = password(&portal, "robert", "patient").await;
@@ -500,7 +517,7 @@ async fn parallel_wrong_codes_cannot_pass_the_cap(backend: Backend) {
     assert_eq!(checked().await, 10, "the account's ten an hour, across sessions");
     // The right code now: not checked.
     let (c, _) = password(&portal, "robert", "patient").await;
-    assert_eq!(c.post_form("/api/second-step/code", &[("code", &code(&secret, 1))]).await.location(), Some("/sign-in?error=code"));
+    assert_eq!(c.post_form("/api/second-step/code", &[("code", &code(&portal, &secret, 1))]).await.location(), Some("/sign-in?error=code"));
     assert_ne!(c.get("/home").await.status, 200);
     assert_eq!(checked().await, 10);
     portal.stop().await;
@@ -512,7 +529,7 @@ async fn parallel_wrong_codes_cannot_pass_the_cap(backend: Backend) {
 /// heard after it.
 async fn parallel_password_again_guesses_are_throttled(backend: Backend) {
     use std::time::Duration;
-    let portal = TestPortal::start_with(backend, |c| {
+    let portal = start_with(backend, |c| {
         c.portal.throttle.first_delay = Duration::from_secs(3);
         c.portal.throttle.max_delay = Duration::from_secs(6);
     })
