@@ -19,10 +19,10 @@ async fn shape(portal: &TestPortal, backend: Backend) -> BTreeSet<String> {
             "SELECT tbl_name AS t, name AS i FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
         ),
         Backend::Postgres => (
-            "SELECT table_name AS t, column_name AS c FROM information_schema.columns \
+            "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
              WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'",
-            "SELECT tablename AS t, indexname AS i FROM pg_indexes WHERE schemaname = current_schema() \
-             AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+            "SELECT tablename::text AS t, indexname::text AS i FROM pg_indexes WHERE schemaname = current_schema() \
+             AND indexname NOT IN (SELECT conname::text FROM pg_constraint)",
         ),
     };
     for row in sqlx::query(columns).fetch_all(pool).await.unwrap() {
