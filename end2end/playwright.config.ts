@@ -23,7 +23,8 @@ function quote(s: string): string {
 }
 
 /**
- * Starts one portal on its own port with its own fresh data folder, demo accounts loaded (then
+ * Starts one portal on its own port with its own fresh data folder, the demo clinic loaded without
+ * its activity (the tests make their own conversations and assignments; then
  * the server's `afterDemo` command, if it has one).
  */
 function webServer(s: PortalServer) {
@@ -32,7 +33,7 @@ function webServer(s: PortalServer) {
   const afterDemo = s.afterDemo ? `${s.afterDemo} && ` : '';
   return {
     name: s.name,
-    command: `rm -rf ${dir} && ${bin} demo >/dev/null && ${afterDemo}exec ${bin} serve`,
+    command: `rm -rf ${dir} && ${bin} demo --without-activity >/dev/null && ${afterDemo}exec ${bin} serve`,
     cwd: workspaceRoot,
     url: `http://127.0.0.1:${s.port}/healthz`,
     env: {

@@ -239,6 +239,8 @@ test.describe('enrolment', () => {
   });
 
   test('someone asks as Dora with another address: the desk is warned, offered only her record\'s address, and told how to hand the code over', { tag: '@nojs' }, async ({ page, openPage }) => {
+    // Two people in two browsers, each page checked by axe.
+    test.setTimeout(120_000);
     // Whoever knows Dora's name and birth date (her record, MRN100004, has dora.martinez@example.org).
     const asker = { ...newPerson(), givenName: 'Dora', familyName: 'Martinez', fullName: 'Dora Martinez', dateOfBirth: '1952-06-18' };
     await page.setExtraHTTPHeaders({ 'X-Forwarded-For': asker.clientAddress });

@@ -108,6 +108,8 @@ test.describe('the care team answers', () => {
     page,
     openPage,
   }) => {
+    // Four people in four browsers, each signing in (argon2) and each page checked by axe.
+    test.setTimeout(150_000);
     await exclusively(`${MESSAGING.name}-drlee-out`, async () => {
       const subject = `Knee pain ${uniqueLetters()}`;
       const nurse = await openPage();

@@ -299,3 +299,90 @@ async fn care_teams(state: &AppState, now: i64) -> Result<(), sqlx::Error> {
     }
     tx.commit().await
 }
+
+/// The demo clinic in use, for whoever tries it (`server demo`, not `--without-activity`): so
+/// that someone signing in as Alice finds something in every section, and Dr. Lee and the
+/// nurse line find work waiting. Alice has a questionnaire and a lesson to do (assigned by
+/// Dr. Lee); Alice and Carol wrote to Dr. Lee; Robert wrote to the nurse line six days ago and
+/// has had no answer, so his message is overdue. Made once: nothing when any conversation or
+/// assignment exists. (The tests' clinic has none of it: they make their own.)
+pub async fn activity(state: &AppState, now: i64) -> Result<bool, DemoError> {
+    use app::dates::CalendarDate;
+    use app::messaging::server::{send_from_patient, NewPatientMessage};
+    use sqlx::Row;
+    let db = &state.db;
+    let busy = sqlx::query("SELECT id FROM threads LIMIT 1").fetch_optional(&db.pool).await?.is_some()
+        || sqlx::query("SELECT id FROM questionnaire_assignments LIMIT 1").fetch_optional(&db.pool).await?.is_some();
+    if busy {
+        return Ok(false);
+    }
+    let id_of = |sql: &'static str, value: &'static str| async move {
+        sqlx::query(sql).bind(value).fetch_one(&db.pool).await.and_then(|r| r.try_get::<String, _>("id"))
+    };
+    let drlee = app::types::UserId(id_of("SELECT id FROM users WHERE login = $1", "drlee").await?);
+    let nurse_line = id_of("SELECT id FROM care_pools WHERE name = $1", "Nurse line").await?;
+    let hour = 3_600_000;
+    let day = 24 * hour;
+
+    let alice = patients::find_by_mrn(db, "MRN100001").await?.ok_or(CreateAccountError::Invalid("the demo clinic has no Alice"))?;
+    let due = CalendarDate::of_ms(now + 7 * day);
+    for (sample, note) in [
+        ("mood-check", "Please fill this in before your visit next week."),
+        ("portal-safety", "A short lesson on keeping your portal account safe."),
+    ] {
+        let form = id_of("SELECT id FROM questionnaire_forms WHERE sample = $1", sample).await?;
+        app::questionnaires::server::assign(db, &state.settings, &drlee, StaffRole::Clinician, &alice, &form, Some(due), Some(note), None, now)
+            .await
+            .map_err(|_| CreateAccountError::Invalid("the demo clinic's forms cannot be assigned"))?;
+    }
+
+    // (patient, user ID, to, topic, subject, body, sent this long ago)
+    let messages = [
+        (
+            "MRN100001",
+            "alice",
+            format!("provider:{}", drlee.0),
+            "general",
+            "Knee pain after walking",
+            "Dear Dr. Lee, my right knee has ached after my morning walks this week, more on the stairs. \
+             Should I rest it, or can I keep walking? Thank you, Alice",
+            2 * hour,
+        ),
+        (
+            "MRN100003",
+            "carol",
+            format!("provider:{}", drlee.0),
+            "medication",
+            "Refill of my inhaler",
+            "Hello, I am down to my last inhaler. Could you send a refill to my usual pharmacy? Carol",
+            day,
+        ),
+        (
+            "MRN100002",
+            "robert",
+            format!("pool:{nurse_line}"),
+            "general",
+            "Blood pressure readings at home",
+            "Hello, my home readings have been around 150/95 in the mornings since last week. \
+             Is that something to worry about? Robert",
+            6 * day,
+        ),
+    ];
+    for (mrn, login, to, topic, subject, body, ago) in messages {
+        let patient = patients::find_by_mrn(db, mrn).await?.ok_or(CreateAccountError::Invalid("a demo patient is missing"))?;
+        let user = find_by_login(db, login).await?.ok_or(CreateAccountError::Invalid("a demo account is missing"))?;
+        let message = NewPatientMessage {
+            thread: None,
+            recipient: to,
+            topic: topic.into(),
+            subject: subject.into(),
+            body: body.into(),
+            acknowledged: true,
+            files: Vec::new(),
+        };
+        send_from_patient(db, &state.settings, &user, &patient, message, None, now - ago)
+            .await
+            .map_err(|_| CreateAccountError::Invalid("a demo message cannot be sent"))?;
+    }
+    Ok(true)
+}

@@ -24,7 +24,14 @@ enum Command {
     /// Apply database migrations and exit.
     Migrate,
     /// Load the demo clinic (demo staff and patients); accounts that exist are left alone.
-    Demo,
+    /// Only into the demo's own database, never in production.
+    Demo {
+        /// Without the clinic in use (Alice's questionnaire and lesson, open conversations in
+        /// Dr. Lee's and the nurse line's inboxes): the end-to-end tests start from a quiet
+        /// clinic and make their own.
+        #[arg(long)]
+        without_activity: bool,
+    },
     /// Load the benchmark's data set (after `demo`): patients of Dr. Lee and the demo pools,
     /// each with a year of messages; for `scripts/bench`, not for a real deployment.
     BenchData {
@@ -188,8 +195,18 @@ async fn run(command: Command) -> ExitCode {
             println!("database is up to date");
             ExitCode::SUCCESS
         }
-        Command::Demo => match demo::load(&state).await {
+        Command::Demo { without_activity } => match demo::load(&state).await {
             Ok(n) => {
+                if !without_activity {
+                    match demo::activity(&state, app::platform::now_ms()).await {
+                        Ok(true) => println!("demo activity added: Alice's questionnaire and lesson, conversations waiting for Dr. Lee and the nurse line"),
+                        Ok(false) => {}
+                        Err(e) => {
+                            eprintln!("could not add the demo clinic's activity: {e}");
+                            return ExitCode::FAILURE;
+                        }
+                    }
+                }
                 println!("demo clinic loaded ({n} accounts created). Every demo account's password is {}", demo::DEMO_PASSWORD);
                 for a in demo::ACCOUNTS {
                     let who = match a.kind {

@@ -4,6 +4,7 @@
 use super::{PatientDetail, PatientSummary, PortalAccess};
 #[cfg(feature = "ssr")]
 use super::PatientId;
+#[cfg(feature = "ssr")]
 use crate::access::Permission::ManagePatientAccess;
 use crate::account::format_utc;
 use crate::error::AppError;

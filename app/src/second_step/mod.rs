@@ -115,7 +115,7 @@ pub async fn begin_second_step(password: String) -> Result<(), AppError> {
 /// The first code from the app turns the step on; the recovery codes are shown next, once.
 #[server(endpoint = "second-step/confirm")]
 pub async fn confirm_second_step(code: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{request, state::app_state};
     use crate::session::PendingStep;
     let session = request::require_for_second_step_setup()?;
     let state = app_state()?;
@@ -224,7 +224,7 @@ fn ended(state: &crate::platform::state::AppState, session: &crate::session::ser
 /// The code typed after the password.
 #[server(endpoint = "second-step/code")]
 pub async fn enter_sign_in_code(code: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{request, state::app_state};
     use server::CodeCheck;
     let session = request::require_second_step_pending()?;
     let state = app_state()?;

@@ -292,7 +292,48 @@ on_both_databases!(
     metrics_are_served_on_their_own_address,
     backup_copies_the_running_database,
     the_demo_is_loaded_only_into_the_demo_s_own_database,
+    the_demo_clinic_in_use_gives_every_section_something,
 );
+
+/// Issue 15, the demo clinic: someone trying the portal as Alice finds a questionnaire and a
+/// lesson to do and her conversation with Dr. Lee; Dr. Lee's and the nurse line's inboxes hold
+/// open conversations, Robert's overdue. Added once.
+async fn the_demo_clinic_in_use_gives_every_section_something(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    assert!(server::demo::activity(&portal.state, app::platform::now_ms()).await.unwrap());
+    assert!(!server::demo::activity(&portal.state, app::platform::now_ms()).await.unwrap(), "made once");
+    let staff = |login: &'static str| {
+        let c = portal.client();
+        async move {
+            assert_eq!(c.sign_in(login, DEMO_PASSWORD, "staff").await.location(), Some("/staff"));
+            c
+        }
+    };
+    let alice = portal.client();
+    assert_eq!(alice.sign_in("alice", DEMO_PASSWORD, "patient").await.location(), Some("/home"));
+    let page = alice.get("/record/questionnaires").await;
+    assert!(page.body.contains("Mood check") || page.body.contains("mood"), "her questionnaire waits:\n{}", page.body);
+    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM questionnaire_assignments WHERE submitted_at IS NULL")
+        .fetch_one(&portal.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(open, 2, "a questionnaire and a lesson");
+    assert!(alice.get("/messages").await.body.contains("Knee pain after walking"));
+
+    let drlee = staff("drlee").await;
+    let inbox = drlee.get("/staff/messages").await.body;
+    assert!(inbox.contains("Knee pain after walking") && inbox.contains("Refill of my inhaler"), "{inbox}");
+    let nurse = staff("nursekim").await;
+    let inbox = nurse.get("/staff/messages").await.body;
+    assert!(inbox.contains("Blood pressure readings at home"), "{inbox}");
+    let overdue: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE handled_at IS NULL AND due_at < $1")
+        .bind(app::platform::now_ms())
+        .fetch_one(&portal.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(overdue, 1, "Robert's message is overdue, the others are not");
+    portal.stop().await;
+}
 
 /// Issue 14, point 15: the demo clinic's accounts (staff among them) share a password printed in
 /// the README. `server demo` loads them only into the database it was first loaded into empty,
