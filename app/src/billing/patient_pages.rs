@@ -9,31 +9,22 @@ use crate::layout::{alert, org_info, Loaded, PatientLayout};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-#[cfg(feature = "ssr")]
-async fn signed_in_patient() -> Result<(crate::session::server::ActiveSession, crate::patients::PatientId, crate::platform::state::AppState), AppError> {
-    use crate::platform::{request, state::app_state};
-    let session = request::require_patient()?;
-    let state = app_state()?;
-    let patient = crate::messaging::server::patient_of(&state.db, &session.viewer.user_id)
-        .await?
-        .ok_or_else(|| request::refuse(AppError::Forbidden))?;
-    Ok((session, patient, state))
-}
-
 #[server(endpoint = "billing/accounts")]
 pub async fn load_billing_summary() -> Result<Vec<AccountSummary>, AppError> {
-    let (_, patient, state) = signed_in_patient().await?;
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let (patient, state) = (&cx.patient, &cx.state);
     Ok(super::server::patient_accounts(&state.db, &patient).await?)
 }
 
 #[server(endpoint = "billing/account")]
 pub async fn load_account(id: String) -> Result<AccountView, AppError> {
     use super::server::{account_view, Reader};
-    use crate::platform::{now_ms, request};
-    let (session, patient, state) = signed_in_patient().await?;
+    use crate::platform::request;
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let id = super::AccountId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let reader = Reader::Patient { user: &session.viewer.user_id, patient: &patient };
-    account_view(&state.db, &state.settings, reader, &id, request::client_addr(), now_ms())
+    account_view(&state.db, &state.settings, reader, &id, cx.addr, cx.now)
         .await?
         .ok_or_else(|| request::refuse(AppError::NotFound))
 }
@@ -42,15 +33,16 @@ pub async fn load_account(id: String) -> Result<AccountView, AppError> {
 #[server(endpoint = "billing/delivery")]
 pub async fn update_delivery(account: String, delivery: String) -> Result<(), AppError> {
     use super::server::{change_delivery, BillingError, Reader};
-    use crate::platform::{now_ms, request};
-    let (session, patient, state) = signed_in_patient().await?;
+    use crate::platform::request;
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let id = super::AccountId::parse(&account).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let Some(to) = Delivery::parse(&delivery) else {
         crate::platform::request::redirect(&format!("/billing/accounts/{}/paperless?error=choose", id.0));
         return Ok(());
     };
     let reader = Reader::Patient { user: &session.viewer.user_id, patient: &patient };
-    match change_delivery(&state.db, reader, &id, to, request::client_addr(), now_ms()).await {
+    match change_delivery(&state.db, reader, &id, to, cx.addr, cx.now).await {
         Ok(_) => crate::platform::request::redirect(&format!("/billing/accounts/{}?delivery={}#paperless", id.0, to.as_str())),
         Err(BillingError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(BillingError::Db(e)) => return Err(e.into()),

@@ -39,22 +39,11 @@ pub struct ThreadPageData {
     pub quota: QuotaStatus,
 }
 
-#[cfg(feature = "ssr")]
-async fn signed_in_patient() -> Result<(crate::session::server::ActiveSession, crate::patients::PatientId, crate::platform::state::AppState), AppError> {
-    use crate::platform::{request, state::app_state};
-    let session = request::require_patient()?;
-    let state = app_state()?;
-    let patient = super::server::patient_of(&state.db, &session.viewer.user_id)
-        .await?
-        .ok_or_else(|| request::refuse(AppError::Forbidden))?;
-    Ok((session, patient, state))
-}
-
 #[server(endpoint = "messages/overview")]
 pub async fn load_messages_overview() -> Result<MessagesOverview, AppError> {
-    use crate::platform::now_ms;
-    let (session, patient, state) = signed_in_patient().await?;
-    let now = now_ms();
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
+    let now = cx.now;
     let threads = super::server::patient_threads(&state.db, &state.settings.messaging.time_zone, &patient, now).await?;
     let unread = threads.iter().map(|t| t.unread).sum();
     Ok(MessagesOverview {
@@ -70,7 +59,8 @@ pub async fn load_messages_overview() -> Result<MessagesOverview, AppError> {
 /// How many messages from the care team the patient has not read (for the home page).
 #[server(endpoint = "messages/unread")]
 pub async fn unread_messages() -> Result<i64, AppError> {
-    let (_, patient, state) = signed_in_patient().await?;
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let (patient, state) = (&cx.patient, &cx.state);
     Ok(super::server::unread_count(&state.db, &patient).await?)
 }
 
@@ -83,7 +73,8 @@ async fn quota_of(state: &crate::platform::state::AppState, patient: &crate::pat
 
 #[server(endpoint = "messages/compose")]
 pub async fn load_compose_data() -> Result<ComposeData, AppError> {
-    let (session, patient, state) = signed_in_patient().await?;
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     Ok(ComposeData {
         recipients: super::server::recipients(&state.db, &patient).await?,
         draft: super::server::draft(&state.db, &session.viewer.user_id, None).await?.unwrap_or_default(),
@@ -95,11 +86,12 @@ pub async fn load_compose_data() -> Result<ComposeData, AppError> {
 #[server(endpoint = "messages/thread")]
 pub async fn load_patient_thread(id: String) -> Result<ThreadPageData, AppError> {
     use super::server::{open_thread, Reader};
-    use crate::platform::{now_ms, request};
-    let (session, patient, state) = signed_in_patient().await?;
+    use crate::platform::request;
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let thread_id = super::ThreadId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let reader = Reader::Patient { user: &session.viewer.user_id, patient: &patient };
-    let thread = open_thread(&state.db, &state.settings.messaging.time_zone, reader, &thread_id, request::client_addr(), now_ms())
+    let thread = open_thread(&state.db, &state.settings.messaging.time_zone, reader, &thread_id, cx.addr, cx.now)
         .await?
         .ok_or_else(|| request::refuse(AppError::NotFound))?;
     Ok(ThreadPageData {
@@ -192,11 +184,12 @@ async fn read_form(data: MultipartData) -> Result<Posted, AppError> {
 #[server(input = MultipartFormData, endpoint = "messages/send")]
 pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
     use super::server::{self as msg, NewPatientMessage, SendError};
-    use crate::platform::{now_ms, request};
-    let (session, patient, state) = signed_in_patient().await?;
+    use crate::platform::request;
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let posted = read_form(data).await?;
     let user = &session.viewer.user_id;
-    let now = now_ms();
+    let now = cx.now;
     let thread = match posted.thread.as_deref() {
         Some(t) => Some(super::ThreadId::parse(t).ok_or_else(|| request::refuse(AppError::NotFound))?),
         None => None,
@@ -249,7 +242,7 @@ pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
             acknowledged: posted.acknowledged,
             files: posted.files,
         },
-        request::client_addr(),
+        cx.addr,
         now,
     )
     .await;
@@ -268,10 +261,11 @@ pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
 /// Immediate or daily e-mail notices of new things in the portal.
 #[server(endpoint = "messages/notices")]
 pub async fn set_notices(mode: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
-    let (session, _, state) = signed_in_patient().await?;
+    use crate::platform::request;
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let (session, state) = (&cx.session, &cx.state);
     let mode = NoticeMode::parse(&mode).ok_or_else(|| request::refuse(AppError::Invalid("Please choose how to be told.".into())))?;
-    super::server::set_notice_mode(&state.db, &session.viewer.user_id, mode, request::client_addr(), now_ms()).await?;
+    super::server::set_notice_mode(&state.db, &session.viewer.user_id, mode, cx.addr, cx.now).await?;
     crate::platform::request::redirect("/messages?notices=saved#notices");
     Ok(())
 }

@@ -12,27 +12,18 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-#[cfg(feature = "ssr")]
-async fn signed_in_patient() -> Result<(crate::session::server::ActiveSession, crate::patients::PatientId, crate::platform::state::AppState), AppError> {
-    use crate::platform::{request, state::app_state};
-    let session = request::require_patient()?;
-    let state = app_state()?;
-    let patient = crate::messaging::server::patient_of(&state.db, &session.viewer.user_id)
-        .await?
-        .ok_or_else(|| request::refuse(AppError::Forbidden))?;
-    Ok((session, patient, state))
-}
-
 #[server(endpoint = "questionnaires/list")]
 pub async fn load_my_questionnaires() -> Result<MyQuestionnaires, AppError> {
-    let (_, patient, state) = signed_in_patient().await?;
-    Ok(super::server::my_questionnaires(&state.db, &state.settings, &patient, crate::platform::now_ms()).await?)
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let (patient, state) = (&cx.patient, &cx.state);
+    Ok(super::server::my_questionnaires(&state.db, &state.settings, &patient, cx.now).await?)
 }
 
 /// How many assignments wait for the patient or are in progress (for the home page).
 #[server(endpoint = "questionnaires/open-count")]
 pub async fn open_questionnaires() -> Result<i64, AppError> {
-    let (_, patient, state) = signed_in_patient().await?;
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let (patient, state) = (&cx.patient, &cx.state);
     Ok(super::server::open_count(&state.db, &patient).await?)
 }
 
@@ -41,10 +32,11 @@ pub async fn open_questionnaires() -> Result<i64, AppError> {
 #[server(endpoint = "questionnaires/open")]
 pub async fn load_my_form(id: String, check: Option<String>) -> Result<FillView, AppError> {
     use super::answers::Mode;
-    use crate::platform::{now_ms, request};
-    let (session, patient, state) = signed_in_patient().await?;
+    use crate::platform::request;
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let mode = if check.as_deref() == Some("submit") { Mode::Submit } else { Mode::Draft };
-    super::server::open_for_patient(&state.db, &state.settings, &session.viewer.user_id, &patient, &id, mode, request::client_addr(), now_ms())
+    super::server::open_for_patient(&state.db, &state.settings, &session.viewer.user_id, &patient, &id, mode, cx.addr, cx.now)
         .await?
         .ok_or_else(|| request::refuse(AppError::NotFound))
 }
@@ -75,13 +67,14 @@ pub(super) async fn read_fields(data: MultipartData, limit: usize) -> Result<Vec
 #[server(input = MultipartFormData, endpoint = "questionnaires/save")]
 pub async fn save_answers(data: MultipartData) -> Result<(), AppError> {
     use super::server::{save, QuestionnaireError, Saved};
-    use crate::platform::{now_ms, request};
-    let (session, patient, state) = signed_in_patient().await?;
+    use crate::platform::request;
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let fields = read_fields(data, 300_000).await?;
     let get = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or_default();
     let id = get("assignment");
     let submit = get("action") == "submit";
-    match save(&state.db, &session.viewer.user_id, &patient, &id, &fields, submit, request::client_addr(), now_ms()).await {
+    match save(&state.db, &session.viewer.user_id, &patient, &id, &fields, submit, cx.addr, cx.now).await {
         Ok(Saved::Submitted) => crate::platform::request::redirect(&format!("/record/questionnaires?done={id}")),
         Ok(Saved::Draft) => crate::platform::request::redirect(&format!("/record/questionnaires/{id}?saved=1")),
         Ok(Saved::Invalid) => crate::platform::request::redirect(&format!("/record/questionnaires/{id}?check=submit#errors")),
@@ -96,8 +89,8 @@ pub async fn save_answers(data: MultipartData) -> Result<(), AppError> {
 /// "Send me visit surveys": `surveys` is `on` or `off`.
 #[server(endpoint = "questionnaires/surveys")]
 pub async fn set_survey_preference(surveys: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
-    let (session, patient, state) = signed_in_patient().await?;
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let on = match surveys.as_str() {
         "on" => true,
         "off" => false,
@@ -106,7 +99,7 @@ pub async fn set_survey_preference(surveys: String) -> Result<(), AppError> {
             return Ok(());
         }
     };
-    super::server::set_surveys(&state.db, &session.viewer.user_id, &patient, on, request::client_addr(), now_ms()).await?;
+    super::server::set_surveys(&state.db, &session.viewer.user_id, &patient, on, cx.addr, cx.now).await?;
     crate::platform::request::redirect(&format!("/record/questionnaires?surveys={surveys}#surveys"));
     Ok(())
 }

@@ -9,29 +9,20 @@ use crate::layout::{alert, org_info, PatientLayout};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-#[cfg(feature = "ssr")]
-async fn signed_in_patient() -> Result<(crate::session::server::ActiveSession, crate::patients::PatientId, crate::platform::state::AppState), AppError> {
-    use crate::platform::{request, state::app_state};
-    let session = request::require_patient()?;
-    let state = app_state()?;
-    let patient = crate::messaging::server::patient_of(&state.db, &session.viewer.user_id)
-        .await?
-        .ok_or_else(|| request::refuse(AppError::Forbidden))?;
-    Ok((session, patient, state))
-}
-
 #[server(endpoint = "visits/list")]
 pub async fn load_visits() -> Result<PatientVisits, AppError> {
-    let (_, patient, state) = signed_in_patient().await?;
-    Ok(super::server::patient_visits(&state.db, &state.settings, &patient, crate::platform::now_ms()).await?)
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let (patient, state) = (&cx.patient, &cx.state);
+    Ok(super::server::patient_visits(&state.db, &state.settings, &patient, cx.now).await?)
 }
 
 #[server(endpoint = "visits/one")]
 pub async fn load_visit(id: String) -> Result<VisitSummary, AppError> {
-    use crate::platform::{now_ms, request};
-    let (_, patient, state) = signed_in_patient().await?;
+    use crate::platform::request;
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let (patient, state) = (&cx.patient, &cx.state);
     let id = super::VisitId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    super::server::patient_visit(&state.db, &state.settings, &patient, &id, now_ms())
+    super::server::patient_visit(&state.db, &state.settings, &patient, &id, cx.now)
         .await?
         .ok_or_else(|| request::refuse(AppError::NotFound))
 }
@@ -41,12 +32,13 @@ pub async fn load_visit(id: String) -> Result<VisitSummary, AppError> {
 #[server(endpoint = "visits/begin")]
 pub async fn begin_visit(visit: String, understood: Option<String>) -> Result<(), AppError> {
     use super::server::{acknowledge, VisitError};
-    use crate::platform::{now_ms, request};
-    let (session, patient, state) = signed_in_patient().await?;
+    use crate::platform::request;
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let id = super::VisitId::parse(&visit).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let back = format!("/visits/{}", id.0);
     let understood = understood.as_deref() == Some("yes");
-    match acknowledge(&state.db, &state.settings, &session.viewer.user_id, &patient, &id, understood, request::client_addr(), now_ms()).await {
+    match acknowledge(&state.db, &state.settings, &session.viewer.user_id, &patient, &id, understood, cx.addr, cx.now).await {
         Ok(join) => match crate::external_links::server::leaving_href(&state.link_key, &join, &back) {
             Some(href) => crate::platform::request::redirect(&href),
             // Links are checked when scheduled; one that no longer passes is not handed out.
