@@ -12,16 +12,16 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[server(endpoint = "enrolment/queue")]
 pub async fn enrolment_queue() -> Result<(Vec<RequestSummary>, Vec<RequestSummary>), AppError> {
-    crate::platform::request::require_permission(crate::access::Permission::ManagePatientAccess)?;
-    let state = crate::platform::state::app_state()?;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let state = &cx.state;
     Ok(super::server::queue(&state.db).await?)
 }
 
 #[server(endpoint = "enrolment/detail")]
 pub async fn enrolment_request(id: String) -> Result<RequestDetail, AppError> {
     use crate::platform::request;
-    request::require_permission(crate::access::Permission::ManagePatientAccess)?;
-    let state = crate::platform::state::app_state()?;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let state = &cx.state;
     super::server::detail(&state.db, &id).await?.ok_or_else(|| request::refuse(AppError::NotFound))
 }
 
@@ -32,9 +32,8 @@ pub async fn enrolment_request(id: String) -> Result<RequestDetail, AppError> {
 pub async fn approve_request(request_id: String, link_to: String, email_code: Option<String>) -> Result<(), AppError> {
     use super::server::{approve, DecisionError};
     use crate::patients::PatientId;
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(crate::access::Permission::ManagePatientAccess)?;
-    let state = app_state()?;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let (session, state) = (&cx.session, &cx.state);
     let back = |e: &str| crate::platform::request::redirect(&format!("/staff/enrolment/{request_id}?error={e}"));
     let link = match link_to.as_str() {
         "new" => None,
@@ -47,7 +46,7 @@ pub async fn approve_request(request_id: String, link_to: String, email_code: Op
         },
     };
     let email = email_code.as_deref() == Some("yes");
-    match approve(&state, &request_id, link, email, &session.viewer.user_id, request::client_addr(), now_ms()).await {
+    match approve(&state, &request_id, link, email, &session.viewer.user_id, cx.addr, cx.now).await {
         Ok(issued) => crate::patients::show_code_once(&state, &issued.patient, &issued.code, issued.emailed),
         Err(DecisionError::AlreadyDecided) => back("decided"),
         Err(DecisionError::HasAccount) => back("has-account"),
@@ -60,9 +59,8 @@ pub async fn approve_request(request_id: String, link_to: String, email_code: Op
 #[server(endpoint = "enrolment/decline")]
 pub async fn decline_request(request_id: String, reason: String, note: Option<String>) -> Result<(), AppError> {
     use super::server::{decline, DecisionError};
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(crate::access::Permission::ManagePatientAccess)?;
-    let state = app_state()?;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let (session, state) = (&cx.session, &cx.state);
     let Some((_, label)) = DECLINE_REASONS.iter().find(|(code, _)| *code == reason) else {
         crate::platform::request::redirect(&format!("/staff/enrolment/{request_id}?error=reason"));
         return Ok(());
@@ -70,7 +68,7 @@ pub async fn decline_request(request_id: String, reason: String, note: Option<St
     let note = note.unwrap_or_default();
     let note = note.trim();
     let text = if note.is_empty() { label.to_string() } else { format!("{label}: {}", note.chars().take(500).collect::<String>()) };
-    match decline(&state.db, &request_id, &text, &session.viewer.user_id, request::client_addr(), now_ms()).await {
+    match decline(&state.db, &request_id, &text, &session.viewer.user_id, cx.addr, cx.now).await {
         Ok(()) => {
             state.outbox_wakeup.notify_one();
             crate::platform::request::redirect("/staff/enrolment?declined=1");

@@ -626,8 +626,8 @@ fn AbsencesView(d: AbsencesData) -> impl IntoView {
 #[server(endpoint = "staff/holidays/list")]
 pub async fn load_holidays() -> Result<HolidaysData, AppError> {
     use crate::types::{AccountKind, StaffRole};
-    let session = crate::platform::request::require_permission(crate::access::Permission::SeeHolidays)?;
-    let state = crate::platform::state::app_state()?;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::SeeHolidays)?;
+    let (session, state) = (&cx.session, &cx.state);
     let today = jiff::Timestamp::now().to_zoned(state.settings.messaging.time_zone.clone()).date();
     let today_text = today.strftime("%Y-%m-%d").to_string();
     let (upcoming, earlier) = super::admin::holidays(&state.db, &format!("{:04}-01-01", today.year()))

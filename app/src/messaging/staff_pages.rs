@@ -27,22 +27,21 @@ pub struct PatientChoice {
 
 #[server(endpoint = "staff/messages/inbox")]
 pub async fn load_staff_inbox(filter: String) -> Result<Vec<InboxItem>, AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(crate::access::Permission::WorkMessages)?;
-    let state = app_state()?;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
+    let (session, state) = (&cx.session, &cx.state);
     let filter = InboxFilter::parse(&filter);
-    Ok(super::server::staff_inbox(&state.db, &state.settings.messaging.time_zone, &session.viewer.user_id, filter, now_ms()).await?)
+    Ok(super::server::staff_inbox(&state.db, &state.settings.messaging.time_zone, &session.viewer.user_id, filter, cx.now).await?)
 }
 
 #[server(endpoint = "staff/messages/thread")]
 pub async fn load_staff_thread(id: String) -> Result<StaffThreadData, AppError> {
     use super::server::{forward_options, open_thread, Reader};
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(crate::access::Permission::WorkMessages)?;
-    let state = app_state()?;
+    use crate::platform::request;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
+    let (session, state) = (&cx.session, &cx.state);
     let thread_id = super::ThreadId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let user = &session.viewer.user_id;
-    let thread = open_thread(&state.db, &state.settings.messaging.time_zone, Reader::Staff { user }, &thread_id, request::client_addr(), now_ms())
+    let thread = open_thread(&state.db, &state.settings.messaging.time_zone, Reader::Staff { user }, &thread_id, cx.addr, cx.now)
         .await?
         .ok_or_else(|| request::refuse(AppError::NotFound))?;
     let forward_to = forward_options(&state.db, user, &thread_id).await?.unwrap_or_default();
@@ -53,11 +52,11 @@ pub async fn load_staff_thread(id: String) -> Result<StaffThreadData, AppError> 
 /// rule of `server::staff_reads_thread_sql`); not found when the patient is not theirs.
 #[server(endpoint = "staff/messages/patient-threads")]
 pub async fn load_patient_threads(id: String) -> Result<PatientConversations, AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(crate::access::Permission::WorkMessages)?;
-    let state = app_state()?;
+    use crate::platform::request;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
+    let (session, state) = (&cx.session, &cx.state);
     let patient = crate::patients::PatientId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    super::server::staff_patient_threads(&state.db, &state.settings.messaging.time_zone, &session.viewer.user_id, &patient, request::client_addr(), now_ms())
+    super::server::staff_patient_threads(&state.db, &state.settings.messaging.time_zone, &session.viewer.user_id, &patient, cx.addr, cx.now)
         .await?
         .ok_or_else(|| request::refuse(AppError::NotFound))
 }
@@ -65,12 +64,12 @@ pub async fn load_patient_threads(id: String) -> Result<PatientConversations, Ap
 #[server(endpoint = "staff/messages/reply")]
 pub async fn staff_reply(thread: String, body: String) -> Result<(), AppError> {
     use super::server::StaffActionError;
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(crate::access::Permission::WorkMessages)?;
-    let state = app_state()?;
+    use crate::platform::request;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
+    let (session, state) = (&cx.session, &cx.state);
     let thread_id = super::ThreadId::parse(&thread).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let body = body.replace("\r\n", "\n");
-    match super::server::reply_from_staff(&state.db, &state.settings, &session.viewer.user_id, &thread_id, &body, request::client_addr(), now_ms()).await {
+    match super::server::reply_from_staff(&state.db, &state.settings, &session.viewer.user_id, &thread_id, &body, cx.addr, cx.now).await {
         Ok(_) => {
             state.outbox_wakeup.notify_one();
             crate::platform::request::redirect(&format!("/staff/messages/{}?done=replied", thread_id.0));
@@ -85,11 +84,11 @@ pub async fn staff_reply(thread: String, body: String) -> Result<(), AppError> {
 #[server(endpoint = "staff/messages/handled")]
 pub async fn mark_handled(message: String) -> Result<(), AppError> {
     use super::server::StaffActionError;
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(crate::access::Permission::WorkMessages)?;
-    let state = app_state()?;
+    use crate::platform::request;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
+    let (session, state) = (&cx.session, &cx.state);
     let id = super::MessageId::parse(&message).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    match super::server::mark_handled(&state.db, &session.viewer.user_id, &id, request::client_addr(), now_ms()).await {
+    match super::server::mark_handled(&state.db, &session.viewer.user_id, &id, cx.addr, cx.now).await {
         Ok(thread) => crate::platform::request::redirect(&format!("/staff/messages/{}?done=handled", thread.0)),
         Err(StaffActionError::Unchanged) => crate::platform::request::redirect("/staff/messages?error=unchanged"),
         Err(StaffActionError::Db(e)) => return Err(e.into()),
@@ -101,15 +100,15 @@ pub async fn mark_handled(message: String) -> Result<(), AppError> {
 #[server(endpoint = "staff/messages/forward")]
 pub async fn forward_message(message: String, to: String, note: String) -> Result<(), AppError> {
     use super::server::StaffActionError;
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(crate::access::Permission::WorkMessages)?;
-    let state = app_state()?;
+    use crate::platform::request;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
+    let (session, state) = (&cx.session, &cx.state);
     let id = super::MessageId::parse(&message).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let Some(to) = super::Recipient::parse(&to) else {
         crate::platform::request::redirect("/staff/messages?error=recipient");
         return Ok(());
     };
-    match super::server::forward(&state.db, &state.settings, &session.viewer.user_id, &id, &to, &note, request::client_addr(), now_ms()).await {
+    match super::server::forward(&state.db, &state.settings, &session.viewer.user_id, &id, &to, &note, cx.addr, cx.now).await {
         // The forwarder may no longer see the thread (it left their care team's pools): the
         // inbox is where they continue.
         Ok(_) => crate::platform::request::redirect("/staff/messages?done=forwarded"),
@@ -122,9 +121,8 @@ pub async fn forward_message(message: String, to: String, note: String) -> Resul
 
 #[server(endpoint = "staff/messages/patients")]
 pub async fn staff_patient_choices() -> Result<Vec<PatientChoice>, AppError> {
-    use crate::platform::{request, state::app_state};
-    let session = request::require_permission(crate::access::Permission::WorkMessages)?;
-    let state = app_state()?;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
+    let (session, state) = (&cx.session, &cx.state);
     Ok(super::server::staff_patients(&state.db, &session.viewer.user_id)
         .await?
         .into_iter()
@@ -135,15 +133,14 @@ pub async fn staff_patient_choices() -> Result<Vec<PatientChoice>, AppError> {
 #[server(endpoint = "staff/messages/start")]
 pub async fn staff_start(patient: String, subject: String, body: String) -> Result<(), AppError> {
     use super::server::StaffActionError;
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(crate::access::Permission::WorkMessages)?;
-    let state = app_state()?;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
+    let (session, state) = (&cx.session, &cx.state);
     let Some(patient) = crate::patients::PatientId::parse(&patient) else {
         crate::platform::request::redirect("/staff/messages/new?error=patient");
         return Ok(());
     };
     let body = body.replace("\r\n", "\n");
-    match super::server::start_from_staff(&state.db, &state.settings, &session.viewer.user_id, &patient, &subject, &body, request::client_addr(), now_ms()).await {
+    match super::server::start_from_staff(&state.db, &state.settings, &session.viewer.user_id, &patient, &subject, &body, cx.addr, cx.now).await {
         Ok(thread) => {
             state.outbox_wakeup.notify_one();
             crate::platform::request::redirect(&format!("/staff/messages/{}?done=sent", thread.0));
@@ -452,27 +449,27 @@ pub fn StaffComposePage() -> impl IntoView {
 /// desk, administrators).
 #[server(endpoint = "staff/messages/limits")]
 pub async fn load_message_limits(patient: String) -> Result<QuotaStatus, AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
-    request::require_permission(crate::access::Permission::ManagePatientAccess)?;
-    let state = app_state()?;
+    use crate::platform::request;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let state = &cx.state;
     let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let mut conn = state.db.pool.acquire().await.map_err(AppError::from)?;
     if sqlx::query("SELECT id FROM patients WHERE id = $1").bind(&patient.0).fetch_optional(&mut *conn).await.map_err(AppError::from)?.is_none() {
         return Err(request::refuse(AppError::NotFound));
     }
-    Ok(super::quota::status(&mut conn, &state.settings.messaging, &patient, now_ms()).await?)
+    Ok(super::quota::status(&mut conn, &state.settings.messaging, &patient, cx.now).await?)
 }
 
 /// Lifts a patient's message limits for a day, with a reason (recorded and audited).
 #[server(endpoint = "staff/messages/lift-limits")]
 pub async fn lift_message_limits(patient: String, reason: String) -> Result<(), AppError> {
     use super::quota::{lift, LiftError};
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(crate::access::Permission::ManagePatientAccess)?;
-    let state = app_state()?;
+    use crate::platform::request;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let (session, state) = (&cx.session, &cx.state);
     let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let back = format!("/staff/patients/{}", patient.0);
-    match lift(&state.db, &session.viewer.user_id, &patient, &reason, request::client_addr(), now_ms()).await {
+    match lift(&state.db, &session.viewer.user_id, &patient, &reason, cx.addr, cx.now).await {
         Ok(()) => crate::platform::request::redirect(&format!("{back}?limits=lifted#message-limits")),
         Err(LiftError::Reason) => crate::platform::request::redirect(&format!("{back}?limits=reason#message-limits")),
         Err(LiftError::NotFound) => return Err(request::refuse(AppError::NotFound)),

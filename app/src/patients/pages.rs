@@ -4,8 +4,6 @@
 use super::{PatientDetail, PatientSummary, PortalAccess};
 #[cfg(feature = "ssr")]
 use super::PatientId;
-#[cfg(feature = "ssr")]
-use crate::access::Permission::ManagePatientAccess;
 use crate::account::format_utc;
 use crate::error::AppError;
 use crate::layout::{org_info, StaffLayout};
@@ -32,18 +30,18 @@ pub fn show_code_once(state: &crate::platform::state::AppState, patient: &Patien
 
 #[server(endpoint = "patients/search")]
 pub async fn search_patients(q: String) -> Result<Vec<PatientSummary>, AppError> {
-    crate::platform::request::require_permission(ManagePatientAccess)?;
-    let state = crate::platform::state::app_state()?;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let state = &cx.state;
     Ok(super::server::search(&state.db, &q.chars().take(100).collect::<String>()).await?)
 }
 
 #[server(endpoint = "patients/detail")]
 pub async fn get_patient_detail(id: String) -> Result<PatientDetail, AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(ManagePatientAccess)?;
-    let state = app_state()?;
+    use crate::platform::request;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let (session, state) = (&cx.session, &cx.state);
     let id = PatientId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    super::server::detail(&state.db, &id, &session.viewer.user_id, request::client_addr(), now_ms())
+    super::server::detail(&state.db, &id, &session.viewer.user_id, cx.addr, cx.now)
         .await?
         .ok_or_else(|| request::refuse(AppError::NotFound))
 }
@@ -51,12 +49,12 @@ pub async fn get_patient_detail(id: String) -> Result<PatientDetail, AppError> {
 #[server(endpoint = "patients/issue-code")]
 pub async fn issue_code(patient_id: String, email_code: Option<String>) -> Result<(), AppError> {
     use crate::enrolment::server::DecisionError;
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(ManagePatientAccess)?;
-    let state = app_state()?;
+    use crate::platform::request;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let (session, state) = (&cx.session, &cx.state);
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let email = email_code.as_deref() == Some("yes");
-    match crate::enrolment::server::issue_code(&state, &id, email, &session.viewer.user_id, request::client_addr(), now_ms()).await {
+    match crate::enrolment::server::issue_code(&state, &id, email, &session.viewer.user_id, cx.addr, cx.now).await {
         Ok(issued) => show_code_once(&state, &id, &issued.code, issued.emailed),
         Err(DecisionError::HasAccount) => crate::platform::request::redirect(&format!("/staff/patients/{}?error=has-account", id.0)),
         Err(DecisionError::Db(e)) => return Err(e.into()),
@@ -67,11 +65,11 @@ pub async fn issue_code(patient_id: String, email_code: Option<String>) -> Resul
 
 #[server(endpoint = "patients/revoke-code")]
 pub async fn revoke_code(patient_id: String, code_id: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(ManagePatientAccess)?;
-    let state = app_state()?;
+    use crate::platform::request;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let (session, state) = (&cx.session, &cx.state);
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    let done = crate::enrolment::server::revoke_code(&state.db, &id, &code_id, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
+    let done = crate::enrolment::server::revoke_code(&state.db, &id, &code_id, &session.viewer.user_id, cx.addr, cx.now).await?;
     crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=revoked" } else { "error=unchanged" }));
     Ok(())
 }
@@ -79,9 +77,9 @@ pub async fn revoke_code(patient_id: String, code_id: String) -> Result<(), AppE
 /// The code issued a moment ago, once: the cookie that carried it is cleared.
 #[server(endpoint = "patients/new-code")]
 pub async fn take_new_code(patient_id: String) -> Result<Option<String>, AppError> {
-    use crate::platform::{request, state::app_state};
-    request::require_permission(ManagePatientAccess)?;
-    let state = app_state()?;
+    use crate::platform::request;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let state = &cx.state;
     let value = request::cookie(&state.settings.cookie_name(CODE_COOKIE));
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(http::header::SET_COOKIE, crate::session::server::step_cookie(&state.settings, CODE_COOKIE, None, 0));
@@ -90,9 +88,9 @@ pub async fn take_new_code(patient_id: String) -> Result<Option<String>, AppErro
 
 #[server(endpoint = "access/terminate")]
 pub async fn terminate_access(patient_id: String, reason: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(ManagePatientAccess)?;
-    let state = app_state()?;
+    use crate::platform::request;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let (session, state) = (&cx.session, &cx.state);
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let reason = reason.trim();
     if reason.is_empty() {
@@ -100,23 +98,23 @@ pub async fn terminate_access(patient_id: String, reason: String) -> Result<(), 
         return Ok(());
     }
     let reason: String = reason.chars().take(500).collect();
-    let done = super::server::terminate_access(&state.db, &id, &reason, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
+    let done = super::server::terminate_access(&state.db, &id, &reason, &session.viewer.user_id, cx.addr, cx.now).await?;
     crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=terminated" } else { "error=unchanged" }));
     Ok(())
 }
 
 #[server(endpoint = "access/restore")]
 pub async fn restore_access(patient_id: String, reason: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(ManagePatientAccess)?;
-    let state = app_state()?;
+    use crate::platform::request;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let (session, state) = (&cx.session, &cx.state);
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let reason: String = reason.trim().chars().take(500).collect();
     if reason.is_empty() {
         crate::platform::request::redirect(&format!("/staff/patients/{}?error=reason", id.0));
         return Ok(());
     }
-    let done = super::server::restore_access(&state.db, &id, &reason, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
+    let done = super::server::restore_access(&state.db, &id, &reason, &session.viewer.user_id, cx.addr, cx.now).await?;
     crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=restored" } else { "error=unchanged" }));
     Ok(())
 }

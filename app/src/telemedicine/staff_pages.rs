@@ -10,20 +10,18 @@ use leptos_router::hooks::use_query_map;
 
 #[server(endpoint = "staff/visits")]
 pub async fn load_staff_visits() -> Result<StaffVisits, AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(crate::access::Permission::ScheduleVisits)?;
-    let state = app_state()?;
-    Ok(super::server::staff_visits(&state.db, &state.settings, &session.viewer.user_id, request::client_addr(), now_ms()).await?)
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ScheduleVisits)?;
+    let (session, state) = (&cx.session, &cx.state);
+    Ok(super::server::staff_visits(&state.db, &state.settings, &session.viewer.user_id, cx.addr, cx.now).await?)
 }
 
 #[server(endpoint = "staff/visits/schedule")]
 pub async fn schedule_visit(mrn: String, clinician: String, date: String, time: String, minutes: String, join_link: String) -> Result<(), AppError> {
     use super::server::{schedule, NewVisit, VisitError};
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(crate::access::Permission::ScheduleVisits)?;
-    let state = app_state()?;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ScheduleVisits)?;
+    let (session, state) = (&cx.session, &cx.state);
     let new = NewVisit { mrn: &mrn, clinician: &clinician, date: &date, time: &time, minutes: &minutes, join_link: &join_link };
-    match schedule(&state.db, &state.settings, new, &session.viewer.user_id, request::client_addr(), now_ms()).await {
+    match schedule(&state.db, &state.settings, new, &session.viewer.user_id, cx.addr, cx.now).await {
         Ok(_) => {
             state.outbox_wakeup.notify_one();
             crate::platform::request::redirect("/staff/visits?done=scheduled");
@@ -37,11 +35,11 @@ pub async fn schedule_visit(mrn: String, clinician: String, date: String, time: 
 #[server(endpoint = "staff/visits/cancel")]
 pub async fn cancel_visit(visit: String) -> Result<(), AppError> {
     use super::server::{cancel, VisitError};
-    use crate::platform::{now_ms, request, state::app_state};
-    let session = request::require_permission(crate::access::Permission::ScheduleVisits)?;
-    let state = app_state()?;
+    use crate::platform::request;
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ScheduleVisits)?;
+    let (session, state) = (&cx.session, &cx.state);
     let id = super::VisitId::parse(&visit).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    match cancel(&state.db, &state.settings, &id, &session.viewer.user_id, request::client_addr(), now_ms()).await {
+    match cancel(&state.db, &state.settings, &id, &session.viewer.user_id, cx.addr, cx.now).await {
         Ok(()) => {
             state.outbox_wakeup.notify_one();
             crate::platform::request::redirect("/staff/visits?done=cancelled");

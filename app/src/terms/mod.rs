@@ -96,20 +96,19 @@ pub async fn my_acceptances() -> Result<Vec<Acceptance>, AppError> {
 #[server(endpoint = "terms/versions")]
 pub async fn terms_versions() -> Result<Vec<TermsVersionSummary>, AppError> {
 
-    crate::platform::request::require_permission(crate::access::Permission::PublishTerms)?;
-    let state = crate::platform::state::app_state()?;
-    Ok(server::versions(&state.db, crate::platform::now_ms()).await?)
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::PublishTerms)?;
+    let state = &cx.state;
+    Ok(server::versions(&state.db, cx.now).await?)
 }
 
 /// An administrator publishes a new version. An empty effective date means "now".
 #[server(endpoint = "terms/publish")]
 pub async fn publish_terms(title: String, body: String, effective_date: String) -> Result<(), AppError> {
     use crate::dates::CalendarDate;
-    use crate::platform::{now_ms, request, state::app_state};
 
-    let session = request::require_permission(crate::access::Permission::PublishTerms)?;
-    let state = app_state()?;
-    let now = now_ms();
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::PublishTerms)?;
+    let (session, state) = (&cx.session, &cx.state);
+    let now = cx.now;
     let title = title.trim();
     let body = body.replace("\r\n", "\n");
     if title.is_empty() || title.chars().count() > 200 {
@@ -131,7 +130,7 @@ pub async fn publish_terms(title: String, body: String, effective_date: String) 
         },
     };
     let mut tx = state.db.begin_write().await?;
-    let version = server::publish(&mut tx, title, body.trim(), effective_at, Some(&session.viewer.user_id), request::client_addr(), now).await?;
+    let version = server::publish(&mut tx, title, body.trim(), effective_at, Some(&session.viewer.user_id), cx.addr, now).await?;
     tx.commit().await?;
     crate::platform::request::redirect(&format!("/staff/terms?published={version}"));
     Ok(())
