@@ -40,6 +40,29 @@ impl RowHold {
         assert_eq!(waiting, n, "the requests did not all reach the lock");
         tx.commit().await.unwrap();
     }
+
+    /// Waits until each of `asks` either waits for a lock or has already been answered (refused
+    /// before it reached the held row), then lets them go.
+    pub async fn release_when_each_waits_or_is_answered<T>(self, portal: &TestPortal, asks: &[tokio::task::JoinHandle<T>]) {
+        let Some(tx) = self.0 else { return };
+        let mut seen = (0, 0);
+        for _ in 0..400 {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .fetch_one(&portal.state.db.pool)
+            .await
+            .unwrap();
+            let answered = asks.iter().filter(|a| a.is_finished()).count() as i64;
+            seen = (waiting, answered);
+            if waiting + answered >= asks.len() as i64 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(seen.0 + seen.1, asks.len() as i64, "the requests neither all reached the lock nor were answered (waiting, answered): {seen:?}");
+        tx.commit().await.unwrap();
+    }
 }
 
 pub fn same_browser(c: &Client) -> Client {
