@@ -244,7 +244,7 @@ fn ResultCard(r: TestResult, v: std::sync::Arc<ResultsView>, heading: u8) -> imp
     let title = if heading == 2 { view! { <h2>{title}</h2> }.into_any() } else { view! { <h3>{title}</h3> }.into_any() };
     let in_panel = r.panel.is_some();
     view! {
-        <article class="result" class:result--abnormal={r.flag.is_abnormal()}>
+        <article class="result" class:result--abnormal={r.flag.is_abnormal()} id={format!("result-{}", r.id)}>
             {title}
             {if r.parts.is_empty() {
                 view! {
