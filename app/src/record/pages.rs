@@ -347,7 +347,7 @@ fn TrendChart(trend: Trend) -> impl IntoView {
         <div class="trend">
             <figure class="trend__chart">
                 <svg viewBox={format!("0 0 {} {}", chart::WIDTH, chart::HEIGHT)} width="100%" role="img"
-                     aria-labelledby="chart-title chart-desc" class="chart" preserveAspectRatio="xMidYMid meet">
+                     aria-labelledby="chart-title" aria-describedby="chart-desc" class="chart" preserveAspectRatio="xMidYMid meet">
                     <title id="chart-title">{title.clone()}</title>
                     <desc id="chart-desc">{summary}</desc>
                     {plot.series.iter().filter_map(|s| s.band).take(1).map(|(y1, y2)| view! {
