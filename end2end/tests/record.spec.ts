@@ -63,7 +63,7 @@ test.describe('my medical record', () => {
 
     await test.step('a visit summary', async () => {
       await page.goto('/record');
-      await page.getByRole('link', { name: 'Visits' }).click();
+      await page.getByRole('main').getByRole('link', { name: 'Visits', exact: true }).click();
       await expect(heading(page)).toHaveText('Visits');
       await page.getByRole('link', { name: /on November 23, 2026/ }).click();
       await expect(heading(page)).toContainText('November 23, 2026');
