@@ -310,3 +310,19 @@ pub async fn record_fhir(cx: app::platform::context::PatientCtx) -> Response {
         Err(e) => record_problem(e),
     }
 }
+
+/// The printable Health Summary (`/record/download/summary.pdf`), made in memory from the
+/// record as read now; audited as a download.
+pub async fn record_summary_pdf(cx: app::platform::context::PatientCtx) -> Response {
+    use app::record::pdf;
+    match app::record::server::open_for_download(&cx.state, &record_reader(&cx), "health summary (PDF)").await {
+        Ok(record) => {
+            let made = pdf::today(cx.now, &cx.state.settings.messaging.time_zone);
+            let doc = pdf::summary_document(&record, &cx.state.settings.organisation.name, &cx.session.viewer.display_name, &made);
+            let mut res = pdf_response(pdf::render(&doc), "health-summary.pdf");
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(e) => record_problem(e),
+    }
+}

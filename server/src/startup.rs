@@ -263,6 +263,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route(download("/billing/statements/{file}"), get(crate::downloads::statement_pdf))
         .route(download("/record/documents/{id}"), get(crate::downloads::record_document))
         .route(download("/record/download/fhir.json"), get(crate::downloads::record_fhir))
+        .route(download("/record/download/summary.pdf"), get(crate::downloads::record_summary_pdf))
         .route(download("/staff/billing/statements/{file}"), get(crate::downloads::statement_pdf))
         .route(download("/staff/billing/print-queue.pdf"), get(crate::downloads::print_queue_pdf))
         .route(download("/staff/billing/print-queue.csv"), get(crate::downloads::print_queue_csv))

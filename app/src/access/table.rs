@@ -172,6 +172,7 @@ pub const DOWNLOADS: &[(&str, Gate)] = &[
     // The patient's own record: a document's file, and Download My Record (audited).
     ("/record/documents/:id", Gate::PATIENT),
     ("/record/download/fhir.json", Gate::PATIENT),
+    ("/record/download/summary.pdf", Gate::PATIENT),
     ("/staff/billing/statements/:file.pdf", Gate::staff_may(&[WorkBilling])),
     ("/staff/billing/print-queue.pdf", Gate::staff_may(&[WorkBilling])),
     ("/staff/billing/print-queue.csv", Gate::staff_may(&[WorkBilling])),

@@ -15,8 +15,9 @@
 //!   `server record import FILE`) or the EHR's FHIR API with SMART Backend Services.
 //! - `server.rs` (server): whose record (the link to the FHIR Patient), audited reads.
 //! - `staff.rs`: the staff patient page's "Medical record (EHR)" link.
-//! - `api.rs`, `pages.rs`, `chart.rs`, `seen.rs`: the patient's pages (below), their server
-//!   functions, the trend chart's geometry, and what the patient has seen (`record_seen`).
+//! - `api.rs`, `pages.rs`, `chart.rs`, `seen.rs`, `pdf.rs`: the patient's pages (below), their
+//!   server functions, the trend chart's geometry, what the patient has seen (`record_seen`),
+//!   and the printable Health Summary (PDF).
 //! - `demo/`: the demo clinic's synthetic record (three FHIR Bundles), loaded by `server demo`.
 //!
 //! # The API for the pages
@@ -92,6 +93,8 @@ pub mod embedded;
 pub mod fhir;
 #[cfg(feature = "ssr")]
 pub mod remote;
+#[cfg(feature = "ssr")]
+pub mod pdf;
 #[cfg(feature = "ssr")]
 pub mod seen;
 #[cfg(feature = "ssr")]

@@ -16,6 +16,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 /// Where Download My Record (the FHIR R4 Bundle) is served.
 pub const FHIR_DOWNLOAD: &str = "/record/download/fhir.json";
 
+/// Where the printable Health Summary (PDF) is served.
+pub const PDF_SUMMARY: &str = "/record/download/summary.pdf";
+
 /// The address of a document's file.
 pub fn document_href(id: &ItemId) -> String {
     format!("/record/documents/{id}")
@@ -99,6 +102,8 @@ pub fn RecordPage() -> impl IntoView {
                 <p>"Everything you can see here, in one file in the standard FHIR format (JSON) that other health apps can read. "
                    "Keep it somewhere safe: it holds your health information."</p>
                 <p><a class="button" href=FHIR_DOWNLOAD download="">"Download My Record (FHIR JSON)"</a></p>
+                <p>"To print or keep on paper: your health issues, allergies, medications, immunizations and latest results in one document."</p>
+                <p><a class="button" href=PDF_SUMMARY download="">"Download a printable Health Summary (PDF)"</a></p>
             </section>
         </PatientLayout>
     }

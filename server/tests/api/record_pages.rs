@@ -32,6 +32,22 @@ async fn count_audit(portal: &TestPortal, subject: &str, action: &str, detail: &
         .unwrap()
 }
 
+/// The text a PDF shows (`(…) Tj` and `<hex> Tj`; WinAnsi read back as Latin-1).
+fn pdf_text(pdf: &[u8]) -> String {
+    let raw = String::from_utf8_lossy(pdf);
+    let mut out = String::new();
+    for line in raw.lines().filter(|l| l.ends_with(" Tj")) {
+        let s = &line[..line.len() - 3];
+        if let Some(hex) = s.strip_prefix('<').and_then(|h| h.strip_suffix('>')) {
+            out.extend((0..hex.len()).step_by(2).filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok()).map(|b| b as char));
+        } else if let Some(lit) = s.strip_prefix('(').and_then(|h| h.strip_suffix(')')) {
+            out.push_str(lit);
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// The HTML of one result's card on Test Results.
 fn card<'a>(body: &'a str, id: &ItemId) -> &'a str {
     let start = body.find(&format!("id=\"result-{id}\"")).unwrap_or_else(|| panic!("result {id} is on the page"));
@@ -226,6 +242,19 @@ async fn the_downloaded_bundle_parses_and_holds_only_alices_resources(backend: B
     }
     assert!(clinical > 50);
     assert_eq!(count_audit(&portal, &me, "record.downloaded", "whole record (FHIR)").await, 1);
+
+    // The printable summary: a PDF of her own record, nothing personal in its metadata.
+    let r = alice.http.get(format!("{}/record/download/summary.pdf", alice.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(r.headers()["cache-control"].to_str().unwrap().contains("no-store"));
+    let pdf = r.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    let text = pdf_text(&pdf);
+    assert!(text.contains("Alice Johnson") && text.contains("Metformin 1000 mg tablet") && text.contains("Penicillin"));
+    assert!(text.contains("Hemoglobin A1c: 8.6 % (high)"), "the latest A1c with its flag in words");
+    assert!(!text.contains("Robert") && !text.contains("Carol"));
+    assert_eq!(count_audit(&portal, &me, "record.downloaded", "health summary (PDF)").await, 1);
     portal.stop().await;
 }
 
