@@ -47,6 +47,20 @@ test.describe('my medical record', () => {
       await expect(table.getByRole('row').nth(1)).toContainText('High');
     });
 
+    await test.step('on a phone the chart fits the screen and the main navigation is one row', async () => {
+      const trend = page.url();
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(trend);
+      const chart = await page.getByRole('img', { name: 'Hemoglobin A1c over time' }).boundingBox();
+      expect(chart!.width).toBeGreaterThan(300);
+      expect(chart!.x + chart!.width).toBeLessThanOrEqual(390);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      const nav = await mainNav(page).getByRole('list').boundingBox();
+      const link = await mainNav(page).getByRole('link', { name: 'Home' }).boundingBox();
+      expect(nav!.height).toBeLessThanOrEqual(link!.height + 1);
+      await page.setViewportSize({ width: 1280, height: 720 });
+    });
+
     await test.step('medications and allergies', async () => {
       await page.goto('/record');
       await page.getByRole('link', { name: 'Medications' }).click();

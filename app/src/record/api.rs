@@ -118,6 +118,54 @@ impl ResultFilter {
     }
 }
 
+/// Test Results shows this many items (panels and single results) a page, newest first: a
+/// record of many years stays quick to load and to read (and to check with a screen reader).
+pub const RESULTS_PER_PAGE: usize = 20;
+
+/// Page `page` (from 1; past the last: the last) of `results`, newest first across panels and
+/// single results, and how many pages there are (at least 1).
+pub fn page_of(results: TestResults, page: usize) -> (TestResults, usize, usize) {
+    let mut order: Vec<(Option<When>, bool, usize)> = results
+        .panels
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.collected.clone().or(p.resulted.clone()), true, i))
+        .chain(results.single.iter().enumerate().map(|(i, r)| (r.collected.clone().or(r.resulted.clone()), false, i)))
+        .collect();
+    order.sort_by(|a, b| newest_first(a.0.as_ref(), b.0.as_ref()));
+    let pages = order.len().div_ceil(RESULTS_PER_PAGE).max(1);
+    let page = page.clamp(1, pages);
+    let shown: Vec<(bool, usize)> = order.into_iter().skip((page - 1) * RESULTS_PER_PAGE).take(RESULTS_PER_PAGE).map(|(_, p, i)| (p, i)).collect();
+    let keep = |panel: bool, i: usize| shown.contains(&(panel, i));
+    let panels = results.panels.into_iter().enumerate().filter(|(i, _)| keep(true, *i)).map(|(_, p)| p).collect();
+    let single = results.single.into_iter().enumerate().filter(|(i, _)| keep(false, *i)).map(|(_, r)| r).collect();
+    (TestResults { panels, single }, page, pages)
+}
+
+impl ResultFilter {
+    /// The address of page `page` of Test Results under this filter (its words only).
+    pub fn href(&self, page: usize) -> String {
+        let mut q = Vec::new();
+        if let Some(k) = self.kind {
+            q.push(format!("kind={}", k.code()));
+        }
+        if let Some(f) = self.from {
+            q.push(format!("from={f}"));
+        }
+        if let Some(t) = self.to {
+            q.push(format!("to={t}"));
+        }
+        if page > 1 {
+            q.push(format!("page={page}"));
+        }
+        if q.is_empty() {
+            "/record/results".into()
+        } else {
+            format!("/record/results?{}", q.join("&"))
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // What the pages get
 
@@ -131,6 +179,9 @@ pub struct ResultsView {
     /// For each test with numeric values: its trend's id (for `/record/trends/:id`).
     pub trends: Vec<(TestKey, ItemId)>,
     pub filter: ResultFilter,
+    /// This page (from 1) and how many there are.
+    pub page: usize,
+    pub pages: usize,
     pub incomplete: bool,
 }
 
@@ -221,11 +272,12 @@ macro_rules! open_or_say {
 /// Test Results, newest first, filtered by kind and dates (the GET form's words). What is
 /// shown is remembered as seen; what was not seen before is marked "New" this once.
 #[server(endpoint = "record/results")]
-pub async fn load_results(kind: Option<String>, from: Option<String>, to: Option<String>) -> Result<Shown<ResultsView>, AppError> {
+pub async fn load_results(kind: Option<String>, from: Option<String>, to: Option<String>, page: Option<String>) -> Result<Shown<ResultsView>, AppError> {
     use super::server::Section;
     let filter = ResultFilter::parse(kind.as_deref(), from.as_deref(), to.as_deref());
+    let page = page.and_then(|p| p.trim().parse::<usize>().ok()).unwrap_or(1);
     let (record, reader, state) = open_or_say!(Section::TestResults);
-    let results = filter.apply(record.test_results());
+    let (results, page, pages) = page_of(filter.apply(record.test_results()), page);
     let shown: Vec<&ItemId> = results.panels.iter().map(|p| &p.id).chain(results.all().into_iter().map(|r| &r.id)).collect();
     let new = super::seen::unseen(&state.db, &reader.patient, &shown).await?;
     super::seen::mark_seen(&state.db, &reader.patient, &shown, state.clock.now_ms()).await?;
@@ -233,7 +285,7 @@ pub async fn load_results(kind: Option<String>, from: Option<String>, to: Option
     let trends = record.trend_choices().into_iter().map(|c| (c.key.clone(), key.trend_id(&c.key))).collect();
     let mut new: Vec<ItemId> = new.into_iter().collect();
     new.sort();
-    Ok(Ok(ResultsView { results, new, trends, filter, incomplete: record.incomplete }))
+    Ok(Ok(ResultsView { results, new, trends, filter, page, pages, incomplete: record.incomplete }))
 }
 
 /// The tests that can be drawn over time.
@@ -336,6 +388,59 @@ mod tests {
         let f = ResultFilter::parse(Some("<script>"), Some("yesterday"), None);
         assert_eq!((f.kind, f.from, f.unreadable), (None, None, true));
         assert!(f.is_empty());
+    }
+
+    fn single(id: u8, at: When) -> TestResult {
+        TestResult {
+            id: ItemId(format!("{id:032x}")),
+            name: "Glucose".into(),
+            key: TestKey("text|Glucose".into()),
+            kind: ResultKind::Laboratory,
+            value: ResultValue::Text("x".into()),
+            parts: Vec::new(),
+            range: None,
+            flag: Flag::None,
+            status: ResultStatus::Final,
+            collected: Some(at),
+            resulted: None,
+            ordered_by: None,
+            performed_by: Vec::new(),
+            comments: Vec::new(),
+            panel: None,
+            visit: None,
+        }
+    }
+
+    #[test]
+    fn pages_run_newest_first_across_panels_and_single_results() {
+        // 45 single results a day apart, and one panel on the newest day but one.
+        let mut results = TestResults::default();
+        for i in 0..45u8 {
+            results.single.push(single(i, when(2026, 1, 1 + (i as u32 % 28)).clone()));
+        }
+        results.single.iter_mut().enumerate().for_each(|(i, r)| {
+            let day = CalendarDate::of_ms(CalendarDate::new(2026, 1, 1).unwrap().start_ms() + i as i64 * 86_400_000);
+            r.collected = Some(When { ms: day.start_ms(), day, precision: Precision::Day, text: day.long() });
+        });
+        let panel_day = results.single[43].collected.clone().unwrap();
+        results.panels.push(Panel {
+            id: ItemId("f".repeat(32)), name: "Lipid panel".into(), kind: ResultKind::Laboratory, status: ResultStatus::Final,
+            collected: Some(panel_day), resulted: None, ordered_by: None, performed_by: Vec::new(), interpreted_by: Vec::new(),
+            conclusion: None, results: Vec::new(), flag: Flag::None, visit: None,
+        });
+        let (first, page, pages) = page_of(results.clone(), 1);
+        assert_eq!((page, pages), (1, 3), "46 items, 20 a page");
+        assert_eq!(first.panels.len() + first.single.len(), RESULTS_PER_PAGE);
+        assert_eq!(first.panels.len(), 1, "the panel is among the newest");
+        assert!(first.single.iter().any(|r| r.id == results.single[44].id), "the newest result is on page 1");
+        let (last, page, _) = page_of(results.clone(), 99);
+        assert_eq!(page, 3, "a page past the end is the last");
+        assert_eq!(last.single.len(), 6);
+        assert!(last.single.iter().any(|r| r.id == results.single[0].id), "the oldest is on the last page");
+        assert_eq!(page_of(TestResults::default(), 1).2, 1, "no results: one (empty) page");
+        let f = ResultFilter::parse(Some("lab"), Some("2024-01-01"), None);
+        assert_eq!(f.href(2), "/record/results?kind=lab&from=2024-01-01&page=2");
+        assert_eq!(ResultFilter::default().href(1), "/record/results");
     }
 
     #[test]

@@ -117,9 +117,9 @@ pub fn TestResultsPage() -> impl IntoView {
     let query = use_query_map();
     let asked = move || {
         let q = query.read();
-        (q.get("kind"), q.get("from"), q.get("to"))
+        (q.get("kind"), q.get("from"), q.get("to"), q.get("page"))
     };
-    let results = Resource::new(asked, |(kind, from, to)| load_results(kind, from, to));
+    let results = Resource::new(asked, |(kind, from, to, page)| load_results(kind, from, to, page));
     view! {
         <PatientLayout title="Test Results | Patient portal">
             <Back/>
@@ -198,12 +198,19 @@ fn ResultsBody(v: ResultsView) -> impl IntoView {
             view! { <div class="empty"><p>{if filter.is_empty() { "No test results on record." } else { "No results match. Choose other dates or kinds, or show all." }}</p></div> }.into_any()
         } else {
             view! {
+                {(v.pages > 1).then(|| view! { <p class="muted">{format!("Page {} of {}", v.page, v.pages)}</p> })}
                 <ul class="results">
                     {items.into_iter().map(|item| match item {
                         Item::Panel(p) => view! { <li><PanelCard p v=v.clone()/></li> }.into_any(),
                         Item::Single(r) => view! { <li><ResultCard r v=v.clone() heading=2/></li> }.into_any(),
                     }).collect_view()}
                 </ul>
+                {(v.pages > 1).then(|| view! {
+                    <nav class="pager no-print" aria-label="Result pages">
+                        {(v.page > 1).then(|| view! { <a href=filter.href(v.page - 1)>"← Newer results"</a> })}
+                        {(v.page < v.pages).then(|| view! { <a href=filter.href(v.page + 1)>"Older results →"</a> })}
+                    </nav>
+                })}
             }.into_any()
         }}
     }
@@ -676,7 +683,7 @@ pub fn RecordVisitPage() -> impl IntoView {
 #[component]
 fn VisitDetail(v: Visit, incomplete: bool) -> impl IntoView {
     let s = v.summary;
-    let results = ResultsView { results: v.results, new: Vec::new(), trends: Vec::new(), filter: ResultFilter::default(), incomplete };
+    let results = ResultsView { results: v.results, new: Vec::new(), trends: Vec::new(), filter: ResultFilter::default(), page: 1, pages: 1, incomplete };
     let has_results = !results.results.panels.is_empty() || !results.results.single.is_empty();
     let results = std::sync::Arc::new(results);
     view! {

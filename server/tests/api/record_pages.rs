@@ -75,6 +75,20 @@ async fn alice_sees_her_high_result_marked_in_words(backend: Backend) {
     let older = r.body.find(&format!("result-{}", item(&portal, ResourceType::Observation, "alice-obs-20260511-a1c"))).unwrap();
     assert!(newer < older, "newest first");
 
+    // Years of results come a page at a time, newest first: the oldest is on a later page.
+    let oldest = format!("result-{}", item(&portal, ResourceType::Observation, "alice-obs-20210208-a1c"));
+    assert!(!r.body.contains(&oldest) && r.body.contains("Older results"));
+    let mut page = 2;
+    loop {
+        let p = alice.get(&format!("/record/results?page={page}")).await;
+        assert_eq!(p.status, 200);
+        if p.body.contains(&oldest) {
+            break;
+        }
+        assert!(p.body.contains("Older results") && page < 30, "the oldest result is on some page");
+        page += 1;
+    }
+
     // The filter: non-personal words only, and it filters.
     let r = alice.get("/record/results?kind=lab&from=2026-11-01&to=2026-11-30").await;
     assert_eq!(r.status, 200);
