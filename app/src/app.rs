@@ -8,7 +8,11 @@ use crate::telemedicine::{StaffVisitsPage, VisitPage, VisitsPage};
 use crate::patients::{IssuedCodePage, PatientPage, PatientsPage};
 use crate::recovery::{ConfirmEmailPage, ForgotPasswordPage, ForgotUserIdPage, RecoverySentPage, ResetPasswordPage, UserIdLinkPage, UserIdShownPage};
 use crate::terms::{AcceptTermsPage, StaffTermsPage, TermsPage};
-use crate::patient::{HomePage, RecordPage};
+use crate::patient::HomePage;
+use crate::record::{
+    AllergiesPage, DocumentsPage, HealthIssuesPage, ImmunizationsPage, MedicationsPage, RecordPage, RecordVisitPage, RecordVisitsPage, TestResultsPage,
+    TrendPage, TrendsPage,
+};
 use crate::billing::{
     BillingAccountPage, BillingImportPage, BillingStaffPage, BillingSummaryPage, PaperlessUpdatePage, PostStatementPage, PrintQueuePage,
     ViewAccountPage,
@@ -152,6 +156,16 @@ pages! {
     "/messages/new" => ComposePage, Gate::PATIENT, Async;
     "/messages/:id" => PatientThreadPage, Gate::PATIENT, Async;
     "/record" => RecordPage, Gate::PATIENT;
+    "/record/results" => TestResultsPage, Gate::PATIENT, Async;
+    "/record/trends" => TrendsPage, Gate::PATIENT, Async;
+    "/record/trends/:id" => TrendPage, Gate::PATIENT, Async;
+    "/record/medications" => MedicationsPage, Gate::PATIENT, Async;
+    "/record/allergies" => AllergiesPage, Gate::PATIENT, Async;
+    "/record/immunizations" => ImmunizationsPage, Gate::PATIENT, Async;
+    "/record/health-issues" => HealthIssuesPage, Gate::PATIENT, Async;
+    "/record/visits" => RecordVisitsPage, Gate::PATIENT, Async;
+    "/record/visits/:id" => RecordVisitPage, Gate::PATIENT, Async;
+    "/record/documents" => DocumentsPage, Gate::PATIENT, Async;
     "/record/questionnaires" => QuestionnairesPage, Gate::PATIENT, Async;
     "/record/questionnaires/:id" => FillPage, Gate::PATIENT, Async;
     "/billing" => BillingSummaryPage, Gate::PATIENT, Async;

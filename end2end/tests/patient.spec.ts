@@ -37,7 +37,7 @@ test.describe('patient', () => {
       await expect(page).toHaveTitle('Account activity | Patient portal');
       // A sub-page of Account: Account stays the current section.
       await expectCurrentLink(nav, 'Account');
-      const table = page.getByRole('table', { name: 'Sign-in activity, newest first' });
+      const table = page.getByRole('table', { name: 'Account activity, newest first' });
       await expect(table).toBeVisible();
       await expect(table.getByRole('row').filter({ hasText: 'Signed in' }).first()).toBeVisible();
       await expect(table.getByRole('row').nth(1).getByRole('cell').first()).toHaveText(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);

@@ -243,3 +243,86 @@ pub async fn questionnaire_response_json(
         Err(e) => internal(e),
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// My Medical Record (SPEC R-REC-1, R-REC-5, R-REC-6): the patient's own documents and Download
+// My Record. Both are read from the EHR when asked, audited by the record's core
+// (`app::record::server`), and go straight to the response.
+
+fn record_reader(cx: &app::platform::context::PatientCtx) -> app::record::server::Reader {
+    app::record::server::Reader { user: cx.user().clone(), patient: cx.patient.clone(), client_addr: cx.addr }
+}
+
+/// The record cannot be read: the page's words, as a plain answer (the cause is in the log,
+/// by kind), or an internal error for a database failure.
+fn record_problem(e: app::record::source::RecordError) -> Response {
+    match e.problem() {
+        Some(problem) => {
+            let mut res = (StatusCode::SERVICE_UNAVAILABLE, problem.message()).into_response();
+            res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+            res
+        }
+        None => {
+            let _ = app::error::AppError::from(e);
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// One of the patient's documents (`/record/documents/{id}`): any id that is not a released
+/// document of their own record is not found. A document may be HTML: it is sent as an
+/// attachment under a sandboxing policy, so nothing in it runs with the portal's origin.
+pub async fn record_document(cx: app::platform::context::PatientCtx, Path(id): Path<String>) -> Response {
+    let Some(id) = app::record::ItemId::parse(&id) else { return StatusCode::NOT_FOUND.into_response() };
+    match app::record::server::document(&cx.state, &record_reader(&cx), &id).await {
+        Ok(Some(doc)) => {
+            let ascii: String = doc.file_name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ()".contains(c) { c } else { '_' }).collect();
+            let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", percent(&doc.file_name));
+            let mut res = doc.bytes.into_response();
+            let h = res.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&doc.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+            if let Ok(v) = HeaderValue::from_str(&disposition) {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            res
+        }
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => record_problem(e),
+    }
+}
+
+/// Download My Record (`/record/download/fhir.json`): everything the patient can see, as a
+/// FHIR R4 Bundle. No result is held back from the patient today (R-REC-3), so every item the
+/// pages show is kept.
+pub async fn record_fhir(cx: app::platform::context::PatientCtx) -> Response {
+    match app::record::server::download(&cx.state, &record_reader(&cx), |_, _| true).await {
+        Ok(bundle) => {
+            let mut res = bundle.into_response();
+            let h = res.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/fhir+json"));
+            h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"my-medical-record.json\""));
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(e) => record_problem(e),
+    }
+}
+
+/// The printable Health Summary (`/record/download/summary.pdf`), made in memory from the
+/// record as read now; audited as a download.
+pub async fn record_summary_pdf(cx: app::platform::context::PatientCtx) -> Response {
+    use app::record::pdf;
+    match app::record::server::open_for_download(&cx.state, &record_reader(&cx), "health summary (PDF)").await {
+        Ok(record) => {
+            let made = pdf::today(cx.now, &cx.state.settings.messaging.time_zone);
+            let doc = pdf::summary_document(&record, &cx.state.settings.organisation.name, &cx.session.viewer.display_name, &made);
+            let mut res = pdf_response(pdf::render(&doc), "health-summary.pdf");
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(e) => record_problem(e),
+    }
+}

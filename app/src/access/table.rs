@@ -75,6 +75,18 @@ pub const FUNCTIONS: &[(&str, Gate)] = &[
     ("questionnaires/open", Gate::PATIENT),
     ("questionnaires/save", Gate::PATIENT),
     ("questionnaires/surveys", Gate::PATIENT),
+    // My Medical Record: the patient's own, read from the EHR and audited (`crate::record::api`).
+    ("record/results", Gate::PATIENT),
+    ("record/trends", Gate::PATIENT),
+    ("record/trend", Gate::PATIENT),
+    ("record/medications", Gate::PATIENT),
+    ("record/allergies", Gate::PATIENT),
+    ("record/immunizations", Gate::PATIENT),
+    ("record/health-issues", Gate::PATIENT),
+    ("record/visits", Gate::PATIENT),
+    ("record/visit", Gate::PATIENT),
+    ("record/documents", Gate::PATIENT),
+    ("record/summary", Gate::PATIENT),
     // Staff: patients' access.
     ("enrolment/queue", Gate::staff_may(&[ManagePatientAccess])),
     ("enrolment/detail", Gate::staff_may(&[ManagePatientAccess])),
@@ -157,6 +169,10 @@ pub const DOWNLOADS: &[(&str, Gate)] = &[
     // A patient's own attachments, or a conversation the member of staff may read.
     ("/attachments/:id", Gate { who: super::Who::PatientOrStaffMay(&[WorkMessages]), also_during: &[] }),
     ("/billing/statements/:file.pdf", Gate::PATIENT),
+    // The patient's own record: a document's file, and Download My Record (audited).
+    ("/record/documents/:id", Gate::PATIENT),
+    ("/record/download/fhir.json", Gate::PATIENT),
+    ("/record/download/summary.pdf", Gate::PATIENT),
     ("/staff/billing/statements/:file.pdf", Gate::staff_may(&[WorkBilling])),
     ("/staff/billing/print-queue.pdf", Gate::staff_may(&[WorkBilling])),
     ("/staff/billing/print-queue.csv", Gate::staff_may(&[WorkBilling])),

@@ -33,10 +33,17 @@ pub async fn my_activity() -> Result<Vec<ActivityEntry>, AppError> {
     let entries = audit::sign_in_history(&state.db, &session.viewer.user_id, 50).await?;
     Ok(entries
         .into_iter()
-        .map(|e| ActivityEntry {
-            at: e.at,
-            what: AuditAction::parse(&e.action).map(|a| a.describe()).unwrap_or("Account event").to_string(),
-            from: e.client_addr,
+        .map(|e| {
+            let action = AuditAction::parse(&e.action);
+            let mut what = action.map(|a| a.describe()).unwrap_or("Account event").to_string();
+            // Which part of the record: a fixed phrase the record's core wrote ("test
+            // results", "whole record (FHIR)"), never what was in it.
+            if matches!(action, Some(AuditAction::RecordViewed | AuditAction::RecordDownloaded)) {
+                if let Some(part) = e.detail.as_deref().filter(|d| !d.is_empty()) {
+                    what = format!("{what}: {part}");
+                }
+            }
+            ActivityEntry { at: e.at, what, from: e.client_addr }
         })
         .collect())
 }
@@ -71,15 +78,15 @@ pub fn AccountActivityPage() -> impl IntoView {
     view! {
         <PatientLayout title="Account activity | Patient portal">
             <h1>"Account activity"</h1>
-            <p class="lead">"Recent sign-ins to your account. If you see one that was not you, change your "
-                "password and call the office."</p>
+            <p class="lead">"Recent sign-ins to your account, and each time your medical record was viewed or downloaded "
+                "in the portal. If you see one that was not you, change your password and call the office."</p>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match activity.await {
                         Ok(entries) if entries.is_empty() => view! { <p>"No activity yet."</p> }.into_any(),
                         Ok(entries) => view! {
                             <table class="table">
-                                <caption class="visually-hidden">"Sign-in activity, newest first"</caption>
+                                <caption class="visually-hidden">"Account activity, newest first"</caption>
                                 <thead><tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"From address"</th></tr></thead>
                                 <tbody>
                                     {entries.into_iter().map(|e| view! {

@@ -371,8 +371,9 @@ pub async fn verify(db: &Db, key: &ChainKey) -> Result<ChainReport, sqlx::Error>
 }
 
 /// A patient's own sign-in history (the "Account activity" page).
-/// What the patient sees of their own account's history: sign-ins and sign-outs, and every
-/// change to how they sign in.
+/// What the patient sees of their own account's history: sign-ins and sign-outs, every change
+/// to how they sign in, and each time their medical record was viewed or downloaded in the
+/// portal (R-REC-6).
 pub const ACCOUNT_HISTORY: &[AuditAction] = &[
     AuditAction::SignInSucceeded,
     AuditAction::SignInFailed,
@@ -391,6 +392,8 @@ pub const ACCOUNT_HISTORY: &[AuditAction] = &[
     AuditAction::EmailChanged,
     AuditAction::AccessTerminated,
     AuditAction::AccessRestored,
+    AuditAction::RecordViewed,
+    AuditAction::RecordDownloaded,
 ];
 
 pub async fn sign_in_history(db: &Db, user: &UserId, limit: i64) -> Result<Vec<AuditEntry>, sqlx::Error> {

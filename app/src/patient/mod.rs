@@ -1,6 +1,5 @@
-//! The patient's home and the sections of the main navigation. My Medical Record is filled in by
-//! its own feature; until then it says what it will hold. (Messages: `messaging`; Billing:
-//! `billing`.)
+//! The patient's home, with the Health Summary of their record (`record::HealthSummarySection`).
+//! (Messages: `messaging`; My Medical Record: `record`; Billing: `billing`.)
 
 use crate::layout::{viewer, PatientLayout};
 use leptos::prelude::*;
@@ -38,6 +37,7 @@ pub fn HomePage() -> impl IntoView {
                 <p class="notice notice--status" role="status">"You signed in with a recovery code; it will not work again. "
                    "If you lost your phone, set the authenticator app up again under "<a href="/account/second-step">"Account"</a>"."</p>
             })}
+            <crate::record::HealthSummarySection/>
             <ul class="tiles">
                 <li class="tile">
                     <h2><a href="/messages">"Messages"</a></h2>
@@ -65,7 +65,7 @@ pub fn HomePage() -> impl IntoView {
                             }
                         })}
                     </Suspense>
-                    <p>"Questionnaires to fill in and lessons to read from your care team."</p>
+                    <p>"Test results, medications, allergies, visits and documents; questionnaires and lessons from your care team."</p>
                 </li>
                 <li class="tile">
                     <h2><a href="/visits">"Video visits"</a></h2>
@@ -78,21 +78,6 @@ pub fn HomePage() -> impl IntoView {
                 <li class="tile">
                     <h2><a href="/account">"Account"</a></h2>
                     <p>"Your sign-in activity and account settings."</p>
-                </li>
-            </ul>
-        </PatientLayout>
-    }
-}
-
-#[component]
-pub fn RecordPage() -> impl IntoView {
-    view! {
-        <PatientLayout title="My Medical Record | Patient portal">
-            <h1>"My Medical Record"</h1>
-            <ul class="tiles">
-                <li class="tile">
-                    <h2><a href="/record/questionnaires">"Questionnaires"</a></h2>
-                    <p>"Questionnaires, visit surveys and education lessons from your care team, and whether to receive visit surveys."</p>
                 </li>
             </ul>
         </PatientLayout>

@@ -42,6 +42,16 @@ impl ItemKey {
         mac.update(id.as_bytes());
         ItemId(hex::encode(&mac.finalize().into_bytes()[..16]))
     }
+
+    /// The opaque id of a trend (one test over time) for its page's address: a test's key is
+    /// a code that names the test (`http://loinc.org|4548-4`), which an address must not
+    /// carry. A FHIR id holds no newline, so no item's id can equal a trend's.
+    pub fn trend_id(&self, key: &TestKey) -> ItemId {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"trend\n");
+        mac.update(key.0.as_bytes());
+        ItemId(hex::encode(&mac.finalize().into_bytes()[..16]))
+    }
 }
 
 /// One resource of the record: what it is, its id, its parsed form and the JSON text it came

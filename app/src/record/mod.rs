@@ -15,6 +15,9 @@
 //!   `server record import FILE`) or the EHR's FHIR API with SMART Backend Services.
 //! - `server.rs` (server): whose record (the link to the FHIR Patient), audited reads.
 //! - `staff.rs`: the staff patient page's "Medical record (EHR)" link.
+//! - `api.rs`, `pages.rs`, `chart.rs`, `seen.rs`, `pdf.rs`: the patient's pages (below), their
+//!   server functions, the trend chart's geometry, what the patient has seen (`record_seen`),
+//!   and the printable Health Summary (PDF).
 //! - `demo/`: the demo clinic's synthetic record (three FHIR Bundles), loaded by `server demo`.
 //!
 //! # The API for the pages
@@ -76,7 +79,10 @@
 //! or found once by record number (`PORTAL_FHIR_MRN_SYSTEM`). See the README, "My Medical
 //! Record: where the record comes from".
 
+pub mod api;
+pub mod chart;
 pub mod model;
+pub mod pages;
 pub mod staff;
 
 #[cfg(feature = "ssr")]
@@ -88,6 +94,10 @@ pub mod fhir;
 #[cfg(feature = "ssr")]
 pub mod remote;
 #[cfg(feature = "ssr")]
+pub mod pdf;
+#[cfg(feature = "ssr")]
+pub mod seen;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod settings;
@@ -97,6 +107,10 @@ pub mod smart;
 pub mod source;
 
 pub use model::*;
+pub use pages::{
+    AllergiesPage, DocumentsPage, HealthIssuesPage, HealthSummarySection, ImmunizationsPage, MedicationsPage, RecordPage, RecordVisitPage,
+    RecordVisitsPage, TestResultsPage, TrendPage, TrendsPage,
+};
 pub use staff::{LinkFhirPatient, RecordLinkSection, UnlinkFhirPatient};
 
 /// The demo clinic's record: (FHIR Patient id, transaction Bundle), synthetic (see

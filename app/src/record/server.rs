@@ -361,6 +361,14 @@ pub async fn document(state: &AppState, reader: &Reader, id: &ItemId) -> Result<
     Ok(Some(content))
 }
 
+/// The reader's whole record for a file made from it (the printable Health Summary), audited
+/// as a download with `what` (a fixed phrase).
+pub async fn open_for_download(state: &AppState, reader: &Reader, what: &'static str) -> Result<PatientRecord, RecordError> {
+    let record = read(state, &reader.patient, Section::Everything).await?;
+    audit_view(state, reader, AuditAction::RecordDownloaded, what).await?;
+    Ok(record)
+}
+
 /// Download My Record: the reader's record as a FHIR R4 Bundle (JSON text) holding the items
 /// `keep` accepts (the page passes what the release rules let the patient see). Audited.
 pub async fn download(state: &AppState, reader: &Reader, keep: impl Fn(&PatientRecord, &ItemId) -> bool) -> Result<String, RecordError> {

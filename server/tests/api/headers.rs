@@ -2,7 +2,7 @@ use crate::on_both_databases;
 use crate::support::{Backend, Client, TestPortal, DEMO_PASSWORD};
 
 const PUBLIC_PAGES: &[&str] = &["/", "/sign-in", "/staff/sign-in", "/terms", "/privacy", "/help", "/no-such-page"];
-const PATIENT_PAGES: &[&str] = &["/home", "/messages", "/record", "/record/questionnaires", "/billing", "/account", "/account/activity"];
+const PATIENT_PAGES: &[&str] = &["/home", "/messages", "/record", "/record/results", "/record/trends", "/record/medications", "/record/documents", "/record/questionnaires", "/billing", "/account", "/account/activity"];
 
 fn assert_baseline(path: &str, r: &crate::support::Reply) {
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{path}");

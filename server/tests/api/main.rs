@@ -31,3 +31,4 @@ mod secrets_at_rest;
 mod searches;
 mod record;
 mod schema;
+mod record_pages;
