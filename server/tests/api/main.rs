@@ -31,3 +31,5 @@ mod secrets_at_rest;
 mod searches;
 mod record;
 mod schema;
+mod connections;
+mod rendering;
