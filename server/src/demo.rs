@@ -126,7 +126,7 @@ pub async fn load(state: &AppState) -> Result<usize, DemoError> {
         if let Some(patient) = patient_id {
             let mut tx = state.db.begin_write().await?;
             sqlx::query("UPDATE patients SET statement_delivery = 'paperless' WHERE id = $1").bind(&patient.0).execute(&mut *tx).await?;
-            if let Some(terms) = app::terms::server::in_force(&state.db, now).await? {
+            if let Some(terms) = app::terms::server::in_force_on(&mut tx, now).await? {
                 app::terms::server::accept(&mut tx, &user, &terms, None, now).await?;
             }
             tx.commit().await?;

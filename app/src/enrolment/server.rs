@@ -521,7 +521,9 @@ async fn accepted_at_request(tx: &mut Tx, request_id: Option<&str>, terms_id: &s
 pub async fn start(db: &Db, claim_secret: &str, now: i64) -> Result<Option<ActivationStart>, sqlx::Error> {
     let mut tx = db.pool.begin().await?;
     let Some(c) = claim(&mut tx, claim_secret, now).await? else { return Ok(None) };
-    let terms = terms::server::in_force(db, now).await?;
+    // On the transaction's connection: waiting for a second one while holding the first
+    // deadlocks once every connection is held by a request doing the same.
+    let terms = terms::server::in_force_on(&mut tx, now).await?;
     let terms_accepted = match &terms {
         Some(t) => accepted_at_request(&mut tx, c.request_id.as_deref(), &t.id).await?.is_some(),
         None => true,

@@ -22,12 +22,20 @@ fn document(row: &AnyRow) -> Result<TermsDocument, sqlx::Error> {
 
 /// The version in force at `now`: the newest one whose effective time has come.
 pub async fn in_force(db: &Db, now: i64) -> Result<Option<TermsDocument>, sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    in_force_on(&mut conn, now).await
+}
+
+/// [`in_force`] on a connection already held, e.g. a transaction's: code that holds a
+/// transaction must not wait for a second connection of the pool (with every connection held
+/// by requests doing the same, none would ever come free).
+pub async fn in_force_on(conn: &mut sqlx::AnyConnection, now: i64) -> Result<Option<TermsDocument>, sqlx::Error> {
     sqlx::query(
         "SELECT id, version, title, body, effective_at, published_at FROM terms_versions \
          WHERE effective_at <= $1 ORDER BY version DESC LIMIT 1",
     )
     .bind(now)
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut *conn)
     .await?
     .as_ref()
     .map(document)

@@ -32,3 +32,5 @@ mod searches;
 mod record;
 mod schema;
 mod record_pages;
+mod connections;
+mod rendering;

@@ -71,8 +71,22 @@ fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
 }
 
 struct BufferWriter;
+/// With `PORTAL_TEST_LOG_FILE` set, the logs are also appended to that file (to follow a
+/// request that hangs, by its request id, after the test process has gone).
+fn log_file() -> Option<&'static Mutex<std::fs::File>> {
+    static FILE: OnceLock<Option<Mutex<std::fs::File>>> = OnceLock::new();
+    FILE.get_or_init(|| {
+        let path = std::env::var("PORTAL_TEST_LOG_FILE").ok().filter(|p| !p.is_empty())?;
+        Some(Mutex::new(std::fs::OpenOptions::new().create(true).append(true).open(path).expect("the log file")))
+    })
+    .as_ref()
+}
+
 impl Write for BufferWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(file) = log_file() {
+            let _ = file.lock().unwrap().write_all(buf);
+        }
         log_buffer().lock().unwrap().extend_from_slice(buf);
         Ok(buf.len())
     }
