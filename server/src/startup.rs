@@ -228,9 +228,23 @@ fn check_function_gates() {
     }
 }
 
+/// The app's routes, generated once per process.
+///
+/// Generating them renders the app once with every resource held back, and leptos_server holds
+/// them back with one flag for the whole process (`SuppressResourceLoad`): a resource first
+/// polled by any page render in the process while the flag is up waits forever, so its page is
+/// never answered. A server generates its list before it serves; but where several portals share
+/// one process (the integration tests), one starting while another renders made that other's
+/// page hang now and then (issue 16; leptos-rs/leptos#4773). Generated once, the flag is never up
+/// while anything serves.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState, config: &Config) -> Router {
     check_function_gates();
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
