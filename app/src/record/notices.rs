@@ -2,7 +2,8 @@
 //! in your medical record. Sign in …": no test, value, date or clinician) through the outbox
 //! (retried, logged without content), at most one per patient per day (the clinic's calendar
 //! day), only for results the patient can see under the release rules (`server::read` applies
-//! them), and only to a patient with an active account and a confirmed address.
+//! them), and only to a patient with an active account and a confirmed address (one who chose
+//! a single daily e-mail for everything new, on the Messages page, gets it in that e-mail).
 //!
 //! Found by a periodic job ([`run`], started by the server's background loop) for the
 //! embedded source: a result is *new to tell* when it became visible after `told_through`
@@ -144,7 +145,13 @@ async fn tell(state: &AppState, patient: &PatientId, email: &str, told: i64, now
         tx.commit().await?;
         return Ok(false);
     }
-    outbox::enqueue(&mut tx, email, &Notice::NewInRecord, now).await?;
+    // A patient who chose one e-mail a day for everything new gets this in that one.
+    let daily: Option<String> = sqlx::query_scalar("SELECT notices FROM users WHERE patient_id = $1").bind(&patient.0).fetch_optional(&mut *tx).await?;
+    if daily.as_deref().and_then(crate::messaging::NoticeMode::parse) == Some(crate::messaging::NoticeMode::Daily) {
+        outbox::notify_patient(&mut tx, &state.settings, patient, &Notice::NewInRecord, now).await?;
+    } else {
+        outbox::enqueue(&mut tx, email, &Notice::NewInRecord, now).await?;
+    }
     tx.commit().await?;
     Ok(true)
 }

@@ -488,7 +488,7 @@ pub fn ReleaseChoiceSection() -> impl IntoView {
                             let id = format!("release-{}", c.code());
                             let words = if c == ReleaseChoice::AsSoonAsAvailable { format!("{} (the default)", c.words()) } else { c.words() };
                             view! {
-                                <div class="field field--check">
+                                <div class="check">
                                     <input type="radio" id=id.clone() name="choice" value=c.code() checked={c == current}/>
                                     <label for=id>{words}</label>
                                 </div>

@@ -41,6 +41,15 @@ fn report(patient: &str, id: &str, code: (&str, &str), member: (&str, &str, f64,
     json!({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": dr}, {"resource": obs}]}).to_string()
 }
 
+/// The same file with every resource from the visit `encounter`.
+fn at_visit(file: String, encounter: &str) -> String {
+    let mut b: serde_json::Value = serde_json::from_str(&file).unwrap();
+    for e in b["entry"].as_array_mut().unwrap() {
+        e["resource"]["encounter"] = json!({"reference": format!("Encounter/{encounter}")});
+    }
+    b.to_string()
+}
+
 /// A FHIR dateTime `ms` milliseconds since the epoch.
 fn iso(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms).unwrap().to_string()
@@ -70,9 +79,9 @@ async fn a_hidden_code_is_shown_nowhere_and_the_page_says_some_results_are_given
     let portal = TestPortal::start(backend).await;
     let db = &portal.state.db;
     let recent = iso(now_ms() - 2 * DAY);
-    embedded::import(db, &report("alice", "alice-hiv", ("75622-1", "HIV screen panel"), ("20447-9", "HIV-1 viral load", 40.0, "copies/mL"), &recent, true), now_ms())
-        .await
-        .unwrap();
+    let file = report("alice", "alice-hiv", ("75622-1", "HIV screen panel"), ("20447-9", "HIV-1 viral load", 40.0, "copies/mL"), &recent, true);
+    embedded::import(db, &at_visit(file, "alice-enc-20261123"), now_ms()).await.unwrap();
+    let visit = format!("/record/visits/{}", portal.state.record.item_key().id(app::record::fhir::ResourceType::Encounter, "alice-enc-20261123"));
     let alice = patient(&portal, "alice", DEMO_PASSWORD).await;
     let names = ["HIV screen panel", "HIV-1 viral load"];
     // Before the code is listed, the result shows (so its absence below means something).
@@ -80,6 +89,7 @@ async fn a_hidden_code_is_shown_nowhere_and_the_page_says_some_results_are_given
     assert!(names.iter().all(|n| r.body.contains(n)), "shown before it is hidden");
     assert!(!r.body.contains(app::record::release::GIVEN_IN_PERSON));
     assert!(alice.get("/record/trends").await.body.contains("HIV-1 viral load"));
+    assert!(alice.get(&visit).await.body.contains("HIV-1 viral load"), "among the visit's results");
 
     // Front desk and clinicians cannot reach the list or its functions.
     for login in ["frontdesk", "drlee"] {
@@ -111,6 +121,9 @@ async fn a_hidden_code_is_shown_nowhere_and_the_page_says_some_results_are_given
     assert!(names.iter().all(|n| !r.body.contains(n)), "not on Test Results");
     assert!(r.body.contains(app::record::release::GIVEN_IN_PERSON), "the page says some results are given in person");
     assert!(!alice.get("/record/trends").await.body.contains("HIV"), "not among the trends");
+    let v = alice.get(&visit).await;
+    assert_eq!(v.status, 200);
+    assert!(v.body.contains("Vital signs") && !v.body.contains("HIV"), "not among the visit's results");
     let home = alice.get("/home").await;
     assert_eq!(home.status, 200);
     assert!(home.body.contains("Health Summary") && !home.body.contains("HIV"), "not in the Health Summary");
@@ -247,6 +260,15 @@ async fn a_new_result_sends_one_phi_free_notice_a_day_and_none_when_given_in_per
     embedded::import(db, &file, portal.state.clock.now_ms()).await.unwrap();
     notices(&portal.state).await.unwrap();
     assert_eq!(notices_to(&portal, &robert).await, 0, "nothing the patient cannot see is told");
+
+    // Carol chose one e-mail a day for everything new: the result is told in that one.
+    sqlx::query("UPDATE users SET notices = 'daily' WHERE login = 'carol'").execute(&db.pool).await.unwrap();
+    let carol = email_of(&portal, "carol").await;
+    let file = report("carol", "carol-new", ("24362-6", "Renal function panel"), ("2160-0", "Creatinine in serum", 0.9, "mg/dL"), &issued, true);
+    embedded::import(db, &file, portal.state.clock.now_ms()).await.unwrap();
+    notices(&portal.state).await.unwrap();
+    assert_eq!(notices_to(&portal, &carol).await, 0);
+    assert_eq!(count(&portal, "SELECT COUNT(*) FROM outbox WHERE notice = 'daily-summary' AND recipient = $1", &carol).await, 1, "in her daily e-mail");
 
     // The next day, what arrived after the first notice and is still unseen is told.
     portal.state.clock.advance(DAY);
