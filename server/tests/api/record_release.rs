@@ -226,7 +226,9 @@ async fn a_new_result_sends_one_phi_free_notice_a_day_and_none_when_given_in_per
     let issued = iso(start - 3_600_000);
     let file = report("alice", "alice-new", ("24362-6", "Renal function panel"), ("2160-0", "Creatinine in serum", 1.37, "mg/dL"), &issued, true);
     embedded::import(db, &file, portal.state.clock.now_ms()).await.unwrap();
-    notices(&portal.state).await.unwrap();
+    // Two servers' passes at once: one notice.
+    let (a, b) = tokio::join!(notices(&portal.state), notices(&portal.state));
+    (a.unwrap(), b.unwrap());
     assert_eq!(notices_to(&portal, &alice).await, 1, "one notice to her address");
     // The text that goes out (the mail worker runs on the wall clock, which stands behind this
     // portal's fixed clock: the row is rendered here as the worker renders it).
@@ -275,6 +277,21 @@ async fn a_new_result_sends_one_phi_free_notice_a_day_and_none_when_given_in_per
     notices(&portal.state).await.unwrap();
     assert_eq!(notices_to(&portal, &alice).await, 2, "the next day's notice");
     assert_eq!(notices_to(&portal, &robert).await, 0);
+
+    // Robert chose to see results 3 days after they are ready: a new one is told when it is
+    // released, not when it arrives.
+    let robert_client = patient(&portal, "robert", DEMO_PASSWORD).await;
+    let r = robert_client.post_form("/api/record/release/choose", &[("choice", "days-3")]).await;
+    assert_eq!(r.location(), Some("/record?done=release#release"));
+    portal.state.clock.advance(60_000);
+    let now = portal.state.clock.now_ms();
+    let file = report("robert", "robert-later", ("24362-6", "Renal function panel"), ("2160-0", "Creatinine in serum", 1.1, "mg/dL"), &iso(now - 3_600_000), true);
+    embedded::import(db, &file, now).await.unwrap();
+    notices(&portal.state).await.unwrap();
+    assert_eq!(notices_to(&portal, &robert).await, 0, "held by his choice: nothing to tell yet");
+    portal.state.clock.advance(3 * DAY);
+    notices(&portal.state).await.unwrap();
+    assert_eq!(notices_to(&portal, &robert).await, 1, "told once released");
     portal.stop().await;
 }
 
