@@ -319,6 +319,8 @@ mod ssr {
         pub held: HashSet<ItemId>,
         /// How many results (panels and single results) wait.
         pub waiting: usize,
+        /// Some result the pages would have shown is given in person.
+        pub in_person: bool,
     }
 
     fn code_hidden(code: Option<&CodeableConcept>, hidden: &HashSet<(String, String)>) -> bool {
@@ -366,8 +368,19 @@ mod ssr {
         }
     }
 
+    /// Whether a result is one the pages would show at all (not entered in error).
+    fn showable(e: &Entry) -> bool {
+        let status = match &e.resource {
+            Resource::DiagnosticReport(d) => d.status.as_deref(),
+            Resource::Observation(o) => o.status.as_deref(),
+            _ => return false,
+        };
+        crate::record::model::ResultStatus::of_fhir(status.unwrap_or_default()).is_some()
+    }
+
     /// The results of a record as units the rules judge: reports, panels, and results that
-    /// no report or panel includes.
+    /// no report or panel includes (only those the pages would show: an entered-in-error
+    /// report is never counted as waiting).
     pub fn units(record: &PatientRecord) -> Vec<&Entry> {
         let mut in_panel: HashSet<&ItemId> = HashSet::new();
         let mut units = Vec::new();
@@ -386,6 +399,7 @@ mod ssr {
                 }
             }
         }
+        units.retain(|e| showable(e));
         units
     }
 
@@ -408,6 +422,7 @@ mod ssr {
                 _ => continue,
             };
             if code_hidden(code, &rules.hidden) {
+                d.in_person |= showable(e);
                 d.hidden.insert(e.item.clone());
                 d.hidden.extend(members(record, e).into_iter().map(|m| m.item.clone()));
             }
@@ -431,7 +446,7 @@ mod ssr {
     /// Applies the rules to a record just read: what they take out is no longer in it.
     pub fn apply(record: &mut PatientRecord, rules: &Rules, now: i64) {
         let d = decide(record, rules, now);
-        let given_in_person = !d.hidden.is_empty();
+        let given_in_person = d.in_person;
         let mut out = d.hidden;
         out.extend(d.held);
         record.withhold(&out);
@@ -756,6 +771,14 @@ mod tests {
         apply(&mut r, &rules(&["R2"], ReleaseChoice::AfterDays(3)), NOW);
         assert_eq!((r.withheld.waiting, r.withheld.given_in_person), (0, true));
         let _ = ResourceType::Observation;
+    }
+
+    #[test]
+    fn an_entered_in_error_result_neither_waits_nor_says_given_in_person() {
+        let texts = vec![report("gone", "R1", &[], NOW - DAY, false, "entered-in-error"), report("gone2", "P1", &[], NOW - DAY, true, "entered-in-error")];
+        let mut r = record(texts);
+        apply(&mut r, &rules(&["P1"], ReleaseChoice::AfterReview), NOW);
+        assert_eq!((r.withheld.waiting, r.withheld.given_in_person), (0, false));
     }
 
     #[test]
