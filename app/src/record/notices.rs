@@ -11,7 +11,7 @@
 //! when it was loaded (`record_resources.loaded_at`) or, under a delay the patient chose, when
 //! the delay ran out, whichever is later; so a result released later by the patient's delay is
 //! told when it is released. The first time the job meets a patient it only notes the time
-//! (nothing loaded before is "new"). The remote source has no way to learn that the EHR has
+//! (nothing loaded before, by `loaded_at`, is "new"). The remote source has no way to learn that the EHR has
 //! something new short of asking for everyone's record: that needs the EHR to tell the portal
 //! (a FHIR Subscription), which is not built.
 
@@ -50,6 +50,8 @@ pub async fn run(state: &AppState) -> Result<usize, sqlx::Error> {
     )
     .fetch_all(&state.db.pool)
     .await?;
+    // The first time a patient is met, everything loaded so far is old news.
+    let mut baseline: Option<i64> = None;
     let mut queued = 0;
     for row in rows {
         let patient = PatientId(row.try_get("patient_id")?);
@@ -57,10 +59,18 @@ pub async fn run(state: &AppState) -> Result<usize, sqlx::Error> {
         let told: Option<i64> = row.try_get("told_through")?;
         let last: Option<i64> = row.try_get("last_sent_at")?;
         let Some(told) = told else {
-            // First meeting: from now on.
+            // First meeting: from now on (and after anything already loaded, whatever the
+            // clock of whoever loaded it said).
+            let from = match baseline {
+                Some(b) => b,
+                None => {
+                    let latest: Option<i64> = sqlx::query_scalar("SELECT MAX(loaded_at) FROM record_resources").fetch_one(&state.db.pool).await?;
+                    *baseline.insert(latest.unwrap_or(now).max(now))
+                }
+            };
             sqlx::query("INSERT INTO record_notices (patient_id, told_through, last_sent_at) VALUES ($1, $2, NULL) ON CONFLICT DO NOTHING")
                 .bind(&patient.0)
-                .bind(now)
+                .bind(from)
                 .execute(&state.db.pool)
                 .await?;
             continue;
