@@ -18,6 +18,10 @@
 //! - `api.rs`, `pages.rs`, `chart.rs`, `seen.rs`, `pdf.rs`: the patient's pages (below), their
 //!   server functions, the trend chart's geometry, what the patient has seen (`record_seen`),
 //!   and the printable Health Summary (PDF).
+//! - `release.rs`: the release rules (results given in person by the administrators' code
+//!   list, `/staff/record/hidden-codes`; the patient's own choice of when new results show, on
+//!   `/record`), applied once in `server::read`. `notices.rs` (server): the PHI-free
+//!   new-result notice, found by a periodic job for the embedded source.
 //! - `demo/`: the demo clinic's synthetic record (three FHIR Bundles), loaded by `server demo`.
 //!
 //! # The API for the pages
