@@ -228,7 +228,8 @@ async fn a_new_result_sends_one_phi_free_notice_a_day_and_none_when_given_in_per
     embedded::import(db, &file, portal.state.clock.now_ms()).await.unwrap();
     // Two servers' passes at once: one notice.
     let (a, b) = tokio::join!(notices(&portal.state), notices(&portal.state));
-    (a.unwrap(), b.unwrap());
+    a.unwrap();
+    b.unwrap();
     assert_eq!(notices_to(&portal, &alice).await, 1, "one notice to her address");
     // The text that goes out (the mail worker runs on the wall clock, which stands behind this
     // portal's fixed clock: the row is rendered here as the worker renders it).
