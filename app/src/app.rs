@@ -28,6 +28,7 @@ use crate::passkeys::{PatientPasskeysPage, StaffPasskeysPage};
 use crate::security::{AuditSearchPage, SecurityPage};
 use crate::staff::StaffHomePage;
 use crate::maintenance::StaffMaintenancePage;
+use crate::record::release::HiddenCodesPage;
 use crate::access::{Gate, Page, Permission::*};
 use crate::session::PendingStep;
 use crate::types::Portal;
@@ -155,7 +156,7 @@ pages! {
     "/messages" => MessagesPage, Gate::PATIENT, Async;
     "/messages/new" => ComposePage, Gate::PATIENT, Async;
     "/messages/:id" => PatientThreadPage, Gate::PATIENT, Async;
-    "/record" => RecordPage, Gate::PATIENT;
+    "/record" => RecordPage, Gate::PATIENT, Async;
     "/record/results" => TestResultsPage, Gate::PATIENT, Async;
     "/record/trends" => TrendsPage, Gate::PATIENT, Async;
     "/record/trends/:id" => TrendPage, Gate::PATIENT, Async;
@@ -212,6 +213,7 @@ pages! {
     "/staff/audit" => AuditSearchPage, Gate::staff_may(&[ReviewSecurity]), Async;
     "/staff/terms" => StaffTermsPage, Gate::staff_may(&[PublishTerms]), Async;
     "/staff/maintenance" => StaffMaintenancePage, Gate::staff_may(&[ScheduleMaintenance]), Async;
+    "/staff/record/hidden-codes" => HiddenCodesPage, Gate::staff_may(&[HideResultCodes]), Async;
 }
 
 #[component]

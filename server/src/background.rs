@@ -2,7 +2,9 @@
 //! counters older than any limit's window, auditing the count of throttled sign-ins once their
 //! window has ended and forgetting sign-in attempts past their retention, writing the audit
 //! chain's head to the log, and re-routing the messages waiting for providers whose
-//! out-of-office period has begun (once per period, whichever server gets there first).
+//! out-of-office period has begun (once per period, whichever server gets there first), and
+//! queueing new-result notices (`app::record::notices`, every two minutes; one server's pass
+//! moves a patient's mark, the other's then finds nothing).
 
 use app::platform::{now_ms, state::AppState};
 use std::time::Duration;
@@ -14,6 +16,7 @@ const AUDIT_HEAD_LOG_EVERY: Duration = Duration::from_secs(15 * 60);
 
 pub async fn run_session_sweeper(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut head_logged: Option<(i64, std::time::Instant)> = None;
+    let mut notices_ran: Option<std::time::Instant> = None;
     loop {
         match app::sign_in::server::sweep(&state.db, &state.settings.throttle, now_ms()).await {
             Ok((0, 0)) => {}
@@ -43,6 +46,14 @@ pub async fn run_session_sweeper(state: AppState, mut stop: watch::Receiver<bool
             Ok(0) => {}
             Ok(n) => tracing::info!(messages = n, "re-routed messages of providers now out of office"),
             Err(e) => tracing::error!(error = %e, "could not re-route messages for out-of-office periods"),
+        }
+        if notices_ran.is_none_or(|at| at.elapsed() >= app::record::notices::EVERY) {
+            notices_ran = Some(std::time::Instant::now());
+            match app::record::notices::run(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(notices = n, "queued new-result notices"),
+                Err(e) => tracing::error!(error = %e, "could not look for new results to tell patients about"),
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(20)) => {}

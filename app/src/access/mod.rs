@@ -50,10 +50,12 @@ pub enum Permission {
     ScheduleMaintenance,
     /// Which roles must have a second sign-in step.
     SetSecondStepPolicy,
+    /// The codes of results given in person (hidden from the patient's record, SPEC R-REC-3).
+    HideResultCodes,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 15] = [
         Permission::ManagePatientAccess,
         Permission::WorkMessages,
         Permission::SeeHolidays,
@@ -68,6 +70,7 @@ impl Permission {
         Permission::PublishTerms,
         Permission::ScheduleMaintenance,
         Permission::SetSecondStepPolicy,
+        Permission::HideResultCodes,
     ];
 }
 
@@ -94,6 +97,7 @@ impl StaffRole {
                     | PublishTerms
                     | ScheduleMaintenance
                     | SetSecondStepPolicy
+                    | HideResultCodes
             ),
             Auditor => matches!(p, ReviewSecurity),
         }
@@ -294,6 +298,7 @@ mod tests {
         assert_eq!(holders(ReviewSecurity), [Administrator, Auditor]);
         assert_eq!(holders(ManagePatientAccess), [FrontDesk, Administrator]);
         assert_eq!(holders(WorkMessages), [FrontDesk, Clinician, Billing]);
+        assert_eq!(holders(HideResultCodes), [Administrator]);
         // An auditor reviews; nothing else.
         assert_eq!(Permission::ALL.into_iter().filter(|p| Auditor.can(*p)).collect::<Vec<_>>(), [ReviewSecurity]);
         // Billing staff work accounts and their own inbox: no clinical permission.

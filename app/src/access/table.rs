@@ -87,6 +87,9 @@ pub const FUNCTIONS: &[(&str, Gate)] = &[
     ("record/visit", Gate::PATIENT),
     ("record/documents", Gate::PATIENT),
     ("record/summary", Gate::PATIENT),
+    // The patient's own choice of when new results show (`crate::record::release`).
+    ("record/release", Gate::PATIENT),
+    ("record/release/choose", Gate::PATIENT),
     // Staff: patients' access.
     ("enrolment/queue", Gate::staff_may(&[ManagePatientAccess])),
     ("enrolment/detail", Gate::staff_may(&[ManagePatientAccess])),
@@ -162,6 +165,10 @@ pub const FUNCTIONS: &[(&str, Gate)] = &[
     ("staff/maintenance/schedule", Gate::staff_may(&[ScheduleMaintenance])),
     ("staff/maintenance/cancel", Gate::staff_may(&[ScheduleMaintenance])),
     ("second-step/policy", Gate::staff_may(&[SetSecondStepPolicy])),
+    // Codes of results given in person, never shown in the portal (`crate::record::release`).
+    ("staff/record/hidden-codes", Gate::staff_may(&[HideResultCodes])),
+    ("staff/record/hidden-codes/add", Gate::staff_may(&[HideResultCodes])),
+    ("staff/record/hidden-codes/remove", Gate::staff_may(&[HideResultCodes])),
 ];
 
 /// Every download's gate (served by `server/src/downloads.rs`), by path pattern.

@@ -95,10 +95,13 @@ pub enum AuditAction {
     RecordUnlinked,
     RecordViewed,
     RecordDownloaded,
+    RecordHiddenCodeAdded,
+    RecordHiddenCodeRemoved,
+    RecordReleaseChosen,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 84] = [
+    pub const ALL: [AuditAction; 87] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::SignInThrottled,
@@ -183,6 +186,9 @@ impl AuditAction {
         AuditAction::RecordUnlinked,
         AuditAction::RecordViewed,
         AuditAction::RecordDownloaded,
+        AuditAction::RecordHiddenCodeAdded,
+        AuditAction::RecordHiddenCodeRemoved,
+        AuditAction::RecordReleaseChosen,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -271,6 +277,9 @@ impl AuditAction {
             AuditAction::RecordUnlinked => "record.unlinked",
             AuditAction::RecordViewed => "record.viewed",
             AuditAction::RecordDownloaded => "record.downloaded",
+            AuditAction::RecordHiddenCodeAdded => "record.hidden-code.added",
+            AuditAction::RecordHiddenCodeRemoved => "record.hidden-code.removed",
+            AuditAction::RecordReleaseChosen => "record.release.chosen",
         }
     }
 
@@ -365,6 +374,9 @@ impl AuditAction {
             AuditAction::RecordUnlinked => "Medical record link removed",
             AuditAction::RecordViewed => "Medical record viewed in the portal",
             AuditAction::RecordDownloaded => "Medical record downloaded",
+            AuditAction::RecordHiddenCodeAdded => "Result code added to those given in person",
+            AuditAction::RecordHiddenCodeRemoved => "Result code removed from those given in person",
+            AuditAction::RecordReleaseChosen => "Choice of when new test results show changed",
         }
     }
 }

@@ -394,6 +394,7 @@ pub const ACCOUNT_HISTORY: &[AuditAction] = &[
     AuditAction::AccessRestored,
     AuditAction::RecordViewed,
     AuditAction::RecordDownloaded,
+    AuditAction::RecordReleaseChosen,
 ];
 
 pub async fn sign_in_history(db: &Db, user: &UserId, limit: i64) -> Result<Vec<AuditEntry>, sqlx::Error> {

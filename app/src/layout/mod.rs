@@ -192,6 +192,7 @@ const STAFF_NAVIGATION: &[(&str, &str)] = &[
     ("/staff/absences", "Out of office"),
     ("/staff/holidays", "Holidays"),
     ("/staff/maintenance", "Maintenance"),
+    ("/staff/record/hidden-codes", "Results given in person"),
 ];
 
 /// The staff areas a role works in: the navigation's links whose page the role may open.

@@ -63,6 +63,9 @@ pub enum Notice {
     /// A video visit was scheduled or cancelled. Says only that something new waits: that a
     /// person has visits, and with whom, is theirs to see after signing in.
     VisitsChanged,
+    /// Something new is in the patient's medical record (a new result they may see). Never
+    /// says what, when, or from whom; at most one a day (`record::notices`).
+    NewInRecord,
 }
 
 impl Notice {
@@ -88,6 +91,7 @@ impl Notice {
             Notice::SignInMethodsChanged,
             Notice::NewToComplete,
             Notice::VisitsChanged,
+            Notice::NewInRecord,
         ]
     }
 
@@ -111,6 +115,7 @@ impl Notice {
             Notice::SignInMethodsChanged => "sign-in-methods-changed",
             Notice::NewToComplete => "new-to-complete",
             Notice::VisitsChanged => "visits-changed",
+            Notice::NewInRecord => "new-in-record",
         }
     }
 
@@ -148,6 +153,7 @@ impl Notice {
             ("sign-in-methods-changed", _) => Notice::SignInMethodsChanged,
             ("new-to-complete", _) => Notice::NewToComplete,
             ("visits-changed", _) => Notice::VisitsChanged,
+            ("new-in-record", _) => Notice::NewInRecord,
             _ => return None,
         })
     }
@@ -319,6 +325,14 @@ impl Notice {
             Notice::VisitsChanged => (
                 "something new in your patient portal".to_string(),
                 format!("Something new is waiting for you in your patient portal. Sign in to see it:\n\n    {sign_in}"),
+            ),
+            Notice::NewInRecord => (
+                "something new in your medical record".to_string(),
+                format!(
+                    "Something new is in your medical record. Sign in to the patient portal to see it:\n\n    {sign_in}\n\n\
+                     You get at most one of these e-mails a day. You can choose when new items show in your record \
+                     under My Medical Record after signing in."
+                ),
             ),
         };
         RenderedMail {

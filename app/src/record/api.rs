@@ -183,6 +183,9 @@ pub struct ResultsView {
     pub page: usize,
     pub pages: usize,
     pub incomplete: bool,
+    /// What the release rules withheld (the page says that some results are given in person,
+    /// and how many wait for the patient's own choice; never which).
+    pub withheld: super::release::Withheld,
 }
 
 impl ResultsView {
@@ -285,7 +288,7 @@ pub async fn load_results(kind: Option<String>, from: Option<String>, to: Option
     let trends = record.trend_choices().into_iter().map(|c| (c.key.clone(), key.trend_id(&c.key))).collect();
     let mut new: Vec<ItemId> = new.into_iter().collect();
     new.sort();
-    Ok(Ok(ResultsView { results, new, trends, filter, page, pages, incomplete: record.incomplete }))
+    Ok(Ok(ResultsView { results, new, trends, filter, page, pages, incomplete: record.incomplete, withheld: record.withheld.clone() }))
 }
 
 /// The tests that can be drawn over time.

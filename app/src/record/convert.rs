@@ -78,6 +78,9 @@ pub struct PatientRecord {
     /// Some of what the source holds is not here: a resource that did not read as FHIR, or
     /// more pages than the portal follows. Pages say that the list may be incomplete.
     pub incomplete: bool,
+    /// What the release rules took out (`super::release::apply`): whether any result is given
+    /// in person, how many wait for the patient's own release choice.
+    pub withheld: super::release::Withheld,
     tz: jiff::tz::TimeZone,
     now_ms: i64,
 }
@@ -94,6 +97,7 @@ impl PatientRecord {
             by_ref: HashMap::new(),
             by_item: HashMap::new(),
             incomplete: false,
+            withheld: Default::default(),
             tz: tz.clone(),
             now_ms,
         };
@@ -162,7 +166,61 @@ impl PatientRecord {
         self.by_ref.get(&(kind, id.to_string())).map(|&i| &self.entries[i])
     }
 
-    fn resolve(&self, r: &Reference) -> Option<&Entry> {
+    /// Takes the entries of `items` out of the record, so that no page, count or download made
+    /// from it has them (the release rules: `super::release::apply`). A report or panel that
+    /// stays loses its references to the members taken out, in its parsed form and in the JSON
+    /// the download gives back (a reference's id or display could name the test).
+    pub fn withhold(&mut self, items: &HashSet<ItemId>) {
+        if items.is_empty() {
+            return;
+        }
+        let gone: HashSet<(ResourceType, String)> =
+            self.entries.iter().filter(|e| items.contains(&e.item)).map(|e| (e.kind, e.id.clone())).collect();
+        if gone.is_empty() {
+            return;
+        }
+        let is_gone = |r: &Reference| {
+            r.target().and_then(|(k, id)| Some((ResourceType::parse(k)?, id.to_string()))).is_some_and(|t| gone.contains(&t))
+        };
+        let is_gone_json = |v: &serde_json::Value| {
+            v.get("reference").and_then(|r| r.as_str()).and_then(fhir::target_of).and_then(|(k, id)| Some((ResourceType::parse(k)?, id.to_string()))).is_some_and(|t| gone.contains(&t))
+        };
+        let entries = std::mem::take(&mut self.entries);
+        self.by_ref.clear();
+        self.by_item.clear();
+        for mut e in entries {
+            if items.contains(&e.item) {
+                continue;
+            }
+            let field = match &mut e.resource {
+                Resource::DiagnosticReport(d) if d.result.iter().any(is_gone) => {
+                    d.result.retain(|r| !is_gone(r));
+                    Some("result")
+                }
+                Resource::Observation(o) if o.has_member.iter().any(is_gone) => {
+                    o.has_member.retain(|r| !is_gone(r));
+                    Some("hasMember")
+                }
+                _ => None,
+            };
+            if let Some(field) = field {
+                if let Ok(mut json) = serde_json::from_str::<serde_json::Value>(&e.text) {
+                    if let Some(list) = json.get_mut(field).and_then(|l| l.as_array_mut()) {
+                        list.retain(|r| !is_gone_json(r));
+                    }
+                    if let Ok(text) = serde_json::to_string(&json) {
+                        e.text = text;
+                    }
+                }
+            }
+            let at = self.entries.len();
+            self.by_ref.insert((e.kind, e.id.clone()), at);
+            self.by_item.insert(e.item.clone(), at);
+            self.entries.push(e);
+        }
+    }
+
+    pub(crate) fn resolve(&self, r: &Reference) -> Option<&Entry> {
         let (kind, id) = r.target()?;
         self.get(ResourceType::parse(kind)?, id)
     }
@@ -1042,7 +1100,7 @@ fn is_vital(categories: &[CodeableConcept]) -> bool {
 
 /// Whether an Observation is a test result for the Test Results page: not a vital sign, a
 /// social-history entry, a survey answer or an activity measure.
-fn is_result_category(categories: &[CodeableConcept]) -> bool {
+pub(crate) fn is_result_category(categories: &[CodeableConcept]) -> bool {
     !category_codes(categories).any(|c| matches!(c, "vital-signs" | "social-history" | "survey" | "activity" | "sdoh"))
 }
 

@@ -18,6 +18,10 @@
 //! - `api.rs`, `pages.rs`, `chart.rs`, `seen.rs`, `pdf.rs`: the patient's pages (below), their
 //!   server functions, the trend chart's geometry, what the patient has seen (`record_seen`),
 //!   and the printable Health Summary (PDF).
+//! - `release.rs`: the release rules (results given in person by the administrators' code
+//!   list, `/staff/record/hidden-codes`; the patient's own choice of when new results show, on
+//!   `/record`), applied once in `server::read`. `notices.rs` (server): the PHI-free
+//!   new-result notice, found by a periodic job for the embedded source.
 //! - `demo/`: the demo clinic's synthetic record (three FHIR Bundles), loaded by `server demo`.
 //!
 //! # The API for the pages
@@ -55,6 +59,12 @@
 //!   as the source gave them) of what `keep` lets through (the release rules). Audited.
 //! - `server::read(&AppState, &PatientId, Section)`: the same without an audit entry, for work
 //!   the patient did not ask for (new-result notices). Never for a page.
+//! - The release rules (`release.rs`: results given in person by an administrator's code list,
+//!   results the patient chose to see later) are applied in `server::read`, the one read every
+//!   page, count, download and notice goes through: what they withhold is not in the
+//!   `PatientRecord` at all, and `record.withheld` says what the page may tell (that some
+//!   results are given in person; how many wait for the patient's choice). `notices.rs`: the
+//!   PHI-free new-result notice, found by a periodic job (embedded source).
 //! - On [`convert::PatientRecord`]: `test_results() -> TestResults` (panels with members,
 //!   single results; lab and other results, not vitals), `vitals() -> Vec<TestResult>`,
 //!   `trend_choices() -> Vec<TrendChoice>`, `trend(&TestKey) -> Option<Trend>`,
@@ -83,6 +93,7 @@ pub mod api;
 pub mod chart;
 pub mod model;
 pub mod pages;
+pub mod release;
 pub mod staff;
 
 #[cfg(feature = "ssr")]
@@ -91,6 +102,8 @@ pub mod convert;
 pub mod embedded;
 #[cfg(feature = "ssr")]
 pub mod fhir;
+#[cfg(feature = "ssr")]
+pub mod notices;
 #[cfg(feature = "ssr")]
 pub mod remote;
 #[cfg(feature = "ssr")]

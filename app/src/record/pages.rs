@@ -105,6 +105,7 @@ pub fn RecordPage() -> impl IntoView {
                 <p>"To print or keep on paper: your health issues, allergies, medications, immunizations and latest results in one document."</p>
                 <p><a class="button" href=PDF_SUMMARY download="">"Download a printable Health Summary (PDF)"</a></p>
             </section>
+            <super::release::ReleaseChoiceSection/>
         </PatientLayout>
     }
 }
@@ -124,7 +125,7 @@ pub fn TestResultsPage() -> impl IntoView {
         <PatientLayout title="Test Results | Patient portal">
             <Back/>
             <h1>"Test Results"</h1>
-            <p class="lead">"Newest first. Results show here as soon as the clinic has them, sometimes before your clinician has seen them."</p>
+            <p class="lead">"Newest first. Results show here as soon as the clinic has them, sometimes before your clinician has seen them, unless you chose otherwise ("<a href="/record#release">"when new results show"</a>")."</p>
             <RecordShown resource=results view={|v: ResultsView| view! { <ResultsBody v/> }}/>
         </PatientLayout>
     }
@@ -190,6 +191,12 @@ fn ResultsBody(v: ResultsView) -> impl IntoView {
     view! {
         <ResultFilterForm filter=filter.clone()/>
         <Incomplete incomplete=v.incomplete/>
+        {v.withheld.given_in_person.then(|| view! {
+            <p class="notice notice--info" role="status">{super::release::GIVEN_IN_PERSON}</p>
+        })}
+        {v.withheld.waiting_words().map(|words| view! {
+            <p class="notice notice--info" role="status">{words}" "<a href="/record#release">"Change when new results show"</a></p>
+        })}
         <p class="no-print"><a href="/record/trends">"See your results over time (Trends)"</a></p>
         {(new_count > 0).then(|| view! {
             <p class="notice notice--status" role="status">{if new_count == 1 { "1 result is new since you last looked.".to_string() } else { format!("{new_count} results are new since you last looked.") }}</p>
@@ -683,7 +690,7 @@ pub fn RecordVisitPage() -> impl IntoView {
 #[component]
 fn VisitDetail(v: Visit, incomplete: bool) -> impl IntoView {
     let s = v.summary;
-    let results = ResultsView { results: v.results, new: Vec::new(), trends: Vec::new(), filter: ResultFilter::default(), page: 1, pages: 1, incomplete };
+    let results = ResultsView { results: v.results, new: Vec::new(), trends: Vec::new(), filter: ResultFilter::default(), page: 1, pages: 1, incomplete, withheld: Default::default() };
     let has_results = !results.results.panels.is_empty() || !results.results.single.is_empty();
     let results = std::sync::Arc::new(results);
     view! {

@@ -314,10 +314,15 @@ pub async fn unlink(db: &Db, staff: &UserId, patient: &PatientId, client_addr: O
 pub async fn read(state: &AppState, patient: &PatientId, section: Section) -> Result<PatientRecord, RecordError> {
     let now = state.clock.now_ms();
     let fhir_patient = fhir_patient_of(state, patient, now).await?;
-    state
+    let mut record = state
         .record
         .read(&state.db, Read { fhir_patient: &fhir_patient, types: section.types(), tz: &state.settings.messaging.time_zone, now_ms: now })
-        .await
+        .await?;
+    // The release rules, here and only here: what they withhold is in no page, count,
+    // download or notice made from this record.
+    let rules = super::release::rules_of(&state.db, patient).await?;
+    super::release::apply(&mut record, &rules, now);
+    Ok(record)
 }
 
 async fn audit_view(state: &AppState, reader: &Reader, action: AuditAction, what: &str) -> Result<(), sqlx::Error> {

@@ -159,6 +159,7 @@ fn each_role_opens_the_staff_pages_its_work_needs_and_no_others() {
             &everyone,
             &patients,
             &["/staff/security", "/staff/audit", "/staff/terms", "/staff/maintenance", "/staff/care-teams", "/staff/pools"],
+            &["/staff/record/hidden-codes"],
             &["/staff/absences", "/staff/holidays", "/staff/questionnaires"],
         ])
     );

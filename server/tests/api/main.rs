@@ -32,5 +32,6 @@ mod searches;
 mod record;
 mod schema;
 mod record_pages;
+mod record_release;
 mod connections;
 mod rendering;

@@ -33,7 +33,7 @@ async fn count_audit(portal: &TestPortal, subject: &str, action: &str, detail: &
 }
 
 /// The text a PDF shows (`(…) Tj` and `<hex> Tj`; WinAnsi read back as Latin-1).
-fn pdf_text(pdf: &[u8]) -> String {
+pub fn pdf_text(pdf: &[u8]) -> String {
     let raw = String::from_utf8_lossy(pdf);
     let mut out = String::new();
     for line in raw.lines().filter(|l| l.ends_with(" Tj")) {

@@ -1,0 +1,167 @@
+//! New-result notices (SPEC R-REC-4, R-MSG-6; issue 15): a PHI-free e-mail ("Something new is
+//! in your medical record. Sign in …": no test, value, date or clinician) through the outbox
+//! (retried, logged without content), at most one per patient per day (the clinic's calendar
+//! day), only for results the patient can see under the release rules (`server::read` applies
+//! them), and only to a patient with an active account and a confirmed address (one who chose
+//! a single daily e-mail for everything new, on the Messages page, gets it in that e-mail).
+//!
+//! Found by a periodic job ([`run`], started by the server's background loop) for the
+//! embedded source: a result is *new to tell* when it became visible after `told_through`
+//! (table `record_notices`) and the patient has not seen it (`record_seen`). It became visible
+//! when it was loaded (`record_resources.loaded_at`) or, under a delay the patient chose, when
+//! the delay ran out, whichever is later; so a result released later by the patient's delay is
+//! told when it is released. The first time the job meets a patient it only notes the time
+//! (nothing loaded before, by `loaded_at`, is "new"). The remote source has no way to learn that the EHR has
+//! something new short of asking for everyone's record: that needs the EHR to tell the portal
+//! (a FHIR Subscription), which is not built.
+
+use super::convert::PatientRecord;
+use super::fhir::ResourceType;
+use super::model::ItemId;
+use super::release::{self, ReleaseChoice};
+use super::server::{self, Section};
+use super::source::RecordError;
+use crate::outbox::{self, Notice};
+use crate::patients::PatientId;
+use crate::platform::state::AppState;
+use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+
+/// How often the background loop runs [`run`].
+pub const EVERY: std::time::Duration = std::time::Duration::from_secs(120);
+
+fn day_of(ms: i64, tz: &jiff::tz::TimeZone) -> Option<jiff::civil::Date> {
+    jiff::Timestamp::from_millisecond(ms).ok().map(|t| t.to_zoned(tz.clone()).date())
+}
+
+/// One pass over the patients who could be told: queues the notices due. Answers how many
+/// were queued. A patient whose record cannot be read now is tried again next time.
+pub async fn run(state: &AppState) -> Result<usize, sqlx::Error> {
+    if state.record.is_remote() {
+        return Ok(0);
+    }
+    let now = state.clock.now_ms();
+    let tz = &state.settings.messaging.time_zone;
+    let rows = sqlx::query(
+        "SELECT u.patient_id, u.email, n.told_through, n.last_sent_at FROM users u \
+         LEFT JOIN record_notices n ON n.patient_id = u.patient_id \
+         WHERE u.patient_id IS NOT NULL AND u.access = 'active' AND u.email IS NOT NULL AND u.email <> '' \
+         AND u.email_confirmed_at IS NOT NULL ORDER BY u.patient_id",
+    )
+    .fetch_all(&state.db.pool)
+    .await?;
+    // The first time a patient is met, everything loaded so far is old news.
+    let mut baseline: Option<i64> = None;
+    let mut queued = 0;
+    for row in rows {
+        let patient = PatientId(row.try_get("patient_id")?);
+        let email: String = row.try_get("email")?;
+        let told: Option<i64> = row.try_get("told_through")?;
+        let last: Option<i64> = row.try_get("last_sent_at")?;
+        let Some(told) = told else {
+            // First meeting: from now on (and after anything already loaded, whatever the
+            // clock of whoever loaded it said).
+            let from = match baseline {
+                Some(b) => b,
+                None => {
+                    let latest: Option<i64> = sqlx::query_scalar("SELECT MAX(loaded_at) FROM record_resources").fetch_one(&state.db.pool).await?;
+                    *baseline.insert(latest.unwrap_or(now).max(now))
+                }
+            };
+            sqlx::query("INSERT INTO record_notices (patient_id, told_through, last_sent_at) VALUES ($1, $2, NULL) ON CONFLICT DO NOTHING")
+                .bind(&patient.0)
+                .bind(from)
+                .execute(&state.db.pool)
+                .await?;
+            continue;
+        };
+        if last.is_some_and(|l| day_of(l, tz) == day_of(now, tz)) {
+            // Told today already: what is new waits for tomorrow's pass.
+            continue;
+        }
+        match tell(state, &patient, &email, told, now).await {
+            Ok(true) => queued += 1,
+            Ok(false) | Err(RecordError::NotLinked) => {}
+            Err(RecordError::Db(e)) => return Err(e),
+            Err(RecordError::Unavailable(_)) => tracing::warn!("a record could not be read for new-result notices; tried again later"),
+        }
+    }
+    Ok(queued)
+}
+
+/// The results of `record` the patient can see that became visible after `told` (and by
+/// `now`), given when each was loaded.
+pub fn newly_visible(record: &PatientRecord, loaded: &HashMap<ItemId, i64>, choice: ReleaseChoice, told: i64, now: i64) -> Vec<ItemId> {
+    let results = record.test_results();
+    let shown: HashSet<&ItemId> = results.panels.iter().map(|p| &p.id).chain(results.single.iter().map(|r| &r.id)).collect();
+    release::units(record)
+        .into_iter()
+        .filter(|e| shown.contains(&e.item))
+        .filter_map(|e| {
+            let released = release::released_at(record, e, choice)?;
+            let at = loaded.get(&e.item).copied().unwrap_or(0).max(released);
+            (at > told && at <= now).then(|| e.item.clone())
+        })
+        .collect()
+}
+
+async fn tell(state: &AppState, patient: &PatientId, email: &str, told: i64, now: i64) -> Result<bool, RecordError> {
+    let fhir_patient = match server::link_of(&state.db, patient).await? {
+        Some(link) => link.fhir_patient_id,
+        None => server::fhir_patient_of(state, patient, now).await?,
+    };
+    let choice = release::choice_of(&state.db, patient).await?;
+    let rows = sqlx::query(
+        "SELECT resource_type, resource_id, loaded_at FROM record_resources \
+         WHERE fhir_patient_id = $1 AND resource_type IN ('Observation', 'DiagnosticReport')",
+    )
+    .bind(&fhir_patient)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let key = state.record.item_key();
+    let mut loaded = HashMap::with_capacity(rows.len());
+    let mut anything_new = false;
+    for r in rows {
+        let kind: String = r.try_get("resource_type")?;
+        let id: String = r.try_get("resource_id")?;
+        let at: i64 = r.try_get("loaded_at")?;
+        anything_new |= at > told;
+        if let Some(kind) = ResourceType::parse(&kind) {
+            loaded.insert(key.id(kind, &id), at);
+        }
+    }
+    // Nothing loaded since the last notice, and no delay that could run out: nothing to read.
+    if !anything_new && !matches!(choice, ReleaseChoice::AfterDays(_)) {
+        return Ok(false);
+    }
+    let record = server::read(state, patient, Section::TestResults).await?;
+    let fresh = newly_visible(&record, &loaded, choice, told, now);
+    let ids: Vec<&ItemId> = fresh.iter().collect();
+    let tell = !super::seen::unseen(&state.db, patient, &ids).await?.is_empty();
+    let mut tx = state.db.begin_write().await?;
+    // Another server may have done this pass meanwhile: only one of the two moves the mark.
+    // Nothing unseen: the mark moves on without a notice (what was loaded is not read again).
+    let moved = sqlx::query(&format!(
+        "UPDATE record_notices SET told_through = $1{} WHERE patient_id = $2 AND told_through = $3",
+        if tell { ", last_sent_at = $1" } else { "" }
+    ))
+    .bind(now)
+    .bind(&patient.0)
+    .bind(told)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if moved == 0 || !tell {
+        tx.commit().await?;
+        return Ok(false);
+    }
+    // A patient who chose one e-mail a day for everything new gets this in that one.
+    let daily: Option<String> = sqlx::query_scalar("SELECT notices FROM users WHERE patient_id = $1").bind(&patient.0).fetch_optional(&mut *tx).await?;
+    if daily.as_deref().and_then(crate::messaging::NoticeMode::parse) == Some(crate::messaging::NoticeMode::Daily) {
+        outbox::notify_patient(&mut tx, &state.settings, patient, &Notice::NewInRecord, now).await?;
+    } else {
+        outbox::enqueue(&mut tx, email, &Notice::NewInRecord, now).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}

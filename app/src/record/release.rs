@@ -1,0 +1,793 @@
+//! Release of results to the patient (SPEC R-REC-3; issue 15), applied in ONE place: when a
+//! patient's record is read (`server::read`, which every page, count, download and notice goes
+//! through), [`apply`] takes out
+//!
+//! 1. **results given in person**: an Observation or DiagnosticReport whose code is on the
+//!    administrators' list (`record_hidden_codes`, page `/staff/record/hidden-codes`), with the
+//!    members of such a panel. Test Results then says only that some results are given in person;
+//! 2. **results the patient chose to see later** (`record_release`, the form on `/record`):
+//!    results show as soon as the EHR has them unless the patient chose "after my clinician has
+//!    reviewed them" or "N days after they are ready". Counted, and Test Results says how many
+//!    wait and why.
+//!
+//! Definitions (the README says the same):
+//! - a *result* here is a DiagnosticReport, an Observation that groups others (`hasMember`), or
+//!   an Observation of a result category (not vital signs, social history or survey answers)
+//!   that no report or panel includes; a panel's members follow their panel;
+//! - *reviewed*: a DiagnosticReport whose status is final, amended, corrected or appended and
+//!   that names a `resultsInterpreter` (FHIR R4 says who interpreted the results there). An
+//!   Observation outside any report has no element that says it was reviewed, so under "after
+//!   review" it waits;
+//! - *ready*: the result's `issued` time, else its effective time; a result with neither is
+//!   shown (nothing to count from).
+
+use crate::error::AppError;
+use crate::layout::{alert, StaffLayout};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+/// The delays a patient can choose from, in days.
+pub const DELAY_DAYS: [u32; 4] = [1, 3, 7, 14];
+
+/// When the patient wants to see new test results.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReleaseChoice {
+    /// As soon as they are available (the default: the Cures Act counts holding results back
+    /// as information blocking; only the patient may choose to wait).
+    #[default]
+    AsSoonAsAvailable,
+    /// After their clinician has reviewed them.
+    AfterReview,
+    /// This many days after they are ready (one of [`DELAY_DAYS`]).
+    AfterDays(u32),
+}
+
+impl ReleaseChoice {
+    pub fn all() -> Vec<ReleaseChoice> {
+        let mut v = vec![ReleaseChoice::AsSoonAsAvailable, ReleaseChoice::AfterReview];
+        v.extend(DELAY_DAYS.into_iter().map(ReleaseChoice::AfterDays));
+        v
+    }
+
+    /// The form's value: `now`, `reviewed`, `days-7`.
+    pub fn code(self) -> String {
+        match self {
+            ReleaseChoice::AsSoonAsAvailable => "now".into(),
+            ReleaseChoice::AfterReview => "reviewed".into(),
+            ReleaseChoice::AfterDays(n) => format!("days-{n}"),
+        }
+    }
+
+    /// A form value back (only the choices offered).
+    pub fn parse(s: &str) -> Option<ReleaseChoice> {
+        ReleaseChoice::all().into_iter().find(|c| c.code() == s.trim())
+    }
+
+    pub fn words(self) -> String {
+        match self {
+            ReleaseChoice::AsSoonAsAvailable => "As soon as they are available".into(),
+            ReleaseChoice::AfterReview => "After my clinician has reviewed them".into(),
+            ReleaseChoice::AfterDays(1) => "1 day after they are ready".into(),
+            ReleaseChoice::AfterDays(n) => format!("{n} days after they are ready"),
+        }
+    }
+}
+
+/// What the release rules took out of a record, for the page to say (never which results).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Withheld {
+    /// Some result of the record is given in person (an administrator's hidden code).
+    pub given_in_person: bool,
+    /// How many results (panels and single results) wait for the patient's own choice.
+    pub waiting: usize,
+    pub choice: ReleaseChoice,
+}
+
+impl Withheld {
+    /// The sentence about results waiting, if any.
+    pub fn waiting_words(&self) -> Option<String> {
+        if self.waiting == 0 {
+            return None;
+        }
+        let n = if self.waiting == 1 { "1 result is".to_string() } else { format!("{} results are", self.waiting) };
+        Some(match self.choice {
+            ReleaseChoice::AfterReview => format!("{n} waiting because you chose to see new results only after your clinician has reviewed them."),
+            ReleaseChoice::AfterDays(d) => {
+                let days = if d == 1 { "1 day".to_string() } else { format!("{d} days") };
+                format!("{n} waiting because you chose to see new results {days} after they are ready.")
+            }
+            ReleaseChoice::AsSoonAsAvailable => format!("{n} waiting."),
+        })
+    }
+}
+
+/// The sentence Test Results shows when some results are given in person.
+pub const GIVEN_IN_PERSON: &str = "Some results are given to you in person by your care team and are not shown here.";
+
+/// A code on the administrators' list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HiddenCode {
+    pub id: String,
+    pub system: String,
+    pub code: String,
+    pub label: String,
+    pub added: String,
+    pub added_by: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server side: the rules, the table, the audit
+
+#[cfg(feature = "ssr")]
+pub use ssr::*;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::*;
+    use crate::audit::{self, AuditAction, AuditEvent};
+    use crate::patients::PatientId;
+    use crate::platform::db::Db;
+    use crate::record::convert::{is_result_category, Entry, PatientRecord};
+    use crate::record::fhir::{CodeableConcept, Resource};
+    use crate::record::model::ItemId;
+    use crate::types::UserId;
+    use sqlx::Row;
+    use std::collections::HashSet;
+    use std::net::IpAddr;
+
+    /// The rules for one patient's record.
+    #[derive(Clone, Debug, Default)]
+    pub struct Rules {
+        /// (system, code) pairs given in person.
+        pub hidden: HashSet<(String, String)>,
+        pub choice: ReleaseChoice,
+    }
+
+    pub async fn hidden_set(db: &Db) -> Result<HashSet<(String, String)>, sqlx::Error> {
+        sqlx::query("SELECT code_system, code FROM record_hidden_codes")
+            .fetch_all(&db.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("code_system")?, r.try_get("code")?)))
+            .collect()
+    }
+
+    /// The patient's choice (the default when they never chose, or a stored value no longer
+    /// offered).
+    pub async fn choice_of(db: &Db, patient: &PatientId) -> Result<ReleaseChoice, sqlx::Error> {
+        let row = sqlx::query("SELECT choice, delay_days FROM record_release WHERE patient_id = $1").bind(&patient.0).fetch_optional(&db.pool).await?;
+        let Some(row) = row else { return Ok(ReleaseChoice::AsSoonAsAvailable) };
+        let choice: String = row.try_get("choice")?;
+        let days: Option<i64> = row.try_get("delay_days")?;
+        Ok(match (choice.as_str(), days) {
+            ("reviewed", _) => ReleaseChoice::AfterReview,
+            ("days", Some(d)) if DELAY_DAYS.contains(&(d as u32)) => ReleaseChoice::AfterDays(d as u32),
+            _ => ReleaseChoice::AsSoonAsAvailable,
+        })
+    }
+
+    pub async fn rules_of(db: &Db, patient: &PatientId) -> Result<Rules, sqlx::Error> {
+        Ok(Rules { hidden: hidden_set(db).await?, choice: choice_of(db, patient).await? })
+    }
+
+    /// Stores the patient's choice; audited (the choice's code in the detail: a setting, not
+    /// health information).
+    pub async fn set_choice(db: &Db, user: &UserId, patient: &PatientId, choice: ReleaseChoice, addr: Option<IpAddr>, now: i64) -> Result<(), sqlx::Error> {
+        let (kind, days) = match choice {
+            ReleaseChoice::AsSoonAsAvailable => ("now", None),
+            ReleaseChoice::AfterReview => ("reviewed", None),
+            ReleaseChoice::AfterDays(d) => ("days", Some(d as i64)),
+        };
+        let mut tx = db.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO record_release (patient_id, choice, delay_days, changed_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (patient_id) DO UPDATE SET choice = excluded.choice, delay_days = excluded.delay_days, changed_at = excluded.changed_at",
+        )
+        .bind(&patient.0)
+        .bind(kind)
+        .bind(days)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let code = choice.code();
+        audit::record(
+            &mut tx,
+            AuditEvent {
+                actor: Some(user),
+                subject: Some(user),
+                record_type: Some("medical-record"),
+                record_id: Some(&patient.0),
+                client_addr: addr,
+                detail: Some(&code),
+                ..AuditEvent::of(AuditAction::RecordReleaseChosen)
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    pub async fn hidden_codes(db: &Db, tz: &jiff::tz::TimeZone) -> Result<Vec<HiddenCode>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT h.id, h.code_system, h.code, h.label, h.added_at, u.display_name FROM record_hidden_codes h \
+             LEFT JOIN users u ON u.id = h.added_by ORDER BY h.code_system, h.code",
+        )
+        .fetch_all(&db.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let at: i64 = r.try_get("added_at")?;
+                let added = jiff::Timestamp::from_millisecond(at).map(|t| t.to_zoned(tz.clone()).strftime("%B %-d, %Y").to_string()).unwrap_or_default();
+                Ok(HiddenCode {
+                    id: r.try_get("id")?,
+                    system: r.try_get("code_system")?,
+                    code: r.try_get("code")?,
+                    label: r.try_get("label")?,
+                    added,
+                    added_by: r.try_get("display_name")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Why a code was not added.
+    #[derive(Debug, PartialEq, Eq)]
+    pub enum AddError {
+        /// A system (a URI, no spaces, at most 200), a code (no spaces, at most 64) and a label
+        /// (at most 100) are needed.
+        Invalid,
+        /// The code is on the list already.
+        Exists,
+    }
+
+    /// Adds a code to the list; audited (the code is a test's code, not a patient's data).
+    pub async fn add_code(db: &Db, admin: &UserId, system: &str, code: &str, label: &str, addr: Option<IpAddr>, now: i64) -> Result<Result<String, AddError>, sqlx::Error> {
+        let (system, code, label) = (system.trim(), code.trim(), label.trim());
+        let word = |s: &str, max: usize| !s.is_empty() && s.chars().count() <= max && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !word(system, 200) || !word(code, 64) || label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {
+            return Ok(Err(AddError::Invalid));
+        }
+        let id = crate::platform::tokens::new_id();
+        let mut tx = db.begin_write().await?;
+        let done = sqlx::query(
+            "INSERT INTO record_hidden_codes (id, code_system, code, label, added_at, added_by) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(&id)
+        .bind(system)
+        .bind(code)
+        .bind(label)
+        .bind(now)
+        .bind(&admin.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if done == 0 {
+            return Ok(Err(AddError::Exists));
+        }
+        let detail = format!("{system}|{code}");
+        audit::record(
+            &mut tx,
+            AuditEvent {
+                actor: Some(admin),
+                record_type: Some("hidden-result-code"),
+                record_id: Some(&id),
+                client_addr: addr,
+                detail: Some(&detail),
+                ..AuditEvent::of(AuditAction::RecordHiddenCodeAdded)
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(id))
+    }
+
+    /// Removes a code from the list; audited. False when there was no such code.
+    pub async fn remove_code(db: &Db, admin: &UserId, id: &str, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
+        let mut tx = db.begin_write().await?;
+        let row = sqlx::query("SELECT code_system, code FROM record_hidden_codes WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+        let Some(row) = row else { return Ok(false) };
+        let detail = format!("{}|{}", row.try_get::<String, _>("code_system")?, row.try_get::<String, _>("code")?);
+        let gone = sqlx::query("DELETE FROM record_hidden_codes WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+        if gone == 0 {
+            return Ok(false);
+        }
+        audit::record(
+            &mut tx,
+            AuditEvent {
+                actor: Some(admin),
+                record_type: Some("hidden-result-code"),
+                record_id: Some(id),
+                client_addr: addr,
+                detail: Some(&detail),
+                ..AuditEvent::of(AuditAction::RecordHiddenCodeRemoved)
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// What the rules take out of a record.
+    #[derive(Debug, Default)]
+    pub struct Decision {
+        /// Items given in person (with their panels' members).
+        pub hidden: HashSet<ItemId>,
+        /// Items waiting for the patient's choice (with their panels' members).
+        pub held: HashSet<ItemId>,
+        /// How many results (panels and single results) wait.
+        pub waiting: usize,
+        /// Some result the pages would have shown is given in person.
+        pub in_person: bool,
+    }
+
+    fn code_hidden(code: Option<&CodeableConcept>, hidden: &HashSet<(String, String)>) -> bool {
+        !hidden.is_empty()
+            && code.is_some_and(|c| {
+                c.coding.iter().any(|k| match (k.system.as_deref(), k.code.as_deref()) {
+                    (Some(s), Some(c)) => hidden.contains(&(s.trim().to_string(), c.trim().to_string())),
+                    _ => false,
+                })
+            })
+    }
+
+    /// A panel's members as entries of the record.
+    fn members<'a>(record: &'a PatientRecord, e: &Entry) -> Vec<&'a Entry> {
+        let refs = match &e.resource {
+            Resource::DiagnosticReport(d) => &d.result,
+            Resource::Observation(o) => &o.has_member,
+            _ => return Vec::new(),
+        };
+        refs.iter().filter_map(|r| record.resolve(r)).filter(|m| matches!(m.resource, Resource::Observation(_))).collect()
+    }
+
+    /// When a result was ready: `issued`, else its effective time (ms).
+    fn ready_ms(record: &PatientRecord, e: &Entry) -> Option<i64> {
+        let text = match &e.resource {
+            Resource::DiagnosticReport(d) => d.issued.as_deref().or(d.effective_date_time.as_deref()).or(d.effective_period.as_ref().and_then(|p| p.start.as_deref())),
+            Resource::Observation(o) => o
+                .issued
+                .as_deref()
+                .or(o.effective_date_time.as_deref())
+                .or(o.effective_instant.as_deref())
+                .or(o.effective_period.as_ref().and_then(|p| p.start.as_deref())),
+            _ => None,
+        };
+        record.when(text).map(|w| w.ms)
+    }
+
+    /// Whether a result counts as reviewed (see the module's doc).
+    fn reviewed(e: &Entry) -> bool {
+        match &e.resource {
+            Resource::DiagnosticReport(d) => {
+                !d.results_interpreter.is_empty() && matches!(d.status.as_deref(), Some("final" | "amended" | "corrected" | "appended"))
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a result is one the pages would show at all (not entered in error).
+    fn showable(e: &Entry) -> bool {
+        let status = match &e.resource {
+            Resource::DiagnosticReport(d) => d.status.as_deref(),
+            Resource::Observation(o) => o.status.as_deref(),
+            _ => return false,
+        };
+        crate::record::model::ResultStatus::of_fhir(status.unwrap_or_default()).is_some()
+    }
+
+    /// The results of a record as units the rules judge: reports, panels, and results that
+    /// no report or panel includes (only those the pages would show: an entered-in-error
+    /// report is never counted as waiting).
+    pub fn units(record: &PatientRecord) -> Vec<&Entry> {
+        let mut in_panel: HashSet<&ItemId> = HashSet::new();
+        let mut units = Vec::new();
+        for e in record.entries() {
+            match &e.resource {
+                Resource::DiagnosticReport(_) => units.push(e),
+                Resource::Observation(o) if !o.has_member.is_empty() && is_result_category(&o.category) => units.push(e),
+                _ => continue,
+            }
+            in_panel.extend(members(record, e).into_iter().map(|m| &m.item));
+        }
+        for e in record.entries() {
+            if let Resource::Observation(o) = &e.resource {
+                if o.has_member.is_empty() && is_result_category(&o.category) && !in_panel.contains(&e.item) {
+                    units.push(e);
+                }
+            }
+        }
+        units.retain(|e| showable(e));
+        units
+    }
+
+    /// When a unit is released under `choice`: `Some(at)` (ms; `i64::MIN` for "always"), or
+    /// none while it waits.
+    pub fn released_at(record: &PatientRecord, e: &Entry, choice: ReleaseChoice) -> Option<i64> {
+        match choice {
+            ReleaseChoice::AsSoonAsAvailable => Some(i64::MIN),
+            ReleaseChoice::AfterReview => reviewed(e).then_some(i64::MIN),
+            ReleaseChoice::AfterDays(n) => Some(ready_ms(record, e).map_or(i64::MIN, |r| r + n as i64 * 86_400_000)),
+        }
+    }
+
+    pub fn decide(record: &PatientRecord, rules: &Rules, now: i64) -> Decision {
+        let mut d = Decision::default();
+        for e in record.entries() {
+            let code = match &e.resource {
+                Resource::Observation(o) => o.code.as_ref(),
+                Resource::DiagnosticReport(r) => r.code.as_ref(),
+                _ => continue,
+            };
+            if code_hidden(code, &rules.hidden) {
+                d.in_person |= showable(e);
+                d.hidden.insert(e.item.clone());
+                d.hidden.extend(members(record, e).into_iter().map(|m| m.item.clone()));
+            }
+        }
+        if rules.choice != ReleaseChoice::AsSoonAsAvailable {
+            for e in units(record) {
+                if d.hidden.contains(&e.item) {
+                    continue;
+                }
+                let shown = released_at(record, e, rules.choice).is_some_and(|at| at <= now);
+                if !shown {
+                    d.held.insert(e.item.clone());
+                    d.held.extend(members(record, e).into_iter().map(|m| m.item.clone()));
+                    d.waiting += 1;
+                }
+            }
+        }
+        d
+    }
+
+    /// Applies the rules to a record just read: what they take out is no longer in it.
+    pub fn apply(record: &mut PatientRecord, rules: &Rules, now: i64) {
+        let d = decide(record, rules, now);
+        let given_in_person = d.in_person;
+        let mut out = d.hidden;
+        out.extend(d.held);
+        record.withhold(&out);
+        record.withheld = Withheld { given_in_person, waiting: d.waiting, choice: rules.choice };
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The patient's choice (a form on /record)
+
+/// The signed-in patient's choice.
+#[server(endpoint = "record/release")]
+pub async fn load_release_choice() -> Result<ReleaseChoice, AppError> {
+    let cx = crate::platform::context::PatientCtx::get()?;
+    Ok(choice_of(&cx.state.db, &cx.patient).await?)
+}
+
+/// Changes the signed-in patient's choice (a posted form); audited.
+#[server(endpoint = "record/release/choose")]
+pub async fn choose_release(choice: String) -> Result<(), AppError> {
+    let cx = crate::platform::context::PatientCtx::get()?;
+    let Some(choice) = ReleaseChoice::parse(&choice) else {
+        crate::platform::request::redirect("/record?error=release#release");
+        return Ok(());
+    };
+    set_choice(&cx.state.db, cx.user(), &cx.patient, choice, cx.addr, cx.now).await?;
+    crate::platform::request::redirect("/record?done=release#release");
+    Ok(())
+}
+
+/// The release choice's section of the record's home.
+#[component]
+pub fn ReleaseChoiceSection() -> impl IntoView {
+    let choice = Resource::new(|| (), |_| load_release_choice());
+    let query = use_query_map();
+    let status = move || {
+        let q = query.read();
+        if q.get("done").as_deref() == Some("release") {
+            return Some(view! { <p class="notice notice--status" role="status">"Your choice is saved."</p> }.into_any());
+        }
+        (q.get("error").as_deref() == Some("release")).then(|| view! { <p class="notice notice--alert" role="alert">"Please choose one of the options."</p> }.into_any())
+    };
+    view! {
+        <section class="section" id="release" aria-labelledby="release-heading">
+            <h2 id="release-heading">"When new test results show"</h2>
+            {status}
+            <p>"New results show here as soon as the clinic has them, sometimes before your clinician has seen them. "
+               "If you would rather see them later, you can choose that for yourself. Some results are always given to you in person by your care team."</p>
+            <crate::layout::Loaded resource=choice view={|current: ReleaseChoice| view! {
+                <form method="post" action={<ChooseRelease as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <fieldset>
+                        <legend>"Show me new test results:"</legend>
+                        {ReleaseChoice::all().into_iter().map(|c| {
+                            let id = format!("release-{}", c.code());
+                            let words = if c == ReleaseChoice::AsSoonAsAvailable { format!("{} (the default)", c.words()) } else { c.words() };
+                            view! {
+                                <div class="check">
+                                    <input type="radio" id=id.clone() name="choice" value=c.code() checked={c == current}/>
+                                    <label for=id>{words}</label>
+                                </div>
+                            }
+                        }).collect_view()}
+                    </fieldset>
+                    <button type="submit" class="button button--primary">"Save my choice"</button>
+                </form>
+            }}/>
+        </section>
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The administrators' list of codes given in person
+
+#[server(endpoint = "staff/record/hidden-codes")]
+pub async fn load_hidden_codes() -> Result<Vec<HiddenCode>, AppError> {
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::HideResultCodes)?;
+    Ok(hidden_codes(&cx.state.db, &cx.state.settings.messaging.time_zone).await?)
+}
+
+#[server(endpoint = "staff/record/hidden-codes/add")]
+pub async fn add_hidden_code(system: String, code: String, label: String) -> Result<(), AppError> {
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::HideResultCodes)?;
+    let to = match add_code(&cx.state.db, cx.user(), &system, &code, &label, cx.addr, cx.now).await? {
+        Ok(_) => "/staff/record/hidden-codes?done=added",
+        Err(AddError::Invalid) => "/staff/record/hidden-codes?error=invalid",
+        Err(AddError::Exists) => "/staff/record/hidden-codes?error=exists",
+    };
+    crate::platform::request::redirect(to);
+    Ok(())
+}
+
+#[server(endpoint = "staff/record/hidden-codes/remove")]
+pub async fn remove_hidden_code(id: String) -> Result<(), AppError> {
+    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::HideResultCodes)?;
+    let to = if remove_code(&cx.state.db, cx.user(), &id, cx.addr, cx.now).await? {
+        "/staff/record/hidden-codes?done=removed"
+    } else {
+        "/staff/record/hidden-codes?error=unchanged"
+    };
+    crate::platform::request::redirect(to);
+    Ok(())
+}
+
+#[component]
+pub fn HiddenCodesPage() -> impl IntoView {
+    let codes = Resource::new(|| (), |_| load_hidden_codes());
+    let query = use_query_map();
+    let status = move || {
+        let q = query.read();
+        if let Some(done) = q.get("done") {
+            let text = if done == "removed" { "The code is removed: results with it show in the portal again." } else { "The code is added: results with it are no longer shown in the portal." };
+            return Some(view! { <p class="notice notice--status" role="status">{text}</p> }.into_any());
+        }
+        let text = match q.get("error")?.as_str() {
+            "invalid" => "Please give a code system (a URI such as http://loinc.org, no spaces), a code (no spaces) and a label of at most 100 characters.",
+            "exists" => "That code is on the list already.",
+            _ => "Nothing was changed: that code was not on the list.",
+        };
+        Some(view! { <p class="notice notice--alert" role="alert">{text}</p> }.into_any())
+    };
+    view! {
+        <StaffLayout title="Results given in person | Staff">
+            <h1>"Results given in person"</h1>
+            {status}
+            <p class="lead">"Results whose code is on this list (for example tests that state law requires to be given in person) are never shown to patients in the portal: not in Test Results, Trends, visits, the Health Summary or their downloads, and no notice is sent for them. "
+               "Patients who have such a result read that some results are given to them in person by their care team. Every other result shows as soon as the EHR has it."</p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match codes.await {
+                        Ok(list) => view! { <HiddenCodeTable list/> }.into_any(),
+                        Err(e) => alert(e.to_string()).into_any(),
+                    }
+                })}
+            </Suspense>
+            <section class="section" aria-labelledby="add-code">
+                <h2 id="add-code">"Add a code"</h2>
+                <form method="post" action={<AddHiddenCode as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <div class="field">
+                        <label for="code-system">"Code system"</label>
+                        <p class="hint" id="code-system-hint">"The system's URI, e.g. http://loinc.org"</p>
+                        <input type="text" id="code-system" name="system" required maxlength="200" value="http://loinc.org" aria-describedby="code-system-hint"/>
+                    </div>
+                    <div class="field">
+                        <label for="code-code">"Code"</label>
+                        <input type="text" id="code-code" name="code" required maxlength="64"/>
+                    </div>
+                    <div class="field">
+                        <label for="code-label">"Label"</label>
+                        <p class="hint" id="code-label-hint">"What the test is, for staff reading this list."</p>
+                        <input type="text" id="code-label" name="label" required maxlength="100" aria-describedby="code-label-hint"/>
+                    </div>
+                    <button type="submit" class="button button--primary">"Add"</button>
+                </form>
+            </section>
+        </StaffLayout>
+    }
+}
+
+#[component]
+fn HiddenCodeTable(list: Vec<HiddenCode>) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p>"No codes: every result shows in the portal."</p> }.into_any();
+    }
+    view! {
+        <table class="table">
+            <caption>"Codes of results given in person"</caption>
+            <thead><tr>
+                <th scope="col">"Label"</th><th scope="col">"System"</th><th scope="col">"Code"</th>
+                <th scope="col">"Added"</th><th scope="col"><span class="visually-hidden">"Action"</span></th>
+            </tr></thead>
+            <tbody>
+                {list.into_iter().map(|c| {
+                    let label = format!("Remove {} ({})", c.label, c.code);
+                    let added = match &c.added_by { Some(by) => format!("{} by {by}", c.added), None => c.added.clone() };
+                    view! {
+                        <tr>
+                            <th scope="row">{c.label.clone()}</th>
+                            <td>{c.system.clone()}</td>
+                            <td>{c.code.clone()}</td>
+                            <td>{added}</td>
+                            <td>
+                                <form method="post" action={<RemoveHiddenCode as leptos::server_fn::ServerFn>::PATH} class="inline-form">
+                                    <input type="hidden" name="id" value=c.id.clone()/>
+                                    <button type="submit" class="button button--quiet" aria-label=label>"Remove"</button>
+                                </form>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+    use crate::record::convert::{ItemKey, PatientRecord};
+    use crate::record::fhir::ResourceType;
+    use serde_json::json;
+    use std::collections::HashSet;
+
+    const NOW: i64 = 1_780_000_000_000; // 2026-05-28
+    const DAY: i64 = 86_400_000;
+
+    fn key() -> ItemKey {
+        ItemKey::new([7; 32])
+    }
+
+    fn iso(ms: i64) -> String {
+        jiff::Timestamp::from_millisecond(ms).unwrap().to_string()
+    }
+
+    fn obs(id: &str, code: &str, category: &str, issued: Option<i64>) -> String {
+        let mut o = json!({
+            "resourceType": "Observation", "id": id, "status": "final",
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": category}]}],
+            "code": {"coding": [{"system": "http://loinc.org", "code": code}], "text": format!("Test {code}")},
+            "subject": {"reference": "Patient/p"}, "valueQuantity": {"value": 1.0, "unit": "x"}
+        });
+        if let Some(at) = issued {
+            o["issued"] = json!(iso(at));
+        }
+        o.to_string()
+    }
+
+    fn report(id: &str, code: &str, members: &[&str], issued: i64, interpreter: bool, status: &str) -> String {
+        let mut d = json!({
+            "resourceType": "DiagnosticReport", "id": id, "status": status,
+            "code": {"coding": [{"system": "http://loinc.org", "code": code}], "text": format!("Panel {code}")},
+            "subject": {"reference": "Patient/p"}, "issued": iso(issued),
+            "result": members.iter().map(|m| json!({"reference": format!("Observation/{m}"), "display": format!("member {m}")})).collect::<Vec<_>>()
+        });
+        if interpreter {
+            d["resultsInterpreter"] = json!([{"display": "Dr. A"}]);
+        }
+        d.to_string()
+    }
+
+    fn record(texts: Vec<String>) -> PatientRecord {
+        PatientRecord::build("p", texts, None, &key(), &jiff::tz::TimeZone::UTC, NOW)
+    }
+
+    fn rules(hidden: &[&str], choice: ReleaseChoice) -> Rules {
+        Rules { hidden: hidden.iter().map(|c| ("http://loinc.org".to_string(), c.to_string())).collect(), choice }
+    }
+
+    fn ids(record: &PatientRecord) -> HashSet<String> {
+        record.entries().iter().map(|e| e.id.clone()).collect()
+    }
+
+    #[test]
+    fn a_hidden_panel_code_takes_the_panel_and_its_members_and_a_hidden_member_only_itself() {
+        let texts = || {
+            vec![
+                report("panel", "P1", &["m1", "m2"], NOW - DAY, true, "final"),
+                obs("m1", "M1", "laboratory", Some(NOW - DAY)),
+                obs("m2", "M2", "laboratory", Some(NOW - DAY)),
+                obs("other", "O1", "laboratory", Some(NOW - DAY)),
+            ]
+        };
+        let mut r = record(texts());
+        apply(&mut r, &rules(&["P1"], ReleaseChoice::AsSoonAsAvailable), NOW);
+        assert_eq!(ids(&r), HashSet::from(["other".to_string()]));
+        assert!(r.withheld.given_in_person && r.withheld.waiting == 0);
+
+        let mut r = record(texts());
+        apply(&mut r, &rules(&["M2"], ReleaseChoice::AsSoonAsAvailable), NOW);
+        assert_eq!(ids(&r), HashSet::from(["panel".to_string(), "m1".to_string(), "other".to_string()]));
+        let panel = r.entries().iter().find(|e| e.id == "panel").unwrap();
+        assert!(!panel.text.contains("m2"), "the report no longer names the hidden member: {}", panel.text);
+        assert_eq!(r.test_results().panels[0].results.len(), 1);
+        let bundle = r.fhir_bundle(|_| true);
+        assert!(!bundle.contains("m2") && !bundle.contains("Test M2"));
+
+        let mut r = record(texts());
+        apply(&mut r, &rules(&[], ReleaseChoice::AsSoonAsAvailable), NOW);
+        assert_eq!(ids(&r).len(), 4, "no list, no change");
+        assert!(!r.withheld.given_in_person);
+    }
+
+    #[test]
+    fn after_review_holds_what_no_final_report_with_an_interpreter_covers_and_never_vital_signs() {
+        let texts = vec![
+            report("reviewed", "R1", &["a"], NOW - DAY, true, "final"),
+            obs("a", "A", "laboratory", Some(NOW - DAY)),
+            report("unreviewed", "R2", &["b"], NOW - DAY, false, "final"),
+            obs("b", "B", "laboratory", Some(NOW - DAY)),
+            report("preliminary", "R3", &[], NOW - DAY, true, "preliminary"),
+            obs("alone", "C", "laboratory", Some(NOW - DAY)),
+            obs("pulse", "8867-4", "vital-signs", Some(NOW - DAY)),
+        ];
+        let mut r = record(texts);
+        apply(&mut r, &rules(&[], ReleaseChoice::AfterReview), NOW);
+        assert_eq!(ids(&r), HashSet::from(["reviewed".to_string(), "a".to_string(), "pulse".to_string()]));
+        assert_eq!(r.withheld.waiting, 3, "two reports and one result outside any report");
+        assert!(!r.withheld.given_in_person);
+        assert!(r.withheld.waiting_words().unwrap().starts_with("3 results are waiting because you chose"));
+    }
+
+    #[test]
+    fn a_delay_counts_from_when_the_result_was_issued_and_an_undated_result_shows() {
+        let texts = || {
+            vec![
+                report("old", "R1", &["a"], NOW - 4 * DAY, true, "final"),
+                obs("a", "A", "laboratory", Some(NOW - 4 * DAY)),
+                report("new", "R2", &["b"], NOW - 2 * DAY, true, "final"),
+                obs("b", "B", "laboratory", Some(NOW - 2 * DAY)),
+                obs("undated", "C", "laboratory", None),
+            ]
+        };
+        let mut r = record(texts());
+        apply(&mut r, &rules(&[], ReleaseChoice::AfterDays(3)), NOW);
+        assert_eq!(ids(&r), HashSet::from(["old".to_string(), "a".to_string(), "undated".to_string()]));
+        assert_eq!(r.withheld.waiting, 1);
+        let mut r = record(texts());
+        apply(&mut r, &rules(&[], ReleaseChoice::AfterDays(3)), NOW + DAY);
+        assert_eq!(ids(&r).len(), 5, "three days after it was issued, it shows");
+        // A hidden result is not counted as waiting (no hint of it).
+        let mut r = record(texts());
+        apply(&mut r, &rules(&["R2"], ReleaseChoice::AfterDays(3)), NOW);
+        assert_eq!((r.withheld.waiting, r.withheld.given_in_person), (0, true));
+        let _ = ResourceType::Observation;
+    }
+
+    #[test]
+    fn an_entered_in_error_result_neither_waits_nor_says_given_in_person() {
+        let texts = vec![report("gone", "R1", &[], NOW - DAY, false, "entered-in-error"), report("gone2", "P1", &[], NOW - DAY, true, "entered-in-error")];
+        let mut r = record(texts);
+        apply(&mut r, &rules(&["P1"], ReleaseChoice::AfterReview), NOW);
+        assert_eq!((r.withheld.waiting, r.withheld.given_in_person), (0, false));
+    }
+
+    #[test]
+    fn only_the_choices_offered_are_read_back() {
+        for c in ReleaseChoice::all() {
+            assert_eq!(ReleaseChoice::parse(&c.code()), Some(c));
+        }
+        assert_eq!(ReleaseChoice::parse("days-5"), None);
+        assert_eq!(ReleaseChoice::parse("later"), None);
+        assert_eq!(ReleaseChoice::default(), ReleaseChoice::AsSoonAsAvailable);
+    }
+}
