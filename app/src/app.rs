@@ -1,36 +1,35 @@
 //! The document shell and the route table: every page of the portal, by path.
 
+use crate::access::{Gate, Page, Permission::*};
 use crate::account::{AccountActivityPage, AccountPage, ChangeEmailPage, ChangePasswordPage};
-use crate::enrolment::{ActivatePage, ChooseCredentialsPage, EnrolPage, EnrolSentPage, EnrolmentQueuePage, EnrolmentRequestPage};
-use crate::info::{HelpPage, NotFoundPage, PrivacyPage};
-use crate::external_links::LeavingPage;
-use crate::telemedicine::{StaffVisitsPage, VisitPage, VisitsPage};
-use crate::patients::{IssuedCodePage, PatientPage, PatientsPage};
-use crate::recovery::{ConfirmEmailPage, ForgotPasswordPage, ForgotUserIdPage, RecoverySentPage, ResetPasswordPage, UserIdLinkPage, UserIdShownPage};
-use crate::terms::{AcceptTermsPage, StaffTermsPage, TermsPage};
-use crate::patient::HomePage;
-use crate::record::{
-    AllergiesPage, DocumentsPage, HealthIssuesPage, ImmunizationsPage, MedicationsPage, RecordPage, RecordVisitPage, RecordVisitsPage, TestResultsPage,
-    TrendPage, TrendsPage,
-};
 use crate::billing::{
-    BillingAccountPage, BillingImportPage, BillingStaffPage, BillingSummaryPage, PaperlessUpdatePage, PostStatementPage, PrintQueuePage,
-    ViewAccountPage,
+    BillingAccountPage, BillingImportPage, BillingStaffPage, BillingSummaryPage, PaperlessUpdatePage, PostStatementPage, PrintQueuePage, ViewAccountPage,
 };
+use crate::enrolment::{ActivatePage, ChooseCredentialsPage, EnrolPage, EnrolSentPage, EnrolmentQueuePage, EnrolmentRequestPage};
+use crate::external_links::LeavingPage;
+use crate::info::{HelpPage, NotFoundPage, PrivacyPage};
+use crate::maintenance::StaffMaintenancePage;
 use crate::messaging::{
     AbsencesPage, CareTeamsPage, ComposePage, HolidaysPage, MessagesPage, PatientThreadPage, PoolsPage, StaffComposePage, StaffInboxPage,
     StaffPatientThreadsPage, StaffThreadPage,
 };
-use crate::questionnaires::{FillPage, FormResponsesPage, LibraryPage, PatientQuestionnairesPage, QuestionnairesPage, ResponsePage};
-use crate::sign_in::{SignInCheckPage, SignInPage};
-use crate::second_step::{PatientSecondStepPage, SignInCodePage, StaffSecondStepPage};
 use crate::passkeys::{PatientPasskeysPage, StaffPasskeysPage};
-use crate::security::{AuditSearchPage, SecurityPage};
-use crate::staff::StaffHomePage;
-use crate::maintenance::StaffMaintenancePage;
+use crate::patient::HomePage;
+use crate::patients::{IssuedCodePage, PatientPage, PatientsPage};
+use crate::questionnaires::{FillPage, FormResponsesPage, LibraryPage, PatientQuestionnairesPage, QuestionnairesPage, ResponsePage};
 use crate::record::release::HiddenCodesPage;
-use crate::access::{Gate, Page, Permission::*};
+use crate::record::{
+    AllergiesPage, DocumentsPage, HealthIssuesPage, ImmunizationsPage, MedicationsPage, RecordPage, RecordVisitPage, RecordVisitsPage, TestResultsPage,
+    TrendPage, TrendsPage,
+};
+use crate::recovery::{ConfirmEmailPage, ForgotPasswordPage, ForgotUserIdPage, RecoverySentPage, ResetPasswordPage, UserIdLinkPage, UserIdShownPage};
+use crate::second_step::{PatientSecondStepPage, SignInCodePage, StaffSecondStepPage};
+use crate::security::{AuditSearchPage, SecurityPage};
 use crate::session::PendingStep;
+use crate::sign_in::{SignInCheckPage, SignInPage};
+use crate::staff::StaffHomePage;
+use crate::telemedicine::{StaffVisitsPage, VisitPage, VisitsPage};
+use crate::terms::{AcceptTermsPage, StaffTermsPage, TermsPage};
 use crate::types::Portal;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};

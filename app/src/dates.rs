@@ -82,10 +82,7 @@ impl CalendarDate {
 
     /// `March 12, 1948`: how the portal writes a date for people.
     pub fn long(self) -> String {
-        const MONTHS: [&str; 12] = [
-            "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-            "November", "December",
-        ];
+        const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
         format!("{} {}, {}", MONTHS[(self.month - 1) as usize], self.day, self.year)
     }
 }

@@ -24,13 +24,7 @@ pub enum StaffRole {
 }
 
 impl StaffRole {
-    pub const ALL: [StaffRole; 5] = [
-        StaffRole::FrontDesk,
-        StaffRole::Clinician,
-        StaffRole::Billing,
-        StaffRole::Administrator,
-        StaffRole::Auditor,
-    ];
+    pub const ALL: [StaffRole; 5] = [StaffRole::FrontDesk, StaffRole::Clinician, StaffRole::Billing, StaffRole::Administrator, StaffRole::Auditor];
 
     /// The value stored in the database and accepted on the command line.
     pub fn as_str(self) -> &'static str {
@@ -93,10 +87,7 @@ impl Portal {
         }
     }
     pub fn admits(self, kind: AccountKind) -> bool {
-        matches!(
-            (self, kind),
-            (Portal::Patient, AccountKind::Patient) | (Portal::Staff, AccountKind::Staff(_))
-        )
+        matches!((self, kind), (Portal::Patient, AccountKind::Patient) | (Portal::Staff, AccountKind::Staff(_)))
     }
 }
 

@@ -17,10 +17,7 @@ const PASSWORD: &str = "demo-portal-2026";
 fn main() {
     let mut args = std::env::args().skip(1);
     let seconds: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(5.0);
-    let threads: usize = args
-        .next()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let threads: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
 
     let hash: Arc<str> = hash_blocking(PASSWORD).into();
     assert!(verify_blocking(PASSWORD, &hash), "the hash just made must verify");
@@ -59,8 +56,5 @@ fn main() {
     // Count the verifications that finished after the signal too, over the whole elapsed time.
     let elapsed = start.elapsed().as_secs_f64();
     let n = done.load(Ordering::Relaxed);
-    println!(
-        "{{\"threads\":{threads},\"seconds\":{elapsed:.3},\"verifications\":{n},\"per_second\":{:.2},\"ms_single\":{ms_single:.2}}}",
-        n as f64 / elapsed
-    );
+    println!("{{\"threads\":{threads},\"seconds\":{elapsed:.3},\"verifications\":{n},\"per_second\":{:.2},\"ms_single\":{ms_single:.2}}}", n as f64 / elapsed);
 }

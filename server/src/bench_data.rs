@@ -82,14 +82,51 @@ impl Rng {
 }
 
 const GIVEN: &[&str] = &[
-    "Aaron", "Abigail", "Adam", "Amara", "Ana", "Ben", "Bianca", "Carlos", "Chloe", "Daniel", "Deepa", "Elena", "Emeka", "Farah", "George",
-    "Grace", "Hana", "Hugo", "Imani", "Isaac", "Jae", "Julia", "Kofi", "Laura", "Liam", "Maya", "Mohammed", "Nadia", "Noah", "Olga", "Omar",
-    "Priya", "Quinn", "Rosa", "Samuel", "Sofia", "Tariq", "Uma", "Victor", "Wen", "Yusuf", "Zoe",
+    "Aaron", "Abigail", "Adam", "Amara", "Ana", "Ben", "Bianca", "Carlos", "Chloe", "Daniel", "Deepa", "Elena", "Emeka", "Farah", "George", "Grace", "Hana",
+    "Hugo", "Imani", "Isaac", "Jae", "Julia", "Kofi", "Laura", "Liam", "Maya", "Mohammed", "Nadia", "Noah", "Olga", "Omar", "Priya", "Quinn", "Rosa", "Samuel",
+    "Sofia", "Tariq", "Uma", "Victor", "Wen", "Yusuf", "Zoe",
 ];
 const FAMILY: &[&str] = &[
-    "Adams", "Ahmed", "Baker", "Brown", "Chen", "Cohen", "Davis", "Diaz", "Evans", "Fischer", "Garcia", "Gupta", "Hall", "Hernandez", "Ito",
-    "Jackson", "Kim", "Kowalski", "Lopez", "Martin", "Mensah", "Miller", "Moore", "Murphy", "Nguyen", "O'Brien", "Okafor", "Patel", "Reyes",
-    "Rossi", "Santos", "Schmidt", "Silva", "Singh", "Taylor", "Thompson", "Walker", "Wang", "Williams", "Yamamoto",
+    "Adams",
+    "Ahmed",
+    "Baker",
+    "Brown",
+    "Chen",
+    "Cohen",
+    "Davis",
+    "Diaz",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Gupta",
+    "Hall",
+    "Hernandez",
+    "Ito",
+    "Jackson",
+    "Kim",
+    "Kowalski",
+    "Lopez",
+    "Martin",
+    "Mensah",
+    "Miller",
+    "Moore",
+    "Murphy",
+    "Nguyen",
+    "O'Brien",
+    "Okafor",
+    "Patel",
+    "Reyes",
+    "Rossi",
+    "Santos",
+    "Schmidt",
+    "Silva",
+    "Singh",
+    "Taylor",
+    "Thompson",
+    "Walker",
+    "Wang",
+    "Williams",
+    "Yamamoto",
 ];
 /// (topic, subject) of a conversation with the doctor or the nurse line.
 const SUBJECTS: &[(&str, &str)] = &[
@@ -369,15 +406,7 @@ pub async fn load(state: &AppState, patients: u32, messages_per_patient: u32) ->
                 let thread_id = new_id();
                 let first_at = thread.first().map(|m| m.sent_at).unwrap_or(now);
                 let last_at = thread.last().map(|m| m.sent_at).unwrap_or(now);
-                sqlx::query(INSERT_THREAD)
-                    .bind(&thread_id)
-                    .bind(&patient)
-                    .bind(topic)
-                    .bind(subject)
-                    .bind(first_at)
-                    .bind(last_at)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(INSERT_THREAD).bind(&thread_id).bind(&patient).bind(topic).bind(subject).bind(first_at).bind(last_at).execute(&mut *tx).await?;
                 for m in &thread {
                     if m.from_patient {
                         sqlx::query(INSERT_PATIENT_MESSAGE)

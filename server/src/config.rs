@@ -64,11 +64,7 @@ type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 fn secs(var: Lookup, name: &str, default: u64) -> Result<Duration, ConfigError> {
     match var(name) {
         None => Ok(Duration::from_secs(default)),
-        Some(v) => v
-            .trim()
-            .parse::<u64>()
-            .map(Duration::from_secs)
-            .map_err(|_| ConfigError(format!("{name} must be a whole number of seconds, not {v:?}"))),
+        Some(v) => v.trim().parse::<u64>().map(Duration::from_secs).map_err(|_| ConfigError(format!("{name} must be a whole number of seconds, not {v:?}"))),
     }
 }
 
@@ -76,8 +72,7 @@ fn secs(var: Lookup, name: &str, default: u64) -> Result<Duration, ConfigError> 
 /// text with the few Markdown marks `app/src/info/privacy.rs` reads. A missing, empty or huge
 /// file stops the start rather than showing patients the sample notice by mistake.
 fn read_privacy_notice(path: &str) -> Result<String, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError(format!("PORTAL_PRIVACY_NOTICE_FILE {path:?} cannot be read as UTF-8 text: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("PORTAL_PRIVACY_NOTICE_FILE {path:?} cannot be read as UTF-8 text: {e}")))?;
     if text.trim().is_empty() || text.len() > 256 * 1024 {
         return Err(ConfigError(format!("PORTAL_PRIVACY_NOTICE_FILE {path:?} must hold the notice (1 byte to 256 KB)")));
     }
@@ -110,7 +105,8 @@ fn record_settings(var: Lookup, production: bool) -> Result<RecordSettings, Conf
             SourceSettings::Embedded
         }
         Some("remote") => {
-            let required = |name: &str| var(name).map(|v| v.trim().to_string()).ok_or_else(|| ConfigError(format!("{name} is required with PORTAL_RECORD_SOURCE=remote")));
+            let required =
+                |name: &str| var(name).map(|v| v.trim().to_string()).ok_or_else(|| ConfigError(format!("{name} is required with PORTAL_RECORD_SOURCE=remote")));
             let url = |name: &str, v: &str| -> Result<url::Url, ConfigError> {
                 let u = url::Url::parse(v).map_err(|e| ConfigError(format!("{name} is not a URL: {e}")))?;
                 let local = matches!(u.host_str(), Some("localhost") | Some("127.0.0.1") | Some("[::1]"));
@@ -146,7 +142,9 @@ fn record_settings(var: Lookup, production: bool) -> Result<RecordSettings, Conf
                 client_id: required("PORTAL_FHIR_CLIENT_ID")?,
                 key,
                 key_id: required("PORTAL_FHIR_KEY_ID")?,
-                scope: var("PORTAL_FHIR_SCOPE").map(|s| s.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_else(|| DEFAULT_SCOPE.split_whitespace().collect::<Vec<_>>().join(" ")),
+                scope: var("PORTAL_FHIR_SCOPE")
+                    .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+                    .unwrap_or_else(|| DEFAULT_SCOPE.split_whitespace().collect::<Vec<_>>().join(" ")),
                 timeout,
                 page_size,
                 max_pages: 50,
@@ -181,8 +179,7 @@ impl Config {
             Some(other) => return Err(ConfigError(format!("PORTAL_MODE must be development or production, not {other:?}"))),
         };
         let data_dir = PathBuf::from(var("PORTAL_DATA_DIR").unwrap_or_else(|| "data".into()));
-        let database_url = var("PORTAL_DATABASE_URL")
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("portal.db").display()));
+        let database_url = var("PORTAL_DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", data_dir.join("portal.db").display()));
         let public_url = match var("PORTAL_PUBLIC_URL") {
             Some(u) => url::Url::parse(&u).map_err(|e| ConfigError(format!("PORTAL_PUBLIC_URL is not a URL: {e}")))?,
             None if production => return Err(ConfigError("PORTAL_PUBLIC_URL is required in production".into())),
@@ -191,9 +188,7 @@ impl Config {
         let local = matches!(public_url.host_str(), Some("localhost") | Some("127.0.0.1") | Some("[::1]"));
         let https = public_url.scheme() == "https";
         if production && !https && !local {
-            return Err(ConfigError(
-                "PORTAL_PUBLIC_URL must be https:// in production: cookies must be Secure".into(),
-            ));
+            return Err(ConfigError("PORTAL_PUBLIC_URL must be https:// in production: cookies must be Secure".into()));
         }
         let sessions = SessionPolicy {
             idle_timeout: secs(var, "PORTAL_IDLE_TIMEOUT_SECS", 15 * 60)?,
@@ -201,9 +196,7 @@ impl Config {
             absolute_timeout: secs(var, "PORTAL_ABSOLUTE_TIMEOUT_SECS", 12 * 3600)?,
         };
         if sessions.idle_timeout < Duration::from_secs(10) || sessions.idle_warning >= sessions.idle_timeout {
-            return Err(ConfigError(
-                "PORTAL_IDLE_TIMEOUT_SECS must be at least 10 and longer than PORTAL_IDLE_WARNING_SECS".into(),
-            ));
+            return Err(ConfigError("PORTAL_IDLE_TIMEOUT_SECS must be at least 10 and longer than PORTAL_IDLE_WARNING_SECS".into()));
         }
         if sessions.absolute_timeout < sessions.idle_timeout {
             return Err(ConfigError("PORTAL_ABSOLUTE_TIMEOUT_SECS must not be shorter than the idle timeout".into()));
@@ -290,8 +283,9 @@ impl Config {
             let clock = |name: &str, default: jiff::civil::Time| -> Result<jiff::civil::Time, ConfigError> {
                 match var(name) {
                     None => Ok(default),
-                    Some(v) => jiff::civil::Time::strptime("%H:%M", v.trim())
-                        .map_err(|_| ConfigError(format!("{name} must be a time of day like 17:00, not {v:?}"))),
+                    Some(v) => {
+                        jiff::civil::Time::strptime("%H:%M", v.trim()).map_err(|_| ConfigError(format!("{name} must be a time of day like 17:00, not {v:?}")))
+                    }
                 }
             };
             MessagingPolicy {
@@ -351,9 +345,9 @@ impl Config {
             log_json: var("PORTAL_LOG_FORMAT").as_deref() == Some("json"),
             metrics_addr: match var("PORTAL_METRICS_ADDR") {
                 None => None,
-                Some(a) => Some(a.trim().parse().map_err(|_| {
-                    ConfigError(format!("PORTAL_METRICS_ADDR must be an address and port like 127.0.0.1:9187, not {a:?}"))
-                })?),
+                Some(a) => {
+                    Some(a.trim().parse().map_err(|_| ConfigError(format!("PORTAL_METRICS_ADDR must be an address and port like 127.0.0.1:9187, not {a:?}")))?)
+                }
             },
             shutdown_grace: secs(var, "PORTAL_SHUTDOWN_GRACE_SECS", 20)?,
             shutdown_delay: secs(var, "PORTAL_SHUTDOWN_DELAY_SECS", 0)?,
@@ -402,12 +396,8 @@ mod tests {
             ("PORTAL_SMTP_TLS", "none"),
         ])
         .contains("PORTAL_SMTP_TLS=none"));
-        let ok = config(&[
-            ("PORTAL_MODE", "production"),
-            ("PORTAL_PUBLIC_URL", "https://portal.example.org"),
-            ("PORTAL_SMTP_HOST", "relay.example.org"),
-        ])
-        .unwrap();
+        let ok =
+            config(&[("PORTAL_MODE", "production"), ("PORTAL_PUBLIC_URL", "https://portal.example.org"), ("PORTAL_SMTP_HOST", "relay.example.org")]).unwrap();
         assert!(ok.portal.secure_cookies && ok.portal.production);
         assert_eq!(ok.portal.session_cookie_name(), "__Host-portal_session");
     }
@@ -433,7 +423,9 @@ mod tests {
         let c = config(&[("PORTAL_METRICS_ADDR", "127.0.0.1:9187"), ("PORTAL_SHUTDOWN_GRACE_SECS", "5")]).unwrap();
         assert_eq!(c.metrics_addr, Some("127.0.0.1:9187".parse().unwrap()));
         assert_eq!(c.shutdown_grace, Duration::from_secs(5));
-        for (name, bad) in [("PORTAL_PATIENT_MESSAGES_PER_DAY", "0"), ("PORTAL_PATIENT_MESSAGES_PER_DAY", "lots"), ("PORTAL_PATIENT_ATTACHMENT_MB_PER_MONTH", "0")] {
+        for (name, bad) in
+            [("PORTAL_PATIENT_MESSAGES_PER_DAY", "0"), ("PORTAL_PATIENT_MESSAGES_PER_DAY", "lots"), ("PORTAL_PATIENT_ATTACHMENT_MB_PER_MONTH", "0")]
+        {
             let e = config(&[(name, bad)]).unwrap_err().to_string();
             assert!(e.contains(name), "{e}");
         }

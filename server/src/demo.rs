@@ -251,11 +251,7 @@ async fn care_teams(state: &AppState, now: i64) -> Result<(), sqlx::Error> {
         return Ok(());
     }
     let user = |login: &'static str| async move {
-        sqlx::query("SELECT id FROM users WHERE login = $1")
-            .bind(login)
-            .fetch_one(&state.db.pool)
-            .await
-            .and_then(|r| r.try_get::<String, _>("id"))
+        sqlx::query("SELECT id FROM users WHERE login = $1").bind(login).fetch_one(&state.db.pool).await.and_then(|r| r.try_get::<String, _>("id"))
     };
     let mut tx = state.db.begin_write().await?;
     // The nurse line does clinical work; the billing office does not (minimum necessary: billing
@@ -326,10 +322,9 @@ pub async fn activity(state: &AppState, now: i64) -> Result<bool, DemoError> {
 
     let alice = patients::find_by_mrn(db, "MRN100001").await?.ok_or(CreateAccountError::Invalid("the demo clinic has no Alice"))?;
     let due = CalendarDate::of_ms(now + 7 * day);
-    for (sample, note) in [
-        ("mood-check", "Please fill this in before your visit next week."),
-        ("portal-safety", "A short lesson on keeping your portal account safe."),
-    ] {
+    for (sample, note) in
+        [("mood-check", "Please fill this in before your visit next week."), ("portal-safety", "A short lesson on keeping your portal account safe.")]
+    {
         let form = id_of("SELECT id FROM questionnaire_forms WHERE sample = $1", sample).await?;
         app::questionnaires::server::assign(db, &state.settings, &drlee, StaffRole::Clinician, &alice, &form, Some(due), Some(note), None, now)
             .await

@@ -5,13 +5,13 @@
 //! every personal response; nothing is written to the server's disk. `Content-Disposition: attachment` and the content
 //! type found when the file was checked keep the browser from running anything in it.
 
+use app::access::Permission;
 use app::billing::pdf::render;
 use app::billing::server::{self as billing, Reader as BillingReader};
-use app::access::Permission;
 use app::billing::StatementId;
 use app::messaging::server::{attachment, patient_of, Reader};
-use app::patients::PatientId;
 use app::messaging::AttachmentId;
+use app::patients::PatientId;
 use app::platform::request::ClientAddr;
 use app::platform::{now_ms, state::AppState};
 use app::session::server::ActiveSession;
@@ -65,9 +65,7 @@ pub async fn message_attachment(
 
 /// RFC 5987 encoding of a file name for `filename*`.
 fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b".-_".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b".-_".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 /// Who may download statements: the guarantor patient, or billing staff.

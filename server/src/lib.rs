@@ -1,8 +1,8 @@
 //! The portal's server: configuration, start-up, middleware, background work and the command
 //! line. Pages and server functions live in the `app` crate.
 
-pub mod backup;
 pub mod background;
+pub mod backup;
 pub mod bench_data;
 pub mod config;
 pub mod demo;

@@ -101,7 +101,11 @@ pub async fn label_route(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let route = match matched {
         Some(m) if m == "/api/{*fn_name}" => {
-            if server_fn_paths().contains(&path) { path } else { "/api/(unknown)".to_string() }
+            if server_fn_paths().contains(&path) {
+                path
+            } else {
+                "/api/(unknown)".to_string()
+            }
         }
         Some(m) => m,
         None => return res,
@@ -135,7 +139,9 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next
 async fn scrape(State((metrics, state)): State<(Arc<Metrics>, AppState)>) -> Response {
     let mut out = String::new();
     metrics.render_requests(&mut out);
-    out.push_str("# HELP portal_sign_in_refusals_total Sign-ins this server refused, by reason (failed: wrong or unknown credentials, access ended; throttled).\n");
+    out.push_str(
+        "# HELP portal_sign_in_refusals_total Sign-ins this server refused, by reason (failed: wrong or unknown credentials, access ended; throttled).\n",
+    );
     out.push_str("# TYPE portal_sign_in_refusals_total counter\n");
     let failed = app::sign_in::server::REFUSED_FAILED.load(Ordering::Relaxed);
     let throttled = app::sign_in::server::REFUSED_THROTTLED.load(Ordering::Relaxed);
@@ -153,11 +159,15 @@ async fn scrape(State((metrics, state)): State<(Arc<Metrics>, AppState)>) -> Res
             out.push_str("# HELP portal_outbox_oldest_pending_seconds Age of the oldest notice waiting to be sent (0 when none).\n# TYPE portal_outbox_oldest_pending_seconds gauge\n");
             let age = oldest.map(|o| (now - o).max(0) as f64 / 1000.0).unwrap_or(0.0);
             let _ = writeln!(out, "portal_outbox_oldest_pending_seconds {age}");
-            out.push_str("# HELP portal_database_up Whether the database answered the scrape's query.\n# TYPE portal_database_up gauge\nportal_database_up 1\n");
+            out.push_str(
+                "# HELP portal_database_up Whether the database answered the scrape's query.\n# TYPE portal_database_up gauge\nportal_database_up 1\n",
+            );
         }
         Err(e) => {
             tracing::error!(error = %e, "metrics: could not read the outbox");
-            out.push_str("# HELP portal_database_up Whether the database answered the scrape's query.\n# TYPE portal_database_up gauge\nportal_database_up 0\n");
+            out.push_str(
+                "# HELP portal_database_up Whether the database answered the scrape's query.\n# TYPE portal_database_up gauge\nportal_database_up 0\n",
+            );
         }
     }
     ([(http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()

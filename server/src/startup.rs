@@ -6,6 +6,7 @@ use crate::mail::{self, Mailer};
 use crate::middleware::{body_limit, client_addr, csrf, headers, maintenance, search, session};
 use app::platform::{db::Db, passwords::PasswordHasher, state::AppState};
 use app::{shell, App};
+use axum::handler::Handler;
 use axum::{extract::State, middleware::from_fn_with_state, routing::get, Extension, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -15,10 +16,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
-use axum::handler::Handler;
 use tower_http::compression::CompressionLayer;
-use tower_http::services::ServeDir;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 #[derive(Debug, thiserror::Error)]
@@ -150,8 +150,7 @@ async fn secrets_key(path: &std::path::Path, db: &Db) -> Result<app::platform::s
                     tracing::warn!(file = %shown, "the secrets key file can be read by other users than the portal's: make it 0600");
                 }
             }
-            SealingKey::from_hex(&text)
-                .ok_or_else(|| StartError::SecretsKey(format!("{shown}: the secrets key file must hold 64 hexadecimal digits")))?
+            SealingKey::from_hex(&text).ok_or_else(|| StartError::SecretsKey(format!("{shown}: the secrets key file must hold 64 hexadecimal digits")))?
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = SealingKey::generate();
@@ -221,10 +220,7 @@ fn download(path: &'static str) -> &'static str {
 fn check_function_gates() {
     for (path, _) in leptos::server_fn::axum::server_fn_paths() {
         let endpoint = path.strip_prefix("/api/").unwrap_or(path);
-        assert!(
-            app::access::table::function_gate(endpoint).is_some(),
-            "the server function {path} has no gate in app::access::table::FUNCTIONS"
-        );
+        assert!(app::access::table::function_gate(endpoint).is_some(), "the server function {path} has no gate in app::access::table::FUNCTIONS");
     }
 }
 
@@ -250,10 +246,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         move || provide_context(state.clone())
     };
     let leptos_options = state.leptos_options.clone();
-    let origin_policy = csrf::OriginPolicy {
-        public_origin: state.settings.public_origin().into(),
-        accept_host_origin: !state.settings.production,
-    };
+    let origin_policy = csrf::OriginPolicy { public_origin: state.settings.public_origin().into(), accept_host_origin: !state.settings.production };
     let server_fn_context = context.clone();
     // The built site's files (`/pkg/…`, icons) are served here, and only misses reach Leptos
     // for its "page not found" page. leptos_axum's file handler alone would serve the files
@@ -261,9 +254,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
     // same thread, so a concurrent page's Content-Security-Policy or cookie could leak onto a
     // static response.
     let not_found = leptos_axum::file_and_error_handler_with_context::<AppState, _>(context.clone(), shell);
-    let static_files = ServeDir::new(state.leptos_options.site_root.as_ref())
-        .append_index_html_on_directories(false)
-        .fallback(not_found.with_state(state.clone()));
+    let static_files =
+        ServeDir::new(state.leptos_options.site_root.as_ref()).append_index_html_on_directories(false).fallback(not_found.with_state(state.clone()));
     let mut router = Router::new();
     // Staff search pages also answer their search form, posted to them (`middleware::search`).
     for path in app::layout::search::SEARCH_PAGES {
@@ -285,11 +277,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route(download("/staff/questionnaires/fhir/response/{file}"), get(crate::downloads::questionnaire_response_json))
         .route(
             "/api/{*fn_name}",
-            get(move |req| leptos_axum::handle_server_fns_with_context(server_fn_context.clone(), req))
-                .post({
-                    let context = context.clone();
-                    move |req| leptos_axum::handle_server_fns_with_context(context.clone(), req)
-                }),
+            get(move |req| leptos_axum::handle_server_fns_with_context(server_fn_context.clone(), req)).post({
+                let context = context.clone();
+                move |req| leptos_axum::handle_server_fns_with_context(context.clone(), req)
+            }),
         )
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos_options.clone()))
         // Names the matched route for the metrics (every route above; not the files below).
@@ -326,12 +317,16 @@ pub struct Running {
     /// Where the metrics are served, when they are.
     pub metrics_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
+    /// Set the moment stopping is asked for, so `/readyz` answers 503 from the next request on
+    /// (not only once the server's task has woken up to the signal).
+    draining: Draining,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
     /// Stops taking requests, lets those in flight finish, and stops the background work.
     pub async fn stop(self) {
+        self.draining.0.store(true, Ordering::SeqCst);
         let _ = self.stop.send(true);
         self.stop_when_done().await;
     }
@@ -345,6 +340,7 @@ impl Running {
 
     /// Starts stopping (as SIGTERM does) without waiting.
     pub fn signal_stop(&self) {
+        self.draining.0.store(true, Ordering::SeqCst);
         let _ = self.stop.send(true);
     }
 
@@ -368,6 +364,7 @@ pub async fn spawn(
     let (stop_tx, stop_rx) = watch::channel(false);
     let mailer = Mailer::new(&config.mail)?;
     let draining = Draining::default();
+    let draining_for_running = draining.clone();
     let mut app = router(state.clone(), config).layer(Extension(draining.clone()));
     let mut tasks = Vec::new();
     let mut metrics_addr_bound = None;
@@ -394,8 +391,10 @@ pub async fn spawn(
     }
 
     let stop_on_signal = stop_tx.clone();
+    let draining_on_signal = draining.clone();
     tokio::spawn(async move {
         shutdown.await;
+        draining_on_signal.0.store(true, Ordering::SeqCst);
         let _ = stop_on_signal.send(true);
     });
     // Stopping: at once `/readyz` answers 503; after `shutdown_delay` (0 by default) no new
@@ -431,5 +430,5 @@ pub async fn spawn(
     }));
     tasks.push(tokio::spawn(mail::run_worker(state.clone(), mailer, stop_rx.clone())));
     tasks.push(tokio::spawn(crate::background::run_session_sweeper(state, stop_rx)));
-    Ok(Running { addr, metrics_addr: metrics_addr_bound, stop: stop_tx, tasks })
+    Ok(Running { addr, metrics_addr: metrics_addr_bound, stop: stop_tx, draining: draining_for_running, tasks })
 }

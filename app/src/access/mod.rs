@@ -81,10 +81,7 @@ impl StaffRole {
         use StaffRole::*;
         match self {
             FrontDesk => matches!(p, ManagePatientAccess | WorkMessages | SeeHolidays | AssignForms | ScheduleVisits),
-            Clinician => matches!(
-                p,
-                WorkMessages | SeeHolidays | SetOutOfOffice | EditFormLibrary | AssignForms | ReadAnswers | ScheduleVisits
-            ),
+            Clinician => matches!(p, WorkMessages | SeeHolidays | SetOutOfOffice | EditFormLibrary | AssignForms | ReadAnswers | ScheduleVisits),
             Billing => matches!(p, WorkMessages | SeeHolidays | WorkBilling),
             Administrator => matches!(
                 p,
@@ -133,13 +130,8 @@ pub struct Gate {
 }
 
 /// Every step a session can wait for.
-pub const ALL_STEPS: &[PendingStep] = &[
-    PendingStep::Terms,
-    PendingStep::PasswordReminder,
-    PendingStep::PasswordRequired,
-    PendingStep::SecondStep,
-    PendingStep::SecondStepSetup,
-];
+pub const ALL_STEPS: &[PendingStep] =
+    &[PendingStep::Terms, PendingStep::PasswordReminder, PendingStep::PasswordRequired, PendingStep::SecondStep, PendingStep::SecondStepSetup];
 
 impl Gate {
     pub const PUBLIC: Gate = Gate { who: Who::Anyone, also_during: &[] };
@@ -196,9 +188,7 @@ impl Gate {
             }
         }
         match (self.who, v.kind) {
-            (Who::StaffMay(permissions) | Who::PatientOrStaffMay(permissions), AccountKind::Staff(role))
-                if !permissions.iter().any(|p| role.can(*p)) =>
-            {
+            (Who::StaffMay(permissions) | Who::PatientOrStaffMay(permissions), AccountKind::Staff(role)) if !permissions.iter().any(|p| role.can(*p)) => {
                 Verdict::Forbidden
             }
             _ => Verdict::Open,
@@ -264,11 +254,7 @@ pub fn path_matches(pattern: &str, path: &str) -> bool {
 pub fn page_gate(path: &str) -> Option<Gate> {
     let pages = crate::app::PAGES;
     let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
-    pages
-        .iter()
-        .find(|p| p.path == path)
-        .or_else(|| pages.iter().find(|p| path_matches(p.path, path)))
-        .map(|p| p.gate)
+    pages.iter().find(|p| p.path == path).or_else(|| pages.iter().find(|p| path_matches(p.path, path))).map(|p| p.gate)
 }
 
 /// The gate of anything the server answers at `path`: a page, a server function (`/api/…`) or a

@@ -199,10 +199,7 @@ pub fn download_gate(path: &str) -> Option<Gate> {
 /// registers no download route without one.
 pub fn has_download_route(axum_path: &str) -> bool {
     DOWNLOADS.iter().any(|(pattern, _)| {
-        let ours: Vec<&str> = pattern
-            .split('/')
-            .map(|s| if s.starts_with(':') { s.split('.').next().unwrap_or(s) } else { s })
-            .collect();
+        let ours: Vec<&str> = pattern.split('/').map(|s| if s.starts_with(':') { s.split('.').next().unwrap_or(s) } else { s }).collect();
         let theirs: Vec<String> = axum_path
             .split('/')
             .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {

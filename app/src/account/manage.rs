@@ -3,11 +3,11 @@
 
 use super::format_utc;
 use crate::error::AppError;
+use crate::layout::alert;
 use crate::layout::PatientLayout;
 use crate::password::new_password::NewPasswordProblem;
 use crate::password::PasswordMeter;
 use crate::terms::Acceptance;
-use crate::layout::alert;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -46,10 +46,11 @@ pub fn describe_device(user_agent: Option<&str>) -> String {
         .into_iter()
         .find(|(marker, _)| ua.contains(marker))
         .map(|(_, name)| name);
-    let system = [("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Windows", "Windows"), ("Mac OS X", "Mac"), ("CrOS", "ChromeOS"), ("Linux", "Linux")]
-        .into_iter()
-        .find(|(marker, _)| ua.contains(marker))
-        .map(|(_, name)| name);
+    let system =
+        [("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Windows", "Windows"), ("Mac OS X", "Mac"), ("CrOS", "ChromeOS"), ("Linux", "Linux")]
+            .into_iter()
+            .find(|(marker, _)| ua.contains(marker))
+            .map(|(_, name)| name);
     match (browser, system) {
         (Some(b), Some(s)) => format!("{b} on {s}"),
         (Some(b), None) => b.to_string(),
@@ -96,12 +97,7 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
 
 /// Changes the password. Allowed while an aged-password step is pending (it is that step).
 #[server(endpoint = "account/change-password")]
-pub async fn change_password(
-    current_password: String,
-    password: String,
-    password_again: String,
-    sign_out_others: Option<String>,
-) -> Result<(), AppError> {
+pub async fn change_password(current_password: String, password: String, password_again: String, sign_out_others: Option<String>) -> Result<(), AppError> {
     use crate::audit::{self, AuditAction, AuditEvent};
     use crate::outbox::{self, Notice, SessionsAfterChange};
     use crate::password::new_password;
@@ -241,7 +237,12 @@ pub async fn remind_me_later() -> Result<(), AppError> {
     let mut tx = state.db.begin_write().await?;
     sqlx::query("UPDATE users SET password_reminded_at = $1 WHERE id = $2").bind(now).bind(&user.0).execute(&mut *tx).await?;
     set_pending(&mut tx, &session.id_hash, None).await?;
-    audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr: request::client_addr(), ..AuditEvent::of(AuditAction::PasswordReminderDeferred) }, now).await?;
+    audit::record(
+        &mut tx,
+        AuditEvent { actor: Some(user), subject: Some(user), client_addr: request::client_addr(), ..AuditEvent::of(AuditAction::PasswordReminderDeferred) },
+        now,
+    )
+    .await?;
     tx.commit().await?;
     crate::platform::request::redirect("/home");
     Ok(())
@@ -287,7 +288,12 @@ pub async fn end_other_sessions() -> Result<(), AppError> {
     let mut tx = state.db.begin_write().await?;
     let n = end_all_of(&mut tx, user, Some(&session.id_hash), EndReason::EndedByUser, addr, now).await?;
     let detail = format!("{n} ended");
-    audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr: addr, detail: Some(&detail), ..AuditEvent::of(AuditAction::OtherSessionsEnded) }, now).await?;
+    audit::record(
+        &mut tx,
+        AuditEvent { actor: Some(user), subject: Some(user), client_addr: addr, detail: Some(&detail), ..AuditEvent::of(AuditAction::OtherSessionsEnded) },
+        now,
+    )
+    .await?;
     tx.commit().await?;
     crate::platform::request::redirect("/account?done=sessions");
     Ok(())
@@ -534,7 +540,8 @@ mod tests {
     fn sessions_are_described_by_browser_and_system() {
         let chrome_windows = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
         assert_eq!(describe_device(Some(chrome_windows)), "Chrome on Windows");
-        let safari_iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        let safari_iphone =
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
         assert_eq!(describe_device(Some(safari_iphone)), "Safari on iPhone");
         assert_eq!(describe_device(None), "Unknown browser");
     }

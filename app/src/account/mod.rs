@@ -2,12 +2,12 @@
 //! R-ENR-2, R-ENR-4, R-SES-3), and the "Account activity" page (R-AUD-1: patients see the
 //! sign-in history of their own account).
 
+mod manage;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod steps;
 pub mod user_id;
-mod manage;
 
 pub use manage::{password_changed_message, AccountPage, ChangeEmailPage, ChangePasswordPage};
 

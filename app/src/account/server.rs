@@ -30,13 +30,7 @@ pub enum CreateAccountError {
 }
 
 /// Creates an account; refuses a user ID that exists already (in any letter case).
-pub async fn create_account(
-    db: &Db,
-    hasher: &PasswordHasher,
-    new: NewAccount,
-    actor: Option<&UserId>,
-    now: i64,
-) -> Result<UserId, CreateAccountError> {
+pub async fn create_account(db: &Db, hasher: &PasswordHasher, new: NewAccount, actor: Option<&UserId>, now: i64) -> Result<UserId, CreateAccountError> {
     let login = normalise_login(&new.login);
     if login.is_empty() || login.len() > 64 {
         return Err(CreateAccountError::Invalid("a user ID has 1 to 64 characters"));
@@ -76,26 +70,13 @@ pub async fn create_account(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    audit::record(
-        &mut tx,
-        AuditEvent {
-            actor,
-            subject: Some(&id),
-            detail: Some(kind),
-            ..AuditEvent::of(AuditAction::AccountCreated)
-        },
-        now,
-    )
-    .await?;
+    audit::record(&mut tx, AuditEvent { actor, subject: Some(&id), detail: Some(kind), ..AuditEvent::of(AuditAction::AccountCreated) }, now).await?;
     tx.commit().await?;
     Ok(id)
 }
 
 /// The id of the account with this user ID, if any.
 pub async fn find_by_login(db: &Db, login: &str) -> Result<Option<UserId>, sqlx::Error> {
-    let row = sqlx::query("SELECT id FROM users WHERE login = $1")
-        .bind(normalise_login(login))
-        .fetch_optional(&db.pool)
-        .await?;
+    let row = sqlx::query("SELECT id FROM users WHERE login = $1").bind(normalise_login(login)).fetch_optional(&db.pool).await?;
     row.map(|r| r.try_get("id").map(UserId)).transpose()
 }

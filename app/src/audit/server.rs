@@ -180,9 +180,7 @@ pub async fn record_alone(db: &crate::platform::db::Db, event: AuditEvent<'_>, n
 /// Appends an entry in the caller's transaction, so the entry exists if and only if the action
 /// it records was committed.
 pub async fn record(tx: &mut Tx, event: AuditEvent<'_>, now: i64) -> Result<(), sqlx::Error> {
-    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash, key_id, keyed_from")
-        .fetch_one(&mut **tx)
-        .await?;
+    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash, key_id, keyed_from").fetch_one(&mut **tx).await?;
     let keyed_from: Option<i64> = head.try_get("keyed_from")?;
     let key_id: Option<String> = head.try_get("key_id")?;
     let mut entry = AuditEntry {
@@ -209,10 +207,7 @@ pub async fn record(tx: &mut Tx, event: AuditEvent<'_>, now: i64) -> Result<(), 
         }
         _ => entry.compute_hash(),
     };
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&entry.hash)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&entry.hash).execute(&mut **tx).await?;
     sqlx::query(
         "INSERT INTO audit_log (seq, at, action, actor_id, subject_id, record_type, record_id, client_addr, detail, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",

@@ -12,19 +12,8 @@ use crate::dates::CalendarDate;
 pub const ROWS_MAX: usize = 10_000;
 pub const BYTES_MAX: usize = 5 * 1024 * 1024;
 
-pub const COLUMNS: [&str; 11] = [
-    "account_number",
-    "statement_date",
-    "period_start",
-    "period_end",
-    "due_date",
-    "amount_due",
-    "line_date",
-    "kind",
-    "department",
-    "description",
-    "amount",
-];
+pub const COLUMNS: [&str; 11] =
+    ["account_number", "statement_date", "period_start", "period_end", "due_date", "amount_due", "line_date", "kind", "department", "description", "amount"];
 
 /// A statement read from the file, with the row of each of its lines.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,10 +141,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportedStatement>, RowError> {
         let money = |c: usize| Money::parse(field(c)).map_err(|e| refuse(row, format!("{} {} {e}", COLUMNS[c], quoted(field(c)))));
 
         let account_number = field(0).to_string();
-        if account_number.is_empty()
-            || account_number.len() > 20
-            || !account_number.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
+        if account_number.is_empty() || account_number.len() > 20 || !account_number.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(refuse(row, format!("account_number {} must be 1–20 letters, digits or dashes", quoted(&account_number))));
         }
         let statement_date = date(1)?;

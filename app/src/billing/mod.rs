@@ -14,24 +14,23 @@
 //! A statement keeps the delivery it was posted under: paperless ones raise a notice, paper ones
 //! wait in the print queue until marked printed.
 
-pub mod money;
-pub mod statement;
 #[cfg(feature = "ssr")]
 pub mod csv_import;
+pub mod money;
+mod patient_pages;
 #[cfg(feature = "ssr")]
 pub mod pdf;
 #[cfg(feature = "ssr")]
 pub mod server;
-mod patient_pages;
 mod staff_pages;
+pub mod statement;
 
 pub use patient_pages::{BillingSummaryPage, PaperlessUpdatePage, ViewAccountPage};
 pub use staff_pages::{BillingAccountPage, BillingImportPage, BillingStaffPage, PostStatementPage, PrintQueuePage};
 
 use money::Money;
-pub use statement::Delivery;
 use serde::{Deserialize, Serialize};
-
+pub use statement::Delivery;
 
 /// An id that appears in URLs and forms: 128 random bits in lower-case hex.
 fn is_id(s: &str) -> bool {

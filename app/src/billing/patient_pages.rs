@@ -24,9 +24,7 @@ pub async fn load_account(id: String) -> Result<AccountView, AppError> {
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let id = super::AccountId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let reader = Reader::Patient { user: &session.viewer.user_id, patient: &patient };
-    account_view(&state.db, &state.settings, reader, &id, cx.addr, cx.now)
-        .await?
-        .ok_or_else(|| request::refuse(AppError::NotFound))
+    account_view(&state.db, &state.settings, reader, &id, cx.addr, cx.now).await?.ok_or_else(|| request::refuse(AppError::NotFound))
 }
 
 /// Paperless Billing → Update: `delivery` is `paperless` or `paper`.

@@ -465,12 +465,7 @@ fn first_page_top(p: &mut Page, d: &StatementDocument) -> f32 {
     // The patient, under the window: the envelope shows only the address.
     let y = ay.min(box_bottom).min(WINDOW_BOTTOM) - 22.0;
     let mut x = LEFT;
-    for (text, style) in [
-        ("Patient: ", BODY_BOLD),
-        (d.patient_name.as_str(), BODY),
-        ("      Medical record number: ", BODY_BOLD),
-        (d.mrn.as_str(), BODY),
-    ] {
+    for (text, style) in [("Patient: ", BODY_BOLD), (d.patient_name.as_str(), BODY), ("      Medical record number: ", BODY_BOLD), (d.mrn.as_str(), BODY)] {
         p.text(x, y, style, text);
         x += text_width(text, style);
     }
@@ -548,11 +543,7 @@ struct Row<'a> {
 
 impl<'a> Row<'a> {
     fn of(line: &'a Line) -> Row<'a> {
-        Row {
-            line,
-            department: wrap(&line.department, TABLE, DEPARTMENT_WIDTH - 8.0),
-            description: wrap(&line.description, TABLE, DESCRIPTION_WIDTH - 8.0),
-        }
+        Row { line, department: wrap(&line.department, TABLE, DEPARTMENT_WIDTH - 8.0), description: wrap(&line.description, TABLE, DESCRIPTION_WIDTH - 8.0) }
     }
 
     fn lines(&self) -> usize {
@@ -584,12 +575,7 @@ fn closing(p: &mut Page, d: &StatementDocument, top: f32) {
     // The summary: labels under the facts box's, amounts flush with the table's.
     let (left, right) = (BOX_LEFT + BOX_PAD, RIGHT);
     let mut ry = top;
-    for (label, value) in [
-        ("Previous balance", t.previous_balance),
-        ("Charges", t.charges),
-        ("Payments", t.payments),
-        ("Adjustments", t.adjustments),
-    ] {
+    for (label, value) in [("Previous balance", t.previous_balance), ("Charges", t.charges), ("Payments", t.payments), ("Adjustments", t.adjustments)] {
         p.text(left, ry, BODY, label);
         p.text_right(right, ry, fitted(BODY, &value.to_string(), right - left - 80.0), &value.to_string());
         ry -= 14.0;
@@ -613,10 +599,7 @@ fn closing(p: &mut Page, d: &StatementDocument, top: f32) {
         ly = p.paragraph(LEFT, ly - 15.0, PAY_WIDTH, BODY_BOLD, 11.5, &due);
         let phone = format!("By phone: call {} and have your account number, {}, ready.", d.organisation_phone, d.account_number);
         ly = p.paragraph(LEFT, ly - 15.0, PAY_WIDTH, BODY, 11.5, &phone);
-        let mail = format!(
-            "By mail: make your check payable to {}, write your account number, {}, on it, and mail it to:",
-            d.organisation, d.account_number
-        );
+        let mail = format!("By mail: make your check payable to {}, write your account number, {}, on it, and mail it to:", d.organisation, d.account_number);
         ly = p.paragraph(LEFT, ly - 15.0, PAY_WIDTH, BODY, 11.5, &mail);
         ly -= 3.0;
         for line in std::iter::once(&d.organisation).chain(&d.organisation_address) {
@@ -657,8 +640,7 @@ mod tests {
         CalendarDate::parse(s).unwrap()
     }
 
-    const LONG_DESCRIPTION: &str =
-        "Computed tomography of the chest with contrast, including three-dimensional reconstruction and the radiologist's report";
+    const LONG_DESCRIPTION: &str = "Computed tomography of the chest with contrast, including three-dimensional reconstruction and the radiologist's report";
 
     /// A statement of `lines` lines, charges, payments and adjustments in turn; the second line
     /// has a description that wraps, the fifth one with parentheses and a backslash, every third
@@ -852,10 +834,9 @@ mod tests {
             }
         }
         assert_eq!(text.matches("How to pay").count(), 1);
-        let last = String::from_utf8(
-            poppler("pdftotext", &[Path::new("-layout"), Path::new("-f"), Path::new(&n.to_string()), &s.pdf(), Path::new("-")]).stdout,
-        )
-        .unwrap();
+        let last =
+            String::from_utf8(poppler("pdftotext", &[Path::new("-layout"), Path::new("-f"), Path::new(&n.to_string()), &s.pdf(), Path::new("-")]).stdout)
+                .unwrap();
         assert!(last.contains("Previous balance") && last.contains("How to pay") && last.contains("Amount due"), "the closing is split:\n{last}");
     }
 

@@ -25,9 +25,14 @@ use std::net::IpAddr;
 /// Who is asking.
 #[derive(Clone, Copy, Debug)]
 pub enum Reader<'a> {
-    Patient { user: &'a UserId, patient: &'a PatientId },
+    Patient {
+        user: &'a UserId,
+        patient: &'a PatientId,
+    },
     /// A member of billing staff (the caller checked the role).
-    Staff { user: &'a UserId },
+    Staff {
+        user: &'a UserId,
+    },
 }
 
 impl Reader<'_> {
@@ -294,10 +299,7 @@ async fn set_delivery(
 /// become paperless, in the activation's transaction.
 pub async fn enrol_paperless(tx: &mut Tx, patient: &PatientId, user: &UserId, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE patients SET statement_delivery = 'paperless' WHERE id = $1").bind(&patient.0).execute(&mut **tx).await?;
-    let paper = sqlx::query("SELECT id FROM billing_accounts WHERE patient_id = $1 AND delivery = 'paper'")
-        .bind(&patient.0)
-        .fetch_all(&mut **tx)
-        .await?;
+    let paper = sqlx::query("SELECT id FROM billing_accounts WHERE patient_id = $1 AND delivery = 'paper'").bind(&patient.0).fetch_all(&mut **tx).await?;
     for row in paper {
         let id = AccountId(row.try_get("id")?);
         set_delivery(tx, &id, Some(Delivery::Paper), Delivery::Paperless, "enrolment", Some(user), now).await?;
@@ -512,13 +514,7 @@ pub async fn post_statement(
     let (id, routed) = post_in(&mut tx, settings, staff, account, new, true, now).await?;
     audit::record(
         &mut tx,
-        AuditEvent {
-            actor: Some(staff),
-            record_type: Some("statement"),
-            record_id: Some(&id.0),
-            client_addr,
-            ..AuditEvent::of(AuditAction::StatementPosted)
-        },
+        AuditEvent { actor: Some(staff), record_type: Some("statement"), record_id: Some(&id.0), client_addr, ..AuditEvent::of(AuditAction::StatementPosted) },
         now,
     )
     .await?;
@@ -529,7 +525,14 @@ pub async fn post_statement(
 
 /// Loads a statement of the past (the demo clinic's history): stored like any other, but no
 /// notice goes out and a paper one is marked printed at once.
-pub async fn post_history(db: &Db, settings: &PortalSettings, staff: &UserId, account: &AccountId, new: &NewStatement, now: i64) -> Result<StatementId, BillingError> {
+pub async fn post_history(
+    db: &Db,
+    settings: &PortalSettings,
+    staff: &UserId,
+    account: &AccountId,
+    new: &NewStatement,
+    now: i64,
+) -> Result<StatementId, BillingError> {
     let mut tx = db.begin_write().await?;
     let (id, _) = post_in(&mut tx, settings, staff, account, new, false, now).await?;
     sqlx::query("UPDATE statements SET printed_at = $1, printed_by = $2 WHERE id = $3 AND delivery = 'paper'")
@@ -594,12 +597,8 @@ pub async fn import(
         }
     }
     let detail = format!("{} statements", report.statements);
-    audit::record(
-        &mut tx,
-        AuditEvent { actor: Some(staff), client_addr, detail: Some(&detail), ..AuditEvent::of(AuditAction::StatementsImported) },
-        now,
-    )
-    .await?;
+    audit::record(&mut tx, AuditEvent { actor: Some(staff), client_addr, detail: Some(&detail), ..AuditEvent::of(AuditAction::StatementsImported) }, now)
+        .await?;
     take_queue_positions(&mut tx, &posted).await?;
     tx.commit().await?;
     Ok(report)
@@ -613,10 +612,8 @@ async fn take_queue_positions(tx: &mut Tx, ids: &[StatementId]) -> Result<(), sq
     if ids.is_empty() {
         return Ok(());
     }
-    let last: i64 = sqlx::query_scalar("UPDATE print_queue_counter SET last = last + $1 WHERE id = 1 RETURNING last")
-        .bind(ids.len() as i64)
-        .fetch_one(&mut **tx)
-        .await?;
+    let last: i64 =
+        sqlx::query_scalar("UPDATE print_queue_counter SET last = last + $1 WHERE id = 1 RETURNING last").bind(ids.len() as i64).fetch_one(&mut **tx).await?;
     let first = last - ids.len() as i64 + 1;
     for (offset, id) in ids.iter().enumerate() {
         sqlx::query("UPDATE statements SET queue_position = $1 WHERE id = $2").bind(first + offset as i64).bind(&id.0).execute(&mut **tx).await?;
@@ -686,12 +683,8 @@ pub async fn mark_printed(db: &Db, staff: &UserId, until: i64, client_addr: Opti
         .rows_affected() as usize;
     if marked > 0 {
         let detail = format!("{marked} statements");
-        audit::record(
-            &mut tx,
-            AuditEvent { actor: Some(staff), client_addr, detail: Some(&detail), ..AuditEvent::of(AuditAction::StatementsPrinted) },
-            now,
-        )
-        .await?;
+        audit::record(&mut tx, AuditEvent { actor: Some(staff), client_addr, detail: Some(&detail), ..AuditEvent::of(AuditAction::StatementsPrinted) }, now)
+            .await?;
     }
     tx.commit().await?;
     Ok(marked)
@@ -822,7 +815,9 @@ pub fn spreadsheet_cell(cell: &str) -> std::borrow::Cow<'_, str> {
     let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
     let plain_number = {
         let digits = cell.strip_prefix('-').unwrap_or(cell);
-        digits.chars().any(|c| c.is_ascii_digit()) && digits.chars().all(|c| c.is_ascii_digit() || c == '.') && digits.chars().filter(|&c| c == '.').count() <= 1
+        digits.chars().any(|c| c.is_ascii_digit())
+            && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && digits.chars().filter(|&c| c == '.').count() <= 1
     };
     if risky && !plain_number {
         std::borrow::Cow::Owned(format!("'{cell}"))
@@ -848,7 +843,8 @@ pub async fn save_draft(db: &Db, user: &UserId, form: &str, fields: &str, messag
 
 /// The kept form and message, if any.
 pub async fn draft(db: &Db, user: &UserId, form: &str) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
-    let row = sqlx::query("SELECT fields, message FROM billing_drafts WHERE user_id = $1 AND form = $2").bind(&user.0).bind(form).fetch_optional(&db.pool).await?;
+    let row =
+        sqlx::query("SELECT fields, message FROM billing_drafts WHERE user_id = $1 AND form = $2").bind(&user.0).bind(form).fetch_optional(&db.pool).await?;
     row.map(|r| Ok((r.try_get("fields")?, r.try_get("message")?))).transpose()
 }
 

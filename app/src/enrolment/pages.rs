@@ -4,11 +4,11 @@
 use super::{ActivationStart, UserIdAnswer};
 use crate::account::user_id::{UserIdProblem, RULES as USER_ID_RULES};
 use crate::error::AppError;
+use crate::layout::alert;
 use crate::layout::{org_info, PublicLayout};
 use crate::password::new_password::NewPasswordProblem;
 use crate::password::PasswordMeter;
 use crate::terms::{current_terms, TermsBox};
-use crate::layout::alert;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -130,9 +130,9 @@ pub async fn complete_activation(
     terms_id: Option<String>,
 ) -> Result<(), AppError> {
     use super::server::{complete, ActivationProblem, Choice};
-    use crate::session::server::device_cookie;
     use super::ACTIVATION_COOKIE;
     use crate::platform::{now_ms, request, state::app_state};
+    use crate::session::server::device_cookie;
     use crate::session::server::{session_cookie, step_cookie};
     let state = app_state()?;
     let Some(secret) = request::cookie(&state.settings.cookie_name(ACTIVATION_COOKIE)) else {
@@ -143,14 +143,8 @@ pub async fn complete_activation(
         crate::platform::request::redirect("/activate/account?error=pw-long");
         return Ok(());
     }
-    let choice = Choice {
-        user_id: &user_id,
-        password,
-        password_again,
-        email: &email,
-        agree_terms: agree.as_deref() == Some("yes"),
-        terms_id: terms_id.as_deref(),
-    };
+    let choice =
+        Choice { user_id: &user_id, password, password_again, email: &email, agree_terms: agree.as_deref() == Some("yes"), terms_id: terms_id.as_deref() };
     let user_agent = request::header("user-agent");
     let response = expect_context::<leptos_axum::ResponseOptions>();
     match complete(&state, &secret, choice, request::client_addr(), user_agent.as_deref(), now_ms()).await? {
@@ -331,7 +325,8 @@ fn credentials_error(code: &str) -> String {
         "email" => "Please give an e-mail address that you read, such as name@example.com.".into(),
         "userid-checks" => "You have tried many user IDs in a short time, so we cannot say now what is wrong with the form. \
             Check each part of it: with a free user ID and everything else right, your account is made. \
-            Otherwise please wait an hour and try again, or call us.".into(),
+            Otherwise please wait an hour and try again, or call us."
+            .into(),
         "terms" => "To use the portal, tick the box to say you agree to the terms and conditions.".into(),
         "terms-changed" => "The terms were just updated. Please read this version and tick the box again.".into(),
         _ => "Something was not right. Please check the form and try again.".into(),

@@ -4,9 +4,9 @@
 use super::{AddressMatch, RequestDetail, RequestSummary, DECLINE_REASONS};
 use crate::account::format_utc;
 use crate::error::AppError;
+use crate::layout::alert;
 use crate::layout::StaffLayout;
 use crate::patients::{HandOver, PatientSummary, PortalAccess};
-use crate::layout::alert;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 

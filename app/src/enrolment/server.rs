@@ -39,7 +39,14 @@ pub enum RequestOutcome {
 
 /// Files a request. The answer never says whether the person is a patient already, or asked
 /// before: a duplicate of a pending request is not stored again, but gets the same answer.
-pub async fn submit(db: &Db, form: &EnrolmentForm, date_of_birth: CalendarDate, terms_id: &str, addr: Option<IpAddr>, now: i64) -> Result<RequestOutcome, sqlx::Error> {
+pub async fn submit(
+    db: &Db,
+    form: &EnrolmentForm,
+    date_of_birth: CalendarDate,
+    terms_id: &str,
+    addr: Option<IpAddr>,
+    now: i64,
+) -> Result<RequestOutcome, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     if !rate::take(&mut tx, RateKind::EnrolmentRequest, &addr_key(addr), now).await? {
         tx.commit().await?;
@@ -119,12 +126,10 @@ pub async fn queue(db: &Db) -> Result<(Vec<RequestSummary>, Vec<RequestSummary>)
 }
 
 pub async fn detail(db: &Db, id: &str) -> Result<Option<RequestDetail>, sqlx::Error> {
-    let row = sqlx::query(&format!(
-        "SELECT {REQUEST_COLUMNS} FROM enrolment_requests r LEFT JOIN users u ON u.id = r.decided_by WHERE r.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&db.pool)
-    .await?;
+    let row = sqlx::query(&format!("SELECT {REQUEST_COLUMNS} FROM enrolment_requests r LEFT JOIN users u ON u.id = r.decided_by WHERE r.id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
     let Some(row) = row else { return Ok(None) };
     let request = request_summary(&row)?;
     let candidates = patients::candidates(db, &request.family_name, &request.date_of_birth, &request.email, request.mrn.as_deref()).await?;
@@ -214,11 +219,7 @@ pub async fn approve(
     if has_account(&mut tx, &patient_id).await? {
         return Err(DecisionError::HasAccount);
     }
-    sqlx::query("UPDATE enrolment_requests SET patient_id = $1 WHERE id = $2")
-        .bind(&patient_id.0)
-        .bind(request_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("UPDATE enrolment_requests SET patient_id = $1 WHERE id = $2").bind(&patient_id.0).bind(request_id).execute(&mut *tx).await?;
     audit::record(
         &mut tx,
         AuditEvent {
@@ -269,7 +270,13 @@ pub async fn decline(db: &Db, request_id: &str, reason: &str, staff: &UserId, ad
     outbox::enqueue(&mut tx, &email, &Notice::EnrolmentDeclined, now).await?;
     audit::record(
         &mut tx,
-        AuditEvent { actor: Some(staff), record_type: Some("enrolment-request"), record_id: Some(request_id), client_addr: addr, ..AuditEvent::of(AuditAction::EnrolmentDeclined) },
+        AuditEvent {
+            actor: Some(staff),
+            record_type: Some("enrolment-request"),
+            record_id: Some(request_id),
+            client_addr: addr,
+            ..AuditEvent::of(AuditAction::EnrolmentDeclined)
+        },
         now,
     )
     .await?;
@@ -286,7 +293,14 @@ async fn has_account(tx: &mut Tx, patient: &PatientId) -> Result<bool, sqlx::Err
 /// Issues a code for a patient without an account; any earlier active code is replaced. With
 /// `email_to_record`, the code is also e-mailed to the address on the record, if it has one (and
 /// to no other address).
-pub async fn issue_code(state: &AppState, patient: &PatientId, email_to_record: bool, staff: &UserId, addr: Option<IpAddr>, now: i64) -> Result<Issued, DecisionError> {
+pub async fn issue_code(
+    state: &AppState,
+    patient: &PatientId,
+    email_to_record: bool,
+    staff: &UserId,
+    addr: Option<IpAddr>,
+    now: i64,
+) -> Result<Issued, DecisionError> {
     let mut tx = state.db.begin_write().await?;
     let exists = sqlx::query("SELECT 1 AS x FROM patients WHERE id = $1").bind(&patient.0).fetch_optional(&mut *tx).await?;
     if exists.is_none() {
@@ -375,7 +389,13 @@ pub async fn revoke_code(db: &Db, patient: &PatientId, code_id: &str, staff: &Us
     if done {
         audit::record(
             &mut tx,
-            AuditEvent { actor: Some(staff), record_type: Some("patient"), record_id: Some(&patient.0), client_addr: addr, ..AuditEvent::of(AuditAction::ActivationCodeRevoked) },
+            AuditEvent {
+                actor: Some(staff),
+                record_type: Some("patient"),
+                record_id: Some(&patient.0),
+                client_addr: addr,
+                ..AuditEvent::of(AuditAction::ActivationCodeRevoked)
+            },
             now,
         )
         .await?;
@@ -389,7 +409,9 @@ pub async fn revoke_code(db: &Db, patient: &PatientId, code_id: &str, staff: &Us
 #[derive(Debug, PartialEq, Eq)]
 pub enum VerifyOutcome {
     /// Code and birth date match: the secret of the cookie that opens the next step.
-    Matched { claim_secret: String },
+    Matched {
+        claim_secret: String,
+    },
     /// Unknown, used, revoked or exhausted code, or a wrong birth date: one answer for all.
     NoMatch,
     /// The right code and birth date, but the code has expired.
@@ -397,7 +419,13 @@ pub enum VerifyOutcome {
     Throttled,
 }
 
-pub async fn verify(state: &AppState, typed_code: &str, date_of_birth: Option<CalendarDate>, addr: Option<IpAddr>, now: i64) -> Result<VerifyOutcome, sqlx::Error> {
+pub async fn verify(
+    state: &AppState,
+    typed_code: &str,
+    date_of_birth: Option<CalendarDate>,
+    addr: Option<IpAddr>,
+    now: i64,
+) -> Result<VerifyOutcome, sqlx::Error> {
     let mut tx = state.db.begin_write().await?;
     if !rate::take(&mut tx, RateKind::Activation, &addr_key(addr), now).await? {
         tx.commit().await?;
@@ -436,10 +464,7 @@ pub async fn verify(state: &AppState, typed_code: &str, date_of_birth: Option<Ca
         tx.commit().await?;
         return Ok(VerifyOutcome::Expired);
     }
-    let still_active = sqlx::query("SELECT 1 AS x FROM activation_codes WHERE id = $1 AND state = 'active'")
-        .bind(&code_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let still_active = sqlx::query("SELECT 1 AS x FROM activation_codes WHERE id = $1 AND state = 'active'").bind(&code_id).fetch_optional(&mut *tx).await?;
     if still_active.is_none() {
         return failed(tx, "code used up meanwhile", Some(&patient_id), addr, now).await;
     }
@@ -529,11 +554,7 @@ pub async fn start(db: &Db, claim_secret: &str, now: i64) -> Result<Option<Activ
         None => true,
     };
     tx.rollback().await?;
-    Ok(Some(ActivationStart {
-        given_name: c.given_name,
-        email: c.email.unwrap_or_default(),
-        terms: if terms_accepted { None } else { terms },
-    }))
+    Ok(Some(ActivationStart { given_name: c.given_name, email: c.email.unwrap_or_default(), terms: if terms_accepted { None } else { terms } }))
 }
 
 /// Whether a user ID can be chosen: the rules, then whether it is taken.
@@ -602,7 +623,14 @@ pub struct Activated {
 
 /// Creates the account: user ID, password, e-mail, the terms, paperless billing; returns the
 /// new session's cookie secret.
-pub async fn complete(state: &AppState, claim_secret: &str, choice: Choice<'_>, addr: Option<IpAddr>, user_agent: Option<&str>, now: i64) -> Result<Result<Activated, ActivationProblem>, sqlx::Error> {
+pub async fn complete(
+    state: &AppState,
+    claim_secret: &str,
+    choice: Choice<'_>,
+    addr: Option<IpAddr>,
+    user_agent: Option<&str>,
+    now: i64,
+) -> Result<Result<Activated, ActivationProblem>, sqlx::Error> {
     let db = &state.db;
     // Checked before the write transaction: hashing takes a moment and must not hold the lock.
     let c = {
@@ -711,7 +739,12 @@ async fn create_account(
     // SPEC R-BIL-1: signing up enrols the patient, and every account they are guarantor of, in
     // paperless billing.
     crate::billing::server::enrol_paperless(&mut tx, &c.patient_id, &user, now).await?;
-    audit::record(&mut tx, AuditEvent { record_type: Some("patient"), record_id: Some(&c.patient_id.0), detail: Some("at enrolment"), ..event(AuditAction::PaperlessEnrolled) }, now).await?;
+    audit::record(
+        &mut tx,
+        AuditEvent { record_type: Some("patient"), record_id: Some(&c.patient_id.0), detail: Some("at enrolment"), ..event(AuditAction::PaperlessEnrolled) },
+        now,
+    )
+    .await?;
     // The address the patient typed is not confirmed yet (`users.email_confirmed_at` stays
     // empty): a typing mistake would otherwise send password-reset links to a stranger. The
     // welcome mail carries the link that confirms it (the e-mail-change link of `recovery`).

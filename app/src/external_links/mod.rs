@@ -61,11 +61,8 @@ pub fn external_link(url: &str, text: &str) -> impl IntoView {
 /// `back` if it is a path on the portal itself (`/…`, not `//host` or `/\host`, which browsers
 /// read as another site).
 pub fn local_path(back: &str) -> Option<&str> {
-    let ok = back.starts_with('/')
-        && !back.starts_with("//")
-        && !back.starts_with("/\\")
-        && back.len() <= 300
-        && !back.chars().any(|c| c.is_control() || c == '\\');
+    let ok =
+        back.starts_with('/') && !back.starts_with("//") && !back.starts_with("/\\") && back.len() <= 300 && !back.chars().any(|c| c.is_control() || c == '\\');
     ok.then_some(back)
 }
 

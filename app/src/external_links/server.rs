@@ -177,7 +177,16 @@ mod tests {
 
     #[test]
     fn only_http_and_https_addresses_with_a_host_and_no_credentials() {
-        for bad in ["javascript:alert(1)", "data:text/html,hi", "file:///etc/passwd", "ftp://x.example/", "/relative", "https://user:pw@bank.example@evil.example/", "https://bank.example@evil.example/", ""] {
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "file:///etc/passwd",
+            "ftp://x.example/",
+            "/relative",
+            "https://user:pw@bank.example@evil.example/",
+            "https://bank.example@evil.example/",
+            "",
+        ] {
             assert!(parse_destination(bad).is_err(), "{bad} refused");
             assert!(leaving_href(&key(), bad, "/").is_none(), "{bad} gets no link");
         }

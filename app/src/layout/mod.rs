@@ -8,13 +8,13 @@ pub mod search;
 
 pub use kit::{Loaded, NoticeCode};
 
-pub use navigation::NavigationScript;
 use crate::session::SessionTimer;
 use crate::sign_in::SignOutButton;
 use crate::types::{AccountKind, StaffRole, Viewer};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
+pub use navigation::NavigationScript;
 
 /// The organisation's name and phone number, as the settings give them.
 #[derive(Clone, Debug, Default)]
@@ -197,10 +197,7 @@ const STAFF_NAVIGATION: &[(&str, &str)] = &[
 
 /// The staff areas a role works in: the navigation's links whose page the role may open.
 pub fn staff_areas(role: StaffRole) -> impl Iterator<Item = (&'static str, &'static str)> {
-    STAFF_NAVIGATION
-        .iter()
-        .copied()
-        .filter(move |(href, _)| crate::access::page_gate(href).is_some_and(|gate| gate.admits_role(role)))
+    STAFF_NAVIGATION.iter().copied().filter(move |(href, _)| crate::access::page_gate(href).is_some_and(|gate| gate.admits_role(role)))
 }
 
 /// Frame of the staff pages; the navigation shows what the viewer's role works with.

@@ -11,7 +11,16 @@ use crate::types::UserId;
 use sqlx::Row;
 use std::net::IpAddr;
 
-async fn audit_change(tx: &mut Tx, action: AuditAction, actor: &UserId, record_type: &str, record_id: &str, detail: &'static str, addr: Option<IpAddr>, now: i64) -> Result<(), sqlx::Error> {
+async fn audit_change(
+    tx: &mut Tx,
+    action: AuditAction,
+    actor: &UserId,
+    record_type: &str,
+    record_id: &str,
+    detail: &'static str,
+    addr: Option<IpAddr>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     let mut e = AuditEvent::of(action);
     e.actor = Some(actor);
     e.record_type = Some(record_type);
@@ -84,15 +93,12 @@ pub async fn create_pool(db: &Db, actor: &UserId, name: &str, description: &str,
 pub async fn set_pool_clinical(db: &Db, actor: &UserId, pool: &PoolId, clinical: bool, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let value = if clinical { "yes" } else { "no" };
-    let changed = sqlx::query("UPDATE care_pools SET clinical = $1 WHERE id = $2 AND clinical <> $1")
-        .bind(value)
-        .bind(&pool.0)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-        == 1;
+    let changed =
+        sqlx::query("UPDATE care_pools SET clinical = $1 WHERE id = $2 AND clinical <> $1").bind(value).bind(&pool.0).execute(&mut *tx).await?.rows_affected()
+            == 1;
     if changed {
-        audit_change(&mut tx, AuditAction::PoolChanged, actor, "pool", &pool.0, if clinical { "made clinical" } else { "made non-clinical" }, addr, now).await?;
+        audit_change(&mut tx, AuditAction::PoolChanged, actor, "pool", &pool.0, if clinical { "made clinical" } else { "made non-clinical" }, addr, now)
+            .await?;
     }
     tx.commit().await?;
     Ok(changed)
@@ -108,7 +114,12 @@ pub async fn set_pool_member(db: &Db, actor: &UserId, pool: &PoolId, user: &str,
             .await?
             .is_some();
         let exists = sqlx::query("SELECT id FROM care_pools WHERE id = $1").bind(&pool.0).fetch_optional(&mut *tx).await?.is_some();
-        let already = sqlx::query("SELECT 1 AS x FROM pool_members WHERE pool_id = $1 AND user_id = $2").bind(&pool.0).bind(user).fetch_optional(&mut *tx).await?.is_some();
+        let already = sqlx::query("SELECT 1 AS x FROM pool_members WHERE pool_id = $1 AND user_id = $2")
+            .bind(&pool.0)
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
         if !eligible || !exists || already {
             return Ok(false);
         }
@@ -130,7 +141,15 @@ pub async fn care_team(db: &Db, patient: &PatientId) -> Result<Vec<(Recipient, S
 }
 
 /// Adds someone (a clinician or a pool) to a patient's care team, or removes them.
-pub async fn set_care_team(db: &Db, actor: &UserId, patient: &PatientId, who: &Recipient, on: bool, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn set_care_team(
+    db: &Db,
+    actor: &UserId,
+    patient: &PatientId,
+    who: &Recipient,
+    on: bool,
+    addr: Option<IpAddr>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     if sqlx::query("SELECT id FROM patients WHERE id = $1").bind(&patient.0).fetch_optional(&mut *tx).await?.is_none() {
         return Ok(false);
@@ -149,7 +168,9 @@ pub async fn set_care_team(db: &Db, actor: &UserId, patient: &PatientId, who: &R
     let changed = match (on, present) {
         (true, false) => {
             let valid = match who {
-                Recipient::Provider(id) => sqlx::query("SELECT id FROM users WHERE id = $1 AND staff_role = 'clinician'").bind(id).fetch_optional(&mut *tx).await?.is_some(),
+                Recipient::Provider(id) => {
+                    sqlx::query("SELECT id FROM users WHERE id = $1 AND staff_role = 'clinician'").bind(id).fetch_optional(&mut *tx).await?.is_some()
+                }
                 Recipient::Pool(id) => sqlx::query("SELECT id FROM care_pools WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?.is_some(),
             };
             if !valid {
@@ -177,7 +198,17 @@ pub async fn set_care_team(db: &Db, actor: &UserId, patient: &PatientId, who: &R
         _ => false,
     };
     if changed {
-        audit_change(&mut tx, AuditAction::CareTeamChanged, actor, "patient", &patient.0, if on { "added to care team" } else { "removed from care team" }, addr, now).await?;
+        audit_change(
+            &mut tx,
+            AuditAction::CareTeamChanged,
+            actor,
+            "patient",
+            &patient.0,
+            if on { "added to care team" } else { "removed from care team" },
+            addr,
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(changed)
@@ -239,13 +270,18 @@ pub async fn schedule_absence(
         return Err(AbsenceError::Dates);
     }
     let mut tx = db.begin_write().await?;
-    let is_clinician = sqlx::query("SELECT id FROM users WHERE id = $1 AND staff_role = 'clinician'").bind(&provider.0).fetch_optional(&mut *tx).await?.is_some();
+    let is_clinician =
+        sqlx::query("SELECT id FROM users WHERE id = $1 AND staff_role = 'clinician'").bind(&provider.0).fetch_optional(&mut *tx).await?.is_some();
     if !is_clinician {
         return Err(AbsenceError::Cover);
     }
     let (cover_provider, cover_pool) = match cover {
         Recipient::Provider(id) if *id != provider.0 => {
-            let ok = sqlx::query("SELECT id FROM users WHERE id = $1 AND staff_role = 'clinician' AND access = 'active'").bind(id).fetch_optional(&mut *tx).await?.is_some();
+            let ok = sqlx::query("SELECT id FROM users WHERE id = $1 AND staff_role = 'clinician' AND access = 'active'")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
             if !ok {
                 return Err(AbsenceError::Cover);
             }

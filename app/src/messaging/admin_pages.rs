@@ -3,10 +3,10 @@
 //! who answer messages may read it). Plain HTML forms; every change is audited.
 
 use crate::error::AppError;
+use crate::layout::alert;
 use crate::layout::search::{found, posted_search, SearchForm};
 use crate::layout::StaffLayout;
 use crate::patients::PatientSummary;
-use crate::layout::alert;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -341,7 +341,16 @@ pub fn CareTeamsPage() -> impl IntoView {
     let searched = !q.trim().is_empty();
     let term = q.clone();
     let patient = move || query.read().get("patient").unwrap_or_default();
-    let results = Resource::new(move || term.clone(), |q| async move { if q.trim().is_empty() { Ok(Vec::new()) } else { search_care_patients(q).await } });
+    let results = Resource::new(
+        move || term.clone(),
+        |q| async move {
+            if q.trim().is_empty() {
+                Ok(Vec::new())
+            } else {
+                search_care_patients(q).await
+            }
+        },
+    );
     let team = Resource::new(patient, load_care_team);
     view! {
         <StaffLayout title="Care teams | Staff">
@@ -451,11 +460,8 @@ pub async fn load_absences() -> Result<AbsencesData, AppError> {
     let (session, state, is_admin) = absence_staff()?;
     let zone = &state.settings.messaging.time_zone;
     let clinicians = super::admin::staff_with_roles(&state.db, &["clinician"]).await?;
-    let providers = if is_admin {
-        clinicians.clone()
-    } else {
-        vec![Person { id: session.viewer.user_id.0.clone(), name: session.viewer.display_name.clone() }]
-    };
+    let providers =
+        if is_admin { clinicians.clone() } else { vec![Person { id: session.viewer.user_id.0.clone(), name: session.viewer.display_name.clone() }] };
     let only = (!is_admin).then_some(&session.viewer.user_id);
     Ok(AbsencesData {
         absences: super::admin::absences(&state.db, zone, only, now_ms()).await?,
@@ -630,10 +636,7 @@ pub async fn load_holidays() -> Result<HolidaysData, AppError> {
     let (session, state) = (&cx.session, &cx.state);
     let today = jiff::Timestamp::now().to_zoned(state.settings.messaging.time_zone.clone()).date();
     let today_text = today.strftime("%Y-%m-%d").to_string();
-    let (upcoming, earlier) = super::admin::holidays(&state.db, &format!("{:04}-01-01", today.year()))
-        .await?
-        .into_iter()
-        .partition(|h| h.day >= today_text);
+    let (upcoming, earlier) = super::admin::holidays(&state.db, &format!("{:04}-01-01", today.year())).await?.into_iter().partition(|h| h.day >= today_text);
     Ok(HolidaysData { upcoming, earlier, can_edit: matches!(session.viewer.kind, AccountKind::Staff(StaffRole::Administrator)) })
 }
 

@@ -39,10 +39,7 @@ impl FileKind {
             Some(FileKind::Gif)
         } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
             Some(FileKind::Webp)
-        } else if bytes.len() >= 12
-            && &bytes[4..8] == b"ftyp"
-            && matches!(&bytes[8..12], b"heic" | b"heix" | b"heim" | b"heis" | b"mif1" | b"msf1" | b"hevc")
-        {
+        } else if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" && matches!(&bytes[8..12], b"heic" | b"heix" | b"heim" | b"heis" | b"mif1" | b"msf1" | b"hevc") {
             Some(FileKind::Heic)
         } else if starts(b"%PDF-") {
             Some(FileKind::Pdf)
@@ -86,7 +83,11 @@ pub fn clean_file_name(name: &str) -> String {
         .chars()
         .take(100)
         .collect();
-    if cleaned.is_empty() { "attachment".to_string() } else { cleaned }
+    if cleaned.is_empty() {
+        "attachment".to_string()
+    } else {
+        cleaned
+    }
 }
 
 /// Checks one file. `index` is how many files were already accepted for this message.

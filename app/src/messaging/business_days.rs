@@ -58,10 +58,7 @@ impl BusinessCalendar {
             day = self.next_business_day(day);
         }
         // A close of business that falls in a daylight-saving gap moves forward, as clocks do.
-        day.to_datetime(self.closes_at)
-            .to_zoned(self.zone.clone())
-            .map(|z| z.timestamp())
-            .expect("a date the time zone database covers")
+        day.to_datetime(self.closes_at).to_zoned(self.zone.clone()).map(|z| z.timestamp()).expect("a date the time zone database covers")
     }
 
     /// [`Self::due_at`] for times kept as milliseconds since the Unix epoch.

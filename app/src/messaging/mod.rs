@@ -15,16 +15,16 @@
 
 #[cfg(feature = "ssr")]
 pub mod admin;
+mod admin_pages;
 #[cfg(feature = "ssr")]
 pub mod attachments;
 #[cfg(feature = "ssr")]
 pub mod business_days;
+mod patient_pages;
 #[cfg(feature = "ssr")]
 pub mod quota;
 #[cfg(feature = "ssr")]
 pub mod server;
-mod admin_pages;
-mod patient_pages;
 mod staff_pages;
 mod thread;
 
@@ -33,7 +33,6 @@ pub use patient_pages::{unread_messages, ComposePage, MessagesPage, PatientThrea
 pub use staff_pages::{MessageLimits, StaffComposePage, StaffInboxPage, StaffPatientThreadsPage, StaffThreadPage};
 
 use serde::{Deserialize, Serialize};
-
 
 pub const SUBJECT_MAX: usize = 100;
 pub const BODY_MAX: usize = 5_000;

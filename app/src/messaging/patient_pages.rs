@@ -3,11 +3,11 @@
 //! attachments, the acknowledgement, and drafts kept until sent. Every form is a plain HTML form
 //! (multipart for the ones that carry files), so all of it works without JavaScript.
 
-use super::{Draft, NoticeMode, QuotaStatus, RecipientOption, ThreadSummary, ThreadView, Topic, ATTACHMENTS_MAX, BODY_MAX, SUBJECT_MAX};
 use super::thread::{MessageList, ThreadReader};
+use super::{Draft, NoticeMode, QuotaStatus, RecipientOption, ThreadSummary, ThreadView, Topic, ATTACHMENTS_MAX, BODY_MAX, SUBJECT_MAX};
 use crate::error::AppError;
-use crate::layout::{org_info, PatientLayout};
 use crate::layout::alert;
+use crate::layout::{org_info, PatientLayout};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use leptos_router::hooks::{use_params_map, use_query_map};

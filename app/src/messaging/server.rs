@@ -67,27 +67,19 @@ impl SendError {
 
 /// A moment as the clinic's people read it: "Tue Nov 24, 2026, 10:02 AM".
 pub fn local_text(zone: &jiff::tz::TimeZone, at_ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(at_ms)
-        .map(|t| t.to_zoned(zone.clone()).strftime("%a %b %-d, %Y, %-I:%M %p").to_string())
-        .unwrap_or_default()
+    jiff::Timestamp::from_millisecond(at_ms).map(|t| t.to_zoned(zone.clone()).strftime("%a %b %-d, %Y, %-I:%M %p").to_string()).unwrap_or_default()
 }
 
 /// The patient record of a patient account.
 pub async fn patient_of(db: &Db, user: &UserId) -> Result<Option<PatientId>, sqlx::Error> {
-    let row = sqlx::query("SELECT patient_id FROM users WHERE id = $1 AND kind = 'patient'")
-        .bind(&user.0)
-        .fetch_optional(&db.pool)
-        .await?;
+    let row = sqlx::query("SELECT patient_id FROM users WHERE id = $1 AND kind = 'patient'").bind(&user.0).fetch_optional(&db.pool).await?;
     Ok(row.and_then(|r| r.try_get::<Option<String>, _>("patient_id").ok().flatten()).map(PatientId))
 }
 
 /// The organisation's calendar as it stands now (holidays from the database).
 pub async fn calendar(conn: &mut sqlx::AnyConnection, settings: &PortalSettings) -> Result<BusinessCalendar, sqlx::Error> {
     let rows = sqlx::query("SELECT day FROM holidays").fetch_all(&mut *conn).await?;
-    let days = rows
-        .iter()
-        .filter_map(|r| r.try_get::<String, _>("day").ok())
-        .filter_map(|d| d.parse::<jiff::civil::Date>().ok());
+    let days = rows.iter().filter_map(|r| r.try_get::<String, _>("day").ok()).filter_map(|d| d.parse::<jiff::civil::Date>().ok());
     let m = &settings.messaging;
     Ok(BusinessCalendar::new(m.time_zone.clone(), m.business_day_closes, days))
 }
@@ -229,11 +221,7 @@ pub async fn send_from_patient(
     let (thread_id, to) = match &msg.thread {
         Some(thread) => {
             // A reply goes to whom the conversation is with.
-            let row = sqlx::query("SELECT id FROM threads WHERE id = $1 AND patient_id = $2")
-                .bind(&thread.0)
-                .bind(&patient.0)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let row = sqlx::query("SELECT id FROM threads WHERE id = $1 AND patient_id = $2").bind(&thread.0).bind(&patient.0).fetch_optional(&mut *tx).await?;
             if row.is_none() {
                 return Err(SendError::NotFound);
             }
@@ -315,12 +303,10 @@ pub async fn send_from_patient(
 /// Whom a patient's reply in `thread` is for: whom their latest message there was for, or the
 /// provider who wrote to them last when staff started the conversation.
 async fn reply_recipient(tx: &mut Tx, thread: &ThreadId, patient: &PatientId) -> Result<Option<Recipient>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT to_provider_id, to_pool_id FROM messages WHERE thread_id = $1 AND author_kind = 'patient' ORDER BY sent_at DESC LIMIT 1",
-    )
-    .bind(&thread.0)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let row = sqlx::query("SELECT to_provider_id, to_pool_id FROM messages WHERE thread_id = $1 AND author_kind = 'patient' ORDER BY sent_at DESC LIMIT 1")
+        .bind(&thread.0)
+        .fetch_optional(&mut **tx)
+        .await?;
     if let Some(r) = row {
         return Ok(recipient_from(r.try_get("to_provider_id")?, r.try_get("to_pool_id")?));
     }
@@ -587,12 +573,8 @@ pub async fn open_thread(
             true
         }
     };
-    let patient_user: Option<String> = sqlx::query("SELECT id FROM users WHERE patient_id = $1")
-        .bind(&patient_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| r.try_get("id"))
-        .transpose()?;
+    let patient_user: Option<String> =
+        sqlx::query("SELECT id FROM users WHERE patient_id = $1").bind(&patient_id).fetch_optional(&mut *tx).await?.map(|r| r.try_get("id")).transpose()?;
     let patient_user = patient_user.map(UserId);
     // Read marks first, so the page shows the state it leaves behind.
     match &reader {
@@ -926,7 +908,14 @@ pub async fn reply_from_staff(
     Ok(id)
 }
 
-async fn insert_staff_message(tx: &mut Tx, staff: &UserId, thread: &ThreadId, body: &str, client_addr: Option<IpAddr>, now: i64) -> Result<MessageId, sqlx::Error> {
+async fn insert_staff_message(
+    tx: &mut Tx,
+    staff: &UserId,
+    thread: &ThreadId,
+    body: &str,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<MessageId, sqlx::Error> {
     let id = MessageId(tokens::new_id());
     sqlx::query("INSERT INTO messages (id, thread_id, author_id, author_kind, body, sent_at) VALUES ($1, $2, $3, 'staff', $4, $5)")
         .bind(&id.0)
@@ -1085,9 +1074,7 @@ pub async fn forward(
     let patient = PatientId(row.try_get("patient_id")?);
     let from = recipient_from(row.try_get("assigned_provider_id")?, row.try_get("assigned_pool_id")?).ok_or(StaffActionError::NotFound)?;
     let team = sqlx::query("SELECT provider_id, pool_id FROM care_team WHERE patient_id = $1").bind(&patient.0).fetch_all(&mut *tx).await?;
-    let on_team = team.iter().any(|r| {
-        recipient_from(r.try_get("provider_id").ok().flatten(), r.try_get("pool_id").ok().flatten()).as_ref() == Some(to)
-    });
+    let on_team = team.iter().any(|r| recipient_from(r.try_get("provider_id").ok().flatten(), r.try_get("pool_id").ok().flatten()).as_ref() == Some(to));
     if !on_team || *to == from {
         return Err(StaffActionError::Recipient);
     }
@@ -1121,7 +1108,13 @@ pub async fn forward(
 }
 
 /// An attachment's content for someone allowed to see its thread (audited), or none.
-pub async fn attachment(db: &Db, reader: Reader<'_>, id: &AttachmentId, client_addr: Option<IpAddr>, now: i64) -> Result<Option<(String, String, Vec<u8>)>, sqlx::Error> {
+pub async fn attachment(
+    db: &Db,
+    reader: Reader<'_>,
+    id: &AttachmentId,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<Option<(String, String, Vec<u8>)>, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let row = sqlx::query(
         "SELECT a.file_name, a.content_type, a.content, m.thread_id, t.patient_id FROM attachments a \
@@ -1159,15 +1152,19 @@ pub async fn attachment(db: &Db, reader: Reader<'_>, id: &AttachmentId, client_a
 /// The patient's draft of a new message (`thread` none) or of a reply.
 pub async fn draft(db: &Db, user: &UserId, thread: Option<&ThreadId>) -> Result<Option<Draft>, sqlx::Error> {
     let row = match thread {
-        None => sqlx::query("SELECT recipient, topic, subject, body, updated_at FROM message_drafts WHERE user_id = $1 AND thread_id IS NULL")
-            .bind(&user.0)
-            .fetch_optional(&db.pool)
-            .await?,
-        Some(t) => sqlx::query("SELECT recipient, topic, subject, body, updated_at FROM message_drafts WHERE user_id = $1 AND thread_id = $2")
-            .bind(&user.0)
-            .bind(&t.0)
-            .fetch_optional(&db.pool)
-            .await?,
+        None => {
+            sqlx::query("SELECT recipient, topic, subject, body, updated_at FROM message_drafts WHERE user_id = $1 AND thread_id IS NULL")
+                .bind(&user.0)
+                .fetch_optional(&db.pool)
+                .await?
+        }
+        Some(t) => {
+            sqlx::query("SELECT recipient, topic, subject, body, updated_at FROM message_drafts WHERE user_id = $1 AND thread_id = $2")
+                .bind(&user.0)
+                .bind(&t.0)
+                .fetch_optional(&db.pool)
+                .await?
+        }
     };
     row.map(|r| {
         Ok(Draft {
@@ -1195,19 +1192,17 @@ pub async fn save_draft(db: &Db, user: &UserId, patient: &PatientId, thread: Opt
     // one save are not interleaved with another's.
     lock_row(&mut tx, "users", &user.0).await?;
     delete_draft(&mut tx, user, thread).await?;
-    sqlx::query(
-        "INSERT INTO message_drafts (id, user_id, thread_id, recipient, topic, subject, body, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(tokens::new_id())
-    .bind(&user.0)
-    .bind(thread.map(|t| t.0.as_str()))
-    .bind(clip(&d.recipient, 80))
-    .bind(clip(&d.topic, 40))
-    .bind(clip(&d.subject, SUBJECT_MAX))
-    .bind(clip(&d.body, BODY_MAX))
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query("INSERT INTO message_drafts (id, user_id, thread_id, recipient, topic, subject, body, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(tokens::new_id())
+        .bind(&user.0)
+        .bind(thread.map(|t| t.0.as_str()))
+        .bind(clip(&d.recipient, 80))
+        .bind(clip(&d.topic, 40))
+        .bind(clip(&d.subject, SUBJECT_MAX))
+        .bind(clip(&d.body, BODY_MAX))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -1234,13 +1229,9 @@ pub async fn notice_mode(db: &Db, user: &UserId) -> Result<NoticeMode, sqlx::Err
 
 pub async fn set_notice_mode(db: &Db, user: &UserId, mode: NoticeMode, client_addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let changed = sqlx::query("UPDATE users SET notices = $1 WHERE id = $2 AND notices <> $1")
-        .bind(mode.as_str())
-        .bind(&user.0)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-        == 1;
+    let changed =
+        sqlx::query("UPDATE users SET notices = $1 WHERE id = $2 AND notices <> $1").bind(mode.as_str()).bind(&user.0).execute(&mut *tx).await?.rows_affected()
+            == 1;
     if changed {
         let mut event = AuditEvent::of(AuditAction::NoticePreferenceChanged);
         event.actor = Some(user);

@@ -3,11 +3,11 @@
 //! with its routing history; reply, forward within the care team, mark handled; and a new
 //! message to a patient of their care teams.
 
-use super::{InboxFilter, InboxItem, PatientConversations, QuotaStatus, RecipientOption, ThreadView, BODY_MAX, SUBJECT_MAX};
 use super::thread::{MessageList, ThreadReader};
+use super::{InboxFilter, InboxItem, PatientConversations, QuotaStatus, RecipientOption, ThreadView, BODY_MAX, SUBJECT_MAX};
 use crate::error::AppError;
-use crate::layout::StaffLayout;
 use crate::layout::alert;
+use crate::layout::StaffLayout;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};

@@ -3,8 +3,8 @@
 //! Every notice says only that something is waiting in the portal: no health information, no
 //! subject line of a message, no amount, one recipient per e-mail.
 
-use crate::platform::db::{Db, Tx};
 use crate::patients::PatientId;
+use crate::platform::db::{Db, Tx};
 use crate::platform::settings::{Organisation, PortalSettings};
 use crate::platform::tokens;
 use sqlx::Row;
@@ -123,10 +123,9 @@ impl Notice {
     pub fn payload(&self) -> Option<&str> {
         match self {
             Notice::ActivationCode { code } => Some(code),
-            Notice::AccountReady { token }
-            | Notice::PasswordReset { token }
-            | Notice::UserIdReminder { token }
-            | Notice::EmailChangeConfirm { token } => Some(token),
+            Notice::AccountReady { token } | Notice::PasswordReset { token } | Notice::UserIdReminder { token } | Notice::EmailChangeConfirm { token } => {
+                Some(token)
+            }
             _ => None,
         }
     }
@@ -289,10 +288,9 @@ impl Notice {
                     phone = org.phone,
                 ),
             ),
-            Notice::NewInPortal => (
-                "you have a new message in the portal".to_string(),
-                format!("You have a new message in the portal. Sign in to read it:\n\n    {sign_in}"),
-            ),
+            Notice::NewInPortal => {
+                ("you have a new message in the portal".to_string(), format!("You have a new message in the portal. Sign in to read it:\n\n    {sign_in}"))
+            }
             Notice::DailySummary => (
                 "something new in your patient portal".to_string(),
                 format!(
@@ -335,10 +333,7 @@ impl Notice {
                 ),
             ),
         };
-        RenderedMail {
-            subject: format!("{}: {subject}", org.name),
-            body: format!("Hello,\n\n{text}\n\n{footer}"),
-        }
+        RenderedMail { subject: format!("{}: {subject}", org.name), body: format!("Hello,\n\n{text}\n\n{footer}") }
     }
 }
 
@@ -361,13 +356,7 @@ pub struct Claimed {
 /// statement, …): `notice` at once, or the next daily notice when the patient chose that (one
 /// per day however many things are new). Nothing when the patient has no active account with an
 /// e-mail address; the answer says whether the patient will be told.
-pub async fn notify_patient(
-    tx: &mut Tx,
-    settings: &PortalSettings,
-    patient: &PatientId,
-    notice: &Notice,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
+pub async fn notify_patient(tx: &mut Tx, settings: &PortalSettings, patient: &PatientId, notice: &Notice, now: i64) -> Result<bool, sqlx::Error> {
     let row = sqlx::query("SELECT u.email, u.notices FROM users u WHERE u.patient_id = $1 AND u.access = 'active'")
         .bind(&patient.0)
         .fetch_optional(&mut **tx)
@@ -400,10 +389,7 @@ pub fn next_daily_notice(settings: &PortalSettings, now: i64) -> i64 {
     if local.time() >= settings.messaging.daily_notice_at {
         day = day.tomorrow().unwrap_or(day);
     }
-    day.to_datetime(settings.messaging.daily_notice_at)
-        .to_zoned(zone)
-        .map(|z| z.timestamp().as_millisecond())
-        .unwrap_or(now)
+    day.to_datetime(settings.messaging.daily_notice_at).to_zoned(zone).map(|z| z.timestamp().as_millisecond()).unwrap_or(now)
 }
 
 pub async fn enqueue(tx: &mut Tx, recipient: &str, notice: &Notice, now: i64) -> Result<(), sqlx::Error> {
@@ -412,17 +398,15 @@ pub async fn enqueue(tx: &mut Tx, recipient: &str, notice: &Notice, now: i64) ->
 
 /// Queues a notice to be sent no earlier than `send_at` (e.g. the daily notice).
 pub async fn enqueue_at(tx: &mut Tx, recipient: &str, notice: &Notice, now: i64, send_at: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO outbox (id, recipient, notice, payload, created_at, next_attempt_at, attempts) VALUES ($1, $2, $3, $4, $5, $6, 0)",
-    )
-    .bind(tokens::new_id())
-    .bind(recipient)
-    .bind(notice.kind())
-    .bind(notice.payload())
-    .bind(now)
-    .bind(send_at.max(now))
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query("INSERT INTO outbox (id, recipient, notice, payload, created_at, next_attempt_at, attempts) VALUES ($1, $2, $3, $4, $5, $6, 0)")
+        .bind(tokens::new_id())
+        .bind(recipient)
+        .bind(notice.kind())
+        .bind(notice.payload())
+        .bind(now)
+        .bind(send_at.max(now))
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -536,26 +520,22 @@ pub async fn renew(db: &Db, id: &str, worker: &str, now: i64, until: i64) -> Res
 /// back-off, or, past the tries its failure allows, given up for good with its secret wiped.
 pub async fn mark_failed(db: &Db, id: &str, worker: &str, attempts: i64, failure: Failure, now: i64) -> Result<AfterFailure, sqlx::Error> {
     if failure.gives_up_after(attempts) {
-        sqlx::query(
-            "UPDATE outbox SET claimed_until = NULL, failed_at = $1, payload = NULL, last_error = $2 WHERE id = $3 AND claimed_by = $4",
-        )
-        .bind(now)
+        sqlx::query("UPDATE outbox SET claimed_until = NULL, failed_at = $1, payload = NULL, last_error = $2 WHERE id = $3 AND claimed_by = $4")
+            .bind(now)
+            .bind(failure.describe())
+            .bind(id)
+            .bind(worker)
+            .execute(&db.pool)
+            .await?;
+        return Ok(AfterFailure::GaveUp);
+    }
+    sqlx::query("UPDATE outbox SET claimed_until = NULL, next_attempt_at = $1, last_error = $2 WHERE id = $3 AND claimed_by = $4")
+        .bind(now + retry_delay_ms(attempts))
         .bind(failure.describe())
         .bind(id)
         .bind(worker)
         .execute(&db.pool)
         .await?;
-        return Ok(AfterFailure::GaveUp);
-    }
-    sqlx::query(
-        "UPDATE outbox SET claimed_until = NULL, next_attempt_at = $1, last_error = $2 WHERE id = $3 AND claimed_by = $4",
-    )
-    .bind(now + retry_delay_ms(attempts))
-    .bind(failure.describe())
-    .bind(id)
-    .bind(worker)
-    .execute(&db.pool)
-    .await?;
     Ok(AfterFailure::Retried)
 }
 
@@ -590,10 +570,7 @@ pub async fn given_up(db: &Db, since: i64, limit: i64) -> Result<Vec<crate::secu
 
 /// Releases this worker's claims (at shutdown), so another worker can send them at once.
 pub async fn release(db: &Db, worker: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE outbox SET claimed_until = NULL WHERE claimed_by = $1 AND sent_at IS NULL")
-        .bind(worker)
-        .execute(&db.pool)
-        .await?;
+    sqlx::query("UPDATE outbox SET claimed_until = NULL WHERE claimed_by = $1 AND sent_at IS NULL").bind(worker).execute(&db.pool).await?;
     Ok(())
 }
 
@@ -610,8 +587,20 @@ mod tests {
 
     /// Words and figures that would mean a notice carries health or billing information.
     const FORBIDDEN: &[&str] = &[
-        "diagnos", "result", "medication", "prescription", "condition", "symptom", "appointment with",
-        "balance", "amount", "$", "subject:", "dr.", "test", "lab",
+        "diagnos",
+        "result",
+        "medication",
+        "prescription",
+        "condition",
+        "symptom",
+        "appointment with",
+        "balance",
+        "amount",
+        "$",
+        "subject:",
+        "dr.",
+        "test",
+        "lab",
     ];
 
     #[test]

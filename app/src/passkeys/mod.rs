@@ -51,7 +51,11 @@ pub fn PasskeyScript() -> impl IntoView {
 
 #[cfg(feature = "ssr")]
 fn page_of(session: &crate::session::server::ActiveSession) -> &'static str {
-    if session.viewer.kind.is_patient() { "/account/passkeys" } else { "/staff/passkeys" }
+    if session.viewer.kind.is_patient() {
+        "/account/passkeys"
+    } else {
+        "/staff/passkeys"
+    }
 }
 
 /// The signed-in user with nothing pending, or a member of staff setting up the second step

@@ -36,9 +36,12 @@ fn base64url(bytes: &[u8]) -> String {
 }
 
 pub async fn list(db: &Db, user: &UserId) -> Result<Vec<PasskeyInfo>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id, name, created_at, last_used_at FROM passkeys WHERE user_id = $1 ORDER BY created_at").bind(&user.0).fetch_all(&db.pool).await?;
+    let rows =
+        sqlx::query("SELECT id, name, created_at, last_used_at FROM passkeys WHERE user_id = $1 ORDER BY created_at").bind(&user.0).fetch_all(&db.pool).await?;
     rows.iter()
-        .map(|r| Ok(PasskeyInfo { id: r.try_get("id")?, name: r.try_get("name")?, created_at: r.try_get("created_at")?, last_used_at: r.try_get("last_used_at")? }))
+        .map(|r| {
+            Ok(PasskeyInfo { id: r.try_get("id")?, name: r.try_get("name")?, created_at: r.try_get("created_at")?, last_used_at: r.try_get("last_used_at")? })
+        })
         .collect()
 }
 
@@ -116,7 +119,11 @@ pub async fn registration_options(db: &Db, user: &UserId, ceremony: &str, now: i
 /// Takes a ceremony once: found (of this kind, and of this user when one is given), it is
 /// deleted whatever happens next. Someone else's ceremony is neither used nor spent.
 async fn take_ceremony(tx: &mut Tx, id: &str, kind: &str, user: Option<&UserId>, now: i64) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
-    let row = sqlx::query("SELECT user_id, name, state, expires_at FROM webauthn_ceremonies WHERE id = $1 AND kind = $2").bind(id).bind(kind).fetch_optional(&mut **tx).await?;
+    let row = sqlx::query("SELECT user_id, name, state, expires_at FROM webauthn_ceremonies WHERE id = $1 AND kind = $2")
+        .bind(id)
+        .bind(kind)
+        .fetch_optional(&mut **tx)
+        .await?;
     let Some(row) = row else { return Ok(None) };
     if let Some(user) = user {
         if row.try_get::<Option<String>, _>("user_id")?.as_deref() != Some(user.0.as_str()) {
@@ -166,7 +173,19 @@ pub async fn finish_registration(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), record_type: Some("passkey"), record_id: Some(&id), client_addr, ..AuditEvent::of(AuditAction::PasskeyAdded) }, now).await?;
+    audit::record(
+        &mut tx,
+        AuditEvent {
+            actor: Some(user),
+            subject: Some(user),
+            record_type: Some("passkey"),
+            record_id: Some(&id),
+            client_addr,
+            ..AuditEvent::of(AuditAction::PasskeyAdded)
+        },
+        now,
+    )
+    .await?;
     notify(&mut tx, user, now).await?;
     tx.commit().await?;
     Ok(())
@@ -199,7 +218,14 @@ pub async fn start_sign_in(db: &Db, settings: &PortalSettings, client_addr: Opti
 
 /// Finishes a passkey sign-in: the user the passkey belongs to, if the assertion checks out
 /// against that user's stored passkey (signature, user verification, a counter that moved on).
-pub async fn finish_sign_in(db: &Db, settings: &PortalSettings, ceremony: &str, credential_json: &str, client_addr: Option<IpAddr>, now: i64) -> Result<UserId, PasskeyError> {
+pub async fn finish_sign_in(
+    db: &Db,
+    settings: &PortalSettings,
+    ceremony: &str,
+    credential_json: &str,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<UserId, PasskeyError> {
     let rp = relying_party(settings).ok_or(PasskeyError::Unavailable)?;
     let mut tx = db.begin_write().await?;
     let (state, _) = take_ceremony(&mut tx, ceremony, "sign-in", None, now).await?.ok_or(PasskeyError::Expired)?;
@@ -279,7 +305,14 @@ pub async fn start_second_step(db: &Db, settings: &PortalSettings, user: &UserId
 /// Finishes the second step with a passkey: `Ok(())` when the answer is a valid assertion, with
 /// user verification, by one of `user`'s own passkeys, for a ceremony `user` began; otherwise
 /// why not (for the audit trail). The caller took the check's place first and settles it.
-pub async fn finish_second_step(db: &Db, settings: &PortalSettings, user: &UserId, ceremony: &str, credential_json: &str, now: i64) -> Result<Result<(), &'static str>, sqlx::Error> {
+pub async fn finish_second_step(
+    db: &Db,
+    settings: &PortalSettings,
+    user: &UserId,
+    ceremony: &str,
+    credential_json: &str,
+    now: i64,
+) -> Result<Result<(), &'static str>, sqlx::Error> {
     let Some(rp) = relying_party(settings) else { return Ok(Err("passkeys unavailable")) };
     let mut tx = db.begin_write().await?;
     let taken = take_ceremony(&mut tx, ceremony, "second-step", Some(user), now).await?;
@@ -309,12 +342,7 @@ pub async fn finish_second_step(db: &Db, settings: &PortalSettings, user: &UserI
     passkey.update_credential(&result);
     let id: String = row.try_get("id")?;
     let Ok(updated) = serde_json::to_string(&passkey) else { return Ok(Err("passkey unreadable")) };
-    sqlx::query("UPDATE passkeys SET passkey = $1, last_used_at = $2 WHERE id = $3")
-        .bind(updated)
-        .bind(now)
-        .bind(&id)
-        .execute(&db.pool)
-        .await?;
+    sqlx::query("UPDATE passkeys SET passkey = $1, last_used_at = $2 WHERE id = $3").bind(updated).bind(now).bind(&id).execute(&db.pool).await?;
     Ok(Ok(()))
 }
 
@@ -329,7 +357,19 @@ pub async fn remove(db: &Db, user: &UserId, id: &str, client_addr: Option<IpAddr
     let mut tx = db.begin_write().await?;
     let removed = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2").bind(id).bind(&user.0).execute(&mut *tx).await?.rows_affected() == 1;
     if removed {
-        audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), record_type: Some("passkey"), record_id: Some(id), client_addr, ..AuditEvent::of(AuditAction::PasskeyRemoved) }, now).await?;
+        audit::record(
+            &mut tx,
+            AuditEvent {
+                actor: Some(user),
+                subject: Some(user),
+                record_type: Some("passkey"),
+                record_id: Some(id),
+                client_addr,
+                ..AuditEvent::of(AuditAction::PasskeyRemoved)
+            },
+            now,
+        )
+        .await?;
         notify(&mut tx, user, now).await?;
     }
     tx.commit().await?;
@@ -342,7 +382,12 @@ pub async fn remove_all_in(tx: &mut Tx, staff: &UserId, user: &UserId, client_ad
     let removed = sqlx::query("DELETE FROM passkeys WHERE user_id = $1").bind(&user.0).execute(&mut **tx).await?.rows_affected();
     if removed > 0 {
         let detail = format!("{removed} passkeys, by staff");
-        audit::record(tx, AuditEvent { actor: Some(staff), subject: Some(user), client_addr, detail: Some(&detail), ..AuditEvent::of(AuditAction::PasskeyRemoved) }, now).await?;
+        audit::record(
+            tx,
+            AuditEvent { actor: Some(staff), subject: Some(user), client_addr, detail: Some(&detail), ..AuditEvent::of(AuditAction::PasskeyRemoved) },
+            now,
+        )
+        .await?;
         notify(tx, user, now).await?;
     }
     Ok(removed)

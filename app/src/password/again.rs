@@ -45,7 +45,8 @@ pub async fn check(state: &AppState, user: &UserId, password: String, now: i64) 
         Err(wait) => return Ok(PasswordAgain::Throttled(wait)),
     };
     tx.commit().await?;
-    let hash: Option<String> = sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(&user.0).fetch_one(&state.db.pool).await?.try_get("password_hash")?;
+    let hash: Option<String> =
+        sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(&user.0).fetch_one(&state.db.pool).await?.try_get("password_hash")?;
     let matches = state.passwords.verify(password, hash).await;
     let mut tx = state.db.begin_write().await?;
     rate::settle(&mut tx, place, matches).await?;

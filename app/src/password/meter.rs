@@ -25,12 +25,7 @@ pub const HINT: &str = "Longer is stronger: 15 or more characters is best.";
 /// strength in words and the first rule the password breaks. `names` and `date_of_birth`
 /// ("YYYY-MM-DD") are what the password must not contain.
 #[island]
-pub fn PasswordMeter(
-    input_id: String,
-    names: Vec<String>,
-    user_id_input: Option<String>,
-    date_of_birth: Option<String>,
-) -> impl IntoView {
+pub fn PasswordMeter(input_id: String, names: Vec<String>, user_id_input: Option<String>, date_of_birth: Option<String>) -> impl IntoView {
     // Empty until the script runs, so the server render (and a page without JavaScript) shows
     // only the hint, and hydration finds the same.
     let password = RwSignal::new(String::new());
@@ -51,8 +46,7 @@ pub fn PasswordMeter(
         let on_edit = {
             let (input_id, user_id_input) = (input_id.clone(), user_id_input.clone());
             move |ev: web_sys::Event| {
-                let Some(field) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-                else {
+                let Some(field) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
                     return;
                 };
                 let id = field.id();

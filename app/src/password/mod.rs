@@ -1,10 +1,10 @@
 //! Passwords: the rules every new password meets (SPEC R-ENR-4), the strength meter, and the
 //! password typed again before a change (throttled).
-pub mod policy;
-pub mod meter;
-pub mod new_password;
 #[cfg(feature = "ssr")]
 pub mod again;
+pub mod meter;
+pub mod new_password;
+pub mod policy;
 pub use meter::PasswordMeter;
 
 /// What a page says when the password typed again was refused for too many wrong ones; `wait`

@@ -53,15 +53,11 @@ impl Problem {
         match self {
             Problem::TooShort => "Use at least 8 characters.",
             Problem::TooLong => "Use no more than 128 characters.",
-            Problem::Common => {
-                "Many people use this password, so it is easy to guess. Please choose a different one."
-            }
+            Problem::Common => "Many people use this password, so it is easy to guess. Please choose a different one.",
             Problem::ContainsName => "Do not use your name in your password.",
             Problem::ContainsUserId => "Do not use your user ID in your password.",
             Problem::ContainsBirthDate => "Do not use your date of birth in your password.",
-            Problem::Repetitive => {
-                "Avoid repeated or in-order characters, such as \"aaaa\" or \"1234\"."
-            }
+            Problem::Repetitive => "Avoid repeated or in-order characters, such as \"aaaa\" or \"1234\".",
         }
     }
 }
@@ -139,8 +135,7 @@ pub fn is_common(password: &str) -> bool {
     if list.contains(lower.as_str()) {
         return true;
     }
-    let stripped =
-        lower.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation() || c.is_whitespace());
+    let stripped = lower.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation() || c.is_whitespace());
     stripped.len() != lower.len() && stripped.chars().count() >= 4 && list.contains(stripped)
 }
 
@@ -156,9 +151,7 @@ mod common {
     /// Built on first use.
     pub(super) fn list() -> &'static HashSet<String> {
         static SET: OnceLock<HashSet<String>> = OnceLock::new();
-        SET.get_or_init(|| {
-            LIST.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_lowercase).collect()
-        })
+        SET.get_or_init(|| LIST.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_lowercase).collect())
     }
 }
 
@@ -210,17 +203,13 @@ pub fn strength(password: &str, info: &PersonalInfo) -> Strength {
 /// A handful of the most-guessed words, so that the meter (which has no list in the browser) does
 /// not call "Password12345678" strong. The full list is checked on the server.
 const WEAK_WORDS: &[&str] = &[
-    "password", "passw0rd", "qwerty", "letmein", "welcome", "iloveyou", "abc123", "123456",
-    "admin", "monkey", "dragon", "sunshine", "princess", "football", "baseball", "trustno1",
+    "password", "passw0rd", "qwerty", "letmein", "welcome", "iloveyou", "abc123", "123456", "admin", "monkey", "dragon", "sunshine", "princess", "football",
+    "baseball", "trustno1",
 ];
 
 /// Whether a part of a name (3 characters or more) is in the password.
 fn contains_name(lower: &str, names: &[&str]) -> bool {
-    names.iter().any(|name| {
-        name.to_lowercase()
-            .split(|c: char| !c.is_alphanumeric())
-            .any(|part| part.chars().count() >= 3 && lower.contains(part))
-    })
+    names.iter().any(|name| name.to_lowercase().split(|c: char| !c.is_alphanumeric()).any(|part| part.chars().count() >= 3 && lower.contains(part)))
 }
 
 fn contains_user_id(lower: &str, user_id: &str) -> bool {
@@ -228,10 +217,7 @@ fn contains_user_id(lower: &str, user_id: &str) -> bool {
     id.chars().count() >= 3 && lower.contains(&id)
 }
 
-const MONTHS: [&str; 12] = [
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
-];
+const MONTHS: [&str; 12] = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
 
 /// Whether the date of birth ("YYYY-MM-DD") is in the password in a common written form:
 /// 19520314, 14031952, 03141952, 520314, 140352, 031452, 1952-03-14, 14/03/1952, 03/14/1952,
@@ -272,8 +258,7 @@ fn contains_birth_date(lower: &str, date_of_birth: &str) -> bool {
         }
     }
     // Short run-together forms ("1152" for 1 January 1952) would match far too much by chance.
-    compact_forms.iter().any(|f| f.len() >= 6 && compact.contains(f.as_str()))
-        || separated_forms.iter().any(|f| lower.contains(f.as_str()))
+    compact_forms.iter().any(|f| f.len() >= 6 && compact.contains(f.as_str())) || separated_forms.iter().any(|f| lower.contains(f.as_str()))
 }
 
 fn ordinal_suffix(day: u32) -> &'static str {
@@ -528,17 +513,32 @@ mod tests {
     #[test]
     fn each_written_form_of_the_birth_date_is_refused() {
         for form in [
-            "19520314", "14031952", "03141952", "1952-03-14", "14/03/1952", "03/14/1952", "031452", "140352",
-            "520314", "14.03.1952", "14.3.1952", "3/14/1952", "3/14/52", "14-3-52", "1952/3/14",
-            "March 14, 1952", "14 March 1952", "14 Mar 1952", "mar141952", "14th March 1952",
-            "March 14th, 1952", "14th of March 1952", "3141952",
+            "19520314",
+            "14031952",
+            "03141952",
+            "1952-03-14",
+            "14/03/1952",
+            "03/14/1952",
+            "031452",
+            "140352",
+            "520314",
+            "14.03.1952",
+            "14.3.1952",
+            "3/14/1952",
+            "3/14/52",
+            "14-3-52",
+            "1952/3/14",
+            "March 14, 1952",
+            "14 March 1952",
+            "14 Mar 1952",
+            "mar141952",
+            "14th March 1952",
+            "March 14th, 1952",
+            "14th of March 1952",
+            "3141952",
         ] {
             let password = format!("tea {form} cup");
-            assert_eq!(
-                check_without_list(&password, &alice()),
-                vec![Problem::ContainsBirthDate],
-                "{password}"
-            );
+            assert_eq!(check_without_list(&password, &alice()), vec![Problem::ContainsBirthDate], "{password}");
             let only_the_date = PersonalInfo { date_of_birth: Some("1952-03-14"), ..NO_INFO };
             assert!(check_without_list(form, &only_the_date).contains(&Problem::ContainsBirthDate), "{form}");
         }
@@ -573,9 +573,25 @@ mod tests {
     #[test]
     fn repetition_and_sequences_are_refused() {
         for password in [
-            "aaaaaaaa", "AAAAAAAAAAAA", "12345678", "87654321", "abcdefgh", "qwertyui", "poiuytre", "asdfghjkl",
-            "aaaa1234", "1234321a", "12345678xy", "78901234", "abababab", "abcabcabc", "passpass", "ab ab ab ab ", "        ",
-            "🌷🌷🌷🌷🌷🌷🌷🌷", "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+            "aaaaaaaa",
+            "AAAAAAAAAAAA",
+            "12345678",
+            "87654321",
+            "abcdefgh",
+            "qwertyui",
+            "poiuytre",
+            "asdfghjkl",
+            "aaaa1234",
+            "1234321a",
+            "12345678xy",
+            "78901234",
+            "abababab",
+            "abcabcabc",
+            "passpass",
+            "ab ab ab ab ",
+            "        ",
+            "🌷🌷🌷🌷🌷🌷🌷🌷",
+            "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
         ] {
             assert!(check_without_list(password, &NO_INFO).contains(&Problem::Repetitive), "{password}");
         }
@@ -584,8 +600,15 @@ mod tests {
     #[test]
     fn ordinary_words_with_short_runs_are_not_repetitive() {
         for password in [
-            "first street brewer", "abcess defend", "Tr0ub4dor&3", "Passw0rdPassw0rd", "mississippi",
-            "bookkeeper", "aaa-river-stone", "1a2b3c4d5e", "tulip-kx",
+            "first street brewer",
+            "abcess defend",
+            "Tr0ub4dor&3",
+            "Passw0rdPassw0rd",
+            "mississippi",
+            "bookkeeper",
+            "aaa-river-stone",
+            "1a2b3c4d5e",
+            "tulip-kx",
         ] {
             assert!(!check_without_list(password, &NO_INFO).contains(&Problem::Repetitive), "{password}");
         }
@@ -596,8 +619,13 @@ mod tests {
     #[test]
     fn every_problem_has_a_plain_message() {
         let all = [
-            Problem::TooShort, Problem::TooLong, Problem::Common, Problem::ContainsName,
-            Problem::ContainsUserId, Problem::ContainsBirthDate, Problem::Repetitive,
+            Problem::TooShort,
+            Problem::TooLong,
+            Problem::Common,
+            Problem::ContainsName,
+            Problem::ContainsUserId,
+            Problem::ContainsBirthDate,
+            Problem::Repetitive,
         ];
         for p in all {
             assert!(p.message().ends_with('.'), "{p:?}");

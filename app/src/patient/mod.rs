@@ -7,9 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let first_name = viewer()
-        .map(|v| v.display_name.split_whitespace().next().unwrap_or_default().to_string())
-        .unwrap_or_default();
+    let first_name = viewer().map(|v| v.display_name.split_whitespace().next().unwrap_or_default().to_string()).unwrap_or_default();
     let query = use_query_map();
     let welcome = move || query.read().get("welcome").is_some();
     let password_changed = move || {

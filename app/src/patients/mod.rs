@@ -3,13 +3,13 @@
 //! (R-ENR-7). A record exists whether or not the patient uses the portal; an account links to
 //! at most one record.
 
+mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
-mod pages;
 
-pub use pages::{HandOver, IssuedCodePage, PatientPage, PatientsPage};
 #[cfg(feature = "ssr")]
 pub use pages::show_code_once;
+pub use pages::{HandOver, IssuedCodePage, PatientPage, PatientsPage};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,14 +1,14 @@
 //! Staff pages: find a patient, the patient's page (record, portal account, activation codes,
 //! access), and the page that shows a new activation code once.
 
-use super::{PatientDetail, PatientSummary, PortalAccess};
 #[cfg(feature = "ssr")]
 use super::PatientId;
+use super::{PatientDetail, PatientSummary, PortalAccess};
 use crate::account::format_utc;
 use crate::error::AppError;
-use crate::layout::{org_info, StaffLayout};
 use crate::layout::alert;
 use crate::layout::search::{found, posted_search, SearchForm};
+use crate::layout::{org_info, StaffLayout};
 use crate::messaging::MessageLimits;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -41,9 +41,7 @@ pub async fn get_patient_detail(id: String) -> Result<PatientDetail, AppError> {
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let (session, state) = (&cx.session, &cx.state);
     let id = PatientId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    super::server::detail(&state.db, &id, &session.viewer.user_id, cx.addr, cx.now)
-        .await?
-        .ok_or_else(|| request::refuse(AppError::NotFound))
+    super::server::detail(&state.db, &id, &session.viewer.user_id, cx.addr, cx.now).await?.ok_or_else(|| request::refuse(AppError::NotFound))
 }
 
 #[server(endpoint = "patients/issue-code")]
@@ -150,7 +148,16 @@ pub fn PatientsPage() -> impl IntoView {
     let q = posted_search();
     let searched = !q.trim().is_empty();
     let term = q.clone();
-    let results = Resource::new(move || term.clone(), |q| async move { if q.trim().is_empty() { Ok(Vec::new()) } else { search_patients(q).await } });
+    let results = Resource::new(
+        move || term.clone(),
+        |q| async move {
+            if q.trim().is_empty() {
+                Ok(Vec::new())
+            } else {
+                search_patients(q).await
+            }
+        },
+    );
     view! {
         <StaffLayout title="Patients | Staff">
             <h1>"Patients"</h1>

@@ -28,11 +28,7 @@ const SELECT: &str = "SELECT p.id, p.mrn, p.given_name, p.family_name, p.date_of
 fn summary(row: &AnyRow) -> Result<PatientSummary, sqlx::Error> {
     let login: Option<String> = row.try_get("login")?;
     let access = match (login, row.try_get::<Option<String>, _>("access")?.as_deref()) {
-        (Some(login), Some("terminated")) => PortalAccess::Terminated {
-            login,
-            reason: row.try_get("access_reason")?,
-            at: row.try_get("access_changed_at")?,
-        },
+        (Some(login), Some("terminated")) => PortalAccess::Terminated { login, reason: row.try_get("access_reason")?, at: row.try_get("access_changed_at")? },
         (Some(login), _) => PortalAccess::Active { login },
         (None, _) => PortalAccess::NotEnrolled,
     };
@@ -87,13 +83,7 @@ pub async fn create(tx: &mut Tx, new: NewPatient<'_>, actor: Option<&UserId>, cl
 }
 
 pub async fn find(db: &Db, id: &PatientId) -> Result<Option<PatientSummary>, sqlx::Error> {
-    sqlx::query(&format!("{SELECT} WHERE p.id = $1"))
-        .bind(&id.0)
-        .fetch_optional(&db.pool)
-        .await?
-        .as_ref()
-        .map(summary)
-        .transpose()
+    sqlx::query(&format!("{SELECT} WHERE p.id = $1")).bind(&id.0).fetch_optional(&db.pool).await?.as_ref().map(summary).transpose()
 }
 
 pub async fn find_by_mrn(db: &Db, mrn: &str) -> Result<Option<PatientId>, sqlx::Error> {
@@ -188,10 +178,7 @@ pub async fn detail(db: &Db, id: &PatientId, viewer: &UserId, client_addr: Optio
 pub async fn terminate_access(db: &Db, patient: &PatientId, reason: &str, staff: &UserId, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     use crate::session::server::{end_all_of, EndReason};
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query("SELECT id FROM users WHERE patient_id = $1 AND access = 'active'")
-        .bind(&patient.0)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let row = sqlx::query("SELECT id FROM users WHERE patient_id = $1 AND access = 'active'").bind(&patient.0).fetch_optional(&mut *tx).await?;
     let Some(row) = row else { return Ok(false) };
     let user = UserId(row.try_get("id")?);
     sqlx::query("UPDATE users SET access = 'terminated', access_reason = $1, access_changed_at = $2, access_changed_by = $3 WHERE id = $4")
@@ -206,14 +193,17 @@ pub async fn terminate_access(db: &Db, patient: &PatientId, reason: &str, staff:
     crate::passkeys::server::remove_all_in(&mut tx, staff, &user, addr, now).await?;
     // Links already e-mailed (password reset, user ID, new address) stop working too: whoever
     // holds one must not get back in when access is restored.
-    sqlx::query("UPDATE account_links SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
-        .bind(now)
-        .bind(&user.0)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("UPDATE account_links SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL").bind(now).bind(&user.0).execute(&mut *tx).await?;
     audit::record(
         &mut tx,
-        AuditEvent { actor: Some(staff), subject: Some(&user), record_type: Some("patient"), record_id: Some(&patient.0), client_addr: addr, ..AuditEvent::of(AuditAction::AccessTerminated) },
+        AuditEvent {
+            actor: Some(staff),
+            subject: Some(&user),
+            record_type: Some("patient"),
+            record_id: Some(&patient.0),
+            client_addr: addr,
+            ..AuditEvent::of(AuditAction::AccessTerminated)
+        },
         now,
     )
     .await?;
@@ -224,10 +214,7 @@ pub async fn terminate_access(db: &Db, patient: &PatientId, reason: &str, staff:
 /// Gives a terminated account its access back.
 pub async fn restore_access(db: &Db, patient: &PatientId, reason: &str, staff: &UserId, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query("SELECT id FROM users WHERE patient_id = $1 AND access = 'terminated'")
-        .bind(&patient.0)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let row = sqlx::query("SELECT id FROM users WHERE patient_id = $1 AND access = 'terminated'").bind(&patient.0).fetch_optional(&mut *tx).await?;
     let Some(row) = row else { return Ok(false) };
     let user = UserId(row.try_get("id")?);
     sqlx::query("UPDATE users SET access = 'active', access_reason = $1, access_changed_at = $2, access_changed_by = $3 WHERE id = $4")
@@ -239,7 +226,14 @@ pub async fn restore_access(db: &Db, patient: &PatientId, reason: &str, staff: &
         .await?;
     audit::record(
         &mut tx,
-        AuditEvent { actor: Some(staff), subject: Some(&user), record_type: Some("patient"), record_id: Some(&patient.0), client_addr: addr, ..AuditEvent::of(AuditAction::AccessRestored) },
+        AuditEvent {
+            actor: Some(staff),
+            subject: Some(&user),
+            record_type: Some("patient"),
+            record_id: Some(&patient.0),
+            client_addr: addr,
+            ..AuditEvent::of(AuditAction::AccessRestored)
+        },
         now,
     )
     .await?;

@@ -40,8 +40,7 @@ impl Db {
     /// Connects to the database the URL names. A SQLite file is created when missing.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Db, sqlx::Error> {
         sqlx::any::install_default_drivers();
-        let dialect = Dialect::of_url(url)
-            .ok_or_else(|| sqlx::Error::Configuration("database URL must start with sqlite: or postgres:".into()))?;
+        let dialect = Dialect::of_url(url).ok_or_else(|| sqlx::Error::Configuration("database URL must start with sqlite: or postgres:".into()))?;
         let mut url = url.to_string();
         if dialect == Dialect::Sqlite && !url.contains("mode=") {
             url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });

@@ -23,10 +23,7 @@ fn argon2() -> Argon2<'static> {
 
 pub fn hash_blocking(password: &str) -> String {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    argon2()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("argon2 hashing does not fail with valid parameters")
-        .to_string()
+    argon2().hash_password(password.as_bytes(), &salt).expect("argon2 hashing does not fail with valid parameters").to_string()
 }
 
 pub fn verify_blocking(password: &str, hash: &str) -> bool {
@@ -39,17 +36,12 @@ pub fn verify_blocking(password: &str, hash: &str) -> bool {
 impl PasswordHasher {
     pub fn new() -> PasswordHasher {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        PasswordHasher {
-            permits: Arc::new(Semaphore::new(cores)),
-            dummy_hash: hash_blocking("no account has this password").into(),
-        }
+        PasswordHasher { permits: Arc::new(Semaphore::new(cores)), dummy_hash: hash_blocking("no account has this password").into() }
     }
 
     pub async fn hash(&self, password: String) -> String {
         let _permit = self.permits.acquire().await.expect("semaphore never closed");
-        tokio::task::spawn_blocking(move || hash_blocking(&password))
-            .await
-            .expect("hashing task panicked")
+        tokio::task::spawn_blocking(move || hash_blocking(&password)).await.expect("hashing task panicked")
     }
 
     /// Verifies `password` against `hash`, or against the dummy hash when there is none.
@@ -57,9 +49,7 @@ impl PasswordHasher {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
         let _permit = self.permits.acquire().await.expect("semaphore never closed");
-        let ok = tokio::task::spawn_blocking(move || verify_blocking(&password, &hash))
-            .await
-            .expect("verification task panicked");
+        let ok = tokio::task::spawn_blocking(move || verify_blocking(&password, &hash)).await.expect("verification task panicked");
         ok && known
     }
 }

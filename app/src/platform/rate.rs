@@ -143,12 +143,7 @@ pub async fn take(tx: &mut Tx, kind: RateKind, subject: &str, now: i64) -> Resul
     if !limit.allows(used as u32) {
         return Ok(false);
     }
-    sqlx::query("INSERT INTO rate_events (kind, subject, at) VALUES ($1, $2, $3)")
-        .bind(kind.as_str())
-        .bind(subject)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query("INSERT INTO rate_events (kind, subject, at) VALUES ($1, $2, $3)").bind(kind.as_str()).bind(subject).bind(now).execute(&mut **tx).await?;
     Ok(true)
 }
 

@@ -103,11 +103,7 @@ pub struct SessionPolicy {
 
 impl Default for SessionPolicy {
     fn default() -> Self {
-        SessionPolicy {
-            idle_timeout: Duration::from_secs(15 * 60),
-            idle_warning: Duration::from_secs(60),
-            absolute_timeout: Duration::from_secs(12 * 3600),
-        }
+        SessionPolicy { idle_timeout: Duration::from_secs(15 * 60), idle_warning: Duration::from_secs(60), absolute_timeout: Duration::from_secs(12 * 3600) }
     }
 }
 
@@ -115,14 +111,26 @@ pub use crate::sign_in::throttle::ThrottlePolicy;
 
 impl PortalSettings {
     pub fn session_cookie_name(&self) -> &'static str {
-        if self.secure_cookies { "__Host-portal_session" } else { "portal_session" }
+        if self.secure_cookies {
+            "__Host-portal_session"
+        } else {
+            "portal_session"
+        }
     }
     pub fn device_cookie_name(&self) -> &'static str {
-        if self.secure_cookies { "__Host-portal_device" } else { "portal_device" }
+        if self.secure_cookies {
+            "__Host-portal_device"
+        } else {
+            "portal_device"
+        }
     }
     /// The name of a short-lived cookie of a multi-step form (activation, a code shown once).
     pub fn cookie_name(&self, base: &str) -> String {
-        if self.secure_cookies { format!("__Host-{base}") } else { base.to_string() }
+        if self.secure_cookies {
+            format!("__Host-{base}")
+        } else {
+            base.to_string()
+        }
     }
     /// `scheme://host[:port]` of the public URL, as browsers send it in `Origin`.
     pub fn public_origin(&self) -> String {

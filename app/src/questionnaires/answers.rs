@@ -280,8 +280,10 @@ pub fn score(form: &Form, answers: &Answers) -> Option<(usize, usize)> {
     let right = checked
         .iter()
         .filter(|i| {
-            let chosen: BTreeSet<&str> =
-                answers.get(&i.link_id).map(|v| v.iter().filter_map(|x| if let Value::Option(k) = x { Some(k.as_str()) } else { None }).collect()).unwrap_or_default();
+            let chosen: BTreeSet<&str> = answers
+                .get(&i.link_id)
+                .map(|v| v.iter().filter_map(|x| if let Value::Option(k) = x { Some(k.as_str()) } else { None }).collect())
+                .unwrap_or_default();
             let correct: BTreeSet<&str> = i.options.iter().filter(|o| o.correct).map(|o| o.value.key()).collect();
             chosen == correct
         })

@@ -28,8 +28,26 @@ pub const EXT_CORRECT: &str = "https://patient-portal.example.org/fhir/Structure
 
 /// Resource metadata that is accepted and not kept (the portal versions forms itself).
 const IGNORED_TOP: &[&str] = &[
-    "id", "meta", "text", "identifier", "version", "name", "status", "experimental", "date", "publisher", "contact", "useContext",
-    "jurisdiction", "purpose", "copyright", "subjectType", "language", "approvalDate", "lastReviewDate", "effectivePeriod",
+    "id",
+    "meta",
+    "text",
+    "identifier",
+    "version",
+    "name",
+    "status",
+    "experimental",
+    "date",
+    "publisher",
+    "contact",
+    "useContext",
+    "jurisdiction",
+    "purpose",
+    "copyright",
+    "subjectType",
+    "language",
+    "approvalDate",
+    "lastReviewDate",
+    "effectivePeriod",
 ];
 
 /// Why an import was refused: the item (`linkId`, or `"(questionnaire)"` for the resource
@@ -239,7 +257,9 @@ fn options(link_id: &str, value: &Json) -> Result<Vec<AnswerOption>, ImportError
                 }
                 "id" => {}
                 "initialSelected" => return refuse(link_id, "answerOption.initialSelected is not supported"),
-                other if other.starts_with("value") => return refuse(link_id, format!("answerOption.{other} is not supported (only valueCoding and valueString)")),
+                other if other.starts_with("value") => {
+                    return refuse(link_id, format!("answerOption.{other} is not supported (only valueCoding and valueString)"))
+                }
                 other => return refuse(link_id, format!("answerOption.{other} is not supported")),
             }
         }
@@ -277,7 +297,9 @@ fn extensions(item: &mut Item, value: &Json) -> Result<(), ImportError> {
         let url = obj.and_then(|o| o.get("url")).and_then(Json::as_str).unwrap_or("(no url)");
         match url {
             EXT_MIN_LENGTH => {
-                let v = obj.and_then(|o| o.get("valueInteger")).ok_or_else(|| ImportError { link_id: id.clone(), feature: "minLength needs valueInteger".into() })?;
+                let v = obj
+                    .and_then(|o| o.get("valueInteger"))
+                    .ok_or_else(|| ImportError { link_id: id.clone(), feature: "minLength needs valueInteger".into() })?;
                 item.min_length = Some(count(&id, "minLength", v)?);
             }
             EXT_MIN_VALUE | EXT_MAX_VALUE => {
@@ -303,10 +325,20 @@ fn bound_value(link_id: &str, name: &str, obj: &Map<String, Json>) -> Result<Val
         return v.as_i64().map(Value::Integer).map(Ok).unwrap_or_else(|| refuse(link_id, format!("{name}.valueInteger must be a whole number")));
     }
     if let Some(v) = obj.get("valueDecimal") {
-        return v.as_f64().filter(|f| f.is_finite()).map(Value::Decimal).map(Ok).unwrap_or_else(|| refuse(link_id, format!("{name}.valueDecimal must be a number")));
+        return v
+            .as_f64()
+            .filter(|f| f.is_finite())
+            .map(Value::Decimal)
+            .map(Ok)
+            .unwrap_or_else(|| refuse(link_id, format!("{name}.valueDecimal must be a number")));
     }
     if let Some(v) = obj.get("valueDate") {
-        return v.as_str().and_then(strict_date).map(Value::Date).map(Ok).unwrap_or_else(|| refuse(link_id, format!("{name}.valueDate must be a date YYYY-MM-DD")));
+        return v
+            .as_str()
+            .and_then(strict_date)
+            .map(Value::Date)
+            .map(Ok)
+            .unwrap_or_else(|| refuse(link_id, format!("{name}.valueDate must be a date YYYY-MM-DD")));
     }
     refuse(link_id, format!("{name} needs valueInteger, valueDecimal or valueDate"))
 }
@@ -381,7 +413,10 @@ fn check_item(item: &Item) -> Result<(), ImportError> {
         }
     }
     for bound in [&item.min_value, &item.max_value].into_iter().flatten() {
-        let fits = matches!((t, bound), (ItemType::Integer, Value::Integer(_)) | (ItemType::Decimal, Value::Decimal(_) | Value::Integer(_)) | (ItemType::Date, Value::Date(_)));
+        let fits = matches!(
+            (t, bound),
+            (ItemType::Integer, Value::Integer(_)) | (ItemType::Decimal, Value::Decimal(_) | Value::Integer(_)) | (ItemType::Date, Value::Date(_))
+        );
         if !fits {
             return refuse(id, format!("minValue/maxValue of that kind on a {tn} item is not supported"));
         }
@@ -433,7 +468,10 @@ fn check_enable_when(form: &Form) -> Result<(), ImportError> {
                 (_, Value::Integer(_)) => matches!(tt, ItemType::Integer | ItemType::Decimal),
                 (_, Value::Decimal(_)) => tt == ItemType::Decimal,
                 (_, Value::Date(_)) => tt == ItemType::Date,
-                (_, Value::String(_)) => matches!(tt, ItemType::String | ItemType::Text | ItemType::OpenChoice) || target.options.iter().any(|o| matches!(o.value, OptionValue::String(_))),
+                (_, Value::String(_)) => {
+                    matches!(tt, ItemType::String | ItemType::Text | ItemType::OpenChoice)
+                        || target.options.iter().any(|o| matches!(o.value, OptionValue::String(_)))
+                }
                 // answerCoding names an option given as a Coding (a valueString option is
                 // compared with answerString), so that export and import agree.
                 (_, Value::Option(code)) => tt.is_choice() && target.option(code).is_some_and(|o| matches!(o.value, OptionValue::Coding(_))),

@@ -13,13 +13,13 @@
 //! pinned to the version current when it was assigned, and its answers keep that version.
 
 pub mod answers;
-pub mod form;
 #[cfg(feature = "ssr")]
 pub mod fhir;
-#[cfg(feature = "ssr")]
-pub mod server;
+pub mod form;
 mod patient_pages;
 mod render;
+#[cfg(feature = "ssr")]
+pub mod server;
 mod staff_pages;
 
 pub use patient_pages::{open_questionnaires, FillPage, QuestionnairesPage};
@@ -55,7 +55,9 @@ pub const REASON_MAX_CHARS: usize = 500;
 pub enum AnswerAccess {
     CareTeam,
     /// Under a recorded reason, until this moment (text in the clinic's time zone).
-    Reason { until: String },
+    Reason {
+        until: String,
+    },
     NeedsReason,
 }
 

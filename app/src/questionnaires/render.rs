@@ -36,12 +36,7 @@ fn data_when(item: &Item, index_of: &HashMap<&str, usize>) -> Option<String> {
 pub fn FormFields(view: FillView) -> impl IntoView {
     let all = view.form.all_items();
     let index_of: HashMap<&str, usize> = all.iter().enumerate().map(|(i, item)| (item.link_id.as_str(), i)).collect();
-    let ctx = Ctx {
-        index_of: index_of.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-        raw: view.raw,
-        errors: view.errors,
-        enabled: view.enabled,
-    };
+    let ctx = Ctx { index_of: index_of.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), raw: view.raw, errors: view.errors, enabled: view.enabled };
     let items = view.form.items.clone();
     items.iter().map(|item| render_item(item, &ctx)).collect_view()
 }

@@ -140,18 +140,16 @@ async fn publish(
             (id, 1)
         }
     };
-    sqlx::query(
-        "INSERT INTO questionnaire_versions (id, form_id, version, content, source, published_at, published_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(tokens::new_id())
-    .bind(&id)
-    .bind(version)
-    .bind(content)
-    .bind(source)
-    .bind(now)
-    .bind(staff.map(|s| s.0.clone()))
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query("INSERT INTO questionnaire_versions (id, form_id, version, content, source, published_at, published_by) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(tokens::new_id())
+        .bind(&id)
+        .bind(version)
+        .bind(content)
+        .bind(source)
+        .bind(now)
+        .bind(staff.map(|s| s.0.clone()))
+        .execute(&mut **tx)
+        .await?;
     Ok((id, version))
 }
 
@@ -176,12 +174,10 @@ pub async fn export_form(db: &Db, form_id: &str) -> Result<Option<(String, serde
     if !is_id(form_id) {
         return Ok(None);
     }
-    let row = sqlx::query(
-        "SELECT v.version, v.content FROM questionnaire_versions v WHERE v.form_id = $1 ORDER BY v.version DESC LIMIT 1",
-    )
-    .bind(form_id)
-    .fetch_optional(&db.pool)
-    .await?;
+    let row = sqlx::query("SELECT v.version, v.content FROM questionnaire_versions v WHERE v.form_id = $1 ORDER BY v.version DESC LIMIT 1")
+        .bind(form_id)
+        .fetch_optional(&db.pool)
+        .await?;
     let Some(row) = row else { return Ok(None) };
     let form: Form = serde_json::from_str(&row.try_get::<String, _>("content")?).map_err(|_| decode("form"))?;
     let version: i64 = row.try_get("version")?;
@@ -206,7 +202,8 @@ pub async fn save_import_draft(db: &Db, user: &UserId, kind: &str, form_id: Opti
 
 /// The refused import (kind, form id, JSON, message), if any.
 pub async fn import_draft(db: &Db, user: &UserId) -> Result<Option<(String, Option<String>, String, String)>, sqlx::Error> {
-    let row = sqlx::query("SELECT kind, form_id, source, message FROM questionnaire_import_drafts WHERE user_id = $1").bind(&user.0).fetch_optional(&db.pool).await?;
+    let row =
+        sqlx::query("SELECT kind, form_id, source, message FROM questionnaire_import_drafts WHERE user_id = $1").bind(&user.0).fetch_optional(&db.pool).await?;
     row.map(|r| Ok((r.try_get("kind")?, r.try_get("form_id")?, r.try_get("source")?, r.try_get("message")?))).transpose()
 }
 
@@ -237,7 +234,12 @@ pub async fn set_surveys(db: &Db, user: &UserId, patient: &PatientId, on: bool, 
     }
     let value = if on { "on" } else { "off" };
     sqlx::query("DELETE FROM survey_preferences WHERE patient_id = $1").bind(&patient.0).execute(&mut *tx).await?;
-    sqlx::query("INSERT INTO survey_preferences (patient_id, surveys, changed_at) VALUES ($1, $2, $3)").bind(&patient.0).bind(value).bind(now).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO survey_preferences (patient_id, surveys, changed_at) VALUES ($1, $2, $3)")
+        .bind(&patient.0)
+        .bind(value)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("INSERT INTO survey_preference_changes (id, patient_id, changed_at, changed_by, surveys) VALUES ($1, $2, $3, $4, $5)")
         .bind(tokens::new_id())
         .bind(&patient.0)
@@ -374,8 +376,15 @@ fn summary(settings: &PortalSettings, row: &AnyRow, now: i64) -> Result<(Assignm
 }
 
 /// A patient's assignments, newest first; `kinds` limits them (the front desk sees surveys).
-pub async fn assignments_of(db: &Db, settings: &PortalSettings, patient: &PatientId, kinds: &[FormKind], now: i64) -> Result<Vec<AssignmentSummary>, sqlx::Error> {
-    let rows = sqlx::query(&format!("{ASSIGNMENT_SELECT} WHERE a.patient_id = $1 ORDER BY a.assigned_at DESC, a.id")).bind(&patient.0).fetch_all(&db.pool).await?;
+pub async fn assignments_of(
+    db: &Db,
+    settings: &PortalSettings,
+    patient: &PatientId,
+    kinds: &[FormKind],
+    now: i64,
+) -> Result<Vec<AssignmentSummary>, sqlx::Error> {
+    let rows =
+        sqlx::query(&format!("{ASSIGNMENT_SELECT} WHERE a.patient_id = $1 ORDER BY a.assigned_at DESC, a.id")).bind(&patient.0).fetch_all(&db.pool).await?;
     let mut out = Vec::new();
     for r in &rows {
         let (s, _) = summary(settings, r, now)?;
@@ -508,12 +517,14 @@ pub async fn save(
     if !lock_row(&mut tx, "questionnaire_assignments", id).await? {
         return Err(QuestionnaireError::NotFound);
     }
-    let row = sqlx::query("SELECT a.state, v.content FROM questionnaire_assignments a JOIN questionnaire_versions v ON v.id = a.version_id WHERE a.id = $1 AND a.patient_id = $2")
-        .bind(id)
-        .bind(&patient.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(QuestionnaireError::NotFound)?;
+    let row = sqlx::query(
+        "SELECT a.state, v.content FROM questionnaire_assignments a JOIN questionnaire_versions v ON v.id = a.version_id WHERE a.id = $1 AND a.patient_id = $2",
+    )
+    .bind(id)
+    .bind(&patient.0)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(QuestionnaireError::NotFound)?;
     if row.try_get::<String, _>("state")? == AssignmentState::Submitted.as_str() {
         return Err(QuestionnaireError::Submitted);
     }
@@ -617,13 +628,14 @@ pub async fn answer_access(db: &Db, settings: &PortalSettings, staff: &UserId, p
     if crate::messaging::server::clinician_of_care_team(&mut conn, staff, patient).await? {
         return Ok(AnswerAccess::CareTeam);
     }
-    let until: Option<i64> = sqlx::query("SELECT MAX(expires_at) AS until FROM break_glass_accesses WHERE user_id = $1 AND patient_id = $2 AND expires_at > $3")
-        .bind(&staff.0)
-        .bind(&patient.0)
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("until")?;
+    let until: Option<i64> =
+        sqlx::query("SELECT MAX(expires_at) AS until FROM break_glass_accesses WHERE user_id = $1 AND patient_id = $2 AND expires_at > $3")
+            .bind(&staff.0)
+            .bind(&patient.0)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("until")?;
     Ok(match until {
         Some(until) => AnswerAccess::Reason { until: local_text(&settings.messaging.time_zone, until) },
         None => AnswerAccess::NeedsReason,
@@ -647,14 +659,7 @@ pub enum ReasonError {
 /// the care team ("break the glass"): kept with who, whose record and when (the security page
 /// lists them), audited under its own action, and good for [`BREAK_GLASS_MINUTES`]. Returns the
 /// patient.
-pub async fn break_the_glass(
-    db: &Db,
-    staff: &UserId,
-    assignment: &str,
-    reason: &str,
-    client_addr: Option<IpAddr>,
-    now: i64,
-) -> Result<PatientId, ReasonError> {
+pub async fn break_the_glass(db: &Db, staff: &UserId, assignment: &str, reason: &str, client_addr: Option<IpAddr>, now: i64) -> Result<PatientId, ReasonError> {
     if !is_id(assignment) {
         return Err(ReasonError::NotFound);
     }
@@ -680,12 +685,8 @@ pub async fn break_the_glass(
         .bind(now + BREAK_GLASS_MINUTES * 60_000)
         .execute(&mut *tx)
         .await?;
-    let subject: Option<String> = sqlx::query("SELECT id FROM users WHERE patient_id = $1")
-        .bind(&patient.0)
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| r.try_get("id"))
-        .transpose()?;
+    let subject: Option<String> =
+        sqlx::query("SELECT id FROM users WHERE patient_id = $1").bind(&patient.0).fetch_optional(&mut *tx).await?.map(|r| r.try_get("id")).transpose()?;
     let subject = subject.map(UserId);
     audit::record(
         &mut tx,
@@ -744,7 +745,13 @@ fn reads_answers_sql(patient: &str, staff: &str, now: &str) -> String {
 /// responses of the patients whose answers `staff` reads (a clinician of their care team, or
 /// under a recorded reason), and how many others there are (not named: the reason is given on
 /// a response of the patient's).
-pub async fn form_responses(db: &Db, settings: &PortalSettings, staff: &UserId, form_id: &str, now: i64) -> Result<Option<(String, Vec<ResponseLine>, i64)>, sqlx::Error> {
+pub async fn form_responses(
+    db: &Db,
+    settings: &PortalSettings,
+    staff: &UserId,
+    form_id: &str,
+    now: i64,
+) -> Result<Option<(String, Vec<ResponseLine>, i64)>, sqlx::Error> {
     if !is_id(form_id) {
         return Ok(None);
     }
@@ -760,15 +767,14 @@ pub async fn form_responses(db: &Db, settings: &PortalSettings, staff: &UserId, 
     .bind(now)
     .fetch_all(&db.pool)
     .await?;
-    let others: i64 = sqlx::query(&format!(
-        "SELECT COUNT(*) AS n FROM questionnaire_assignments a WHERE a.form_id = $1 AND a.state = 'submitted' AND NOT {readable}"
-    ))
-    .bind(form_id)
-    .bind(&staff.0)
-    .bind(now)
-    .fetch_one(&db.pool)
-    .await?
-    .try_get("n")?;
+    let others: i64 =
+        sqlx::query(&format!("SELECT COUNT(*) AS n FROM questionnaire_assignments a WHERE a.form_id = $1 AND a.state = 'submitted' AND NOT {readable}"))
+            .bind(form_id)
+            .bind(&staff.0)
+            .bind(now)
+            .fetch_one(&db.pool)
+            .await?
+            .try_get("n")?;
     let lines = rows
         .iter()
         .map(|r| {

@@ -4,11 +4,11 @@
 //! patient and per form, each with its version and submission time, exported as a FHIR
 //! QuestionnaireResponse from `/staff/questionnaires/fhir/response/{id}.json`.
 
-#[cfg(feature = "ssr")]
-use crate::access::Permission;
 use super::form::FormKind;
 use super::render::AnswerList;
 use super::{AnswerAccess, AssignmentState, AssignmentSummary, FillView, FormSummary, REASON_MAX_CHARS, REASON_MIN_CHARS};
+#[cfg(feature = "ssr")]
+use crate::access::Permission;
 use crate::error::AppError;
 use crate::layout::search::{found, posted_search, SearchForm};
 use crate::layout::{alert, StaffLayout};
@@ -77,9 +77,7 @@ pub struct ResponseData {
 }
 
 #[cfg(feature = "ssr")]
-fn staff_in(
-    may: &[Permission],
-) -> Result<(crate::session::server::ActiveSession, crate::types::StaffRole, crate::platform::state::AppState), AppError> {
+fn staff_in(may: &[Permission]) -> Result<(crate::session::server::ActiveSession, crate::types::StaffRole, crate::platform::state::AppState), AppError> {
     let (session, role) = crate::platform::request::require_staff()?;
     if !may.iter().any(|p| role.can(*p)) {
         return Err(crate::platform::request::refuse(AppError::Forbidden));
@@ -179,8 +177,8 @@ pub async fn load_patient_questionnaires(id: String) -> Result<PatientQuestionna
     let kinds: Vec<FormKind> = FormKind::ALL.into_iter().filter(|k| super::may_assign(role, *k)).collect();
     let now = now_ms();
     let mut assignments = super::server::assignments_of(&state.db, &state.settings, &patient_id, &kinds, now).await?;
-    let reads = role.can(Permission::ReadAnswers)
-        && super::server::answer_access(&state.db, &state.settings, &session.viewer.user_id, &patient_id, now).await?.reads();
+    let reads =
+        role.can(Permission::ReadAnswers) && super::server::answer_access(&state.db, &state.settings, &session.viewer.user_id, &patient_id, now).await?.reads();
     if !reads {
         // A lesson's check result is an answer: only those who read the answers see it.
         for a in &mut assignments {
@@ -284,10 +282,7 @@ pub async fn give_reason(assignment: String, reason: String) -> Result<(), AppEr
 }
 
 fn kind_options(selected: Option<&str>) -> impl IntoView {
-    FormKind::ALL
-        .into_iter()
-        .map(|k| view! { <option value=k.as_str() selected={selected == Some(k.as_str())}>{k.label()}</option> })
-        .collect_view()
+    FormKind::ALL.into_iter().map(|k| view! { <option value=k.as_str() selected={selected == Some(k.as_str())}>{k.label()}</option> }).collect_view()
 }
 
 #[component]
@@ -329,18 +324,20 @@ fn Library(d: LibraryData, q: String) -> impl IntoView {
     let forms = d.forms.clone();
     let can_read = d.can_read_answers;
     let can_import = d.can_import;
-    let assign = d.can_assign.then(|| view! {
-        <section class="section" aria-labelledby="assign-heading">
-            <h2 id="assign-heading">"Assign to a patient"</h2>
-            <SearchForm action="/staff/questionnaires" label="MRN, birth date or name" button="Find patient" value=q/>
-            {searched.then(|| found(d.found.len(), "patient", "patients"))}
-            <ul>
-                {d.found.into_iter().map(|p| {
-                    let href = format!("/staff/questionnaires/patients/{}", p.id);
-                    view! { <li><a href=href>{format!("{} · MRN {} · born {}", p.name, p.mrn, p.date_of_birth)}</a></li> }
-                }).collect_view()}
-            </ul>
-        </section>
+    let assign = d.can_assign.then(|| {
+        view! {
+            <section class="section" aria-labelledby="assign-heading">
+                <h2 id="assign-heading">"Assign to a patient"</h2>
+                <SearchForm action="/staff/questionnaires" label="MRN, birth date or name" button="Find patient" value=q/>
+                {searched.then(|| found(d.found.len(), "patient", "patients"))}
+                <ul>
+                    {d.found.into_iter().map(|p| {
+                        let href = format!("/staff/questionnaires/patients/{}", p.id);
+                        view! { <li><a href=href>{format!("{} · MRN {} · born {}", p.name, p.mrn, p.date_of_birth)}</a></li> }
+                    }).collect_view()}
+                </ul>
+            </section>
+        }
     });
     let (refused_kind, refused_form, refused_json, refused_message) = match d.refused {
         Some((k, f, j, m)) => (Some(k), f, j, Some(m)),

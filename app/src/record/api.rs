@@ -427,9 +427,19 @@ mod tests {
         });
         let panel_day = results.single[43].collected.clone().unwrap();
         results.panels.push(Panel {
-            id: ItemId("f".repeat(32)), name: "Lipid panel".into(), kind: ResultKind::Laboratory, status: ResultStatus::Final,
-            collected: Some(panel_day), resulted: None, ordered_by: None, performed_by: Vec::new(), interpreted_by: Vec::new(),
-            conclusion: None, results: Vec::new(), flag: Flag::None, visit: None,
+            id: ItemId("f".repeat(32)),
+            name: "Lipid panel".into(),
+            kind: ResultKind::Laboratory,
+            status: ResultStatus::Final,
+            collected: Some(panel_day),
+            resulted: None,
+            ordered_by: None,
+            performed_by: Vec::new(),
+            interpreted_by: Vec::new(),
+            conclusion: None,
+            results: Vec::new(),
+            flag: Flag::None,
+            visit: None,
         });
         let (first, page, pages) = page_of(results.clone(), 1);
         assert_eq!((page, pages), (1, 3), "46 items, 20 a page");

@@ -136,14 +136,8 @@ fn band(range: &ReferenceRange, lo: f64, hi: f64) -> Option<(f64, f64)> {
 /// Places a trend: every series on one time axis and one vertical scale.
 pub fn plot(trend: &Trend) -> Plot {
     let values: Vec<f64> = trend.series.iter().flat_map(|s| s.points.iter().map(|p| p.value)).collect();
-    let bounds: Vec<f64> = trend
-        .series
-        .iter()
-        .filter_map(|s| s.range.as_ref())
-        .flat_map(|r| [r.low.as_ref(), r.high.as_ref()])
-        .flatten()
-        .map(|a| a.value)
-        .collect();
+    let bounds: Vec<f64> =
+        trend.series.iter().filter_map(|s| s.range.as_ref()).flat_map(|r| [r.low.as_ref(), r.high.as_ref()]).flatten().map(|a| a.value).collect();
     let (lo, hi, step) = value_scale(&values, &bounds);
     let times: Vec<i64> = trend.series.iter().flat_map(|s| s.points.iter().map(|p| p.at.ms)).collect();
     let first = times.iter().copied().min().unwrap_or(0);
@@ -233,7 +227,8 @@ mod tests {
     }
 
     fn trend(points: &[(When, f64)], range: Option<(Option<f64>, Option<f64>)>) -> Trend {
-        let range = range.map(|(l, h)| ReferenceRange { low: l.map(|v| Amount::plain(v, Some("%"))), high: h.map(|v| Amount::plain(v, Some("%"))), text: None });
+        let range =
+            range.map(|(l, h)| ReferenceRange { low: l.map(|v| Amount::plain(v, Some("%"))), high: h.map(|v| Amount::plain(v, Some("%"))), text: None });
         Trend {
             key: TestKey("http://loinc.org|4548-4".into()),
             name: "Hemoglobin A1c".into(),

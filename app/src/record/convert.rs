@@ -174,16 +174,17 @@ impl PatientRecord {
         if items.is_empty() {
             return;
         }
-        let gone: HashSet<(ResourceType, String)> =
-            self.entries.iter().filter(|e| items.contains(&e.item)).map(|e| (e.kind, e.id.clone())).collect();
+        let gone: HashSet<(ResourceType, String)> = self.entries.iter().filter(|e| items.contains(&e.item)).map(|e| (e.kind, e.id.clone())).collect();
         if gone.is_empty() {
             return;
         }
-        let is_gone = |r: &Reference| {
-            r.target().and_then(|(k, id)| Some((ResourceType::parse(k)?, id.to_string()))).is_some_and(|t| gone.contains(&t))
-        };
+        let is_gone = |r: &Reference| r.target().and_then(|(k, id)| Some((ResourceType::parse(k)?, id.to_string()))).is_some_and(|t| gone.contains(&t));
         let is_gone_json = |v: &serde_json::Value| {
-            v.get("reference").and_then(|r| r.as_str()).and_then(fhir::target_of).and_then(|(k, id)| Some((ResourceType::parse(k)?, id.to_string()))).is_some_and(|t| gone.contains(&t))
+            v.get("reference")
+                .and_then(|r| r.as_str())
+                .and_then(fhir::target_of)
+                .and_then(|(k, id)| Some((ResourceType::parse(k)?, id.to_string())))
+                .is_some_and(|t| gone.contains(&t))
         };
         let entries = std::mem::take(&mut self.entries);
         self.by_ref.clear();
@@ -348,7 +349,8 @@ impl PatientRecord {
             range,
             flag,
             status,
-            collected: self.when(o.effective_date_time.as_deref().or(o.effective_instant.as_deref()).or(o.effective_period.as_ref().and_then(|p| p.start.as_deref()))),
+            collected: self
+                .when(o.effective_date_time.as_deref().or(o.effective_instant.as_deref()).or(o.effective_period.as_ref().and_then(|p| p.start.as_deref()))),
             resulted: self.when(o.issued.as_deref()),
             ordered_by: panel.as_ref().and_then(|(_, by)| by.clone()),
             performed_by: self.names(&o.performer),
@@ -420,7 +422,12 @@ impl PatientRecord {
                         name: code.label().unwrap_or("Test results").to_string(),
                         kind: kind_of(&o.category),
                         status,
-                        collected: self.when(o.effective_date_time.as_deref().or(o.effective_instant.as_deref()).or(o.effective_period.as_ref().and_then(|p| p.start.as_deref()))),
+                        collected: self.when(
+                            o.effective_date_time
+                                .as_deref()
+                                .or(o.effective_instant.as_deref())
+                                .or(o.effective_period.as_ref().and_then(|p| p.start.as_deref())),
+                        ),
                         resulted: self.when(o.issued.as_deref()),
                         ordered_by: None,
                         performed_by: self.names(&o.performer),
@@ -460,11 +467,7 @@ impl PatientRecord {
 
     /// Vital signs (blood pressure, weight, BMI, heart rate…), newest first.
     pub fn vitals(&self) -> Vec<TestResult> {
-        let mut v: Vec<TestResult> = self
-            .observations()
-            .filter(|(_, o)| is_vital(&o.category))
-            .filter_map(|(e, o)| self.result_of(e, o, None))
-            .collect();
+        let mut v: Vec<TestResult> = self.observations().filter(|(_, o)| is_vital(&o.category)).filter_map(|(e, o)| self.result_of(e, o, None)).collect();
         v.sort_by(|a, b| newest_first(a.collected.as_ref(), b.collected.as_ref()));
         v
     }
@@ -486,7 +489,13 @@ impl PatientRecord {
                 continue;
             }
             let when = r.collected.clone().or(r.resulted.clone());
-            let c = by_key.entry(r.key.clone()).or_insert_with(|| TrendChoice { key: r.key.clone(), name: r.name.clone(), kind: r.kind.clone(), values: 0, latest: None });
+            let c = by_key.entry(r.key.clone()).or_insert_with(|| TrendChoice {
+                key: r.key.clone(),
+                name: r.name.clone(),
+                kind: r.kind.clone(),
+                values: 0,
+                latest: None,
+            });
             c.values += 1;
             if when.is_some() && c.latest.as_ref() < when.as_ref() {
                 c.latest = when;
@@ -540,11 +549,8 @@ impl PatientRecord {
                 .filter(|(_, v, ..)| unit_of(v) == Some(unit.clone()))
                 .filter_map(|(at, v, _, flag, id)| Some(TrendPoint { at: at.clone(), value: plain_number(v)?, flag: *flag, result: (*id).clone() }))
                 .collect();
-            let range = values
-                .iter()
-                .rev()
-                .filter(|(_, v, ..)| unit_of(v) == Some(unit.clone()))
-                .find_map(|(_, _, r, ..)| r.filter(|r| r.is_numeric()).cloned());
+            let range =
+                values.iter().rev().filter(|(_, v, ..)| unit_of(v) == Some(unit.clone())).find_map(|(_, _, r, ..)| r.filter(|r| r.is_numeric()).cloned());
             if !points.is_empty() {
                 series.push(Series { name, unit: shown_unit, points, range });
             }
@@ -624,7 +630,9 @@ impl PatientRecord {
         all.retain(|m| m.status.is_current());
         all.sort_by_key(|m| m.name.to_lowercase());
         let mut past = past;
-        past.sort_by(|a, b| newest_first(a.end.as_ref().or(a.start.as_ref()).or(a.prescribed.as_ref()), b.end.as_ref().or(b.start.as_ref()).or(b.prescribed.as_ref())));
+        past.sort_by(|a, b| {
+            newest_first(a.end.as_ref().or(a.start.as_ref()).or(a.prescribed.as_ref()), b.end.as_ref().or(b.start.as_ref()).or(b.prescribed.as_ref()))
+        });
         Medications { current: all, past }
     }
 
@@ -819,7 +827,12 @@ impl PatientRecord {
             kind: v.kind.iter().find_map(|k| k.label()).map(str::to_string).or_else(|| setting.clone()).unwrap_or_else(|| "Visit".into()),
             setting,
             status,
-            place: v.location.iter().filter_map(|l| l.location.as_ref()).find_map(|l| self.name(l)).or_else(|| v.service_provider.as_ref().and_then(|s| self.name(s))),
+            place: v
+                .location
+                .iter()
+                .filter_map(|l| l.location.as_ref())
+                .find_map(|l| self.name(l))
+                .or_else(|| v.service_provider.as_ref().and_then(|s| self.name(s))),
             clinicians: self.names(v.participant.iter().filter_map(|p| p.individual.as_ref())),
             reasons,
         })
@@ -847,11 +860,7 @@ impl PatientRecord {
         let e = self.entry(id)?;
         let Resource::Encounter(v) = &e.resource else { return None };
         let summary = self.visit_summary(e, v)?;
-        let mut ranked: Vec<(u32, String)> = v
-            .diagnosis
-            .iter()
-            .filter_map(|d| Some((d.rank.unwrap_or(u32::MAX), self.name(d.condition.as_ref()?)?)))
-            .collect();
+        let mut ranked: Vec<(u32, String)> = v.diagnosis.iter().filter_map(|d| Some((d.rank.unwrap_or(u32::MAX), self.name(d.condition.as_ref()?)?))).collect();
         ranked.sort_by_key(|(rank, _)| *rank);
         let mut diagnoses: Vec<String> = Vec::new();
         for (_, name) in ranked {
@@ -887,7 +896,8 @@ impl PatientRecord {
         }
         let attachment = d.content.iter().filter_map(|c| c.attachment.as_ref()).find(|a| a.data.is_some() || a.url.is_some())?;
         let kind = d.kind.as_ref().and_then(|k| k.label()).or_else(|| d.category.iter().find_map(|c| c.label())).unwrap_or("Document").to_string();
-        let after_visit_summary = d.kind.as_ref().is_some_and(|k| k.has(LOINC, "34133-9") || k.label().is_some_and(|l| l.to_lowercase().contains("after visit")));
+        let after_visit_summary =
+            d.kind.as_ref().is_some_and(|k| k.has(LOINC, "34133-9") || k.label().is_some_and(|l| l.to_lowercase().contains("after visit")));
         Some(Document {
             id: e.item.clone(),
             title: attachment
@@ -947,13 +957,8 @@ impl PatientRecord {
     /// and the results released in the last 30 days (newest first).
     pub fn summary(&self) -> HealthSummary {
         let since = self.now_ms - 30 * 86_400_000;
-        let recent_results = self
-            .test_results()
-            .all()
-            .into_iter()
-            .filter(|r| r.resulted.as_ref().or(r.collected.as_ref()).is_some_and(|w| w.ms >= since))
-            .cloned()
-            .collect();
+        let recent_results =
+            self.test_results().all().into_iter().filter(|r| r.resulted.as_ref().or(r.collected.as_ref()).is_some_and(|w| w.ms >= since)).cloned().collect();
         HealthSummary {
             active_issues: self.health_issues().active,
             allergies: self.allergies().items.into_iter().filter(|a| a.active).collect(),
@@ -1014,7 +1019,11 @@ impl PatientRecord {
 pub enum ContentAt {
     Inline(DocumentContent),
     /// To fetch from the source (only from the source's own server).
-    Url { url: String, content_type: String, file_name: String },
+    Url {
+        url: String,
+        content_type: String,
+        file_name: String,
+    },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1165,8 +1174,7 @@ fn file_name(title: &str, content_type: &str) -> String {
 /// `2026-11-23T09:35:00-05:00`) as a [`When`] in the clinic's time zone. A time without an
 /// offset (not valid FHIR, but sent) is read as the clinic's local time.
 pub fn when(text: &str, tz: &jiff::tz::TimeZone) -> Option<When> {
-    const MONTHS: [&str; 12] =
-        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+    const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
     let t = text.trim();
     if !t.contains('T') {
         let mut parts = t.split('-');
@@ -1193,7 +1201,12 @@ pub fn when(text: &str, tz: &jiff::tz::TimeZone) -> Option<When> {
             }
             (m, d) => {
                 let d = CalendarDate::new(year, m, d)?;
-                Some(When { ms: d.start_ms(), day: d, precision: Precision::Day, text: format!("{} {}, {}", &MONTHS[(d.month - 1) as usize][..3], d.day, d.year) })
+                Some(When {
+                    ms: d.start_ms(),
+                    day: d,
+                    precision: Precision::Day,
+                    text: format!("{} {}, {}", &MONTHS[(d.month - 1) as usize][..3], d.day, d.year),
+                })
             }
         };
     }
@@ -1202,12 +1215,7 @@ pub fn when(text: &str, tz: &jiff::tz::TimeZone) -> Option<When> {
         Err(_) => t.parse::<jiff::civil::DateTime>().ok()?.to_zoned(tz.clone()).ok()?,
     };
     let day = CalendarDate::new(zoned.year() as i32, zoned.month() as u32, zoned.day() as u32)?;
-    Some(When {
-        ms: zoned.timestamp().as_millisecond(),
-        day,
-        precision: Precision::Time,
-        text: zoned.strftime("%b %-d, %Y, %-I:%M %p").to_string(),
-    })
+    Some(When { ms: zoned.timestamp().as_millisecond(), day, precision: Precision::Time, text: zoned.strftime("%b %-d, %Y, %-I:%M %p").to_string() })
 }
 
 #[cfg(test)]

@@ -251,9 +251,11 @@ pub async fn import(db: &Db, text: &str, now: i64) -> Result<ImportReport, Impor
             continue;
         }
         if let fhir::Resource::DocumentReference(d) = &resource {
-            let bad = d.content.iter().filter_map(|c| c.attachment.as_ref()?.data.as_ref()).any(|data| {
-                base64::engine::general_purpose::STANDARD.decode(data.as_bytes()).is_err()
-            });
+            let bad = d
+                .content
+                .iter()
+                .filter_map(|c| c.attachment.as_ref()?.data.as_ref())
+                .any(|data| base64::engine::general_purpose::STANDARD.decode(data.as_bytes()).is_err());
             if bad {
                 refuse(&mut problems, "content.attachment.data is not base64".into());
                 continue;
@@ -277,11 +279,7 @@ pub async fn import(db: &Db, text: &str, now: i64) -> Result<ImportReport, Impor
             None
         };
         let identifiers = match &resource {
-            fhir::Resource::Patient(p) => p
-                .identifier
-                .iter()
-                .filter_map(|i| Some((i.system.clone()?, i.value.clone()?)))
-                .collect(),
+            fhir::Resource::Patient(p) => p.identifier.iter().filter_map(|i| Some((i.system.clone()?, i.value.clone()?))).collect(),
             _ => Vec::new(),
         };
         checked.push(Checked { kind, id, patient, text, identifiers });
@@ -317,9 +315,8 @@ pub async fn import(db: &Db, text: &str, now: i64) -> Result<ImportReport, Impor
     let mut tx = db.begin_write().await?;
     // Several rows a statement: one round trip per 100 resources, not per resource.
     for chunk in checked.chunks(100) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(${}, ${}, ${}, ${}, ${})", i * 5 + 1, i * 5 + 2, i * 5 + 3, i * 5 + 4, i * 5 + 5))
-            .collect();
+        let values: Vec<String> =
+            (0..chunk.len()).map(|i| format!("(${}, ${}, ${}, ${}, ${})", i * 5 + 1, i * 5 + 2, i * 5 + 3, i * 5 + 4, i * 5 + 5)).collect();
         let sql = format!(
             "INSERT INTO record_resources (resource_type, resource_id, fhir_patient_id, content, loaded_at) VALUES {} \
              ON CONFLICT (resource_type, resource_id) DO UPDATE SET fhir_patient_id = excluded.fhir_patient_id, \
@@ -347,7 +344,8 @@ pub async fn import(db: &Db, text: &str, now: i64) -> Result<ImportReport, Impor
         *report.imported.entry(c.kind.as_str()).or_default() += 1;
     }
     let detail = format!("{} resources", report.total());
-    audit::record(&mut tx, AuditEvent { record_type: Some("medical-record"), detail: Some(&detail), ..AuditEvent::of(AuditAction::RecordImported) }, now).await?;
+    audit::record(&mut tx, AuditEvent { record_type: Some("medical-record"), detail: Some(&detail), ..AuditEvent::of(AuditAction::RecordImported) }, now)
+        .await?;
     tx.commit().await?;
     Ok(report)
 }
@@ -378,10 +376,7 @@ pub async fn resources(db: &Db, patient: &str, types: &[ResourceType]) -> Result
         types.push("Patient");
     }
     let placeholders: Vec<String> = (0..types.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql = format!(
-        "SELECT content FROM record_resources WHERE fhir_patient_id = $1 AND resource_type IN ({})",
-        placeholders.join(", ")
-    );
+    let sql = format!("SELECT content FROM record_resources WHERE fhir_patient_id = $1 AND resource_type IN ({})", placeholders.join(", "));
     let mut q = sqlx::query(&sql).bind(patient);
     for t in types {
         q = q.bind(t);
@@ -395,9 +390,8 @@ pub async fn resources(db: &Db, patient: &str, types: &[ResourceType]) -> Result
 pub async fn shared(db: &Db, wanted: &[(ResourceType, String)]) -> Result<Vec<String>, sqlx::Error> {
     let mut out = Vec::new();
     for chunk in wanted.chunks(50) {
-        let conditions: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(resource_type = ${} AND resource_id = ${} AND fhir_patient_id IS NULL)", i * 2 + 1, i * 2 + 2))
-            .collect();
+        let conditions: Vec<String> =
+            (0..chunk.len()).map(|i| format!("(resource_type = ${} AND resource_id = ${} AND fhir_patient_id IS NULL)", i * 2 + 1, i * 2 + 2)).collect();
         let sql = format!("SELECT content FROM record_resources WHERE {}", conditions.join(" OR "));
         let mut q = sqlx::query(&sql);
         for (kind, id) in chunk {

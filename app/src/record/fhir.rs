@@ -32,9 +32,7 @@ impl CodeableConcept {
         fn nonempty(s: &Option<String>) -> Option<&str> {
             s.as_deref().map(str::trim).filter(|s| !s.is_empty())
         }
-        nonempty(&self.text)
-            .or_else(|| self.coding.iter().find_map(|c| nonempty(&c.display)))
-            .or_else(|| self.coding.iter().find_map(|c| nonempty(&c.code)))
+        nonempty(&self.text).or_else(|| self.coding.iter().find_map(|c| nonempty(&c.display))).or_else(|| self.coding.iter().find_map(|c| nonempty(&c.code)))
     }
 
     /// Whether one of its codings is `code` in `system`.
@@ -133,15 +131,8 @@ impl HumanName {
         if let Some(t) = self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             return Some(t.to_string());
         }
-        let parts: Vec<&str> = self
-            .prefix
-            .iter()
-            .chain(self.given.iter())
-            .map(String::as_str)
-            .chain(self.family.as_deref())
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect();
+        let parts: Vec<&str> =
+            self.prefix.iter().chain(self.given.iter()).map(String::as_str).chain(self.family.as_deref()).map(str::trim).filter(|s| !s.is_empty()).collect();
         let mut name = parts.join(" ");
         for s in self.suffix.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
             name.push_str(", ");
@@ -881,8 +872,14 @@ mod tests {
         assert_eq!(missing(r#"{"resourceType":"Observation","id":"o","code":{"text":"K"},"subject":{"reference":"Patient/p"}}"#), Some("status"));
         assert_eq!(missing(r#"{"resourceType":"Observation","status":"final","code":{"text":"K"},"subject":{"reference":"Patient/p"}}"#), Some("id"));
         assert_eq!(missing(r#"{"resourceType":"Observation","id":"o","status":"final","code":{"text":"K"}}"#), Some("subject"));
-        assert_eq!(missing(r#"{"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","subject":{"reference":"Patient/p"}}"#), Some("medication[x]"));
-        assert_eq!(missing(r#"{"resourceType":"DocumentReference","id":"d","status":"current","subject":{"reference":"Patient/p"},"content":[]}"#), Some("content"));
+        assert_eq!(
+            missing(r#"{"resourceType":"MedicationRequest","id":"m","status":"active","intent":"order","subject":{"reference":"Patient/p"}}"#),
+            Some("medication[x]")
+        );
+        assert_eq!(
+            missing(r#"{"resourceType":"DocumentReference","id":"d","status":"current","subject":{"reference":"Patient/p"},"content":[]}"#),
+            Some("content")
+        );
         assert_eq!(missing(r#"{"resourceType":"Encounter","id":"e","status":"finished","class":{"code":"AMB"},"subject":{"reference":"Patient/p"}}"#), None);
         assert_eq!(missing(r#"{"resourceType":"Practitioner","id":"dr"}"#), None);
     }

@@ -105,9 +105,9 @@ pub mod fhir;
 #[cfg(feature = "ssr")]
 pub mod notices;
 #[cfg(feature = "ssr")]
-pub mod remote;
-#[cfg(feature = "ssr")]
 pub mod pdf;
+#[cfg(feature = "ssr")]
+pub mod remote;
 #[cfg(feature = "ssr")]
 pub mod seen;
 #[cfg(feature = "ssr")]
@@ -121,8 +121,8 @@ pub mod source;
 
 pub use model::*;
 pub use pages::{
-    AllergiesPage, DocumentsPage, HealthIssuesPage, HealthSummarySection, ImmunizationsPage, MedicationsPage, RecordPage, RecordVisitPage,
-    RecordVisitsPage, TestResultsPage, TrendPage, TrendsPage,
+    AllergiesPage, DocumentsPage, HealthIssuesPage, HealthSummarySection, ImmunizationsPage, MedicationsPage, RecordPage, RecordVisitPage, RecordVisitsPage,
+    TestResultsPage, TrendPage, TrendsPage,
 };
 pub use staff::{LinkFhirPatient, RecordLinkSection, UnlinkFhirPatient};
 
@@ -130,8 +130,5 @@ pub use staff::{LinkFhirPatient, RecordLinkSection, UnlinkFhirPatient};
 /// `demo/README.md`). Built into the server binary so `server demo` works wherever it is
 /// deployed; never part of the browser build.
 #[cfg(feature = "ssr")]
-pub const DEMO_BUNDLES: [(&str, &str); 3] = [
-    ("alice", include_str!("demo/alice.json")),
-    ("robert", include_str!("demo/robert.json")),
-    ("carol", include_str!("demo/carol.json")),
-];
+pub const DEMO_BUNDLES: [(&str, &str); 3] =
+    [("alice", include_str!("demo/alice.json")), ("robert", include_str!("demo/robert.json")), ("carol", include_str!("demo/carol.json"))];

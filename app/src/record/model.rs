@@ -85,9 +85,7 @@ impl RecordProblem {
     pub fn message(self) -> &'static str {
         match self {
             RecordProblem::Unavailable => "Your record cannot be shown right now. Please try again later.",
-            RecordProblem::NotLinked => {
-                "Your medical record is not available in the portal yet. Please call the office and ask them to connect it."
-            }
+            RecordProblem::NotLinked => "Your medical record is not available in the portal yet. Please call the office and ask them to connect it.",
         }
     }
 }

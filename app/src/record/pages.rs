@@ -83,7 +83,11 @@ pub fn RecordPage() -> impl IntoView {
         ("/record/health-issues", "Health Issues", "Your active and resolved health problems."),
         ("/record/visits", "Visits", "Past visits: where, with whom, diagnoses, vital signs and after-visit notes."),
         ("/record/documents", "Documents", "After-visit summaries, letters and reports to open or download."),
-        ("/record/questionnaires", "Questionnaires", "Questionnaires, visit surveys and education lessons from your care team, and whether to receive visit surveys."),
+        (
+            "/record/questionnaires",
+            "Questionnaires",
+            "Questionnaires, visit surveys and education lessons from your care team, and whether to receive visit surveys.",
+        ),
     ];
     view! {
         <PatientLayout title="My Medical Record | Patient portal">
@@ -690,7 +694,16 @@ pub fn RecordVisitPage() -> impl IntoView {
 #[component]
 fn VisitDetail(v: Visit, incomplete: bool) -> impl IntoView {
     let s = v.summary;
-    let results = ResultsView { results: v.results, new: Vec::new(), trends: Vec::new(), filter: ResultFilter::default(), page: 1, pages: 1, incomplete, withheld: Default::default() };
+    let results = ResultsView {
+        results: v.results,
+        new: Vec::new(),
+        trends: Vec::new(),
+        filter: ResultFilter::default(),
+        page: 1,
+        pages: 1,
+        incomplete,
+        withheld: Default::default(),
+    };
     let has_results = !results.results.panels.is_empty() || !results.results.single.is_empty();
     let results = std::sync::Arc::new(results);
     view! {

@@ -289,7 +289,10 @@ mod tests {
             organisation: "Test Clinic".into(),
             patient_name: "Alice Johnson".into(),
             made: "December 4, 2026".into(),
-            sections: vec![("Latest test results and vital signs".into(), (0..lines).map(|i| format!("Glucose {i}: 189 mg/dL (high), expected 70–99 mg/dL, ≤ 200")).collect())],
+            sections: vec![(
+                "Latest test results and vital signs".into(),
+                (0..lines).map(|i| format!("Glucose {i}: 189 mg/dL (high), expected 70–99 mg/dL, ≤ 200")).collect(),
+            )],
         }
     }
 

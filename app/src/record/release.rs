@@ -242,7 +242,15 @@ mod ssr {
     }
 
     /// Adds a code to the list; audited (the code is a test's code, not a patient's data).
-    pub async fn add_code(db: &Db, admin: &UserId, system: &str, code: &str, label: &str, addr: Option<IpAddr>, now: i64) -> Result<Result<String, AddError>, sqlx::Error> {
+    pub async fn add_code(
+        db: &Db,
+        admin: &UserId,
+        system: &str,
+        code: &str,
+        label: &str,
+        addr: Option<IpAddr>,
+        now: i64,
+    ) -> Result<Result<String, AddError>, sqlx::Error> {
         let (system, code, label) = (system.trim(), code.trim(), label.trim());
         let word = |s: &str, max: usize| !s.is_empty() && s.chars().count() <= max && !s.chars().any(|c| c.is_whitespace() || c.is_control());
         if !word(system, 200) || !word(code, 64) || label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {
@@ -346,7 +354,9 @@ mod ssr {
     /// When a result was ready: `issued`, else its effective time (ms).
     fn ready_ms(record: &PatientRecord, e: &Entry) -> Option<i64> {
         let text = match &e.resource {
-            Resource::DiagnosticReport(d) => d.issued.as_deref().or(d.effective_date_time.as_deref()).or(d.effective_period.as_ref().and_then(|p| p.start.as_deref())),
+            Resource::DiagnosticReport(d) => {
+                d.issued.as_deref().or(d.effective_date_time.as_deref()).or(d.effective_period.as_ref().and_then(|p| p.start.as_deref()))
+            }
             Resource::Observation(o) => o
                 .issued
                 .as_deref()
@@ -487,7 +497,8 @@ pub fn ReleaseChoiceSection() -> impl IntoView {
         if q.get("done").as_deref() == Some("release") {
             return Some(view! { <p class="notice notice--status" role="status">"Your choice is saved."</p> }.into_any());
         }
-        (q.get("error").as_deref() == Some("release")).then(|| view! { <p class="notice notice--alert" role="alert">"Please choose one of the options."</p> }.into_any())
+        (q.get("error").as_deref() == Some("release"))
+            .then(|| view! { <p class="notice notice--alert" role="alert">"Please choose one of the options."</p> }.into_any())
     };
     view! {
         <section class="section" id="release" aria-labelledby="release-heading">
@@ -557,7 +568,11 @@ pub fn HiddenCodesPage() -> impl IntoView {
     let status = move || {
         let q = query.read();
         if let Some(done) = q.get("done") {
-            let text = if done == "removed" { "The code is removed: results with it show in the portal again." } else { "The code is added: results with it are no longer shown in the portal." };
+            let text = if done == "removed" {
+                "The code is removed: results with it show in the portal again."
+            } else {
+                "The code is added: results with it are no longer shown in the portal."
+            };
             return Some(view! { <p class="notice notice--status" role="status">{text}</p> }.into_any());
         }
         let text = match q.get("error")?.as_str() {

@@ -189,15 +189,8 @@ impl Remote {
         }
         for attempt in 0..2 {
             let token = self.token().await?;
-            let response = self
-                .http
-                .get(url)
-                .bearer_auth(&token)
-                .header("accept", accept)
-                .header("prefer", "handling=strict")
-                .send()
-                .await
-                .map_err(|e| cause(&e))?;
+            let response =
+                self.http.get(url).bearer_auth(&token).header("accept", accept).header("prefer", "handling=strict").send().await.map_err(|e| cause(&e))?;
             match response.status().as_u16() {
                 200..=299 => return Ok(response),
                 401 if attempt == 0 => self.drop_token(&token).await,
@@ -334,7 +327,8 @@ impl Remote {
     /// A document's bytes from `url` (relative to the FHIR base, or absolute on the EHR's own
     /// server; anywhere else is not fetched).
     pub async fn document(&self, url: &str, content_type: &str) -> Result<Option<Vec<u8>>, Unavailable> {
-        let absolute = if url.starts_with("http://") || url.starts_with("https://") { url.to_string() } else { format!("{}/{}", self.base, url.trim_start_matches('/')) };
+        let absolute =
+            if url.starts_with("http://") || url.starts_with("https://") { url.to_string() } else { format!("{}/{}", self.base, url.trim_start_matches('/')) };
         if !self.is_ours(&absolute) {
             return Ok(None);
         }

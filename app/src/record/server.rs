@@ -53,16 +53,9 @@ impl Section {
             Section::Visit => &[Encounter, Condition, Observation, DiagnosticReport, DocumentReference],
             Section::Documents => &[DocumentReference, Encounter],
             Section::Summary => &[Condition, AllergyIntolerance, MedicationRequest, Observation, DiagnosticReport, Encounter],
-            Section::Everything => &[
-                Observation,
-                DiagnosticReport,
-                MedicationRequest,
-                AllergyIntolerance,
-                Immunization,
-                Condition,
-                Encounter,
-                DocumentReference,
-            ],
+            Section::Everything => {
+                &[Observation, DiagnosticReport, MedicationRequest, AllergyIntolerance, Immunization, Condition, Encounter, DocumentReference]
+            }
         }
     }
 
@@ -98,9 +91,7 @@ impl Reader {
     pub async fn current(state: &AppState) -> Result<Reader, AppError> {
         use crate::platform::request;
         let session = request::require_patient()?;
-        let patient = crate::messaging::server::patient_of(&state.db, &session.viewer.user_id)
-            .await?
-            .ok_or_else(|| request::refuse(AppError::NotFound))?;
+        let patient = crate::messaging::server::patient_of(&state.db, &session.viewer.user_id).await?.ok_or_else(|| request::refuse(AppError::NotFound))?;
         Ok(Reader { user: session.viewer.user_id, patient, client_addr: request::client_addr() })
     }
 }
@@ -116,12 +107,8 @@ pub async fn fhir_patient_of(state: &AppState, patient: &PatientId, now: i64) ->
     if let Some(link) = link_of(&state.db, patient).await? {
         return Ok(link.fhir_patient_id);
     }
-    let mrn: Option<String> = sqlx::query("SELECT mrn FROM patients WHERE id = $1")
-        .bind(&patient.0)
-        .fetch_optional(&state.db.pool)
-        .await?
-        .map(|r| r.try_get("mrn"))
-        .transpose()?;
+    let mrn: Option<String> =
+        sqlx::query("SELECT mrn FROM patients WHERE id = $1").bind(&patient.0).fetch_optional(&state.db.pool).await?.map(|r| r.try_get("mrn")).transpose()?;
     let Some(mrn) = mrn else { return Err(RecordError::NotLinked) };
     let found = state.record.patients_with_identifier(&state.db, &state.settings.record.mrn_system, &mrn).await?;
     let [fhir_id] = found.as_slice() else {
@@ -134,16 +121,15 @@ pub async fn fhir_patient_of(state: &AppState, patient: &PatientId, now: i64) ->
     let mut tx = state.db.begin_write().await?;
     // Another request may have linked them meanwhile, or the EHR's patient may already be
     // another portal patient's: either way nothing is changed here.
-    let inserted = sqlx::query(
-        "INSERT INTO record_links (patient_id, fhir_patient_id, how, linked_at, linked_by) VALUES ($1, $2, $3, $4, NULL) ON CONFLICT DO NOTHING",
-    )
-    .bind(&patient.0)
-    .bind(fhir_id)
-    .bind(LinkHow::RecordNumber.as_str())
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let inserted =
+        sqlx::query("INSERT INTO record_links (patient_id, fhir_patient_id, how, linked_at, linked_by) VALUES ($1, $2, $3, $4, NULL) ON CONFLICT DO NOTHING")
+            .bind(&patient.0)
+            .bind(fhir_id)
+            .bind(LinkHow::RecordNumber.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
     if inserted == 1 {
         let user = account_of(&mut tx, patient).await?;
         audit::record(

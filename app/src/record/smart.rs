@@ -178,13 +178,10 @@ mod tests {
         let jwt = client_assertion(&key, "k2", "portal", "https://ehr.example.org/token", 1_000_000).unwrap();
         let sig = part(&jwt, 2);
         assert_eq!(sig.len(), 96);
-        let der = EcdsaSig::from_private_components(
-            openssl::bn::BigNum::from_slice(&sig[..48]).unwrap(),
-            openssl::bn::BigNum::from_slice(&sig[48..]).unwrap(),
-        )
-        .unwrap()
-        .to_der()
-        .unwrap();
+        let der = EcdsaSig::from_private_components(openssl::bn::BigNum::from_slice(&sig[..48]).unwrap(), openssl::bn::BigNum::from_slice(&sig[48..]).unwrap())
+            .unwrap()
+            .to_der()
+            .unwrap();
         let public = PKey::from_ec_key(EcKey::from_public_key(&group, ec.public_key()).unwrap()).unwrap();
         let mut v = Verifier::new(MessageDigest::sha384(), &public).unwrap();
         v.update(jwt.rsplit_once('.').unwrap().0.as_bytes()).unwrap();

@@ -51,11 +51,7 @@ pub fn RecordLinkSection(patient_id: String, link: Option<super::RecordLink>) ->
     use super::LinkHow;
     use crate::account::format_utc;
     let how = link.as_ref().map(|l| match l.how {
-        LinkHow::Staff => format!(
-            "Linked by {} on {}.",
-            l.linked_by.clone().unwrap_or_else(|| "a member of staff".into()),
-            format_utc(l.linked_at)
-        ),
+        LinkHow::Staff => format!("Linked by {} on {}.", l.linked_by.clone().unwrap_or_else(|| "a member of staff".into()), format_utc(l.linked_at)),
         LinkHow::RecordNumber => format!("Found by the record number on {}.", format_utc(l.linked_at)),
     });
     view! {

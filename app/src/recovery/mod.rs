@@ -8,10 +8,10 @@
 pub mod server;
 
 use crate::error::AppError;
+use crate::layout::alert;
 use crate::layout::{org_info, PublicLayout};
 use crate::password::new_password::NewPasswordProblem;
 use crate::password::PasswordMeter;
-use crate::layout::alert;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

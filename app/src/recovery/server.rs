@@ -47,17 +47,15 @@ fn addr_key(addr: Option<IpAddr>) -> String {
 /// Stores a new link; returns its token (which goes only into the e-mail).
 pub async fn create_link(tx: &mut Tx, user: &UserId, purpose: Purpose, new_email: Option<&str>, lifetime_ms: i64, now: i64) -> Result<String, sqlx::Error> {
     let token = tokens::new_secret();
-    sqlx::query(
-        "INSERT INTO account_links (token_hash, user_id, purpose, new_email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(tokens::digest(&token))
-    .bind(&user.0)
-    .bind(purpose.as_str())
-    .bind(new_email)
-    .bind(now)
-    .bind(now + lifetime_ms)
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query("INSERT INTO account_links (token_hash, user_id, purpose, new_email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(tokens::digest(&token))
+        .bind(&user.0)
+        .bind(purpose.as_str())
+        .bind(new_email)
+        .bind(now)
+        .bind(now + lifetime_ms)
+        .execute(&mut **tx)
+        .await?;
     Ok(token)
 }
 
@@ -67,11 +65,11 @@ pub async fn link_user(db: &Db, token: &str, purpose: Purpose, now: i64) -> Resu
         "SELECT l.user_id FROM account_links l JOIN users u ON u.id = l.user_id \
          WHERE l.token_hash = $1 AND l.purpose = $2 AND l.used_at IS NULL AND l.expires_at > $3 AND u.access = 'active'",
     )
-        .bind(tokens::digest(token))
-        .bind(purpose.as_str())
-        .bind(now)
-        .fetch_optional(&db.pool)
-        .await?;
+    .bind(tokens::digest(token))
+    .bind(purpose.as_str())
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await?;
     row.map(|r| r.try_get("user_id").map(UserId)).transpose()
 }
 
@@ -136,7 +134,12 @@ pub async fn request_password_reset(state: &AppState, login: &str, email: &str, 
                 outbox::enqueue(&mut tx, &to, &Notice::PasswordReset { token }, now).await?;
                 sent = true;
             }
-            audit::record(&mut tx, AuditEvent { subject: Some(&user), client_addr: addr, detail: Some(detail), ..AuditEvent::of(AuditAction::PasswordResetRequested) }, now).await?;
+            audit::record(
+                &mut tx,
+                AuditEvent { subject: Some(&user), client_addr: addr, detail: Some(detail), ..AuditEvent::of(AuditAction::PasswordResetRequested) },
+                now,
+            )
+            .await?;
         }
     }
     tx.commit().await?;
@@ -149,7 +152,13 @@ pub async fn request_password_reset(state: &AppState, login: &str, email: &str, 
 /// Forgot user ID: the e-mail address and the birth date. Each matching active patient account
 /// gets a link to a page that shows its user ID (the ID itself is never e-mailed), at its
 /// recovery address (see `recovery_address`).
-pub async fn request_user_id(state: &AppState, email: &str, date_of_birth: Option<CalendarDate>, addr: Option<IpAddr>, now: i64) -> Result<Requested, sqlx::Error> {
+pub async fn request_user_id(
+    state: &AppState,
+    email: &str,
+    date_of_birth: Option<CalendarDate>,
+    addr: Option<IpAddr>,
+    now: i64,
+) -> Result<Requested, sqlx::Error> {
     let mut tx = state.db.begin_write().await?;
     if !rate::take(&mut tx, RateKind::RecoveryByAddress, &addr_key(addr), now).await? {
         tx.commit().await?;
@@ -176,7 +185,12 @@ pub async fn request_user_id(state: &AppState, email: &str, date_of_birth: Optio
                 outbox::enqueue(&mut tx, &to, &Notice::UserIdReminder { token }, now).await?;
                 sent = true;
             }
-            audit::record(&mut tx, AuditEvent { subject: Some(&user), client_addr: addr, detail: Some(detail), ..AuditEvent::of(AuditAction::UserIdReminderRequested) }, now).await?;
+            audit::record(
+                &mut tx,
+                AuditEvent { subject: Some(&user), client_addr: addr, detail: Some(detail), ..AuditEvent::of(AuditAction::UserIdReminderRequested) },
+                now,
+            )
+            .await?;
         }
     }
     tx.commit().await?;
@@ -208,12 +222,7 @@ pub async fn personal_details(db: &Db, user: &UserId) -> Result<PersonalDetails,
             names.push(n);
         }
     }
-    Ok(PersonalDetails {
-        names,
-        login: row.try_get("login")?,
-        date_of_birth: row.try_get("date_of_birth")?,
-        email: row.try_get("email")?,
-    })
+    Ok(PersonalDetails { names, login: row.try_get("login")?, date_of_birth: row.try_get("date_of_birth")?, email: row.try_get("email")? })
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -225,7 +234,14 @@ pub enum ResetProblem {
 
 /// Sets a new password through a reset link; every session of the account ends and the address
 /// on file is told.
-pub async fn reset_password(state: &AppState, token: &str, password: String, again: String, addr: Option<IpAddr>, now: i64) -> Result<Result<(), ResetProblem>, sqlx::Error> {
+pub async fn reset_password(
+    state: &AppState,
+    token: &str,
+    password: String,
+    again: String,
+    addr: Option<IpAddr>,
+    now: i64,
+) -> Result<Result<(), ResetProblem>, sqlx::Error> {
     let Some(user) = link_user(&state.db, token, Purpose::PasswordReset, now).await? else { return Ok(Err(ResetProblem::Link)) };
     let details = personal_details(&state.db, &user).await?;
     let names: Vec<&str> = details.names.iter().map(String::as_str).collect();
@@ -243,7 +259,8 @@ pub async fn reset_password(state: &AppState, token: &str, password: String, aga
         .await?;
     set_password(&mut tx, &user, &hash, now).await?;
     end_all_of(&mut tx, &user, None, EndReason::PasswordChanged, addr, now).await?;
-    audit::record(&mut tx, AuditEvent { actor: Some(&user), subject: Some(&user), client_addr: addr, ..AuditEvent::of(AuditAction::PasswordReset) }, now).await?;
+    audit::record(&mut tx, AuditEvent { actor: Some(&user), subject: Some(&user), client_addr: addr, ..AuditEvent::of(AuditAction::PasswordReset) }, now)
+        .await?;
     if let Some(email) = &details.email {
         outbox::enqueue(&mut tx, email, &Notice::PasswordChanged { sessions: SessionsAfterChange::AllEnded }, now).await?;
     }
@@ -268,7 +285,12 @@ pub async fn reveal_user_id(db: &Db, token: &str, addr: Option<IpAddr>, now: i64
     let mut tx = db.begin_write().await?;
     let Some((user, _)) = use_link(&mut tx, token, Purpose::UserIdReminder, now).await? else { return Ok(None) };
     let login: String = sqlx::query("SELECT login FROM users WHERE id = $1").bind(&user.0).fetch_one(&mut *tx).await?.try_get("login")?;
-    audit::record(&mut tx, AuditEvent { actor: Some(&user), subject: Some(&user), client_addr: addr, ..AuditEvent::of(AuditAction::UserIdReminderOpened) }, now).await?;
+    audit::record(
+        &mut tx,
+        AuditEvent { actor: Some(&user), subject: Some(&user), client_addr: addr, ..AuditEvent::of(AuditAction::UserIdReminderOpened) },
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Some(login))
 }
@@ -307,7 +329,8 @@ pub async fn request_email_change(state: &AppState, user: &UserId, new_email: &s
     if let Some(old) = old.filter(|o| !o.is_empty()) {
         outbox::enqueue(&mut tx, &old, &Notice::EmailChangeRequested, now).await?;
     }
-    audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr: addr, ..AuditEvent::of(AuditAction::EmailChangeRequested) }, now).await?;
+    audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr: addr, ..AuditEvent::of(AuditAction::EmailChangeRequested) }, now)
+        .await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
     Ok(LinkRequest::Sent)
@@ -339,7 +362,13 @@ pub async fn resend_confirmation(state: &AppState, user: &UserId, addr: Option<I
     outbox::enqueue(&mut tx, &email, &Notice::EmailChangeConfirm { token }, now).await?;
     audit::record(
         &mut tx,
-        AuditEvent { actor: Some(user), subject: Some(user), client_addr: addr, detail: Some("confirmation link sent again"), ..AuditEvent::of(AuditAction::EmailChangeRequested) },
+        AuditEvent {
+            actor: Some(user),
+            subject: Some(user),
+            client_addr: addr,
+            detail: Some("confirmation link sent again"),
+            ..AuditEvent::of(AuditAction::EmailChangeRequested)
+        },
         now,
     )
     .await?;
@@ -360,7 +389,12 @@ pub async fn confirm_email(state: &AppState, token: &str, addr: Option<IpAddr>, 
         outbox::enqueue(&mut tx, old.as_deref().unwrap_or_default(), &Notice::EmailChanged, now).await?;
     }
     let detail = if changed { "new address confirmed" } else { "address confirmed" };
-    audit::record(&mut tx, AuditEvent { actor: Some(&user), subject: Some(&user), client_addr: addr, detail: Some(detail), ..AuditEvent::of(AuditAction::EmailChanged) }, now).await?;
+    audit::record(
+        &mut tx,
+        AuditEvent { actor: Some(&user), subject: Some(&user), client_addr: addr, detail: Some(detail), ..AuditEvent::of(AuditAction::EmailChanged) },
+        now,
+    )
+    .await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
     Ok(true)

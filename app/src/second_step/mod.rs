@@ -81,11 +81,9 @@ pub async fn load_second_step() -> Result<SecondStepView, AppError> {
         response.append_header(http::header::SET_COOKIE, crate::session::server::step_cookie(&state.settings, CODES_COOKIE, None, 0));
     }
     let (required, policy, staff) = match session.viewer.kind {
-        AccountKind::Staff(role) => (
-            roles.contains(&role),
-            (role == StaffRole::Administrator).then(|| StaffRole::ALL.into_iter().map(|r| (r, roles.contains(&r))).collect()),
-            true,
-        ),
+        AccountKind::Staff(role) => {
+            (roles.contains(&role), (role == StaffRole::Administrator).then(|| StaffRole::ALL.into_iter().map(|r| (r, roles.contains(&r))).collect()), true)
+        }
         AccountKind::Patient => (false, None, false),
     };
     Ok(SecondStepView { enabled, recovery_left: server::recovery_codes_left(&state.db, user).await?, setup, new_codes, required, policy, staff })
@@ -93,7 +91,11 @@ pub async fn load_second_step() -> Result<SecondStepView, AppError> {
 
 #[cfg(feature = "ssr")]
 fn page_of(session: &crate::session::server::ActiveSession) -> &'static str {
-    if session.viewer.kind.is_patient() { "/account/second-step" } else { "/staff/second-step" }
+    if session.viewer.kind.is_patient() {
+        "/account/second-step"
+    } else {
+        "/staff/second-step"
+    }
 }
 
 /// Password again, then a new secret to scan.
@@ -209,7 +211,11 @@ pub async fn load_held_step() -> Result<HeldStep, AppError> {
 
 #[cfg(feature = "ssr")]
 fn portal_of(session: &crate::session::server::ActiveSession) -> crate::types::Portal {
-    if session.viewer.kind.is_patient() { crate::types::Portal::Patient } else { crate::types::Portal::Staff }
+    if session.viewer.kind.is_patient() {
+        crate::types::Portal::Patient
+    } else {
+        crate::types::Portal::Staff
+    }
 }
 
 /// Where a check that ended the session sends the browser: the sign-in page, which says why;
@@ -233,7 +239,11 @@ pub async fn enter_sign_in_code(code: String) -> Result<(), AppError> {
         CodeCheck::Passed { next, recovery_code } => {
             state.outbox_wakeup.notify_one();
             let to = next.map(|s| s.path().to_string()).unwrap_or_else(|| {
-                if recovery_code { format!("{}?recovery=1", portal.home_path()) } else { portal.home_path().to_string() }
+                if recovery_code {
+                    format!("{}?recovery=1", portal.home_path())
+                } else {
+                    portal.home_path().to_string()
+                }
             });
             crate::platform::request::redirect(&to);
         }

@@ -68,7 +68,11 @@ pub async fn seal_plain_secrets(db: &Db, key: &SealingKey) -> Result<u64, sqlx::
         for row in rows {
             let user = UserId(row.try_get("user_id")?);
             let Some(secret) = Secret::from_hex(&row.try_get::<String, _>("secret_hex")?) else { continue };
-            sqlx::query(&format!("UPDATE {table} SET secret_hex = $1 WHERE user_id = $2")).bind(seal(key, &user, &secret)).bind(&user.0).execute(&mut *tx).await?;
+            sqlx::query(&format!("UPDATE {table} SET secret_hex = $1 WHERE user_id = $2"))
+                .bind(seal(key, &user, &secret))
+                .bind(&user.0)
+                .execute(&mut *tx)
+                .await?;
             sealed += 1;
         }
         tx.commit().await?;
@@ -151,7 +155,14 @@ async fn new_recovery_codes(tx: &mut Tx, key: &SealingKey, user: &UserId) -> Res
 /// Confirms the setup with a code from the app: the step is on, and the ten recovery codes are
 /// returned (to be shown once; only their digests are kept). `None` when the code is wrong or
 /// no setup was begun.
-pub async fn confirm_setup(db: &Db, key: &SealingKey, user: &UserId, typed: &str, client_addr: Option<IpAddr>, now: i64) -> Result<Option<Vec<String>>, sqlx::Error> {
+pub async fn confirm_setup(
+    db: &Db,
+    key: &SealingKey,
+    user: &UserId,
+    typed: &str,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<Option<Vec<String>>, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let Some(row) = sqlx::query("SELECT secret_hex FROM totp_setups WHERE user_id = $1").bind(&user.0).fetch_optional(&mut *tx).await? else {
         return Ok(None);
@@ -181,7 +192,8 @@ pub async fn turn_off(db: &Db, user: &UserId, client_addr: Option<IpAddr>, now: 
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM totp_setups WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?;
     if removed {
-        audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr, ..AuditEvent::of(AuditAction::SecondStepDisabled) }, now).await?;
+        audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr, ..AuditEvent::of(AuditAction::SecondStepDisabled) }, now)
+            .await?;
         notify(&mut tx, user, now).await?;
     }
     tx.commit().await?;
@@ -192,7 +204,10 @@ pub async fn turn_off(db: &Db, user: &UserId, client_addr: Option<IpAddr>, now: 
 #[derive(Debug, PartialEq, Eq)]
 pub enum CodeCheck {
     /// Accepted; the session's next step (if any) is set.
-    Passed { next: Option<PendingStep>, recovery_code: bool },
+    Passed {
+        next: Option<PendingStep>,
+        recovery_code: bool,
+    },
     Wrong,
     /// Too many failures (this session's five, or the account's ten an hour): the session is
     /// ended.
@@ -249,7 +264,12 @@ pub async fn take_step_place(state: &AppState, session: &ActiveSession, client_a
     tx.rollback().await?;
     let mut tx = state.db.begin_write().await?;
     if crate::session::server::end(&mut tx, &session.id_hash, user, crate::session::server::EndReason::SignedOut, client_addr, now).await? {
-        audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr, detail: Some(why), ..AuditEvent::of(AuditAction::SecondStepFailed) }, now).await?;
+        audit::record(
+            &mut tx,
+            AuditEvent { actor: Some(user), subject: Some(user), client_addr, detail: Some(why), ..AuditEvent::of(AuditAction::SecondStepFailed) },
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(None)
@@ -311,7 +331,13 @@ pub async fn settle_step(
 }
 
 /// The code (or a recovery code) typed by a session waiting for its second step.
-pub async fn check_sign_in_code(state: &AppState, session: &ActiveSession, typed: &str, client_addr: Option<IpAddr>, now: i64) -> Result<CodeCheck, sqlx::Error> {
+pub async fn check_sign_in_code(
+    state: &AppState,
+    session: &ActiveSession,
+    typed: &str,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<CodeCheck, sqlx::Error> {
     let user = &session.viewer.user_id;
     let Some(place) = take_step_place(state, session, client_addr, now).await? else { return Ok(CodeCheck::Ended) };
     let mut tx = state.db.begin_write().await?;
@@ -348,7 +374,14 @@ pub async fn check_sign_in_code(state: &AppState, session: &ActiveSession, typed
 
 /// The user's own passkey, answering the second step (a ceremony begun by
 /// `passkeys::server::start_second_step`): checked in the same places as a code.
-pub async fn check_sign_in_passkey(state: &AppState, session: &ActiveSession, ceremony: &str, credential_json: &str, client_addr: Option<IpAddr>, now: i64) -> Result<CodeCheck, sqlx::Error> {
+pub async fn check_sign_in_passkey(
+    state: &AppState,
+    session: &ActiveSession,
+    ceremony: &str,
+    credential_json: &str,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<CodeCheck, sqlx::Error> {
     let Some(place) = take_step_place(state, session, client_addr, now).await? else { return Ok(CodeCheck::Ended) };
     let outcome = crate::passkeys::server::finish_second_step(&state.db, &state.settings, &session.viewer.user_id, ceremony, credential_json, now).await?;
     let tx = state.db.begin_write().await?;
@@ -401,9 +434,15 @@ pub async fn set_required_roles(db: &Db, admin: &UserId, roles: &[StaffRole], cl
     let mut tx = db.begin_write().await?;
     sqlx::query("DELETE FROM second_step_policy").execute(&mut *tx).await?;
     for role in roles {
-        sqlx::query("INSERT INTO second_step_policy (role, required_at, set_by) VALUES ($1, $2, $3)").bind(role.as_str()).bind(now).bind(&admin.0).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO second_step_policy (role, required_at, set_by) VALUES ($1, $2, $3)")
+            .bind(role.as_str())
+            .bind(now)
+            .bind(&admin.0)
+            .execute(&mut *tx)
+            .await?;
     }
     let detail = if roles.is_empty() { "none".to_string() } else { roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",") };
-    audit::record(&mut tx, AuditEvent { actor: Some(admin), client_addr, detail: Some(&detail), ..AuditEvent::of(AuditAction::SecondStepPolicyChanged) }, now).await?;
+    audit::record(&mut tx, AuditEvent { actor: Some(admin), client_addr, detail: Some(&detail), ..AuditEvent::of(AuditAction::SecondStepPolicyChanged) }, now)
+        .await?;
     tx.commit().await
 }

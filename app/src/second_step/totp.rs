@@ -93,9 +93,7 @@ pub fn verify(secret: &Secret, typed: &str, now_ms: i64, last_used_step: i64) ->
 /// What the app is told when the QR code is scanned.
 pub fn otpauth_uri(issuer: &str, account: &str, secret: &Secret) -> String {
     let enc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-            .collect()
+        s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
     };
     format!(
         "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECS}",
@@ -142,7 +140,9 @@ mod tests {
     #[test]
     fn codes_match_the_rfc_test_vectors() {
         let secret = Secret(b"12345678901234567890".to_vec());
-        for (t, code) in [(59i64, 287_082u32), (1_111_111_109, 81_804), (1_111_111_111, 50_471), (1_234_567_890, 5_924), (2_000_000_000, 279_037), (20_000_000_000, 353_130)] {
+        for (t, code) in
+            [(59i64, 287_082u32), (1_111_111_109, 81_804), (1_111_111_111, 50_471), (1_234_567_890, 5_924), (2_000_000_000, 279_037), (20_000_000_000, 353_130)]
+        {
             assert_eq!(code_at(&secret, step_of(t * 1000)), code, "T = {t}");
         }
     }
@@ -170,7 +170,10 @@ mod tests {
         assert_eq!(Secret(b"12345678901234567890".to_vec()).base32(), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
         assert_eq!(Secret(b"f".to_vec()).base32(), "MY");
         let uri = otpauth_uri("Riverside Clinic", "alice", &Secret(b"12345678901234567890".to_vec()));
-        assert_eq!(uri, "otpauth://totp/Riverside%20Clinic:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Riverside%20Clinic&algorithm=SHA1&digits=6&period=30");
+        assert_eq!(
+            uri,
+            "otpauth://totp/Riverside%20Clinic:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Riverside%20Clinic&algorithm=SHA1&digits=6&period=30"
+        );
         let s = Secret::generate();
         assert_eq!(s.0.len(), 20);
         assert_eq!(Secret::from_hex(&s.to_hex()), Some(s));

@@ -12,13 +12,12 @@ use crate::account::format_utc;
 use crate::audit::AuditAction;
 use crate::dates::CalendarDate;
 use crate::error::AppError;
+use crate::layout::alert;
 use crate::layout::{viewer, StaffLayout};
 use crate::types::AccountKind;
-use crate::layout::alert;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
-
 
 /// How far back failed sign-ins are shown: the last 24 hours.
 pub const FAILURE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
@@ -136,13 +135,7 @@ pub struct AuditSearch {
 impl AuditSearch {
     /// Checks the fields as they come from the form or the URL; the error is a sentence for the
     /// person searching.
-    pub fn parse(
-        user: Option<&str>,
-        action: Option<&str>,
-        from: Option<&str>,
-        to: Option<&str>,
-        before: Option<&str>,
-    ) -> Result<AuditSearch, String> {
+    pub fn parse(user: Option<&str>, action: Option<&str>, from: Option<&str>, to: Option<&str>, before: Option<&str>) -> Result<AuditSearch, String> {
         fn present(v: Option<&str>) -> Option<&str> {
             v.map(str::trim).filter(|v| !v.is_empty())
         }
@@ -159,9 +152,7 @@ impl AuditSearch {
         }
         let date = |v: Option<&str>| match present(v) {
             None => Ok(None),
-            Some(text) => CalendarDate::parse(text)
-                .map(Some)
-                .ok_or_else(|| "Write dates as year, month and day, for example 2026-11-24.".to_string()),
+            Some(text) => CalendarDate::parse(text).map(Some).ok_or_else(|| "Write dates as year, month and day, for example 2026-11-24.".to_string()),
         };
         let (from, to) = (date(from)?, date(to)?);
         if let (Some(f), Some(t)) = (from, to) {
@@ -199,7 +190,11 @@ impl AuditSearch {
             pairs.push(("verify", "1".into()));
         }
         let query: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{k}={}", url_encode(&v))).collect();
-        if query.is_empty() { "/staff/audit".into() } else { format!("/staff/audit?{}", query.join("&")) }
+        if query.is_empty() {
+            "/staff/audit".into()
+        } else {
+            format!("/staff/audit?{}", query.join("&"))
+        }
     }
 }
 
@@ -241,8 +236,14 @@ impl AuditEntryView {
 pub enum ChainStatus {
     /// `keyed_from`: the first entry linked under this server's key; none when the chain is not
     /// keyed at all.
-    Intact { entries: i64, keyed_from: Option<i64> },
-    Broken { seq: i64, problem: String },
+    Intact {
+        entries: i64,
+        keyed_from: Option<i64>,
+    },
+    Broken {
+        seq: i64,
+        problem: String,
+    },
 }
 
 /// A page of search results.
@@ -301,8 +302,7 @@ pub async fn search_audit(
         results.chain = Some(server::verify_chain(&state.db, &crate::audit::ChainKey::from_secrets(&state.sealing)).await?);
     }
     let detail = if verify { "search and chain check" } else { "search" };
-    server::record_look(&state.db, AuditAction::AuditViewed, &session.viewer.user_id, account.as_ref(), Some(detail), request::client_addr(), now_ms())
-        .await?;
+    server::record_look(&state.db, AuditAction::AuditViewed, &session.viewer.user_id, account.as_ref(), Some(detail), request::client_addr(), now_ms()).await?;
     Ok(results)
 }
 
@@ -363,7 +363,8 @@ fn SecuritySections(overview: SecurityOverview) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-        }.into_any()
+        }
+        .into_any()
     };
     let break_glass = if break_glass.is_empty() {
         view! { <p>"No record was opened from outside its care team in the last 30 days."</p> }.into_any()
@@ -384,7 +385,8 @@ fn SecuritySections(overview: SecurityOverview) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-        }.into_any()
+        }
+        .into_any()
     };
     let by_account = if failures_by_account.is_empty() {
         view! { <p>"No failed sign-ins in the last 24 hours."</p> }.into_any()
@@ -403,7 +405,8 @@ fn SecuritySections(overview: SecurityOverview) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-        }.into_any()
+        }
+        .into_any()
     };
     let by_address = if failures_by_address.is_empty() {
         view! { <p>"No failed sign-ins from any address in the last 24 hours."</p> }.into_any()
@@ -424,7 +427,8 @@ fn SecuritySections(overview: SecurityOverview) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-        }.into_any()
+        }
+        .into_any()
     };
     let throttled = if throttled.is_empty() {
         view! { <p>"No account is throttled now."</p> }.into_any()
@@ -443,7 +447,8 @@ fn SecuritySections(overview: SecurityOverview) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-        }.into_any()
+        }
+        .into_any()
     };
     let terminated = if terminated.is_empty() {
         view! { <p>"No account's access has been ended."</p> }.into_any()
@@ -464,7 +469,8 @@ fn SecuritySections(overview: SecurityOverview) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-        }.into_any()
+        }
+        .into_any()
     };
     view! {
         <section aria-labelledby="failed-by-account">
@@ -504,45 +510,45 @@ fn search_params(q: &leptos_router::params::ParamsMap) -> SearchParams {
 #[component]
 pub fn AuditSearchPage() -> impl IntoView {
     let query = use_query_map();
-    let results = Resource::new(
-        move || query.with(search_params),
-        |(user, action, from, to, before, verify)| search_audit(user, action, from, to, before, verify),
-    );
+    let results =
+        Resource::new(move || query.with(search_params), |(user, action, from, to, before, verify)| search_audit(user, action, from, to, before, verify));
     // The form shows the search as typed (the page is rendered on the server, once per URL).
     let (user, action, from, to, _, _) = query.with_untracked(search_params);
     let action = action.unwrap_or_default();
     let unknown_action = (!action.is_empty() && action != "any" && AuditAction::parse(&action).is_none()).then(|| action.clone());
     // Anyone else is refused by the search itself; the form is not offered to them either.
     let may_search = matches!(viewer().map(|v| v.kind), Some(AccountKind::Staff(role)) if role.can(crate::access::Permission::ReviewSecurity));
-    let form = may_search.then(|| view! {
-        <form method="get" action="/staff/audit" class="form" role="search" aria-label="Search the audit trail">
-            <div class="field">
-                <label for="audit-user">"User ID"</label>
-                <input id="audit-user" name="user" type="text" value=user.unwrap_or_default() maxlength="200"
-                    autocomplete="off" spellcheck="false" aria-describedby="audit-user-hint"/>
-                <p class="hint" id="audit-user-hint">"Entries where this account acted or was acted on."</p>
-            </div>
-            <div class="field">
-                <label for="audit-action">"Action"</label>
-                <select id="audit-action" name="action">
-                    <option value="any" selected=action.is_empty() || action == "any">"Any action"</option>
-                    {AuditAction::ALL.into_iter().map(|a| view! {
-                        <option value=a.as_str() selected=action == a.as_str()>{format!("{} [{}]", a.describe(), a.as_str())}</option>
-                    }).collect_view()}
-                    {unknown_action.map(|a| view! { <option value=a.clone() selected=true>{a.clone()}</option> })}
-                </select>
-            </div>
-            <div class="field">
-                <label for="audit-from">"From (UTC)"</label>
-                <input id="audit-from" name="from" type="date" value=from.unwrap_or_default() aria-describedby="audit-date-hint"/>
-            </div>
-            <div class="field">
-                <label for="audit-to">"To (UTC, inclusive)"</label>
-                <input id="audit-to" name="to" type="date" value=to.unwrap_or_default() aria-describedby="audit-date-hint"/>
-                <p class="hint" id="audit-date-hint">"Year, month and day, for example 2026-11-24."</p>
-            </div>
-            <button type="submit" class="button button--primary">"Search"</button>
-        </form>
+    let form = may_search.then(|| {
+        view! {
+            <form method="get" action="/staff/audit" class="form" role="search" aria-label="Search the audit trail">
+                <div class="field">
+                    <label for="audit-user">"User ID"</label>
+                    <input id="audit-user" name="user" type="text" value=user.unwrap_or_default() maxlength="200"
+                        autocomplete="off" spellcheck="false" aria-describedby="audit-user-hint"/>
+                    <p class="hint" id="audit-user-hint">"Entries where this account acted or was acted on."</p>
+                </div>
+                <div class="field">
+                    <label for="audit-action">"Action"</label>
+                    <select id="audit-action" name="action">
+                        <option value="any" selected=action.is_empty() || action == "any">"Any action"</option>
+                        {AuditAction::ALL.into_iter().map(|a| view! {
+                            <option value=a.as_str() selected=action == a.as_str()>{format!("{} [{}]", a.describe(), a.as_str())}</option>
+                        }).collect_view()}
+                        {unknown_action.map(|a| view! { <option value=a.clone() selected=true>{a.clone()}</option> })}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="audit-from">"From (UTC)"</label>
+                    <input id="audit-from" name="from" type="date" value=from.unwrap_or_default() aria-describedby="audit-date-hint"/>
+                </div>
+                <div class="field">
+                    <label for="audit-to">"To (UTC, inclusive)"</label>
+                    <input id="audit-to" name="to" type="date" value=to.unwrap_or_default() aria-describedby="audit-date-hint"/>
+                    <p class="hint" id="audit-date-hint">"Year, month and day, for example 2026-11-24."</p>
+                </div>
+                <button type="submit" class="button button--primary">"Search"</button>
+            </form>
+        }
     });
     view! {
         <StaffLayout title="Audit trail | Staff">

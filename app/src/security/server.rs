@@ -3,8 +3,8 @@
 //! standard SQL only).
 
 use super::{
-    AccountRef, AddressFailures, AuditEntryView, BreakGlassAccess, BREAK_GLASS_WINDOW_MS, AuditResults, AuditSearch, ChainStatus, FailedSignIns, SecurityOverview,
-    TerminatedAccount, ThrottledAccount, AUDIT_PAGE_SIZE, FAILURE_WINDOW_MS, SECTION_LIMIT, THROTTLE_WINDOW_MS,
+    AccountRef, AddressFailures, AuditEntryView, AuditResults, AuditSearch, BreakGlassAccess, ChainStatus, FailedSignIns, SecurityOverview, TerminatedAccount,
+    ThrottledAccount, AUDIT_PAGE_SIZE, BREAK_GLASS_WINDOW_MS, FAILURE_WINDOW_MS, SECTION_LIMIT, THROTTLE_WINDOW_MS,
 };
 use crate::audit::{self, AuditAction, AuditEvent, ChainReport};
 use crate::platform::db::Db;

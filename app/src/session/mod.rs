@@ -90,8 +90,7 @@ pub async fn time_out() -> Result<(), AppError> {
     let Some(session) = request::current_session() else { return Ok(()) };
     let state = crate::platform::state::app_state()?;
     let mut tx = state.db.begin_write().await?;
-    server::end(&mut tx, &session.id_hash, &session.viewer.user_id, EndReason::IdleTimeout, request::client_addr(), now_ms())
-        .await?;
+    server::end(&mut tx, &session.id_hash, &session.viewer.user_id, EndReason::IdleTimeout, request::client_addr(), now_ms()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -102,13 +101,7 @@ pub async fn time_out() -> Result<(), AppError> {
 pub fn SessionTimer(idle_secs: u64, warn_secs: u64, sign_in_path: String) -> impl IntoView {
     let remaining = RwSignal::new(None::<u64>);
     let stay_button = NodeRef::<leptos::html::Button>::new();
-    let timer = Timer {
-        warn_secs,
-        remaining,
-        epoch: StoredValue::new(0),
-        sign_in_path: StoredValue::new(sign_in_path),
-        stay_button,
-    };
+    let timer = Timer { warn_secs, remaining, epoch: StoredValue::new(0), sign_in_path: StoredValue::new(sign_in_path), stay_button };
     Effect::new(move |_| timer.arm(idle_secs));
 
     let stay = move |_| {

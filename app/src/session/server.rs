@@ -59,7 +59,11 @@ impl EndReason {
 pub enum Resolution {
     Active(ActiveSession),
     /// It was a real session that has now run out of time; the caller ends it.
-    Expired { id_hash: String, user_id: UserId, reason: EndReason },
+    Expired {
+        id_hash: String,
+        user_id: UserId,
+        reason: EndReason,
+    },
     /// Unknown, already ended, or of an account whose access has ended.
     Invalid,
 }
@@ -77,13 +81,7 @@ pub(crate) fn kind_from_row(kind: &str, role: Option<&str>) -> Option<AccountKin
 }
 
 /// Opens a session for `user_id`; returns the cookie secret and the session's public id.
-pub async fn create(
-    tx: &mut Tx,
-    user_id: &UserId,
-    client_addr: Option<IpAddr>,
-    user_agent: Option<&str>,
-    now: i64,
-) -> Result<(String, String), sqlx::Error> {
+pub async fn create(tx: &mut Tx, user_id: &UserId, client_addr: Option<IpAddr>, user_agent: Option<&str>, now: i64) -> Result<(String, String), sqlx::Error> {
     let secret = tokens::new_secret();
     let public_id = tokens::new_id();
     sqlx::query(
@@ -139,11 +137,7 @@ pub async fn resolve(db: &Db, secret: &str, policy: &SessionPolicy, now: i64) ->
 
 /// Sets (or clears) the step the session must take next.
 pub async fn set_pending(tx: &mut Tx, id_hash: &str, step: Option<PendingStep>) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET pending_step = $1 WHERE id_hash = $2")
-        .bind(step.map(PendingStep::as_str))
-        .bind(id_hash)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query("UPDATE sessions SET pending_step = $1 WHERE id_hash = $2").bind(step.map(PendingStep::as_str)).bind(id_hash).execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -175,32 +169,19 @@ pub async fn touch_if_stale(db: &Db, session: &ActiveSession, now: i64) -> Resul
 }
 
 pub async fn touch(db: &Db, id_hash: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2 AND ended_at IS NULL")
-        .bind(now)
-        .bind(id_hash)
-        .execute(&db.pool)
-        .await?;
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2 AND ended_at IS NULL").bind(now).bind(id_hash).execute(&db.pool).await?;
     Ok(())
 }
 
 /// Ends one session and audits it, unless something else ended it first.
-pub async fn end(
-    tx: &mut Tx,
-    id_hash: &str,
-    user_id: &UserId,
-    reason: EndReason,
-    client_addr: Option<IpAddr>,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
-    let ended = sqlx::query(
-        "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id_hash = $3 AND ended_at IS NULL",
-    )
-    .bind(now)
-    .bind(reason.as_str())
-    .bind(id_hash)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected()
+pub async fn end(tx: &mut Tx, id_hash: &str, user_id: &UserId, reason: EndReason, client_addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
+    let ended = sqlx::query("UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id_hash = $3 AND ended_at IS NULL")
+        .bind(now)
+        .bind(reason.as_str())
+        .bind(id_hash)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
         == 1;
     if ended {
         let action = match reason {
@@ -210,13 +191,7 @@ pub async fn end(
         };
         audit::record(
             tx,
-            AuditEvent {
-                actor: Some(user_id),
-                subject: Some(user_id),
-                client_addr,
-                detail: Some(reason.as_str()),
-                ..AuditEvent::of(action)
-            },
+            AuditEvent { actor: Some(user_id), subject: Some(user_id), client_addr, detail: Some(reason.as_str()), ..AuditEvent::of(action) },
             now,
         )
         .await?;
@@ -234,10 +209,7 @@ pub async fn end_all_of(
     client_addr: Option<IpAddr>,
     now: i64,
 ) -> Result<usize, sqlx::Error> {
-    let rows = sqlx::query("SELECT id_hash FROM sessions WHERE user_id = $1 AND ended_at IS NULL")
-        .bind(&user_id.0)
-        .fetch_all(&mut **tx)
-        .await?;
+    let rows = sqlx::query("SELECT id_hash FROM sessions WHERE user_id = $1 AND ended_at IS NULL").bind(&user_id.0).fetch_all(&mut **tx).await?;
     let mut ended = 0;
     for row in rows {
         let id_hash: String = row.try_get("id_hash")?;
@@ -302,8 +274,7 @@ pub async fn end_expired(db: &Db, policy: &SessionPolicy, now: i64) -> Result<us
     for row in rows {
         let id_hash: String = row.try_get("id_hash")?;
         let user_id = UserId(row.try_get("user_id")?);
-        let reason = expiry(policy, row.try_get("created_at")?, row.try_get("last_seen_at")?, now)
-            .unwrap_or(EndReason::IdleTimeout);
+        let reason = expiry(policy, row.try_get("created_at")?, row.try_get("last_seen_at")?, now).unwrap_or(EndReason::IdleTimeout);
         let mut tx = db.begin_write().await?;
         if end(&mut tx, &id_hash, &user_id, reason, None, now).await? {
             ended += 1;
@@ -319,11 +290,7 @@ mod tests {
     use std::time::Duration;
 
     fn policy() -> SessionPolicy {
-        SessionPolicy {
-            idle_timeout: Duration::from_secs(15 * 60),
-            idle_warning: Duration::from_secs(60),
-            absolute_timeout: Duration::from_secs(12 * 3600),
-        }
+        SessionPolicy { idle_timeout: Duration::from_secs(15 * 60), idle_warning: Duration::from_secs(60), absolute_timeout: Duration::from_secs(12 * 3600) }
     }
 
     #[test]

@@ -118,10 +118,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     // The browser drops what it cached or stored for the portal, so the next person at a shared
     // computer finds nothing (SPEC R-GEN-2). Cookies are left alone: the device cookie is what
     // keeps this browser clear of throttling aimed at others.
-    response.insert_header(
-        http::HeaderName::from_static("clear-site-data"),
-        http::HeaderValue::from_static("\"cache\", \"storage\""),
-    );
+    response.insert_header(http::HeaderName::from_static("clear-site-data"), http::HeaderValue::from_static("\"cache\", \"storage\""));
     crate::platform::request::redirect(&format!("{to}?reason=signed-out"));
     Ok(())
 }
@@ -139,19 +136,12 @@ pub fn SignOutButton() -> impl IntoView {
 /// What the sign-in page says above the form, from the query string it was sent to.
 fn notice(error: Option<String>, reason: Option<String>, wait: Option<String>) -> Option<(&'static str, String)> {
     match (error.as_deref(), reason.as_deref()) {
-        (Some("refused"), _) => Some((
-            "alert",
-            "That user ID and password do not match our records. Check them and try again.".into(),
-        )),
-        (Some("access"), _) => Some((
-            "alert",
-            format!("Your portal account is not available. Please call us at {} for help.", crate::layout::org_info().phone),
-        )),
+        (Some("refused"), _) => Some(("alert", "That user ID and password do not match our records. Check them and try again.".into())),
+        (Some("access"), _) => {
+            Some(("alert", format!("Your portal account is not available. Please call us at {} for help.", crate::layout::org_info().phone)))
+        }
         (Some("missing"), _) => Some(("alert", "Please enter your user ID and your password.".into())),
-        (Some("code"), _) => Some((
-            "alert",
-            "Too many wrong codes. For your security, please sign in again with your password.".into(),
-        )),
+        (Some("code"), _) => Some(("alert", "Too many wrong codes. For your security, please sign in again with your password.".into())),
         (Some("cookies"), _) => Some((
             "alert",
             "Please enable cookies to sign in. The portal keeps you signed in with a cookie, which holds nothing about you; \
@@ -161,20 +151,14 @@ fn notice(error: Option<String>, reason: Option<String>, wait: Option<String>) -
         (Some("throttled"), _) => {
             let minutes = wait.and_then(|w| w.parse::<u64>().ok()).unwrap_or(1);
             let unit = if minutes == 1 { "minute" } else { "minutes" };
-            Some(("alert", format!(
-                "There have been too many unsuccessful attempts. For your security, please wait {minutes} {unit} and try again."
-            )))
+            Some(("alert", format!("There have been too many unsuccessful attempts. For your security, please wait {minutes} {unit} and try again.")))
         }
         (Some(_), _) => Some(("alert", "Something went wrong. Please try again.".into())),
-        (None, Some("timeout")) => Some((
-            "status",
-            "For your security, you were signed out because there was no activity for a while. Please sign in again.".into(),
-        )),
+        (None, Some("timeout")) => {
+            Some(("status", "For your security, you were signed out because there was no activity for a while. Please sign in again.".into()))
+        }
         (None, Some("signed-out")) => Some(("status", "You have signed out.".into())),
-        (None, Some("password-reset")) => Some((
-            "status",
-            "Your password has been changed. Sign in with your new password.".into(),
-        )),
+        (None, Some("password-reset")) => Some(("status", "Your password has been changed. Sign in with your new password.".into())),
         _ => None,
     }
 }

@@ -89,12 +89,8 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
     let login = normalise_login(a.login);
     let login_key = login_key(&state.sealing, &login);
 
-    let user = sqlx::query(
-        "SELECT id, password_hash, kind, staff_role, access, email FROM users WHERE login = $1",
-    )
-    .bind(&login)
-    .fetch_optional(&db.pool)
-    .await?;
+    let user =
+        sqlx::query("SELECT id, password_hash, kind, staff_role, access, email FROM users WHERE login = $1").bind(&login).fetch_optional(&db.pool).await?;
     let user_id = user.as_ref().map(|r| r.try_get::<String, _>("id")).transpose()?.map(UserId);
 
     let device_key = match (&a.device_secret, &user_id) {
@@ -106,7 +102,11 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
                 .fetch_optional(&db.pool)
                 .await?
                 .is_some();
-            if known { digest } else { UNKNOWN_DEVICE.to_string() }
+            if known {
+                digest
+            } else {
+                UNKNOWN_DEVICE.to_string()
+            }
         }
         _ => UNKNOWN_DEVICE.to_string(),
     };
@@ -131,13 +131,7 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
             let role: Option<String> = row.try_get("staff_role")?;
             let access: String = row.try_get("access")?;
             let admitted = kind_from_row(&kind, role.as_deref()).is_some_and(|k| a.portal.admits(k));
-            (
-                row.try_get::<Option<String>, _>("password_hash")?,
-                admitted,
-                access == "active",
-                kind == "patient",
-                row.try_get::<Option<String>, _>("email")?,
-            )
+            (row.try_get::<Option<String>, _>("password_hash")?, admitted, access == "active", kind == "patient", row.try_get::<Option<String>, _>("email")?)
         }
         None => (None, false, false, false, None),
     };
@@ -303,11 +297,8 @@ async fn open_session(state: &AppState, o: Opening<'_>, now: i64) -> Result<Opti
         // includes this one) or wholly after it (and then the hash read below is the new one).
         // On SQLite the write transaction already runs alone.
         crate::platform::db::lock_row(&mut tx, "users", &user_id.0).await?;
-        let current: Option<String> = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
-            .bind(&user_id.0)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("password_hash")?;
+        let current: Option<String> =
+            sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(&user_id.0).fetch_one(&mut *tx).await?.try_get("password_hash")?;
         if current.as_deref() != Some(verified) {
             tx.rollback().await?;
             return Ok(None);
@@ -348,11 +339,7 @@ async fn open_session(state: &AppState, o: Opening<'_>, now: i64) -> Result<Opti
         }
         Some(secret)
     } else {
-        sqlx::query("UPDATE known_devices SET last_used_at = $1 WHERE token_hash = $2")
-            .bind(now)
-            .bind(o.device_key)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("UPDATE known_devices SET last_used_at = $1 WHERE token_hash = $2").bind(now).bind(o.device_key).execute(&mut *tx).await?;
         None
     };
     let detail = match (o.by_passkey, new_device_secret.is_some()) {
@@ -363,7 +350,13 @@ async fn open_session(state: &AppState, o: Opening<'_>, now: i64) -> Result<Opti
     };
     audit::record(
         &mut tx,
-        AuditEvent { actor: Some(user_id), subject: Some(user_id), client_addr: o.client_addr, detail: Some(detail), ..AuditEvent::of(AuditAction::SignInSucceeded) },
+        AuditEvent {
+            actor: Some(user_id),
+            subject: Some(user_id),
+            client_addr: o.client_addr,
+            detail: Some(detail),
+            ..AuditEvent::of(AuditAction::SignInSucceeded)
+        },
         now,
     )
     .await?;
@@ -386,7 +379,8 @@ pub async fn passkey_sign_in(
     user_agent: Option<&str>,
     now: i64,
 ) -> Result<Option<(String, Option<String>, Option<PendingStep>)>, sqlx::Error> {
-    let Some(row) = sqlx::query("SELECT login, kind, staff_role, access, email FROM users WHERE id = $1").bind(&user.0).fetch_optional(&state.db.pool).await? else {
+    let Some(row) = sqlx::query("SELECT login, kind, staff_role, access, email FROM users WHERE id = $1").bind(&user.0).fetch_optional(&state.db.pool).await?
+    else {
         return Ok(None);
     };
     let kind: String = row.try_get("kind")?;
@@ -405,7 +399,11 @@ pub async fn passkey_sign_in(
                 .fetch_optional(&state.db.pool)
                 .await?
                 .is_some();
-            if known { digest } else { UNKNOWN_DEVICE.to_string() }
+            if known {
+                digest
+            } else {
+                UNKNOWN_DEVICE.to_string()
+            }
         }
         None => UNKNOWN_DEVICE.to_string(),
     };
@@ -430,14 +428,13 @@ pub async fn passkey_sign_in(
 /// count as failures.
 async fn account_failures(tx: &mut Tx, policy: &ThrottlePolicy, c: &Counted<'_>, now: i64) -> Result<RecentFailures, sqlx::Error> {
     let window_start = now - policy.window.as_millis() as i64;
-    let last_success: Option<i64> = sqlx::query(
-        "SELECT MAX(at) AS at FROM sign_in_attempts WHERE login_key = $1 AND device_key = $2 AND outcome = 'succeeded'",
-    )
-    .bind(c.login_key)
-    .bind(c.device_key)
-    .fetch_one(&mut **tx)
-    .await?
-    .try_get("at")?;
+    let last_success: Option<i64> =
+        sqlx::query("SELECT MAX(at) AS at FROM sign_in_attempts WHERE login_key = $1 AND device_key = $2 AND outcome = 'succeeded'")
+            .bind(c.login_key)
+            .bind(c.device_key)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("at")?;
     let since = window_start.max(last_success.unwrap_or(i64::MIN));
     let row = sqlx::query(
         "SELECT COUNT(*) AS n, MAX(at) AS last_at FROM sign_in_attempts \
@@ -448,11 +445,7 @@ async fn account_failures(tx: &mut Tx, policy: &ThrottlePolicy, c: &Counted<'_>,
     .bind(since)
     .fetch_one(&mut **tx)
     .await?;
-    Ok(RecentFailures {
-        account_device: row.try_get::<i64, _>("n")? as u32,
-        last_account_device_at: row.try_get("last_at")?,
-        ..RecentFailures::default()
-    })
+    Ok(RecentFailures { account_device: row.try_get::<i64, _>("n")? as u32, last_account_device_at: row.try_get("last_at")?, ..RecentFailures::default() })
 }
 
 /// Failures from this address (across user IDs) within the window, read in the transaction that
@@ -478,12 +471,7 @@ pub static REFUSED_THROTTLED: std::sync::atomic::AtomicU64 = std::sync::atomic::
 /// Audits a refused attempt whose password was checked (its row already says failed).
 async fn record_failure(state: &AppState, user_id: Option<&UserId>, client_addr: Option<IpAddr>, detail: &str, now: i64) -> Result<(), sqlx::Error> {
     REFUSED_FAILED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    audit::record_alone(
-        &state.db,
-        AuditEvent { subject: user_id, client_addr, detail: Some(detail), ..AuditEvent::of(AuditAction::SignInFailed) },
-        now,
-    )
-    .await
+    audit::record_alone(&state.db, AuditEvent { subject: user_id, client_addr, detail: Some(detail), ..AuditEvent::of(AuditAction::SignInFailed) }, now).await
 }
 
 /// Inserts an attempt's row and returns its id.

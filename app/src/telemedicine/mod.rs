@@ -16,16 +16,15 @@
 //! travels in the leaving page's address. Scheduling refuses a link containing the patient's
 //! name.
 
+mod patient_pages;
 #[cfg(feature = "ssr")]
 pub mod server;
-mod patient_pages;
 mod staff_pages;
 
 pub use patient_pages::{VisitPage, VisitsPage};
 pub use staff_pages::StaffVisitsPage;
 
 use serde::{Deserialize, Serialize};
-
 
 /// The patient can begin a visit from this long before its start until its end: time to
 /// read the limitations and to let the video service check the camera.

@@ -22,9 +22,7 @@ pub async fn load_visit(id: String) -> Result<VisitSummary, AppError> {
     let cx = crate::platform::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
     let id = super::VisitId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    super::server::patient_visit(&state.db, &state.settings, &patient, &id, cx.now)
-        .await?
-        .ok_or_else(|| request::refuse(AppError::NotFound))
+    super::server::patient_visit(&state.db, &state.settings, &patient, &id, cx.now).await?.ok_or_else(|| request::refuse(AppError::NotFound))
 }
 
 /// *Begin visit*: `understood` is `yes` when the box was ticked. On success the answer is the

@@ -101,10 +101,7 @@ pub fn parse_join_link(text: &str) -> Result<url::Url, VisitError> {
 /// Whether the link spells the patient's given or family name (as typed, any case, also
 /// percent-encoded). Short names (under 3 letters) would match too much to mean anything.
 pub fn names_patient(link: &url::Url, given: &str, family: &str) -> bool {
-    let decoded: String = url::form_urlencoded::parse(link.as_str().as_bytes())
-        .map(|(k, v)| format!("{k}{v}"))
-        .collect::<Vec<_>>()
-        .join("&");
+    let decoded: String = url::form_urlencoded::parse(link.as_str().as_bytes()).map(|(k, v)| format!("{k}{v}")).collect::<Vec<_>>().join("&");
     let haystacks = [link.as_str().to_lowercase(), decoded.to_lowercase()];
     [given, family].iter().map(|n| n.trim().to_lowercase()).filter(|n| n.chars().count() >= 3).any(|name| {
         let squashed: String = name.chars().filter(|c| c.is_alphanumeric()).collect();
@@ -196,17 +193,15 @@ pub async fn acknowledge(
     if !understood {
         return Err(VisitError::NotAcknowledged);
     }
-    sqlx::query(
-        "INSERT INTO video_visit_acknowledgements (id, visit_id, user_id, acknowledged_at, client_addr, wording) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(tokens::new_id())
-    .bind(&id.0)
-    .bind(&user.0)
-    .bind(now)
-    .bind(client_addr.map(|a| a.to_string()))
-    .bind(LIMITATIONS_VERSION)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query("INSERT INTO video_visit_acknowledgements (id, visit_id, user_id, acknowledged_at, client_addr, wording) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(tokens::new_id())
+        .bind(&id.0)
+        .bind(&user.0)
+        .bind(now)
+        .bind(client_addr.map(|a| a.to_string()))
+        .bind(LIMITATIONS_VERSION)
+        .execute(&mut *tx)
+        .await?;
     audit::record(
         &mut tx,
         AuditEvent {
@@ -239,12 +234,13 @@ pub async fn staff_visits(db: &Db, settings: &PortalSettings, user: &UserId, cli
             host: url::Url::parse(&join).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default(),
         });
     }
-    let clinicians = sqlx::query("SELECT id, display_name FROM users WHERE kind = 'staff' AND staff_role = 'clinician' AND access = 'active' ORDER BY display_name")
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("display_name")?)))
-        .collect::<Result<Vec<(String, String)>, sqlx::Error>>()?;
+    let clinicians =
+        sqlx::query("SELECT id, display_name FROM users WHERE kind = 'staff' AND staff_role = 'clinician' AND access = 'active' ORDER BY display_name")
+            .fetch_all(&db.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("display_name")?)))
+            .collect::<Result<Vec<(String, String)>, sqlx::Error>>()?;
     audit::record_alone(db, AuditEvent { actor: Some(user), client_addr, ..AuditEvent::of(AuditAction::VideoVisitsViewed) }, now).await?;
     Ok(StaffVisits { visits, clinicians, time_zone: settings.messaging.time_zone.iana_name().unwrap_or("UTC").to_string() })
 }
@@ -260,7 +256,14 @@ pub struct NewVisit<'a> {
 }
 
 /// Schedules a visit; the patient is told (the notice says only that something new waits).
-pub async fn schedule(db: &Db, settings: &PortalSettings, new: NewVisit<'_>, staff: &UserId, client_addr: Option<IpAddr>, now: i64) -> Result<VisitId, VisitError> {
+pub async fn schedule(
+    db: &Db,
+    settings: &PortalSettings,
+    new: NewVisit<'_>,
+    staff: &UserId,
+    client_addr: Option<IpAddr>,
+    now: i64,
+) -> Result<VisitId, VisitError> {
     let minutes: i64 = new.minutes.trim().parse().ok().filter(|m| DURATIONS.contains(m)).ok_or(VisitError::Length)?;
     let starts_at = local_start(&settings.messaging.time_zone, new.date, new.time).ok_or(VisitError::When)?;
     if starts_at <= now || starts_at > now + 366 * 86_400_000 {

@@ -58,10 +58,15 @@ pub fn StaffVisitsPage() -> impl IntoView {
     let message = move || {
         let q = query.read();
         match (q.get("done").as_deref(), q.get("error")) {
-            (Some("scheduled"), _) => Some(view! {
-                <p class="notice notice--status" role="status">"Video visit scheduled. The patient is e-mailed that something new waits in the portal."</p>
-            }.into_any()),
-            (Some("cancelled"), _) => Some(view! { <p class="notice notice--status" role="status">"Video visit cancelled. The patient is told in the portal."</p> }.into_any()),
+            (Some("scheduled"), _) => Some(
+                view! {
+                    <p class="notice notice--status" role="status">"Video visit scheduled. The patient is e-mailed that something new waits in the portal."</p>
+                }
+                .into_any(),
+            ),
+            (Some("cancelled"), _) => {
+                Some(view! { <p class="notice notice--status" role="status">"Video visit cancelled. The patient is told in the portal."</p> }.into_any())
+            }
             (_, Some(code)) => error_text(&code).map(|t| alert(t).into_any()),
             _ => None,
         }

@@ -95,7 +95,6 @@ pub async fn my_acceptances() -> Result<Vec<Acceptance>, AppError> {
 
 #[server(endpoint = "terms/versions")]
 pub async fn terms_versions() -> Result<Vec<TermsVersionSummary>, AppError> {
-
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::PublishTerms)?;
     let state = &cx.state;
     Ok(server::versions(&state.db, cx.now).await?)

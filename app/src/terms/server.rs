@@ -62,10 +62,7 @@ pub async fn publish(
     client_addr: Option<IpAddr>,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS next FROM terms_versions")
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get("next")?;
+    let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS next FROM terms_versions").fetch_one(&mut **tx).await?.try_get("next")?;
     let id = tokens::new_id();
     sqlx::query(
         "INSERT INTO terms_versions (id, version, title, body, effective_at, published_at, published_by) \
@@ -90,13 +87,7 @@ pub async fn publish(
 }
 
 /// Records that `user` accepted `terms` (once per version).
-pub async fn accept(
-    tx: &mut Tx,
-    user: &UserId,
-    terms: &TermsDocument,
-    client_addr: Option<IpAddr>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn accept(tx: &mut Tx, user: &UserId, terms: &TermsDocument, client_addr: Option<IpAddr>, now: i64) -> Result<(), sqlx::Error> {
     // A double submit must not fail: the second acceptance of a version is simply not stored.
     let inserted = sqlx::query(
         "INSERT INTO terms_acceptances (user_id, terms_version_id, accepted_at, client_addr) VALUES ($1, $2, $3, $4) \

@@ -18,13 +18,8 @@ pub const MESSAGE_PATH: &str = "/api/messages/send";
 
 /// The server functions whose forms carry files (`multipart/form-data`). Their decoder assumes
 /// the body is multipart and panics on anything else, so anything else is refused here first.
-pub const MULTIPART_FUNCTIONS: &[&str] = &[
-    "/api/messages/send",
-    "/api/staff/billing/post",
-    "/api/staff/billing/import",
-    "/api/staff/questionnaires/import",
-    "/api/questionnaires/save",
-];
+pub const MULTIPART_FUNCTIONS: &[&str] =
+    &["/api/messages/send", "/api/staff/billing/post", "/api/staff/billing/import", "/api/staff/questionnaires/import", "/api/questionnaires/save"];
 
 fn is_multipart_with_boundary(headers: &http::HeaderMap) -> bool {
     headers
@@ -34,7 +29,11 @@ fn is_multipart_with_boundary(headers: &http::HeaderMap) -> bool {
 }
 
 pub fn limit_for(path: &str) -> usize {
-    if path == MESSAGE_PATH { MESSAGE_LIMIT } else { FORM_LIMIT }
+    if path == MESSAGE_PATH {
+        MESSAGE_LIMIT
+    } else {
+        FORM_LIMIT
+    }
 }
 
 pub async fn limit_body(req: Request, next: Next) -> Response {
@@ -42,11 +41,7 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
         return (StatusCode::BAD_REQUEST, "The form could not be read. Please reload the page and try again.").into_response();
     }
     let limit = limit_for(req.uri().path());
-    let declared = req
-        .headers()
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared = req.headers().get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response();
     }

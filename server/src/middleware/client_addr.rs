@@ -3,7 +3,11 @@
 //! `X-Forwarded-For`; otherwise the socket's peer.
 
 use app::platform::request::ClientAddr;
-use axum::{extract::{ConnectInfo, Request, State}, middleware::Next, response::Response};
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    middleware::Next,
+    response::Response,
+};
 use std::net::{IpAddr, SocketAddr};
 
 #[derive(Clone, Copy)]

@@ -3,7 +3,11 @@
 //! its `Origin` is the portal's own (or, without `Origin`, `Sec-Fetch-Site` says same-origin).
 //! A request with neither is refused: every browser this portal supports sends them.
 
-use axum::{extract::{Request, State}, middleware::Next, response::{IntoResponse, Response}};
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
 use http::{header, Method, StatusCode};
 use std::sync::Arc;
 

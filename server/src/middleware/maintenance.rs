@@ -7,10 +7,14 @@
 //! not a static file refreshes this server's copy of the schedule (at most one query every
 //! few seconds, see `app::maintenance::server::CACHE_TTL`), which the notice on the pages reads.
 
-use app::platform::{now_ms, state::AppState};
 use app::maintenance::server::{local_text, Window};
+use app::platform::{now_ms, state::AppState};
 use app::session::server::ActiveSession;
-use axum::{extract::{Request, State}, middleware::Next, response::{IntoResponse, Response}};
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
 use http::{header, HeaderValue, StatusCode};
 
 /// Server functions that signing in as staff needs before there is a session. (The patient's
@@ -21,10 +25,7 @@ const STAFF_SIGN_IN: &[&str] = &["/api/sign-in", "/api/passkeys/sign-in-start", 
 /// files (the built `/pkg/` files and the icons at the root). Files under a path, such as a
 /// statement PDF or an attachment, are patients' records and are not among them.
 pub fn always_open(path: &str) -> bool {
-    path == "/healthz"
-        || path == "/readyz"
-        || path.starts_with("/pkg/")
-        || (path.rfind('/') == Some(0) && path.contains('.'))
+    path == "/healthz" || path == "/readyz" || path.starts_with("/pkg/") || (path.rfind('/') == Some(0) && path.contains('.'))
 }
 
 pub async fn maintenance(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -38,10 +39,7 @@ pub async fn maintenance(State(state): State<AppState>, req: Request, next: Next
     };
     let session = req.extensions().get::<ActiveSession>();
     let staff = session.is_some_and(|s| !s.viewer.kind.is_patient());
-    let open = staff
-        || path == "/staff/sign-in"
-        || path == "/api/sign-out"
-        || (session.is_none() && STAFF_SIGN_IN.contains(&path));
+    let open = staff || path == "/staff/sign-in" || path == "/api/sign-out" || (session.is_none() && STAFF_SIGN_IN.contains(&path));
     if open {
         return next.run(req).await;
     }

@@ -10,7 +10,11 @@ use app::platform::{now_ms, state::AppState};
 use app::session::server::{self as sessions, Resolution};
 use app::session::PASSIVE_PATHS;
 use app::types::{AccountKind, Portal};
-use axum::{extract::{Request, State}, middleware::Next, response::{IntoResponse, Redirect, Response}};
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
 use http::{header, HeaderValue, StatusCode};
 
 pub async fn resolve_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -51,8 +55,7 @@ pub async fn resolve_session(State(state): State<AppState>, mut req: Request, ne
             Ok(Resolution::Invalid) => clear_cookie = true,
             Err(e) => {
                 tracing::error!(error = %e, "could not resolve a session");
-                return (http::StatusCode::SERVICE_UNAVAILABLE, "The portal is unavailable. Please try again shortly.")
-                    .into_response();
+                return (http::StatusCode::SERVICE_UNAVAILABLE, "The portal is unavailable. Please try again shortly.").into_response();
             }
         }
     }
@@ -65,12 +68,8 @@ pub async fn resolve_session(State(state): State<AppState>, mut req: Request, ne
             Verdict::Open => match (&visitor, path.as_str()) {
                 // Someone signed in who opens their own sign-in page goes to their home page
                 // instead. (The other portal's sign-in page stays open to them.)
-                (Some(Visitor { kind: AccountKind::Patient, .. }), "/" | "/sign-in") => {
-                    Redirect::to(Portal::Patient.home_path()).into_response()
-                }
-                (Some(Visitor { kind: AccountKind::Staff(_), .. }), "/staff/sign-in") => {
-                    Redirect::to(Portal::Staff.home_path()).into_response()
-                }
+                (Some(Visitor { kind: AccountKind::Patient, .. }), "/" | "/sign-in") => Redirect::to(Portal::Patient.home_path()).into_response(),
+                (Some(Visitor { kind: AccountKind::Staff(_), .. }), "/staff/sign-in") => Redirect::to(Portal::Staff.home_path()).into_response(),
                 _ => next.run(req).await,
             },
             refused if path.starts_with("/api/") => refuse_function(&req, refused, timed_out),
@@ -105,11 +104,7 @@ fn refuse_page(verdict: Verdict, timed_out: bool) -> Response {
 /// a page would be; a call from the page's script gets the error the function itself would
 /// have answered, in the form the server-function client reads.
 fn refuse_function(req: &Request, verdict: Verdict, timed_out: bool) -> Response {
-    let form_post = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
+    let form_post = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
     if form_post && matches!(verdict, Verdict::SignIn(_) | Verdict::TakeStep(_)) {
         return refuse_page(verdict, timed_out);
     }

@@ -1,9 +1,7 @@
 //! Ending and restoring a patient's access (SPEC R-ENR-7), and who may use the front desk's
 //! functions at all (R-ENR-8).
 
-use crate::enrolment::{
-    audit_actions, patient, patient_by_mrn, request_access, request_id, staff, terms_in_force, user_id_of, FIONA,
-};
+use crate::enrolment::{audit_actions, patient, patient_by_mrn, request_access, request_id, staff, terms_in_force, user_id_of, FIONA};
 use crate::on_both_databases;
 use crate::support::{Backend, Client, TestPortal, DEMO_PASSWORD};
 
@@ -39,14 +37,19 @@ async fn ending_access_ends_every_session_and_refuses_sign_in(backend: Backend) 
         assert_eq!(browser.call("/api/session/status").await.status, 401);
     }
     assert_eq!(robert.get("/home").await.status, 200, "other patients are not affected");
-    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND ended_at IS NULL").bind(&alice_user).fetch_one(pool).await.unwrap();
+    let open: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND ended_at IS NULL").bind(&alice_user).fetch_one(pool).await.unwrap();
     assert_eq!(open, 0, "every session ended");
 
     // The right password is told, neutrally, that the account is not available; anyone else
     // gets the answer any wrong password gets.
     let right = portal.client().sign_in("alice", DEMO_PASSWORD, "patient").await;
     assert!(right.location().unwrap().contains("error=access"), "{:?}", right.location());
-    assert!(right.headers.get_all("set-cookie").iter().all(|c| !c.to_str().unwrap().starts_with("portal_session=") || c.to_str().unwrap().contains("Max-Age=0")));
+    assert!(right
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .all(|c| !c.to_str().unwrap().starts_with("portal_session=") || c.to_str().unwrap().contains("Max-Age=0")));
     let wrong = portal.client().sign_in("alice", "not her password", "patient").await;
     let unknown = portal.client().sign_in("nobody-here", "not her password", "patient").await;
     assert_eq!(wrong.location(), Some("/sign-in?error=refused"));
@@ -81,16 +84,15 @@ async fn ending_access_ends_every_session_and_refuses_sign_in(backend: Backend) 
         assert_eq!(record.as_ref(), Some(&alice), "{action}");
     }
     let (by, at, reason): (Option<String>, Option<i64>, Option<String>) =
-        sqlx::query_as("SELECT access_changed_by, access_changed_at, access_reason FROM users WHERE id = $1")
-            .bind(&alice_user)
-            .fetch_one(pool)
-            .await
-            .unwrap();
+        sqlx::query_as("SELECT access_changed_by, access_changed_at, access_reason FROM users WHERE id = $1").bind(&alice_user).fetch_one(pool).await.unwrap();
     assert_eq!(by, Some(desk_user));
     assert!(at.is_some());
     assert_eq!(reason.as_deref(), Some("Called to reopen it"));
-    let sign_in_refusals: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'sign-in.failed' AND subject_id = $1").bind(&alice_user).fetch_one(pool).await.unwrap();
+    let sign_in_refusals: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'sign-in.failed' AND subject_id = $1")
+        .bind(&alice_user)
+        .fetch_one(pool)
+        .await
+        .unwrap();
     assert_eq!(sign_in_refusals, 2, "both refused attempts are recorded");
     portal.stop().await;
 }
@@ -208,12 +210,11 @@ async fn only_the_front_desk_and_administrators_manage_access(backend: Backend) 
     assert_eq!(state, "pending");
     let access: String = sqlx::query_scalar("SELECT access FROM users WHERE login = 'alice'").fetch_one(pool).await.unwrap();
     assert_eq!(access, "active");
-    let counts: (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM activation_codes), (SELECT COUNT(*) FROM terms_versions), (SELECT COUNT(*) FROM patients)",
-    )
-    .fetch_one(pool)
-    .await
-    .unwrap();
+    let counts: (i64, i64, i64) =
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM activation_codes), (SELECT COUNT(*) FROM terms_versions), (SELECT COUNT(*) FROM patients)")
+            .fetch_one(pool)
+            .await
+            .unwrap();
     assert_eq!(counts, (0, 1, 5));
     portal.stop().await;
 }

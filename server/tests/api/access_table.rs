@@ -54,9 +54,25 @@ fn staff_visitor(role: StaffRole) -> Option<Visitor> {
 }
 
 const PUBLIC_PAGES: &[&str] = &[
-    "/", "/sign-in", "/staff/sign-in", "/terms", "/enrol", "/enrol/sent", "/activate", "/activate/account",
-    "/forgot-password", "/forgot-user-id", "/recovery/sent", "/reset-password", "/user-id", "/user-id/shown",
-    "/confirm-email", "/privacy", "/help", "/leaving", "/sign-in/check",
+    "/",
+    "/sign-in",
+    "/staff/sign-in",
+    "/terms",
+    "/enrol",
+    "/enrol/sent",
+    "/activate",
+    "/activate/account",
+    "/forgot-password",
+    "/forgot-user-id",
+    "/recovery/sent",
+    "/reset-password",
+    "/user-id",
+    "/user-id/shown",
+    "/confirm-email",
+    "/privacy",
+    "/help",
+    "/leaving",
+    "/sign-in/check",
 ];
 
 #[test]
@@ -65,10 +81,25 @@ fn without_signing_in_only_the_public_pages_and_forms_open() {
     assert_eq!(
         functions_open_to(None),
         set(&[
-            "sign-in", "sign-out", "passkeys/sign-in-start", "passkeys/sign-in-finish", "maintenance/dismiss", "terms/current",
-            "enrolment/request", "activation/verify", "activation/start", "activation/user-id", "activation/complete",
-            "recovery/forgot-password", "recovery/forgot-user-id", "recovery/link-valid", "recovery/reset-password",
-            "recovery/show-user-id", "recovery/revealed-user-id", "recovery/confirm-email", "session/time-out",
+            "sign-in",
+            "sign-out",
+            "passkeys/sign-in-start",
+            "passkeys/sign-in-finish",
+            "maintenance/dismiss",
+            "terms/current",
+            "enrolment/request",
+            "activation/verify",
+            "activation/start",
+            "activation/user-id",
+            "activation/complete",
+            "recovery/forgot-password",
+            "recovery/forgot-user-id",
+            "recovery/link-valid",
+            "recovery/reset-password",
+            "recovery/show-user-id",
+            "recovery/revealed-user-id",
+            "recovery/confirm-email",
+            "session/time-out",
         ])
     );
     for (pattern, gate) in table::DOWNLOADS {
@@ -123,11 +154,8 @@ fn a_session_waiting_for_a_step_opens_that_step_and_nothing_else() {
 fn each_role_opens_the_staff_pages_its_work_needs_and_no_others() {
     let everyone = ["/staff", "/staff/second-step", "/staff/passkeys", "/staff/sign-in"];
     let messages = ["/staff/messages", "/staff/messages/new", "/staff/messages/:id", "/staff/messages/patients/:id", "/staff/holidays"];
-    let patients =
-        ["/staff/enrolment", "/staff/enrolment/:id", "/staff/patients", "/staff/patients/:id", "/staff/patients/:id/code"];
-    let staff_pages = |role| {
-        pages_open_to(staff_visitor(role)).into_iter().filter(|p| p.starts_with("/staff")).collect::<BTreeSet<_>>()
-    };
+    let patients = ["/staff/enrolment", "/staff/enrolment/:id", "/staff/patients", "/staff/patients/:id", "/staff/patients/:id/code"];
+    let staff_pages = |role| pages_open_to(staff_visitor(role)).into_iter().filter(|p| p.starts_with("/staff")).collect::<BTreeSet<_>>();
     let expect = |parts: &[&[&'static str]]| parts.concat().into_iter().collect::<BTreeSet<_>>();
 
     assert_eq!(
@@ -175,9 +203,7 @@ fn each_role_opens_the_staff_pages_its_work_needs_and_no_others() {
 fn every_server_function_has_exactly_one_gate() {
     // Building the router checks that every registered function has a gate (the server does
     // not start otherwise); here, that the table names no function that does not exist.
-    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
-        .map(|(path, _)| path.trim_start_matches("/api/").to_string())
-        .collect();
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.trim_start_matches("/api/").to_string()).collect();
     assert!(!registered.is_empty(), "server functions are registered");
     let mut seen = BTreeSet::new();
     for (endpoint, _) in table::FUNCTIONS {
@@ -243,17 +269,18 @@ async fn every_path_answers_as_the_table_says(backend: Backend) {
     let portal = TestPortal::start(backend).await;
     let mut people = vec![
         Someone { name: "anonymous", client: portal.client(), visitor: None },
-        Someone { name: "patient", client: patient(&portal, "robert", DEMO_PASSWORD).await, visitor: Some(Visitor { kind: AccountKind::Patient, pending: None }) },
+        Someone {
+            name: "patient",
+            client: patient(&portal, "robert", DEMO_PASSWORD).await,
+            visitor: Some(Visitor { kind: AccountKind::Patient, pending: None }),
+        },
         waiting_session(&portal, "carol", "patient", AccountKind::Patient, PendingStep::SecondStep).await,
         waiting_session(&portal, "alice", "patient", AccountKind::Patient, PendingStep::Terms).await,
         waiting_session(&portal, "auditor", "staff", AccountKind::Staff(StaffRole::Auditor), PendingStep::SecondStepSetup).await,
     ];
-    for (login, role) in [
-        ("frontdesk", StaffRole::FrontDesk),
-        ("drlee", StaffRole::Clinician),
-        ("billing", StaffRole::Billing),
-        ("admin", StaffRole::Administrator),
-    ] {
+    for (login, role) in
+        [("frontdesk", StaffRole::FrontDesk), ("drlee", StaffRole::Clinician), ("billing", StaffRole::Billing), ("admin", StaffRole::Administrator)]
+    {
         people.push(Someone { name: role.as_str(), client: staff(&portal, login).await, visitor: staff_visitor(role) });
     }
 

@@ -101,15 +101,11 @@ async fn a_new_address_takes_effect_when_its_link_is_opened(backend: Backend) {
     anon.post_form("/api/recovery/forgot-password", &[("user_id", "alice"), ("email", ALICE.email)]).await;
     anon.post_form("/api/recovery/forgot-password", &[("user_id", "alice"), ("email", NEW_ADDRESS)]).await;
     mail_to(&portal, NEW_ADDRESS, "reset the password", 15).await;
-    let to_old: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE notice = 'password-reset' AND recipient = $1")
-        .bind(ALICE.email)
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let to_old: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE notice = 'password-reset' AND recipient = $1").bind(ALICE.email).fetch_one(pool).await.unwrap();
     assert_eq!(to_old, 0);
     let user = user_id_of(&portal, "alice").await;
-    let subject: Option<String> =
-        sqlx::query_scalar("SELECT subject_id FROM audit_log WHERE action = 'email.change-requested'").fetch_one(pool).await.unwrap();
+    let subject: Option<String> = sqlx::query_scalar("SELECT subject_id FROM audit_log WHERE action = 'email.change-requested'").fetch_one(pool).await.unwrap();
     assert_eq!(subject, Some(user));
 
     let mails = portal.smtp.received();
@@ -120,7 +116,6 @@ async fn a_new_address_takes_effect_when_its_link_is_opened(backend: Backend) {
     assert_nothing_personal(&mails, &["Alice", "Johnson"], NEW_ADDRESS);
     portal.stop().await;
 }
-
 
 /// Issue 14, point 12: the "password changed" notice (and the page) says exactly what became of
 /// the other sessions: kept, as the patient chose, or signed out, and how many.

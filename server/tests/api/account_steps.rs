@@ -2,8 +2,7 @@
 //! the terms (SPEC R-ENR-2), change a password past its age (R-ENR-5).
 
 use crate::enrolment::{
-    approve, audit_actions, complete, find_code, mail_to, request_access, request_id, staff, terms_in_force, user_id_of, verify,
-    FIONA, STRONG_PASSWORD,
+    approve, audit_actions, complete, find_code, mail_to, request_access, request_id, staff, terms_in_force, user_id_of, verify, FIONA, STRONG_PASSWORD,
 };
 use crate::on_both_databases;
 use crate::support::{Backend, Client, Reply, TestPortal, DEMO_PASSWORD};
@@ -96,11 +95,7 @@ async fn a_new_version_of_the_terms_must_be_accepted_before_anything_else(backen
     assert!((before..=after).contains(&at), "accepted at the time it was");
     assert_eq!(addr.as_deref(), Some("127.0.0.1"));
     let (actor, detail): (Option<String>, Option<String>) =
-        sqlx::query_as("SELECT actor_id, detail FROM audit_log WHERE action = 'terms.accepted' AND record_id = $1")
-            .bind(&new)
-            .fetch_one(pool)
-            .await
-            .unwrap();
+        sqlx::query_as("SELECT actor_id, detail FROM audit_log WHERE action = 'terms.accepted' AND record_id = $1").bind(&new).fetch_one(pool).await.unwrap();
     assert_eq!(actor, Some(user));
     assert_eq!(detail.as_deref(), Some("2"));
     let published_by: Option<String> =
@@ -199,8 +194,7 @@ async fn terms_published_while_the_activation_page_is_open_are_not_taken_as_agre
             ],
         )
         .await;
-    let accepted_v2: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM terms_acceptances WHERE terms_version_id = $1").bind(&v2).fetch_one(pool).await.unwrap();
+    let accepted_v2: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM terms_acceptances WHERE terms_version_id = $1").bind(&v2).fetch_one(pool).await.unwrap();
     assert_eq!(accepted_v2, 0, "an acceptance of version 2 is recorded, but the patient was shown version 1 (went to {:?})", r.location());
     if r.location() == Some("/home?welcome=1") {
         assert_eq!(person.get("/home").await.location(), Some("/account/terms"), "version 2 must still be accepted");

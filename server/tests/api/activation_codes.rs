@@ -259,7 +259,6 @@ async fn staff_can_revoke_and_reissue_a_code(backend: Backend) {
     portal.stop().await;
 }
 
-
 /// Issue 14, point 2, on the patient page: a code issued or issued again goes by e-mail only to
 /// the address on the record. A request linked to a record without an address does not give it
 /// one (the next code issued would otherwise go to whoever asked).

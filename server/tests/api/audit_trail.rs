@@ -23,10 +23,7 @@ async fn sign_ins_are_audited_and_shown_to_the_patient(backend: Backend) {
     let theirs = other.get("/account/activity").await;
     assert!(!theirs.body.contains("Sign-in failed"), "robert sees only his own activity");
     let rows: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT action, client_addr FROM audit_log WHERE action LIKE 'sign-in%' ORDER BY seq")
-            .fetch_all(&portal.state.db.pool)
-            .await
-            .unwrap();
+        sqlx::query_as("SELECT action, client_addr FROM audit_log WHERE action LIKE 'sign-in%' ORDER BY seq").fetch_all(&portal.state.db.pool).await.unwrap();
     let actions: Vec<&str> = rows.iter().map(|(a, _)| a.as_str()).collect();
     assert_eq!(actions, ["sign-in.failed", "sign-in.succeeded", "sign-in.succeeded"]);
     assert!(rows.iter().all(|(_, addr)| addr.as_deref() == Some("127.0.0.1")));
@@ -200,7 +197,10 @@ async fn rewriting_entries_and_recomputing_unkeyed_hashes_is_detected(backend: B
     );
     // Another server's key (another key file) does not verify this chain.
     let other = ChainKey::from_secrets(&app::platform::sealing::SealingKey::generate());
-    assert_eq!(audit::verify(&portal.state.db, &other).await.unwrap(), ChainReport::Broken { seq: 1, problem: "is keyed under another key than this server's" });
+    assert_eq!(
+        audit::verify(&portal.state.db, &other).await.unwrap(),
+        ChainReport::Broken { seq: 1, problem: "is keyed under another key than this server's" }
+    );
 
     // The whole chain rewritten as a plain one, and the start of the keyed chain moved past its
     // end so that every entry would be checked by its plain hash: the start is bound under the
@@ -221,7 +221,11 @@ async fn rewriting_entries_and_recomputing_unkeyed_hashes_is_detected(backend: B
     let auditor = portal.client();
     assert_eq!(auditor.sign_in("auditor", DEMO_PASSWORD, "staff").await.location(), Some("/staff"));
     let page = auditor.get("/staff/audit?verify=1").await;
-    assert!(page.body.contains("the chain is not keyed under this server&#x27;s key") || page.body.contains("the chain is not keyed under this server's key"), "{}", page.body);
+    assert!(
+        page.body.contains("the chain is not keyed under this server&#x27;s key") || page.body.contains("the chain is not keyed under this server's key"),
+        "{}",
+        page.body
+    );
     portal.stop().await;
 }
 

@@ -79,10 +79,7 @@ async fn totals_of(portal: &TestPortal, statement: &str) -> ((i64, i64, i64, i64
         .fetch_one(&portal.state.db.pool)
         .await
         .unwrap();
-    (
-        (row.get("previous_balance"), row.get("charges"), row.get("payments"), row.get("adjustments"), row.get("amount_due")),
-        row.get("delivery"),
-    )
+    ((row.get("previous_balance"), row.get("charges"), row.get("payments"), row.get("adjustments"), row.get("amount_due")), row.get("delivery"))
 }
 
 /// A statement as billing staff type it into the form; a line is (date, kind, department,
@@ -396,13 +393,8 @@ async fn only_billing_staff_reach_the_staff_side(backend: Backend) {
     let portal = TestPortal::start(backend).await;
     let (alice_account, alice_number) = account_of(&portal, ALICE).await;
     let alice_patient = patient_of(&portal, ALICE).await;
-    let all_statements: Vec<String> = sqlx::query("SELECT id FROM statements ORDER BY id")
-        .fetch_all(&portal.state.db.pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get("id"))
-        .collect();
+    let all_statements: Vec<String> =
+        sqlx::query("SELECT id FROM statements ORDER BY id").fetch_all(&portal.state.db.pool).await.unwrap().iter().map(|r| r.get("id")).collect();
     assert_eq!(all_statements.len(), 5, "the demo clinic's statements");
 
     for login in ["frontdesk", "drlee", "nursekim", "admin", "auditor"] {
@@ -598,7 +590,10 @@ async fn a_paper_statement_waits_in_the_print_queue(backend: Backend) {
     let billing = signed_in(&portal, "billing", "staff").await;
     let billing_user = user_id(&portal, "billing").await;
     let queue = print_queue(&billing).await;
-    assert_eq!(queue.iter().map(|i| (i.0.as_str(), i.1.as_str(), i.2.as_str())).collect::<Vec<_>>(), [(dora_statement.as_str(), dora_number.as_str(), "$210.00")]);
+    assert_eq!(
+        queue.iter().map(|i| (i.0.as_str(), i.1.as_str(), i.2.as_str())).collect::<Vec<_>>(),
+        [(dora_statement.as_str(), dora_number.as_str(), "$210.00")]
+    );
 
     // Carol asked for paper statements (by phone).
     let r = billing.post_form("/api/staff/billing/delivery", &[("account", &carol_account), ("delivery", "paper")]).await;
@@ -620,10 +615,7 @@ async fn a_paper_statement_waits_in_the_print_queue(backend: Backend) {
     assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
     assert_eq!(csv_statement_ids(&csv.body), [dora_statement.clone(), first.clone()]);
     let row = csv.body.lines().find(|l| l.contains(&first)).unwrap();
-    assert_eq!(
-        row,
-        format!("{carol_number},Carol Nguyen,\"7 Birch Lane, Riverside, ST 00000\",\"February 1, 2090\",190.00,\"February 25, 2090\",{first}")
-    );
+    assert_eq!(row, format!("{carol_number},Carol Nguyen,\"7 Birch Lane, Riverside, ST 00000\",\"February 1, 2090\",190.00,\"February 25, 2090\",{first}"));
     // What the page lists: posted up to the newest it shows.
     let until = queue.iter().map(|i| i.3).max().unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -786,7 +778,9 @@ async fn a_refused_statement_stores_nothing_and_keeps_the_form(backend: Backend)
     let page = billing.get(&refused_to).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains(reason), "{}", page.body);
-    for typed in ["value=\"Echocardiogram\"", "value=\"Cardiology\"", "value=\"300.00\"", "value=\"2090-02-01\"", "value=\"2090-01-31\"", "value=\"2090-01-10\""] {
+    for typed in
+        ["value=\"Echocardiogram\"", "value=\"Cardiology\"", "value=\"300.00\"", "value=\"2090-02-01\"", "value=\"2090-01-31\"", "value=\"2090-01-10\""]
+    {
         assert!(page.body.contains(typed), "the page shows {typed}");
     }
 
@@ -848,7 +842,7 @@ fn good_file(alice: &str, robert: &str, carol: &str) -> String {
         HEADER.to_string(),
         format!("{alice},2090-02-01,2090-01-01,2090-01-31,2090-02-25,245.05,2090-01-05,charge,Laboratory,Lipid panel,30.00"), // row 2
         format!("{alice},2090-02-01,2090-01-01,2090-01-31,2090-02-25,245.05,2090-01-09,charge,Radiology,\"X-ray, hand\",15.00"), // row 3
-        format!("{robert},2090-02-01,2090-01-01,2090-01-31,2090-02-25,170.00,2090-01-09,charge,Radiology,X-ray,20.00"), // row 4
+        format!("{robert},2090-02-01,2090-01-01,2090-01-31,2090-02-25,170.00,2090-01-09,charge,Radiology,X-ray,20.00"),       // row 4
         format!("{carol},2090-02-01,2090-01-01,2090-01-31,2090-02-25,180.00,2090-01-12,charge,Family Medicine,Office visit,40.00"), // row 5
         format!("{carol},2090-02-01,2090-01-01,2090-01-31,2090-02-25,180.00,2090-01-20,payment,Family Medicine,\"Payment, thank you\",-10.00"), // row 6
         format!("{alice},2090-03-01,2090-02-01,2090-02-28,2090-03-25,225.05,2090-02-03,payment,Family Medicine,Payment,-20.00"), // row 7
@@ -886,7 +880,12 @@ async fn imports_are_all_or_nothing(backend: Backend) {
         (with_row(7, row(7).replace(",-20.00", ",-2O.00")), "Row 7: amount \"-2O.00\" is not an amount: write it like 125.00 or -25.50"),
         // The last statement is dated before Alice's February one in the same file.
         (
-            with_row(7, row(7).replace("2090-03-01,2090-02-01,2090-02-28,2090-03-25", "2090-01-15,2089-12-01,2089-12-31,2090-01-25").replace("2090-02-03", "2089-12-03")),
+            with_row(
+                7,
+                row(7)
+                    .replace("2090-03-01,2090-02-01,2090-02-28,2090-03-25", "2090-01-15,2089-12-01,2089-12-31,2090-01-25")
+                    .replace("2090-02-03", "2089-12-03"),
+            ),
             &format!("Row 7: account {alice} already has a statement dated February 1, 2090 or later"),
         ),
         // A blank line counts as a row, as an editor shows it: the bad amount is then on row 8.
@@ -968,7 +967,11 @@ async fn signing_up_makes_existing_accounts_paperless(backend: Backend) {
     // Billing staff open a second account: it starts on paper, as the patient's record says.
     let r = billing.post_form("/api/staff/billing/open", &[("patient", &dora), ("address", "301 Maple Court\r\nRiverside, ST 00000")]).await;
     let to = r.location().unwrap_or_default().to_string();
-    let opened = to.strip_prefix("/staff/billing/accounts/").and_then(|t| t.strip_suffix("?opened=1")).unwrap_or_else(|| panic!("to the new account: {to} {}", r.body)).to_string();
+    let opened = to
+        .strip_prefix("/staff/billing/accounts/")
+        .and_then(|t| t.strip_suffix("?opened=1"))
+        .unwrap_or_else(|| panic!("to the new account: {to} {}", r.body))
+        .to_string();
     let delivery = |id: String| {
         let portal = &portal;
         async move { text(portal, "SELECT delivery FROM billing_accounts WHERE id = $1", &id).await }
@@ -1023,7 +1026,9 @@ async fn the_pdf_is_an_attachment_that_reads_back(backend: Backend) {
     let date = text(&portal, "SELECT statement_date FROM statements WHERE id = $1", &latest).await;
     let alice = signed_in(&portal, "alice", "patient").await;
     let billing = signed_in(&portal, "billing", "staff").await;
-    for (who, c, path) in [("alice", &alice, format!("/billing/statements/{latest}.pdf")), ("billing", &billing, format!("/staff/billing/statements/{latest}.pdf"))] {
+    for (who, c, path) in
+        [("alice", &alice, format!("/billing/statements/{latest}.pdf")), ("billing", &billing, format!("/staff/billing/statements/{latest}.pdf"))]
+    {
         let (status, headers, bytes) = download(c, &path).await;
         assert_eq!(status, 200, "{who}");
         assert_eq!(header(&headers, "content-type"), "application/pdf", "{who}");
@@ -1031,7 +1036,9 @@ async fn the_pdf_is_an_attachment_that_reads_back(backend: Backend) {
         assert!(header(&headers, "cache-control").contains("no-store"), "{who}: {:?}", headers.get("cache-control"));
         assert!(bytes.starts_with(b"%PDF-"), "{who}: a PDF, not {:?}", String::from_utf8_lossy(&bytes[..bytes.len().min(16)]));
         let text = pdf_text(&bytes);
-        for expected in [number.as_str(), "$200.05", "Alice Johnson", "12 Elm Street", "X-ray, chest, two views", "Payment, thank you", "Test Clinic", "1 Test Street"] {
+        for expected in
+            [number.as_str(), "$200.05", "Alice Johnson", "12 Elm Street", "X-ray, chest, two views", "Payment, thank you", "Test Clinic", "1 Test Street"]
+        {
             assert!(text.contains(expected), "{who}: {expected:?} not in:\n{text}");
         }
     }

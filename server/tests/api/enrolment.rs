@@ -156,10 +156,7 @@ pub fn assert_nothing_personal(mails: &[ReceivedMail], personal: &[&str], addres
     assert!(!mails.is_empty());
     for m in mails {
         let text = m.text();
-        let without_recipient: String = text
-            .split_inclusive('\n')
-            .filter(|l| !l.to_ascii_lowercase().starts_with("to:"))
-            .collect();
+        let without_recipient: String = text.split_inclusive('\n').filter(|l| !l.to_ascii_lowercase().starts_with("to:")).collect();
         for p in personal {
             assert!(!without_recipient.to_lowercase().contains(&p.to_lowercase()), "a mail contains {p:?}: {text}");
         }
@@ -196,11 +193,8 @@ pub async fn enrol(portal: &TestPortal, p: &Person, login: &str) -> (Client, Str
     let request = request_id(portal, p.email).await;
     let r = approve(&desk, &request, "new", true).await;
     assert_eq!(r.status, 302, "{}", r.body);
-    let patient_id: String = sqlx::query_scalar("SELECT patient_id FROM enrolment_requests WHERE id = $1")
-        .bind(&request)
-        .fetch_one(&portal.state.db.pool)
-        .await
-        .unwrap();
+    let patient_id: String =
+        sqlx::query_scalar("SELECT patient_id FROM enrolment_requests WHERE id = $1").bind(&request).fetch_one(&portal.state.db.pool).await.unwrap();
     let mail = mail_to(portal, p.email, "activation code", 15).await;
     let code = find_code(&mail.text()).expect("the code in the mail");
     assert_eq!(verify(&anon, &code, p.dob).await.location(), Some("/activate/account"));
@@ -260,11 +254,8 @@ async fn a_stranger_asks_is_approved_and_activates_an_account(backend: Backend) 
     assert!(queue.body.contains("Fiona Quintero"), "{}", queue.body);
     let approved = approve(&desk, &request, "new", true).await;
     assert_eq!(approved.status, 302, "{}", approved.body);
-    let (state, patient_id): (String, String) = sqlx::query_as("SELECT state, patient_id FROM enrolment_requests WHERE id = $1")
-        .bind(&request)
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let (state, patient_id): (String, String) =
+        sqlx::query_as("SELECT state, patient_id FROM enrolment_requests WHERE id = $1").bind(&request).fetch_one(pool).await.unwrap();
     assert_eq!(state, "approved");
     assert_eq!(approved.location(), Some(format!("/staff/patients/{patient_id}/code?emailed=1").as_str()));
     let shown = shown_code(&desk, approved.location().unwrap()).await;
@@ -299,12 +290,14 @@ async fn a_stranger_asks_is_approved_and_activates_an_account(backend: Backend) 
 
     // The account, its record, paperless billing, the terms.
     let user = user_id_of(&portal, "harbourfox").await;
-    let row = sqlx::query("SELECT u.kind, u.email, u.password_hash, u.patient_id, p.statement_delivery, p.given_name, p.date_of_birth \
-                           FROM users u JOIN patients p ON p.id = u.patient_id WHERE u.id = $1")
-        .bind(&user)
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let row = sqlx::query(
+        "SELECT u.kind, u.email, u.password_hash, u.patient_id, p.statement_delivery, p.given_name, p.date_of_birth \
+                           FROM users u JOIN patients p ON p.id = u.patient_id WHERE u.id = $1",
+    )
+    .bind(&user)
+    .fetch_one(pool)
+    .await
+    .unwrap();
     assert_eq!(row.get::<String, _>("kind"), "patient");
     assert_eq!(row.get::<String, _>("patient_id"), patient_id);
     assert_eq!(row.get::<String, _>("statement_delivery"), "paperless");
@@ -313,13 +306,8 @@ async fn a_stranger_asks_is_approved_and_activates_an_account(backend: Backend) 
     // argon2id with at least the OWASP minimum: 19 MiB, 2 passes, 1 lane.
     let hash = row.get::<String, _>("password_hash");
     assert!(hash.starts_with("$argon2id$v=19$"), "{hash}");
-    let params: std::collections::HashMap<&str, u32> = hash
-        .split('$')
-        .nth(3)
-        .unwrap()
-        .split(',')
-        .map(|kv| kv.split_once('=').map(|(k, v)| (k, v.parse().unwrap())).unwrap())
-        .collect();
+    let params: std::collections::HashMap<&str, u32> =
+        hash.split('$').nth(3).unwrap().split(',').map(|kv| kv.split_once('=').map(|(k, v)| (k, v.parse().unwrap())).unwrap()).collect();
     assert!(params["m"] >= 19 * 1024 && params["t"] >= 2 && params["p"] >= 1, "{hash}");
     assert!(!hash.contains(STRONG_PASSWORD));
     let accepted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM terms_acceptances WHERE user_id = $1 AND terms_version_id = $2")
@@ -604,7 +592,6 @@ async fn a_weak_password_or_taken_user_id_is_refused_and_can_be_corrected(backen
     portal.stop().await;
 }
 
-
 /// Someone who knows the patient's name and birth date but is not the patient.
 const IMPOSTOR_ADDRESS: &str = "not.dora@mailbox.test";
 
@@ -661,7 +648,11 @@ async fn approval_a_request_with_another_address_never_gets_the_code_by_email(ba
         .await;
     assert_eq!(forged.location(), Some(format!("/staff/patients/{dora}/code?emailed=1").as_str()), "{}", forged.body);
     let shown = desk.get(forged.location().unwrap()).await;
-    assert!(shown.body.contains("e-mailed to the address on the patient&#x27;s record") || shown.body.contains("e-mailed to the address on the patient's record"), "{}", shown.body);
+    assert!(
+        shown.body.contains("e-mailed to the address on the patient&#x27;s record") || shown.body.contains("e-mailed to the address on the patient's record"),
+        "{}",
+        shown.body
+    );
     let emailed = mail_to(&portal, DORA.email, "activation code", 15).await;
     let code = find_code(&emailed.text()).expect("the code in the mail");
     assert_ne!(code, handed, "a new code replaced the one handed over");
@@ -675,7 +666,8 @@ async fn approval_a_request_with_another_address_never_gets_the_code_by_email(ba
     // The record keeps its own address.
     let on_record: Option<String> = sqlx::query_scalar("SELECT email FROM patients WHERE id = $1").bind(&dora).fetch_one(pool).await.unwrap();
     assert_eq!(on_record.as_deref(), Some(DORA.email));
-    let details: Vec<Option<String>> = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'enrolment.approved' ORDER BY seq").fetch_all(pool).await.unwrap();
+    let details: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'enrolment.approved' ORDER BY seq").fetch_all(pool).await.unwrap();
     assert!(details.iter().all(|d| d.as_deref() == Some("linked; the request's address differs from the record's")), "{details:?}");
     portal.stop().await;
 }

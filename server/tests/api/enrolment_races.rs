@@ -26,12 +26,10 @@ impl RowHold {
         let Some(tx) = self.0 else { return };
         let mut waiting = 0;
         for _ in 0..400 {
-            waiting = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-            )
-            .fetch_one(&portal.state.db.pool)
-            .await
-            .unwrap();
+            waiting = sqlx::query_scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+                .fetch_one(&portal.state.db.pool)
+                .await
+                .unwrap();
             if waiting >= n {
                 break;
             }
@@ -47,12 +45,10 @@ impl RowHold {
         let Some(tx) = self.0 else { return };
         let mut seen = (0, 0);
         for _ in 0..400 {
-            let waiting: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-            )
-            .fetch_one(&portal.state.db.pool)
-            .await
-            .unwrap();
+            let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+                .fetch_one(&portal.state.db.pool)
+                .await
+                .unwrap();
             let answered = asks.iter().filter(|a| a.is_finished()).count() as i64;
             seen = (waiting, answered);
             if waiting + answered >= asks.len() as i64 {
@@ -106,9 +102,7 @@ async fn a_request_approved_twice_at_once_makes_one_record_and_one_code(backend:
     for _ in 0..2 {
         let c = same_browser(&desk);
         let request = request.clone();
-        clicks.push(tokio::spawn(async move {
-            crate::enrolment::approve(&c, &request, "new", true).await.location().map(str::to_owned)
-        }));
+        clicks.push(tokio::spawn(async move { crate::enrolment::approve(&c, &request, "new", true).await.location().map(str::to_owned) }));
     }
     hold.release_when_waiting(&portal, 2).await;
     let mut answers = Vec::new();
@@ -135,10 +129,7 @@ async fn recovery_mail_to_one_account_stays_limited_when_asked_at_once(backend: 
     for _ in 0..6 {
         let c = portal.client();
         asks.push(tokio::spawn(async move {
-            c.post_form("/api/recovery/forgot-password", &[("user_id", "alice"), ("email", "alice.johnson@example.org")])
-                .await
-                .location()
-                .map(str::to_owned)
+            c.post_form("/api/recovery/forgot-password", &[("user_id", "alice"), ("email", "alice.johnson@example.org")]).await.location().map(str::to_owned)
         }));
     }
     hold.release_when_waiting(&portal, 6).await;
@@ -149,7 +140,6 @@ async fn recovery_mail_to_one_account_stays_limited_when_asked_at_once(backend: 
     assert_eq!(links, 3, "at most three recovery mails an hour to one account");
     portal.stop().await;
 }
-
 
 /// Issue 14, point 4: the answers to "is this user ID free?" during one activation (the check
 /// made as the patient types, and the form itself, which says when a user ID is taken) are
@@ -194,9 +184,8 @@ async fn user_id_answers_of_one_activation_stay_capped_when_asked_at_once(backen
 
     // Spent: neither the check nor the form says anything more about user IDs.
     assert_eq!(person.call_form("/api/activation/user-id", &[("user_id", "alice")]).await.status, 403);
-    let form = person
-        .post_form("/api/activation/complete", &[("user_id", "alice"), ("password", "short"), ("password_again", "short"), ("email", DORA.email)])
-        .await;
+    let form =
+        person.post_form("/api/activation/complete", &[("user_id", "alice"), ("password", "short"), ("password_again", "short"), ("email", DORA.email)]).await;
     assert_eq!(form.location(), Some("/activate/account?error=userid-checks"));
     let free = person
         .post_form("/api/activation/complete", &[("user_id", "free-id-new"), ("password", "short"), ("password_again", "short"), ("email", DORA.email)])

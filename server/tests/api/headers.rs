@@ -2,7 +2,19 @@ use crate::on_both_databases;
 use crate::support::{Backend, Client, TestPortal, DEMO_PASSWORD};
 
 const PUBLIC_PAGES: &[&str] = &["/", "/sign-in", "/staff/sign-in", "/terms", "/privacy", "/help", "/no-such-page"];
-const PATIENT_PAGES: &[&str] = &["/home", "/messages", "/record", "/record/results", "/record/trends", "/record/medications", "/record/documents", "/record/questionnaires", "/billing", "/account", "/account/activity"];
+const PATIENT_PAGES: &[&str] = &[
+    "/home",
+    "/messages",
+    "/record",
+    "/record/results",
+    "/record/trends",
+    "/record/medications",
+    "/record/documents",
+    "/record/questionnaires",
+    "/billing",
+    "/account",
+    "/account/activity",
+];
 
 fn assert_baseline(path: &str, r: &crate::support::Reply) {
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{path}");
@@ -26,7 +38,10 @@ async fn every_route_carries_the_security_headers(backend: Backend) {
         assert_no_store(path, &r);
         if r.status == 200 || r.status == 404 {
             let csp = r.header("content-security-policy").unwrap();
-            assert!(csp.contains("'nonce-") && csp.contains("'wasm-unsafe-eval'") && csp.contains("object-src 'none'") && csp.contains("base-uri 'none'"), "{path}: {csp}");
+            assert!(
+                csp.contains("'nonce-") && csp.contains("'wasm-unsafe-eval'") && csp.contains("object-src 'none'") && csp.contains("base-uri 'none'"),
+                "{path}: {csp}"
+            );
             let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
             assert!(r.body.contains(&format!("nonce=\"{nonce}\"")), "{path}: page scripts carry the header's nonce");
         }

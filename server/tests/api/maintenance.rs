@@ -38,13 +38,7 @@ async fn schedule(portal: &TestPortal, admin: &Client, from_min: i64, to_min: i6
     let (starts, ends) = (local_in(portal, from_min), local_in(portal, to_min));
     let to = go(admin, "/api/staff/maintenance/schedule", &[("starts", &starts), ("ends", &ends), ("message", message)]).await;
     assert_eq!(to, "/staff/maintenance?done=scheduled");
-    sqlx::query("SELECT id FROM maintenance_windows WHERE message = $1")
-        .bind(message)
-        .fetch_one(&portal.state.db.pool)
-        .await
-        .unwrap()
-        .try_get("id")
-        .unwrap()
+    sqlx::query("SELECT id FROM maintenance_windows WHERE message = $1").bind(message).fetch_one(&portal.state.db.pool).await.unwrap().try_get("id").unwrap()
 }
 
 async fn audit_of(portal: &TestPortal, action: &str) -> Vec<(String, String)> {

@@ -72,7 +72,8 @@ const KNEE: &str = "My knee is swollen after my walk.";
 
 async fn alice_writes(portal: &TestPortal, alice: &Client, to: &str, subject: &str, files: &[(&str, &str, Vec<u8>)]) -> String {
     let to = format!("provider:{}", user_id(portal, to).await);
-    let at = send(alice, &[("recipient", &to), ("topic", "general"), ("subject", subject), ("body", KNEE), ("acknowledge", "yes"), ("action", "send")], files).await;
+    let at =
+        send(alice, &[("recipient", &to), ("topic", "general"), ("subject", subject), ("body", KNEE), ("acknowledge", "yes"), ("action", "send")], files).await;
     thread_of(&at)
 }
 
@@ -86,7 +87,13 @@ async fn count(portal: &TestPortal, sql: &str) -> i64 {
 }
 
 async fn first_message(portal: &TestPortal, thread: &str) -> String {
-    sqlx::query("SELECT id FROM messages WHERE thread_id = $1 ORDER BY sent_at, id").bind(thread).fetch_one(&portal.state.db.pool).await.unwrap().try_get("id").unwrap()
+    sqlx::query("SELECT id FROM messages WHERE thread_id = $1 ORDER BY sent_at, id")
+        .bind(thread)
+        .fetch_one(&portal.state.db.pool)
+        .await
+        .unwrap()
+        .try_get("id")
+        .unwrap()
 }
 
 /// A refusal of a form post: 404 (or 403), or a redirect that is not a success.
@@ -102,13 +109,8 @@ async fn access_matrix(backend: Backend) {
     let alice = signed_in(&portal, "alice", "patient").await;
     let thread = alice_writes(&portal, &alice, "drlee", "Swollen knee", &[("attachments", "knee.png", PNG.to_vec())]).await;
     let message = first_message(&portal, &thread).await;
-    let attachment: String = sqlx::query("SELECT id FROM attachments WHERE message_id = $1")
-        .bind(&message)
-        .fetch_one(&portal.state.db.pool)
-        .await
-        .unwrap()
-        .try_get("id")
-        .unwrap();
+    let attachment: String =
+        sqlx::query("SELECT id FROM attachments WHERE message_id = $1").bind(&message).fetch_one(&portal.state.db.pool).await.unwrap().try_get("id").unwrap();
     let alice_patient = patient_id(&portal, "alice").await;
     let messages_before = count(&portal, "SELECT COUNT(*) FROM messages").await;
 
@@ -133,12 +135,15 @@ async fn access_matrix(backend: Backend) {
     let download = robert.get(&format!("/attachments/{attachment}")).await;
     assert_eq!(download.status, 404);
     assert!(!download.body.contains("PNG"));
-    let reply = robert
-        .post_multipart("/api/messages/send", &[("thread", &thread), ("body", "Not mine"), ("acknowledge", "yes"), ("action", "send")], &[])
-        .await;
+    let reply =
+        robert.post_multipart("/api/messages/send", &[("thread", &thread), ("body", "Not mine"), ("acknowledge", "yes"), ("action", "send")], &[]).await;
     assert!(refused(&reply), "robert's reply in her thread: {} {:?}", reply.status, reply.location());
     let with_file = robert
-        .post_multipart("/api/messages/send", &[("thread", &thread), ("body", "Not mine"), ("acknowledge", "yes"), ("action", "send")], &[("attachments", "x.png", PNG.to_vec())])
+        .post_multipart(
+            "/api/messages/send",
+            &[("thread", &thread), ("body", "Not mine"), ("acknowledge", "yes"), ("action", "send")],
+            &[("attachments", "x.png", PNG.to_vec())],
+        )
         .await;
     assert!(refused(&with_file), "{} {:?}", with_file.status, with_file.location());
     let draft = robert.post_multipart("/api/messages/send", &[("thread", &thread), ("body", "Not mine"), ("action", "save")], &[]).await;
@@ -172,7 +177,9 @@ async fn access_matrix(backend: Backend) {
     assert_eq!(call(&frontdesk, "/api/staff/messages/patients", &[]).await.body, "[]");
     assert_eq!(call(&frontdesk, "/api/staff/messages/reply", &[("thread", &thread), ("body", "Hello")]).await.status, 404);
     assert_eq!(call(&frontdesk, "/api/staff/messages/handled", &[("message", &message)]).await.status, 404);
-    let r = frontdesk.post_form("/api/staff/messages/forward", &[("message", &message), ("to", &format!("pool:{}", pool_id(&portal, "Nurse line").await)), ("note", "")]).await;
+    let r = frontdesk
+        .post_form("/api/staff/messages/forward", &[("message", &message), ("to", &format!("pool:{}", pool_id(&portal, "Nurse line").await)), ("note", "")])
+        .await;
     assert_eq!(r.status, 404);
     let r = frontdesk.post_form("/api/staff/messages/start", &[("patient", &alice_patient), ("subject", "Hi"), ("body", "Hello")]).await;
     assert_eq!(r.location(), Some("/staff/messages/new?error=patient"));
@@ -205,7 +212,8 @@ async fn access_matrix(backend: Backend) {
         let f: Vec<(&str, &str)> = names.iter().map(|n| (*n, if *n == "mode" { "daily" } else { thread.as_str() })).collect();
         assert_eq!(call(&drlee, path, &f).await.status, 403, "drlee {path}");
     }
-    let r = drlee.post_multipart("/api/messages/send", &[("thread", &thread), ("body", "As the patient"), ("acknowledge", "yes"), ("action", "send")], &[]).await;
+    let r =
+        drlee.post_multipart("/api/messages/send", &[("thread", &thread), ("body", "As the patient"), ("acknowledge", "yes"), ("action", "send")], &[]).await;
     assert_eq!(r.status, 403);
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, messages_before, "none of that wrote a message");
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM users WHERE notices <> 'immediate'").await, 0);
@@ -229,10 +237,23 @@ async fn recipients_come_from_the_care_team(backend: Backend) {
         "provider:1 OR 1=1".to_string(),
         String::new(),
     ] {
-        let at = send(&alice, &[("recipient", &to), ("topic", "general"), ("subject", "Hi"), ("body", "Hello"), ("acknowledge", "yes"), ("action", "send")], &[]).await;
+        let at =
+            send(&alice, &[("recipient", &to), ("topic", "general"), ("subject", "Hi"), ("body", "Hello"), ("acknowledge", "yes"), ("action", "send")], &[])
+                .await;
         assert_eq!(at, "/messages/new?error=recipient", "{to}");
     }
-    let at = send(&alice, &[("recipient", &format!("provider:{}", user_id(&portal, "drlee").await)), ("topic", "general"), ("subject", "Hi"), ("body", "Hello"), ("action", "send")], &[]).await;
+    let at = send(
+        &alice,
+        &[
+            ("recipient", &format!("provider:{}", user_id(&portal, "drlee").await)),
+            ("topic", "general"),
+            ("subject", "Hi"),
+            ("body", "Hello"),
+            ("action", "send"),
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(at, "/messages/new?error=acknowledge", "the acknowledgement is required");
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM messages").await, 0);
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM threads").await, 0);
@@ -262,11 +283,16 @@ async fn routing_on_absence(backend: Backend) {
     let alice = signed_in(&portal, "alice", "patient").await;
     let thread = alice_writes(&portal, &alice, "drlee", "Sent while he is away", &[]).await;
     let message = first_message(&portal, &thread).await;
-    let row = sqlx::query("SELECT to_provider_id, assigned_provider_id, assigned_pool_id FROM messages WHERE id = $1").bind(&message).fetch_one(db).await.unwrap();
+    let row =
+        sqlx::query("SELECT to_provider_id, assigned_provider_id, assigned_pool_id FROM messages WHERE id = $1").bind(&message).fetch_one(db).await.unwrap();
     assert_eq!(row.try_get::<Option<String>, _>("to_provider_id").unwrap().as_deref(), Some(drlee.as_str()), "addressed as written");
     assert_eq!(row.try_get::<Option<String>, _>("assigned_provider_id").unwrap(), None);
     assert_eq!(row.try_get::<Option<String>, _>("assigned_pool_id").unwrap().as_deref(), Some(nurse_line.as_str()), "waits for the cover");
-    let route = sqlx::query("SELECT kind, from_provider_id, to_pool_id, reason, by_user_id FROM message_routes WHERE message_id = $1").bind(&message).fetch_all(db).await.unwrap();
+    let route = sqlx::query("SELECT kind, from_provider_id, to_pool_id, reason, by_user_id FROM message_routes WHERE message_id = $1")
+        .bind(&message)
+        .fetch_all(db)
+        .await
+        .unwrap();
     assert_eq!(route.len(), 1, "one routing recorded");
     assert_eq!(route[0].try_get::<String, _>("kind").unwrap(), "absence");
     assert_eq!(route[0].try_get::<Option<String>, _>("from_provider_id").unwrap().as_deref(), Some(drlee.as_str()));
@@ -299,7 +325,12 @@ async fn routing_on_absence(backend: Backend) {
     assert!(!alice.get(&format!("/messages/{thread}")).await.body.contains("out of office"));
 
     // A forward within the team, with a note.
-    let r = nurse.post_form("/api/staff/messages/forward", &[("message", &message), ("to", &format!("pool:{}", pool_id(&portal, "Billing questions").await)), ("note", "About the bill")]).await;
+    let r = nurse
+        .post_form(
+            "/api/staff/messages/forward",
+            &[("message", &message), ("to", &format!("pool:{}", pool_id(&portal, "Billing questions").await)), ("note", "About the bill")],
+        )
+        .await;
     assert_eq!(r.location(), Some("/staff/messages?done=forwarded"));
     let billing = signed_in(&portal, "billing", "staff").await;
     assert!(billing.get("/staff/messages").await.body.contains("Sent while he is away"));
@@ -343,7 +374,11 @@ async fn waiting_messages_move_when_absence_begins(backend: Backend) {
     assert_eq!(assigned().await, (Some(nursekim.clone()), None), "now with the covering provider");
     assert_eq!(reroute(starts).await.unwrap(), 0, "once");
     assert_eq!(reroute(starts + 1000).await.unwrap(), 0, "once");
-    let routes = sqlx::query("SELECT kind, from_provider_id, to_provider_id, reason FROM message_routes WHERE message_id = $1").bind(&message).fetch_all(db).await.unwrap();
+    let routes = sqlx::query("SELECT kind, from_provider_id, to_provider_id, reason FROM message_routes WHERE message_id = $1")
+        .bind(&message)
+        .fetch_all(db)
+        .await
+        .unwrap();
     assert_eq!(routes.len(), 1);
     assert_eq!(routes[0].try_get::<Option<String>, _>("from_provider_id").unwrap().as_deref(), Some(drlee.as_str()));
     assert_eq!(routes[0].try_get::<Option<String>, _>("to_provider_id").unwrap().as_deref(), Some(nursekim.as_str()));
@@ -376,10 +411,11 @@ async fn sent_messages_never_change(backend: Backend) {
     let alice = signed_in(&portal, "alice", "patient").await;
     let thread = alice_writes(&portal, &alice, "drlee", "Keep me", &[("attachments", "knee.png", PNG.to_vec())]).await;
     let snapshot = || async {
-        let r = sqlx::query("SELECT id, thread_id, body, sent_at, author_id, author_kind, to_provider_id, to_pool_id, due_at FROM messages ORDER BY sent_at, id")
-            .fetch_all(db)
-            .await
-            .unwrap();
+        let r =
+            sqlx::query("SELECT id, thread_id, body, sent_at, author_id, author_kind, to_provider_id, to_pool_id, due_at FROM messages ORDER BY sent_at, id")
+                .fetch_all(db)
+                .await
+                .unwrap();
         r.iter()
             .map(|r| {
                 format!(
@@ -403,7 +439,14 @@ async fn sent_messages_never_change(backend: Backend) {
             .await
             .unwrap()
             .iter()
-            .map(|r| format!("{}|{}|{}", r.try_get::<String, _>("id").unwrap(), r.try_get::<String, _>("message_id").unwrap(), r.try_get::<String, _>("sha256").unwrap()))
+            .map(|r| {
+                format!(
+                    "{}|{}|{}",
+                    r.try_get::<String, _>("id").unwrap(),
+                    r.try_get::<String, _>("message_id").unwrap(),
+                    r.try_get::<String, _>("sha256").unwrap()
+                )
+            })
             .collect::<Vec<_>>()
     };
     let before = snapshot().await;
@@ -500,7 +543,8 @@ async fn attachment_checks(backend: Backend) {
     let db = &portal.state.db.pool;
     let alice = signed_in(&portal, "alice", "patient").await;
     let to = format!("provider:{}", user_id(&portal, "drlee").await);
-    let fields: [(&str, &str); 6] = [("recipient", &to), ("topic", "general"), ("subject", "Files"), ("body", "See attached."), ("acknowledge", "yes"), ("action", "send")];
+    let fields: [(&str, &str); 6] =
+        [("recipient", &to), ("topic", "general"), ("subject", "Files"), ("body", "See attached."), ("acknowledge", "yes"), ("action", "send")];
 
     let exe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0This program cannot be run in DOS mode.".to_vec();
     assert_eq!(send(&alice, &fields, &[("attachments", "photo.jpg", exe)]).await, "/messages/new?error=file-type");
@@ -539,7 +583,11 @@ async fn attachment_checks(backend: Backend) {
         assert_eq!(r.status(), 200);
         let h = r.headers().clone();
         assert_eq!(h.get("content-type").unwrap(), content_type);
-        assert!(h.get("content-disposition").unwrap().to_str().unwrap().starts_with(&format!("attachment; filename=\"{name}\"")), "{:?}", h.get("content-disposition"));
+        assert!(
+            h.get("content-disposition").unwrap().to_str().unwrap().starts_with(&format!("attachment; filename=\"{name}\"")),
+            "{:?}",
+            h.get("content-disposition")
+        );
         assert!(h.get("cache-control").unwrap().to_str().unwrap().contains("no-store"));
         assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
         assert_eq!(r.bytes().await.unwrap().to_vec(), content, "the same bytes back: {name}");
@@ -585,7 +633,11 @@ async fn notices_say_only_that_something_waits(backend: Backend) {
     let db = &portal.state.db.pool;
     let alice = signed_in(&portal, "alice", "patient").await;
     let thread = alice_writes(&portal, &alice, "drlee", "Swollen knee", &[]).await;
-    assert_eq!(count(&portal, "SELECT COUNT(*) FROM outbox WHERE notice IN ('new-in-portal', 'daily-summary')").await, 0, "a patient's own message notifies no one");
+    assert_eq!(
+        count(&portal, "SELECT COUNT(*) FROM outbox WHERE notice IN ('new-in-portal', 'daily-summary')").await,
+        0,
+        "a patient's own message notifies no one"
+    );
     let drlee = signed_in(&portal, "drlee", "staff").await;
     let r = drlee.post_form("/api/staff/messages/reply", &[("thread", &thread), ("body", "Please rest your knee and use ice.")]).await;
     assert_eq!(r.location(), Some(format!("/staff/messages/{thread}?done=replied").as_str()));
@@ -684,14 +736,10 @@ async fn due_dates_and_overdue(backend: Backend) {
     let thread = alice_writes(&portal, &alice, "drlee", "Swollen knee", &[]).await;
     let row = sqlx::query("SELECT sent_at, due_at FROM messages WHERE thread_id = $1").bind(&thread).fetch_one(db).await.unwrap();
     let (sent, due): (i64, i64) = (row.try_get("sent_at").unwrap(), row.try_get::<Option<i64>, _>("due_at").unwrap().unwrap());
-    let holidays: Vec<jiff::civil::Date> = sqlx::query("SELECT day FROM holidays")
-        .fetch_all(db)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.try_get::<String, _>("day").unwrap().parse().unwrap())
-        .collect();
-    let cal = app::messaging::business_days::BusinessCalendar::new(jiff::tz::TimeZone::get("America/New_York").unwrap(), jiff::civil::time(17, 0, 0, 0), holidays);
+    let holidays: Vec<jiff::civil::Date> =
+        sqlx::query("SELECT day FROM holidays").fetch_all(db).await.unwrap().iter().map(|r| r.try_get::<String, _>("day").unwrap().parse().unwrap()).collect();
+    let cal =
+        app::messaging::business_days::BusinessCalendar::new(jiff::tz::TimeZone::get("America/New_York").unwrap(), jiff::civil::time(17, 0, 0, 0), holidays);
     assert_eq!(due, cal.due_at_ms(sent, 3));
     let local = jiff::Timestamp::from_millisecond(due).unwrap().to_zoned(jiff::tz::TimeZone::get("America/New_York").unwrap());
     assert_eq!((local.hour(), local.minute()), (17, 0), "at the close of a business day");
@@ -704,7 +752,11 @@ async fn due_dates_and_overdue(backend: Backend) {
 
     sqlx::query("UPDATE messages SET due_at = $1 WHERE thread_id = $2").bind(now_ms() - 1000).bind(&thread).execute(db).await.unwrap();
     let page = alice.get(&format!("/messages/{thread}")).await;
-    assert!(page.body.contains("We have not answered your message within 3 business days. We are sorry. Please call the office at (555) 010-0199."), "{}", page.body);
+    assert!(
+        page.body.contains("We have not answered your message within 3 business days. We are sorry. Please call the office at (555) 010-0199."),
+        "{}",
+        page.body
+    );
     let overview = call(&alice, "/api/messages/overview", &[]).await;
     assert!(overview.body.contains("\"overdue\":true"), "{}", overview.body);
     let overdue = drlee.get("/staff/messages?show=overdue").await;
@@ -738,7 +790,12 @@ async fn drafts_survive_sign_out(backend: Backend) {
     let robert = signed_in(&portal, "robert", "patient").await;
     assert!(!call(&robert, "/api/messages/compose", &[]).await.body.contains("Half-written"));
 
-    let at = send(&alice, &[("recipient", &to), ("topic", "medication"), ("subject", "Refill"), ("body", "Whole now"), ("acknowledge", "yes"), ("action", "send")], &[]).await;
+    let at = send(
+        &alice,
+        &[("recipient", &to), ("topic", "medication"), ("subject", "Refill"), ("body", "Whole now"), ("acknowledge", "yes"), ("action", "send")],
+        &[],
+    )
+    .await;
     thread_of(&at);
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM message_drafts").await, 0);
     let data: serde_json::Value = serde_json::from_str(&call(&alice, "/api/messages/compose", &[]).await.body).unwrap();
@@ -774,7 +831,13 @@ async fn setup_is_for_administrators(backend: Backend) {
     let r = drlee
         .post_form(
             "/api/staff/absences/schedule",
-            &[("provider", &user_id(&portal, "nursekim").await), ("starts", "2030-01-06T08:00"), ("ends", "2030-01-10T17:00"), ("cover", &format!("pool:{nurse_line}")), ("note", "")],
+            &[
+                ("provider", &user_id(&portal, "nursekim").await),
+                ("starts", "2030-01-06T08:00"),
+                ("ends", "2030-01-10T17:00"),
+                ("cover", &format!("pool:{nurse_line}")),
+                ("note", ""),
+            ],
         )
         .await;
     assert_eq!(r.location(), Some("/staff/absences?done=scheduled"));
@@ -814,7 +877,12 @@ async fn first_attachment(portal: &TestPortal, thread: &str) -> String {
 /// Alice writes to a pool of her care team; returns the thread.
 async fn alice_writes_to_pool(portal: &TestPortal, alice: &Client, pool: &str, subject: &str, body: &str) -> String {
     let to = format!("pool:{}", pool_id(portal, pool).await);
-    let at = send(alice, &[("recipient", &to), ("topic", "general"), ("subject", subject), ("body", body), ("acknowledge", "yes"), ("action", "send")], &[("attachments", "scan.png", PNG.to_vec())]).await;
+    let at = send(
+        alice,
+        &[("recipient", &to), ("topic", "general"), ("subject", subject), ("body", body), ("acknowledge", "yes"), ("action", "send")],
+        &[("attachments", "scan.png", PNG.to_vec())],
+    )
+    .await;
     thread_of(&at)
 }
 
@@ -965,7 +1033,10 @@ async fn clinicians_of_the_care_team_read_clinical_conversations(backend: Backen
     assert_eq!(audit, vec!["made non-clinical".to_string(), "made clinical".to_string()]);
     // A new pool is non-clinical unless ticked.
     assert_eq!(admin.post_form("/api/staff/pools/create", &[("name", "Front desk"), ("description", "")]).await.location(), Some("/staff/pools?done=pool"));
-    assert_eq!(admin.post_form("/api/staff/pools/create", &[("name", "Wound care"), ("description", ""), ("clinical", "yes")]).await.location(), Some("/staff/pools?done=pool"));
+    assert_eq!(
+        admin.post_form("/api/staff/pools/create", &[("name", "Wound care"), ("description", ""), ("clinical", "yes")]).await.location(),
+        Some("/staff/pools?done=pool")
+    );
     let kinds: Vec<(String, String)> = sqlx::query("SELECT name, clinical FROM care_pools ORDER BY name")
         .fetch_all(&portal.state.db.pool)
         .await
@@ -1011,7 +1082,12 @@ async fn a_clinician_not_on_the_care_team_reads_only_what_is_addressed_to_them(b
         .await
         .unwrap();
     let to = format!("provider:{}", user_id(&portal, "drlee").await);
-    let at = send(&alice, &[("recipient", &to), ("topic", "medication"), ("subject", "Refill"), ("body", "I need more of my pills."), ("acknowledge", "yes"), ("action", "send")], &[("attachments", "label.png", PNG.to_vec())]).await;
+    let at = send(
+        &alice,
+        &[("recipient", &to), ("topic", "medication"), ("subject", "Refill"), ("body", "I need more of my pills."), ("acknowledge", "yes"), ("action", "send")],
+        &[("attachments", "label.png", PNG.to_vec())],
+    )
+    .await;
     let refill = thread_of(&at);
     let refill_file = first_attachment(&portal, &refill).await;
     assert!(reads(&nurse, "nursekim", &refill, &refill_file, &alice_patient, "more of my pills", "Refill").await, "routed to her: she reads it");
@@ -1036,7 +1112,8 @@ async fn a_conversation_forwarded_to_a_pool_becomes_readable_by_it(backend: Back
     let knee_file = first_attachment(&portal, &knee).await;
     let bill = alice_writes_to_pool(&portal, &alice, "Billing questions", "Statement question", "Why was I charged twice?").await;
     let bill_file = first_attachment(&portal, &bill).await;
-    let (drlee, nurse, billing) = (signed_in(&portal, "drlee", "staff").await, signed_in(&portal, "nursekim", "staff").await, signed_in(&portal, "billing", "staff").await);
+    let (drlee, nurse, billing) =
+        (signed_in(&portal, "drlee", "staff").await, signed_in(&portal, "nursekim", "staff").await, signed_in(&portal, "billing", "staff").await);
     assert!(!reads(&billing, "billing", &knee, &knee_file, &alice_patient, KNEE, "Swollen knee").await);
     assert!(!reads(&nurse, "nursekim", &bill, &bill_file, &alice_patient, "charged twice", "Statement question").await);
     assert!(!reads(&drlee, "drlee", &bill, &bill_file, &alice_patient, "charged twice", "Statement question").await);
@@ -1050,22 +1127,35 @@ async fn a_conversation_forwarded_to_a_pool_becomes_readable_by_it(backend: Back
     assert_eq!(r.location(), Some("/staff/messages?done=forwarded"));
     assert!(reads(&billing, "billing", &knee, &knee_file, &alice_patient, KNEE, "Swollen knee").await, "forwarded to billing: billing reads it");
     assert!(in_inbox(&billing, &knee, "Swollen knee").await);
-    assert!(billing.get(&format!("/staff/messages/{knee}")).await.body.contains("Forwarded by Dr. Morgan Lee: Was the brace billed?"), "with who forwarded it and why");
-    assert!(reads(&drlee, "drlee", &knee, &knee_file, &alice_patient, KNEE, "Swollen knee").await, "still clinical: the care team's clinicians keep reading it");
+    assert!(
+        billing.get(&format!("/staff/messages/{knee}")).await.body.contains("Forwarded by Dr. Morgan Lee: Was the brace billed?"),
+        "with who forwarded it and why"
+    );
+    assert!(
+        reads(&drlee, "drlee", &knee, &knee_file, &alice_patient, KNEE, "Swollen knee").await,
+        "still clinical: the care team's clinicians keep reading it"
+    );
 
     let bill_message = first_message(&portal, &bill).await;
     let to_nurses = format!("pool:{}", pool_id(&portal, "Nurse line").await);
     let r = billing.post_form("/api/staff/messages/forward", &[("message", &bill_message), ("to", &to_nurses), ("note", "She mentions a new symptom")]).await;
     assert_eq!(r.location(), Some("/staff/messages?done=forwarded"));
-    assert!(reads(&nurse, "nursekim", &bill, &bill_file, &alice_patient, "charged twice", "Statement question").await, "forwarded to the Nurse line: Kim reads it");
-    assert!(reads(&drlee, "drlee", &bill, &bill_file, &alice_patient, "charged twice", "Statement question").await, "sent to a clinical pool, it is clinical now");
+    assert!(
+        reads(&nurse, "nursekim", &bill, &bill_file, &alice_patient, "charged twice", "Statement question").await,
+        "forwarded to the Nurse line: Kim reads it"
+    );
+    assert!(
+        reads(&drlee, "drlee", &bill, &bill_file, &alice_patient, "charged twice", "Statement question").await,
+        "sent to a clinical pool, it is clinical now"
+    );
     assert!(reads(&billing, "billing", &bill, &bill_file, &alice_patient, "charged twice", "Statement question").await, "billing keeps what was sent to it");
 
     // Recorded: who forwarded what to whom, and the audit trail.
-    let routes = sqlx::query("SELECT r.kind, r.by_user_id, r.to_pool_id, m.thread_id FROM message_routes r JOIN messages m ON m.id = r.message_id ORDER BY r.at, r.id")
-        .fetch_all(db)
-        .await
-        .unwrap();
+    let routes =
+        sqlx::query("SELECT r.kind, r.by_user_id, r.to_pool_id, m.thread_id FROM message_routes r JOIN messages m ON m.id = r.message_id ORDER BY r.at, r.id")
+            .fetch_all(db)
+            .await
+            .unwrap();
     let seen: Vec<(String, Option<String>, Option<String>, String)> = routes
         .iter()
         .map(|r| (r.try_get("kind").unwrap(), r.try_get("by_user_id").unwrap(), r.try_get("to_pool_id").unwrap(), r.try_get("thread_id").unwrap()))
@@ -1104,7 +1194,14 @@ async fn send_at_once(portal: &TestPortal, alice: &Client, n: usize, files: Vec<
         let (c, to, files) = (same_browser(alice), to.clone(), files.clone());
         sends.push(tokio::spawn(async move {
             let subject = format!("Note {i}");
-            let fields = [("recipient", to.as_str()), ("topic", "general"), ("subject", subject.as_str()), ("body", "Another thing."), ("acknowledge", "yes"), ("action", "send")];
+            let fields = [
+                ("recipient", to.as_str()),
+                ("topic", "general"),
+                ("subject", subject.as_str()),
+                ("body", "Another thing."),
+                ("acknowledge", "yes"),
+                ("action", "send"),
+            ];
             let r = c.post_multipart("/api/messages/send", &fields, &files).await;
             assert_eq!(r.status, 302, "{}", r.body);
             r.location().unwrap_or_default().to_string()
@@ -1141,7 +1238,12 @@ async fn a_patients_messages_per_day_hold_when_sent_at_once(backend: Backend) {
     let (tomorrow, _) = resets(&portal);
     let page = alice.get("/messages/new?error=limit-day").await;
     let phone = &portal.state.settings.organisation.phone;
-    for words in ["You have sent 3 messages today", &format!("You can send messages again from {tomorrow}"), &format!("please call the office at {phone}"), "Your message has not been sent"] {
+    for words in [
+        "You have sent 3 messages today",
+        &format!("You can send messages again from {tomorrow}"),
+        &format!("please call the office at {phone}"),
+        "Your message has not been sent",
+    ] {
         assert!(page.body.contains(words), "the page says {words:?}: {}", page.body);
     }
     // A reply is a message too; the compose page says so before she writes.
@@ -1215,7 +1317,11 @@ async fn staff_lift_a_patients_limits_for_a_day(backend: Backend) {
     assert_eq!(audit[0].try_get::<Option<String>, _>("record_id").unwrap(), Some(alice_patient.clone()));
     assert!(!audit[0].try_get::<Option<String>, _>("detail").unwrap().unwrap_or_default().contains("wound"), "the reason stays out of the trail");
     let page = desk.get(&format!("/staff/patients/{alice_patient}?limits=lifted")).await;
-    assert!(page.body.contains("Lifted by Frances Okafor until") && page.body.contains(reason) && page.body.contains("Messages today: 0 of 2"), "{}", page.body);
+    assert!(
+        page.body.contains("Lifted by Frances Okafor until") && page.body.contains(reason) && page.body.contains("Messages today: 0 of 2"),
+        "{}",
+        page.body
+    );
 
     // A fresh allowance, not an unlimited one, even at once.
     let outcomes = send_at_once(&portal, &alice, 5, Vec::new()).await;

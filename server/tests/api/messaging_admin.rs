@@ -84,10 +84,8 @@ async fn pools_and_members(backend: Backend) {
     assert_eq!(r.status, 404, "only our own ids");
 
     let entries = audit_of(&portal, "pool.changed").await;
-    let expected: Vec<_> = ["pool created", "member added", "member removed"]
-        .into_iter()
-        .map(|d| (admin_id.clone(), "pool".to_string(), pool.clone(), d.to_string()))
-        .collect();
+    let expected: Vec<_> =
+        ["pool created", "member added", "member removed"].into_iter().map(|d| (admin_id.clone(), "pool".to_string(), pool.clone(), d.to_string())).collect();
     assert_eq!(entries, expected);
     portal.stop().await;
 }
@@ -114,7 +112,13 @@ async fn setup_is_refused_to_others(backend: Backend) {
         for (path, fields) in &forms {
             assert_eq!(c.post_form(path, fields).await.status, 403, "{login} {path}");
         }
-        let others_absence = [("provider", drlee.as_str()), ("starts", "2031-01-06T08:00"), ("ends", "2031-01-10T17:00"), ("cover", "pool:00000000000000000000000000000000"), ("note", "")];
+        let others_absence = [
+            ("provider", drlee.as_str()),
+            ("starts", "2031-01-06T08:00"),
+            ("ends", "2031-01-10T17:00"),
+            ("cover", "pool:00000000000000000000000000000000"),
+            ("note", ""),
+        ];
         if login != "drlee" {
             assert_eq!(c.call("/api/staff/absences/list").await.status, 403, "{login}");
             assert_eq!(c.post_form("/api/staff/absences/schedule", &others_absence).await.status, 403, "{login}");
@@ -187,10 +191,8 @@ async fn care_teams(backend: Backend) {
     assert_eq!(r.status, 404, "only our own ids");
 
     let entries = audit_of(&portal, "care-team.changed").await;
-    let expected: Vec<_> = ["added to care team", "removed from care team"]
-        .into_iter()
-        .map(|d| (admin_id.clone(), "patient".to_string(), alice.clone(), d.to_string()))
-        .collect();
+    let expected: Vec<_> =
+        ["added to care team", "removed from care team"].into_iter().map(|d| (admin_id.clone(), "patient".to_string(), alice.clone(), d.to_string())).collect();
     assert_eq!(entries, expected);
     portal.stop().await;
 }
@@ -208,7 +210,8 @@ async fn absences(backend: Backend) {
     let schedule = |provider: String, starts: &'static str, ends: &'static str, cover: String| {
         let admin = &admin;
         async move {
-            go(admin, "/api/staff/absences/schedule", &[("provider", &provider), ("starts", starts), ("ends", ends), ("cover", &cover), ("note", "Conference")]).await
+            go(admin, "/api/staff/absences/schedule", &[("provider", &provider), ("starts", starts), ("ends", ends), ("cover", &cover), ("note", "Conference")])
+                .await
         }
     };
     let dates = "/staff/absences?error=dates";
@@ -249,7 +252,14 @@ async fn absences(backend: Backend) {
     let r = alice
         .post_multipart(
             "/api/messages/send",
-            &[("recipient", &format!("provider:{drlee}")), ("topic", "general"), ("subject", "Knee"), ("body", "My knee is swollen."), ("acknowledge", "yes"), ("action", "send")],
+            &[
+                ("recipient", &format!("provider:{drlee}")),
+                ("topic", "general"),
+                ("subject", "Knee"),
+                ("body", "My knee is swollen."),
+                ("acknowledge", "yes"),
+                ("action", "send"),
+            ],
             &[],
         )
         .await;

@@ -187,12 +187,8 @@ async fn metrics_are_served_on_their_own_address(backend: Backend) {
 
     let staff = portal.client();
     assert_eq!(staff.sign_in("frontdesk", DEMO_PASSWORD, "staff").await.status, 302);
-    let patient: String = sqlx::query("SELECT id FROM patients WHERE mrn IS NOT NULL ORDER BY id LIMIT 1")
-        .fetch_one(&portal.state.db.pool)
-        .await
-        .unwrap()
-        .try_get("id")
-        .unwrap();
+    let patient: String =
+        sqlx::query("SELECT id FROM patients WHERE mrn IS NOT NULL ORDER BY id LIMIT 1").fetch_one(&portal.state.db.pool).await.unwrap().try_get("id").unwrap();
     assert_eq!(staff.get(&format!("/staff/patients/{patient}")).await.status, 200);
     assert_eq!(portal.client().sign_in("alice", "wrong password", "patient").await.location(), Some("/sign-in?error=refused"));
     assert_eq!(portal.client().get("/metrics").await.status, 404, "not on the public address");
@@ -211,11 +207,7 @@ async fn metrics_are_served_on_their_own_address(backend: Backend) {
     assert!(text.contains("# TYPE portal_http_requests_total counter"), "{text}");
     assert_eq!(metric(&text, "portal_http_requests_total{route=\"/staff/patients/{id}\",method=\"GET\",status=\"200\"}"), Some(1.0), "{text}");
     assert_eq!(metric(&text, "portal_http_requests_total{route=\"/api/sign-in\",method=\"POST\",status=\"302\"}"), Some(2.0), "{text}");
-    assert_eq!(
-        metric(&text, "portal_http_request_duration_seconds_count{route=\"/staff/patients/{id}\",method=\"GET\"}"),
-        Some(1.0),
-        "{text}"
-    );
+    assert_eq!(metric(&text, "portal_http_request_duration_seconds_count{route=\"/staff/patients/{id}\",method=\"GET\"}"), Some(1.0), "{text}");
     assert!(text.contains("portal_http_request_duration_seconds_bucket{route=\"/staff/patients/{id}\",method=\"GET\",le=\"+Inf\"} 1"), "{text}");
     assert!(!text.contains(&patient), "no id in any label");
     assert!(!text.contains("alice"), "nothing personal");
@@ -242,12 +234,8 @@ async fn backup_copies_the_running_database(backend: Backend) {
         portal.stop().await;
         return;
     }
-    let file: String = sqlx::query("SELECT file FROM pragma_database_list WHERE name = 'main'")
-        .fetch_one(&portal.state.db.pool)
-        .await
-        .unwrap()
-        .try_get("file")
-        .unwrap();
+    let file: String =
+        sqlx::query("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(&portal.state.db.pool).await.unwrap().try_get("file").unwrap();
     let run = |to: &std::path::Path| {
         std::process::Command::new(env!("CARGO_BIN_EXE_server"))
             .args(["backup", "--to"])
@@ -313,10 +301,8 @@ async fn the_demo_clinic_in_use_gives_every_section_something(backend: Backend) 
     assert_eq!(alice.sign_in("alice", DEMO_PASSWORD, "patient").await.location(), Some("/home"));
     let page = alice.get("/record/questionnaires").await;
     assert!(page.body.contains("Mood check") || page.body.contains("mood"), "her questionnaire waits:\n{}", page.body);
-    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM questionnaire_assignments WHERE submitted_at IS NULL")
-        .fetch_one(&portal.state.db.pool)
-        .await
-        .unwrap();
+    let open: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM questionnaire_assignments WHERE submitted_at IS NULL").fetch_one(&portal.state.db.pool).await.unwrap();
     assert_eq!(open, 2, "a questionnaire and a lesson");
     assert!(alice.get("/messages").await.body.contains("Knee pain after walking"));
 

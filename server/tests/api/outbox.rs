@@ -53,8 +53,7 @@ async fn a_refused_delivery_is_retried_until_it_goes(backend: Backend) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(attempts, 1);
-    let (next, error): (i64, Option<String>) =
-        sqlx::query_as("SELECT next_attempt_at, last_error FROM outbox").fetch_one(pool).await.unwrap();
+    let (next, error): (i64, Option<String>) = sqlx::query_as("SELECT next_attempt_at, last_error FROM outbox").fetch_one(pool).await.unwrap();
     assert!(next > now_ms() + 30_000, "backs off before the next try");
     assert_eq!(error.as_deref(), Some("relay refused for now"));
     assert!(portal.smtp.received().is_empty());
@@ -101,10 +100,7 @@ async fn several_workers_never_send_a_notice_twice(backend: Backend) {
     all.dedup();
     assert_eq!(before, all.len(), "no notice claimed twice");
     // The portal's own worker may have claimed some too; together they hold every notice.
-    let claimed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE claimed_by IS NOT NULL OR sent_at IS NOT NULL")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let claimed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE claimed_by IS NOT NULL OR sent_at IS NOT NULL").fetch_one(&db.pool).await.unwrap();
     assert_eq!(claimed, 30);
     portal.stop().await;
 }

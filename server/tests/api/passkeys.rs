@@ -101,7 +101,8 @@ async fn a_forged_sign_in_opens_nothing(backend: Backend) {
     assert!(anonymous.jar_cookie("portal_session").is_none(), "no session");
     assert_eq!(anonymous.get("/home").await.location().map(|l| l.starts_with("/sign-in")), Some(true));
     // The ceremony was spent.
-    let again = anonymous.call_form("/api/passkeys/sign-in-finish", &[("ceremony", &ceremony), ("credential", &forged.to_string()), ("portal", "patient")]).await;
+    let again =
+        anonymous.call_form("/api/passkeys/sign-in-finish", &[("ceremony", &ceremony), ("credential", &forged.to_string()), ("portal", "patient")]).await;
     assert_eq!(again.status, 400);
     assert!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'passkey.sign-in-failed'").await >= 1);
     portal.stop().await;
@@ -246,4 +247,3 @@ async fn passkeys_sign_in_and_their_counters_are_checked(backend: Backend) {
 fn uuid_bytes(hex_id: &str) -> Vec<u8> {
     (0..hex_id.len()).step_by(2).map(|i| u8::from_str_radix(&hex_id[i..i + 2], 16).unwrap()).collect()
 }
-

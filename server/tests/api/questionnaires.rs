@@ -156,7 +156,13 @@ async fn patients_reach_only_their_own(backend: Backend) {
     assert_eq!(admin.call_form("/api/staff/questionnaires/library", &[("q", "")]).await.status, 200);
     assert_eq!(admin.get(&format!("/staff/questionnaires/fhir/questionnaire/{mood}.json")).await.status, 200);
     for path in ["/api/staff/questionnaires/patient", "/api/staff/questionnaires/response", "/api/staff/questionnaires/form"] {
-        let id = if path.ends_with("patient") { &alice_patient } else if path.ends_with("form") { &mood } else { &alice_assignment };
+        let id = if path.ends_with("patient") {
+            &alice_patient
+        } else if path.ends_with("form") {
+            &mood
+        } else {
+            &alice_assignment
+        };
         assert_eq!(admin.call_form(path, &[("id", id)]).await.status, 403, "admin {path}");
     }
     assert_eq!(admin.get(&format!("/staff/questionnaires/fhir/response/{alice_assignment}.json")).await.status, 403);
@@ -256,7 +262,8 @@ async fn drafts_survive_sign_out_and_answers_are_immutable(backend: Backend) {
     let page = alice.get(&format!("/record/questionnaires/{id}?check=submit")).await;
     assert!(page.body.contains("There is a problem with 1 answer") && page.body.contains("Enter 10 or less."), "error summary shown");
     // Fixed: submitted; the hidden comment (waited = false) is dropped.
-    let r = save(&alice, &id, "submit", &[("q0", "9"), ("q1", "false"), ("q2", "dropped"), ("q3", "How to take any new medicine"), ("q3.other", "Parking")]).await;
+    let r =
+        save(&alice, &id, "submit", &[("q0", "9"), ("q1", "false"), ("q2", "dropped"), ("q3", "How to take any new medicine"), ("q3.other", "Parking")]).await;
     assert_eq!(r.location(), Some(format!("/record/questionnaires?done={id}").as_str()));
     let answers = text(&portal, "SELECT answers FROM questionnaire_assignments WHERE id = $1", &id).await;
     assert!(!answers.contains("dropped") && answers.contains("Parking"), "{answers}");
@@ -292,7 +299,8 @@ async fn imports_are_whole_and_versions_are_kept(backend: Backend) {
     let portal = TestPortal::start(backend).await;
     let admin = signed_in(&portal, "admin", "staff").await;
     let before = state(&portal).await;
-    let bad = r#"{"resourceType":"Questionnaire","title":"Bad","item":[{"linkId":"a","type":"string","text":"A"},{"linkId":"b","type":"attachment","text":"B"}]}"#;
+    let bad =
+        r#"{"resourceType":"Questionnaire","title":"Bad","item":[{"linkId":"a","type":"string","text":"A"},{"linkId":"b","type":"attachment","text":"B"}]}"#;
     let r = admin.post_multipart("/api/staff/questionnaires/import", &[("kind", "questionnaire"), ("form", ""), ("json", bad)], &[]).await;
     assert_eq!(r.location(), Some("/staff/questionnaires?refused=1#import"));
     assert_eq!(state(&portal).await, before, "nothing imported");
@@ -306,13 +314,17 @@ async fn imports_are_whole_and_versions_are_kept(backend: Backend) {
     let first = latest_assignment(&portal, &alice_patient).await;
     // A new version, from a file.
     let v2 = app::questionnaires::SAMPLES[0].2.replace("Mood check (two questions)", "Mood check, revised");
-    let r = admin.post_multipart("/api/staff/questionnaires/import", &[("kind", "questionnaire"), ("form", &mood), ("json", "")], &[("file", "q.json", v2.into_bytes())]).await;
+    let r = admin
+        .post_multipart("/api/staff/questionnaires/import", &[("kind", "questionnaire"), ("form", &mood), ("json", "")], &[("file", "q.json", v2.into_bytes())])
+        .await;
     assert!(r.location().unwrap().starts_with("/staff/questionnaires?imported=2"), "{:?}", r.location());
     assign(&drlee, &alice_patient, &mood).await;
     let second = latest_assignment(&portal, &alice_patient).await;
     let version_of = |id: String| {
         let portal = &portal;
-        async move { count(portal, "SELECT v.version FROM questionnaire_assignments a JOIN questionnaire_versions v ON v.id = a.version_id WHERE a.id = $1", &id).await }
+        async move {
+            count(portal, "SELECT v.version FROM questionnaire_assignments a JOIN questionnaire_versions v ON v.id = a.version_id WHERE a.id = $1", &id).await
+        }
     };
     assert_eq!((version_of(first.clone()).await, version_of(second.clone()).await), (1, 2));
     let alice = signed_in(&portal, "alice", "patient").await;
@@ -324,7 +336,10 @@ async fn imports_are_whole_and_versions_are_kept(backend: Backend) {
     let json = r.text().await.unwrap();
     let exported = app::questionnaires::fhir::import(&json).unwrap();
     assert_eq!(exported.title, "Mood check, revised");
-    assert_eq!(exported, app::questionnaires::fhir::import(&app::questionnaires::SAMPLES[0].2.replace("Mood check (two questions)", "Mood check, revised")).unwrap());
+    assert_eq!(
+        exported,
+        app::questionnaires::fhir::import(&app::questionnaires::SAMPLES[0].2.replace("Mood check (two questions)", "Mood check, revised")).unwrap()
+    );
     let _ = ROBERT;
     portal.stop().await;
 }
@@ -473,7 +488,11 @@ async fn answers_need_the_care_team_or_a_recorded_reason(backend: Backend) {
     let r = kim.post_form("/api/staff/questionnaires/reason", &[("assignment", &alices), ("reason", "   need    it   ")]).await;
     assert_eq!(r.location(), Some(format!("/staff/questionnaires/responses/{alices}?reason=short#reason").as_str()));
     assert!(!r.location().unwrap().contains("need"), "the reason never travels in an address");
-    assert!(kim.get(&format!("/staff/questionnaires/responses/{alices}?reason=short")).await.body.contains("Please say why you need these answers, in at least 20 characters"));
+    assert!(kim
+        .get(&format!("/staff/questionnaires/responses/{alices}?reason=short"))
+        .await
+        .body
+        .contains("Please say why you need these answers, in at least 20 characters"));
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM break_glass_accesses WHERE user_id = $1", &kim_id).await, 0);
     answers_closed(&kim, &alices, &mood, &alice_patient).await;
 
@@ -501,7 +520,10 @@ async fn answers_need_the_care_team_or_a_recorded_reason(backend: Backend) {
     assert_eq!(row.get::<String, _>("reason"), reason);
     let (at, expires) = (row.get::<i64, _>("at"), row.get::<i64, _>("expires_at"));
     assert!(at >= before && expires - at == 60 * 60_000, "an hour");
-    let audit = sqlx::query("SELECT actor_id, subject_id, record_type, record_id, detail FROM audit_log WHERE action = 'record.break-the-glass'").fetch_all(db).await.unwrap();
+    let audit = sqlx::query("SELECT actor_id, subject_id, record_type, record_id, detail FROM audit_log WHERE action = 'record.break-the-glass'")
+        .fetch_all(db)
+        .await
+        .unwrap();
     assert_eq!(audit.len(), 1, "its own audit action");
     assert_eq!(audit[0].get::<Option<String>, _>("actor_id").as_deref(), Some(kim_id.as_str()));
     assert_eq!(audit[0].get::<Option<String>, _>("subject_id"), Some(text(&portal, "SELECT id FROM users WHERE login = $1", "alice").await));

@@ -31,11 +31,8 @@ async fn patient_id(portal: &TestPortal, mrn: &str) -> PatientId {
 
 /// The demo patient `login` reading their own record.
 async fn reader(portal: &TestPortal, login: &str) -> Reader {
-    let (user, patient): (String, String) = sqlx::query_as("SELECT id, patient_id FROM users WHERE login = $1")
-        .bind(login)
-        .fetch_one(&portal.state.db.pool)
-        .await
-        .unwrap();
+    let (user, patient): (String, String) =
+        sqlx::query_as("SELECT id, patient_id FROM users WHERE login = $1").bind(login).fetch_one(&portal.state.db.pool).await.unwrap();
     Reader { user: UserId(user), patient: PatientId(patient), client_addr: None }
 }
 
@@ -180,13 +177,15 @@ async fn a_patient_reads_their_own_record_and_nothing_of_anothers(backend: Backe
     assert_eq!(results.all().len(), 191);
     assert_eq!(results.result(&item(state, ResourceType::Observation, "alice-obs-20261123-a1c")).unwrap().flag, Flag::High);
     // Every view is audited: who, whose, which part; nothing of what was in it.
-    let (action, actor, subject, record_id, detail): (String, String, String, String, String) = sqlx::query_as(
-        "SELECT action, actor_id, subject_id, record_id, detail FROM audit_log WHERE action = 'record.viewed' ORDER BY seq DESC LIMIT 1",
-    )
-    .fetch_one(&state.db.pool)
-    .await
-    .unwrap();
-    assert_eq!((action.as_str(), actor, subject, record_id, detail.as_str()), ("record.viewed", alice.user.0.clone(), alice.user.0.clone(), alice.patient.0.clone(), "whole record"));
+    let (action, actor, subject, record_id, detail): (String, String, String, String, String) =
+        sqlx::query_as("SELECT action, actor_id, subject_id, record_id, detail FROM audit_log WHERE action = 'record.viewed' ORDER BY seq DESC LIMIT 1")
+            .fetch_one(&state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (action.as_str(), actor, subject, record_id, detail.as_str()),
+        ("record.viewed", alice.user.0.clone(), alice.user.0.clone(), alice.patient.0.clone(), "whole record")
+    );
 
     // Another patient's items are not found through Alice's record, by any id.
     let carol_pdf = item(state, ResourceType::DocumentReference, "carol-doc-20220307-anemia");
@@ -263,7 +262,6 @@ async fn staff_link_a_patients_record_and_no_two_patients_share_one(backend: Bac
     assert_eq!(record::link_of(&state.db, &robert.patient).await.unwrap().unwrap().how, app::record::LinkHow::Staff);
     portal.stop().await;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // The remote source, against the real FHIR test server
@@ -389,7 +387,10 @@ async fn garbage_server() -> String {
                 let _ = socket.read(&mut buf).await;
                 let body = "<html>Sorry, the EHR is upgrading</html>";
                 let _ = socket
-                    .write_all(format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).as_bytes())
+                    .write_all(
+                        format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
+                            .as_bytes(),
+                    )
                     .await;
             });
         }
@@ -444,7 +445,45 @@ async fn an_ehr_that_answers_garbage_or_stops_answering_gives_the_typed_error_in
     portal.stop().await;
 }
 
+/// The pages read the EHR as they read the portal's copy: Alice's Test Results come from the
+/// FHIR server with the high A1c marked in words; when the EHR stops answering, the page says
+/// so in words within the time-out, with nothing of the record on it; and it is back when the
+/// EHR is.
+async fn the_record_pages_read_the_ehr_and_say_when_it_does_not_answer(backend: Backend) {
+    let key = rsa_key();
+    let jwks = serde_json::json!({"keys": [key.public_jwk("rsa-1")]});
+    let Some(ehr) = FhirServer::start(&jwks, CLIENT_ID, &[demo_bundle("alice")], &[]) else { return };
+    let timeout = Duration::from_secs(3);
+    let settings = remote(&ehr.base, Some(&ehr.token_url), key, "rsa-1", timeout);
+    let portal = TestPortal::start_with(backend, |c| c.portal.record = settings.clone()).await;
+    let alice = signed_in(&portal, "alice", "patient").await;
+    let a1c = format!("id=\"result-{}\"", item(&portal.state, ResourceType::Observation, "alice-obs-20261123-a1c"));
+
+    let r = alice.get("/record/results").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let card = &r.body[r.body.find(&a1c).expect("the A1c from the EHR is on the page")..];
+    let card = &card[..card.find("</article>").unwrap()];
+    assert!(card.contains("8.6 %") && card.contains(">High</strong>"), "{card}");
+    let r = alice.get("/record/allergies").await;
+    assert_eq!(r.status, 200);
+    assert!(!r.body.contains("cannot be shown"), "{}", r.body);
+
+    ehr.pause();
+    let started = Instant::now();
+    let r = alice.get("/record/results").await;
+    let took = started.elapsed();
+    assert!(r.body.contains("Your record cannot be shown right now. Please try again later."), "{}", r.body);
+    assert!(!r.body.contains(&a1c) && !r.body.contains("Hemoglobin"), "nothing of the record");
+    assert!(took < timeout + Duration::from_secs(3), "the page answers within the time-out: {took:?}");
+    ehr.resume();
+    let r = alice.get("/record/results").await;
+    assert!(r.body.contains(&a1c), "back when the EHR is");
+    drop(ehr);
+    portal.stop().await;
+}
+
 on_both_databases!(
+    the_record_pages_read_the_ehr_and_say_when_it_does_not_answer,
     import_is_all_or_nothing_and_each_refusal_names_the_resource,
     importing_the_same_ids_again_replaces_them,
     a_patient_reads_their_own_record_and_nothing_of_anothers,

@@ -177,7 +177,15 @@ async fn staff_roles_reach_none_of_the_record_pages(backend: Backend) {
         } else {
             staff(&portal, login).await
         };
-        for path in ["/record/results", "/record/trends", "/record/medications", "/record/allergies", "/record/visits", &format!("/record/visits/{some}"), "/record/documents"] {
+        for path in [
+            "/record/results",
+            "/record/trends",
+            "/record/medications",
+            "/record/allergies",
+            "/record/visits",
+            &format!("/record/visits/{some}"),
+            "/record/documents",
+        ] {
             let r = c.get(path).await;
             assert!(matches!(r.status, 303 | 403), "{login} at {path}: {}", r.status);
             assert!(!r.body.contains("Hemoglobin") && !r.body.contains("Metformin"), "{login} at {path}");

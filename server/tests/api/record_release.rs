@@ -158,7 +158,9 @@ async fn a_patients_release_choice_holds_back_only_their_own_results(backend: Ba
     let portal = TestPortal::start_with(backend, |c| c.clock = app::platform::clock::Clock::fixed_at(start)).await;
     let db = &portal.state.db;
     let issued = iso(start - 3_600_000);
-    let tsh = |patient: &str, interpreted: bool| report(patient, &format!("{patient}-tsh"), ("3016-3", "Thyroid panel"), ("3016-3", "Thyroid stimulating hormone", 2.1, "mIU/L"), &issued, interpreted);
+    let tsh = |patient: &str, interpreted: bool| {
+        report(patient, &format!("{patient}-tsh"), ("3016-3", "Thyroid panel"), ("3016-3", "Thyroid stimulating hormone", 2.1, "mIU/L"), &issued, interpreted)
+    };
     embedded::import(db, &tsh("alice", false), start).await.unwrap();
     embedded::import(db, &tsh("robert", false), start).await.unwrap();
 
@@ -233,11 +235,8 @@ async fn a_new_result_sends_one_phi_free_notice_a_day_and_none_when_given_in_per
     assert_eq!(notices_to(&portal, &alice).await, 1, "one notice to her address");
     // The text that goes out (the mail worker runs on the wall clock, which stands behind this
     // portal's fixed clock: the row is rendered here as the worker renders it).
-    let (kind, payload): (String, Option<String>) = sqlx::query_as("SELECT notice, payload FROM outbox WHERE notice = 'new-in-record' AND recipient = $1")
-        .bind(&alice)
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let (kind, payload): (String, Option<String>) =
+        sqlx::query_as("SELECT notice, payload FROM outbox WHERE notice = 'new-in-record' AND recipient = $1").bind(&alice).fetch_one(&db.pool).await.unwrap();
     assert_eq!(payload, None, "the row carries nothing but its kind");
     let settings = &portal.state.settings;
     let mail = app::outbox::Notice::from_parts(&kind, payload).unwrap().render(&settings.organisation, &settings.public_url);
@@ -286,7 +285,8 @@ async fn a_new_result_sends_one_phi_free_notice_a_day_and_none_when_given_in_per
     assert_eq!(r.location(), Some("/record?done=release#release"));
     portal.state.clock.advance(60_000);
     let now = portal.state.clock.now_ms();
-    let file = report("robert", "robert-later", ("24362-6", "Renal function panel"), ("2160-0", "Creatinine in serum", 1.1, "mg/dL"), &iso(now - 3_600_000), true);
+    let file =
+        report("robert", "robert-later", ("24362-6", "Renal function panel"), ("2160-0", "Creatinine in serum", 1.1, "mg/dL"), &iso(now - 3_600_000), true);
     embedded::import(db, &file, now).await.unwrap();
     notices(&portal.state).await.unwrap();
     assert_eq!(notices_to(&portal, &robert).await, 0, "held by his choice: nothing to tell yet");

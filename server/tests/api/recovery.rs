@@ -2,8 +2,8 @@
 //! that reveal nothing about who has an account; and what those e-mails never contain (R-MSG-6).
 
 use crate::enrolment::{
-    assert_nothing_personal, body_of, complete, enrol, issue_code, mail_to, mails_to, outbox_drained, patient, patient_by_mrn, staff, token_in,
-    user_id_of, verify, ALICE, DORA, FIONA, STRONG_PASSWORD,
+    assert_nothing_personal, body_of, complete, enrol, issue_code, mail_to, mails_to, outbox_drained, patient, patient_by_mrn, staff, token_in, user_id_of,
+    verify, ALICE, DORA, FIONA, STRONG_PASSWORD,
 };
 use crate::on_both_databases;
 use crate::support::{Backend, Client, Reply, TestPortal, DEMO_PASSWORD};
@@ -177,14 +177,7 @@ async fn an_expired_or_superseded_link_is_refused(backend: Backend) {
     forgot_password(&anon, "alice", ALICE.email).await;
     let mut links = Vec::new();
     for _ in 0..300 {
-        links = portal
-            .smtp
-            .received()
-            .into_iter()
-            .skip(before)
-            .filter(|m| m.text().contains(RESET_MAIL))
-            .map(|m| token_in(&m))
-            .collect();
+        links = portal.smtp.received().into_iter().skip(before).filter(|m| m.text().contains(RESET_MAIL)).map(|m| token_in(&m)).collect();
         if links.len() == 2 {
             break;
         }
@@ -234,7 +227,6 @@ async fn no_email_of_an_accounts_life_carries_personal_details(backend: Backend)
     portal.stop().await;
 }
 
-
 /// Issue 14, point 2: the address a patient types at activation may be mistyped (a stranger's) or
 /// not theirs. Until its owner opens the link sent to it, no recovery link (password reset, user
 /// ID) goes to it: the answer is the same neutral page, and the link goes to the address on the
@@ -266,7 +258,8 @@ async fn activation_recovery_mail_waits_for_the_activation_address_to_be_confirm
     same_answer(&reset, &unknown, "an unconfirmed address");
     assert_eq!(reminder.location(), Some("/recovery/sent"));
     outbox_drained(&portal).await;
-    let to_chosen: Vec<String> = sqlx::query_scalar("SELECT notice FROM outbox WHERE recipient = $1 ORDER BY created_at").bind(CHOSEN).fetch_all(pool).await.unwrap();
+    let to_chosen: Vec<String> =
+        sqlx::query_scalar("SELECT notice FROM outbox WHERE recipient = $1 ORDER BY created_at").bind(CHOSEN).fetch_all(pool).await.unwrap();
     assert_eq!(to_chosen, vec!["account-ready".to_string()], "no recovery link to an unconfirmed address");
     assert!(mails_to(&portal, CHOSEN).iter().all(|m| !m.text().contains(RESET_MAIL) && !m.text().contains(USER_ID_MAIL)));
     // They went to the address on Dora's record.
@@ -307,7 +300,11 @@ async fn activation_recovery_mail_waits_for_the_activation_address_to_be_confirm
     same_answer(&asked, &unknown, "an unconfirmed address, no address on the record");
     outbox_drained(&portal).await;
     let ewan_user = user_id_of(&portal, "ewan.b").await;
-    let links: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM account_links WHERE user_id = $1 AND purpose = 'password-reset'").bind(&ewan_user).fetch_one(pool).await.unwrap();
+    let links: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM account_links WHERE user_id = $1 AND purpose = 'password-reset'")
+        .bind(&ewan_user)
+        .fetch_one(pool)
+        .await
+        .unwrap();
     assert_eq!(links, 0);
     let detail: Option<String> = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'password.reset-requested' AND subject_id = $1")
         .bind(&ewan_user)

@@ -72,7 +72,8 @@ async fn staff_searches_are_posted_never_in_the_address(backend: Backend) {
         assert_eq!(anonymous.location(), Some("/staff/sign-in"));
     }
     // A role the page is not for finds nothing by posting to it.
-    for (path, login) in [("/staff/patients", "billing"), ("/staff/billing", "frontdesk"), ("/staff/questionnaires", "billing"), ("/staff/care-teams", "drlee")] {
+    for (path, login) in [("/staff/patients", "billing"), ("/staff/billing", "frontdesk"), ("/staff/questionnaires", "billing"), ("/staff/care-teams", "drlee")]
+    {
         let c = signed_in(&portal, login, "staff").await;
         let r = c.post_form(path, &[("q", "Johnson")]).await;
         assert!(!r.body.contains("Alice Johnson") && !r.body.contains("1948-03-12"), "{login} on {path}");

@@ -11,10 +11,10 @@ use crate::on_both_databases;
 use crate::passkeys::{on_localhost, user_id};
 use crate::support::authenticator::SoftPasskey;
 use crate::support::{Backend, Client, Reply, TestPortal, DEMO_PASSWORD};
-use std::sync::Arc;
 use app::platform::now_ms;
 use app::second_step::totp::{self, Secret};
 use sqlx::Row;
+use std::sync::Arc;
 
 async fn count(portal: &TestPortal, sql: &str) -> i64 {
     sqlx::query(sql).fetch_one(&portal.state.db.pool).await.unwrap().try_get::<i64, _>(0).unwrap()
@@ -106,7 +106,8 @@ async fn setup_and_sign_in_with_codes(backend: Backend) {
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'second-step.enabled'").await, 1);
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM outbox WHERE notice = 'sign-in-methods-changed'").await, 1);
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM recovery_codes WHERE used_at IS NULL").await, 10);
-    let stored: Vec<String> = sqlx::query("SELECT code_hash FROM recovery_codes").fetch_all(&portal.state.db.pool).await.unwrap().iter().map(|r| r.get("code_hash")).collect();
+    let stored: Vec<String> =
+        sqlx::query("SELECT code_hash FROM recovery_codes").fetch_all(&portal.state.db.pool).await.unwrap().iter().map(|r| r.get("code_hash")).collect();
     assert!(codes.iter().all(|c| !stored.contains(c) && !stored.contains(&c.replace('-', ""))), "stored as digests only");
 
     // The password alone opens nothing.
@@ -115,8 +116,18 @@ async fn setup_and_sign_in_with_codes(backend: Backend) {
     assert_eq!(c.get("/home").await.location(), Some("/sign-in/code"));
     assert_eq!(c.call_form("/api/messages/overview", &[]).await.status, 403);
     assert_eq!(c.call_form("/api/billing/accounts", &[]).await.status, 403);
-    let r = c.post_form("/api/account/change-password", &[("current_password", DEMO_PASSWORD), ("password", "a brand new pass phrase"), ("password_again", "a brand new pass phrase")]).await;
-    assert!(r.status == 403 || r.location().is_some_and(|l| l.starts_with("/sign-in/code")), "no password change before the code: {} {:?}", r.status, r.location());
+    let r = c
+        .post_form(
+            "/api/account/change-password",
+            &[("current_password", DEMO_PASSWORD), ("password", "a brand new pass phrase"), ("password_again", "a brand new pass phrase")],
+        )
+        .await;
+    assert!(
+        r.status == 403 || r.location().is_some_and(|l| l.starts_with("/sign-in/code")),
+        "no password change before the code: {} {:?}",
+        r.status,
+        r.location()
+    );
     // The code used to turn the step on cannot be used again; the next one can.
     let r = c.post_form("/api/second-step/code", &[("code", &code(&portal, &secret, 0))]).await;
     assert_eq!(r.location(), Some("/sign-in/code?error=wrong"), "replay refused");
@@ -351,9 +362,8 @@ async fn a_password_alone_never_opens_a_staff_account_whose_role_requires_a_seco
     };
     assert_eq!(allowed, vec![own_id.as_str()]);
     // Carol's passkey, rightly signed by her device: refused, and Carol is not signed in.
-    let carol_sessions = || async {
-        count(&portal, &format!("SELECT COUNT(*) FROM sessions WHERE user_id = '{}' AND ended_at IS NULL", user_id(&portal, "carol").await)).await
-    };
+    let carol_sessions =
+        || async { count(&portal, &format!("SELECT COUNT(*) FROM sessions WHERE user_id = '{}' AND ended_at IS NULL", user_id(&portal, "carol").await)).await };
     let before = carol_sessions().await;
     let r = answer_step(&c, &ceremony, &carols.sign_in(&options)).await;
     assert_eq!(r.status, 400, "another account's passkey: {}", r.body);
@@ -551,7 +561,12 @@ async fn parallel_password_again_guesses_are_throttled(backend: Backend) {
     assert!(r.location().unwrap().starts_with("/account/second-step?error=throttled"), "{:?}", r.location());
     let r = carol.post_form("/api/passkeys/prepare", &[("name", "Phone"), ("password", DEMO_PASSWORD), ("understood", "yes")]).await;
     assert!(r.location().unwrap().starts_with("/account/passkeys?error=throttled"), "{:?}", r.location());
-    let r = carol.post_form("/api/account/change-password", &[("current_password", DEMO_PASSWORD), ("password", "a brand new pass phrase"), ("password_again", "a brand new pass phrase")]).await;
+    let r = carol
+        .post_form(
+            "/api/account/change-password",
+            &[("current_password", DEMO_PASSWORD), ("password", "a brand new pass phrase"), ("password_again", "a brand new pass phrase")],
+        )
+        .await;
     assert!(r.location().unwrap().starts_with("/account/password?error=throttled"), "{:?}", r.location());
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM outbox WHERE notice LIKE 'email-change%'").await, 0, "nothing changed");
     // Each throttled answer checked nothing: five checks in all, all failed.

@@ -18,15 +18,7 @@ async fn staff(portal: &TestPortal, login: &str) -> Client {
 
 /// A server-function call with form fields, as the WASM makes it: the status and the JSON.
 async fn call(c: &Client, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-    let r = c
-        .http
-        .post(format!("{}{path}", c.base))
-        .header("origin", &c.base)
-        .header("accept", "application/json")
-        .form(form)
-        .send()
-        .await
-        .unwrap();
+    let r = c.http.post(format!("{}{path}", c.base)).header("origin", &c.base).header("accept", "application/json").form(form).send().await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
@@ -38,10 +30,7 @@ async fn search(c: &Client, form: &[(&str, &str)]) -> AuditResults {
 
 /// The table row (`<tr>…</tr>`) of `html` that contains `needle`.
 fn row<'a>(html: &'a str, needle: &str) -> &'a str {
-    html.split("<tr")
-        .find(|r| r.contains(needle))
-        .and_then(|r| r.split("</tr>").next())
-        .unwrap_or_else(|| panic!("no row with {needle:?} in {html}"))
+    html.split("<tr").find(|r| r.contains(needle)).and_then(|r| r.split("</tr>").next()).unwrap_or_else(|| panic!("no row with {needle:?} in {html}"))
 }
 
 /// The part of `html` after the heading `heading`.
@@ -91,15 +80,13 @@ async fn failed_sign_ins_show_on_the_security_view(backend: Backend) {
     attacker.sign_in("nobody-2", "guess", "patient").await;
     // The clinic ended robert's access.
     let admin_id = user_id(&portal, "admin").await;
-    sqlx::query(
-        "UPDATE users SET access = 'terminated', access_reason = $1, access_changed_at = $2, access_changed_by = $3 WHERE login = 'robert'",
-    )
-    .bind("Moved to another clinic")
-    .bind(app::platform::now_ms())
-    .bind(&admin_id.0)
-    .execute(&portal.state.db.pool)
-    .await
-    .unwrap();
+    sqlx::query("UPDATE users SET access = 'terminated', access_reason = $1, access_changed_at = $2, access_changed_by = $3 WHERE login = 'robert'")
+        .bind("Moved to another clinic")
+        .bind(app::platform::now_ms())
+        .bind(&admin_id.0)
+        .execute(&portal.state.db.pool)
+        .await
+        .unwrap();
 
     let auditor = staff(&portal, "auditor").await;
     let page = auditor.get("/staff/security").await;
@@ -183,8 +170,13 @@ async fn only_administrators_and_auditors_may_look(backend: Backend) {
         assert_eq!(c.get("/staff/security").await.status, 200);
         assert_eq!(c.get("/staff/audit").await.status, 200);
     }
-    let refused_looks = count(&portal, "SELECT COUNT(*) AS n FROM audit_log WHERE action IN ('security.viewed', $1) AND actor_id NOT IN \
-        (SELECT id FROM users WHERE login IN ('admin', 'auditor'))", "audit.viewed").await;
+    let refused_looks = count(
+        &portal,
+        "SELECT COUNT(*) AS n FROM audit_log WHERE action IN ('security.viewed', $1) AND actor_id NOT IN \
+        (SELECT id FROM users WHERE login IN ('admin', 'auditor'))",
+        "audit.viewed",
+    )
+    .await;
     assert_eq!(refused_looks, 0, "nothing was shown to anyone else");
     portal.stop().await;
 }
@@ -261,13 +253,9 @@ async fn older_entries_come_a_page_at_a_time_and_the_chain_is_checked_on_request
     let mut tx = portal.state.db.begin_write().await.unwrap();
     let now = app::platform::now_ms();
     for i in 0..150 {
-        audit::record(
-            &mut tx,
-            AuditEvent { subject: Some(&alice), detail: Some("test entry"), ..AuditEvent::of(AuditAction::SignInFailed) },
-            now + i,
-        )
-        .await
-        .unwrap();
+        audit::record(&mut tx, AuditEvent { subject: Some(&alice), detail: Some("test entry"), ..AuditEvent::of(AuditAction::SignInFailed) }, now + i)
+            .await
+            .unwrap();
     }
     tx.commit().await.unwrap();
     let total = count(&portal, "SELECT COUNT(*) AS n FROM audit_log WHERE actor_id = $1 OR subject_id = $1", &alice.0).await;

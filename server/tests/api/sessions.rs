@@ -88,14 +88,9 @@ async fn sessions_left_open_are_ended_by_the_server_on_time(backend: Backend) {
     let c = portal.client();
     c.sign_in("robert", DEMO_PASSWORD, "patient").await;
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    let ended = app::session::server::end_expired(&portal.state.db, &portal.state.settings.sessions, app::platform::now_ms())
-        .await
-        .unwrap();
+    let ended = app::session::server::end_expired(&portal.state.db, &portal.state.settings.sessions, app::platform::now_ms()).await.unwrap();
     assert_eq!(ended, 1);
-    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE ended_at IS NULL")
-        .fetch_one(&portal.state.db.pool)
-        .await
-        .unwrap();
+    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE ended_at IS NULL").fetch_one(&portal.state.db.pool).await.unwrap();
     assert_eq!(open, 0);
     portal.stop().await;
 }

@@ -91,15 +91,9 @@ async fn repeated_failures_are_throttled_but_the_patients_own_browser_is_not(bac
     let mine = own.sign_in("alice", DEMO_PASSWORD, "patient").await;
     assert_eq!(mine.location(), Some("/home"), "the patient's own browser is not locked out");
 
-    let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_attempts")
-        .fetch_one(&portal.state.db.pool)
-        .await
-        .unwrap();
+    let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_attempts").fetch_one(&portal.state.db.pool).await.unwrap();
     assert_eq!(attempts, 7, "every checked attempt is recorded (two successes, five failures)");
-    let refused: i64 = sqlx::query_scalar("SELECT CAST(SUM(refusals) AS BIGINT) FROM sign_in_refusals")
-        .fetch_one(&portal.state.db.pool)
-        .await
-        .unwrap();
+    let refused: i64 = sqlx::query_scalar("SELECT CAST(SUM(refusals) AS BIGINT) FROM sign_in_refusals").fetch_one(&portal.state.db.pool).await.unwrap();
     assert_eq!(refused, 1, "and the throttled one is counted");
     portal.stop().await;
 }
@@ -214,7 +208,8 @@ async fn a_flood_of_throttled_sign_ins_writes_a_bounded_number_of_rows(backend: 
     assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
     let summaries = audited().await;
     assert!((2..=4).contains(&summaries), "one per counted window: {summaries}");
-    let details: Vec<String> = sqlx::query_scalar("SELECT detail FROM audit_log WHERE record_type = 'sign-in-window'").fetch_all(&portal.state.db.pool).await.unwrap();
+    let details: Vec<String> =
+        sqlx::query_scalar("SELECT detail FROM audit_log WHERE record_type = 'sign-in-window'").fetch_all(&portal.state.db.pool).await.unwrap();
     let total: i64 = details.iter().map(|d| d.split(' ').next().unwrap().parse::<i64>().unwrap()).sum();
     assert_eq!(total, 120, "the counts of both floods: {details:?}");
     app::sign_in::server::sweep(&portal.state.db, &policy, later).await.unwrap();
@@ -266,10 +261,8 @@ async fn per_address_limits_count_an_ipv6_64_as_one_address(backend: Backend) {
     let by_address: Vec<(Option<String>, i64)> = overview.failures_by_address.iter().map(|a| (a.client_addr.clone(), a.failures)).collect();
     assert!(by_address.contains(&(Some("2001:db8:7:1::/64".into()), 3)), "{by_address:?}");
     // The audit trail keeps the exact address.
-    let addrs: Vec<Option<String>> = sqlx::query_scalar("SELECT client_addr FROM audit_log WHERE action = 'sign-in.failed' ORDER BY seq")
-        .fetch_all(&portal.state.db.pool)
-        .await
-        .unwrap();
+    let addrs: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT client_addr FROM audit_log WHERE action = 'sign-in.failed' ORDER BY seq").fetch_all(&portal.state.db.pool).await.unwrap();
     assert_eq!(addrs.first().cloned().flatten().as_deref(), Some("2001:db8:7:1::1"));
     portal.stop().await;
 }

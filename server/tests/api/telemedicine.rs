@@ -215,11 +215,12 @@ async fn the_join_link_comes_only_after_the_acknowledgement(backend: Backend) {
     assert!((before..=after).contains(&at), "recorded at the time: {before} <= {at} <= {after}");
     assert_eq!(row.get::<Option<String>, _>("client_addr").as_deref(), Some("127.0.0.1"));
     assert_eq!(row.get::<String, _>("wording"), app::telemedicine::LIMITATIONS_VERSION);
-    let audited = sqlx::query("SELECT actor_id, subject_id, detail, at FROM audit_log WHERE action = 'video-visit.limitations-acknowledged' AND record_id = $1")
-        .bind(&visit)
-        .fetch_one(&portal.state.db.pool)
-        .await
-        .unwrap();
+    let audited =
+        sqlx::query("SELECT actor_id, subject_id, detail, at FROM audit_log WHERE action = 'video-visit.limitations-acknowledged' AND record_id = $1")
+            .bind(&visit)
+            .fetch_one(&portal.state.db.pool)
+            .await
+            .unwrap();
     assert_eq!(audited.get::<Option<String>, _>("actor_id").as_deref(), Some(alice_user.as_str()));
     assert_eq!(audited.get::<Option<String>, _>("detail").as_deref(), Some(app::telemedicine::LIMITATIONS_VERSION));
     assert_eq!(audited.get::<i64, _>("at"), at);
@@ -319,7 +320,8 @@ async fn scheduling_refuses_what_it_should(backend: Backend) {
     }
     let stored: i64 = sqlx::query("SELECT COUNT(*) FROM video_visits").fetch_one(&portal.state.db.pool).await.unwrap().get(0);
     assert_eq!(stored, 0);
-    let audited: i64 = sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'video-visit.scheduled'").fetch_one(&portal.state.db.pool).await.unwrap().get(0);
+    let audited: i64 =
+        sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'video-visit.scheduled'").fetch_one(&portal.state.db.pool).await.unwrap().get(0);
     assert_eq!(audited, 0);
     portal.stop().await;
 }

@@ -79,23 +79,50 @@ fn unsupported_features_are_refused_naming_item_and_feature() {
         (json!([{ "linkId": "a", "type": "choice", "text": "C", "answerValueSet": "http://x" }]), "a", "\"answerValueSet\" is not supported"),
         (json!([{ "linkId": "a", "type": "string", "text": "S", "initial": [{ "valueString": "x" }] }]), "a", "\"initial\" is not supported"),
         (json!([{ "linkId": "a", "type": "string", "text": "S", "readOnly": true }]), "a", "\"readOnly\" is not supported"),
-        (json!([{ "linkId": "a", "type": "string", "text": "S", "extension": [{ "url": "http://hl7.org/fhir/StructureDefinition/questionnaire-hidden", "valueBoolean": true }] }]),
-            "a", "extension http://hl7.org/fhir/StructureDefinition/questionnaire-hidden is not supported"),
+        (
+            json!([{ "linkId": "a", "type": "string", "text": "S", "extension": [{ "url": "http://hl7.org/fhir/StructureDefinition/questionnaire-hidden", "valueBoolean": true }] }]),
+            "a",
+            "extension http://hl7.org/fhir/StructureDefinition/questionnaire-hidden is not supported",
+        ),
         (json!([{ "linkId": "a", "type": "string", "text": "S", "repeats": true }]), "a", "repeats on a string item is not supported"),
         (json!([{ "linkId": "a", "type": "integer", "text": "I", "maxLength": 3 }]), "a", "minLength/maxLength on a integer item is not supported"),
         (json!([{ "linkId": "a", "type": "choice", "text": "C" }]), "a", "needs answerOption"),
         (json!([{ "linkId": "a", "type": "choice", "text": "C", "answerOption": [{ "valueInteger": 1 }] }]), "a", "answerOption.valueInteger is not supported"),
-        (json!([{ "linkId": "a", "type": "boolean", "text": "B" }, { "linkId": "b", "type": "string", "text": "S",
-            "enableWhen": [{ "question": "a", "operator": ">", "answerBoolean": true }] }]), "b", "enableWhen operator > on a boolean question is not supported"),
-        (json!([{ "linkId": "b", "type": "string", "text": "S", "enableWhen": [{ "question": "a", "operator": "=", "answerBoolean": true }] },
-            { "linkId": "a", "type": "boolean", "text": "B" }]), "b", "not an earlier item"),
-        (json!([{ "linkId": "a", "type": "boolean", "text": "B" }, { "linkId": "b", "type": "string", "text": "S",
-            "enableWhen": [{ "question": "a", "operator": "~", "answerBoolean": true }] }]), "b", "operator \"~\" is not supported"),
-        (json!([{ "linkId": "a", "type": "boolean", "text": "B" }, { "linkId": "b", "type": "string", "text": "S",
-            "enableWhen": [{ "question": "a", "operator": "=", "answerInteger": 1 }] }]), "b", "does not fit the boolean question"),
+        (
+            json!([{ "linkId": "a", "type": "boolean", "text": "B" }, { "linkId": "b", "type": "string", "text": "S",
+            "enableWhen": [{ "question": "a", "operator": ">", "answerBoolean": true }] }]),
+            "b",
+            "enableWhen operator > on a boolean question is not supported",
+        ),
+        (
+            json!([{ "linkId": "b", "type": "string", "text": "S", "enableWhen": [{ "question": "a", "operator": "=", "answerBoolean": true }] },
+            { "linkId": "a", "type": "boolean", "text": "B" }]),
+            "b",
+            "not an earlier item",
+        ),
+        (
+            json!([{ "linkId": "a", "type": "boolean", "text": "B" }, { "linkId": "b", "type": "string", "text": "S",
+            "enableWhen": [{ "question": "a", "operator": "~", "answerBoolean": true }] }]),
+            "b",
+            "operator \"~\" is not supported",
+        ),
+        (
+            json!([{ "linkId": "a", "type": "boolean", "text": "B" }, { "linkId": "b", "type": "string", "text": "S",
+            "enableWhen": [{ "question": "a", "operator": "=", "answerInteger": 1 }] }]),
+            "b",
+            "does not fit the boolean question",
+        ),
         (json!([{ "linkId": "a", "type": "boolean", "text": "B" }, { "linkId": "a", "type": "string", "text": "S" }]), "a", "the linkId is used twice"),
-        (json!([{ "linkId": "g", "type": "group", "text": "G", "repeats": true, "item": [{ "linkId": "x", "type": "string", "text": "X" }] }]), "g", "repeats on a group item"),
-        (json!([{ "linkId": "s", "type": "string", "text": "S", "item": [{ "linkId": "x", "type": "string", "text": "X" }] }]), "s", "items nested under a string item"),
+        (
+            json!([{ "linkId": "g", "type": "group", "text": "G", "repeats": true, "item": [{ "linkId": "x", "type": "string", "text": "X" }] }]),
+            "g",
+            "repeats on a group item",
+        ),
+        (
+            json!([{ "linkId": "s", "type": "string", "text": "S", "item": [{ "linkId": "x", "type": "string", "text": "X" }] }]),
+            "s",
+            "items nested under a string item",
+        ),
         (json!([{ "linkId": "d", "type": "display", "text": "D", "required": true }]), "d", "required on a display item"),
         (json!([{ "linkId": "s", "type": "string", "text": "S", "definition": "http://x" }]), "s", "\"definition\" is not supported"),
         (json!([{ "linkId": "s", "type": "string", "text": "S", "modifierExtension": [] }]), "s", "\"modifierExtension\" is not supported"),
@@ -115,7 +142,8 @@ fn the_resource_itself_is_checked() {
     assert!(import(&patient).unwrap_err().feature.contains("resourceType"));
     let untitled = json!({ "resourceType": "Questionnaire", "item": [{ "linkId": "a", "type": "string", "text": "A" }] }).to_string();
     assert!(import(&untitled).unwrap_err().feature.contains("title"));
-    let contained = json!({ "resourceType": "Questionnaire", "title": "T", "contained": [], "item": [{ "linkId": "a", "type": "string", "text": "A" }] }).to_string();
+    let contained =
+        json!({ "resourceType": "Questionnaire", "title": "T", "contained": [], "item": [{ "linkId": "a", "type": "string", "text": "A" }] }).to_string();
     let e = import(&contained).unwrap_err();
     assert_eq!((e.link_id.as_str(), e.feature.as_str()), ("(questionnaire)", "\"contained\" is not supported"));
     assert_eq!(e.to_string(), "The questionnaire: \"contained\" is not supported.");
@@ -123,7 +151,8 @@ fn the_resource_itself_is_checked() {
     assert_eq!(e.to_string(), "Item \"a\": type \"time\" is not supported.");
     // Metadata is accepted and not kept.
     let meta = json!({ "resourceType": "Questionnaire", "title": "T", "id": "x", "status": "draft", "publisher": "P",
-        "item": [{ "linkId": "a", "type": "string", "text": "A" }] }).to_string();
+        "item": [{ "linkId": "a", "type": "string", "text": "A" }] })
+    .to_string();
     assert!(import(&meta).is_ok());
     // Too many items, too deep.
     let many: Vec<Json> = (0..ITEMS_MAX + 1).map(|i| json!({ "linkId": format!("i{i}"), "type": "string", "text": "x" })).collect();
@@ -191,10 +220,7 @@ fn answers_are_checked_against_the_form() {
     // Required only on submit.
     assert!(errors(&[], Mode::Draft).is_empty());
     assert_eq!(errors(&[], Mode::Submit), vec![("name".to_string(), "Answer this question: it is required.".to_string())]);
-    let bad = errors(
-        &[("name", "A"), ("age", "abc"), ("weight", "500"), ("smoker", "maybe"), ("mood", "meh")],
-        Mode::Draft,
-    );
+    let bad = errors(&[("name", "A"), ("age", "abc"), ("weight", "500"), ("smoker", "maybe"), ("mood", "meh")], Mode::Draft);
     assert_eq!(
         bad,
         vec![
@@ -212,13 +238,29 @@ fn answers_are_checked_against_the_form() {
     assert_eq!(errors(&[("name", "Al"), ("smoker", "true"), ("since", "yesterday")], Mode::Draft)[0].1, "Enter a date, like 2026-03-31.");
     assert_eq!(errors(&[("name", "Al"), ("mood", "good"), ("mood", "bad")], Mode::Draft)[0].1, "Choose only one answer.");
     // Open choice: several options and the patient's own text.
-    let c = check(&form, &raw(&[("name", "Al"), ("mood", "bad"), ("why", "Work"), ("why", "Health"), (&answers::other_key("why"), "  the   commute ")]), Mode::Submit);
+    let c = check(
+        &form,
+        &raw(&[("name", "Al"), ("mood", "bad"), ("why", "Work"), ("why", "Health"), (&answers::other_key("why"), "  the   commute ")]),
+        Mode::Submit,
+    );
     assert!(c.is_valid(), "{:?}", c.errors);
     assert_eq!(c.answers["why"], vec![Value::Option("Work".into()), Value::Option("Health".into()), Value::String("the commute".into())]);
     let c = check(&form, &raw(&[("name", "Al"), ("mood", "bad"), (&answers::other_key("why"), &"y".repeat(51))]), Mode::Draft);
     assert_eq!(c.error("why"), Some("Write at most 50 characters (this is 51)."));
     // Typed answers back to what the form shows.
-    let c = check(&form, &raw(&[("name", "Al"), ("age", "7"), ("weight", "70.5"), ("smoker", "true"), ("since", "2001-02-03"), ("mood", "bad"), (&answers::other_key("why"), "x")]), Mode::Submit);
+    let c = check(
+        &form,
+        &raw(&[
+            ("name", "Al"),
+            ("age", "7"),
+            ("weight", "70.5"),
+            ("smoker", "true"),
+            ("since", "2001-02-03"),
+            ("mood", "bad"),
+            (&answers::other_key("why"), "x"),
+        ]),
+        Mode::Submit,
+    );
     let again = check(&form, &answers::to_raw(&c.answers, &form), Mode::Submit);
     assert_eq!(again.answers, c.answers);
 }
@@ -228,7 +270,11 @@ fn lesson_checks_score_right_answers() {
     let lesson = import(crate::questionnaires::SAMPLES[2].2).unwrap();
     let c = check(&lesson, &raw(&[("check-email", "Ignore it and sign in to the portal the usual way"), ("check-shared", "Just close the tab")]), Mode::Submit);
     assert_eq!(answers::score(&lesson, &c.answers), Some((1, 2)));
-    let c = check(&lesson, &raw(&[("check-email", "Ignore it and sign in to the portal the usual way"), ("check-shared", "Sign out and close the browser")]), Mode::Submit);
+    let c = check(
+        &lesson,
+        &raw(&[("check-email", "Ignore it and sign in to the portal the usual way"), ("check-shared", "Sign out and close the browser")]),
+        Mode::Submit,
+    );
     assert_eq!(answers::score(&lesson, &c.answers), Some((2, 2)));
     assert_eq!(answers::score(&import(&q(everything())).unwrap(), &c.answers), None);
 }
@@ -253,7 +299,11 @@ fn questionnaire_round_trips_in_meaning() {
 #[test]
 fn questionnaire_response_holds_the_answers_in_the_forms_structure() {
     let form = import(&q(everything())).unwrap();
-    let c = check(&form, &raw(&[("name", "Al"), ("age", "70"), ("smoker", "false"), ("mood", "good"), ("why", "Work"), (&answers::other_key("why"), "x")]), Mode::Submit);
+    let c = check(
+        &form,
+        &raw(&[("name", "Al"), ("age", "70"), ("smoker", "false"), ("mood", "good"), ("why", "Work"), (&answers::other_key("why"), "x")]),
+        Mode::Submit,
+    );
     let ctx = ResponseContext {
         response_id: "r1",
         questionnaire: "urn:x|2".into(),
@@ -287,16 +337,64 @@ mod fuzz {
             any::<bool>().prop_map(Json::Bool),
             any::<i64>().prop_map(|i| json!(i)),
             prop::sample::select(vec![
-                "Questionnaire", "group", "display", "string", "text", "integer", "decimal", "boolean", "date", "choice", "open-choice",
-                "dateTime", "a", "b", "=", "!=", ">", "exists", "all", "any", "2020-01-01", "", EXT_MIN_LENGTH, EXT_MAX_VALUE, EXT_CORRECT,
+                "Questionnaire",
+                "group",
+                "display",
+                "string",
+                "text",
+                "integer",
+                "decimal",
+                "boolean",
+                "date",
+                "choice",
+                "open-choice",
+                "dateTime",
+                "a",
+                "b",
+                "=",
+                "!=",
+                ">",
+                "exists",
+                "all",
+                "any",
+                "2020-01-01",
+                "",
+                EXT_MIN_LENGTH,
+                EXT_MAX_VALUE,
+                EXT_CORRECT,
             ])
             .prop_map(|s| json!(s)),
             ".{0,8}".prop_map(Json::String),
         ];
         let keys = prop::sample::select(vec![
-            "resourceType", "title", "item", "linkId", "type", "text", "required", "repeats", "maxLength", "answerOption", "valueCoding",
-            "valueString", "code", "display", "system", "enableWhen", "question", "operator", "answerBoolean", "answerInteger",
-            "answerCoding", "enableBehavior", "extension", "url", "valueInteger", "valueDate", "prefix", "initial",
+            "resourceType",
+            "title",
+            "item",
+            "linkId",
+            "type",
+            "text",
+            "required",
+            "repeats",
+            "maxLength",
+            "answerOption",
+            "valueCoding",
+            "valueString",
+            "code",
+            "display",
+            "system",
+            "enableWhen",
+            "question",
+            "operator",
+            "answerBoolean",
+            "answerInteger",
+            "answerCoding",
+            "enableBehavior",
+            "extension",
+            "url",
+            "valueInteger",
+            "valueDate",
+            "prefix",
+            "initial",
         ]);
         leaf.prop_recursive(5, 80, 6, move |inner| {
             prop_oneof![
@@ -308,7 +406,11 @@ mod fuzz {
 
     /// A mutation of a valid form: one item's key replaced by an arbitrary value.
     fn mutated() -> impl Strategy<Value = Json> {
-        (0usize..9, prop::sample::select(vec!["type", "linkId", "enableWhen", "answerOption", "required", "extension", "item", "maxLength", "text"]), arb_json())
+        (
+            0usize..9,
+            prop::sample::select(vec!["type", "linkId", "enableWhen", "answerOption", "required", "extension", "item", "maxLength", "text"]),
+            arb_json(),
+        )
             .prop_map(|(at, key, value)| {
                 let mut items = everything();
                 let list = items.as_array_mut().unwrap();

@@ -132,7 +132,8 @@ fn test_results_show_value_range_flag_status_dates_orderer_and_comments() {
 #[test]
 fn carols_low_values_are_flagged_low() {
     let r = demo("carol").test_results();
-    let low: Vec<&str> = r.all().into_iter().filter(|x| x.flag == Flag::Low && x.collected.as_ref().unwrap().day.year == 2022).map(|x| x.name.as_str()).collect();
+    let low: Vec<&str> =
+        r.all().into_iter().filter(|x| x.flag == Flag::Low && x.collected.as_ref().unwrap().day.year == 2022).map(|x| x.name.as_str()).collect();
     // (The demo README names hematocrit too; in the bundle it stays within 35–45 %: Normal.)
     for name in ["Hemoglobin", "Ferritin"] {
         assert!(low.iter().any(|n| n.starts_with(name)), "{name} in {low:?}");
@@ -164,7 +165,9 @@ fn trends_draw_one_test_over_time_with_its_band() {
     assert!(!choices.iter().any(|c| c.name == "Color, urine"), "words are no trend");
     assert!(alice.trend(&TestKey("http://loinc.org|5778-6".into())).is_none(), "no numeric values: no trend");
     assert!(alice.trend(&TestKey("http://loinc.org|0000-0".into())).is_none());
-    assert!(demo("robert").trend(&TestKey("http://loinc.org|4548-4".into())).is_some_and(|t| t.series[0].points.iter().all(|p| p.result != s.points[0].result)));
+    assert!(demo("robert")
+        .trend(&TestKey("http://loinc.org|4548-4".into()))
+        .is_some_and(|t| t.series[0].points.iter().all(|p| p.result != s.points[0].result)));
 }
 
 #[test]
@@ -356,16 +359,32 @@ fn an_observation_with_members_is_a_panel_and_parts_carry_their_own_flags() {
     let r = record(
         "p1",
         &[
-            obs("panel", "Patient/p1", serde_json::json!({"code": {"text": "Lipids"}, "hasMember": [{"reference": "Observation/m1"}, {"reference": "Observation/m2"}]})),
-            obs("m1", "Patient/p1", serde_json::json!({"valueQuantity": {"value": 250, "unit": "mg/dL"}, "referenceRange": [{"high": {"value": 200, "unit": "mg/dL"}}]})),
-            obs("m2", "Patient/p1", serde_json::json!({"code": {"text": "HDL"}, "valueQuantity": {"value": 55, "unit": "mg/dL"}, "referenceRange": [{"low": {"value": 40, "unit": "mg/dL"}}]})),
-            obs("bp", "Patient/p1", serde_json::json!({
+            obs(
+                "panel",
+                "Patient/p1",
+                serde_json::json!({"code": {"text": "Lipids"}, "hasMember": [{"reference": "Observation/m1"}, {"reference": "Observation/m2"}]}),
+            ),
+            obs(
+                "m1",
+                "Patient/p1",
+                serde_json::json!({"valueQuantity": {"value": 250, "unit": "mg/dL"}, "referenceRange": [{"high": {"value": 200, "unit": "mg/dL"}}]}),
+            ),
+            obs(
+                "m2",
+                "Patient/p1",
+                serde_json::json!({"code": {"text": "HDL"}, "valueQuantity": {"value": 55, "unit": "mg/dL"}, "referenceRange": [{"low": {"value": 40, "unit": "mg/dL"}}]}),
+            ),
+            obs(
+                "bp",
+                "Patient/p1",
+                serde_json::json!({
                 "category": [{"coding": [{"code": "vital-signs"}]}],
                 "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}], "text": "Blood pressure"},
                 "component": [
                     {"code": {"text": "Systolic"}, "valueQuantity": {"value": 182, "unit": "mmHg"}, "interpretation": [{"coding": [{"code": "HH"}]}]},
                     {"code": {"text": "Diastolic"}, "valueQuantity": {"value": 80, "unit": "mmHg"}}
-                ]})),
+                ]}),
+            ),
         ],
         None,
     );
@@ -384,8 +403,12 @@ fn an_observation_with_members_is_a_panel_and_parts_carry_their_own_flags() {
 #[test]
 fn a_trend_draws_only_values_in_one_unit_and_plain_numbers() {
     let glucose = |id: &str, at: &str, v: serde_json::Value| {
-        obs(id, "Patient/p1", serde_json::json!({"code": {"coding": [{"system": "http://loinc.org", "code": "2345-7"}], "text": "Glucose"},
-            "effectiveDateTime": at, "valueQuantity": v}))
+        obs(
+            id,
+            "Patient/p1",
+            serde_json::json!({"code": {"coding": [{"system": "http://loinc.org", "code": "2345-7"}], "text": "Glucose"},
+            "effectiveDateTime": at, "valueQuantity": v}),
+        )
     };
     let r = record(
         "p1",
@@ -393,7 +416,11 @@ fn a_trend_draws_only_values_in_one_unit_and_plain_numbers() {
             glucose("g1", "2024-01-01", serde_json::json!({"value": 5.9, "unit": "mmol/L", "system": "http://unitsofmeasure.org", "code": "mmol/L"})),
             glucose("g2", "2025-01-01", serde_json::json!({"value": 110, "unit": "mg/dL", "system": "http://unitsofmeasure.org", "code": "mg/dL"})),
             glucose("g3", "2026-01-01", serde_json::json!({"value": 120, "unit": "mg/dL", "system": "http://unitsofmeasure.org", "code": "mg/dL"})),
-            glucose("g4", "2026-02-01", serde_json::json!({"value": 40, "comparator": "<", "unit": "mg/dL", "system": "http://unitsofmeasure.org", "code": "mg/dL"})),
+            glucose(
+                "g4",
+                "2026-02-01",
+                serde_json::json!({"value": 40, "comparator": "<", "unit": "mg/dL", "system": "http://unitsofmeasure.org", "code": "mg/dL"}),
+            ),
         ],
         None,
     );
@@ -456,7 +483,11 @@ fn dates_keep_their_precision_and_times_read_in_the_clinics_zone() {
 
 #[test]
 fn a_resource_that_does_not_read_marks_the_record_incomplete() {
-    let r = record("p1", &[obs("ok", "Patient/p1", serde_json::json!({})), serde_json::json!({"resourceType": "Observation", "id": "bad", "valueQuantity": {"value": "high"}})], None);
+    let r = record(
+        "p1",
+        &[obs("ok", "Patient/p1", serde_json::json!({})), serde_json::json!({"resourceType": "Observation", "id": "bad", "valueQuantity": {"value": "high"}})],
+        None,
+    );
     assert!(r.incomplete);
     assert_eq!(r.test_results().all().len(), 1);
     let fine = record("p1", &[serde_json::json!({"resourceType": "OperationOutcome"})], None);

@@ -73,7 +73,8 @@ fn one_sided_ranges_compare_on_their_one_side_inclusively() {
 fn a_value_with_a_comparator_is_placed_only_when_it_is_certain() {
     let crp = range(None, Some(5.0), "mg/L");
     let less = |v: f64| ResultValue::Amount(Amount { value: v, comparator: Some(Comparator::Less), unit: Some("mg/L".into()), unit_code: Some("mg/L".into()) });
-    let more = |v: f64| ResultValue::Amount(Amount { value: v, comparator: Some(Comparator::Greater), unit: Some("mg/L".into()), unit_code: Some("mg/L".into()) });
+    let more =
+        |v: f64| ResultValue::Amount(Amount { value: v, comparator: Some(Comparator::Greater), unit: Some("mg/L".into()), unit_code: Some("mg/L".into()) });
     assert_eq!(Flag::derive(&[], &less(3.0), Some(&crp)), Flag::Normal, "< 3 is under 5");
     assert_eq!(Flag::derive(&[], &more(300.0), Some(&crp)), Flag::High, "> 300 is over 5");
     assert_eq!(Flag::derive(&[], &more(5.0), Some(&crp)), Flag::High, "> 5 is over an inclusive 5");

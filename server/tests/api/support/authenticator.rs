@@ -98,7 +98,14 @@ impl SoftPasskey {
     /// An answer with a chosen counter and user handle (what a clone or a forger sends).
     pub fn answer(&self, options: &Json, counter: u32, user_handle: &[u8]) -> Json {
         let client_data = self.client_data("webauthn.get", options["publicKey"]["challenge"].as_str().unwrap());
-        let mut me = SoftPasskey { key: self.key.clone(), credential_id: self.credential_id.clone(), counter, user_handle: user_handle.to_vec(), rp_id: self.rp_id.clone(), origin: self.origin.clone() };
+        let mut me = SoftPasskey {
+            key: self.key.clone(),
+            credential_id: self.credential_id.clone(),
+            counter,
+            user_handle: user_handle.to_vec(),
+            rp_id: self.rp_id.clone(),
+            origin: self.origin.clone(),
+        };
         me.counter = counter;
         let auth_data = me.auth_data(false);
         let mut signed = auth_data.clone();

@@ -77,9 +77,7 @@ impl FhirServer {
         let line = rx.recv_timeout(Duration::from_secs(180)).unwrap_or_default();
         let mut parts = line.split_whitespace();
         match (parts.next(), parts.next(), parts.next()) {
-            (Some("ready"), Some(base), Some(token_url)) => {
-                Some(FhirServer { child, base: base.to_string(), token_url: token_url.to_string(), pid, dir })
-            }
+            (Some("ready"), Some(base), Some(token_url)) => Some(FhirServer { child, base: base.to_string(), token_url: token_url.to_string(), pid, dir }),
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();

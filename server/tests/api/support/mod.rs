@@ -98,11 +98,7 @@ impl Write for BufferWriter {
 fn init_logging() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
-            .with_writer(|| BufferWriter)
-            .with_ansi(false)
-            .try_init();
+        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new("debug")).with_writer(|| BufferWriter).with_ansi(false).try_init();
     });
 }
 
@@ -124,7 +120,12 @@ pub fn test_config(backend_url: String, data_dir: std::path::PathBuf, smtp_port:
             public_url: url::Url::parse("http://127.0.0.1").unwrap(),
             secure_cookies: false,
             production: false,
-            organisation: Organisation { name: "Test Clinic".into(), phone: "(555) 010-0199".into(), address: vec!["1 Test Street".into(), "Testville, ST 00001".into()], privacy_notice: None },
+            organisation: Organisation {
+                name: "Test Clinic".into(),
+                phone: "(555) 010-0199".into(),
+                address: vec!["1 Test Street".into(), "Testville, ST 00001".into()],
+                privacy_notice: None,
+            },
             sessions: SessionPolicy::default(),
             throttle: ThrottlePolicy::default(),
             accounts: AccountPolicy::default(),
@@ -373,13 +374,7 @@ impl Client {
         use reqwest::cookie::CookieStore;
         let url = url::Url::parse(&self.base).unwrap();
         let header = self.jar.cookies(&url)?;
-        header
-            .to_str()
-            .ok()?
-            .split(';')
-            .filter_map(|kv| kv.trim().split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
+        header.to_str().ok()?.split(';').filter_map(|kv| kv.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
     }
 }
 
@@ -387,15 +382,8 @@ impl Client {
     /// A server-function call with form fields, as the WASM makes it (JSON answer, no redirect
     /// to the Referer).
     pub async fn call_form(&self, path: &str, form: &[(&str, &str)]) -> Reply {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("origin", &self.base)
-            .header("accept", "application/json")
-            .form(form)
-            .send()
-            .await
-            .unwrap();
+        let r =
+            self.http.post(format!("{}{path}", self.base)).header("origin", &self.base).header("accept", "application/json").form(form).send().await.unwrap();
         Self::reply(r).await
     }
 }

@@ -122,12 +122,8 @@ impl SmtpServer {
                     }
                     data.push_str(&line);
                 }
-                let refuse = self
-                    .refuse_next
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                    .is_ok();
-                let for_good = !refuse
-                    && self.refuse_for_good.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+                let refuse = self.refuse_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+                let for_good = !refuse && self.refuse_for_good.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
                 if for_good {
                     write.write_all(b"550 mailbox unavailable\r\n").await?;
                 } else if refuse {
