@@ -250,6 +250,8 @@ test.describe('enrolment', () => {
     const staff = await openPage();
     await test.step('the front desk opens the request', async () => {
       await signIn(staff, 'frontdesk', { portal: 'staff' });
+      // With JavaScript the sign-in is sent by the navigation script: let it land before going on.
+      await expect(staff).not.toHaveURL(/sign-in/);
       await staff.goto('/staff/enrolment');
       const request = staff.getByRole('table', { name: 'Requests waiting, oldest first' }).getByRole('row').filter({ hasText: asker.email });
       await request.getByRole('link', { name: 'Dora Martinez' }).click();
