@@ -42,11 +42,20 @@ pub async fn run(state: &AppState) -> Result<usize, sqlx::Error> {
     }
     let now = state.clock.now_ms();
     let tz = &state.settings.messaging.time_zone;
+    // Only the patients who could have something to be told: met for the first time, not linked
+    // to a record yet, with a result loaded since their mark, or with a delay that may run out.
+    // Everyone else costs nothing, however many patients the portal has.
     let rows = sqlx::query(
         "SELECT u.patient_id, u.email, n.told_through, n.last_sent_at FROM users u \
          LEFT JOIN record_notices n ON n.patient_id = u.patient_id \
+         LEFT JOIN record_links l ON l.patient_id = u.patient_id \
          WHERE u.patient_id IS NOT NULL AND u.access = 'active' AND u.email IS NOT NULL AND u.email <> '' \
-         AND u.email_confirmed_at IS NOT NULL ORDER BY u.patient_id",
+         AND u.email_confirmed_at IS NOT NULL \
+         AND (n.patient_id IS NULL OR l.patient_id IS NULL \
+              OR EXISTS (SELECT 1 FROM record_release r WHERE r.patient_id = u.patient_id AND r.delay_days IS NOT NULL) \
+              OR EXISTS (SELECT 1 FROM record_resources x WHERE x.fhir_patient_id = l.fhir_patient_id \
+                         AND x.resource_type IN ('Observation', 'DiagnosticReport') AND x.loaded_at > n.told_through)) \
+         ORDER BY u.patient_id",
     )
     .fetch_all(&state.db.pool)
     .await?;
