@@ -3,8 +3,8 @@
 
 use super::format_utc;
 use crate::error::AppError;
-use crate::layout::alert;
 use crate::layout::PatientLayout;
+use crate::layout::{alert, Loaded};
 use crate::password::new_password::NewPasswordProblem;
 use crate::password::PasswordMeter;
 use crate::terms::Acceptance;
@@ -326,14 +326,7 @@ pub fn AccountPage() -> impl IntoView {
             <h1>"Account"</h1>
             {done}
             {error}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match overview.await {
-                        Ok(o) => view! { <AccountView overview=o/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=overview view=move |o| view! { <AccountView overview=o/> }/>
         </PatientLayout>
     }
 }

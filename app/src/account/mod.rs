@@ -12,7 +12,7 @@ pub mod user_id;
 pub use manage::{password_changed_message, AccountPage, ChangeEmailPage, ChangePasswordPage};
 
 use crate::error::AppError;
-use crate::layout::PatientLayout;
+use crate::layout::{Loaded, PatientLayout};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -80,29 +80,24 @@ pub fn AccountActivityPage() -> impl IntoView {
             <h1>"Account activity"</h1>
             <p class="lead">"Recent sign-ins to your account, and each time your medical record was viewed or downloaded "
                 "in the portal. If you see one that was not you, change your password and call the office."</p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match activity.await {
-                        Ok(entries) if entries.is_empty() => view! { <p>"No activity yet."</p> }.into_any(),
-                        Ok(entries) => view! {
-                            <table class="table">
-                                <caption class="visually-hidden">"Account activity, newest first"</caption>
-                                <thead><tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"From address"</th></tr></thead>
-                                <tbody>
-                                    {entries.into_iter().map(|e| view! {
-                                        <tr>
-                                            <td>{format_utc(e.at)}</td>
-                                            <td>{e.what}</td>
-                                            <td>{e.from.unwrap_or_else(|| "—".into())}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
-                        Err(e) => view! { <p class="notice notice--alert" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=activity view={move |data| match data {
+                    entries if entries.is_empty() => view! { <p>"No activity yet."</p> }.into_any(),
+                    entries => view! {
+                        <table class="table">
+                            <caption class="visually-hidden">"Account activity, newest first"</caption>
+                            <thead><tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"From address"</th></tr></thead>
+                            <tbody>
+                                {entries.into_iter().map(|e| view! {
+                                    <tr>
+                                        <td>{format_utc(e.at)}</td>
+                                        <td>{e.what}</td>
+                                        <td>{e.from.unwrap_or_else(|| "—".into())}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+            }}/>
         </PatientLayout>
     }
 }

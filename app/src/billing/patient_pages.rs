@@ -122,14 +122,7 @@ pub fn ViewAccountPage() -> impl IntoView {
         <PatientLayout title="View Account | Patient portal">
             <p><a href="/billing">"← Billing Summary"</a></p>
             {move || changed().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match account.await {
-                        Ok(a) => view! { <AccountDetail a/> }.into_any(),
-                        Err(e) => view! { <h1>"View Account"</h1>{alert(e.to_string())} }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=account heading="View Account" view=move |a| view! { <AccountDetail a/> }/>
         </PatientLayout>
     }
 }
@@ -224,14 +217,7 @@ pub fn PaperlessUpdatePage() -> impl IntoView {
             {move || view! { <p><a href=format!("/billing/accounts/{}", id())>"← View Account"</a></p> }}
             <h1>"Paperless Billing"</h1>
             {move || error().map(alert)}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match account.await {
-                        Ok(a) => view! { <UpdateForm a/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=account view=move |a| view! { <UpdateForm a/> }/>
         </PatientLayout>
     }
 }

@@ -7,7 +7,7 @@
 use super::{AccountView, Delivery};
 use crate::error::AppError;
 use crate::layout::search::{found, posted_search, SearchForm};
-use crate::layout::{alert, StaffLayout};
+use crate::layout::{alert, Loaded, StaffLayout};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -451,14 +451,7 @@ pub fn BillingStaffPage() -> impl IntoView {
         <StaffLayout title="Billing | Staff portal">
             <h1>"Billing"</h1>
             <SearchForm action="/staff/billing" label="Account number, MRN, birth date or name" button="Find" value=q/>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(d) => view! { <SearchResults d searched/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=data view=move |d| view! { <SearchResults d searched/> }/>
         </StaffLayout>
     }
 }
@@ -535,14 +528,7 @@ pub fn BillingAccountPage() -> impl IntoView {
     view! {
         <StaffLayout title="Billing account | Staff portal">
             {move || note().map(status)}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match account.await {
-                        Ok(a) => view! { <StaffAccount a/> }.into_any(),
-                        Err(e) => view! { <h1>"Billing account"</h1>{alert(e.to_string())} }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=account heading="Billing account" view=move |a| view! { <StaffAccount a/> }/>
         </StaffLayout>
     }
 }
@@ -631,14 +617,7 @@ pub fn PostStatementPage() -> impl IntoView {
     view! {
         <StaffLayout title="Post a statement | Staff portal">
             <h1>"Post a statement"</h1>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(d) => view! { <StatementFormView d/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=data view=move |d| view! { <StatementFormView d/> }/>
         </StaffLayout>
     }
 }
@@ -777,14 +756,7 @@ pub fn PrintQueuePage() -> impl IntoView {
             <h1>"Print queue"</h1>
             {move || printed().map(status)}
             <p>"Statements of accounts on paper billing, to be printed and mailed, oldest first."</p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match queue.await {
-                        Ok(items) => view! { <QueueList items/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=queue view=move |items| view! { <QueueList items/> }/>
         </StaffLayout>
     }
 }

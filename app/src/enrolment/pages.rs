@@ -5,7 +5,7 @@ use super::{ActivationStart, UserIdAnswer};
 use crate::account::user_id::{UserIdProblem, RULES as USER_ID_RULES};
 use crate::error::AppError;
 use crate::layout::alert;
-use crate::layout::{org_info, PublicLayout};
+use crate::layout::{org_info, Loaded, PublicLayout};
 use crate::password::new_password::NewPasswordProblem;
 use crate::password::PasswordMeter;
 use crate::terms::{current_terms, TermsBox};
@@ -228,22 +228,17 @@ pub fn EnrolPage() -> impl IntoView {
                             <p class="hint" id="mrn-hint">"If you know it: it is on your visit summaries and statements."</p>
                         </div>
                     </fieldset>
-                    <Suspense fallback=|| view! { <p>"Loading the terms…"</p> }>
-                        {move || Suspend::new(async move {
-                            match terms.await {
-                                Ok(Some(t)) => view! {
-                                    <TermsBox terms=t.clone()/>
-                                    <input type="hidden" name="terms_id" value=t.id.clone()/>
-                                    <div class="check">
-                                        <input type="checkbox" id="agree" name="agree" value="yes" required/>
-                                        <label for="agree">"I have read and agree to the terms and conditions"</label>
-                                    </div>
-                                }.into_any(),
-                                Ok(None) => view! { <input type="hidden" name="terms_id" value=""/> }.into_any(),
-                                Err(e) => alert(e.to_string()).into_any(),
-                            }
-                        })}
-                    </Suspense>
+                    <Loaded resource=terms loading="Loading the terms…" view={move |data| match data {
+                            Some(t) => view! {
+                                <TermsBox terms=t.clone()/>
+                                <input type="hidden" name="terms_id" value=t.id.clone()/>
+                                <div class="check">
+                                    <input type="checkbox" id="agree" name="agree" value="yes" required/>
+                                    <label for="agree">"I have read and agree to the terms and conditions"</label>
+                                </div>
+                            }.into_any(),
+                            None => view! { <input type="hidden" name="terms_id" value=""/> }.into_any(),
+                    }}/>
                     <button type="submit" class="button button--primary">"Send my request"</button>
                 </form>
                 <p class="small">"Already have an activation code? "<a href="/activate">"Set up your account"</a>"."</p>
@@ -341,25 +336,20 @@ pub fn ChooseCredentialsPage() -> impl IntoView {
     view! {
         <PublicLayout title="Choose your user ID and password | Patient portal">
             <div class="card card--form">
-                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match start.await {
-                            Ok(Some(s)) => view! {
-                                <h1>"Welcome, "{s.given_name.clone()}</h1>
-                                <p class="lead">"Your code is right. Now choose how you will sign in."</p>
-                                {error().map(alert)}
-                                <CredentialsForm start=s/>
-                            }.into_any(),
-                            Ok(None) => view! {
-                                <h1>"Set up your account"</h1>
-                                <p class="notice notice--alert" role="alert">"For your security, this step has timed out or was already completed. "
-                                    "Please enter your activation code again."</p>
-                                <p><a class="button button--primary" href="/activate">"Enter my code"</a></p>
-                            }.into_any(),
-                            Err(e) => alert(e.to_string()).into_any(),
-                        }
-                    })}
-                </Suspense>
+                <Loaded resource=start view={move |data| match data {
+                        Some(s) => view! {
+                            <h1>"Welcome, "{s.given_name.clone()}</h1>
+                            <p class="lead">"Your code is right. Now choose how you will sign in."</p>
+                            {error().map(alert)}
+                            <CredentialsForm start=s/>
+                        }.into_any(),
+                        None => view! {
+                            <h1>"Set up your account"</h1>
+                            <p class="notice notice--alert" role="alert">"For your security, this step has timed out or was already completed. "
+                                "Please enter your activation code again."</p>
+                            <p><a class="button button--primary" href="/activate">"Enter my code"</a></p>
+                        }.into_any(),
+                }}/>
             </div>
         </PublicLayout>
     }

@@ -4,8 +4,8 @@
 use super::{AddressMatch, RequestDetail, RequestSummary, DECLINE_REASONS};
 use crate::account::format_utc;
 use crate::error::AppError;
-use crate::layout::alert;
 use crate::layout::StaffLayout;
+use crate::layout::{alert, Loaded};
 use crate::patients::{HandOver, PatientSummary, PortalAccess};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -97,59 +97,54 @@ pub fn EnrolmentQueuePage() -> impl IntoView {
         <StaffLayout title="Enrolment requests | Staff">
             <h1>"Enrolment requests"</h1>
             {move || declined().then(|| view! { <p class="notice notice--status" role="status">"The request was declined. The person has been e-mailed to call the office."</p> })}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match queue.await {
-                        Ok((pending, decided)) => view! {
-                            <h2>"Waiting ("{pending.len()}")"</h2>
-                            {if pending.is_empty() {
-                                view! { <div class="empty"><p>"No requests are waiting."</p></div> }.into_any()
-                            } else {
-                                view! {
-                                    <table class="table">
-                                        <caption class="visually-hidden">"Requests waiting, oldest first"</caption>
-                                        <thead><tr><th scope="col">"Received"</th><th scope="col">"Name"</th>
-                                            <th scope="col">"Date of birth"</th><th scope="col">"E-mail"</th><th scope="col">"Record number given"</th></tr></thead>
-                                        <tbody>
-                                            {pending.into_iter().map(|r| view! {
-                                                <tr>
-                                                    <td>{format_utc(r.submitted_at)}</td>
-                                                    <td><a href=format!("/staff/enrolment/{}", r.id)>{format!("{} {}", r.given_name, r.family_name)}</a></td>
-                                                    <td>{r.date_of_birth}</td>
-                                                    <td>{r.email}</td>
-                                                    <td>{r.mrn.unwrap_or_else(|| "—".into())}</td>
-                                                </tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                }.into_any()
-                            }}
-                            <h2>"Recently decided"</h2>
-                            {if decided.is_empty() {
-                                view! { <p>"None yet."</p> }.into_any()
-                            } else {
-                                view! {
-                                    <table class="table">
-                                        <caption class="visually-hidden">"Requests decided recently"</caption>
-                                        <thead><tr><th scope="col">"Decided"</th><th scope="col">"Name"</th><th scope="col">"Decision"</th><th scope="col">"By"</th></tr></thead>
-                                        <tbody>
-                                            {decided.into_iter().map(|r| view! {
-                                                <tr>
-                                                    <td>{r.decided_at.map(format_utc).unwrap_or_default()}</td>
-                                                    <td><a href=format!("/staff/enrolment/{}", r.id)>{format!("{} {}", r.given_name, r.family_name)}</a></td>
-                                                    <td>{state_label(&r.state)}{r.decline_reason.map(|reason| format!(": {reason}"))}</td>
-                                                    <td>{r.decided_by.unwrap_or_default()}</td>
-                                                </tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                }.into_any()
-                            }}
-                        }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=queue view={move |data| match data {
+                    (pending, decided) => view! {
+                        <h2>"Waiting ("{pending.len()}")"</h2>
+                        {if pending.is_empty() {
+                            view! { <div class="empty"><p>"No requests are waiting."</p></div> }.into_any()
+                        } else {
+                            view! {
+                                <table class="table">
+                                    <caption class="visually-hidden">"Requests waiting, oldest first"</caption>
+                                    <thead><tr><th scope="col">"Received"</th><th scope="col">"Name"</th>
+                                        <th scope="col">"Date of birth"</th><th scope="col">"E-mail"</th><th scope="col">"Record number given"</th></tr></thead>
+                                    <tbody>
+                                        {pending.into_iter().map(|r| view! {
+                                            <tr>
+                                                <td>{format_utc(r.submitted_at)}</td>
+                                                <td><a href=format!("/staff/enrolment/{}", r.id)>{format!("{} {}", r.given_name, r.family_name)}</a></td>
+                                                <td>{r.date_of_birth}</td>
+                                                <td>{r.email}</td>
+                                                <td>{r.mrn.unwrap_or_else(|| "—".into())}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }}
+                        <h2>"Recently decided"</h2>
+                        {if decided.is_empty() {
+                            view! { <p>"None yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <table class="table">
+                                    <caption class="visually-hidden">"Requests decided recently"</caption>
+                                    <thead><tr><th scope="col">"Decided"</th><th scope="col">"Name"</th><th scope="col">"Decision"</th><th scope="col">"By"</th></tr></thead>
+                                    <tbody>
+                                        {decided.into_iter().map(|r| view! {
+                                            <tr>
+                                                <td>{r.decided_at.map(format_utc).unwrap_or_default()}</td>
+                                                <td><a href=format!("/staff/enrolment/{}", r.id)>{format!("{} {}", r.given_name, r.family_name)}</a></td>
+                                                <td>{state_label(&r.state)}{r.decline_reason.map(|reason| format!(": {reason}"))}</td>
+                                                <td>{r.decided_by.unwrap_or_default()}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }}
+                    }.into_any(),
+            }}/>
         </StaffLayout>
     }
 }
@@ -173,14 +168,7 @@ pub fn EnrolmentRequestPage() -> impl IntoView {
         <StaffLayout title="Enrolment request | Staff">
             <p><a href="/staff/enrolment">"← All requests"</a></p>
             {move || error().map(alert)}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match detail.await {
-                        Ok(d) => view! { <RequestView detail=d/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=detail view=move |d| view! { <RequestView detail=d/> }/>
         </StaffLayout>
     }
 }

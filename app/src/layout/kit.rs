@@ -5,27 +5,38 @@ use leptos::prelude::*;
 use serde::{de::DeserializeOwned, Serialize};
 
 /// What a page shows while its data loads, and when loading failed: the data's view once it is
-/// there, or the error (safe to show: `AppError`'s messages leak nothing) as an alert.
+/// there, or the error (safe to show: `AppError`'s messages leak nothing) as an alert. A page
+/// whose heading comes from its data names a `heading` to show above the error, so the page
+/// still has its one `h1` when the data is missing (e.g. another patient's id: "not found").
 ///
 /// ```ignore
 /// let accounts = Resource::new(|| (), |_| load_billing_summary());
 /// view! { <Loaded resource=accounts view=|a| view! { <AccountList accounts=a/> }/> }
 /// ```
 #[component]
-pub fn Loaded<T, F, V>(resource: Resource<Result<T, AppError>>, view: F) -> impl IntoView
+pub fn Loaded<T, F, V>(
+    resource: Resource<Result<T, AppError>>,
+    view: F,
+    /// The page's heading when its data could not be loaded.
+    #[prop(optional)]
+    heading: Option<&'static str>,
+    /// What is shown while the data loads.
+    #[prop(default = "Loading…")]
+    loading: &'static str,
+) -> impl IntoView
 where
     T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
     F: Fn(T) -> V + Clone + Send + Sync + 'static,
     V: IntoView + 'static,
 {
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{loading}</p> }>
             {move || {
                 let view = view.clone();
                 Suspend::new(async move {
                     match resource.await {
                         Ok(data) => view(data).into_any(),
-                        Err(e) => super::alert(e.to_string()).into_any(),
+                        Err(e) => view! { {heading.map(|h| view! { <h1>{h}</h1> })} {super::alert(e.to_string())} }.into_any(),
                     }
                 })
             }}

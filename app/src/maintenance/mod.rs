@@ -9,7 +9,7 @@
 pub mod server;
 
 use crate::error::AppError;
-use crate::layout::{alert, StaffLayout};
+use crate::layout::{Loaded, StaffLayout};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_query_map};
 use serde::{Deserialize, Serialize};
@@ -191,14 +191,7 @@ pub fn StaffMaintenancePage() -> impl IntoView {
             <h1>"Maintenance windows"</h1>
             {status_line()}
             <p class="lead">"While a window is in progress, patients see a maintenance page instead of the portal and cannot sign in; staff can still sign in here and work. Patients are told about a window from 72 hours before it starts."</p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(d) => view! { <MaintenanceView d/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=data view=move |d| view! { <MaintenanceView d/> }/>
         </StaffLayout>
     }
 }

@@ -3,9 +3,9 @@
 //! who answer messages may read it). Plain HTML forms; every change is audited.
 
 use crate::error::AppError;
-use crate::layout::alert;
 use crate::layout::search::{found, posted_search, SearchForm};
 use crate::layout::StaffLayout;
+use crate::layout::{alert, Loaded};
 use crate::patients::PatientSummary;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -193,14 +193,7 @@ pub fn PoolsPage() -> impl IntoView {
             <p class="lead">"A pool is a shared inbox that several staff members work, such as a nurse line. Patients can write to the pools on their care team."</p>
             <p>"A "<strong>"clinical"</strong>" pool (a nurse line) does clinical work: the clinicians who work it read the clinical conversations of the patients whose care team it is on, and a conversation sent to it is clinical. "
                 "Everyone else, in any pool, reads only the conversations sent or forwarded to them or their pools (minimum necessary)."</p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(d) => view! { <PoolsView d/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=data view=move |d| view! { <PoolsView d/> }/>
         </StaffLayout>
     }
 }
@@ -358,23 +351,18 @@ pub fn CareTeamsPage() -> impl IntoView {
             {status_line()}
             <p class="lead">"A patient's care team is who they can write to: clinicians and pools. Clinicians of the care team (its clinicians, and clinicians who work a clinical pool on it) read the patient's clinical conversations; everyone else reads only what was sent or forwarded to them or their pools."</p>
             <SearchForm action="/staff/care-teams" label="Find a patient by name or record number" button="Search" value=q/>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match results.await {
-                        Ok(_) if !searched => ().into_any(),
-                        Ok(list) if list.is_empty() => found(0, "patient", "patients").into_any(),
-                        Ok(list) => view! {
-                            {found(list.len(), "patient", "patients")}
-                            <ul aria-label="Matching patients">
-                                {list.into_iter().map(|p| view! {
-                                    <li><a href=format!("/staff/care-teams?patient={}", p.id.0)>{p.full_name()}</a>{format!(" (MRN {}, born {})", p.mrn, p.date_of_birth)}</li>
-                                }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=results view={move |data| match data {
+                    _ if !searched => ().into_any(),
+                    list if list.is_empty() => found(0, "patient", "patients").into_any(),
+                    list => view! {
+                        {found(list.len(), "patient", "patients")}
+                        <ul aria-label="Matching patients">
+                            {list.into_iter().map(|p| view! {
+                                <li><a href=format!("/staff/care-teams?patient={}", p.id.0)>{p.full_name()}</a>{format!(" (MRN {}, born {})", p.mrn, p.date_of_birth)}</li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+            }}/>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match team.await {
@@ -532,14 +520,7 @@ pub fn AbsencesPage() -> impl IntoView {
             <h1>"Out of office"</h1>
             {status_line()}
             <p class="lead">"While a provider is out, messages patients send them go to the cover instead, and the messages already waiting for them move to the cover when the period begins. Staff see where each message went and why."</p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(d) => view! { <AbsencesView d/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=data view=move |d| view! { <AbsencesView d/> }/>
         </StaffLayout>
     }
 }
@@ -673,14 +654,7 @@ pub fn HolidaysPage() -> impl IntoView {
             <h1>"Holidays"</h1>
             {status_line()}
             <p class="lead">"Due dates of messages are counted in business days: Monday to Friday except these holidays. Adding a holiday changes the due dates of messages sent from then on, not of those already sent."</p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(d) => view! { <HolidaysView d/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=data view=move |d| view! { <HolidaysView d/> }/>
         </StaffLayout>
     }
 }

@@ -7,7 +7,7 @@ use super::thread::{MessageList, ThreadReader};
 use super::{Draft, NoticeMode, QuotaStatus, RecipientOption, ThreadSummary, ThreadView, Topic, ATTACHMENTS_MAX, BODY_MAX, SUBJECT_MAX};
 use crate::error::AppError;
 use crate::layout::alert;
-use crate::layout::{org_info, PatientLayout};
+use crate::layout::{org_info, Loaded, PatientLayout};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -298,14 +298,7 @@ pub fn MessagesPage() -> impl IntoView {
         <PatientLayout title="Messages | Patient portal">
             <h1>"Messages"</h1>
             {move || note().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match overview.await {
-                        Ok(o) => view! { <Overview o/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=overview view=move |o| view! { <Overview o/> }/>
         </PatientLayout>
     }
 }
@@ -428,14 +421,7 @@ pub fn ComposePage() -> impl IntoView {
             <h1>"Write a message"</h1>
             {move || error().map(alert)}
             {move || saved().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(d) => view! { {limit_notice(&d.quota, query.read().get("error").as_deref())} <ComposeForm d/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=data view=move |d| view! { {limit_notice(&d.quota, query.read().get("error").as_deref())} <ComposeForm d/> }/>
         </PatientLayout>
     }
 }
@@ -532,17 +518,12 @@ pub fn PatientThreadPage() -> impl IntoView {
             {move || sent().then(|| view! { <p class="notice notice--status" role="status">"Your message has been sent."</p> })}
             {move || error().map(alert)}
             {move || saved().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(d) => {
-                            let limit = limit_notice(&d.quota, query.read().get("error").as_deref());
-                            view! { <PatientThread d limit/> }.into_any()
-                        }
-                        Err(e) => view! { <h1>"Conversation"</h1>{alert(e.to_string())} }.into_any(),
+            <Loaded resource=data heading="Conversation" view={move |data| match data {
+                    d => {
+                        let limit = limit_notice(&d.quota, query.read().get("error").as_deref());
+                        view! { <PatientThread d limit/> }.into_any()
                     }
-                })}
-            </Suspense>
+            }}/>
         </PatientLayout>
     }
 }

@@ -6,8 +6,8 @@
 use super::thread::{MessageList, ThreadReader};
 use super::{InboxFilter, InboxItem, PatientConversations, QuotaStatus, RecipientOption, ThreadView, BODY_MAX, SUBJECT_MAX};
 use crate::error::AppError;
-use crate::layout::alert;
 use crate::layout::StaffLayout;
+use crate::layout::{alert, Loaded};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
@@ -200,15 +200,10 @@ pub fn StaffInboxPage() -> impl IntoView {
                     }).collect_view()}
                 </ul>
             </nav>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match items.await {
-                        Ok(items) if items.is_empty() => view! { <div class="empty"><p>"No messages are waiting here."</p></div> }.into_any(),
-                        Ok(items) => view! { <InboxTable items/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=items view={move |data| match data {
+                    items if items.is_empty() => view! { <div class="empty"><p>"No messages are waiting here."</p></div> }.into_any(),
+                    items => view! { <InboxTable items/> }.into_any(),
+            }}/>
         </StaffLayout>
     }
 }
@@ -261,14 +256,7 @@ pub fn StaffThreadPage() -> impl IntoView {
         <StaffLayout title="Conversation | Staff">
             <p><a href="/staff/messages">"← Messages"</a></p>
             {message}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(d) => view! { <StaffThread d/> }.into_any(),
-                        Err(e) => view! { <h1>"Conversation"</h1>{alert(e.to_string())} }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=data heading="Conversation" view=move |d| view! { <StaffThread d/> }/>
         </StaffLayout>
     }
 }
@@ -339,14 +327,7 @@ pub fn StaffPatientThreadsPage() -> impl IntoView {
     view! {
         <StaffLayout title="Conversations with a patient | Staff">
             <p><a href="/staff/messages">"← Messages"</a></p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(d) => view! { <PatientThreads d/> }.into_any(),
-                        Err(e) => view! { <h1>"Conversations with a patient"</h1>{alert(e.to_string())} }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=data heading="Conversations with a patient" view=move |d| view! { <PatientThreads d/> }/>
         </StaffLayout>
     }
 }

@@ -14,7 +14,7 @@
 pub mod server;
 
 use crate::error::AppError;
-use crate::layout::{alert, PatientLayout, StaffLayout};
+use crate::layout::{alert, Loaded, PatientLayout, StaffLayout};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -276,14 +276,7 @@ fn PasskeysContent() -> impl IntoView {
         })}
         <p>"A passkey lets you sign in with your device's fingerprint, face or screen lock instead of your user ID and password. "
            "It stays on your device; the portal keeps only a public key."</p>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(v) => view! { <PasskeysPanel v/> }.into_any(),
-                    Err(e) => alert(e.to_string()).into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded resource=data view=move |v| view! { <PasskeysPanel v/> }/>
     }
 }
 

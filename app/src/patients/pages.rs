@@ -8,7 +8,7 @@ use crate::account::format_utc;
 use crate::error::AppError;
 use crate::layout::alert;
 use crate::layout::search::{found, posted_search, SearchForm};
-use crate::layout::{org_info, StaffLayout};
+use crate::layout::{org_info, Loaded, StaffLayout};
 use crate::messaging::MessageLimits;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -162,33 +162,28 @@ pub fn PatientsPage() -> impl IntoView {
         <StaffLayout title="Patients | Staff">
             <h1>"Patients"</h1>
             <SearchForm action="/staff/patients" label="Name, record number or date of birth (YYYY-MM-DD)" button="Search" value=q/>
-            <Suspense fallback=|| view! { <p>"Searching…"</p> }>
-                {move || Suspend::new(async move {
-                    match results.await {
-                        Ok(_) if !searched => view! { <p>"Search for a patient above."</p> }.into_any(),
-                        Ok(list) if list.is_empty() => found(0, "patient", "patients").into_any(),
-                        Ok(list) => view! {
-                            {found(list.len(), "patient", "patients")}
-                            <table class="table">
-                                <caption class="visually-hidden">"Matching patients"</caption>
-                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Record number"</th>
-                                    <th scope="col">"Date of birth"</th><th scope="col">"Portal"</th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|p| view! {
-                                        <tr>
-                                            <td><a href=format!("/staff/patients/{}", p.id.0)>{p.full_name()}</a></td>
-                                            <td>{p.mrn.clone()}</td>
-                                            <td>{p.date_of_birth.clone()}</td>
-                                            <td>{access_label(&p.access)}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=results loading="Searching…" view={move |data| match data {
+                    _ if !searched => view! { <p>"Search for a patient above."</p> }.into_any(),
+                    list if list.is_empty() => found(0, "patient", "patients").into_any(),
+                    list => view! {
+                        {found(list.len(), "patient", "patients")}
+                        <table class="table">
+                            <caption class="visually-hidden">"Matching patients"</caption>
+                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Record number"</th>
+                                <th scope="col">"Date of birth"</th><th scope="col">"Portal"</th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|p| view! {
+                                    <tr>
+                                        <td><a href=format!("/staff/patients/{}", p.id.0)>{p.full_name()}</a></td>
+                                        <td>{p.mrn.clone()}</td>
+                                        <td>{p.date_of_birth.clone()}</td>
+                                        <td>{access_label(&p.access)}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+            }}/>
         </StaffLayout>
     }
 }
@@ -229,14 +224,7 @@ pub fn PatientPage() -> impl IntoView {
         <StaffLayout title="Patient | Staff">
             <p><a href="/staff/patients">"← Find a patient"</a></p>
             {message}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match detail.await {
-                        Ok(d) => view! { <PatientView detail=d/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=detail view=move |d| view! { <PatientView detail=d/> }/>
         </StaffLayout>
     }
 }

@@ -22,7 +22,7 @@
 //!   shown (nothing to count from).
 
 use crate::error::AppError;
-use crate::layout::{alert, StaffLayout};
+use crate::layout::{Loaded, StaffLayout};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -588,14 +588,7 @@ pub fn HiddenCodesPage() -> impl IntoView {
             {status}
             <p class="lead">"Results whose code is on this list (for example tests that state law requires to be given in person) are never shown to patients in the portal: not in Test Results, Trends, visits, the Health Summary or their downloads, and no notice is sent for them. "
                "Patients who have such a result read that some results are given to them in person by their care team. Every other result shows as soon as the EHR has it."</p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match codes.await {
-                        Ok(list) => view! { <HiddenCodeTable list/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=codes view=move |list| view! { <HiddenCodeTable list/> }/>
             <section class="section" aria-labelledby="add-code">
                 <h2 id="add-code">"Add a code"</h2>
                 <form method="post" action={<AddHiddenCode as leptos::server_fn::ServerFn>::PATH} class="form">

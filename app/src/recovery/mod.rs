@@ -9,7 +9,7 @@ pub mod server;
 
 use crate::error::AppError;
 use crate::layout::alert;
-use crate::layout::{org_info, PublicLayout};
+use crate::layout::{org_info, Loaded, PublicLayout};
 use crate::password::new_password::NewPasswordProblem;
 use crate::password::PasswordMeter;
 use leptos::prelude::*;
@@ -219,37 +219,32 @@ pub fn ResetPasswordPage() -> impl IntoView {
         <PublicLayout title="Choose a new password | Patient portal">
             <div class="card card--narrow">
                 <h1>"Choose a new password"</h1>
-                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match valid.await {
-                            Ok(true) => view! {
-                                {error().map(alert)}
-                                <form method="post" action={<ResetPassword as leptos::server_fn::ServerFn>::PATH} class="form">
-                                    <input type="hidden" name="token" value=token()/>
-                                    <div class="field">
-                                        <label for="password">"New password"</label>
-                                        <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128"
-                                            aria-describedby="password-rules password-strength-hint"/>
-                                        <p class="hint" id="password-rules">"At least 8 characters; 15 or more is best. Any characters, spaces too. "
-                                            "Do not use your name, birth date or user ID."</p>
-                                        <PasswordMeter input_id="password".to_string() names=vec![] user_id_input=None date_of_birth=None/>
-                                    </div>
-                                    <div class="field">
-                                        <label for="password_again">"Type the new password again"</label>
-                                        <input id="password_again" name="password_again" type="password" autocomplete="new-password" required minlength="8" maxlength="128"/>
-                                    </div>
-                                    <button type="submit" class="button button--primary button--wide">"Save my new password"</button>
-                                </form>
-                                <p class="small">"Saving signs your account out everywhere else."</p>
-                            }.into_any(),
-                            Ok(false) => view! {
-                                <p class="notice notice--alert" role="alert">"This link has expired or has already been used."</p>
-                                <p><a href="/forgot-password">"Ask for a new link"</a></p>
-                            }.into_any(),
-                            Err(e) => alert(e.to_string()).into_any(),
-                        }
-                    })}
-                </Suspense>
+                <Loaded resource=valid view={move |data| match data {
+                        true => view! {
+                            {error().map(alert)}
+                            <form method="post" action={<ResetPassword as leptos::server_fn::ServerFn>::PATH} class="form">
+                                <input type="hidden" name="token" value=token()/>
+                                <div class="field">
+                                    <label for="password">"New password"</label>
+                                    <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128"
+                                        aria-describedby="password-rules password-strength-hint"/>
+                                    <p class="hint" id="password-rules">"At least 8 characters; 15 or more is best. Any characters, spaces too. "
+                                        "Do not use your name, birth date or user ID."</p>
+                                    <PasswordMeter input_id="password".to_string() names=vec![] user_id_input=None date_of_birth=None/>
+                                </div>
+                                <div class="field">
+                                    <label for="password_again">"Type the new password again"</label>
+                                    <input id="password_again" name="password_again" type="password" autocomplete="new-password" required minlength="8" maxlength="128"/>
+                                </div>
+                                <button type="submit" class="button button--primary button--wide">"Save my new password"</button>
+                            </form>
+                            <p class="small">"Saving signs your account out everywhere else."</p>
+                        }.into_any(),
+                        false => view! {
+                            <p class="notice notice--alert" role="alert">"This link has expired or has already been used."</p>
+                            <p><a href="/forgot-password">"Ask for a new link"</a></p>
+                        }.into_any(),
+                }}/>
             </div>
         </PublicLayout>
     }
@@ -290,22 +285,17 @@ pub fn UserIdShownPage() -> impl IntoView {
         <PublicLayout title="Your user ID | Patient portal">
             <div class="card card--narrow">
                 <h1>"Your user ID"</h1>
-                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match login.await {
-                            Ok(Some(login)) => view! {
-                                <p>"Your user ID is:"</p>
-                                <p class="user-id-shown"><strong>{login}</strong></p>
-                                <p><a class="button button--primary" href="/sign-in">"Sign in"</a></p>
-                                <p class="small"><a href="/forgot-password">"Forgot your password too?"</a></p>
-                            }.into_any(),
-                            Ok(None) => view! {
-                                <p>"This page has already been shown. "<a href="/forgot-user-id">"Ask for a new link"</a>" if you need it again."</p>
-                            }.into_any(),
-                            Err(e) => alert(e.to_string()).into_any(),
-                        }
-                    })}
-                </Suspense>
+                <Loaded resource=login view={move |data| match data {
+                        Some(login) => view! {
+                            <p>"Your user ID is:"</p>
+                            <p class="user-id-shown"><strong>{login}</strong></p>
+                            <p><a class="button button--primary" href="/sign-in">"Sign in"</a></p>
+                            <p class="small"><a href="/forgot-password">"Forgot your password too?"</a></p>
+                        }.into_any(),
+                        None => view! {
+                            <p>"This page has already been shown. "<a href="/forgot-user-id">"Ask for a new link"</a>" if you need it again."</p>
+                        }.into_any(),
+                }}/>
             </div>
         </PublicLayout>
     }

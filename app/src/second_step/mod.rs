@@ -20,7 +20,7 @@ pub mod server;
 pub mod totp;
 
 use crate::error::AppError;
-use crate::layout::{alert, org_info, PatientLayout, PublicLayout, StaffLayout};
+use crate::layout::{alert, org_info, Loaded, PatientLayout, PublicLayout, StaffLayout};
 use crate::types::StaffRole;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -393,14 +393,7 @@ fn SecondStepContent() -> impl IntoView {
         {move || message().map(|(kind, text)| if kind == "alert" { alert(text.to_string()).into_any() } else {
             view! { <p class="notice notice--status" role="status">{text}</p> }.into_any()
         })}
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(v) => view! { <SecondStepPanel v/> }.into_any(),
-                    Err(e) => alert(e.to_string()).into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded resource=data view=move |v| view! { <SecondStepPanel v/> }/>
     }
 }
 

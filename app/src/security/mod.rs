@@ -13,7 +13,7 @@ use crate::audit::AuditAction;
 use crate::dates::CalendarDate;
 use crate::error::AppError;
 use crate::layout::alert;
-use crate::layout::{viewer, StaffLayout};
+use crate::layout::{viewer, Loaded, StaffLayout};
 use crate::types::AccountKind;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -322,14 +322,7 @@ pub fn SecurityPage() -> impl IntoView {
             <h1>"Security"</h1>
             <p class="lead">"Unsuccessful and refused sign-ins, accounts whose access has been ended, and records opened from outside their care team. "
                 "Times are UTC. To see every event of one account, "<a href="/staff/audit">"search the audit trail"</a>"."</p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match overview.await {
-                        Ok(o) => view! { <SecuritySections overview=o/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=overview view=move |o| view! { <SecuritySections overview=o/> }/>
         </StaffLayout>
     }
 }
@@ -556,14 +549,7 @@ pub fn AuditSearchPage() -> impl IntoView {
             <p class="lead">"Every sign-in, sign-out and time-out, and every view or change of records. "
                 "Times are UTC. Entries cannot be changed or removed."</p>
             {form}
-            <Suspense fallback=|| view! { <p>"Searching…"</p> }>
-                {move || Suspend::new(async move {
-                    match results.await {
-                        Ok(r) => view! { <AuditResultsView results=r/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=results loading="Searching…" view=move |r| view! { <AuditResultsView results=r/> }/>
         </StaffLayout>
     }
 }

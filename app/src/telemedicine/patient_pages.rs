@@ -5,7 +5,7 @@
 
 use super::{PatientVisits, VisitState, VisitSummary, JOIN_OPENS_MINUTES_BEFORE};
 use crate::error::AppError;
-use crate::layout::{alert, org_info, PatientLayout};
+use crate::layout::{alert, org_info, Loaded, PatientLayout};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -57,14 +57,7 @@ pub fn VisitsPage() -> impl IntoView {
             <h1>"Video visits"</h1>
             <p>"Visits with your clinician by video, from your phone or computer. You can begin a visit from "
                {JOIN_OPENS_MINUTES_BEFORE}" minutes before it starts. Times are the clinic's local time."</p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match visits.await {
-                        Ok(v) => view! { <VisitLists visits=v/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=visits view=move |v| view! { <VisitLists visits=v/> }/>
         </PatientLayout>
     }
 }
@@ -129,14 +122,7 @@ pub fn VisitPage() -> impl IntoView {
     view! {
         <PatientLayout title="Video visit | Patient portal">
             <p><a href="/visits">"← Video visits"</a></p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match visit.await {
-                        Ok(v) => view! { <VisitDetail v error=error()/> }.into_any(),
-                        Err(e) => view! { <h1>"Video visit"</h1>{alert(e.to_string())} }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=visit heading="Video visit" view=move |v| view! { <VisitDetail v error=error()/> }/>
         </PatientLayout>
     }
 }

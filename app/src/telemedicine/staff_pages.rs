@@ -4,7 +4,7 @@
 
 use super::{StaffVisits, VisitState, DURATIONS};
 use crate::error::AppError;
-use crate::layout::{alert, StaffLayout};
+use crate::layout::{alert, Loaded, StaffLayout};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -75,14 +75,7 @@ pub fn StaffVisitsPage() -> impl IntoView {
         <StaffLayout title="Video visits | Staff">
             <h1>"Video visits"</h1>
             {message}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match visits.await {
-                        Ok(v) => view! { <VisitTable v/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=visits view=move |v| view! { <VisitTable v/> }/>
         </StaffLayout>
     }
 }

@@ -11,7 +11,7 @@ pub mod server;
 
 use crate::account::format_utc;
 use crate::error::AppError;
-use crate::layout::{PatientLayout, PublicLayout, StaffLayout};
+use crate::layout::{Loaded, PatientLayout, PublicLayout, StaffLayout};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -156,23 +156,18 @@ pub fn TermsPage() -> impl IntoView {
     let terms = Resource::new(|| (), |_| current_terms());
     view! {
         <PublicLayout title="Terms and conditions | Patient portal">
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match terms.await {
-                        Ok(Some(t)) => view! {
-                            <article class="prose">
-                                <h1>"Terms and conditions"</h1>
-                                <h2>{t.title.clone()}</h2>
-                                <p class="small">"Version "{t.version}", in force since "{format_utc(t.effective_at)}"."</p>
-                                <TermsText body=t.body.clone()/>
-                                <p>"Read how we protect your information in our "<a href="/privacy">"Notice of Privacy Practices"</a>"."</p>
-                            </article>
-                        }.into_any(),
-                        Ok(None) => view! { <h1>"Terms and conditions"</h1><p>"No terms have been published yet."</p> }.into_any(),
-                        Err(e) => view! { <p class="notice notice--alert" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=terms view={move |data| match data {
+                    Some(t) => view! {
+                        <article class="prose">
+                            <h1>"Terms and conditions"</h1>
+                            <h2>{t.title.clone()}</h2>
+                            <p class="small">"Version "{t.version}", in force since "{format_utc(t.effective_at)}"."</p>
+                            <TermsText body=t.body.clone()/>
+                            <p>"Read how we protect your information in our "<a href="/privacy">"Notice of Privacy Practices"</a>"."</p>
+                        </article>
+                    }.into_any(),
+                    None => view! { <h1>"Terms and conditions"</h1><p>"No terms have been published yet."</p> }.into_any(),
+            }}/>
         </PublicLayout>
     }
 }
@@ -206,26 +201,21 @@ pub fn AcceptTermsPage() -> impl IntoView {
             <p class="lead">"Our terms and conditions have changed since you last accepted them. "
                 "Please read them; you can use the portal once you accept."</p>
             {move || error().map(|e| view! { <p class="notice notice--alert" role="alert">{e}</p> })}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match terms.await {
-                        Ok(Some(t)) => view! {
-                            <TermsBox terms=t.clone()/>
-                            <form method="post" action={<AcceptTerms as leptos::server_fn::ServerFn>::PATH} class="form">
-                                <input type="hidden" name="terms_id" value=t.id.clone()/>
-                                <div class="check">
-                                    <input type="checkbox" id="agree" name="agree" value="yes" required/>
-                                    <label for="agree">"I have read and agree to the terms and conditions"</label>
-                                </div>
-                                <button type="submit" class="button button--primary">"Accept and continue"</button>
-                            </form>
-                            <p class="small">"If you do not agree, you can sign out; call the office if you have questions."</p>
-                        }.into_any(),
-                        Ok(None) => view! { <p><a href="/home">"Continue to your home page"</a></p> }.into_any(),
-                        Err(e) => view! { <p class="notice notice--alert" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=terms view={move |data| match data {
+                    Some(t) => view! {
+                        <TermsBox terms=t.clone()/>
+                        <form method="post" action={<AcceptTerms as leptos::server_fn::ServerFn>::PATH} class="form">
+                            <input type="hidden" name="terms_id" value=t.id.clone()/>
+                            <div class="check">
+                                <input type="checkbox" id="agree" name="agree" value="yes" required/>
+                                <label for="agree">"I have read and agree to the terms and conditions"</label>
+                            </div>
+                            <button type="submit" class="button button--primary">"Accept and continue"</button>
+                        </form>
+                        <p class="small">"If you do not agree, you can sign out; call the office if you have questions."</p>
+                    }.into_any(),
+                    None => view! { <p><a href="/home">"Continue to your home page"</a></p> }.into_any(),
+            }}/>
         </PatientLayout>
     }
 }
@@ -249,34 +239,29 @@ pub fn StaffTermsPage() -> impl IntoView {
         <StaffLayout title="Terms versions | Staff">
             <h1>"Terms and conditions"</h1>
             {move || message().map(|(role, text)| view! { <p class=format!("notice notice--{role}") role=role>{text}</p> })}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match versions.await {
-                        Ok(list) => view! {
-                            <table class="table">
-                                <caption>"Published versions, newest first"</caption>
-                                <thead><tr>
-                                    <th scope="col">"Version"</th><th scope="col">"Title"</th><th scope="col">"In force from"</th>
-                                    <th scope="col">"Published"</th><th scope="col">"By"</th><th scope="col">"Accepted by"</th>
-                                </tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|v| view! {
-                                        <tr>
-                                            <td>{v.version}{v.in_force.then_some(" (in force)")}</td>
-                                            <td>{v.title}</td>
-                                            <td>{format_utc(v.effective_at)}</td>
-                                            <td>{format_utc(v.published_at)}</td>
-                                            <td>{v.published_by.unwrap_or_else(|| "shipped with the portal".into())}</td>
-                                            <td>{v.acceptances}" patients"</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
-                        Err(e) => view! { <p class="notice notice--alert" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=versions view={move |data| match data {
+                    list => view! {
+                        <table class="table">
+                            <caption>"Published versions, newest first"</caption>
+                            <thead><tr>
+                                <th scope="col">"Version"</th><th scope="col">"Title"</th><th scope="col">"In force from"</th>
+                                <th scope="col">"Published"</th><th scope="col">"By"</th><th scope="col">"Accepted by"</th>
+                            </tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|v| view! {
+                                    <tr>
+                                        <td>{v.version}{v.in_force.then_some(" (in force)")}</td>
+                                        <td>{v.title}</td>
+                                        <td>{format_utc(v.effective_at)}</td>
+                                        <td>{format_utc(v.published_at)}</td>
+                                        <td>{v.published_by.unwrap_or_else(|| "shipped with the portal".into())}</td>
+                                        <td>{v.acceptances}" patients"</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+            }}/>
             <h2>"Publish a new version"</h2>
             <p>"Write paragraphs separated by a blank line; start a line with ## for a heading. "
                "Once it is in force, every patient must accept it at their next sign-in."</p>
