@@ -8,6 +8,7 @@ use crate::billing::{
 use crate::enrolment::{ActivatePage, ChooseCredentialsPage, EnrolPage, EnrolSentPage, EnrolmentQueuePage, EnrolmentRequestPage};
 use crate::external_links::LeavingPage;
 use crate::info::{HelpPage, NotFoundPage, PrivacyPage};
+use crate::layout::{PatientFrame, PublicFrame, StaffFrame};
 use crate::maintenance::StaffMaintenancePage;
 use crate::messaging::{
     AbsencesPage, CareTeamsPage, ComposePage, HolidaysPage, MessagesPage, PatientThreadPage, PoolsPage, StaffComposePage, StaffInboxPage,
@@ -34,7 +35,7 @@ use crate::types::Portal;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
     path, SsrMode,
 };
 
@@ -105,15 +106,19 @@ pub fn stylesheet_href(options: &LeptosOptions) -> String {
 /// renders. One declaration, read by the router (below), the session middleware, the
 /// navigation and the access tests.
 macro_rules! pages {
-    ($($path:tt => $view:expr, $gate:expr $(, $ssr:ident)?;)*) => {
+    ($($frame:ident { $($path:tt => $view:expr, $gate:expr $(, $ssr:ident)?;)* })*) => {
         /// Every page of the portal with its gate.
-        pub const PAGES: &[Page] = &[$(Page { path: $path, gate: $gate }),*];
+        pub const PAGES: &[Page] = &[$($(Page { path: $path, gate: $gate },)*)*];
 
+        /// Each frame's pages nest in it: the frame (header, navigation, `<main>`, footer) is
+        /// rendered once around the page's `<Outlet/>`, so a page cannot pick the wrong one.
         #[component]
         fn PortalRoutes() -> impl IntoView {
             view! {
                 <Routes fallback=NotFoundPage>
-                    $(<Route path=path!($path) view=$view $(ssr=SsrMode::$ssr)?/>)*
+                    $(<ParentRoute path=path!("") view=$frame>
+                        $(<Route path=path!($path) view=$view $(ssr=SsrMode::$ssr)?/>)*
+                    </ParentRoute>)*
                 </Routes>
             }
         }
@@ -123,6 +128,7 @@ macro_rules! pages {
 const PASSWORD_STEPS: &[PendingStep] = &[PendingStep::PasswordReminder, PendingStep::PasswordRequired];
 
 pages! {
+  PublicFrame {
     // Anyone.
     "/" => || view! { <SignInPage portal=Portal::Patient/> }, Gate::PUBLIC;
     "/sign-in" => || view! { <SignInPage portal=Portal::Patient/> }, Gate::PUBLIC;
@@ -145,8 +151,12 @@ pages! {
     // After a sign-in that did not know whether the browser keeps cookies (`sign_in`).
     "/sign-in/check" => SignInCheckPage, Gate::PUBLIC;
 
-    // The steps right after sign-in.
+    // The step right after a password sign-in.
     "/sign-in/code" => SignInCodePage, Gate::waiting(PendingStep::SecondStep), Async;
+  }
+
+  PatientFrame {
+    // The steps right after sign-in.
     "/account/terms" => AcceptTermsPage, Gate::PATIENT.during(&[PendingStep::Terms]), Async;
     "/account/password" => ChangePasswordPage, Gate::PATIENT.during(PASSWORD_STEPS);
 
@@ -179,6 +189,9 @@ pages! {
     "/account/second-step" => PatientSecondStepPage, Gate::PATIENT, Async;
     "/account/passkeys" => PatientPasskeysPage, Gate::PATIENT, Async;
 
+  }
+
+  StaffFrame {
     // Staff: open to every role, and to one setting up the second step their role requires.
     "/staff" => StaffHomePage, Gate::STAFF;
     "/staff/second-step" => StaffSecondStepPage, Gate::STAFF.during(&[PendingStep::SecondStepSetup]), Async;
@@ -213,6 +226,7 @@ pages! {
     "/staff/terms" => StaffTermsPage, Gate::staff_may(&[PublishTerms]), Async;
     "/staff/maintenance" => StaffMaintenancePage, Gate::staff_may(&[ScheduleMaintenance]), Async;
     "/staff/record/hidden-codes" => HiddenCodesPage, Gate::staff_may(&[HideResultCodes]), Async;
+  }
 }
 
 #[component]

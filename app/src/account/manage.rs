@@ -3,12 +3,12 @@
 
 use super::format_utc;
 use crate::error::AppError;
-use crate::layout::PatientLayout;
 use crate::layout::{alert, Loaded};
 use crate::password::new_password::NewPasswordProblem;
 use crate::password::PasswordMeter;
 use crate::terms::Acceptance;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
@@ -322,12 +322,11 @@ pub fn AccountPage() -> impl IntoView {
         Some(alert(text.to_string()))
     };
     view! {
-        <PatientLayout title="Account | Patient portal">
+        <Title text="Account | Patient portal"/>
             <h1>"Account"</h1>
             {done}
             {error}
             <Loaded resource=overview view=move |o| view! { <AccountView overview=o/> }/>
-        </PatientLayout>
     }
 }
 
@@ -434,7 +433,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
     };
     let pending = pending_step();
     view! {
-        <PatientLayout title="Change password | Patient portal">
+        <Title text="Change password | Patient portal"/>
             <h1>"Change your password"</h1>
             {match pending {
                 Some(PendingStep::PasswordReminder) => view! {
@@ -476,7 +475,6 @@ pub fn ChangePasswordPage() -> impl IntoView {
                     <button type="submit" class="button button--quiet">"Remind me later"</button>
                 </form>
             })}
-        </PatientLayout>
     }
 }
 
@@ -505,7 +503,7 @@ pub fn ChangeEmailPage() -> impl IntoView {
         Some(text.to_string())
     };
     view! {
-        <PatientLayout title="Change e-mail address | Patient portal">
+        <Title text="Change e-mail address | Patient portal"/>
             <h1>"Change your e-mail address"</h1>
             <p class="lead">"We will send a link to the new address; the change happens when you open it. "
                 "We also tell your current address."</p>
@@ -521,7 +519,6 @@ pub fn ChangeEmailPage() -> impl IntoView {
                 </div>
                 <button type="submit" class="button button--primary">"Send confirmation link"</button>
             </form>
-        </PatientLayout>
     }
 }
 

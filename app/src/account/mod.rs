@@ -12,8 +12,9 @@ pub mod user_id;
 pub use manage::{password_changed_message, AccountPage, ChangeEmailPage, ChangePasswordPage};
 
 use crate::error::AppError;
-use crate::layout::{Loaded, PatientLayout};
+use crate::layout::Loaded;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 /// One line of the activity page.
@@ -76,7 +77,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 pub fn AccountActivityPage() -> impl IntoView {
     let activity = Resource::new(|| (), |_| my_activity());
     view! {
-        <PatientLayout title="Account activity | Patient portal">
+        <Title text="Account activity | Patient portal"/>
             <h1>"Account activity"</h1>
             <p class="lead">"Recent sign-ins to your account, and each time your medical record was viewed or downloaded "
                 "in the portal. If you see one that was not you, change your password and call the office."</p>
@@ -98,7 +99,6 @@ pub fn AccountActivityPage() -> impl IntoView {
                         </table>
                     }.into_any(),
             }}/>
-        </PatientLayout>
     }
 }
 

@@ -5,8 +5,9 @@
 
 use super::{AccountSummary, AccountView, Delivery};
 use crate::error::AppError;
-use crate::layout::{alert, org_info, Loaded, PatientLayout};
+use crate::layout::{alert, org_info, Loaded};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[server(endpoint = "billing/accounts")]
@@ -53,10 +54,9 @@ pub async fn update_delivery(account: String, delivery: String) -> Result<(), Ap
 pub fn BillingSummaryPage() -> impl IntoView {
     let accounts = Resource::new(|| (), |_| load_billing_summary());
     view! {
-        <PatientLayout title="Billing Summary | Patient portal">
+        <Title text="Billing Summary | Patient portal"/>
             <h1>"Billing Summary"</h1>
             <Loaded resource=accounts view=|accounts| view! { <AccountList accounts/> }/>
-        </PatientLayout>
     }
 }
 
@@ -119,11 +119,10 @@ pub fn ViewAccountPage() -> impl IntoView {
         })
     };
     view! {
-        <PatientLayout title="View Account | Patient portal">
+        <Title text="View Account | Patient portal"/>
             <p><a href="/billing">"← Billing Summary"</a></p>
             {move || changed().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
             <Loaded resource=account heading="View Account" view=move |a| view! { <AccountDetail a/> }/>
-        </PatientLayout>
     }
 }
 
@@ -213,12 +212,11 @@ pub fn PaperlessUpdatePage() -> impl IntoView {
     let query = use_query_map();
     let error = move || query.read().get("error").map(|_| "Please choose paperless or paper statements.".to_string());
     view! {
-        <PatientLayout title="Paperless Billing | Patient portal">
+        <Title text="Paperless Billing | Patient portal"/>
             {move || view! { <p><a href=format!("/billing/accounts/{}", id())>"← View Account"</a></p> }}
             <h1>"Paperless Billing"</h1>
             {move || error().map(alert)}
             <Loaded resource=account view=move |a| view! { <UpdateForm a/> }/>
-        </PatientLayout>
     }
 }
 

@@ -7,9 +7,10 @@
 use super::{AccountView, Delivery};
 use crate::error::AppError;
 use crate::layout::search::{found, posted_search, SearchForm};
-use crate::layout::{alert, Loaded, StaffLayout};
+use crate::layout::{alert, Loaded};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
+use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
@@ -448,11 +449,10 @@ pub fn BillingStaffPage() -> impl IntoView {
     let term = q.clone();
     let data = Resource::new(move || term.clone(), load_billing_search);
     view! {
-        <StaffLayout title="Billing | Staff portal">
+        <Title text="Billing | Staff portal"/>
             <h1>"Billing"</h1>
             <SearchForm action="/staff/billing" label="Account number, MRN, birth date or name" button="Find" value=q/>
             <Loaded resource=data view=move |d| view! { <SearchResults d searched/> }/>
-        </StaffLayout>
     }
 }
 
@@ -526,10 +526,9 @@ pub fn BillingAccountPage() -> impl IntoView {
         }
     };
     view! {
-        <StaffLayout title="Billing account | Staff portal">
+        <Title text="Billing account | Staff portal"/>
             {move || note().map(status)}
             <Loaded resource=account heading="Billing account" view=move |a| view! { <StaffAccount a/> }/>
-        </StaffLayout>
     }
 }
 
@@ -615,10 +614,9 @@ pub fn PostStatementPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let data = Resource::new(id, load_statement_form);
     view! {
-        <StaffLayout title="Post a statement | Staff portal">
+        <Title text="Post a statement | Staff portal"/>
             <h1>"Post a statement"</h1>
             <Loaded resource=data view=move |d| view! { <StatementFormView d/> }/>
-        </StaffLayout>
     }
 }
 
@@ -713,7 +711,7 @@ pub fn BillingImportPage() -> impl IntoView {
     };
     let refused = move || query.read().get("refused").is_some();
     view! {
-        <StaffLayout title="Import statements | Staff portal">
+        <Title text="Import statements | Staff portal"/>
             <h1>"Import statements"</h1>
             {move || imported().map(status)}
             <Suspense fallback=|| ()>
@@ -740,7 +738,6 @@ pub fn BillingImportPage() -> impl IntoView {
                    ". Dates as 2026-11-01; amounts as 125.00, payments negative. amount_due is the statement's amount due: the lines "
                    "must add up to it from the previous statement's."</p>
             </section>
-        </StaffLayout>
     }
 }
 
@@ -752,12 +749,11 @@ pub fn PrintQueuePage() -> impl IntoView {
     let query = use_query_map();
     let printed = move || query.read().get("printed").map(|n| format!("{n} statements marked printed."));
     view! {
-        <StaffLayout title="Print queue | Staff portal">
+        <Title text="Print queue | Staff portal"/>
             <h1>"Print queue"</h1>
             {move || printed().map(status)}
             <p>"Statements of accounts on paper billing, to be printed and mailed, oldest first."</p>
             <Loaded resource=queue view=move |items| view! { <QueueList items/> }/>
-        </StaffLayout>
     }
 }
 

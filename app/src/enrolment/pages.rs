@@ -5,11 +5,12 @@ use super::{ActivationStart, UserIdAnswer};
 use crate::account::user_id::{UserIdProblem, RULES as USER_ID_RULES};
 use crate::error::AppError;
 use crate::layout::alert;
-use crate::layout::{org_info, Loaded, PublicLayout};
+use crate::layout::{org_info, Loaded};
 use crate::password::new_password::NewPasswordProblem;
 use crate::password::PasswordMeter;
 use crate::terms::{current_terms, TermsBox};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[server(endpoint = "enrolment/request")]
@@ -185,7 +186,7 @@ pub fn EnrolPage() -> impl IntoView {
         Some(text)
     };
     view! {
-        <PublicLayout title="Ask for access | Patient portal">
+        <Title text="Ask for access | Patient portal"/>
             <div class="card card--form">
                 <h1>"Ask for access to the patient portal"</h1>
                 <p class="lead">"Fill in this form. Our front desk checks it against our records and sends you an "
@@ -243,7 +244,6 @@ pub fn EnrolPage() -> impl IntoView {
                 </form>
                 <p class="small">"Already have an activation code? "<a href="/activate">"Set up your account"</a>"."</p>
             </div>
-        </PublicLayout>
     }
 }
 
@@ -251,7 +251,7 @@ pub fn EnrolPage() -> impl IntoView {
 pub fn EnrolSentPage() -> impl IntoView {
     let org = org_info();
     view! {
-        <PublicLayout title="Request received | Patient portal">
+        <Title text="Request received | Patient portal"/>
             <div class="card card--narrow">
                 <h1>"Thank you: we have your request"</h1>
                 <p>"Our front desk will check your details against our records. If we can confirm who you are, "
@@ -259,7 +259,6 @@ pub fn EnrolSentPage() -> impl IntoView {
                 <p>"When you have the code, come back and choose "<a href="/activate">"Set up your account"</a>"."</p>
                 <p>"If you do not hear from us, please call "{org.phone}"."</p>
             </div>
-        </PublicLayout>
     }
 }
 
@@ -283,7 +282,7 @@ pub fn ActivatePage() -> impl IntoView {
         Some(text)
     };
     view! {
-        <PublicLayout title="Set up your account | Patient portal">
+        <Title text="Set up your account | Patient portal"/>
             <div class="card card--narrow">
                 <h1>"Set up your account"</h1>
                 <p class="lead">"Enter the activation code we gave you, and your date of birth."</p>
@@ -305,7 +304,6 @@ pub fn ActivatePage() -> impl IntoView {
                 </form>
                 <p class="small">"No code yet? "<a href="/enrol">"Ask for access"</a>" or call "{org.phone.clone()}"."</p>
             </div>
-        </PublicLayout>
     }
 }
 
@@ -334,7 +332,7 @@ pub fn ChooseCredentialsPage() -> impl IntoView {
     let query = use_query_map();
     let error = move || query.read().get("error").map(|c| credentials_error(&c));
     view! {
-        <PublicLayout title="Choose your user ID and password | Patient portal">
+        <Title text="Choose your user ID and password | Patient portal"/>
             <div class="card card--form">
                 <Loaded resource=start view={move |data| match data {
                         Some(s) => view! {
@@ -351,7 +349,6 @@ pub fn ChooseCredentialsPage() -> impl IntoView {
                         }.into_any(),
                 }}/>
             </div>
-        </PublicLayout>
     }
 }
 

@@ -4,10 +4,10 @@
 use super::{AddressMatch, RequestDetail, RequestSummary, DECLINE_REASONS};
 use crate::account::format_utc;
 use crate::error::AppError;
-use crate::layout::StaffLayout;
 use crate::layout::{alert, Loaded};
 use crate::patients::{HandOver, PatientSummary, PortalAccess};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[server(endpoint = "enrolment/queue")]
@@ -94,7 +94,7 @@ pub fn EnrolmentQueuePage() -> impl IntoView {
     let query = use_query_map();
     let declined = move || query.read().get("declined").is_some();
     view! {
-        <StaffLayout title="Enrolment requests | Staff">
+        <Title text="Enrolment requests | Staff"/>
             <h1>"Enrolment requests"</h1>
             {move || declined().then(|| view! { <p class="notice notice--status" role="status">"The request was declined. The person has been e-mailed to call the office."</p> })}
             <Loaded resource=queue view={move |data| match data {
@@ -145,7 +145,6 @@ pub fn EnrolmentQueuePage() -> impl IntoView {
                         }}
                     }.into_any(),
             }}/>
-        </StaffLayout>
     }
 }
 
@@ -165,11 +164,10 @@ pub fn EnrolmentRequestPage() -> impl IntoView {
         Some(text.to_string())
     };
     view! {
-        <StaffLayout title="Enrolment request | Staff">
+        <Title text="Enrolment request | Staff"/>
             <p><a href="/staff/enrolment">"← All requests"</a></p>
             {move || error().map(alert)}
             <Loaded resource=detail view=move |d| view! { <RequestView detail=d/> }/>
-        </StaffLayout>
     }
 }
 

@@ -13,9 +13,10 @@
 #[cfg(feature = "ssr")]
 pub mod server;
 
-use crate::layout::{org_info, viewer, PublicLayout};
+use crate::layout::{org_info, viewer};
 use crate::types::AccountKind;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 /// What every outside link says about itself, visibly and to screen readers.
@@ -99,7 +100,7 @@ pub fn LeavingPage() -> impl IntoView {
     let org = org_info();
     match checked_destination(to.as_deref(), sig.as_deref()) {
         Some((host, url)) => view! {
-            <PublicLayout title="Leaving the portal | Patient portal">
+            <Title text="Leaving the portal | Patient portal"/>
                 <article class="leaving">
                     <h1>"You are leaving the portal"</h1>
                     <p class="leaving__host">"The link leads to "<strong>{host.clone()}</strong></p>
@@ -115,7 +116,6 @@ pub fn LeavingPage() -> impl IntoView {
                         <a class="button" href=back>"Back"</a>
                     </p>
                 </article>
-            </PublicLayout>
         }
         .into_any(),
         None => {
@@ -124,12 +124,11 @@ pub fn LeavingPage() -> impl IntoView {
                 response.set_status(http::StatusCode::BAD_REQUEST);
             }
             view! {
-                <PublicLayout title="Link refused | Patient portal">
+                <Title text="Link refused | Patient portal"/>
                     <h1>"This link cannot be followed"</h1>
                     <p class="notice notice--alert" role="alert">"The address in this link was changed, or the link did not come from the portal, "
                        "so we will not send you on. If someone sent it to you, do not trust it."</p>
                     <p><a href=back>"Back"</a></p>
-                </PublicLayout>
             }
             .into_any()
         }

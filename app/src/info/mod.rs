@@ -3,18 +3,18 @@
 
 pub mod privacy;
 
-use crate::layout::{org_info, PublicLayout};
+use crate::layout::org_info;
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 /// The Notice of Privacy Practices, linked from every page's footer and from the terms.
 #[component]
 pub fn PrivacyPage() -> impl IntoView {
     view! {
-        <PublicLayout title="Notice of Privacy Practices | Patient portal">
+        <Title text="Notice of Privacy Practices | Patient portal"/>
             <article class="prose privacy-notice">
                 <privacy::NoticeText text=privacy::notice_text()/>
             </article>
-        </PublicLayout>
     }
 }
 
@@ -22,7 +22,7 @@ pub fn PrivacyPage() -> impl IntoView {
 pub fn HelpPage() -> impl IntoView {
     let org = org_info();
     view! {
-        <PublicLayout title="Help | Patient portal">
+        <Title text="Help | Patient portal"/>
             <article class="prose">
                 <h1>"Help"</h1>
                 <p>"For help with signing in or using the portal, call "{org.phone.clone()}
@@ -37,7 +37,6 @@ pub fn HelpPage() -> impl IntoView {
                    "the site it leads to, so you can decide whether to go on. "{org.name.clone()}" is not responsible for the "
                    "content of other sites."</p>
             </article>
-        </PublicLayout>
     }
 }
 
@@ -47,10 +46,12 @@ pub fn NotFoundPage() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
+    // No route matched, so no frame holds this page: it brings its own.
     view! {
-        <PublicLayout title="Page not found | Patient portal">
+        <Title text="Page not found | Patient portal"/>
+        {crate::layout::public_frame(view! {
             <h1>"Page not found"</h1>
             <p>"There is no page at this address. "<a href="/">"Go to the start page"</a>"."</p>
-        </PublicLayout>
+        })}
     }
 }

@@ -1,6 +1,8 @@
 //! The page frames: public pages, the patient's pages and the staff pages. Each has a skip
 //! link, a labelled navigation, one `<main>`, and a footer with the help line and the links
-//! every page must carry (terms, privacy notice).
+//! every page must carry (terms, privacy notice). A page does not choose its frame: the route
+//! table (`crate::app`) nests each page's route in its frame's, and the page renders into the
+//! frame's `<Outlet/>`, setting only its `<Title>`.
 
 mod kit;
 mod navigation;
@@ -12,7 +14,7 @@ use crate::session::SessionTimer;
 use crate::sign_in::SignOutButton;
 use crate::types::{AccountKind, StaffRole, Viewer};
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_router::components::Outlet;
 use leptos_router::hooks::use_location;
 pub use navigation::NavigationScript;
 
@@ -96,17 +98,22 @@ fn Brand(href: &'static str) -> impl IntoView {
     }
 }
 
-/// Frame of pages anyone may see.
+/// Frame of pages anyone may see: the public routes of the route table (`crate::app`) open
+/// inside it; each page sets its own `<Title>`.
 #[component]
-pub fn PublicLayout(title: &'static str, children: Children) -> impl IntoView {
+pub fn PublicFrame() -> impl IntoView {
+    public_frame(view! { <Outlet/> })
+}
+
+/// The public frame around any content: also for the not-found page, which no route matches.
+pub fn public_frame(content: impl IntoView + 'static) -> impl IntoView {
     view! {
-        <Title text=title/>
         <SkipLink/>
         <header class="site-header">
             <Brand href="/"/>
         </header>
         <crate::maintenance::MaintenanceNotice/>
-        <main id="main" class="page" tabindex="-1">{children()}</main>
+        <main id="main" class="page" tabindex="-1">{content}</main>
         <Footer/>
     }
 }
@@ -146,12 +153,11 @@ fn SignedInHeader(home: &'static str, viewer: Option<Viewer>) -> impl IntoView {
     }
 }
 
-/// Frame of the patient's pages.
+/// Frame of the patient's pages (the patient routes of the route table).
 #[component]
-pub fn PatientLayout(title: &'static str, children: Children) -> impl IntoView {
+pub fn PatientFrame() -> impl IntoView {
     let (idle, warn) = session_policy();
     view! {
-        <Title text=title/>
         <SkipLink/>
         <SignedInHeader home="/home" viewer=viewer()/>
         <nav class="main-nav" aria-label="Main">
@@ -166,7 +172,7 @@ pub fn PatientLayout(title: &'static str, children: Children) -> impl IntoView {
         </nav>
         <EmergencyNotice/>
         <crate::maintenance::MaintenanceNotice/>
-        <main id="main" class="page" tabindex="-1">{children()}</main>
+        <main id="main" class="page" tabindex="-1"><Outlet/></main>
         <Footer/>
         <SessionTimer idle_secs=idle warn_secs=warn sign_in_path="/sign-in".to_string()/>
     }
@@ -200,9 +206,10 @@ pub fn staff_areas(role: StaffRole) -> impl Iterator<Item = (&'static str, &'sta
     STAFF_NAVIGATION.iter().copied().filter(move |(href, _)| crate::access::page_gate(href).is_some_and(|gate| gate.admits_role(role)))
 }
 
-/// Frame of the staff pages; the navigation shows what the viewer's role works with.
+/// Frame of the staff pages (the staff routes of the route table); the navigation shows what
+/// the viewer's role works with.
 #[component]
-pub fn StaffLayout(title: &'static str, children: Children) -> impl IntoView {
+pub fn StaffFrame() -> impl IntoView {
     let (idle, warn) = session_policy();
     let viewer = viewer();
     let role = match viewer.as_ref().map(|v| v.kind) {
@@ -210,7 +217,6 @@ pub fn StaffLayout(title: &'static str, children: Children) -> impl IntoView {
         _ => None,
     };
     view! {
-        <Title text=title/>
         <SkipLink/>
         <SignedInHeader home="/staff" viewer=viewer/>
         <nav class="main-nav main-nav--staff" aria-label="Staff">
@@ -219,7 +225,7 @@ pub fn StaffLayout(title: &'static str, children: Children) -> impl IntoView {
             </ul>
             {role.map(|r| view! { <p class="role-badge">{r.label()}</p> })}
         </nav>
-        <main id="main" class="page" tabindex="-1">{children()}</main>
+        <main id="main" class="page" tabindex="-1"><Outlet/></main>
         <Footer/>
         <SessionTimer idle_secs=idle warn_secs=warn sign_in_path="/staff/sign-in".to_string()/>
     }

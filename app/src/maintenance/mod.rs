@@ -9,8 +9,9 @@
 pub mod server;
 
 use crate::error::AppError;
-use crate::layout::{Loaded, StaffLayout};
+use crate::layout::Loaded;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_query_map};
 use serde::{Deserialize, Serialize};
 
@@ -187,12 +188,11 @@ fn status_line() -> impl Fn() -> Option<AnyView> {
 pub fn StaffMaintenancePage() -> impl IntoView {
     let data = Resource::new(|| (), |_| load_maintenance());
     view! {
-        <StaffLayout title="Maintenance | Staff">
+        <Title text="Maintenance | Staff"/>
             <h1>"Maintenance windows"</h1>
             {status_line()}
             <p class="lead">"While a window is in progress, patients see a maintenance page instead of the portal and cannot sign in; staff can still sign in here and work. Patients are told about a window from 72 hours before it starts."</p>
             <Loaded resource=data view=move |d| view! { <MaintenanceView d/> }/>
-        </StaffLayout>
     }
 }
 

@@ -4,10 +4,10 @@
 
 use crate::error::AppError;
 use crate::layout::search::{found, posted_search, SearchForm};
-use crate::layout::StaffLayout;
 use crate::layout::{alert, Loaded};
 use crate::patients::PatientSummary;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
@@ -187,14 +187,13 @@ pub async fn set_pool_member(pool: String, user: String, change: String) -> Resu
 pub fn PoolsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| load_pools());
     view! {
-        <StaffLayout title="Pools | Staff">
+        <Title text="Pools | Staff"/>
             <h1>"Pools"</h1>
             {status_line()}
             <p class="lead">"A pool is a shared inbox that several staff members work, such as a nurse line. Patients can write to the pools on their care team."</p>
             <p>"A "<strong>"clinical"</strong>" pool (a nurse line) does clinical work: the clinicians who work it read the clinical conversations of the patients whose care team it is on, and a conversation sent to it is clinical. "
                 "Everyone else, in any pool, reads only the conversations sent or forwarded to them or their pools (minimum necessary)."</p>
             <Loaded resource=data view=move |d| view! { <PoolsView d/> }/>
-        </StaffLayout>
     }
 }
 
@@ -346,7 +345,7 @@ pub fn CareTeamsPage() -> impl IntoView {
     );
     let team = Resource::new(patient, load_care_team);
     view! {
-        <StaffLayout title="Care teams | Staff">
+        <Title text="Care teams | Staff"/>
             <h1>"Care teams"</h1>
             {status_line()}
             <p class="lead">"A patient's care team is who they can write to: clinicians and pools. Clinicians of the care team (its clinicians, and clinicians who work a clinical pool on it) read the patient's clinical conversations; everyone else reads only what was sent or forwarded to them or their pools."</p>
@@ -371,7 +370,6 @@ pub fn CareTeamsPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-        </StaffLayout>
     }
 }
 
@@ -516,12 +514,11 @@ pub async fn cancel_absence(id: String) -> Result<(), AppError> {
 pub fn AbsencesPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| load_absences());
     view! {
-        <StaffLayout title="Out of office | Staff">
+        <Title text="Out of office | Staff"/>
             <h1>"Out of office"</h1>
             {status_line()}
             <p class="lead">"While a provider is out, messages patients send them go to the cover instead, and the messages already waiting for them move to the cover when the period begins. Staff see where each message went and why."</p>
             <Loaded resource=data view=move |d| view! { <AbsencesView d/> }/>
-        </StaffLayout>
     }
 }
 
@@ -650,12 +647,11 @@ pub async fn change_holiday(day: String, name: String, change: String) -> Result
 pub fn HolidaysPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| load_holidays());
     view! {
-        <StaffLayout title="Holidays | Staff">
+        <Title text="Holidays | Staff"/>
             <h1>"Holidays"</h1>
             {status_line()}
             <p class="lead">"Due dates of messages are counted in business days: Monday to Friday except these holidays. Adding a holiday changes the due dates of messages sent from then on, not of those already sent."</p>
             <Loaded resource=data view=move |d| view! { <HolidaysView d/> }/>
-        </StaffLayout>
     }
 }
 

@@ -7,9 +7,10 @@ use super::thread::{MessageList, ThreadReader};
 use super::{Draft, NoticeMode, QuotaStatus, RecipientOption, ThreadSummary, ThreadView, Topic, ATTACHMENTS_MAX, BODY_MAX, SUBJECT_MAX};
 use crate::error::AppError;
 use crate::layout::alert;
-use crate::layout::{org_info, Loaded, PatientLayout};
+use crate::layout::{org_info, Loaded};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
+use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
@@ -295,11 +296,10 @@ pub fn MessagesPage() -> impl IntoView {
         }
     };
     view! {
-        <PatientLayout title="Messages | Patient portal">
+        <Title text="Messages | Patient portal"/>
             <h1>"Messages"</h1>
             {move || note().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
             <Loaded resource=overview view=move |o| view! { <Overview o/> }/>
-        </PatientLayout>
     }
 }
 
@@ -416,13 +416,12 @@ pub fn ComposePage() -> impl IntoView {
     let error = move || error_text(query.read().get("error"));
     let saved = move || draft_text(query.read().get("draft"));
     view! {
-        <PatientLayout title="Write a message | Patient portal">
+        <Title text="Write a message | Patient portal"/>
             <p><a href="/messages">"← Messages"</a></p>
             <h1>"Write a message"</h1>
             {move || error().map(alert)}
             {move || saved().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
             <Loaded resource=data view=move |d| view! { {limit_notice(&d.quota, query.read().get("error").as_deref())} <ComposeForm d/> }/>
-        </PatientLayout>
     }
 }
 
@@ -513,7 +512,7 @@ pub fn PatientThreadPage() -> impl IntoView {
     let error = move || error_text(query.read().get("error"));
     let saved = move || draft_text(query.read().get("draft"));
     view! {
-        <PatientLayout title="Conversation | Patient portal">
+        <Title text="Conversation | Patient portal"/>
             <p><a href="/messages">"← Messages"</a></p>
             {move || sent().then(|| view! { <p class="notice notice--status" role="status">"Your message has been sent."</p> })}
             {move || error().map(alert)}
@@ -524,7 +523,6 @@ pub fn PatientThreadPage() -> impl IntoView {
                         view! { <PatientThread d limit/> }.into_any()
                     }
             }}/>
-        </PatientLayout>
     }
 }
 

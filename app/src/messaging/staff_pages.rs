@@ -6,9 +6,9 @@
 use super::thread::{MessageList, ThreadReader};
 use super::{InboxFilter, InboxItem, PatientConversations, QuotaStatus, RecipientOption, ThreadView, BODY_MAX, SUBJECT_MAX};
 use crate::error::AppError;
-use crate::layout::StaffLayout;
 use crate::layout::{alert, Loaded};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
@@ -188,7 +188,7 @@ pub fn StaffInboxPage() -> impl IntoView {
         outcome(q.get("done"), q.get("error"))
     };
     view! {
-        <StaffLayout title="Messages | Staff">
+        <Title text="Messages | Staff"/>
             <h1>"Messages"</h1>
             {message}
             <p><a href="/staff/messages/new" class="button">"New message to a patient"</a></p>
@@ -204,7 +204,6 @@ pub fn StaffInboxPage() -> impl IntoView {
                     items if items.is_empty() => view! { <div class="empty"><p>"No messages are waiting here."</p></div> }.into_any(),
                     items => view! { <InboxTable items/> }.into_any(),
             }}/>
-        </StaffLayout>
     }
 }
 
@@ -253,11 +252,10 @@ pub fn StaffThreadPage() -> impl IntoView {
         outcome(q.get("done"), q.get("error"))
     };
     view! {
-        <StaffLayout title="Conversation | Staff">
+        <Title text="Conversation | Staff"/>
             <p><a href="/staff/messages">"← Messages"</a></p>
             {message}
             <Loaded resource=data heading="Conversation" view=move |d| view! { <StaffThread d/> }/>
-        </StaffLayout>
     }
 }
 
@@ -325,10 +323,9 @@ pub fn StaffPatientThreadsPage() -> impl IntoView {
     let params = use_params_map();
     let data = Resource::new(move || params.read().get("id").unwrap_or_default(), load_patient_threads);
     view! {
-        <StaffLayout title="Conversations with a patient | Staff">
+        <Title text="Conversations with a patient | Staff"/>
             <p><a href="/staff/messages">"← Messages"</a></p>
             <Loaded resource=data heading="Conversations with a patient" view=move |d| view! { <PatientThreads d/> }/>
-        </StaffLayout>
     }
 }
 
@@ -383,7 +380,7 @@ pub fn StaffComposePage() -> impl IntoView {
     let body_max = BODY_MAX.to_string();
     let subject_max = SUBJECT_MAX.to_string();
     view! {
-        <StaffLayout title="New message | Staff">
+        <Title text="New message | Staff"/>
             <p><a href="/staff/messages">"← Messages"</a></p>
             <h1>"New message to a patient"</h1>
             {message}
@@ -422,7 +419,6 @@ pub fn StaffComposePage() -> impl IntoView {
                     }
                 })}}
             </Suspense>
-        </StaffLayout>
     }
 }
 

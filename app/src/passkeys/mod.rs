@@ -14,8 +14,9 @@
 pub mod server;
 
 use crate::error::AppError;
-use crate::layout::{alert, Loaded, PatientLayout, StaffLayout};
+use crate::layout::{alert, Loaded};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
@@ -228,19 +229,17 @@ pub fn PasskeySignInButton(portal: &'static str) -> impl IntoView {
 #[component]
 pub fn PatientPasskeysPage() -> impl IntoView {
     view! {
-        <PatientLayout title="Passkeys | Patient portal">
+        <Title text="Passkeys | Patient portal"/>
             <p><a href="/account">"← Account"</a></p>
             <PasskeysContent/>
-        </PatientLayout>
     }
 }
 
 #[component]
 pub fn StaffPasskeysPage() -> impl IntoView {
     view! {
-        <StaffLayout title="Passkeys | Staff portal">
+        <Title text="Passkeys | Staff portal"/>
             <PasskeysContent/>
-        </StaffLayout>
     }
 }
 

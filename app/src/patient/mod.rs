@@ -1,8 +1,9 @@
 //! The patient's home, with the Health Summary of their record (`record::HealthSummarySection`).
 //! (Messages: `messaging`; My Medical Record: `record`; Billing: `billing`.)
 
-use crate::layout::{viewer, PatientLayout};
+use crate::layout::viewer;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[component]
@@ -18,7 +19,7 @@ pub fn HomePage() -> impl IntoView {
     let unread = Resource::new(|| (), |_| crate::messaging::unread_messages());
     let to_complete = Resource::new(|| (), |_| crate::questionnaires::open_questionnaires());
     view! {
-        <PatientLayout title="Home | Patient portal">
+        <Title text="Home | Patient portal"/>
             <h1>"Welcome, "{first_name}</h1>
             {move || welcome().then(|| view! {
                 <section class="notice notice--status welcome" role="status" aria-labelledby="welcome-title">
@@ -78,6 +79,5 @@ pub fn HomePage() -> impl IntoView {
                     <p>"Your sign-in activity and account settings."</p>
                 </li>
             </ul>
-        </PatientLayout>
     }
 }

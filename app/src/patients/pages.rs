@@ -8,9 +8,10 @@ use crate::account::format_utc;
 use crate::error::AppError;
 use crate::layout::alert;
 use crate::layout::search::{found, posted_search, SearchForm};
-use crate::layout::{org_info, Loaded, StaffLayout};
+use crate::layout::{org_info, Loaded};
 use crate::messaging::MessageLimits;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 /// The cookie that carries a new code from the form to the page that shows it once: it stays
@@ -159,7 +160,7 @@ pub fn PatientsPage() -> impl IntoView {
         },
     );
     view! {
-        <StaffLayout title="Patients | Staff">
+        <Title text="Patients | Staff"/>
             <h1>"Patients"</h1>
             <SearchForm action="/staff/patients" label="Name, record number or date of birth (YYYY-MM-DD)" button="Search" value=q/>
             <Loaded resource=results loading="Searching…" view={move |data| match data {
@@ -184,7 +185,6 @@ pub fn PatientsPage() -> impl IntoView {
                         </table>
                     }.into_any(),
             }}/>
-        </StaffLayout>
     }
 }
 
@@ -221,11 +221,10 @@ pub fn PatientPage() -> impl IntoView {
         Some(view! { <p class=format!("notice notice--{role}") role=role>{text}</p> }.into_any())
     };
     view! {
-        <StaffLayout title="Patient | Staff">
+        <Title text="Patient | Staff"/>
             <p><a href="/staff/patients">"← Find a patient"</a></p>
             {message}
             <Loaded resource=detail view=move |d| view! { <PatientView detail=d/> }/>
-        </StaffLayout>
     }
 }
 
@@ -346,7 +345,7 @@ pub fn IssuedCodePage() -> impl IntoView {
     let emailed = move || query.read().get("emailed").is_some();
     let org = org_info();
     view! {
-        <StaffLayout title="Activation code | Staff">
+        <Title text="Activation code | Staff"/>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || {
                     let org = org.clone();
@@ -386,6 +385,5 @@ pub fn IssuedCodePage() -> impl IntoView {
                     }
                 })}}
             </Suspense>
-        </StaffLayout>
     }
 }

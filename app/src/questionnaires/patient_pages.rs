@@ -7,9 +7,10 @@ use super::form::FormKind;
 use super::render::{AnswerList, ErrorSummary, FormFields};
 use super::{AssignmentState, AssignmentSummary, FillView, MyQuestionnaires};
 use crate::error::AppError;
-use crate::layout::{alert, PatientLayout};
+use crate::layout::alert;
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
+use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[server(endpoint = "questionnaires/list")]
@@ -122,7 +123,7 @@ pub fn QuestionnairesPage() -> impl IntoView {
     };
     let choose = move || query.read().get("surveys").as_deref() == Some("choose");
     view! {
-        <PatientLayout title="Questionnaires | Patient portal">
+        <Title text="Questionnaires | Patient portal"/>
             <p><a href="/record">"← My Medical Record"</a></p>
             <h1>"Questionnaires"</h1>
             {move || status().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
@@ -135,7 +136,6 @@ pub fn QuestionnairesPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-        </PatientLayout>
     }
 }
 
@@ -217,7 +217,7 @@ pub fn FillPage() -> impl IntoView {
     let saved = move || query.read().get("saved").is_some();
     let already = move || query.read().get("already").is_some();
     view! {
-        <PatientLayout title="Questionnaire | Patient portal">
+        <Title text="Questionnaire | Patient portal"/>
             <p><a href="/record/questionnaires">"← Questionnaires"</a></p>
             {move || already().then(|| alert("These answers were already sent and cannot be changed.".to_string()))}
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -228,7 +228,6 @@ pub fn FillPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-        </PatientLayout>
     }
 }
 

@@ -10,10 +10,11 @@ use super::{AnswerAccess, AssignmentState, AssignmentSummary, FillView, FormSumm
 #[cfg(feature = "ssr")]
 use crate::access::Permission;
 use crate::error::AppError;
+use crate::layout::alert;
 use crate::layout::search::{found, posted_search, SearchForm};
-use crate::layout::{alert, StaffLayout};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
+use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
@@ -301,7 +302,7 @@ pub fn LibraryPage() -> impl IntoView {
         }
     };
     view! {
-        <StaffLayout title="Questionnaires | Staff portal">
+        <Title text="Questionnaires | Staff portal"/>
             <h1>"Questionnaires"</h1>
             {move || status().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -314,7 +315,6 @@ pub fn LibraryPage() -> impl IntoView {
                     }
                 })}}
             </Suspense>
-        </StaffLayout>
     }
 }
 
@@ -456,7 +456,7 @@ pub fn PatientQuestionnairesPage() -> impl IntoView {
         })
     };
     view! {
-        <StaffLayout title="Patient questionnaires | Staff portal">
+        <Title text="Patient questionnaires | Staff portal"/>
             <p><a href="/staff/questionnaires">"← Questionnaires"</a></p>
             {move || assigned().then(|| view! { <p class="notice notice--status" role="status">"Assigned. The patient has been told something new waits in the portal."</p> })}
             {move || refused().map(|t| alert(t.to_string()))}
@@ -468,7 +468,6 @@ pub fn PatientQuestionnairesPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-        </StaffLayout>
     }
 }
 
@@ -565,7 +564,7 @@ pub fn FormResponsesPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let data = Resource::new(id, load_form_responses);
     view! {
-        <StaffLayout title="Answers | Staff portal">
+        <Title text="Answers | Staff portal"/>
             <p><a href="/staff/questionnaires">"← Questionnaires"</a></p>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -608,7 +607,6 @@ pub fn FormResponsesPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-        </StaffLayout>
     }
 }
 
@@ -620,7 +618,7 @@ pub fn ResponsePage() -> impl IntoView {
     let query = use_query_map();
     let short = move || query.read().get("reason").is_some();
     view! {
-        <StaffLayout title="Answers | Staff portal">
+        <Title text="Answers | Staff portal"/>
             <p><a href="/staff/questionnaires">"← Questionnaires"</a></p>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -630,7 +628,6 @@ pub fn ResponsePage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-        </StaffLayout>
     }
 }
 

@@ -9,8 +9,9 @@ use super::api::*;
 use super::chart;
 use super::model::*;
 use crate::error::AppError;
-use crate::layout::{Loaded, PatientLayout};
+use crate::layout::Loaded;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 /// Where Download My Record (the FHIR R4 Bundle) is served.
@@ -90,7 +91,7 @@ pub fn RecordPage() -> impl IntoView {
         ),
     ];
     view! {
-        <PatientLayout title="My Medical Record | Patient portal">
+        <Title text="My Medical Record | Patient portal"/>
             <h1>"My Medical Record"</h1>
             <p class="lead">"Your record as your clinic's electronic health record holds it, read when you look."</p>
             <ul class="tiles">
@@ -110,7 +111,6 @@ pub fn RecordPage() -> impl IntoView {
                 <p><a class="button" href=PDF_SUMMARY download="">"Download a printable Health Summary (PDF)"</a></p>
             </section>
             <super::release::ReleaseChoiceSection/>
-        </PatientLayout>
     }
 }
 
@@ -126,12 +126,11 @@ pub fn TestResultsPage() -> impl IntoView {
     };
     let results = Resource::new(asked, |(kind, from, to, page)| load_results(kind, from, to, page));
     view! {
-        <PatientLayout title="Test Results | Patient portal">
+        <Title text="Test Results | Patient portal"/>
             <Back/>
             <h1>"Test Results"</h1>
             <p class="lead">"Newest first. Results show here as soon as the clinic has them, sometimes before your clinician has seen them, unless you chose otherwise ("<a href="/record#release">"when new results show"</a>")."</p>
             <RecordShown resource=results view={|v: ResultsView| view! { <ResultsBody v/> }}/>
-        </PatientLayout>
     }
 }
 
@@ -311,7 +310,7 @@ fn ResultCard(r: TestResult, v: std::sync::Arc<ResultsView>, heading: u8) -> imp
 pub fn TrendsPage() -> impl IntoView {
     let trends = Resource::new(|| (), |_| load_trends());
     view! {
-        <PatientLayout title="Trends | Patient portal">
+        <Title text="Trends | Patient portal"/>
             <Back/>
             <h1>"Trends"</h1>
             <p class="lead">"Choose a test to see its values over time, as a chart and as a table."</p>
@@ -334,7 +333,6 @@ pub fn TrendsPage() -> impl IntoView {
                     }.into_any()
                 }}
             }}/>
-        </PatientLayout>
     }
 }
 
@@ -344,14 +342,13 @@ pub fn TrendPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let trend = Resource::new(id, load_trend);
     view! {
-        <PatientLayout title="Trend | Patient portal">
+        <Title text="Trend | Patient portal"/>
             <p class="no-print"><a href="/record/trends">"← Trends"</a></p>
             <RecordShown resource=trend view={|p: Part<Trend>| view! {
                 <h1>{p.data.name.clone()}</h1>
                 <Incomplete incomplete=p.incomplete/>
                 <TrendChart trend=p.data/>
             }}/>
-        </PatientLayout>
     }
 }
 
@@ -450,7 +447,7 @@ fn TrendChart(trend: Trend) -> impl IntoView {
 pub fn MedicationsPage() -> impl IntoView {
     let meds = Resource::new(|| (), |_| load_medications());
     view! {
-        <PatientLayout title="Medications | Patient portal">
+        <Title text="Medications | Patient portal"/>
             <Back/>
             <h1>"Medications"</h1>
             <RecordShown resource=meds view={|p: Part<Medications>| view! {
@@ -464,7 +461,6 @@ pub fn MedicationsPage() -> impl IntoView {
                     <MedicationList meds=p.data.past empty="No past medications on record."/>
                 </section>
             }}/>
-        </PatientLayout>
     }
 }
 
@@ -499,7 +495,7 @@ fn MedicationList(meds: Vec<Medication>, empty: &'static str) -> impl IntoView {
 pub fn AllergiesPage() -> impl IntoView {
     let allergies = Resource::new(|| (), |_| load_allergies());
     view! {
-        <PatientLayout title="Allergies | Patient portal">
+        <Title text="Allergies | Patient portal"/>
             <Back/>
             <h1>"Allergies"</h1>
             <RecordShown resource=allergies view={|p: Part<Allergies>| view! {
@@ -539,7 +535,6 @@ pub fn AllergiesPage() -> impl IntoView {
                     }.into_any()
                 }}
             }}/>
-        </PatientLayout>
     }
 }
 
@@ -547,7 +542,7 @@ pub fn AllergiesPage() -> impl IntoView {
 pub fn ImmunizationsPage() -> impl IntoView {
     let shots = Resource::new(|| (), |_| load_immunizations());
     view! {
-        <PatientLayout title="Immunizations | Patient portal">
+        <Title text="Immunizations | Patient portal"/>
             <Back/>
             <h1>"Immunizations"</h1>
             <RecordShown resource=shots view={|p: Part<Vec<Immunization>>| view! {
@@ -581,7 +576,6 @@ pub fn ImmunizationsPage() -> impl IntoView {
                     }.into_any()
                 }}
             }}/>
-        </PatientLayout>
     }
 }
 
@@ -589,7 +583,7 @@ pub fn ImmunizationsPage() -> impl IntoView {
 pub fn HealthIssuesPage() -> impl IntoView {
     let issues = Resource::new(|| (), |_| load_health_issues());
     view! {
-        <PatientLayout title="Health Issues | Patient portal">
+        <Title text="Health Issues | Patient portal"/>
             <Back/>
             <h1>"Health Issues"</h1>
             <RecordShown resource=issues view={|p: Part<HealthIssues>| view! {
@@ -603,7 +597,6 @@ pub fn HealthIssuesPage() -> impl IntoView {
                     <IssueList issues=p.data.resolved empty="None on record."/>
                 </section>
             }}/>
-        </PatientLayout>
     }
 }
 
@@ -645,7 +638,7 @@ fn visit_title(v: &VisitSummary) -> String {
 pub fn RecordVisitsPage() -> impl IntoView {
     let visits = Resource::new(|| (), |_| load_visits());
     view! {
-        <PatientLayout title="Visits | Patient portal">
+        <Title text="Visits | Patient portal"/>
             <Back/>
             <h1>"Visits"</h1>
             <p class="lead">"Your past visits, newest first. Video visits to come are under "<a href="/visits">"Video visits"</a>"."</p>
@@ -674,7 +667,6 @@ pub fn RecordVisitsPage() -> impl IntoView {
                     }.into_any()
                 }}
             }}/>
-        </PatientLayout>
     }
 }
 
@@ -684,10 +676,9 @@ pub fn RecordVisitPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let visit = Resource::new(id, load_visit);
     view! {
-        <PatientLayout title="Visit summary | Patient portal">
+        <Title text="Visit summary | Patient portal"/>
             <p class="no-print"><a href="/record/visits">"← Visits"</a></p>
             <RecordShown resource=visit view={|p: Part<Visit>| view! { <VisitDetail v=p.data incomplete=p.incomplete/> }}/>
-        </PatientLayout>
     }
 }
 
@@ -764,7 +755,7 @@ fn VisitDetail(v: Visit, incomplete: bool) -> impl IntoView {
 pub fn DocumentsPage() -> impl IntoView {
     let docs = Resource::new(|| (), |_| load_documents());
     view! {
-        <PatientLayout title="Documents | Patient portal">
+        <Title text="Documents | Patient portal"/>
             <Back/>
             <h1>"Documents"</h1>
             <p class="lead">"Documents open as a download. They hold your health information: keep them somewhere safe."</p>
@@ -772,7 +763,6 @@ pub fn DocumentsPage() -> impl IntoView {
                 <Incomplete incomplete=p.incomplete/>
                 <DocumentList docs=p.data empty="No documents on record."/>
             }}/>
-        </PatientLayout>
     }
 }
 

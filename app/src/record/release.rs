@@ -22,8 +22,9 @@
 //!   shown (nothing to count from).
 
 use crate::error::AppError;
-use crate::layout::{Loaded, StaffLayout};
+use crate::layout::Loaded;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
@@ -583,7 +584,7 @@ pub fn HiddenCodesPage() -> impl IntoView {
         Some(view! { <p class="notice notice--alert" role="alert">{text}</p> }.into_any())
     };
     view! {
-        <StaffLayout title="Results given in person | Staff">
+        <Title text="Results given in person | Staff"/>
             <h1>"Results given in person"</h1>
             {status}
             <p class="lead">"Results whose code is on this list (for example tests that state law requires to be given in person) are never shown to patients in the portal: not in Test Results, Trends, visits, the Health Summary or their downloads, and no notice is sent for them. "
@@ -609,7 +610,6 @@ pub fn HiddenCodesPage() -> impl IntoView {
                     <button type="submit" class="button button--primary">"Add"</button>
                 </form>
             </section>
-        </StaffLayout>
     }
 }
 

@@ -9,10 +9,11 @@ pub mod server;
 
 use crate::error::AppError;
 use crate::layout::alert;
-use crate::layout::{org_info, Loaded, PublicLayout};
+use crate::layout::{org_info, Loaded};
 use crate::password::new_password::NewPasswordProblem;
 use crate::password::PasswordMeter;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 /// Carries a revealed user ID from the form to the page that shows it, for a few minutes.
@@ -139,7 +140,7 @@ fn throttled_or_missing(code: Option<String>) -> Option<String> {
 pub fn ForgotPasswordPage() -> impl IntoView {
     let query = use_query_map();
     view! {
-        <PublicLayout title="Forgot password | Patient portal">
+        <Title text="Forgot password | Patient portal"/>
             <div class="card card--narrow">
                 <h1>"Forgot your password?"</h1>
                 <p class="lead">"Enter your user ID and the e-mail address you gave us. We will e-mail you a link to choose a new password."</p>
@@ -157,7 +158,6 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 </form>
                 <p class="small"><a href="/forgot-user-id">"Forgot your user ID too?"</a></p>
             </div>
-        </PublicLayout>
     }
 }
 
@@ -165,7 +165,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 pub fn ForgotUserIdPage() -> impl IntoView {
     let query = use_query_map();
     view! {
-        <PublicLayout title="Forgot user ID | Patient portal">
+        <Title text="Forgot user ID | Patient portal"/>
             <div class="card card--narrow">
                 <h1>"Forgot your user ID?"</h1>
                 <p class="lead">"Enter the e-mail address you gave us and your date of birth. We will e-mail you a link to see your user ID."</p>
@@ -183,7 +183,6 @@ pub fn ForgotUserIdPage() -> impl IntoView {
                     <button type="submit" class="button button--primary button--wide">"E-mail me a link"</button>
                 </form>
             </div>
-        </PublicLayout>
     }
 }
 
@@ -191,14 +190,13 @@ pub fn ForgotUserIdPage() -> impl IntoView {
 pub fn RecoverySentPage() -> impl IntoView {
     let org = org_info();
     view! {
-        <PublicLayout title="Check your e-mail | Patient portal">
+        <Title text="Check your e-mail | Patient portal"/>
             <div class="card card--narrow">
                 <h1>"Check your e-mail"</h1>
                 <p>"If the details match an account, we have sent an e-mail with a link. The link works once, for 30 minutes."</p>
                 <p>"No e-mail after a few minutes? Check your junk mail folder, or call us at "{org.phone}"."</p>
                 <p><a href="/sign-in">"Back to sign-in"</a></p>
             </div>
-        </PublicLayout>
     }
 }
 
@@ -216,7 +214,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let valid = Resource::new(token, reset_link_valid);
     let error = move || query.read().get("error").filter(|e| e != "link").map(|e| reset_error(&e));
     view! {
-        <PublicLayout title="Choose a new password | Patient portal">
+        <Title text="Choose a new password | Patient portal"/>
             <div class="card card--narrow">
                 <h1>"Choose a new password"</h1>
                 <Loaded resource=valid view={move |data| match data {
@@ -246,7 +244,6 @@ pub fn ResetPasswordPage() -> impl IntoView {
                         }.into_any(),
                 }}/>
             </div>
-        </PublicLayout>
     }
 }
 
@@ -256,7 +253,7 @@ pub fn UserIdLinkPage() -> impl IntoView {
     let token = move || query.read().get("token").unwrap_or_default();
     let failed = move || query.read().get("error").is_some();
     view! {
-        <PublicLayout title="Your user ID | Patient portal">
+        <Title text="Your user ID | Patient portal"/>
             <div class="card card--narrow">
                 <h1>"Your user ID"</h1>
                 {move || if failed() {
@@ -274,7 +271,6 @@ pub fn UserIdLinkPage() -> impl IntoView {
                     }.into_any()
                 }}
             </div>
-        </PublicLayout>
     }
 }
 
@@ -282,7 +278,7 @@ pub fn UserIdLinkPage() -> impl IntoView {
 pub fn UserIdShownPage() -> impl IntoView {
     let login = Resource::new(|| (), |_| revealed_user_id());
     view! {
-        <PublicLayout title="Your user ID | Patient portal">
+        <Title text="Your user ID | Patient portal"/>
             <div class="card card--narrow">
                 <h1>"Your user ID"</h1>
                 <Loaded resource=login view={move |data| match data {
@@ -297,7 +293,6 @@ pub fn UserIdShownPage() -> impl IntoView {
                         }.into_any(),
                 }}/>
             </div>
-        </PublicLayout>
     }
 }
 
@@ -310,7 +305,7 @@ pub fn ConfirmEmailPage() -> impl IntoView {
         (q.get("done").is_some(), q.get("error").is_some())
     };
     view! {
-        <PublicLayout title="Confirm your e-mail address | Patient portal">
+        <Title text="Confirm your e-mail address | Patient portal"/>
             <div class="card card--narrow">
                 <h1>"Confirm your e-mail address"</h1>
                 {move || match state() {
@@ -330,6 +325,5 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                     }.into_any(),
                 }}
             </div>
-        </PublicLayout>
     }
 }

@@ -20,9 +20,10 @@ pub mod server;
 pub mod totp;
 
 use crate::error::AppError;
-use crate::layout::{alert, org_info, Loaded, PatientLayout, PublicLayout, StaffLayout};
+use crate::layout::{alert, org_info, Loaded};
 use crate::types::StaffRole;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
@@ -288,7 +289,7 @@ pub fn SignInCodePage() -> impl IntoView {
     let query = use_query_map();
     let wrong = move || query.read().get("error").is_some();
     view! {
-        <PublicLayout title="Second sign-in step | Patient portal">
+        <Title text="Second sign-in step | Patient portal"/>
             <div class="card card--narrow">
                 <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                     {move || Suspend::new(async move {
@@ -302,7 +303,6 @@ pub fn SignInCodePage() -> impl IntoView {
                     })}
                 </Suspense>
             </div>
-        </PublicLayout>
     }
 }
 
@@ -352,19 +352,17 @@ fn HeldStepForms(held: HeldStep, wrong: bool) -> impl IntoView {
 #[component]
 pub fn PatientSecondStepPage() -> impl IntoView {
     view! {
-        <PatientLayout title="Sign-in code | Patient portal">
+        <Title text="Sign-in code | Patient portal"/>
             <p><a href="/account">"← Account"</a></p>
             <SecondStepContent/>
-        </PatientLayout>
     }
 }
 
 #[component]
 pub fn StaffSecondStepPage() -> impl IntoView {
     view! {
-        <StaffLayout title="Sign-in code | Staff portal">
+        <Title text="Sign-in code | Staff portal"/>
             <SecondStepContent/>
-        </StaffLayout>
     }
 }
 

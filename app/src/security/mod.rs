@@ -13,9 +13,10 @@ use crate::audit::AuditAction;
 use crate::dates::CalendarDate;
 use crate::error::AppError;
 use crate::layout::alert;
-use crate::layout::{viewer, Loaded, StaffLayout};
+use crate::layout::{viewer, Loaded};
 use crate::types::AccountKind;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
@@ -318,12 +319,11 @@ fn account_label(account: &Option<AccountRef>, user_ids: i64) -> String {
 pub fn SecurityPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| security_view());
     view! {
-        <StaffLayout title="Security | Staff">
+        <Title text="Security | Staff"/>
             <h1>"Security"</h1>
             <p class="lead">"Unsuccessful and refused sign-ins, accounts whose access has been ended, and records opened from outside their care team. "
                 "Times are UTC. To see every event of one account, "<a href="/staff/audit">"search the audit trail"</a>"."</p>
             <Loaded resource=overview view=move |o| view! { <SecuritySections overview=o/> }/>
-        </StaffLayout>
     }
 }
 
@@ -544,13 +544,12 @@ pub fn AuditSearchPage() -> impl IntoView {
         }
     });
     view! {
-        <StaffLayout title="Audit trail | Staff">
+        <Title text="Audit trail | Staff"/>
             <h1>"Audit trail"</h1>
             <p class="lead">"Every sign-in, sign-out and time-out, and every view or change of records. "
                 "Times are UTC. Entries cannot be changed or removed."</p>
             {form}
             <Loaded resource=results loading="Searching…" view=move |r| view! { <AuditResultsView results=r/> }/>
-        </StaffLayout>
     }
 }
 

@@ -15,9 +15,9 @@ pub mod server;
 pub mod throttle;
 
 use crate::error::AppError;
-use crate::layout::PublicLayout;
 use crate::types::Portal;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 /// Longest user ID and password the server will look at; a longer password is refused before
@@ -194,10 +194,9 @@ pub fn SignInCheckPage() -> impl IntoView {
         crate::platform::request::redirect(&to);
     }
     view! {
-        <PublicLayout title="Signing in | Patient portal">
+        <Title text="Signing in | Patient portal"/>
             <h1>"Signing in"</h1>
             <p><a href="/sign-in">"Continue"</a></p>
-        </PublicLayout>
     }
 }
 
@@ -219,7 +218,7 @@ pub fn SignInPage(portal: Portal) -> impl IntoView {
         Portal::Staff => "staff",
     };
     view! {
-        <PublicLayout title=title>
+        <Title text=title/>
             <div class="card card--narrow">
                 <h1>{title}</h1>
                 <p class="lead">{intro}</p>
@@ -255,6 +254,5 @@ pub fn SignInPage(portal: Portal) -> impl IntoView {
                     Portal::Staff => view! { <p class="small"><a href="/sign-in">"Patient sign-in"</a></p> }.into_any(),
                 }}
             </div>
-        </PublicLayout>
     }
 }

@@ -1,9 +1,10 @@
 //! The staff side: an overview per role. The work queues of each role (enrolment, message pools,
 //! statements, administration, audit) are added by their features.
 
-use crate::layout::{viewer, StaffLayout};
+use crate::layout::viewer;
 use crate::types::{AccountKind, StaffRole};
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 fn role_summary(role: StaffRole) -> &'static str {
     match role {
@@ -24,13 +25,12 @@ pub fn StaffHomePage() -> impl IntoView {
         _ => None,
     };
     view! {
-        <StaffLayout title="Staff | Patient portal">
+        <Title text="Staff | Patient portal"/>
             <h1>"Hello, "{name}</h1>
             {role.map(|r| view! {
                 <p class="lead">"You are signed in as "<strong>{r.label()}</strong>". "{role_summary(r)}</p>
             })}
             <div class="empty"><p>"There is nothing waiting for you."</p></div>
             <p><a href="/staff/passkeys">"Passkeys"</a>" · "<a href="/staff/second-step">"Sign-in code from an authenticator app"</a></p>
-        </StaffLayout>
     }
 }

@@ -5,8 +5,9 @@
 
 use super::{PatientVisits, VisitState, VisitSummary, JOIN_OPENS_MINUTES_BEFORE};
 use crate::error::AppError;
-use crate::layout::{alert, org_info, Loaded, PatientLayout};
+use crate::layout::{alert, org_info, Loaded};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[server(endpoint = "visits/list")]
@@ -53,12 +54,11 @@ pub async fn begin_visit(visit: String, understood: Option<String>) -> Result<()
 pub fn VisitsPage() -> impl IntoView {
     let visits = Resource::new(|| (), |_| load_visits());
     view! {
-        <PatientLayout title="Video visits | Patient portal">
+        <Title text="Video visits | Patient portal"/>
             <h1>"Video visits"</h1>
             <p>"Visits with your clinician by video, from your phone or computer. You can begin a visit from "
                {JOIN_OPENS_MINUTES_BEFORE}" minutes before it starts. Times are the clinic's local time."</p>
             <Loaded resource=visits view=move |v| view! { <VisitLists visits=v/> }/>
-        </PatientLayout>
     }
 }
 
@@ -120,10 +120,9 @@ pub fn VisitPage() -> impl IntoView {
     let query = use_query_map();
     let error = move || query.read().get("error").and_then(|c| super_error_text(&c));
     view! {
-        <PatientLayout title="Video visit | Patient portal">
+        <Title text="Video visit | Patient portal"/>
             <p><a href="/visits">"← Video visits"</a></p>
             <Loaded resource=visit heading="Video visit" view=move |v| view! { <VisitDetail v error=error()/> }/>
-        </PatientLayout>
     }
 }
 

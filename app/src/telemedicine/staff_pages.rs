@@ -4,8 +4,9 @@
 
 use super::{StaffVisits, VisitState, DURATIONS};
 use crate::error::AppError;
-use crate::layout::{alert, Loaded, StaffLayout};
+use crate::layout::{alert, Loaded};
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[server(endpoint = "staff/visits")]
@@ -72,11 +73,10 @@ pub fn StaffVisitsPage() -> impl IntoView {
         }
     };
     view! {
-        <StaffLayout title="Video visits | Staff">
+        <Title text="Video visits | Staff"/>
             <h1>"Video visits"</h1>
             {message}
             <Loaded resource=visits view=move |v| view! { <VisitTable v/> }/>
-        </StaffLayout>
     }
 }
 

@@ -11,8 +11,9 @@ pub mod server;
 
 use crate::account::format_utc;
 use crate::error::AppError;
-use crate::layout::{Loaded, PatientLayout, PublicLayout, StaffLayout};
+use crate::layout::Loaded;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
@@ -155,7 +156,7 @@ pub fn TermsText(body: String) -> impl IntoView {
 pub fn TermsPage() -> impl IntoView {
     let terms = Resource::new(|| (), |_| current_terms());
     view! {
-        <PublicLayout title="Terms and conditions | Patient portal">
+        <Title text="Terms and conditions | Patient portal"/>
             <Loaded resource=terms view={move |data| match data {
                     Some(t) => view! {
                         <article class="prose">
@@ -168,7 +169,6 @@ pub fn TermsPage() -> impl IntoView {
                     }.into_any(),
                     None => view! { <h1>"Terms and conditions"</h1><p>"No terms have been published yet."</p> }.into_any(),
             }}/>
-        </PublicLayout>
     }
 }
 
@@ -196,7 +196,7 @@ pub fn AcceptTermsPage() -> impl IntoView {
         _ => None,
     };
     view! {
-        <PatientLayout title="Terms and conditions | Patient portal">
+        <Title text="Terms and conditions | Patient portal"/>
             <h1>"Please read and accept the terms"</h1>
             <p class="lead">"Our terms and conditions have changed since you last accepted them. "
                 "Please read them; you can use the portal once you accept."</p>
@@ -216,7 +216,6 @@ pub fn AcceptTermsPage() -> impl IntoView {
                     }.into_any(),
                     None => view! { <p><a href="/home">"Continue to your home page"</a></p> }.into_any(),
             }}/>
-        </PatientLayout>
     }
 }
 
@@ -236,7 +235,7 @@ pub fn StaffTermsPage() -> impl IntoView {
         }
     };
     view! {
-        <StaffLayout title="Terms versions | Staff">
+        <Title text="Terms versions | Staff"/>
             <h1>"Terms and conditions"</h1>
             {move || message().map(|(role, text)| view! { <p class=format!("notice notice--{role}") role=role>{text}</p> })}
             <Loaded resource=versions view={move |data| match data {
@@ -280,6 +279,5 @@ pub fn StaffTermsPage() -> impl IntoView {
                 </div>
                 <button type="submit" class="button button--primary">"Publish"</button>
             </form>
-        </StaffLayout>
     }
 }
