@@ -81,6 +81,7 @@ fn build(state: &AppState, claimed: &Claimed) -> Result<Message, Failure> {
 }
 
 /// Delivers what is due once; returns how many were sent.
+#[tracing::instrument(skip_all)]
 pub async fn deliver_due(state: &AppState, mailer: &Mailer, worker: &str) -> Result<usize, sqlx::Error> {
     let now = now_ms();
     let claimed = outbox::claim(&state.db, worker, now, now + outbox::LEASE_MS, 20).await?;

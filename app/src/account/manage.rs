@@ -60,6 +60,7 @@ pub fn describe_device(user_agent: Option<&str>) -> String {
 }
 
 #[server(endpoint = "account/overview")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     use sqlx::Row;
@@ -97,6 +98,7 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
 
 /// Changes the password. Allowed while an aged-password step is pending (it is that step).
 #[server(endpoint = "account/change-password")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn change_password(current_password: String, password: String, password_again: String, sign_out_others: Option<String>) -> Result<(), AppError> {
     use crate::audit::{self, AuditAction, AuditEvent};
     use crate::outbox::{self, Notice, SessionsAfterChange};
@@ -206,6 +208,7 @@ pub fn password_changed_message(others: Option<&str>, n: Option<usize>) -> Strin
 
 /// Sends again the link that confirms the account's address (the one chosen at activation).
 #[server(endpoint = "account/resend-confirmation")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn resend_confirmation() -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     use crate::recovery::server::LinkRequest;
@@ -222,6 +225,7 @@ pub async fn resend_confirmation() -> Result<(), AppError> {
 
 /// "Remind me later", once per password, when the organisation allows it.
 #[server(endpoint = "account/remind-later")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn remind_me_later() -> Result<(), AppError> {
     use crate::audit::{self, AuditAction, AuditEvent};
     use crate::platform::{now_ms, request, state::app_state};
@@ -249,6 +253,7 @@ pub async fn remind_me_later() -> Result<(), AppError> {
 }
 
 #[server(endpoint = "account/change-email")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn change_email(new_email: String, current_password: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     let session = request::require_patient()?;
@@ -276,6 +281,7 @@ pub async fn change_email(new_email: String, current_password: String) -> Result
 }
 
 #[server(endpoint = "account/end-other-sessions")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn end_other_sessions() -> Result<(), AppError> {
     use crate::audit::{self, AuditAction, AuditEvent};
     use crate::platform::{now_ms, request, state::app_state};

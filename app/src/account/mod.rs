@@ -27,6 +27,7 @@ pub struct ActivityEntry {
 }
 
 #[server(endpoint = "account/activity")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn my_activity() -> Result<Vec<ActivityEntry>, AppError> {
     use crate::audit::{self, AuditAction};
     let session = crate::platform::request::require_patient()?;

@@ -11,6 +11,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[server(endpoint = "billing/accounts")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_billing_summary() -> Result<Vec<AccountSummary>, AppError> {
     let cx = crate::platform::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
@@ -18,6 +19,7 @@ pub async fn load_billing_summary() -> Result<Vec<AccountSummary>, AppError> {
 }
 
 #[server(endpoint = "billing/account")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_account(id: String) -> Result<AccountView, AppError> {
     use super::server::{account_view, Reader};
     use crate::platform::request;
@@ -30,6 +32,7 @@ pub async fn load_account(id: String) -> Result<AccountView, AppError> {
 
 /// Paperless Billing → Update: `delivery` is `paperless` or `paper`.
 #[server(endpoint = "billing/delivery")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn update_delivery(account: String, delivery: String) -> Result<(), AppError> {
     use super::server::{change_delivery, BillingError, Reader};
     use crate::platform::request;

@@ -134,6 +134,7 @@ fn billing_staff() -> Result<(crate::session::server::ActiveSession, crate::plat
 }
 
 #[server(endpoint = "staff/billing/search")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_billing_search(q: String) -> Result<SearchData, AppError> {
     let (_, state) = billing_staff()?;
     let found = super::server::search(&state.db, &q).await?;
@@ -147,6 +148,7 @@ pub async fn load_billing_search(q: String) -> Result<SearchData, AppError> {
 }
 
 #[server(endpoint = "staff/billing/open")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn open_billing_account(patient: String, address: String) -> Result<(), AppError> {
     use super::server::{open_account, parse_address, BillingError};
     use crate::platform::{now_ms, request};
@@ -163,6 +165,7 @@ pub async fn open_billing_account(patient: String, address: String) -> Result<()
 }
 
 #[server(endpoint = "staff/billing/account")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_staff_account(id: String) -> Result<AccountView, AppError> {
     use super::server::{account_view, Reader};
     use crate::platform::{now_ms, request};
@@ -175,6 +178,7 @@ pub async fn load_staff_account(id: String) -> Result<AccountView, AppError> {
 
 /// A change of delivery made by billing staff at the patient's request (by phone, in person).
 #[server(endpoint = "staff/billing/delivery")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn staff_update_delivery(account: String, delivery: String) -> Result<(), AppError> {
     use super::server::{change_delivery, BillingError, Reader};
     use crate::platform::{now_ms, request};
@@ -191,6 +195,7 @@ pub async fn staff_update_delivery(account: String, delivery: String) -> Result<
 }
 
 #[server(endpoint = "staff/billing/statement-form")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_statement_form(account: String) -> Result<StatementFormData, AppError> {
     use super::server::{account_view, draft, Reader};
     use crate::platform::{now_ms, request};
@@ -245,6 +250,7 @@ async fn read_multipart(data: MultipartData, file_field: Option<&str>, file_max:
 
 /// Posts the statement form, or (button `action=more`) keeps it with more blank rows.
 #[server(input = MultipartFormData, endpoint = "staff/billing/post")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn post_statement_form(data: MultipartData) -> Result<(), AppError> {
     use super::server::{discard_draft, post_statement, save_draft, BillingError, Routed};
     use crate::platform::{now_ms, request};
@@ -353,6 +359,7 @@ pub async fn post_statement_form(data: MultipartData) -> Result<(), AppError> {
 
 /// Clears the statement form.
 #[server(endpoint = "staff/billing/clear")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn clear_statement_form(account: String) -> Result<(), AppError> {
     use crate::platform::request;
     let (session, state) = billing_staff()?;
@@ -363,6 +370,7 @@ pub async fn clear_statement_form(account: String) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "staff/billing/import-result")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_import_result() -> Result<Option<String>, AppError> {
     let (session, state) = billing_staff()?;
     Ok(super::server::draft(&state.db, &session.viewer.user_id, "import").await?.and_then(|(_, message)| message))
@@ -370,6 +378,7 @@ pub async fn load_import_result() -> Result<Option<String>, AppError> {
 
 /// Imports a CSV file of statements: all or nothing.
 #[server(input = MultipartFormData, endpoint = "staff/billing/import")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn import_statements(data: MultipartData) -> Result<(), AppError> {
     use super::csv_import::BYTES_MAX;
     use super::server::{discard_draft, import, BillingError};
@@ -406,6 +415,7 @@ async fn refuse_import(state: &crate::platform::state::AppState, user: &crate::t
 }
 
 #[server(endpoint = "staff/billing/print-queue")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_print_queue() -> Result<Vec<PrintItemView>, AppError> {
     let (_, state) = billing_staff()?;
     Ok(super::server::print_queue(&state.db, &state.settings, None)
@@ -428,6 +438,7 @@ pub async fn load_print_queue() -> Result<Vec<PrintItemView>, AppError> {
 /// Marks printed the statements the page listed: the queue up to place `until` (the last the page
 /// showed), so a statement posted while the batch was printing stays in the queue.
 #[server(endpoint = "staff/billing/printed")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn mark_printed(until: i64) -> Result<(), AppError> {
     use crate::platform::{now_ms, request};
     let (session, state) = billing_staff()?;

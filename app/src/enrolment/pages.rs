@@ -14,6 +14,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[server(endpoint = "enrolment/request")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 #[allow(clippy::too_many_arguments)]
 pub async fn request_access(
     given_name: String,
@@ -69,6 +70,7 @@ pub async fn request_access(
 
 /// Step 1 of activation: the code and the birth date.
 #[server(endpoint = "activation/verify")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn verify_code(code: String, date_of_birth: String) -> Result<(), AppError> {
     use super::server::{verify, VerifyOutcome};
     use super::ACTIVATION_COOKIE;
@@ -96,6 +98,7 @@ pub async fn verify_code(code: String, date_of_birth: String) -> Result<(), AppE
 }
 
 #[server(endpoint = "activation/start")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn get_activation_start() -> Result<Option<ActivationStart>, AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     let state = app_state()?;
@@ -106,6 +109,7 @@ pub async fn get_activation_start() -> Result<Option<ActivationStart>, AppError>
 /// Whether a user ID is free, for the page to say as the patient types. Only open during an
 /// activation, and counted, so it cannot be used to list the portal's user IDs.
 #[server(endpoint = "activation/user-id")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn check_user_id_available(user_id: String) -> Result<UserIdAnswer, AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     let state = app_state()?;
@@ -122,6 +126,7 @@ pub async fn check_user_id_available(user_id: String) -> Result<UserIdAnswer, Ap
 
 /// Step 2 of activation: user ID, password, e-mail, the terms.
 #[server(endpoint = "activation/complete")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn complete_activation(
     user_id: String,
     password: String,

@@ -11,6 +11,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[server(endpoint = "enrolment/queue")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn enrolment_queue() -> Result<(Vec<RequestSummary>, Vec<RequestSummary>), AppError> {
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let state = &cx.state;
@@ -18,6 +19,7 @@ pub async fn enrolment_queue() -> Result<(Vec<RequestSummary>, Vec<RequestSummar
 }
 
 #[server(endpoint = "enrolment/detail")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn enrolment_request(id: String) -> Result<RequestDetail, AppError> {
     use crate::platform::request;
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
@@ -29,6 +31,7 @@ pub async fn enrolment_request(id: String) -> Result<RequestDetail, AppError> {
 /// `email_code=yes` asks for the code to be e-mailed to the address on the record (never to the
 /// request's address when the record is an existing one: see `server::approve`).
 #[server(endpoint = "enrolment/approve")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn approve_request(request_id: String, link_to: String, email_code: Option<String>) -> Result<(), AppError> {
     use super::server::{approve, DecisionError};
     use crate::patients::PatientId;
@@ -57,6 +60,7 @@ pub async fn approve_request(request_id: String, link_to: String, email_code: Op
 }
 
 #[server(endpoint = "enrolment/decline")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn decline_request(request_id: String, reason: String, note: Option<String>) -> Result<(), AppError> {
     use super::server::{decline, DecisionError};
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;

@@ -50,6 +50,7 @@ fn admin() -> Result<(crate::session::server::ActiveSession, crate::platform::st
 
 /// The windows in progress and to come, and those of the last 90 days (cancelled ones too).
 #[server(endpoint = "staff/maintenance/list")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_maintenance() -> Result<MaintenanceData, AppError> {
     use crate::platform::now_ms;
     let (_, state) = admin()?;
@@ -75,6 +76,7 @@ fn local_ms(value: &str, zone: &jiff::tz::TimeZone) -> Option<i64> {
 }
 
 #[server(endpoint = "staff/maintenance/schedule")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn schedule_maintenance(starts: String, ends: String, message: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request};
     let (session, state) = admin()?;
@@ -95,6 +97,7 @@ pub async fn schedule_maintenance(starts: String, ends: String, message: String)
 }
 
 #[server(endpoint = "staff/maintenance/cancel")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn cancel_maintenance(id: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request};
     let (session, state) = admin()?;
@@ -109,6 +112,7 @@ pub async fn cancel_maintenance(id: String) -> Result<(), AppError> {
 
 /// Hides the notice of window `window` in this browser, then returns to the page at `back`.
 #[server(endpoint = "maintenance/dismiss")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn dismiss_maintenance_notice(window: String, back: String) -> Result<(), AppError> {
     let state = crate::platform::state::app_state()?;
     // Only an id of ours goes into the cookie; anything else is ignored.

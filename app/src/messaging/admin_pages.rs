@@ -125,6 +125,7 @@ fn admin() -> Result<(crate::session::server::ActiveSession, crate::platform::st
 // --- Pools -----------------------------------------------------------------------------------
 
 #[server(endpoint = "staff/pools/list")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_pools() -> Result<PoolsData, AppError> {
     let (_, state) = admin()?;
     Ok(PoolsData {
@@ -135,6 +136,7 @@ pub async fn load_pools() -> Result<PoolsData, AppError> {
 
 /// `clinical` is the checkbox: "yes" when ticked, absent otherwise (non-clinical, the narrower).
 #[server(endpoint = "staff/pools/create")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn create_pool(name: String, description: String, clinical: Option<String>) -> Result<(), AppError> {
     use crate::platform::{now_ms, request};
     let (session, state) = admin()?;
@@ -150,6 +152,7 @@ pub async fn create_pool(name: String, description: String, clinical: Option<Str
 
 /// Makes a pool clinical (`clinical` = "yes") or non-clinical ("no").
 #[server(endpoint = "staff/pools/clinical")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn set_pool_clinical(pool: String, clinical: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request};
     let (session, state) = admin()?;
@@ -169,6 +172,7 @@ pub async fn set_pool_clinical(pool: String, clinical: String) -> Result<(), App
 }
 
 #[server(endpoint = "staff/pools/member")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn set_pool_member(pool: String, user: String, change: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request};
     let (session, state) = admin()?;
@@ -284,6 +288,7 @@ fn PoolsView(d: PoolsData) -> impl IntoView {
 // --- Care teams ------------------------------------------------------------------------------
 
 #[server(endpoint = "staff/care-teams/load")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_care_team(patient: String) -> Result<CareTeamData, AppError> {
     let (_, state) = admin()?;
     let clinicians = super::admin::staff_with_roles(&state.db, &["clinician"]).await?;
@@ -300,12 +305,14 @@ pub async fn load_care_team(patient: String) -> Result<CareTeamData, AppError> {
 }
 
 #[server(endpoint = "staff/care-teams/search")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn search_care_patients(q: String) -> Result<Vec<PatientSummary>, AppError> {
     let (_, state) = admin()?;
     Ok(crate::patients::server::search(&state.db, &q.chars().take(100).collect::<String>()).await?)
 }
 
 #[server(endpoint = "staff/care-teams/change")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn change_care_team(patient: String, who: String, change: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request};
     let (session, state) = admin()?;
@@ -441,6 +448,7 @@ fn absence_staff() -> Result<(crate::session::server::ActiveSession, crate::plat
 }
 
 #[server(endpoint = "staff/absences/list")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_absences() -> Result<AbsencesData, AppError> {
     use crate::platform::now_ms;
     let (session, state, is_admin) = absence_staff()?;
@@ -466,6 +474,7 @@ fn local_ms(value: &str, zone: &jiff::tz::TimeZone) -> Option<i64> {
 }
 
 #[server(endpoint = "staff/absences/schedule")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn schedule_absence(provider: String, starts: String, ends: String, cover: String, note: String) -> Result<(), AppError> {
     use super::admin::AbsenceError;
     use crate::platform::{now_ms, request};
@@ -500,6 +509,7 @@ pub async fn schedule_absence(provider: String, starts: String, ends: String, co
 }
 
 #[server(endpoint = "staff/absences/cancel")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn cancel_absence(id: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request};
     let (session, state, is_admin) = absence_staff()?;
@@ -608,6 +618,7 @@ fn AbsencesView(d: AbsencesData) -> impl IntoView {
 // --- Holidays --------------------------------------------------------------------------------
 
 #[server(endpoint = "staff/holidays/list")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_holidays() -> Result<HolidaysData, AppError> {
     use crate::types::{AccountKind, StaffRole};
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::SeeHolidays)?;
@@ -619,6 +630,7 @@ pub async fn load_holidays() -> Result<HolidaysData, AppError> {
 }
 
 #[server(endpoint = "staff/holidays/change")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn change_holiday(day: String, name: String, change: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request};
     let (session, state) = admin()?;

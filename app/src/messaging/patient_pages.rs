@@ -41,6 +41,7 @@ pub struct ThreadPageData {
 }
 
 #[server(endpoint = "messages/overview")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_messages_overview() -> Result<MessagesOverview, AppError> {
     let cx = crate::platform::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
@@ -59,6 +60,7 @@ pub async fn load_messages_overview() -> Result<MessagesOverview, AppError> {
 
 /// How many messages from the care team the patient has not read (for the home page).
 #[server(endpoint = "messages/unread")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn unread_messages() -> Result<i64, AppError> {
     let cx = crate::platform::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
@@ -73,6 +75,7 @@ async fn quota_of(state: &crate::platform::state::AppState, patient: &crate::pat
 }
 
 #[server(endpoint = "messages/compose")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_compose_data() -> Result<ComposeData, AppError> {
     let cx = crate::platform::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
@@ -85,6 +88,7 @@ pub async fn load_compose_data() -> Result<ComposeData, AppError> {
 }
 
 #[server(endpoint = "messages/thread")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_patient_thread(id: String) -> Result<ThreadPageData, AppError> {
     use super::server::{open_thread, Reader};
     use crate::platform::request;
@@ -183,6 +187,7 @@ async fn read_form(data: MultipartData) -> Result<Posted, AppError> {
 /// Sends a message or a reply, or saves or discards its draft (the button pressed says which).
 /// When sending fails a check, what was typed is kept as the draft and the page says why.
 #[server(input = MultipartFormData, endpoint = "messages/send")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
     use super::server::{self as msg, NewPatientMessage, SendError};
     use crate::platform::request;
@@ -261,6 +266,7 @@ pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
 
 /// Immediate or daily e-mail notices of new things in the portal.
 #[server(endpoint = "messages/notices")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn set_notices(mode: String) -> Result<(), AppError> {
     use crate::platform::request;
     let cx = crate::platform::context::PatientCtx::get()?;

@@ -370,6 +370,7 @@ async fn insert_route(
 
 /// Re-routes the messages waiting for providers whose out-of-office period has begun, once per
 /// period (the claim on the absence row makes it once across app servers too).
+#[tracing::instrument(skip_all)]
 pub async fn reroute_started_absences(db: &Db, settings: &PortalSettings, now: i64) -> Result<u64, sqlx::Error> {
     let due = sqlx::query("SELECT id FROM absences WHERE starts_at <= $1 AND ends_at > $1 AND rerouted_at IS NULL AND cancelled_at IS NULL")
         .bind(now)

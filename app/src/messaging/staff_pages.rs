@@ -26,6 +26,7 @@ pub struct PatientChoice {
 }
 
 #[server(endpoint = "staff/messages/inbox")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_staff_inbox(filter: String) -> Result<Vec<InboxItem>, AppError> {
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
     let (session, state) = (&cx.session, &cx.state);
@@ -34,6 +35,7 @@ pub async fn load_staff_inbox(filter: String) -> Result<Vec<InboxItem>, AppError
 }
 
 #[server(endpoint = "staff/messages/thread")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_staff_thread(id: String) -> Result<StaffThreadData, AppError> {
     use super::server::{forward_options, open_thread, Reader};
     use crate::platform::request;
@@ -51,6 +53,7 @@ pub async fn load_staff_thread(id: String) -> Result<StaffThreadData, AppError> 
 /// The conversations with a patient that the member of staff may read (the minimum-necessary
 /// rule of `server::staff_reads_thread_sql`); not found when the patient is not theirs.
 #[server(endpoint = "staff/messages/patient-threads")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_patient_threads(id: String) -> Result<PatientConversations, AppError> {
     use crate::platform::request;
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
@@ -62,6 +65,7 @@ pub async fn load_patient_threads(id: String) -> Result<PatientConversations, Ap
 }
 
 #[server(endpoint = "staff/messages/reply")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn staff_reply(thread: String, body: String) -> Result<(), AppError> {
     use super::server::StaffActionError;
     use crate::platform::request;
@@ -82,6 +86,7 @@ pub async fn staff_reply(thread: String, body: String) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "staff/messages/handled")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn mark_handled(message: String) -> Result<(), AppError> {
     use super::server::StaffActionError;
     use crate::platform::request;
@@ -98,6 +103,7 @@ pub async fn mark_handled(message: String) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "staff/messages/forward")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn forward_message(message: String, to: String, note: String) -> Result<(), AppError> {
     use super::server::StaffActionError;
     use crate::platform::request;
@@ -120,6 +126,7 @@ pub async fn forward_message(message: String, to: String, note: String) -> Resul
 }
 
 #[server(endpoint = "staff/messages/patients")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn staff_patient_choices() -> Result<Vec<PatientChoice>, AppError> {
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
     let (session, state) = (&cx.session, &cx.state);
@@ -131,6 +138,7 @@ pub async fn staff_patient_choices() -> Result<Vec<PatientChoice>, AppError> {
 }
 
 #[server(endpoint = "staff/messages/start")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn staff_start(patient: String, subject: String, body: String) -> Result<(), AppError> {
     use super::server::StaffActionError;
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
@@ -425,6 +433,7 @@ pub fn StaffComposePage() -> impl IntoView {
 /// A patient's message limits as they stand, for those who manage patients' access (the front
 /// desk, administrators).
 #[server(endpoint = "staff/messages/limits")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_message_limits(patient: String) -> Result<QuotaStatus, AppError> {
     use crate::platform::request;
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
@@ -439,6 +448,7 @@ pub async fn load_message_limits(patient: String) -> Result<QuotaStatus, AppErro
 
 /// Lifts a patient's message limits for a day, with a reason (recorded and audited).
 #[server(endpoint = "staff/messages/lift-limits")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn lift_message_limits(patient: String, reason: String) -> Result<(), AppError> {
     use super::quota::{lift, LiftError};
     use crate::platform::request;

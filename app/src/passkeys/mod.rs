@@ -67,6 +67,7 @@ fn signed_in() -> Result<crate::session::server::ActiveSession, AppError> {
 }
 
 #[server(endpoint = "passkeys/view")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_passkeys(adding: Option<String>) -> Result<PasskeysView, AppError> {
     use crate::platform::{now_ms, state::app_state};
     let session = signed_in()?;
@@ -86,6 +87,7 @@ pub async fn load_passkeys(adding: Option<String>) -> Result<PasskeysView, AppEr
 
 /// Password again and the warning confirmed: the browser is then asked to create the passkey.
 #[server(endpoint = "passkeys/prepare")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn prepare_passkey(name: String, password: String, understood: Option<String>) -> Result<(), AppError> {
     use crate::platform::{now_ms, state::app_state};
     let session = signed_in()?;
@@ -112,6 +114,7 @@ pub async fn prepare_passkey(name: String, password: String, understood: Option<
 
 /// What the browser's authenticator created (called by `passkeys.js`).
 #[server(endpoint = "passkeys/finish-add")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn finish_adding_passkey(ceremony: String, credential: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     let session = signed_in()?;
@@ -132,6 +135,7 @@ pub async fn finish_adding_passkey(ceremony: String, credential: String) -> Resu
 }
 
 #[server(endpoint = "passkeys/remove")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn remove_passkey(id: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     let session = signed_in()?;
@@ -147,6 +151,7 @@ pub async fn remove_passkey(id: String) -> Result<(), AppError> {
 
 /// Staff (front desk, administrators): remove every passkey of a patient's account.
 #[server(endpoint = "passkeys/remove-for-patient")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn remove_patient_passkeys(patient: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     use sqlx::Row;
@@ -167,6 +172,7 @@ pub async fn remove_patient_passkeys(patient: String) -> Result<(), AppError> {
 
 /// The sign-in page's script asks for a challenge…
 #[server(endpoint = "passkeys/sign-in-start")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn start_passkey_sign_in() -> Result<SignInChallenge, AppError> {
     use crate::platform::{now_ms, state::app_state};
     let state = app_state()?;
@@ -179,6 +185,7 @@ pub async fn start_passkey_sign_in() -> Result<SignInChallenge, AppError> {
 
 /// …and sends what the device signed: the session opens, and the answer is where to go next.
 #[server(endpoint = "passkeys/sign-in-finish")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn finish_passkey_sign_in(ceremony: String, credential: String, portal: String) -> Result<String, AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     use crate::session::server::{device_cookie, session_cookie};

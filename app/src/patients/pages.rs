@@ -30,6 +30,7 @@ pub fn show_code_once(state: &crate::platform::state::AppState, patient: &Patien
 }
 
 #[server(endpoint = "patients/search")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn search_patients(q: String) -> Result<Vec<PatientSummary>, AppError> {
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let state = &cx.state;
@@ -37,6 +38,7 @@ pub async fn search_patients(q: String) -> Result<Vec<PatientSummary>, AppError>
 }
 
 #[server(endpoint = "patients/detail")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn get_patient_detail(id: String) -> Result<PatientDetail, AppError> {
     use crate::platform::request;
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
@@ -46,6 +48,7 @@ pub async fn get_patient_detail(id: String) -> Result<PatientDetail, AppError> {
 }
 
 #[server(endpoint = "patients/issue-code")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn issue_code(patient_id: String, email_code: Option<String>) -> Result<(), AppError> {
     use crate::enrolment::server::DecisionError;
     use crate::platform::request;
@@ -63,6 +66,7 @@ pub async fn issue_code(patient_id: String, email_code: Option<String>) -> Resul
 }
 
 #[server(endpoint = "patients/revoke-code")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn revoke_code(patient_id: String, code_id: String) -> Result<(), AppError> {
     use crate::platform::request;
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
@@ -75,6 +79,7 @@ pub async fn revoke_code(patient_id: String, code_id: String) -> Result<(), AppE
 
 /// The code issued a moment ago, once: the cookie that carried it is cleared.
 #[server(endpoint = "patients/new-code")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn take_new_code(patient_id: String) -> Result<Option<String>, AppError> {
     use crate::platform::request;
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
@@ -86,6 +91,7 @@ pub async fn take_new_code(patient_id: String) -> Result<Option<String>, AppErro
 }
 
 #[server(endpoint = "access/terminate")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn terminate_access(patient_id: String, reason: String) -> Result<(), AppError> {
     use crate::platform::request;
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
@@ -103,6 +109,7 @@ pub async fn terminate_access(patient_id: String, reason: String) -> Result<(), 
 }
 
 #[server(endpoint = "access/restore")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn restore_access(patient_id: String, reason: String) -> Result<(), AppError> {
     use crate::platform::request;
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;

@@ -254,6 +254,7 @@ pub async fn settle(tx: &mut Tx, place: Place, passed: bool) -> Result<(), sqlx:
 }
 
 /// Drops counts older than any window (run by the server's sweeper).
+#[tracing::instrument(skip_all)]
 pub async fn forget_old(db: &super::db::Db, now: i64) -> Result<u64, sqlx::Error> {
     let oldest_window = 24 * 3600 * 1000;
     let events = sqlx::query("DELETE FROM rate_events WHERE at < $1").bind(now - oldest_window).execute(&db.pool).await?.rows_affected();

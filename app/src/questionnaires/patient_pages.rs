@@ -14,6 +14,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[server(endpoint = "questionnaires/list")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_my_questionnaires() -> Result<MyQuestionnaires, AppError> {
     let cx = crate::platform::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
@@ -22,6 +23,7 @@ pub async fn load_my_questionnaires() -> Result<MyQuestionnaires, AppError> {
 
 /// How many assignments wait for the patient or are in progress (for the home page).
 #[server(endpoint = "questionnaires/open-count")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn open_questionnaires() -> Result<i64, AppError> {
     let cx = crate::platform::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
@@ -31,6 +33,7 @@ pub async fn open_questionnaires() -> Result<i64, AppError> {
 /// One assignment to fill or read; `check` = `submit` shows the messages of a refused
 /// submission (required items too).
 #[server(endpoint = "questionnaires/open")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_my_form(id: String, check: Option<String>) -> Result<FillView, AppError> {
     use super::answers::Mode;
     use crate::platform::request;
@@ -66,6 +69,7 @@ pub(super) async fn read_fields(data: MultipartData, limit: usize) -> Result<Vec
 
 /// Saves the answers: `action` = `draft` (keep them and come back) or `submit`.
 #[server(input = MultipartFormData, endpoint = "questionnaires/save")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn save_answers(data: MultipartData) -> Result<(), AppError> {
     use super::server::{save, QuestionnaireError, Saved};
     use crate::platform::request;
@@ -89,6 +93,7 @@ pub async fn save_answers(data: MultipartData) -> Result<(), AppError> {
 
 /// "Send me visit surveys": `surveys` is `on` or `off`.
 #[server(endpoint = "questionnaires/surveys")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn set_survey_preference(surveys: String) -> Result<(), AppError> {
     let cx = crate::platform::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);

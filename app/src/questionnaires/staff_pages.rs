@@ -92,6 +92,7 @@ fn patient_name(p: super::server::PatientLine) -> PatientName {
 }
 
 #[server(endpoint = "staff/questionnaires/library")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_library(q: String) -> Result<LibraryData, AppError> {
     let (session, role, state) = staff_in(&[Permission::EditFormLibrary, Permission::AssignForms])?;
     let can_import = role.can(Permission::EditFormLibrary);
@@ -113,6 +114,7 @@ pub async fn load_library(q: String) -> Result<LibraryData, AppError> {
 /// Imports a Questionnaire (the JSON in the text box, or a file): a new form of `kind`, or the
 /// next version of `form`. A refusal keeps the JSON and the reason for the page.
 #[server(input = MultipartFormData, endpoint = "staff/questionnaires/import")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn import_questionnaire(data: MultipartData) -> Result<(), AppError> {
     use super::server::{discard_import_draft, import_version, save_import_draft, QuestionnaireError};
     use crate::platform::{now_ms, request};
@@ -147,6 +149,7 @@ pub async fn import_questionnaire(data: MultipartData) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "staff/questionnaires/clear")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn clear_import() -> Result<(), AppError> {
     let (session, _, state) = staff_in(&[Permission::EditFormLibrary])?;
     super::server::discard_import_draft(&state.db, &session.viewer.user_id).await?;
@@ -155,6 +158,7 @@ pub async fn clear_import() -> Result<(), AppError> {
 }
 
 #[server(endpoint = "staff/questionnaires/samples")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn add_samples() -> Result<(), AppError> {
     use super::server::QuestionnaireError;
     let (session, _, state) = staff_in(&[Permission::EditFormLibrary])?;
@@ -169,6 +173,7 @@ pub async fn add_samples() -> Result<(), AppError> {
 /// A patient's questionnaires as staff see them (the front desk: surveys only), with the forms
 /// they may assign. Audited.
 #[server(endpoint = "staff/questionnaires/patient")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_patient_questionnaires(id: String) -> Result<PatientQuestionnaires, AppError> {
     use crate::patients::PatientId;
     use crate::platform::{now_ms, request};
@@ -195,6 +200,7 @@ pub async fn load_patient_questionnaires(id: String) -> Result<PatientQuestionna
 }
 
 #[server(endpoint = "staff/questionnaires/assign")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn assign_questionnaire(patient: String, form: String, due: String, note: String) -> Result<(), AppError> {
     use super::server::{assign, QuestionnaireError};
     use crate::platform::{now_ms, request};
@@ -227,6 +233,7 @@ pub async fn assign_questionnaire(patient: String, form: String, due: String, no
 
 /// The submitted answers to one form, every version. Audited.
 #[server(endpoint = "staff/questionnaires/form")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_form_responses(id: String) -> Result<FormResponses, AppError> {
     use crate::platform::{now_ms, request};
     let (session, _, state) = staff_in(&[Permission::ReadAnswers])?;
@@ -250,6 +257,7 @@ pub async fn load_form_responses(id: String) -> Result<FormResponses, AppError> 
 /// reason (audited); any other clinician gets the assignment without its answers, and the page
 /// asks for a reason.
 #[server(endpoint = "staff/questionnaires/response")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_response(id: String) -> Result<ResponseData, AppError> {
     use crate::platform::{now_ms, request};
     let (session, _, state) = staff_in(&[Permission::ReadAnswers])?;
@@ -268,6 +276,7 @@ pub async fn load_response(id: String) -> Result<ResponseData, AppError> {
 /// the patient's answers then open for an hour. A reason too short is refused (the form comes
 /// back empty with the rule: the reason never travels in an address).
 #[server(endpoint = "staff/questionnaires/reason")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn give_reason(assignment: String, reason: String) -> Result<(), AppError> {
     use super::server::{break_the_glass, ReasonError};
     use crate::platform::{now_ms, request};

@@ -275,6 +275,7 @@ macro_rules! open_or_say {
 /// Test Results, newest first, filtered by kind and dates (the GET form's words). What is
 /// shown is remembered as seen; what was not seen before is marked "New" this once.
 #[server(endpoint = "record/results")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_results(kind: Option<String>, from: Option<String>, to: Option<String>, page: Option<String>) -> Result<Shown<ResultsView>, AppError> {
     use super::server::Section;
     let filter = ResultFilter::parse(kind.as_deref(), from.as_deref(), to.as_deref());
@@ -293,6 +294,7 @@ pub async fn load_results(kind: Option<String>, from: Option<String>, to: Option
 
 /// The tests that can be drawn over time.
 #[server(endpoint = "record/trends")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_trends() -> Result<Shown<Part<Vec<TrendLink>>>, AppError> {
     use super::server::Section;
     let (record, _, state) = open_or_say!(Section::Trends);
@@ -301,6 +303,7 @@ pub async fn load_trends() -> Result<Shown<Part<Vec<TrendLink>>>, AppError> {
 
 /// One test over time, by its trend id.
 #[server(endpoint = "record/trend")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_trend(id: String) -> Result<Shown<Part<Trend>>, AppError> {
     use super::server::Section;
     let id = item_id(&id)?;
@@ -312,6 +315,7 @@ pub async fn load_trend(id: String) -> Result<Shown<Part<Trend>>, AppError> {
 }
 
 #[server(endpoint = "record/medications")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_medications() -> Result<Shown<Part<Medications>>, AppError> {
     use super::server::Section;
     let (record, _, _) = open_or_say!(Section::Medications);
@@ -319,6 +323,7 @@ pub async fn load_medications() -> Result<Shown<Part<Medications>>, AppError> {
 }
 
 #[server(endpoint = "record/allergies")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_allergies() -> Result<Shown<Part<Allergies>>, AppError> {
     use super::server::Section;
     let (record, _, _) = open_or_say!(Section::Allergies);
@@ -326,6 +331,7 @@ pub async fn load_allergies() -> Result<Shown<Part<Allergies>>, AppError> {
 }
 
 #[server(endpoint = "record/immunizations")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_immunizations() -> Result<Shown<Part<Vec<Immunization>>>, AppError> {
     use super::server::Section;
     let (record, _, _) = open_or_say!(Section::Immunizations);
@@ -333,6 +339,7 @@ pub async fn load_immunizations() -> Result<Shown<Part<Vec<Immunization>>>, AppE
 }
 
 #[server(endpoint = "record/health-issues")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_health_issues() -> Result<Shown<Part<HealthIssues>>, AppError> {
     use super::server::Section;
     let (record, _, _) = open_or_say!(Section::HealthIssues);
@@ -340,6 +347,7 @@ pub async fn load_health_issues() -> Result<Shown<Part<HealthIssues>>, AppError>
 }
 
 #[server(endpoint = "record/visits")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_visits() -> Result<Shown<Part<Vec<VisitSummary>>>, AppError> {
     use super::server::Section;
     let (record, _, _) = open_or_say!(Section::Visits);
@@ -348,6 +356,7 @@ pub async fn load_visits() -> Result<Shown<Part<Vec<VisitSummary>>>, AppError> {
 
 /// One visit: where, who, diagnoses, vitals, results and the documents released.
 #[server(endpoint = "record/visit")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_visit(id: String) -> Result<Shown<Part<Visit>>, AppError> {
     use super::server::Section;
     let id = item_id(&id)?;
@@ -357,6 +366,7 @@ pub async fn load_visit(id: String) -> Result<Shown<Part<Visit>>, AppError> {
 }
 
 #[server(endpoint = "record/documents")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_documents() -> Result<Shown<Part<Vec<Document>>>, AppError> {
     use super::server::Section;
     let (record, _, _) = open_or_say!(Section::Documents);
@@ -366,6 +376,7 @@ pub async fn load_documents() -> Result<Shown<Part<Vec<Document>>>, AppError> {
 /// The home page's Health Summary. Looking at it does not count as seeing the results: they
 /// stay "New" until Test Results shows them.
 #[server(endpoint = "record/summary")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_summary() -> Result<Shown<SummaryView>, AppError> {
     use super::server::Section;
     let (record, reader, state) = open_or_say!(Section::Summary);

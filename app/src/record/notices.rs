@@ -36,6 +36,7 @@ fn day_of(ms: i64, tz: &jiff::tz::TimeZone) -> Option<jiff::civil::Date> {
 
 /// One pass over the patients who could be told: queues the notices due. Answers how many
 /// were queued. A patient whose record cannot be read now is tried again next time.
+#[tracing::instrument(skip_all)]
 pub async fn run(state: &AppState) -> Result<usize, sqlx::Error> {
     if state.record.is_remote() {
         return Ok(0);

@@ -470,6 +470,7 @@ mod ssr {
 
 /// The signed-in patient's choice.
 #[server(endpoint = "record/release")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_release_choice() -> Result<ReleaseChoice, AppError> {
     let cx = crate::platform::context::PatientCtx::get()?;
     Ok(choice_of(&cx.state.db, &cx.patient).await?)
@@ -477,6 +478,7 @@ pub async fn load_release_choice() -> Result<ReleaseChoice, AppError> {
 
 /// Changes the signed-in patient's choice (a posted form); audited.
 #[server(endpoint = "record/release/choose")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn choose_release(choice: String) -> Result<(), AppError> {
     let cx = crate::platform::context::PatientCtx::get()?;
     let Some(choice) = ReleaseChoice::parse(&choice) else {
@@ -533,12 +535,14 @@ pub fn ReleaseChoiceSection() -> impl IntoView {
 // The administrators' list of codes given in person
 
 #[server(endpoint = "staff/record/hidden-codes")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_hidden_codes() -> Result<Vec<HiddenCode>, AppError> {
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::HideResultCodes)?;
     Ok(hidden_codes(&cx.state.db, &cx.state.settings.messaging.time_zone).await?)
 }
 
 #[server(endpoint = "staff/record/hidden-codes/add")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn add_hidden_code(system: String, code: String, label: String) -> Result<(), AppError> {
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::HideResultCodes)?;
     let to = match add_code(&cx.state.db, cx.user(), &system, &code, &label, cx.addr, cx.now).await? {
@@ -551,6 +555,7 @@ pub async fn add_hidden_code(system: String, code: String, label: String) -> Res
 }
 
 #[server(endpoint = "staff/record/hidden-codes/remove")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn remove_hidden_code(id: String) -> Result<(), AppError> {
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::HideResultCodes)?;
     let to = if remove_code(&cx.state.db, cx.user(), &id, cx.addr, cx.now).await? {

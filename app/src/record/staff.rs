@@ -8,6 +8,7 @@ use leptos::prelude::*;
 /// Links the patient to the EHR's Patient with this id (it must exist there and belong to no
 /// other portal patient), then back to the patient's page with what happened.
 #[server(endpoint = "staff/record/link")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn link_fhir_patient(patient_id: String, fhir_patient_id: String) -> Result<(), AppError> {
     use super::server::LinkError;
     use crate::access::Permission::ManagePatientAccess;
@@ -32,6 +33,7 @@ pub async fn link_fhir_patient(patient_id: String, fhir_patient_id: String) -> R
 
 /// Removes the patient's link to the EHR (the next look matches by record number again).
 #[server(endpoint = "staff/record/unlink")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn unlink_fhir_patient(patient_id: String) -> Result<(), AppError> {
     use crate::access::Permission::ManagePatientAccess;
     use crate::patients::PatientId;

@@ -20,6 +20,7 @@ use leptos_router::hooks::use_query_map;
 pub const USER_ID_COOKIE: &str = "portal_user_id";
 
 #[server(endpoint = "recovery/forgot-password")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn forgot_password(user_id: String, email: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     let state = app_state()?;
@@ -36,6 +37,7 @@ pub async fn forgot_password(user_id: String, email: String) -> Result<(), AppEr
 }
 
 #[server(endpoint = "recovery/forgot-user-id")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn forgot_user_id(email: String, date_of_birth: String) -> Result<(), AppError> {
     use crate::dates::CalendarDate;
     use crate::platform::{now_ms, request, state::app_state};
@@ -54,6 +56,7 @@ pub async fn forgot_user_id(email: String, date_of_birth: String) -> Result<(), 
 
 /// Whether a reset link can still be used (for the page to show the form or say it expired).
 #[server(endpoint = "recovery/link-valid")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn reset_link_valid(token: String) -> Result<bool, AppError> {
     use crate::platform::{now_ms, state::app_state};
     let state = app_state()?;
@@ -61,6 +64,7 @@ pub async fn reset_link_valid(token: String) -> Result<bool, AppError> {
 }
 
 #[server(endpoint = "recovery/reset-password")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn reset_password(token: String, password: String, password_again: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     let state = app_state()?;
@@ -77,6 +81,7 @@ pub async fn reset_password(token: String, password: String, password_again: Str
 }
 
 #[server(endpoint = "recovery/show-user-id")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn show_user_id(token: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     let state = app_state()?;
@@ -94,6 +99,7 @@ pub async fn show_user_id(token: String) -> Result<(), AppError> {
 
 /// The user ID revealed a moment ago (once: the cookie is cleared).
 #[server(endpoint = "recovery/revealed-user-id")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn revealed_user_id() -> Result<Option<String>, AppError> {
     use crate::platform::{request, state::app_state};
     let state = app_state()?;
@@ -107,6 +113,7 @@ pub async fn revealed_user_id() -> Result<Option<String>, AppError> {
 }
 
 #[server(endpoint = "recovery/confirm-email")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn confirm_email(token: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     let state = app_state()?;

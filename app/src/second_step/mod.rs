@@ -52,6 +52,7 @@ pub struct SecondStepView {
 }
 
 #[server(endpoint = "second-step/view")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_second_step() -> Result<SecondStepView, AppError> {
     use crate::platform::{request, state::app_state};
     use crate::types::AccountKind;
@@ -101,6 +102,7 @@ fn page_of(session: &crate::session::server::ActiveSession) -> &'static str {
 
 /// Password again, then a new secret to scan.
 #[server(endpoint = "second-step/begin")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn begin_second_step(password: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     let session = request::require_for_second_step_setup()?;
@@ -117,6 +119,7 @@ pub async fn begin_second_step(password: String) -> Result<(), AppError> {
 
 /// The first code from the app turns the step on; the recovery codes are shown next, once.
 #[server(endpoint = "second-step/confirm")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn confirm_second_step(code: String) -> Result<(), AppError> {
     use crate::platform::{request, state::app_state};
     use crate::session::PendingStep;
@@ -143,6 +146,7 @@ pub async fn confirm_second_step(code: String) -> Result<(), AppError> {
 
 /// Turns the step off, with the password again; not for staff whose role requires it.
 #[server(endpoint = "second-step/off")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn turn_off_second_step(password: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     use crate::types::AccountKind;
@@ -168,6 +172,7 @@ pub async fn turn_off_second_step(password: String) -> Result<(), AppError> {
 
 /// Administrators: which staff roles must have a second step.
 #[server(endpoint = "second-step/policy")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn set_second_step_policy(
     front_desk: Option<String>,
     clinician: Option<String>,
@@ -203,6 +208,7 @@ pub struct HeldStep {
 }
 
 #[server(endpoint = "second-step/held")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_held_step() -> Result<HeldStep, AppError> {
     use crate::platform::{request, state::app_state};
     let session = request::require_second_step_pending()?;
@@ -230,6 +236,7 @@ fn ended(state: &crate::platform::state::AppState, session: &crate::session::ser
 
 /// The code typed after the password.
 #[server(endpoint = "second-step/code")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn enter_sign_in_code(code: String) -> Result<(), AppError> {
     use crate::platform::{request, state::app_state};
     use server::CodeCheck;
@@ -257,6 +264,7 @@ pub async fn enter_sign_in_code(code: String) -> Result<(), AppError> {
 /// "Use your passkey": the page's script asks for a challenge that only the held user's own
 /// passkeys can answer…
 #[server(endpoint = "second-step/passkey-start")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn start_passkey_step() -> Result<crate::passkeys::SignInChallenge, AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     let session = request::require_second_step_pending()?;
@@ -270,6 +278,7 @@ pub async fn start_passkey_step() -> Result<crate::passkeys::SignInChallenge, Ap
 
 /// …and sends what the device signed, counted like a code. The answer is where to go next.
 #[server(endpoint = "second-step/passkey")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn pass_step_with_passkey(ceremony: String, credential: String) -> Result<String, AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     use server::CodeCheck;

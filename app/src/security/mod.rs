@@ -263,6 +263,7 @@ pub struct AuditResults {
 }
 
 #[server(endpoint = "security/overview")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn security_view() -> Result<SecurityOverview, AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     let session = request::require_permission(crate::access::Permission::ReviewSecurity)?;
@@ -276,6 +277,7 @@ pub async fn security_view() -> Result<SecurityOverview, AppError> {
 /// Searches the audit trail. The fields are the page's query string, as typed; `verify` (any
 /// value) also walks the whole chain.
 #[server(endpoint = "audit/search")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn search_audit(
     user: Option<String>,
     action: Option<String>,

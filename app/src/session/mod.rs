@@ -64,6 +64,7 @@ impl PendingStep {
 pub const PASSIVE_PATHS: &[&str] = &["/api/session/status", "/api/session/time-out"];
 
 #[server(endpoint = "session/status")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn session_status() -> Result<SessionTimeLeft, AppError> {
     let session = crate::platform::request::require_signed_in()?;
     let state = crate::platform::state::app_state()?;
@@ -71,6 +72,7 @@ pub async fn session_status() -> Result<SessionTimeLeft, AppError> {
 }
 
 #[server(endpoint = "session/stay")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn stay_signed_in() -> Result<SessionTimeLeft, AppError> {
     let session = crate::platform::request::require_signed_in()?;
     let state = crate::platform::state::app_state()?;
@@ -84,6 +86,7 @@ pub async fn stay_signed_in() -> Result<SessionTimeLeft, AppError> {
 /// Called by the page when its countdown reaches zero: ends the session as timed out, so that
 /// the sign-in page the browser goes to next finds it ended (and says why).
 #[server(endpoint = "session/time-out")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn time_out() -> Result<(), AppError> {
     use crate::platform::{now_ms, request};
     use server::EndReason;

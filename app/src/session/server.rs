@@ -259,6 +259,7 @@ pub async fn open_sessions_of(db: &Db, user_id: &UserId, policy: &SessionPolicy,
 
 /// Ends every session that has run out of time (the background worker calls this), so that a
 /// session left open in a closed tab is ended and audited on time, not when it is next seen.
+#[tracing::instrument(skip_all)]
 pub async fn end_expired(db: &Db, policy: &SessionPolicy, now: i64) -> Result<usize, sqlx::Error> {
     let idle_cutoff = now - policy.idle_timeout.as_millis() as i64;
     let absolute_cutoff = now - policy.absolute_timeout.as_millis() as i64;

@@ -45,6 +45,7 @@ pub fn cookies_kept(settings: &crate::platform::settings::PortalSettings) -> boo
 }
 
 #[server(endpoint = "sign-in")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn sign_in(user_id: String, password: String, portal: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     use crate::session::server::{device_cookie, session_cookie};
@@ -99,6 +100,7 @@ pub async fn sign_in(user_id: String, password: String, portal: String) -> Resul
 }
 
 #[server(endpoint = "sign-out")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     use crate::session::server::{end, session_cookie, EndReason};

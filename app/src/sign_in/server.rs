@@ -501,6 +501,7 @@ pub const ATTEMPT_RETENTION_MS: i64 = 30 * 24 * 3600 * 1000;
 /// Audits the count of each throttle window that has ended, once (whichever server gets there
 /// first), and forgets attempt rows and counts older than [`ATTEMPT_RETENTION_MS`]. Run by the
 /// background sweeper. Returns how many windows were summarised and rows deleted.
+#[tracing::instrument(skip_all)]
 pub async fn sweep(db: &Db, policy: &ThrottlePolicy, now: i64) -> Result<(u64, u64), sqlx::Error> {
     let window_ms = (policy.window.as_millis() as i64).max(1);
     let mut summarised = 0;

@@ -11,6 +11,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[server(endpoint = "visits/list")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_visits() -> Result<PatientVisits, AppError> {
     let cx = crate::platform::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
@@ -18,6 +19,7 @@ pub async fn load_visits() -> Result<PatientVisits, AppError> {
 }
 
 #[server(endpoint = "visits/one")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_visit(id: String) -> Result<VisitSummary, AppError> {
     use crate::platform::request;
     let cx = crate::platform::context::PatientCtx::get()?;
@@ -29,6 +31,7 @@ pub async fn load_visit(id: String) -> Result<VisitSummary, AppError> {
 /// *Begin visit*: `understood` is `yes` when the box was ticked. On success the answer is the
 /// leaving page for the join link; otherwise back to the visit with a short error code.
 #[server(endpoint = "visits/begin")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn begin_visit(visit: String, understood: Option<String>) -> Result<(), AppError> {
     use super::server::{acknowledge, VisitError};
     use crate::platform::request;

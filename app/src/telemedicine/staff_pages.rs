@@ -10,6 +10,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[server(endpoint = "staff/visits")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_staff_visits() -> Result<StaffVisits, AppError> {
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ScheduleVisits)?;
     let (session, state) = (&cx.session, &cx.state);
@@ -17,6 +18,7 @@ pub async fn load_staff_visits() -> Result<StaffVisits, AppError> {
 }
 
 #[server(endpoint = "staff/visits/schedule")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn schedule_visit(mrn: String, clinician: String, date: String, time: String, minutes: String, join_link: String) -> Result<(), AppError> {
     use super::server::{schedule, NewVisit, VisitError};
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ScheduleVisits)?;
@@ -34,6 +36,7 @@ pub async fn schedule_visit(mrn: String, clinician: String, date: String, time: 
 }
 
 #[server(endpoint = "staff/visits/cancel")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn cancel_visit(visit: String) -> Result<(), AppError> {
     use super::server::{cancel, VisitError};
     use crate::platform::request;

@@ -54,6 +54,7 @@ pub struct Acceptance {
 }
 
 #[server(endpoint = "terms/current")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn current_terms() -> Result<Option<TermsDocument>, AppError> {
     let state = crate::platform::state::app_state()?;
     Ok(server::in_force(&state.db, crate::platform::now_ms()).await?)
@@ -61,6 +62,7 @@ pub async fn current_terms() -> Result<Option<TermsDocument>, AppError> {
 
 /// The patient accepts the version in force; then the next step (if any) or their home page.
 #[server(endpoint = "terms/accept")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn accept_terms(terms_id: String, agree: Option<String>) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     let session = request::admit(crate::access::Gate::PATIENT.during(&[crate::session::PendingStep::Terms]))?;
@@ -88,6 +90,7 @@ pub async fn accept_terms(terms_id: String, agree: Option<String>) -> Result<(),
 }
 
 #[server(endpoint = "terms/mine")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn my_acceptances() -> Result<Vec<Acceptance>, AppError> {
     let session = crate::platform::request::require_patient()?;
     let state = crate::platform::state::app_state()?;
@@ -95,6 +98,7 @@ pub async fn my_acceptances() -> Result<Vec<Acceptance>, AppError> {
 }
 
 #[server(endpoint = "terms/versions")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn terms_versions() -> Result<Vec<TermsVersionSummary>, AppError> {
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::PublishTerms)?;
     let state = &cx.state;
@@ -103,6 +107,7 @@ pub async fn terms_versions() -> Result<Vec<TermsVersionSummary>, AppError> {
 
 /// An administrator publishes a new version. An empty effective date means "now".
 #[server(endpoint = "terms/publish")]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn publish_terms(title: String, body: String, effective_date: String) -> Result<(), AppError> {
     use crate::dates::CalendarDate;
 
