@@ -212,41 +212,9 @@ pub async fn load_statement_form(account: String) -> Result<StatementFormData, A
     Ok(StatementFormData { account: view.account, form: form.with_rows(FORM_ROWS), message })
 }
 
-/// Reads a multipart form's text fields in order (names repeat for the statement's lines) and,
-/// if `file_field` is given, that file's bytes up to `file_max` (None when larger).
+/// The statement form's text: 10 KB a field, 200 KB in all.
 #[cfg(feature = "ssr")]
-async fn read_multipart(data: MultipartData, file_field: Option<&str>, file_max: usize) -> Result<(Vec<(String, String)>, Option<Option<Vec<u8>>>), AppError> {
-    let mut data = data.into_inner().ok_or(AppError::Request)?;
-    let mut fields = Vec::new();
-    let mut file = None;
-    let mut text_bytes = 0usize;
-    while let Some(mut field) = data.next_field().await.map_err(|_| AppError::Request)? {
-        let name = field.name().unwrap_or_default().to_string();
-        let limit = if Some(name.as_str()) == file_field { file_max } else { 10_000 };
-        let mut value = Vec::new();
-        let mut too_large = false;
-        while let Some(chunk) = field.chunk().await.map_err(|_| AppError::Request)? {
-            if value.len() + chunk.len() > limit {
-                too_large = true;
-                break;
-            }
-            value.extend_from_slice(&chunk);
-        }
-        if Some(name.as_str()) == file_field {
-            file = Some((!too_large).then_some(value));
-            if too_large {
-                break;
-            }
-            continue;
-        }
-        text_bytes += value.len();
-        if too_large || text_bytes > 200_000 {
-            return Err(crate::platform::request::refuse(AppError::Request));
-        }
-        fields.push((name, String::from_utf8(value).map_err(|_| AppError::Request)?));
-    }
-    Ok((fields, file))
-}
+const STATEMENT_FORM: crate::platform::multipart::Limits = crate::platform::multipart::Limits::text(10_000, 200_000);
 
 /// Posts the statement form, or (button `action=more`) keeps it with more blank rows.
 #[server(input = MultipartFormData, endpoint = "staff/billing/post")]
@@ -255,7 +223,8 @@ pub async fn post_statement_form(data: MultipartData) -> Result<(), AppError> {
     use super::server::{discard_draft, post_statement, save_draft, BillingError, Routed};
     use crate::platform::{now_ms, request};
     let (session, state) = billing_staff()?;
-    let (fields, _) = read_multipart(data, None, 0).await?;
+    // Names repeat for the statement's lines: the fields are kept in order.
+    let fields = crate::platform::multipart::read(data, STATEMENT_FORM).await?.fields;
     let mut account = String::new();
     let mut action = String::new();
     let mut form = StatementForm::default();
@@ -386,10 +355,13 @@ pub async fn import_statements(data: MultipartData) -> Result<(), AppError> {
     let (session, state) = billing_staff()?;
     let user = &session.viewer.user_id;
     let now = now_ms();
-    let (_, file) = read_multipart(data, Some("file"), BYTES_MAX).await?;
-    let bytes = match file {
-        Some(Some(bytes)) if !bytes.is_empty() => bytes,
-        Some(None) => return refuse_import(&state, user, format!("The file is larger than {} MB.", BYTES_MAX / (1024 * 1024)), now).await,
+    let limits = crate::platform::multipart::Limits { file_fields: &["file"], file: BYTES_MAX, ..STATEMENT_FORM };
+    let form = crate::platform::multipart::read(data, limits).await?;
+    if form.too_large.is_some() {
+        return refuse_import(&state, user, format!("The file is larger than {} MB.", BYTES_MAX / (1024 * 1024)), now).await;
+    }
+    let bytes = match form.uploads.into_iter().next() {
+        Some(upload) if !upload.bytes.is_empty() => upload.bytes,
         _ => return refuse_import(&state, user, "Choose a CSV file to import.".into(), now).await,
     };
     match import(&state.db, &state.settings, user, &bytes, request::client_addr(), now).await {

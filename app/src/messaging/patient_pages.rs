@@ -122,53 +122,16 @@ struct Posted {
     file_error: Option<super::attachments::AttachmentError>,
 }
 
-/// Reads the multipart form as it streams in, never holding more than the limits allow: a
-/// text field over 20 KB or a file over 10 MB stops the reading.
+/// Reads the form as it streams in (`platform::multipart`): a text field over 20 KB refuses the
+/// request, a file over 10 MB stops the reading and is told to the sender.
 #[cfg(feature = "ssr")]
 async fn read_form(data: MultipartData) -> Result<Posted, AppError> {
-    use super::attachments::{check, AttachmentError};
-    use super::ATTACHMENT_BYTES_MAX;
-    let mut data = data.into_inner().ok_or(AppError::Request)?;
+    use super::attachments::{check, clean_file_name, AttachmentError};
+    use crate::platform::multipart::{read, Limits};
+    const LIMITS: Limits = Limits { field: 20_000, text: 60_000, file_fields: &["attachments"], file: super::ATTACHMENT_BYTES_MAX };
+    let form = read(data, LIMITS).await?;
     let mut posted = Posted::default();
-    while let Some(mut field) = data.next_field().await.map_err(|_| AppError::Request)? {
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "attachments" {
-            let file_name = field.file_name().unwrap_or_default().to_string();
-            let mut content = Vec::new();
-            let mut too_large = false;
-            while let Some(chunk) = field.chunk().await.map_err(|_| AppError::Request)? {
-                if content.len() + chunk.len() > ATTACHMENT_BYTES_MAX {
-                    too_large = true;
-                    break;
-                }
-                content.extend_from_slice(&chunk);
-            }
-            // An empty file input sends a part with no name and no bytes: nothing was chosen.
-            if file_name.is_empty() && content.is_empty() {
-                continue;
-            }
-            if posted.file_error.is_some() {
-                continue;
-            }
-            if too_large {
-                posted.file_error = Some(AttachmentError::TooLarge(super::attachments::clean_file_name(&file_name)));
-                // The rest of the request is not read: the answer is the same whatever follows.
-                break;
-            }
-            match check(posted.files.len(), &file_name, content) {
-                Ok(f) => posted.files.push(f),
-                Err(e) => posted.file_error = Some(e),
-            }
-            continue;
-        }
-        let mut value = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|_| AppError::Request)? {
-            if value.len() + chunk.len() > 20_000 {
-                return Err(crate::platform::request::refuse(AppError::Request));
-            }
-            value.extend_from_slice(&chunk);
-        }
-        let value = String::from_utf8(value).map_err(|_| AppError::Request)?;
+    for (name, value) in form.fields {
         match name.as_str() {
             "thread" => posted.thread = Some(value).filter(|v| !v.is_empty()),
             "recipient" => posted.recipient = value,
@@ -181,6 +144,17 @@ async fn read_form(data: MultipartData) -> Result<Posted, AppError> {
             _ => {}
         }
     }
+    // The first file that fails its check is the one the sender is told about.
+    for upload in form.uploads {
+        match check(posted.files.len(), &upload.file_name, upload.bytes) {
+            Ok(f) => posted.files.push(f),
+            Err(e) => {
+                posted.file_error = Some(e);
+                return Ok(posted);
+            }
+        }
+    }
+    posted.file_error = form.too_large.map(|name| AttachmentError::TooLarge(clean_file_name(&name)));
     Ok(posted)
 }
 

@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod context;
 pub mod db;
+pub mod multipart;
 pub mod passwords;
 pub mod rate;
 pub mod request;

@@ -45,26 +45,16 @@ pub async fn load_my_form(id: String, check: Option<String>) -> Result<FillView,
         .ok_or_else(|| request::refuse(AppError::NotFound))
 }
 
-/// Reads a multipart form's text fields in order (a repeating choice posts its name once per
-/// option chosen).
+/// Reads a questionnaire form's text fields in order (a repeating choice posts its name once per
+/// option chosen), at most `limit` bytes in all.
 #[cfg(feature = "ssr")]
 pub(super) async fn read_fields(data: MultipartData, limit: usize) -> Result<Vec<(String, String)>, AppError> {
-    let mut data = data.into_inner().ok_or(AppError::Request)?;
-    let mut fields = Vec::new();
-    let mut total = 0usize;
-    while let Some(mut field) = data.next_field().await.map_err(|_| AppError::Request)? {
-        let name = field.name().unwrap_or_default().to_string();
-        let mut value = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|_| AppError::Request)? {
-            total += chunk.len();
-            if total > limit {
-                return Err(crate::platform::request::refuse(AppError::Invalid("That is more than this form takes.".into())));
-            }
-            value.extend_from_slice(&chunk);
-        }
-        fields.push((name, String::from_utf8(value).map_err(|_| AppError::Request)?));
+    use crate::platform::multipart::{read, Limits, Refused};
+    match read(data, Limits::text(limit, limit)).await {
+        Ok(form) => Ok(form.fields),
+        Err(Refused::TooMuch) => Err(crate::platform::request::refuse(AppError::Invalid("That is more than this form takes.".into()))),
+        Err(refused) => Err(refused.into()),
     }
-    Ok(fields)
 }
 
 /// Saves the answers: `action` = `draft` (keep them and come back) or `submit`.
