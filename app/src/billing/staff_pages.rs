@@ -8,6 +8,8 @@ use super::{AccountView, Delivery};
 use crate::error::AppError;
 use crate::layout::search::{found, posted_search, SearchForm};
 use crate::layout::{alert, Loaded};
+#[cfg(feature = "ssr")]
+use crate::{access::Permission, platform::context::StaffCtx};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use leptos_meta::Title;
@@ -127,23 +129,17 @@ pub struct PrintItemView {
     pub queue_position: i64,
 }
 
-#[cfg(feature = "ssr")]
-fn billing_staff() -> Result<(crate::session::server::ActiveSession, crate::platform::state::AppState), AppError> {
-    let session = crate::platform::request::require_permission(crate::access::Permission::WorkBilling)?;
-    Ok((session, crate::platform::state::app_state()?))
-}
-
 #[server(endpoint = "staff/billing/search")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_billing_search(q: String) -> Result<SearchData, AppError> {
-    let (_, state) = billing_staff()?;
-    let found = super::server::search(&state.db, &q).await?;
+    let cx = StaffCtx::get(Permission::WorkBilling)?;
+    let found = super::server::search(&cx.state.db, &q).await?;
     Ok(SearchData {
         found: found
             .into_iter()
             .map(|g| GuarantorView { patient_id: g.patient_id, name: g.name, mrn: g.mrn, date_of_birth: g.date_of_birth, accounts: g.accounts })
             .collect(),
-        queue: super::server::print_queue_len(&state.db).await?,
+        queue: super::server::print_queue_len(&cx.state.db).await?,
     })
 }
 
@@ -151,11 +147,11 @@ pub async fn load_billing_search(q: String) -> Result<SearchData, AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn open_billing_account(patient: String, address: String) -> Result<(), AppError> {
     use super::server::{open_account, parse_address, BillingError};
-    use crate::platform::{now_ms, request};
-    let (session, state) = billing_staff()?;
+    use crate::platform::request;
+    let cx = StaffCtx::get(Permission::WorkBilling)?;
     let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let address = parse_address(&address).map_err(|e| AppError::Invalid(e.to_string()))?;
-    match open_account(&state.db, &session.viewer.user_id, &patient, &address, request::client_addr(), now_ms()).await {
+    match open_account(&cx.state.db, cx.user(), &patient, &address, cx.addr, cx.now).await {
         Ok(id) => crate::platform::request::redirect(&format!("/staff/billing/accounts/{}?opened=1", id.0)),
         Err(BillingError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(BillingError::Db(e)) => return Err(e.into()),
@@ -168,10 +164,10 @@ pub async fn open_billing_account(patient: String, address: String) -> Result<()
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_staff_account(id: String) -> Result<AccountView, AppError> {
     use super::server::{account_view, Reader};
-    use crate::platform::{now_ms, request};
-    let (session, state) = billing_staff()?;
+    use crate::platform::request;
+    let cx = StaffCtx::get(Permission::WorkBilling)?;
     let id = super::AccountId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    account_view(&state.db, &state.settings, Reader::Staff { user: &session.viewer.user_id }, &id, request::client_addr(), now_ms())
+    account_view(&cx.state.db, &cx.state.settings, Reader::Staff { user: cx.user() }, &id, cx.addr, cx.now)
         .await?
         .ok_or_else(|| request::refuse(AppError::NotFound))
 }
@@ -181,11 +177,11 @@ pub async fn load_staff_account(id: String) -> Result<AccountView, AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn staff_update_delivery(account: String, delivery: String) -> Result<(), AppError> {
     use super::server::{change_delivery, BillingError, Reader};
-    use crate::platform::{now_ms, request};
-    let (session, state) = billing_staff()?;
+    use crate::platform::request;
+    let cx = StaffCtx::get(Permission::WorkBilling)?;
     let id = super::AccountId::parse(&account).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let to = Delivery::parse(&delivery).ok_or_else(|| AppError::Invalid("Choose paperless or paper.".into()))?;
-    match change_delivery(&state.db, Reader::Staff { user: &session.viewer.user_id }, &id, to, request::client_addr(), now_ms()).await {
+    match change_delivery(&cx.state.db, Reader::Staff { user: cx.user() }, &id, to, cx.addr, cx.now).await {
         Ok(_) => crate::platform::request::redirect(&format!("/staff/billing/accounts/{}?delivery={}", id.0, to.as_str())),
         Err(BillingError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(BillingError::Db(e)) => return Err(e.into()),
@@ -198,14 +194,14 @@ pub async fn staff_update_delivery(account: String, delivery: String) -> Result<
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_statement_form(account: String) -> Result<StatementFormData, AppError> {
     use super::server::{account_view, draft, Reader};
-    use crate::platform::{now_ms, request};
-    let (session, state) = billing_staff()?;
+    use crate::platform::request;
+    let cx = StaffCtx::get(Permission::WorkBilling)?;
     let id = super::AccountId::parse(&account).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    let user = &session.viewer.user_id;
-    let view = account_view(&state.db, &state.settings, Reader::Staff { user }, &id, request::client_addr(), now_ms())
+    let user = cx.user();
+    let view = account_view(&cx.state.db, &cx.state.settings, Reader::Staff { user }, &id, cx.addr, cx.now)
         .await?
         .ok_or_else(|| request::refuse(AppError::NotFound))?;
-    let (form, message) = match draft(&state.db, user, &format!("statement:{}", id.0)).await? {
+    let (form, message) = match draft(&cx.state.db, user, &format!("statement:{}", id.0)).await? {
         Some((fields, message)) => (serde_json::from_str(&fields).unwrap_or_default(), message),
         None => (StatementForm::default(), None),
     };
@@ -221,8 +217,8 @@ const STATEMENT_FORM: crate::platform::multipart::Limits = crate::platform::mult
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn post_statement_form(data: MultipartData) -> Result<(), AppError> {
     use super::server::{discard_draft, post_statement, save_draft, BillingError, Routed};
-    use crate::platform::{now_ms, request};
-    let (session, state) = billing_staff()?;
+    use crate::platform::request;
+    let cx = StaffCtx::get(Permission::WorkBilling)?;
     // Names repeat for the statement's lines: the fields are kept in order.
     let fields = crate::platform::multipart::read(data, STATEMENT_FORM).await?.fields;
     let mut account = String::new();
@@ -271,10 +267,10 @@ pub async fn post_statement_form(data: MultipartData) -> Result<(), AppError> {
         return Err(request::refuse(AppError::Request));
     }
     let id = super::AccountId::parse(&account).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    let user = &session.viewer.user_id;
+    let user = cx.user();
     let key = format!("statement:{}", id.0);
     let page = format!("/staff/billing/accounts/{}/statement", id.0);
-    let now = now_ms();
+    let now = cx.now;
     let keep = |form: &StatementForm, message: Option<String>| {
         let fields = serde_json::to_string(form).unwrap_or_default();
         (fields, message)
@@ -282,7 +278,7 @@ pub async fn post_statement_form(data: MultipartData) -> Result<(), AppError> {
     if action == "more" {
         let rows = form.lines.len() + 5;
         let (fields, _) = keep(&form.clone().with_rows(rows), None);
-        save_draft(&state.db, user, &key, &fields, None, now).await?;
+        save_draft(&cx.state.db, user, &key, &fields, None, now).await?;
         crate::platform::request::redirect(&format!("{page}#lines"));
         return Ok(());
     }
@@ -294,14 +290,14 @@ pub async fn post_statement_form(data: MultipartData) -> Result<(), AppError> {
         Ok(new) => new,
         Err(message) => {
             let (fields, message) = refused(message);
-            save_draft(&state.db, user, &key, &fields, message.as_deref(), now).await?;
+            save_draft(&cx.state.db, user, &key, &fields, message.as_deref(), now).await?;
             crate::platform::request::redirect(&format!("{page}?refused=1"));
             return Ok(());
         }
     };
-    match post_statement(&state.db, &state.settings, user, &id, &new, request::client_addr(), now).await {
+    match post_statement(&cx.state.db, &cx.state.settings, user, &id, &new, cx.addr, now).await {
         Ok((_, routed)) => {
-            discard_draft(&state.db, user, &key).await?;
+            discard_draft(&cx.state.db, user, &key).await?;
             let to = match routed {
                 Routed::Notified => "notified",
                 Routed::PrintQueue => "print-queue",
@@ -319,7 +315,7 @@ pub async fn post_statement_form(data: MultipartData) -> Result<(), AppError> {
                 other => other.to_string(),
             };
             let (fields, message) = refused(message);
-            save_draft(&state.db, user, &key, &fields, message.as_deref(), now).await?;
+            save_draft(&cx.state.db, user, &key, &fields, message.as_deref(), now).await?;
             crate::platform::request::redirect(&format!("{page}?refused=1"));
         }
     }
@@ -331,9 +327,9 @@ pub async fn post_statement_form(data: MultipartData) -> Result<(), AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn clear_statement_form(account: String) -> Result<(), AppError> {
     use crate::platform::request;
-    let (session, state) = billing_staff()?;
+    let cx = StaffCtx::get(Permission::WorkBilling)?;
     let id = super::AccountId::parse(&account).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    super::server::discard_draft(&state.db, &session.viewer.user_id, &format!("statement:{}", id.0)).await?;
+    super::server::discard_draft(&cx.state.db, cx.user(), &format!("statement:{}", id.0)).await?;
     crate::platform::request::redirect(&format!("/staff/billing/accounts/{}/statement", id.0));
     Ok(())
 }
@@ -341,8 +337,8 @@ pub async fn clear_statement_form(account: String) -> Result<(), AppError> {
 #[server(endpoint = "staff/billing/import-result")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_import_result() -> Result<Option<String>, AppError> {
-    let (session, state) = billing_staff()?;
-    Ok(super::server::draft(&state.db, &session.viewer.user_id, "import").await?.and_then(|(_, message)| message))
+    let cx = StaffCtx::get(Permission::WorkBilling)?;
+    Ok(super::server::draft(&cx.state.db, cx.user(), "import").await?.and_then(|(_, message)| message))
 }
 
 /// Imports a CSV file of statements: all or nothing.
@@ -351,22 +347,22 @@ pub async fn load_import_result() -> Result<Option<String>, AppError> {
 pub async fn import_statements(data: MultipartData) -> Result<(), AppError> {
     use super::csv_import::BYTES_MAX;
     use super::server::{discard_draft, import, BillingError};
-    use crate::platform::{now_ms, request};
-    let (session, state) = billing_staff()?;
-    let user = &session.viewer.user_id;
-    let now = now_ms();
+
+    let cx = StaffCtx::get(Permission::WorkBilling)?;
+    let user = cx.user();
+    let now = cx.now;
     let limits = crate::platform::multipart::Limits { file_fields: &["file"], file: BYTES_MAX, ..STATEMENT_FORM };
     let form = crate::platform::multipart::read(data, limits).await?;
     if form.too_large.is_some() {
-        return refuse_import(&state, user, format!("The file is larger than {} MB.", BYTES_MAX / (1024 * 1024)), now).await;
+        return refuse_import(&cx.state, user, format!("The file is larger than {} MB.", BYTES_MAX / (1024 * 1024)), now).await;
     }
     let bytes = match form.uploads.into_iter().next() {
         Some(upload) if !upload.bytes.is_empty() => upload.bytes,
-        _ => return refuse_import(&state, user, "Choose a CSV file to import.".into(), now).await,
+        _ => return refuse_import(&cx.state, user, "Choose a CSV file to import.".into(), now).await,
     };
-    match import(&state.db, &state.settings, user, &bytes, request::client_addr(), now).await {
+    match import(&cx.state.db, &cx.state.settings, user, &bytes, cx.addr, now).await {
         Ok(r) => {
-            discard_draft(&state.db, user, "import").await?;
+            discard_draft(&cx.state.db, user, "import").await?;
             crate::platform::request::redirect(&format!(
                 "/staff/billing/import?statements={}&lines={}&notified={}&paper={}",
                 r.statements, r.lines, r.notified, r.print_queue
@@ -374,7 +370,7 @@ pub async fn import_statements(data: MultipartData) -> Result<(), AppError> {
             Ok(())
         }
         Err(BillingError::Db(e)) => Err(e.into()),
-        Err(e) => refuse_import(&state, user, format!("Nothing was imported. {e}"), now).await,
+        Err(e) => refuse_import(&cx.state, user, format!("Nothing was imported. {e}"), now).await,
     }
 }
 
@@ -389,8 +385,8 @@ async fn refuse_import(state: &crate::platform::state::AppState, user: &crate::t
 #[server(endpoint = "staff/billing/print-queue")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_print_queue() -> Result<Vec<PrintItemView>, AppError> {
-    let (_, state) = billing_staff()?;
-    Ok(super::server::print_queue(&state.db, &state.settings, None)
+    let cx = StaffCtx::get(Permission::WorkBilling)?;
+    Ok(super::server::print_queue(&cx.state.db, &cx.state.settings, None)
         .await?
         .into_iter()
         .map(|i| PrintItemView {
@@ -412,9 +408,8 @@ pub async fn load_print_queue() -> Result<Vec<PrintItemView>, AppError> {
 #[server(endpoint = "staff/billing/printed")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn mark_printed(until: i64) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
-    let (session, state) = billing_staff()?;
-    let marked = super::server::mark_printed(&state.db, &session.viewer.user_id, until, request::client_addr(), now_ms()).await?;
+    let cx = StaffCtx::get(Permission::WorkBilling)?;
+    let marked = super::server::mark_printed(&cx.state.db, cx.user(), until, cx.addr, cx.now).await?;
     crate::platform::request::redirect(&format!("/staff/billing/print-queue?printed={marked}"));
     Ok(())
 }

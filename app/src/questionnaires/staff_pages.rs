@@ -12,6 +12,8 @@ use crate::access::Permission;
 use crate::error::AppError;
 use crate::layout::alert;
 use crate::layout::search::{found, posted_search, SearchForm};
+#[cfg(feature = "ssr")]
+use crate::platform::context::StaffCtx;
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use leptos_meta::Title;
@@ -78,15 +80,6 @@ pub struct ResponseData {
 }
 
 #[cfg(feature = "ssr")]
-fn staff_in(may: &[Permission]) -> Result<(crate::session::server::ActiveSession, crate::types::StaffRole, crate::platform::state::AppState), AppError> {
-    let (session, role) = crate::platform::request::require_staff()?;
-    if !may.iter().any(|p| role.can(*p)) {
-        return Err(crate::platform::request::refuse(AppError::Forbidden));
-    }
-    Ok((session, role, crate::platform::state::app_state()?))
-}
-
-#[cfg(feature = "ssr")]
 fn patient_name(p: super::server::PatientLine) -> PatientName {
     PatientName { id: p.id, name: p.name, mrn: p.mrn, date_of_birth: p.date_of_birth }
 }
@@ -94,12 +87,12 @@ fn patient_name(p: super::server::PatientLine) -> PatientName {
 #[server(endpoint = "staff/questionnaires/library")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_library(q: String) -> Result<LibraryData, AppError> {
-    let (session, role, state) = staff_in(&[Permission::EditFormLibrary, Permission::AssignForms])?;
-    let can_import = role.can(Permission::EditFormLibrary);
-    let can_assign = role.can(Permission::AssignForms);
-    let forms = super::server::library(&state.db, &state.settings).await?;
+    let cx = StaffCtx::get_any(&[Permission::EditFormLibrary, Permission::AssignForms])?;
+    let can_import = cx.role.can(Permission::EditFormLibrary);
+    let can_assign = cx.role.can(Permission::AssignForms);
+    let forms = super::server::library(&cx.state.db, &cx.state.settings).await?;
     let found = if can_assign && !q.trim().is_empty() {
-        crate::patients::server::search(&state.db, &q)
+        crate::patients::server::search(&cx.state.db, &q)
             .await?
             .into_iter()
             .map(|p| PatientName { name: p.full_name(), mrn: p.mrn.clone(), date_of_birth: p.date_of_birth.clone(), id: p.id.0 })
@@ -107,8 +100,8 @@ pub async fn load_library(q: String) -> Result<LibraryData, AppError> {
     } else {
         Vec::new()
     };
-    let refused = if can_import { super::server::import_draft(&state.db, &session.viewer.user_id).await? } else { None };
-    Ok(LibraryData { forms, found, can_import, can_assign, can_read_answers: role.can(Permission::ReadAnswers), refused })
+    let refused = if can_import { super::server::import_draft(&cx.state.db, cx.user()).await? } else { None };
+    Ok(LibraryData { forms, found, can_import, can_assign, can_read_answers: cx.role.can(Permission::ReadAnswers), refused })
 }
 
 /// Imports a Questionnaire (the JSON in the text box, or a file): a new form of `kind`, or the
@@ -117,9 +110,9 @@ pub async fn load_library(q: String) -> Result<LibraryData, AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn import_questionnaire(data: MultipartData) -> Result<(), AppError> {
     use super::server::{discard_import_draft, import_version, save_import_draft, QuestionnaireError};
-    use crate::platform::{now_ms, request};
-    let (session, _, state) = staff_in(&[Permission::EditFormLibrary])?;
-    let user = &session.viewer.user_id;
+
+    let cx = StaffCtx::get_any(&[Permission::EditFormLibrary])?;
+    let user = cx.user();
     let fields = super::patient_pages::read_fields(data, super::fhir::JSON_MAX * 2 + 10_000).await?;
     let get = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or_default();
     let file = get("file");
@@ -129,7 +122,7 @@ pub async fn import_questionnaire(data: MultipartData) -> Result<(), AppError> {
     let outcome = match FormKind::parse(&kind_text) {
         None => Err("Choose what kind of form this is.".to_string()),
         Some(_) if source.trim().is_empty() => Err("Paste the Questionnaire JSON or choose a file.".to_string()),
-        Some(kind) => match import_version(&state.db, user, kind, form_id.as_deref(), &source, request::client_addr(), now_ms()).await {
+        Some(kind) => match import_version(&cx.state.db, user, kind, form_id.as_deref(), &source, cx.addr, cx.now).await {
             Ok(done) => Ok(done),
             Err(QuestionnaireError::Db(e)) => return Err(e.into()),
             Err(e) => Err(format!("Not imported: {e} Nothing was stored.")),
@@ -137,11 +130,11 @@ pub async fn import_questionnaire(data: MultipartData) -> Result<(), AppError> {
     };
     match outcome {
         Ok((id, version)) => {
-            discard_import_draft(&state.db, user).await?;
+            discard_import_draft(&cx.state.db, user).await?;
             crate::platform::request::redirect(&format!("/staff/questionnaires?imported={version}#form-{id}"));
         }
         Err(message) => {
-            save_import_draft(&state.db, user, &kind_text, form_id.as_deref(), &source, &message, now_ms()).await?;
+            save_import_draft(&cx.state.db, user, &kind_text, form_id.as_deref(), &source, &message, cx.now).await?;
             crate::platform::request::redirect("/staff/questionnaires?refused=1#import");
         }
     }
@@ -151,8 +144,8 @@ pub async fn import_questionnaire(data: MultipartData) -> Result<(), AppError> {
 #[server(endpoint = "staff/questionnaires/clear")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn clear_import() -> Result<(), AppError> {
-    let (session, _, state) = staff_in(&[Permission::EditFormLibrary])?;
-    super::server::discard_import_draft(&state.db, &session.viewer.user_id).await?;
+    let cx = StaffCtx::get_any(&[Permission::EditFormLibrary])?;
+    super::server::discard_import_draft(&cx.state.db, cx.user()).await?;
     crate::platform::request::redirect("/staff/questionnaires#import");
     Ok(())
 }
@@ -161,8 +154,8 @@ pub async fn clear_import() -> Result<(), AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn add_samples() -> Result<(), AppError> {
     use super::server::QuestionnaireError;
-    let (session, _, state) = staff_in(&[Permission::EditFormLibrary])?;
-    match super::server::load_samples(&state.db, Some(&session.viewer.user_id), crate::platform::now_ms()).await {
+    let cx = StaffCtx::get_any(&[Permission::EditFormLibrary])?;
+    match super::server::load_samples(&cx.state.db, Some(cx.user()), cx.now).await {
         Ok(n) => crate::platform::request::redirect(&format!("/staff/questionnaires?samples={n}")),
         Err(QuestionnaireError::Db(e)) => return Err(e.into()),
         Err(e) => return Err(AppError::Invalid(e.to_string())),
@@ -176,35 +169,35 @@ pub async fn add_samples() -> Result<(), AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_patient_questionnaires(id: String) -> Result<PatientQuestionnaires, AppError> {
     use crate::patients::PatientId;
-    use crate::platform::{now_ms, request};
-    let (session, role, state) = staff_in(&[Permission::AssignForms])?;
+    use crate::platform::request;
+    let cx = StaffCtx::get_any(&[Permission::AssignForms])?;
     let patient_id = PatientId(id);
-    let patient = super::server::patient_line(&state.db, &patient_id).await?.ok_or_else(|| request::refuse(AppError::NotFound))?;
-    let kinds: Vec<FormKind> = FormKind::ALL.into_iter().filter(|k| super::may_assign(role, *k)).collect();
-    let now = now_ms();
-    let mut assignments = super::server::assignments_of(&state.db, &state.settings, &patient_id, &kinds, now).await?;
+    let patient = super::server::patient_line(&cx.state.db, &patient_id).await?.ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let kinds: Vec<FormKind> = FormKind::ALL.into_iter().filter(|k| super::may_assign(cx.role, *k)).collect();
+    let now = cx.now;
+    let mut assignments = super::server::assignments_of(&cx.state.db, &cx.state.settings, &patient_id, &kinds, now).await?;
     let reads =
-        role.can(Permission::ReadAnswers) && super::server::answer_access(&state.db, &state.settings, &session.viewer.user_id, &patient_id, now).await?.reads();
+        cx.role.can(Permission::ReadAnswers) && super::server::answer_access(&cx.state.db, &cx.state.settings, cx.user(), &patient_id, now).await?.reads();
     if !reads {
         // A lesson's check result is an answer: only those who read the answers see it.
         for a in &mut assignments {
             a.result = None;
         }
     }
-    let forms = super::server::library(&state.db, &state.settings).await?.into_iter().filter(|f| kinds.contains(&f.kind)).collect();
-    let mut conn = state.db.pool.acquire().await.map_err(AppError::from)?;
+    let forms = super::server::library(&cx.state.db, &cx.state.settings).await?.into_iter().filter(|f| kinds.contains(&f.kind)).collect();
+    let mut conn = cx.state.db.pool.acquire().await.map_err(AppError::from)?;
     let surveys_on = super::server::surveys_on(&mut conn, &patient_id).await?;
     drop(conn);
-    super::server::audit_listed(&state.db, &session.viewer.user_id, "patient", &patient_id.0, request::client_addr(), now).await?;
-    Ok(PatientQuestionnaires { patient: patient_name(patient), surveys_on, assignments, forms, can_read_answers: role.can(Permission::ReadAnswers) })
+    super::server::audit_listed(&cx.state.db, cx.user(), "patient", &patient_id.0, cx.addr, now).await?;
+    Ok(PatientQuestionnaires { patient: patient_name(patient), surveys_on, assignments, forms, can_read_answers: cx.role.can(Permission::ReadAnswers) })
 }
 
 #[server(endpoint = "staff/questionnaires/assign")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn assign_questionnaire(patient: String, form: String, due: String, note: String) -> Result<(), AppError> {
     use super::server::{assign, QuestionnaireError};
-    use crate::platform::{now_ms, request};
-    let (session, role, state) = staff_in(&[Permission::AssignForms])?;
+    use crate::platform::request;
+    let cx = StaffCtx::get_any(&[Permission::AssignForms])?;
     let back = format!("/staff/questionnaires/patients/{patient}");
     let due = match due.trim() {
         "" => None,
@@ -218,7 +211,7 @@ pub async fn assign_questionnaire(patient: String, form: String, due: String, no
     };
     let note = Some(note.trim()).filter(|n| !n.is_empty());
     let pid = crate::patients::PatientId(patient.clone());
-    match assign(&state.db, &state.settings, &session.viewer.user_id, role, &pid, &form, due, note, request::client_addr(), now_ms()).await {
+    match assign(&cx.state.db, &cx.state.settings, cx.user(), cx.role, &pid, &form, due, note, cx.addr, cx.now).await {
         Ok(_) => crate::platform::request::redirect(&format!("{back}?assigned=1")),
         Err(QuestionnaireError::SurveysOff) => crate::platform::request::redirect(&format!("{back}?refused=surveys#assign")),
         Err(QuestionnaireError::NotAllowed) => crate::platform::request::redirect(&format!("{back}?refused=role#assign")),
@@ -235,13 +228,12 @@ pub async fn assign_questionnaire(patient: String, form: String, due: String, no
 #[server(endpoint = "staff/questionnaires/form")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_form_responses(id: String) -> Result<FormResponses, AppError> {
-    use crate::platform::{now_ms, request};
-    let (session, _, state) = staff_in(&[Permission::ReadAnswers])?;
-    let now = now_ms();
-    let (title, lines, others) = super::server::form_responses(&state.db, &state.settings, &session.viewer.user_id, &id, now)
-        .await?
-        .ok_or_else(|| request::refuse(AppError::NotFound))?;
-    super::server::audit_listed(&state.db, &session.viewer.user_id, "questionnaire-form", &id, request::client_addr(), now).await?;
+    use crate::platform::request;
+    let cx = StaffCtx::get_any(&[Permission::ReadAnswers])?;
+    let now = cx.now;
+    let (title, lines, others) =
+        super::server::form_responses(&cx.state.db, &cx.state.settings, cx.user(), &id, now).await?.ok_or_else(|| request::refuse(AppError::NotFound))?;
+    super::server::audit_listed(&cx.state.db, cx.user(), "questionnaire-form", &id, cx.addr, now).await?;
     Ok(FormResponses {
         id,
         title,
@@ -259,13 +251,13 @@ pub async fn load_form_responses(id: String) -> Result<FormResponses, AppError> 
 #[server(endpoint = "staff/questionnaires/response")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_response(id: String) -> Result<ResponseData, AppError> {
-    use crate::platform::{now_ms, request};
-    let (session, _, state) = staff_in(&[Permission::ReadAnswers])?;
-    let user = &session.viewer.user_id;
-    let now = now_ms();
-    let patient = super::server::assignment_patient(&state.db, &id).await?.ok_or_else(|| request::refuse(AppError::NotFound))?;
-    let access = super::server::answer_access(&state.db, &state.settings, user, &patient, now).await?;
-    let (assignment, answers, patient) = super::server::response_view(&state.db, &state.settings, user, &id, &access, request::client_addr(), now)
+    use crate::platform::request;
+    let cx = StaffCtx::get_any(&[Permission::ReadAnswers])?;
+    let user = cx.user();
+    let now = cx.now;
+    let patient = super::server::assignment_patient(&cx.state.db, &id).await?.ok_or_else(|| request::refuse(AppError::NotFound))?;
+    let access = super::server::answer_access(&cx.state.db, &cx.state.settings, user, &patient, now).await?;
+    let (assignment, answers, patient) = super::server::response_view(&cx.state.db, &cx.state.settings, user, &id, &access, cx.addr, now)
         .await?
         .ok_or_else(|| request::refuse(AppError::NotFound))?;
     Ok(ResponseData { assignment, answers, access, patient: patient_name(patient) })
@@ -279,10 +271,10 @@ pub async fn load_response(id: String) -> Result<ResponseData, AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn give_reason(assignment: String, reason: String) -> Result<(), AppError> {
     use super::server::{break_the_glass, ReasonError};
-    use crate::platform::{now_ms, request};
-    let (session, _, state) = staff_in(&[Permission::ReadAnswers])?;
+    use crate::platform::request;
+    let cx = StaffCtx::get_any(&[Permission::ReadAnswers])?;
     let back = format!("/staff/questionnaires/responses/{assignment}");
-    match break_the_glass(&state.db, &session.viewer.user_id, &assignment, &reason, request::client_addr(), now_ms()).await {
+    match break_the_glass(&cx.state.db, cx.user(), &assignment, &reason, cx.addr, cx.now).await {
         Ok(_) | Err(ReasonError::NotNeeded) => crate::platform::request::redirect(&back),
         Err(ReasonError::TooShort) => crate::platform::request::redirect(&format!("{back}?reason=short#reason")),
         Err(ReasonError::NotFound) => return Err(request::refuse(AppError::NotFound)),
