@@ -52,6 +52,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link id="leptos" rel="stylesheet" href=stylesheet_href(&options)/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options islands=true/>
+                <crate::layout::scripts::ScriptsOn/>
                 <crate::layout::NavigationScript/>
                 <crate::passkeys::PasskeyScript/>
                 <crate::questionnaires::QuestionnaireScript/>

@@ -19,8 +19,9 @@
   history.scrollRestoration = 'manual';
 
   const sameOrigin = (url) => url.origin === location.origin;
+  // The site's files carry a hash of their contents in their names: other names, another build.
   const assets = (doc) =>
-    Array.from(doc.querySelectorAll('link[href^="/pkg/"]'), (l) => l.getAttribute('href')).join(' ');
+    Array.from(doc.querySelectorAll('link[href^="/pkg/"], script[src^="/pkg/"]'), (l) => l.getAttribute('href') || l.getAttribute('src')).join(' ');
 
   function rememberScroll() {
     history.replaceState({ ...(history.state || {}), scroll: [scrollX, scrollY] }, '');
