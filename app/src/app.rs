@@ -55,7 +55,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <crate::layout::scripts::ScriptsOn/>
                 <crate::layout::NavigationScript/>
                 <crate::passkeys::PasskeyScript/>
-                <crate::questionnaires::QuestionnaireScript/>
                 <MetaTags/>
             </head>
             <body>

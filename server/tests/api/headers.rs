@@ -156,7 +156,7 @@ async fn static_files_never_carry_a_page_s_headers(backend: Backend) {
 }
 
 /// Our own scripts are files named after a hash of their bytes, cached for good, allowed by the
-/// page's nonce, and no longer inlined.
+/// page's nonce, and no longer inlined; no other script of ours is inline.
 async fn our_scripts_are_hashed_files_cached_for_good(backend: Backend) {
     let portal = TestPortal::start(backend).await;
     let c = portal.client();
@@ -177,6 +177,18 @@ async fn our_scripts_are_hashed_files_cached_for_good(backend: Backend) {
         let stale = path.replace(&path[path.len() - 19..path.len() - 3], "0000000000000000");
         assert_eq!(c.get(&stale).await.status, 404, "{stale}");
     }
+    // Inline, only Leptos's own (its island loader and resource bookkeeping) and our one-line
+    // `html.js` marker.
+    let ours: Vec<&str> = page
+        .body
+        .split("<script")
+        .skip(1)
+        .filter_map(|s| Some(&s[s.find('>')? + 1..s.find("</script>")?]))
+        .filter(|text| {
+            !text.is_empty() && !text.contains("__hydrateIsland") && !text.starts_with("__RESOLVED_RESOURCES") && !text.starts_with("__INCOMPLETE_CHUNKS")
+        })
+        .collect();
+    assert_eq!(ours, ["document.documentElement.classList.add('js')"], "inline scripts of ours on /sign-in");
     portal.stop().await;
 }
 
