@@ -106,7 +106,8 @@
     const doc = new DOMParser().parseFromString(html, 'text/html');
     const target = new URL(resp.redirected ? resp.url : url.href);
     if (!target.hash && url.hash && !resp.redirected) target.hash = url.hash;
-    // A new build of the site (other scripts and styles): load the page for real.
+    // A new build of the site (other scripts and styles), or a page with islands after one
+    // without (the WASM loads only where an island is): load the page for real.
     if (assets(doc) !== assets(document)) {
       location.assign(target);
       return;

@@ -62,3 +62,44 @@ pub fn ScriptsOn() -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
     view! { <script nonce=nonce>"document.documentElement.classList.add('js')"</script> }
 }
+
+/// Whether the page being rendered holds an island: only then does it load the WASM (Leptos's
+/// island script, the JS glue and the WASM itself; for the sign-in page, which has none, most of
+/// its first view).
+#[derive(Clone, Default)]
+pub struct IslandsOnPage(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+/// Called first thing by every island (on the server, as it renders), so that the page loads
+/// the WASM. An island inside a `Suspense` renders after the page's end has been decided, so
+/// a page with one calls this itself, outside the `Suspense` (the enrolment and password reset
+/// pages; `headers::the_wasm_loads_only_where_an_island_is` and the Playwright specs look).
+pub fn island_on_page() {
+    #[cfg(feature = "ssr")]
+    if let Some(on_page) = use_context::<IslandsOnPage>() {
+        on_page.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// In the head, where Leptos's `HydrationScripts` would be: what it does before the body
+/// renders (islands mode: no hydration markers outside islands). The scripts themselves come at
+/// the body's end ([`IslandScripts`]), once it is known whether the page has any island.
+#[component]
+pub fn IslandsMode() -> impl IntoView {
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
+}
+
+/// Leptos's island script, and with it the JS glue and the WASM, on a page with an island only.
+/// `navigation.js` sees a page with another set of `/pkg/` files as another build and loads it
+/// for real, so going from a page without islands to one with them loads the WASM then.
+#[component]
+pub fn IslandScripts(options: LeptosOptions) -> impl IntoView {
+    let on_page = use_context::<IslandsOnPage>();
+    move || {
+        on_page
+            .as_ref()
+            .is_some_and(|o| o.0.load(std::sync::atomic::Ordering::Relaxed))
+            .then(|| view! { <HydrationScripts options=options.clone() islands=true/> })
+    }
+}

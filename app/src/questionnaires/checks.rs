@@ -23,6 +23,7 @@ pub fn rules_of(form: &Form) -> Form {
 
 #[island]
 pub fn AnswerChecks(form: Form) -> impl IntoView {
+    crate::layout::scripts::island_on_page();
     let marker = NodeRef::<leptos::html::Span>::new();
     let form = StoredValue::new(form);
     Effect::new(move |started: Option<bool>| {

@@ -192,6 +192,29 @@ async fn our_scripts_are_hashed_files_cached_for_good(backend: Backend) {
     portal.stop().await;
 }
 
+/// The WASM (Leptos's island script, its JS glue and the WASM file) loads on the pages that have
+/// an island, and only there: not on the sign-in page, whose first view it would be most of.
+async fn the_wasm_loads_only_where_an_island_is(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let c = portal.client();
+    let check = |path: &str, body: &str| {
+        let island = body.contains("<leptos-island");
+        let wasm = body.contains(".wasm\"") && body.contains("__hydrateIsland");
+        assert_eq!(island, wasm, "{path}: an island {island}, the WASM {wasm}");
+        island
+    };
+    for path in PUBLIC_PAGES {
+        let r = c.get(path).await;
+        assert!(!check(path, &r.body), "{path} has no island");
+    }
+    c.sign_in("alice", DEMO_PASSWORD, "patient").await;
+    for path in PATIENT_PAGES.iter().chain(&["/account/password", "/account/email"]) {
+        let r = c.get(path).await;
+        assert!(check(path, &r.body), "{path}: the session timer is an island");
+    }
+    portal.stop().await;
+}
+
 // The leak was in the HTTP layer, whatever the database: checked on SQLite only. (On
 // PostgreSQL, beside the whole suite on two cores, some of the 100 simultaneous page renders
 // waited past the client's 30 s time-out; see the closing note of issue 4.)
@@ -203,6 +226,7 @@ async fn static_files_never_carry_a_page_s_headers_sqlite() {
 on_both_databases!(
     every_route_carries_the_security_headers,
     our_scripts_are_hashed_files_cached_for_good,
+    the_wasm_loads_only_where_an_island_is,
     hsts_and_secure_cookies_when_served_over_tls,
     private_things_are_refused_without_a_session,
     cross_site_posts_are_refused,
