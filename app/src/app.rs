@@ -40,6 +40,7 @@ use leptos_router::{
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    provide_context(crate::layout::scripts::IslandsOnPage::default());
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -52,14 +53,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="apple-touch-icon" href="/icon-192.png"/>
                 <link id="leptos" rel="stylesheet" href=stylesheet_href(&options)/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options islands=true/>
+                <crate::layout::scripts::IslandsMode/>
+                <crate::layout::scripts::ScriptsOn/>
                 <crate::layout::NavigationScript/>
                 <crate::passkeys::PasskeyScript/>
-                <crate::questionnaires::QuestionnaireScript/>
                 <MetaTags/>
             </head>
             <body>
                 <App/>
+                <crate::layout::scripts::IslandScripts options/>
             </body>
         </html>
     }

@@ -29,7 +29,10 @@ function sleepCheck(title: string): string {
         ],
       },
       { linkId: 'snore', type: 'boolean', text: 'Do you snore?' },
-      { linkId: 'who', type: 'string', text: 'Who noticed the snoring?', enableWhen: [{ question: 'snore', operator: '=', answerBoolean: true }] },
+      {
+        linkId: 'who', type: 'string', text: 'Who noticed the snoring?', enableWhen: [{ question: 'snore', operator: '=', answerBoolean: true }],
+        extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/minLength', valueInteger: 3 }],
+      },
     ],
   }, null, 2);
 }
@@ -103,8 +106,19 @@ test.describe('questionnaires', () => {
       await expect(page.getByRole('alert')).toContainText('There is a problem with 1 answer');
       await expect(page.getByRole('alert')).toContainText('Enter 24 or less.');
       await expect(hours).toHaveAttribute('aria-invalid', 'true');
+      // The checks as she goes are the server's own rules (the AnswerChecks island): a message
+      // when she leaves a field, gone as soon as the answer is right.
       await hours.fill('8');
+      await expect(page.locator('#q0-error')).toBeEmpty();
+      await expect(hours).not.toHaveAttribute('aria-invalid');
+      await who.fill('Me');
+      await who.blur();
+      await expect(page.locator('#q2-error')).toHaveText('Write at least 3 characters.');
+      await expect(who).toHaveAttribute('aria-invalid', 'true');
+      await expect(who).toHaveAttribute('aria-describedby', 'q2-error');
       await who.fill('My partner');
+      await expect(page.locator('#q2-error')).toBeEmpty();
+      await expect(who).not.toHaveAttribute('aria-invalid');
       await page.getByRole('button', { name: 'Save draft' }).click();
       await expect(page.getByRole('status')).toContainText('Draft saved');
     });

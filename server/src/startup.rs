@@ -262,6 +262,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
         let state = state.clone();
         router = router.route(path, axum::routing::post(move |req| search::posted(state.clone(), req)));
     }
+    // Our own scripts, from the binary, under names that carry their hash (`/pkg/`: cached for good).
+    for script in app::layout::scripts::ALL.iter().copied() {
+        router = router.route(script.path(), get(move || async move { ([(http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")], script.source) }));
+    }
     router
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

@@ -333,6 +333,8 @@ fn credentials_error(code: &str) -> String {
 
 #[component]
 pub fn ChooseCredentialsPage() -> impl IntoView {
+    // Its islands wait for data (in the Suspense below), so they would tell too late.
+    crate::layout::scripts::island_on_page();
     let start = Resource::new(|| (), |_| get_activation_start());
     let query = use_query_map();
     let error = move || query.read().get("error").map(|c| credentials_error(&c));
@@ -425,6 +427,7 @@ fn CredentialsForm(start: ActivationStart) -> impl IntoView {
 /// JavaScript the rules are on the page and the server checks on submit.
 #[island]
 pub fn UserIdCheck(input_id: String) -> impl IntoView {
+    crate::layout::scripts::island_on_page();
     let answer = RwSignal::new(None::<(bool, String)>);
     #[cfg(feature = "hydrate")]
     {

@@ -6,6 +6,7 @@
 
 mod kit;
 mod navigation;
+pub mod scripts;
 pub mod search;
 
 pub use kit::{Loaded, NoticeCode};

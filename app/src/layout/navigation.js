@@ -19,8 +19,9 @@
   history.scrollRestoration = 'manual';
 
   const sameOrigin = (url) => url.origin === location.origin;
+  // The site's files carry a hash of their contents in their names: other names, another build.
   const assets = (doc) =>
-    Array.from(doc.querySelectorAll('link[href^="/pkg/"]'), (l) => l.getAttribute('href')).join(' ');
+    Array.from(doc.querySelectorAll('link[href^="/pkg/"], script[src^="/pkg/"]'), (l) => l.getAttribute('href') || l.getAttribute('src')).join(' ');
 
   function rememberScroll() {
     history.replaceState({ ...(history.state || {}), scroll: [scrollX, scrollY] }, '');
@@ -105,7 +106,8 @@
     const doc = new DOMParser().parseFromString(html, 'text/html');
     const target = new URL(resp.redirected ? resp.url : url.href);
     if (!target.hash && url.hash && !resp.redirected) target.hash = url.hash;
-    // A new build of the site (other scripts and styles): load the page for real.
+    // A new build of the site (other scripts and styles), or a page with islands after one
+    // without (the WASM loads only where an island is): load the page for real.
     if (assets(doc) !== assets(document)) {
       location.assign(target);
       return;

@@ -5,9 +5,9 @@
 //! ID: the device offers its passkeys for this site; user verification required). Users list and
 //! remove their passkeys; staff remove all of a patient's.
 //!
-//! WebAuthn needs the browser's script (`passkeys.js`, inlined in every page's head with the
-//! page's nonce, since pages after the first arrive through `navigation.js`); the
-//! checks are webauthn-rs's (`server.rs`). The relying party is the host of the public URL:
+//! WebAuthn needs the browser's script (`passkeys.js`, a hashed static file loaded in every
+//! page's head, since pages after the first arrive through `navigation.js`; a script rather
+//! than an island: see the README's Passkeys section); the checks are webauthn-rs's (`server.rs`). The relying party is the host of the public URL:
 //! passkeys need a host name (browsers refuse IP addresses; `localhost` works).
 
 #[cfg(feature = "ssr")]
@@ -46,8 +46,8 @@ pub struct SignInChallenge {
 
 #[component]
 pub fn PasskeyScript() -> impl IntoView {
-    let nonce = leptos::nonce::use_nonce();
-    view! { <script nonce=nonce>{include_str!("passkeys.js")}</script> }
+    use crate::layout::scripts::{ScriptTag, PASSKEYS};
+    view! { <ScriptTag script=&PASSKEYS/> }
 }
 
 #[cfg(feature = "ssr")]

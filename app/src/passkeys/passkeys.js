@@ -5,7 +5,6 @@
 (() => {
   if (window.__passkeys) return;
   window.__passkeys = true;
-  document.documentElement.classList.add('js');
   const supported = !!window.PublicKeyCredential;
 
   const toBytes = (s) => {

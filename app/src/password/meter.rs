@@ -26,6 +26,7 @@ pub const HINT: &str = "Longer is stronger: 15 or more characters is best.";
 /// ("YYYY-MM-DD") are what the password must not contain.
 #[island]
 pub fn PasswordMeter(input_id: String, names: Vec<String>, user_id_input: Option<String>, date_of_birth: Option<String>) -> impl IntoView {
+    crate::layout::scripts::island_on_page();
     // Empty until the script runs, so the server render (and a page without JavaScript) shows
     // only the hint, and hydration finds the same.
     let password = RwSignal::new(String::new());

@@ -19,6 +19,27 @@ pub fn other_key(link_id: &str) -> String {
     format!("{link_id}\u{1f}other")
 }
 
+/// The form's fields as posted (`q{n}` for the n-th item, `q{n}.other` for an open choice's own
+/// text) as raw answers by `linkId`. The browser's checks read the form the same way.
+pub fn raw_from_fields(form: &Form, fields: &[(String, String)]) -> RawAnswers {
+    let items = form.all_items();
+    let mut raw = RawAnswers::new();
+    for (name, value) in fields {
+        let Some(rest) = name.strip_prefix('q') else { continue };
+        let (index, other) = match rest.strip_suffix(".other") {
+            Some(i) => (i, true),
+            None => (rest, false),
+        };
+        let Some(item) = index.parse::<usize>().ok().and_then(|i| items.get(i)) else { continue };
+        if !item.item_type.is_question() {
+            continue;
+        }
+        let key = if other { other_key(&item.link_id) } else { item.link_id.clone() };
+        raw.entry(key).or_default().push(value.clone());
+    }
+    raw
+}
+
 /// A problem with one item's answer, for the patient.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ItemError {

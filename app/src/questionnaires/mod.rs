@@ -4,7 +4,8 @@
 //! - `form.rs`: a form as the portal holds it (the supported FHIR subset as types);
 //!   `fhir.rs`: Questionnaire import (refusing what is outside the subset, naming the item and
 //!   the feature) and export, QuestionnaireResponse export; `answers.rs`: answers checked against
-//!   a form version, `enableWhen`, a lesson's check.
+//!   a form version, `enableWhen`, a lesson's check (on the server, and in the browser through
+//!   the `checks.rs` island, so the rules are written once).
 //! - `patient_pages.rs`: My Medical Record → Questionnaires (the list, the survey preference,
 //!   filling a form); `staff_pages.rs`: the library, assigning, answers.
 //! - `server.rs`: who may see what, and the database.
@@ -13,6 +14,7 @@
 //! pinned to the version current when it was assigned, and its answers keep that version.
 
 pub mod answers;
+mod checks;
 #[cfg(feature = "ssr")]
 pub mod fhir;
 pub mod form;
@@ -30,16 +32,6 @@ use answers::{ItemError, RawAnswers};
 use form::{Form, FormKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-
-/// The questionnaire script (conditional items, checks as the patient goes), inlined in the
-/// shell's head with the page's CSP nonce: `navigation.js` swaps page bodies, so a script in a
-/// page would not run after navigation.
-#[leptos::prelude::component]
-pub fn QuestionnaireScript() -> impl leptos::prelude::IntoView {
-    use leptos::prelude::*;
-    let nonce = leptos::nonce::use_nonce();
-    view! { <script nonce=nonce>{include_str!("questionnaires.js")}</script> }
-}
 
 /// How long a recorded reason opens a patient's answers to a clinician outside the care team.
 pub const BREAK_GLASS_MINUTES: i64 = 60;

@@ -3,6 +3,7 @@
 //! back, submit; read-only once submitted) and lessons to read. Plain HTML forms throughout;
 //! messages come back by short query codes, answers never go into a URL.
 
+use super::checks::AnswerChecks;
 use super::form::FormKind;
 use super::render::{AnswerList, ErrorSummary, FormFields};
 use super::{AssignmentState, AssignmentSummary, FillView, MyQuestionnaires};
@@ -252,6 +253,7 @@ fn Fill(v: FillView, saved: bool) -> impl IntoView {
         view! { <p class="notice notice--status" role="status">{format!("Draft saved {}. You can come back to it at any time.", a.saved_at.clone().unwrap_or_default())}</p> }
     });
     let submit_label = if lesson { "Complete lesson" } else { "Submit answers" };
+    let checked_form = super::checks::rules_of(&v.form);
     view! {
         {head}
         {saved_note}
@@ -259,6 +261,7 @@ fn Fill(v: FillView, saved: bool) -> impl IntoView {
         <p class="hint">"Questions marked (required) must be answered before you submit. Some questions appear only after an answer above."</p>
         <form method="post" enctype="multipart/form-data" action={<SaveAnswers as leptos::server_fn::ServerFn>::PATH} class="form questionnaire" novalidate=true>
             <input type="hidden" name="assignment" value=a.id.clone()/>
+            <AnswerChecks form=checked_form/>
             <FormFields view=v/>
             <div class="form__actions">
                 <button type="submit" name="action" value="submit" class="button button--primary">{submit_label}</button>

@@ -1,35 +1,14 @@
 //! A form version as HTML: the fields to fill (plain form controls, named `q{n}` after the
 //! item's place in the form, so nothing the patient typed or any `linkId` goes into a name or a
-//! URL), and the answers read back. Conditional items carry their conditions in `data-when`
-//! for `questionnaires.js`; with JavaScript off the server decides which are shown.
+//! URL), and the answers read back. The server decides which conditional items are shown; with
+//! JavaScript, the `AnswerChecks` island (`checks.rs`) decides again at every edit, by the same
+//! rules, finding each item by its `data-q`.
 
 use super::answers::{other_key, show, ItemError, RawAnswers};
 use super::form::*;
 use super::FillView;
 use leptos::prelude::*;
 use std::collections::{BTreeSet, HashMap};
-
-/// The `data-when` of an item: its conditions as the script reads them,
-/// `all|any;name op value;…` with `name` the field of the earlier question.
-fn data_when(item: &Item, index_of: &HashMap<&str, usize>) -> Option<String> {
-    if item.enable_when.is_empty() {
-        return None;
-    }
-    let behavior = if item.enable_behavior == Some(EnableBehavior::Any) { "any" } else { "all" };
-    let conditions: Vec<String> = item
-        .enable_when
-        .iter()
-        .filter_map(|c| {
-            let i = index_of.get(c.question.as_str())?;
-            let value = match &c.answer {
-                Value::Boolean(b) => b.to_string(),
-                other => show(other),
-            };
-            Some(format!("q{i}\u{1f}{}\u{1f}{value}", c.operator.as_str()))
-        })
-        .collect();
-    Some(format!("{behavior}\u{1e}{}", conditions.join("\u{1e}")))
-}
 
 /// The fields of a form to fill, with the values typed so far and the messages of a check.
 #[component]
@@ -60,8 +39,6 @@ impl Ctx {
 fn render_item(item: &Item, ctx: &Ctx) -> AnyView {
     let i = ctx.index_of.get(&item.link_id).copied().unwrap_or(0);
     let name = format!("q{i}");
-    let lookup: HashMap<&str, usize> = ctx.index_of.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    let when = data_when(item, &lookup);
     let hidden = !ctx.enabled.contains(&item.link_id);
     let label = item.label();
     let required = item.required;
@@ -69,7 +46,8 @@ fn render_item(item: &Item, ctx: &Ctx) -> AnyView {
     let error_id = format!("{name}-error");
     let described = error.as_ref().map(|_| error_id.clone());
     let invalid = error.as_ref().map(|_| "true");
-    let error_view = view! { <p class="field-error" id=error_id.clone()>{error.clone()}</p> };
+    // Live: the browser's checks write into it as the patient leaves a field.
+    let error_view = view! { <p class="field-error" id=error_id.clone() aria-live="polite">{error.clone()}</p> };
     let req_mark = required.then(|| view! { <span class="required">" (required)"</span> });
     let min = item.min_value.as_ref().map(show);
     let max = item.max_value.as_ref().map(show);
@@ -154,7 +132,7 @@ fn render_item(item: &Item, ctx: &Ctx) -> AnyView {
             .into_any()
         }
     };
-    view! { <div class="q-item" data-when=when hidden=hidden>{body}</div> }.into_any()
+    view! { <div class="q-item" data-q=name hidden=hidden>{body}</div> }.into_any()
 }
 
 /// The error summary at the top of a form: a link to each item with a problem.

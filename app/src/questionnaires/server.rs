@@ -467,26 +467,7 @@ fn fill_view(settings: &PortalSettings, row: &AnyRow, mode: Mode, now: i64) -> R
     Ok(FillView { assignment, form, raw, errors, enabled: checked.enabled, read_only })
 }
 
-/// The form's fields as posted (`q{n}` for the n-th item, `q{n}.other` for an open choice's own
-/// text) as raw answers by `linkId`.
-pub fn raw_from_fields(form: &Form, fields: &[(String, String)]) -> RawAnswers {
-    let items = form.all_items();
-    let mut raw = RawAnswers::new();
-    for (name, value) in fields {
-        let Some(rest) = name.strip_prefix('q') else { continue };
-        let (index, other) = match rest.strip_suffix(".other") {
-            Some(i) => (i, true),
-            None => (rest, false),
-        };
-        let Some(item) = index.parse::<usize>().ok().and_then(|i| items.get(i)) else { continue };
-        if !item.item_type.is_question() {
-            continue;
-        }
-        let key = if other { answers::other_key(&item.link_id) } else { item.link_id.clone() };
-        raw.entry(key).or_default().push(value.clone());
-    }
-    raw
-}
+pub use super::answers::raw_from_fields;
 
 /// What saving did.
 #[derive(Clone, Debug, PartialEq, Eq)]

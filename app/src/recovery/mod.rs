@@ -216,6 +216,8 @@ fn reset_error(code: &str) -> String {
 
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
+    // Its islands wait for data (in the Suspense below), so they would tell too late.
+    crate::layout::scripts::island_on_page();
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
     let valid = Resource::new(token, reset_link_valid);

@@ -102,6 +102,7 @@ pub async fn time_out() -> Result<(), AppError> {
 /// at the timeout it leads to the sign-in page, which says why.
 #[island]
 pub fn SessionTimer(idle_secs: u64, warn_secs: u64, sign_in_path: String) -> impl IntoView {
+    crate::layout::scripts::island_on_page();
     let remaining = RwSignal::new(None::<u64>);
     let stay_button = NodeRef::<leptos::html::Button>::new();
     let timer = Timer { warn_secs, remaining, epoch: StoredValue::new(0), sign_in_path: StoredValue::new(sign_in_path), stay_button };

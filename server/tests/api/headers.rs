@@ -155,6 +155,66 @@ async fn static_files_never_carry_a_page_s_headers(backend: Backend) {
     portal.stop().await;
 }
 
+/// Our own scripts are files named after a hash of their bytes, cached for good, allowed by the
+/// page's nonce, and no longer inlined; no other script of ours is inline.
+async fn our_scripts_are_hashed_files_cached_for_good(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let c = portal.client();
+    let page = c.get("/sign-in").await;
+    let nonce = page.header("content-security-policy").unwrap().split("'nonce-").nth(1).unwrap().split('\'').next().unwrap().to_owned();
+    for script in app::layout::scripts::ALL.iter() {
+        let path = script.path();
+        let tag = format!(r#"<script src="{path}" nonce="{nonce}" defer"#);
+        assert!(page.body.contains(&tag), "the sign-in page loads {path} with its nonce: {}", page.body);
+        let file = c.get(path).await;
+        assert_eq!(file.status, 200, "{path}");
+        assert_eq!(file.header("content-type"), Some("text/javascript; charset=utf-8"), "{path}");
+        assert_eq!(file.header("cache-control"), Some("public, max-age=31536000, immutable"), "{path}");
+        assert_eq!(file.body, script.source, "{path}");
+        assert!(file.header("set-cookie").is_none(), "{path}");
+        assert!(!page.body.contains(script.source.lines().next().unwrap()), "{path} is no longer inlined");
+        // Another hash is another file: a page of an older build never gets today's script.
+        let stale = path.replace(&path[path.len() - 19..path.len() - 3], "0000000000000000");
+        assert_eq!(c.get(&stale).await.status, 404, "{stale}");
+    }
+    // Inline, only Leptos's own (its island loader and resource bookkeeping) and our one-line
+    // `html.js` marker.
+    let ours: Vec<&str> = page
+        .body
+        .split("<script")
+        .skip(1)
+        .filter_map(|s| Some(&s[s.find('>')? + 1..s.find("</script>")?]))
+        .filter(|text| {
+            !text.is_empty() && !text.contains("__hydrateIsland") && !text.starts_with("__RESOLVED_RESOURCES") && !text.starts_with("__INCOMPLETE_CHUNKS")
+        })
+        .collect();
+    assert_eq!(ours, ["document.documentElement.classList.add('js')"], "inline scripts of ours on /sign-in");
+    portal.stop().await;
+}
+
+/// The WASM (Leptos's island script, its JS glue and the WASM file) loads on the pages that have
+/// an island, and only there: not on the sign-in page, whose first view it would be most of.
+async fn the_wasm_loads_only_where_an_island_is(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let c = portal.client();
+    let check = |path: &str, body: &str| {
+        let island = body.contains("<leptos-island");
+        let wasm = body.contains(".wasm\"") && body.contains("__hydrateIsland");
+        assert_eq!(island, wasm, "{path}: an island {island}, the WASM {wasm}");
+        island
+    };
+    for path in PUBLIC_PAGES {
+        let r = c.get(path).await;
+        assert!(!check(path, &r.body), "{path} has no island");
+    }
+    c.sign_in("alice", DEMO_PASSWORD, "patient").await;
+    for path in PATIENT_PAGES.iter().chain(&["/account/password", "/account/email"]) {
+        let r = c.get(path).await;
+        assert!(check(path, &r.body), "{path}: the session timer is an island");
+    }
+    portal.stop().await;
+}
+
 // The leak was in the HTTP layer, whatever the database: checked on SQLite only. (On
 // PostgreSQL, beside the whole suite on two cores, some of the 100 simultaneous page renders
 // waited past the client's 30 s time-out; see the closing note of issue 4.)
@@ -165,6 +225,8 @@ async fn static_files_never_carry_a_page_s_headers_sqlite() {
 
 on_both_databases!(
     every_route_carries_the_security_headers,
+    our_scripts_are_hashed_files_cached_for_good,
+    the_wasm_loads_only_where_an_island_is,
     hsts_and_secure_cookies_when_served_over_tls,
     private_things_are_refused_without_a_session,
     cross_site_posts_are_refused,
