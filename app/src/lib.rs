@@ -11,6 +11,7 @@ pub mod access;
 pub mod app;
 pub mod dates;
 pub mod error;
+pub mod ids;
 pub mod types;
 
 pub mod account;

@@ -125,7 +125,7 @@ pub async fn load(state: &AppState) -> Result<usize, DemoError> {
         let user = create_account(&state.db, &state.passwords, new, None, now).await?;
         if let Some(patient) = patient_id {
             let mut tx = state.db.begin_write().await?;
-            sqlx::query("UPDATE patients SET statement_delivery = 'paperless' WHERE id = $1").bind(&patient.0).execute(&mut *tx).await?;
+            sqlx::query("UPDATE patients SET statement_delivery = 'paperless' WHERE id = $1").bind(patient.as_str()).execute(&mut *tx).await?;
             if let Some(terms) = app::terms::server::in_force_on(&mut tx, now).await? {
                 app::terms::server::accept(&mut tx, &user, &terms, None, now).await?;
             }
@@ -174,7 +174,7 @@ async fn billing(state: &AppState, now: i64) -> Result<(), app::billing::server:
     if sqlx::query("SELECT id FROM billing_accounts LIMIT 1").fetch_optional(&state.db.pool).await?.is_some() {
         return Ok(());
     }
-    let staff = app::types::UserId(sqlx::query("SELECT id FROM users WHERE login = 'billing'").fetch_one(&state.db.pool).await?.try_get("id")?);
+    let staff: app::types::UserId = sqlx::query("SELECT id FROM users WHERE login = 'billing'").fetch_one(&state.db.pool).await?.try_get("id")?;
     // Statements of the last two whole months before today.
     let today = CalendarDate::of_ms(now);
     let month_start = |back: i32| {
@@ -315,7 +315,7 @@ pub async fn activity(state: &AppState, now: i64) -> Result<bool, DemoError> {
     let id_of = |sql: &'static str, value: &'static str| async move {
         sqlx::query(sql).bind(value).fetch_one(&db.pool).await.and_then(|r| r.try_get::<String, _>("id"))
     };
-    let drlee = app::types::UserId(id_of("SELECT id FROM users WHERE login = $1", "drlee").await?);
+    let drlee: app::types::UserId = sqlx::query_scalar("SELECT id FROM users WHERE login = $1").bind("drlee").fetch_one(&db.pool).await?;
     let nurse_line = id_of("SELECT id FROM care_pools WHERE name = $1", "Nurse line").await?;
     let hour = 3_600_000;
     let day = 24 * hour;
@@ -336,7 +336,7 @@ pub async fn activity(state: &AppState, now: i64) -> Result<bool, DemoError> {
         (
             "MRN100001",
             "alice",
-            format!("provider:{}", drlee.0),
+            format!("provider:{}", drlee.as_str()),
             "general",
             "Knee pain after walking",
             "Dear Dr. Lee, my right knee has ached after my morning walks this week, more on the stairs. \
@@ -346,7 +346,7 @@ pub async fn activity(state: &AppState, now: i64) -> Result<bool, DemoError> {
         (
             "MRN100003",
             "carol",
-            format!("provider:{}", drlee.0),
+            format!("provider:{}", drlee.as_str()),
             "medication",
             "Refill of my inhaler",
             "Hello, I am down to my last inhaler. Could you send a refill to my usual pharmacy? Carol",

@@ -153,14 +153,14 @@ pub async fn remove_patient_passkeys(patient: String) -> Result<(), AppError> {
     let state = app_state()?;
     let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let mut tx = state.db.begin_write().await?;
-    let Some(row) = sqlx::query("SELECT id FROM users WHERE patient_id = $1").bind(&patient.0).fetch_optional(&mut *tx).await? else {
+    let Some(row) = sqlx::query("SELECT id FROM users WHERE patient_id = $1").bind(patient.as_str()).fetch_optional(&mut *tx).await? else {
         return Err(request::refuse(AppError::NotFound));
     };
-    let user = crate::types::UserId(row.try_get("id")?);
+    let user = row.try_get::<crate::types::UserId, _>("id")?;
     let removed = server::remove_all_in(&mut tx, &session.viewer.user_id, &user, request::client_addr(), now_ms()).await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
-    crate::platform::request::redirect(&format!("/staff/patients/{}?passkeys={removed}", patient.0));
+    crate::platform::request::redirect(&format!("/staff/patients/{}?passkeys={removed}", patient.as_str()));
     Ok(())
 }
 

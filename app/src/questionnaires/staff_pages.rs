@@ -100,7 +100,7 @@ pub async fn load_library(q: String) -> Result<LibraryData, AppError> {
         crate::patients::server::search(&state.db, &q)
             .await?
             .into_iter()
-            .map(|p| PatientName { name: p.full_name(), mrn: p.mrn.clone(), date_of_birth: p.date_of_birth.clone(), id: p.id.0 })
+            .map(|p| PatientName { name: p.full_name(), mrn: p.mrn.clone(), date_of_birth: p.date_of_birth.clone(), id: p.id.to_string() })
             .collect()
     } else {
         Vec::new()
@@ -172,7 +172,7 @@ pub async fn load_patient_questionnaires(id: String) -> Result<PatientQuestionna
     use crate::patients::PatientId;
     use crate::platform::{now_ms, request};
     let (session, role, state) = staff_in(&[Permission::AssignForms])?;
-    let patient_id = PatientId(id);
+    let patient_id = PatientId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let patient = super::server::patient_line(&state.db, &patient_id).await?.ok_or_else(|| request::refuse(AppError::NotFound))?;
     let kinds: Vec<FormKind> = FormKind::ALL.into_iter().filter(|k| super::may_assign(role, *k)).collect();
     let now = now_ms();
@@ -189,7 +189,7 @@ pub async fn load_patient_questionnaires(id: String) -> Result<PatientQuestionna
     let mut conn = state.db.pool.acquire().await.map_err(AppError::from)?;
     let surveys_on = super::server::surveys_on(&mut conn, &patient_id).await?;
     drop(conn);
-    super::server::audit_listed(&state.db, &session.viewer.user_id, "patient", &patient_id.0, request::client_addr(), now).await?;
+    super::server::audit_listed(&state.db, &session.viewer.user_id, "patient", patient_id.as_str(), request::client_addr(), now).await?;
     Ok(PatientQuestionnaires { patient: patient_name(patient), surveys_on, assignments, forms, can_read_answers: role.can(Permission::ReadAnswers) })
 }
 
@@ -210,7 +210,7 @@ pub async fn assign_questionnaire(patient: String, form: String, due: String, no
         },
     };
     let note = Some(note.trim()).filter(|n| !n.is_empty());
-    let pid = crate::patients::PatientId(patient.clone());
+    let pid = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
     match assign(&state.db, &state.settings, &session.viewer.user_id, role, &pid, &form, due, note, request::client_addr(), now_ms()).await {
         Ok(_) => crate::platform::request::redirect(&format!("{back}?assigned=1")),
         Err(QuestionnaireError::SurveysOff) => crate::platform::request::redirect(&format!("{back}?refused=surveys#assign")),

@@ -65,7 +65,7 @@ pub async fn load_second_step() -> Result<SecondStepView, AppError> {
         (false, Some(secret)) => {
             let account: String = {
                 use sqlx::Row;
-                sqlx::query("SELECT login FROM users WHERE id = $1").bind(&user.0).fetch_one(&state.db.pool).await?.try_get("login")?
+                sqlx::query("SELECT login FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&state.db.pool).await?.try_get("login")?
             };
             let uri = totp::otpauth_uri(&state.settings.organisation.name, &account, &secret);
             let qr_svg = qrcode::QrCode::new(uri.as_bytes())

@@ -91,14 +91,14 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
 
     let user =
         sqlx::query("SELECT id, password_hash, kind, staff_role, access, email FROM users WHERE login = $1").bind(&login).fetch_optional(&db.pool).await?;
-    let user_id = user.as_ref().map(|r| r.try_get::<String, _>("id")).transpose()?.map(UserId);
+    let user_id = user.as_ref().map(|r| r.try_get::<UserId, _>("id")).transpose()?;
 
     let device_key = match (&a.device_secret, &user_id) {
         (Some(secret), Some(uid)) => {
             let digest = tokens::digest(secret);
             let known = sqlx::query("SELECT 1 AS known FROM known_devices WHERE token_hash = $1 AND user_id = $2")
                 .bind(&digest)
-                .bind(&uid.0)
+                .bind(uid.as_str())
                 .fetch_optional(&db.pool)
                 .await?
                 .is_some();
@@ -254,7 +254,7 @@ async fn count_refusal(tx: &mut Tx, policy: &ThrottlePolicy, c: &Counted<'_>, sc
     .bind(scope_name)
     .bind(&subject)
     .bind(login_key)
-    .bind(user.map(|u| u.0.clone()))
+    .bind(user.map(|u| u.as_str()))
     .bind(&addr)
     .bind(now)
     .execute(&mut **tx)
@@ -296,9 +296,9 @@ async fn open_session(state: &AppState, o: Opening<'_>, now: i64) -> Result<Opti
         // commit puts this sign-in wholly before the reset (whose end of every session then
         // includes this one) or wholly after it (and then the hash read below is the new one).
         // On SQLite the write transaction already runs alone.
-        crate::platform::db::lock_row(&mut tx, "users", &user_id.0).await?;
+        crate::platform::db::lock_row(&mut tx, "users", user_id.as_str()).await?;
         let current: Option<String> =
-            sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(&user_id.0).fetch_one(&mut *tx).await?.try_get("password_hash")?;
+            sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(user_id.as_str()).fetch_one(&mut *tx).await?.try_get("password_hash")?;
         if current.as_deref() != Some(verified) {
             tx.rollback().await?;
             return Ok(None);
@@ -330,7 +330,7 @@ async fn open_session(state: &AppState, o: Opening<'_>, now: i64) -> Result<Opti
         let secret = tokens::new_secret();
         sqlx::query("INSERT INTO known_devices (token_hash, user_id, created_at, last_used_at) VALUES ($1, $2, $3, $3)")
             .bind(tokens::digest(&secret))
-            .bind(&user_id.0)
+            .bind(user_id.as_str())
             .bind(now)
             .execute(&mut *tx)
             .await?;
@@ -379,7 +379,8 @@ pub async fn passkey_sign_in(
     user_agent: Option<&str>,
     now: i64,
 ) -> Result<Option<(String, Option<String>, Option<PendingStep>)>, sqlx::Error> {
-    let Some(row) = sqlx::query("SELECT login, kind, staff_role, access, email FROM users WHERE id = $1").bind(&user.0).fetch_optional(&state.db.pool).await?
+    let Some(row) =
+        sqlx::query("SELECT login, kind, staff_role, access, email FROM users WHERE id = $1").bind(user.as_str()).fetch_optional(&state.db.pool).await?
     else {
         return Ok(None);
     };
@@ -395,7 +396,7 @@ pub async fn passkey_sign_in(
             let digest = tokens::digest(&secret);
             let known = sqlx::query("SELECT 1 AS known FROM known_devices WHERE token_hash = $1 AND user_id = $2")
                 .bind(&digest)
-                .bind(&user.0)
+                .bind(user.as_str())
                 .fetch_optional(&state.db.pool)
                 .await?
                 .is_some();
@@ -485,7 +486,7 @@ async fn insert_attempt(tx: &mut Tx, c: &Counted<'_>, outcome: &str, now: i64) -
     .bind(c.device_key)
     .bind(c.client_addr.map(|a| a.to_string()))
     .bind(&c.address_key)
-    .bind(c.user_id.map(|u| u.0.clone()))
+    .bind(c.user_id.map(|u| u.as_str()))
     .bind(outcome)
     .fetch_one(&mut **tx)
     .await?
@@ -532,7 +533,7 @@ pub async fn sweep(db: &Db, policy: &ThrottlePolicy, now: i64) -> Result<(u64, u
             if marked == 0 || refusals < 2 {
                 continue;
             }
-            let user = row.try_get::<Option<String>, _>("user_id")?.map(UserId);
+            let user = row.try_get::<Option<UserId>, _>("user_id")?;
             let client_addr = row.try_get::<Option<String>, _>("client_addr")?.and_then(|a| a.parse::<IpAddr>().ok());
             let detail = format!("{refusals} refusals counted in this throttle window ({scope})");
             let window = window_start.to_string();
