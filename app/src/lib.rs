@@ -42,6 +42,8 @@ pub mod terms;
 pub mod outbox;
 #[cfg(feature = "ssr")]
 pub mod platform;
+#[cfg(feature = "ssr")]
+pub mod users;
 
 pub use app::{shell, App};
 

@@ -6,7 +6,6 @@ use crate::platform::db::Db;
 use crate::platform::passwords::PasswordHasher;
 use crate::sign_in::server::normalise_login;
 use crate::types::{AccountKind, UserId};
-use sqlx::Row;
 
 pub struct NewAccount {
     pub login: String,
@@ -47,8 +46,7 @@ pub async fn create_account(db: &Db, hasher: &PasswordHasher, new: NewAccount, a
         AccountKind::Staff(role) => ("staff", Some(role.as_str())),
     };
     let mut tx = db.begin_write().await?;
-    let taken = sqlx::query("SELECT id FROM users WHERE login = $1").bind(&login).fetch_optional(&mut *tx).await?;
-    if taken.is_some() {
+    if crate::users::login_taken(&mut *tx, &login).await? {
         return Err(CreateAccountError::LoginTaken);
     }
     sqlx::query(
@@ -76,6 +74,5 @@ pub async fn create_account(db: &Db, hasher: &PasswordHasher, new: NewAccount, a
 
 /// The id of the account with this user ID, if any.
 pub async fn find_by_login(db: &Db, login: &str) -> Result<Option<UserId>, sqlx::Error> {
-    let row = sqlx::query("SELECT id FROM users WHERE login = $1").bind(normalise_login(login)).fetch_optional(&db.pool).await?;
-    row.map(|r| r.try_get::<UserId, _>("id")).transpose()
+    crate::users::id_by_login(&db.pool, &normalise_login(login)).await
 }

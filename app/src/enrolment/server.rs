@@ -216,7 +216,7 @@ pub async fn approve(
             (id, "new record")
         }
     };
-    if has_account(&mut tx, &patient_id).await? {
+    if crate::users::for_patient(&mut *tx, &patient_id).await?.is_some() {
         return Err(DecisionError::HasAccount);
     }
     sqlx::query("UPDATE enrolment_requests SET patient_id = $1 WHERE id = $2").bind(patient_id.as_str()).bind(request_id).execute(&mut *tx).await?;
@@ -286,10 +286,6 @@ pub async fn decline(db: &Db, request_id: &str, reason: &str, staff: &UserId, ad
 
 // ---- Activation codes --------------------------------------------------------------------
 
-async fn has_account(tx: &mut Tx, patient: &PatientId) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("SELECT 1 AS x FROM users WHERE patient_id = $1").bind(patient.as_str()).fetch_optional(&mut **tx).await?.is_some())
-}
-
 /// Issues a code for a patient without an account; any earlier active code is replaced. With
 /// `email_to_record`, the code is also e-mailed to the address on the record, if it has one (and
 /// to no other address).
@@ -306,7 +302,7 @@ pub async fn issue_code(
     if exists.is_none() {
         return Err(DecisionError::NotFound);
     }
-    if has_account(&mut tx, patient).await? {
+    if crate::users::for_patient(&mut *tx, patient).await?.is_some() {
         return Err(DecisionError::HasAccount);
     }
     let (code, emailed) = issue_code_in(&mut tx, state, patient, None, email_to_record, staff, addr, now).await?;
@@ -563,7 +559,7 @@ pub async fn user_id_available(db: &Db, typed: &str) -> Result<Result<String, Us
         Ok(id) => id,
         Err(p) => return Ok(Err(p)),
     };
-    let taken = sqlx::query("SELECT 1 AS x FROM users WHERE login = $1").bind(&id).fetch_optional(&db.pool).await?.is_some();
+    let taken = crate::users::login_taken(&db.pool, &id).await?;
     Ok(if taken { Err(UserIdProblem::Taken) } else { Ok(id) })
 }
 
@@ -701,8 +697,7 @@ async fn create_account(
             return Ok(Err(ActivationProblem::Terms));
         }
     }
-    let taken = sqlx::query("SELECT 1 AS x FROM users WHERE login = $1").bind(&login).fetch_optional(&mut *tx).await?;
-    if taken.is_some() {
+    if crate::users::login_taken(&mut *tx, &login).await? {
         return Ok(Err(ActivationProblem::UserId(UserIdProblem::Taken)));
     }
     let user = UserId::new_random();

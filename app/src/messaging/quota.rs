@@ -108,12 +108,7 @@ pub async fn lift(db: &Db, staff: &UserId, patient: &PatientId, reason: &str, cl
         .bind(&reason)
         .execute(&mut *tx)
         .await?;
-    let subject: Option<UserId> = sqlx::query("SELECT id FROM users WHERE patient_id = $1")
-        .bind(patient.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| r.try_get("id"))
-        .transpose()?;
+    let subject = crate::users::for_patient(&mut *tx, patient).await?;
     let mut event = AuditEvent::of(AuditAction::MessageQuotaLifted);
     event.actor = Some(staff);
     event.subject = subject.as_ref();

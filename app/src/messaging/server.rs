@@ -72,8 +72,7 @@ pub fn local_text(zone: &jiff::tz::TimeZone, at_ms: i64) -> String {
 
 /// The patient record of a patient account.
 pub async fn patient_of(db: &Db, user: &UserId) -> Result<Option<PatientId>, sqlx::Error> {
-    let row = sqlx::query("SELECT patient_id FROM users WHERE id = $1 AND kind = 'patient'").bind(user.as_str()).fetch_optional(&db.pool).await?;
-    Ok(row.and_then(|r| r.try_get::<Option<PatientId>, _>("patient_id").ok().flatten()))
+    crate::users::patient_of(&db.pool, user).await
 }
 
 /// The organisation's calendar as it stands now (holidays from the database).
@@ -562,10 +561,10 @@ pub async fn open_thread(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(t) = t else { return Ok(None) };
-    let patient_id: String = t.try_get("patient_id")?;
+    let patient_id: PatientId = t.try_get("patient_id")?;
     let staff = match &reader {
         Reader::Patient { patient, .. } => {
-            if patient.as_str() != patient_id {
+            if patient.as_str() != patient_id.as_str() {
                 return Ok(None);
             }
             false
@@ -577,8 +576,7 @@ pub async fn open_thread(
             true
         }
     };
-    let patient_user: Option<UserId> =
-        sqlx::query("SELECT id FROM users WHERE patient_id = $1").bind(&patient_id).fetch_optional(&mut *tx).await?.map(|r| r.try_get("id")).transpose()?;
+    let patient_user = crate::users::for_patient(&mut *tx, &patient_id).await?;
     // Read marks first, so the page shows the state it leaves behind.
     match &reader {
         Reader::Patient { user, .. } => {
@@ -662,7 +660,7 @@ pub async fn open_thread(
         topic: topic_label(&t.try_get::<String, _>("topic")?),
         patient_name: format!("{} {}", t.try_get::<String, _>("given_name")?, t.try_get::<String, _>("family_name")?),
         patient_mrn: if staff { Some(t.try_get("mrn")?) } else { None },
-        patient_id: staff.then(|| patient_id.clone()),
+        patient_id: staff.then(|| patient_id.to_string()),
         messages,
         overdue,
         open_message,
@@ -1082,8 +1080,7 @@ pub async fn forward(
     }
     // A forward to someone who is away goes on to their cover, as a new message would.
     let (dest, away) = route(&mut tx, to, now, &settings.messaging.time_zone).await?;
-    let by_name: String =
-        sqlx::query("SELECT display_name FROM users WHERE id = $1").bind(staff.as_str()).fetch_one(&mut *tx).await?.try_get("display_name")?;
+    let by_name = crate::users::display_name(&mut *tx, staff).await?;
     let mut reason = format!("Forwarded by {by_name}");
     if !note.is_empty() {
         reason.push_str(": ");

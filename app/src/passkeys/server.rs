@@ -140,7 +140,7 @@ async fn take_ceremony(tx: &mut Tx, id: &str, kind: &str, user: Option<&UserId>,
 }
 
 async fn notify(tx: &mut Tx, user: &UserId, now: i64) -> Result<(), sqlx::Error> {
-    let email: Option<String> = sqlx::query("SELECT email FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&mut **tx).await?.try_get("email")?;
+    let email = crate::users::email(&mut **tx, user).await?;
     if let Some(email) = email.filter(|e| !e.is_empty()) {
         outbox::enqueue(tx, &email, &Notice::SignInMethodsChanged, now).await?;
     }

@@ -10,7 +10,6 @@
 use crate::platform::rate::{self, CheckKind, CheckLimit};
 use crate::platform::state::AppState;
 use crate::types::UserId;
-use sqlx::Row;
 use std::time::Duration;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -45,8 +44,7 @@ pub async fn check(state: &AppState, user: &UserId, password: String, now: i64) 
         Err(wait) => return Ok(PasswordAgain::Throttled(wait)),
     };
     tx.commit().await?;
-    let hash: Option<String> =
-        sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&state.db.pool).await?.try_get("password_hash")?;
+    let hash = crate::users::password_hash(&state.db.pool, user).await?;
     let matches = state.passwords.verify(password, hash).await;
     let mut tx = state.db.begin_write().await?;
     rate::settle(&mut tx, place, matches).await?;

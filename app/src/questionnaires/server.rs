@@ -691,12 +691,7 @@ pub async fn break_the_glass(db: &Db, staff: &UserId, assignment: &str, reason: 
         .bind(now + BREAK_GLASS_MINUTES * 60_000)
         .execute(&mut *tx)
         .await?;
-    let subject: Option<UserId> = sqlx::query("SELECT id FROM users WHERE patient_id = $1")
-        .bind(patient.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|r| r.try_get("id"))
-        .transpose()?;
+    let subject = crate::users::for_patient(&mut *tx, &patient).await?;
     audit::record(
         &mut tx,
         AuditEvent {

@@ -135,7 +135,7 @@ pub async fn fhir_patient_of(state: &AppState, patient: &PatientId, now: i64) ->
             .await?
             .rows_affected();
     if inserted == 1 {
-        let user = account_of(&mut tx, patient).await?;
+        let user = crate::users::for_patient(&mut *tx, patient).await?;
         audit::record(
             &mut tx,
             AuditEvent {
@@ -157,15 +157,6 @@ pub async fn fhir_patient_of(state: &AppState, patient: &PatientId, now: i64) ->
             Err(RecordError::NotLinked)
         }
     }
-}
-
-async fn account_of(tx: &mut crate::platform::db::Tx, patient: &PatientId) -> Result<Option<UserId>, sqlx::Error> {
-    Ok(sqlx::query("SELECT id FROM users WHERE patient_id = $1")
-        .bind(patient.as_str())
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| r.try_get::<UserId, _>("id"))
-        .transpose()?)
 }
 
 /// The link of a portal patient, if any.
@@ -251,7 +242,7 @@ pub async fn link(state: &AppState, staff: &UserId, patient: &PatientId, fhir_id
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(LinkError::Taken),
         Err(e) => return Err(e.into()),
     }
-    let user = account_of(&mut tx, patient).await?;
+    let user = crate::users::for_patient(&mut *tx, patient).await?;
     audit::record(
         &mut tx,
         AuditEvent {
@@ -278,7 +269,7 @@ pub async fn unlink(db: &Db, staff: &UserId, patient: &PatientId, client_addr: O
     if gone == 0 {
         return Ok(false);
     }
-    let user = account_of(&mut tx, patient).await?;
+    let user = crate::users::for_patient(&mut *tx, patient).await?;
     audit::record(
         &mut tx,
         AuditEvent {

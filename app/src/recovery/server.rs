@@ -284,7 +284,7 @@ pub async fn set_password(tx: &mut Tx, user: &UserId, hash: &str, now: i64) -> R
 pub async fn reveal_user_id(db: &Db, token: &str, addr: Option<IpAddr>, now: i64) -> Result<Option<String>, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let Some((user, _)) = use_link(&mut tx, token, Purpose::UserIdReminder, now).await? else { return Ok(None) };
-    let login: String = sqlx::query("SELECT login FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&mut *tx).await?.try_get("login")?;
+    let login = crate::users::login(&mut *tx, &user).await?;
     audit::record(
         &mut tx,
         AuditEvent { actor: Some(&user), subject: Some(&user), client_addr: addr, ..AuditEvent::of(AuditAction::UserIdReminderOpened) },
@@ -318,7 +318,7 @@ pub async fn request_email_change(state: &AppState, user: &UserId, new_email: &s
         tx.commit().await?;
         return Ok(LinkRequest::TooMany);
     }
-    let old: Option<String> = sqlx::query("SELECT email FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&mut *tx).await?.try_get("email")?;
+    let old = crate::users::email(&mut *tx, &user).await?;
     sqlx::query("UPDATE account_links SET used_at = $1 WHERE user_id = $2 AND purpose = 'email-change' AND used_at IS NULL")
         .bind(now)
         .bind(user.as_str())
@@ -382,7 +382,7 @@ pub async fn resend_confirmation(state: &AppState, user: &UserId, addr: Option<I
 pub async fn confirm_email(state: &AppState, token: &str, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = state.db.begin_write().await?;
     let Some((user, Some(new_email))) = use_link(&mut tx, token, Purpose::EmailChange, now).await? else { return Ok(false) };
-    let old: Option<String> = sqlx::query("SELECT email FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&mut *tx).await?.try_get("email")?;
+    let old = crate::users::email(&mut *tx, &user).await?;
     sqlx::query("UPDATE users SET email = $1, email_confirmed_at = $2 WHERE id = $3").bind(&new_email).bind(now).bind(user.as_str()).execute(&mut *tx).await?;
     let changed = old.as_deref().is_some_and(|o| !o.is_empty() && o != new_email);
     if changed {

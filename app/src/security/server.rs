@@ -142,12 +142,6 @@ pub async fn overview(db: &Db, now: i64) -> Result<SecurityOverview, sqlx::Error
     Ok(SecurityOverview { now, failures_by_account, failures_by_address, throttled, terminated, break_glass, notices_given_up })
 }
 
-/// The account whose user ID (login) is `login`, already normalised.
-pub async fn account_id(db: &Db, login: &str) -> Result<Option<UserId>, sqlx::Error> {
-    let row = sqlx::query("SELECT id FROM users WHERE login = $1").bind(login).fetch_optional(&db.pool).await?;
-    row.map(|r| r.try_get::<UserId, _>("id")).transpose()
-}
-
 enum Param {
     Text(String),
     Int(i64),

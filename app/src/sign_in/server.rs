@@ -297,8 +297,7 @@ async fn open_session(state: &AppState, o: Opening<'_>, now: i64) -> Result<Opti
         // includes this one) or wholly after it (and then the hash read below is the new one).
         // On SQLite the write transaction already runs alone.
         crate::platform::db::lock_row(&mut tx, "users", user_id.as_str()).await?;
-        let current: Option<String> =
-            sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(user_id.as_str()).fetch_one(&mut *tx).await?.try_get("password_hash")?;
+        let current = crate::users::password_hash(&mut *tx, &user_id).await?;
         if current.as_deref() != Some(verified) {
             tx.rollback().await?;
             return Ok(None);
@@ -379,18 +378,14 @@ pub async fn passkey_sign_in(
     user_agent: Option<&str>,
     now: i64,
 ) -> Result<Option<(String, Option<String>, Option<PendingStep>)>, sqlx::Error> {
-    let Some(row) =
-        sqlx::query("SELECT login, kind, staff_role, access, email FROM users WHERE id = $1").bind(user.as_str()).fetch_optional(&state.db.pool).await?
-    else {
+    let Some(account) = crate::users::by_id(&state.db.pool, user).await? else {
         return Ok(None);
     };
-    let kind: String = row.try_get("kind")?;
-    let role: Option<String> = row.try_get("staff_role")?;
-    let admitted = kind_from_row(&kind, role.as_deref()).is_some_and(|k| portal.admits(k));
-    if !admitted || row.try_get::<String, _>("access")? != "active" {
+    let admitted = kind_from_row(&account.kind, account.staff_role.as_deref()).is_some_and(|k| portal.admits(k));
+    if !admitted || account.access != "active" {
         return Ok(None);
     }
-    let login_key = login_key(&state.sealing, &normalise_login(&row.try_get::<String, _>("login")?));
+    let login_key = login_key(&state.sealing, &normalise_login(&account.login));
     let device_key = match device_secret {
         Some(secret) => {
             let digest = tokens::digest(&secret);
@@ -408,11 +403,10 @@ pub async fn passkey_sign_in(
         }
         None => UNKNOWN_DEVICE.to_string(),
     };
-    let email: Option<String> = row.try_get("email")?;
     let opening = Opening {
         user,
-        patient: kind == "patient",
-        email: email.as_deref(),
+        patient: account.kind == "patient",
+        email: account.email.as_deref(),
         login_key: &login_key,
         device_key: &device_key,
         client_addr,

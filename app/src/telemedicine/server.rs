@@ -302,7 +302,7 @@ pub async fn schedule(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    let subject = account_of(&mut tx, &patient_id).await?;
+    let subject = crate::users::for_patient(&mut *tx, &patient_id).await?;
     audit::record(
         &mut tx,
         AuditEvent {
@@ -319,11 +319,6 @@ pub async fn schedule(
     outbox::notify_patient(&mut tx, settings, &patient_id, &Notice::VisitsChanged, now).await?;
     tx.commit().await?;
     Ok(id)
-}
-
-async fn account_of(tx: &mut crate::platform::db::Tx, patient: &PatientId) -> Result<Option<UserId>, sqlx::Error> {
-    let row = sqlx::query("SELECT id FROM users WHERE patient_id = $1").bind(patient.as_str()).fetch_optional(&mut **tx).await?;
-    row.map(|r| r.try_get::<UserId, _>("id")).transpose()
 }
 
 /// Cancels a visit that has not ended; the patient is told something changed in the portal.
@@ -347,7 +342,7 @@ pub async fn cancel(db: &Db, settings: &PortalSettings, id: &VisitId, staff: &Us
         .bind(id.as_str())
         .execute(&mut *tx)
         .await?;
-    let subject = account_of(&mut tx, &patient).await?;
+    let subject = crate::users::for_patient(&mut *tx, &patient).await?;
     audit::record(
         &mut tx,
         AuditEvent {
