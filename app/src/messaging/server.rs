@@ -425,7 +425,7 @@ pub async fn reroute_started_absences(db: &Db, settings: &PortalSettings, now: i
 
 /// A patient's threads, newest first.
 pub async fn patient_threads(db: &Db, zone: &jiff::tz::TimeZone, patient: &PatientId, now: i64) -> Result<Vec<ThreadSummary>, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows: Vec<ThreadRow> = sqlx::query_as(
         "SELECT t.id, t.subject, t.topic, t.last_message_at, \
            (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.author_kind = 'staff' AND m.read_at IS NULL) AS unread, \
            (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.author_kind = 'patient' AND m.handled_at IS NULL AND m.due_at < $2) AS overdue, \
@@ -440,22 +440,57 @@ pub async fn patient_threads(db: &Db, zone: &jiff::tz::TimeZone, patient: &Patie
     .bind(now)
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let to: Option<String> = r.try_get("to_name")?;
-            let staff: Option<String> = r.try_get("staff_name")?;
-            Ok(ThreadSummary {
-                id: r.try_get::<ThreadId, _>("id")?,
-                subject: r.try_get("subject")?,
-                topic: topic_label(&r.try_get::<String, _>("topic")?),
-                with: to.or(staff).unwrap_or_else(|| "Your care team".into()),
-                last_message_at: r.try_get("last_message_at")?,
-                last_text: local_text(zone, r.try_get("last_message_at")?),
-                unread: r.try_get("unread")?,
-                overdue: r.try_get::<i64, _>("overdue")? > 0,
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r: ThreadRow| ThreadSummary {
+            topic: topic_label(&r.topic),
+            with: r.to_name.or(r.staff_name).unwrap_or_else(|| "Your care team".into()),
+            last_text: local_text(zone, r.last_message_at),
+            last_message_at: r.last_message_at,
+            overdue: r.overdue > 0,
+            unread: r.unread,
+            subject: r.subject,
+            id: r.id,
         })
-        .collect()
+        .collect())
+}
+
+/// A line of a thread list, for the patient (`unread`, `overdue`) or staff (`waiting`); the
+/// counts the other side does not ask for are absent from its query.
+#[derive(sqlx::FromRow)]
+struct ThreadRow {
+    id: ThreadId,
+    subject: String,
+    /// The stored value; a topic that no longer parses is shown as stored.
+    topic: String,
+    last_message_at: i64,
+    #[sqlx(default)]
+    unread: i64,
+    #[sqlx(default)]
+    overdue: i64,
+    #[sqlx(default)]
+    waiting: i64,
+    /// Whom the patient first wrote to (a provider or a pool).
+    to_name: Option<String>,
+    /// The first staff member who wrote in the thread.
+    staff_name: Option<String>,
+}
+
+/// A message of a thread as it is read, with the names of its author and recipients.
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: MessageId,
+    /// `patient` or `staff`.
+    author_kind: String,
+    author: String,
+    body: String,
+    sent_at: i64,
+    due_at: Option<i64>,
+    handled_at: Option<i64>,
+    read_at: Option<i64>,
+    to_name: Option<String>,
+    /// Shown to staff only.
+    assigned_name: Option<String>,
 }
 
 fn topic_label(s: &str) -> String {
@@ -611,7 +646,7 @@ pub async fn open_thread(
             audit::record(&mut tx, event, now).await?;
         }
     }
-    let rows = sqlx::query(
+    let rows: Vec<MessageRow> = sqlx::query_as(
         "SELECT m.id, m.author_kind, m.body, m.sent_at, m.due_at, m.handled_at, m.read_at, au.display_name AS author, \
            COALESCE(tu.display_name, tp.name) AS to_name, COALESCE(su.display_name, sp.name) AS assigned_name \
          FROM messages m JOIN users au ON au.id = m.author_id \
@@ -626,27 +661,23 @@ pub async fn open_thread(
     let mut attachments = thread_attachments(&mut tx, thread).await?;
     let mut routes = if staff { thread_routes(&mut tx, zone, thread).await? } else { Vec::new() };
     let mut messages = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let id = r.try_get::<MessageId, _>("id")?;
-        let from_patient = r.try_get::<String, _>("author_kind")? == "patient";
-        let attachments = take_of(&mut attachments, &id);
-        let routes = take_of(&mut routes, &id);
-        let due_at: Option<i64> = r.try_get("due_at")?;
-        let read_at: Option<i64> = r.try_get("read_at")?;
+    for r in rows {
+        let attachments = take_of(&mut attachments, &r.id);
+        let routes = take_of(&mut routes, &r.id);
         messages.push(MessageView {
-            id,
-            from_patient,
-            author: r.try_get("author")?,
-            body: r.try_get("body")?,
-            sent_at: r.try_get("sent_at")?,
-            sent_text: local_text(zone, r.try_get("sent_at")?),
-            to: r.try_get("to_name")?,
-            assigned_to: if staff { r.try_get("assigned_name")? } else { None },
-            due_at,
-            due_text: due_at.map(|d| local_text(zone, d)),
-            handled_at: r.try_get("handled_at")?,
-            read_at,
-            read_text: read_at.map(|d| local_text(zone, d)),
+            from_patient: r.author_kind == "patient",
+            author: r.author,
+            body: r.body,
+            sent_text: local_text(zone, r.sent_at),
+            sent_at: r.sent_at,
+            to: r.to_name,
+            assigned_to: if staff { r.assigned_name } else { None },
+            due_at: r.due_at,
+            due_text: r.due_at.map(|d| local_text(zone, d)),
+            handled_at: r.handled_at,
+            read_at: r.read_at,
+            read_text: r.read_at.map(|d| local_text(zone, d)),
+            id: r.id,
             attachments,
             routes,
         });
@@ -675,30 +706,36 @@ fn take_of<T>(all: &mut Vec<(MessageId, T)>, message: &MessageId) -> Vec<T> {
 }
 
 async fn thread_attachments(tx: &mut Tx, thread: &ThreadId) -> Result<Vec<(MessageId, AttachmentInfo)>, sqlx::Error> {
-    let rows = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct AttachmentRow {
+        message_id: MessageId,
+        id: AttachmentId,
+        file_name: String,
+        content_type: String,
+        size: i64,
+    }
+    let rows: Vec<AttachmentRow> = sqlx::query_as(
         "SELECT a.message_id, a.id, a.file_name, a.content_type, a.size FROM attachments a JOIN messages m ON m.id = a.message_id \
          WHERE m.thread_id = $1 ORDER BY a.file_name, a.id",
     )
     .bind(thread.as_str())
     .fetch_all(&mut **tx)
     .await?;
-    rows.iter()
-        .map(|a| {
-            Ok((
-                a.try_get::<MessageId, _>("message_id")?,
-                AttachmentInfo {
-                    id: a.try_get::<AttachmentId, _>("id")?,
-                    file_name: a.try_get("file_name")?,
-                    content_type: a.try_get("content_type")?,
-                    size: a.try_get("size")?,
-                },
-            ))
-        })
-        .collect()
+    Ok(rows.into_iter().map(|a| (a.message_id, AttachmentInfo { id: a.id, file_name: a.file_name, content_type: a.content_type, size: a.size })).collect())
 }
 
 async fn thread_routes(tx: &mut Tx, zone: &jiff::tz::TimeZone, thread: &ThreadId) -> Result<Vec<(MessageId, RouteInfo)>, sqlx::Error> {
-    let rows = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct RouteRow {
+        message_id: MessageId,
+        at: i64,
+        kind: String,
+        reason: String,
+        from_name: Option<String>,
+        to_name: Option<String>,
+        by_name: Option<String>,
+    }
+    let rows: Vec<RouteRow> = sqlx::query_as(
         "SELECT r.message_id, r.at, r.kind, r.reason, COALESCE(fu.display_name, fp.name) AS from_name, \
            COALESCE(tu.display_name, tp.name) AS to_name, bu.display_name AS by_name \
          FROM message_routes r JOIN messages m ON m.id = r.message_id \
@@ -709,22 +746,21 @@ async fn thread_routes(tx: &mut Tx, zone: &jiff::tz::TimeZone, thread: &ThreadId
     .bind(thread.as_str())
     .fetch_all(&mut **tx)
     .await?;
-    rows.iter()
+    Ok(rows
+        .into_iter()
         .map(|r| {
-            Ok((
-                r.try_get::<MessageId, _>("message_id")?,
-                RouteInfo {
-                    at: r.try_get("at")?,
-                    at_text: local_text(zone, r.try_get("at")?),
-                    kind: r.try_get("kind")?,
-                    from: r.try_get::<Option<String>, _>("from_name")?.unwrap_or_default(),
-                    to: r.try_get::<Option<String>, _>("to_name")?.unwrap_or_default(),
-                    reason: r.try_get("reason")?,
-                    by: r.try_get("by_name")?,
-                },
-            ))
+            let route = RouteInfo {
+                at: r.at,
+                at_text: local_text(zone, r.at),
+                kind: r.kind,
+                from: r.from_name.unwrap_or_default(),
+                to: r.to_name.unwrap_or_default(),
+                reason: r.reason,
+                by: r.by_name,
+            };
+            (r.message_id, route)
         })
-        .collect()
+        .collect())
 }
 
 /// A staff member's inbox: the patients' messages that wait for them or their pools, soonest due
@@ -751,27 +787,39 @@ pub async fn staff_inbox(db: &Db, zone: &jiff::tz::TimeZone, staff: &UserId, fil
          WHERE m.author_kind = 'patient' AND m.handled_at IS NULL AND {condition}{extra} \
          ORDER BY m.due_at, m.sent_at LIMIT 500"
     );
-    let rows = sqlx::query(&sql).bind(staff.as_str()).bind(now).fetch_all(&db.pool).await?;
-    rows.iter()
-        .map(|r| {
-            let due: i64 = r.try_get("due_at")?;
-            Ok(InboxItem {
-                message_id: r.try_get::<MessageId, _>("id")?,
-                thread_id: r.try_get::<ThreadId, _>("thread_id")?,
-                patient_name: format!("{} {}", r.try_get::<String, _>("given_name")?, r.try_get::<String, _>("family_name")?),
-                subject: r.try_get("subject")?,
-                topic: topic_label(&r.try_get::<String, _>("topic")?),
-                sent_at: r.try_get("sent_at")?,
-                sent_text: local_text(zone, r.try_get("sent_at")?),
-                due_at: due,
-                due_text: local_text(zone, due),
-                overdue: due < now,
-                opened: r.try_get::<Option<i64>, _>("staff_opened_at")?.is_some(),
-                assigned_to: r.try_get::<Option<String>, _>("assigned_name")?.unwrap_or_default(),
-                routed: r.try_get::<i64, _>("routes")? > 0,
-            })
+    #[derive(sqlx::FromRow)]
+    struct InboxRow {
+        id: MessageId,
+        thread_id: ThreadId,
+        sent_at: i64,
+        due_at: i64,
+        staff_opened_at: Option<i64>,
+        subject: String,
+        topic: String,
+        given_name: String,
+        family_name: String,
+        assigned_name: Option<String>,
+        routes: i64,
+    }
+    let rows: Vec<InboxRow> = sqlx::query_as(&sql).bind(staff.as_str()).bind(now).fetch_all(&db.pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| InboxItem {
+            message_id: r.id,
+            thread_id: r.thread_id,
+            patient_name: format!("{} {}", r.given_name, r.family_name),
+            subject: r.subject,
+            topic: topic_label(&r.topic),
+            sent_at: r.sent_at,
+            sent_text: local_text(zone, r.sent_at),
+            due_at: r.due_at,
+            due_text: local_text(zone, r.due_at),
+            overdue: r.due_at < now,
+            opened: r.staff_opened_at.is_some(),
+            assigned_to: r.assigned_name.unwrap_or_default(),
+            routed: r.routes > 0,
         })
-        .collect()
+        .collect())
 }
 
 /// The conversations with one patient that a member of staff may read (the rule of
@@ -802,26 +850,22 @@ pub async fn staff_patient_threads(
          FROM threads t WHERE t.patient_id = $1 AND {} ORDER BY t.last_message_at DESC LIMIT 500",
         staff_reads_thread_sql("t.id", "t.patient_id", "$2")
     );
-    let rows = sqlx::query(&sql).bind(patient.as_str()).bind(staff.as_str()).fetch_all(&mut *conn).await?;
+    let rows: Vec<ThreadRow> = sqlx::query_as(&sql).bind(patient.as_str()).bind(staff.as_str()).fetch_all(&mut *conn).await?;
     if rows.is_empty() && !staff_may_write_to(&mut conn, staff, patient).await? {
         return Ok(None);
     }
     drop(conn);
-    let threads = rows
-        .iter()
-        .map(|r| {
-            let to: Option<String> = r.try_get("to_name")?;
-            let by: Option<String> = r.try_get("staff_name")?;
-            Ok(StaffThreadLine {
-                id: r.try_get::<ThreadId, _>("id")?,
-                subject: r.try_get("subject")?,
-                topic: topic_label(&r.try_get::<String, _>("topic")?),
-                with: to.or(by).unwrap_or_default(),
-                last_text: local_text(zone, r.try_get("last_message_at")?),
-                waiting: r.try_get::<i64, _>("waiting")? > 0,
-            })
+    let threads: Vec<StaffThreadLine> = rows
+        .into_iter()
+        .map(|r| StaffThreadLine {
+            topic: topic_label(&r.topic),
+            with: r.to_name.or(r.staff_name).unwrap_or_default(),
+            last_text: local_text(zone, r.last_message_at),
+            waiting: r.waiting > 0,
+            subject: r.subject,
+            id: r.id,
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect();
     let mut event = AuditEvent::of(AuditAction::PatientRecordViewed);
     event.actor = Some(staff);
     event.record_type = Some("patient");
