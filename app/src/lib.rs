@@ -11,6 +11,7 @@ pub mod access;
 pub mod app;
 pub mod dates;
 pub mod error;
+pub mod ids;
 pub mod types;
 
 pub mod account;
@@ -41,6 +42,8 @@ pub mod terms;
 pub mod outbox;
 #[cfg(feature = "ssr")]
 pub mod platform;
+#[cfg(feature = "ssr")]
+pub mod users;
 
 pub use app::{shell, App};
 

@@ -1,17 +1,8 @@
 //! Types shared by the server and the browser: who is signed in and in what role.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
-/// A user's internal id: 128 random bits in hex, never guessable from another one.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct UserId(pub String);
-
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::ids::UserId;
 
 /// The staff roles of SPEC "Who uses it". Each staff account has exactly one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -125,7 +125,7 @@ pub async fn load(state: &AppState) -> Result<usize, DemoError> {
         let user = create_account(&state.db, &state.passwords, new, None, now).await?;
         if let Some(patient) = patient_id {
             let mut tx = state.db.begin_write().await?;
-            sqlx::query("UPDATE patients SET statement_delivery = 'paperless' WHERE id = $1").bind(&patient.0).execute(&mut *tx).await?;
+            sqlx::query("UPDATE patients SET statement_delivery = 'paperless' WHERE id = $1").bind(patient.as_str()).execute(&mut *tx).await?;
             if let Some(terms) = app::terms::server::in_force_on(&mut tx, now).await? {
                 app::terms::server::accept(&mut tx, &user, &terms, None, now).await?;
             }
@@ -170,11 +170,10 @@ async fn billing(state: &AppState, now: i64) -> Result<(), app::billing::server:
     use app::billing::server::{open_account, post_history, post_statement};
     use app::billing::statement::{Line, LineKind, NewStatement};
     use app::dates::CalendarDate;
-    use sqlx::Row;
     if sqlx::query("SELECT id FROM billing_accounts LIMIT 1").fetch_optional(&state.db.pool).await?.is_some() {
         return Ok(());
     }
-    let staff = app::types::UserId(sqlx::query("SELECT id FROM users WHERE login = 'billing'").fetch_one(&state.db.pool).await?.try_get("id")?);
+    let staff = app::users::id_by_login(&state.db.pool, "billing").await?.ok_or(sqlx::Error::RowNotFound)?;
     // Statements of the last two whole months before today.
     let today = CalendarDate::of_ms(now);
     let month_start = |back: i32| {
@@ -250,9 +249,7 @@ async fn care_teams(state: &AppState, now: i64) -> Result<(), sqlx::Error> {
     if sqlx::query("SELECT id FROM care_pools LIMIT 1").fetch_optional(&state.db.pool).await?.is_some() {
         return Ok(());
     }
-    let user = |login: &'static str| async move {
-        sqlx::query("SELECT id FROM users WHERE login = $1").bind(login).fetch_one(&state.db.pool).await.and_then(|r| r.try_get::<String, _>("id"))
-    };
+    let user = |login: &'static str| async move { app::users::id_by_login(&state.db.pool, login).await?.ok_or(sqlx::Error::RowNotFound) };
     let mut tx = state.db.begin_write().await?;
     // The nurse line does clinical work; the billing office does not (minimum necessary: billing
     // staff read only the conversations sent to them).
@@ -315,7 +312,7 @@ pub async fn activity(state: &AppState, now: i64) -> Result<bool, DemoError> {
     let id_of = |sql: &'static str, value: &'static str| async move {
         sqlx::query(sql).bind(value).fetch_one(&db.pool).await.and_then(|r| r.try_get::<String, _>("id"))
     };
-    let drlee = app::types::UserId(id_of("SELECT id FROM users WHERE login = $1", "drlee").await?);
+    let drlee = app::users::id_by_login(&db.pool, "drlee").await?.ok_or(sqlx::Error::RowNotFound)?;
     let nurse_line = id_of("SELECT id FROM care_pools WHERE name = $1", "Nurse line").await?;
     let hour = 3_600_000;
     let day = 24 * hour;
@@ -336,7 +333,7 @@ pub async fn activity(state: &AppState, now: i64) -> Result<bool, DemoError> {
         (
             "MRN100001",
             "alice",
-            format!("provider:{}", drlee.0),
+            format!("provider:{}", drlee.as_str()),
             "general",
             "Knee pain after walking",
             "Dear Dr. Lee, my right knee has ached after my morning walks this week, more on the stairs. \
@@ -346,7 +343,7 @@ pub async fn activity(state: &AppState, now: i64) -> Result<bool, DemoError> {
         (
             "MRN100003",
             "carol",
-            format!("provider:{}", drlee.0),
+            format!("provider:{}", drlee.as_str()),
             "medication",
             "Refill of my inhaler",
             "Hello, I am down to my last inhaler. Could you send a refill to my usual pharmacy? Carol",

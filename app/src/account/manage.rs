@@ -71,7 +71,7 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
         "SELECT u.login, u.email, u.email_confirmed_at, u.password_changed_at, p.statement_delivery FROM users u \
          LEFT JOIN patients p ON p.id = u.patient_id WHERE u.id = $1",
     )
-    .bind(&user.0)
+    .bind(user.as_str())
     .fetch_one(&state.db.pool)
     .await?;
     let sessions = crate::session::server::open_sessions_of(&state.db, user, &state.settings.sessions, now_ms())
@@ -175,7 +175,7 @@ async fn other_open_sessions(
 ) -> Result<usize, sqlx::Error> {
     use sqlx::Row;
     let rows = sqlx::query("SELECT created_at, last_seen_at FROM sessions WHERE user_id = $1 AND ended_at IS NULL AND id_hash <> $2")
-        .bind(&user.0)
+        .bind(user.as_str())
         .bind(except)
         .fetch_all(&mut **tx)
         .await?;
@@ -239,7 +239,7 @@ pub async fn remind_me_later() -> Result<(), AppError> {
     let now = now_ms();
     let user = &session.viewer.user_id;
     let mut tx = state.db.begin_write().await?;
-    sqlx::query("UPDATE users SET password_reminded_at = $1 WHERE id = $2").bind(now).bind(&user.0).execute(&mut *tx).await?;
+    sqlx::query("UPDATE users SET password_reminded_at = $1 WHERE id = $2").bind(now).bind(user.as_str()).execute(&mut *tx).await?;
     set_pending(&mut tx, &session.id_hash, None).await?;
     audit::record(
         &mut tx,

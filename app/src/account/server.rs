@@ -4,10 +4,8 @@
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::platform::db::Db;
 use crate::platform::passwords::PasswordHasher;
-use crate::platform::tokens;
 use crate::sign_in::server::normalise_login;
 use crate::types::{AccountKind, UserId};
-use sqlx::Row;
 
 pub struct NewAccount {
     pub login: String,
@@ -42,21 +40,20 @@ pub async fn create_account(db: &Db, hasher: &PasswordHasher, new: NewAccount, a
         return Err(CreateAccountError::Invalid("a password has at least 8 characters"));
     }
     let hash = hasher.hash(new.password).await;
-    let id = UserId(tokens::new_id());
+    let id = UserId::new_random();
     let (kind, role) = match new.kind {
         AccountKind::Patient => ("patient", None),
         AccountKind::Staff(role) => ("staff", Some(role.as_str())),
     };
     let mut tx = db.begin_write().await?;
-    let taken = sqlx::query("SELECT id FROM users WHERE login = $1").bind(&login).fetch_optional(&mut *tx).await?;
-    if taken.is_some() {
+    if crate::users::login_taken(&mut *tx, &login).await? {
         return Err(CreateAccountError::LoginTaken);
     }
     sqlx::query(
         "INSERT INTO users (id, login, display_name, kind, staff_role, email, email_confirmed_at, patient_id, password_hash, password_changed_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
     )
-    .bind(&id.0)
+    .bind(id.as_str())
     .bind(&login)
     .bind(new.display_name.trim())
     .bind(kind)
@@ -65,7 +62,7 @@ pub async fn create_account(db: &Db, hasher: &PasswordHasher, new: NewAccount, a
     // An address given by whoever runs the command (the clinic's own records) counts as
     // confirmed; a patient's own choice at activation is confirmed by a link.
     .bind(new.email.as_ref().map(|_| now))
-    .bind(new.patient_id.as_ref().map(|p| p.0.clone()))
+    .bind(new.patient_id.as_ref().map(|p| p.as_str()))
     .bind(&hash)
     .bind(now)
     .execute(&mut *tx)
@@ -77,6 +74,5 @@ pub async fn create_account(db: &Db, hasher: &PasswordHasher, new: NewAccount, a
 
 /// The id of the account with this user ID, if any.
 pub async fn find_by_login(db: &Db, login: &str) -> Result<Option<UserId>, sqlx::Error> {
-    let row = sqlx::query("SELECT id FROM users WHERE login = $1").bind(normalise_login(login)).fetch_optional(&db.pool).await?;
-    row.map(|r| r.try_get("id").map(UserId)).transpose()
+    crate::users::id_by_login(&db.pool, &normalise_login(login)).await
 }

@@ -25,7 +25,7 @@ pub fn password_rule(policy: &AccountPolicy, changed_at: Option<i64>, reminded_a
 }
 
 async fn password_step(tx: &mut Tx, policy: &AccountPolicy, user: &UserId, now: i64) -> Result<Option<PendingStep>, sqlx::Error> {
-    let row = sqlx::query("SELECT kind, password_changed_at, password_reminded_at FROM users WHERE id = $1").bind(&user.0).fetch_one(&mut **tx).await?;
+    let row = sqlx::query("SELECT kind, password_changed_at, password_reminded_at FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&mut **tx).await?;
     if row.try_get::<String, _>("kind")? != "patient" {
         return Ok(None);
     }

@@ -187,8 +187,8 @@ pub async fn record(tx: &mut Tx, event: AuditEvent<'_>, now: i64) -> Result<(), 
         seq: head.try_get("seq")?,
         at: now,
         action: event.action.as_str().to_string(),
-        actor_id: event.actor.map(|u| u.0.clone()),
-        subject_id: event.subject.map(|u| u.0.clone()),
+        actor_id: event.actor.map(|u| u.to_string()),
+        subject_id: event.subject.map(|u| u.to_string()),
         record_type: event.record_type.map(str::to_owned),
         record_id: event.record_id.map(str::to_owned),
         client_addr: event.client_addr.map(|a| a.to_string()),
@@ -400,7 +400,7 @@ pub async fn sign_in_history(db: &Db, user: &UserId, limit: i64) -> Result<Vec<A
         placeholders.join(", "),
         ACCOUNT_HISTORY.len() + 2
     );
-    let mut query = sqlx::query(&sql).bind(&user.0);
+    let mut query = sqlx::query(&sql).bind(user.as_str());
     for action in ACCOUNT_HISTORY {
         query = query.bind(action.as_str());
     }

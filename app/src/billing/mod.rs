@@ -32,29 +32,7 @@ use money::Money;
 use serde::{Deserialize, Serialize};
 pub use statement::Delivery;
 
-/// An id that appears in URLs and forms: 128 random bits in lower-case hex.
-fn is_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-/// A billing account's id (internal; people see its number).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct AccountId(pub String);
-
-impl AccountId {
-    pub fn parse(s: &str) -> Option<AccountId> {
-        is_id(s).then(|| AccountId(s.to_string()))
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct StatementId(pub String);
-
-impl StatementId {
-    pub fn parse(s: &str) -> Option<StatementId> {
-        is_id(s).then(|| StatementId(s.to_string()))
-    }
-}
+pub use crate::ids::{AccountId, StatementId};
 
 /// A line of the Billing Summary.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -40,12 +40,12 @@ pub async fn update_delivery(account: String, delivery: String) -> Result<(), Ap
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let id = super::AccountId::parse(&account).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let Some(to) = Delivery::parse(&delivery) else {
-        crate::platform::request::redirect(&format!("/billing/accounts/{}/paperless?error=choose", id.0));
+        crate::platform::request::redirect(&format!("/billing/accounts/{}/paperless?error=choose", id.as_str()));
         return Ok(());
     };
     let reader = Reader::Patient { user: &session.viewer.user_id, patient: &patient };
     match change_delivery(&state.db, reader, &id, to, cx.addr, cx.now).await {
-        Ok(_) => crate::platform::request::redirect(&format!("/billing/accounts/{}?delivery={}#paperless", id.0, to.as_str())),
+        Ok(_) => crate::platform::request::redirect(&format!("/billing/accounts/{}?delivery={}#paperless", id.as_str(), to.as_str())),
         Err(BillingError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(BillingError::Db(e)) => return Err(e.into()),
         Err(e) => return Err(AppError::Invalid(e.to_string())),
@@ -78,7 +78,7 @@ fn AccountList(accounts: Vec<AccountSummary>) -> impl IntoView {
         <p>"Each billing account lists the visits it covers. Amounts are as of the latest statement."</p>
         <ul class="accounts">
             {accounts.into_iter().map(|a| {
-                let href = format!("/billing/accounts/{}", a.id.0);
+                let href = format!("/billing/accounts/{}", a.id.as_str());
                 let heading = format!("Account {}", a.number);
                 let covers = if a.departments.is_empty() { "No visits billed yet".to_string() } else { a.departments.join(", ") };
                 let balance = balance_text(a.balance);
@@ -131,7 +131,7 @@ pub fn ViewAccountPage() -> impl IntoView {
 
 #[component]
 fn AccountDetail(a: AccountView) -> impl IntoView {
-    let update = format!("/billing/accounts/{}/paperless", a.account.id.0);
+    let update = format!("/billing/accounts/{}/paperless", a.account.id.as_str());
     let delivery = a.account.delivery;
     view! {
         <h1>{format!("Account {}", a.account.number)}</h1>
@@ -154,7 +154,7 @@ fn AccountDetail(a: AccountView) -> impl IntoView {
                         </tr></thead>
                         <tbody>
                             {a.statements.into_iter().map(|s| {
-                                let href = format!("/billing/statements/{}.pdf", s.id.0);
+                                let href = format!("/billing/statements/{}.pdf", s.id.as_str());
                                 let label = format!("Statement of {} (PDF)", s.statement_date);
                                 view! {
                                     <tr>
@@ -250,7 +250,7 @@ fn UpdateForm(a: AccountView) -> impl IntoView {
     view! {
         <p>{format!("Account {}. ", a.account.number)}{now}</p>
         <form method="post" action={<UpdateDelivery as leptos::server_fn::ServerFn>::PATH} class="form">
-            <input type="hidden" name="account" value=a.account.id.0.clone()/>
+            <input type="hidden" name="account" value=a.account.id.to_string()/>
             <input type="hidden" name="delivery" value=switch_to/>
             <p id="consequence">{consequence}</p>
             <button type="submit" class="button button--primary" aria-describedby="consequence">{button}</button>

@@ -75,7 +75,7 @@ const ACCOUNT_SELECT: &str = "SELECT a.id, a.number, a.delivery, a.mailing_addre
     FROM billing_accounts a JOIN patients p ON p.id = a.patient_id";
 
 async fn account_summary(conn: &mut sqlx::AnyConnection, row: &AnyRow) -> Result<AccountSummary, sqlx::Error> {
-    let id: String = row.try_get("id")?;
+    let id: AccountId = row.try_get("id")?;
     let departments = sqlx::query(
         "SELECT DISTINCT l.department FROM statement_lines l JOIN statements s ON s.id = l.statement_id \
          WHERE s.account_id = $1 ORDER BY l.department",
@@ -87,7 +87,7 @@ async fn account_summary(conn: &mut sqlx::AnyConnection, row: &AnyRow) -> Result
     .map(|r| r.try_get("department"))
     .collect::<Result<Vec<String>, _>>()?;
     Ok(AccountSummary {
-        id: AccountId(id),
+        id,
         number: row.try_get("number")?,
         guarantor: format!("{} {}", row.try_get::<String, _>("given_name")?, row.try_get::<String, _>("family_name")?),
         departments,
@@ -100,7 +100,7 @@ async fn account_summary(conn: &mut sqlx::AnyConnection, row: &AnyRow) -> Result
 /// The Billing Summary: the accounts whose guarantor is this patient.
 pub async fn patient_accounts(db: &Db, patient: &PatientId) -> Result<Vec<AccountSummary>, sqlx::Error> {
     let mut conn = db.pool.acquire().await?;
-    let rows = sqlx::query(&format!("{ACCOUNT_SELECT} WHERE a.patient_id = $1 ORDER BY a.number")).bind(&patient.0).fetch_all(&mut *conn).await?;
+    let rows = sqlx::query(&format!("{ACCOUNT_SELECT} WHERE a.patient_id = $1 ORDER BY a.number")).bind(patient.as_str()).fetch_all(&mut *conn).await?;
     let mut accounts = Vec::with_capacity(rows.len());
     for row in &rows {
         accounts.push(account_summary(&mut conn, row).await?);
@@ -112,9 +112,13 @@ pub async fn patient_accounts(db: &Db, patient: &PatientId) -> Result<Vec<Accoun
 async fn visible_account(conn: &mut sqlx::AnyConnection, reader: Reader<'_>, id: &AccountId) -> Result<Option<AnyRow>, sqlx::Error> {
     match reader {
         Reader::Patient { patient, .. } => {
-            sqlx::query(&format!("{ACCOUNT_SELECT} WHERE a.id = $1 AND a.patient_id = $2")).bind(&id.0).bind(&patient.0).fetch_optional(&mut *conn).await
+            sqlx::query(&format!("{ACCOUNT_SELECT} WHERE a.id = $1 AND a.patient_id = $2"))
+                .bind(id.as_str())
+                .bind(patient.as_str())
+                .fetch_optional(&mut *conn)
+                .await
         }
-        Reader::Staff { .. } => sqlx::query(&format!("{ACCOUNT_SELECT} WHERE a.id = $1")).bind(&id.0).fetch_optional(&mut *conn).await,
+        Reader::Staff { .. } => sqlx::query(&format!("{ACCOUNT_SELECT} WHERE a.id = $1")).bind(id.as_str()).fetch_optional(&mut *conn).await,
     }
 }
 
@@ -124,7 +128,7 @@ fn statement_summary(row: &AnyRow) -> Result<StatementSummary, sqlx::Error> {
         CalendarDate::parse(&text).ok_or_else(|| sqlx::Error::Decode(format!("bad date in {col}").into()))
     };
     Ok(StatementSummary {
-        id: StatementId(row.try_get("id")?),
+        id: row.try_get::<StatementId, _>("id")?,
         statement_date: date("statement_date")?.long(),
         period: format!("{} – {}", date("period_start")?.long(), date("period_end")?.long()),
         amount_due: Money(row.try_get("amount_due")?),
@@ -153,7 +157,7 @@ pub async fn account_view(
         "SELECT id, statement_date, period_start, period_end, due_date, amount_due, delivery, printed_at FROM statements \
          WHERE account_id = $1 ORDER BY statement_date DESC",
     )
-    .bind(&id.0)
+    .bind(id.as_str())
     .fetch_all(&mut *conn)
     .await?
     .iter()
@@ -167,7 +171,7 @@ pub async fn account_view(
         "SELECT c.changed_at, c.cause, c.from_delivery, c.to_delivery, u.kind, u.display_name FROM delivery_changes c \
          LEFT JOIN users u ON u.id = c.changed_by WHERE c.account_id = $1 ORDER BY c.changed_at DESC, c.id",
     )
-    .bind(&id.0)
+    .bind(id.as_str())
     .fetch_all(&mut *conn)
     .await?
     .iter()
@@ -193,7 +197,7 @@ pub async fn account_view(
             AuditEvent {
                 actor: Some(user),
                 record_type: Some("billing-account"),
-                record_id: Some(&id.0),
+                record_id: Some(id.as_str()),
                 client_addr,
                 ..AuditEvent::of(AuditAction::BillingAccountViewed)
             },
@@ -222,18 +226,20 @@ pub async fn change_delivery(
     now: i64,
 ) -> Result<Delivery, BillingError> {
     let mut tx = db.begin_write().await?;
-    if !lock_row(&mut tx, "billing_accounts", &id.0).await? {
+    if !lock_row(&mut tx, "billing_accounts", id.as_str()).await? {
         return Err(BillingError::NotFound);
     }
     let row = match reader {
         Reader::Patient { patient, .. } => {
             sqlx::query("SELECT delivery, patient_id FROM billing_accounts WHERE id = $1 AND patient_id = $2")
-                .bind(&id.0)
-                .bind(&patient.0)
+                .bind(id.as_str())
+                .bind(patient.as_str())
                 .fetch_optional(&mut *tx)
                 .await?
         }
-        Reader::Staff { .. } => sqlx::query("SELECT delivery, patient_id FROM billing_accounts WHERE id = $1").bind(&id.0).fetch_optional(&mut *tx).await?,
+        Reader::Staff { .. } => {
+            sqlx::query("SELECT delivery, patient_id FROM billing_accounts WHERE id = $1").bind(id.as_str()).fetch_optional(&mut *tx).await?
+        }
     };
     let Some(row) = row else { return Err(BillingError::NotFound) };
     let from = Delivery::parse(&row.try_get::<String, _>("delivery")?).unwrap_or(Delivery::Paper);
@@ -257,7 +263,7 @@ pub async fn change_delivery(
         AuditEvent {
             actor: Some(reader.user()),
             record_type: Some("billing-account"),
-            record_id: Some(&id.0),
+            record_id: Some(id.as_str()),
             client_addr,
             detail: Some(detail),
             ..AuditEvent::of(AuditAction::PaperlessChanged)
@@ -278,15 +284,15 @@ async fn set_delivery(
     by: Option<&UserId>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE billing_accounts SET delivery = $1 WHERE id = $2").bind(to.as_str()).bind(&id.0).execute(&mut **tx).await?;
+    sqlx::query("UPDATE billing_accounts SET delivery = $1 WHERE id = $2").bind(to.as_str()).bind(id.as_str()).execute(&mut **tx).await?;
     sqlx::query(
         "INSERT INTO delivery_changes (id, account_id, changed_at, changed_by, cause, from_delivery, to_delivery) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(tokens::new_id())
-    .bind(&id.0)
+    .bind(id.as_str())
     .bind(now)
-    .bind(by.map(|u| u.0.clone()))
+    .bind(by.map(|u| u.as_str()))
     .bind(cause)
     .bind(from.map(|d| d.as_str()))
     .bind(to.as_str())
@@ -298,10 +304,10 @@ async fn set_delivery(
 /// Enrolment (SPEC R-BIL-1): the patient's record and every account they are guarantor of
 /// become paperless, in the activation's transaction.
 pub async fn enrol_paperless(tx: &mut Tx, patient: &PatientId, user: &UserId, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE patients SET statement_delivery = 'paperless' WHERE id = $1").bind(&patient.0).execute(&mut **tx).await?;
-    let paper = sqlx::query("SELECT id FROM billing_accounts WHERE patient_id = $1 AND delivery = 'paper'").bind(&patient.0).fetch_all(&mut **tx).await?;
+    sqlx::query("UPDATE patients SET statement_delivery = 'paperless' WHERE id = $1").bind(patient.as_str()).execute(&mut **tx).await?;
+    let paper = sqlx::query("SELECT id FROM billing_accounts WHERE patient_id = $1 AND delivery = 'paper'").bind(patient.as_str()).fetch_all(&mut **tx).await?;
     for row in paper {
-        let id = AccountId(row.try_get("id")?);
+        let id = row.try_get::<AccountId, _>("id")?;
         set_delivery(tx, &id, Some(Delivery::Paper), Delivery::Paperless, "enrolment", Some(user), now).await?;
     }
     Ok(())
@@ -322,7 +328,7 @@ pub struct GuarantorAccounts {
 pub async fn search(db: &Db, query: &str) -> Result<Vec<GuarantorAccounts>, sqlx::Error> {
     let q = query.trim();
     let patients = match sqlx::query("SELECT patient_id FROM billing_accounts WHERE number = $1").bind(q).fetch_optional(&db.pool).await? {
-        Some(row) => crate::patients::server::find(db, &PatientId(row.try_get("patient_id")?)).await?.into_iter().collect(),
+        Some(row) => crate::patients::server::find(db, &row.try_get::<PatientId, _>("patient_id")?).await?.into_iter().collect(),
         None => crate::patients::server::search(db, q).await?,
     };
     let mut found = Vec::with_capacity(patients.len());
@@ -332,7 +338,7 @@ pub async fn search(db: &Db, query: &str) -> Result<Vec<GuarantorAccounts>, sqlx
             mrn: p.mrn.clone(),
             date_of_birth: p.date_of_birth.clone(),
             accounts: patient_accounts(db, &p.id).await?,
-            patient_id: p.id.0,
+            patient_id: p.id.to_string(),
         });
     }
     Ok(found)
@@ -350,7 +356,7 @@ pub async fn open_account(
 ) -> Result<AccountId, BillingError> {
     let mut tx = db.begin_write().await?;
     let delivery = sqlx::query("SELECT statement_delivery FROM patients WHERE id = $1")
-        .bind(&patient.0)
+        .bind(patient.as_str())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(BillingError::NotFound)?
@@ -364,18 +370,18 @@ pub async fn open_account(
             break candidate;
         }
     };
-    let id = AccountId(tokens::new_id());
+    let id = AccountId::new_random();
     sqlx::query(
         "INSERT INTO billing_accounts (id, number, patient_id, mailing_address, delivery, created_at, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(&id.0)
+    .bind(id.as_str())
     .bind(&number)
-    .bind(&patient.0)
+    .bind(patient.as_str())
     .bind(address.join("\n"))
     .bind(delivery.as_str())
     .bind(now)
-    .bind(&staff.0)
+    .bind(staff.as_str())
     .execute(&mut *tx)
     .await?;
     sqlx::query(
@@ -383,9 +389,9 @@ pub async fn open_account(
          VALUES ($1, $2, $3, $4, 'opened', NULL, $5)",
     )
     .bind(tokens::new_id())
-    .bind(&id.0)
+    .bind(id.as_str())
     .bind(now)
-    .bind(&staff.0)
+    .bind(staff.as_str())
     .bind(delivery.as_str())
     .execute(&mut *tx)
     .await?;
@@ -394,7 +400,7 @@ pub async fn open_account(
         AuditEvent {
             actor: Some(staff),
             record_type: Some("billing-account"),
-            record_id: Some(&id.0),
+            record_id: Some(id.as_str()),
             client_addr,
             ..AuditEvent::of(AuditAction::BillingAccountOpened)
         },
@@ -426,14 +432,14 @@ async fn post_in(
     announce: bool,
     now: i64,
 ) -> Result<(StatementId, Routed), BillingError> {
-    if !lock_row(tx, "billing_accounts", &account.0).await? {
+    if !lock_row(tx, "billing_accounts", account.as_str()).await? {
         return Err(BillingError::NotFound);
     }
-    let row = sqlx::query("SELECT patient_id, delivery FROM billing_accounts WHERE id = $1").bind(&account.0).fetch_one(&mut **tx).await?;
-    let patient = PatientId(row.try_get("patient_id")?);
+    let row = sqlx::query("SELECT patient_id, delivery FROM billing_accounts WHERE id = $1").bind(account.as_str()).fetch_one(&mut **tx).await?;
+    let patient = row.try_get::<PatientId, _>("patient_id")?;
     let delivery = Delivery::parse(&row.try_get::<String, _>("delivery")?).unwrap_or(Delivery::Paper);
     let latest = sqlx::query("SELECT statement_date, amount_due FROM statements WHERE account_id = $1 ORDER BY statement_date DESC LIMIT 1")
-        .bind(&account.0)
+        .bind(account.as_str())
         .fetch_optional(&mut **tx)
         .await?;
     let previous = match latest {
@@ -447,13 +453,13 @@ async fn post_in(
         None => Money::ZERO,
     };
     let totals = statement::check(new, previous)?;
-    let id = StatementId(tokens::new_id());
+    let id = StatementId::new_random();
     sqlx::query(
         "INSERT INTO statements (id, account_id, statement_date, period_start, period_end, due_date, previous_balance, charges, \
          payments, adjustments, amount_due, delivery, posted_at, posted_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
-    .bind(&id.0)
-    .bind(&account.0)
+    .bind(id.as_str())
+    .bind(account.as_str())
     .bind(new.statement_date.to_string())
     .bind(new.period_start.to_string())
     .bind(new.period_end.to_string())
@@ -465,7 +471,7 @@ async fn post_in(
     .bind(totals.amount_due.cents())
     .bind(delivery.as_str())
     .bind(now)
-    .bind(&staff.0)
+    .bind(staff.as_str())
     .execute(&mut **tx)
     .await?;
     for (position, line) in new.lines.iter().enumerate() {
@@ -473,7 +479,7 @@ async fn post_in(
             "INSERT INTO statement_lines (statement_id, position, kind, line_date, department, description, amount) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(&id.0)
+        .bind(id.as_str())
         .bind(position as i64)
         .bind(line.kind.as_str())
         .bind(line.date.to_string())
@@ -491,7 +497,7 @@ async fn post_in(
             } else {
                 // Nobody can be told (access ended, never enrolled, no e-mail address): the
                 // statement is mailed instead, so that it reaches the guarantor all the same.
-                sqlx::query("UPDATE statements SET delivery = 'paper' WHERE id = $1").bind(&id.0).execute(&mut **tx).await?;
+                sqlx::query("UPDATE statements SET delivery = 'paper' WHERE id = $1").bind(id.as_str()).execute(&mut **tx).await?;
                 Routed::PrintQueue
             }
         }
@@ -514,7 +520,13 @@ pub async fn post_statement(
     let (id, routed) = post_in(&mut tx, settings, staff, account, new, true, now).await?;
     audit::record(
         &mut tx,
-        AuditEvent { actor: Some(staff), record_type: Some("statement"), record_id: Some(&id.0), client_addr, ..AuditEvent::of(AuditAction::StatementPosted) },
+        AuditEvent {
+            actor: Some(staff),
+            record_type: Some("statement"),
+            record_id: Some(id.as_str()),
+            client_addr,
+            ..AuditEvent::of(AuditAction::StatementPosted)
+        },
         now,
     )
     .await?;
@@ -537,8 +549,8 @@ pub async fn post_history(
     let (id, _) = post_in(&mut tx, settings, staff, account, new, false, now).await?;
     sqlx::query("UPDATE statements SET printed_at = $1, printed_by = $2 WHERE id = $3 AND delivery = 'paper'")
         .bind(now)
-        .bind(&staff.0)
-        .bind(&id.0)
+        .bind(staff.as_str())
+        .bind(id.as_str())
         .execute(&mut *tx)
         .await?;
     take_queue_positions(&mut tx, std::slice::from_ref(&id)).await?;
@@ -577,7 +589,7 @@ pub async fn import(
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| refuse(format!("there is no billing account {}", imported.account_number), imported.rows[0]))?;
-        let account = AccountId(account.try_get("id")?);
+        let account = account.try_get::<AccountId, _>("id")?;
         match post_in(&mut tx, settings, staff, &account, &imported.statement, true, now).await {
             Ok((id, routed)) => {
                 posted.push(id);
@@ -616,7 +628,7 @@ async fn take_queue_positions(tx: &mut Tx, ids: &[StatementId]) -> Result<(), sq
         sqlx::query_scalar("UPDATE print_queue_counter SET last = last + $1 WHERE id = 1 RETURNING last").bind(ids.len() as i64).fetch_one(&mut **tx).await?;
     let first = last - ids.len() as i64 + 1;
     for (offset, id) in ids.iter().enumerate() {
-        sqlx::query("UPDATE statements SET queue_position = $1 WHERE id = $2").bind(first + offset as i64).bind(&id.0).execute(&mut **tx).await?;
+        sqlx::query("UPDATE statements SET queue_position = $1 WHERE id = $2").bind(first + offset as i64).bind(id.as_str()).execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -659,7 +671,7 @@ pub async fn print_queue(db: &Db, settings: &PortalSettings, until: Option<i64>)
         .map(|r| {
             Ok(PrintItem {
                 statement: statement_summary(r)?,
-                account_id: AccountId(r.try_get("account_id")?),
+                account_id: r.try_get::<AccountId, _>("account_id")?,
                 account_number: r.try_get("number")?,
                 guarantor: format!("{} {}", r.try_get::<String, _>("given_name")?, r.try_get::<String, _>("family_name")?),
                 address: r.try_get::<String, _>("mailing_address")?.lines().map(str::to_string).collect(),
@@ -676,7 +688,7 @@ pub async fn mark_printed(db: &Db, staff: &UserId, until: i64, client_addr: Opti
     let mut tx = db.begin_write().await?;
     let marked = sqlx::query("UPDATE statements SET printed_at = $1, printed_by = $2 WHERE delivery = 'paper' AND printed_at IS NULL AND queue_position <= $3")
         .bind(now)
-        .bind(&staff.0)
+        .bind(staff.as_str())
         .bind(until)
         .execute(&mut *tx)
         .await?
@@ -712,17 +724,17 @@ pub async fn statement_documents(
             "SELECT s.*, a.number, a.mailing_address, a.patient_id, p.given_name, p.family_name, p.mrn \
              FROM statements s JOIN billing_accounts a ON a.id = s.account_id JOIN patients p ON p.id = a.patient_id WHERE s.id = $1",
         )
-        .bind(&id.0)
+        .bind(id.as_str())
         .fetch_optional(&mut *conn)
         .await?;
         let Some(row) = row else { return Ok(None) };
         if let Reader::Patient { patient, .. } = reader {
-            if row.try_get::<String, _>("patient_id")? != patient.0 {
+            if row.try_get::<String, _>("patient_id")? != patient.as_str() {
                 return Ok(None);
             }
         }
         let lines = sqlx::query("SELECT kind, line_date, department, description, amount FROM statement_lines WHERE statement_id = $1 ORDER BY position")
-            .bind(&id.0)
+            .bind(id.as_str())
             .fetch_all(&mut *conn)
             .await?
             .iter()
@@ -769,7 +781,7 @@ pub async fn statement_documents(
             AuditEvent {
                 actor: Some(reader.user()),
                 record_type: Some("statement"),
-                record_id: Some(&id.0),
+                record_id: Some(id.as_str()),
                 client_addr,
                 ..AuditEvent::of(AuditAction::StatementDownloaded)
             },
@@ -800,7 +812,7 @@ pub fn print_queue_csv(items: &[PrintItem]) -> Vec<u8> {
             i.statement.statement_date.clone(),
             i.statement.amount_due.plain(),
             i.statement.due_date.clone(),
-            i.statement.id.0.clone(),
+            i.statement.id.to_string(),
         ];
         let _ = out.write_record(cells.iter().map(|c| spreadsheet_cell(c).into_owned()));
     }
@@ -829,9 +841,9 @@ pub fn spreadsheet_cell(cell: &str) -> std::borrow::Cow<'_, str> {
 /// Keeps what was typed into a refused form (JSON) and why it was refused.
 pub async fn save_draft(db: &Db, user: &UserId, form: &str, fields: &str, message: Option<&str>, now: i64) -> Result<(), sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    sqlx::query("DELETE FROM billing_drafts WHERE user_id = $1 AND form = $2").bind(&user.0).bind(form).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM billing_drafts WHERE user_id = $1 AND form = $2").bind(user.as_str()).bind(form).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO billing_drafts (user_id, form, fields, message, updated_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&user.0)
+        .bind(user.as_str())
         .bind(form)
         .bind(fields)
         .bind(message)
@@ -843,13 +855,16 @@ pub async fn save_draft(db: &Db, user: &UserId, form: &str, fields: &str, messag
 
 /// The kept form and message, if any.
 pub async fn draft(db: &Db, user: &UserId, form: &str) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
-    let row =
-        sqlx::query("SELECT fields, message FROM billing_drafts WHERE user_id = $1 AND form = $2").bind(&user.0).bind(form).fetch_optional(&db.pool).await?;
+    let row = sqlx::query("SELECT fields, message FROM billing_drafts WHERE user_id = $1 AND form = $2")
+        .bind(user.as_str())
+        .bind(form)
+        .fetch_optional(&db.pool)
+        .await?;
     row.map(|r| Ok((r.try_get("fields")?, r.try_get("message")?))).transpose()
 }
 
 pub async fn discard_draft(db: &Db, user: &UserId, form: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM billing_drafts WHERE user_id = $1 AND form = $2").bind(&user.0).bind(form).execute(&db.pool).await?;
+    sqlx::query("DELETE FROM billing_drafts WHERE user_id = $1 AND form = $2").bind(user.as_str()).bind(form).execute(&db.pool).await?;
     Ok(())
 }
 

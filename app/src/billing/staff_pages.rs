@@ -152,7 +152,7 @@ pub async fn open_billing_account(patient: String, address: String) -> Result<()
     let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let address = parse_address(&address).map_err(|e| AppError::Invalid(e.to_string()))?;
     match open_account(&cx.state.db, cx.user(), &patient, &address, cx.addr, cx.now).await {
-        Ok(id) => crate::platform::request::redirect(&format!("/staff/billing/accounts/{}?opened=1", id.0)),
+        Ok(id) => crate::platform::request::redirect(&format!("/staff/billing/accounts/{}?opened=1", id.as_str())),
         Err(BillingError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(BillingError::Db(e)) => return Err(e.into()),
         Err(e) => return Err(AppError::Invalid(e.to_string())),
@@ -182,7 +182,7 @@ pub async fn staff_update_delivery(account: String, delivery: String) -> Result<
     let id = super::AccountId::parse(&account).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let to = Delivery::parse(&delivery).ok_or_else(|| AppError::Invalid("Choose paperless or paper.".into()))?;
     match change_delivery(&cx.state.db, Reader::Staff { user: cx.user() }, &id, to, cx.addr, cx.now).await {
-        Ok(_) => crate::platform::request::redirect(&format!("/staff/billing/accounts/{}?delivery={}", id.0, to.as_str())),
+        Ok(_) => crate::platform::request::redirect(&format!("/staff/billing/accounts/{}?delivery={}", id.as_str(), to.as_str())),
         Err(BillingError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(BillingError::Db(e)) => return Err(e.into()),
         Err(e) => return Err(AppError::Invalid(e.to_string())),
@@ -201,7 +201,7 @@ pub async fn load_statement_form(account: String) -> Result<StatementFormData, A
     let view = account_view(&cx.state.db, &cx.state.settings, Reader::Staff { user }, &id, cx.addr, cx.now)
         .await?
         .ok_or_else(|| request::refuse(AppError::NotFound))?;
-    let (form, message) = match draft(&cx.state.db, user, &format!("statement:{}", id.0)).await? {
+    let (form, message) = match draft(&cx.state.db, user, &format!("statement:{}", id.as_str())).await? {
         Some((fields, message)) => (serde_json::from_str(&fields).unwrap_or_default(), message),
         None => (StatementForm::default(), None),
     };
@@ -268,8 +268,8 @@ pub async fn post_statement_form(data: MultipartData) -> Result<(), AppError> {
     }
     let id = super::AccountId::parse(&account).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let user = cx.user();
-    let key = format!("statement:{}", id.0);
-    let page = format!("/staff/billing/accounts/{}/statement", id.0);
+    let key = format!("statement:{}", id.as_str());
+    let page = format!("/staff/billing/accounts/{}/statement", id.as_str());
     let now = cx.now;
     let keep = |form: &StatementForm, message: Option<String>| {
         let fields = serde_json::to_string(form).unwrap_or_default();
@@ -302,7 +302,7 @@ pub async fn post_statement_form(data: MultipartData) -> Result<(), AppError> {
                 Routed::Notified => "notified",
                 Routed::PrintQueue => "print-queue",
             };
-            crate::platform::request::redirect(&format!("/staff/billing/accounts/{}?posted={to}", id.0));
+            crate::platform::request::redirect(&format!("/staff/billing/accounts/{}?posted={to}", id.as_str()));
         }
         Err(BillingError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(BillingError::Db(e)) => return Err(e.into()),
@@ -329,8 +329,8 @@ pub async fn clear_statement_form(account: String) -> Result<(), AppError> {
     use crate::platform::request;
     let cx = StaffCtx::get(Permission::WorkBilling)?;
     let id = super::AccountId::parse(&account).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    super::server::discard_draft(&cx.state.db, cx.user(), &format!("statement:{}", id.0)).await?;
-    crate::platform::request::redirect(&format!("/staff/billing/accounts/{}/statement", id.0));
+    super::server::discard_draft(&cx.state.db, cx.user(), &format!("statement:{}", id.as_str())).await?;
+    crate::platform::request::redirect(&format!("/staff/billing/accounts/{}/statement", id.as_str()));
     Ok(())
 }
 
@@ -390,8 +390,8 @@ pub async fn load_print_queue() -> Result<Vec<PrintItemView>, AppError> {
         .await?
         .into_iter()
         .map(|i| PrintItemView {
-            statement_id: i.statement.id.0,
-            account_id: i.account_id.0,
+            statement_id: i.statement.id.to_string(),
+            account_id: i.account_id.to_string(),
             account_number: i.account_number,
             guarantor: i.guarantor,
             address: i.address.join(", "),
@@ -457,7 +457,7 @@ fn SearchResults(d: SearchData, searched: bool) -> impl IntoView {
                             view! {
                                 <ul>
                                     {g.accounts.into_iter().map(|a| {
-                                        let href = format!("/staff/billing/accounts/{}", a.id.0);
+                                        let href = format!("/staff/billing/accounts/{}", a.id.as_str());
                                         let text = format!("Account {} · balance {} · {}", a.number, a.balance, a.delivery.label());
                                         view! { <li><a href=href>{text}</a></li> }
                                     }).collect_view()}
@@ -512,7 +512,7 @@ pub fn BillingAccountPage() -> impl IntoView {
 
 #[component]
 fn StaffAccount(a: AccountView) -> impl IntoView {
-    let id = a.account.id.0.clone();
+    let id = a.account.id.to_string();
     let other = match a.account.delivery {
         Delivery::Paperless => Delivery::Paper,
         Delivery::Paper => Delivery::Paperless,
@@ -556,7 +556,7 @@ fn StaffAccount(a: AccountView) -> impl IntoView {
                                         <td>{s.period}</td>
                                         <td class="amount">{s.amount_due.to_string()}</td>
                                         <td>{delivery}</td>
-                                        <td><a href=format!("/staff/billing/statements/{}.pdf", s.id.0) download="" aria-label=label>"Download"</a></td>
+                                        <td><a href=format!("/staff/billing/statements/{}.pdf", s.id.as_str()) download="" aria-label=label>"Download"</a></td>
                                     </tr>
                                 }
                             }).collect_view()}
@@ -601,7 +601,7 @@ pub fn PostStatementPage() -> impl IntoView {
 #[component]
 fn StatementFormView(d: StatementFormData) -> impl IntoView {
     use super::statement::LineKind;
-    let account_id = d.account.id.0.clone();
+    let account_id = d.account.id.to_string();
     let f = d.form;
     let field = |id: &'static str, label: &'static str, value: String, kind: &'static str, hint: Option<&'static str>| {
         let hint_id = format!("{id}-hint");

@@ -235,7 +235,7 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
                 <button type="submit" class="button button--quiet">"Decline request"</button>
             </form>
         })}
-        {r.patient_id.clone().map(|p| view! { <p><a href=format!("/staff/patients/{}", p.0)>"Open the patient's page"</a></p> })}
+        {r.patient_id.clone().map(|p| view! { <p><a href=format!("/staff/patients/{}", p.as_str())>"Open the patient's page"</a></p> })}
     }
 }
 
@@ -249,8 +249,8 @@ fn CandidateRecord(request_id: String, request_email: String, candidate: Patient
     let enrolled = c.access != PortalAccess::NotEnrolled;
     let record_email = c.email.clone().map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
     let matched = AddressMatch::of(&request_email, record_email.as_deref());
-    let title_id = format!("record-{}", c.id.0);
-    let check_id = format!("email_code-{}", c.id.0);
+    let title_id = format!("record-{}", c.id.as_str());
+    let check_id = format!("email_code-{}", c.id.as_str());
     let warning = match matched {
         AddressMatch::Same => None,
         AddressMatch::Differs => Some(format!(
@@ -282,7 +282,7 @@ fn CandidateRecord(request_id: String, request_email: String, candidate: Patient
                     })}
                     <form method="post" action={<ApproveRequest as leptos::server_fn::ServerFn>::PATH} class="form">
                         <input type="hidden" name="request_id" value=request_id/>
-                        <input type="hidden" name="link_to" value=c.id.0.clone()/>
+                        <input type="hidden" name="link_to" value=c.id.to_string()/>
                         {record_email.clone().map(|address| view! {
                             <div class="check">
                                 <input type="checkbox" id=check_id.clone() name="email_code" value="yes" checked={matched == AddressMatch::Same}/>

@@ -102,7 +102,7 @@ fn request_summary(r: &AnyRow) -> Result<RequestSummary, sqlx::Error> {
         submitted_at: r.try_get("submitted_at")?,
         state: r.try_get("state")?,
         decline_reason: r.try_get("decline_reason")?,
-        patient_id: r.try_get::<Option<String>, _>("patient_id")?.map(PatientId),
+        patient_id: r.try_get::<Option<PatientId>, _>("patient_id")?,
         decided_at: r.try_get("decided_at")?,
         decided_by: r.try_get("decided_by")?,
     })
@@ -181,7 +181,7 @@ pub async fn approve(
          RETURNING given_name, family_name, date_of_birth, email, phone",
     )
     .bind(now)
-    .bind(&staff.0)
+    .bind(staff.as_str())
     .bind(request_id)
     .fetch_optional(&mut *tx)
     .await?;
@@ -192,7 +192,7 @@ pub async fn approve(
     let email: String = row.try_get("email")?;
     let (patient_id, how) = match link_to {
         Some(id) => {
-            let record = sqlx::query("SELECT email FROM patients WHERE id = $1").bind(&id.0).fetch_optional(&mut *tx).await?;
+            let record = sqlx::query("SELECT email FROM patients WHERE id = $1").bind(id.as_str()).fetch_optional(&mut *tx).await?;
             let Some(record) = record else { return Err(DecisionError::NotFound) };
             let how = match AddressMatch::of(&email, record.try_get::<Option<String>, _>("email")?.as_deref()) {
                 AddressMatch::Same => "linked; same address as the request",
@@ -216,10 +216,10 @@ pub async fn approve(
             (id, "new record")
         }
     };
-    if has_account(&mut tx, &patient_id).await? {
+    if crate::users::for_patient(&mut *tx, &patient_id).await?.is_some() {
         return Err(DecisionError::HasAccount);
     }
-    sqlx::query("UPDATE enrolment_requests SET patient_id = $1 WHERE id = $2").bind(&patient_id.0).bind(request_id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE enrolment_requests SET patient_id = $1 WHERE id = $2").bind(patient_id.as_str()).bind(request_id).execute(&mut *tx).await?;
     audit::record(
         &mut tx,
         AuditEvent {
@@ -244,7 +244,7 @@ pub async fn approve(
 /// The e-mail address on a patient record, if it has one: the only address an activation code
 /// is ever e-mailed to.
 async fn record_address(tx: &mut Tx, patient: &PatientId) -> Result<Option<String>, sqlx::Error> {
-    let row = sqlx::query("SELECT email FROM patients WHERE id = $1").bind(&patient.0).fetch_optional(&mut **tx).await?;
+    let row = sqlx::query("SELECT email FROM patients WHERE id = $1").bind(patient.as_str()).fetch_optional(&mut **tx).await?;
     let email: Option<String> = match row {
         Some(r) => r.try_get("email")?,
         None => None,
@@ -260,7 +260,7 @@ pub async fn decline(db: &Db, request_id: &str, reason: &str, staff: &UserId, ad
          WHERE id = $4 AND state = 'pending' RETURNING email",
     )
     .bind(now)
-    .bind(&staff.0)
+    .bind(staff.as_str())
     .bind(reason)
     .bind(request_id)
     .fetch_optional(&mut *tx)
@@ -286,10 +286,6 @@ pub async fn decline(db: &Db, request_id: &str, reason: &str, staff: &UserId, ad
 
 // ---- Activation codes --------------------------------------------------------------------
 
-async fn has_account(tx: &mut Tx, patient: &PatientId) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("SELECT 1 AS x FROM users WHERE patient_id = $1").bind(&patient.0).fetch_optional(&mut **tx).await?.is_some())
-}
-
 /// Issues a code for a patient without an account; any earlier active code is replaced. With
 /// `email_to_record`, the code is also e-mailed to the address on the record, if it has one (and
 /// to no other address).
@@ -302,11 +298,11 @@ pub async fn issue_code(
     now: i64,
 ) -> Result<Issued, DecisionError> {
     let mut tx = state.db.begin_write().await?;
-    let exists = sqlx::query("SELECT 1 AS x FROM patients WHERE id = $1").bind(&patient.0).fetch_optional(&mut *tx).await?;
+    let exists = sqlx::query("SELECT 1 AS x FROM patients WHERE id = $1").bind(patient.as_str()).fetch_optional(&mut *tx).await?;
     if exists.is_none() {
         return Err(DecisionError::NotFound);
     }
-    if has_account(&mut tx, patient).await? {
+    if crate::users::for_patient(&mut *tx, patient).await?.is_some() {
         return Err(DecisionError::HasAccount);
     }
     let (code, emailed) = issue_code_in(&mut tx, state, patient, None, email_to_record, staff, addr, now).await?;
@@ -332,11 +328,11 @@ async fn issue_code_in(
     now: i64,
 ) -> Result<(String, bool), sqlx::Error> {
     // One patient's codes are issued one at a time, so that only one is ever active.
-    crate::platform::db::lock_row(tx, "patients", &patient.0).await?;
+    crate::platform::db::lock_row(tx, "patients", patient.as_str()).await?;
     let email_to = if email_to_record { record_address(tx, patient).await? } else { None };
     sqlx::query("UPDATE activation_codes SET state = 'replaced', ended_at = $1 WHERE patient_id = $2 AND state = 'active'")
         .bind(now)
-        .bind(&patient.0)
+        .bind(patient.as_str())
         .execute(&mut **tx)
         .await?;
     let display = code::generate();
@@ -348,11 +344,11 @@ async fn issue_code_in(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active')",
     )
     .bind(&id)
-    .bind(&patient.0)
+    .bind(patient.as_str())
     .bind(code::digest(&canonical))
     .bind(request_id)
     .bind(now)
-    .bind(&staff.0)
+    .bind(staff.as_str())
     .bind(now + policy.activation_code_lifetime.as_millis() as i64)
     .bind(policy.activation_code_tries as i64)
     .execute(&mut **tx)
@@ -362,7 +358,7 @@ async fn issue_code_in(
         AuditEvent {
             actor: Some(staff),
             record_type: Some("patient"),
-            record_id: Some(&patient.0),
+            record_id: Some(patient.as_str()),
             client_addr: addr,
             detail: Some(if email_to.is_some() { "e-mailed to the address on the record" } else { "handed over" }),
             ..AuditEvent::of(AuditAction::ActivationCodeIssued)
@@ -381,7 +377,7 @@ pub async fn revoke_code(db: &Db, patient: &PatientId, code_id: &str, staff: &Us
     let done = sqlx::query("UPDATE activation_codes SET state = 'revoked', ended_at = $1 WHERE id = $2 AND patient_id = $3 AND state = 'active'")
         .bind(now)
         .bind(code_id)
-        .bind(&patient.0)
+        .bind(patient.as_str())
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -392,7 +388,7 @@ pub async fn revoke_code(db: &Db, patient: &PatientId, code_id: &str, staff: &Us
             AuditEvent {
                 actor: Some(staff),
                 record_type: Some("patient"),
-                record_id: Some(&patient.0),
+                record_id: Some(patient.as_str()),
                 client_addr: addr,
                 ..AuditEvent::of(AuditAction::ActivationCodeRevoked)
             },
@@ -520,7 +516,7 @@ async fn claim(tx: &mut Tx, claim_secret: &str, now: i64) -> Result<Option<Claim
     row.map(|r| {
         Ok(Claim {
             code_id: r.try_get("id")?,
-            patient_id: PatientId(r.try_get("patient_id")?),
+            patient_id: r.try_get::<PatientId, _>("patient_id")?,
             given_name: r.try_get("given_name")?,
             family_name: r.try_get("family_name")?,
             date_of_birth: r.try_get("date_of_birth")?,
@@ -563,7 +559,7 @@ pub async fn user_id_available(db: &Db, typed: &str) -> Result<Result<String, Us
         Ok(id) => id,
         Err(p) => return Ok(Err(p)),
     };
-    let taken = sqlx::query("SELECT 1 AS x FROM users WHERE login = $1").bind(&id).fetch_optional(&db.pool).await?.is_some();
+    let taken = crate::users::login_taken(&db.pool, &id).await?;
     Ok(if taken { Err(UserIdProblem::Taken) } else { Ok(id) })
 }
 
@@ -701,22 +697,21 @@ async fn create_account(
             return Ok(Err(ActivationProblem::Terms));
         }
     }
-    let taken = sqlx::query("SELECT 1 AS x FROM users WHERE login = $1").bind(&login).fetch_optional(&mut *tx).await?;
-    if taken.is_some() {
+    if crate::users::login_taken(&mut *tx, &login).await? {
         return Ok(Err(ActivationProblem::UserId(UserIdProblem::Taken)));
     }
-    let user = UserId(tokens::new_id());
+    let user = UserId::new_random();
     sqlx::query(
         "INSERT INTO users (id, login, display_name, kind, email, password_hash, password_changed_at, created_at, patient_id) \
          VALUES ($1, $2, $3, 'patient', $4, $5, $6, $6, $7)",
     )
-    .bind(&user.0)
+    .bind(user.as_str())
     .bind(&login)
     .bind(format!("{} {}", c.given_name, c.family_name))
     .bind(&email)
     .bind(&hash)
     .bind(now)
-    .bind(&c.patient_id.0)
+    .bind(c.patient_id.as_str())
     .execute(&mut *tx)
     .await?;
     sqlx::query("UPDATE activation_codes SET state = 'used', ended_at = $1, claim_hash = NULL WHERE id = $2")
@@ -725,7 +720,8 @@ async fn create_account(
         .execute(&mut *tx)
         .await?;
     let event = |action| AuditEvent { actor: Some(&user), subject: Some(&user), client_addr: addr, ..AuditEvent::of(action) };
-    audit::record(&mut tx, AuditEvent { record_type: Some("patient"), record_id: Some(&c.patient_id.0), ..event(AuditAction::AccountActivated) }, now).await?;
+    audit::record(&mut tx, AuditEvent { record_type: Some("patient"), record_id: Some(c.patient_id.as_str()), ..event(AuditAction::AccountActivated) }, now)
+        .await?;
     if let Some(t) = &terms {
         match request_acceptance {
             // They agreed to this very version when they asked for access.
@@ -741,7 +737,12 @@ async fn create_account(
     crate::billing::server::enrol_paperless(&mut tx, &c.patient_id, &user, now).await?;
     audit::record(
         &mut tx,
-        AuditEvent { record_type: Some("patient"), record_id: Some(&c.patient_id.0), detail: Some("at enrolment"), ..event(AuditAction::PaperlessEnrolled) },
+        AuditEvent {
+            record_type: Some("patient"),
+            record_id: Some(c.patient_id.as_str()),
+            detail: Some("at enrolment"),
+            ..event(AuditAction::PaperlessEnrolled)
+        },
         now,
     )
     .await?;
@@ -762,7 +763,7 @@ async fn create_account(
     let device_secret = tokens::new_secret();
     sqlx::query("INSERT INTO known_devices (token_hash, user_id, created_at, last_used_at) VALUES ($1, $2, $3, $3)")
         .bind(tokens::digest(&device_secret))
-        .bind(&user.0)
+        .bind(user.as_str())
         .bind(now)
         .execute(&mut *tx)
         .await?;

@@ -141,7 +141,7 @@ pub async fn schedule(
     .bind(ends_at)
     .bind(message)
     .bind(now)
-    .bind(&actor.0)
+    .bind(actor.as_str())
     .execute(&mut *tx)
     .await?;
     let mut e = AuditEvent::of(AuditAction::MaintenanceScheduled);
@@ -163,7 +163,7 @@ pub async fn cancel(db: &Db, actor: &UserId, id: &str, addr: Option<IpAddr>, now
          WHERE id = $3 AND cancelled_at IS NULL AND ends_at > $1",
     )
     .bind(now)
-    .bind(&actor.0)
+    .bind(actor.as_str())
     .bind(id)
     .execute(&mut *tx)
     .await?

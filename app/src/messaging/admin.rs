@@ -93,11 +93,15 @@ pub async fn create_pool(db: &Db, actor: &UserId, name: &str, description: &str,
 pub async fn set_pool_clinical(db: &Db, actor: &UserId, pool: &PoolId, clinical: bool, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let value = if clinical { "yes" } else { "no" };
-    let changed =
-        sqlx::query("UPDATE care_pools SET clinical = $1 WHERE id = $2 AND clinical <> $1").bind(value).bind(&pool.0).execute(&mut *tx).await?.rows_affected()
-            == 1;
+    let changed = sqlx::query("UPDATE care_pools SET clinical = $1 WHERE id = $2 AND clinical <> $1")
+        .bind(value)
+        .bind(pool.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 1;
     if changed {
-        audit_change(&mut tx, AuditAction::PoolChanged, actor, "pool", &pool.0, if clinical { "made clinical" } else { "made non-clinical" }, addr, now)
+        audit_change(&mut tx, AuditAction::PoolChanged, actor, "pool", pool.as_str(), if clinical { "made clinical" } else { "made non-clinical" }, addr, now)
             .await?;
     }
     tx.commit().await?;
@@ -113,9 +117,9 @@ pub async fn set_pool_member(db: &Db, actor: &UserId, pool: &PoolId, user: &str,
             .fetch_optional(&mut *tx)
             .await?
             .is_some();
-        let exists = sqlx::query("SELECT id FROM care_pools WHERE id = $1").bind(&pool.0).fetch_optional(&mut *tx).await?.is_some();
+        let exists = sqlx::query("SELECT id FROM care_pools WHERE id = $1").bind(pool.as_str()).fetch_optional(&mut *tx).await?.is_some();
         let already = sqlx::query("SELECT 1 AS x FROM pool_members WHERE pool_id = $1 AND user_id = $2")
-            .bind(&pool.0)
+            .bind(pool.as_str())
             .bind(user)
             .fetch_optional(&mut *tx)
             .await?
@@ -123,13 +127,14 @@ pub async fn set_pool_member(db: &Db, actor: &UserId, pool: &PoolId, user: &str,
         if !eligible || !exists || already {
             return Ok(false);
         }
-        sqlx::query("INSERT INTO pool_members (pool_id, user_id) VALUES ($1, $2)").bind(&pool.0).bind(user).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO pool_members (pool_id, user_id) VALUES ($1, $2)").bind(pool.as_str()).bind(user).execute(&mut *tx).await?;
         true
     } else {
-        sqlx::query("DELETE FROM pool_members WHERE pool_id = $1 AND user_id = $2").bind(&pool.0).bind(user).execute(&mut *tx).await?.rows_affected() == 1
+        sqlx::query("DELETE FROM pool_members WHERE pool_id = $1 AND user_id = $2").bind(pool.as_str()).bind(user).execute(&mut *tx).await?.rows_affected() == 1
     };
     if changed {
-        audit_change(&mut tx, AuditAction::PoolChanged, actor, "pool", &pool.0, if member { "member added" } else { "member removed" }, addr, now).await?;
+        audit_change(&mut tx, AuditAction::PoolChanged, actor, "pool", pool.as_str(), if member { "member added" } else { "member removed" }, addr, now)
+            .await?;
     }
     tx.commit().await?;
     Ok(changed)
@@ -151,7 +156,7 @@ pub async fn set_care_team(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    if sqlx::query("SELECT id FROM patients WHERE id = $1").bind(&patient.0).fetch_optional(&mut *tx).await?.is_none() {
+    if sqlx::query("SELECT id FROM patients WHERE id = $1").bind(patient.as_str()).fetch_optional(&mut *tx).await?.is_none() {
         return Ok(false);
     }
     let (provider, pool) = match who {
@@ -159,7 +164,7 @@ pub async fn set_care_team(
         Recipient::Pool(id) => (None, Some(id.as_str())),
     };
     let present = sqlx::query("SELECT 1 AS x FROM care_team WHERE patient_id = $1 AND (provider_id = $2 OR pool_id = $3)")
-        .bind(&patient.0)
+        .bind(patient.as_str())
         .bind(provider)
         .bind(pool)
         .fetch_optional(&mut *tx)
@@ -177,18 +182,18 @@ pub async fn set_care_team(
                 return Ok(false);
             }
             sqlx::query("INSERT INTO care_team (patient_id, provider_id, pool_id, added_at, added_by) VALUES ($1, $2, $3, $4, $5)")
-                .bind(&patient.0)
+                .bind(patient.as_str())
                 .bind(provider)
                 .bind(pool)
                 .bind(now)
-                .bind(&actor.0)
+                .bind(actor.as_str())
                 .execute(&mut *tx)
                 .await?;
             true
         }
         (false, true) => {
             sqlx::query("DELETE FROM care_team WHERE patient_id = $1 AND (provider_id = $2 OR pool_id = $3)")
-                .bind(&patient.0)
+                .bind(patient.as_str())
                 .bind(provider)
                 .bind(pool)
                 .execute(&mut *tx)
@@ -203,7 +208,7 @@ pub async fn set_care_team(
             AuditAction::CareTeamChanged,
             actor,
             "patient",
-            &patient.0,
+            patient.as_str(),
             if on { "added to care team" } else { "removed from care team" },
             addr,
             now,
@@ -226,7 +231,7 @@ pub async fn absences(db: &Db, zone: &jiff::tz::TimeZone, provider: Option<&User
     .fetch_all(&db.pool)
     .await?;
     rows.iter()
-        .filter(|r| provider.is_none_or(|p| r.try_get::<String, _>("provider_id").ok().as_deref() == Some(p.0.as_str())))
+        .filter(|r| provider.is_none_or(|p| r.try_get::<String, _>("provider_id").ok().as_deref() == Some(p.as_str())))
         .map(|r| {
             let starts: i64 = r.try_get("starts_at")?;
             Ok(Absence {
@@ -258,7 +263,7 @@ pub enum AbsenceError {
 pub async fn schedule_absence(
     db: &Db,
     actor: &UserId,
-    provider: &UserId,
+    provider: Option<&UserId>,
     starts_at: i64,
     ends_at: i64,
     cover: &Recipient,
@@ -269,14 +274,16 @@ pub async fn schedule_absence(
     if ends_at <= starts_at || ends_at <= now {
         return Err(AbsenceError::Dates);
     }
+    // A provider id that does not parse names no clinician: the same answer as an unknown one.
+    let Some(provider) = provider else { return Err(AbsenceError::Cover) };
     let mut tx = db.begin_write().await?;
     let is_clinician =
-        sqlx::query("SELECT id FROM users WHERE id = $1 AND staff_role = 'clinician'").bind(&provider.0).fetch_optional(&mut *tx).await?.is_some();
+        sqlx::query("SELECT id FROM users WHERE id = $1 AND staff_role = 'clinician'").bind(provider.as_str()).fetch_optional(&mut *tx).await?.is_some();
     if !is_clinician {
         return Err(AbsenceError::Cover);
     }
     let (cover_provider, cover_pool) = match cover {
-        Recipient::Provider(id) if *id != provider.0 => {
+        Recipient::Provider(id) if *id != provider.as_str() => {
             let ok = sqlx::query("SELECT id FROM users WHERE id = $1 AND staff_role = 'clinician' AND access = 'active'")
                 .bind(id)
                 .fetch_optional(&mut *tx)
@@ -295,23 +302,23 @@ pub async fn schedule_absence(
         }
         Recipient::Provider(_) => return Err(AbsenceError::Cover),
     };
-    let id = AbsenceId(tokens::new_id());
+    let id = AbsenceId::new_random();
     sqlx::query(
         "INSERT INTO absences (id, provider_id, starts_at, ends_at, cover_provider_id, cover_pool_id, note, created_at, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(&id.0)
-    .bind(&provider.0)
+    .bind(id.as_str())
+    .bind(provider.as_str())
     .bind(starts_at)
     .bind(ends_at)
     .bind(cover_provider)
     .bind(cover_pool)
     .bind(note)
     .bind(now)
-    .bind(&actor.0)
+    .bind(actor.as_str())
     .execute(&mut *tx)
     .await?;
-    audit_change(&mut tx, AuditAction::AbsenceScheduled, actor, "absence", &id.0, "scheduled", addr, now).await?;
+    audit_change(&mut tx, AuditAction::AbsenceScheduled, actor, "absence", id.as_str(), "scheduled", addr, now).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -321,14 +328,14 @@ pub async fn cancel_absence(db: &Db, actor: &UserId, id: &AbsenceId, only_of: Op
     let mut tx = db.begin_write().await?;
     let done = sqlx::query("UPDATE absences SET cancelled_at = $1 WHERE id = $2 AND cancelled_at IS NULL AND ($3 = '' OR provider_id = $3)")
         .bind(now)
-        .bind(&id.0)
-        .bind(only_of.map(|u| u.0.as_str()).unwrap_or(""))
+        .bind(id.as_str())
+        .bind(only_of.map(|u| u.as_str()).unwrap_or(""))
         .execute(&mut *tx)
         .await?
         .rows_affected()
         == 1;
     if done {
-        audit_change(&mut tx, AuditAction::AbsenceCancelled, actor, "absence", &id.0, "cancelled", addr, now).await?;
+        audit_change(&mut tx, AuditAction::AbsenceCancelled, actor, "absence", id.as_str(), "cancelled", addr, now).await?;
     }
     tx.commit().await?;
     Ok(done)
@@ -357,7 +364,7 @@ pub async fn set_holiday(db: &Db, actor: &UserId, day: &str, name: Option<&str>,
                     .bind(day)
                     .bind(name)
                     .bind(now)
-                    .bind(&actor.0)
+                    .bind(actor.as_str())
                     .execute(&mut *tx)
                     .await?;
                 true

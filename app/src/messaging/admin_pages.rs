@@ -327,7 +327,7 @@ pub async fn change_care_team(patient: String, who: String, change: String) -> R
         (true, false) => "done=removed",
         _ => "error=unchanged",
     };
-    crate::platform::request::redirect(&format!("/staff/care-teams?patient={}&{outcome}", id.0));
+    crate::platform::request::redirect(&format!("/staff/care-teams?patient={}&{outcome}", id.as_str()));
     Ok(())
 }
 
@@ -364,7 +364,7 @@ pub fn CareTeamsPage() -> impl IntoView {
                         {found(list.len(), "patient", "patients")}
                         <ul aria-label="Matching patients">
                             {list.into_iter().map(|p| view! {
-                                <li><a href=format!("/staff/care-teams?patient={}", p.id.0)>{p.full_name()}</a>{format!(" (MRN {}, born {})", p.mrn, p.date_of_birth)}</li>
+                                <li><a href=format!("/staff/care-teams?patient={}", p.id.as_str())>{p.full_name()}</a>{format!(" (MRN {}, born {})", p.mrn, p.date_of_birth)}</li>
                             }).collect_view()}
                         </ul>
                     }.into_any(),
@@ -383,7 +383,7 @@ pub fn CareTeamsPage() -> impl IntoView {
 #[component]
 fn CareTeamView(d: CareTeamData) -> impl IntoView {
     let Some(p) = d.patient else { return ().into_any() };
-    let pid = p.id.0.clone();
+    let pid = p.id.to_string();
     let name = p.full_name();
     let on_team = |value: &str| d.team.iter().any(|(v, _)| v == value);
     let options: Vec<(String, String)> = d
@@ -455,7 +455,7 @@ pub async fn load_absences() -> Result<AbsencesData, AppError> {
     let zone = &state.settings.messaging.time_zone;
     let clinicians = super::admin::staff_with_roles(&state.db, &["clinician"]).await?;
     let providers =
-        if is_admin { clinicians.clone() } else { vec![Person { id: session.viewer.user_id.0.clone(), name: session.viewer.display_name.clone() }] };
+        if is_admin { clinicians.clone() } else { vec![Person { id: session.viewer.user_id.to_string(), name: session.viewer.display_name.clone() }] };
     let only = (!is_admin).then_some(&session.viewer.user_id);
     Ok(AbsencesData {
         absences: super::admin::absences(&state.db, zone, only, now_ms()).await?,
@@ -480,7 +480,7 @@ pub async fn schedule_absence(provider: String, starts: String, ends: String, co
     use crate::platform::{now_ms, request};
     use crate::types::UserId;
     let (session, state, is_admin) = absence_staff()?;
-    let provider = if is_admin { UserId(provider) } else { session.viewer.user_id.clone() };
+    let provider = if is_admin { UserId::parse(&provider) } else { Some(session.viewer.user_id.clone()) };
     let zone = &state.settings.messaging.time_zone;
     let (Some(starts_at), Some(ends_at)) = (local_ms(&starts, zone), local_ms(&ends, zone)) else {
         crate::platform::request::redirect("/staff/absences?error=dates");
@@ -492,7 +492,9 @@ pub async fn schedule_absence(provider: String, starts: String, ends: String, co
     };
     let note: String = note.trim().chars().take(200).collect();
     let now = now_ms();
-    match super::admin::schedule_absence(&state.db, &session.viewer.user_id, &provider, starts_at, ends_at, &cover, &note, request::client_addr(), now).await {
+    match super::admin::schedule_absence(&state.db, &session.viewer.user_id, provider.as_ref(), starts_at, ends_at, &cover, &note, request::client_addr(), now)
+        .await
+    {
         Ok(_) => {
             // Messages already waiting for the provider go to the cover at once when the
             // period has begun (the background task would do it within a minute).

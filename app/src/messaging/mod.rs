@@ -39,34 +39,9 @@ pub const BODY_MAX: usize = 5_000;
 pub const ATTACHMENTS_MAX: usize = 4;
 pub const ATTACHMENT_BYTES_MAX: usize = 10 * 1024 * 1024;
 
-/// An id that appears in URLs and forms: 128 random bits in lower-case hex.
-fn is_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
+use crate::ids::is_id;
 
-macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub struct $name(pub String);
-
-        impl $name {
-            /// Ids come from URLs and forms: only our own shape is accepted.
-            pub fn parse(s: &str) -> Option<$name> {
-                is_id(s).then(|| $name(s.to_string()))
-            }
-        }
-    };
-}
-
-id_type!(
-    /// A conversation between a patient and their care team.
-    ThreadId
-);
-id_type!(MessageId);
-id_type!(AttachmentId);
-id_type!(PoolId);
-id_type!(AbsenceId);
+pub use crate::ids::{AbsenceId, AttachmentId, MessageId, PoolId, ThreadId};
 
 /// Whom a patient's message is for: a provider or a pool of their care team.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -175,7 +175,7 @@ pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
         None => None,
     };
     let page = match &thread {
-        Some(t) => format!("/messages/{}", t.0),
+        Some(t) => format!("/messages/{}", t.as_str()),
         None => "/messages/new".to_string(),
     };
     let anchor = if thread.is_some() { "#reply" } else { "" };
@@ -227,7 +227,7 @@ pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
     )
     .await;
     match sent {
-        Ok(thread) => crate::platform::request::redirect(&format!("/messages/{}?sent=1", thread.0)),
+        Ok(thread) => crate::platform::request::redirect(&format!("/messages/{}?sent=1", thread.as_str())),
         Err(SendError::Db(e)) => return Err(e.into()),
         Err(SendError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(e) => {
@@ -309,7 +309,7 @@ fn Overview(o: MessagesOverview) -> impl IntoView {
                 view! {
                     <ul class="threads">
                         {o.threads.into_iter().map(|t| {
-                            let href = format!("/messages/{}", t.id.0);
+                            let href = format!("/messages/{}", t.id.as_str());
                             let unread = t.unread;
                             let thread_class = if unread > 0 { "thread thread--unread" } else { "thread" };
                             view! {
@@ -510,7 +510,7 @@ pub fn PatientThreadPage() -> impl IntoView {
 fn PatientThread(d: ThreadPageData, limit: Option<AnyView>) -> impl IntoView {
     let t = d.thread;
     let org = org_info();
-    let thread_id = t.id.0.clone();
+    let thread_id = t.id.to_string();
     let body_max = BODY_MAX.to_string();
     view! {
         <h1>{t.subject.clone()}</h1>

@@ -43,7 +43,7 @@ pub async fn status(conn: &mut sqlx::AnyConnection, policy: &MessagingPolicy, pa
         "SELECT l.lifted_at, l.ends_at, l.reason, u.display_name FROM message_quota_lifts l JOIN users u ON u.id = l.lifted_by \
          WHERE l.patient_id = $1 AND l.lifted_at <= $2 AND l.ends_at > $2 ORDER BY l.lifted_at DESC, l.id LIMIT 1",
     )
-    .bind(&patient.0)
+    .bind(patient.as_str())
     .bind(now)
     .fetch_optional(&mut *conn)
     .await?;
@@ -56,7 +56,7 @@ pub async fn status(conn: &mut sqlx::AnyConnection, policy: &MessagingPolicy, pa
                 (SELECT CAST(COALESCE(SUM(a.size), 0) AS BIGINT) FROM attachments a JOIN messages m ON m.id = a.message_id \
                    WHERE m.author_kind = 'patient' AND m.sent_at >= $3 AND m.author_id IN (SELECT id FROM users WHERE patient_id = $1)) AS bytes",
     )
-    .bind(&patient.0)
+    .bind(patient.as_str())
     .bind(since_day)
     .bind(since_month)
     // (SUM of a BIGINT is NUMERIC on PostgreSQL: cast back to read it as a whole number.)
@@ -96,26 +96,24 @@ pub async fn lift(db: &Db, staff: &UserId, patient: &PatientId, reason: &str, cl
         return Err(LiftError::Reason);
     }
     let mut tx = db.begin_write().await?;
-    if sqlx::query("SELECT id FROM patients WHERE id = $1").bind(&patient.0).fetch_optional(&mut *tx).await?.is_none() {
+    if sqlx::query("SELECT id FROM patients WHERE id = $1").bind(patient.as_str()).fetch_optional(&mut *tx).await?.is_none() {
         return Err(LiftError::NotFound);
     }
     sqlx::query("INSERT INTO message_quota_lifts (id, patient_id, lifted_by, lifted_at, ends_at, reason) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(tokens::new_id())
-        .bind(&patient.0)
-        .bind(&staff.0)
+        .bind(patient.as_str())
+        .bind(staff.as_str())
         .bind(now)
         .bind(now + LIFT_MS)
         .bind(&reason)
         .execute(&mut *tx)
         .await?;
-    let subject: Option<String> =
-        sqlx::query("SELECT id FROM users WHERE patient_id = $1").bind(&patient.0).fetch_optional(&mut *tx).await?.map(|r| r.try_get("id")).transpose()?;
-    let subject = subject.map(UserId);
+    let subject = crate::users::for_patient(&mut *tx, patient).await?;
     let mut event = AuditEvent::of(AuditAction::MessageQuotaLifted);
     event.actor = Some(staff);
     event.subject = subject.as_ref();
     event.record_type = Some("patient");
-    event.record_id = Some(&patient.0);
+    event.record_id = Some(patient.as_str());
     event.client_addr = client_addr;
     event.detail = Some("for a day");
     audit::record(&mut tx, event, now).await?;

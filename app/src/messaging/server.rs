@@ -72,8 +72,7 @@ pub fn local_text(zone: &jiff::tz::TimeZone, at_ms: i64) -> String {
 
 /// The patient record of a patient account.
 pub async fn patient_of(db: &Db, user: &UserId) -> Result<Option<PatientId>, sqlx::Error> {
-    let row = sqlx::query("SELECT patient_id FROM users WHERE id = $1 AND kind = 'patient'").bind(&user.0).fetch_optional(&db.pool).await?;
-    Ok(row.and_then(|r| r.try_get::<Option<String>, _>("patient_id").ok().flatten()).map(PatientId))
+    crate::users::patient_of(&db.pool, user).await
 }
 
 /// The organisation's calendar as it stands now (holidays from the database).
@@ -102,7 +101,7 @@ async fn recipients_in(conn: &mut sqlx::AnyConnection, patient: &PatientId) -> R
            WHERE t.patient_id = $1 \
          ORDER BY ord, name",
     )
-    .bind(&patient.0)
+    .bind(patient.as_str())
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()
@@ -207,7 +206,7 @@ pub async fn send_from_patient(
     // The patient's limits, counted one send at a time: the patient's row stays locked (on
     // PostgreSQL; SQLite's write lock is already held) until this message is stored, so
     // messages sent at the same moment are counted one after the other.
-    if !lock_row(&mut tx, "patients", &patient.0).await? {
+    if !lock_row(&mut tx, "patients", patient.as_str()).await? {
         return Err(SendError::NotFound);
     }
     let quota = super::quota::status(&mut tx, &settings.messaging, patient, now).await?;
@@ -221,12 +220,16 @@ pub async fn send_from_patient(
     let (thread_id, to) = match &msg.thread {
         Some(thread) => {
             // A reply goes to whom the conversation is with.
-            let row = sqlx::query("SELECT id FROM threads WHERE id = $1 AND patient_id = $2").bind(&thread.0).bind(&patient.0).fetch_optional(&mut *tx).await?;
+            let row = sqlx::query("SELECT id FROM threads WHERE id = $1 AND patient_id = $2")
+                .bind(thread.as_str())
+                .bind(patient.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
             if row.is_none() {
                 return Err(SendError::NotFound);
             }
             let to = reply_recipient(&mut tx, thread, patient).await?.ok_or(SendError::NotFound)?;
-            sqlx::query("UPDATE threads SET last_message_at = $1 WHERE id = $2").bind(now).bind(&thread.0).execute(&mut *tx).await?;
+            sqlx::query("UPDATE threads SET last_message_at = $1 WHERE id = $2").bind(now).bind(thread.as_str()).execute(&mut *tx).await?;
             (thread.clone(), to)
         }
         None => {
@@ -240,10 +243,10 @@ pub async fn send_from_patient(
             if subject.is_empty() || subject.chars().count() > SUBJECT_MAX {
                 return Err(SendError::Subject);
             }
-            let id = ThreadId(tokens::new_id());
+            let id = ThreadId::new_random();
             sqlx::query("INSERT INTO threads (id, patient_id, topic, subject, created_at, last_message_at) VALUES ($1, $2, $3, $4, $5, $5)")
-                .bind(&id.0)
-                .bind(&patient.0)
+                .bind(id.as_str())
+                .bind(patient.as_str())
                 .bind(topic.as_str())
                 .bind(subject)
                 .bind(now)
@@ -255,16 +258,16 @@ pub async fn send_from_patient(
     let (assigned, reason) = route(&mut tx, &to, now, &settings.messaging.time_zone).await?;
     let cal = calendar(&mut tx, settings).await?;
     let due = cal.due_at_ms(now, settings.messaging.reply_business_days);
-    let message_id = MessageId(tokens::new_id());
+    let message_id = MessageId::new_random();
     let (to_provider, to_pool) = columns(&to);
     let (as_provider, as_pool) = columns(&assigned);
     sqlx::query(
         "INSERT INTO messages (id, thread_id, author_id, author_kind, body, sent_at, to_provider_id, to_pool_id, \
          assigned_provider_id, assigned_pool_id, due_at) VALUES ($1, $2, $3, 'patient', $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(&message_id.0)
-    .bind(&thread_id.0)
-    .bind(&user.0)
+    .bind(message_id.as_str())
+    .bind(thread_id.as_str())
+    .bind(user.as_str())
     .bind(body)
     .bind(now)
     .bind(to_provider)
@@ -285,14 +288,14 @@ pub async fn send_from_patient(
     event.actor = Some(user);
     event.subject = Some(user);
     event.record_type = Some("message");
-    event.record_id = Some(&message_id.0);
+    event.record_id = Some(message_id.as_str());
     event.client_addr = client_addr;
     audit::record(&mut tx, event, now).await?;
     if reason.is_some() {
         let mut event = AuditEvent::of(AuditAction::MessageRouted);
         event.subject = Some(user);
         event.record_type = Some("message");
-        event.record_id = Some(&message_id.0);
+        event.record_id = Some(message_id.as_str());
         event.detail = Some("out of office");
         audit::record(&mut tx, event, now).await?;
     }
@@ -304,7 +307,7 @@ pub async fn send_from_patient(
 /// provider who wrote to them last when staff started the conversation.
 async fn reply_recipient(tx: &mut Tx, thread: &ThreadId, patient: &PatientId) -> Result<Option<Recipient>, sqlx::Error> {
     let row = sqlx::query("SELECT to_provider_id, to_pool_id FROM messages WHERE thread_id = $1 AND author_kind = 'patient' ORDER BY sent_at DESC LIMIT 1")
-        .bind(&thread.0)
+        .bind(thread.as_str())
         .fetch_optional(&mut **tx)
         .await?;
     if let Some(r) = row {
@@ -314,8 +317,8 @@ async fn reply_recipient(tx: &mut Tx, thread: &ThreadId, patient: &PatientId) ->
         "SELECT m.author_id FROM messages m JOIN threads t ON t.id = m.thread_id \
          WHERE m.thread_id = $1 AND t.patient_id = $2 AND m.author_kind = 'staff' ORDER BY m.sent_at DESC LIMIT 1",
     )
-    .bind(&thread.0)
-    .bind(&patient.0)
+    .bind(thread.as_str())
+    .bind(patient.as_str())
     .fetch_optional(&mut **tx)
     .await?;
     Ok(row.map(|r| r.try_get("author_id")).transpose()?.map(Recipient::Provider))
@@ -325,7 +328,7 @@ async fn store_attachment(tx: &mut Tx, message: &MessageId, f: &CheckedFile) -> 
     use sha2::{Digest, Sha256};
     sqlx::query("INSERT INTO attachments (id, message_id, file_name, content_type, size, sha256, content) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(tokens::new_id())
-        .bind(&message.0)
+        .bind(message.as_str())
         .bind(&f.file_name)
         .bind(f.kind.content_type())
         .bind(f.content.len() as i64)
@@ -354,7 +357,7 @@ async fn insert_route(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(tokens::new_id())
-    .bind(&message.0)
+    .bind(message.as_str())
     .bind(now)
     .bind(kind)
     .bind(fp)
@@ -362,7 +365,7 @@ async fn insert_route(
     .bind(tp)
     .bind(tpool)
     .bind(reason)
-    .bind(by.map(|u| u.0.as_str()))
+    .bind(by.map(|u| u.as_str()))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -399,18 +402,18 @@ pub async fn reroute_started_absences(db: &Db, settings: &PortalSettings, now: i
         let (to, reason) = route(&mut tx, &from, now, &settings.messaging.time_zone).await?;
         if let Some(reason) = reason {
             for m in waiting {
-                let message = MessageId(m.try_get("id")?);
+                let message = m.try_get::<MessageId, _>("id")?;
                 let (tp, tpool) = columns(&to);
                 sqlx::query("UPDATE messages SET assigned_provider_id = $1, assigned_pool_id = $2 WHERE id = $3")
                     .bind(tp)
                     .bind(tpool)
-                    .bind(&message.0)
+                    .bind(message.as_str())
                     .execute(&mut *tx)
                     .await?;
                 insert_route(&mut tx, &message, now, "absence", &from, &to, &reason, None).await?;
                 let mut event = AuditEvent::of(AuditAction::MessageRouted);
                 event.record_type = Some("message");
-                event.record_id = Some(&message.0);
+                event.record_id = Some(message.as_str());
                 event.detail = Some("out of office (waiting message)");
                 audit::record(&mut tx, event, now).await?;
                 moved += 1;
@@ -423,7 +426,7 @@ pub async fn reroute_started_absences(db: &Db, settings: &PortalSettings, now: i
 
 /// A patient's threads, newest first.
 pub async fn patient_threads(db: &Db, zone: &jiff::tz::TimeZone, patient: &PatientId, now: i64) -> Result<Vec<ThreadSummary>, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows: Vec<ThreadRow> = sqlx::query_as(
         "SELECT t.id, t.subject, t.topic, t.last_message_at, \
            (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.author_kind = 'staff' AND m.read_at IS NULL) AS unread, \
            (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.author_kind = 'patient' AND m.handled_at IS NULL AND m.due_at < $2) AS overdue, \
@@ -434,26 +437,61 @@ pub async fn patient_threads(db: &Db, zone: &jiff::tz::TimeZone, patient: &Patie
               WHERE m.thread_id = t.id AND m.author_kind = 'staff' ORDER BY m.sent_at LIMIT 1) AS staff_name \
          FROM threads t WHERE t.patient_id = $1 ORDER BY t.last_message_at DESC",
     )
-    .bind(&patient.0)
+    .bind(patient.as_str())
     .bind(now)
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let to: Option<String> = r.try_get("to_name")?;
-            let staff: Option<String> = r.try_get("staff_name")?;
-            Ok(ThreadSummary {
-                id: ThreadId(r.try_get("id")?),
-                subject: r.try_get("subject")?,
-                topic: topic_label(&r.try_get::<String, _>("topic")?),
-                with: to.or(staff).unwrap_or_else(|| "Your care team".into()),
-                last_message_at: r.try_get("last_message_at")?,
-                last_text: local_text(zone, r.try_get("last_message_at")?),
-                unread: r.try_get("unread")?,
-                overdue: r.try_get::<i64, _>("overdue")? > 0,
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r: ThreadRow| ThreadSummary {
+            topic: topic_label(&r.topic),
+            with: r.to_name.or(r.staff_name).unwrap_or_else(|| "Your care team".into()),
+            last_text: local_text(zone, r.last_message_at),
+            last_message_at: r.last_message_at,
+            overdue: r.overdue > 0,
+            unread: r.unread,
+            subject: r.subject,
+            id: r.id,
         })
-        .collect()
+        .collect())
+}
+
+/// A line of a thread list, for the patient (`unread`, `overdue`) or staff (`waiting`); the
+/// counts the other side does not ask for are absent from its query.
+#[derive(sqlx::FromRow)]
+struct ThreadRow {
+    id: ThreadId,
+    subject: String,
+    /// The stored value; a topic that no longer parses is shown as stored.
+    topic: String,
+    last_message_at: i64,
+    #[sqlx(default)]
+    unread: i64,
+    #[sqlx(default)]
+    overdue: i64,
+    #[sqlx(default)]
+    waiting: i64,
+    /// Whom the patient first wrote to (a provider or a pool).
+    to_name: Option<String>,
+    /// The first staff member who wrote in the thread.
+    staff_name: Option<String>,
+}
+
+/// A message of a thread as it is read, with the names of its author and recipients.
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: MessageId,
+    /// `patient` or `staff`.
+    author_kind: String,
+    author: String,
+    body: String,
+    sent_at: i64,
+    due_at: Option<i64>,
+    handled_at: Option<i64>,
+    read_at: Option<i64>,
+    to_name: Option<String>,
+    /// Shown to staff only.
+    assigned_name: Option<String>,
 }
 
 fn topic_label(s: &str) -> String {
@@ -466,7 +504,7 @@ pub async fn unread_count(db: &Db, patient: &PatientId) -> Result<i64, sqlx::Err
         "SELECT COUNT(*) AS n FROM messages m JOIN threads t ON t.id = m.thread_id \
          WHERE t.patient_id = $1 AND m.author_kind = 'staff' AND m.read_at IS NULL",
     )
-    .bind(&patient.0)
+    .bind(patient.as_str())
     .fetch_one(&db.pool)
     .await?
     .try_get("n")
@@ -517,7 +555,7 @@ pub fn staff_reads_thread_sql(thread: &str, patient: &str, staff: &str) -> Strin
 /// Whether a member of staff may see the thread (the rule of [`staff_reads_thread_sql`]).
 pub async fn staff_may_see(conn: &mut sqlx::AnyConnection, staff: &UserId, thread: &ThreadId) -> Result<bool, sqlx::Error> {
     let sql = format!("SELECT 1 AS ok FROM threads t WHERE t.id = $1 AND {}", staff_reads_thread_sql("t.id", "t.patient_id", "$2"));
-    let row = sqlx::query(&sql).bind(&thread.0).bind(&staff.0).fetch_optional(&mut *conn).await?;
+    let row = sqlx::query(&sql).bind(thread.as_str()).bind(staff.as_str()).fetch_optional(&mut *conn).await?;
     Ok(row.is_some())
 }
 
@@ -537,7 +575,7 @@ pub fn care_team_clinician_sql(patient: &str, staff: &str) -> String {
 /// same line (`questionnaires::server`).
 pub async fn clinician_of_care_team(conn: &mut sqlx::AnyConnection, staff: &UserId, patient: &PatientId) -> Result<bool, sqlx::Error> {
     let sql = format!("SELECT 1 AS ok WHERE {}", care_team_clinician_sql("$1", "$2"));
-    Ok(sqlx::query(&sql).bind(&patient.0).bind(&staff.0).fetch_optional(&mut *conn).await?.is_some())
+    Ok(sqlx::query(&sql).bind(patient.as_str()).bind(staff.as_str()).fetch_optional(&mut *conn).await?.is_some())
 }
 
 /// Opens a thread for `reader`, or none when it is not theirs. A patient opening it marks the
@@ -555,14 +593,14 @@ pub async fn open_thread(
     let t = sqlx::query(
         "SELECT t.id, t.subject, t.topic, t.patient_id, p.given_name, p.family_name, p.mrn FROM threads t JOIN patients p ON p.id = t.patient_id WHERE t.id = $1",
     )
-    .bind(&thread.0)
+    .bind(thread.as_str())
     .fetch_optional(&mut *tx)
     .await?;
     let Some(t) = t else { return Ok(None) };
-    let patient_id: String = t.try_get("patient_id")?;
+    let patient_id: PatientId = t.try_get("patient_id")?;
     let staff = match &reader {
         Reader::Patient { patient, .. } => {
-            if patient.0 != patient_id {
+            if patient.as_str() != patient_id.as_str() {
                 return Ok(None);
             }
             false
@@ -574,14 +612,12 @@ pub async fn open_thread(
             true
         }
     };
-    let patient_user: Option<String> =
-        sqlx::query("SELECT id FROM users WHERE patient_id = $1").bind(&patient_id).fetch_optional(&mut *tx).await?.map(|r| r.try_get("id")).transpose()?;
-    let patient_user = patient_user.map(UserId);
+    let patient_user = crate::users::for_patient(&mut *tx, &patient_id).await?;
     // Read marks first, so the page shows the state it leaves behind.
     match &reader {
         Reader::Patient { user, .. } => {
             let unread = sqlx::query("SELECT id FROM messages WHERE thread_id = $1 AND author_kind = 'staff' AND read_at IS NULL")
-                .bind(&thread.0)
+                .bind(thread.as_str())
                 .fetch_all(&mut *tx)
                 .await?;
             for m in unread {
@@ -599,19 +635,19 @@ pub async fn open_thread(
         Reader::Staff { user } => {
             sqlx::query("UPDATE messages SET staff_opened_at = $1 WHERE thread_id = $2 AND author_kind = 'patient' AND staff_opened_at IS NULL")
                 .bind(now)
-                .bind(&thread.0)
+                .bind(thread.as_str())
                 .execute(&mut *tx)
                 .await?;
             let mut event = AuditEvent::of(AuditAction::MessageOpenedByStaff);
             event.actor = Some(user);
             event.subject = patient_user.as_ref();
             event.record_type = Some("thread");
-            event.record_id = Some(&thread.0);
+            event.record_id = Some(thread.as_str());
             event.client_addr = client_addr;
             audit::record(&mut tx, event, now).await?;
         }
     }
-    let rows = sqlx::query(
+    let rows: Vec<MessageRow> = sqlx::query_as(
         "SELECT m.id, m.author_kind, m.body, m.sent_at, m.due_at, m.handled_at, m.read_at, au.display_name AS author, \
            COALESCE(tu.display_name, tp.name) AS to_name, COALESCE(su.display_name, sp.name) AS assigned_name \
          FROM messages m JOIN users au ON au.id = m.author_id \
@@ -619,34 +655,30 @@ pub async fn open_thread(
            LEFT JOIN users su ON su.id = m.assigned_provider_id LEFT JOIN care_pools sp ON sp.id = m.assigned_pool_id \
          WHERE m.thread_id = $1 ORDER BY m.sent_at, m.id",
     )
-    .bind(&thread.0)
+    .bind(thread.as_str())
     .fetch_all(&mut *tx)
     .await?;
     // Attachments and routes of the whole thread in one query each, then shared out.
     let mut attachments = thread_attachments(&mut tx, thread).await?;
     let mut routes = if staff { thread_routes(&mut tx, zone, thread).await? } else { Vec::new() };
     let mut messages = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let id = MessageId(r.try_get("id")?);
-        let from_patient = r.try_get::<String, _>("author_kind")? == "patient";
-        let attachments = take_of(&mut attachments, &id);
-        let routes = take_of(&mut routes, &id);
-        let due_at: Option<i64> = r.try_get("due_at")?;
-        let read_at: Option<i64> = r.try_get("read_at")?;
+    for r in rows {
+        let attachments = take_of(&mut attachments, &r.id);
+        let routes = take_of(&mut routes, &r.id);
         messages.push(MessageView {
-            id,
-            from_patient,
-            author: r.try_get("author")?,
-            body: r.try_get("body")?,
-            sent_at: r.try_get("sent_at")?,
-            sent_text: local_text(zone, r.try_get("sent_at")?),
-            to: r.try_get("to_name")?,
-            assigned_to: if staff { r.try_get("assigned_name")? } else { None },
-            due_at,
-            due_text: due_at.map(|d| local_text(zone, d)),
-            handled_at: r.try_get("handled_at")?,
-            read_at,
-            read_text: read_at.map(|d| local_text(zone, d)),
+            from_patient: r.author_kind == "patient",
+            author: r.author,
+            body: r.body,
+            sent_text: local_text(zone, r.sent_at),
+            sent_at: r.sent_at,
+            to: r.to_name,
+            assigned_to: if staff { r.assigned_name } else { None },
+            due_at: r.due_at,
+            due_text: r.due_at.map(|d| local_text(zone, d)),
+            handled_at: r.handled_at,
+            read_at: r.read_at,
+            read_text: r.read_at.map(|d| local_text(zone, d)),
+            id: r.id,
             attachments,
             routes,
         });
@@ -660,7 +692,7 @@ pub async fn open_thread(
         topic: topic_label(&t.try_get::<String, _>("topic")?),
         patient_name: format!("{} {}", t.try_get::<String, _>("given_name")?, t.try_get::<String, _>("family_name")?),
         patient_mrn: if staff { Some(t.try_get("mrn")?) } else { None },
-        patient_id: staff.then(|| patient_id.clone()),
+        patient_id: staff.then(|| patient_id.to_string()),
         messages,
         overdue,
         open_message,
@@ -675,30 +707,36 @@ fn take_of<T>(all: &mut Vec<(MessageId, T)>, message: &MessageId) -> Vec<T> {
 }
 
 async fn thread_attachments(tx: &mut Tx, thread: &ThreadId) -> Result<Vec<(MessageId, AttachmentInfo)>, sqlx::Error> {
-    let rows = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct AttachmentRow {
+        message_id: MessageId,
+        id: AttachmentId,
+        file_name: String,
+        content_type: String,
+        size: i64,
+    }
+    let rows: Vec<AttachmentRow> = sqlx::query_as(
         "SELECT a.message_id, a.id, a.file_name, a.content_type, a.size FROM attachments a JOIN messages m ON m.id = a.message_id \
          WHERE m.thread_id = $1 ORDER BY a.file_name, a.id",
     )
-    .bind(&thread.0)
+    .bind(thread.as_str())
     .fetch_all(&mut **tx)
     .await?;
-    rows.iter()
-        .map(|a| {
-            Ok((
-                MessageId(a.try_get("message_id")?),
-                AttachmentInfo {
-                    id: AttachmentId(a.try_get("id")?),
-                    file_name: a.try_get("file_name")?,
-                    content_type: a.try_get("content_type")?,
-                    size: a.try_get("size")?,
-                },
-            ))
-        })
-        .collect()
+    Ok(rows.into_iter().map(|a| (a.message_id, AttachmentInfo { id: a.id, file_name: a.file_name, content_type: a.content_type, size: a.size })).collect())
 }
 
 async fn thread_routes(tx: &mut Tx, zone: &jiff::tz::TimeZone, thread: &ThreadId) -> Result<Vec<(MessageId, RouteInfo)>, sqlx::Error> {
-    let rows = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct RouteRow {
+        message_id: MessageId,
+        at: i64,
+        kind: String,
+        reason: String,
+        from_name: Option<String>,
+        to_name: Option<String>,
+        by_name: Option<String>,
+    }
+    let rows: Vec<RouteRow> = sqlx::query_as(
         "SELECT r.message_id, r.at, r.kind, r.reason, COALESCE(fu.display_name, fp.name) AS from_name, \
            COALESCE(tu.display_name, tp.name) AS to_name, bu.display_name AS by_name \
          FROM message_routes r JOIN messages m ON m.id = r.message_id \
@@ -706,25 +744,24 @@ async fn thread_routes(tx: &mut Tx, zone: &jiff::tz::TimeZone, thread: &ThreadId
            LEFT JOIN users tu ON tu.id = r.to_provider_id LEFT JOIN care_pools tp ON tp.id = r.to_pool_id \
            LEFT JOIN users bu ON bu.id = r.by_user_id WHERE m.thread_id = $1 ORDER BY r.at, r.id",
     )
-    .bind(&thread.0)
+    .bind(thread.as_str())
     .fetch_all(&mut **tx)
     .await?;
-    rows.iter()
+    Ok(rows
+        .into_iter()
         .map(|r| {
-            Ok((
-                MessageId(r.try_get("message_id")?),
-                RouteInfo {
-                    at: r.try_get("at")?,
-                    at_text: local_text(zone, r.try_get("at")?),
-                    kind: r.try_get("kind")?,
-                    from: r.try_get::<Option<String>, _>("from_name")?.unwrap_or_default(),
-                    to: r.try_get::<Option<String>, _>("to_name")?.unwrap_or_default(),
-                    reason: r.try_get("reason")?,
-                    by: r.try_get("by_name")?,
-                },
-            ))
+            let route = RouteInfo {
+                at: r.at,
+                at_text: local_text(zone, r.at),
+                kind: r.kind,
+                from: r.from_name.unwrap_or_default(),
+                to: r.to_name.unwrap_or_default(),
+                reason: r.reason,
+                by: r.by_name,
+            };
+            (r.message_id, route)
         })
-        .collect()
+        .collect())
 }
 
 /// A staff member's inbox: the patients' messages that wait for them or their pools, soonest due
@@ -751,27 +788,39 @@ pub async fn staff_inbox(db: &Db, zone: &jiff::tz::TimeZone, staff: &UserId, fil
          WHERE m.author_kind = 'patient' AND m.handled_at IS NULL AND {condition}{extra} \
          ORDER BY m.due_at, m.sent_at LIMIT 500"
     );
-    let rows = sqlx::query(&sql).bind(&staff.0).bind(now).fetch_all(&db.pool).await?;
-    rows.iter()
-        .map(|r| {
-            let due: i64 = r.try_get("due_at")?;
-            Ok(InboxItem {
-                message_id: MessageId(r.try_get("id")?),
-                thread_id: ThreadId(r.try_get("thread_id")?),
-                patient_name: format!("{} {}", r.try_get::<String, _>("given_name")?, r.try_get::<String, _>("family_name")?),
-                subject: r.try_get("subject")?,
-                topic: topic_label(&r.try_get::<String, _>("topic")?),
-                sent_at: r.try_get("sent_at")?,
-                sent_text: local_text(zone, r.try_get("sent_at")?),
-                due_at: due,
-                due_text: local_text(zone, due),
-                overdue: due < now,
-                opened: r.try_get::<Option<i64>, _>("staff_opened_at")?.is_some(),
-                assigned_to: r.try_get::<Option<String>, _>("assigned_name")?.unwrap_or_default(),
-                routed: r.try_get::<i64, _>("routes")? > 0,
-            })
+    #[derive(sqlx::FromRow)]
+    struct InboxRow {
+        id: MessageId,
+        thread_id: ThreadId,
+        sent_at: i64,
+        due_at: i64,
+        staff_opened_at: Option<i64>,
+        subject: String,
+        topic: String,
+        given_name: String,
+        family_name: String,
+        assigned_name: Option<String>,
+        routes: i64,
+    }
+    let rows: Vec<InboxRow> = sqlx::query_as(&sql).bind(staff.as_str()).bind(now).fetch_all(&db.pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| InboxItem {
+            message_id: r.id,
+            thread_id: r.thread_id,
+            patient_name: format!("{} {}", r.given_name, r.family_name),
+            subject: r.subject,
+            topic: topic_label(&r.topic),
+            sent_at: r.sent_at,
+            sent_text: local_text(zone, r.sent_at),
+            due_at: r.due_at,
+            due_text: local_text(zone, r.due_at),
+            overdue: r.due_at < now,
+            opened: r.staff_opened_at.is_some(),
+            assigned_to: r.assigned_name.unwrap_or_default(),
+            routed: r.routes > 0,
         })
-        .collect()
+        .collect())
 }
 
 /// The conversations with one patient that a member of staff may read (the rule of
@@ -787,7 +836,8 @@ pub async fn staff_patient_threads(
     now: i64,
 ) -> Result<Option<PatientConversations>, sqlx::Error> {
     let mut conn = db.pool.acquire().await?;
-    let Some(p) = sqlx::query("SELECT given_name, family_name, mrn FROM patients WHERE id = $1").bind(&patient.0).fetch_optional(&mut *conn).await? else {
+    let Some(p) = sqlx::query("SELECT given_name, family_name, mrn FROM patients WHERE id = $1").bind(patient.as_str()).fetch_optional(&mut *conn).await?
+    else {
         return Ok(None);
     };
     let sql = format!(
@@ -801,35 +851,31 @@ pub async fn staff_patient_threads(
          FROM threads t WHERE t.patient_id = $1 AND {} ORDER BY t.last_message_at DESC LIMIT 500",
         staff_reads_thread_sql("t.id", "t.patient_id", "$2")
     );
-    let rows = sqlx::query(&sql).bind(&patient.0).bind(&staff.0).fetch_all(&mut *conn).await?;
+    let rows: Vec<ThreadRow> = sqlx::query_as(&sql).bind(patient.as_str()).bind(staff.as_str()).fetch_all(&mut *conn).await?;
     if rows.is_empty() && !staff_may_write_to(&mut conn, staff, patient).await? {
         return Ok(None);
     }
     drop(conn);
-    let threads = rows
-        .iter()
-        .map(|r| {
-            let to: Option<String> = r.try_get("to_name")?;
-            let by: Option<String> = r.try_get("staff_name")?;
-            Ok(StaffThreadLine {
-                id: ThreadId(r.try_get("id")?),
-                subject: r.try_get("subject")?,
-                topic: topic_label(&r.try_get::<String, _>("topic")?),
-                with: to.or(by).unwrap_or_default(),
-                last_text: local_text(zone, r.try_get("last_message_at")?),
-                waiting: r.try_get::<i64, _>("waiting")? > 0,
-            })
+    let threads: Vec<StaffThreadLine> = rows
+        .into_iter()
+        .map(|r| StaffThreadLine {
+            topic: topic_label(&r.topic),
+            with: r.to_name.or(r.staff_name).unwrap_or_default(),
+            last_text: local_text(zone, r.last_message_at),
+            waiting: r.waiting > 0,
+            subject: r.subject,
+            id: r.id,
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect();
     let mut event = AuditEvent::of(AuditAction::PatientRecordViewed);
     event.actor = Some(staff);
     event.record_type = Some("patient");
-    event.record_id = Some(&patient.0);
+    event.record_id = Some(patient.as_str());
     event.client_addr = client_addr;
     event.detail = Some("conversations listed");
     audit::record_alone(db, event, now).await?;
     Ok(Some(PatientConversations {
-        patient: patient.0.clone(),
+        patient: patient.to_string(),
         name: format!("{} {}", p.try_get::<String, _>("given_name")?, p.try_get::<String, _>("family_name")?),
         mrn: p.try_get("mrn")?,
         threads,
@@ -868,12 +914,11 @@ impl StaffActionError {
 
 async fn thread_patient(tx: &mut Tx, thread: &ThreadId) -> Result<Option<PatientId>, sqlx::Error> {
     Ok(sqlx::query("SELECT patient_id FROM threads WHERE id = $1")
-        .bind(&thread.0)
+        .bind(thread.as_str())
         .fetch_optional(&mut **tx)
         .await?
         .map(|r| r.try_get("patient_id"))
-        .transpose()?
-        .map(PatientId))
+        .transpose()?)
 }
 
 /// A staff reply in a thread: stored, the open patient messages of the thread marked handled,
@@ -899,11 +944,11 @@ pub async fn reply_from_staff(
     let id = insert_staff_message(&mut tx, staff, thread, body, client_addr, now).await?;
     sqlx::query("UPDATE messages SET handled_at = $1, handled_by = $2 WHERE thread_id = $3 AND author_kind = 'patient' AND handled_at IS NULL")
         .bind(now)
-        .bind(&staff.0)
-        .bind(&thread.0)
+        .bind(staff.as_str())
+        .bind(thread.as_str())
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE threads SET last_message_at = $1 WHERE id = $2").bind(now).bind(&thread.0).execute(&mut *tx).await?;
+    sqlx::query("UPDATE threads SET last_message_at = $1 WHERE id = $2").bind(now).bind(thread.as_str()).execute(&mut *tx).await?;
     outbox::notify_patient(&mut tx, settings, &patient, &Notice::NewInPortal, now).await?;
     tx.commit().await?;
     Ok(id)
@@ -917,27 +962,26 @@ async fn insert_staff_message(
     client_addr: Option<IpAddr>,
     now: i64,
 ) -> Result<MessageId, sqlx::Error> {
-    let id = MessageId(tokens::new_id());
+    let id = MessageId::new_random();
     sqlx::query("INSERT INTO messages (id, thread_id, author_id, author_kind, body, sent_at) VALUES ($1, $2, $3, 'staff', $4, $5)")
-        .bind(&id.0)
-        .bind(&thread.0)
-        .bind(&staff.0)
+        .bind(id.as_str())
+        .bind(thread.as_str())
+        .bind(staff.as_str())
         .bind(body)
         .bind(now)
         .execute(&mut **tx)
         .await?;
-    let patient_user: Option<String> = sqlx::query("SELECT u.id FROM users u JOIN threads t ON t.patient_id = u.patient_id WHERE t.id = $1")
-        .bind(&thread.0)
+    let patient_user: Option<UserId> = sqlx::query("SELECT u.id FROM users u JOIN threads t ON t.patient_id = u.patient_id WHERE t.id = $1")
+        .bind(thread.as_str())
         .fetch_optional(&mut **tx)
         .await?
         .map(|r| r.try_get("id"))
         .transpose()?;
-    let patient_user = patient_user.map(UserId);
     let mut event = AuditEvent::of(AuditAction::MessageSent);
     event.actor = Some(staff);
     event.subject = patient_user.as_ref();
     event.record_type = Some("message");
-    event.record_id = Some(&id.0);
+    event.record_id = Some(id.as_str());
     event.client_addr = client_addr;
     audit::record(tx, event, now).await?;
     Ok(id)
@@ -950,8 +994,8 @@ pub async fn staff_may_write_to(conn: &mut sqlx::AnyConnection, staff: &UserId, 
         "SELECT 1 AS ok FROM care_team c WHERE c.patient_id = $1 AND (c.provider_id = $2 \
            OR c.pool_id IN (SELECT pool_id FROM pool_members WHERE user_id = $2))",
     )
-    .bind(&patient.0)
-    .bind(&staff.0)
+    .bind(patient.as_str())
+    .bind(staff.as_str())
     .fetch_optional(&mut *conn)
     .await?
     .is_some())
@@ -981,10 +1025,10 @@ pub async fn start_from_staff(
     if !staff_may_write_to(&mut tx, staff, patient).await? {
         return Err(StaffActionError::NotFound);
     }
-    let thread = ThreadId(tokens::new_id());
+    let thread = ThreadId::new_random();
     sqlx::query("INSERT INTO threads (id, patient_id, topic, subject, created_at, last_message_at) VALUES ($1, $2, 'general', $3, $4, $4)")
-        .bind(&thread.0)
-        .bind(&patient.0)
+        .bind(thread.as_str())
+        .bind(patient.as_str())
         .bind(subject)
         .bind(now)
         .execute(&mut *tx)
@@ -999,18 +1043,18 @@ pub async fn start_from_staff(
 pub async fn mark_handled(db: &Db, staff: &UserId, message: &MessageId, client_addr: Option<IpAddr>, now: i64) -> Result<ThreadId, StaffActionError> {
     let mut tx = db.begin_write().await?;
     let row = sqlx::query("SELECT thread_id, handled_at FROM messages WHERE id = $1 AND author_kind = 'patient'")
-        .bind(&message.0)
+        .bind(message.as_str())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StaffActionError::NotFound)?;
-    let thread = ThreadId(row.try_get("thread_id")?);
+    let thread = row.try_get::<ThreadId, _>("thread_id")?;
     if !staff_may_see(&mut tx, staff, &thread).await? {
         return Err(StaffActionError::NotFound);
     }
     let done = sqlx::query("UPDATE messages SET handled_at = $1, handled_by = $2 WHERE id = $3 AND handled_at IS NULL")
         .bind(now)
-        .bind(&staff.0)
-        .bind(&message.0)
+        .bind(staff.as_str())
+        .bind(message.as_str())
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -1020,7 +1064,7 @@ pub async fn mark_handled(db: &Db, staff: &UserId, message: &MessageId, client_a
     let mut event = AuditEvent::of(AuditAction::MessageHandled);
     event.actor = Some(staff);
     event.record_type = Some("message");
-    event.record_id = Some(&message.0);
+    event.record_id = Some(message.as_str());
     event.client_addr = client_addr;
     audit::record(&mut tx, event, now).await?;
     tx.commit().await?;
@@ -1033,15 +1077,15 @@ pub async fn forward_options(db: &Db, staff: &UserId, thread: &ThreadId) -> Resu
     if !staff_may_see(&mut conn, staff, thread).await? {
         return Ok(None);
     }
-    let patient: Option<String> = sqlx::query("SELECT patient_id FROM threads WHERE id = $1")
-        .bind(&thread.0)
+    let patient: Option<PatientId> = sqlx::query("SELECT patient_id FROM threads WHERE id = $1")
+        .bind(thread.as_str())
         .fetch_optional(&mut *conn)
         .await?
         .map(|r| r.try_get("patient_id"))
         .transpose()?;
     drop(conn);
     match patient {
-        Some(p) => Ok(Some(recipients(db, &PatientId(p)).await?)),
+        Some(p) => Ok(Some(recipients(db, &p).await?)),
         None => Ok(None),
     }
 }
@@ -1064,24 +1108,24 @@ pub async fn forward(
         "SELECT m.thread_id, m.assigned_provider_id, m.assigned_pool_id, t.patient_id FROM messages m JOIN threads t ON t.id = m.thread_id \
          WHERE m.id = $1 AND m.author_kind = 'patient' AND m.handled_at IS NULL",
     )
-    .bind(&message.0)
+    .bind(message.as_str())
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(StaffActionError::NotFound)?;
-    let thread = ThreadId(row.try_get("thread_id")?);
+    let thread = row.try_get::<ThreadId, _>("thread_id")?;
     if !staff_may_see(&mut tx, staff, &thread).await? {
         return Err(StaffActionError::NotFound);
     }
-    let patient = PatientId(row.try_get("patient_id")?);
+    let patient = row.try_get::<PatientId, _>("patient_id")?;
     let from = recipient_from(row.try_get("assigned_provider_id")?, row.try_get("assigned_pool_id")?).ok_or(StaffActionError::NotFound)?;
-    let team = sqlx::query("SELECT provider_id, pool_id FROM care_team WHERE patient_id = $1").bind(&patient.0).fetch_all(&mut *tx).await?;
+    let team = sqlx::query("SELECT provider_id, pool_id FROM care_team WHERE patient_id = $1").bind(patient.as_str()).fetch_all(&mut *tx).await?;
     let on_team = team.iter().any(|r| recipient_from(r.try_get("provider_id").ok().flatten(), r.try_get("pool_id").ok().flatten()).as_ref() == Some(to));
     if !on_team || *to == from {
         return Err(StaffActionError::Recipient);
     }
     // A forward to someone who is away goes on to their cover, as a new message would.
     let (dest, away) = route(&mut tx, to, now, &settings.messaging.time_zone).await?;
-    let by_name: String = sqlx::query("SELECT display_name FROM users WHERE id = $1").bind(&staff.0).fetch_one(&mut *tx).await?.try_get("display_name")?;
+    let by_name = crate::users::display_name(&mut *tx, staff).await?;
     let mut reason = format!("Forwarded by {by_name}");
     if !note.is_empty() {
         reason.push_str(": ");
@@ -1095,13 +1139,13 @@ pub async fn forward(
     sqlx::query("UPDATE messages SET assigned_provider_id = $1, assigned_pool_id = $2 WHERE id = $3")
         .bind(tp)
         .bind(tpool)
-        .bind(&message.0)
+        .bind(message.as_str())
         .execute(&mut *tx)
         .await?;
     let mut event = AuditEvent::of(AuditAction::MessageForwarded);
     event.actor = Some(staff);
     event.record_type = Some("message");
-    event.record_id = Some(&message.0);
+    event.record_id = Some(message.as_str());
     event.client_addr = client_addr;
     audit::record(&mut tx, event, now).await?;
     tx.commit().await?;
@@ -1121,14 +1165,14 @@ pub async fn attachment(
         "SELECT a.file_name, a.content_type, a.content, m.thread_id, t.patient_id FROM attachments a \
          JOIN messages m ON m.id = a.message_id JOIN threads t ON t.id = m.thread_id WHERE a.id = $1",
     )
-    .bind(&id.0)
+    .bind(id.as_str())
     .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let thread = ThreadId(row.try_get("thread_id")?);
+    let thread = row.try_get::<ThreadId, _>("thread_id")?;
     let actor = match &reader {
         Reader::Patient { user, patient } => {
-            if row.try_get::<String, _>("patient_id")? != patient.0 {
+            if row.try_get::<String, _>("patient_id")? != patient.as_str() {
                 return Ok(None);
             }
             *user
@@ -1143,7 +1187,7 @@ pub async fn attachment(
     let mut event = AuditEvent::of(AuditAction::AttachmentDownloaded);
     event.actor = Some(actor);
     event.record_type = Some("attachment");
-    event.record_id = Some(&id.0);
+    event.record_id = Some(id.as_str());
     event.client_addr = client_addr;
     audit::record(&mut tx, event, now).await?;
     tx.commit().await?;
@@ -1155,14 +1199,14 @@ pub async fn draft(db: &Db, user: &UserId, thread: Option<&ThreadId>) -> Result<
     let row = match thread {
         None => {
             sqlx::query("SELECT recipient, topic, subject, body, updated_at FROM message_drafts WHERE user_id = $1 AND thread_id IS NULL")
-                .bind(&user.0)
+                .bind(user.as_str())
                 .fetch_optional(&db.pool)
                 .await?
         }
         Some(t) => {
             sqlx::query("SELECT recipient, topic, subject, body, updated_at FROM message_drafts WHERE user_id = $1 AND thread_id = $2")
-                .bind(&user.0)
-                .bind(&t.0)
+                .bind(user.as_str())
+                .bind(t.as_str())
                 .fetch_optional(&db.pool)
                 .await?
         }
@@ -1184,19 +1228,23 @@ pub async fn save_draft(db: &Db, user: &UserId, patient: &PatientId, thread: Opt
     let clip = |s: &str, n: usize| s.chars().take(n).collect::<String>();
     let mut tx = db.begin_write().await?;
     if let Some(t) = thread {
-        let ours = sqlx::query("SELECT 1 AS ok FROM threads WHERE id = $1 AND patient_id = $2").bind(&t.0).bind(&patient.0).fetch_optional(&mut *tx).await?;
+        let ours = sqlx::query("SELECT 1 AS ok FROM threads WHERE id = $1 AND patient_id = $2")
+            .bind(t.as_str())
+            .bind(patient.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
         if ours.is_none() {
             return Ok(false);
         }
     }
     // One save at a time per account (two tabs, a double click): the delete and the insert of
     // one save are not interleaved with another's.
-    lock_row(&mut tx, "users", &user.0).await?;
+    lock_row(&mut tx, "users", user.as_str()).await?;
     delete_draft(&mut tx, user, thread).await?;
     sqlx::query("INSERT INTO message_drafts (id, user_id, thread_id, recipient, topic, subject, body, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
         .bind(tokens::new_id())
-        .bind(&user.0)
-        .bind(thread.map(|t| t.0.as_str()))
+        .bind(user.as_str())
+        .bind(thread.map(|t| t.as_str()))
         .bind(clip(&d.recipient, 80))
         .bind(clip(&d.topic, 40))
         .bind(clip(&d.subject, SUBJECT_MAX))
@@ -1216,23 +1264,29 @@ pub async fn discard_draft(db: &Db, user: &UserId, thread: Option<&ThreadId>) ->
 /// Removes the user's draft of a new message (`thread` none) or of a reply in `thread`.
 async fn delete_draft(conn: &mut sqlx::AnyConnection, user: &UserId, thread: Option<&ThreadId>) -> Result<(), sqlx::Error> {
     match thread {
-        None => sqlx::query("DELETE FROM message_drafts WHERE user_id = $1 AND thread_id IS NULL").bind(&user.0).execute(&mut *conn).await?,
-        Some(t) => sqlx::query("DELETE FROM message_drafts WHERE user_id = $1 AND thread_id = $2").bind(&user.0).bind(&t.0).execute(&mut *conn).await?,
+        None => sqlx::query("DELETE FROM message_drafts WHERE user_id = $1 AND thread_id IS NULL").bind(user.as_str()).execute(&mut *conn).await?,
+        Some(t) => {
+            sqlx::query("DELETE FROM message_drafts WHERE user_id = $1 AND thread_id = $2").bind(user.as_str()).bind(t.as_str()).execute(&mut *conn).await?
+        }
     };
     Ok(())
 }
 
 /// The patient's choice of immediate or daily notices.
 pub async fn notice_mode(db: &Db, user: &UserId) -> Result<NoticeMode, sqlx::Error> {
-    let row = sqlx::query("SELECT notices FROM users WHERE id = $1").bind(&user.0).fetch_one(&db.pool).await?;
+    let row = sqlx::query("SELECT notices FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&db.pool).await?;
     Ok(NoticeMode::parse(&row.try_get::<String, _>("notices")?).unwrap_or(NoticeMode::Immediate))
 }
 
 pub async fn set_notice_mode(db: &Db, user: &UserId, mode: NoticeMode, client_addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let changed =
-        sqlx::query("UPDATE users SET notices = $1 WHERE id = $2 AND notices <> $1").bind(mode.as_str()).bind(&user.0).execute(&mut *tx).await?.rows_affected()
-            == 1;
+    let changed = sqlx::query("UPDATE users SET notices = $1 WHERE id = $2 AND notices <> $1")
+        .bind(mode.as_str())
+        .bind(user.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 1;
     if changed {
         let mut event = AuditEvent::of(AuditAction::NoticePreferenceChanged);
         event.actor = Some(user);
@@ -1256,13 +1310,13 @@ pub async fn staff_patients(db: &Db, staff: &UserId) -> Result<Vec<(PatientId, S
          WHERE c.provider_id = $1 OR c.pool_id IN (SELECT pool_id FROM pool_members WHERE user_id = $1) \
          ORDER BY p.family_name, p.given_name LIMIT 1000",
     )
-    .bind(&staff.0)
+    .bind(staff.as_str())
     .fetch_all(&db.pool)
     .await?;
     rows.iter()
         .map(|r: &AnyRow| {
             Ok((
-                PatientId(r.try_get("id")?),
+                r.try_get::<PatientId, _>("id")?,
                 format!("{} {}", r.try_get::<String, _>("given_name")?, r.try_get::<String, _>("family_name")?),
                 r.try_get("mrn")?,
             ))

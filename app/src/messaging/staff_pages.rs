@@ -76,11 +76,11 @@ pub async fn staff_reply(thread: String, body: String) -> Result<(), AppError> {
     match super::server::reply_from_staff(&state.db, &state.settings, &session.viewer.user_id, &thread_id, &body, cx.addr, cx.now).await {
         Ok(_) => {
             state.outbox_wakeup.notify_one();
-            crate::platform::request::redirect(&format!("/staff/messages/{}?done=replied", thread_id.0));
+            crate::platform::request::redirect(&format!("/staff/messages/{}?done=replied", thread_id.as_str()));
         }
         Err(StaffActionError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(StaffActionError::Db(e)) => return Err(e.into()),
-        Err(e) => crate::platform::request::redirect(&format!("/staff/messages/{}?error={}#reply", thread_id.0, e.code())),
+        Err(e) => crate::platform::request::redirect(&format!("/staff/messages/{}?error={}#reply", thread_id.as_str(), e.code())),
     }
     Ok(())
 }
@@ -94,7 +94,7 @@ pub async fn mark_handled(message: String) -> Result<(), AppError> {
     let (session, state) = (&cx.session, &cx.state);
     let id = super::MessageId::parse(&message).ok_or_else(|| request::refuse(AppError::NotFound))?;
     match super::server::mark_handled(&state.db, &session.viewer.user_id, &id, cx.addr, cx.now).await {
-        Ok(thread) => crate::platform::request::redirect(&format!("/staff/messages/{}?done=handled", thread.0)),
+        Ok(thread) => crate::platform::request::redirect(&format!("/staff/messages/{}?done=handled", thread.as_str())),
         Err(StaffActionError::Unchanged) => crate::platform::request::redirect("/staff/messages?error=unchanged"),
         Err(StaffActionError::Db(e)) => return Err(e.into()),
         Err(_) => return Err(request::refuse(AppError::NotFound)),
@@ -133,7 +133,7 @@ pub async fn staff_patient_choices() -> Result<Vec<PatientChoice>, AppError> {
     Ok(super::server::staff_patients(&state.db, &session.viewer.user_id)
         .await?
         .into_iter()
-        .map(|(id, name, mrn)| PatientChoice { id: id.0, name, mrn })
+        .map(|(id, name, mrn)| PatientChoice { id: id.to_string(), name, mrn })
         .collect())
 }
 
@@ -151,7 +151,7 @@ pub async fn staff_start(patient: String, subject: String, body: String) -> Resu
     match super::server::start_from_staff(&state.db, &state.settings, &session.viewer.user_id, &patient, &subject, &body, cx.addr, cx.now).await {
         Ok(thread) => {
             state.outbox_wakeup.notify_one();
-            crate::platform::request::redirect(&format!("/staff/messages/{}?done=sent", thread.0));
+            crate::platform::request::redirect(&format!("/staff/messages/{}?done=sent", thread.as_str()));
         }
         Err(StaffActionError::NotFound) => crate::platform::request::redirect("/staff/messages/new?error=patient"),
         Err(StaffActionError::Db(e)) => return Err(e.into()),
@@ -237,7 +237,7 @@ fn InboxTable(items: Vec<InboxItem>) -> impl IntoView {
                         <td>{i.due_text.clone()}{i.overdue.then(|| view! { " "<strong class="badge badge--warn">"Overdue"</strong> })}</td>
                         <td>{i.patient_name.clone()}</td>
                         <td>
-                            <a href=format!("/staff/messages/{}", i.thread_id.0)>{i.subject.clone()}</a>
+                            <a href=format!("/staff/messages/{}", i.thread_id.as_str())>{i.subject.clone()}</a>
                             {(!i.opened).then(|| view! { " "<span class="badge">"New"</span> })}
                             <br/><span class="small">{i.topic.clone()}</span>
                         </td>
@@ -270,7 +270,7 @@ pub fn StaffThreadPage() -> impl IntoView {
 #[component]
 fn StaffThread(d: StaffThreadData) -> impl IntoView {
     let t = d.thread;
-    let thread_id = t.id.0.clone();
+    let thread_id = t.id.to_string();
     let open = t.open_message.clone();
     let body_max = BODY_MAX.to_string();
     view! {
@@ -294,12 +294,12 @@ fn StaffThread(d: StaffThreadData) -> impl IntoView {
             </form>
         </section>
         {open.map(|message| {
-            let message_for_forward = message.0.clone();
+            let message_for_forward = message.to_string();
             view! {
                 <section aria-labelledby="handle-heading" class="section">
                     <h2 id="handle-heading">"Without a reply"</h2>
                     <form method="post" action={<MarkHandled as leptos::server_fn::ServerFn>::PATH} class="form form--inline">
-                        <input type="hidden" name="message" value=message.0.clone()/>
+                        <input type="hidden" name="message" value=message.to_string()/>
                         <button type="submit" class="button">"Mark handled"</button>
                     </form>
                     {(!d.forward_to.is_empty()).then(|| view! {
@@ -361,7 +361,7 @@ fn PatientThreads(d: PatientConversations) -> impl IntoView {
                         {d.threads.into_iter().map(|t| view! {
                             <tr>
                                 <td>
-                                    <a href=format!("/staff/messages/{}", t.id.0)>{t.subject.clone()}</a>
+                                    <a href=format!("/staff/messages/{}", t.id.as_str())>{t.subject.clone()}</a>
                                     {t.waiting.then(|| view! { " "<span class="badge">"Waiting"</span> })}
                                     <br/><span class="small">{t.topic.clone()}</span>
                                 </td>
@@ -440,7 +440,7 @@ pub async fn load_message_limits(patient: String) -> Result<QuotaStatus, AppErro
     let state = &cx.state;
     let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let mut conn = state.db.pool.acquire().await.map_err(AppError::from)?;
-    if sqlx::query("SELECT id FROM patients WHERE id = $1").bind(&patient.0).fetch_optional(&mut *conn).await.map_err(AppError::from)?.is_none() {
+    if sqlx::query("SELECT id FROM patients WHERE id = $1").bind(patient.as_str()).fetch_optional(&mut *conn).await.map_err(AppError::from)?.is_none() {
         return Err(request::refuse(AppError::NotFound));
     }
     Ok(super::quota::status(&mut conn, &state.settings.messaging, &patient, cx.now).await?)
@@ -455,7 +455,7 @@ pub async fn lift_message_limits(patient: String, reason: String) -> Result<(), 
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let (session, state) = (&cx.session, &cx.state);
     let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    let back = format!("/staff/patients/{}", patient.0);
+    let back = format!("/staff/patients/{}", patient.as_str());
     match lift(&state.db, &session.viewer.user_id, &patient, &reason, cx.addr, cx.now).await {
         Ok(()) => crate::platform::request::redirect(&format!("{back}?limits=lifted#message-limits")),
         Err(LiftError::Reason) => crate::platform::request::redirect(&format!("{back}?limits=reason#message-limits")),

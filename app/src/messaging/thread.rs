@@ -43,7 +43,7 @@ pub fn MessageList(messages: Vec<MessageView>, reader: ThreadReader) -> impl Int
                                             format!(" ({})", super::file_size(a.size))
                                         };
                                         view! {
-                                            <li><a href=format!("/attachments/{}", a.id.0) download=a.file_name.clone()>{a.file_name.clone()}</a>{details}</li>
+                                            <li><a href=format!("/attachments/{}", a.id.as_str()) download=a.file_name.clone()>{a.file_name.clone()}</a>{details}</li>
                                         }
                                     }).collect_view()}
                                 </ul>

@@ -358,7 +358,7 @@ pub struct Claimed {
 /// e-mail address; the answer says whether the patient will be told.
 pub async fn notify_patient(tx: &mut Tx, settings: &PortalSettings, patient: &PatientId, notice: &Notice, now: i64) -> Result<bool, sqlx::Error> {
     let row = sqlx::query("SELECT u.email, u.notices FROM users u WHERE u.patient_id = $1 AND u.access = 'active'")
-        .bind(&patient.0)
+        .bind(patient.as_str())
         .fetch_optional(&mut **tx)
         .await?;
     let Some(row) = row else { return Ok(false) };

@@ -154,19 +154,17 @@ pub async fn remove_passkey(id: String) -> Result<(), AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn remove_patient_passkeys(patient: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
-    use sqlx::Row;
     let session = request::require_permission(crate::access::Permission::ManagePatientAccess)?;
     let state = app_state()?;
     let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let mut tx = state.db.begin_write().await?;
-    let Some(row) = sqlx::query("SELECT id FROM users WHERE patient_id = $1").bind(&patient.0).fetch_optional(&mut *tx).await? else {
+    let Some(user) = crate::users::for_patient(&mut *tx, &patient).await? else {
         return Err(request::refuse(AppError::NotFound));
     };
-    let user = crate::types::UserId(row.try_get("id")?);
     let removed = server::remove_all_in(&mut tx, &session.viewer.user_id, &user, request::client_addr(), now_ms()).await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
-    crate::platform::request::redirect(&format!("/staff/patients/{}?passkeys={removed}", patient.0));
+    crate::platform::request::redirect(&format!("/staff/patients/{}?passkeys={removed}", patient.as_str()));
     Ok(())
 }
 

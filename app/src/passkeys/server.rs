@@ -27,7 +27,7 @@ pub fn relying_party(settings: &PortalSettings) -> Option<Webauthn> {
 
 /// A user's WebAuthn handle: the 128 random bits of their id.
 fn user_handle(user: &UserId) -> Option<Uuid> {
-    Uuid::try_parse(&user.0).ok()
+    Uuid::try_parse(user.as_str()).ok()
 }
 
 fn base64url(bytes: &[u8]) -> String {
@@ -36,8 +36,10 @@ fn base64url(bytes: &[u8]) -> String {
 }
 
 pub async fn list(db: &Db, user: &UserId) -> Result<Vec<PasskeyInfo>, sqlx::Error> {
-    let rows =
-        sqlx::query("SELECT id, name, created_at, last_used_at FROM passkeys WHERE user_id = $1 ORDER BY created_at").bind(&user.0).fetch_all(&db.pool).await?;
+    let rows = sqlx::query("SELECT id, name, created_at, last_used_at FROM passkeys WHERE user_id = $1 ORDER BY created_at")
+        .bind(user.as_str())
+        .fetch_all(&db.pool)
+        .await?;
     rows.iter()
         .map(|r| {
             Ok(PasskeyInfo { id: r.try_get("id")?, name: r.try_get("name")?, created_at: r.try_get("created_at")?, last_used_at: r.try_get("last_used_at")? })
@@ -46,7 +48,7 @@ pub async fn list(db: &Db, user: &UserId) -> Result<Vec<PasskeyInfo>, sqlx::Erro
 }
 
 pub async fn count_of(conn: &mut sqlx::AnyConnection, user: &UserId) -> Result<i64, sqlx::Error> {
-    sqlx::query("SELECT COUNT(*) AS n FROM passkeys WHERE user_id = $1").bind(&user.0).fetch_one(conn).await?.try_get("n")
+    sqlx::query("SELECT COUNT(*) AS n FROM passkeys WHERE user_id = $1").bind(user.as_str()).fetch_one(conn).await?.try_get("n")
 }
 
 /// Why a passkey could not be added or used.
@@ -69,11 +71,11 @@ pub enum PasskeyError {
 pub async fn start_registration(db: &Db, settings: &PortalSettings, user: &UserId, name: &str, now: i64) -> Result<(String, serde_json::Value), PasskeyError> {
     let rp = relying_party(settings).ok_or(PasskeyError::Unavailable)?;
     let handle = user_handle(user).ok_or(PasskeyError::Unavailable)?;
-    let row = sqlx::query("SELECT login, display_name FROM users WHERE id = $1").bind(&user.0).fetch_one(&db.pool).await?;
+    let row = sqlx::query("SELECT login, display_name FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&db.pool).await?;
     let login: String = row.try_get("login")?;
     let display: String = row.try_get("display_name")?;
     let existing: Vec<CredentialID> = sqlx::query("SELECT passkey FROM passkeys WHERE user_id = $1")
-        .bind(&user.0)
+        .bind(user.as_str())
         .fetch_all(&db.pool)
         .await?
         .iter()
@@ -93,7 +95,7 @@ pub async fn start_registration(db: &Db, settings: &PortalSettings, user: &UserI
     sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at < $1").bind(now).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO webauthn_ceremonies (id, user_id, kind, name, options, state, expires_at) VALUES ($1, $2, 'register', $3, $4, $5, $6)")
         .bind(&id)
-        .bind(&user.0)
+        .bind(user.as_str())
         .bind(name)
         .bind(options.to_string())
         .bind(serde_json::to_string(&state).map_err(|_| PasskeyError::Refused)?)
@@ -109,7 +111,7 @@ pub async fn start_registration(db: &Db, settings: &PortalSettings, user: &UserI
 pub async fn registration_options(db: &Db, user: &UserId, ceremony: &str, now: i64) -> Result<Option<String>, sqlx::Error> {
     let row = sqlx::query("SELECT options FROM webauthn_ceremonies WHERE id = $1 AND user_id = $2 AND kind = 'register' AND expires_at >= $3")
         .bind(ceremony)
-        .bind(&user.0)
+        .bind(user.as_str())
         .bind(now)
         .fetch_optional(&db.pool)
         .await?;
@@ -126,7 +128,7 @@ async fn take_ceremony(tx: &mut Tx, id: &str, kind: &str, user: Option<&UserId>,
         .await?;
     let Some(row) = row else { return Ok(None) };
     if let Some(user) = user {
-        if row.try_get::<Option<String>, _>("user_id")?.as_deref() != Some(user.0.as_str()) {
+        if row.try_get::<Option<String>, _>("user_id")?.as_deref() != Some(user.as_str()) {
             return Ok(None);
         }
     }
@@ -138,7 +140,7 @@ async fn take_ceremony(tx: &mut Tx, id: &str, kind: &str, user: Option<&UserId>,
 }
 
 async fn notify(tx: &mut Tx, user: &UserId, now: i64) -> Result<(), sqlx::Error> {
-    let email: Option<String> = sqlx::query("SELECT email FROM users WHERE id = $1").bind(&user.0).fetch_one(&mut **tx).await?.try_get("email")?;
+    let email = crate::users::email(&mut **tx, user).await?;
     if let Some(email) = email.filter(|e| !e.is_empty()) {
         outbox::enqueue(tx, &email, &Notice::SignInMethodsChanged, now).await?;
     }
@@ -166,7 +168,7 @@ pub async fn finish_registration(
     let id = tokens::new_id();
     sqlx::query("INSERT INTO passkeys (id, user_id, name, credential_id, passkey, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(&id)
-        .bind(&user.0)
+        .bind(user.as_str())
         .bind(name.unwrap_or_else(|| "Passkey".into()))
         .bind(base64url(passkey.cred_id().as_ref()))
         .bind(serde_json::to_string(&passkey).map_err(|_| PasskeyError::Refused)?)
@@ -239,7 +241,7 @@ pub async fn finish_sign_in(
     };
     let row = sqlx::query("SELECT id, user_id, passkey FROM passkeys WHERE credential_id = $1").bind(base64url(cred_id)).fetch_optional(&db.pool).await?;
     let Some(row) = row else { return Err(refused(db, None, "unknown passkey", client_addr, now).await?) };
-    let user = UserId(row.try_get("user_id")?);
+    let user = row.try_get::<UserId, _>("user_id")?;
     // The passkey must be the one of the user the authenticator names.
     if user_handle(&user) != Some(handle) {
         return Err(refused(db, Some(&user), "passkey of another user", client_addr, now).await?);
@@ -263,7 +265,7 @@ pub async fn finish_sign_in(
 /// This user's passkeys as webauthn-rs reads them.
 async fn own_passkeys(db: &Db, user: &UserId) -> Result<Vec<Passkey>, sqlx::Error> {
     Ok(sqlx::query("SELECT passkey FROM passkeys WHERE user_id = $1")
-        .bind(&user.0)
+        .bind(user.as_str())
         .fetch_all(&db.pool)
         .await?
         .iter()
@@ -286,14 +288,14 @@ pub async fn start_second_step(db: &Db, settings: &PortalSettings, user: &UserId
     let options = serde_json::to_value(options).map_err(|_| PasskeyError::Refused)?;
     let id = tokens::new_id();
     let mut tx = db.begin_write().await?;
-    if !crate::platform::rate::take(&mut tx, crate::platform::rate::RateKind::PasskeyStep, &user.0, now).await? {
+    if !crate::platform::rate::take(&mut tx, crate::platform::rate::RateKind::PasskeyStep, user.as_str(), now).await? {
         tx.commit().await?;
         return Err(PasskeyError::TooMany);
     }
     sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at < $1").bind(now).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO webauthn_ceremonies (id, user_id, kind, state, expires_at) VALUES ($1, $2, 'second-step', $3, $4)")
         .bind(&id)
-        .bind(&user.0)
+        .bind(user.as_str())
         .bind(serde_json::to_string(&state).map_err(|_| PasskeyError::Refused)?)
         .bind(now + CEREMONY_MS)
         .execute(&mut *tx)
@@ -325,7 +327,7 @@ pub async fn finish_second_step(
     // owner in.
     let row = sqlx::query("SELECT id, passkey FROM passkeys WHERE credential_id = $1 AND user_id = $2")
         .bind(base64url(credential.get_credential_id()))
-        .bind(&user.0)
+        .bind(user.as_str())
         .fetch_optional(&db.pool)
         .await?;
     let Some(row) = row else { return Ok(Err("not the user's passkey")) };
@@ -355,7 +357,7 @@ async fn refused(db: &Db, user: Option<&UserId>, detail: &str, client_addr: Opti
 /// Removes one of the user's own passkeys.
 pub async fn remove(db: &Db, user: &UserId, id: &str, client_addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let removed = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2").bind(id).bind(&user.0).execute(&mut *tx).await?.rows_affected() == 1;
+    let removed = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2").bind(id).bind(user.as_str()).execute(&mut *tx).await?.rows_affected() == 1;
     if removed {
         audit::record(
             &mut tx,
@@ -379,7 +381,7 @@ pub async fn remove(db: &Db, user: &UserId, id: &str, client_addr: Option<IpAddr
 /// Staff remove every passkey of a patient's account (the patient asked, or access ended), in
 /// the caller's transaction; returns how many.
 pub async fn remove_all_in(tx: &mut Tx, staff: &UserId, user: &UserId, client_addr: Option<IpAddr>, now: i64) -> Result<u64, sqlx::Error> {
-    let removed = sqlx::query("DELETE FROM passkeys WHERE user_id = $1").bind(&user.0).execute(&mut **tx).await?.rows_affected();
+    let removed = sqlx::query("DELETE FROM passkeys WHERE user_id = $1").bind(user.as_str()).execute(&mut **tx).await?.rows_affected();
     if removed > 0 {
         let detail = format!("{removed} passkeys, by staff");
         audit::record(

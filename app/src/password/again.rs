@@ -10,7 +10,6 @@
 use crate::platform::rate::{self, CheckKind, CheckLimit};
 use crate::platform::state::AppState;
 use crate::types::UserId;
-use sqlx::Row;
 use std::time::Duration;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -40,13 +39,12 @@ pub async fn check(state: &AppState, user: &UserId, password: String, now: i64) 
         return Ok(PasswordAgain::Wrong);
     }
     let mut tx = state.db.begin_write().await?;
-    let place = match rate::take_place(&mut tx, CheckKind::PasswordAgain, &user.0, CheckLimit::Throttle(state.settings.throttle), now).await? {
+    let place = match rate::take_place(&mut tx, CheckKind::PasswordAgain, user.as_str(), CheckLimit::Throttle(state.settings.throttle), now).await? {
         Ok(place) => place,
         Err(wait) => return Ok(PasswordAgain::Throttled(wait)),
     };
     tx.commit().await?;
-    let hash: Option<String> =
-        sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(&user.0).fetch_one(&state.db.pool).await?.try_get("password_hash")?;
+    let hash = crate::users::password_hash(&state.db.pool, user).await?;
     let matches = state.passwords.verify(password, hash).await;
     let mut tx = state.db.begin_write().await?;
     rate::settle(&mut tx, place, matches).await?;

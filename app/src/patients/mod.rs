@@ -13,18 +13,7 @@ pub use pages::{HandOver, IssuedCodePage, PatientPage, PatientsPage};
 
 use serde::{Deserialize, Serialize};
 
-/// The roles that manage patients' portal access.
-
-/// A patient record's id: 128 random bits in hex.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct PatientId(pub String);
-
-impl PatientId {
-    /// Ids come from URLs and forms: only our own shape is accepted.
-    pub fn parse(s: &str) -> Option<PatientId> {
-        (s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())).then(|| PatientId(s.to_string()))
-    }
-}
+pub use crate::ids::PatientId;
 
 /// Whether the patient uses the portal.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

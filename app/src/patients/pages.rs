@@ -23,10 +23,10 @@ pub const CODE_COOKIE: &str = "portal_new_code";
 #[cfg(feature = "ssr")]
 pub fn show_code_once(state: &crate::platform::state::AppState, patient: &PatientId, code: &str, emailed: bool) {
     let response = expect_context::<leptos_axum::ResponseOptions>();
-    let value = format!("{}.{}", patient.0, code);
+    let value = format!("{}.{}", patient.as_str(), code);
     response.append_header(http::header::SET_COOKIE, crate::session::server::step_cookie(&state.settings, CODE_COOKIE, Some(&value), 300));
     let emailed = if emailed { "?emailed=1" } else { "" };
-    crate::platform::request::redirect(&format!("/staff/patients/{}/code{emailed}", patient.0));
+    crate::platform::request::redirect(&format!("/staff/patients/{}/code{emailed}", patient.as_str()));
 }
 
 #[server(endpoint = "patients/search")]
@@ -58,7 +58,7 @@ pub async fn issue_code(patient_id: String, email_code: Option<String>) -> Resul
     let email = email_code.as_deref() == Some("yes");
     match crate::enrolment::server::issue_code(&state, &id, email, &session.viewer.user_id, cx.addr, cx.now).await {
         Ok(issued) => show_code_once(&state, &id, &issued.code, issued.emailed),
-        Err(DecisionError::HasAccount) => crate::platform::request::redirect(&format!("/staff/patients/{}?error=has-account", id.0)),
+        Err(DecisionError::HasAccount) => crate::platform::request::redirect(&format!("/staff/patients/{}?error=has-account", id.as_str())),
         Err(DecisionError::Db(e)) => return Err(e.into()),
         Err(_) => return Err(request::refuse(AppError::NotFound)),
     }
@@ -73,7 +73,7 @@ pub async fn revoke_code(patient_id: String, code_id: String) -> Result<(), AppE
     let (session, state) = (&cx.session, &cx.state);
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let done = crate::enrolment::server::revoke_code(&state.db, &id, &code_id, &session.viewer.user_id, cx.addr, cx.now).await?;
-    crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=revoked" } else { "error=unchanged" }));
+    crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.as_str(), if done { "done=revoked" } else { "error=unchanged" }));
     Ok(())
 }
 
@@ -99,12 +99,12 @@ pub async fn terminate_access(patient_id: String, reason: String) -> Result<(), 
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let reason = reason.trim();
     if reason.is_empty() {
-        crate::platform::request::redirect(&format!("/staff/patients/{}?error=reason", id.0));
+        crate::platform::request::redirect(&format!("/staff/patients/{}?error=reason", id.as_str()));
         return Ok(());
     }
     let reason: String = reason.chars().take(500).collect();
     let done = super::server::terminate_access(&state.db, &id, &reason, &session.viewer.user_id, cx.addr, cx.now).await?;
-    crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=terminated" } else { "error=unchanged" }));
+    crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.as_str(), if done { "done=terminated" } else { "error=unchanged" }));
     Ok(())
 }
 
@@ -117,11 +117,11 @@ pub async fn restore_access(patient_id: String, reason: String) -> Result<(), Ap
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let reason: String = reason.trim().chars().take(500).collect();
     if reason.is_empty() {
-        crate::platform::request::redirect(&format!("/staff/patients/{}?error=reason", id.0));
+        crate::platform::request::redirect(&format!("/staff/patients/{}?error=reason", id.as_str()));
         return Ok(());
     }
     let done = super::server::restore_access(&state.db, &id, &reason, &session.viewer.user_id, cx.addr, cx.now).await?;
-    crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=restored" } else { "error=unchanged" }));
+    crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.as_str(), if done { "done=restored" } else { "error=unchanged" }));
     Ok(())
 }
 
@@ -182,7 +182,7 @@ pub fn PatientsPage() -> impl IntoView {
                             <tbody>
                                 {list.into_iter().map(|p| view! {
                                     <tr>
-                                        <td><a href=format!("/staff/patients/{}", p.id.0)>{p.full_name()}</a></td>
+                                        <td><a href=format!("/staff/patients/{}", p.id.as_str())>{p.full_name()}</a></td>
                                         <td>{p.mrn.clone()}</td>
                                         <td>{p.date_of_birth.clone()}</td>
                                         <td>{access_label(&p.access)}</td>
@@ -238,7 +238,7 @@ pub fn PatientPage() -> impl IntoView {
 #[component]
 fn PatientView(detail: PatientDetail) -> impl IntoView {
     let p = detail.patient;
-    let id = p.id.0.clone();
+    let id = p.id.to_string();
     let record_email = p.email.clone().map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
     let record_link = detail.record_link.clone();
     view! {
@@ -368,7 +368,7 @@ pub fn IssuedCodePage() -> impl IntoView {
                                 </p>
                                 {(!emailed()).then(|| view! { <HandOver/> })}
                                 <p class="activation-code" aria-label="Activation code">{code.clone()}</p>
-                                <p><a href=format!("/staff/patients/{}", d.patient.id.0)>"Done: back to the patient's page"</a></p>
+                                <p><a href=format!("/staff/patients/{}", d.patient.id.as_str())>"Done: back to the patient's page"</a></p>
                                 <p class="small">"To print the letter, use your browser's Print command (Ctrl+P or ⌘P): only the letter is printed."</p>
                             </div>
                             <article class="letter" aria-label="Letter to print">
@@ -386,7 +386,7 @@ pub fn IssuedCodePage() -> impl IntoView {
                         (Ok(None), Ok(d)) => view! {
                             <h1>"Activation code"</h1>
                             <p>"This code has already been shown. If the patient did not get it, issue a new one on "
-                               <a href=format!("/staff/patients/{}", d.patient.id.0)>"the patient's page"</a>"."</p>
+                               <a href=format!("/staff/patients/{}", d.patient.id.as_str())>"the patient's page"</a>"."</p>
                         }.into_any(),
                         (Err(e), _) | (_, Err(e)) => alert(e.to_string()).into_any(),
                     }

@@ -3,7 +3,6 @@
 use super::{CodeSummary, PatientDetail, PatientId, PatientSummary, PortalAccess};
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::platform::db::{Db, Tx};
-use crate::platform::tokens;
 use crate::types::UserId;
 use rand::Rng;
 use sqlx::any::AnyRow;
@@ -33,7 +32,7 @@ fn summary(row: &AnyRow) -> Result<PatientSummary, sqlx::Error> {
         (None, _) => PortalAccess::NotEnrolled,
     };
     Ok(PatientSummary {
-        id: PatientId(row.try_get("id")?),
+        id: row.try_get::<PatientId, _>("id")?,
         mrn: row.try_get("mrn")?,
         given_name: row.try_get("given_name")?,
         family_name: row.try_get("family_name")?,
@@ -47,7 +46,7 @@ fn summary(row: &AnyRow) -> Result<PatientSummary, sqlx::Error> {
 
 /// Creates a record and audits it; returns its id.
 pub async fn create(tx: &mut Tx, new: NewPatient<'_>, actor: Option<&UserId>, client_addr: Option<IpAddr>, now: i64) -> Result<PatientId, sqlx::Error> {
-    let id = PatientId(tokens::new_id());
+    let id = PatientId::new_random();
     let mrn = match new.mrn {
         Some(mrn) => mrn.to_string(),
         None => loop {
@@ -63,7 +62,7 @@ pub async fn create(tx: &mut Tx, new: NewPatient<'_>, actor: Option<&UserId>, cl
         "INSERT INTO patients (id, mrn, given_name, family_name, date_of_birth, email, phone, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(&id.0)
+    .bind(id.as_str())
     .bind(&mrn)
     .bind(new.given_name.trim())
     .bind(new.family_name.trim())
@@ -75,7 +74,7 @@ pub async fn create(tx: &mut Tx, new: NewPatient<'_>, actor: Option<&UserId>, cl
     .await?;
     audit::record(
         tx,
-        AuditEvent { actor, record_type: Some("patient"), record_id: Some(&id.0), client_addr, ..AuditEvent::of(AuditAction::PatientRecordCreated) },
+        AuditEvent { actor, record_type: Some("patient"), record_id: Some(id.as_str()), client_addr, ..AuditEvent::of(AuditAction::PatientRecordCreated) },
         now,
     )
     .await?;
@@ -83,12 +82,12 @@ pub async fn create(tx: &mut Tx, new: NewPatient<'_>, actor: Option<&UserId>, cl
 }
 
 pub async fn find(db: &Db, id: &PatientId) -> Result<Option<PatientSummary>, sqlx::Error> {
-    sqlx::query(&format!("{SELECT} WHERE p.id = $1")).bind(&id.0).fetch_optional(&db.pool).await?.as_ref().map(summary).transpose()
+    sqlx::query(&format!("{SELECT} WHERE p.id = $1")).bind(id.as_str()).fetch_optional(&db.pool).await?.as_ref().map(summary).transpose()
 }
 
 pub async fn find_by_mrn(db: &Db, mrn: &str) -> Result<Option<PatientId>, sqlx::Error> {
     let row = sqlx::query("SELECT id FROM patients WHERE mrn = $1").bind(mrn).fetch_optional(&db.pool).await?;
-    row.map(|r| r.try_get("id").map(PatientId)).transpose()
+    row.map(|r| r.try_get::<PatientId, _>("id")).transpose()
 }
 
 /// Staff search: an exact record number, a birth date (YYYY-MM-DD), or part of a name.
@@ -139,7 +138,7 @@ pub async fn detail(db: &Db, id: &PatientId, viewer: &UserId, client_addr: Optio
         "SELECT c.id, c.issued_at, u.display_name AS issued_by, c.expires_at, c.tries_left, c.state \
          FROM activation_codes c LEFT JOIN users u ON u.id = c.issued_by WHERE c.patient_id = $1 ORDER BY c.issued_at DESC",
     )
-    .bind(&id.0)
+    .bind(id.as_str())
     .fetch_all(&db.pool)
     .await?;
     let codes = rows
@@ -162,7 +161,7 @@ pub async fn detail(db: &Db, id: &PatientId, viewer: &UserId, client_addr: Optio
         AuditEvent {
             actor: Some(viewer),
             record_type: Some("patient"),
-            record_id: Some(&id.0),
+            record_id: Some(id.as_str()),
             client_addr,
             ..AuditEvent::of(AuditAction::PatientRecordViewed)
         },
@@ -178,14 +177,14 @@ pub async fn detail(db: &Db, id: &PatientId, viewer: &UserId, client_addr: Optio
 pub async fn terminate_access(db: &Db, patient: &PatientId, reason: &str, staff: &UserId, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     use crate::session::server::{end_all_of, EndReason};
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query("SELECT id FROM users WHERE patient_id = $1 AND access = 'active'").bind(&patient.0).fetch_optional(&mut *tx).await?;
+    let row = sqlx::query("SELECT id FROM users WHERE patient_id = $1 AND access = 'active'").bind(patient.as_str()).fetch_optional(&mut *tx).await?;
     let Some(row) = row else { return Ok(false) };
-    let user = UserId(row.try_get("id")?);
+    let user = row.try_get::<UserId, _>("id")?;
     sqlx::query("UPDATE users SET access = 'terminated', access_reason = $1, access_changed_at = $2, access_changed_by = $3 WHERE id = $4")
         .bind(reason)
         .bind(now)
-        .bind(&staff.0)
-        .bind(&user.0)
+        .bind(staff.as_str())
+        .bind(user.as_str())
         .execute(&mut *tx)
         .await?;
     end_all_of(&mut tx, &user, None, EndReason::AccessEnded, addr, now).await?;
@@ -193,14 +192,14 @@ pub async fn terminate_access(db: &Db, patient: &PatientId, reason: &str, staff:
     crate::passkeys::server::remove_all_in(&mut tx, staff, &user, addr, now).await?;
     // Links already e-mailed (password reset, user ID, new address) stop working too: whoever
     // holds one must not get back in when access is restored.
-    sqlx::query("UPDATE account_links SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL").bind(now).bind(&user.0).execute(&mut *tx).await?;
+    sqlx::query("UPDATE account_links SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL").bind(now).bind(user.as_str()).execute(&mut *tx).await?;
     audit::record(
         &mut tx,
         AuditEvent {
             actor: Some(staff),
             subject: Some(&user),
             record_type: Some("patient"),
-            record_id: Some(&patient.0),
+            record_id: Some(patient.as_str()),
             client_addr: addr,
             ..AuditEvent::of(AuditAction::AccessTerminated)
         },
@@ -214,14 +213,14 @@ pub async fn terminate_access(db: &Db, patient: &PatientId, reason: &str, staff:
 /// Gives a terminated account its access back.
 pub async fn restore_access(db: &Db, patient: &PatientId, reason: &str, staff: &UserId, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query("SELECT id FROM users WHERE patient_id = $1 AND access = 'terminated'").bind(&patient.0).fetch_optional(&mut *tx).await?;
+    let row = sqlx::query("SELECT id FROM users WHERE patient_id = $1 AND access = 'terminated'").bind(patient.as_str()).fetch_optional(&mut *tx).await?;
     let Some(row) = row else { return Ok(false) };
-    let user = UserId(row.try_get("id")?);
+    let user = row.try_get::<UserId, _>("id")?;
     sqlx::query("UPDATE users SET access = 'active', access_reason = $1, access_changed_at = $2, access_changed_by = $3 WHERE id = $4")
         .bind(reason)
         .bind(now)
-        .bind(&staff.0)
-        .bind(&user.0)
+        .bind(staff.as_str())
+        .bind(user.as_str())
         .execute(&mut *tx)
         .await?;
     audit::record(
@@ -230,7 +229,7 @@ pub async fn restore_access(db: &Db, patient: &PatientId, reason: &str, staff: &
             actor: Some(staff),
             subject: Some(&user),
             record_type: Some("patient"),
-            record_id: Some(&patient.0),
+            record_id: Some(patient.as_str()),
             client_addr: addr,
             ..AuditEvent::of(AuditAction::AccessRestored)
         },

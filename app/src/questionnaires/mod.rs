@@ -75,11 +75,6 @@ pub const SAMPLES: [(FormKind, &str, &str); 3] = [
     (FormKind::Lesson, "portal-safety", include_str!("samples/portal-safety.json")),
 ];
 
-/// An id in URLs and forms: 128 random bits in lower-case hex.
-pub fn is_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
 /// Where an assignment stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AssignmentState {

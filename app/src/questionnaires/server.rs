@@ -9,6 +9,7 @@ use super::form::{Form, FormKind, ItemType};
 use super::*;
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::dates::CalendarDate;
+use crate::ids::is_id;
 use crate::messaging::server::local_text;
 use crate::outbox::{self, Notice};
 use crate::patients::PatientId;
@@ -134,7 +135,7 @@ async fn publish(
                 .bind(&form.title)
                 .bind(sample)
                 .bind(now)
-                .bind(staff.map(|s| s.0.clone()))
+                .bind(staff.map(|s| s.as_str()))
                 .execute(&mut **tx)
                 .await?;
             (id, 1)
@@ -147,7 +148,7 @@ async fn publish(
         .bind(content)
         .bind(source)
         .bind(now)
-        .bind(staff.map(|s| s.0.clone()))
+        .bind(staff.map(|s| s.as_str()))
         .execute(&mut **tx)
         .await?;
     Ok((id, version))
@@ -187,9 +188,9 @@ pub async fn export_form(db: &Db, form_id: &str) -> Result<Option<(String, serde
 /// What an import form held when it was refused, and why.
 pub async fn save_import_draft(db: &Db, user: &UserId, kind: &str, form_id: Option<&str>, source: &str, message: &str, now: i64) -> Result<(), sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    sqlx::query("DELETE FROM questionnaire_import_drafts WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM questionnaire_import_drafts WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO questionnaire_import_drafts (user_id, kind, form_id, source, message, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(&user.0)
+        .bind(user.as_str())
         .bind(kind)
         .bind(form_id)
         .bind(source)
@@ -202,13 +203,15 @@ pub async fn save_import_draft(db: &Db, user: &UserId, kind: &str, form_id: Opti
 
 /// The refused import (kind, form id, JSON, message), if any.
 pub async fn import_draft(db: &Db, user: &UserId) -> Result<Option<(String, Option<String>, String, String)>, sqlx::Error> {
-    let row =
-        sqlx::query("SELECT kind, form_id, source, message FROM questionnaire_import_drafts WHERE user_id = $1").bind(&user.0).fetch_optional(&db.pool).await?;
+    let row = sqlx::query("SELECT kind, form_id, source, message FROM questionnaire_import_drafts WHERE user_id = $1")
+        .bind(user.as_str())
+        .fetch_optional(&db.pool)
+        .await?;
     row.map(|r| Ok((r.try_get("kind")?, r.try_get("form_id")?, r.try_get("source")?, r.try_get("message")?))).transpose()
 }
 
 pub async fn discard_import_draft(db: &Db, user: &UserId) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM questionnaire_import_drafts WHERE user_id = $1").bind(&user.0).execute(&db.pool).await?;
+    sqlx::query("DELETE FROM questionnaire_import_drafts WHERE user_id = $1").bind(user.as_str()).execute(&db.pool).await?;
     Ok(())
 }
 
@@ -217,7 +220,7 @@ pub async fn discard_import_draft(db: &Db, user: &UserId) -> Result<(), sqlx::Er
 
 /// Whether the patient receives visit surveys (on unless they stopped them).
 pub async fn surveys_on(conn: &mut sqlx::AnyConnection, patient: &PatientId) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query("SELECT surveys FROM survey_preferences WHERE patient_id = $1").bind(&patient.0).fetch_optional(conn).await?;
+    let row = sqlx::query("SELECT surveys FROM survey_preferences WHERE patient_id = $1").bind(patient.as_str()).fetch_optional(conn).await?;
     Ok(match row {
         Some(r) => r.try_get::<String, _>("surveys")? == "on",
         None => true,
@@ -228,23 +231,23 @@ pub async fn surveys_on(conn: &mut sqlx::AnyConnection, patient: &PatientId) -> 
 /// nothing). Returns whether it changed.
 pub async fn set_surveys(db: &Db, user: &UserId, patient: &PatientId, on: bool, client_addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    lock_row(&mut tx, "patients", &patient.0).await?;
+    lock_row(&mut tx, "patients", patient.as_str()).await?;
     if surveys_on(&mut tx, patient).await? == on {
         return Ok(false);
     }
     let value = if on { "on" } else { "off" };
-    sqlx::query("DELETE FROM survey_preferences WHERE patient_id = $1").bind(&patient.0).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM survey_preferences WHERE patient_id = $1").bind(patient.as_str()).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO survey_preferences (patient_id, surveys, changed_at) VALUES ($1, $2, $3)")
-        .bind(&patient.0)
+        .bind(patient.as_str())
         .bind(value)
         .bind(now)
         .execute(&mut *tx)
         .await?;
     sqlx::query("INSERT INTO survey_preference_changes (id, patient_id, changed_at, changed_by, surveys) VALUES ($1, $2, $3, $4, $5)")
         .bind(tokens::new_id())
-        .bind(&patient.0)
+        .bind(patient.as_str())
         .bind(now)
-        .bind(&user.0)
+        .bind(user.as_str())
         .bind(value)
         .execute(&mut *tx)
         .await?;
@@ -283,11 +286,11 @@ pub async fn assign(
     if due.is_some_and(|d| d < CalendarDate::of_ms(now)) {
         return Err(QuestionnaireError::DueDate);
     }
-    if !is_id(form_id) || !is_id(&patient.0) {
+    if !is_id(form_id) || !is_id(patient.as_str()) {
         return Err(QuestionnaireError::NotFound);
     }
     let mut tx = db.begin_write().await?;
-    if !lock_row(&mut tx, "patients", &patient.0).await? {
+    if !lock_row(&mut tx, "patients", patient.as_str()).await? {
         return Err(QuestionnaireError::NotFound);
     }
     let row = sqlx::query(
@@ -311,14 +314,14 @@ pub async fn assign(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting')",
     )
     .bind(&id)
-    .bind(&patient.0)
+    .bind(patient.as_str())
     .bind(form_id)
     .bind(row.try_get::<String, _>("version_id")?)
     .bind(kind.as_str())
     .bind(due.map(|d| d.to_string()))
     .bind(note.map(str::trim).filter(|n| !n.is_empty()))
     .bind(now)
-    .bind(&staff.0)
+    .bind(staff.as_str())
     .execute(&mut *tx)
     .await?;
     outbox::notify_patient(&mut tx, settings, patient, &Notice::NewToComplete, now).await?;
@@ -383,8 +386,10 @@ pub async fn assignments_of(
     kinds: &[FormKind],
     now: i64,
 ) -> Result<Vec<AssignmentSummary>, sqlx::Error> {
-    let rows =
-        sqlx::query(&format!("{ASSIGNMENT_SELECT} WHERE a.patient_id = $1 ORDER BY a.assigned_at DESC, a.id")).bind(&patient.0).fetch_all(&db.pool).await?;
+    let rows = sqlx::query(&format!("{ASSIGNMENT_SELECT} WHERE a.patient_id = $1 ORDER BY a.assigned_at DESC, a.id"))
+        .bind(patient.as_str())
+        .fetch_all(&db.pool)
+        .await?;
     let mut out = Vec::new();
     for r in &rows {
         let (s, _) = summary(settings, r, now)?;
@@ -398,7 +403,7 @@ pub async fn assignments_of(
 /// How many of the patient's assignments are not submitted yet.
 pub async fn open_count(db: &Db, patient: &PatientId) -> Result<i64, sqlx::Error> {
     sqlx::query("SELECT COUNT(*) AS n FROM questionnaire_assignments WHERE patient_id = $1 AND state <> 'submitted'")
-        .bind(&patient.0)
+        .bind(patient.as_str())
         .fetch_one(&db.pool)
         .await?
         .try_get("n")
@@ -439,7 +444,8 @@ pub async fn open_for_patient(
     if !is_id(id) {
         return Ok(None);
     }
-    let row = sqlx::query(&format!("{ASSIGNMENT_SELECT} WHERE a.id = $1 AND a.patient_id = $2")).bind(id).bind(&patient.0).fetch_optional(&db.pool).await?;
+    let row =
+        sqlx::query(&format!("{ASSIGNMENT_SELECT} WHERE a.id = $1 AND a.patient_id = $2")).bind(id).bind(patient.as_str()).fetch_optional(&db.pool).await?;
     let Some(row) = row else { return Ok(None) };
     let view = fill_view(settings, &row, mode, now)?;
     audit::record_alone(
@@ -502,7 +508,7 @@ pub async fn save(
         "SELECT a.state, v.content FROM questionnaire_assignments a JOIN questionnaire_versions v ON v.id = a.version_id WHERE a.id = $1 AND a.patient_id = $2",
     )
     .bind(id)
-    .bind(&patient.0)
+    .bind(patient.as_str())
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(QuestionnaireError::NotFound)?;
@@ -575,14 +581,14 @@ pub struct PatientLine {
 }
 
 pub async fn patient_line(db: &Db, patient: &PatientId) -> Result<Option<PatientLine>, sqlx::Error> {
-    if !is_id(&patient.0) {
+    if !is_id(patient.as_str()) {
         return Ok(None);
     }
     Ok(crate::patients::server::find(db, patient).await?.map(|p| PatientLine {
         name: p.full_name(),
         mrn: p.mrn.clone(),
         date_of_birth: p.date_of_birth.clone(),
-        id: p.id.0,
+        id: p.id.to_string(),
     }))
 }
 
@@ -611,8 +617,8 @@ pub async fn answer_access(db: &Db, settings: &PortalSettings, staff: &UserId, p
     }
     let until: Option<i64> =
         sqlx::query("SELECT MAX(expires_at) AS until FROM break_glass_accesses WHERE user_id = $1 AND patient_id = $2 AND expires_at > $3")
-            .bind(&staff.0)
-            .bind(&patient.0)
+            .bind(staff.as_str())
+            .bind(patient.as_str())
             .bind(now)
             .fetch_one(&mut *conn)
             .await?
@@ -653,29 +659,27 @@ pub async fn break_the_glass(db: &Db, staff: &UserId, assignment: &str, reason: 
     let Some(row) = sqlx::query("SELECT patient_id FROM questionnaire_assignments WHERE id = $1").bind(assignment).fetch_optional(&mut *tx).await? else {
         return Err(ReasonError::NotFound);
     };
-    let patient = PatientId(row.try_get("patient_id")?);
+    let patient = row.try_get::<PatientId, _>("patient_id")?;
     if crate::messaging::server::clinician_of_care_team(&mut tx, staff, &patient).await? {
         return Err(ReasonError::NotNeeded);
     }
     sqlx::query("INSERT INTO break_glass_accesses (id, user_id, patient_id, reason, at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(tokens::new_id())
-        .bind(&staff.0)
-        .bind(&patient.0)
+        .bind(staff.as_str())
+        .bind(patient.as_str())
         .bind(&reason)
         .bind(now)
         .bind(now + BREAK_GLASS_MINUTES * 60_000)
         .execute(&mut *tx)
         .await?;
-    let subject: Option<String> =
-        sqlx::query("SELECT id FROM users WHERE patient_id = $1").bind(&patient.0).fetch_optional(&mut *tx).await?.map(|r| r.try_get("id")).transpose()?;
-    let subject = subject.map(UserId);
+    let subject = crate::users::for_patient(&mut *tx, &patient).await?;
     audit::record(
         &mut tx,
         AuditEvent {
             actor: Some(staff),
             subject: subject.as_ref(),
             record_type: Some("patient"),
-            record_id: Some(&patient.0),
+            record_id: Some(patient.as_str()),
             client_addr,
             // The reason itself is free text: it lives in break_glass_accesses, not in the trail.
             detail: Some("questionnaire answers"),
@@ -698,8 +702,7 @@ pub async fn assignment_patient(db: &Db, id: &str) -> Result<Option<PatientId>, 
         .fetch_optional(&db.pool)
         .await?
         .map(|r| r.try_get("patient_id"))
-        .transpose()?
-        .map(PatientId))
+        .transpose()?)
 }
 
 /// One submitted response as a list line.
@@ -744,14 +747,14 @@ pub async fn form_responses(
          WHERE a.form_id = $1 AND a.state = 'submitted' AND {readable} ORDER BY a.submitted_at DESC, a.id"
     ))
     .bind(form_id)
-    .bind(&staff.0)
+    .bind(staff.as_str())
     .bind(now)
     .fetch_all(&db.pool)
     .await?;
     let others: i64 =
         sqlx::query(&format!("SELECT COUNT(*) AS n FROM questionnaire_assignments a WHERE a.form_id = $1 AND a.state = 'submitted' AND NOT {readable}"))
             .bind(form_id)
-            .bind(&staff.0)
+            .bind(staff.as_str())
             .bind(now)
             .fetch_one(&db.pool)
             .await?
@@ -787,7 +790,7 @@ pub async fn response_view(
         return Ok(None);
     }
     let Some(row) = sqlx::query(&format!("{ASSIGNMENT_SELECT} WHERE a.id = $1")).bind(id).fetch_optional(&db.pool).await? else { return Ok(None) };
-    let Some(patient) = patient_line(db, &PatientId(row.try_get("patient_id")?)).await? else { return Ok(None) };
+    let Some(patient) = patient_line(db, &row.try_get::<PatientId, _>("patient_id")?).await? else { return Ok(None) };
     if !access.reads() {
         let (mut assignment, _) = summary(settings, &row, now)?;
         // A lesson's check result is an answer too.
@@ -836,7 +839,7 @@ pub async fn response_json(
         reads_answers_sql("a.patient_id", "$2", "$3")
     ))
     .bind(id)
-    .bind(&staff.0)
+    .bind(staff.as_str())
     .bind(now)
     .fetch_optional(&db.pool)
     .await?;

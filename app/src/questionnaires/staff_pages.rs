@@ -95,7 +95,7 @@ pub async fn load_library(q: String) -> Result<LibraryData, AppError> {
         crate::patients::server::search(&cx.state.db, &q)
             .await?
             .into_iter()
-            .map(|p| PatientName { name: p.full_name(), mrn: p.mrn.clone(), date_of_birth: p.date_of_birth.clone(), id: p.id.0 })
+            .map(|p| PatientName { name: p.full_name(), mrn: p.mrn.clone(), date_of_birth: p.date_of_birth.clone(), id: p.id.to_string() })
             .collect()
     } else {
         Vec::new()
@@ -171,7 +171,7 @@ pub async fn load_patient_questionnaires(id: String) -> Result<PatientQuestionna
     use crate::patients::PatientId;
     use crate::platform::request;
     let cx = StaffCtx::get_any(&[Permission::AssignForms])?;
-    let patient_id = PatientId(id);
+    let patient_id = PatientId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let patient = super::server::patient_line(&cx.state.db, &patient_id).await?.ok_or_else(|| request::refuse(AppError::NotFound))?;
     let kinds: Vec<FormKind> = FormKind::ALL.into_iter().filter(|k| super::may_assign(cx.role, *k)).collect();
     let now = cx.now;
@@ -188,7 +188,7 @@ pub async fn load_patient_questionnaires(id: String) -> Result<PatientQuestionna
     let mut conn = cx.state.db.pool.acquire().await.map_err(AppError::from)?;
     let surveys_on = super::server::surveys_on(&mut conn, &patient_id).await?;
     drop(conn);
-    super::server::audit_listed(&cx.state.db, cx.user(), "patient", &patient_id.0, cx.addr, now).await?;
+    super::server::audit_listed(&cx.state.db, cx.user(), "patient", &patient_id.as_str(), cx.addr, now).await?;
     Ok(PatientQuestionnaires { patient: patient_name(patient), surveys_on, assignments, forms, can_read_answers: cx.role.can(Permission::ReadAnswers) })
 }
 
@@ -210,7 +210,7 @@ pub async fn assign_questionnaire(patient: String, form: String, due: String, no
         },
     };
     let note = Some(note.trim()).filter(|n| !n.is_empty());
-    let pid = crate::patients::PatientId(patient.clone());
+    let pid = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
     match assign(&cx.state.db, &cx.state.settings, cx.user(), cx.role, &pid, &form, due, note, cx.addr, cx.now).await {
         Ok(_) => crate::platform::request::redirect(&format!("{back}?assigned=1")),
         Err(QuestionnaireError::SurveysOff) => crate::platform::request::redirect(&format!("{back}?refused=surveys#assign")),

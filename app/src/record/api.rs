@@ -406,7 +406,7 @@ mod tests {
 
     fn single(id: u8, at: When) -> TestResult {
         TestResult {
-            id: ItemId(format!("{id:032x}")),
+            id: ItemId::parse(&format!("{id:032x}")).unwrap(),
             name: "Glucose".into(),
             key: TestKey("text|Glucose".into()),
             kind: ResultKind::Laboratory,
@@ -438,7 +438,7 @@ mod tests {
         });
         let panel_day = results.single[43].collected.clone().unwrap();
         results.panels.push(Panel {
-            id: ItemId("f".repeat(32)),
+            id: ItemId::parse(&"f".repeat(32)).unwrap(),
             name: "Lipid panel".into(),
             kind: ResultKind::Laboratory,
             status: ResultStatus::Final,

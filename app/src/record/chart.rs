@@ -236,7 +236,10 @@ mod tests {
             series: vec![Series {
                 name: "Hemoglobin A1c".into(),
                 unit: Some("%".into()),
-                points: points.iter().map(|(at, v)| TrendPoint { at: at.clone(), value: *v, flag: Flag::None, result: ItemId("0".repeat(32)) }).collect(),
+                points: points
+                    .iter()
+                    .map(|(at, v)| TrendPoint { at: at.clone(), value: *v, flag: Flag::None, result: ItemId::parse(&"0".repeat(32)).unwrap() })
+                    .collect(),
                 range,
             }],
         }

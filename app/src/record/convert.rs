@@ -40,7 +40,7 @@ impl ItemKey {
         mac.update(kind.as_str().as_bytes());
         mac.update(b"/");
         mac.update(id.as_bytes());
-        ItemId(hex::encode(&mac.finalize().into_bytes()[..16]))
+        ItemId::from_bits(mac.finalize().into_bytes()[..16].try_into().expect("SHA-256 is longer than 128 bits"))
     }
 
     /// The opaque id of a trend (one test over time) for its page's address: a test's key is
@@ -50,7 +50,7 @@ impl ItemKey {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
         mac.update(b"trend\n");
         mac.update(key.0.as_bytes());
-        ItemId(hex::encode(&mac.finalize().into_bytes()[..16]))
+        ItemId::from_bits(mac.finalize().into_bytes()[..16].try_into().expect("SHA-256 is longer than 128 bits"))
     }
 }
 
@@ -118,7 +118,7 @@ impl PatientRecord {
 
     fn add(&mut self, resource: Resource, text: String, base: Option<&str>, key: &ItemKey) {
         let kind = resource.kind();
-        let Some(id) = resource.id().filter(|id| fhir::is_id(id)).map(str::to_string) else {
+        let Some(id) = resource.id().filter(|id| fhir::is_resource_id(id)).map(str::to_string) else {
             self.incomplete = true;
             return;
         };

@@ -215,7 +215,7 @@ pub async fn import(db: &Db, text: &str, now: i64) -> Result<ImportReport, Impor
             *report.skipped.entry(kind_name).or_default() += 1;
             continue;
         };
-        let Some(id) = head.id.filter(|i| fhir::is_id(i)) else {
+        let Some(id) = head.id.filter(|i| fhir::is_resource_id(i)) else {
             refuse(&mut problems, "has no id, or one that is not a FHIR id (1–64 of A–Z a–z 0–9 - .); the portal keeps resources by id".into());
             continue;
         };

@@ -74,7 +74,7 @@ pub fn target_of(reference: &str) -> Option<(&str, &str)> {
     let mut parts = r.rsplit('/');
     let id = parts.next()?;
     let kind = parts.next()?;
-    (is_type_name(kind) && is_id(id)).then_some((kind, id))
+    (is_type_name(kind) && is_resource_id(id)).then_some((kind, id))
 }
 
 /// A FHIR resource type name: a capital letter, then letters.
@@ -83,7 +83,7 @@ fn is_type_name(s: &str) -> bool {
 }
 
 /// A FHIR id: 1 to 64 of `A-Z a-z 0-9 - .`.
-pub fn is_id(s: &str) -> bool {
+pub fn is_resource_id(s: &str) -> bool {
     (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
@@ -761,7 +761,7 @@ impl Resource {
         fn first(checks: &[Option<&'static str>]) -> Option<&'static str> {
             checks.iter().find_map(|c| *c)
         }
-        if self.id().is_none_or(|id| !is_id(id)) {
+        if self.id().is_none_or(|id| !is_resource_id(id)) {
             return Some("id");
         }
         match self {
@@ -823,7 +823,7 @@ pub fn patient_id_in<'a>(reference: &'a str, base: Option<&str>) -> Option<&'a s
     };
     let id = relative.strip_prefix("Patient/")?;
     let id = id.split("/_history/").next().unwrap_or_default();
-    is_id(id).then_some(id)
+    is_resource_id(id).then_some(id)
 }
 
 #[cfg(test)]

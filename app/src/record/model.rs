@@ -5,31 +5,11 @@
 
 use crate::dates::CalendarDate;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 // ---------------------------------------------------------------------------------------------
 // Ids and times
 
-/// An item of the record (a result, a panel, a visit, a document…) as URLs and forms name it:
-/// 32 hex characters, a keyed digest of the EHR's `Type/id`. It says nothing about the item
-/// (EHR ids can spell out a test and a date, `alice-obs-20261123-a1c`), is the same on every
-/// look (so "new since you last looked" can be remembered), and is resolved only among the
-/// signed-in patient's own record: another patient's item id is simply not found.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct ItemId(pub String);
-
-impl ItemId {
-    /// Ids come from URLs and forms: only our own shape is accepted.
-    pub fn parse(s: &str) -> Option<ItemId> {
-        (s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then(|| ItemId(s.to_string()))
-    }
-}
-
-impl fmt::Display for ItemId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::ids::ItemId;
 
 /// How much of a moment the EHR gave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -64,7 +64,7 @@ pub async fn run(state: &AppState) -> Result<usize, sqlx::Error> {
     let mut baseline: Option<i64> = None;
     let mut queued = 0;
     for row in rows {
-        let patient = PatientId(row.try_get("patient_id")?);
+        let patient = row.try_get::<PatientId, _>("patient_id")?;
         let email: String = row.try_get("email")?;
         let told: Option<i64> = row.try_get("told_through")?;
         let last: Option<i64> = row.try_get("last_sent_at")?;
@@ -79,7 +79,7 @@ pub async fn run(state: &AppState) -> Result<usize, sqlx::Error> {
                 }
             };
             sqlx::query("INSERT INTO record_notices (patient_id, told_through, last_sent_at) VALUES ($1, $2, NULL) ON CONFLICT DO NOTHING")
-                .bind(&patient.0)
+                .bind(patient.as_str())
                 .bind(from)
                 .execute(&state.db.pool)
                 .await?;
@@ -156,7 +156,7 @@ async fn tell(state: &AppState, patient: &PatientId, email: &str, told: i64, now
         if tell { ", last_sent_at = $1" } else { "" }
     ))
     .bind(now)
-    .bind(&patient.0)
+    .bind(patient.as_str())
     .bind(told)
     .execute(&mut *tx)
     .await?
@@ -166,7 +166,7 @@ async fn tell(state: &AppState, patient: &PatientId, email: &str, told: i64, now
         return Ok(false);
     }
     // A patient who chose one e-mail a day for everything new gets this in that one.
-    let daily: Option<String> = sqlx::query_scalar("SELECT notices FROM users WHERE patient_id = $1").bind(&patient.0).fetch_optional(&mut *tx).await?;
+    let daily: Option<String> = sqlx::query_scalar("SELECT notices FROM users WHERE patient_id = $1").bind(patient.as_str()).fetch_optional(&mut *tx).await?;
     if daily.as_deref().and_then(crate::messaging::NoticeMode::parse) == Some(crate::messaging::NoticeMode::Daily) {
         outbox::notify_patient(&mut tx, &state.settings, patient, &Notice::NewInRecord, now).await?;
     } else {

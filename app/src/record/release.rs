@@ -157,7 +157,7 @@ mod ssr {
     /// The patient's choice (the default when they never chose, or a stored value no longer
     /// offered).
     pub async fn choice_of(db: &Db, patient: &PatientId) -> Result<ReleaseChoice, sqlx::Error> {
-        let row = sqlx::query("SELECT choice, delay_days FROM record_release WHERE patient_id = $1").bind(&patient.0).fetch_optional(&db.pool).await?;
+        let row = sqlx::query("SELECT choice, delay_days FROM record_release WHERE patient_id = $1").bind(patient.as_str()).fetch_optional(&db.pool).await?;
         let Some(row) = row else { return Ok(ReleaseChoice::AsSoonAsAvailable) };
         let choice: String = row.try_get("choice")?;
         let days: Option<i64> = row.try_get("delay_days")?;
@@ -185,7 +185,7 @@ mod ssr {
             "INSERT INTO record_release (patient_id, choice, delay_days, changed_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (patient_id) DO UPDATE SET choice = excluded.choice, delay_days = excluded.delay_days, changed_at = excluded.changed_at",
         )
-        .bind(&patient.0)
+        .bind(patient.as_str())
         .bind(kind)
         .bind(days)
         .bind(now)
@@ -198,7 +198,7 @@ mod ssr {
                 actor: Some(user),
                 subject: Some(user),
                 record_type: Some("medical-record"),
-                record_id: Some(&patient.0),
+                record_id: Some(patient.as_str()),
                 client_addr: addr,
                 detail: Some(&code),
                 ..AuditEvent::of(AuditAction::RecordReleaseChosen)
@@ -267,7 +267,7 @@ mod ssr {
         .bind(code)
         .bind(label)
         .bind(now)
-        .bind(&admin.0)
+        .bind(admin.as_str())
         .execute(&mut *tx)
         .await?
         .rows_affected();

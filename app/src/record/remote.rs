@@ -272,7 +272,7 @@ impl Remote {
 
     /// One resource by type and id; none when the EHR has no such resource (404 or 410).
     pub async fn read(&self, kind: ResourceType, id: &str) -> Result<Option<String>, Unavailable> {
-        if !fhir::is_id(id) {
+        if !fhir::is_resource_id(id) {
             return Ok(None);
         }
         let url = format!("{}/{}/{}", self.base, kind.as_str(), id);

@@ -14,13 +14,13 @@ pub async fn unseen(db: &Db, patient: &PatientId, ids: &[&ItemId]) -> Result<Has
         return Ok(HashSet::new());
     }
     let seen: HashSet<String> = sqlx::query("SELECT item_id FROM record_seen WHERE patient_id = $1")
-        .bind(&patient.0)
+        .bind(patient.as_str())
         .fetch_all(&db.pool)
         .await?
         .iter()
         .map(|r| r.try_get("item_id"))
         .collect::<Result<_, _>>()?;
-    Ok(ids.iter().filter(|id| !seen.contains(&id.0)).map(|id| (*id).clone()).collect())
+    Ok(ids.iter().filter(|id| !seen.contains(id.as_str())).map(|id| (*id).clone()).collect())
 }
 
 /// Remembers that the patient has seen `ids` (now, unless seen before). Two pages loading at
@@ -34,9 +34,9 @@ pub async fn mark_seen(db: &Db, patient: &PatientId, ids: &[&ItemId], now: i64) 
     for chunk in ids.chunks(50) {
         let rows: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${}, $2)", i + 3)).collect();
         let sql = format!("INSERT INTO record_seen (patient_id, item_id, seen_at) VALUES {} ON CONFLICT DO NOTHING", rows.join(", "));
-        let mut q = sqlx::query(&sql).bind(&patient.0).bind(now);
+        let mut q = sqlx::query(&sql).bind(patient.as_str()).bind(now);
         for id in chunk {
-            q = q.bind(&id.0);
+            q = q.bind(id.as_str());
         }
         q.execute(&mut *tx).await?;
     }

@@ -107,8 +107,12 @@ pub async fn fhir_patient_of(state: &AppState, patient: &PatientId, now: i64) ->
     if let Some(link) = link_of(&state.db, patient).await? {
         return Ok(link.fhir_patient_id);
     }
-    let mrn: Option<String> =
-        sqlx::query("SELECT mrn FROM patients WHERE id = $1").bind(&patient.0).fetch_optional(&state.db.pool).await?.map(|r| r.try_get("mrn")).transpose()?;
+    let mrn: Option<String> = sqlx::query("SELECT mrn FROM patients WHERE id = $1")
+        .bind(patient.as_str())
+        .fetch_optional(&state.db.pool)
+        .await?
+        .map(|r| r.try_get("mrn"))
+        .transpose()?;
     let Some(mrn) = mrn else { return Err(RecordError::NotLinked) };
     let found = state.record.patients_with_identifier(&state.db, &state.settings.record.mrn_system, &mrn).await?;
     let [fhir_id] = found.as_slice() else {
@@ -123,7 +127,7 @@ pub async fn fhir_patient_of(state: &AppState, patient: &PatientId, now: i64) ->
     // another portal patient's: either way nothing is changed here.
     let inserted =
         sqlx::query("INSERT INTO record_links (patient_id, fhir_patient_id, how, linked_at, linked_by) VALUES ($1, $2, $3, $4, NULL) ON CONFLICT DO NOTHING")
-            .bind(&patient.0)
+            .bind(patient.as_str())
             .bind(fhir_id)
             .bind(LinkHow::RecordNumber.as_str())
             .bind(now)
@@ -131,13 +135,13 @@ pub async fn fhir_patient_of(state: &AppState, patient: &PatientId, now: i64) ->
             .await?
             .rows_affected();
     if inserted == 1 {
-        let user = account_of(&mut tx, patient).await?;
+        let user = crate::users::for_patient(&mut *tx, patient).await?;
         audit::record(
             &mut tx,
             AuditEvent {
                 subject: user.as_ref(),
                 record_type: Some("patient"),
-                record_id: Some(&patient.0),
+                record_id: Some(patient.as_str()),
                 detail: Some("matched by record number"),
                 ..AuditEvent::of(AuditAction::RecordLinked)
             },
@@ -155,22 +159,13 @@ pub async fn fhir_patient_of(state: &AppState, patient: &PatientId, now: i64) ->
     }
 }
 
-async fn account_of(tx: &mut crate::platform::db::Tx, patient: &PatientId) -> Result<Option<UserId>, sqlx::Error> {
-    Ok(sqlx::query("SELECT id FROM users WHERE patient_id = $1")
-        .bind(&patient.0)
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| r.try_get("id").map(UserId))
-        .transpose()?)
-}
-
 /// The link of a portal patient, if any.
 pub async fn link_of(db: &Db, patient: &PatientId) -> Result<Option<RecordLink>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT l.fhir_patient_id, l.how, l.linked_at, u.display_name FROM record_links l \
          LEFT JOIN users u ON u.id = l.linked_by WHERE l.patient_id = $1",
     )
-    .bind(&patient.0)
+    .bind(patient.as_str())
     .fetch_optional(&db.pool)
     .await?;
     row.map(|r| {
@@ -210,19 +205,19 @@ impl From<sqlx::Error> for LinkError {
 /// (by staff or by record number). Audited.
 pub async fn link(state: &AppState, staff: &UserId, patient: &PatientId, fhir_id: &str, client_addr: Option<IpAddr>, now: i64) -> Result<(), LinkError> {
     let fhir_id = fhir_id.trim();
-    if !fhir::is_id(fhir_id) {
+    if !fhir::is_resource_id(fhir_id) {
         return Err(LinkError::BadId);
     }
     if !state.record.has_patient(&state.db, fhir_id).await? {
         return Err(LinkError::NotInEhr);
     }
     let mut tx = state.db.begin_write().await?;
-    if !lock_row(&mut tx, "patients", &patient.0).await? {
+    if !lock_row(&mut tx, "patients", patient.as_str()).await? {
         return Err(LinkError::NoPatient);
     }
     let other = sqlx::query("SELECT patient_id FROM record_links WHERE fhir_patient_id = $1 AND patient_id <> $2")
         .bind(fhir_id)
-        .bind(&patient.0)
+        .bind(patient.as_str())
         .fetch_optional(&mut *tx)
         .await?;
     if other.is_some() {
@@ -233,11 +228,11 @@ pub async fn link(state: &AppState, staff: &UserId, patient: &PatientId, fhir_id
          ON CONFLICT (patient_id) DO UPDATE SET fhir_patient_id = excluded.fhir_patient_id, how = excluded.how, \
          linked_at = excluded.linked_at, linked_by = excluded.linked_by",
     )
-    .bind(&patient.0)
+    .bind(patient.as_str())
     .bind(fhir_id)
     .bind(LinkHow::Staff.as_str())
     .bind(now)
-    .bind(&staff.0)
+    .bind(staff.as_str())
     .execute(&mut *tx)
     .await;
     match done {
@@ -247,14 +242,14 @@ pub async fn link(state: &AppState, staff: &UserId, patient: &PatientId, fhir_id
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(LinkError::Taken),
         Err(e) => return Err(e.into()),
     }
-    let user = account_of(&mut tx, patient).await?;
+    let user = crate::users::for_patient(&mut *tx, patient).await?;
     audit::record(
         &mut tx,
         AuditEvent {
             actor: Some(staff),
             subject: user.as_ref(),
             record_type: Some("patient"),
-            record_id: Some(&patient.0),
+            record_id: Some(patient.as_str()),
             client_addr,
             detail: Some("set by staff"),
             ..AuditEvent::of(AuditAction::RecordLinked)
@@ -270,18 +265,18 @@ pub async fn link(state: &AppState, staff: &UserId, patient: &PatientId, fhir_id
 /// False when there was none. Audited.
 pub async fn unlink(db: &Db, staff: &UserId, patient: &PatientId, client_addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let gone = sqlx::query("DELETE FROM record_links WHERE patient_id = $1").bind(&patient.0).execute(&mut *tx).await?.rows_affected();
+    let gone = sqlx::query("DELETE FROM record_links WHERE patient_id = $1").bind(patient.as_str()).execute(&mut *tx).await?.rows_affected();
     if gone == 0 {
         return Ok(false);
     }
-    let user = account_of(&mut tx, patient).await?;
+    let user = crate::users::for_patient(&mut *tx, patient).await?;
     audit::record(
         &mut tx,
         AuditEvent {
             actor: Some(staff),
             subject: user.as_ref(),
             record_type: Some("patient"),
-            record_id: Some(&patient.0),
+            record_id: Some(patient.as_str()),
             client_addr,
             ..AuditEvent::of(AuditAction::RecordUnlinked)
         },
@@ -318,7 +313,7 @@ async fn audit_view(state: &AppState, reader: &Reader, action: AuditAction, what
             actor: Some(&reader.user),
             subject: Some(&reader.user),
             record_type: Some("medical-record"),
-            record_id: Some(&reader.patient.0),
+            record_id: Some(reader.patient.as_str()),
             client_addr: reader.client_addr,
             detail: Some(what),
             ..AuditEvent::of(action)

@@ -27,7 +27,7 @@ pub async fn link_fhir_patient(patient_id: String, fhir_patient_id: String) -> R
         Err(LinkError::Record(super::source::RecordError::Db(e))) => return Err(e.into()),
         Err(LinkError::Record(_)) => "error=record-unavailable",
     };
-    crate::platform::request::redirect(&format!("/staff/patients/{}?{outcome}", id.0));
+    crate::platform::request::redirect(&format!("/staff/patients/{}?{outcome}", id.as_str()));
     Ok(())
 }
 
@@ -42,7 +42,7 @@ pub async fn unlink_fhir_patient(patient_id: String) -> Result<(), AppError> {
     let state = app_state()?;
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let done = super::server::unlink(&state.db, &session.viewer.user_id, &id, request::client_addr(), now_ms()).await?;
-    crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.0, if done { "done=record-unlinked" } else { "error=unchanged" }));
+    crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.as_str(), if done { "done=record-unlinked" } else { "error=unchanged" }));
     Ok(())
 }
 

@@ -49,7 +49,7 @@ pub async fn create_link(tx: &mut Tx, user: &UserId, purpose: Purpose, new_email
     let token = tokens::new_secret();
     sqlx::query("INSERT INTO account_links (token_hash, user_id, purpose, new_email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(tokens::digest(&token))
-        .bind(&user.0)
+        .bind(user.as_str())
         .bind(purpose.as_str())
         .bind(new_email)
         .bind(now)
@@ -70,7 +70,7 @@ pub async fn link_user(db: &Db, token: &str, purpose: Purpose, now: i64) -> Resu
     .bind(now)
     .fetch_optional(&db.pool)
     .await?;
-    row.map(|r| r.try_get("user_id").map(UserId)).transpose()
+    row.map(|r| r.try_get::<UserId, _>("user_id")).transpose()
 }
 
 /// Uses a link (in the caller's transaction): its account and the new address it carries, or
@@ -86,7 +86,7 @@ async fn use_link(tx: &mut Tx, token: &str, purpose: Purpose, now: i64) -> Resul
     .bind(purpose.as_str())
     .fetch_optional(&mut **tx)
     .await?;
-    row.map(|r| Ok((UserId(r.try_get("user_id")?), r.try_get("new_email")?))).transpose()
+    row.map(|r| Ok((r.try_get::<UserId, _>("user_id")?, r.try_get("new_email")?))).transpose()
 }
 
 /// The columns `recovery_address` reads, for a query on `users u LEFT JOIN patients p`.
@@ -126,8 +126,8 @@ pub async fn request_password_reset(state: &AppState, login: &str, email: &str, 
     .await?;
     let mut sent = false;
     if let Some(row) = row {
-        let user = UserId(row.try_get("id")?);
-        if rate::take(&mut tx, RateKind::RecoveryByAccount, &tokens::digest(&user.0), now).await? {
+        let user = row.try_get::<UserId, _>("id")?;
+        if rate::take(&mut tx, RateKind::RecoveryByAccount, &tokens::digest(user.as_str()), now).await? {
             let (to, detail) = recovery_address(&row)?;
             if let Some(to) = to {
                 let token = create_link(&mut tx, &user, Purpose::PasswordReset, None, state.settings.accounts.link_lifetime.as_millis() as i64, now).await?;
@@ -175,8 +175,8 @@ pub async fn request_user_id(
         .fetch_all(&mut *tx)
         .await?;
         for row in rows {
-            let user = UserId(row.try_get("id")?);
-            if !rate::take(&mut tx, RateKind::RecoveryByAccount, &tokens::digest(&user.0), now).await? {
+            let user = row.try_get::<UserId, _>("id")?;
+            if !rate::take(&mut tx, RateKind::RecoveryByAccount, &tokens::digest(user.as_str()), now).await? {
                 continue;
             }
             let (to, detail) = recovery_address(&row)?;
@@ -213,7 +213,7 @@ pub async fn personal_details(db: &Db, user: &UserId) -> Result<PersonalDetails,
         "SELECT u.login, u.display_name, u.email, p.given_name, p.family_name, p.date_of_birth \
          FROM users u LEFT JOIN patients p ON p.id = u.patient_id WHERE u.id = $1",
     )
-    .bind(&user.0)
+    .bind(user.as_str())
     .fetch_one(&db.pool)
     .await?;
     let mut names: Vec<String> = row.try_get::<String, _>("display_name")?.split_whitespace().map(str::to_owned).collect();
@@ -254,7 +254,7 @@ pub async fn reset_password(
     // Any other reset link of the account stops working too.
     sqlx::query("UPDATE account_links SET used_at = $1 WHERE user_id = $2 AND purpose = 'password-reset' AND used_at IS NULL")
         .bind(now)
-        .bind(&user.0)
+        .bind(user.as_str())
         .execute(&mut *tx)
         .await?;
     set_password(&mut tx, &user, &hash, now).await?;
@@ -274,7 +274,7 @@ pub async fn set_password(tx: &mut Tx, user: &UserId, hash: &str, now: i64) -> R
     sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2, password_reminded_at = NULL WHERE id = $3")
         .bind(hash)
         .bind(now)
-        .bind(&user.0)
+        .bind(user.as_str())
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -284,7 +284,7 @@ pub async fn set_password(tx: &mut Tx, user: &UserId, hash: &str, now: i64) -> R
 pub async fn reveal_user_id(db: &Db, token: &str, addr: Option<IpAddr>, now: i64) -> Result<Option<String>, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let Some((user, _)) = use_link(&mut tx, token, Purpose::UserIdReminder, now).await? else { return Ok(None) };
-    let login: String = sqlx::query("SELECT login FROM users WHERE id = $1").bind(&user.0).fetch_one(&mut *tx).await?.try_get("login")?;
+    let login = crate::users::login(&mut *tx, &user).await?;
     audit::record(
         &mut tx,
         AuditEvent { actor: Some(&user), subject: Some(&user), client_addr: addr, ..AuditEvent::of(AuditAction::UserIdReminderOpened) },
@@ -307,7 +307,7 @@ pub enum LinkRequest {
 /// in the account's hourly budget, in the caller's write transaction: a burst of requests sent
 /// at once is counted one at a time (see `rate::take`), so no more than the budget pass.
 async fn take_link_place(tx: &mut Tx, user: &UserId, now: i64) -> Result<bool, sqlx::Error> {
-    rate::take(tx, RateKind::EmailChange, &tokens::digest(&user.0), now).await
+    rate::take(tx, RateKind::EmailChange, &tokens::digest(user.as_str()), now).await
 }
 
 /// Starts a change of e-mail address (the caller has checked the password): a confirmation link
@@ -318,10 +318,10 @@ pub async fn request_email_change(state: &AppState, user: &UserId, new_email: &s
         tx.commit().await?;
         return Ok(LinkRequest::TooMany);
     }
-    let old: Option<String> = sqlx::query("SELECT email FROM users WHERE id = $1").bind(&user.0).fetch_one(&mut *tx).await?.try_get("email")?;
+    let old = crate::users::email(&mut *tx, &user).await?;
     sqlx::query("UPDATE account_links SET used_at = $1 WHERE user_id = $2 AND purpose = 'email-change' AND used_at IS NULL")
         .bind(now)
-        .bind(&user.0)
+        .bind(user.as_str())
         .execute(&mut *tx)
         .await?;
     let token = create_link(&mut tx, user, Purpose::EmailChange, Some(new_email), state.settings.accounts.link_lifetime.as_millis() as i64, now).await?;
@@ -341,7 +341,7 @@ pub async fn request_email_change(state: &AppState, user: &UserId, new_email: &s
 /// `None` when the address is confirmed already or there is none.
 pub async fn resend_confirmation(state: &AppState, user: &UserId, addr: Option<IpAddr>, now: i64) -> Result<Option<LinkRequest>, sqlx::Error> {
     let mut tx = state.db.begin_write().await?;
-    let row = sqlx::query("SELECT email, email_confirmed_at FROM users WHERE id = $1").bind(&user.0).fetch_one(&mut *tx).await?;
+    let row = sqlx::query("SELECT email, email_confirmed_at FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&mut *tx).await?;
     let email: Option<String> = row.try_get::<Option<String>, _>("email")?.filter(|e| !e.is_empty());
     let Some(email) = email.filter(|_| row.try_get::<Option<i64>, _>("email_confirmed_at").ok().flatten().is_none()) else {
         tx.rollback().await?;
@@ -355,7 +355,7 @@ pub async fn resend_confirmation(state: &AppState, user: &UserId, addr: Option<I
     // address not yet confirmed).
     sqlx::query("UPDATE account_links SET used_at = $1 WHERE user_id = $2 AND purpose = 'email-change' AND used_at IS NULL")
         .bind(now)
-        .bind(&user.0)
+        .bind(user.as_str())
         .execute(&mut *tx)
         .await?;
     let token = create_link(&mut tx, user, Purpose::EmailChange, Some(&email), state.settings.accounts.link_lifetime.as_millis() as i64, now).await?;
@@ -382,8 +382,8 @@ pub async fn resend_confirmation(state: &AppState, user: &UserId, addr: Option<I
 pub async fn confirm_email(state: &AppState, token: &str, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = state.db.begin_write().await?;
     let Some((user, Some(new_email))) = use_link(&mut tx, token, Purpose::EmailChange, now).await? else { return Ok(false) };
-    let old: Option<String> = sqlx::query("SELECT email FROM users WHERE id = $1").bind(&user.0).fetch_one(&mut *tx).await?.try_get("email")?;
-    sqlx::query("UPDATE users SET email = $1, email_confirmed_at = $2 WHERE id = $3").bind(&new_email).bind(now).bind(&user.0).execute(&mut *tx).await?;
+    let old = crate::users::email(&mut *tx, &user).await?;
+    sqlx::query("UPDATE users SET email = $1, email_confirmed_at = $2 WHERE id = $3").bind(&new_email).bind(now).bind(user.as_str()).execute(&mut *tx).await?;
     let changed = old.as_deref().is_some_and(|o| !o.is_empty() && o != new_email);
     if changed {
         outbox::enqueue(&mut tx, old.as_deref().unwrap_or_default(), &Notice::EmailChanged, now).await?;

@@ -65,10 +65,7 @@ pub async fn load_second_step() -> Result<SecondStepView, AppError> {
     drop(conn);
     let setup = match (enabled, server::pending_setup(&state.db, &state.sealing, user).await?) {
         (false, Some(secret)) => {
-            let account: String = {
-                use sqlx::Row;
-                sqlx::query("SELECT login FROM users WHERE id = $1").bind(&user.0).fetch_one(&state.db.pool).await?.try_get("login")?
-            };
+            let account = crate::users::login(&state.db.pool, user).await?;
             let uri = totp::otpauth_uri(&state.settings.organisation.name, &account, &secret);
             let qr_svg = qrcode::QrCode::new(uri.as_bytes())
                 .map(|q| q.render::<qrcode::render::svg::Color>().min_dimensions(220, 220).quiet_zone(true).build())

@@ -29,18 +29,18 @@ const ACCOUNT_LIMIT: CheckLimit = CheckLimit::Cap { max: MAX_WRONG_CODES_PER_HOU
 
 /// Whether the user has the authenticator-app step on.
 pub async fn totp_enabled(conn: &mut sqlx::AnyConnection, user: &UserId) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("SELECT 1 AS on_ FROM totp_credentials WHERE user_id = $1").bind(&user.0).fetch_optional(conn).await?.is_some())
+    Ok(sqlx::query("SELECT 1 AS on_ FROM totp_credentials WHERE user_id = $1").bind(user.as_str()).fetch_optional(conn).await?.is_some())
 }
 
 /// How many recovery codes are left.
 pub async fn recovery_codes_left(db: &Db, user: &UserId) -> Result<i64, sqlx::Error> {
-    sqlx::query("SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL").bind(&user.0).fetch_one(&db.pool).await?.try_get("n")
+    sqlx::query("SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL").bind(user.as_str()).fetch_one(&db.pool).await?.try_get("n")
 }
 
 /// What a user's secret is sealed for: the user, so that a sealed value moved to another
 /// user's row does not open.
 fn context(user: &UserId) -> String {
-    format!("totp:{}", user.0)
+    format!("totp:{}", user.as_str())
 }
 
 /// Seals a user's secret for the database (`secret_hex` holds the sealed form).
@@ -66,11 +66,11 @@ pub async fn seal_plain_secrets(db: &Db, key: &SealingKey) -> Result<u64, sqlx::
         let mut tx = db.begin_write().await?;
         let rows = sqlx::query(&format!("SELECT user_id, secret_hex FROM {table} WHERE secret_hex NOT LIKE 'v1:%'")).fetch_all(&mut *tx).await?;
         for row in rows {
-            let user = UserId(row.try_get("user_id")?);
+            let user = row.try_get::<UserId, _>("user_id")?;
             let Some(secret) = Secret::from_hex(&row.try_get::<String, _>("secret_hex")?) else { continue };
             sqlx::query(&format!("UPDATE {table} SET secret_hex = $1 WHERE user_id = $2"))
                 .bind(seal(key, &user, &secret))
-                .bind(&user.0)
+                .bind(user.as_str())
                 .execute(&mut *tx)
                 .await?;
             sealed += 1;
@@ -82,7 +82,7 @@ pub async fn seal_plain_secrets(db: &Db, key: &SealingKey) -> Result<u64, sqlx::
 
 /// The secret being set up, if a setup was begun and not confirmed.
 pub async fn pending_setup(db: &Db, key: &SealingKey, user: &UserId) -> Result<Option<Secret>, sqlx::Error> {
-    let row = sqlx::query("SELECT secret_hex FROM totp_setups WHERE user_id = $1").bind(&user.0).fetch_optional(&db.pool).await?;
+    let row = sqlx::query("SELECT secret_hex FROM totp_setups WHERE user_id = $1").bind(user.as_str()).fetch_optional(&db.pool).await?;
     Ok(row.and_then(|r| r.try_get::<String, _>("secret_hex").ok()).and_then(|stored| open(key, user, &stored)))
 }
 
@@ -90,9 +90,9 @@ pub async fn pending_setup(db: &Db, key: &SealingKey, user: &UserId) -> Result<O
 pub async fn begin_setup(db: &Db, key: &SealingKey, user: &UserId, now: i64) -> Result<Secret, sqlx::Error> {
     let secret = Secret::generate();
     let mut tx = db.begin_write().await?;
-    sqlx::query("DELETE FROM totp_setups WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM totp_setups WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO totp_setups (user_id, secret_hex, created_at) VALUES ($1, $2, $3)")
-        .bind(&user.0)
+        .bind(user.as_str())
         .bind(seal(key, user, &secret))
         .bind(now)
         .execute(&mut *tx)
@@ -102,7 +102,7 @@ pub async fn begin_setup(db: &Db, key: &SealingKey, user: &UserId, now: i64) -> 
 }
 
 async fn notify(tx: &mut Tx, user: &UserId, now: i64) -> Result<(), sqlx::Error> {
-    let email: Option<String> = sqlx::query("SELECT email FROM users WHERE id = $1").bind(&user.0).fetch_one(&mut **tx).await?.try_get("email")?;
+    let email = crate::users::email(&mut **tx, user).await?;
     if let Some(email) = email.filter(|e| !e.is_empty()) {
         outbox::enqueue(tx, &email, &Notice::SignInMethodsChanged, now).await?;
     }
@@ -113,7 +113,7 @@ async fn notify(tx: &mut Tx, user: &UserId, now: i64) -> Result<(), sqlx::Error>
 /// key, bound to the user. A code has about 50 bits; its plain SHA-256 in a copy of the database
 /// could be found by trying them all, the keyed one cannot without the key file.
 pub fn recovery_code_digest(key: &SealingKey, user: &UserId, normal: &str) -> String {
-    key.keyed_digest(sealing::Purpose::RecoveryCode, &user.0, normal)
+    key.keyed_digest(sealing::Purpose::RecoveryCode, user.as_str(), normal)
 }
 
 /// Converts the recovery codes stored as plain SHA-256 (before keying began) to keyed digests;
@@ -125,11 +125,11 @@ pub async fn rekey_recovery_codes(db: &Db, key: &SealingKey) -> Result<u64, sqlx
         .fetch_all(&mut *tx)
         .await?;
     for row in &rows {
-        let user = UserId(row.try_get("user_id")?);
+        let user = row.try_get::<UserId, _>("user_id")?;
         let old: String = row.try_get("code_hash")?;
         sqlx::query("UPDATE recovery_codes SET code_hash = $1 WHERE user_id = $2 AND code_hash = $3")
-            .bind(key.rekey_digest(sealing::Purpose::RecoveryCode, &user.0, &old))
-            .bind(&user.0)
+            .bind(key.rekey_digest(sealing::Purpose::RecoveryCode, user.as_str(), &old))
+            .bind(user.as_str())
             .bind(&old)
             .execute(&mut *tx)
             .await?;
@@ -139,12 +139,12 @@ pub async fn rekey_recovery_codes(db: &Db, key: &SealingKey) -> Result<u64, sqlx
 }
 
 async fn new_recovery_codes(tx: &mut Tx, key: &SealingKey, user: &UserId) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(&user.0).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.as_str()).execute(&mut **tx).await?;
     let codes = totp::new_recovery_codes();
     for code in &codes {
         let normal = totp::normalise_recovery_code(code).expect("our own codes are well formed");
         sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
-            .bind(&user.0)
+            .bind(user.as_str())
             .bind(recovery_code_digest(key, user, &normal))
             .execute(&mut **tx)
             .await?;
@@ -164,15 +164,15 @@ pub async fn confirm_setup(
     now: i64,
 ) -> Result<Option<Vec<String>>, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let Some(row) = sqlx::query("SELECT secret_hex FROM totp_setups WHERE user_id = $1").bind(&user.0).fetch_optional(&mut *tx).await? else {
+    let Some(row) = sqlx::query("SELECT secret_hex FROM totp_setups WHERE user_id = $1").bind(user.as_str()).fetch_optional(&mut *tx).await? else {
         return Ok(None);
     };
     let Some(secret) = open(key, user, &row.try_get::<String, _>("secret_hex")?) else { return Ok(None) };
     let Some(step) = totp::verify(&secret, typed, now, 0) else { return Ok(None) };
-    sqlx::query("DELETE FROM totp_setups WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM totp_setups WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO totp_credentials (user_id, secret_hex, enabled_at, last_step) VALUES ($1, $2, $3, $4)")
-        .bind(&user.0)
+        .bind(user.as_str())
         .bind(seal(key, user, &secret))
         .bind(now)
         .bind(step)
@@ -188,9 +188,9 @@ pub async fn confirm_setup(
 /// Turns the step off (the caller checked the password again).
 pub async fn turn_off(db: &Db, user: &UserId, client_addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let removed = sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?.rows_affected() > 0;
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM totp_setups WHERE user_id = $1").bind(&user.0).execute(&mut *tx).await?;
+    let removed = sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?.rows_affected() > 0;
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM totp_setups WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?;
     if removed {
         audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr, ..AuditEvent::of(AuditAction::SecondStepDisabled) }, now)
             .await?;
@@ -237,7 +237,7 @@ pub struct StepPlace {
 pub async fn take_step_place(state: &AppState, session: &ActiveSession, client_addr: Option<IpAddr>, now: i64) -> Result<Option<StepPlace>, sqlx::Error> {
     let user = &session.viewer.user_id;
     let mut tx = state.db.begin_write().await?;
-    let why = match rate::take_place(&mut tx, CheckKind::SecondStep, &user.0, ACCOUNT_LIMIT, now).await? {
+    let why = match rate::take_place(&mut tx, CheckKind::SecondStep, user.as_str(), ACCOUNT_LIMIT, now).await? {
         Ok(place) => {
             // The session's place: only while it is open, waiting for this step, and under its
             // five. The UPDATE takes the session's row lock (PostgreSQL), so the condition is
@@ -343,7 +343,7 @@ pub async fn check_sign_in_code(
     let mut tx = state.db.begin_write().await?;
     // One check at a time per user: a code raced from two browsers is accepted once.
     let credential = sqlx::query("UPDATE totp_credentials SET last_step = last_step WHERE user_id = $1 RETURNING secret_hex, last_step")
-        .bind(&user.0)
+        .bind(user.as_str())
         .fetch_optional(&mut *tx)
         .await?;
     let mut passed = None;
@@ -351,7 +351,7 @@ pub async fn check_sign_in_code(
         let secret = open(&state.sealing, user, &row.try_get::<String, _>("secret_hex")?);
         let last: i64 = row.try_get("last_step")?;
         if let Some(step) = secret.and_then(|s| totp::verify(&s, typed, now, last)) {
-            sqlx::query("UPDATE totp_credentials SET last_step = $1 WHERE user_id = $2").bind(step).bind(&user.0).execute(&mut *tx).await?;
+            sqlx::query("UPDATE totp_credentials SET last_step = $1 WHERE user_id = $2").bind(step).bind(user.as_str()).execute(&mut *tx).await?;
             passed = Some(Passed::Code);
         }
     }
@@ -359,7 +359,7 @@ pub async fn check_sign_in_code(
         if let Some(normal) = totp::normalise_recovery_code(typed) {
             let used = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
                 .bind(now)
-                .bind(&user.0)
+                .bind(user.as_str())
                 .bind(recovery_code_digest(&state.sealing, user, &normal))
                 .execute(&mut *tx)
                 .await?
@@ -393,7 +393,8 @@ pub async fn check_sign_in_passkey(
 
 /// Whether the user's role (staff) requires a second step.
 pub async fn role_requires_it(conn: &mut sqlx::AnyConnection, user: &UserId) -> Result<bool, sqlx::Error> {
-    let role: Option<String> = sqlx::query("SELECT staff_role FROM users WHERE id = $1").bind(&user.0).fetch_one(&mut *conn).await?.try_get("staff_role")?;
+    let role: Option<String> =
+        sqlx::query("SELECT staff_role FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&mut *conn).await?.try_get("staff_role")?;
     let Some(role) = role.as_deref().and_then(StaffRole::parse) else { return Ok(false) };
     Ok(required_roles(conn).await?.contains(&role))
 }
@@ -437,7 +438,7 @@ pub async fn set_required_roles(db: &Db, admin: &UserId, roles: &[StaffRole], cl
         sqlx::query("INSERT INTO second_step_policy (role, required_at, set_by) VALUES ($1, $2, $3)")
             .bind(role.as_str())
             .bind(now)
-            .bind(&admin.0)
+            .bind(admin.as_str())
             .execute(&mut *tx)
             .await?;
     }

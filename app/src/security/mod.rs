@@ -293,7 +293,7 @@ pub async fn search_audit(
         .map_err(|message| request::refuse(AppError::Invalid(message)))?;
     let verify = verify.is_some_and(|v| !v.is_empty());
     let account = match &search.user {
-        Some(login) => server::account_id(&state.db, login).await?,
+        Some(login) => crate::users::id_by_login(&state.db.pool, login).await?,
         None => None,
     };
     let mut results = if search.user.is_some() && account.is_none() {

@@ -142,12 +142,6 @@ pub async fn overview(db: &Db, now: i64) -> Result<SecurityOverview, sqlx::Error
     Ok(SecurityOverview { now, failures_by_account, failures_by_address, throttled, terminated, break_glass, notices_given_up })
 }
 
-/// The account whose user ID (login) is `login`, already normalised.
-pub async fn account_id(db: &Db, login: &str) -> Result<Option<UserId>, sqlx::Error> {
-    let row = sqlx::query("SELECT id FROM users WHERE login = $1").bind(login).fetch_optional(&db.pool).await?;
-    row.map(|r| r.try_get("id").map(UserId)).transpose()
-}
-
 enum Param {
     Text(String),
     Int(i64),
@@ -164,7 +158,7 @@ pub async fn search(db: &Db, search: &AuditSearch, user: Option<&UserId>) -> Res
         format!("${}", params.len())
     }
     if let Some(user) = user {
-        let n = next(Param::Text(user.0.clone()), &mut params);
+        let n = next(Param::Text(user.to_string()), &mut params);
         conditions.push(format!("(a.actor_id = {n} OR a.subject_id = {n})"));
     }
     if let Some(action) = &search.action {

@@ -90,7 +90,7 @@ pub async fn create(tx: &mut Tx, user_id: &UserId, client_addr: Option<IpAddr>, 
     )
     .bind(tokens::digest(&secret))
     .bind(&public_id)
-    .bind(&user_id.0)
+    .bind(user_id.as_str())
     .bind(now)
     .bind(client_addr.map(|a| a.to_string()))
     .bind(user_agent.map(|ua| ua.chars().take(200).collect::<String>()))
@@ -111,7 +111,7 @@ pub async fn resolve(db: &Db, secret: &str, policy: &SessionPolicy, now: i64) ->
     .fetch_optional(&db.pool)
     .await?;
     let Some(row) = row else { return Ok(Resolution::Invalid) };
-    let user_id = UserId(row.try_get("user_id")?);
+    let user_id = row.try_get::<UserId, _>("user_id")?;
     let created_at: i64 = row.try_get("created_at")?;
     let last_seen_at: i64 = row.try_get("last_seen_at")?;
     let access: String = row.try_get("access")?;
@@ -209,7 +209,7 @@ pub async fn end_all_of(
     client_addr: Option<IpAddr>,
     now: i64,
 ) -> Result<usize, sqlx::Error> {
-    let rows = sqlx::query("SELECT id_hash FROM sessions WHERE user_id = $1 AND ended_at IS NULL").bind(&user_id.0).fetch_all(&mut **tx).await?;
+    let rows = sqlx::query("SELECT id_hash FROM sessions WHERE user_id = $1 AND ended_at IS NULL").bind(user_id.as_str()).fetch_all(&mut **tx).await?;
     let mut ended = 0;
     for row in rows {
         let id_hash: String = row.try_get("id_hash")?;
@@ -237,7 +237,7 @@ pub async fn open_sessions_of(db: &Db, user_id: &UserId, policy: &SessionPolicy,
         "SELECT public_id, created_at, last_seen_at, client_addr, user_agent FROM sessions \
          WHERE user_id = $1 AND ended_at IS NULL ORDER BY last_seen_at DESC",
     )
-    .bind(&user_id.0)
+    .bind(user_id.as_str())
     .fetch_all(&db.pool)
     .await?;
     let mut out = Vec::new();
@@ -274,7 +274,7 @@ pub async fn end_expired(db: &Db, policy: &SessionPolicy, now: i64) -> Result<us
     let mut ended = 0;
     for row in rows {
         let id_hash: String = row.try_get("id_hash")?;
-        let user_id = UserId(row.try_get("user_id")?);
+        let user_id = row.try_get::<UserId, _>("user_id")?;
         let reason = expiry(policy, row.try_get("created_at")?, row.try_get("last_seen_at")?, now).unwrap_or(EndReason::IdleTimeout);
         let mut tx = db.begin_write().await?;
         if end(&mut tx, &id_hash, &user_id, reason, None, now).await? {

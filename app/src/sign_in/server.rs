@@ -91,14 +91,14 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
 
     let user =
         sqlx::query("SELECT id, password_hash, kind, staff_role, access, email FROM users WHERE login = $1").bind(&login).fetch_optional(&db.pool).await?;
-    let user_id = user.as_ref().map(|r| r.try_get::<String, _>("id")).transpose()?.map(UserId);
+    let user_id = user.as_ref().map(|r| r.try_get::<UserId, _>("id")).transpose()?;
 
     let device_key = match (&a.device_secret, &user_id) {
         (Some(secret), Some(uid)) => {
             let digest = tokens::digest(secret);
             let known = sqlx::query("SELECT 1 AS known FROM known_devices WHERE token_hash = $1 AND user_id = $2")
                 .bind(&digest)
-                .bind(&uid.0)
+                .bind(uid.as_str())
                 .fetch_optional(&db.pool)
                 .await?
                 .is_some();
@@ -254,7 +254,7 @@ async fn count_refusal(tx: &mut Tx, policy: &ThrottlePolicy, c: &Counted<'_>, sc
     .bind(scope_name)
     .bind(&subject)
     .bind(login_key)
-    .bind(user.map(|u| u.0.clone()))
+    .bind(user.map(|u| u.as_str()))
     .bind(&addr)
     .bind(now)
     .execute(&mut **tx)
@@ -296,9 +296,8 @@ async fn open_session(state: &AppState, o: Opening<'_>, now: i64) -> Result<Opti
         // commit puts this sign-in wholly before the reset (whose end of every session then
         // includes this one) or wholly after it (and then the hash read below is the new one).
         // On SQLite the write transaction already runs alone.
-        crate::platform::db::lock_row(&mut tx, "users", &user_id.0).await?;
-        let current: Option<String> =
-            sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(&user_id.0).fetch_one(&mut *tx).await?.try_get("password_hash")?;
+        crate::platform::db::lock_row(&mut tx, "users", user_id.as_str()).await?;
+        let current = crate::users::password_hash(&mut *tx, &user_id).await?;
         if current.as_deref() != Some(verified) {
             tx.rollback().await?;
             return Ok(None);
@@ -330,7 +329,7 @@ async fn open_session(state: &AppState, o: Opening<'_>, now: i64) -> Result<Opti
         let secret = tokens::new_secret();
         sqlx::query("INSERT INTO known_devices (token_hash, user_id, created_at, last_used_at) VALUES ($1, $2, $3, $3)")
             .bind(tokens::digest(&secret))
-            .bind(&user_id.0)
+            .bind(user_id.as_str())
             .bind(now)
             .execute(&mut *tx)
             .await?;
@@ -379,23 +378,20 @@ pub async fn passkey_sign_in(
     user_agent: Option<&str>,
     now: i64,
 ) -> Result<Option<(String, Option<String>, Option<PendingStep>)>, sqlx::Error> {
-    let Some(row) = sqlx::query("SELECT login, kind, staff_role, access, email FROM users WHERE id = $1").bind(&user.0).fetch_optional(&state.db.pool).await?
-    else {
+    let Some(account) = crate::users::by_id(&state.db.pool, user).await? else {
         return Ok(None);
     };
-    let kind: String = row.try_get("kind")?;
-    let role: Option<String> = row.try_get("staff_role")?;
-    let admitted = kind_from_row(&kind, role.as_deref()).is_some_and(|k| portal.admits(k));
-    if !admitted || row.try_get::<String, _>("access")? != "active" {
+    let admitted = kind_from_row(&account.kind, account.staff_role.as_deref()).is_some_and(|k| portal.admits(k));
+    if !admitted || account.access != "active" {
         return Ok(None);
     }
-    let login_key = login_key(&state.sealing, &normalise_login(&row.try_get::<String, _>("login")?));
+    let login_key = login_key(&state.sealing, &normalise_login(&account.login));
     let device_key = match device_secret {
         Some(secret) => {
             let digest = tokens::digest(&secret);
             let known = sqlx::query("SELECT 1 AS known FROM known_devices WHERE token_hash = $1 AND user_id = $2")
                 .bind(&digest)
-                .bind(&user.0)
+                .bind(user.as_str())
                 .fetch_optional(&state.db.pool)
                 .await?
                 .is_some();
@@ -407,11 +403,10 @@ pub async fn passkey_sign_in(
         }
         None => UNKNOWN_DEVICE.to_string(),
     };
-    let email: Option<String> = row.try_get("email")?;
     let opening = Opening {
         user,
-        patient: kind == "patient",
-        email: email.as_deref(),
+        patient: account.kind == "patient",
+        email: account.email.as_deref(),
         login_key: &login_key,
         device_key: &device_key,
         client_addr,
@@ -485,7 +480,7 @@ async fn insert_attempt(tx: &mut Tx, c: &Counted<'_>, outcome: &str, now: i64) -
     .bind(c.device_key)
     .bind(c.client_addr.map(|a| a.to_string()))
     .bind(&c.address_key)
-    .bind(c.user_id.map(|u| u.0.clone()))
+    .bind(c.user_id.map(|u| u.as_str()))
     .bind(outcome)
     .fetch_one(&mut **tx)
     .await?
@@ -533,7 +528,7 @@ pub async fn sweep(db: &Db, policy: &ThrottlePolicy, now: i64) -> Result<(u64, u
             if marked == 0 || refusals < 2 {
                 continue;
             }
-            let user = row.try_get::<Option<String>, _>("user_id")?.map(UserId);
+            let user = row.try_get::<Option<UserId>, _>("user_id")?;
             let client_addr = row.try_get::<Option<String>, _>("client_addr")?.and_then(|a| a.parse::<IpAddr>().ok());
             let detail = format!("{refusals} refusals counted in this throttle window ({scope})");
             let window = window_start.to_string();

@@ -37,15 +37,7 @@ pub const DURATIONS: &[i64] = &[15, 20, 30, 45, 60];
 /// with each acknowledgement, so a later change of wording does not rewrite what was agreed to.
 pub const LIMITATIONS_VERSION: &str = "limitations-v1";
 
-/// A visit's id: 128 random bits in lower-case hex.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct VisitId(pub String);
-
-impl VisitId {
-    pub fn parse(s: &str) -> Option<VisitId> {
-        (s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then(|| VisitId(s.to_string()))
-    }
-}
+pub use crate::ids::VisitId;
 
 /// Where a visit stands at a given moment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

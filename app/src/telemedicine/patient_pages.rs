@@ -38,7 +38,7 @@ pub async fn begin_visit(visit: String, understood: Option<String>) -> Result<()
     let cx = crate::platform::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let id = super::VisitId::parse(&visit).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    let back = format!("/visits/{}", id.0);
+    let back = format!("/visits/{}", id.as_str());
     let understood = understood.as_deref() == Some("yes");
     match acknowledge(&state.db, &state.settings, &session.viewer.user_id, &patient, &id, understood, cx.addr, cx.now).await {
         Ok(join) => match crate::external_links::server::leaving_href(&state.link_key, &join, &back) {
@@ -77,7 +77,7 @@ fn VisitLists(visits: PatientVisits) -> impl IntoView {
                 view! {
                     <ul class="visits">
                         {visits.upcoming.into_iter().map(|v| {
-                            let href = format!("/visits/{}", v.id.0);
+                            let href = format!("/visits/{}", v.id.as_str());
                             let open = v.state == VisitState::Open;
                             view! {
                                 <li class="visit">
@@ -169,7 +169,7 @@ fn VisitDetail(v: VisitSummary, error: Option<String>) -> impl IntoView {
                         <li>"For a medical emergency, do not wait for the visit: call 911 or go to the nearest emergency room."</li>
                     </ul>
                     <form method="post" action={<BeginVisit as leptos::server_fn::ServerFn>::PATH} class="form">
-                        <input type="hidden" name="visit" value=v.id.0.clone()/>
+                        <input type="hidden" name="visit" value=v.id.to_string()/>
                         <div class="check">
                             <input type="checkbox" id="understood" name="understood" value="yes" required/>
                             <label for="understood">"I understand the limitations of a video visit, and that if the connection fails I should call "

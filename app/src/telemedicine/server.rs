@@ -130,7 +130,7 @@ fn summary(settings: &PortalSettings, row: &AnyRow, now: i64) -> Result<VisitSum
     let ends_at: i64 = row.try_get("ends_at")?;
     let cancelled = row.try_get::<Option<i64>, _>("cancelled_at")?.is_some();
     Ok(VisitSummary {
-        id: VisitId(row.try_get("id")?),
+        id: row.try_get::<VisitId, _>("id")?,
         starts: local(zone, starts_at, "%A, %B %-d, %Y, %-I:%M %p"),
         ends: local(zone, ends_at, "%-I:%M %p"),
         opens: local(zone, starts_at - JOIN_OPENS_MINUTES_BEFORE * 60_000, "%-I:%M %p"),
@@ -143,7 +143,7 @@ fn summary(settings: &PortalSettings, row: &AnyRow, now: i64) -> Result<VisitSum
 /// The patient's video visits: not yet ended ones soonest first, then ended or cancelled
 /// ones, latest first (at most 50).
 pub async fn patient_visits(db: &Db, settings: &PortalSettings, patient: &PatientId, now: i64) -> Result<PatientVisits, sqlx::Error> {
-    let rows = sqlx::query(&format!("{VISIT_SELECT} WHERE v.patient_id = $1 ORDER BY v.starts_at")).bind(&patient.0).fetch_all(&db.pool).await?;
+    let rows = sqlx::query(&format!("{VISIT_SELECT} WHERE v.patient_id = $1 ORDER BY v.starts_at")).bind(patient.as_str()).fetch_all(&db.pool).await?;
     let mut upcoming = Vec::new();
     let mut past = Vec::new();
     for row in &rows {
@@ -160,7 +160,8 @@ pub async fn patient_visits(db: &Db, settings: &PortalSettings, patient: &Patien
 
 /// One visit of the patient's own; `None` for any other id.
 pub async fn patient_visit(db: &Db, settings: &PortalSettings, patient: &PatientId, id: &VisitId, now: i64) -> Result<Option<VisitSummary>, sqlx::Error> {
-    let row = sqlx::query(&format!("{VISIT_SELECT} WHERE v.id = $1 AND v.patient_id = $2")).bind(&id.0).bind(&patient.0).fetch_optional(&db.pool).await?;
+    let row =
+        sqlx::query(&format!("{VISIT_SELECT} WHERE v.id = $1 AND v.patient_id = $2")).bind(id.as_str()).bind(patient.as_str()).fetch_optional(&db.pool).await?;
     row.map(|r| summary(settings, &r, now)).transpose()
 }
 
@@ -179,8 +180,8 @@ pub async fn acknowledge(
 ) -> Result<String, VisitError> {
     let mut tx = db.begin_write().await?;
     let row = sqlx::query(&format!("{VISIT_SELECT} WHERE v.id = $1 AND v.patient_id = $2"))
-        .bind(&id.0)
-        .bind(&patient.0)
+        .bind(id.as_str())
+        .bind(patient.as_str())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(VisitError::NotFound)?;
@@ -195,8 +196,8 @@ pub async fn acknowledge(
     }
     sqlx::query("INSERT INTO video_visit_acknowledgements (id, visit_id, user_id, acknowledged_at, client_addr, wording) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(tokens::new_id())
-        .bind(&id.0)
-        .bind(&user.0)
+        .bind(id.as_str())
+        .bind(user.as_str())
         .bind(now)
         .bind(client_addr.map(|a| a.to_string()))
         .bind(LIMITATIONS_VERSION)
@@ -208,7 +209,7 @@ pub async fn acknowledge(
             actor: Some(user),
             subject: Some(user),
             record_type: Some("video-visit"),
-            record_id: Some(&id.0),
+            record_id: Some(id.as_str()),
             client_addr,
             detail: Some(LIMITATIONS_VERSION),
             ..AuditEvent::of(AuditAction::VideoVisitLimitationsAcknowledged)
@@ -276,7 +277,7 @@ pub async fn schedule(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(VisitError::Patient)?;
-    let patient_id = PatientId(patient.try_get("id")?);
+    let patient_id = patient.try_get::<PatientId, _>("id")?;
     if names_patient(&link, &patient.try_get::<String, _>("given_name")?, &patient.try_get::<String, _>("family_name")?) {
         return Err(VisitError::LinkNamesPatient);
     }
@@ -286,29 +287,29 @@ pub async fn schedule(
         .await?
         .ok_or(VisitError::Clinician)?;
     let clinician: String = clinician.try_get("id")?;
-    let id = VisitId(tokens::new_id());
+    let id = VisitId::new_random();
     sqlx::query(
         "INSERT INTO video_visits (id, patient_id, clinician_id, starts_at, ends_at, join_url, scheduled_by, scheduled_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(&id.0)
-    .bind(&patient_id.0)
+    .bind(id.as_str())
+    .bind(patient_id.as_str())
     .bind(&clinician)
     .bind(starts_at)
     .bind(starts_at + minutes * 60_000)
     .bind(link.as_str())
-    .bind(&staff.0)
+    .bind(staff.as_str())
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    let subject = account_of(&mut tx, &patient_id).await?;
+    let subject = crate::users::for_patient(&mut *tx, &patient_id).await?;
     audit::record(
         &mut tx,
         AuditEvent {
             actor: Some(staff),
             subject: subject.as_ref(),
             record_type: Some("video-visit"),
-            record_id: Some(&id.0),
+            record_id: Some(id.as_str()),
             client_addr,
             ..AuditEvent::of(AuditAction::VideoVisitScheduled)
         },
@@ -320,35 +321,35 @@ pub async fn schedule(
     Ok(id)
 }
 
-async fn account_of(tx: &mut crate::platform::db::Tx, patient: &PatientId) -> Result<Option<UserId>, sqlx::Error> {
-    let row = sqlx::query("SELECT id FROM users WHERE patient_id = $1").bind(&patient.0).fetch_optional(&mut **tx).await?;
-    row.map(|r| r.try_get("id").map(UserId)).transpose()
-}
-
 /// Cancels a visit that has not ended; the patient is told something changed in the portal.
 pub async fn cancel(db: &Db, settings: &PortalSettings, id: &VisitId, staff: &UserId, client_addr: Option<IpAddr>, now: i64) -> Result<(), VisitError> {
     let mut tx = db.begin_write().await?;
     // Two staff members cancelling at once: the second waits, then finds it cancelled.
-    if !lock_row(&mut tx, "video_visits", &id.0).await? {
+    if !lock_row(&mut tx, "video_visits", id.as_str()).await? {
         return Err(VisitError::NotFound);
     }
-    let row = sqlx::query("SELECT patient_id, ends_at, cancelled_at FROM video_visits WHERE id = $1").bind(&id.0).fetch_one(&mut *tx).await?;
+    let row = sqlx::query("SELECT patient_id, ends_at, cancelled_at FROM video_visits WHERE id = $1").bind(id.as_str()).fetch_one(&mut *tx).await?;
     if row.try_get::<Option<i64>, _>("cancelled_at")?.is_some() {
         return Err(VisitError::Cancelled);
     }
     if row.try_get::<i64, _>("ends_at")? <= now {
         return Err(VisitError::Ended);
     }
-    let patient = PatientId(row.try_get("patient_id")?);
-    sqlx::query("UPDATE video_visits SET cancelled_at = $1, cancelled_by = $2 WHERE id = $3").bind(now).bind(&staff.0).bind(&id.0).execute(&mut *tx).await?;
-    let subject = account_of(&mut tx, &patient).await?;
+    let patient = row.try_get::<PatientId, _>("patient_id")?;
+    sqlx::query("UPDATE video_visits SET cancelled_at = $1, cancelled_by = $2 WHERE id = $3")
+        .bind(now)
+        .bind(staff.as_str())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+    let subject = crate::users::for_patient(&mut *tx, &patient).await?;
     audit::record(
         &mut tx,
         AuditEvent {
             actor: Some(staff),
             subject: subject.as_ref(),
             record_type: Some("video-visit"),
-            record_id: Some(&id.0),
+            record_id: Some(id.as_str()),
             client_addr,
             ..AuditEvent::of(AuditAction::VideoVisitCancelled)
         },

@@ -125,7 +125,7 @@ fn VisitTable(v: StaffVisits) -> impl IntoView {
                                         <td>{if s.visit.state == VisitState::Open { "Open to join" } else { s.visit.state.label() }}</td>
                                         <td>{cancellable.then(|| view! {
                                             <form method="post" action={<CancelVisit as leptos::server_fn::ServerFn>::PATH}>
-                                                <input type="hidden" name="visit" value=s.visit.id.0.clone()/>
+                                                <input type="hidden" name="visit" value=s.visit.id.to_string()/>
                                                 <button type="submit" class="button button--quiet" aria-label=label>"Cancel"</button>
                                             </form>
                                         })}</td>

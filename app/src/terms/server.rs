@@ -74,7 +74,7 @@ pub async fn publish(
     .bind(body)
     .bind(effective_at)
     .bind(now)
-    .bind(by.map(|u| u.0.clone()))
+    .bind(by.map(|u| u.as_str()))
     .execute(&mut **tx)
     .await?;
     audit::record(
@@ -93,7 +93,7 @@ pub async fn accept(tx: &mut Tx, user: &UserId, terms: &TermsDocument, client_ad
         "INSERT INTO terms_acceptances (user_id, terms_version_id, accepted_at, client_addr) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (user_id, terms_version_id) DO NOTHING",
     )
-    .bind(&user.0)
+    .bind(user.as_str())
     .bind(&terms.id)
     .bind(now)
     .bind(client_addr.map(|a| a.to_string()))
@@ -127,7 +127,7 @@ pub async fn pending_for(tx: &mut Tx, user: &UserId, now: i64) -> Result<bool, s
          LEFT JOIN terms_acceptances a ON a.terms_version_id = t.id AND a.user_id = $1 \
          WHERE t.effective_at <= $2 ORDER BY t.version DESC LIMIT 1",
     )
-    .bind(&user.0)
+    .bind(user.as_str())
     .bind(now)
     .fetch_optional(&mut **tx)
     .await?;
@@ -142,7 +142,7 @@ pub async fn acceptances_of(db: &Db, user: &UserId) -> Result<Vec<Acceptance>, s
         "SELECT t.version, t.title, a.accepted_at, a.client_addr FROM terms_acceptances a \
          JOIN terms_versions t ON t.id = a.terms_version_id WHERE a.user_id = $1 ORDER BY a.accepted_at DESC",
     )
-    .bind(&user.0)
+    .bind(user.as_str())
     .fetch_all(&db.pool)
     .await?;
     rows.iter()

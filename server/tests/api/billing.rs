@@ -298,7 +298,7 @@ async fn a_patient_reaches_only_their_own(backend: Backend) {
     let r = robert.call_form("/api/billing/account", &[("id", &robert_account)]).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let view: app::billing::AccountView = serde_json::from_str(&r.body).unwrap();
-    assert_eq!(view.statements.iter().map(|s| s.id.0.clone()).collect::<Vec<_>>(), robert_statements);
+    assert_eq!(view.statements.iter().map(|s| s.id.to_string()).collect::<Vec<_>>(), robert_statements);
 
     let before = billing_state(&portal).await;
     // Alice's account and statements, her patient record and user id, an id that is nobody's,

@@ -26,14 +26,14 @@ async fn scalar_i64(portal: &TestPortal, sql: &str, bind: &str) -> i64 {
 }
 
 async fn patient_id(portal: &TestPortal, mrn: &str) -> PatientId {
-    PatientId(sqlx::query_scalar("SELECT id FROM patients WHERE mrn = $1").bind(mrn).fetch_one(&portal.state.db.pool).await.unwrap())
+    sqlx::query_scalar("SELECT id FROM patients WHERE mrn = $1").bind(mrn).fetch_one(&portal.state.db.pool).await.unwrap()
 }
 
 /// The demo patient `login` reading their own record.
 async fn reader(portal: &TestPortal, login: &str) -> Reader {
-    let (user, patient): (String, String) =
+    let (user, patient): (UserId, PatientId) =
         sqlx::query_as("SELECT id, patient_id FROM users WHERE login = $1").bind(login).fetch_one(&portal.state.db.pool).await.unwrap();
-    Reader { user: UserId(user), patient: PatientId(patient), client_addr: None }
+    Reader { user, patient, client_addr: None }
 }
 
 fn item(state: &AppState, kind: ResourceType, id: &str) -> app::record::ItemId {
@@ -184,7 +184,7 @@ async fn a_patient_reads_their_own_record_and_nothing_of_anothers(backend: Backe
             .unwrap();
     assert_eq!(
         (action.as_str(), actor, subject, record_id, detail.as_str()),
-        ("record.viewed", alice.user.0.clone(), alice.user.0.clone(), alice.patient.0.clone(), "whole record")
+        ("record.viewed", alice.user.to_string(), alice.user.to_string(), alice.patient.to_string(), "whole record")
     );
 
     // Another patient's items are not found through Alice's record, by any id.
@@ -211,7 +211,7 @@ async fn a_patient_reads_their_own_record_and_nothing_of_anothers(backend: Backe
 }
 
 async fn link(c: &Client, patient: &PatientId, fhir: &str) -> crate::support::Reply {
-    c.post_form("/api/staff/record/link", &[("patient_id", &patient.0), ("fhir_patient_id", fhir)]).await
+    c.post_form("/api/staff/record/link", &[("patient_id", patient.as_str()), ("fhir_patient_id", fhir)]).await
 }
 
 async fn staff_link_a_patients_record_and_no_two_patients_share_one(backend: Backend) {
@@ -219,13 +219,13 @@ async fn staff_link_a_patients_record_and_no_two_patients_share_one(backend: Bac
     let state = &portal.state;
     let dora = patient_id(&portal, "MRN100004").await;
     let frontdesk = signed_in(&portal, "frontdesk", "staff").await;
-    let page = frontdesk.get(&format!("/staff/patients/{}", dora.0)).await;
+    let page = frontdesk.get(&format!("/staff/patients/{}", dora.as_str())).await;
     assert!(page.body.contains("Medical record (EHR)") && page.body.contains("Not linked yet"), "{}", page.body);
 
     // Roles that do not manage patients' access cannot link, nor can a patient.
     for (login, kind) in [("billing", "staff"), ("drlee", "staff"), ("auditor", "staff"), ("alice", "patient")] {
         let c = signed_in(&portal, login, kind).await;
-        let r = c.call_form("/api/staff/record/link", &[("patient_id", &dora.0), ("fhir_patient_id", "carol")]).await;
+        let r = c.call_form("/api/staff/record/link", &[("patient_id", dora.as_str()), ("fhir_patient_id", "carol")]).await;
         assert_eq!(r.status, 403, "{login}");
     }
     assert!(record::link_of(&state.db, &dora).await.unwrap().is_none());
@@ -238,18 +238,18 @@ async fn staff_link_a_patients_record_and_no_two_patients_share_one(backend: Bac
     assert_eq!(outcome(&link(&frontdesk, &dora, "alice").await), "error=record-taken");
     // Carol has not looked yet: staff give Carol's FHIR Patient to Dora (a mistake)...
     assert_eq!(outcome(&link(&frontdesk, &dora, "carol").await), "done=record-linked");
-    let page = frontdesk.get(&format!("/staff/patients/{}", dora.0)).await;
+    let page = frontdesk.get(&format!("/staff/patients/{}", dora.as_str())).await;
     assert!(page.body.contains("Patient <code>carol</code>") && page.body.contains("Linked by Frances Okafor"), "{}", page.body);
     // ...so Carol's own look finds her record number's Patient taken, and shows her nothing.
     let carol = reader(&portal, "carol").await;
     assert!(matches!(record::read(state, &carol.patient, Section::Allergies).await, Err(RecordError::NotLinked)));
     // The mistake is undone; Carol's next look links her.
-    let r = frontdesk.post_form("/api/staff/record/unlink", &[("patient_id", &dora.0)]).await;
+    let r = frontdesk.post_form("/api/staff/record/unlink", &[("patient_id", dora.as_str())]).await;
     assert_eq!(outcome(&r), "done=record-unlinked");
     record::read(state, &carol.patient, Section::Allergies).await.unwrap();
     assert_eq!(record::link_of(&state.db, &carol.patient).await.unwrap().unwrap().fhir_patient_id, "carol");
     let linked_by_staff: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'record.linked' AND actor_id IS NOT NULL AND record_id = $1")
-        .bind(&dora.0)
+        .bind(dora.as_str())
         .fetch_one(&state.db.pool)
         .await
         .unwrap();

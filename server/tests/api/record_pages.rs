@@ -124,7 +124,7 @@ async fn another_patients_ids_are_not_found(backend: Backend) {
         assert_eq!(r.status, 404, "{path}: {}", r.body);
         assert!(!r.body.contains("Carol"), "{path}");
     }
-    let r = alice.call_form("/api/record/visit", &[("id", &carol_visit.0)]).await;
+    let r = alice.call_form("/api/record/visit", &[("id", carol_visit.as_str())]).await;
     assert_eq!(r.status, 404, "{}", r.body);
     for bad in ["not-an-id", "../../etc/passwd", "alice-enc-20261123"] {
         assert_eq!(alice.get(&format!("/record/visits/{bad}")).await.status, 404, "{bad}");
@@ -299,7 +299,7 @@ async fn new_disappears_after_the_first_look(backend: Backend) {
     assert!(!alice.get("/home").await.body.contains("new test result"));
     // What is stored: opaque ids and times, nothing of the result.
     let stored: Vec<String> = sqlx::query_scalar("SELECT item_id FROM record_seen").fetch_all(&portal.state.db.pool).await.unwrap();
-    assert!(stored.contains(&a1c.0));
+    assert!(stored.contains(&a1c.to_string()));
     assert!(stored.iter().all(|s| ItemId::parse(s).is_some()));
     // Two looks at once both succeed (the first time seen is kept).
     let (a, b) = tokio::join!(alice.get("/record/results"), alice.get("/record/results"));

@@ -27,12 +27,12 @@ async fn secret_of(portal: &TestPortal, table: &str, login: &str) -> Secret {
     use app::types::UserId;
     let sql = format!("SELECT t.user_id, t.secret_hex FROM {table} t JOIN users u ON u.id = t.user_id WHERE u.login = $1");
     let row = sqlx::query(&sql).bind(login).fetch_one(&portal.state.db.pool).await.unwrap();
-    let (user, stored): (String, String) = (row.get("user_id"), row.get("secret_hex"));
+    let (user, stored): (UserId, String) = (row.get("user_id"), row.get("secret_hex"));
     assert!(stored.starts_with("v1:"), "sealed: {stored}");
     assert!(Secret::from_hex(&stored).is_none());
-    let secret = open(&portal.state.sealing, &UserId(user.clone()), &stored).expect("opens with the server's key");
+    let secret = open(&portal.state.sealing, &user, &stored).expect("opens with the server's key");
     assert!(!stored.contains(&secret.to_hex()) && !stored.contains(&secret.base32()), "the secret is not in the clear");
-    assert!(open(&portal.state.sealing, &UserId(format!("{user}-other")), &stored).is_none(), "not for another user");
+    assert!(open(&portal.state.sealing, &UserId::new_random(), &stored).is_none(), "not for another user");
     secret
 }
 

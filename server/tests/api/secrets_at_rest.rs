@@ -37,7 +37,7 @@ async fn recovery_codes_and_typed_user_ids_are_kept_as_keyed_digests(backend: Ba
     assert!(!login_keys.contains(&tokens::digest("someone's password typed as the user id")));
 
     // Carol turns the authenticator-app step on and is given ten recovery codes.
-    let carol = UserId(sqlx::query("SELECT id FROM users WHERE login = 'carol'").fetch_one(&db.pool).await.unwrap().get("id"));
+    let carol: UserId = sqlx::query("SELECT id FROM users WHERE login = 'carol'").fetch_one(&db.pool).await.unwrap().get("id");
     let now = app::platform::now_ms();
     let secret = second_step::begin_setup(db, key, &carol, now).await.unwrap();
     let code = format!("{:06}", totp::code_at(&secret, totp::step_of(now)));

@@ -48,7 +48,7 @@ fn link_before(html: &str, label: &str) -> String {
 
 async fn user_id(portal: &TestPortal, login: &str) -> UserId {
     let row = sqlx::query("SELECT id FROM users WHERE login = $1").bind(login).fetch_one(&portal.state.db.pool).await.unwrap();
-    UserId(row.try_get("id").unwrap())
+    row.try_get("id").unwrap()
 }
 
 async fn count(portal: &TestPortal, sql: &str, bind: &str) -> i64 {
@@ -83,7 +83,7 @@ async fn failed_sign_ins_show_on_the_security_view(backend: Backend) {
     sqlx::query("UPDATE users SET access = 'terminated', access_reason = $1, access_changed_at = $2, access_changed_by = $3 WHERE login = 'robert'")
         .bind("Moved to another clinic")
         .bind(app::platform::now_ms())
-        .bind(&admin_id.0)
+        .bind(admin_id.as_str())
         .execute(&portal.state.db.pool)
         .await
         .unwrap();
@@ -123,7 +123,7 @@ async fn failed_sign_ins_show_on_the_security_view(backend: Backend) {
 
     // Each look is itself in the audit trail.
     let auditor_id = user_id(&portal, "auditor").await;
-    let looks = count(&portal, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'security.viewed' AND actor_id = $1", &auditor_id.0).await;
+    let looks = count(&portal, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'security.viewed' AND actor_id = $1", auditor_id.as_str()).await;
     assert_eq!(looks, 2);
     portal.stop().await;
 }
@@ -242,7 +242,7 @@ async fn the_audit_search_finds_entries_by_user_and_action(backend: Backend) {
 
     // Each search is audited, naming whose trail was searched.
     let alice_id = user_id(&portal, "alice").await;
-    let looks = count(&portal, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'audit.viewed' AND subject_id = $1", &alice_id.0).await;
+    let looks = count(&portal, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'audit.viewed' AND subject_id = $1", alice_id.as_str()).await;
     assert!(looks >= 5, "{looks}");
     portal.stop().await;
 }
@@ -258,7 +258,7 @@ async fn older_entries_come_a_page_at_a_time_and_the_chain_is_checked_on_request
             .unwrap();
     }
     tx.commit().await.unwrap();
-    let total = count(&portal, "SELECT COUNT(*) AS n FROM audit_log WHERE actor_id = $1 OR subject_id = $1", &alice.0).await;
+    let total = count(&portal, "SELECT COUNT(*) AS n FROM audit_log WHERE actor_id = $1 OR subject_id = $1", alice.as_str()).await;
     assert!(total > 150);
 
     let auditor = staff(&portal, "auditor").await;

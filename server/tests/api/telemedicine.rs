@@ -281,8 +281,8 @@ async fn nothing_opens_before_the_window_or_after_a_cancellation(backend: Backen
     assert_eq!(r.location(), Some(format!("/visits/{soon}?error=cancelled#begin").as_str()));
     assert_eq!(count_with(&portal, "SELECT COUNT(*) FROM video_visit_acknowledgements WHERE visit_id = $1", &soon).await, 0);
     let visits: app::telemedicine::PatientVisits = serde_json::from_str(&alice.call("/api/visits/list").await.body).unwrap();
-    assert_eq!(visits.upcoming.iter().map(|v| v.id.0.as_str()).collect::<Vec<_>>(), [later.as_str()]);
-    assert_eq!(visits.past.iter().map(|v| (v.id.0.as_str(), v.state)).collect::<Vec<_>>(), [(soon.as_str(), app::telemedicine::VisitState::Cancelled)]);
+    assert_eq!(visits.upcoming.iter().map(|v| v.id.as_str()).collect::<Vec<_>>(), [later.as_str()]);
+    assert_eq!(visits.past.iter().map(|v| (v.id.as_str(), v.state)).collect::<Vec<_>>(), [(soon.as_str(), app::telemedicine::VisitState::Cancelled)]);
     let page = alice.get("/visits").await;
     assert!(page.body.contains("Past and cancelled") && page.body.contains("Cancelled"), "{}", page.body);
     portal.stop().await;
