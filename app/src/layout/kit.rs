@@ -44,18 +44,158 @@ where
     }
 }
 
+/// Whether a notice says that something was done (`?done=`, announced politely with
+/// `role="status"`) or that something went wrong (`?error=`, announced at once with `role="alert"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeKind {
+    Done,
+    Error,
+}
+
+impl NoticeKind {
+    /// The query key the code travels under.
+    pub fn key(self) -> &'static str {
+        match self {
+            NoticeKind::Done => "done",
+            NoticeKind::Error => "error",
+        }
+    }
+}
+
 /// A short code in a page's address that says how the last form went (`?error=reason`,
 /// `?done=saved`): typed per feature, so the page shows a message for exactly the codes its
-/// server functions send, and nothing a stranger puts in the address.
-pub trait NoticeCode: Sized + Copy + 'static {
+/// server functions send, and nothing a stranger puts in the address. Declare one with
+/// [`notice_codes!`]; send it with [`redirect_notice`] (or [`notice_href`]), show it with [`notice`].
+pub trait NoticeCode: Sized + Copy + Send + Sync + 'static {
     /// Every code, for parsing.
     const ALL: &'static [Self];
     /// The code as it travels in the address.
     fn code(self) -> &'static str;
     /// What the person is told.
     fn message(self) -> &'static str;
+    /// A confirmation (`done`) or a problem (`error`).
+    fn kind(self) -> NoticeKind;
 
-    fn parse(code: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|c| c.code() == code)
+    /// The code of this kind spelled `code`, if the page knows it.
+    fn parse(kind: NoticeKind, code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.kind() == kind && c.code() == code)
+    }
+
+    /// The code a page's query carries (`done` first, then `error`), if the page knows it.
+    fn from_query(query: &leptos_router::params::ParamsMap) -> Option<Self> {
+        [NoticeKind::Done, NoticeKind::Error].into_iter().find_map(|kind| Self::parse(kind, &query.get(kind.key())?))
+    }
+}
+
+/// Declares a page's notice codes: an enum and its [`NoticeCode`] implementation.
+///
+/// ```ignore
+/// notice_codes! {
+///     pub enum MaintenanceNotice {
+///         Scheduled = Done "scheduled" => "The maintenance window is scheduled.",
+///         Times = Error "times" => "Please give a start and an end.",
+///     }
+/// }
+/// ```
+macro_rules! notice_codes {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $kind:ident $code:literal => $message:expr),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        $vis enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $crate::layout::NoticeCode for $name {
+            const ALL: &'static [Self] = &[$(Self::$variant),+];
+            fn code(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $code),+
+                }
+            }
+            fn message(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $message),+
+                }
+            }
+            fn kind(self) -> $crate::layout::NoticeKind {
+                match self {
+                    $(Self::$variant => $crate::layout::NoticeKind::$kind),+
+                }
+            }
+        }
+    };
+}
+pub(crate) use notice_codes;
+
+/// The address of `path` with `code` in its query (`?done=…` or `?error=…`, after `&` when the
+/// path has a query already, before any `#fragment`).
+pub fn notice_href<N: NoticeCode>(path: &str, code: N) -> String {
+    let (base, fragment) = path.split_once('#').map_or((path, ""), |(b, f)| (b, f));
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let hash = if fragment.is_empty() { "" } else { "#" };
+    format!("{base}{separator}{}={}{hash}{fragment}", code.kind().key(), code.code())
+}
+
+/// Answers the form's post with a redirect to `path` carrying `code`.
+#[cfg(feature = "ssr")]
+pub fn redirect_notice<N: NoticeCode>(path: &str, code: N) {
+    crate::platform::request::redirect(&notice_href(path, code));
+}
+
+/// The paragraph that shows `code`: `notice notice--status` with `role="status"` for a
+/// confirmation, `notice notice--alert` with `role="alert"` for a problem.
+pub fn notice_view<N: NoticeCode>(code: N) -> AnyView {
+    match code.kind() {
+        NoticeKind::Done => view! { <p class="notice notice--status" role="status">{code.message()}</p> }.into_any(),
+        NoticeKind::Error => view! { <p class="notice notice--alert" role="alert">{code.message()}</p> }.into_any(),
+    }
+}
+
+/// The notice for the code in the page's query, for exactly the codes of `N`: an unknown code
+/// (or one under the wrong key) shows nothing.
+///
+/// ```ignore
+/// view! { <h1>"Maintenance windows"</h1> {notice::<MaintenanceNotice>()} }
+/// ```
+pub fn notice<N: NoticeCode>() -> impl Fn() -> Option<AnyView> + Send + Sync + 'static {
+    let query = leptos_router::hooks::use_query_map();
+    move || query.with(|q| N::from_query(q)).map(notice_view)
+}
+
+/// The code of `N` in the page's query, for a page that shows it its own way (beside a field).
+pub fn notice_code<N: NoticeCode>() -> impl Fn() -> Option<N> + Send + Sync + Clone + 'static {
+    let query = leptos_router::hooks::use_query_map();
+    move || query.with(|q| N::from_query(q))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    notice_codes! {
+        enum Test {
+            Saved = Done "saved" => "Saved.",
+            Bad = Error "bad" => "Bad.",
+        }
+    }
+
+    #[test]
+    fn addresses_carry_the_code_under_its_key() {
+        assert_eq!(notice_href("/page", Test::Saved), "/page?done=saved");
+        assert_eq!(notice_href("/page?patient=7", Test::Bad), "/page?patient=7&error=bad");
+        assert_eq!(notice_href("/page#form", Test::Bad), "/page?error=bad#form");
+        assert_eq!(notice_href("/page?a=1#form", Test::Saved), "/page?a=1&done=saved#form");
+    }
+
+    #[test]
+    fn only_known_codes_under_their_own_key_parse() {
+        assert_eq!(Test::parse(NoticeKind::Done, "saved"), Some(Test::Saved));
+        assert_eq!(Test::parse(NoticeKind::Error, "saved"), None);
+        assert_eq!(Test::parse(NoticeKind::Error, "<script>"), None);
+        let mut q = leptos_router::params::ParamsMap::new();
+        q.insert("error", "bad".to_string());
+        assert_eq!(Test::from_query(&q), Some(Test::Bad));
+        q.insert("error", "Your account is closed, call 555".to_string());
+        assert_eq!(Test::from_query(&q), None);
     }
 }

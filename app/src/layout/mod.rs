@@ -9,7 +9,10 @@ mod navigation;
 pub mod scripts;
 pub mod search;
 
-pub use kit::{Loaded, NoticeCode};
+pub(crate) use kit::notice_codes;
+#[cfg(feature = "ssr")]
+pub use kit::redirect_notice;
+pub use kit::{notice, notice_code, notice_href, notice_view, Loaded, NoticeCode, NoticeKind};
 
 use crate::session::SessionTimer;
 use crate::sign_in::SignOutButton;

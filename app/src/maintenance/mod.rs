@@ -9,10 +9,10 @@
 pub mod server;
 
 use crate::error::AppError;
-use crate::layout::Loaded;
+use crate::layout::{notice, notice_codes, Loaded};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_location, use_query_map};
+use leptos_router::hooks::use_location;
 use serde::{Deserialize, Serialize};
 
 /// The cookie that remembers which window's notice this browser dismissed.
@@ -82,16 +82,16 @@ pub async fn schedule_maintenance(starts: String, ends: String, message: String)
     let (session, state) = admin()?;
     let zone = &state.settings.messaging.time_zone;
     let (Some(starts_at), Some(ends_at)) = (local_ms(&starts, zone), local_ms(&ends, zone)) else {
-        crate::platform::request::redirect("/staff/maintenance?error=times");
+        crate::layout::redirect_notice("/staff/maintenance", MaintenanceNotice::Times);
         return Ok(());
     };
     match server::schedule(&state.db, &session.viewer.user_id, starts_at, ends_at, &message, request::client_addr(), now_ms()).await? {
         Ok(_) => {
             state.maintenance.forget();
-            crate::platform::request::redirect("/staff/maintenance?done=scheduled");
+            crate::layout::redirect_notice("/staff/maintenance", MaintenanceNotice::Scheduled);
         }
-        Err(server::ScheduleError::Times) => crate::platform::request::redirect("/staff/maintenance?error=times"),
-        Err(server::ScheduleError::Message) => crate::platform::request::redirect("/staff/maintenance?error=message"),
+        Err(server::ScheduleError::Times) => crate::layout::redirect_notice("/staff/maintenance", MaintenanceNotice::Times),
+        Err(server::ScheduleError::Message) => crate::layout::redirect_notice("/staff/maintenance", MaintenanceNotice::Message),
     }
     Ok(())
 }
@@ -103,9 +103,9 @@ pub async fn cancel_maintenance(id: String) -> Result<(), AppError> {
     let (session, state) = admin()?;
     if server::cancel(&state.db, &session.viewer.user_id, &id, request::client_addr(), now_ms()).await? {
         state.maintenance.forget();
-        crate::platform::request::redirect("/staff/maintenance?done=cancelled");
+        crate::layout::redirect_notice("/staff/maintenance", MaintenanceNotice::Cancelled);
     } else {
-        crate::platform::request::redirect("/staff/maintenance?error=unchanged");
+        crate::layout::redirect_notice("/staff/maintenance", MaintenanceNotice::Unchanged);
     }
     Ok(())
 }
@@ -167,24 +167,14 @@ pub fn MaintenanceNotice() -> impl IntoView {
     })
 }
 
-fn status_line() -> impl Fn() -> Option<AnyView> {
-    let query = use_query_map();
-    move || {
-        let q = query.read();
-        if let Some(done) = q.get("done") {
-            let text = match done.as_str() {
-                "scheduled" => "The maintenance window is scheduled. Patients are told about it from 72 hours before it starts.",
-                "cancelled" => "The maintenance window is cancelled.",
-                _ => "Done.",
-            };
-            return Some(view! { <p class="notice notice--status" role="status">{text}</p> }.into_any());
-        }
-        let text = match q.get("error")?.as_str() {
-            "times" => "Please give a start and an end, the end after the start and still to come.",
-            "message" => "Please write a message for patients of at most 500 characters.",
-            _ => "Nothing was changed: the window had already ended or was cancelled. Here is how things stand now.",
-        };
-        Some(view! { <p class="notice notice--alert" role="alert">{text}</p> }.into_any())
+notice_codes! {
+    /// How the last form on the staff maintenance page went.
+    pub enum MaintenanceNotice {
+        Scheduled = Done "scheduled" => "The maintenance window is scheduled. Patients are told about it from 72 hours before it starts.",
+        Cancelled = Done "cancelled" => "The maintenance window is cancelled.",
+        Times = Error "times" => "Please give a start and an end, the end after the start and still to come.",
+        Message = Error "message" => "Please write a message for patients of at most 500 characters.",
+        Unchanged = Error "unchanged" => "Nothing was changed: the window had already ended or was cancelled. Here is how things stand now.",
     }
 }
 
@@ -194,7 +184,7 @@ pub fn StaffMaintenancePage() -> impl IntoView {
     view! {
         <Title text="Maintenance | Staff"/>
             <h1>"Maintenance windows"</h1>
-            {status_line()}
+            {notice::<MaintenanceNotice>()}
             <p class="lead">"While a window is in progress, patients see a maintenance page instead of the portal and cannot sign in; staff can still sign in here and work. Patients are told about a window from 72 hours before it starts."</p>
             <Loaded resource=data view=move |d| view! { <MaintenanceView d/> }/>
     }

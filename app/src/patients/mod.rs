@@ -9,7 +9,7 @@ pub mod server;
 
 #[cfg(feature = "ssr")]
 pub use pages::show_code_once;
-pub use pages::{HandOver, IssuedCodePage, PatientPage, PatientsPage};
+pub use pages::{HandOver, IssuedCodePage, PatientNotice, PatientPage, PatientsPage};
 
 use serde::{Deserialize, Serialize};
 

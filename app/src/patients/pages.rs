@@ -8,7 +8,7 @@ use crate::account::format_utc;
 use crate::error::AppError;
 use crate::layout::alert;
 use crate::layout::search::{found, posted_search, SearchForm};
-use crate::layout::{org_info, Loaded};
+use crate::layout::{org_info, Loaded, NoticeCode};
 use crate::messaging::MessageLimits;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -47,6 +47,25 @@ pub async fn get_patient_detail(id: String) -> Result<PatientDetail, AppError> {
     super::server::detail(&state.db, &id, &session.viewer.user_id, cx.addr, cx.now).await?.ok_or_else(|| request::refuse(AppError::NotFound))
 }
 
+crate::layout::notice_codes! {
+    /// How the last form on the staff page of a patient went (access, activation codes, the
+    /// link to the EHR in `crate::record::staff`).
+    pub enum PatientNotice {
+        Revoked = Done "revoked" => "The activation code was revoked.",
+        Terminated = Done "terminated" => "Portal access ended. Every session of the patient has been signed out.",
+        Restored = Done "restored" => "Portal access restored. The patient can sign in again.",
+        HasAccount = Error "has-account" => "This patient already has a portal account: no code is needed.",
+        Reason = Error "reason" => "Please give a reason.",
+        Unchanged = Error "unchanged" => "Nothing was changed: the page was out of date. Here is how things stand now.",
+        RecordLinked = Done "record-linked" => "The patient's medical record is linked to the EHR patient.",
+        RecordUnlinked = Done "record-unlinked" => "The link to the EHR patient was removed.",
+        RecordId = Error "record-id" => "An EHR patient id is 1 to 64 letters, digits, dashes and dots.",
+        RecordNotFound = Error "record-not-found" => "The EHR has no patient with that id. Nothing was changed.",
+        RecordTaken = Error "record-taken" => "That EHR patient is already linked to another portal patient. Nothing was changed.",
+        RecordUnavailable = Error "record-unavailable" => "The EHR did not answer. Nothing was changed; please try again later.",
+    }
+}
+
 #[server(endpoint = "patients/issue-code")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn issue_code(patient_id: String, email_code: Option<String>) -> Result<(), AppError> {
@@ -58,7 +77,7 @@ pub async fn issue_code(patient_id: String, email_code: Option<String>) -> Resul
     let email = email_code.as_deref() == Some("yes");
     match crate::enrolment::server::issue_code(&state, &id, email, &session.viewer.user_id, cx.addr, cx.now).await {
         Ok(issued) => show_code_once(&state, &id, &issued.code, issued.emailed),
-        Err(DecisionError::HasAccount) => crate::platform::request::redirect(&format!("/staff/patients/{}?error=has-account", id.as_str())),
+        Err(DecisionError::HasAccount) => crate::layout::redirect_notice(&format!("/staff/patients/{}", id.as_str()), PatientNotice::HasAccount),
         Err(DecisionError::Db(e)) => return Err(e.into()),
         Err(_) => return Err(request::refuse(AppError::NotFound)),
     }
@@ -73,7 +92,7 @@ pub async fn revoke_code(patient_id: String, code_id: String) -> Result<(), AppE
     let (session, state) = (&cx.session, &cx.state);
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let done = crate::enrolment::server::revoke_code(&state.db, &id, &code_id, &session.viewer.user_id, cx.addr, cx.now).await?;
-    crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.as_str(), if done { "done=revoked" } else { "error=unchanged" }));
+    crate::layout::redirect_notice(&format!("/staff/patients/{}", id.as_str()), if done { PatientNotice::Revoked } else { PatientNotice::Unchanged });
     Ok(())
 }
 
@@ -99,12 +118,12 @@ pub async fn terminate_access(patient_id: String, reason: String) -> Result<(), 
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let reason = reason.trim();
     if reason.is_empty() {
-        crate::platform::request::redirect(&format!("/staff/patients/{}?error=reason", id.as_str()));
+        crate::layout::redirect_notice(&format!("/staff/patients/{}", id.as_str()), PatientNotice::Reason);
         return Ok(());
     }
     let reason: String = reason.chars().take(500).collect();
     let done = super::server::terminate_access(&state.db, &id, &reason, &session.viewer.user_id, cx.addr, cx.now).await?;
-    crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.as_str(), if done { "done=terminated" } else { "error=unchanged" }));
+    crate::layout::redirect_notice(&format!("/staff/patients/{}", id.as_str()), if done { PatientNotice::Terminated } else { PatientNotice::Unchanged });
     Ok(())
 }
 
@@ -117,11 +136,11 @@ pub async fn restore_access(patient_id: String, reason: String) -> Result<(), Ap
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let reason: String = reason.trim().chars().take(500).collect();
     if reason.is_empty() {
-        crate::platform::request::redirect(&format!("/staff/patients/{}?error=reason", id.as_str()));
+        crate::layout::redirect_notice(&format!("/staff/patients/{}", id.as_str()), PatientNotice::Reason);
         return Ok(());
     }
     let done = super::server::restore_access(&state.db, &id, &reason, &session.viewer.user_id, cx.addr, cx.now).await?;
-    crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.as_str(), if done { "done=restored" } else { "error=unchanged" }));
+    crate::layout::redirect_notice(&format!("/staff/patients/{}", id.as_str()), if done { PatientNotice::Restored } else { PatientNotice::Unchanged });
     Ok(())
 }
 
@@ -210,22 +229,7 @@ pub fn PatientPage() -> impl IntoView {
             };
             return Some(view! { <p class="notice notice--status" role="status">{text}</p> }.into_any());
         }
-        let (role, text) = match (q.get("done").as_deref(), q.get("error").as_deref()) {
-            (Some("revoked"), _) => ("status", "The activation code was revoked."),
-            (Some("terminated"), _) => ("status", "Portal access ended. Every session of the patient has been signed out."),
-            (Some("restored"), _) => ("status", "Portal access restored. The patient can sign in again."),
-            (_, Some("has-account")) => ("alert", "This patient already has a portal account: no code is needed."),
-            (_, Some("reason")) => ("alert", "Please give a reason."),
-            (_, Some("unchanged")) => ("alert", "Nothing was changed: the page was out of date. Here is how things stand now."),
-            (Some("record-linked"), _) => ("status", "The patient's medical record is linked to the EHR patient."),
-            (Some("record-unlinked"), _) => ("status", "The link to the EHR patient was removed."),
-            (_, Some("record-id")) => ("alert", "An EHR patient id is 1 to 64 letters, digits, dashes and dots."),
-            (_, Some("record-not-found")) => ("alert", "The EHR has no patient with that id. Nothing was changed."),
-            (_, Some("record-taken")) => ("alert", "That EHR patient is already linked to another portal patient. Nothing was changed."),
-            (_, Some("record-unavailable")) => ("alert", "The EHR did not answer. Nothing was changed; please try again later."),
-            _ => return None,
-        };
-        Some(view! { <p class=format!("notice notice--{role}") role=role>{text}</p> }.into_any())
+        PatientNotice::from_query(&q).map(crate::layout::notice_view)
     };
     view! {
         <Title text="Patient | Staff"/>

@@ -25,7 +25,6 @@ use crate::error::AppError;
 use crate::layout::Loaded;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 /// The delays a patient can choose from, in days.
@@ -476,17 +475,25 @@ pub async fn load_release_choice() -> Result<ReleaseChoice, AppError> {
     Ok(choice_of(&cx.state.db, &cx.patient).await?)
 }
 
+crate::layout::notice_codes! {
+    /// How the release choice's form went (on the record's home, `#release`).
+    pub enum ReleaseNotice {
+        Saved = Done "release" => "Your choice is saved.",
+        Choose = Error "release" => "Please choose one of the options.",
+    }
+}
+
 /// Changes the signed-in patient's choice (a posted form); audited.
 #[server(endpoint = "record/release/choose")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn choose_release(choice: String) -> Result<(), AppError> {
     let cx = crate::platform::context::PatientCtx::get()?;
     let Some(choice) = ReleaseChoice::parse(&choice) else {
-        crate::platform::request::redirect("/record?error=release#release");
+        crate::layout::redirect_notice("/record#release", ReleaseNotice::Choose);
         return Ok(());
     };
     set_choice(&cx.state.db, cx.user(), &cx.patient, choice, cx.addr, cx.now).await?;
-    crate::platform::request::redirect("/record?done=release#release");
+    crate::layout::redirect_notice("/record#release", ReleaseNotice::Saved);
     Ok(())
 }
 
@@ -494,15 +501,7 @@ pub async fn choose_release(choice: String) -> Result<(), AppError> {
 #[component]
 pub fn ReleaseChoiceSection() -> impl IntoView {
     let choice = Resource::new(|| (), |_| load_release_choice());
-    let query = use_query_map();
-    let status = move || {
-        let q = query.read();
-        if q.get("done").as_deref() == Some("release") {
-            return Some(view! { <p class="notice notice--status" role="status">"Your choice is saved."</p> }.into_any());
-        }
-        (q.get("error").as_deref() == Some("release"))
-            .then(|| view! { <p class="notice notice--alert" role="alert">"Please choose one of the options."</p> }.into_any())
-    };
+    let status = crate::layout::notice::<ReleaseNotice>();
     view! {
         <section class="section" id="release" aria-labelledby="release-heading">
             <h2 id="release-heading">"When new test results show"</h2>
@@ -541,16 +540,27 @@ pub async fn load_hidden_codes() -> Result<Vec<HiddenCode>, AppError> {
     Ok(hidden_codes(&cx.state.db, &cx.state.settings.messaging.time_zone).await?)
 }
 
+crate::layout::notice_codes! {
+    /// How the last form on the list of codes given in person went.
+    pub enum HiddenCodeNotice {
+        Added = Done "added" => "The code is added: results with it are no longer shown in the portal.",
+        Removed = Done "removed" => "The code is removed: results with it show in the portal again.",
+        Invalid = Error "invalid" => "Please give a code system (a URI such as http://loinc.org, no spaces), a code (no spaces) and a label of at most 100 characters.",
+        Exists = Error "exists" => "That code is on the list already.",
+        Unchanged = Error "unchanged" => "Nothing was changed: that code was not on the list.",
+    }
+}
+
 #[server(endpoint = "staff/record/hidden-codes/add")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn add_hidden_code(system: String, code: String, label: String) -> Result<(), AppError> {
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::HideResultCodes)?;
-    let to = match add_code(&cx.state.db, cx.user(), &system, &code, &label, cx.addr, cx.now).await? {
-        Ok(_) => "/staff/record/hidden-codes?done=added",
-        Err(AddError::Invalid) => "/staff/record/hidden-codes?error=invalid",
-        Err(AddError::Exists) => "/staff/record/hidden-codes?error=exists",
+    let notice = match add_code(&cx.state.db, cx.user(), &system, &code, &label, cx.addr, cx.now).await? {
+        Ok(_) => HiddenCodeNotice::Added,
+        Err(AddError::Invalid) => HiddenCodeNotice::Invalid,
+        Err(AddError::Exists) => HiddenCodeNotice::Exists,
     };
-    crate::platform::request::redirect(to);
+    crate::layout::redirect_notice("/staff/record/hidden-codes", notice);
     Ok(())
 }
 
@@ -558,36 +568,15 @@ pub async fn add_hidden_code(system: String, code: String, label: String) -> Res
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn remove_hidden_code(id: String) -> Result<(), AppError> {
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::HideResultCodes)?;
-    let to = if remove_code(&cx.state.db, cx.user(), &id, cx.addr, cx.now).await? {
-        "/staff/record/hidden-codes?done=removed"
-    } else {
-        "/staff/record/hidden-codes?error=unchanged"
-    };
-    crate::platform::request::redirect(to);
+    let notice = if remove_code(&cx.state.db, cx.user(), &id, cx.addr, cx.now).await? { HiddenCodeNotice::Removed } else { HiddenCodeNotice::Unchanged };
+    crate::layout::redirect_notice("/staff/record/hidden-codes", notice);
     Ok(())
 }
 
 #[component]
 pub fn HiddenCodesPage() -> impl IntoView {
     let codes = Resource::new(|| (), |_| load_hidden_codes());
-    let query = use_query_map();
-    let status = move || {
-        let q = query.read();
-        if let Some(done) = q.get("done") {
-            let text = if done == "removed" {
-                "The code is removed: results with it show in the portal again."
-            } else {
-                "The code is added: results with it are no longer shown in the portal."
-            };
-            return Some(view! { <p class="notice notice--status" role="status">{text}</p> }.into_any());
-        }
-        let text = match q.get("error")?.as_str() {
-            "invalid" => "Please give a code system (a URI such as http://loinc.org, no spaces), a code (no spaces) and a label of at most 100 characters.",
-            "exists" => "That code is on the list already.",
-            _ => "Nothing was changed: that code was not on the list.",
-        };
-        Some(view! { <p class="notice notice--alert" role="alert">{text}</p> }.into_any())
-    };
+    let status = crate::layout::notice::<HiddenCodeNotice>();
     view! {
         <Title text="Results given in person | Staff"/>
             <h1>"Results given in person"</h1>

@@ -13,21 +13,22 @@ pub async fn link_fhir_patient(patient_id: String, fhir_patient_id: String) -> R
     use super::server::LinkError;
     use crate::access::Permission::ManagePatientAccess;
     use crate::patients::PatientId;
+    use crate::patients::PatientNotice;
     use crate::platform::{now_ms, request, state::app_state};
     let session = request::require_permission(ManagePatientAccess)?;
     let state = app_state()?;
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let fhir_patient_id: String = fhir_patient_id.chars().take(100).collect();
     let outcome = match super::server::link(&state, &session.viewer.user_id, &id, &fhir_patient_id, request::client_addr(), now_ms()).await {
-        Ok(()) => "done=record-linked",
-        Err(LinkError::BadId) => "error=record-id",
-        Err(LinkError::NotInEhr) => "error=record-not-found",
-        Err(LinkError::Taken) => "error=record-taken",
+        Ok(()) => PatientNotice::RecordLinked,
+        Err(LinkError::BadId) => PatientNotice::RecordId,
+        Err(LinkError::NotInEhr) => PatientNotice::RecordNotFound,
+        Err(LinkError::Taken) => PatientNotice::RecordTaken,
         Err(LinkError::NoPatient) => return Err(request::refuse(AppError::NotFound)),
         Err(LinkError::Record(super::source::RecordError::Db(e))) => return Err(e.into()),
-        Err(LinkError::Record(_)) => "error=record-unavailable",
+        Err(LinkError::Record(_)) => PatientNotice::RecordUnavailable,
     };
-    crate::platform::request::redirect(&format!("/staff/patients/{}?{outcome}", id.as_str()));
+    crate::layout::redirect_notice(&format!("/staff/patients/{}", id.as_str()), outcome);
     Ok(())
 }
 
@@ -37,12 +38,13 @@ pub async fn link_fhir_patient(patient_id: String, fhir_patient_id: String) -> R
 pub async fn unlink_fhir_patient(patient_id: String) -> Result<(), AppError> {
     use crate::access::Permission::ManagePatientAccess;
     use crate::patients::PatientId;
+    use crate::patients::PatientNotice;
     use crate::platform::{now_ms, request, state::app_state};
     let session = request::require_permission(ManagePatientAccess)?;
     let state = app_state()?;
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let done = super::server::unlink(&state.db, &session.viewer.user_id, &id, request::client_addr(), now_ms()).await?;
-    crate::platform::request::redirect(&format!("/staff/patients/{}?{}", id.as_str(), if done { "done=record-unlinked" } else { "error=unchanged" }));
+    crate::layout::redirect_notice(&format!("/staff/patients/{}", id.as_str()), if done { PatientNotice::RecordUnlinked } else { PatientNotice::Unchanged });
     Ok(())
 }
 
