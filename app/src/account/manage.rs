@@ -5,7 +5,7 @@ use super::format_utc;
 use crate::error::AppError;
 use crate::layout::{alert, Loaded};
 use crate::password::new_password::NewPasswordProblem;
-use crate::password::PasswordMeter;
+use crate::password::NewPasswordFields;
 use crate::terms::Acceptance;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -458,18 +458,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
                     <label for="current_password">"Current password"</label>
                     <input id="current_password" name="current_password" type="password" autocomplete="current-password" required/>
                 </div>
-                <div class="field">
-                    <label for="password">"New password"</label>
-                    <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128"
-                        aria-describedby="password-rules password-strength-hint"/>
-                    <p class="hint" id="password-rules">"At least 8 characters; 15 or more is best. Any characters, spaces too. "
-                        "Do not use your name, birth date or user ID."</p>
-                    <PasswordMeter input_id="password".to_string() names=vec![] user_id_input=None date_of_birth=None/>
-                </div>
-                <div class="field">
-                    <label for="password_again">"Type the new password again"</label>
-                    <input id="password_again" name="password_again" type="password" autocomplete="new-password" required minlength="8" maxlength="128"/>
-                </div>
+                <NewPasswordFields/>
                 <div class="check">
                     <input type="checkbox" id="sign_out_others" name="sign_out_others" value="yes" checked=true/>
                     <label for="sign_out_others">"Sign out my other sessions (recommended)"</label>

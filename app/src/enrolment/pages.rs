@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::layout::alert;
 use crate::layout::{org_info, Loaded};
 use crate::password::new_password::NewPasswordProblem;
-use crate::password::PasswordMeter;
+use crate::password::NewPasswordFields;
 use crate::terms::{current_terms, TermsBox};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -377,20 +377,9 @@ fn CredentialsForm(start: ActivationStart) -> impl IntoView {
             </fieldset>
             <fieldset>
                 <legend>"Your password"</legend>
-                <div class="field">
-                    <label for="password">"Password"</label>
-                    <input id="password" name="password" type="password" autocomplete="new-password" required
-                        minlength="8" maxlength="128" aria-describedby="password-rules password-strength-hint"/>
-                    <p class="hint" id="password-rules">"At least 8 characters; 15 or more is best. Any characters, "
-                        "spaces too: a few unrelated words make a strong password. Do not use your name, birth date "
-                        "or user ID, or a password that is easy to guess."</p>
-                    <PasswordMeter input_id="password".to_string() names=vec![] user_id_input=Some("user_id".to_string()) date_of_birth=None/>
-                </div>
-                <div class="field">
-                    <label for="password_again">"Type the password again"</label>
-                    <input id="password_again" name="password_again" type="password" autocomplete="new-password" required
-                        minlength="8" maxlength="128"/>
-                </div>
+                <NewPasswordFields label="Password" again_label="Type the password again" user_id_input="user_id"
+                    rules="At least 8 characters; 15 or more is best. Any characters, spaces too: a few unrelated words make a strong \
+                           password. Do not use your name, birth date or user ID, or a password that is easy to guess."/>
             </fieldset>
             <fieldset>
                 <legend>"Your e-mail address"</legend>

@@ -2,9 +2,11 @@
 //! password typed again before a change (throttled).
 #[cfg(feature = "ssr")]
 pub mod again;
+pub mod fields;
 pub mod meter;
 pub mod new_password;
 pub mod policy;
+pub use fields::NewPasswordFields;
 pub use meter::PasswordMeter;
 
 /// What a page says when the password typed again was refused for too many wrong ones; `wait`

@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::layout::alert;
 use crate::layout::{org_info, Loaded};
 use crate::password::new_password::NewPasswordProblem;
-use crate::password::PasswordMeter;
+use crate::password::NewPasswordFields;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -231,18 +231,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                             {error().map(alert)}
                             <form method="post" action={<ResetPassword as leptos::server_fn::ServerFn>::PATH} class="form">
                                 <input type="hidden" name="token" value=token()/>
-                                <div class="field">
-                                    <label for="password">"New password"</label>
-                                    <input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128"
-                                        aria-describedby="password-rules password-strength-hint"/>
-                                    <p class="hint" id="password-rules">"At least 8 characters; 15 or more is best. Any characters, spaces too. "
-                                        "Do not use your name, birth date or user ID."</p>
-                                    <PasswordMeter input_id="password".to_string() names=vec![] user_id_input=None date_of_birth=None/>
-                                </div>
-                                <div class="field">
-                                    <label for="password_again">"Type the new password again"</label>
-                                    <input id="password_again" name="password_again" type="password" autocomplete="new-password" required minlength="8" maxlength="128"/>
-                                </div>
+                                <NewPasswordFields/>
                                 <button type="submit" class="button button--primary button--wide">"Save my new password"</button>
                             </form>
                             <p class="small">"Saving signs your account out everywhere else."</p>
