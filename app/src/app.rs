@@ -7,15 +7,16 @@ use crate::billing::{
 };
 use crate::enrolment::{ActivatePage, ChooseCredentialsPage, EnrolPage, EnrolSentPage, EnrolmentQueuePage, EnrolmentRequestPage};
 use crate::external_links::LeavingPage;
+use crate::frames::{PatientFrame, PublicFrame, StaffFrame};
+use crate::home::HomePage;
+use crate::home::StaffHomePage;
 use crate::info::{HelpPage, NotFoundPage, PrivacyPage};
-use crate::layout::{PatientFrame, PublicFrame, StaffFrame};
 use crate::maintenance::StaffMaintenancePage;
 use crate::messaging::{
     AbsencesPage, CareTeamsPage, ComposePage, HolidaysPage, MessagesPage, PatientThreadPage, PoolsPage, StaffComposePage, StaffInboxPage,
     StaffPatientThreadsPage, StaffThreadPage,
 };
 use crate::passkeys::{PatientPasskeysPage, StaffPasskeysPage};
-use crate::patient::HomePage;
 use crate::patients::{IssuedCodePage, PatientPage, PatientsPage};
 use crate::questionnaires::{FillPage, FormResponsesPage, LibraryPage, PatientQuestionnairesPage, QuestionnairesPage, ResponsePage};
 use crate::record::release::HiddenCodesPage;
@@ -28,7 +29,6 @@ use crate::second_step::{PatientSecondStepPage, SignInCodePage, StaffSecondStepP
 use crate::security::{AuditSearchPage, SecurityPage};
 use crate::session::PendingStep;
 use crate::sign_in::{SignInCheckPage, SignInPage};
-use crate::staff::StaffHomePage;
 use crate::telemedicine::{StaffVisitsPage, VisitPage, VisitsPage};
 use crate::terms::{AcceptTermsPage, StaffTermsPage, TermsPage};
 use crate::types::Portal;

@@ -49,7 +49,7 @@ macro_rules! id_type {
             /// A new id, never handed out before.
             #[cfg(feature = "ssr")]
             pub fn new_random() -> $name {
-                $name($crate::platform::tokens::new_id())
+                $name($crate::ids::new_id())
             }
 
             /// An id derived from 128 bits that are already unguessable (a keyed hash).
@@ -168,4 +168,13 @@ mod tests {
         assert_eq!(serde_json::from_str::<SampleId>(&json).unwrap(), id);
         assert!(serde_json::from_str::<SampleId>("\"not-an-id\"").is_err());
     }
+}
+
+/// A new random id: 128 bits from the operating system's generator, as 32 hex characters.
+#[cfg(feature = "ssr")]
+pub fn new_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
 }

@@ -19,13 +19,14 @@ pub mod audit;
 pub mod billing;
 pub mod enrolment;
 pub mod external_links;
+pub mod frames;
+pub mod home;
 pub mod info;
 pub mod layout;
 pub mod maintenance;
 pub mod messaging;
 pub mod passkeys;
 pub mod password;
-pub mod patient;
 pub mod patients;
 pub mod questionnaires;
 pub mod record;
@@ -34,14 +35,19 @@ pub mod second_step;
 pub mod security;
 pub mod session;
 pub mod sign_in;
-pub mod staff;
 pub mod telemedicine;
 pub mod terms;
 
 #[cfg(feature = "ssr")]
+pub mod context;
+#[cfg(feature = "ssr")]
 pub mod outbox;
 #[cfg(feature = "ssr")]
 pub mod platform;
+#[cfg(feature = "ssr")]
+pub mod settings;
+#[cfg(feature = "ssr")]
+pub mod state;
 #[cfg(feature = "ssr")]
 pub mod users;
 

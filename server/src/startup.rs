@@ -243,7 +243,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let routes = route_list();
     let context = {
         let state = state.clone();
-        move || provide_context(state.clone())
+        move || app::state::provide(&state)
     };
     let leptos_options = state.leptos_options.clone();
     let origin_policy = csrf::OriginPolicy { public_origin: state.settings.public_origin().into(), accept_host_origin: !state.settings.production };

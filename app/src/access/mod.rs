@@ -14,7 +14,7 @@
 
 pub mod table;
 
-use crate::session::PendingStep;
+use crate::types::PendingStep;
 use crate::types::{AccountKind, Portal, StaffRole};
 
 /// What a member of staff may do. Each is the smallest piece of work a role needs (HIPAA's
@@ -249,21 +249,20 @@ pub fn path_matches(pattern: &str, path: &str) -> bool {
     }
 }
 
-/// The gate of a page path, if the route table has the page. Literal routes win over routes
-/// with parameters (`/messages/new` over `/messages/:id`).
-pub fn page_gate(path: &str) -> Option<Gate> {
-    let pages = crate::app::PAGES;
+/// The gate of a page path, if the route table (`crate::app::PAGES`) has the page. Literal
+/// routes win over routes with parameters (`/messages/new` over `/messages/:id`).
+pub fn page_gate(pages: &[Page], path: &str) -> Option<Gate> {
     let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
     pages.iter().find(|p| p.path == path).or_else(|| pages.iter().find(|p| path_matches(p.path, path))).map(|p| p.gate)
 }
 
 /// The gate of anything the server answers at `path`: a page, a server function (`/api/…`) or a
 /// download. `None` when nothing there has a gate: the server does not serve it.
-pub fn gate_of(path: &str) -> Option<Gate> {
+pub fn gate_of(pages: &[Page], path: &str) -> Option<Gate> {
     if let Some(endpoint) = path.strip_prefix("/api/") {
         return table::function_gate(endpoint);
     }
-    table::download_gate(path).or_else(|| page_gate(path))
+    table::download_gate(path).or_else(|| page_gate(pages, path))
 }
 
 #[cfg(test)]

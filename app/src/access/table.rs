@@ -3,9 +3,9 @@
 //! missing here is not served: the session middleware answers 404 before it runs.
 
 use super::{Gate, Permission::*};
-use crate::session::PendingStep::*;
+use crate::types::PendingStep::*;
 
-const PASSWORD_STEPS: &[crate::session::PendingStep] = &[PasswordReminder, PasswordRequired];
+const PASSWORD_STEPS: &[crate::types::PendingStep] = &[PasswordReminder, PasswordRequired];
 
 /// Every server function's gate.
 pub const FUNCTIONS: &[(&str, Gate)] = &[

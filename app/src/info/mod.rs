@@ -49,7 +49,7 @@ pub fn NotFoundPage() -> impl IntoView {
     // No route matched, so no frame holds this page: it brings its own.
     view! {
         <Title text="Page not found | Patient portal"/>
-        {crate::layout::public_frame(view! {
+        {crate::frames::public_frame(view! {
             <h1>"Page not found"</h1>
             <p>"There is no page at this address. "<a href="/">"Go to the start page"</a>"."</p>
         })}

@@ -1,19 +1,23 @@
-//! Server-side infrastructure that every feature uses: the database, settings, password
-//! hashing, random tokens, the shared state handed to server functions, and the request context.
+//! Server-side infrastructure that every feature uses and that knows no feature: the database,
+//! the clock, password hashing, random tokens, sealing, rate limits, the request's session and
+//! address, and the bounded multipart reader. The composition root above the features holds
+//! what names them: the shared state (`crate::state`), the settings (`crate::settings`) and the
+//! typed request context (`crate::context`).
 
 pub mod clock;
-pub mod context;
 pub mod db;
 pub mod multipart;
 pub mod passwords;
 pub mod rate;
 pub mod request;
 pub mod sealing;
-pub mod settings;
-pub mod state;
+pub mod throttle;
 pub mod tokens;
 
 /// Milliseconds since the Unix epoch, UTC. Every timestamp in the database is one of these.
 pub fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
+
+// Old paths, kept while the features move to the new ones.
+pub use crate::{context, settings, state};

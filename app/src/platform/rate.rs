@@ -180,7 +180,7 @@ pub enum CheckLimit {
     Cap { max: u32, window: Duration },
     /// As sign-in: free failures, then each further check waits twice as long as the one
     /// before, up to a cap (never a lock-out); a success starts the count again.
-    Throttle(crate::sign_in::throttle::ThrottlePolicy),
+    Throttle(super::throttle::ThrottlePolicy),
 }
 
 /// A check's place, taken before the check: counted as a failure until `settle` marks it.
@@ -221,7 +221,7 @@ pub async fn take_place(tx: &mut Tx, kind: CheckKind, subject: &str, limit: Chec
                 .await?
                 .try_get("at")?;
             let row = failures_since(window_start.max(last_success.unwrap_or(i64::MIN))).fetch_one(&mut **tx).await?;
-            let recent = crate::sign_in::throttle::RecentFailures {
+            let recent = super::throttle::RecentFailures {
                 account_device: row.try_get::<i64, _>("n")? as u32,
                 last_account_device_at: row.try_get("latest")?,
                 ..Default::default()

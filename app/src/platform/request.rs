@@ -3,8 +3,7 @@
 
 use crate::access::{Gate, Permission, Verdict, Visitor};
 use crate::error::AppError;
-use crate::session::server::ActiveSession;
-use crate::session::PendingStep;
+use crate::types::PendingStep;
 use crate::types::{AccountKind, StaffRole};
 use http::request::Parts;
 use leptos::prelude::use_context;
@@ -131,4 +130,20 @@ pub fn redirect(to: &str) {
     } else if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::BAD_REQUEST);
     }
+}
+
+/// A session that is in force for the request being served.
+#[derive(Clone, Debug)]
+pub struct ActiveSession {
+    pub id_hash: String,
+    /// Identifies the session on pages (e.g. "end this session") without revealing its secret.
+    pub public_id: String,
+    pub viewer: crate::types::Viewer,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    /// What the user must do before anything else (see `PendingStep`).
+    pub pending: Option<crate::types::PendingStep>,
+    /// A patient's record (read with the session, so no request looks it up again); `None`
+    /// for staff.
+    pub patient: Option<crate::ids::PatientId>,
 }

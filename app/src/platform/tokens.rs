@@ -6,12 +6,7 @@ use base64::Engine as _;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-/// A new random id: 128 bits as 32 hex characters.
-pub fn new_id() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
+pub use crate::ids::new_id;
 
 /// A new secret token for a cookie: 256 bits, URL-safe base64.
 pub fn new_secret() -> String {

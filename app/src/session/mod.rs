@@ -15,49 +15,7 @@ pub struct SessionTimeLeft {
     pub remaining_secs: u64,
 }
 
-/// A step the user must take, right after signing in, before anything else opens: the second
-/// sign-in step, accept the terms in force (SPEC R-ENR-2), change an aged password (R-ENR-5),
-/// or (staff) set up a second step their role requires. Kept on the session, so
-/// the server enforces it on every request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum PendingStep {
-    Terms,
-    /// The password is past its age; the patient may put the change off this once.
-    PasswordReminder,
-    /// The password is past its age and must be changed now.
-    PasswordRequired,
-    /// The password was right; one of the user's second steps comes next: a code from the
-    /// authenticator app (or a recovery code), or their own passkey.
-    SecondStep,
-    /// A member of staff whose role requires a second step has none: they set one up first.
-    SecondStepSetup,
-}
-
-impl PendingStep {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PendingStep::Terms => "terms",
-            PendingStep::PasswordReminder => "password-reminder",
-            PendingStep::PasswordRequired => "password-required",
-            PendingStep::SecondStep => "second-step",
-            PendingStep::SecondStepSetup => "second-step-setup",
-        }
-    }
-    pub fn parse(s: &str) -> Option<PendingStep> {
-        [PendingStep::Terms, PendingStep::PasswordReminder, PendingStep::PasswordRequired, PendingStep::SecondStep, PendingStep::SecondStepSetup]
-            .into_iter()
-            .find(|p| p.as_str() == s)
-    }
-    /// The page where the step is taken.
-    pub fn path(self) -> &'static str {
-        match self {
-            PendingStep::Terms => "/account/terms",
-            PendingStep::PasswordReminder | PendingStep::PasswordRequired => "/account/password",
-            PendingStep::SecondStep => "/sign-in/code",
-            PendingStep::SecondStepSetup => "/staff/second-step",
-        }
-    }
-}
+pub use crate::types::PendingStep;
 
 /// Paths that must not count as activity: the page asking how long is left, or saying that
 /// time ran out, is not the person doing anything.

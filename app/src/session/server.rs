@@ -11,21 +11,7 @@ use std::net::IpAddr;
 
 use super::{PendingStep, SessionTimeLeft};
 
-/// A session that is in force for the request being served.
-#[derive(Clone, Debug)]
-pub struct ActiveSession {
-    pub id_hash: String,
-    /// Identifies the session on pages (e.g. "end this session") without revealing its secret.
-    pub public_id: String,
-    pub viewer: Viewer,
-    pub created_at: i64,
-    pub last_seen_at: i64,
-    /// What the user must do before anything else (see `PendingStep`).
-    pub pending: Option<PendingStep>,
-    /// A patient's record (read with the session, so no request looks it up again); `None`
-    /// for staff.
-    pub patient: Option<crate::patients::PatientId>,
-}
+pub use crate::platform::request::ActiveSession;
 
 /// Why a session ended; stored with it and written to the audit trail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -11,8 +11,6 @@
 
 #[cfg(feature = "ssr")]
 pub mod server;
-#[cfg(feature = "ssr")]
-pub mod throttle;
 
 use crate::error::AppError;
 use crate::types::Portal;

@@ -1,13 +1,13 @@
 //! A sign-in attempt from start to end: throttling, password check, session, audit, and the
 //! notice of a sign-in from a new device. Every attempt is recorded.
 
-use super::throttle::{RecentFailures, ThrottlePolicy};
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::outbox::{self, Notice};
 use crate::platform::db::{Db, Tx};
 use crate::platform::rate;
 use crate::platform::sealing::{Purpose, SealingKey, KEYED_DIGEST_PATTERN};
 use crate::platform::state::AppState;
+use crate::platform::throttle::{RecentFailures, ThrottlePolicy};
 use crate::platform::tokens;
 use crate::session::server as sessions;
 use crate::session::server::kind_from_row;

@@ -29,7 +29,7 @@ pub async fn posted(state: AppState, req: Request) -> Response {
     let options = state.leptos_options.clone();
     let render = leptos_axum::render_app_async_with_context(
         move || {
-            provide_context(state.clone());
+            app::state::provide(&state);
             provide_context(PostedSearch(term.clone()));
         },
         move || app::shell(options.clone()),

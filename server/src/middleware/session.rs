@@ -63,7 +63,7 @@ pub async fn resolve_session(State(state): State<AppState>, mut req: Request, ne
     let path = req.uri().path().to_string();
     let timed_out = req.extensions().get::<SessionTimedOut>().is_some();
     let visitor = kind.map(|kind| Visitor { kind, pending });
-    let mut res = match access::gate_of(&path) {
+    let mut res = match access::gate_of(app::app::PAGES, &path) {
         Some(gate) => match gate.verdict(visitor) {
             Verdict::Open => match (&visitor, path.as_str()) {
                 // Someone signed in who opens their own sign-in page goes to their home page

@@ -1,8 +1,9 @@
 //! The state every request can reach: handed to axum handlers as router state and to server
 //! functions as Leptos context.
 
-use super::{db::Db, passwords::PasswordHasher, settings::PortalSettings};
 use crate::error::AppError;
+use crate::platform::{db::Db, passwords::PasswordHasher};
+use crate::settings::PortalSettings;
 use axum::extract::FromRef;
 use leptos::prelude::{use_context, LeptosOptions};
 use std::sync::Arc;
@@ -20,11 +21,11 @@ pub struct AppState {
     pub link_key: Arc<crate::external_links::server::LinkKey>,
     /// Seals the authenticator-app secrets at rest (`platform::sealing`); from a file outside
     /// the database, the same on every app server.
-    pub sealing: Arc<super::sealing::SealingKey>,
+    pub sealing: Arc<crate::platform::sealing::SealingKey>,
     /// This server's short-lived copy of the maintenance windows not yet ended.
     pub maintenance: Arc<crate::maintenance::server::Schedule>,
     /// The time, for every rule that depends on it (the system's; tests set their own).
-    pub clock: super::clock::Clock,
+    pub clock: crate::platform::clock::Clock,
     /// Where the medical record is read from (the portal's database or the EHR's FHIR API).
     pub record: crate::record::source::RecordSource,
 }
@@ -41,4 +42,12 @@ pub fn app_state() -> Result<AppState, AppError> {
         tracing::error!("AppState missing from context");
         AppError::Internal
     })
+}
+
+/// Puts the state into the context of a page render or server function, with what the page kit
+/// reads from it (the organisation's name and phone) so that `layout` needs no feature's types.
+pub fn provide(state: &AppState) {
+    leptos::prelude::provide_context(state.clone());
+    let org = &state.settings.organisation;
+    leptos::prelude::provide_context(crate::layout::OrgInfo { name: org.name.clone(), phone: org.phone.clone() });
 }

@@ -6,12 +6,12 @@
 //! Downloads (plain axum handlers) take the same types as extractors. Both check the gate of
 //! `crate::access` (the one table) the same way the session middleware does.
 
-use super::request::{self, ClientAddr};
-use super::state::AppState;
 use crate::access::{Gate, Permission};
 use crate::error::AppError;
-use crate::patients::PatientId;
-use crate::session::server::ActiveSession;
+use crate::ids::PatientId;
+use crate::platform::request::ActiveSession;
+use crate::platform::request::{self, ClientAddr};
+use crate::state::AppState;
 use crate::types::{AccountKind, StaffRole, UserId};
 use std::net::IpAddr;
 
@@ -40,7 +40,7 @@ impl PatientCtx {
     /// Inside a server function or a server-rendered component.
     pub fn get() -> Result<PatientCtx, AppError> {
         let session = request::admit(Gate::PATIENT)?;
-        let state = super::state::app_state()?;
+        let state = crate::state::app_state()?;
         PatientCtx::of(session, request::client_addr(), state)
     }
 
@@ -62,7 +62,7 @@ impl StaffCtx {
     /// may do `permission`.
     pub fn get(permission: Permission) -> Result<StaffCtx, AppError> {
         let session = request::require_permission(permission)?;
-        let state = super::state::app_state()?;
+        let state = crate::state::app_state()?;
         StaffCtx::of(session, request::client_addr(), state)
     }
 
@@ -73,7 +73,7 @@ impl StaffCtx {
         if !permissions.iter().any(|p| role.can(*p)) {
             return Err(request::refuse(AppError::Forbidden));
         }
-        let state = super::state::app_state()?;
+        let state = crate::state::app_state()?;
         StaffCtx::of(session, request::client_addr(), state)
     }
 

@@ -107,7 +107,7 @@ impl Default for SessionPolicy {
     }
 }
 
-pub use crate::sign_in::throttle::ThrottlePolicy;
+pub use crate::platform::throttle::ThrottlePolicy;
 
 impl PortalSettings {
     pub fn session_cookie_name(&self) -> &'static str {
