@@ -20,6 +20,7 @@ mod messaging_admin;
 mod operations;
 mod outbox;
 mod passkeys;
+mod queries;
 mod questionnaires;
 mod record;
 mod record_pages;
