@@ -18,8 +18,6 @@ use crate::platform::settings::PortalSettings;
 use crate::platform::tokens;
 use crate::types::UserId;
 use rand::Rng;
-use sqlx::any::AnyRow;
-use sqlx::Row;
 use std::net::IpAddr;
 
 /// Who is asking.
@@ -74,33 +72,58 @@ const ACCOUNT_SELECT: &str = "SELECT a.id, a.number, a.delivery, a.mailing_addre
     (SELECT MAX(s.statement_date) FROM statements s WHERE s.account_id = a.id) AS last_statement \
     FROM billing_accounts a JOIN patients p ON p.id = a.patient_id";
 
-async fn account_summary(conn: &mut sqlx::AnyConnection, row: &AnyRow) -> Result<AccountSummary, sqlx::Error> {
-    let id: AccountId = row.try_get("id")?;
-    let departments = sqlx::query(
+/// A row of `ACCOUNT_SELECT`.
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    id: AccountId,
+    number: String,
+    delivery: String,
+    mailing_address: String,
+    given_name: String,
+    family_name: String,
+    balance: Option<i64>,
+    last_statement: Option<String>,
+}
+
+/// A stored delivery (`paper` or `paperless`); anything else is read as paper.
+fn stored_delivery(text: &str) -> Delivery {
+    Delivery::parse(text).unwrap_or(Delivery::Paper)
+}
+
+/// A stored date (`YYYY-MM-DD`); a damaged one fails the read.
+fn stored_date(text: &str, col: &str) -> Result<CalendarDate, sqlx::Error> {
+    CalendarDate::parse(text).ok_or_else(|| sqlx::Error::Decode(format!("bad date in {col}").into()))
+}
+
+/// The address as stored: one line per line.
+fn stored_lines(text: &str) -> Vec<String> {
+    text.lines().map(str::to_string).collect()
+}
+
+async fn account_summary(conn: &mut sqlx::AnyConnection, row: &AccountRow) -> Result<AccountSummary, sqlx::Error> {
+    let departments: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT l.department FROM statement_lines l JOIN statements s ON s.id = l.statement_id \
          WHERE s.account_id = $1 ORDER BY l.department",
     )
-    .bind(&id)
+    .bind(&row.id)
     .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| r.try_get("department"))
-    .collect::<Result<Vec<String>, _>>()?;
+    .await?;
     Ok(AccountSummary {
-        id,
-        number: row.try_get("number")?,
-        guarantor: format!("{} {}", row.try_get::<String, _>("given_name")?, row.try_get::<String, _>("family_name")?),
+        id: row.id.clone(),
+        number: row.number.clone(),
+        guarantor: format!("{} {}", row.given_name, row.family_name),
         departments,
-        balance: Money(row.try_get::<Option<i64>, _>("balance")?.unwrap_or(0)),
-        last_statement: row.try_get::<Option<String>, _>("last_statement")?.and_then(|d| CalendarDate::parse(&d)).map(|d| d.long()),
-        delivery: Delivery::parse(&row.try_get::<String, _>("delivery")?).unwrap_or(Delivery::Paper),
+        balance: Money(row.balance.unwrap_or(0)),
+        last_statement: row.last_statement.as_deref().and_then(CalendarDate::parse).map(|d| d.long()),
+        delivery: stored_delivery(&row.delivery),
     })
 }
 
 /// The Billing Summary: the accounts whose guarantor is this patient.
 pub async fn patient_accounts(db: &Db, patient: &PatientId) -> Result<Vec<AccountSummary>, sqlx::Error> {
     let mut conn = db.pool.acquire().await?;
-    let rows = sqlx::query(&format!("{ACCOUNT_SELECT} WHERE a.patient_id = $1 ORDER BY a.number")).bind(patient.as_str()).fetch_all(&mut *conn).await?;
+    let rows: Vec<AccountRow> =
+        sqlx::query_as(&format!("{ACCOUNT_SELECT} WHERE a.patient_id = $1 ORDER BY a.number")).bind(patient.as_str()).fetch_all(&mut *conn).await?;
     let mut accounts = Vec::with_capacity(rows.len());
     for row in &rows {
         accounts.push(account_summary(&mut conn, row).await?);
@@ -109,33 +132,54 @@ pub async fn patient_accounts(db: &Db, patient: &PatientId) -> Result<Vec<Accoun
 }
 
 /// The account if the reader may see it: its guarantor's own, or any for billing staff.
-async fn visible_account(conn: &mut sqlx::AnyConnection, reader: Reader<'_>, id: &AccountId) -> Result<Option<AnyRow>, sqlx::Error> {
+async fn visible_account(conn: &mut sqlx::AnyConnection, reader: Reader<'_>, id: &AccountId) -> Result<Option<AccountRow>, sqlx::Error> {
     match reader {
         Reader::Patient { patient, .. } => {
-            sqlx::query(&format!("{ACCOUNT_SELECT} WHERE a.id = $1 AND a.patient_id = $2"))
+            sqlx::query_as(&format!("{ACCOUNT_SELECT} WHERE a.id = $1 AND a.patient_id = $2"))
                 .bind(id.as_str())
                 .bind(patient.as_str())
                 .fetch_optional(&mut *conn)
                 .await
         }
-        Reader::Staff { .. } => sqlx::query(&format!("{ACCOUNT_SELECT} WHERE a.id = $1")).bind(id.as_str()).fetch_optional(&mut *conn).await,
+        Reader::Staff { .. } => sqlx::query_as(&format!("{ACCOUNT_SELECT} WHERE a.id = $1")).bind(id.as_str()).fetch_optional(&mut *conn).await,
     }
 }
 
-fn statement_summary(row: &AnyRow) -> Result<StatementSummary, sqlx::Error> {
-    let date = |col: &str| -> Result<CalendarDate, sqlx::Error> {
-        let text: String = row.try_get(col)?;
-        CalendarDate::parse(&text).ok_or_else(|| sqlx::Error::Decode(format!("bad date in {col}").into()))
-    };
+/// A statement as listed (View Account, the print queue).
+#[derive(sqlx::FromRow)]
+struct StatementRow {
+    id: StatementId,
+    statement_date: String,
+    period_start: String,
+    period_end: String,
+    due_date: String,
+    amount_due: i64,
+    delivery: String,
+    /// Only View Account selects it.
+    #[sqlx(default)]
+    printed_at: Option<i64>,
+}
+
+fn statement_summary(row: &StatementRow) -> Result<StatementSummary, sqlx::Error> {
     Ok(StatementSummary {
-        id: row.try_get::<StatementId, _>("id")?,
-        statement_date: date("statement_date")?.long(),
-        period: format!("{} – {}", date("period_start")?.long(), date("period_end")?.long()),
-        amount_due: Money(row.try_get("amount_due")?),
-        due_date: date("due_date")?.long(),
-        delivery: Delivery::parse(&row.try_get::<String, _>("delivery")?).unwrap_or(Delivery::Paper),
+        id: row.id.clone(),
+        statement_date: stored_date(&row.statement_date, "statement_date")?.long(),
+        period: format!("{} – {}", stored_date(&row.period_start, "period_start")?.long(), stored_date(&row.period_end, "period_end")?.long()),
+        amount_due: Money(row.amount_due),
+        due_date: stored_date(&row.due_date, "due_date")?.long(),
+        delivery: stored_delivery(&row.delivery),
         printed_at: None,
     })
+}
+
+/// A change of delivery, with who made it when staff did.
+#[derive(sqlx::FromRow)]
+struct ChangeRow {
+    changed_at: i64,
+    cause: String,
+    from_delivery: Option<String>,
+    to_delivery: String,
+    display_name: Option<String>,
 }
 
 /// View Account: the account, its statements newest first, and the history of its delivery.
@@ -152,8 +196,8 @@ pub async fn account_view(
     let mut conn = db.pool.acquire().await?;
     let Some(row) = visible_account(&mut conn, reader, id).await? else { return Ok(None) };
     let account = account_summary(&mut conn, &row).await?;
-    let address = row.try_get::<String, _>("mailing_address")?.lines().map(str::to_string).collect();
-    let statements = sqlx::query(
+    let address = stored_lines(&row.mailing_address);
+    let statements = sqlx::query_as::<_, StatementRow>(
         "SELECT id, statement_date, period_start, period_end, due_date, amount_due, delivery, printed_at FROM statements \
          WHERE account_id = $1 ORDER BY statement_date DESC",
     )
@@ -163,11 +207,11 @@ pub async fn account_view(
     .iter()
     .map(|r| {
         let mut s = statement_summary(r)?;
-        s.printed_at = r.try_get::<Option<i64>, _>("printed_at")?.map(|at| local_text(zone, at));
+        s.printed_at = r.printed_at.map(|at| local_text(zone, at));
         Ok(s)
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let changes = sqlx::query(
+    let changes = sqlx::query_as::<_, ChangeRow>(
         "SELECT c.changed_at, c.cause, c.from_delivery, c.to_delivery, u.kind, u.display_name FROM delivery_changes c \
          LEFT JOIN users u ON u.id = c.changed_by WHERE c.account_id = $1 ORDER BY c.changed_at DESC, c.id",
     )
@@ -176,20 +220,20 @@ pub async fn account_view(
     .await?
     .iter()
     .map(|r| {
-        let by = match r.try_get::<String, _>("cause")?.as_str() {
+        let by = match r.cause.as_str() {
             "opened" => "Account opened".to_string(),
             "enrolment" => "Portal sign-up".to_string(),
             "patient" => "You, in the portal".to_string(),
-            _ => format!("Billing office{}", r.try_get::<Option<String>, _>("display_name")?.map(|n| format!(" ({n})")).unwrap_or_default()),
+            _ => format!("Billing office{}", r.display_name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default()),
         };
-        Ok(DeliveryChange {
-            at: local_text(zone, r.try_get("changed_at")?),
+        DeliveryChange {
+            at: local_text(zone, r.changed_at),
             by,
-            from: r.try_get::<Option<String>, _>("from_delivery")?.and_then(|d| Delivery::parse(&d)),
-            to: Delivery::parse(&r.try_get::<String, _>("to_delivery")?).unwrap_or(Delivery::Paper),
-        })
+            from: r.from_delivery.as_deref().and_then(Delivery::parse),
+            to: stored_delivery(&r.to_delivery),
+        }
     })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    .collect();
     drop(conn);
     if let Reader::Staff { user } = reader {
         audit::record_alone(
@@ -206,6 +250,13 @@ pub async fn account_view(
         .await?;
     }
     Ok(Some(AccountView { account, address, statements, changes }))
+}
+
+/// An account's delivery and guarantor.
+#[derive(sqlx::FromRow)]
+struct AccountDeliveryRow {
+    delivery: String,
+    patient_id: PatientId,
 }
 
 /// Who changes a delivery, and why.
@@ -229,20 +280,20 @@ pub async fn change_delivery(
     if !lock_row(&mut tx, "billing_accounts", id.as_str()).await? {
         return Err(BillingError::NotFound);
     }
-    let row = match reader {
+    let row: Option<AccountDeliveryRow> = match reader {
         Reader::Patient { patient, .. } => {
-            sqlx::query("SELECT delivery, patient_id FROM billing_accounts WHERE id = $1 AND patient_id = $2")
+            sqlx::query_as("SELECT delivery, patient_id FROM billing_accounts WHERE id = $1 AND patient_id = $2")
                 .bind(id.as_str())
                 .bind(patient.as_str())
                 .fetch_optional(&mut *tx)
                 .await?
         }
         Reader::Staff { .. } => {
-            sqlx::query("SELECT delivery, patient_id FROM billing_accounts WHERE id = $1").bind(id.as_str()).fetch_optional(&mut *tx).await?
+            sqlx::query_as("SELECT delivery, patient_id FROM billing_accounts WHERE id = $1").bind(id.as_str()).fetch_optional(&mut *tx).await?
         }
     };
     let Some(row) = row else { return Err(BillingError::NotFound) };
-    let from = Delivery::parse(&row.try_get::<String, _>("delivery")?).unwrap_or(Delivery::Paper);
+    let from = stored_delivery(&row.delivery);
     if from == to {
         return Ok(to);
     }
@@ -252,8 +303,7 @@ pub async fn change_delivery(
     };
     set_delivery(&mut tx, id, Some(from), to, cause, Some(reader.user()), now).await?;
     // The patient's latest choice is also how accounts opened for them later start.
-    let patient: String = row.try_get("patient_id")?;
-    sqlx::query("UPDATE patients SET statement_delivery = $1 WHERE id = $2").bind(to.as_str()).bind(&patient).execute(&mut *tx).await?;
+    sqlx::query("UPDATE patients SET statement_delivery = $1 WHERE id = $2").bind(to.as_str()).bind(row.patient_id.as_str()).execute(&mut *tx).await?;
     let detail = match to {
         Delivery::Paperless => "paper to paperless",
         Delivery::Paper => "paperless to paper",
@@ -305,9 +355,9 @@ async fn set_delivery(
 /// become paperless, in the activation's transaction.
 pub async fn enrol_paperless(tx: &mut Tx, patient: &PatientId, user: &UserId, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE patients SET statement_delivery = 'paperless' WHERE id = $1").bind(patient.as_str()).execute(&mut **tx).await?;
-    let paper = sqlx::query("SELECT id FROM billing_accounts WHERE patient_id = $1 AND delivery = 'paper'").bind(patient.as_str()).fetch_all(&mut **tx).await?;
-    for row in paper {
-        let id = row.try_get::<AccountId, _>("id")?;
+    let paper: Vec<AccountId> =
+        sqlx::query_scalar("SELECT id FROM billing_accounts WHERE patient_id = $1 AND delivery = 'paper'").bind(patient.as_str()).fetch_all(&mut **tx).await?;
+    for id in paper {
         set_delivery(tx, &id, Some(Delivery::Paper), Delivery::Paperless, "enrolment", Some(user), now).await?;
     }
     Ok(())
@@ -327,8 +377,9 @@ pub struct GuarantorAccounts {
 /// date, part of a name). Not audited per se: opening an account is.
 pub async fn search(db: &Db, query: &str) -> Result<Vec<GuarantorAccounts>, sqlx::Error> {
     let q = query.trim();
-    let patients = match sqlx::query("SELECT patient_id FROM billing_accounts WHERE number = $1").bind(q).fetch_optional(&db.pool).await? {
-        Some(row) => crate::patients::server::find(db, &row.try_get::<PatientId, _>("patient_id")?).await?.into_iter().collect(),
+    let by_number: Option<PatientId> = sqlx::query_scalar("SELECT patient_id FROM billing_accounts WHERE number = $1").bind(q).fetch_optional(&db.pool).await?;
+    let patients = match by_number {
+        Some(patient) => crate::patients::server::find(db, &patient).await?.into_iter().collect(),
         None => crate::patients::server::search(db, q).await?,
     };
     let mut found = Vec::with_capacity(patients.len());
@@ -355,13 +406,12 @@ pub async fn open_account(
     now: i64,
 ) -> Result<AccountId, BillingError> {
     let mut tx = db.begin_write().await?;
-    let delivery = sqlx::query("SELECT statement_delivery FROM patients WHERE id = $1")
+    let delivery: String = sqlx::query_scalar("SELECT statement_delivery FROM patients WHERE id = $1")
         .bind(patient.as_str())
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or(BillingError::NotFound)?
-        .try_get::<String, _>("statement_delivery")?;
-    let delivery = Delivery::parse(&delivery).unwrap_or(Delivery::Paper);
+        .ok_or(BillingError::NotFound)?;
+    let delivery = stored_delivery(&delivery);
     let number = loop {
         // "G" for guarantor, then nine digits.
         let candidate = format!("G{:09}", rand::rngs::OsRng.gen_range(0..1_000_000_000u32));
@@ -435,20 +485,21 @@ async fn post_in(
     if !lock_row(tx, "billing_accounts", account.as_str()).await? {
         return Err(BillingError::NotFound);
     }
-    let row = sqlx::query("SELECT patient_id, delivery FROM billing_accounts WHERE id = $1").bind(account.as_str()).fetch_one(&mut **tx).await?;
-    let patient = row.try_get::<PatientId, _>("patient_id")?;
-    let delivery = Delivery::parse(&row.try_get::<String, _>("delivery")?).unwrap_or(Delivery::Paper);
-    let latest = sqlx::query("SELECT statement_date, amount_due FROM statements WHERE account_id = $1 ORDER BY statement_date DESC LIMIT 1")
-        .bind(account.as_str())
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row: AccountDeliveryRow =
+        sqlx::query_as("SELECT patient_id, delivery FROM billing_accounts WHERE id = $1").bind(account.as_str()).fetch_one(&mut **tx).await?;
+    let patient = row.patient_id;
+    let delivery = stored_delivery(&row.delivery);
+    let latest: Option<(String, i64)> =
+        sqlx::query_as("SELECT statement_date, amount_due FROM statements WHERE account_id = $1 ORDER BY statement_date DESC LIMIT 1")
+            .bind(account.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
     let previous = match latest {
-        Some(r) => {
-            let date: String = r.try_get("statement_date")?;
+        Some((date, amount_due)) => {
             if date >= new.statement_date.to_string() {
                 return Err(BillingError::OutOfOrder(CalendarDate::parse(&date).map(|d| d.long()).unwrap_or(date)));
             }
-            Money(r.try_get("amount_due")?)
+            Money(amount_due)
         }
         None => Money::ZERO,
     };
@@ -584,12 +635,11 @@ pub async fn import(
     let mut posted = Vec::with_capacity(statements.len());
     for imported in &statements {
         let refuse = |reason: String, row: usize| BillingError::Import(RowError { row, reason });
-        let account = sqlx::query("SELECT id FROM billing_accounts WHERE number = $1")
+        let account: AccountId = sqlx::query_scalar("SELECT id FROM billing_accounts WHERE number = $1")
             .bind(&imported.account_number)
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| refuse(format!("there is no billing account {}", imported.account_number), imported.rows[0]))?;
-        let account = account.try_get::<AccountId, _>("id")?;
         match post_in(&mut tx, settings, staff, &account, &imported.statement, true, now).await {
             Ok((id, routed)) => {
                 posted.push(id);
@@ -655,10 +705,24 @@ pub struct PrintItem {
     pub queue_position: i64,
 }
 
+/// A statement in the print queue, with its account and guarantor.
+#[derive(sqlx::FromRow)]
+struct PrintRow {
+    #[sqlx(flatten)]
+    statement: StatementRow,
+    posted_at: i64,
+    queue_position: i64,
+    account_id: AccountId,
+    number: String,
+    mailing_address: String,
+    given_name: String,
+    family_name: String,
+}
+
 /// The print queue, oldest first; with `until`, only the places up to that one (what a page
 /// listed).
 pub async fn print_queue(db: &Db, settings: &PortalSettings, until: Option<i64>) -> Result<Vec<PrintItem>, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, PrintRow>(
         "SELECT s.id, s.statement_date, s.period_start, s.period_end, s.due_date, s.amount_due, s.delivery, s.posted_at, s.queue_position, \
          a.id AS account_id, a.number, a.mailing_address, p.given_name, p.family_name \
          FROM statements s JOIN billing_accounts a ON a.id = s.account_id JOIN patients p ON p.id = a.patient_id \
@@ -670,13 +734,13 @@ pub async fn print_queue(db: &Db, settings: &PortalSettings, until: Option<i64>)
     rows.iter()
         .map(|r| {
             Ok(PrintItem {
-                statement: statement_summary(r)?,
-                account_id: r.try_get::<AccountId, _>("account_id")?,
-                account_number: r.try_get("number")?,
-                guarantor: format!("{} {}", r.try_get::<String, _>("given_name")?, r.try_get::<String, _>("family_name")?),
-                address: r.try_get::<String, _>("mailing_address")?.lines().map(str::to_string).collect(),
-                posted_at: local_text(&settings.messaging.time_zone, r.try_get("posted_at")?),
-                queue_position: r.try_get("queue_position")?,
+                statement: statement_summary(&r.statement)?,
+                account_id: r.account_id.clone(),
+                account_number: r.number.clone(),
+                guarantor: format!("{} {}", r.given_name, r.family_name),
+                address: stored_lines(&r.mailing_address),
+                posted_at: local_text(&settings.messaging.time_zone, r.posted_at),
+                queue_position: r.queue_position,
             })
         })
         .collect()
@@ -707,6 +771,36 @@ pub async fn audit_export(db: &Db, staff: &UserId, what: &str, client_addr: Opti
     audit::record_alone(db, AuditEvent { actor: Some(staff), client_addr, detail: Some(what), ..AuditEvent::of(AuditAction::PrintQueueExported) }, now).await
 }
 
+/// A statement with its totals, account and guarantor, for its PDF.
+#[derive(sqlx::FromRow)]
+struct DocumentRow {
+    statement_date: String,
+    period_start: String,
+    period_end: String,
+    due_date: String,
+    previous_balance: i64,
+    charges: i64,
+    payments: i64,
+    adjustments: i64,
+    amount_due: i64,
+    delivery: String,
+    number: String,
+    mailing_address: String,
+    patient_id: String,
+    given_name: String,
+    family_name: String,
+    mrn: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    kind: String,
+    line_date: String,
+    department: String,
+    description: String,
+    amount: i64,
+}
+
 /// The statements' documents for their PDF, if the reader may see each; `None` when any is not
 /// theirs or does not exist. Every download is audited, by statement.
 pub async fn statement_documents(
@@ -720,7 +814,7 @@ pub async fn statement_documents(
     let mut conn = db.pool.acquire().await?;
     let mut documents = Vec::with_capacity(ids.len());
     for id in ids {
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, DocumentRow>(
             "SELECT s.*, a.number, a.mailing_address, a.patient_id, p.given_name, p.family_name, p.mrn \
              FROM statements s JOIN billing_accounts a ON a.id = s.account_id JOIN patients p ON p.id = a.patient_id WHERE s.id = $1",
         )
@@ -729,48 +823,50 @@ pub async fn statement_documents(
         .await?;
         let Some(row) = row else { return Ok(None) };
         if let Reader::Patient { patient, .. } = reader {
-            if row.try_get::<String, _>("patient_id")? != patient.as_str() {
+            if row.patient_id != patient.as_str() {
                 return Ok(None);
             }
         }
-        let lines = sqlx::query("SELECT kind, line_date, department, description, amount FROM statement_lines WHERE statement_id = $1 ORDER BY position")
-            .bind(id.as_str())
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|l| {
-                Ok(Line {
-                    kind: LineKind::parse(&l.try_get::<String, _>("kind")?).unwrap_or(LineKind::Adjustment),
-                    date: stored_date(l, "line_date")?,
-                    department: l.try_get("department")?,
-                    description: l.try_get("description")?,
-                    amount: Money(l.try_get("amount")?),
-                })
+        let lines = sqlx::query_as::<_, LineRow>(
+            "SELECT kind, line_date, department, description, amount FROM statement_lines WHERE statement_id = $1 ORDER BY position",
+        )
+        .bind(id.as_str())
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|l| {
+            Ok(Line {
+                kind: LineKind::parse(&l.kind).unwrap_or(LineKind::Adjustment),
+                date: stored_date(&l.line_date, "line_date")?,
+                department: l.department.clone(),
+                description: l.description.clone(),
+                amount: Money(l.amount),
             })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        let name = format!("{} {}", row.try_get::<String, _>("given_name")?, row.try_get::<String, _>("family_name")?);
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let name = format!("{} {}", row.given_name, row.family_name);
         documents.push(StatementDocument {
             organisation: settings.organisation.name.clone(),
             organisation_address: settings.organisation.address.clone(),
             organisation_phone: settings.organisation.phone.clone(),
-            account_number: row.try_get("number")?,
+            account_number: row.number,
             guarantor_name: name.clone(),
-            guarantor_address: row.try_get::<String, _>("mailing_address")?.lines().map(str::to_string).collect(),
+            guarantor_address: stored_lines(&row.mailing_address),
             patient_name: name,
-            mrn: row.try_get("mrn")?,
-            statement_date: stored_date(&row, "statement_date")?,
-            period_start: stored_date(&row, "period_start")?,
-            period_end: stored_date(&row, "period_end")?,
-            due_date: stored_date(&row, "due_date")?,
+            mrn: row.mrn,
+            statement_date: stored_date(&row.statement_date, "statement_date")?,
+            period_start: stored_date(&row.period_start, "period_start")?,
+            period_end: stored_date(&row.period_end, "period_end")?,
+            due_date: stored_date(&row.due_date, "due_date")?,
             lines,
             totals: Totals {
-                previous_balance: Money(row.try_get("previous_balance")?),
-                charges: Money(row.try_get("charges")?),
-                payments: Money(row.try_get("payments")?),
-                adjustments: Money(row.try_get("adjustments")?),
-                amount_due: Money(row.try_get("amount_due")?),
+                previous_balance: Money(row.previous_balance),
+                charges: Money(row.charges),
+                payments: Money(row.payments),
+                adjustments: Money(row.adjustments),
+                amount_due: Money(row.amount_due),
             },
-            delivery: Delivery::parse(&row.try_get::<String, _>("delivery")?).unwrap_or(Delivery::Paper),
+            delivery: stored_delivery(&row.delivery),
         });
     }
     drop(conn);
@@ -791,11 +887,6 @@ pub async fn statement_documents(
     }
     tx.commit().await?;
     Ok(Some(documents))
-}
-
-fn stored_date(row: &AnyRow, col: &str) -> Result<CalendarDate, sqlx::Error> {
-    let text: String = row.try_get(col)?;
-    CalendarDate::parse(&text).ok_or_else(|| sqlx::Error::Decode(format!("bad date in {col}").into()))
 }
 
 /// The print queue as CSV for a mailing house: one row per statement. Every cell goes through
@@ -855,12 +946,7 @@ pub async fn save_draft(db: &Db, user: &UserId, form: &str, fields: &str, messag
 
 /// The kept form and message, if any.
 pub async fn draft(db: &Db, user: &UserId, form: &str) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
-    let row = sqlx::query("SELECT fields, message FROM billing_drafts WHERE user_id = $1 AND form = $2")
-        .bind(user.as_str())
-        .bind(form)
-        .fetch_optional(&db.pool)
-        .await?;
-    row.map(|r| Ok((r.try_get("fields")?, r.try_get("message")?))).transpose()
+    sqlx::query_as("SELECT fields, message FROM billing_drafts WHERE user_id = $1 AND form = $2").bind(user.as_str()).bind(form).fetch_optional(&db.pool).await
 }
 
 pub async fn discard_draft(db: &Db, user: &UserId, form: &str) -> Result<(), sqlx::Error> {
@@ -870,7 +956,7 @@ pub async fn discard_draft(db: &Db, user: &UserId, form: &str) -> Result<(), sql
 
 /// How many paper statements wait to be printed.
 pub async fn print_queue_len(db: &Db) -> Result<i64, sqlx::Error> {
-    sqlx::query("SELECT COUNT(*) AS n FROM statements WHERE delivery = 'paper' AND printed_at IS NULL").fetch_one(&db.pool).await?.try_get("n")
+    sqlx::query_scalar("SELECT COUNT(*) AS n FROM statements WHERE delivery = 'paper' AND printed_at IS NULL").fetch_one(&db.pool).await
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ use crate::patients::PatientId;
 use crate::platform::db::{Db, Tx};
 use crate::platform::settings::{Organisation, PortalSettings};
 use crate::platform::tokens;
-use sqlx::Row;
 
 /// What a change of password did to the account's other sessions, as its notice tells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -357,21 +356,22 @@ pub struct Claimed {
 /// per day however many things are new). Nothing when the patient has no active account with an
 /// e-mail address; the answer says whether the patient will be told.
 pub async fn notify_patient(tx: &mut Tx, settings: &PortalSettings, patient: &PatientId, notice: &Notice, now: i64) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query("SELECT u.email, u.notices FROM users u WHERE u.patient_id = $1 AND u.access = 'active'")
+    let row: Option<(Option<String>, String)> = sqlx::query_as("SELECT u.email, u.notices FROM users u WHERE u.patient_id = $1 AND u.access = 'active'")
         .bind(patient.as_str())
         .fetch_optional(&mut **tx)
         .await?;
-    let Some(row) = row else { return Ok(false) };
-    let Some(email) = row.try_get::<Option<String>, _>("email")?.filter(|e| !e.is_empty()) else { return Ok(false) };
+    let Some((email, notices)) = row else { return Ok(false) };
+    let Some(email) = email.filter(|e| !e.is_empty()) else { return Ok(false) };
     use crate::messaging::NoticeMode;
-    match NoticeMode::parse(&row.try_get::<String, _>("notices")?).unwrap_or(NoticeMode::Immediate) {
+    match NoticeMode::parse(&notices).unwrap_or(NoticeMode::Immediate) {
         NoticeMode::Immediate => enqueue(tx, &email, notice, now).await.map(|_| true),
         NoticeMode::Daily => {
-            let waiting = sqlx::query("SELECT id FROM outbox WHERE recipient = $1 AND notice = $2 AND sent_at IS NULL AND failed_at IS NULL")
-                .bind(&email)
-                .bind(Notice::DailySummary.kind())
-                .fetch_optional(&mut **tx)
-                .await?;
+            let waiting: Option<String> =
+                sqlx::query_scalar("SELECT id FROM outbox WHERE recipient = $1 AND notice = $2 AND sent_at IS NULL AND failed_at IS NULL")
+                    .bind(&email)
+                    .bind(Notice::DailySummary.kind())
+                    .fetch_optional(&mut **tx)
+                    .await?;
             if waiting.is_some() {
                 return Ok(true);
             }
@@ -413,8 +413,17 @@ pub async fn enqueue_at(tx: &mut Tx, recipient: &str, notice: &Notice, now: i64,
 /// Claims up to `limit` due notices for `worker` until `lease_until`. Safe with several workers
 /// on several app servers: a row is claimed only while unclaimed (or its lease has run out), and
 /// the condition is checked again on the row itself, so two workers never hold the same row.
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    id: String,
+    recipient: String,
+    notice: String,
+    payload: Option<String>,
+    attempts: i64,
+}
+
 pub async fn claim(db: &Db, worker: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Claimed>, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, ClaimedRow>(
         "UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
          WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $3 \
                       AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY next_attempt_at LIMIT $4) \
@@ -427,16 +436,7 @@ pub async fn claim(db: &Db, worker: &str, now: i64, lease_until: i64, limit: i64
     .bind(limit)
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Claimed {
-                id: r.try_get("id")?,
-                recipient: r.try_get("recipient")?,
-                notice: Notice::from_parts(&r.try_get::<String, _>("notice")?, r.try_get("payload")?),
-                attempts: r.try_get("attempts")?,
-            })
-        })
-        .collect()
+    Ok(rows.into_iter().map(|r| Claimed { notice: Notice::from_parts(&r.notice, r.payload), id: r.id, recipient: r.recipient, attempts: r.attempts }).collect())
 }
 
 pub async fn mark_sent(db: &Db, id: &str, worker: &str, now: i64) -> Result<(), sqlx::Error> {
@@ -540,8 +540,20 @@ pub async fn mark_failed(db: &Db, id: &str, worker: &str, attempts: i64, failure
 }
 
 /// Notices given up since `since`, latest first.
+#[derive(sqlx::FromRow)]
+struct GivenUpRow {
+    notice: String,
+    recipient: String,
+    attempts: i64,
+    last_error: Option<String>,
+    created_at: i64,
+    failed_at: i64,
+    login: Option<String>,
+    display_name: Option<String>,
+}
+
 pub async fn given_up(db: &Db, since: i64, limit: i64) -> Result<Vec<crate::security::NoticeGivenUp>, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, GivenUpRow>(
         "SELECT o.notice, o.recipient, o.attempts, o.last_error, o.created_at, o.failed_at, \
                 (SELECT u.login FROM users u WHERE u.email = o.recipient ORDER BY u.login LIMIT 1) AS login, \
                 (SELECT u.display_name FROM users u WHERE u.email = o.recipient ORDER BY u.login LIMIT 1) AS display_name \
@@ -551,21 +563,18 @@ pub async fn given_up(db: &Db, since: i64, limit: i64) -> Result<Vec<crate::secu
     .bind(limit)
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let login: Option<String> = r.try_get("login")?;
-            let name: Option<String> = r.try_get("display_name")?;
-            Ok(crate::security::NoticeGivenUp {
-                kind: r.try_get("notice")?,
-                recipient: r.try_get("recipient")?,
-                account: login.zip(name),
-                attempts: r.try_get("attempts")?,
-                last_error: r.try_get("last_error")?,
-                created_at: r.try_get("created_at")?,
-                failed_at: r.try_get("failed_at")?,
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r| crate::security::NoticeGivenUp {
+            kind: r.notice,
+            recipient: r.recipient,
+            account: r.login.zip(r.display_name),
+            attempts: r.attempts,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            failed_at: r.failed_at,
         })
-        .collect()
+        .collect())
 }
 
 /// Releases this worker's claims (at shutdown), so another worker can send them at once.
