@@ -3,10 +3,11 @@
 //!
 //! - `money.rs`: amounts in cents; `statement.rs`: a statement's rules and totals.
 //! - `patient_pages.rs`: Billing Summary → View Account → Paperless Billing → Update.
-//! - `staff_pages.rs`: billing staff find an account, open one, post a statement, import a CSV
-//!   file, and work the print queue of paper statements.
-//! - `server.rs`: who may see what, and the database; `csv_import.rs`: the CSV format;
-//!   `pdf.rs`: the statement PDF, made in memory.
+//! - `staff_pages.rs`: billing staff find an account and open one; `statement_form_pages.rs`:
+//!   post a statement; `import_pages.rs`: import a CSV file; `print_queue_pages.rs`: work the
+//!   print queue of paper statements.
+//! - `server/`: who may see what, and the database; `csv_import.rs`: the CSV format;
+//!   `pdf/`: the statement PDF, made in memory.
 //!
 //! A billing account belongs to a guarantor (a patient record) and may cover visits at several
 //! departments. Its statement delivery is paper or paperless; enrolling in the portal makes
@@ -16,17 +17,23 @@
 
 #[cfg(feature = "ssr")]
 pub mod csv_import;
+mod import_pages;
 pub mod money;
 mod patient_pages;
 #[cfg(feature = "ssr")]
 pub mod pdf;
+mod print_queue_pages;
 #[cfg(feature = "ssr")]
 pub mod server;
 mod staff_pages;
 pub mod statement;
+mod statement_form_pages;
 
+pub use import_pages::BillingImportPage;
 pub use patient_pages::{BillingSummaryPage, PaperlessUpdatePage, ViewAccountPage};
-pub use staff_pages::{BillingAccountPage, BillingImportPage, BillingStaffPage, PostStatementPage, PrintQueuePage};
+pub use print_queue_pages::PrintQueuePage;
+pub use staff_pages::{BillingAccountPage, BillingStaffPage};
+pub use statement_form_pages::PostStatementPage;
 
 use money::Money;
 use serde::{Deserialize, Serialize};

@@ -5,7 +5,7 @@
 
 use super::{AccountSummary, AccountView, Delivery};
 use crate::error::AppError;
-use crate::layout::{alert, org_info, Loaded};
+use crate::layout::{notice, notice_codes, org_info, Loaded};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -30,6 +30,13 @@ pub async fn load_account(id: String) -> Result<AccountView, AppError> {
     account_view(&state.db, &state.settings, reader, &id, cx.addr, cx.now).await?.ok_or_else(|| request::refuse(AppError::NotFound))
 }
 
+notice_codes! {
+    /// Paperless Billing's refusal (a change made is told on View Account by `?delivery=`).
+    pub enum PaperlessNotice {
+        Choose = Error "choose" => "Please choose paperless or paper statements.",
+    }
+}
+
 /// Paperless Billing → Update: `delivery` is `paperless` or `paper`.
 #[server(endpoint = "billing/delivery")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
@@ -40,7 +47,7 @@ pub async fn update_delivery(account: String, delivery: String) -> Result<(), Ap
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let id = super::AccountId::parse(&account).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let Some(to) = Delivery::parse(&delivery) else {
-        crate::platform::request::redirect(&format!("/billing/accounts/{}/paperless?error=choose", id.as_str()));
+        crate::layout::redirect_notice(&format!("/billing/accounts/{}/paperless", id.as_str()), PaperlessNotice::Choose);
         return Ok(());
     };
     let reader = Reader::Patient { user: &session.viewer.user_id, patient: &patient };
@@ -212,13 +219,11 @@ pub fn PaperlessUpdatePage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let account = Resource::new(id, load_account);
-    let query = use_query_map();
-    let error = move || query.read().get("error").map(|_| "Please choose paperless or paper statements.".to_string());
     view! {
         <Title text="Paperless Billing | Patient portal"/>
             {move || view! { <p><a href=format!("/billing/accounts/{}", id())>"← View Account"</a></p> }}
             <h1>"Paperless Billing"</h1>
-            {move || error().map(alert)}
+            {notice::<PaperlessNotice>()}
             <Loaded resource=account view=move |a| view! { <UpdateForm a/> }/>
     }
 }

@@ -39,6 +39,26 @@ pub const LIMITATIONS_VERSION: &str = "limitations-v1";
 
 pub use crate::ids::VisitId;
 
+crate::layout::notice_codes! {
+    /// How a form of the video visit pages went. The refusals are `server::VisitError`'s
+    /// (`VisitError::into_notice`); the short codes travel in the redirect's query, never what was typed.
+    pub enum VisitNotice {
+        Scheduled = Done "scheduled" => "Video visit scheduled. The patient is e-mailed that something new waits in the portal.",
+        Cancelled = Done "cancelled" => "Video visit cancelled. The patient is told in the portal.",
+        NotFound = Error "not-found" => "That visit was not found.",
+        Patient = Error "patient" => "No patient has that record number.",
+        Clinician = Error "clinician" => "Choose a clinician.",
+        When = Error "when" => "Enter a date and time in the future, within a year.",
+        Length = Error "length" => "Choose how long the visit lasts.",
+        Link = Error "link" => "Enter the video service's join link: an https:// address of at most 500 characters.",
+        LinkNamesPatient = Error "link-name" => "The join link contains the patient's name: use a link without it (the link passes through web addresses).",
+        WasCancelled = Error "cancelled" => "This visit was cancelled.",
+        Ended = Error "ended" => "This visit has ended.",
+        NotOpen = Error "not-open" => "You can begin this visit from 15 minutes before its start.",
+        NotAcknowledged = Error "acknowledge" => "Please tick the box to confirm that you understand the limitations of a video visit.",
+    }
+}
+
 /// Where a visit stands at a given moment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum VisitState {

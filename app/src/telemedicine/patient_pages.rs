@@ -3,12 +3,12 @@
 //! is never on these pages: the acknowledgement's answer is a redirect to the leaving page
 //! with the signed link.
 
-use super::{PatientVisits, VisitState, VisitSummary, JOIN_OPENS_MINUTES_BEFORE};
+use super::{PatientVisits, VisitNotice, VisitState, VisitSummary, JOIN_OPENS_MINUTES_BEFORE};
 use crate::error::AppError;
-use crate::layout::{alert, org_info, Loaded};
+use crate::layout::{notice_code, notice_view, org_info, Loaded, NoticeCode, NoticeKind};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 #[server(endpoint = "visits/list")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
@@ -47,8 +47,7 @@ pub async fn begin_visit(visit: String, understood: Option<String>) -> Result<()
             None => return Err(AppError::Internal),
         },
         Err(VisitError::NotFound) => return Err(request::refuse(AppError::NotFound)),
-        Err(VisitError::Db(e)) => return Err(e.into()),
-        Err(e) => crate::platform::request::redirect(&format!("{back}?error={}#begin", e.code())),
+        Err(e) => crate::layout::redirect_notice(&format!("{back}#begin"), e.into_notice()?),
     }
     Ok(())
 }
@@ -120,8 +119,9 @@ pub fn VisitPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let visit = Resource::new(id, load_visit);
-    let query = use_query_map();
-    let error = move || query.read().get("error").and_then(|c| super_error_text(&c));
+    // Only refusals come back to this page.
+    let code = notice_code::<VisitNotice>();
+    let error = move || code().filter(|n| n.kind() == NoticeKind::Error);
     view! {
         <Title text="Video visit | Patient portal"/>
             <p><a href="/visits">"← Video visits"</a></p>
@@ -129,21 +129,8 @@ pub fn VisitPage() -> impl IntoView {
     }
 }
 
-/// Error texts are the server's; the browser build never renders pages.
-fn super_error_text(code: &str) -> Option<String> {
-    #[cfg(feature = "ssr")]
-    {
-        super::server::error_text(code)
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        let _ = code;
-        None
-    }
-}
-
 #[component]
-fn VisitDetail(v: VisitSummary, error: Option<String>) -> impl IntoView {
+fn VisitDetail(v: VisitSummary, error: Option<VisitNotice>) -> impl IntoView {
     let org = org_info();
     let state = v.state;
     view! {
@@ -153,7 +140,7 @@ fn VisitDetail(v: VisitSummary, error: Option<String>) -> impl IntoView {
             <dt>"With"</dt><dd>{v.clinician.clone()}</dd>
             <dt>"Status"</dt><dd>{state.label()}</dd>
         </dl>
-        {error.map(alert)}
+        {error.map(notice_view)}
         {match state {
             VisitState::Open => view! {
                 <section aria-labelledby="begin" class="section">

@@ -5,83 +5,63 @@
 
 use super::*;
 use crate::audit::{self, AuditAction, AuditEvent};
+use crate::layout::NoticeCode;
 use crate::outbox::{self, Notice};
 use crate::patients::PatientId;
 use crate::platform::db::{lock_row, Db};
 use crate::platform::settings::PortalSettings;
 use crate::platform::tokens;
 use crate::types::UserId;
-use sqlx::any::AnyRow;
-use sqlx::Row;
 use std::net::IpAddr;
 
-/// Why a schedule, a cancellation or a begin was refused. The short codes travel in the
-/// redirect's query (never what was typed); the texts are for people.
+/// Why a schedule, a cancellation or a begin was refused. Each refusal is shown by its
+/// `VisitNotice` (the page's code and text); a database failure is not the visitor's to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum VisitError {
-    #[error("That visit was not found.")]
+    #[error("{}", VisitNotice::NotFound.message())]
     NotFound,
-    #[error("No patient has that record number.")]
+    #[error("{}", VisitNotice::Patient.message())]
     Patient,
-    #[error("Choose a clinician.")]
+    #[error("{}", VisitNotice::Clinician.message())]
     Clinician,
-    #[error("Enter a date and time in the future, within a year.")]
+    #[error("{}", VisitNotice::When.message())]
     When,
-    #[error("Choose how long the visit lasts.")]
+    #[error("{}", VisitNotice::Length.message())]
     Length,
-    #[error("Enter the video service's join link: an https:// address of at most 500 characters.")]
+    #[error("{}", VisitNotice::Link.message())]
     Link,
-    #[error("The join link contains the patient's name: use a link without it (the link passes through web addresses).")]
+    #[error("{}", VisitNotice::LinkNamesPatient.message())]
     LinkNamesPatient,
-    #[error("This visit was cancelled.")]
+    #[error("{}", VisitNotice::WasCancelled.message())]
     Cancelled,
-    #[error("This visit has ended.")]
+    #[error("{}", VisitNotice::Ended.message())]
     Ended,
-    #[error("You can begin this visit from 15 minutes before its start.")]
+    #[error("{}", VisitNotice::NotOpen.message())]
     NotOpen,
-    #[error("Please tick the box to confirm that you understand the limitations of a video visit.")]
+    #[error("{}", VisitNotice::NotAcknowledged.message())]
     NotAcknowledged,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
 
 impl VisitError {
-    /// The code a page shows the error by.
-    pub fn code(&self) -> &'static str {
-        match self {
-            VisitError::NotFound => "not-found",
-            VisitError::Patient => "patient",
-            VisitError::Clinician => "clinician",
-            VisitError::When => "when",
-            VisitError::Length => "length",
-            VisitError::Link => "link",
-            VisitError::LinkNamesPatient => "link-name",
-            VisitError::Cancelled => "cancelled",
-            VisitError::Ended => "ended",
-            VisitError::NotOpen => "not-open",
-            VisitError::NotAcknowledged => "acknowledge",
-            VisitError::Db(_) => "failed",
-        }
+    /// The notice the page shows this refusal by; a database failure stays an error.
+    pub fn into_notice(self) -> Result<VisitNotice, sqlx::Error> {
+        Ok(match self {
+            VisitError::NotFound => VisitNotice::NotFound,
+            VisitError::Patient => VisitNotice::Patient,
+            VisitError::Clinician => VisitNotice::Clinician,
+            VisitError::When => VisitNotice::When,
+            VisitError::Length => VisitNotice::Length,
+            VisitError::Link => VisitNotice::Link,
+            VisitError::LinkNamesPatient => VisitNotice::LinkNamesPatient,
+            VisitError::Cancelled => VisitNotice::WasCancelled,
+            VisitError::Ended => VisitNotice::Ended,
+            VisitError::NotOpen => VisitNotice::NotOpen,
+            VisitError::NotAcknowledged => VisitNotice::NotAcknowledged,
+            VisitError::Db(e) => return Err(e),
+        })
     }
-}
-
-/// The text of an error code, for the page that shows it.
-pub fn error_text(code: &str) -> Option<String> {
-    let e = match code {
-        "not-found" => VisitError::NotFound,
-        "patient" => VisitError::Patient,
-        "clinician" => VisitError::Clinician,
-        "when" => VisitError::When,
-        "length" => VisitError::Length,
-        "link" => VisitError::Link,
-        "link-name" => VisitError::LinkNamesPatient,
-        "cancelled" => VisitError::Cancelled,
-        "ended" => VisitError::Ended,
-        "not-open" => VisitError::NotOpen,
-        "acknowledge" => VisitError::NotAcknowledged,
-        _ => return None,
-    };
-    Some(e.to_string())
 }
 
 /// The organisation's join link as staff enter it: `https://` with a host, no credentials, at
@@ -124,30 +104,43 @@ fn local(zone: &jiff::tz::TimeZone, at: i64, format: &str) -> String {
 const VISIT_SELECT: &str = "SELECT v.id, v.patient_id, v.starts_at, v.ends_at, v.cancelled_at, v.join_url, c.display_name AS clinician, \
     p.given_name, p.family_name, p.mrn FROM video_visits v JOIN users c ON c.id = v.clinician_id JOIN patients p ON p.id = v.patient_id";
 
-fn summary(settings: &PortalSettings, row: &AnyRow, now: i64) -> Result<VisitSummary, sqlx::Error> {
+/// A row of `VISIT_SELECT`.
+#[derive(sqlx::FromRow)]
+struct VisitRow {
+    id: VisitId,
+    starts_at: i64,
+    ends_at: i64,
+    cancelled_at: Option<i64>,
+    join_url: String,
+    clinician: String,
+    given_name: String,
+    family_name: String,
+    mrn: String,
+}
+
+fn summary(settings: &PortalSettings, row: &VisitRow, now: i64) -> VisitSummary {
     let zone = &settings.messaging.time_zone;
-    let starts_at: i64 = row.try_get("starts_at")?;
-    let ends_at: i64 = row.try_get("ends_at")?;
-    let cancelled = row.try_get::<Option<i64>, _>("cancelled_at")?.is_some();
-    Ok(VisitSummary {
-        id: row.try_get::<VisitId, _>("id")?,
+    let (starts_at, ends_at) = (row.starts_at, row.ends_at);
+    VisitSummary {
+        id: row.id.clone(),
         starts: local(zone, starts_at, "%A, %B %-d, %Y, %-I:%M %p"),
         ends: local(zone, ends_at, "%-I:%M %p"),
         opens: local(zone, starts_at - JOIN_OPENS_MINUTES_BEFORE * 60_000, "%-I:%M %p"),
         minutes: (ends_at - starts_at) / 60_000,
-        clinician: row.try_get("clinician")?,
-        state: VisitState::at(now, starts_at, ends_at, cancelled),
-    })
+        clinician: row.clinician.clone(),
+        state: VisitState::at(now, starts_at, ends_at, row.cancelled_at.is_some()),
+    }
 }
 
 /// The patient's video visits: not yet ended ones soonest first, then ended or cancelled
 /// ones, latest first (at most 50).
 pub async fn patient_visits(db: &Db, settings: &PortalSettings, patient: &PatientId, now: i64) -> Result<PatientVisits, sqlx::Error> {
-    let rows = sqlx::query(&format!("{VISIT_SELECT} WHERE v.patient_id = $1 ORDER BY v.starts_at")).bind(patient.as_str()).fetch_all(&db.pool).await?;
+    let rows: Vec<VisitRow> =
+        sqlx::query_as(&format!("{VISIT_SELECT} WHERE v.patient_id = $1 ORDER BY v.starts_at")).bind(patient.as_str()).fetch_all(&db.pool).await?;
     let mut upcoming = Vec::new();
     let mut past = Vec::new();
     for row in &rows {
-        let visit = summary(settings, row, now)?;
+        let visit = summary(settings, row, now);
         match visit.state {
             VisitState::Upcoming | VisitState::Open => upcoming.push(visit),
             VisitState::Ended | VisitState::Cancelled => past.push(visit),
@@ -160,9 +153,12 @@ pub async fn patient_visits(db: &Db, settings: &PortalSettings, patient: &Patien
 
 /// One visit of the patient's own; `None` for any other id.
 pub async fn patient_visit(db: &Db, settings: &PortalSettings, patient: &PatientId, id: &VisitId, now: i64) -> Result<Option<VisitSummary>, sqlx::Error> {
-    let row =
-        sqlx::query(&format!("{VISIT_SELECT} WHERE v.id = $1 AND v.patient_id = $2")).bind(id.as_str()).bind(patient.as_str()).fetch_optional(&db.pool).await?;
-    row.map(|r| summary(settings, &r, now)).transpose()
+    let row: Option<VisitRow> = sqlx::query_as(&format!("{VISIT_SELECT} WHERE v.id = $1 AND v.patient_id = $2"))
+        .bind(id.as_str())
+        .bind(patient.as_str())
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.map(|r| summary(settings, &r, now)))
 }
 
 /// *Begin visit*: the patient confirmed that they understand the limitations. Records the
@@ -179,13 +175,13 @@ pub async fn acknowledge(
     now: i64,
 ) -> Result<String, VisitError> {
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query(&format!("{VISIT_SELECT} WHERE v.id = $1 AND v.patient_id = $2"))
+    let row: VisitRow = sqlx::query_as(&format!("{VISIT_SELECT} WHERE v.id = $1 AND v.patient_id = $2"))
         .bind(id.as_str())
         .bind(patient.as_str())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(VisitError::NotFound)?;
-    match summary(settings, &row, now)?.state {
+    match summary(settings, &row, now).state {
         VisitState::Cancelled => return Err(VisitError::Cancelled),
         VisitState::Ended => return Err(VisitError::Ended),
         VisitState::Upcoming => return Err(VisitError::NotOpen),
@@ -218,30 +214,27 @@ pub async fn acknowledge(
     )
     .await?;
     tx.commit().await?;
-    Ok(row.try_get("join_url")?)
+    Ok(row.join_url)
 }
 
 /// The staff list: visits not yet ended (cancelled ones of that period too), soonest first, at
 /// most 200; and the clinicians to schedule with. The look is audited (it names patients).
 pub async fn staff_visits(db: &Db, settings: &PortalSettings, user: &UserId, client_addr: Option<IpAddr>, now: i64) -> Result<StaffVisits, sqlx::Error> {
-    let rows = sqlx::query(&format!("{VISIT_SELECT} WHERE v.ends_at > $1 ORDER BY v.starts_at LIMIT 200")).bind(now).fetch_all(&db.pool).await?;
-    let mut visits = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let join: String = row.try_get("join_url")?;
-        visits.push(StaffVisit {
-            visit: summary(settings, row, now)?,
-            patient: format!("{} {}", row.try_get::<String, _>("given_name")?, row.try_get::<String, _>("family_name")?),
-            mrn: row.try_get("mrn")?,
-            host: url::Url::parse(&join).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default(),
-        });
-    }
-    let clinicians =
-        sqlx::query("SELECT id, display_name FROM users WHERE kind = 'staff' AND staff_role = 'clinician' AND access = 'active' ORDER BY display_name")
+    let rows: Vec<VisitRow> =
+        sqlx::query_as(&format!("{VISIT_SELECT} WHERE v.ends_at > $1 ORDER BY v.starts_at LIMIT 200")).bind(now).fetch_all(&db.pool).await?;
+    let visits = rows
+        .iter()
+        .map(|row| StaffVisit {
+            visit: summary(settings, row, now),
+            patient: format!("{} {}", row.given_name, row.family_name),
+            mrn: row.mrn.clone(),
+            host: url::Url::parse(&row.join_url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default(),
+        })
+        .collect();
+    let clinicians: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, display_name FROM users WHERE kind = 'staff' AND staff_role = 'clinician' AND access = 'active' ORDER BY display_name")
             .fetch_all(&db.pool)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get("id")?, r.try_get("display_name")?)))
-            .collect::<Result<Vec<(String, String)>, sqlx::Error>>()?;
+            .await?;
     audit::record_alone(db, AuditEvent { actor: Some(user), client_addr, ..AuditEvent::of(AuditAction::VideoVisitsViewed) }, now).await?;
     Ok(StaffVisits { visits, clinicians, time_zone: settings.messaging.time_zone.iana_name().unwrap_or("UTC").to_string() })
 }
@@ -272,21 +265,19 @@ pub async fn schedule(
     }
     let link = parse_join_link(new.join_link)?;
     let mut tx = db.begin_write().await?;
-    let patient = sqlx::query("SELECT id, given_name, family_name FROM patients WHERE mrn = $1")
+    let (patient_id, given_name, family_name): (PatientId, String, String) = sqlx::query_as("SELECT id, given_name, family_name FROM patients WHERE mrn = $1")
         .bind(new.mrn.trim().to_uppercase())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(VisitError::Patient)?;
-    let patient_id = patient.try_get::<PatientId, _>("id")?;
-    if names_patient(&link, &patient.try_get::<String, _>("given_name")?, &patient.try_get::<String, _>("family_name")?) {
+    if names_patient(&link, &given_name, &family_name) {
         return Err(VisitError::LinkNamesPatient);
     }
-    let clinician = sqlx::query("SELECT id FROM users WHERE id = $1 AND kind = 'staff' AND staff_role = 'clinician' AND access = 'active'")
+    let clinician: String = sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND kind = 'staff' AND staff_role = 'clinician' AND access = 'active'")
         .bind(new.clinician.trim())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(VisitError::Clinician)?;
-    let clinician: String = clinician.try_get("id")?;
     let id = VisitId::new_random();
     sqlx::query(
         "INSERT INTO video_visits (id, patient_id, clinician_id, starts_at, ends_at, join_url, scheduled_by, scheduled_at) \
@@ -328,14 +319,14 @@ pub async fn cancel(db: &Db, settings: &PortalSettings, id: &VisitId, staff: &Us
     if !lock_row(&mut tx, "video_visits", id.as_str()).await? {
         return Err(VisitError::NotFound);
     }
-    let row = sqlx::query("SELECT patient_id, ends_at, cancelled_at FROM video_visits WHERE id = $1").bind(id.as_str()).fetch_one(&mut *tx).await?;
-    if row.try_get::<Option<i64>, _>("cancelled_at")?.is_some() {
+    let (patient, ends_at, cancelled_at): (PatientId, i64, Option<i64>) =
+        sqlx::query_as("SELECT patient_id, ends_at, cancelled_at FROM video_visits WHERE id = $1").bind(id.as_str()).fetch_one(&mut *tx).await?;
+    if cancelled_at.is_some() {
         return Err(VisitError::Cancelled);
     }
-    if row.try_get::<i64, _>("ends_at")? <= now {
+    if ends_at <= now {
         return Err(VisitError::Ended);
     }
-    let patient = row.try_get::<PatientId, _>("patient_id")?;
     sqlx::query("UPDATE video_visits SET cancelled_at = $1, cancelled_by = $2 WHERE id = $3")
         .bind(now)
         .bind(staff.as_str())

@@ -2,12 +2,11 @@
 //! Cancel, and the form that schedules one. Plain HTML forms; a refused form comes back with a
 //! short error code (nothing typed travels in the URL).
 
-use super::{StaffVisits, VisitState, DURATIONS};
+use super::{StaffVisits, VisitNotice, VisitState, DURATIONS};
 use crate::error::AppError;
-use crate::layout::{alert, Loaded};
+use crate::layout::{notice, Loaded};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 #[server(endpoint = "staff/visits")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
@@ -20,17 +19,16 @@ pub async fn load_staff_visits() -> Result<StaffVisits, AppError> {
 #[server(endpoint = "staff/visits/schedule")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn schedule_visit(mrn: String, clinician: String, date: String, time: String, minutes: String, join_link: String) -> Result<(), AppError> {
-    use super::server::{schedule, NewVisit, VisitError};
+    use super::server::{schedule, NewVisit};
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ScheduleVisits)?;
     let (session, state) = (&cx.session, &cx.state);
     let new = NewVisit { mrn: &mrn, clinician: &clinician, date: &date, time: &time, minutes: &minutes, join_link: &join_link };
     match schedule(&state.db, &state.settings, new, &session.viewer.user_id, cx.addr, cx.now).await {
         Ok(_) => {
             state.outbox_wakeup.notify_one();
-            crate::platform::request::redirect("/staff/visits?done=scheduled");
+            crate::layout::redirect_notice("/staff/visits", VisitNotice::Scheduled);
         }
-        Err(VisitError::Db(e)) => return Err(e.into()),
-        Err(e) => crate::platform::request::redirect(&format!("/staff/visits?error={}#schedule", e.code())),
+        Err(e) => crate::layout::redirect_notice("/staff/visits#schedule", e.into_notice()?),
     }
     Ok(())
 }
@@ -46,11 +44,10 @@ pub async fn cancel_visit(visit: String) -> Result<(), AppError> {
     match cancel(&state.db, &state.settings, &id, &session.viewer.user_id, cx.addr, cx.now).await {
         Ok(()) => {
             state.outbox_wakeup.notify_one();
-            crate::platform::request::redirect("/staff/visits?done=cancelled");
+            crate::layout::redirect_notice("/staff/visits", VisitNotice::Cancelled);
         }
         Err(VisitError::NotFound) => return Err(request::refuse(AppError::NotFound)),
-        Err(VisitError::Db(e)) => return Err(e.into()),
-        Err(e) => crate::platform::request::redirect(&format!("/staff/visits?error={}", e.code())),
+        Err(e) => crate::layout::redirect_notice("/staff/visits", e.into_notice()?),
     }
     Ok(())
 }
@@ -58,40 +55,11 @@ pub async fn cancel_visit(visit: String) -> Result<(), AppError> {
 #[component]
 pub fn StaffVisitsPage() -> impl IntoView {
     let visits = Resource::new(|| (), |_| load_staff_visits());
-    let query = use_query_map();
-    let message = move || {
-        let q = query.read();
-        match (q.get("done").as_deref(), q.get("error")) {
-            (Some("scheduled"), _) => Some(
-                view! {
-                    <p class="notice notice--status" role="status">"Video visit scheduled. The patient is e-mailed that something new waits in the portal."</p>
-                }
-                .into_any(),
-            ),
-            (Some("cancelled"), _) => {
-                Some(view! { <p class="notice notice--status" role="status">"Video visit cancelled. The patient is told in the portal."</p> }.into_any())
-            }
-            (_, Some(code)) => error_text(&code).map(|t| alert(t).into_any()),
-            _ => None,
-        }
-    };
     view! {
         <Title text="Video visits | Staff"/>
             <h1>"Video visits"</h1>
-            {message}
+            {notice::<VisitNotice>()}
             <Loaded resource=visits view=move |v| view! { <VisitTable v/> }/>
-    }
-}
-
-fn error_text(code: &str) -> Option<String> {
-    #[cfg(feature = "ssr")]
-    {
-        super::server::error_text(code)
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        let _ = code;
-        None
     }
 }
 

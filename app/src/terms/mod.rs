@@ -11,7 +11,7 @@ pub mod server;
 
 use crate::account::format_utc;
 use crate::error::AppError;
-use crate::layout::Loaded;
+use crate::layout::{notice, notice_codes, Loaded};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -60,6 +60,23 @@ pub async fn current_terms() -> Result<Option<TermsDocument>, AppError> {
     Ok(server::in_force(&state.db, crate::platform::now_ms()).await?)
 }
 
+notice_codes! {
+    /// Why the acceptance of the terms was not recorded.
+    pub enum AcceptNotice {
+        Agree = Error "agree" => "To use the portal, tick the box to say you agree to the terms.",
+        Changed = Error "changed" => "The terms were just updated. Please read this version.",
+    }
+}
+
+notice_codes! {
+    /// Why a version was not published (a published one is told by `?published=N`).
+    pub enum PublishNotice {
+        Title = Error "title" => "Give the version a title of up to 200 characters.",
+        Body = Error "body" => "The text of the terms is missing or too long.",
+        Date = Error "date" => "The effective date must be today or later (YYYY-MM-DD).",
+    }
+}
+
 /// The patient accepts the version in force; then the next step (if any) or their home page.
 #[server(endpoint = "terms/accept")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
@@ -69,7 +86,7 @@ pub async fn accept_terms(terms_id: String, agree: Option<String>) -> Result<(),
     let state = app_state()?;
     let now = now_ms();
     if agree.as_deref() != Some("yes") {
-        crate::platform::request::redirect("/account/terms?error=agree");
+        crate::layout::redirect_notice("/account/terms", AcceptNotice::Agree);
         return Ok(());
     }
     let Some(current) = server::in_force(&state.db, now).await? else {
@@ -78,7 +95,7 @@ pub async fn accept_terms(terms_id: String, agree: Option<String>) -> Result<(),
     };
     if current.id != terms_id {
         // A newer version took effect while the page was open: show it.
-        crate::platform::request::redirect("/account/terms?error=changed");
+        crate::layout::redirect_notice("/account/terms", AcceptNotice::Changed);
         return Ok(());
     }
     let mut tx = state.db.begin_write().await?;
@@ -117,11 +134,11 @@ pub async fn publish_terms(title: String, body: String, effective_date: String) 
     let title = title.trim();
     let body = body.replace("\r\n", "\n");
     if title.is_empty() || title.chars().count() > 200 {
-        crate::platform::request::redirect("/staff/terms?error=title");
+        crate::layout::redirect_notice("/staff/terms", PublishNotice::Title);
         return Ok(());
     }
     if body.trim().chars().count() < 20 || body.len() > 200_000 {
-        crate::platform::request::redirect("/staff/terms?error=body");
+        crate::layout::redirect_notice("/staff/terms", PublishNotice::Body);
         return Ok(());
     }
     let effective_at = match effective_date.trim() {
@@ -129,7 +146,7 @@ pub async fn publish_terms(title: String, body: String, effective_date: String) 
         text => match CalendarDate::parse(text) {
             Some(date) if date >= CalendarDate::of_ms(now) => date.start_ms().max(now),
             _ => {
-                crate::platform::request::redirect("/staff/terms?error=date");
+                crate::layout::redirect_notice("/staff/terms", PublishNotice::Date);
                 return Ok(());
             }
         },
@@ -194,18 +211,12 @@ pub fn TermsBox(terms: TermsDocument) -> impl IntoView {
 #[component]
 pub fn AcceptTermsPage() -> impl IntoView {
     let terms = Resource::new(|| (), |_| current_terms());
-    let query = use_query_map();
-    let error = move || match query.read().get("error").as_deref() {
-        Some("agree") => Some("To use the portal, tick the box to say you agree to the terms."),
-        Some("changed") => Some("The terms were just updated. Please read this version."),
-        _ => None,
-    };
     view! {
         <Title text="Terms and conditions | Patient portal"/>
             <h1>"Please read and accept the terms"</h1>
             <p class="lead">"Our terms and conditions have changed since you last accepted them. "
                 "Please read them; you can use the portal once you accept."</p>
-            {move || error().map(|e| view! { <p class="notice notice--alert" role="alert">{e}</p> })}
+            {notice::<AcceptNotice>()}
             <Loaded resource=terms view={move |data| match data {
                     Some(t) => view! {
                         <TermsBox terms=t.clone()/>
@@ -229,20 +240,21 @@ pub fn AcceptTermsPage() -> impl IntoView {
 pub fn StaffTermsPage() -> impl IntoView {
     let versions = Resource::new(|| (), |_| terms_versions());
     let query = use_query_map();
+    let published = move || query.read().get("published");
+    let problem = notice::<PublishNotice>();
     let message = move || {
-        let q = query.read();
-        match (q.get("published"), q.get("error").as_deref()) {
-            (Some(v), _) => Some(("status", format!("Version {v} is published. Patients accept it at their next sign-in once it is in force."))),
-            (_, Some("title")) => Some(("alert", "Give the version a title of up to 200 characters.".to_string())),
-            (_, Some("body")) => Some(("alert", "The text of the terms is missing or too long.".to_string())),
-            (_, Some("date")) => Some(("alert", "The effective date must be today or later (YYYY-MM-DD).".to_string())),
-            _ => None,
-        }
+        match published() {
+        Some(v) => Some(
+            view! { <p class="notice notice--status" role="status">{format!("Version {v} is published. Patients accept it at their next sign-in once it is in force.")}</p> }
+                .into_any(),
+        ),
+        None => problem(),
+    }
     };
     view! {
         <Title text="Terms versions | Staff"/>
             <h1>"Terms and conditions"</h1>
-            {move || message().map(|(role, text)| view! { <p class=format!("notice notice--{role}") role=role>{text}</p> })}
+            {message}
             <Loaded resource=versions view={move |data| match data {
                     list => view! {
                         <table class="table">

@@ -5,19 +5,22 @@ use crate::audit::{self, AuditAction, AuditEvent};
 use crate::platform::db::{Db, Tx};
 use crate::platform::tokens;
 use crate::types::UserId;
-use sqlx::any::AnyRow;
-use sqlx::Row;
 use std::net::IpAddr;
 
-fn document(row: &AnyRow) -> Result<TermsDocument, sqlx::Error> {
-    Ok(TermsDocument {
-        id: row.try_get("id")?,
-        version: row.try_get("version")?,
-        title: row.try_get("title")?,
-        body: row.try_get("body")?,
-        effective_at: row.try_get("effective_at")?,
-        published_at: row.try_get("published_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct DocumentRow {
+    id: String,
+    version: i64,
+    title: String,
+    body: String,
+    effective_at: i64,
+    published_at: i64,
+}
+
+impl From<DocumentRow> for TermsDocument {
+    fn from(r: DocumentRow) -> TermsDocument {
+        TermsDocument { id: r.id, version: r.version, title: r.title, body: r.body, effective_at: r.effective_at, published_at: r.published_at }
+    }
 }
 
 /// The version in force at `now`: the newest one whose effective time has come.
@@ -30,22 +33,20 @@ pub async fn in_force(db: &Db, now: i64) -> Result<Option<TermsDocument>, sqlx::
 /// transaction must not wait for a second connection of the pool (with every connection held
 /// by requests doing the same, none would ever come free).
 pub async fn in_force_on(conn: &mut sqlx::AnyConnection, now: i64) -> Result<Option<TermsDocument>, sqlx::Error> {
-    sqlx::query(
+    let row = sqlx::query_as::<_, DocumentRow>(
         "SELECT id, version, title, body, effective_at, published_at FROM terms_versions \
          WHERE effective_at <= $1 ORDER BY version DESC LIMIT 1",
     )
     .bind(now)
     .fetch_optional(&mut *conn)
-    .await?
-    .as_ref()
-    .map(document)
-    .transpose()
+    .await?;
+    Ok(row.map(TermsDocument::from))
 }
 
 /// Publishes the sample text as version 1 when no version exists (a new installation).
 pub async fn ensure_published(db: &Db, now: i64) -> Result<(), sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let any = sqlx::query("SELECT id FROM terms_versions LIMIT 1").fetch_optional(&mut *tx).await?;
+    let any: Option<String> = sqlx::query_scalar("SELECT id FROM terms_versions LIMIT 1").fetch_optional(&mut *tx).await?;
     if any.is_none() {
         publish(&mut tx, SAMPLE_TITLE, SAMPLE_BODY.trim(), now, None, None, now).await?;
     }
@@ -62,7 +63,7 @@ pub async fn publish(
     client_addr: Option<IpAddr>,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let version: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 AS next FROM terms_versions").fetch_one(&mut **tx).await?.try_get("next")?;
+    let version: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 AS next FROM terms_versions").fetch_one(&mut **tx).await?;
     let id = tokens::new_id();
     sqlx::query(
         "INSERT INTO terms_versions (id, version, title, body, effective_at, published_at, published_by) \
@@ -122,7 +123,7 @@ pub async fn accept(tx: &mut Tx, user: &UserId, terms: &TermsDocument, client_ad
 
 /// Whether `user` must still accept the version in force.
 pub async fn pending_for(tx: &mut Tx, user: &UserId, now: i64) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query(
+    let row: Option<(String, Option<String>)> = sqlx::query_as(
         "SELECT t.id, a.user_id AS accepted FROM terms_versions t \
          LEFT JOIN terms_acceptances a ON a.terms_version_id = t.id AND a.user_id = $1 \
          WHERE t.effective_at <= $2 ORDER BY t.version DESC LIMIT 1",
@@ -132,52 +133,59 @@ pub async fn pending_for(tx: &mut Tx, user: &UserId, now: i64) -> Result<bool, s
     .fetch_optional(&mut **tx)
     .await?;
     Ok(match row {
-        Some(row) => row.try_get::<Option<String>, _>("accepted")?.is_none(),
+        Some((_, accepted)) => accepted.is_none(),
         None => false,
     })
 }
 
+#[derive(sqlx::FromRow)]
+struct AcceptanceRow {
+    version: i64,
+    title: String,
+    accepted_at: i64,
+    client_addr: Option<String>,
+}
+
 pub async fn acceptances_of(db: &Db, user: &UserId) -> Result<Vec<Acceptance>, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, AcceptanceRow>(
         "SELECT t.version, t.title, a.accepted_at, a.client_addr FROM terms_acceptances a \
          JOIN terms_versions t ON t.id = a.terms_version_id WHERE a.user_id = $1 ORDER BY a.accepted_at DESC",
     )
     .bind(user.as_str())
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Acceptance {
-                version: r.try_get("version")?,
-                title: r.try_get("title")?,
-                accepted_at: r.try_get("accepted_at")?,
-                client_addr: r.try_get("client_addr")?,
-            })
-        })
-        .collect()
+    Ok(rows.into_iter().map(|r| Acceptance { version: r.version, title: r.title, accepted_at: r.accepted_at, client_addr: r.client_addr }).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    version: i64,
+    title: String,
+    effective_at: i64,
+    published_at: i64,
+    published_by: Option<String>,
+    acceptances: i64,
 }
 
 pub async fn versions(db: &Db, now: i64) -> Result<Vec<TermsVersionSummary>, sqlx::Error> {
     let in_force = in_force(db, now).await?.map(|t| t.version);
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, VersionRow>(
         "SELECT t.version, t.title, t.effective_at, t.published_at, u.display_name AS published_by, \
                 (SELECT COUNT(*) FROM terms_acceptances a WHERE a.terms_version_id = t.id) AS acceptances \
          FROM terms_versions t LEFT JOIN users u ON u.id = t.published_by ORDER BY t.version DESC",
     )
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let version: i64 = r.try_get("version")?;
-            Ok(TermsVersionSummary {
-                version,
-                title: r.try_get("title")?,
-                effective_at: r.try_get("effective_at")?,
-                published_at: r.try_get("published_at")?,
-                published_by: r.try_get("published_by")?,
-                acceptances: r.try_get("acceptances")?,
-                in_force: Some(version) == in_force,
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r| TermsVersionSummary {
+            version: r.version,
+            title: r.title,
+            effective_at: r.effective_at,
+            published_at: r.published_at,
+            published_by: r.published_by,
+            acceptances: r.acceptances,
+            in_force: Some(r.version) == in_force,
         })
-        .collect()
+        .collect())
 }
