@@ -14,7 +14,7 @@ test.use({
 
 // With JavaScript on only. With JavaScript off, Chromium 156 restores the signed-in page from
 // this cache on Back although it was sent `no-store` and sign-out removed the session cookie and
-// sent Clear-Site-Data; no response header changes that (README, "Known limitations").
+// sent Clear-Site-Data; no response header changes that (docs/limitations.md).
 test.describe('sign-out, with the back/forward cache', () => {
   test('after signing out, Back shows nothing personal', async ({ page }) => {
     // How each page came to be shown (Chromium's own account: Navigation, BackForwardCacheRestore...).

@@ -5,14 +5,14 @@
 //! file with `cp` instead could catch it between the database file and its WAL.
 //!
 //! PostgreSQL has its own tools for this (pg_dump, base backups and WAL archiving for
-//! point-in-time recovery): see the README's operations section.
+//! point-in-time recovery): see docs/operations.md.
 
 use app::platform::db::{Db, Dialect};
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
-    #[error("the database is PostgreSQL: back it up with pg_dump (see the README, Operations)")]
+    #[error("the database is PostgreSQL: back it up with pg_dump (see docs/operations.md)")]
     NotSqlite,
     #[error("{0} exists already; choose a new file name")]
     Exists(String),

@@ -1,5 +1,5 @@
 //! Settings from environment variables, validated once at start. Every setting is listed in
-//! the README's configuration table with its default.
+//! the configuration table in docs/configuration.md with its default.
 
 use app::platform::settings::{AccountPolicy, MessagingPolicy, Organisation, PortalSettings, SessionPolicy, ThrottlePolicy};
 use app::record::settings::RecordSettings;

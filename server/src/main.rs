@@ -58,7 +58,7 @@ enum Command {
         command: RecordCommand,
     },
     /// Copy the SQLite database to FILE while the portal runs (a consistent snapshot, made
-    /// with VACUUM INTO). On PostgreSQL use pg_dump instead (see the README).
+    /// with VACUUM INTO). On PostgreSQL use pg_dump instead (see docs/operations.md).
     Backup {
         /// The file to write; it must not exist yet.
         #[arg(long)]

@@ -1,6 +1,6 @@
 /**
  * The e-mail a test server sent. The e2e servers have no SMTP relay, so the outbox writes every
- * message as an RFC 5322 `.eml` file into `<PORTAL_DATA_DIR>/mail` (README, "Configuration").
+ * message as an RFC 5322 `.eml` file into `<PORTAL_DATA_DIR>/mail` (docs/configuration.md).
  */
 import fs from 'node:fs';
 import path from 'node:path';
