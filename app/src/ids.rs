@@ -147,6 +147,15 @@ id_type!(
     ItemId
 );
 
+/// A new random id: 128 bits from the operating system's generator, as 32 hex characters.
+#[cfg(feature = "ssr")]
+pub fn new_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     id_type!(SampleId);
@@ -168,13 +177,4 @@ mod tests {
         assert_eq!(serde_json::from_str::<SampleId>(&json).unwrap(), id);
         assert!(serde_json::from_str::<SampleId>("\"not-an-id\"").is_err());
     }
-}
-
-/// A new random id: 128 bits from the operating system's generator, as 32 hex characters.
-#[cfg(feature = "ssr")]
-pub fn new_id() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
 }
