@@ -7,7 +7,7 @@
 //! Each function takes any executor (`&db.pool`, `&mut *tx`, `&mut **tx`, `&mut *conn`), so it
 //! reads inside the caller's transaction when there is one.
 
-use crate::patients::PatientId;
+use crate::ids::PatientId;
 use crate::types::UserId;
 use sqlx::{Any, Executor};
 
@@ -25,11 +25,9 @@ pub struct UserRow {
     pub email: Option<String>,
 }
 
-const USER_COLUMNS: &str = "id, login, kind, staff_role, access, email";
-
 /// The account with this id, if any.
 pub async fn by_id<'e>(db: impl Executor<'e, Database = Any>, user: &UserId) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(user.as_str()).fetch_optional(db).await
+    sqlx::query_as("SELECT id, login, kind, staff_role, access, email FROM users WHERE id = $1").bind(user.as_str()).fetch_optional(db).await
 }
 
 /// The id of the account signed in as `login` (already normalised by the caller).
