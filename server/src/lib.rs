@@ -4,6 +4,7 @@
 pub mod background;
 pub mod backup;
 pub mod bench_data;
+pub mod bench_probes;
 pub mod config;
 pub mod demo;
 pub mod downloads;

@@ -42,6 +42,12 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         messages_per_patient: u32,
     },
+    /// Measurements for `scripts/bench`, inside this binary so that the benchmark builds one.
+    #[command(hide = true)]
+    BenchProbe {
+        #[command(subcommand)]
+        probe: BenchProbe,
+    },
     /// Manage staff accounts.
     Staff {
         #[command(subcommand)]
@@ -136,8 +142,31 @@ fn load_site_options() -> Result<(), String> {
     Ok(())
 }
 
+#[derive(Subcommand)]
+enum BenchProbe {
+    /// argon2id verifications per second with every core busy (one line of JSON).
+    Argon2Rate {
+        #[arg(default_value_t = 5.0)]
+        seconds: f64,
+        threads: Option<usize>,
+    },
+    /// Size and time of statement PDFs made in memory (one line of JSON).
+    StatementPdf,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The probes need no settings, database or runtime.
+    if let Some(Command::BenchProbe { probe }) = &cli.command {
+        println!(
+            "{}",
+            match probe {
+                BenchProbe::Argon2Rate { seconds, threads } => server::bench_probes::argon2_rate(*seconds, *threads),
+                BenchProbe::StatementPdf => server::bench_probes::statement_pdf(),
+            }
+        );
+        return ExitCode::SUCCESS;
+    }
     // Before any thread starts: the environment is only written here.
     if let Err(e) = load_site_options() {
         eprintln!("{e}");
@@ -191,6 +220,7 @@ async fn run(command: Command) -> ExitCode {
             running.stop_when_done().await;
             ExitCode::SUCCESS
         }
+        Command::BenchProbe { .. } => unreachable!("the probes run before the runtime starts"),
         Command::Migrate => {
             println!("database is up to date");
             ExitCode::SUCCESS
