@@ -3,8 +3,10 @@
 //! who answer messages may read it). Plain HTML forms; every change is audited.
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::layout::redirect_notice;
 use crate::layout::search::{found, posted_search, SearchForm};
-use crate::layout::{alert, Loaded};
+use crate::layout::{alert, notice, notice_codes, Loaded};
 use crate::patients::PatientSummary;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -80,39 +82,45 @@ pub struct HolidaysData {
     pub can_edit: bool,
 }
 
-fn done_or_error(done: Option<String>, error: Option<String>) -> Option<AnyView> {
-    if let Some(d) = done {
-        let text = match d.as_str() {
-            "pool" => "The pool is created.",
-            "clinical" => "The pool now does clinical work.",
-            "non-clinical" => "The pool now does non-clinical work.",
-            "member-added" => "The member is added.",
-            "member-removed" => "The member is removed.",
-            "added" => "Added to the care team.",
-            "removed" => "Removed from the care team.",
-            "scheduled" => "The out-of-office period is scheduled. Messages to the provider go to the cover meanwhile.",
-            "cancelled" => "The out-of-office period is cancelled.",
-            "holiday-added" => "The holiday is added.",
-            "holiday-removed" => "The holiday is removed.",
-            _ => "Done.",
-        };
-        return Some(view! { <p class="notice notice--status" role="status">{text}</p> }.into_any());
+/// What every setup page says when a change found nothing to change (the page was out of date).
+const UNCHANGED: &str = "Nothing was changed: the page was out of date. Here is how things stand now.";
+
+notice_codes! {
+    pub enum PoolsNotice {
+        Created = Done "pool" => "The pool is created.",
+        Clinical = Done "clinical" => "The pool now does clinical work.",
+        NonClinical = Done "non-clinical" => "The pool now does non-clinical work.",
+        MemberAdded = Done "member-added" => "The member is added.",
+        MemberRemoved = Done "member-removed" => "The member is removed.",
+        Name = Error "name" => "Please give the pool a name of at most 80 characters that no other pool has.",
+        Unchanged = Error "unchanged" => UNCHANGED,
     }
-    let text = match error?.as_str() {
-        "name" => "Please give the pool a name of at most 80 characters that no other pool has.",
-        "dates" => "Please give a start and an end (the end after the start, and still to come).",
-        "cover" => "Please choose who covers: another clinician or a pool.",
-        "day" => "Please give a date (YYYY-MM-DD) and a name, for a day not already on the list.",
-        _ => "Nothing was changed: the page was out of date. Here is how things stand now.",
-    };
-    Some(view! { <p class="notice notice--alert" role="alert">{text}</p> }.into_any())
 }
 
-fn status_line() -> impl Fn() -> Option<AnyView> {
-    let query = use_query_map();
-    move || {
-        let q = query.read();
-        done_or_error(q.get("done"), q.get("error"))
+notice_codes! {
+    pub enum CareTeamNotice {
+        Added = Done "added" => "Added to the care team.",
+        Removed = Done "removed" => "Removed from the care team.",
+        Unchanged = Error "unchanged" => UNCHANGED,
+    }
+}
+
+notice_codes! {
+    pub enum AbsencesNotice {
+        Scheduled = Done "scheduled" => "The out-of-office period is scheduled. Messages to the provider go to the cover meanwhile.",
+        Cancelled = Done "cancelled" => "The out-of-office period is cancelled.",
+        Dates = Error "dates" => "Please give a start and an end (the end after the start, and still to come).",
+        Cover = Error "cover" => "Please choose who covers: another clinician or a pool.",
+        Unchanged = Error "unchanged" => UNCHANGED,
+    }
+}
+
+notice_codes! {
+    pub enum HolidaysNotice {
+        Added = Done "holiday-added" => "The holiday is added.",
+        Removed = Done "holiday-removed" => "The holiday is removed.",
+        Day = Error "day" => "Please give a date (YYYY-MM-DD) and a name, for a day not already on the list.",
+        Unchanged = Error "unchanged" => UNCHANGED,
     }
 }
 
@@ -146,7 +154,7 @@ pub async fn create_pool(name: String, description: String, clinical: Option<Str
     let ok = !name.is_empty()
         && name.chars().count() <= 80
         && super::admin::create_pool(&state.db, &session.viewer.user_id, name, &description, clinical, request::client_addr(), now_ms()).await?;
-    crate::platform::request::redirect(if ok { "/staff/pools?done=pool" } else { "/staff/pools?error=name" });
+    redirect_notice("/staff/pools", if ok { PoolsNotice::Created } else { PoolsNotice::Name });
     Ok(())
 }
 
@@ -163,11 +171,12 @@ pub async fn set_pool_clinical(pool: String, clinical: String) -> Result<(), App
         _ => return Err(request::refuse(AppError::NotFound)),
     };
     let done = super::admin::set_pool_clinical(&state.db, &session.viewer.user_id, &pool, clinical, request::client_addr(), now_ms()).await?;
-    crate::platform::request::redirect(match (done, clinical) {
-        (true, true) => "/staff/pools?done=clinical",
-        (true, false) => "/staff/pools?done=non-clinical",
-        _ => "/staff/pools?error=unchanged",
-    });
+    let outcome = match (done, clinical) {
+        (true, true) => PoolsNotice::Clinical,
+        (true, false) => PoolsNotice::NonClinical,
+        _ => PoolsNotice::Unchanged,
+    };
+    redirect_notice("/staff/pools", outcome);
     Ok(())
 }
 
@@ -179,11 +188,12 @@ pub async fn set_pool_member(pool: String, user: String, change: String) -> Resu
     let pool = super::PoolId::parse(&pool).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let add = change == "add";
     let done = super::admin::set_pool_member(&state.db, &session.viewer.user_id, &pool, &user, add, request::client_addr(), now_ms()).await?;
-    crate::platform::request::redirect(match (done, add) {
-        (true, true) => "/staff/pools?done=member-added",
-        (true, false) => "/staff/pools?done=member-removed",
-        _ => "/staff/pools?error=unchanged",
-    });
+    let outcome = match (done, add) {
+        (true, true) => PoolsNotice::MemberAdded,
+        (true, false) => PoolsNotice::MemberRemoved,
+        _ => PoolsNotice::Unchanged,
+    };
+    redirect_notice("/staff/pools", outcome);
     Ok(())
 }
 
@@ -193,7 +203,7 @@ pub fn PoolsPage() -> impl IntoView {
     view! {
         <Title text="Pools | Staff"/>
             <h1>"Pools"</h1>
-            {status_line()}
+            {notice::<PoolsNotice>()}
             <p class="lead">"A pool is a shared inbox that several staff members work, such as a nurse line. Patients can write to the pools on their care team."</p>
             <p>"A "<strong>"clinical"</strong>" pool (a nurse line) does clinical work: the clinicians who work it read the clinical conversations of the patients whose care team it is on, and a conversation sent to it is clinical. "
                 "Everyone else, in any pool, reads only the conversations sent or forwarded to them or their pools (minimum necessary)."</p>
@@ -323,11 +333,11 @@ pub async fn change_care_team(patient: String, who: String, change: String) -> R
         None => false,
     };
     let outcome = match (done, add) {
-        (true, true) => "done=added",
-        (true, false) => "done=removed",
-        _ => "error=unchanged",
+        (true, true) => CareTeamNotice::Added,
+        (true, false) => CareTeamNotice::Removed,
+        _ => CareTeamNotice::Unchanged,
     };
-    crate::platform::request::redirect(&format!("/staff/care-teams?patient={}&{outcome}", id.as_str()));
+    redirect_notice(&format!("/staff/care-teams?patient={}", id.as_str()), outcome);
     Ok(())
 }
 
@@ -354,7 +364,7 @@ pub fn CareTeamsPage() -> impl IntoView {
     view! {
         <Title text="Care teams | Staff"/>
             <h1>"Care teams"</h1>
-            {status_line()}
+            {notice::<CareTeamNotice>()}
             <p class="lead">"A patient's care team is who they can write to: clinicians and pools. Clinicians of the care team (its clinicians, and clinicians who work a clinical pool on it) read the patient's clinical conversations; everyone else reads only what was sent or forwarded to them or their pools."</p>
             <SearchForm action="/staff/care-teams" label="Find a patient by name or record number" button="Search" value=q/>
             <Loaded resource=results view={move |data| match data {
@@ -483,11 +493,11 @@ pub async fn schedule_absence(provider: String, starts: String, ends: String, co
     let provider = if is_admin { UserId::parse(&provider) } else { Some(session.viewer.user_id.clone()) };
     let zone = &state.settings.messaging.time_zone;
     let (Some(starts_at), Some(ends_at)) = (local_ms(&starts, zone), local_ms(&ends, zone)) else {
-        crate::platform::request::redirect("/staff/absences?error=dates");
+        redirect_notice("/staff/absences", AbsencesNotice::Dates);
         return Ok(());
     };
     let Some(cover) = super::Recipient::parse(&cover) else {
-        crate::platform::request::redirect("/staff/absences?error=cover");
+        redirect_notice("/staff/absences", AbsencesNotice::Cover);
         return Ok(());
     };
     let note: String = note.trim().chars().take(200).collect();
@@ -501,10 +511,10 @@ pub async fn schedule_absence(provider: String, starts: String, ends: String, co
             if starts_at <= now {
                 super::server::reroute_started_absences(&state.db, &state.settings, now).await?;
             }
-            crate::platform::request::redirect("/staff/absences?done=scheduled");
+            redirect_notice("/staff/absences", AbsencesNotice::Scheduled);
         }
-        Err(AbsenceError::Dates) => crate::platform::request::redirect("/staff/absences?error=dates"),
-        Err(AbsenceError::Cover) => crate::platform::request::redirect("/staff/absences?error=cover"),
+        Err(AbsenceError::Dates) => redirect_notice("/staff/absences", AbsencesNotice::Dates),
+        Err(AbsenceError::Cover) => redirect_notice("/staff/absences", AbsencesNotice::Cover),
         Err(AbsenceError::Db(e)) => return Err(e.into()),
     }
     Ok(())
@@ -518,7 +528,7 @@ pub async fn cancel_absence(id: String) -> Result<(), AppError> {
     let id = super::AbsenceId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let only = (!is_admin).then_some(&session.viewer.user_id);
     let done = super::admin::cancel_absence(&state.db, &session.viewer.user_id, &id, only, request::client_addr(), now_ms()).await?;
-    crate::platform::request::redirect(if done { "/staff/absences?done=cancelled" } else { "/staff/absences?error=unchanged" });
+    redirect_notice("/staff/absences", if done { AbsencesNotice::Cancelled } else { AbsencesNotice::Unchanged });
     Ok(())
 }
 
@@ -528,7 +538,7 @@ pub fn AbsencesPage() -> impl IntoView {
     view! {
         <Title text="Out of office | Staff"/>
             <h1>"Out of office"</h1>
-            {status_line()}
+            {notice::<AbsencesNotice>()}
             <p class="lead">"While a provider is out, messages patients send them go to the cover instead, and the messages already waiting for them move to the cover when the period begins. Staff see where each message went and why."</p>
             <Loaded resource=data view=move |d| view! { <AbsencesView d/> }/>
     }
@@ -637,23 +647,24 @@ pub async fn change_holiday(day: String, name: String, change: String) -> Result
     use crate::platform::{now_ms, request};
     let (session, state) = admin()?;
     let Some(date) = crate::dates::CalendarDate::parse(&day) else {
-        crate::platform::request::redirect("/staff/holidays?error=day");
+        redirect_notice("/staff/holidays", HolidaysNotice::Day);
         return Ok(());
     };
     let day = date.to_string();
     let add = change == "add";
     let name = name.trim();
     if add && (name.is_empty() || name.chars().count() > 80) {
-        crate::platform::request::redirect("/staff/holidays?error=day");
+        redirect_notice("/staff/holidays", HolidaysNotice::Day);
         return Ok(());
     }
     let done = super::admin::set_holiday(&state.db, &session.viewer.user_id, &day, add.then_some(name), request::client_addr(), now_ms()).await?;
-    crate::platform::request::redirect(match (done, add) {
-        (true, true) => "/staff/holidays?done=holiday-added",
-        (true, false) => "/staff/holidays?done=holiday-removed",
-        (false, true) => "/staff/holidays?error=day",
-        (false, false) => "/staff/holidays?error=unchanged",
-    });
+    let outcome = match (done, add) {
+        (true, true) => HolidaysNotice::Added,
+        (true, false) => HolidaysNotice::Removed,
+        (false, true) => HolidaysNotice::Day,
+        (false, false) => HolidaysNotice::Unchanged,
+    };
+    redirect_notice("/staff/holidays", outcome);
     Ok(())
 }
 
@@ -663,7 +674,7 @@ pub fn HolidaysPage() -> impl IntoView {
     view! {
         <Title text="Holidays | Staff"/>
             <h1>"Holidays"</h1>
-            {status_line()}
+            {notice::<HolidaysNotice>()}
             <p class="lead">"Due dates of messages are counted in business days: Monday to Friday except these holidays. Adding a holiday changes the due dates of messages sent from then on, not of those already sent."</p>
             <Loaded resource=data view=move |d| view! { <HolidaysView d/> }/>
     }

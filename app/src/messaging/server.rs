@@ -19,7 +19,7 @@ use sqlx::Row;
 use std::net::IpAddr;
 
 /// Why a message could not be sent. The texts are for logs; what people read for each is on
-/// the page (`patient_pages.rs`, by [`SendError::code`]).
+/// the page (`patient_pages.rs`, `SendNotice`).
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
     #[error("no recipient on the care team")]
@@ -42,27 +42,6 @@ pub enum SendError {
     MonthlyBytes,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
-}
-
-impl SendError {
-    /// The short code a page shows the message for (errors travel in URLs as codes only).
-    pub fn code(&self) -> &'static str {
-        match self {
-            SendError::NoRecipient => "recipient",
-            SendError::NoTopic => "topic",
-            SendError::Subject => "subject",
-            SendError::Body => "body",
-            SendError::NotAcknowledged => "acknowledge",
-            SendError::Attachment(super::attachments::AttachmentError::TooMany) => "too-many-files",
-            SendError::Attachment(super::attachments::AttachmentError::TooLarge(_)) => "file-too-large",
-            SendError::Attachment(super::attachments::AttachmentError::WrongType(_)) => "file-type",
-            SendError::Attachment(super::attachments::AttachmentError::Empty(_)) => "file-empty",
-            SendError::NotFound => "not-found",
-            SendError::DailyLimit => "limit-day",
-            SendError::MonthlyBytes => "limit-month",
-            SendError::Db(_) => "internal",
-        }
-    }
 }
 
 /// A moment as the clinic's people read it: "Tue Nov 24, 2026, 10:02 AM".
@@ -897,19 +876,6 @@ pub enum StaffActionError {
     Unchanged,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
-}
-
-impl StaffActionError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            StaffActionError::NotFound => "not-found",
-            StaffActionError::Body => "body",
-            StaffActionError::Subject => "subject",
-            StaffActionError::Recipient => "recipient",
-            StaffActionError::Unchanged => "unchanged",
-            StaffActionError::Db(_) => "internal",
-        }
-    }
 }
 
 async fn thread_patient(tx: &mut Tx, thread: &ThreadId) -> Result<Option<PatientId>, sqlx::Error> {
