@@ -8,7 +8,6 @@ use crate::patients::PatientId;
 use crate::platform::db::{Db, Tx};
 use crate::platform::tokens;
 use crate::types::UserId;
-use sqlx::Row;
 use std::net::IpAddr;
 
 async fn audit_change(
@@ -32,37 +31,43 @@ async fn audit_change(
 
 /// Staff users of the given roles, by name.
 pub async fn staff_with_roles(db: &Db, roles: &[&str]) -> Result<Vec<Person>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id, display_name, staff_role FROM users WHERE kind = 'staff' AND access = 'active' ORDER BY display_name")
-        .fetch_all(&db.pool)
-        .await?;
-    Ok(rows
-        .iter()
-        .filter(|r| r.try_get::<Option<String>, _>("staff_role").ok().flatten().is_some_and(|role| roles.contains(&role.as_str())))
-        .filter_map(|r| Some(Person { id: r.try_get("id").ok()?, name: r.try_get("display_name").ok()? }))
-        .collect())
+    let rows: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT id, display_name, staff_role FROM users WHERE kind = 'staff' AND access = 'active' ORDER BY display_name")
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(rows.into_iter().filter(|(_, _, role)| role.as_deref().is_some_and(|role| roles.contains(&role))).map(|(id, name, _)| Person { id, name }).collect())
 }
 
 pub async fn pools(db: &Db) -> Result<Vec<Pool>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id, name, description, clinical FROM care_pools ORDER BY name").fetch_all(&db.pool).await?;
-    let members = sqlx::query("SELECT m.pool_id, u.id, u.display_name FROM pool_members m JOIN users u ON u.id = m.user_id ORDER BY u.display_name")
-        .fetch_all(&db.pool)
-        .await?;
-    rows.iter()
-        .map(|r| {
-            let id: String = r.try_get("id")?;
-            Ok(Pool {
-                members: members
-                    .iter()
-                    .filter(|m| m.try_get::<String, _>("pool_id").ok().as_deref() == Some(id.as_str()))
-                    .filter_map(|m| Some(Person { id: m.try_get("id").ok()?, name: m.try_get("display_name").ok()? }))
-                    .collect(),
-                id,
-                name: r.try_get("name")?,
-                description: r.try_get("description")?,
-                clinical: r.try_get::<String, _>("clinical")? == "yes",
-            })
+    #[derive(sqlx::FromRow)]
+    struct PoolRow {
+        id: String,
+        name: String,
+        description: String,
+        /// `yes` or `no`.
+        clinical: String,
+    }
+    #[derive(sqlx::FromRow)]
+    struct MemberRow {
+        pool_id: String,
+        id: String,
+        display_name: String,
+    }
+    let rows: Vec<PoolRow> = sqlx::query_as("SELECT id, name, description, clinical FROM care_pools ORDER BY name").fetch_all(&db.pool).await?;
+    let members: Vec<MemberRow> =
+        sqlx::query_as("SELECT m.pool_id, u.id, u.display_name FROM pool_members m JOIN users u ON u.id = m.user_id ORDER BY u.display_name")
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Pool {
+            members: members.iter().filter(|m| m.pool_id == r.id).map(|m| Person { id: m.id.clone(), name: m.display_name.clone() }).collect(),
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            clinical: r.clinical == "yes",
         })
-        .collect()
+        .collect())
 }
 
 /// Creates a pool, clinical or not (see [`set_pool_clinical`]); false when the name is taken.
@@ -221,7 +226,17 @@ pub async fn set_care_team(
 
 /// Out-of-office periods that have not ended, soonest first; of one provider or of all.
 pub async fn absences(db: &Db, zone: &jiff::tz::TimeZone, provider: Option<&UserId>, now: i64) -> Result<Vec<Absence>, sqlx::Error> {
-    let rows = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct AbsenceRow {
+        id: String,
+        provider_id: String,
+        starts_at: i64,
+        ends_at: i64,
+        note: String,
+        provider: String,
+        cover: Option<String>,
+    }
+    let rows: Vec<AbsenceRow> = sqlx::query_as(
         "SELECT a.id, a.provider_id, a.starts_at, a.ends_at, a.note, u.display_name AS provider, COALESCE(cu.display_name, cp.name) AS cover \
          FROM absences a JOIN users u ON u.id = a.provider_id LEFT JOIN users cu ON cu.id = a.cover_provider_id \
            LEFT JOIN care_pools cp ON cp.id = a.cover_pool_id \
@@ -230,21 +245,19 @@ pub async fn absences(db: &Db, zone: &jiff::tz::TimeZone, provider: Option<&User
     .bind(now)
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
-        .filter(|r| provider.is_none_or(|p| r.try_get::<String, _>("provider_id").ok().as_deref() == Some(p.as_str())))
-        .map(|r| {
-            let starts: i64 = r.try_get("starts_at")?;
-            Ok(Absence {
-                id: r.try_get("id")?,
-                provider: r.try_get("provider")?,
-                starts_text: super::server::local_text(zone, starts),
-                ends_text: super::server::local_text(zone, r.try_get("ends_at")?),
-                cover: r.try_get::<Option<String>, _>("cover")?.unwrap_or_default(),
-                note: r.try_get("note")?,
-                current: starts <= now,
-            })
+    Ok(rows
+        .into_iter()
+        .filter(|r| provider.is_none_or(|p| r.provider_id == p.as_str()))
+        .map(|r| Absence {
+            id: r.id,
+            provider: r.provider,
+            starts_text: super::server::local_text(zone, r.starts_at),
+            ends_text: super::server::local_text(zone, r.ends_at),
+            cover: r.cover.unwrap_or_default(),
+            note: r.note,
+            current: r.starts_at <= now,
         })
-        .collect()
+        .collect())
 }
 
 /// Why a period could not be scheduled.
@@ -343,14 +356,14 @@ pub async fn cancel_absence(db: &Db, actor: &UserId, id: &AbsenceId, only_of: Op
 
 /// The holidays from `from` (YYYY-MM-DD) on, by date.
 pub async fn holidays(db: &Db, from: &str) -> Result<Vec<Holiday>, sqlx::Error> {
-    let rows = sqlx::query("SELECT day, name FROM holidays WHERE day >= $1 ORDER BY day").bind(from).fetch_all(&db.pool).await?;
-    rows.iter()
-        .map(|r| {
-            let day: String = r.try_get("day")?;
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT day, name FROM holidays WHERE day >= $1 ORDER BY day").bind(from).fetch_all(&db.pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(day, name)| {
             let weekday = day.parse::<jiff::civil::Date>().map(|d| d.strftime("%A").to_string()).unwrap_or_default();
-            Ok(Holiday { day, weekday, name: r.try_get("name")? })
+            Holiday { day, weekday, name }
         })
-        .collect()
+        .collect())
 }
 
 pub async fn set_holiday(db: &Db, actor: &UserId, day: &str, name: Option<&str>, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {

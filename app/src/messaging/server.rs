@@ -14,8 +14,6 @@ use crate::platform::db::{lock_row, Db, Tx};
 use crate::platform::settings::PortalSettings;
 use crate::platform::tokens;
 use crate::types::UserId;
-use sqlx::any::AnyRow;
-use sqlx::Row;
 use std::net::IpAddr;
 
 /// Why a message could not be sent. The texts are for logs; what people read for each is on
@@ -56,8 +54,8 @@ pub async fn patient_of(db: &Db, user: &UserId) -> Result<Option<PatientId>, sql
 
 /// The organisation's calendar as it stands now (holidays from the database).
 pub async fn calendar(conn: &mut sqlx::AnyConnection, settings: &PortalSettings) -> Result<BusinessCalendar, sqlx::Error> {
-    let rows = sqlx::query("SELECT day FROM holidays").fetch_all(&mut *conn).await?;
-    let days = rows.iter().filter_map(|r| r.try_get::<String, _>("day").ok()).filter_map(|d| d.parse::<jiff::civil::Date>().ok());
+    let rows: Vec<String> = sqlx::query_scalar("SELECT day FROM holidays").fetch_all(&mut *conn).await?;
+    let days = rows.iter().filter_map(|d| d.parse::<jiff::civil::Date>().ok());
     let m = &settings.messaging;
     Ok(BusinessCalendar::new(m.time_zone.clone(), m.business_day_closes, days))
 }
@@ -72,7 +70,13 @@ pub async fn recipients(db: &Db, patient: &PatientId) -> Result<Vec<RecipientOpt
 /// connection of the pool: with every connection held by transactions waiting for the same
 /// lock, it would never get one).
 async fn recipients_in(conn: &mut sqlx::AnyConnection, patient: &PatientId) -> Result<Vec<RecipientOption>, sqlx::Error> {
-    let rows = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct OptionRow {
+        kind: String,
+        id: String,
+        name: String,
+    }
+    let rows: Vec<OptionRow> = sqlx::query_as(
         "SELECT 'provider' AS kind, u.id AS id, u.display_name AS name, 0 AS ord FROM care_team t JOIN users u ON u.id = t.provider_id \
            WHERE t.patient_id = $1 AND u.access = 'active' \
          UNION ALL \
@@ -83,22 +87,22 @@ async fn recipients_in(conn: &mut sqlx::AnyConnection, patient: &PatientId) -> R
     .bind(patient.as_str())
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
+    Ok(rows
+        .into_iter()
         .map(|r| {
-            let id: String = r.try_get("id")?;
-            let recipient = if r.try_get::<String, _>("kind")? == "provider" { Recipient::Provider(id) } else { Recipient::Pool(id) };
-            Ok(RecipientOption { recipient, name: r.try_get("name")? })
+            let recipient = if r.kind == "provider" { Recipient::Provider(r.id) } else { Recipient::Pool(r.id) };
+            RecipientOption { recipient, name: r.name }
         })
-        .collect()
+        .collect())
 }
 
 /// The name of a provider or a pool.
 async fn name_of(conn: &mut sqlx::AnyConnection, r: &Recipient) -> Result<String, sqlx::Error> {
-    let row = match r {
-        Recipient::Provider(id) => sqlx::query("SELECT display_name AS name FROM users WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?,
-        Recipient::Pool(id) => sqlx::query("SELECT name FROM care_pools WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?,
+    let name: Option<String> = match r {
+        Recipient::Provider(id) => sqlx::query_scalar("SELECT display_name AS name FROM users WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?,
+        Recipient::Pool(id) => sqlx::query_scalar("SELECT name FROM care_pools WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?,
     };
-    Ok(row.and_then(|r| r.try_get("name").ok()).unwrap_or_else(|| "(removed)".into()))
+    Ok(name.unwrap_or_else(|| "(removed)".into()))
 }
 
 fn recipient_from(provider: Option<String>, pool: Option<String>) -> Option<Recipient> {
@@ -120,12 +124,19 @@ fn columns(r: &Recipient) -> (Option<&str>, Option<&str>) {
 /// to their cover (followed when the cover is out too, a few steps at most, never in a
 /// circle). Returns the destination and, when it differs, why.
 pub async fn route(conn: &mut sqlx::AnyConnection, to: &Recipient, now: i64, zone: &jiff::tz::TimeZone) -> Result<(Recipient, Option<String>), sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct AbsenceRow {
+        ends_at: i64,
+        cover_provider_id: Option<String>,
+        cover_pool_id: Option<String>,
+        display_name: String,
+    }
     let mut current = to.clone();
     let mut reasons: Vec<String> = Vec::new();
     let mut seen = vec![current.clone()];
     for _ in 0..5 {
         let Recipient::Provider(provider) = &current else { break };
-        let absence = sqlx::query(
+        let absence: Option<AbsenceRow> = sqlx::query_as(
             "SELECT a.ends_at, a.cover_provider_id, a.cover_pool_id, u.display_name FROM absences a JOIN users u ON u.id = a.provider_id \
              WHERE a.provider_id = $1 AND a.starts_at <= $2 AND a.ends_at > $2 AND a.cancelled_at IS NULL \
              ORDER BY a.starts_at DESC LIMIT 1",
@@ -135,15 +146,13 @@ pub async fn route(conn: &mut sqlx::AnyConnection, to: &Recipient, now: i64, zon
         .fetch_optional(&mut *conn)
         .await?;
         let Some(a) = absence else { break };
-        let Some(cover) = recipient_from(a.try_get("cover_provider_id")?, a.try_get("cover_pool_id")?) else { break };
+        let Some(cover) = recipient_from(a.cover_provider_id, a.cover_pool_id) else { break };
         if seen.contains(&cover) {
             break;
         }
-        let until = jiff::Timestamp::from_millisecond(a.try_get::<i64, _>("ends_at")?)
-            .map(|t| t.to_zoned(zone.clone()).strftime("%B %-d, %Y").to_string())
-            .unwrap_or_default();
+        let until = jiff::Timestamp::from_millisecond(a.ends_at).map(|t| t.to_zoned(zone.clone()).strftime("%B %-d, %Y").to_string()).unwrap_or_default();
         let cover_name = name_of(conn, &cover).await?;
-        reasons.push(format!("{} is out of office until {until}; covered by {cover_name}", a.try_get::<String, _>("display_name")?));
+        reasons.push(format!("{} is out of office until {until}; covered by {cover_name}", a.display_name));
         seen.push(cover.clone());
         current = cover;
     }
@@ -285,14 +294,15 @@ pub async fn send_from_patient(
 /// Whom a patient's reply in `thread` is for: whom their latest message there was for, or the
 /// provider who wrote to them last when staff started the conversation.
 async fn reply_recipient(tx: &mut Tx, thread: &ThreadId, patient: &PatientId) -> Result<Option<Recipient>, sqlx::Error> {
-    let row = sqlx::query("SELECT to_provider_id, to_pool_id FROM messages WHERE thread_id = $1 AND author_kind = 'patient' ORDER BY sent_at DESC LIMIT 1")
-        .bind(thread.as_str())
-        .fetch_optional(&mut **tx)
-        .await?;
-    if let Some(r) = row {
-        return Ok(recipient_from(r.try_get("to_provider_id")?, r.try_get("to_pool_id")?));
+    let row: Option<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT to_provider_id, to_pool_id FROM messages WHERE thread_id = $1 AND author_kind = 'patient' ORDER BY sent_at DESC LIMIT 1")
+            .bind(thread.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+    if let Some((provider, pool)) = row {
+        return Ok(recipient_from(provider, pool));
     }
-    let row = sqlx::query(
+    let author: Option<String> = sqlx::query_scalar(
         "SELECT m.author_id FROM messages m JOIN threads t ON t.id = m.thread_id \
          WHERE m.thread_id = $1 AND t.patient_id = $2 AND m.author_kind = 'staff' ORDER BY m.sent_at DESC LIMIT 1",
     )
@@ -300,7 +310,7 @@ async fn reply_recipient(tx: &mut Tx, thread: &ThreadId, patient: &PatientId) ->
     .bind(patient.as_str())
     .fetch_optional(&mut **tx)
     .await?;
-    Ok(row.map(|r| r.try_get("author_id")).transpose()?.map(Recipient::Provider))
+    Ok(author.map(Recipient::Provider))
 }
 
 async fn store_attachment(tx: &mut Tx, message: &MessageId, f: &CheckedFile) -> Result<(), sqlx::Error> {
@@ -354,13 +364,13 @@ async fn insert_route(
 /// period (the claim on the absence row makes it once across app servers too).
 #[tracing::instrument(skip_all)]
 pub async fn reroute_started_absences(db: &Db, settings: &PortalSettings, now: i64) -> Result<u64, sqlx::Error> {
-    let due = sqlx::query("SELECT id FROM absences WHERE starts_at <= $1 AND ends_at > $1 AND rerouted_at IS NULL AND cancelled_at IS NULL")
-        .bind(now)
-        .fetch_all(&db.pool)
-        .await?;
+    let due: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM absences WHERE starts_at <= $1 AND ends_at > $1 AND rerouted_at IS NULL AND cancelled_at IS NULL")
+            .bind(now)
+            .fetch_all(&db.pool)
+            .await?;
     let mut moved = 0;
-    for row in due {
-        let id: String = row.try_get("id")?;
+    for id in due {
         let mut tx = db.begin_write().await?;
         let claimed = sqlx::query("UPDATE absences SET rerouted_at = $1 WHERE id = $2 AND rerouted_at IS NULL AND cancelled_at IS NULL")
             .bind(now)
@@ -372,16 +382,16 @@ pub async fn reroute_started_absences(db: &Db, settings: &PortalSettings, now: i
         if !claimed {
             continue;
         }
-        let provider: String = sqlx::query("SELECT provider_id FROM absences WHERE id = $1").bind(&id).fetch_one(&mut *tx).await?.try_get("provider_id")?;
-        let waiting = sqlx::query("SELECT id FROM messages WHERE assigned_provider_id = $1 AND handled_at IS NULL AND author_kind = 'patient'")
-            .bind(&provider)
-            .fetch_all(&mut *tx)
-            .await?;
+        let provider: String = sqlx::query_scalar("SELECT provider_id FROM absences WHERE id = $1").bind(&id).fetch_one(&mut *tx).await?;
+        let waiting: Vec<MessageId> =
+            sqlx::query_scalar("SELECT id FROM messages WHERE assigned_provider_id = $1 AND handled_at IS NULL AND author_kind = 'patient'")
+                .bind(&provider)
+                .fetch_all(&mut *tx)
+                .await?;
         let from = Recipient::Provider(provider);
         let (to, reason) = route(&mut tx, &from, now, &settings.messaging.time_zone).await?;
         if let Some(reason) = reason {
-            for m in waiting {
-                let message = m.try_get::<MessageId, _>("id")?;
+            for message in waiting {
                 let (tp, tpool) = columns(&to);
                 sqlx::query("UPDATE messages SET assigned_provider_id = $1, assigned_pool_id = $2 WHERE id = $3")
                     .bind(tp)
@@ -473,20 +483,33 @@ struct MessageRow {
     assigned_name: Option<String>,
 }
 
+/// A patient's name and record number, as staff see them beside a conversation.
+#[derive(sqlx::FromRow)]
+struct PatientNameRow {
+    given_name: String,
+    family_name: String,
+    mrn: String,
+}
+
+impl PatientNameRow {
+    fn full_name(&self) -> String {
+        format!("{} {}", self.given_name, self.family_name)
+    }
+}
+
 fn topic_label(s: &str) -> String {
     Topic::parse(s).map(|t| t.label().to_string()).unwrap_or_else(|| s.to_string())
 }
 
 /// How many staff messages the patient has not read yet (for the navigation's badge).
 pub async fn unread_count(db: &Db, patient: &PatientId) -> Result<i64, sqlx::Error> {
-    sqlx::query(
+    sqlx::query_scalar(
         "SELECT COUNT(*) AS n FROM messages m JOIN threads t ON t.id = m.thread_id \
          WHERE t.patient_id = $1 AND m.author_kind = 'staff' AND m.read_at IS NULL",
     )
     .bind(patient.as_str())
     .fetch_one(&db.pool)
-    .await?
-    .try_get("n")
+    .await
 }
 
 /// Who is reading a thread.
@@ -568,15 +591,24 @@ pub async fn open_thread(
     client_addr: Option<IpAddr>,
     now: i64,
 ) -> Result<Option<ThreadView>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct OpenedRow {
+        subject: String,
+        topic: String,
+        patient_id: PatientId,
+        given_name: String,
+        family_name: String,
+        mrn: String,
+    }
     let mut tx = db.begin_write().await?;
-    let t = sqlx::query(
+    let t: Option<OpenedRow> = sqlx::query_as(
         "SELECT t.id, t.subject, t.topic, t.patient_id, p.given_name, p.family_name, p.mrn FROM threads t JOIN patients p ON p.id = t.patient_id WHERE t.id = $1",
     )
     .bind(thread.as_str())
     .fetch_optional(&mut *tx)
     .await?;
     let Some(t) = t else { return Ok(None) };
-    let patient_id: PatientId = t.try_get("patient_id")?;
+    let patient_id = t.patient_id.clone();
     let staff = match &reader {
         Reader::Patient { patient, .. } => {
             if patient.as_str() != patient_id.as_str() {
@@ -595,12 +627,11 @@ pub async fn open_thread(
     // Read marks first, so the page shows the state it leaves behind.
     match &reader {
         Reader::Patient { user, .. } => {
-            let unread = sqlx::query("SELECT id FROM messages WHERE thread_id = $1 AND author_kind = 'staff' AND read_at IS NULL")
+            let unread: Vec<String> = sqlx::query_scalar("SELECT id FROM messages WHERE thread_id = $1 AND author_kind = 'staff' AND read_at IS NULL")
                 .bind(thread.as_str())
                 .fetch_all(&mut *tx)
                 .await?;
-            for m in unread {
-                let id: String = m.try_get("id")?;
+            for id in unread {
                 sqlx::query("UPDATE messages SET read_at = $1 WHERE id = $2 AND read_at IS NULL").bind(now).bind(&id).execute(&mut *tx).await?;
                 let mut event = AuditEvent::of(AuditAction::MessageRead);
                 event.actor = Some(user);
@@ -667,10 +698,10 @@ pub async fn open_thread(
     let open_message = messages.iter().rev().find(|m| m.from_patient && m.handled_at.is_none()).map(|m| m.id.clone());
     Ok(Some(ThreadView {
         id: thread.clone(),
-        subject: t.try_get("subject")?,
-        topic: topic_label(&t.try_get::<String, _>("topic")?),
-        patient_name: format!("{} {}", t.try_get::<String, _>("given_name")?, t.try_get::<String, _>("family_name")?),
-        patient_mrn: if staff { Some(t.try_get("mrn")?) } else { None },
+        topic: topic_label(&t.topic),
+        patient_name: format!("{} {}", t.given_name, t.family_name),
+        patient_mrn: if staff { Some(t.mrn) } else { None },
+        subject: t.subject,
         patient_id: staff.then(|| patient_id.to_string()),
         messages,
         overdue,
@@ -815,7 +846,8 @@ pub async fn staff_patient_threads(
     now: i64,
 ) -> Result<Option<PatientConversations>, sqlx::Error> {
     let mut conn = db.pool.acquire().await?;
-    let Some(p) = sqlx::query("SELECT given_name, family_name, mrn FROM patients WHERE id = $1").bind(patient.as_str()).fetch_optional(&mut *conn).await?
+    let Some(p): Option<PatientNameRow> =
+        sqlx::query_as("SELECT given_name, family_name, mrn FROM patients WHERE id = $1").bind(patient.as_str()).fetch_optional(&mut *conn).await?
     else {
         return Ok(None);
     };
@@ -853,12 +885,7 @@ pub async fn staff_patient_threads(
     event.client_addr = client_addr;
     event.detail = Some("conversations listed");
     audit::record_alone(db, event, now).await?;
-    Ok(Some(PatientConversations {
-        patient: patient.to_string(),
-        name: format!("{} {}", p.try_get::<String, _>("given_name")?, p.try_get::<String, _>("family_name")?),
-        mrn: p.try_get("mrn")?,
-        threads,
-    }))
+    Ok(Some(PatientConversations { patient: patient.to_string(), name: p.full_name(), mrn: p.mrn, threads }))
 }
 
 /// Why a staff action was refused.
@@ -879,12 +906,7 @@ pub enum StaffActionError {
 }
 
 async fn thread_patient(tx: &mut Tx, thread: &ThreadId) -> Result<Option<PatientId>, sqlx::Error> {
-    Ok(sqlx::query("SELECT patient_id FROM threads WHERE id = $1")
-        .bind(thread.as_str())
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| r.try_get("patient_id"))
-        .transpose()?)
+    sqlx::query_scalar("SELECT patient_id FROM threads WHERE id = $1").bind(thread.as_str()).fetch_optional(&mut **tx).await
 }
 
 /// A staff reply in a thread: stored, the open patient messages of the thread marked handled,
@@ -937,12 +959,10 @@ async fn insert_staff_message(
         .bind(now)
         .execute(&mut **tx)
         .await?;
-    let patient_user: Option<UserId> = sqlx::query("SELECT u.id FROM users u JOIN threads t ON t.patient_id = u.patient_id WHERE t.id = $1")
+    let patient_user: Option<UserId> = sqlx::query_scalar("SELECT u.id FROM users u JOIN threads t ON t.patient_id = u.patient_id WHERE t.id = $1")
         .bind(thread.as_str())
         .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| r.try_get("id"))
-        .transpose()?;
+        .await?;
     let mut event = AuditEvent::of(AuditAction::MessageSent);
     event.actor = Some(staff);
     event.subject = patient_user.as_ref();
@@ -1008,12 +1028,11 @@ pub async fn start_from_staff(
 /// Marks a patient's message handled without a reply (e.g. the patient was called back).
 pub async fn mark_handled(db: &Db, staff: &UserId, message: &MessageId, client_addr: Option<IpAddr>, now: i64) -> Result<ThreadId, StaffActionError> {
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query("SELECT thread_id, handled_at FROM messages WHERE id = $1 AND author_kind = 'patient'")
+    let thread: ThreadId = sqlx::query_scalar("SELECT thread_id, handled_at FROM messages WHERE id = $1 AND author_kind = 'patient'")
         .bind(message.as_str())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StaffActionError::NotFound)?;
-    let thread = row.try_get::<ThreadId, _>("thread_id")?;
     if !staff_may_see(&mut tx, staff, &thread).await? {
         return Err(StaffActionError::NotFound);
     }
@@ -1043,12 +1062,8 @@ pub async fn forward_options(db: &Db, staff: &UserId, thread: &ThreadId) -> Resu
     if !staff_may_see(&mut conn, staff, thread).await? {
         return Ok(None);
     }
-    let patient: Option<PatientId> = sqlx::query("SELECT patient_id FROM threads WHERE id = $1")
-        .bind(thread.as_str())
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| r.try_get("patient_id"))
-        .transpose()?;
+    let patient: Option<PatientId> =
+        sqlx::query_scalar("SELECT patient_id FROM threads WHERE id = $1").bind(thread.as_str()).fetch_optional(&mut *conn).await?;
     drop(conn);
     match patient {
         Some(p) => Ok(Some(recipients(db, &p).await?)),
@@ -1068,9 +1083,16 @@ pub async fn forward(
     client_addr: Option<IpAddr>,
     now: i64,
 ) -> Result<ThreadId, StaffActionError> {
+    #[derive(sqlx::FromRow)]
+    struct WaitingRow {
+        thread_id: ThreadId,
+        assigned_provider_id: Option<String>,
+        assigned_pool_id: Option<String>,
+        patient_id: PatientId,
+    }
     let note: String = note.trim().chars().take(300).collect();
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query(
+    let row: WaitingRow = sqlx::query_as(
         "SELECT m.thread_id, m.assigned_provider_id, m.assigned_pool_id, t.patient_id FROM messages m JOIN threads t ON t.id = m.thread_id \
          WHERE m.id = $1 AND m.author_kind = 'patient' AND m.handled_at IS NULL",
     )
@@ -1078,14 +1100,15 @@ pub async fn forward(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(StaffActionError::NotFound)?;
-    let thread = row.try_get::<ThreadId, _>("thread_id")?;
+    let thread = row.thread_id;
     if !staff_may_see(&mut tx, staff, &thread).await? {
         return Err(StaffActionError::NotFound);
     }
-    let patient = row.try_get::<PatientId, _>("patient_id")?;
-    let from = recipient_from(row.try_get("assigned_provider_id")?, row.try_get("assigned_pool_id")?).ok_or(StaffActionError::NotFound)?;
-    let team = sqlx::query("SELECT provider_id, pool_id FROM care_team WHERE patient_id = $1").bind(patient.as_str()).fetch_all(&mut *tx).await?;
-    let on_team = team.iter().any(|r| recipient_from(r.try_get("provider_id").ok().flatten(), r.try_get("pool_id").ok().flatten()).as_ref() == Some(to));
+    let patient = row.patient_id;
+    let from = recipient_from(row.assigned_provider_id, row.assigned_pool_id).ok_or(StaffActionError::NotFound)?;
+    let team: Vec<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT provider_id, pool_id FROM care_team WHERE patient_id = $1").bind(patient.as_str()).fetch_all(&mut *tx).await?;
+    let on_team = team.into_iter().any(|(provider, pool)| recipient_from(provider, pool).as_ref() == Some(to));
     if !on_team || *to == from {
         return Err(StaffActionError::Recipient);
     }
@@ -1126,8 +1149,16 @@ pub async fn attachment(
     client_addr: Option<IpAddr>,
     now: i64,
 ) -> Result<Option<(String, String, Vec<u8>)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct ContentRow {
+        file_name: String,
+        content_type: String,
+        content: Vec<u8>,
+        thread_id: ThreadId,
+        patient_id: PatientId,
+    }
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query(
+    let row: Option<ContentRow> = sqlx::query_as(
         "SELECT a.file_name, a.content_type, a.content, m.thread_id, t.patient_id FROM attachments a \
          JOIN messages m ON m.id = a.message_id JOIN threads t ON t.id = m.thread_id WHERE a.id = $1",
     )
@@ -1135,16 +1166,15 @@ pub async fn attachment(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let thread = row.try_get::<ThreadId, _>("thread_id")?;
     let actor = match &reader {
         Reader::Patient { user, patient } => {
-            if row.try_get::<String, _>("patient_id")? != patient.as_str() {
+            if row.patient_id.as_str() != patient.as_str() {
                 return Ok(None);
             }
             *user
         }
         Reader::Staff { user } => {
-            if !staff_may_see(&mut tx, user, &thread).await? {
+            if !staff_may_see(&mut tx, user, &row.thread_id).await? {
                 return Ok(None);
             }
             *user
@@ -1157,36 +1187,35 @@ pub async fn attachment(
     event.client_addr = client_addr;
     audit::record(&mut tx, event, now).await?;
     tx.commit().await?;
-    Ok(Some((row.try_get("file_name")?, row.try_get("content_type")?, row.try_get("content")?)))
+    Ok(Some((row.file_name, row.content_type, row.content)))
 }
 
 /// The patient's draft of a new message (`thread` none) or of a reply.
 pub async fn draft(db: &Db, user: &UserId, thread: Option<&ThreadId>) -> Result<Option<Draft>, sqlx::Error> {
-    let row = match thread {
+    #[derive(sqlx::FromRow)]
+    struct DraftRow {
+        recipient: String,
+        topic: String,
+        subject: String,
+        body: String,
+        updated_at: i64,
+    }
+    let row: Option<DraftRow> = match thread {
         None => {
-            sqlx::query("SELECT recipient, topic, subject, body, updated_at FROM message_drafts WHERE user_id = $1 AND thread_id IS NULL")
+            sqlx::query_as("SELECT recipient, topic, subject, body, updated_at FROM message_drafts WHERE user_id = $1 AND thread_id IS NULL")
                 .bind(user.as_str())
                 .fetch_optional(&db.pool)
                 .await?
         }
         Some(t) => {
-            sqlx::query("SELECT recipient, topic, subject, body, updated_at FROM message_drafts WHERE user_id = $1 AND thread_id = $2")
+            sqlx::query_as("SELECT recipient, topic, subject, body, updated_at FROM message_drafts WHERE user_id = $1 AND thread_id = $2")
                 .bind(user.as_str())
                 .bind(t.as_str())
                 .fetch_optional(&db.pool)
                 .await?
         }
     };
-    row.map(|r| {
-        Ok(Draft {
-            recipient: r.try_get("recipient")?,
-            topic: r.try_get("topic")?,
-            subject: r.try_get("subject")?,
-            body: r.try_get("body")?,
-            updated_at: Some(r.try_get("updated_at")?),
-        })
-    })
-    .transpose()
+    Ok(row.map(|r| Draft { recipient: r.recipient, topic: r.topic, subject: r.subject, body: r.body, updated_at: Some(r.updated_at) }))
 }
 
 /// Saves (replaces) a draft. A reply's draft is kept only in the patient's own thread.
@@ -1240,8 +1269,8 @@ async fn delete_draft(conn: &mut sqlx::AnyConnection, user: &UserId, thread: Opt
 
 /// The patient's choice of immediate or daily notices.
 pub async fn notice_mode(db: &Db, user: &UserId) -> Result<NoticeMode, sqlx::Error> {
-    let row = sqlx::query("SELECT notices FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&db.pool).await?;
-    Ok(NoticeMode::parse(&row.try_get::<String, _>("notices")?).unwrap_or(NoticeMode::Immediate))
+    let notices: String = sqlx::query_scalar("SELECT notices FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&db.pool).await?;
+    Ok(NoticeMode::parse(&notices).unwrap_or(NoticeMode::Immediate))
 }
 
 pub async fn set_notice_mode(db: &Db, user: &UserId, mode: NoticeMode, client_addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
@@ -1271,7 +1300,13 @@ pub async fn set_notice_mode(db: &Db, user: &UserId, mode: NoticeMode, client_ad
 /// Patients a member of staff may write to, for the "new message" form: search by name or MRN
 /// among the patients whose care team they are on.
 pub async fn staff_patients(db: &Db, staff: &UserId) -> Result<Vec<(PatientId, String, String)>, sqlx::Error> {
-    let rows = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct ChoiceRow {
+        id: PatientId,
+        #[sqlx(flatten)]
+        name: PatientNameRow,
+    }
+    let rows: Vec<ChoiceRow> = sqlx::query_as(
         "SELECT DISTINCT p.id, p.given_name, p.family_name, p.mrn FROM patients p JOIN care_team c ON c.patient_id = p.id \
          WHERE c.provider_id = $1 OR c.pool_id IN (SELECT pool_id FROM pool_members WHERE user_id = $1) \
          ORDER BY p.family_name, p.given_name LIMIT 1000",
@@ -1279,13 +1314,5 @@ pub async fn staff_patients(db: &Db, staff: &UserId) -> Result<Vec<(PatientId, S
     .bind(staff.as_str())
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
-        .map(|r: &AnyRow| {
-            Ok((
-                r.try_get::<PatientId, _>("id")?,
-                format!("{} {}", r.try_get::<String, _>("given_name")?, r.try_get::<String, _>("family_name")?),
-                r.try_get("mrn")?,
-            ))
-        })
-        .collect()
+    Ok(rows.into_iter().map(|r| (r.id, r.name.full_name(), r.name.mrn)).collect())
 }
