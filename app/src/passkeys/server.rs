@@ -8,7 +8,7 @@ use crate::audit::{self, AuditAction, AuditEvent};
 use crate::platform::db::{Db, Tx};
 use crate::platform::settings::PortalSettings;
 use crate::platform::tokens;
-use crate::outbox::{self, Notice};
+use crate::second_step::server::notify_methods_changed;
 use crate::types::UserId;
 use std::net::IpAddr;
 use webauthn_rs::prelude::*;
@@ -132,14 +132,6 @@ async fn take_ceremony(tx: &mut Tx, id: &str, kind: &str, user: Option<&UserId>,
     Ok(Some((row.state, row.name)))
 }
 
-async fn notify(tx: &mut Tx, user: &UserId, now: i64) -> Result<(), sqlx::Error> {
-    let email = crate::users::email(&mut **tx, user).await?;
-    if let Some(email) = email.filter(|e| !e.is_empty()) {
-        outbox::enqueue(tx, &email, &Notice::SignInMethodsChanged, now).await?;
-    }
-    Ok(())
-}
-
 /// Finishes adding a passkey with what the browser's authenticator answered.
 pub async fn finish_registration(
     db: &Db,
@@ -181,7 +173,7 @@ pub async fn finish_registration(
         now,
     )
     .await?;
-    notify(&mut tx, user, now).await?;
+    notify_methods_changed(&mut tx, user, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -367,7 +359,7 @@ pub async fn remove(db: &Db, user: &UserId, id: &str, client_addr: Option<IpAddr
             now,
         )
         .await?;
-        notify(&mut tx, user, now).await?;
+        notify_methods_changed(&mut tx, user, now).await?;
     }
     tx.commit().await?;
     Ok(removed)
@@ -385,7 +377,7 @@ pub async fn remove_all_in(tx: &mut Tx, staff: &UserId, user: &UserId, client_ad
             now,
         )
         .await?;
-        notify(tx, user, now).await?;
+        notify_methods_changed(tx, user, now).await?;
     }
     Ok(removed)
 }

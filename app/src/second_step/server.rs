@@ -101,7 +101,9 @@ pub async fn begin_setup(db: &Db, key: &SealingKey, user: &UserId, now: i64) -> 
     Ok(secret)
 }
 
-async fn notify(tx: &mut Tx, user: &UserId, now: i64) -> Result<(), sqlx::Error> {
+/// Tells the user by e-mail that their sign-in methods changed (the second step turned on or
+/// off, recovery codes renewed, a passkey added or removed), in the change's transaction.
+pub async fn notify_methods_changed(tx: &mut Tx, user: &UserId, now: i64) -> Result<(), sqlx::Error> {
     let email = crate::users::email(&mut **tx, user).await?;
     if let Some(email) = email.filter(|e| !e.is_empty()) {
         outbox::enqueue(tx, &email, &Notice::SignInMethodsChanged, now).await?;
@@ -180,7 +182,7 @@ pub async fn confirm_setup(
         .await?;
     let codes = new_recovery_codes(&mut tx, key, user).await?;
     audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr, ..AuditEvent::of(AuditAction::SecondStepEnabled) }, now).await?;
-    notify(&mut tx, user, now).await?;
+    notify_methods_changed(&mut tx, user, now).await?;
     tx.commit().await?;
     Ok(Some(codes))
 }
@@ -194,7 +196,7 @@ pub async fn turn_off(db: &Db, user: &UserId, client_addr: Option<IpAddr>, now: 
     if removed {
         audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr, ..AuditEvent::of(AuditAction::SecondStepDisabled) }, now)
             .await?;
-        notify(&mut tx, user, now).await?;
+        notify_methods_changed(&mut tx, user, now).await?;
     }
     tx.commit().await?;
     Ok(removed)
@@ -323,7 +325,7 @@ pub async fn settle_step(
     };
     audit::record(&mut tx, AuditEvent { detail, ..event(action) }, now).await?;
     if how == Passed::RecoveryCode {
-        notify(&mut tx, user, now).await?;
+        notify_methods_changed(&mut tx, user, now).await?;
     }
     tx.commit().await?;
     Ok(CodeCheck::Passed { next, recovery_code: how == Passed::RecoveryCode })
