@@ -1,15 +1,56 @@
-//! Care teams, pools, out-of-office periods and the holiday list in the database. Every change
-//! is audited in the same transaction.
+//! Care teams, pools, out-of-office periods and the holiday list: what the setup pages show
+//! (the types, in both builds) and, on the server, the database. Every change is audited in
+//! the same transaction.
 
-use super::admin_pages::{Absence, Holiday, Person, Pool};
-use super::{AbsenceId, PoolId, Recipient};
-use crate::audit::{self, AuditAction, AuditEvent};
-use crate::patients::PatientId;
-use crate::platform::db::{Db, Tx};
-use crate::platform::tokens;
-use crate::types::UserId;
-use std::net::IpAddr;
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "ssr")]
+use {
+    super::{AbsenceId, PoolId, Recipient},
+    crate::audit::{self, AuditAction, AuditEvent},
+    crate::patients::PatientId,
+    crate::platform::db::{Db, Tx},
+    crate::platform::tokens,
+    crate::types::UserId,
+    std::net::IpAddr,
+};
 
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pool {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// Clinical work (a nurse line), not billing or front-desk work.
+    pub clinical: bool,
+    pub members: Vec<Person>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Absence {
+    pub id: String,
+    pub provider: String,
+    pub starts_text: String,
+    pub ends_text: String,
+    pub cover: String,
+    pub note: String,
+    pub current: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Holiday {
+    /// YYYY-MM-DD
+    pub day: String,
+    /// "Friday"
+    pub weekday: String,
+    pub name: String,
+}
+
+#[cfg(feature = "ssr")]
 async fn audit_change(
     tx: &mut Tx,
     action: AuditAction,
@@ -29,6 +70,7 @@ async fn audit_change(
     audit::record(tx, e, now).await
 }
 
+#[cfg(feature = "ssr")]
 /// Staff users of the given roles, by name.
 pub async fn staff_with_roles(db: &Db, roles: &[&str]) -> Result<Vec<Person>, sqlx::Error> {
     let rows: Vec<(String, String, Option<String>)> =
@@ -38,6 +80,7 @@ pub async fn staff_with_roles(db: &Db, roles: &[&str]) -> Result<Vec<Person>, sq
     Ok(rows.into_iter().filter(|(_, _, role)| role.as_deref().is_some_and(|role| roles.contains(&role))).map(|(id, name, _)| Person { id, name }).collect())
 }
 
+#[cfg(feature = "ssr")]
 pub async fn pools(db: &Db) -> Result<Vec<Pool>, sqlx::Error> {
     #[derive(sqlx::FromRow)]
     struct PoolRow {
@@ -70,6 +113,7 @@ pub async fn pools(db: &Db) -> Result<Vec<Pool>, sqlx::Error> {
         .collect())
 }
 
+#[cfg(feature = "ssr")]
 /// Creates a pool, clinical or not (see [`set_pool_clinical`]); false when the name is taken.
 pub async fn create_pool(db: &Db, actor: &UserId, name: &str, description: &str, clinical: bool, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
@@ -91,6 +135,7 @@ pub async fn create_pool(db: &Db, actor: &UserId, name: &str, description: &str,
     Ok(true)
 }
 
+#[cfg(feature = "ssr")]
 /// Says whether a pool does clinical work. Clinicians who work a clinical pool on a patient's
 /// care team read the patient's clinical conversations, and a conversation addressed, routed or
 /// forwarded to a clinical pool is clinical (`server::staff_reads_thread_sql`). False when
@@ -113,6 +158,7 @@ pub async fn set_pool_clinical(db: &Db, actor: &UserId, pool: &PoolId, clinical:
     Ok(changed)
 }
 
+#[cfg(feature = "ssr")]
 /// Adds or removes a member (a staff user who works inboxes); false when nothing changed.
 pub async fn set_pool_member(db: &Db, actor: &UserId, pool: &PoolId, user: &str, member: bool, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
@@ -145,11 +191,13 @@ pub async fn set_pool_member(db: &Db, actor: &UserId, pool: &PoolId, user: &str,
     Ok(changed)
 }
 
+#[cfg(feature = "ssr")]
 /// A patient's care team, providers first.
 pub async fn care_team(db: &Db, patient: &PatientId) -> Result<Vec<(Recipient, String)>, sqlx::Error> {
     Ok(super::server::recipients(db, patient).await?.into_iter().map(|o| (o.recipient, o.name)).collect())
 }
 
+#[cfg(feature = "ssr")]
 /// Adds someone (a clinician or a pool) to a patient's care team, or removes them.
 pub async fn set_care_team(
     db: &Db,
@@ -224,6 +272,7 @@ pub async fn set_care_team(
     Ok(changed)
 }
 
+#[cfg(feature = "ssr")]
 /// Out-of-office periods that have not ended, soonest first; of one provider or of all.
 pub async fn absences(db: &Db, zone: &jiff::tz::TimeZone, provider: Option<&UserId>, now: i64) -> Result<Vec<Absence>, sqlx::Error> {
     #[derive(sqlx::FromRow)]
@@ -260,6 +309,7 @@ pub async fn absences(db: &Db, zone: &jiff::tz::TimeZone, provider: Option<&User
         .collect())
 }
 
+#[cfg(feature = "ssr")]
 /// Why a period could not be scheduled.
 #[derive(Debug, thiserror::Error)]
 pub enum AbsenceError {
@@ -273,6 +323,7 @@ pub enum AbsenceError {
 
 /// Schedules a provider's out-of-office period with its cover.
 #[allow(clippy::too_many_arguments)]
+#[cfg(feature = "ssr")]
 pub async fn schedule_absence(
     db: &Db,
     actor: &UserId,
@@ -336,6 +387,7 @@ pub async fn schedule_absence(
     Ok(id)
 }
 
+#[cfg(feature = "ssr")]
 /// Cancels a period (of `only_of`'s when given: a clinician cancels only their own).
 pub async fn cancel_absence(db: &Db, actor: &UserId, id: &AbsenceId, only_of: Option<&UserId>, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
@@ -354,6 +406,7 @@ pub async fn cancel_absence(db: &Db, actor: &UserId, id: &AbsenceId, only_of: Op
     Ok(done)
 }
 
+#[cfg(feature = "ssr")]
 /// The holidays from `from` (YYYY-MM-DD) on, by date.
 pub async fn holidays(db: &Db, from: &str) -> Result<Vec<Holiday>, sqlx::Error> {
     let rows: Vec<(String, String)> = sqlx::query_as("SELECT day, name FROM holidays WHERE day >= $1 ORDER BY day").bind(from).fetch_all(&db.pool).await?;
@@ -366,6 +419,7 @@ pub async fn holidays(db: &Db, from: &str) -> Result<Vec<Holiday>, sqlx::Error> 
         .collect())
 }
 
+#[cfg(feature = "ssr")]
 pub async fn set_holiday(db: &Db, actor: &UserId, day: &str, name: Option<&str>, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let changed = match name {
