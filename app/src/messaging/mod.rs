@@ -6,7 +6,7 @@
 //! - `thread.rs`: a conversation's messages, shared by both sides' pages.
 //! - `admin_pages/`: care teams and pools, out-of-office periods, the holiday list (a file per
 //!   page); `admin.rs`: what they show and, on the server, their database.
-//! - `server.rs`: the rules and the database (who may read and write what, routing, due dates,
+//! - `server/`: the rules and the database (who may read and write what, routing, due dates,
 //!   notices); `business_days.rs`: the due-date rule; `attachments.rs`: file checks;
 //!   `quota.rs`: a patient's messages per day and attachment bytes per month.
 //!

@@ -512,7 +512,12 @@ async fn sent_messages_never_change(backend: Backend) {
     let mut updates = 0;
     for (name, source) in [
         ("mod.rs", include_str!("../../../app/src/messaging/mod.rs")),
-        ("server.rs", include_str!("../../../app/src/messaging/server.rs")),
+        ("server/mod.rs", include_str!("../../../app/src/messaging/server/mod.rs")),
+        ("server/access.rs", include_str!("../../../app/src/messaging/server/access.rs")),
+        ("server/patient.rs", include_str!("../../../app/src/messaging/server/patient.rs")),
+        ("server/routing.rs", include_str!("../../../app/src/messaging/server/routing.rs")),
+        ("server/staff.rs", include_str!("../../../app/src/messaging/server/staff.rs")),
+        ("server/threads.rs", include_str!("../../../app/src/messaging/server/threads.rs")),
         ("admin.rs", include_str!("../../../app/src/messaging/admin.rs")),
         ("attachments.rs", include_str!("../../../app/src/messaging/attachments.rs")),
         ("business_days.rs", include_str!("../../../app/src/messaging/business_days.rs")),
