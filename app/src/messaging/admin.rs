@@ -1,16 +1,56 @@
-//! Care teams, pools, out-of-office periods and the holiday list in the database. Every change
-//! is audited in the same transaction.
+//! Care teams, pools, out-of-office periods and the holiday list: what the setup pages show
+//! (the types, in both builds) and, on the server, the database. Every change is audited in
+//! the same transaction.
 
-use super::admin_pages::{Absence, Holiday, Person, Pool};
-use super::{AbsenceId, PoolId, Recipient};
-use crate::audit::{self, AuditAction, AuditEvent};
-use crate::patients::PatientId;
-use crate::platform::db::{Db, Tx};
-use crate::platform::tokens;
-use crate::types::UserId;
-use sqlx::Row;
-use std::net::IpAddr;
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "ssr")]
+use {
+    super::{AbsenceId, PoolId, Recipient},
+    crate::audit::{self, AuditAction, AuditEvent},
+    crate::patients::PatientId,
+    crate::platform::db::{Db, Tx},
+    crate::platform::tokens,
+    crate::types::UserId,
+    std::net::IpAddr,
+};
 
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pool {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// Clinical work (a nurse line), not billing or front-desk work.
+    pub clinical: bool,
+    pub members: Vec<Person>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Absence {
+    pub id: String,
+    pub provider: String,
+    pub starts_text: String,
+    pub ends_text: String,
+    pub cover: String,
+    pub note: String,
+    pub current: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Holiday {
+    /// YYYY-MM-DD
+    pub day: String,
+    /// "Friday"
+    pub weekday: String,
+    pub name: String,
+}
+
+#[cfg(feature = "ssr")]
 async fn audit_change(
     tx: &mut Tx,
     action: AuditAction,
@@ -30,41 +70,50 @@ async fn audit_change(
     audit::record(tx, e, now).await
 }
 
+#[cfg(feature = "ssr")]
 /// Staff users of the given roles, by name.
 pub async fn staff_with_roles(db: &Db, roles: &[&str]) -> Result<Vec<Person>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id, display_name, staff_role FROM users WHERE kind = 'staff' AND access = 'active' ORDER BY display_name")
-        .fetch_all(&db.pool)
-        .await?;
+    let rows: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT id, display_name, staff_role FROM users WHERE kind = 'staff' AND access = 'active' ORDER BY display_name")
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(rows.into_iter().filter(|(_, _, role)| role.as_deref().is_some_and(|role| roles.contains(&role))).map(|(id, name, _)| Person { id, name }).collect())
+}
+
+#[cfg(feature = "ssr")]
+pub async fn pools(db: &Db) -> Result<Vec<Pool>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct PoolRow {
+        id: String,
+        name: String,
+        description: String,
+        /// `yes` or `no`.
+        clinical: String,
+    }
+    #[derive(sqlx::FromRow)]
+    struct MemberRow {
+        pool_id: String,
+        id: String,
+        display_name: String,
+    }
+    let rows: Vec<PoolRow> = sqlx::query_as("SELECT id, name, description, clinical FROM care_pools ORDER BY name").fetch_all(&db.pool).await?;
+    let members: Vec<MemberRow> =
+        sqlx::query_as("SELECT m.pool_id, u.id, u.display_name FROM pool_members m JOIN users u ON u.id = m.user_id ORDER BY u.display_name")
+            .fetch_all(&db.pool)
+            .await?;
     Ok(rows
-        .iter()
-        .filter(|r| r.try_get::<Option<String>, _>("staff_role").ok().flatten().is_some_and(|role| roles.contains(&role.as_str())))
-        .filter_map(|r| Some(Person { id: r.try_get("id").ok()?, name: r.try_get("display_name").ok()? }))
+        .into_iter()
+        .map(|r| Pool {
+            members: members.iter().filter(|m| m.pool_id == r.id).map(|m| Person { id: m.id.clone(), name: m.display_name.clone() }).collect(),
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            clinical: r.clinical == "yes",
+        })
         .collect())
 }
 
-pub async fn pools(db: &Db) -> Result<Vec<Pool>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id, name, description, clinical FROM care_pools ORDER BY name").fetch_all(&db.pool).await?;
-    let members = sqlx::query("SELECT m.pool_id, u.id, u.display_name FROM pool_members m JOIN users u ON u.id = m.user_id ORDER BY u.display_name")
-        .fetch_all(&db.pool)
-        .await?;
-    rows.iter()
-        .map(|r| {
-            let id: String = r.try_get("id")?;
-            Ok(Pool {
-                members: members
-                    .iter()
-                    .filter(|m| m.try_get::<String, _>("pool_id").ok().as_deref() == Some(id.as_str()))
-                    .filter_map(|m| Some(Person { id: m.try_get("id").ok()?, name: m.try_get("display_name").ok()? }))
-                    .collect(),
-                id,
-                name: r.try_get("name")?,
-                description: r.try_get("description")?,
-                clinical: r.try_get::<String, _>("clinical")? == "yes",
-            })
-        })
-        .collect()
-}
-
+#[cfg(feature = "ssr")]
 /// Creates a pool, clinical or not (see [`set_pool_clinical`]); false when the name is taken.
 pub async fn create_pool(db: &Db, actor: &UserId, name: &str, description: &str, clinical: bool, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
@@ -86,6 +135,7 @@ pub async fn create_pool(db: &Db, actor: &UserId, name: &str, description: &str,
     Ok(true)
 }
 
+#[cfg(feature = "ssr")]
 /// Says whether a pool does clinical work. Clinicians who work a clinical pool on a patient's
 /// care team read the patient's clinical conversations, and a conversation addressed, routed or
 /// forwarded to a clinical pool is clinical (`server::staff_reads_thread_sql`). False when
@@ -108,6 +158,7 @@ pub async fn set_pool_clinical(db: &Db, actor: &UserId, pool: &PoolId, clinical:
     Ok(changed)
 }
 
+#[cfg(feature = "ssr")]
 /// Adds or removes a member (a staff user who works inboxes); false when nothing changed.
 pub async fn set_pool_member(db: &Db, actor: &UserId, pool: &PoolId, user: &str, member: bool, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
@@ -140,11 +191,13 @@ pub async fn set_pool_member(db: &Db, actor: &UserId, pool: &PoolId, user: &str,
     Ok(changed)
 }
 
+#[cfg(feature = "ssr")]
 /// A patient's care team, providers first.
 pub async fn care_team(db: &Db, patient: &PatientId) -> Result<Vec<(Recipient, String)>, sqlx::Error> {
     Ok(super::server::recipients(db, patient).await?.into_iter().map(|o| (o.recipient, o.name)).collect())
 }
 
+#[cfg(feature = "ssr")]
 /// Adds someone (a clinician or a pool) to a patient's care team, or removes them.
 pub async fn set_care_team(
     db: &Db,
@@ -219,9 +272,20 @@ pub async fn set_care_team(
     Ok(changed)
 }
 
+#[cfg(feature = "ssr")]
 /// Out-of-office periods that have not ended, soonest first; of one provider or of all.
 pub async fn absences(db: &Db, zone: &jiff::tz::TimeZone, provider: Option<&UserId>, now: i64) -> Result<Vec<Absence>, sqlx::Error> {
-    let rows = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct AbsenceRow {
+        id: String,
+        provider_id: String,
+        starts_at: i64,
+        ends_at: i64,
+        note: String,
+        provider: String,
+        cover: Option<String>,
+    }
+    let rows: Vec<AbsenceRow> = sqlx::query_as(
         "SELECT a.id, a.provider_id, a.starts_at, a.ends_at, a.note, u.display_name AS provider, COALESCE(cu.display_name, cp.name) AS cover \
          FROM absences a JOIN users u ON u.id = a.provider_id LEFT JOIN users cu ON cu.id = a.cover_provider_id \
            LEFT JOIN care_pools cp ON cp.id = a.cover_pool_id \
@@ -230,23 +294,22 @@ pub async fn absences(db: &Db, zone: &jiff::tz::TimeZone, provider: Option<&User
     .bind(now)
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
-        .filter(|r| provider.is_none_or(|p| r.try_get::<String, _>("provider_id").ok().as_deref() == Some(p.as_str())))
-        .map(|r| {
-            let starts: i64 = r.try_get("starts_at")?;
-            Ok(Absence {
-                id: r.try_get("id")?,
-                provider: r.try_get("provider")?,
-                starts_text: super::server::local_text(zone, starts),
-                ends_text: super::server::local_text(zone, r.try_get("ends_at")?),
-                cover: r.try_get::<Option<String>, _>("cover")?.unwrap_or_default(),
-                note: r.try_get("note")?,
-                current: starts <= now,
-            })
+    Ok(rows
+        .into_iter()
+        .filter(|r| provider.is_none_or(|p| r.provider_id == p.as_str()))
+        .map(|r| Absence {
+            id: r.id,
+            provider: r.provider,
+            starts_text: super::server::local_text(zone, r.starts_at),
+            ends_text: super::server::local_text(zone, r.ends_at),
+            cover: r.cover.unwrap_or_default(),
+            note: r.note,
+            current: r.starts_at <= now,
         })
-        .collect()
+        .collect())
 }
 
+#[cfg(feature = "ssr")]
 /// Why a period could not be scheduled.
 #[derive(Debug, thiserror::Error)]
 pub enum AbsenceError {
@@ -260,6 +323,7 @@ pub enum AbsenceError {
 
 /// Schedules a provider's out-of-office period with its cover.
 #[allow(clippy::too_many_arguments)]
+#[cfg(feature = "ssr")]
 pub async fn schedule_absence(
     db: &Db,
     actor: &UserId,
@@ -323,6 +387,7 @@ pub async fn schedule_absence(
     Ok(id)
 }
 
+#[cfg(feature = "ssr")]
 /// Cancels a period (of `only_of`'s when given: a clinician cancels only their own).
 pub async fn cancel_absence(db: &Db, actor: &UserId, id: &AbsenceId, only_of: Option<&UserId>, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
@@ -341,18 +406,20 @@ pub async fn cancel_absence(db: &Db, actor: &UserId, id: &AbsenceId, only_of: Op
     Ok(done)
 }
 
+#[cfg(feature = "ssr")]
 /// The holidays from `from` (YYYY-MM-DD) on, by date.
 pub async fn holidays(db: &Db, from: &str) -> Result<Vec<Holiday>, sqlx::Error> {
-    let rows = sqlx::query("SELECT day, name FROM holidays WHERE day >= $1 ORDER BY day").bind(from).fetch_all(&db.pool).await?;
-    rows.iter()
-        .map(|r| {
-            let day: String = r.try_get("day")?;
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT day, name FROM holidays WHERE day >= $1 ORDER BY day").bind(from).fetch_all(&db.pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(day, name)| {
             let weekday = day.parse::<jiff::civil::Date>().map(|d| d.strftime("%A").to_string()).unwrap_or_default();
-            Ok(Holiday { day, weekday, name: r.try_get("name")? })
+            Holiday { day, weekday, name }
         })
-        .collect()
+        .collect())
 }
 
+#[cfg(feature = "ssr")]
 pub async fn set_holiday(db: &Db, actor: &UserId, day: &str, name: Option<&str>, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let changed = match name {

@@ -4,8 +4,9 @@
 //! - `staff_pages.rs`: staff inboxes (their own and their pools'), a conversation as staff see
 //!   it, replying, forwarding, marking handled, a new message to a patient.
 //! - `thread.rs`: a conversation's messages, shared by both sides' pages.
-//! - `admin_pages.rs`: care teams and pools, out-of-office periods, the holiday list.
-//! - `server.rs`: the rules and the database (who may read and write what, routing, due dates,
+//! - `admin_pages/`: care teams and pools, out-of-office periods, the holiday list (a file per
+//!   page); `admin.rs`: what they show and, on the server, their database.
+//! - `server/`: the rules and the database (who may read and write what, routing, due dates,
 //!   notices); `business_days.rs`: the due-date rule; `attachments.rs`: file checks;
 //!   `quota.rs`: a patient's messages per day and attachment bytes per month.
 //!
@@ -13,7 +14,6 @@
 //! gets a due date (3 business days by default) and waits in an inbox until staff mark it
 //! handled; a message to a provider who is out of office goes to the one covering for them.
 
-#[cfg(feature = "ssr")]
 pub mod admin;
 mod admin_pages;
 #[cfg(feature = "ssr")]

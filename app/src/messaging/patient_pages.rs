@@ -6,7 +6,9 @@
 use super::thread::{MessageList, ThreadReader};
 use super::{Draft, NoticeMode, QuotaStatus, RecipientOption, ThreadSummary, ThreadView, Topic, ATTACHMENTS_MAX, BODY_MAX, SUBJECT_MAX};
 use crate::error::AppError;
-use crate::layout::alert;
+#[cfg(feature = "ssr")]
+use crate::layout::redirect_notice;
+use crate::layout::{alert, notice_code, notice_codes, notice_view};
 use crate::layout::{org_info, Loaded};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
@@ -202,10 +204,10 @@ pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
         }
         _ => {}
     }
-    let failed = |code: &str| format!("{page}?error={code}{anchor}");
+    let back = format!("{page}{anchor}");
     if let Some(e) = posted.file_error {
         msg::save_draft(&state.db, user, &patient, thread.as_ref(), &draft, now).await?;
-        crate::platform::request::redirect(&failed(SendError::Attachment(e).code()));
+        redirect_notice(&back, notice_for(&SendError::Attachment(e)));
         return Ok(());
     }
     let sent = msg::send_from_patient(
@@ -232,7 +234,7 @@ pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
         Err(SendError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(e) => {
             msg::save_draft(&state.db, user, &patient, thread.as_ref(), &draft, now).await?;
-            crate::platform::request::redirect(&failed(e.code()));
+            redirect_notice(&back, notice_for(&e));
         }
     }
     Ok(())
@@ -346,39 +348,80 @@ fn Overview(o: MessagesOverview) -> impl IntoView {
     }
 }
 
-/// The refusal to show above the form; the limits' refusals are shown with the form (they say
-/// when the limit resets, which the page's data knows).
-fn error_text(code: Option<String>) -> Option<String> {
-    code.filter(|c| !c.starts_with("limit-")).map(|c| super_text(&c))
+/// Said after every refusal to send: nothing is lost but the files.
+macro_rules! kept {
+    ($text:literal) => {
+        concat!($text, " Your message has not been sent; what you wrote is kept below. Please choose any files again.")
+    };
+}
+
+notice_codes! {
+    /// Why a message was not sent, on the page it was written on.
+    pub enum SendNotice {
+        Recipient = Error "recipient" => kept!("Please choose whom to write to."),
+        Topic = Error "topic" => kept!("Please choose what your message is about."),
+        Subject = Error "subject" => kept!("Please give your message a subject (at most 100 characters)."),
+        Body = Error "body" => kept!("Please write your message (at most 5,000 characters)."),
+        Acknowledge = Error "acknowledge" => kept!("Please confirm that the message is about you and that it becomes part of your medical record."),
+        TooManyFiles = Error "too-many-files" => kept!("You can attach at most 4 files to a message."),
+        FileTooLarge = Error "file-too-large" => kept!("One of the files is larger than 10 MB. Please attach a smaller file."),
+        FileType = Error "file-type" => kept!("One of the files is not a picture or a PDF document. Please attach photos (JPEG, PNG, HEIC) or PDF files only."),
+        FileEmpty = Error "file-empty" => kept!("One of the files is empty."),
+        NotFound = Error "not-found" => kept!("The message could not be sent. Please try again."),
+        Internal = Error "internal" => kept!("The message could not be sent. Please try again."),
+        // The limits are shown with the form, in `limit_notice`: they say when the limit resets,
+        // which the page's data knows.
+        DailyLimit = Error "limit-day" => kept!("You have sent as many messages as the portal takes in a day."),
+        MonthlyBytes = Error "limit-month" => kept!("This message's files would take you past this month's attachments."),
+    }
+}
+
+impl SendNotice {
+    /// Shown with the form rather than above it (`limit_notice`).
+    fn is_limit(self) -> bool {
+        matches!(self, SendNotice::DailyLimit | SendNotice::MonthlyBytes)
+    }
+}
+
+/// The notice for a refused message (the server function answers `NotFound` and `Db` itself).
+#[cfg(feature = "ssr")]
+fn notice_for(e: &super::server::SendError) -> SendNotice {
+    use super::attachments::AttachmentError;
+    use super::server::SendError;
+    match e {
+        SendError::NoRecipient => SendNotice::Recipient,
+        SendError::NoTopic => SendNotice::Topic,
+        SendError::Subject => SendNotice::Subject,
+        SendError::Body => SendNotice::Body,
+        SendError::NotAcknowledged => SendNotice::Acknowledge,
+        SendError::Attachment(AttachmentError::TooMany) => SendNotice::TooManyFiles,
+        SendError::Attachment(AttachmentError::TooLarge(_)) => SendNotice::FileTooLarge,
+        SendError::Attachment(AttachmentError::WrongType(_)) => SendNotice::FileType,
+        SendError::Attachment(AttachmentError::Empty(_)) => SendNotice::FileEmpty,
+        SendError::NotFound => SendNotice::NotFound,
+        SendError::DailyLimit => SendNotice::DailyLimit,
+        SendError::MonthlyBytes => SendNotice::MonthlyBytes,
+        SendError::Db(_) => SendNotice::Internal,
+    }
+}
+
+/// The refusal to show above the form; the limits' refusals are shown with the form.
+fn refusal() -> impl Fn() -> Option<AnyView> + Send + Sync + 'static {
+    let code = notice_code::<SendNotice>();
+    move || code().filter(|n| !n.is_limit()).map(notice_view)
 }
 
 /// Where the patient stands against the message limits: the refusal that brought them back
 /// (`limit-day`, `limit-month`), or, before they write, that the day's messages are used up.
-fn limit_notice(quota: &QuotaStatus, code: Option<&str>) -> Option<AnyView> {
+fn limit_notice(quota: &QuotaStatus, code: Option<SendNotice>) -> Option<AnyView> {
     let phone = org_info().phone;
     let kept = " Your message has not been sent; what you wrote is kept below. Please choose any files again.";
     match code {
-        Some("limit-day") => Some(alert(format!("{}{kept}", quota.day_text(&phone))).into_any()),
-        Some("limit-month") => Some(alert(format!("{}{kept}", quota.month_text(&phone))).into_any()),
+        Some(SendNotice::DailyLimit) => Some(alert(format!("{}{kept}", quota.day_text(&phone))).into_any()),
+        Some(SendNotice::MonthlyBytes) => Some(alert(format!("{}{kept}", quota.month_text(&phone))).into_any()),
         _ if quota.day_reached() => Some(view! { <p class="notice notice--info">{quota.day_text(&phone)}</p> }.into_any()),
         _ => None,
     }
-}
-
-fn super_text(code: &str) -> String {
-    let text = match code {
-        "recipient" => "Please choose whom to write to.",
-        "topic" => "Please choose what your message is about.",
-        "subject" => "Please give your message a subject (at most 100 characters).",
-        "body" => "Please write your message (at most 5,000 characters).",
-        "acknowledge" => "Please confirm that the message is about you and that it becomes part of your medical record.",
-        "too-many-files" => "You can attach at most 4 files to a message.",
-        "file-too-large" => "One of the files is larger than 10 MB. Please attach a smaller file.",
-        "file-type" => "One of the files is not a picture or a PDF document. Please attach photos (JPEG, PNG, HEIC) or PDF files only.",
-        "file-empty" => "One of the files is empty.",
-        _ => "The message could not be sent. Please try again.",
-    };
-    format!("{text} Your message has not been sent; what you wrote is kept below. Please choose any files again.")
 }
 
 fn draft_text(code: Option<String>) -> Option<&'static str> {
@@ -393,15 +436,15 @@ fn draft_text(code: Option<String>) -> Option<&'static str> {
 pub fn ComposePage() -> impl IntoView {
     let data = Resource::new(|| (), |_| load_compose_data());
     let query = use_query_map();
-    let error = move || error_text(query.read().get("error"));
+    let refused = notice_code::<SendNotice>();
     let saved = move || draft_text(query.read().get("draft"));
     view! {
         <Title text="Write a message | Patient portal"/>
             <p><a href="/messages">"← Messages"</a></p>
             <h1>"Write a message"</h1>
-            {move || error().map(alert)}
+            {refusal()}
             {move || saved().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
-            <Loaded resource=data view=move |d| view! { {limit_notice(&d.quota, query.read().get("error").as_deref())} <ComposeForm d/> }/>
+            <Loaded resource=data view=move |d| view! { {limit_notice(&d.quota, refused())} <ComposeForm d/> }/>
     }
 }
 
@@ -489,17 +532,17 @@ pub fn PatientThreadPage() -> impl IntoView {
     let data = Resource::new(move || params.read().get("id").unwrap_or_default(), load_patient_thread);
     let query = use_query_map();
     let sent = move || query.read().get("sent").is_some();
-    let error = move || error_text(query.read().get("error"));
+    let refused = notice_code::<SendNotice>();
     let saved = move || draft_text(query.read().get("draft"));
     view! {
         <Title text="Conversation | Patient portal"/>
             <p><a href="/messages">"← Messages"</a></p>
             {move || sent().then(|| view! { <p class="notice notice--status" role="status">"Your message has been sent."</p> })}
-            {move || error().map(alert)}
+            {refusal()}
             {move || saved().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
             <Loaded resource=data heading="Conversation" view={move |data| match data {
                     d => {
-                        let limit = limit_notice(&d.quota, query.read().get("error").as_deref());
+                        let limit = limit_notice(&d.quota, refused());
                         view! { <PatientThread d limit/> }.into_any()
                     }
             }}/>

@@ -16,7 +16,6 @@ use crate::platform::db::Db;
 use crate::platform::settings::MessagingPolicy;
 use crate::platform::tokens;
 use crate::types::UserId;
-use sqlx::Row;
 use std::net::IpAddr;
 
 /// How long a lift lasts.
@@ -38,8 +37,20 @@ pub fn windows(zone: &jiff::tz::TimeZone, now: i64) -> (i64, i64, i64, i64) {
 /// (both since an active lift, when there is one), the limits and when they reset.
 pub async fn status(conn: &mut sqlx::AnyConnection, policy: &MessagingPolicy, patient: &PatientId, now: i64) -> Result<QuotaStatus, sqlx::Error> {
     let zone = &policy.time_zone;
+    #[derive(sqlx::FromRow)]
+    struct LiftRow {
+        lifted_at: i64,
+        ends_at: i64,
+        reason: String,
+        display_name: String,
+    }
+    #[derive(sqlx::FromRow)]
+    struct UsedRow {
+        messages: i64,
+        bytes: i64,
+    }
     let (day, next_day, month, next_month) = windows(zone, now);
-    let lift = sqlx::query(
+    let lift: Option<LiftRow> = sqlx::query_as(
         "SELECT l.lifted_at, l.ends_at, l.reason, u.display_name FROM message_quota_lifts l JOIN users u ON u.id = l.lifted_by \
          WHERE l.patient_id = $1 AND l.lifted_at <= $2 AND l.ends_at > $2 ORDER BY l.lifted_at DESC, l.id LIMIT 1",
     )
@@ -47,10 +58,10 @@ pub async fn status(conn: &mut sqlx::AnyConnection, policy: &MessagingPolicy, pa
     .bind(now)
     .fetch_optional(&mut *conn)
     .await?;
-    let lifted_at: Option<i64> = lift.as_ref().map(|l| l.try_get("lifted_at")).transpose()?;
+    let lifted_at = lift.as_ref().map(|l| l.lifted_at);
     let since_day = lifted_at.map_or(day, |l| l.max(day));
     let since_month = lifted_at.map_or(month, |l| l.max(month));
-    let row = sqlx::query(
+    let used: UsedRow = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM messages m WHERE m.author_kind = 'patient' AND m.sent_at >= $2 \
                    AND m.author_id IN (SELECT id FROM users WHERE patient_id = $1)) AS messages, \
                 (SELECT CAST(COALESCE(SUM(a.size), 0) AS BIGINT) FROM attachments a JOIN messages m ON m.id = a.message_id \
@@ -65,15 +76,12 @@ pub async fn status(conn: &mut sqlx::AnyConnection, policy: &MessagingPolicy, pa
     let text = |at: i64| super::server::local_text(zone, at);
     Ok(QuotaStatus {
         messages_per_day: policy.messages_per_day,
-        messages_today: row.try_get("messages")?,
+        messages_today: used.messages,
         bytes_per_month: policy.attachment_bytes_per_month as i64,
-        bytes_this_month: row.try_get("bytes")?,
+        bytes_this_month: used.bytes,
         day_resets: text(next_day),
         month_resets: text(next_month),
-        lifted: match lift {
-            Some(l) => Some((text(l.try_get("ends_at")?), l.try_get("display_name")?, l.try_get("reason")?)),
-            None => None,
-        },
+        lifted: lift.map(|l| (text(l.ends_at), l.display_name, l.reason)),
     })
 }
 

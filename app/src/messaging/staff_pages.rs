@@ -6,7 +6,9 @@
 use super::thread::{MessageList, ThreadReader};
 use super::{InboxFilter, InboxItem, PatientConversations, QuotaStatus, RecipientOption, ThreadView, BODY_MAX, SUBJECT_MAX};
 use crate::error::AppError;
-use crate::layout::{alert, Loaded};
+#[cfg(feature = "ssr")]
+use crate::layout::redirect_notice;
+use crate::layout::{alert, notice, notice_codes, Loaded};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -76,11 +78,11 @@ pub async fn staff_reply(thread: String, body: String) -> Result<(), AppError> {
     match super::server::reply_from_staff(&state.db, &state.settings, &session.viewer.user_id, &thread_id, &body, cx.addr, cx.now).await {
         Ok(_) => {
             state.outbox_wakeup.notify_one();
-            crate::platform::request::redirect(&format!("/staff/messages/{}?done=replied", thread_id.as_str()));
+            redirect_notice(&format!("/staff/messages/{}", thread_id.as_str()), StaffMessageNotice::Replied);
         }
         Err(StaffActionError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(StaffActionError::Db(e)) => return Err(e.into()),
-        Err(e) => crate::platform::request::redirect(&format!("/staff/messages/{}?error={}#reply", thread_id.as_str(), e.code())),
+        Err(e) => redirect_notice(&format!("/staff/messages/{}#reply", thread_id.as_str()), refused(&e)),
     }
     Ok(())
 }
@@ -94,8 +96,8 @@ pub async fn mark_handled(message: String) -> Result<(), AppError> {
     let (session, state) = (&cx.session, &cx.state);
     let id = super::MessageId::parse(&message).ok_or_else(|| request::refuse(AppError::NotFound))?;
     match super::server::mark_handled(&state.db, &session.viewer.user_id, &id, cx.addr, cx.now).await {
-        Ok(thread) => crate::platform::request::redirect(&format!("/staff/messages/{}?done=handled", thread.as_str())),
-        Err(StaffActionError::Unchanged) => crate::platform::request::redirect("/staff/messages?error=unchanged"),
+        Ok(thread) => redirect_notice(&format!("/staff/messages/{}", thread.as_str()), StaffMessageNotice::Handled),
+        Err(StaffActionError::Unchanged) => redirect_notice("/staff/messages", StaffMessageNotice::Unchanged),
         Err(StaffActionError::Db(e)) => return Err(e.into()),
         Err(_) => return Err(request::refuse(AppError::NotFound)),
     }
@@ -111,16 +113,16 @@ pub async fn forward_message(message: String, to: String, note: String) -> Resul
     let (session, state) = (&cx.session, &cx.state);
     let id = super::MessageId::parse(&message).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let Some(to) = super::Recipient::parse(&to) else {
-        crate::platform::request::redirect("/staff/messages?error=recipient");
+        redirect_notice("/staff/messages", StaffMessageNotice::Recipient);
         return Ok(());
     };
     match super::server::forward(&state.db, &state.settings, &session.viewer.user_id, &id, &to, &note, cx.addr, cx.now).await {
         // The forwarder may no longer see the thread (it left their care team's pools): the
         // inbox is where they continue.
-        Ok(_) => crate::platform::request::redirect("/staff/messages?done=forwarded"),
+        Ok(_) => redirect_notice("/staff/messages", StaffMessageNotice::Forwarded),
         Err(StaffActionError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(StaffActionError::Db(e)) => return Err(e.into()),
-        Err(e) => crate::platform::request::redirect(&format!("/staff/messages?error={}", e.code())),
+        Err(e) => redirect_notice("/staff/messages", refused(&e)),
     }
     Ok(())
 }
@@ -144,18 +146,18 @@ pub async fn staff_start(patient: String, subject: String, body: String) -> Resu
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
     let (session, state) = (&cx.session, &cx.state);
     let Some(patient) = crate::patients::PatientId::parse(&patient) else {
-        crate::platform::request::redirect("/staff/messages/new?error=patient");
+        redirect_notice("/staff/messages/new", StaffMessageNotice::Patient);
         return Ok(());
     };
     let body = body.replace("\r\n", "\n");
     match super::server::start_from_staff(&state.db, &state.settings, &session.viewer.user_id, &patient, &subject, &body, cx.addr, cx.now).await {
         Ok(thread) => {
             state.outbox_wakeup.notify_one();
-            crate::platform::request::redirect(&format!("/staff/messages/{}?done=sent", thread.as_str()));
+            redirect_notice(&format!("/staff/messages/{}", thread.as_str()), StaffMessageNotice::Sent);
         }
-        Err(StaffActionError::NotFound) => crate::platform::request::redirect("/staff/messages/new?error=patient"),
+        Err(StaffActionError::NotFound) => redirect_notice("/staff/messages/new", StaffMessageNotice::Patient),
         Err(StaffActionError::Db(e)) => return Err(e.into()),
-        Err(e) => crate::platform::request::redirect(&format!("/staff/messages/new?error={}", e.code())),
+        Err(e) => redirect_notice("/staff/messages/new", refused(&e)),
     }
     Ok(())
 }
@@ -164,26 +166,33 @@ fn status(text: &'static str) -> impl IntoView {
     view! { <p class="notice notice--status" role="status">{text}</p> }
 }
 
-fn outcome(done: Option<String>, error: Option<String>) -> Option<AnyView> {
-    let done = match done.as_deref() {
-        Some("replied") => Some("Your reply has been sent. The patient is told by e-mail that a message is waiting."),
-        Some("handled") => Some("The message is marked handled."),
-        Some("forwarded") => Some("The message has been forwarded."),
-        Some("sent") => Some("Your message has been sent. The patient is told by e-mail that a message is waiting."),
-        _ => None,
-    };
-    if let Some(t) = done {
-        return Some(status(t).into_any());
+/// What the page says about a refusal the person can correct. The server functions answer
+/// `NotFound` (404) and `Db` (500) themselves first; were one to come here, the page says that
+/// nothing was changed.
+#[cfg(feature = "ssr")]
+fn refused(e: &super::server::StaffActionError) -> StaffMessageNotice {
+    use super::server::StaffActionError;
+    match e {
+        StaffActionError::Body => StaffMessageNotice::Body,
+        StaffActionError::Subject => StaffMessageNotice::Subject,
+        StaffActionError::Recipient => StaffMessageNotice::Recipient,
+        StaffActionError::Unchanged | StaffActionError::NotFound | StaffActionError::Db(_) => StaffMessageNotice::Unchanged,
     }
-    let text = match error.as_deref()? {
-        "body" => "Please write the message (at most 5,000 characters).",
-        "subject" => "Please give the message a subject (at most 100 characters).",
-        "recipient" => "Please choose someone on the patient's care team (not where the message already is).",
-        "unchanged" => "Nothing was changed: the message was already handled.",
-        "patient" => "Please choose one of the patients of your care teams.",
-        _ => "That could not be done. Please try again.",
-    };
-    Some(alert(text.to_string()).into_any())
+}
+
+notice_codes! {
+    /// What the inbox, a conversation and the new-message page say after a form.
+    pub enum StaffMessageNotice {
+        Replied = Done "replied" => "Your reply has been sent. The patient is told by e-mail that a message is waiting.",
+        Handled = Done "handled" => "The message is marked handled.",
+        Forwarded = Done "forwarded" => "The message has been forwarded.",
+        Sent = Done "sent" => "Your message has been sent. The patient is told by e-mail that a message is waiting.",
+        Body = Error "body" => "Please write the message (at most 5,000 characters).",
+        Subject = Error "subject" => "Please give the message a subject (at most 100 characters).",
+        Recipient = Error "recipient" => "Please choose someone on the patient's care team (not where the message already is).",
+        Unchanged = Error "unchanged" => "Nothing was changed: the message was already handled.",
+        Patient = Error "patient" => "Please choose one of the patients of your care teams.",
+    }
 }
 
 #[component]
@@ -191,10 +200,7 @@ pub fn StaffInboxPage() -> impl IntoView {
     let query = use_query_map();
     let filter = move || InboxFilter::parse(&query.read().get("show").unwrap_or_default());
     let items = Resource::new(move || filter().as_str().to_string(), load_staff_inbox);
-    let message = move || {
-        let q = query.read();
-        outcome(q.get("done"), q.get("error"))
-    };
+    let message = notice::<StaffMessageNotice>();
     view! {
         <Title text="Messages | Staff"/>
             <h1>"Messages"</h1>
@@ -254,11 +260,7 @@ fn InboxTable(items: Vec<InboxItem>) -> impl IntoView {
 pub fn StaffThreadPage() -> impl IntoView {
     let params = use_params_map();
     let data = Resource::new(move || params.read().get("id").unwrap_or_default(), load_staff_thread);
-    let query = use_query_map();
-    let message = move || {
-        let q = query.read();
-        outcome(q.get("done"), q.get("error"))
-    };
+    let message = notice::<StaffMessageNotice>();
     view! {
         <Title text="Conversation | Staff"/>
             <p><a href="/staff/messages">"← Messages"</a></p>
@@ -380,10 +382,7 @@ fn PatientThreads(d: PatientConversations) -> impl IntoView {
 pub fn StaffComposePage() -> impl IntoView {
     let patients = Resource::new(|| (), |_| staff_patient_choices());
     let query = use_query_map();
-    let message = move || {
-        let q = query.read();
-        outcome(None, q.get("error"))
-    };
+    let message = notice::<StaffMessageNotice>();
     let preselected = move || query.read().get("patient").unwrap_or_default();
     let body_max = BODY_MAX.to_string();
     let subject_max = SUBJECT_MAX.to_string();

@@ -14,13 +14,16 @@
 pub mod server;
 
 use crate::error::AppError;
-use crate::layout::{alert, Loaded};
+#[cfg(feature = "ssr")]
+use crate::layout::redirect_notice;
+use crate::layout::{alert, notice_code, notice_codes, notice_view, Loaded};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct PasskeyInfo {
     pub id: String,
     pub name: String,
@@ -95,7 +98,7 @@ pub async fn prepare_passkey(name: String, password: String, understood: Option<
     let page = page_of(&session);
     let user = &session.viewer.user_id;
     if understood.as_deref() != Some("yes") {
-        crate::platform::request::redirect(&format!("{page}?error=understood"));
+        redirect_notice(page, PasskeysNotice::Understood);
         return Ok(());
     }
     if let Some(refusal) = crate::password::again::check(&state, user, password, now_ms()).await?.refusal("password") {
@@ -107,7 +110,7 @@ pub async fn prepare_passkey(name: String, password: String, understood: Option<
     match server::start_registration(&state.db, &state.settings, user, &name, now_ms()).await {
         Ok((ceremony, _)) => crate::platform::request::redirect(&format!("{page}?adding={ceremony}")),
         Err(server::PasskeyError::Db(e)) => return Err(e.into()),
-        Err(_) => crate::platform::request::redirect(&format!("{page}?error=unavailable")),
+        Err(_) => redirect_notice(page, PasskeysNotice::Unavailable),
     }
     Ok(())
 }
@@ -248,6 +251,18 @@ pub fn StaffPasskeysPage() -> impl IntoView {
     }
 }
 
+notice_codes! {
+    /// Why the passkeys page was shown again. `password` and `throttled` (with `wait=` beside
+    /// it) come from `password::again`'s refusal.
+    pub enum PasskeysNotice {
+        Password = Error "password" => "That is not your password.",
+        Understood = Error "understood" => "Please confirm that you understand who can open your account with a passkey.",
+        Unavailable = Error "unavailable" => "Passkeys are not available on this portal's address.",
+        /// Shown with the minutes to wait (`password::throttled_message`).
+        Throttled = Error "throttled" => "Your password was typed wrongly too many times. For your security, please wait and try again.",
+    }
+}
+
 fn when(ms: i64) -> String {
     crate::dates::CalendarDate::of_ms(ms).long()
 }
@@ -257,27 +272,27 @@ fn PasskeysContent() -> impl IntoView {
     let query = use_query_map();
     let adding = move || query.read().get("adding");
     let data = Resource::new(adding, load_passkeys);
+    let error = notice_code::<PasskeysNotice>();
     let message = move || {
         let q = query.read();
-        if q.get("error").as_deref() == Some("throttled") {
-            return Some(("alert", crate::password::throttled_message(q.get("wait"))));
+        match error() {
+            Some(PasskeysNotice::Throttled) => Some(alert(crate::password::throttled_message(q.get("wait"))).into_any()),
+            Some(code) => Some(notice_view(code)),
+            None => {
+                let text = if q.get("added").is_some() {
+                    "Your passkey is added. Next time, choose \u{201c}Sign in with a passkey\u{201d}."
+                } else if q.get("removed").is_some() {
+                    "The passkey is removed."
+                } else {
+                    return None;
+                };
+                Some(view! { <p class="notice notice--status" role="status">{text}</p> }.into_any())
+            }
         }
-        let text = match q.get("error").as_deref() {
-            Some("password") => Some(("alert", "That is not your password.")),
-            Some("understood") => Some(("alert", "Please confirm that you understand who can open your account with a passkey.")),
-            Some("unavailable") => Some(("alert", "Passkeys are not available on this portal's address.")),
-            Some(_) => Some(("alert", "The passkey was not added. Please try again.")),
-            None if q.get("added").is_some() => Some(("status", "Your passkey is added. Next time, choose \u{201c}Sign in with a passkey\u{201d}.")),
-            None if q.get("removed").is_some() => Some(("status", "The passkey is removed.")),
-            None => None,
-        };
-        text.map(|(kind, text)| (kind, text.to_string()))
     };
     view! {
         <h1>"Passkeys"</h1>
-        {move || message().map(|(kind, text)| if kind == "alert" { alert(text.to_string()).into_any() } else {
-            view! { <p class="notice notice--status" role="status">{text}</p> }.into_any()
-        })}
+        {message}
         <p>"A passkey lets you sign in with your device's fingerprint, face or screen lock instead of your user ID and password. "
            "It stays on your device; the portal keeps only a public key."</p>
         <Loaded resource=data view=move |v| view! { <PasskeysPanel v/> }/>

@@ -5,12 +5,11 @@
 
 use super::PasskeyInfo;
 use crate::audit::{self, AuditAction, AuditEvent};
-use crate::outbox::{self, Notice};
 use crate::platform::db::{Db, Tx};
 use crate::platform::settings::PortalSettings;
 use crate::platform::tokens;
+use crate::second_step::server::notify_methods_changed;
 use crate::types::UserId;
-use sqlx::Row;
 use std::net::IpAddr;
 use webauthn_rs::prelude::*;
 
@@ -36,19 +35,14 @@ fn base64url(bytes: &[u8]) -> String {
 }
 
 pub async fn list(db: &Db, user: &UserId) -> Result<Vec<PasskeyInfo>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id, name, created_at, last_used_at FROM passkeys WHERE user_id = $1 ORDER BY created_at")
+    sqlx::query_as::<_, PasskeyInfo>("SELECT id, name, created_at, last_used_at FROM passkeys WHERE user_id = $1 ORDER BY created_at")
         .bind(user.as_str())
         .fetch_all(&db.pool)
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(PasskeyInfo { id: r.try_get("id")?, name: r.try_get("name")?, created_at: r.try_get("created_at")?, last_used_at: r.try_get("last_used_at")? })
-        })
-        .collect()
+        .await
 }
 
 pub async fn count_of(conn: &mut sqlx::AnyConnection, user: &UserId) -> Result<i64, sqlx::Error> {
-    sqlx::query("SELECT COUNT(*) AS n FROM passkeys WHERE user_id = $1").bind(user.as_str()).fetch_one(conn).await?.try_get("n")
+    sqlx::query_scalar("SELECT COUNT(*) AS n FROM passkeys WHERE user_id = $1").bind(user.as_str()).fetch_one(conn).await
 }
 
 /// Why a passkey could not be added or used.
@@ -71,18 +65,9 @@ pub enum PasskeyError {
 pub async fn start_registration(db: &Db, settings: &PortalSettings, user: &UserId, name: &str, now: i64) -> Result<(String, serde_json::Value), PasskeyError> {
     let rp = relying_party(settings).ok_or(PasskeyError::Unavailable)?;
     let handle = user_handle(user).ok_or(PasskeyError::Unavailable)?;
-    let row = sqlx::query("SELECT login, display_name FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&db.pool).await?;
-    let login: String = row.try_get("login")?;
-    let display: String = row.try_get("display_name")?;
-    let existing: Vec<CredentialID> = sqlx::query("SELECT passkey FROM passkeys WHERE user_id = $1")
-        .bind(user.as_str())
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .filter_map(|r| r.try_get::<String, _>("passkey").ok())
-        .filter_map(|j| serde_json::from_str::<Passkey>(&j).ok())
-        .map(|p| p.cred_id().clone())
-        .collect();
+    let (login, display): (String, String) =
+        sqlx::query_as("SELECT login, display_name FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&db.pool).await?;
+    let existing: Vec<CredentialID> = own_passkeys(db, user).await?.iter().map(|p| p.cred_id().clone()).collect();
     let (options, state) = rp.start_passkey_registration(handle, &login, &display, Some(existing)).map_err(|_| PasskeyError::Refused)?;
     let mut options = serde_json::to_value(options).map_err(|_| PasskeyError::Refused)?;
     // Sign-in without a user ID needs a discoverable credential (kept on the device).
@@ -109,42 +94,42 @@ pub async fn start_registration(db: &Db, settings: &PortalSettings, user: &UserI
 /// The options of a registration this user began and has not finished (for the page that
 /// asks the browser to create the passkey).
 pub async fn registration_options(db: &Db, user: &UserId, ceremony: &str, now: i64) -> Result<Option<String>, sqlx::Error> {
-    let row = sqlx::query("SELECT options FROM webauthn_ceremonies WHERE id = $1 AND user_id = $2 AND kind = 'register' AND expires_at >= $3")
-        .bind(ceremony)
-        .bind(user.as_str())
-        .bind(now)
-        .fetch_optional(&db.pool)
-        .await?;
-    Ok(row.and_then(|r| r.try_get::<Option<String>, _>("options").ok().flatten()))
+    let options: Option<Option<String>> =
+        sqlx::query_scalar("SELECT options FROM webauthn_ceremonies WHERE id = $1 AND user_id = $2 AND kind = 'register' AND expires_at >= $3")
+            .bind(ceremony)
+            .bind(user.as_str())
+            .bind(now)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(options.flatten())
 }
 
 /// Takes a ceremony once: found (of this kind, and of this user when one is given), it is
 /// deleted whatever happens next. Someone else's ceremony is neither used nor spent.
 async fn take_ceremony(tx: &mut Tx, id: &str, kind: &str, user: Option<&UserId>, now: i64) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
-    let row = sqlx::query("SELECT user_id, name, state, expires_at FROM webauthn_ceremonies WHERE id = $1 AND kind = $2")
+    #[derive(sqlx::FromRow)]
+    struct CeremonyRow {
+        user_id: Option<String>,
+        name: Option<String>,
+        state: String,
+        expires_at: i64,
+    }
+    let row: Option<CeremonyRow> = sqlx::query_as("SELECT user_id, name, state, expires_at FROM webauthn_ceremonies WHERE id = $1 AND kind = $2")
         .bind(id)
         .bind(kind)
         .fetch_optional(&mut **tx)
         .await?;
     let Some(row) = row else { return Ok(None) };
     if let Some(user) = user {
-        if row.try_get::<Option<String>, _>("user_id")?.as_deref() != Some(user.as_str()) {
+        if row.user_id.as_deref() != Some(user.as_str()) {
             return Ok(None);
         }
     }
     sqlx::query("DELETE FROM webauthn_ceremonies WHERE id = $1").bind(id).execute(&mut **tx).await?;
-    if row.try_get::<i64, _>("expires_at")? < now {
+    if row.expires_at < now {
         return Ok(None);
     }
-    Ok(Some((row.try_get("state")?, row.try_get("name")?)))
-}
-
-async fn notify(tx: &mut Tx, user: &UserId, now: i64) -> Result<(), sqlx::Error> {
-    let email = crate::users::email(&mut **tx, user).await?;
-    if let Some(email) = email.filter(|e| !e.is_empty()) {
-        outbox::enqueue(tx, &email, &Notice::SignInMethodsChanged, now).await?;
-    }
-    Ok(())
+    Ok(Some((row.state, row.name)))
 }
 
 /// Finishes adding a passkey with what the browser's authenticator answered.
@@ -188,7 +173,7 @@ pub async fn finish_registration(
         now,
     )
     .await?;
-    notify(&mut tx, user, now).await?;
+    notify_methods_changed(&mut tx, user, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -218,6 +203,15 @@ pub async fn start_sign_in(db: &Db, settings: &PortalSettings, client_addr: Opti
     Ok((id, options))
 }
 
+/// A stored passkey found by its credential id.
+#[derive(sqlx::FromRow)]
+struct StoredPasskeyRow {
+    id: String,
+    user_id: UserId,
+    /// webauthn-rs's `Passkey`, as JSON.
+    passkey: String,
+}
+
 /// Finishes a passkey sign-in: the user the passkey belongs to, if the assertion checks out
 /// against that user's stored passkey (signature, user verification, a counter that moved on).
 pub async fn finish_sign_in(
@@ -239,24 +233,24 @@ pub async fn finish_sign_in(
     let Ok((handle, cred_id)) = rp.identify_discoverable_authentication(&credential) else {
         return Err(refused(db, None, "no user handle", client_addr, now).await?);
     };
-    let row = sqlx::query("SELECT id, user_id, passkey FROM passkeys WHERE credential_id = $1").bind(base64url(cred_id)).fetch_optional(&db.pool).await?;
+    let row: Option<StoredPasskeyRow> =
+        sqlx::query_as("SELECT id, user_id, passkey FROM passkeys WHERE credential_id = $1").bind(base64url(cred_id)).fetch_optional(&db.pool).await?;
     let Some(row) = row else { return Err(refused(db, None, "unknown passkey", client_addr, now).await?) };
-    let user = row.try_get::<UserId, _>("user_id")?;
+    let user = row.user_id;
     // The passkey must be the one of the user the authenticator names.
     if user_handle(&user) != Some(handle) {
         return Err(refused(db, Some(&user), "passkey of another user", client_addr, now).await?);
     }
-    let mut passkey: Passkey = serde_json::from_str(&row.try_get::<String, _>("passkey")?).map_err(|_| PasskeyError::Refused)?;
+    let mut passkey: Passkey = serde_json::from_str(&row.passkey).map_err(|_| PasskeyError::Refused)?;
     let result = match rp.finish_discoverable_authentication(&credential, state, &[DiscoverableKey::from(&passkey)]) {
         Ok(r) => r,
         Err(_) => return Err(refused(db, Some(&user), "assertion refused", client_addr, now).await?),
     };
     passkey.update_credential(&result);
-    let id: String = row.try_get("id")?;
     sqlx::query("UPDATE passkeys SET passkey = $1, last_used_at = $2 WHERE id = $3")
         .bind(serde_json::to_string(&passkey).map_err(|_| PasskeyError::Refused)?)
         .bind(now)
-        .bind(&id)
+        .bind(&row.id)
         .execute(&db.pool)
         .await?;
     Ok(user)
@@ -264,14 +258,8 @@ pub async fn finish_sign_in(
 
 /// This user's passkeys as webauthn-rs reads them.
 async fn own_passkeys(db: &Db, user: &UserId) -> Result<Vec<Passkey>, sqlx::Error> {
-    Ok(sqlx::query("SELECT passkey FROM passkeys WHERE user_id = $1")
-        .bind(user.as_str())
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .filter_map(|r| r.try_get::<String, _>("passkey").ok())
-        .filter_map(|j| serde_json::from_str::<Passkey>(&j).ok())
-        .collect())
+    let stored: Vec<String> = sqlx::query_scalar("SELECT passkey FROM passkeys WHERE user_id = $1").bind(user.as_str()).fetch_all(&db.pool).await?;
+    Ok(stored.iter().filter_map(|j| serde_json::from_str::<Passkey>(j).ok()).collect())
 }
 
 /// Begins the second step with a passkey, for a session held after the password: options that
@@ -325,24 +313,23 @@ pub async fn finish_second_step(
     let Ok(credential) = serde_json::from_str::<PublicKeyCredential>(credential_json) else { return Ok(Err("malformed passkey answer")) };
     // Only the user's own passkey: another account's neither passes this step nor signs its
     // owner in.
-    let row = sqlx::query("SELECT id, passkey FROM passkeys WHERE credential_id = $1 AND user_id = $2")
+    let row: Option<(String, String)> = sqlx::query_as("SELECT id, passkey FROM passkeys WHERE credential_id = $1 AND user_id = $2")
         .bind(base64url(credential.get_credential_id()))
         .bind(user.as_str())
         .fetch_optional(&db.pool)
         .await?;
-    let Some(row) = row else { return Ok(Err("not the user's passkey")) };
+    let Some((id, stored)) = row else { return Ok(Err("not the user's passkey")) };
     if let Some(handle) = credential.get_user_unique_id() {
         if Uuid::from_slice(handle).ok() != user_handle(user) {
             return Ok(Err("passkey of another user"));
         }
     }
-    let Ok(mut passkey) = serde_json::from_str::<Passkey>(&row.try_get::<String, _>("passkey")?) else { return Ok(Err("passkey unreadable")) };
+    let Ok(mut passkey) = serde_json::from_str::<Passkey>(&stored) else { return Ok(Err("passkey unreadable")) };
     let result = match rp.finish_passkey_authentication(&credential, &state) {
         Ok(result) if result.user_verified() => result,
         _ => return Ok(Err("passkey answer refused")),
     };
     passkey.update_credential(&result);
-    let id: String = row.try_get("id")?;
     let Ok(updated) = serde_json::to_string(&passkey) else { return Ok(Err("passkey unreadable")) };
     sqlx::query("UPDATE passkeys SET passkey = $1, last_used_at = $2 WHERE id = $3").bind(updated).bind(now).bind(&id).execute(&db.pool).await?;
     Ok(Ok(()))
@@ -372,7 +359,7 @@ pub async fn remove(db: &Db, user: &UserId, id: &str, client_addr: Option<IpAddr
             now,
         )
         .await?;
-        notify(&mut tx, user, now).await?;
+        notify_methods_changed(&mut tx, user, now).await?;
     }
     tx.commit().await?;
     Ok(removed)
@@ -390,7 +377,7 @@ pub async fn remove_all_in(tx: &mut Tx, staff: &UserId, user: &UserId, client_ad
             now,
         )
         .await?;
-        notify(tx, user, now).await?;
+        notify_methods_changed(tx, user, now).await?;
     }
     Ok(removed)
 }

@@ -20,12 +20,33 @@ pub mod server;
 pub mod totp;
 
 use crate::error::AppError;
-use crate::layout::{alert, org_info, Loaded};
+#[cfg(feature = "ssr")]
+use crate::layout::redirect_notice;
+use crate::layout::{alert, notice_code, notice_codes, notice_view, org_info, Loaded};
 use crate::types::StaffRole;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
+
+notice_codes! {
+    /// Why the setup page was shown again. `password` and `throttled` (with `wait=` beside it)
+    /// come from `password::again`'s refusal.
+    pub enum SecondStepNotice {
+        Password = Error "password" => "That is not your password.",
+        Code = Error "code" => "That code did not work. Enter the code the app shows now (it changes every 30 seconds).",
+        Required = Error "required" => "Your role requires a second step: it cannot be turned off.",
+        /// Shown with the minutes to wait (`password::throttled_message`).
+        Throttled = Error "throttled" => "Your password was typed wrongly too many times. For your security, please wait and try again.",
+    }
+}
+
+notice_codes! {
+    /// Why the page of the step after the password was shown again.
+    pub enum SignInCodeNotice {
+        Wrong = Error "wrong" => "That code did not work. Check the app and try the current code, or a recovery code.",
+    }
+}
 
 /// The cookie that carries new recovery codes to the one page that shows them (5 minutes).
 pub const CODES_COOKIE: &str = "portal_recovery_codes";
@@ -126,7 +147,7 @@ pub async fn confirm_second_step(code: String) -> Result<(), AppError> {
     // The portal's clock: codes are a function of time, and tests set it.
     let now = state.clock.now_ms();
     let Some(codes) = server::confirm_setup(&state.db, &state.sealing, &session.viewer.user_id, &code, request::client_addr(), now).await? else {
-        crate::platform::request::redirect(&format!("{page}?error=code#setup"));
+        redirect_notice(&format!("{page}#setup"), SecondStepNotice::Code);
         return Ok(());
     };
     if session.pending == Some(PendingStep::SecondStepSetup) {
@@ -153,7 +174,7 @@ pub async fn turn_off_second_step(password: String) -> Result<(), AppError> {
     if let AccountKind::Staff(role) = session.viewer.kind {
         let mut conn = state.db.pool.acquire().await?;
         if server::required_roles(&mut conn).await?.contains(&role) {
-            crate::platform::request::redirect(&format!("{page}?error=required"));
+            redirect_notice(page, SecondStepNotice::Required);
             return Ok(());
         }
     }
@@ -228,7 +249,7 @@ fn portal_of(session: &crate::session::server::ActiveSession) -> crate::types::P
 fn ended(state: &crate::platform::state::AppState, session: &crate::session::server::ActiveSession) -> String {
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(http::header::SET_COOKIE, crate::session::server::session_cookie(&state.settings, None));
-    format!("{}?error=code", portal_of(session).sign_in_path())
+    crate::layout::notice_href(portal_of(session).sign_in_path(), crate::sign_in::SignInNotice::Code)
 }
 
 /// The code typed after the password.
@@ -252,7 +273,7 @@ pub async fn enter_sign_in_code(code: String) -> Result<(), AppError> {
             });
             crate::platform::request::redirect(&to);
         }
-        CodeCheck::Wrong => crate::platform::request::redirect("/sign-in/code?error=wrong"),
+        CodeCheck::Wrong => redirect_notice("/sign-in/code", SignInCodeNotice::Wrong),
         CodeCheck::Ended => crate::platform::request::redirect(&ended(&state, &session)),
     }
     Ok(())
@@ -292,28 +313,29 @@ pub async fn pass_step_with_passkey(ceremony: String, credential: String) -> Res
 #[component]
 pub fn SignInCodePage() -> impl IntoView {
     let held = Resource::new(|| (), |_| load_held_step());
-    let query = use_query_map();
-    let wrong = move || query.read().get("error").is_some();
+    let wrong = notice_code::<SignInCodeNotice>();
     view! {
         <Title text="Second sign-in step | Patient portal"/>
             <div class="card card--narrow">
                 <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                    {move || Suspend::new(async move {
+                    {move || {
+                        let wrong = wrong();
+                        Suspend::new(async move {
                         match held.await {
-                            Ok(held) => view! { <HeldStepForms held wrong=wrong()/> }.into_any(),
+                            Ok(held) => view! { <HeldStepForms held wrong/> }.into_any(),
                             Err(_) => view! {
                                 <h1>"Sign in again"</h1>
                                 <p>"This sign-in is no longer waiting for a code. "<a href="/sign-in">"Sign in again"</a>"."</p>
                             }.into_any(),
                         }
-                    })}
+                    })}}
                 </Suspense>
             </div>
     }
 }
 
 #[component]
-fn HeldStepForms(held: HeldStep, wrong: bool) -> impl IntoView {
+fn HeldStepForms(held: HeldStep, wrong: Option<SignInCodeNotice>) -> impl IntoView {
     let phone = org_info().phone;
     let title = if held.code { "Enter your sign-in code" } else { "Confirm it is you" };
     let no_script = if held.code {
@@ -323,7 +345,7 @@ fn HeldStepForms(held: HeldStep, wrong: bool) -> impl IntoView {
     };
     view! {
         <h1>{title}</h1>
-        {(wrong && held.code).then(|| alert("That code did not work. Check the app and try the current code, or a recovery code.".to_string()))}
+        {wrong.filter(|_| held.code).map(notice_view)}
         {held.code.then(|| view! {
             <p>"Open your authenticator app and enter the 6-digit code it shows for this portal."
                {held.recovery_codes.then_some(" If you do not have your phone, enter one of your recovery codes instead.")}</p>
@@ -376,27 +398,27 @@ pub fn StaffSecondStepPage() -> impl IntoView {
 fn SecondStepContent() -> impl IntoView {
     let data = Resource::new(|| (), |_| load_second_step());
     let query = use_query_map();
+    let error = notice_code::<SecondStepNotice>();
     let message = move || {
         let q = query.read();
-        if q.get("error").as_deref() == Some("throttled") {
-            return Some(("alert", crate::password::throttled_message(q.get("wait"))));
+        match error() {
+            Some(SecondStepNotice::Throttled) => Some(alert(crate::password::throttled_message(q.get("wait"))).into_any()),
+            Some(code) => Some(notice_view(code)),
+            None => {
+                let text = if q.get("off").is_some() {
+                    "The authenticator-app step is off."
+                } else if q.get("policy").is_some() {
+                    "The requirement for staff is saved."
+                } else {
+                    return None;
+                };
+                Some(view! { <p class="notice notice--status" role="status">{text}</p> }.into_any())
+            }
         }
-        let text = match q.get("error").as_deref() {
-            Some("password") => Some(("alert", "That is not your password.")),
-            Some("code") => Some(("alert", "That code did not work. Enter the code the app shows now (it changes every 30 seconds).")),
-            Some("required") => Some(("alert", "Your role requires a second step: it cannot be turned off.")),
-            Some(_) => Some(("alert", "Something went wrong. Please try again.")),
-            None if q.get("off").is_some() => Some(("status", "The authenticator-app step is off.")),
-            None if q.get("policy").is_some() => Some(("status", "The requirement for staff is saved.")),
-            None => None,
-        };
-        text.map(|(kind, text)| (kind, text.to_string()))
     };
     view! {
         <h1>"Sign-in code from an authenticator app"</h1>
-        {move || message().map(|(kind, text)| if kind == "alert" { alert(text.to_string()).into_any() } else {
-            view! { <p class="notice notice--status" role="status">{text}</p> }.into_any()
-        })}
+        {message}
         <Loaded resource=data view=move |v| view! { <SecondStepPanel v/> }/>
     }
 }

@@ -14,7 +14,6 @@ use crate::platform::state::AppState;
 use crate::session::server::ActiveSession;
 use crate::session::PendingStep;
 use crate::types::{StaffRole, UserId};
-use sqlx::Row;
 use std::net::IpAddr;
 
 /// Failed checks (wrong codes, refused passkey answers) a session waiting for its second step
@@ -34,7 +33,7 @@ pub async fn totp_enabled(conn: &mut sqlx::AnyConnection, user: &UserId) -> Resu
 
 /// How many recovery codes are left.
 pub async fn recovery_codes_left(db: &Db, user: &UserId) -> Result<i64, sqlx::Error> {
-    sqlx::query("SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL").bind(user.as_str()).fetch_one(&db.pool).await?.try_get("n")
+    sqlx::query_scalar("SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL").bind(user.as_str()).fetch_one(&db.pool).await
 }
 
 /// What a user's secret is sealed for: the user, so that a sealed value moved to another
@@ -64,10 +63,10 @@ pub async fn seal_plain_secrets(db: &Db, key: &SealingKey) -> Result<u64, sqlx::
     let mut sealed = 0;
     for table in ["totp_credentials", "totp_setups"] {
         let mut tx = db.begin_write().await?;
-        let rows = sqlx::query(&format!("SELECT user_id, secret_hex FROM {table} WHERE secret_hex NOT LIKE 'v1:%'")).fetch_all(&mut *tx).await?;
-        for row in rows {
-            let user = row.try_get::<UserId, _>("user_id")?;
-            let Some(secret) = Secret::from_hex(&row.try_get::<String, _>("secret_hex")?) else { continue };
+        let rows: Vec<(UserId, String)> =
+            sqlx::query_as(&format!("SELECT user_id, secret_hex FROM {table} WHERE secret_hex NOT LIKE 'v1:%'")).fetch_all(&mut *tx).await?;
+        for (user, stored) in rows {
+            let Some(secret) = Secret::from_hex(&stored) else { continue };
             sqlx::query(&format!("UPDATE {table} SET secret_hex = $1 WHERE user_id = $2"))
                 .bind(seal(key, &user, &secret))
                 .bind(user.as_str())
@@ -82,8 +81,9 @@ pub async fn seal_plain_secrets(db: &Db, key: &SealingKey) -> Result<u64, sqlx::
 
 /// The secret being set up, if a setup was begun and not confirmed.
 pub async fn pending_setup(db: &Db, key: &SealingKey, user: &UserId) -> Result<Option<Secret>, sqlx::Error> {
-    let row = sqlx::query("SELECT secret_hex FROM totp_setups WHERE user_id = $1").bind(user.as_str()).fetch_optional(&db.pool).await?;
-    Ok(row.and_then(|r| r.try_get::<String, _>("secret_hex").ok()).and_then(|stored| open(key, user, &stored)))
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT secret_hex FROM totp_setups WHERE user_id = $1").bind(user.as_str()).fetch_optional(&db.pool).await?;
+    Ok(stored.and_then(|stored| open(key, user, &stored)))
 }
 
 /// Begins a setup: a new secret to show (replacing any earlier unconfirmed one).
@@ -101,7 +101,9 @@ pub async fn begin_setup(db: &Db, key: &SealingKey, user: &UserId, now: i64) -> 
     Ok(secret)
 }
 
-async fn notify(tx: &mut Tx, user: &UserId, now: i64) -> Result<(), sqlx::Error> {
+/// Tells the user by e-mail that their sign-in methods changed (the second step turned on or
+/// off, recovery codes renewed, a passkey added or removed), in the change's transaction.
+pub async fn notify_methods_changed(tx: &mut Tx, user: &UserId, now: i64) -> Result<(), sqlx::Error> {
     let email = crate::users::email(&mut **tx, user).await?;
     if let Some(email) = email.filter(|e| !e.is_empty()) {
         outbox::enqueue(tx, &email, &Notice::SignInMethodsChanged, now).await?;
@@ -120,17 +122,15 @@ pub fn recovery_code_digest(key: &SealingKey, user: &UserId, normal: &str) -> St
 /// the codes keep working. Run at every start (a no-op once done); returns how many.
 pub async fn rekey_recovery_codes(db: &Db, key: &SealingKey) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let rows = sqlx::query("SELECT user_id, code_hash FROM recovery_codes WHERE code_hash NOT LIKE $1")
+    let rows: Vec<(UserId, String)> = sqlx::query_as("SELECT user_id, code_hash FROM recovery_codes WHERE code_hash NOT LIKE $1")
         .bind(sealing::KEYED_DIGEST_PATTERN)
         .fetch_all(&mut *tx)
         .await?;
-    for row in &rows {
-        let user = row.try_get::<UserId, _>("user_id")?;
-        let old: String = row.try_get("code_hash")?;
+    for (user, old) in &rows {
         sqlx::query("UPDATE recovery_codes SET code_hash = $1 WHERE user_id = $2 AND code_hash = $3")
-            .bind(key.rekey_digest(sealing::Purpose::RecoveryCode, user.as_str(), &old))
+            .bind(key.rekey_digest(sealing::Purpose::RecoveryCode, user.as_str(), old))
             .bind(user.as_str())
-            .bind(&old)
+            .bind(old)
             .execute(&mut *tx)
             .await?;
     }
@@ -164,10 +164,12 @@ pub async fn confirm_setup(
     now: i64,
 ) -> Result<Option<Vec<String>>, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let Some(row) = sqlx::query("SELECT secret_hex FROM totp_setups WHERE user_id = $1").bind(user.as_str()).fetch_optional(&mut *tx).await? else {
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT secret_hex FROM totp_setups WHERE user_id = $1").bind(user.as_str()).fetch_optional(&mut *tx).await?;
+    let Some(stored) = stored else {
         return Ok(None);
     };
-    let Some(secret) = open(key, user, &row.try_get::<String, _>("secret_hex")?) else { return Ok(None) };
+    let Some(secret) = open(key, user, &stored) else { return Ok(None) };
     let Some(step) = totp::verify(&secret, typed, now, 0) else { return Ok(None) };
     sqlx::query("DELETE FROM totp_setups WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?;
@@ -180,7 +182,7 @@ pub async fn confirm_setup(
         .await?;
     let codes = new_recovery_codes(&mut tx, key, user).await?;
     audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr, ..AuditEvent::of(AuditAction::SecondStepEnabled) }, now).await?;
-    notify(&mut tx, user, now).await?;
+    notify_methods_changed(&mut tx, user, now).await?;
     tx.commit().await?;
     Ok(Some(codes))
 }
@@ -194,7 +196,7 @@ pub async fn turn_off(db: &Db, user: &UserId, client_addr: Option<IpAddr>, now: 
     if removed {
         audit::record(&mut tx, AuditEvent { actor: Some(user), subject: Some(user), client_addr, ..AuditEvent::of(AuditAction::SecondStepDisabled) }, now)
             .await?;
-        notify(&mut tx, user, now).await?;
+        notify_methods_changed(&mut tx, user, now).await?;
     }
     tx.commit().await?;
     Ok(removed)
@@ -242,7 +244,7 @@ pub async fn take_step_place(state: &AppState, session: &ActiveSession, client_a
             // The session's place: only while it is open, waiting for this step, and under its
             // five. The UPDATE takes the session's row lock (PostgreSQL), so the condition is
             // read and the count moved on as one.
-            let row = sqlx::query(
+            let failures: Option<i64> = sqlx::query_scalar(
                 "UPDATE sessions SET step_failures = step_failures + 1 \
                  WHERE id_hash = $1 AND ended_at IS NULL AND pending_step = $2 AND step_failures < $3 RETURNING step_failures",
             )
@@ -251,8 +253,7 @@ pub async fn take_step_place(state: &AppState, session: &ActiveSession, client_a
             .bind(MAX_WRONG_CODES)
             .fetch_optional(&mut *tx)
             .await?;
-            if let Some(row) = row {
-                let session_failures: i64 = row.try_get("step_failures")?;
+            if let Some(session_failures) = failures {
                 tx.commit().await?;
                 return Ok(Some(StepPlace { place, session_failures }));
             }
@@ -324,7 +325,7 @@ pub async fn settle_step(
     };
     audit::record(&mut tx, AuditEvent { detail, ..event(action) }, now).await?;
     if how == Passed::RecoveryCode {
-        notify(&mut tx, user, now).await?;
+        notify_methods_changed(&mut tx, user, now).await?;
     }
     tx.commit().await?;
     Ok(CodeCheck::Passed { next, recovery_code: how == Passed::RecoveryCode })
@@ -342,14 +343,14 @@ pub async fn check_sign_in_code(
     let Some(place) = take_step_place(state, session, client_addr, now).await? else { return Ok(CodeCheck::Ended) };
     let mut tx = state.db.begin_write().await?;
     // One check at a time per user: a code raced from two browsers is accepted once.
-    let credential = sqlx::query("UPDATE totp_credentials SET last_step = last_step WHERE user_id = $1 RETURNING secret_hex, last_step")
-        .bind(user.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
+    let credential: Option<(String, i64)> =
+        sqlx::query_as("UPDATE totp_credentials SET last_step = last_step WHERE user_id = $1 RETURNING secret_hex, last_step")
+            .bind(user.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
     let mut passed = None;
-    if let Some(row) = &credential {
-        let secret = open(&state.sealing, user, &row.try_get::<String, _>("secret_hex")?);
-        let last: i64 = row.try_get("last_step")?;
+    if let Some((stored, last)) = credential {
+        let secret = open(&state.sealing, user, &stored);
         if let Some(step) = secret.and_then(|s| totp::verify(&s, typed, now, last)) {
             sqlx::query("UPDATE totp_credentials SET last_step = $1 WHERE user_id = $2").bind(step).bind(user.as_str()).execute(&mut *tx).await?;
             passed = Some(Passed::Code);
@@ -393,8 +394,7 @@ pub async fn check_sign_in_passkey(
 
 /// Whether the user's role (staff) requires a second step.
 pub async fn role_requires_it(conn: &mut sqlx::AnyConnection, user: &UserId) -> Result<bool, sqlx::Error> {
-    let role: Option<String> =
-        sqlx::query("SELECT staff_role FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&mut *conn).await?.try_get("staff_role")?;
+    let role: Option<String> = sqlx::query_scalar("SELECT staff_role FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&mut *conn).await?;
     let Some(role) = role.as_deref().and_then(StaffRole::parse) else { return Ok(false) };
     Ok(required_roles(conn).await?.contains(&role))
 }
@@ -426,8 +426,8 @@ pub async fn held_step_options(db: &Db, settings: &crate::platform::settings::Po
 
 /// The staff roles that must have a second step.
 pub async fn required_roles(conn: &mut sqlx::AnyConnection) -> Result<Vec<StaffRole>, sqlx::Error> {
-    let rows = sqlx::query("SELECT role FROM second_step_policy").fetch_all(conn).await?;
-    Ok(rows.iter().filter_map(|r| r.try_get::<String, _>("role").ok()).filter_map(|r| StaffRole::parse(&r)).collect())
+    let roles: Vec<String> = sqlx::query_scalar("SELECT role FROM second_step_policy").fetch_all(conn).await?;
+    Ok(roles.iter().filter_map(|r| StaffRole::parse(r)).collect())
 }
 
 /// Sets which staff roles must have a second step.

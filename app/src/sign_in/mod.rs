@@ -13,6 +13,9 @@
 pub mod server;
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::layout::redirect_notice;
+use crate::layout::{alert, notice_code, notice_codes, notice_view};
 use crate::types::Portal;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -59,11 +62,11 @@ pub async fn sign_in(user_id: String, password: String, portal: String) -> Resul
         return Ok(());
     }
     if user_id.trim().is_empty() || password.is_empty() {
-        crate::platform::request::redirect(&format!("{back}?error=missing"));
+        redirect_notice(back, SignInNotice::Missing);
         return Ok(());
     }
     if user_id.len() > MAX_LOGIN_LEN || password.len() > MAX_PASSWORD_LEN {
-        crate::platform::request::redirect(&format!("{back}?error=refused"));
+        redirect_notice(back, SignInNotice::Refused);
         return Ok(());
     }
     let attempt = Attempt {
@@ -87,11 +90,12 @@ pub async fn sign_in(user_id: String, password: String, portal: String) -> Resul
                 crate::platform::request::redirect(check_path(portal));
             }
         }
-        Outcome::Refused => crate::platform::request::redirect(&format!("{back}?error=refused")),
-        Outcome::AccessEnded => crate::platform::request::redirect(&format!("{back}?error=access")),
+        Outcome::Refused => redirect_notice(back, SignInNotice::Refused),
+        Outcome::AccessEnded => redirect_notice(back, SignInNotice::AccessEnded),
         Outcome::Throttled(wait) => {
             let minutes = wait.as_secs().div_ceil(60).max(1);
-            crate::platform::request::redirect(&format!("{back}?error=throttled&wait={minutes}"));
+            // `wait` after the code, as the address has always read (`?error=throttled&wait=…`).
+            crate::platform::request::redirect(&format!("{}&wait={minutes}", crate::layout::notice_href(back, SignInNotice::Throttled)));
         }
     }
     Ok(())
@@ -133,34 +137,43 @@ pub fn SignOutButton() -> impl IntoView {
     }
 }
 
-/// What the sign-in page says above the form, from the query string it was sent to.
-fn notice(error: Option<String>, reason: Option<String>, wait: Option<String>) -> Option<(&'static str, String)> {
-    match (error.as_deref(), reason.as_deref()) {
-        (Some("refused"), _) => Some(("alert", "That user ID and password do not match our records. Check them and try again.".into())),
-        (Some("access"), _) => {
-            Some(("alert", format!("Your portal account is not available. Please call us at {} for help.", crate::layout::org_info().phone)))
-        }
-        (Some("missing"), _) => Some(("alert", "Please enter your user ID and your password.".into())),
-        (Some("code"), _) => Some(("alert", "Too many wrong codes. For your security, please sign in again with your password.".into())),
-        (Some("cookies"), _) => Some((
-            "alert",
-            "Please enable cookies to sign in. The portal keeps you signed in with a cookie, which holds nothing about you; \
-             without it, every page would ask you to sign in again. Allow cookies for this site in your browser's settings, then sign in."
-                .into(),
-        )),
-        (Some("throttled"), _) => {
+notice_codes! {
+    /// Why the sign-in page was shown again (also sent by the second step, `Code`).
+    pub enum SignInNotice {
+        Refused = Error "refused" => "That user ID and password do not match our records. Check them and try again.",
+        /// Shown with the office's phone number (`sign_in_notice`).
+        AccessEnded = Error "access" => "Your portal account is not available. Please call us for help.",
+        Missing = Error "missing" => "Please enter your user ID and your password.",
+        Code = Error "code" => "Too many wrong codes. For your security, please sign in again with your password.",
+        Cookies = Error "cookies" => "Please enable cookies to sign in. The portal keeps you signed in with a cookie, which holds nothing about you; \
+             without it, every page would ask you to sign in again. Allow cookies for this site in your browser's settings, then sign in.",
+        /// Shown with the minutes to wait, from `wait=` beside it (`sign_in_notice`).
+        Throttled = Error "throttled" => "There have been too many unsuccessful attempts. For your security, please wait and try again.",
+    }
+}
+
+/// What the sign-in page says above the form: why a sign-in did not go through, or else why
+/// the person is here (`reason=`, set by sign-out, the session's time-out and a password reset).
+fn sign_in_notice(error: Option<SignInNotice>, reason: Option<String>, wait: Option<String>) -> Option<AnyView> {
+    let text = match error {
+        Some(SignInNotice::AccessEnded) => format!("Your portal account is not available. Please call us at {} for help.", crate::layout::org_info().phone),
+        Some(SignInNotice::Throttled) => {
             let minutes = wait.and_then(|w| w.parse::<u64>().ok()).unwrap_or(1);
             let unit = if minutes == 1 { "minute" } else { "minutes" };
-            Some(("alert", format!("There have been too many unsuccessful attempts. For your security, please wait {minutes} {unit} and try again.")))
+            format!("There have been too many unsuccessful attempts. For your security, please wait {minutes} {unit} and try again.")
         }
-        (Some(_), _) => Some(("alert", "Something went wrong. Please try again.".into())),
-        (None, Some("timeout")) => {
-            Some(("status", "For your security, you were signed out because there was no activity for a while. Please sign in again.".into()))
+        Some(code) => return Some(notice_view(code)),
+        None => {
+            let status = match reason.as_deref()? {
+                "timeout" => "For your security, you were signed out because there was no activity for a while. Please sign in again.",
+                "signed-out" => "You have signed out.",
+                "password-reset" => "Your password has been changed. Sign in with your new password.",
+                _ => return None,
+            };
+            return Some(view! { <p class="notice notice--status" role="status">{status}</p> }.into_any());
         }
-        (None, Some("signed-out")) => Some(("status", "You have signed out.".into())),
-        (None, Some("password-reset")) => Some(("status", "Your password has been changed. Sign in with your new password.".into())),
-        _ => None,
-    }
+    };
+    Some(alert(text).into_any())
 }
 
 /// Leaves the cookie that tells a sign-in whether this browser keeps cookies.
@@ -189,7 +202,7 @@ pub fn SignInCheckPage() -> impl IntoView {
                 let home = if session.viewer.kind.is_patient() { Portal::Patient.home_path() } else { Portal::Staff.home_path() };
                 session.pending.map(|step| step.path()).unwrap_or(home).to_string()
             }
-            None => format!("{}?error=cookies", portal.sign_in_path()),
+            None => crate::layout::notice_href(portal.sign_in_path(), SignInNotice::Cookies),
         };
         crate::platform::request::redirect(&to);
     }
@@ -205,9 +218,10 @@ pub fn SignInPage(portal: Portal) -> impl IntoView {
     #[cfg(feature = "ssr")]
     leave_cookie_check();
     let query = use_query_map();
+    let error = notice_code::<SignInNotice>();
     let notice = move || {
         let q = query.read();
-        notice(q.get("error"), q.get("reason"), q.get("wait"))
+        sign_in_notice(error(), q.get("reason"), q.get("wait"))
     };
     let (title, intro) = match portal {
         Portal::Patient => ("Sign in to your patient portal", "Use the user ID and password you chose when you enrolled."),
@@ -222,9 +236,7 @@ pub fn SignInPage(portal: Portal) -> impl IntoView {
             <div class="card card--narrow">
                 <h1>{title}</h1>
                 <p class="lead">{intro}</p>
-                {move || notice().map(|(role, text)| view! {
-                    <p class=format!("notice notice--{role}") role=role>{text}</p>
-                })}
+                {notice}
                 <form method="post" action={<SignIn as leptos::server_fn::ServerFn>::PATH} class="form">
                     <input type="hidden" name="portal" value=portal_value/>
                     <div class="field">

@@ -13,7 +13,6 @@ use crate::session::server as sessions;
 use crate::session::server::kind_from_row;
 use crate::session::PendingStep;
 use crate::types::{Portal, UserId};
-use sqlx::Row;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -84,14 +83,25 @@ enum Scope {
     Address,
 }
 
+/// The account a sign-in names, as the attempt needs it.
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    id: UserId,
+    password_hash: Option<String>,
+    kind: String,
+    staff_role: Option<String>,
+    access: String,
+    email: Option<String>,
+}
+
 pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outcome, sqlx::Error> {
     let db = &state.db;
     let login = normalise_login(a.login);
     let login_key = login_key(&state.sealing, &login);
 
-    let user =
-        sqlx::query("SELECT id, password_hash, kind, staff_role, access, email FROM users WHERE login = $1").bind(&login).fetch_optional(&db.pool).await?;
-    let user_id = user.as_ref().map(|r| r.try_get::<UserId, _>("id")).transpose()?;
+    let user: Option<AccountRow> =
+        sqlx::query_as("SELECT id, password_hash, kind, staff_role, access, email FROM users WHERE login = $1").bind(&login).fetch_optional(&db.pool).await?;
+    let user_id = user.as_ref().map(|r| r.id.clone());
 
     let device_key = match (&a.device_secret, &user_id) {
         (Some(secret), Some(uid)) => {
@@ -125,13 +135,10 @@ pub async fn attempt(state: &AppState, a: Attempt<'_>, now: i64) -> Result<Outco
         Err(wait) => return Ok(Outcome::Throttled(wait)),
     };
 
-    let (hash, admitted, active, patient, email) = match &user {
+    let (hash, admitted, active, patient, email) = match user {
         Some(row) => {
-            let kind: String = row.try_get("kind")?;
-            let role: Option<String> = row.try_get("staff_role")?;
-            let access: String = row.try_get("access")?;
-            let admitted = kind_from_row(&kind, role.as_deref()).is_some_and(|k| a.portal.admits(k));
-            (row.try_get::<Option<String>, _>("password_hash")?, admitted, access == "active", kind == "patient", row.try_get::<Option<String>, _>("email")?)
+            let admitted = kind_from_row(&row.kind, row.staff_role.as_deref()).is_some_and(|k| a.portal.admits(k));
+            (row.password_hash, admitted, row.access == "active", row.kind == "patient", row.email)
         }
         None => (None, false, false, false, None),
     };
@@ -424,14 +431,13 @@ pub async fn passkey_sign_in(
 async fn account_failures(tx: &mut Tx, policy: &ThrottlePolicy, c: &Counted<'_>, now: i64) -> Result<RecentFailures, sqlx::Error> {
     let window_start = now - policy.window.as_millis() as i64;
     let last_success: Option<i64> =
-        sqlx::query("SELECT MAX(at) AS at FROM sign_in_attempts WHERE login_key = $1 AND device_key = $2 AND outcome = 'succeeded'")
+        sqlx::query_scalar("SELECT MAX(at) AS at FROM sign_in_attempts WHERE login_key = $1 AND device_key = $2 AND outcome = 'succeeded'")
             .bind(c.login_key)
             .bind(c.device_key)
             .fetch_one(&mut **tx)
-            .await?
-            .try_get("at")?;
+            .await?;
     let since = window_start.max(last_success.unwrap_or(i64::MIN));
-    let row = sqlx::query(
+    let (n, last_at): (i64, Option<i64>) = sqlx::query_as(
         "SELECT COUNT(*) AS n, MAX(at) AS last_at FROM sign_in_attempts \
          WHERE login_key = $1 AND device_key = $2 AND outcome = 'failed' AND at > $3",
     )
@@ -440,14 +446,14 @@ async fn account_failures(tx: &mut Tx, policy: &ThrottlePolicy, c: &Counted<'_>,
     .bind(since)
     .fetch_one(&mut **tx)
     .await?;
-    Ok(RecentFailures { account_device: row.try_get::<i64, _>("n")? as u32, last_account_device_at: row.try_get("last_at")?, ..RecentFailures::default() })
+    Ok(RecentFailures { account_device: n as u32, last_account_device_at: last_at, ..RecentFailures::default() })
 }
 
 /// Failures from this address (across user IDs) within the window, read in the transaction that
 /// holds the address's lock.
 async fn address_failures(tx: &mut Tx, policy: &ThrottlePolicy, address: &str, now: i64) -> Result<RecentFailures, sqlx::Error> {
     let window_start = now - policy.window.as_millis() as i64;
-    let row = sqlx::query(
+    let (n, oldest): (i64, Option<i64>) = sqlx::query_as(
         "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM sign_in_attempts \
          WHERE address_key = $1 AND outcome = 'failed' AND at > $2",
     )
@@ -455,7 +461,7 @@ async fn address_failures(tx: &mut Tx, policy: &ThrottlePolicy, address: &str, n
     .bind(window_start)
     .fetch_one(&mut **tx)
     .await?;
-    Ok(RecentFailures { address: row.try_get::<i64, _>("n")? as u32, oldest_address_at: row.try_get("oldest")?, ..RecentFailures::default() })
+    Ok(RecentFailures { address: n as u32, oldest_address_at: oldest, ..RecentFailures::default() })
 }
 
 /// Sign-ins refused since this server started (wrong credentials and the like, and throttled
@@ -471,7 +477,7 @@ async fn record_failure(state: &AppState, user_id: Option<&UserId>, client_addr:
 
 /// Inserts an attempt's row and returns its id.
 async fn insert_attempt(tx: &mut Tx, c: &Counted<'_>, outcome: &str, now: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO sign_in_attempts (at, login_key, device_key, client_addr, address_key, user_id, outcome) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
@@ -483,8 +489,7 @@ async fn insert_attempt(tx: &mut Tx, c: &Counted<'_>, outcome: &str, now: i64) -
     .bind(c.user_id.map(|u| u.as_str()))
     .bind(outcome)
     .fetch_one(&mut **tx)
-    .await?
-    .try_get("id")
+    .await
 }
 
 /// How long sign-in attempt rows (and counted refusals) are kept: far longer than the throttle
@@ -498,11 +503,21 @@ pub const ATTEMPT_RETENTION_MS: i64 = 30 * 24 * 3600 * 1000;
 /// background sweeper. Returns how many windows were summarised and rows deleted.
 #[tracing::instrument(skip_all)]
 pub async fn sweep(db: &Db, policy: &ThrottlePolicy, now: i64) -> Result<(u64, u64), sqlx::Error> {
+    /// A throttle window's count of refusals for one subject.
+    #[derive(sqlx::FromRow)]
+    struct WindowRow {
+        window_start: i64,
+        scope: String,
+        subject: String,
+        user_id: Option<UserId>,
+        client_addr: Option<String>,
+        refusals: i64,
+    }
     let window_ms = (policy.window.as_millis() as i64).max(1);
     let mut summarised = 0;
     loop {
         let mut tx = db.begin_write().await?;
-        let rows = sqlx::query(
+        let rows: Vec<WindowRow> = sqlx::query_as(
             "SELECT window_start, scope, subject, user_id, client_addr, refusals FROM sign_in_refusals \
              WHERE summarised = 0 AND window_start <= $1 ORDER BY window_start LIMIT 100",
         )
@@ -512,10 +527,8 @@ pub async fn sweep(db: &Db, policy: &ThrottlePolicy, now: i64) -> Result<(u64, u
         if rows.is_empty() {
             break;
         }
-        for row in &rows {
-            let window_start: i64 = row.try_get("window_start")?;
-            let scope: String = row.try_get("scope")?;
-            let subject: String = row.try_get("subject")?;
+        for row in rows {
+            let WindowRow { window_start, scope, subject, user_id: user, client_addr, refusals } = row;
             let marked = sqlx::query("UPDATE sign_in_refusals SET summarised = 1 WHERE window_start = $1 AND scope = $2 AND subject = $3 AND summarised = 0")
                 .bind(window_start)
                 .bind(&scope)
@@ -523,13 +536,11 @@ pub async fn sweep(db: &Db, policy: &ThrottlePolicy, now: i64) -> Result<(u64, u
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            let refusals: i64 = row.try_get("refusals")?;
             // The first refusal of the window was audited when it happened.
             if marked == 0 || refusals < 2 {
                 continue;
             }
-            let user = row.try_get::<Option<UserId>, _>("user_id")?;
-            let client_addr = row.try_get::<Option<String>, _>("client_addr")?.and_then(|a| a.parse::<IpAddr>().ok());
+            let client_addr = client_addr.and_then(|a| a.parse::<IpAddr>().ok());
             let detail = format!("{refusals} refusals counted in this throttle window ({scope})");
             let window = window_start.to_string();
             audit::record(
@@ -560,13 +571,10 @@ pub async fn sweep(db: &Db, policy: &ThrottlePolicy, now: i64) -> Result<(u64, u
 /// once done); the keyed digest is defined over the plain one, so nothing is lost.
 pub async fn rekey_login_keys(db: &Db, key: &SealingKey) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let plain: Vec<String> = sqlx::query("SELECT DISTINCT login_key FROM sign_in_attempts WHERE login_key NOT LIKE $1")
+    let plain: Vec<String> = sqlx::query_scalar("SELECT DISTINCT login_key FROM sign_in_attempts WHERE login_key NOT LIKE $1")
         .bind(KEYED_DIGEST_PATTERN)
         .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| r.try_get("login_key"))
-        .collect::<Result<_, _>>()?;
+        .await?;
     let mut rekeyed = 0;
     for old in plain {
         rekeyed += sqlx::query("UPDATE sign_in_attempts SET login_key = $1 WHERE login_key = $2")

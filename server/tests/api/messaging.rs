@@ -512,13 +512,22 @@ async fn sent_messages_never_change(backend: Backend) {
     let mut updates = 0;
     for (name, source) in [
         ("mod.rs", include_str!("../../../app/src/messaging/mod.rs")),
-        ("server.rs", include_str!("../../../app/src/messaging/server.rs")),
+        ("server/mod.rs", include_str!("../../../app/src/messaging/server/mod.rs")),
+        ("server/access.rs", include_str!("../../../app/src/messaging/server/access.rs")),
+        ("server/patient.rs", include_str!("../../../app/src/messaging/server/patient.rs")),
+        ("server/routing.rs", include_str!("../../../app/src/messaging/server/routing.rs")),
+        ("server/staff.rs", include_str!("../../../app/src/messaging/server/staff.rs")),
+        ("server/threads.rs", include_str!("../../../app/src/messaging/server/threads.rs")),
         ("admin.rs", include_str!("../../../app/src/messaging/admin.rs")),
         ("attachments.rs", include_str!("../../../app/src/messaging/attachments.rs")),
         ("business_days.rs", include_str!("../../../app/src/messaging/business_days.rs")),
         ("patient_pages.rs", include_str!("../../../app/src/messaging/patient_pages.rs")),
         ("staff_pages.rs", include_str!("../../../app/src/messaging/staff_pages.rs")),
-        ("admin_pages.rs", include_str!("../../../app/src/messaging/admin_pages.rs")),
+        ("admin_pages/mod.rs", include_str!("../../../app/src/messaging/admin_pages/mod.rs")),
+        ("admin_pages/pools.rs", include_str!("../../../app/src/messaging/admin_pages/pools.rs")),
+        ("admin_pages/care_teams.rs", include_str!("../../../app/src/messaging/admin_pages/care_teams.rs")),
+        ("admin_pages/absences.rs", include_str!("../../../app/src/messaging/admin_pages/absences.rs")),
+        ("admin_pages/holidays.rs", include_str!("../../../app/src/messaging/admin_pages/holidays.rs")),
     ] {
         let flat = source.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_uppercase();
         for statement in ["DELETE FROM MESSAGES", "DELETE FROM ATTACHMENTS", "DELETE FROM THREADS", "UPDATE ATTACHMENTS", "UPDATE MESSAGES SET BODY"] {
