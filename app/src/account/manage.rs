@@ -63,11 +63,18 @@ pub fn describe_device(user_agent: Option<&str>) -> String {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
     use crate::platform::{now_ms, request, state::app_state};
-    use sqlx::Row;
+    #[derive(sqlx::FromRow)]
+    struct OverviewRow {
+        login: String,
+        email: Option<String>,
+        email_confirmed_at: Option<i64>,
+        password_changed_at: Option<i64>,
+        statement_delivery: Option<String>,
+    }
     let session = request::require_patient()?;
     let state = app_state()?;
     let user = &session.viewer.user_id;
-    let row = sqlx::query(
+    let row: OverviewRow = sqlx::query_as(
         "SELECT u.login, u.email, u.email_confirmed_at, u.password_changed_at, p.statement_delivery FROM users u \
          LEFT JOIN patients p ON p.id = u.patient_id WHERE u.id = $1",
     )
@@ -86,11 +93,11 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
         })
         .collect();
     Ok(AccountOverview {
-        login: row.try_get("login")?,
-        email: row.try_get("email")?,
-        email_confirmed: row.try_get::<Option<i64>, _>("email_confirmed_at")?.is_some(),
-        password_changed_at: row.try_get("password_changed_at")?,
-        paperless: row.try_get::<Option<String>, _>("statement_delivery")?.as_deref() == Some("paperless"),
+        login: row.login,
+        email: row.email,
+        email_confirmed: row.email_confirmed_at.is_some(),
+        password_changed_at: row.password_changed_at,
+        paperless: row.statement_delivery.as_deref() == Some("paperless"),
         sessions,
         terms: crate::terms::server::acceptances_of(&state.db, user).await?,
     })
@@ -173,19 +180,12 @@ async fn other_open_sessions(
     policy: &crate::platform::settings::SessionPolicy,
     now: i64,
 ) -> Result<usize, sqlx::Error> {
-    use sqlx::Row;
-    let rows = sqlx::query("SELECT created_at, last_seen_at FROM sessions WHERE user_id = $1 AND ended_at IS NULL AND id_hash <> $2")
+    let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT created_at, last_seen_at FROM sessions WHERE user_id = $1 AND ended_at IS NULL AND id_hash <> $2")
         .bind(user.as_str())
         .bind(except)
         .fetch_all(&mut **tx)
         .await?;
-    let mut n = 0;
-    for r in rows {
-        if crate::session::server::expiry(policy, r.try_get("created_at")?, r.try_get("last_seen_at")?, now).is_none() {
-            n += 1;
-        }
-    }
-    Ok(n)
+    Ok(rows.into_iter().filter(|&(created_at, last_seen_at)| crate::session::server::expiry(policy, created_at, last_seen_at, now).is_none()).count())
 }
 
 /// What the page says after a change of password: exactly what became of the other sessions

@@ -32,8 +32,9 @@ pub struct EnrolmentForm {
     pub mrn: String,
 }
 
-/// A request as the queue lists it.
+/// A request as the queue lists it (read straight from `server::REQUEST_COLUMNS`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct RequestSummary {
     pub id: String,
     pub given_name: String,

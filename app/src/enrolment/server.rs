@@ -16,8 +16,6 @@ use crate::platform::tokens;
 use crate::session::server as sessions;
 use crate::terms;
 use crate::types::UserId;
-use sqlx::any::AnyRow;
-use sqlx::Row;
 use std::net::IpAddr;
 
 /// How long the step "choose a user ID and password" stays open after the code matched.
@@ -90,48 +88,30 @@ pub async fn submit(
 const REQUEST_COLUMNS: &str = "r.id, r.given_name, r.family_name, r.date_of_birth, r.email, r.phone, r.mrn, \
     r.submitted_at, r.state, r.decline_reason, r.patient_id, r.decided_at, u.display_name AS decided_by";
 
-fn request_summary(r: &AnyRow) -> Result<RequestSummary, sqlx::Error> {
-    Ok(RequestSummary {
-        id: r.try_get("id")?,
-        given_name: r.try_get("given_name")?,
-        family_name: r.try_get("family_name")?,
-        date_of_birth: r.try_get("date_of_birth")?,
-        email: r.try_get("email")?,
-        phone: r.try_get("phone")?,
-        mrn: r.try_get("mrn")?,
-        submitted_at: r.try_get("submitted_at")?,
-        state: r.try_get("state")?,
-        decline_reason: r.try_get("decline_reason")?,
-        patient_id: r.try_get::<Option<PatientId>, _>("patient_id")?,
-        decided_at: r.try_get("decided_at")?,
-        decided_by: r.try_get("decided_by")?,
-    })
-}
-
 /// The queue: pending requests, oldest first, then the latest decided ones.
 pub async fn queue(db: &Db) -> Result<(Vec<RequestSummary>, Vec<RequestSummary>), sqlx::Error> {
-    let pending = sqlx::query(&format!(
+    let pending: Vec<RequestSummary> = sqlx::query_as(&format!(
         "SELECT {REQUEST_COLUMNS} FROM enrolment_requests r LEFT JOIN users u ON u.id = r.decided_by \
          WHERE r.state = 'pending' ORDER BY r.submitted_at LIMIT 200"
     ))
     .fetch_all(&db.pool)
     .await?;
-    let decided = sqlx::query(&format!(
+    let decided: Vec<RequestSummary> = sqlx::query_as(&format!(
         "SELECT {REQUEST_COLUMNS} FROM enrolment_requests r LEFT JOIN users u ON u.id = r.decided_by \
          WHERE r.state <> 'pending' ORDER BY r.decided_at DESC LIMIT 20"
     ))
     .fetch_all(&db.pool)
     .await?;
-    Ok((pending.iter().map(request_summary).collect::<Result<_, _>>()?, decided.iter().map(request_summary).collect::<Result<_, _>>()?))
+    Ok((pending, decided))
 }
 
 pub async fn detail(db: &Db, id: &str) -> Result<Option<RequestDetail>, sqlx::Error> {
-    let row = sqlx::query(&format!("SELECT {REQUEST_COLUMNS} FROM enrolment_requests r LEFT JOIN users u ON u.id = r.decided_by WHERE r.id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let request = request_summary(&row)?;
+    let request: Option<RequestSummary> =
+        sqlx::query_as(&format!("SELECT {REQUEST_COLUMNS} FROM enrolment_requests r LEFT JOIN users u ON u.id = r.decided_by WHERE r.id = $1"))
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?;
+    let Some(request) = request else { return Ok(None) };
     let candidates = patients::candidates(db, &request.family_name, &request.date_of_birth, &request.email, request.mrn.as_deref()).await?;
     Ok(Some(RequestDetail { request, candidates }))
 }
@@ -174,9 +154,18 @@ pub async fn approve(
     now: i64,
 ) -> Result<Issued, DecisionError> {
     let mut tx = state.db.begin_write().await?;
+    /// What the approval needs of the request.
+    #[derive(sqlx::FromRow)]
+    struct Approved {
+        given_name: String,
+        family_name: String,
+        date_of_birth: String,
+        email: String,
+        phone: Option<String>,
+    }
     // Decided first, atomically: of two approvals at once (a double click, two colleagues) one
     // changes the row and the other finds it decided.
-    let row = sqlx::query(
+    let row: Option<Approved> = sqlx::query_as(
         "UPDATE enrolment_requests SET state = 'approved', decided_at = $1, decided_by = $2 WHERE id = $3 AND state = 'pending' \
          RETURNING given_name, family_name, date_of_birth, email, phone",
     )
@@ -189,12 +178,13 @@ pub async fn approve(
         let exists = sqlx::query("SELECT 1 AS x FROM enrolment_requests WHERE id = $1").bind(request_id).fetch_optional(&mut *tx).await?;
         return Err(if exists.is_some() { DecisionError::AlreadyDecided } else { DecisionError::NotFound });
     };
-    let email: String = row.try_get("email")?;
+    let email = &row.email;
     let (patient_id, how) = match link_to {
         Some(id) => {
-            let record = sqlx::query("SELECT email FROM patients WHERE id = $1").bind(id.as_str()).fetch_optional(&mut *tx).await?;
-            let Some(record) = record else { return Err(DecisionError::NotFound) };
-            let how = match AddressMatch::of(&email, record.try_get::<Option<String>, _>("email")?.as_deref()) {
+            let record: Option<Option<String>> =
+                sqlx::query_scalar("SELECT email FROM patients WHERE id = $1").bind(id.as_str()).fetch_optional(&mut *tx).await?;
+            let Some(record_email) = record else { return Err(DecisionError::NotFound) };
+            let how = match AddressMatch::of(email, record_email.as_deref()) {
                 AddressMatch::Same => "linked; same address as the request",
                 AddressMatch::Differs => "linked; the request's address differs from the record's",
                 AddressMatch::RecordHasNone => "linked; the record has no address",
@@ -202,12 +192,17 @@ pub async fn approve(
             (id, how)
         }
         None => {
-            let (given, family, dob, phone): (String, String, String, Option<String>) =
-                (row.try_get("given_name")?, row.try_get("family_name")?, row.try_get("date_of_birth")?, row.try_get("phone")?);
             // A record made from the request: its address is the request's.
             let id = patients::create(
                 &mut tx,
-                patients::NewPatient { given_name: &given, family_name: &family, date_of_birth: &dob, email: Some(&email), phone: phone.as_deref(), mrn: None },
+                patients::NewPatient {
+                    given_name: &row.given_name,
+                    family_name: &row.family_name,
+                    date_of_birth: &row.date_of_birth,
+                    email: Some(email),
+                    phone: row.phone.as_deref(),
+                    mrn: None,
+                },
                 Some(staff),
                 addr,
                 now,
@@ -244,18 +239,14 @@ pub async fn approve(
 /// The e-mail address on a patient record, if it has one: the only address an activation code
 /// is ever e-mailed to.
 async fn record_address(tx: &mut Tx, patient: &PatientId) -> Result<Option<String>, sqlx::Error> {
-    let row = sqlx::query("SELECT email FROM patients WHERE id = $1").bind(patient.as_str()).fetch_optional(&mut **tx).await?;
-    let email: Option<String> = match row {
-        Some(r) => r.try_get("email")?,
-        None => None,
-    };
-    Ok(email.map(|e| e.trim().to_string()).filter(|e| !e.is_empty()))
+    let email: Option<Option<String>> = sqlx::query_scalar("SELECT email FROM patients WHERE id = $1").bind(patient.as_str()).fetch_optional(&mut **tx).await?;
+    Ok(email.flatten().map(|e| e.trim().to_string()).filter(|e| !e.is_empty()))
 }
 
 /// Declines a request; the person is asked by e-mail to call (the reason stays with staff).
 pub async fn decline(db: &Db, request_id: &str, reason: &str, staff: &UserId, addr: Option<IpAddr>, now: i64) -> Result<(), DecisionError> {
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query(
+    let email: Option<String> = sqlx::query_scalar(
         "UPDATE enrolment_requests SET state = 'declined', decided_at = $1, decided_by = $2, decline_reason = $3 \
          WHERE id = $4 AND state = 'pending' RETURNING email",
     )
@@ -265,8 +256,7 @@ pub async fn decline(db: &Db, request_id: &str, reason: &str, staff: &UserId, ad
     .bind(request_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(row) = row else { return Err(DecisionError::AlreadyDecided) };
-    let email: String = row.try_get("email")?;
+    let Some(email) = email else { return Err(DecisionError::AlreadyDecided) };
     outbox::enqueue(&mut tx, &email, &Notice::EnrolmentDeclined, now).await?;
     audit::record(
         &mut tx,
@@ -428,7 +418,14 @@ pub async fn verify(
         return Ok(VerifyOutcome::Throttled);
     }
     let Some(canonical) = code::normalise(typed_code) else { return failed(tx, "not a code", None, addr, now).await };
-    let row = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct CodeRow {
+        id: String,
+        patient_id: String,
+        expires_at: i64,
+        date_of_birth: String,
+    }
+    let row: Option<CodeRow> = sqlx::query_as(
         "SELECT c.id, c.patient_id, c.expires_at, c.tries_left, p.date_of_birth FROM activation_codes c \
          JOIN patients p ON p.id = c.patient_id WHERE c.code_hash = $1 AND c.state = 'active'",
     )
@@ -436,13 +433,11 @@ pub async fn verify(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = row else { return failed(tx, "unknown or ended code", None, addr, now).await };
-    let code_id: String = row.try_get("id")?;
-    let patient_id: String = row.try_get("patient_id")?;
-    let on_record: String = row.try_get("date_of_birth")?;
+    let CodeRow { id: code_id, patient_id, expires_at, date_of_birth: on_record } = row;
     if date_of_birth.map(|d| d.to_string()) != Some(on_record) {
         // Decremented in the database, not from the value read: simultaneous wrong guesses each
         // use up a try.
-        let tries_left: i64 = sqlx::query(
+        let tries_left: i64 = sqlx::query_scalar(
             "UPDATE activation_codes SET tries_left = tries_left - 1, \
                  state = CASE WHEN tries_left - 1 <= 0 THEN 'exhausted' ELSE state END, \
                  ended_at = CASE WHEN tries_left - 1 <= 0 THEN $1 ELSE ended_at END \
@@ -451,12 +446,11 @@ pub async fn verify(
         .bind(now)
         .bind(&code_id)
         .fetch_one(&mut *tx)
-        .await?
-        .try_get("tries_left")?;
+        .await?;
         let detail = if tries_left <= 0 { "wrong birth date; code no longer works" } else { "wrong birth date" };
         return failed(tx, detail, Some(&patient_id), addr, now).await;
     }
-    if row.try_get::<i64, _>("expires_at")? <= now {
+    if expires_at <= now {
         tx.commit().await?;
         return Ok(VerifyOutcome::Expired);
     }
@@ -493,18 +487,21 @@ async fn failed(mut tx: Tx, detail: &str, patient: Option<&str>, addr: Option<Ip
 }
 
 /// The open activation behind a claim cookie.
+#[derive(sqlx::FromRow)]
 struct Claim {
+    #[sqlx(rename = "id")]
     code_id: String,
     patient_id: PatientId,
     given_name: String,
     family_name: String,
     date_of_birth: String,
     email: Option<String>,
+    #[sqlx(rename = "enrolment_request_id")]
     request_id: Option<String>,
 }
 
 async fn claim(tx: &mut Tx, claim_secret: &str, now: i64) -> Result<Option<Claim>, sqlx::Error> {
-    let row = sqlx::query(
+    sqlx::query_as(
         "SELECT c.id, c.patient_id, c.enrolment_request_id, p.given_name, p.family_name, p.date_of_birth, p.email \
          FROM activation_codes c JOIN patients p ON p.id = c.patient_id \
          WHERE c.claim_hash = $1 AND c.state = 'active' AND c.claim_expires_at > $2 AND c.expires_at > $2",
@@ -512,30 +509,17 @@ async fn claim(tx: &mut Tx, claim_secret: &str, now: i64) -> Result<Option<Claim
     .bind(tokens::digest(claim_secret))
     .bind(now)
     .fetch_optional(&mut **tx)
-    .await?;
-    row.map(|r| {
-        Ok(Claim {
-            code_id: r.try_get("id")?,
-            patient_id: r.try_get::<PatientId, _>("patient_id")?,
-            given_name: r.try_get("given_name")?,
-            family_name: r.try_get("family_name")?,
-            date_of_birth: r.try_get("date_of_birth")?,
-            email: r.try_get("email")?,
-            request_id: r.try_get("enrolment_request_id")?,
-        })
-    })
-    .transpose()
+    .await
 }
 
 /// Whether the request behind the code already accepted `terms_id` (and when, from where).
 async fn accepted_at_request(tx: &mut Tx, request_id: Option<&str>, terms_id: &str) -> Result<Option<(i64, Option<String>)>, sqlx::Error> {
     let Some(request_id) = request_id else { return Ok(None) };
-    let row = sqlx::query("SELECT submitted_at, client_addr FROM enrolment_requests WHERE id = $1 AND terms_version_id = $2")
+    sqlx::query_as("SELECT submitted_at, client_addr FROM enrolment_requests WHERE id = $1 AND terms_version_id = $2")
         .bind(request_id)
         .bind(terms_id)
         .fetch_optional(&mut **tx)
-        .await?;
-    row.map(|r| Ok((r.try_get("submitted_at")?, r.try_get("client_addr")?))).transpose()
+        .await
 }
 
 /// What the "choose your user ID and password" page shows.

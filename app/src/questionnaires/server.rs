@@ -17,8 +17,6 @@ use crate::platform::db::{lock_row, Db, Tx};
 use crate::platform::settings::PortalSettings;
 use crate::platform::tokens;
 use crate::types::{StaffRole, UserId};
-use sqlx::any::AnyRow;
-use sqlx::Row;
 use std::net::IpAddr;
 
 /// Why a questionnaire action was refused; the texts are for people.
@@ -51,7 +49,16 @@ fn decode(what: &str) -> sqlx::Error {
 
 /// The library, by title, each form with its latest version and how many answers it has.
 pub async fn library(db: &Db, settings: &PortalSettings) -> Result<Vec<FormSummary>, sqlx::Error> {
-    let rows = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct LibraryRow {
+        id: String,
+        kind: String,
+        title: String,
+        version: i64,
+        published_at: i64,
+        submitted: i64,
+    }
+    let rows: Vec<LibraryRow> = sqlx::query_as(
         "SELECT f.id, f.kind, f.title, v.version, v.published_at, \
          (SELECT COUNT(*) FROM questionnaire_assignments a WHERE a.form_id = f.id AND a.state = 'submitted') AS submitted \
          FROM questionnaire_forms f JOIN questionnaire_versions v ON v.form_id = f.id \
@@ -59,15 +66,15 @@ pub async fn library(db: &Db, settings: &PortalSettings) -> Result<Vec<FormSumma
     )
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
+    rows.into_iter()
         .map(|r| {
             Ok(FormSummary {
-                id: r.try_get("id")?,
-                kind: FormKind::parse(&r.try_get::<String, _>("kind")?).ok_or_else(|| decode("kind"))?,
-                title: r.try_get("title")?,
-                version: r.try_get("version")?,
-                published_at: local_text(&settings.messaging.time_zone, r.try_get("published_at")?),
-                submitted: r.try_get("submitted")?,
+                id: r.id,
+                kind: FormKind::parse(&r.kind).ok_or_else(|| decode("kind"))?,
+                title: r.title,
+                version: r.version,
+                published_at: local_text(&settings.messaging.time_zone, r.published_at),
+                submitted: r.submitted,
             })
         })
         .collect()
@@ -123,7 +130,7 @@ async fn publish(
                 return Err(QuestionnaireError::NotFound);
             }
             let latest: Option<i64> =
-                sqlx::query("SELECT MAX(version) AS v FROM questionnaire_versions WHERE form_id = $1").bind(id).fetch_one(&mut **tx).await?.try_get("v")?;
+                sqlx::query_scalar("SELECT MAX(version) AS v FROM questionnaire_versions WHERE form_id = $1").bind(id).fetch_one(&mut **tx).await?;
             sqlx::query("UPDATE questionnaire_forms SET title = $1 WHERE id = $2").bind(&form.title).bind(id).execute(&mut **tx).await?;
             (id.to_string(), latest.unwrap_or(0) + 1)
         }
@@ -175,13 +182,13 @@ pub async fn export_form(db: &Db, form_id: &str) -> Result<Option<(String, serde
     if !is_id(form_id) {
         return Ok(None);
     }
-    let row = sqlx::query("SELECT v.version, v.content FROM questionnaire_versions v WHERE v.form_id = $1 ORDER BY v.version DESC LIMIT 1")
-        .bind(form_id)
-        .fetch_optional(&db.pool)
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let form: Form = serde_json::from_str(&row.try_get::<String, _>("content")?).map_err(|_| decode("form"))?;
-    let version: i64 = row.try_get("version")?;
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT v.version, v.content FROM questionnaire_versions v WHERE v.form_id = $1 ORDER BY v.version DESC LIMIT 1")
+            .bind(form_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    let Some((version, content)) = row else { return Ok(None) };
+    let form: Form = serde_json::from_str(&content).map_err(|_| decode("form"))?;
     Ok(Some((form.title.clone(), fhir::export(&form, form_id, version, "active"))))
 }
 
@@ -203,11 +210,10 @@ pub async fn save_import_draft(db: &Db, user: &UserId, kind: &str, form_id: Opti
 
 /// The refused import (kind, form id, JSON, message), if any.
 pub async fn import_draft(db: &Db, user: &UserId) -> Result<Option<(String, Option<String>, String, String)>, sqlx::Error> {
-    let row = sqlx::query("SELECT kind, form_id, source, message FROM questionnaire_import_drafts WHERE user_id = $1")
+    sqlx::query_as("SELECT kind, form_id, source, message FROM questionnaire_import_drafts WHERE user_id = $1")
         .bind(user.as_str())
         .fetch_optional(&db.pool)
-        .await?;
-    row.map(|r| Ok((r.try_get("kind")?, r.try_get("form_id")?, r.try_get("source")?, r.try_get("message")?))).transpose()
+        .await
 }
 
 pub async fn discard_import_draft(db: &Db, user: &UserId) -> Result<(), sqlx::Error> {
@@ -220,11 +226,9 @@ pub async fn discard_import_draft(db: &Db, user: &UserId) -> Result<(), sqlx::Er
 
 /// Whether the patient receives visit surveys (on unless they stopped them).
 pub async fn surveys_on(conn: &mut sqlx::AnyConnection, patient: &PatientId) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query("SELECT surveys FROM survey_preferences WHERE patient_id = $1").bind(patient.as_str()).fetch_optional(conn).await?;
-    Ok(match row {
-        Some(r) => r.try_get::<String, _>("surveys")? == "on",
-        None => true,
-    })
+    let surveys: Option<String> =
+        sqlx::query_scalar("SELECT surveys FROM survey_preferences WHERE patient_id = $1").bind(patient.as_str()).fetch_optional(conn).await?;
+    Ok(surveys.is_none_or(|s| s == "on"))
 }
 
 /// Sets "Send me visit surveys"; records and audits a change (the same value again changes
@@ -293,7 +297,7 @@ pub async fn assign(
     if !lock_row(&mut tx, "patients", patient.as_str()).await? {
         return Err(QuestionnaireError::NotFound);
     }
-    let row = sqlx::query(
+    let (kind, version_id): (String, String) = sqlx::query_as(
         "SELECT f.kind, v.id AS version_id FROM questionnaire_forms f JOIN questionnaire_versions v ON v.form_id = f.id \
          WHERE f.id = $1 ORDER BY v.version DESC LIMIT 1",
     )
@@ -301,7 +305,7 @@ pub async fn assign(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(QuestionnaireError::NotFound)?;
-    let kind = FormKind::parse(&row.try_get::<String, _>("kind")?).ok_or_else(|| decode("kind"))?;
+    let kind = FormKind::parse(&kind).ok_or_else(|| decode("kind"))?;
     if !may_assign(role, kind) {
         return Err(QuestionnaireError::NotAllowed);
     }
@@ -316,7 +320,7 @@ pub async fn assign(
     .bind(&id)
     .bind(patient.as_str())
     .bind(form_id)
-    .bind(row.try_get::<String, _>("version_id")?)
+    .bind(version_id)
     .bind(kind.as_str())
     .bind(due.map(|d| d.to_string()))
     .bind(note.map(str::trim).filter(|n| !n.is_empty()))
@@ -346,12 +350,32 @@ const ASSIGNMENT_SELECT: &str = "SELECT a.id, a.kind, a.state, a.due_date, a.not
     a.draft, a.answers, a.patient_id, v.version, v.content, u.display_name AS assigned_by_name \
     FROM questionnaire_assignments a JOIN questionnaire_versions v ON v.id = a.version_id JOIN users u ON u.id = a.assigned_by";
 
-fn summary(settings: &PortalSettings, row: &AnyRow, now: i64) -> Result<(AssignmentSummary, Form), sqlx::Error> {
+/// A row of [`ASSIGNMENT_SELECT`].
+#[derive(sqlx::FromRow)]
+struct AssignmentRow {
+    id: String,
+    kind: String,
+    state: String,
+    due_date: Option<String>,
+    note: Option<String>,
+    assigned_at: i64,
+    saved_at: Option<i64>,
+    submitted_at: Option<i64>,
+    result: Option<String>,
+    draft: Option<String>,
+    answers: Option<String>,
+    patient_id: PatientId,
+    version: i64,
+    content: String,
+    assigned_by_name: String,
+}
+
+fn summary(settings: &PortalSettings, row: &AssignmentRow, now: i64) -> Result<(AssignmentSummary, Form), sqlx::Error> {
     let zone = &settings.messaging.time_zone;
-    let form: Form = serde_json::from_str(&row.try_get::<String, _>("content")?).map_err(|_| decode("form"))?;
-    let state = AssignmentState::parse(&row.try_get::<String, _>("state")?).ok_or_else(|| decode("state"))?;
-    let due = row.try_get::<Option<String>, _>("due_date")?.and_then(|d| CalendarDate::parse(&d));
-    let result = row.try_get::<Option<String>, _>("result")?.map(|r| match r.as_str() {
+    let form: Form = serde_json::from_str(&row.content).map_err(|_| decode("form"))?;
+    let state = AssignmentState::parse(&row.state).ok_or_else(|| decode("state"))?;
+    let due = row.due_date.as_deref().and_then(CalendarDate::parse);
+    let result = row.result.as_ref().map(|r| match r.as_str() {
         "acknowledged" => "Read and acknowledged".to_string(),
         other => match other.split_once(" of ") {
             Some((right, of)) => format!("{right} of {of} check answers right"),
@@ -360,18 +384,18 @@ fn summary(settings: &PortalSettings, row: &AnyRow, now: i64) -> Result<(Assignm
     });
     Ok((
         AssignmentSummary {
-            id: row.try_get("id")?,
+            id: row.id.clone(),
             title: form.title.clone(),
-            kind: FormKind::parse(&row.try_get::<String, _>("kind")?).ok_or_else(|| decode("kind"))?,
-            version: row.try_get("version")?,
+            kind: FormKind::parse(&row.kind).ok_or_else(|| decode("kind"))?,
+            version: row.version,
             state,
             overdue: state != AssignmentState::Submitted && due.is_some_and(|d| d < CalendarDate::of_ms(now)),
             due_date: due.map(|d| d.long()),
-            note: row.try_get("note")?,
-            assigned_at: local_text(zone, row.try_get("assigned_at")?),
-            assigned_by: row.try_get("assigned_by_name")?,
-            saved_at: row.try_get::<Option<i64>, _>("saved_at")?.map(|t| local_text(zone, t)),
-            submitted_at: row.try_get::<Option<i64>, _>("submitted_at")?.map(|t| local_text(zone, t)),
+            note: row.note.clone(),
+            assigned_at: local_text(zone, row.assigned_at),
+            assigned_by: row.assigned_by_name.clone(),
+            saved_at: row.saved_at.map(|t| local_text(zone, t)),
+            submitted_at: row.submitted_at.map(|t| local_text(zone, t)),
             result,
         },
         form,
@@ -386,7 +410,7 @@ pub async fn assignments_of(
     kinds: &[FormKind],
     now: i64,
 ) -> Result<Vec<AssignmentSummary>, sqlx::Error> {
-    let rows = sqlx::query(&format!("{ASSIGNMENT_SELECT} WHERE a.patient_id = $1 ORDER BY a.assigned_at DESC, a.id"))
+    let rows: Vec<AssignmentRow> = sqlx::query_as(&format!("{ASSIGNMENT_SELECT} WHERE a.patient_id = $1 ORDER BY a.assigned_at DESC, a.id"))
         .bind(patient.as_str())
         .fetch_all(&db.pool)
         .await?;
@@ -402,11 +426,10 @@ pub async fn assignments_of(
 
 /// How many of the patient's assignments are not submitted yet.
 pub async fn open_count(db: &Db, patient: &PatientId) -> Result<i64, sqlx::Error> {
-    sqlx::query("SELECT COUNT(*) AS n FROM questionnaire_assignments WHERE patient_id = $1 AND state <> 'submitted'")
+    sqlx::query_scalar("SELECT COUNT(*) AS n FROM questionnaire_assignments WHERE patient_id = $1 AND state <> 'submitted'")
         .bind(patient.as_str())
         .fetch_one(&db.pool)
-        .await?
-        .try_get("n")
+        .await
 }
 
 /// The patient's Questionnaires page.
@@ -416,14 +439,14 @@ pub async fn my_questionnaires(db: &Db, settings: &PortalSettings, patient: &Pat
     Ok(MyQuestionnaires { assignments, surveys_on: surveys_on(&mut conn, patient).await? })
 }
 
-fn raw_of(row: &AnyRow, form: &Form) -> Result<(RawAnswers, Option<Answers>), sqlx::Error> {
-    let answers: Option<Answers> = match row.try_get::<Option<String>, _>("answers")? {
-        Some(a) => Some(serde_json::from_str(&a).map_err(|_| decode("answers"))?),
+fn raw_of(row: &AssignmentRow, form: &Form) -> Result<(RawAnswers, Option<Answers>), sqlx::Error> {
+    let answers: Option<Answers> = match &row.answers {
+        Some(a) => Some(serde_json::from_str(a).map_err(|_| decode("answers"))?),
         None => None,
     };
-    let raw = match (&answers, row.try_get::<Option<String>, _>("draft")?) {
+    let raw = match (&answers, &row.draft) {
         (Some(a), _) => answers::to_raw(a, form),
-        (None, Some(d)) => serde_json::from_str(&d).map_err(|_| decode("draft"))?,
+        (None, Some(d)) => serde_json::from_str(d).map_err(|_| decode("draft"))?,
         (None, None) => RawAnswers::new(),
     };
     Ok((raw, answers))
@@ -444,8 +467,8 @@ pub async fn open_for_patient(
     if !is_id(id) {
         return Ok(None);
     }
-    let row =
-        sqlx::query(&format!("{ASSIGNMENT_SELECT} WHERE a.id = $1 AND a.patient_id = $2")).bind(id).bind(patient.as_str()).fetch_optional(&db.pool).await?;
+    let row: Option<AssignmentRow> =
+        sqlx::query_as(&format!("{ASSIGNMENT_SELECT} WHERE a.id = $1 AND a.patient_id = $2")).bind(id).bind(patient.as_str()).fetch_optional(&db.pool).await?;
     let Some(row) = row else { return Ok(None) };
     let view = fill_view(settings, &row, mode, now)?;
     audit::record_alone(
@@ -464,7 +487,7 @@ pub async fn open_for_patient(
     Ok(Some(view))
 }
 
-fn fill_view(settings: &PortalSettings, row: &AnyRow, mode: Mode, now: i64) -> Result<FillView, sqlx::Error> {
+fn fill_view(settings: &PortalSettings, row: &AssignmentRow, mode: Mode, now: i64) -> Result<FillView, sqlx::Error> {
     let (assignment, form) = summary(settings, row, now)?;
     let (raw, _) = raw_of(row, &form)?;
     let read_only = assignment.state == AssignmentState::Submitted;
@@ -504,7 +527,7 @@ pub async fn save(
     if !lock_row(&mut tx, "questionnaire_assignments", id).await? {
         return Err(QuestionnaireError::NotFound);
     }
-    let row = sqlx::query(
+    let (state, content): (String, String) = sqlx::query_as(
         "SELECT a.state, v.content FROM questionnaire_assignments a JOIN questionnaire_versions v ON v.id = a.version_id WHERE a.id = $1 AND a.patient_id = $2",
     )
     .bind(id)
@@ -512,10 +535,10 @@ pub async fn save(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(QuestionnaireError::NotFound)?;
-    if row.try_get::<String, _>("state")? == AssignmentState::Submitted.as_str() {
+    if state == AssignmentState::Submitted.as_str() {
         return Err(QuestionnaireError::Submitted);
     }
-    let form: Form = serde_json::from_str(&row.try_get::<String, _>("content")?).map_err(|_| decode("form"))?;
+    let form: Form = serde_json::from_str(&content).map_err(|_| decode("form"))?;
     let raw = raw_from_fields(&form, fields);
     let draft = serde_json::to_string(&raw).map_err(|_| decode("draft"))?;
     let checked = answers::check(&form, &raw, if submit { Mode::Submit } else { Mode::Draft });
@@ -616,13 +639,12 @@ pub async fn answer_access(db: &Db, settings: &PortalSettings, staff: &UserId, p
         return Ok(AnswerAccess::CareTeam);
     }
     let until: Option<i64> =
-        sqlx::query("SELECT MAX(expires_at) AS until FROM break_glass_accesses WHERE user_id = $1 AND patient_id = $2 AND expires_at > $3")
+        sqlx::query_scalar("SELECT MAX(expires_at) AS until FROM break_glass_accesses WHERE user_id = $1 AND patient_id = $2 AND expires_at > $3")
             .bind(staff.as_str())
             .bind(patient.as_str())
             .bind(now)
             .fetch_one(&mut *conn)
-            .await?
-            .try_get("until")?;
+            .await?;
     Ok(match until {
         Some(until) => AnswerAccess::Reason { until: local_text(&settings.messaging.time_zone, until) },
         None => AnswerAccess::NeedsReason,
@@ -656,10 +678,11 @@ pub async fn break_the_glass(db: &Db, staff: &UserId, assignment: &str, reason: 
     }
     let reason: String = reason.chars().take(REASON_MAX_CHARS).collect();
     let mut tx = db.begin_write().await?;
-    let Some(row) = sqlx::query("SELECT patient_id FROM questionnaire_assignments WHERE id = $1").bind(assignment).fetch_optional(&mut *tx).await? else {
+    let Some(patient): Option<PatientId> =
+        sqlx::query_scalar("SELECT patient_id FROM questionnaire_assignments WHERE id = $1").bind(assignment).fetch_optional(&mut *tx).await?
+    else {
         return Err(ReasonError::NotFound);
     };
-    let patient = row.try_get::<PatientId, _>("patient_id")?;
     if crate::messaging::server::clinician_of_care_team(&mut tx, staff, &patient).await? {
         return Err(ReasonError::NotNeeded);
     }
@@ -697,12 +720,7 @@ pub async fn assignment_patient(db: &Db, id: &str) -> Result<Option<PatientId>, 
     if !is_id(id) {
         return Ok(None);
     }
-    Ok(sqlx::query("SELECT patient_id FROM questionnaire_assignments WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?
-        .map(|r| r.try_get("patient_id"))
-        .transpose()?)
+    sqlx::query_scalar("SELECT patient_id FROM questionnaire_assignments WHERE id = $1").bind(id).fetch_optional(&db.pool).await
 }
 
 /// One submitted response as a list line.
@@ -739,9 +757,22 @@ pub async fn form_responses(
     if !is_id(form_id) {
         return Ok(None);
     }
-    let Some(title) = sqlx::query("SELECT title FROM questionnaire_forms WHERE id = $1").bind(form_id).fetch_optional(&db.pool).await? else { return Ok(None) };
+    let Some(title): Option<String> = sqlx::query_scalar("SELECT title FROM questionnaire_forms WHERE id = $1").bind(form_id).fetch_optional(&db.pool).await?
+    else {
+        return Ok(None);
+    };
+    #[derive(sqlx::FromRow)]
+    struct ResponseRow {
+        id: String,
+        submitted_at: i64,
+        result: Option<String>,
+        version: i64,
+        given_name: String,
+        family_name: String,
+        mrn: String,
+    }
     let readable = reads_answers_sql("a.patient_id", "$2", "$3");
-    let rows = sqlx::query(&format!(
+    let rows: Vec<ResponseRow> = sqlx::query_as(&format!(
         "SELECT a.id, a.submitted_at, a.result, v.version, p.given_name, p.family_name, p.mrn FROM questionnaire_assignments a \
          JOIN questionnaire_versions v ON v.id = a.version_id JOIN patients p ON p.id = a.patient_id \
          WHERE a.form_id = $1 AND a.state = 'submitted' AND {readable} ORDER BY a.submitted_at DESC, a.id"
@@ -752,27 +783,24 @@ pub async fn form_responses(
     .fetch_all(&db.pool)
     .await?;
     let others: i64 =
-        sqlx::query(&format!("SELECT COUNT(*) AS n FROM questionnaire_assignments a WHERE a.form_id = $1 AND a.state = 'submitted' AND NOT {readable}"))
+        sqlx::query_scalar(&format!("SELECT COUNT(*) AS n FROM questionnaire_assignments a WHERE a.form_id = $1 AND a.state = 'submitted' AND NOT {readable}"))
             .bind(form_id)
             .bind(staff.as_str())
             .bind(now)
             .fetch_one(&db.pool)
-            .await?
-            .try_get("n")?;
+            .await?;
     let lines = rows
-        .iter()
-        .map(|r| {
-            Ok(ResponseLine {
-                id: r.try_get("id")?,
-                patient: format!("{} {}", r.try_get::<String, _>("given_name")?, r.try_get::<String, _>("family_name")?),
-                mrn: r.try_get("mrn")?,
-                version: r.try_get("version")?,
-                submitted_at: local_text(&settings.messaging.time_zone, r.try_get("submitted_at")?),
-                result: r.try_get("result")?,
-            })
+        .into_iter()
+        .map(|r| ResponseLine {
+            id: r.id,
+            patient: format!("{} {}", r.given_name, r.family_name),
+            mrn: r.mrn,
+            version: r.version,
+            submitted_at: local_text(&settings.messaging.time_zone, r.submitted_at),
+            result: r.result,
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    Ok(Some((title.try_get("title")?, lines, others)))
+        .collect();
+    Ok(Some((title, lines, others)))
 }
 
 /// One assignment as staff see it, with its patient: with its answers when `access` reads them
@@ -789,8 +817,9 @@ pub async fn response_view(
     if !is_id(id) {
         return Ok(None);
     }
-    let Some(row) = sqlx::query(&format!("{ASSIGNMENT_SELECT} WHERE a.id = $1")).bind(id).fetch_optional(&db.pool).await? else { return Ok(None) };
-    let Some(patient) = patient_line(db, &row.try_get::<PatientId, _>("patient_id")?).await? else { return Ok(None) };
+    let row: Option<AssignmentRow> = sqlx::query_as(&format!("{ASSIGNMENT_SELECT} WHERE a.id = $1")).bind(id).fetch_optional(&db.pool).await?;
+    let Some(row) = row else { return Ok(None) };
+    let Some(patient) = patient_line(db, &row.patient_id).await? else { return Ok(None) };
     if !access.reads() {
         let (mut assignment, _) = summary(settings, &row, now)?;
         // A lesson's check result is an answer too.
@@ -832,7 +861,18 @@ pub async fn response_json(
     if !is_id(id) {
         return Ok(None);
     }
-    let row = sqlx::query(&format!(
+    #[derive(sqlx::FromRow)]
+    struct ExportRow {
+        form_id: String,
+        answers: Option<String>,
+        submitted_at: i64,
+        version: i64,
+        content: String,
+        given_name: String,
+        family_name: String,
+        mrn: String,
+    }
+    let row: Option<ExportRow> = sqlx::query_as(&format!(
         "SELECT a.form_id, a.answers, a.submitted_at, v.version, v.content, p.given_name, p.family_name, p.mrn FROM questionnaire_assignments a \
          JOIN questionnaire_versions v ON v.id = a.version_id JOIN patients p ON p.id = a.patient_id \
          WHERE a.id = $1 AND a.state = 'submitted' AND {}",
@@ -844,14 +884,13 @@ pub async fn response_json(
     .fetch_optional(&db.pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let form: Form = serde_json::from_str(&row.try_get::<String, _>("content")?).map_err(|_| decode("form"))?;
-    let answers: Answers = serde_json::from_str(&row.try_get::<Option<String>, _>("answers")?.unwrap_or_default()).map_err(|_| decode("answers"))?;
-    let form_id: String = row.try_get("form_id")?;
-    let version: i64 = row.try_get("version")?;
+    let form: Form = serde_json::from_str(&row.content).map_err(|_| decode("form"))?;
+    let answers: Answers = serde_json::from_str(&row.answers.unwrap_or_default()).map_err(|_| decode("answers"))?;
+    let (form_id, version) = (row.form_id, row.version);
     let canonical = form.url.clone().unwrap_or_else(|| format!("urn:patient-portal:questionnaire:{form_id}"));
-    let authored = jiff::Timestamp::from_millisecond(row.try_get("submitted_at")?).map(|t| t.to_string()).unwrap_or_default();
-    let name = format!("{} {}", row.try_get::<String, _>("given_name")?, row.try_get::<String, _>("family_name")?);
-    let mrn: String = row.try_get("mrn")?;
+    let authored = jiff::Timestamp::from_millisecond(row.submitted_at).map(|t| t.to_string()).unwrap_or_default();
+    let name = format!("{} {}", row.given_name, row.family_name);
+    let mrn = row.mrn;
     let json = fhir::response(
         &form,
         &answers,
