@@ -4,7 +4,7 @@
 //! and is enrolled in paperless billing.
 //!
 //! Every form here is a plain HTML form that works without JavaScript. Nothing personal ever
-//! travels in a URL: errors come back as short codes (`?error=dob`).
+//! travels in a URL: errors come back as short notice codes (`EnrolNotice`, `ActivateNotice`, …).
 
 pub mod code;
 mod pages;
