@@ -3,9 +3,9 @@
 
 use super::format_utc;
 use crate::error::AppError;
-use crate::layout::{alert, Loaded};
+use crate::layout::{alert, notice, notice_code, notice_codes, Loaded};
 use crate::password::new_password::NewPasswordProblem;
-use crate::password::NewPasswordFields;
+use crate::password::{NewPasswordFields, PasswordThrottled};
 use crate::terms::Acceptance;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,6 +15,36 @@ use serde::{Deserialize, Serialize};
 /// Said when an account has asked for `RateKind::EmailChange`'s number of e-mail links this hour.
 const EMAIL_LINKS_LIMIT_TEXT: &str =
     "You have asked for 5 e-mail confirmation links in the last hour. For your security, please wait an hour before asking again.";
+
+notice_codes! {
+    /// How the last change made from the account page went. After a change of password the page
+    /// says what became of the other sessions (`others=`, `n=`: [`password_changed_message`]).
+    pub enum AccountNotice {
+        Password = Done "password" => "Your password has been changed.",
+        Email = Done "email" => "We have sent a link to your new address. Open it within 30 minutes to confirm the change; until then, notices keep going to your current address.",
+        Confirmation = Done "confirmation" => "We have sent a new confirmation link to your address. Open it within 30 minutes.",
+        Sessions = Done "sessions" => "Your other sessions have been signed out.",
+        TooMany = Error "too-many" => EMAIL_LINKS_LIMIT_TEXT,
+    }
+}
+
+notice_codes! {
+    /// Why a change of password was refused, besides the new password's own problems
+    /// ([`NewPasswordProblem`]) and too many wrong passwords ([`PasswordThrottled`]).
+    pub enum ChangePasswordNotice {
+        Current = Error "current" => "Your current password was not right. Please type it again.",
+        Same = Error "same" => "Please choose a password different from your current one.",
+    }
+}
+
+notice_codes! {
+    /// Why a change of e-mail address was refused (besides [`PasswordThrottled`]).
+    pub enum ChangeEmailNotice {
+        Email = Error "email" => "Please give an e-mail address that you read, such as name@example.com.",
+        Current = Error "current" => "Your password was not right. Please type it again.",
+        TooMany = Error "too-many" => EMAIL_LINKS_LIMIT_TEXT,
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SessionView {
@@ -63,11 +93,18 @@ pub fn describe_device(user_agent: Option<&str>) -> String {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
     use crate::platform::{now_ms, request, state::app_state};
-    use sqlx::Row;
+    #[derive(sqlx::FromRow)]
+    struct OverviewRow {
+        login: String,
+        email: Option<String>,
+        email_confirmed_at: Option<i64>,
+        password_changed_at: Option<i64>,
+        statement_delivery: Option<String>,
+    }
     let session = request::require_patient()?;
     let state = app_state()?;
     let user = &session.viewer.user_id;
-    let row = sqlx::query(
+    let row: OverviewRow = sqlx::query_as(
         "SELECT u.login, u.email, u.email_confirmed_at, u.password_changed_at, p.statement_delivery FROM users u \
          LEFT JOIN patients p ON p.id = u.patient_id WHERE u.id = $1",
     )
@@ -86,11 +123,11 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
         })
         .collect();
     Ok(AccountOverview {
-        login: row.try_get("login")?,
-        email: row.try_get("email")?,
-        email_confirmed: row.try_get::<Option<i64>, _>("email_confirmed_at")?.is_some(),
-        password_changed_at: row.try_get("password_changed_at")?,
-        paperless: row.try_get::<Option<String>, _>("statement_delivery")?.as_deref() == Some("paperless"),
+        login: row.login,
+        email: row.email,
+        email_confirmed: row.email_confirmed_at.is_some(),
+        password_changed_at: row.password_changed_at,
+        paperless: row.statement_delivery.as_deref() == Some("paperless"),
         sessions,
         terms: crate::terms::server::acceptances_of(&state.db, user).await?,
     })
@@ -101,8 +138,10 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn change_password(current_password: String, password: String, password_again: String, sign_out_others: Option<String>) -> Result<(), AppError> {
     use crate::audit::{self, AuditAction, AuditEvent};
+    use crate::layout::{notice_href, redirect_notice};
     use crate::outbox::{self, Notice, SessionsAfterChange};
     use crate::password::new_password;
+    use crate::password::policy::Problem;
     use crate::platform::{now_ms, request, state::app_state};
     use crate::session::server::{end_all_of, set_pending, EndReason};
     use crate::session::PendingStep;
@@ -110,23 +149,23 @@ pub async fn change_password(current_password: String, password: String, passwor
     let state = app_state()?;
     let now = now_ms();
     let user = &session.viewer.user_id;
-    let back = |e: &str| crate::platform::request::redirect(&format!("/account/password?error={e}"));
+    const PAGE: &str = "/account/password";
     if [&current_password, &password, &password_again].iter().any(|p| p.len() > crate::sign_in::MAX_PASSWORD_LEN) {
-        back("pw-long");
+        redirect_notice(PAGE, NewPasswordProblem::Rule(Problem::TooLong));
         return Ok(());
     }
-    if let Some(refusal) = crate::password::again::check(&state, user, current_password.clone(), now).await?.refusal("current") {
-        crate::platform::request::redirect(&format!("/account/password?{refusal}"));
+    if let Some(refusal) = crate::password::again::check(&state, user, current_password.clone(), now).await?.refusal_href(PAGE, ChangePasswordNotice::Current) {
+        crate::platform::request::redirect(&refusal);
         return Ok(());
     }
     if password == current_password {
-        back("same");
+        redirect_notice(PAGE, ChangePasswordNotice::Same);
         return Ok(());
     }
     let details = crate::recovery::server::personal_details(&state.db, user).await?;
     let names: Vec<&str> = details.names.iter().map(String::as_str).collect();
     if let Err(p) = new_password::check(&password, &password_again, &names, &details.login, details.date_of_birth.as_deref()) {
-        back(p.code());
+        redirect_notice(PAGE, p);
         return Ok(());
     }
     let new_hash = state.passwords.hash(password).await;
@@ -159,8 +198,8 @@ pub async fn change_password(current_password: String, password: String, passwor
     }
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
-    let page = if was_pending { "/home?password=changed&" } else { "/account?done=password&" };
-    crate::platform::request::redirect(&format!("{page}others={others}&n={n}"));
+    let page = if was_pending { "/home?password=changed".to_string() } else { notice_href("/account", AccountNotice::Password) };
+    crate::platform::request::redirect(&format!("{page}&others={others}&n={n}"));
     Ok(())
 }
 
@@ -173,19 +212,12 @@ async fn other_open_sessions(
     policy: &crate::platform::settings::SessionPolicy,
     now: i64,
 ) -> Result<usize, sqlx::Error> {
-    use sqlx::Row;
-    let rows = sqlx::query("SELECT created_at, last_seen_at FROM sessions WHERE user_id = $1 AND ended_at IS NULL AND id_hash <> $2")
+    let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT created_at, last_seen_at FROM sessions WHERE user_id = $1 AND ended_at IS NULL AND id_hash <> $2")
         .bind(user.as_str())
         .bind(except)
         .fetch_all(&mut **tx)
         .await?;
-    let mut n = 0;
-    for r in rows {
-        if crate::session::server::expiry(policy, r.try_get("created_at")?, r.try_get("last_seen_at")?, now).is_none() {
-            n += 1;
-        }
-    }
-    Ok(n)
+    Ok(rows.into_iter().filter(|&(created_at, last_seen_at)| crate::session::server::expiry(policy, created_at, last_seen_at, now).is_none()).count())
 }
 
 /// What the page says after a change of password: exactly what became of the other sessions
@@ -210,16 +242,17 @@ pub fn password_changed_message(others: Option<&str>, n: Option<usize>) -> Strin
 #[server(endpoint = "account/resend-confirmation")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn resend_confirmation() -> Result<(), AppError> {
+    use crate::layout::redirect_notice;
     use crate::platform::{now_ms, request, state::app_state};
     use crate::recovery::server::LinkRequest;
     let session = request::require_patient()?;
     let state = app_state()?;
     let done = crate::recovery::server::resend_confirmation(&state, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
-    crate::platform::request::redirect(match done {
-        Some(LinkRequest::Sent) => "/account?done=confirmation",
-        Some(LinkRequest::TooMany) => "/account?error=too-many",
-        None => "/account",
-    });
+    match done {
+        Some(LinkRequest::Sent) => redirect_notice("/account", AccountNotice::Confirmation),
+        Some(LinkRequest::TooMany) => redirect_notice("/account", AccountNotice::TooMany),
+        None => crate::platform::request::redirect("/account"),
+    }
     Ok(())
 }
 
@@ -255,27 +288,29 @@ pub async fn remind_me_later() -> Result<(), AppError> {
 #[server(endpoint = "account/change-email")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn change_email(new_email: String, current_password: String) -> Result<(), AppError> {
+    use crate::layout::redirect_notice;
     use crate::platform::{now_ms, request, state::app_state};
+    const PAGE: &str = "/account/email";
     let session = request::require_patient()?;
     let state = app_state()?;
     let user = &session.viewer.user_id;
     let new_email = new_email.trim().to_lowercase();
     if !crate::enrolment::plausible_email(&new_email) {
-        crate::platform::request::redirect("/account/email?error=email");
+        redirect_notice(PAGE, ChangeEmailNotice::Email);
         return Ok(());
     }
     if current_password.len() > crate::sign_in::MAX_PASSWORD_LEN {
-        crate::platform::request::redirect("/account/email?error=current");
+        redirect_notice(PAGE, ChangeEmailNotice::Current);
         return Ok(());
     }
     let now = now_ms();
-    if let Some(refusal) = crate::password::again::check(&state, user, current_password, now).await?.refusal("current") {
-        crate::platform::request::redirect(&format!("/account/email?{refusal}"));
+    if let Some(refusal) = crate::password::again::check(&state, user, current_password, now).await?.refusal_href(PAGE, ChangeEmailNotice::Current) {
+        crate::platform::request::redirect(&refusal);
         return Ok(());
     }
     match crate::recovery::server::request_email_change(&state, user, &new_email, request::client_addr(), now).await? {
-        crate::recovery::server::LinkRequest::Sent => crate::platform::request::redirect("/account?done=email"),
-        crate::recovery::server::LinkRequest::TooMany => crate::platform::request::redirect("/account/email?error=too-many"),
+        crate::recovery::server::LinkRequest::Sent => redirect_notice("/account", AccountNotice::Email),
+        crate::recovery::server::LinkRequest::TooMany => redirect_notice(PAGE, ChangeEmailNotice::TooMany),
     }
     Ok(())
 }
@@ -301,7 +336,7 @@ pub async fn end_other_sessions() -> Result<(), AppError> {
     )
     .await?;
     tx.commit().await?;
-    crate::platform::request::redirect("/account?done=sessions");
+    crate::layout::redirect_notice("/account", AccountNotice::Sessions);
     Ok(())
 }
 
@@ -309,29 +344,21 @@ pub async fn end_other_sessions() -> Result<(), AppError> {
 pub fn AccountPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| get_account_overview());
     let query = use_query_map();
-    let done = move || {
-        let q = query.read();
-        let text = match q.get("done").as_deref()? {
-            "password" => password_changed_message(q.get("others").as_deref(), q.get("n").and_then(|n| n.parse().ok())),
-            "email" => "We have sent a link to your new address. Open it within 30 minutes to confirm the change; until then, notices keep going to your current address.".into(),
-            "confirmation" => "We have sent a new confirmation link to your address. Open it within 30 minutes.".into(),
-            "sessions" => "Your other sessions have been signed out.".into(),
-            _ => return None,
-        };
-        Some(view! { <p class="notice notice--status" role="status">{text}</p> })
-    };
-    let error = move || {
-        let text = match query.read().get("error").as_deref()? {
-            "too-many" => EMAIL_LINKS_LIMIT_TEXT,
-            _ => "Something went wrong. Please try again.",
-        };
-        Some(alert(text.to_string()))
+    let code = notice_code::<AccountNotice>();
+    let outcome = move || {
+        code().map(|c| match c {
+            AccountNotice::Password => {
+                let q = query.read();
+                let text = password_changed_message(q.get("others").as_deref(), q.get("n").and_then(|n| n.parse().ok()));
+                view! { <p class="notice notice--status" role="status">{text}</p> }.into_any()
+            }
+            c => crate::layout::notice_view(c),
+        })
     };
     view! {
         <Title text="Account | Patient portal"/>
             <h1>"Account"</h1>
-            {done}
-            {error}
+            {outcome}
             <Loaded resource=overview view=move |o| view! { <AccountView overview=o/> }/>
     }
 }
@@ -418,25 +445,12 @@ fn AccountView(overview: AccountOverview) -> impl IntoView {
     }
 }
 
-fn password_error(code: &str, wait: Option<String>) -> String {
-    match code {
-        "throttled" => crate::password::throttled_message(wait),
-        "current" => "Your current password was not right. Please type it again.".into(),
-        "same" => "Please choose a password different from your current one.".into(),
-        c => NewPasswordProblem::from_code(c).map(|p| p.message().to_string()).unwrap_or_else(|| "Something went wrong. Please try again.".into()),
-    }
-}
-
 /// Also the step of an aged password (SPEC R-ENR-5): then it says why, and offers "remind me
 /// later" when allowed.
 #[component]
 pub fn ChangePasswordPage() -> impl IntoView {
     use crate::session::PendingStep;
-    let query = use_query_map();
-    let error = move || {
-        let q = query.read();
-        q.get("error").map(|e| password_error(&e, q.get("wait")))
-    };
+    let throttled = throttled_alert();
     let pending = pending_step();
     view! {
         <Title text="Change password | Patient portal"/>
@@ -452,7 +466,9 @@ pub fn ChangePasswordPage() -> impl IntoView {
                 }.into_any(),
                 _ => ().into_any(),
             }}
-            {move || error().map(alert)}
+            {notice::<ChangePasswordNotice>()}
+            {notice::<NewPasswordProblem>()}
+            {throttled}
             <form method="post" action={<ChangePassword as leptos::server_fn::ServerFn>::PATH} class="form card--form">
                 <div class="field">
                     <label for="current_password">"Current password"</label>
@@ -483,26 +499,23 @@ fn pending_step() -> Option<crate::session::PendingStep> {
     None
 }
 
+/// The alert for [`PasswordThrottled`], which says how many minutes to wait (`wait=`).
+fn throttled_alert() -> impl Fn() -> Option<AnyView> + Send + Sync + 'static {
+    let query = use_query_map();
+    let throttled = notice_code::<PasswordThrottled>();
+    move || throttled().map(|_| alert(crate::password::throttled_message(query.read().get("wait"))).into_any())
+}
+
 #[component]
 pub fn ChangeEmailPage() -> impl IntoView {
-    let query = use_query_map();
-    let error = move || {
-        let q = query.read();
-        let text = match q.get("error").as_deref()? {
-            "email" => "Please give an e-mail address that you read, such as name@example.com.",
-            "current" => "Your password was not right. Please type it again.",
-            "throttled" => return Some(crate::password::throttled_message(q.get("wait"))),
-            "too-many" => EMAIL_LINKS_LIMIT_TEXT,
-            _ => "Something went wrong. Please try again.",
-        };
-        Some(text.to_string())
-    };
+    let throttled = throttled_alert();
     view! {
         <Title text="Change e-mail address | Patient portal"/>
             <h1>"Change your e-mail address"</h1>
             <p class="lead">"We will send a link to the new address; the change happens when you open it. "
                 "We also tell your current address."</p>
-            {move || error().map(alert)}
+            {notice::<ChangeEmailNotice>()}
+            {throttled}
             <form method="post" action={<ChangeEmail as leptos::server_fn::ServerFn>::PATH} class="form card--form">
                 <div class="field">
                     <label for="new_email">"New e-mail address"</label>

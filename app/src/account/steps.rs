@@ -9,7 +9,6 @@ use crate::session::server::{set_pending, ActiveSession};
 use crate::session::PendingStep;
 use crate::terms;
 use crate::types::UserId;
-use sqlx::Row;
 
 /// The rule of R-ENR-5: past the maximum age the password must be changed; the first time the
 /// patient may put it off ("remind me later"), unless the organisation makes it mandatory.
@@ -25,11 +24,12 @@ pub fn password_rule(policy: &AccountPolicy, changed_at: Option<i64>, reminded_a
 }
 
 async fn password_step(tx: &mut Tx, policy: &AccountPolicy, user: &UserId, now: i64) -> Result<Option<PendingStep>, sqlx::Error> {
-    let row = sqlx::query("SELECT kind, password_changed_at, password_reminded_at FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&mut **tx).await?;
-    if row.try_get::<String, _>("kind")? != "patient" {
+    let (kind, changed_at, reminded_at): (String, Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT kind, password_changed_at, password_reminded_at FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&mut **tx).await?;
+    if kind != "patient" {
         return Ok(None);
     }
-    Ok(password_rule(policy, row.try_get("password_changed_at")?, row.try_get("password_reminded_at")?, now))
+    Ok(password_rule(policy, changed_at, reminded_at, now))
 }
 
 /// The first step for a session that has just been opened with the password; stored on the

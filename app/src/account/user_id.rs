@@ -37,10 +37,19 @@ impl UserIdProblem {
             UserIdProblem::Taken => "userid-taken",
         }
     }
-    pub fn from_code(code: &str) -> Option<UserIdProblem> {
-        [UserIdProblem::TooShort, UserIdProblem::TooLong, UserIdProblem::BadCharacter, UserIdProblem::BadStart, UserIdProblem::Taken]
-            .into_iter()
-            .find(|p| p.code() == code)
+}
+
+/// A problem travels back to the activation page as a notice (`?error=userid-…`).
+impl crate::layout::NoticeCode for UserIdProblem {
+    const ALL: &'static [Self] = &[UserIdProblem::TooShort, UserIdProblem::TooLong, UserIdProblem::BadCharacter, UserIdProblem::BadStart, UserIdProblem::Taken];
+    fn code(self) -> &'static str {
+        UserIdProblem::code(self)
+    }
+    fn message(self) -> &'static str {
+        UserIdProblem::message(self)
+    }
+    fn kind(self) -> crate::layout::NoticeKind {
+        crate::layout::NoticeKind::Error
     }
 }
 
@@ -77,7 +86,7 @@ mod tests {
         assert_eq!(check_user_id("dorä"), Err(UserIdProblem::BadCharacter));
         assert_eq!(check_user_id(".dora"), Err(UserIdProblem::BadStart));
         for p in [UserIdProblem::TooShort, UserIdProblem::Taken, UserIdProblem::BadStart] {
-            assert_eq!(UserIdProblem::from_code(p.code()), Some(p));
+            assert_eq!(<UserIdProblem as crate::layout::NoticeCode>::parse(crate::layout::NoticeKind::Error, p.code()), Some(p));
         }
     }
 }

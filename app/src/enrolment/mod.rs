@@ -4,7 +4,7 @@
 //! and is enrolled in paperless billing.
 //!
 //! Every form here is a plain HTML form that works without JavaScript. Nothing personal ever
-//! travels in a URL: errors come back as short codes (`?error=dob`).
+//! travels in a URL: errors come back as short notice codes (`EnrolNotice`, `ActivateNotice`, …).
 
 pub mod code;
 mod pages;
@@ -32,8 +32,9 @@ pub struct EnrolmentForm {
     pub mrn: String,
 }
 
-/// A request as the queue lists it.
+/// A request as the queue lists it (read straight from `server::REQUEST_COLUMNS`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct RequestSummary {
     pub id: String,
     pub given_name: String,

@@ -5,13 +5,50 @@ use super::{ActivationStart, UserIdAnswer};
 use crate::account::user_id::{UserIdProblem, RULES as USER_ID_RULES};
 use crate::error::AppError;
 use crate::layout::alert;
-use crate::layout::{org_info, Loaded};
+use crate::layout::{notice, notice_code, notice_codes, org_info, Loaded, NoticeCode};
 use crate::password::new_password::NewPasswordProblem;
 use crate::password::NewPasswordFields;
 use crate::terms::{current_terms, TermsBox};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+
+notice_codes! {
+    /// Why a request for access was refused.
+    pub enum EnrolNotice {
+        Name = Error "name" => "Please give your first and last name.",
+        Dob = Error "dob" => "Please give your date of birth as year, month and day (for example 1948-03-12).",
+        Email = Error "email" => "Please give an e-mail address that you read, such as name@example.com.",
+        Terms = Error "terms" => "To ask for access, tick the box to say you agree to the terms and conditions.",
+        TermsChanged = Error "terms-changed" => "The terms were just updated. Please read this version and send the form again.",
+        Throttled = Error "throttled" => "Too many requests have come from this connection. Please try again in an hour, or call us.",
+    }
+}
+
+notice_codes! {
+    /// Why the activation code was not taken. `{phone}` stands for the organisation's number,
+    /// which the page puts in.
+    pub enum ActivateNotice {
+        Missing = Error "missing" => "Please enter your activation code and your date of birth.",
+        NoMatch = Error "nomatch" => "That activation code and date of birth do not match our records, or the code no longer works. \
+            Check both and try again; if it still does not work, call us at {phone} for a new code.",
+        Expired = Error "expired" => "That activation code has expired. Please call us at {phone} for a new one.",
+        Throttled = Error "throttled" => "Too many attempts have come from this connection. Please wait an hour and try again.",
+        Timeout = Error "timeout" => "For your security, setting up your account has timed out. Please enter your code again.",
+    }
+}
+
+notice_codes! {
+    /// Why the account was not made, besides the user ID's problems ([`UserIdProblem`]) and the
+    /// password's ([`NewPasswordProblem`]).
+    pub enum CredentialsNotice {
+        Email = Error "email" => "Please give an e-mail address that you read, such as name@example.com.",
+        UserIdChecks = Error "userid-checks" => "You have tried many user IDs in a short time, so we cannot say now what is wrong with the form. \
+            Check each part of it: with a free user ID and everything else right, your account is made. \
+            Otherwise please wait an hour and try again, or call us.",
+        Terms = Error "terms" => "To use the portal, tick the box to say you agree to the terms and conditions.",
+        TermsChanged = Error "terms-changed" => "The terms were just updated. Please read this version and tick the box again.",
+    }
+}
 
 #[server(endpoint = "enrolment/request")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
@@ -32,7 +69,7 @@ pub async fn request_access(
     use crate::platform::{now_ms, request, state::app_state};
     let state = app_state()?;
     let now = now_ms();
-    let back = |error: &str| crate::platform::request::redirect(&format!("/enrol?error={error}"));
+    let back = |notice: EnrolNotice| crate::layout::redirect_notice("/enrol", notice);
     let form = EnrolmentForm {
         given_name: given_name.chars().take(100).collect(),
         family_name: family_name.chars().take(100).collect(),
@@ -41,29 +78,29 @@ pub async fn request_access(
         mrn: mrn.unwrap_or_default().chars().take(40).collect(),
     };
     if form.given_name.trim().is_empty() || form.family_name.trim().is_empty() {
-        back("name");
+        back(EnrolNotice::Name);
         return Ok(());
     }
     let Some(dob) = CalendarDate::parse(&date_of_birth).filter(|d| d.plausible_birth_date(now)) else {
-        back("dob");
+        back(EnrolNotice::Dob);
         return Ok(());
     };
     if !plausible_email(&form.email) {
-        back("email");
+        back(EnrolNotice::Email);
         return Ok(());
     }
     if agree.as_deref() != Some("yes") {
-        back("terms");
+        back(EnrolNotice::Terms);
         return Ok(());
     }
     let current = crate::terms::server::in_force(&state.db, now).await?;
     let Some(current) = current.filter(|t| t.id == terms_id) else {
-        back("terms-changed");
+        back(EnrolNotice::TermsChanged);
         return Ok(());
     };
     match submit(&state.db, &form, dob, &current.id, request::client_addr(), now).await? {
         RequestOutcome::Received => crate::platform::request::redirect("/enrol/sent"),
-        RequestOutcome::Throttled => back("throttled"),
+        RequestOutcome::Throttled => back(EnrolNotice::Throttled),
     }
     Ok(())
 }
@@ -75,10 +112,11 @@ pub async fn verify_code(code: String, date_of_birth: String) -> Result<(), AppE
     use super::server::{verify, VerifyOutcome};
     use super::ACTIVATION_COOKIE;
     use crate::dates::CalendarDate;
+    use crate::layout::redirect_notice;
     use crate::platform::{now_ms, request, state::app_state};
     let state = app_state()?;
     if code.trim().is_empty() || date_of_birth.trim().is_empty() {
-        crate::platform::request::redirect("/activate?error=missing");
+        redirect_notice("/activate", ActivateNotice::Missing);
         return Ok(());
     }
     let dob = CalendarDate::parse(&date_of_birth);
@@ -90,9 +128,9 @@ pub async fn verify_code(code: String, date_of_birth: String) -> Result<(), AppE
             response.append_header(http::header::SET_COOKIE, cookie);
             crate::platform::request::redirect("/activate/account");
         }
-        VerifyOutcome::NoMatch => crate::platform::request::redirect("/activate?error=nomatch"),
-        VerifyOutcome::Expired => crate::platform::request::redirect("/activate?error=expired"),
-        VerifyOutcome::Throttled => crate::platform::request::redirect("/activate?error=throttled"),
+        VerifyOutcome::NoMatch => redirect_notice("/activate", ActivateNotice::NoMatch),
+        VerifyOutcome::Expired => redirect_notice("/activate", ActivateNotice::Expired),
+        VerifyOutcome::Throttled => redirect_notice("/activate", ActivateNotice::Throttled),
     }
     Ok(())
 }
@@ -137,16 +175,19 @@ pub async fn complete_activation(
 ) -> Result<(), AppError> {
     use super::server::{complete, ActivationProblem, Choice};
     use super::ACTIVATION_COOKIE;
+    use crate::layout::redirect_notice;
+    use crate::password::policy::Problem;
     use crate::platform::{now_ms, request, state::app_state};
     use crate::session::server::device_cookie;
     use crate::session::server::{session_cookie, step_cookie};
     let state = app_state()?;
+    const PAGE: &str = "/activate/account";
     let Some(secret) = request::cookie(&state.settings.cookie_name(ACTIVATION_COOKIE)) else {
-        crate::platform::request::redirect("/activate?error=timeout");
+        redirect_notice("/activate", ActivateNotice::Timeout);
         return Ok(());
     };
     if password.len() > crate::sign_in::MAX_PASSWORD_LEN || user_id.len() > 200 || email.len() > 254 {
-        crate::platform::request::redirect("/activate/account?error=pw-long");
+        redirect_notice(PAGE, NewPasswordProblem::Rule(Problem::TooLong));
         return Ok(());
     }
     let choice =
@@ -162,14 +203,14 @@ pub async fn complete_activation(
         }
         Err(ActivationProblem::Expired) => {
             response.append_header(http::header::SET_COOKIE, step_cookie(&state.settings, ACTIVATION_COOKIE, None, 0));
-            crate::platform::request::redirect("/activate?error=timeout");
+            redirect_notice("/activate", ActivateNotice::Timeout);
         }
-        Err(ActivationProblem::UserId(p)) => crate::platform::request::redirect(&format!("/activate/account?error={}", p.code())),
-        Err(ActivationProblem::TooManyUserIdChecks) => crate::platform::request::redirect("/activate/account?error=userid-checks"),
-        Err(ActivationProblem::Password(p)) => crate::platform::request::redirect(&format!("/activate/account?error={}", p.code())),
-        Err(ActivationProblem::Email) => crate::platform::request::redirect("/activate/account?error=email"),
-        Err(ActivationProblem::Terms) => crate::platform::request::redirect("/activate/account?error=terms"),
-        Err(ActivationProblem::TermsChanged) => crate::platform::request::redirect("/activate/account?error=terms-changed"),
+        Err(ActivationProblem::UserId(p)) => redirect_notice(PAGE, p),
+        Err(ActivationProblem::TooManyUserIdChecks) => redirect_notice(PAGE, CredentialsNotice::UserIdChecks),
+        Err(ActivationProblem::Password(p)) => redirect_notice(PAGE, p),
+        Err(ActivationProblem::Email) => redirect_notice(PAGE, CredentialsNotice::Email),
+        Err(ActivationProblem::Terms) => redirect_notice(PAGE, CredentialsNotice::Terms),
+        Err(ActivationProblem::TermsChanged) => redirect_notice(PAGE, CredentialsNotice::TermsChanged),
     }
     Ok(())
 }
@@ -177,26 +218,13 @@ pub async fn complete_activation(
 #[component]
 pub fn EnrolPage() -> impl IntoView {
     let terms = Resource::new(|| (), |_| current_terms());
-    let query = use_query_map();
-    let error = move || {
-        let text = match query.read().get("error").as_deref()? {
-            "name" => "Please give your first and last name.".to_string(),
-            "dob" => "Please give your date of birth as year, month and day (for example 1948-03-12).".to_string(),
-            "email" => "Please give an e-mail address that you read, such as name@example.com.".to_string(),
-            "terms" => "To ask for access, tick the box to say you agree to the terms and conditions.".to_string(),
-            "terms-changed" => "The terms were just updated. Please read this version and send the form again.".to_string(),
-            "throttled" => "Too many requests have come from this connection. Please try again in an hour, or call us.".to_string(),
-            _ => "Something was missing. Please check the form and send it again.".to_string(),
-        };
-        Some(text)
-    };
     view! {
         <Title text="Ask for access | Patient portal"/>
             <div class="card card--form">
                 <h1>"Ask for access to the patient portal"</h1>
                 <p class="lead">"Fill in this form. Our front desk checks it against our records and sends you an "
                     "activation code, usually within 2 business days."</p>
-                {move || error().map(alert)}
+                {notice::<EnrolNotice>()}
                 <form method="post" action={<RequestAccess as leptos::server_fn::ServerFn>::PATH} class="form">
                     <fieldset>
                         <legend>"About you"</legend>
@@ -269,23 +297,10 @@ pub fn EnrolSentPage() -> impl IntoView {
 
 #[component]
 pub fn ActivatePage() -> impl IntoView {
-    let query = use_query_map();
     let org = org_info();
     let phone = org.phone.clone();
-    let error = move || {
-        let text = match query.read().get("error").as_deref()? {
-            "missing" => "Please enter your activation code and your date of birth.".to_string(),
-            "nomatch" => format!(
-                "That activation code and date of birth do not match our records, or the code no longer works. \
-                 Check both and try again; if it still does not work, call us at {phone} for a new code."
-            ),
-            "expired" => format!("That activation code has expired. Please call us at {phone} for a new one."),
-            "throttled" => "Too many attempts have come from this connection. Please wait an hour and try again.".to_string(),
-            "timeout" => "For your security, setting up your account has timed out. Please enter your code again.".to_string(),
-            _ => "Something went wrong. Please try again.".to_string(),
-        };
-        Some(text)
-    };
+    let code = notice_code::<ActivateNotice>();
+    let error = move || code().map(|c| c.message().replace("{phone}", &phone));
     view! {
         <Title text="Set up your account | Patient portal"/>
             <div class="card card--narrow">
@@ -312,32 +327,18 @@ pub fn ActivatePage() -> impl IntoView {
     }
 }
 
-fn credentials_error(code: &str) -> String {
-    if let Some(p) = UserIdProblem::from_code(code) {
-        return format!("User ID: {}", p.message());
-    }
-    if let Some(p) = NewPasswordProblem::from_code(code) {
-        return format!("Password: {}", p.message());
-    }
-    match code {
-        "email" => "Please give an e-mail address that you read, such as name@example.com.".into(),
-        "userid-checks" => "You have tried many user IDs in a short time, so we cannot say now what is wrong with the form. \
-            Check each part of it: with a free user ID and everything else right, your account is made. \
-            Otherwise please wait an hour and try again, or call us."
-            .into(),
-        "terms" => "To use the portal, tick the box to say you agree to the terms and conditions.".into(),
-        "terms-changed" => "The terms were just updated. Please read this version and tick the box again.".into(),
-        _ => "Something was not right. Please check the form and try again.".into(),
-    }
-}
-
 #[component]
 pub fn ChooseCredentialsPage() -> impl IntoView {
     // Its islands wait for data (in the Suspense below), so they would tell too late.
     crate::layout::scripts::island_on_page();
     let start = Resource::new(|| (), |_| get_activation_start());
-    let query = use_query_map();
-    let error = move || query.read().get("error").map(|c| credentials_error(&c));
+    let (user_id, password, other) = (notice_code::<UserIdProblem>(), notice_code::<NewPasswordProblem>(), notice_code::<CredentialsNotice>());
+    let error = move || {
+        user_id()
+            .map(|p| format!("User ID: {}", p.message()))
+            .or_else(|| password().map(|p| format!("Password: {}", p.message())))
+            .or_else(|| other().map(|c| c.message().to_string()))
+    };
     view! {
         <Title text="Choose your user ID and password | Patient portal"/>
             <div class="card card--form">

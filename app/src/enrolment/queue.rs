@@ -4,11 +4,21 @@
 use super::{AddressMatch, RequestDetail, RequestSummary, DECLINE_REASONS};
 use crate::account::format_utc;
 use crate::error::AppError;
-use crate::layout::{alert, Loaded};
+use crate::layout::{notice, notice_codes, Loaded};
 use crate::patients::{HandOver, PatientSummary, PortalAccess};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
+
+notice_codes! {
+    /// Why a decision on a request was not taken.
+    pub enum RequestNotice {
+        Choose = Error "choose" => "Choose the patient record to link, or create a new one.",
+        Decided = Error "decided" => "This request was already decided by someone else.",
+        HasAccount = Error "has-account" => "That patient already has a portal account. Decline the request, or restore their access on the patient's page.",
+        Reason = Error "reason" => "Choose a reason for declining.",
+    }
+}
 
 #[server(endpoint = "enrolment/queue")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
@@ -37,13 +47,13 @@ pub async fn approve_request(request_id: String, link_to: String, email_code: Op
     use crate::patients::PatientId;
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let (session, state) = (&cx.session, &cx.state);
-    let back = |e: &str| crate::platform::request::redirect(&format!("/staff/enrolment/{request_id}?error={e}"));
+    let back = |notice: RequestNotice| crate::layout::redirect_notice(&format!("/staff/enrolment/{request_id}"), notice);
     let link = match link_to.as_str() {
         "new" => None,
         id => match PatientId::parse(id) {
             Some(id) => Some(id),
             None => {
-                back("choose");
+                back(RequestNotice::Choose);
                 return Ok(());
             }
         },
@@ -51,9 +61,9 @@ pub async fn approve_request(request_id: String, link_to: String, email_code: Op
     let email = email_code.as_deref() == Some("yes");
     match approve(&state, &request_id, link, email, &session.viewer.user_id, cx.addr, cx.now).await {
         Ok(issued) => crate::patients::show_code_once(&state, &issued.patient, &issued.code, issued.emailed),
-        Err(DecisionError::AlreadyDecided) => back("decided"),
-        Err(DecisionError::HasAccount) => back("has-account"),
-        Err(DecisionError::NotFound) => back("choose"),
+        Err(DecisionError::AlreadyDecided) => back(RequestNotice::Decided),
+        Err(DecisionError::HasAccount) => back(RequestNotice::HasAccount),
+        Err(DecisionError::NotFound) => back(RequestNotice::Choose),
         Err(DecisionError::Db(e)) => return Err(e.into()),
     }
     Ok(())
@@ -66,7 +76,7 @@ pub async fn decline_request(request_id: String, reason: String, note: Option<St
     let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let (session, state) = (&cx.session, &cx.state);
     let Some((_, label)) = DECLINE_REASONS.iter().find(|(code, _)| *code == reason) else {
-        crate::platform::request::redirect(&format!("/staff/enrolment/{request_id}?error=reason"));
+        crate::layout::redirect_notice(&format!("/staff/enrolment/{request_id}"), RequestNotice::Reason);
         return Ok(());
     };
     let note = note.unwrap_or_default();
@@ -78,7 +88,7 @@ pub async fn decline_request(request_id: String, reason: String, note: Option<St
             crate::platform::request::redirect("/staff/enrolment?declined=1");
         }
         Err(DecisionError::Db(e)) => return Err(e.into()),
-        Err(_) => crate::platform::request::redirect(&format!("/staff/enrolment/{request_id}?error=decided")),
+        Err(_) => crate::layout::redirect_notice(&format!("/staff/enrolment/{request_id}"), RequestNotice::Decided),
     }
     Ok(())
 }
@@ -156,21 +166,10 @@ pub fn EnrolmentQueuePage() -> impl IntoView {
 pub fn EnrolmentRequestPage() -> impl IntoView {
     let params = use_params_map();
     let detail = Resource::new(move || params.read().get("id").unwrap_or_default(), enrolment_request);
-    let query = use_query_map();
-    let error = move || {
-        let text = match query.read().get("error").as_deref()? {
-            "choose" => "Choose the patient record to link, or create a new one.",
-            "decided" => "This request was already decided by someone else.",
-            "has-account" => "That patient already has a portal account. Decline the request, or restore their access on the patient's page.",
-            "reason" => "Choose a reason for declining.",
-            _ => "Something went wrong. Please try again.",
-        };
-        Some(text.to_string())
-    };
     view! {
         <Title text="Enrolment request | Staff"/>
             <p><a href="/staff/enrolment">"← All requests"</a></p>
-            {move || error().map(alert)}
+            {notice::<RequestNotice>()}
             <Loaded resource=detail view=move |d| view! { <RequestView detail=d/> }/>
     }
 }

@@ -7,6 +7,8 @@
 //! a right password starts the count again. Each check takes its place before argon2 runs
 //! (`platform::rate::take_place`), so guesses sent all at once are not all checked.
 
+use super::PasswordThrottled;
+use crate::layout::{notice_href, NoticeCode};
 use crate::platform::rate::{self, CheckKind, CheckLimit};
 use crate::platform::state::AppState;
 use crate::types::UserId;
@@ -21,15 +23,32 @@ pub enum PasswordAgain {
 }
 
 impl PasswordAgain {
-    /// The query that tells the form's page why the password was refused: `error=<wrong>`, or
-    /// `error=throttled&wait=<minutes>`; `None` when it matched.
+    /// Where the form's post goes when the password was refused: `path` (without a `#fragment`)
+    /// with the page's `wrong` notice, or with [`PasswordThrottled`] and the minutes to wait
+    /// (`?error=throttled&wait=<minutes>`); `None` when it matched.
+    pub fn refusal_href<N: NoticeCode>(&self, path: &str, wrong: N) -> Option<String> {
+        match self {
+            PasswordAgain::Matches => None,
+            PasswordAgain::Wrong => Some(notice_href(path, wrong)),
+            PasswordAgain::Throttled(wait) => Some(format!("{}&wait={}", notice_href(path, PasswordThrottled::Throttled), minutes(*wait))),
+        }
+    }
+
+    /// The same as a bare query (`error=<wrong>`, or `error=throttled&wait=<minutes>`), for the
+    /// pages that still read raw codes (passkeys, the second step); new callers use
+    /// [`PasswordAgain::refusal_href`].
     pub fn refusal(&self, wrong: &str) -> Option<String> {
         match self {
             PasswordAgain::Matches => None,
             PasswordAgain::Wrong => Some(format!("error={wrong}")),
-            PasswordAgain::Throttled(wait) => Some(format!("error=throttled&wait={}", wait.as_secs().div_ceil(60).max(1))),
+            PasswordAgain::Throttled(wait) => Some(format!("error=throttled&wait={}", minutes(*wait))),
         }
     }
+}
+
+/// The minutes a refused person is told to wait: at least one.
+fn minutes(wait: Duration) -> u64 {
+    wait.as_secs().div_ceil(60).max(1)
 }
 
 /// Checks that `password` is the user's.

@@ -1,7 +1,8 @@
 //! Checking a new password as a form gives it (twice), and naming what is wrong in a way that
-//! can travel in a redirect (`?error=pw-common`) without the password itself.
+//! can travel in a redirect (`?error=pw-common`, a notice code) without the password itself.
 
 use super::policy::Problem;
+use crate::layout::{NoticeCode, NoticeKind};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,18 +30,35 @@ impl NewPasswordProblem {
         }
     }
 
-    pub fn from_code(code: &str) -> Option<NewPasswordProblem> {
-        if code == "pw-mismatch" {
-            return Some(NewPasswordProblem::Mismatch);
-        }
-        RULES.iter().find(|(_, c)| *c == code).map(|(p, _)| NewPasswordProblem::Rule(*p))
-    }
-
     pub fn message(self) -> &'static str {
         match self {
             NewPasswordProblem::Mismatch => "The two passwords you typed are not the same. Please type them again.",
             NewPasswordProblem::Rule(p) => p.message(),
         }
+    }
+}
+
+/// A problem travels back to the form's page as a notice (`?error=pw-…`), shown as it is or
+/// after the page's words (activation says "Password: …").
+impl NoticeCode for NewPasswordProblem {
+    const ALL: &'static [Self] = &[
+        NewPasswordProblem::Rule(Problem::TooShort),
+        NewPasswordProblem::Rule(Problem::TooLong),
+        NewPasswordProblem::Rule(Problem::Common),
+        NewPasswordProblem::Rule(Problem::ContainsName),
+        NewPasswordProblem::Rule(Problem::ContainsUserId),
+        NewPasswordProblem::Rule(Problem::ContainsBirthDate),
+        NewPasswordProblem::Rule(Problem::Repetitive),
+        NewPasswordProblem::Mismatch,
+    ];
+    fn code(self) -> &'static str {
+        NewPasswordProblem::code(self)
+    }
+    fn message(self) -> &'static str {
+        NewPasswordProblem::message(self)
+    }
+    fn kind(self) -> NoticeKind {
+        NoticeKind::Error
     }
 }
 
@@ -65,9 +83,10 @@ mod tests {
     fn every_problem_travels_as_a_code() {
         for (p, _) in RULES {
             let problem = NewPasswordProblem::Rule(p);
-            assert_eq!(NewPasswordProblem::from_code(problem.code()), Some(problem));
+            assert!(<NewPasswordProblem as NoticeCode>::ALL.contains(&problem));
+            assert_eq!(NewPasswordProblem::parse(NoticeKind::Error, problem.code()), Some(problem));
         }
-        assert_eq!(NewPasswordProblem::from_code("pw-mismatch"), Some(NewPasswordProblem::Mismatch));
-        assert_eq!(NewPasswordProblem::from_code("hunter2"), None);
+        assert_eq!(NewPasswordProblem::parse(NoticeKind::Error, "pw-mismatch"), Some(NewPasswordProblem::Mismatch));
+        assert_eq!(NewPasswordProblem::parse(NoticeKind::Error, "hunter2"), None);
     }
 }

@@ -22,10 +22,12 @@ mod patient_pages;
 mod render;
 #[cfg(feature = "ssr")]
 pub mod server;
+mod staff_library;
 mod staff_pages;
 
 pub use patient_pages::{open_questionnaires, FillPage, QuestionnairesPage};
-pub use staff_pages::{FormResponsesPage, LibraryPage, PatientQuestionnairesPage, ResponsePage};
+pub use staff_library::LibraryPage;
+pub use staff_pages::{FormResponsesPage, PatientQuestionnairesPage, ResponsePage};
 
 use crate::types::StaffRole;
 use answers::{ItemError, RawAnswers};

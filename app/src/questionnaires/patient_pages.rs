@@ -71,6 +71,8 @@ pub async fn save_answers(data: MultipartData) -> Result<(), AppError> {
     let id = get("assignment");
     let submit = get("action") == "submit";
     match save(&state.db, &session.viewer.user_id, &patient, &id, &fields, submit, cx.addr, cx.now).await {
+        // Not a typed notice: the code is the assignment's id (kept as it travels today), and the
+        // list thanks the patient for any `done`.
         Ok(Saved::Submitted) => crate::platform::request::redirect(&format!("/record/questionnaires?done={id}")),
         Ok(Saved::Draft) => crate::platform::request::redirect(&format!("/record/questionnaires/{id}?saved=1")),
         Ok(Saved::Invalid) => crate::platform::request::redirect(&format!("/record/questionnaires/{id}?check=submit#errors")),

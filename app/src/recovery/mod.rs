@@ -8,8 +8,7 @@
 pub mod server;
 
 use crate::error::AppError;
-use crate::layout::alert;
-use crate::layout::{org_info, Loaded};
+use crate::layout::{notice, notice_code, notice_codes, notice_view, org_info, Loaded};
 use crate::password::new_password::NewPasswordProblem;
 use crate::password::NewPasswordFields;
 use leptos::prelude::*;
@@ -19,19 +18,44 @@ use leptos_router::hooks::use_query_map;
 /// Carries a revealed user ID from the form to the page that shows it, for a few minutes.
 pub const USER_ID_COOKIE: &str = "portal_user_id";
 
+notice_codes! {
+    /// Why a "forgot password" or "forgot user ID" form was refused.
+    pub enum ForgotNotice {
+        Missing = Error "missing" => "Please fill in both boxes.",
+        Throttled = Error "throttled" => "Too many requests have come from this connection. Please wait an hour and try again, or call us.",
+    }
+}
+
+notice_codes! {
+    /// A reset or user-ID link that no longer works (besides a new password's problems,
+    /// [`NewPasswordProblem`]).
+    pub enum LinkNotice {
+        Used = Error "link" => "This link has expired or has already been used.",
+    }
+}
+
+notice_codes! {
+    /// How the confirmation of an e-mail address went.
+    pub enum ConfirmEmailNotice {
+        Confirmed = Done "1" => "Thank you: the portal now sends its notices to this address.",
+        Link = Error "link" => "This link has expired or has already been used. Sign in and change your e-mail address again under Account.",
+    }
+}
+
 #[server(endpoint = "recovery/forgot-password")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn forgot_password(user_id: String, email: String) -> Result<(), AppError> {
+    use crate::layout::redirect_notice;
     use crate::platform::{now_ms, request, state::app_state};
     let state = app_state()?;
     if user_id.trim().is_empty() || email.trim().is_empty() {
-        crate::platform::request::redirect("/forgot-password?error=missing");
+        redirect_notice("/forgot-password", ForgotNotice::Missing);
         return Ok(());
     }
     let (user_id, email): (String, String) = (user_id.chars().take(200).collect(), email.chars().take(254).collect());
     match server::request_password_reset(&state, &user_id, &email, request::client_addr(), now_ms()).await? {
         server::Requested::Sent => crate::platform::request::redirect("/recovery/sent"),
-        server::Requested::Throttled => crate::platform::request::redirect("/forgot-password?error=throttled"),
+        server::Requested::Throttled => redirect_notice("/forgot-password", ForgotNotice::Throttled),
     }
     Ok(())
 }
@@ -40,16 +64,17 @@ pub async fn forgot_password(user_id: String, email: String) -> Result<(), AppEr
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn forgot_user_id(email: String, date_of_birth: String) -> Result<(), AppError> {
     use crate::dates::CalendarDate;
+    use crate::layout::redirect_notice;
     use crate::platform::{now_ms, request, state::app_state};
     let state = app_state()?;
     if email.trim().is_empty() || date_of_birth.trim().is_empty() {
-        crate::platform::request::redirect("/forgot-user-id?error=missing");
+        redirect_notice("/forgot-user-id", ForgotNotice::Missing);
         return Ok(());
     }
     let email: String = email.chars().take(254).collect();
     match server::request_user_id(&state, &email, CalendarDate::parse(&date_of_birth), request::client_addr(), now_ms()).await? {
         server::Requested::Sent => crate::platform::request::redirect("/recovery/sent"),
-        server::Requested::Throttled => crate::platform::request::redirect("/forgot-user-id?error=throttled"),
+        server::Requested::Throttled => redirect_notice("/forgot-user-id", ForgotNotice::Throttled),
     }
     Ok(())
 }
@@ -66,16 +91,17 @@ pub async fn reset_link_valid(token: String) -> Result<bool, AppError> {
 #[server(endpoint = "recovery/reset-password")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn reset_password(token: String, password: String, password_again: String) -> Result<(), AppError> {
+    use crate::layout::redirect_notice;
     use crate::platform::{now_ms, request, state::app_state};
     let state = app_state()?;
     if password.len() > crate::sign_in::MAX_PASSWORD_LEN || token.len() > 100 {
         return Err(request::refuse(AppError::Request));
     }
-    let back = |e: &str| format!("/reset-password?token={}&error={e}", urlencode(&token));
+    let page = format!("/reset-password?token={}", urlencode(&token));
     match server::reset_password(&state, &token, password, password_again, request::client_addr(), now_ms()).await? {
         Ok(()) => crate::platform::request::redirect("/sign-in?reason=password-reset"),
-        Err(server::ResetProblem::Link) => crate::platform::request::redirect(&back("link")),
-        Err(server::ResetProblem::Password(p)) => crate::platform::request::redirect(&back(p.code())),
+        Err(server::ResetProblem::Link) => redirect_notice(&page, LinkNotice::Used),
+        Err(server::ResetProblem::Password(p)) => redirect_notice(&page, p),
     }
     Ok(())
 }
@@ -92,7 +118,7 @@ pub async fn show_user_id(token: String) -> Result<(), AppError> {
             response.append_header(http::header::SET_COOKIE, crate::session::server::step_cookie(&state.settings, USER_ID_COOKIE, Some(&value), 300));
             crate::platform::request::redirect("/user-id/shown");
         }
-        None => crate::platform::request::redirect("/user-id?error=link"),
+        None => crate::layout::redirect_notice("/user-id", LinkNotice::Used),
     }
     Ok(())
 }
@@ -117,11 +143,9 @@ pub async fn revealed_user_id() -> Result<Option<String>, AppError> {
 pub async fn confirm_email(token: String) -> Result<(), AppError> {
     use crate::platform::{now_ms, request, state::app_state};
     let state = app_state()?;
-    if server::confirm_email(&state, &token, request::client_addr(), now_ms()).await? {
-        crate::platform::request::redirect("/confirm-email?done=1");
-    } else {
-        crate::platform::request::redirect("/confirm-email?error=link");
-    }
+    let outcome =
+        if server::confirm_email(&state, &token, request::client_addr(), now_ms()).await? { ConfirmEmailNotice::Confirmed } else { ConfirmEmailNotice::Link };
+    crate::layout::redirect_notice("/confirm-email", outcome);
     Ok(())
 }
 
@@ -135,23 +159,14 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-fn throttled_or_missing(code: Option<String>) -> Option<String> {
-    Some(match code.as_deref()? {
-        "missing" => "Please fill in both boxes.".to_string(),
-        "throttled" => "Too many requests have come from this connection. Please wait an hour and try again, or call us.".to_string(),
-        _ => "Something went wrong. Please try again.".to_string(),
-    })
-}
-
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
-    let query = use_query_map();
     view! {
         <Title text="Forgot password | Patient portal"/>
             <div class="card card--narrow">
                 <h1>"Forgot your password?"</h1>
                 <p class="lead">"Enter your user ID and the e-mail address you gave us. We will e-mail you a link to choose a new password."</p>
-                {move || throttled_or_missing(query.read().get("error")).map(alert)}
+                {notice::<ForgotNotice>()}
                 <form method="post" action={<ForgotPassword as leptos::server_fn::ServerFn>::PATH} class="form">
                     <div class="field">
                         <label for="user_id">"User ID"</label>
@@ -170,13 +185,12 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 
 #[component]
 pub fn ForgotUserIdPage() -> impl IntoView {
-    let query = use_query_map();
     view! {
         <Title text="Forgot user ID | Patient portal"/>
             <div class="card card--narrow">
                 <h1>"Forgot your user ID?"</h1>
                 <p class="lead">"Enter the e-mail address you gave us and your date of birth. We will e-mail you a link to see your user ID."</p>
-                {move || throttled_or_missing(query.read().get("error")).map(alert)}
+                {notice::<ForgotNotice>()}
                 <form method="post" action={<ForgotUserId as leptos::server_fn::ServerFn>::PATH} class="form">
                     <div class="field">
                         <label for="email">"E-mail address"</label>
@@ -207,13 +221,6 @@ pub fn RecoverySentPage() -> impl IntoView {
     }
 }
 
-fn reset_error(code: &str) -> String {
-    match NewPasswordProblem::from_code(code) {
-        Some(p) => p.message().to_string(),
-        None => "Something went wrong. Please try again.".to_string(),
-    }
-}
-
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
     // Its islands wait for data (in the Suspense below), so they would tell too late.
@@ -221,14 +228,15 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
     let valid = Resource::new(token, reset_link_valid);
-    let error = move || query.read().get("error").filter(|e| e != "link").map(|e| reset_error(&e));
+    // A used link (`LinkNotice`) needs no notice here: the page finds the link no longer valid.
+    let problem = notice_code::<NewPasswordProblem>();
     view! {
         <Title text="Choose a new password | Patient portal"/>
             <div class="card card--narrow">
                 <h1>"Choose a new password"</h1>
                 <Loaded resource=valid view={move |data| match data {
                         true => view! {
-                            {error().map(alert)}
+                            {problem().map(notice_view)}
                             <form method="post" action={<ResetPassword as leptos::server_fn::ServerFn>::PATH} class="form">
                                 <input type="hidden" name="token" value=token()/>
                                 <NewPasswordFields/>
@@ -237,7 +245,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                             <p class="small">"Saving signs your account out everywhere else."</p>
                         }.into_any(),
                         false => view! {
-                            <p class="notice notice--alert" role="alert">"This link has expired or has already been used."</p>
+                            {notice_view(LinkNotice::Used)}
                             <p><a href="/forgot-password">"Ask for a new link"</a></p>
                         }.into_any(),
                 }}/>
@@ -249,14 +257,14 @@ pub fn ResetPasswordPage() -> impl IntoView {
 pub fn UserIdLinkPage() -> impl IntoView {
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
-    let failed = move || query.read().get("error").is_some();
+    let failed = notice_code::<LinkNotice>();
     view! {
         <Title text="Your user ID | Patient portal"/>
             <div class="card card--narrow">
                 <h1>"Your user ID"</h1>
-                {move || if failed() {
+                {move || if let Some(used) = failed() {
                     view! {
-                        <p class="notice notice--alert" role="alert">"This link has expired or has already been used."</p>
+                        {notice_view(used)}
                         <p><a href="/forgot-user-id">"Ask for a new link"</a></p>
                     }.into_any()
                 } else {
@@ -298,24 +306,18 @@ pub fn UserIdShownPage() -> impl IntoView {
 pub fn ConfirmEmailPage() -> impl IntoView {
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
-    let state = move || {
-        let q = query.read();
-        (q.get("done").is_some(), q.get("error").is_some())
-    };
+    let outcome = notice_code::<ConfirmEmailNotice>();
     view! {
         <Title text="Confirm your e-mail address | Patient portal"/>
             <div class="card card--narrow">
                 <h1>"Confirm your e-mail address"</h1>
-                {move || match state() {
-                    (true, _) => view! {
-                        <p class="notice notice--status" role="status">"Thank you: the portal now sends its notices to this address."</p>
+                {move || match outcome() {
+                    Some(confirmed @ ConfirmEmailNotice::Confirmed) => view! {
+                        {notice_view(confirmed)}
                         <p><a href="/sign-in">"Sign in"</a></p>
                     }.into_any(),
-                    (_, true) => view! {
-                        <p class="notice notice--alert" role="alert">"This link has expired or has already been used. "
-                            "Sign in and change your e-mail address again under Account."</p>
-                    }.into_any(),
-                    _ => view! {
+                    Some(link) => notice_view(link),
+                    None => view! {
                         <form method="post" action={<ConfirmEmail as leptos::server_fn::ServerFn>::PATH} class="form">
                             <input type="hidden" name="token" value=token()/>
                             <button type="submit" class="button button--primary button--wide">"Confirm this address"</button>

@@ -12,7 +12,6 @@ use crate::platform::state::AppState;
 use crate::platform::tokens;
 use crate::session::server::{end_all_of, EndReason};
 use crate::types::UserId;
-use sqlx::Row;
 use std::net::IpAddr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,7 +60,7 @@ pub async fn create_link(tx: &mut Tx, user: &UserId, purpose: Purpose, new_email
 
 /// The account a link belongs to, if the link is unused and in time.
 pub async fn link_user(db: &Db, token: &str, purpose: Purpose, now: i64) -> Result<Option<UserId>, sqlx::Error> {
-    let row = sqlx::query(
+    sqlx::query_scalar(
         "SELECT l.user_id FROM account_links l JOIN users u ON u.id = l.user_id \
          WHERE l.token_hash = $1 AND l.purpose = $2 AND l.used_at IS NULL AND l.expires_at > $3 AND u.access = 'active'",
     )
@@ -69,14 +68,13 @@ pub async fn link_user(db: &Db, token: &str, purpose: Purpose, now: i64) -> Resu
     .bind(purpose.as_str())
     .bind(now)
     .fetch_optional(&db.pool)
-    .await?;
-    row.map(|r| r.try_get::<UserId, _>("user_id")).transpose()
+    .await
 }
 
 /// Uses a link (in the caller's transaction): its account and the new address it carries, or
 /// none when it is unknown, used or expired.
 async fn use_link(tx: &mut Tx, token: &str, purpose: Purpose, now: i64) -> Result<Option<(UserId, Option<String>)>, sqlx::Error> {
-    let row = sqlx::query(
+    sqlx::query_as(
         "UPDATE account_links SET used_at = $1 WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 \
            AND user_id IN (SELECT id FROM users WHERE access = 'active') \
          RETURNING user_id, new_email",
@@ -85,27 +83,35 @@ async fn use_link(tx: &mut Tx, token: &str, purpose: Purpose, now: i64) -> Resul
     .bind(tokens::digest(token))
     .bind(purpose.as_str())
     .fetch_optional(&mut **tx)
-    .await?;
-    row.map(|r| Ok((r.try_get::<UserId, _>("user_id")?, r.try_get("new_email")?))).transpose()
+    .await
 }
 
-/// The columns `recovery_address` reads, for a query on `users u LEFT JOIN patients p`.
+/// The columns of a [`RecoveryRow`], for a query on `users u LEFT JOIN patients p`.
 const RECOVERY_COLUMNS: &str = "u.id, u.email, u.email_confirmed_at, p.email AS record_email";
+
+/// An account that recovery mail may go to, with its addresses.
+#[derive(sqlx::FromRow)]
+struct RecoveryRow {
+    id: UserId,
+    email: Option<String>,
+    email_confirmed_at: Option<i64>,
+    record_email: Option<String>,
+}
 
 /// Where the recovery mail of an account goes (a link that opens the account), and what the
 /// audit trail says about it. Nothing that grants access goes to an address that was never
 /// confirmed: the account's own address once its owner opened the link sent to it; until then,
 /// the address on the patient's record (the clinic's, the only one activation codes are e-mailed
 /// to), if the record has one; otherwise nowhere (and the person is told the same as always).
-fn recovery_address(row: &sqlx::any::AnyRow) -> Result<(Option<String>, &'static str), sqlx::Error> {
-    let confirmed = row.try_get::<Option<i64>, _>("email_confirmed_at")?.is_some();
-    let own: Option<String> = row.try_get::<Option<String>, _>("email")?.filter(|e| !e.trim().is_empty());
-    let record: Option<String> = row.try_get::<Option<String>, _>("record_email")?.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
-    Ok(match (confirmed, own, record) {
+fn recovery_address(row: &RecoveryRow) -> (Option<String>, &'static str) {
+    let confirmed = row.email_confirmed_at.is_some();
+    let own: Option<String> = row.email.clone().filter(|e| !e.trim().is_empty());
+    let record: Option<String> = row.record_email.as_deref().map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
+    match (confirmed, own, record) {
         (true, Some(own), _) => (Some(own), "sent to the account's confirmed address"),
         (_, _, Some(record)) => (Some(record), "sent to the address on the record: the account's address is not confirmed"),
         _ => (None, "not sent: the account's address is not confirmed and the record has none"),
-    })
+    }
 }
 
 /// Forgot password: user ID and the e-mail address on the account. When both match an active
@@ -116,7 +122,7 @@ pub async fn request_password_reset(state: &AppState, login: &str, email: &str, 
         tx.commit().await?;
         return Ok(Requested::Throttled);
     }
-    let row = sqlx::query(&format!(
+    let row: Option<RecoveryRow> = sqlx::query_as(&format!(
         "SELECT {RECOVERY_COLUMNS} FROM users u LEFT JOIN patients p ON p.id = u.patient_id \
          WHERE u.login = $1 AND u.kind = 'patient' AND u.access = 'active' AND LOWER(u.email) = $2"
     ))
@@ -126,17 +132,17 @@ pub async fn request_password_reset(state: &AppState, login: &str, email: &str, 
     .await?;
     let mut sent = false;
     if let Some(row) = row {
-        let user = row.try_get::<UserId, _>("id")?;
+        let user = &row.id;
         if rate::take(&mut tx, RateKind::RecoveryByAccount, &tokens::digest(user.as_str()), now).await? {
-            let (to, detail) = recovery_address(&row)?;
+            let (to, detail) = recovery_address(&row);
             if let Some(to) = to {
-                let token = create_link(&mut tx, &user, Purpose::PasswordReset, None, state.settings.accounts.link_lifetime.as_millis() as i64, now).await?;
+                let token = create_link(&mut tx, user, Purpose::PasswordReset, None, state.settings.accounts.link_lifetime.as_millis() as i64, now).await?;
                 outbox::enqueue(&mut tx, &to, &Notice::PasswordReset { token }, now).await?;
                 sent = true;
             }
             audit::record(
                 &mut tx,
-                AuditEvent { subject: Some(&user), client_addr: addr, detail: Some(detail), ..AuditEvent::of(AuditAction::PasswordResetRequested) },
+                AuditEvent { subject: Some(user), client_addr: addr, detail: Some(detail), ..AuditEvent::of(AuditAction::PasswordResetRequested) },
                 now,
             )
             .await?;
@@ -166,7 +172,7 @@ pub async fn request_user_id(
     }
     let mut sent = false;
     if let Some(dob) = date_of_birth {
-        let rows = sqlx::query(&format!(
+        let rows: Vec<RecoveryRow> = sqlx::query_as(&format!(
             "SELECT {RECOVERY_COLUMNS} FROM users u JOIN patients p ON p.id = u.patient_id \
              WHERE LOWER(u.email) = $1 AND p.date_of_birth = $2 AND u.access = 'active' LIMIT 5"
         ))
@@ -175,19 +181,19 @@ pub async fn request_user_id(
         .fetch_all(&mut *tx)
         .await?;
         for row in rows {
-            let user = row.try_get::<UserId, _>("id")?;
+            let user = &row.id;
             if !rate::take(&mut tx, RateKind::RecoveryByAccount, &tokens::digest(user.as_str()), now).await? {
                 continue;
             }
-            let (to, detail) = recovery_address(&row)?;
+            let (to, detail) = recovery_address(&row);
             if let Some(to) = to {
-                let token = create_link(&mut tx, &user, Purpose::UserIdReminder, None, state.settings.accounts.link_lifetime.as_millis() as i64, now).await?;
+                let token = create_link(&mut tx, user, Purpose::UserIdReminder, None, state.settings.accounts.link_lifetime.as_millis() as i64, now).await?;
                 outbox::enqueue(&mut tx, &to, &Notice::UserIdReminder { token }, now).await?;
                 sent = true;
             }
             audit::record(
                 &mut tx,
-                AuditEvent { subject: Some(&user), client_addr: addr, detail: Some(detail), ..AuditEvent::of(AuditAction::UserIdReminderRequested) },
+                AuditEvent { subject: Some(user), client_addr: addr, detail: Some(detail), ..AuditEvent::of(AuditAction::UserIdReminderRequested) },
                 now,
             )
             .await?;
@@ -209,20 +215,26 @@ pub struct PersonalDetails {
 }
 
 pub async fn personal_details(db: &Db, user: &UserId) -> Result<PersonalDetails, sqlx::Error> {
-    let row = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct DetailsRow {
+        login: String,
+        display_name: String,
+        email: Option<String>,
+        given_name: Option<String>,
+        family_name: Option<String>,
+        date_of_birth: Option<String>,
+    }
+    let row: DetailsRow = sqlx::query_as(
         "SELECT u.login, u.display_name, u.email, p.given_name, p.family_name, p.date_of_birth \
          FROM users u LEFT JOIN patients p ON p.id = u.patient_id WHERE u.id = $1",
     )
     .bind(user.as_str())
     .fetch_one(&db.pool)
     .await?;
-    let mut names: Vec<String> = row.try_get::<String, _>("display_name")?.split_whitespace().map(str::to_owned).collect();
-    for col in ["given_name", "family_name"] {
-        if let Some(n) = row.try_get::<Option<String>, _>(col)? {
-            names.push(n);
-        }
-    }
-    Ok(PersonalDetails { names, login: row.try_get("login")?, date_of_birth: row.try_get("date_of_birth")?, email: row.try_get("email")? })
+    let mut names: Vec<String> = row.display_name.split_whitespace().map(str::to_owned).collect();
+    names.extend(row.given_name);
+    names.extend(row.family_name);
+    Ok(PersonalDetails { names, login: row.login, date_of_birth: row.date_of_birth, email: row.email })
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -341,9 +353,9 @@ pub async fn request_email_change(state: &AppState, user: &UserId, new_email: &s
 /// `None` when the address is confirmed already or there is none.
 pub async fn resend_confirmation(state: &AppState, user: &UserId, addr: Option<IpAddr>, now: i64) -> Result<Option<LinkRequest>, sqlx::Error> {
     let mut tx = state.db.begin_write().await?;
-    let row = sqlx::query("SELECT email, email_confirmed_at FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&mut *tx).await?;
-    let email: Option<String> = row.try_get::<Option<String>, _>("email")?.filter(|e| !e.is_empty());
-    let Some(email) = email.filter(|_| row.try_get::<Option<i64>, _>("email_confirmed_at").ok().flatten().is_none()) else {
+    let (email, confirmed_at): (Option<String>, Option<i64>) =
+        sqlx::query_as("SELECT email, email_confirmed_at FROM users WHERE id = $1").bind(user.as_str()).fetch_one(&mut *tx).await?;
+    let Some(email) = email.filter(|e| !e.is_empty() && confirmed_at.is_none()) else {
         tx.rollback().await?;
         return Ok(None);
     };
