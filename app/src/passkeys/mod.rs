@@ -101,8 +101,8 @@ pub async fn prepare_passkey(name: String, password: String, understood: Option<
         redirect_notice(page, PasskeysNotice::Understood);
         return Ok(());
     }
-    if let Some(refusal) = crate::password::again::check(&state, user, password, now_ms()).await?.refusal("password") {
-        crate::platform::request::redirect(&format!("{page}?{refusal}"));
+    if let Some(refusal) = crate::password::again::check(&state, user, password, now_ms()).await?.refusal_href(page, PasskeysNotice::Password) {
+        crate::platform::request::redirect(&refusal);
         return Ok(());
     }
     let name = crate::billing::statement::clean_text(&name).chars().take(server::NAME_MAX).collect::<String>();

@@ -33,17 +33,6 @@ impl PasswordAgain {
             PasswordAgain::Throttled(wait) => Some(format!("{}&wait={}", notice_href(path, PasswordThrottled::Throttled), minutes(*wait))),
         }
     }
-
-    /// The same as a bare query (`error=<wrong>`, or `error=throttled&wait=<minutes>`), for the
-    /// pages that still read raw codes (passkeys, the second step); new callers use
-    /// [`PasswordAgain::refusal_href`].
-    pub fn refusal(&self, wrong: &str) -> Option<String> {
-        match self {
-            PasswordAgain::Matches => None,
-            PasswordAgain::Wrong => Some(format!("error={wrong}")),
-            PasswordAgain::Throttled(wait) => Some(format!("error=throttled&wait={}", minutes(*wait))),
-        }
-    }
 }
 
 /// The minutes a refused person is told to wait: at least one.

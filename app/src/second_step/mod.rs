@@ -126,8 +126,10 @@ pub async fn begin_second_step(password: String) -> Result<(), AppError> {
     let session = request::require_for_second_step_setup()?;
     let state = app_state()?;
     let page = page_of(&session);
-    if let Some(refusal) = crate::password::again::check(&state, &session.viewer.user_id, password, now_ms()).await?.refusal("password") {
-        crate::platform::request::redirect(&format!("{page}?{refusal}"));
+    if let Some(refusal) =
+        crate::password::again::check(&state, &session.viewer.user_id, password, now_ms()).await?.refusal_href(page, SecondStepNotice::Password)
+    {
+        crate::platform::request::redirect(&refusal);
         return Ok(());
     }
     server::begin_setup(&state.db, &state.sealing, &session.viewer.user_id, now_ms()).await?;
@@ -178,8 +180,10 @@ pub async fn turn_off_second_step(password: String) -> Result<(), AppError> {
             return Ok(());
         }
     }
-    if let Some(refusal) = crate::password::again::check(&state, &session.viewer.user_id, password, now_ms()).await?.refusal("password") {
-        crate::platform::request::redirect(&format!("{page}?{refusal}"));
+    if let Some(refusal) =
+        crate::password::again::check(&state, &session.viewer.user_id, password, now_ms()).await?.refusal_href(page, SecondStepNotice::Password)
+    {
+        crate::platform::request::redirect(&refusal);
         return Ok(());
     }
     server::turn_off(&state.db, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
