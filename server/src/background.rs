@@ -6,7 +6,7 @@
 //! queueing new-result notices (`app::record::notices`, every two minutes; one server's pass
 //! moves a patient's mark, the other's then finds nothing).
 
-use app::platform::{now_ms, state::AppState};
+use app::platform::state::AppState;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -18,7 +18,7 @@ pub async fn run_session_sweeper(state: AppState, mut stop: watch::Receiver<bool
     let mut head_logged: Option<(i64, std::time::Instant)> = None;
     let mut notices_ran: Option<std::time::Instant> = None;
     loop {
-        match app::sign_in::server::sweep(&state.db, &state.settings.throttle, now_ms()).await {
+        match app::sign_in::server::sweep(&state.db, &state.settings.throttle, state.clock.now_ms()).await {
             Ok((0, 0)) => {}
             Ok((windows, rows)) => tracing::info!(windows, rows, "audited throttled sign-in counts and forgot old sign-in attempts"),
             Err(e) => tracing::error!(error = %e, "could not sweep sign-in attempts"),
@@ -34,15 +34,15 @@ pub async fn run_session_sweeper(state: AppState, mut stop: watch::Receiver<bool
                 Err(e) => tracing::error!(error = %e, "could not read the audit chain's head"),
             }
         }
-        match app::session::server::end_expired(&state.db, &state.settings.sessions, now_ms()).await {
+        match app::session::server::end_expired(&state.db, &state.settings.sessions, state.clock.now_ms()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "ended sessions that timed out"),
             Err(e) => tracing::error!(error = %e, "could not end timed-out sessions"),
         }
-        if let Err(e) = app::platform::rate::forget_old(&state.db, now_ms()).await {
+        if let Err(e) = app::platform::rate::forget_old(&state.db, state.clock.now_ms()).await {
             tracing::error!(error = %e, "could not forget old rate counters");
         }
-        match app::messaging::server::reroute_started_absences(&state.db, &state.settings, now_ms()).await {
+        match app::messaging::server::reroute_started_absences(&state.db, &state.settings, state.clock.now_ms()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(messages = n, "re-routed messages of providers now out of office"),
             Err(e) => tracing::error!(error = %e, "could not re-route messages for out-of-office periods"),

@@ -48,7 +48,7 @@ pub fn cookies_kept(settings: &crate::platform::settings::PortalSettings) -> boo
 #[server(endpoint = "sign-in")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn sign_in(user_id: String, password: String, portal: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{request, state::app_state};
     use crate::session::server::{device_cookie, session_cookie};
     use server::{Attempt, Outcome};
 
@@ -57,7 +57,7 @@ pub async fn sign_in(user_id: String, password: String, portal: String) -> Resul
     let back = portal.sign_in_path();
     // During a maintenance window patients cannot sign in (staff can); their sign-in page is
     // then the maintenance page. Refused before the credentials are looked at.
-    if portal == Portal::Patient && state.maintenance.in_progress(&state.db, now_ms()).await.is_some() {
+    if portal == Portal::Patient && state.maintenance.in_progress(&state.db, state.clock.now_ms()).await.is_some() {
         crate::platform::request::redirect(back);
         return Ok(());
     }
@@ -78,7 +78,7 @@ pub async fn sign_in(user_id: String, password: String, portal: String) -> Resul
         user_agent: request::header("user-agent"),
     };
     let response = expect_context::<leptos_axum::ResponseOptions>();
-    match server::attempt(&state, attempt, now_ms()).await? {
+    match server::attempt(&state, attempt, state.clock.now_ms()).await? {
         Outcome::SignedIn { session_secret, new_device_secret, next } => {
             response.append_header(http::header::SET_COOKIE, session_cookie(&state.settings, Some(&session_secret)));
             if let Some(device) = new_device_secret {
@@ -104,7 +104,7 @@ pub async fn sign_in(user_id: String, password: String, portal: String) -> Resul
 #[server(endpoint = "sign-out")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{request, state::app_state};
     use crate::session::server::{end, session_cookie, EndReason};
 
     let state = app_state()?;
@@ -115,7 +115,7 @@ pub async fn sign_out() -> Result<(), AppError> {
             to = Portal::Staff.sign_in_path();
         }
         let mut tx = state.db.begin_write().await?;
-        end(&mut tx, &session.id_hash, &session.viewer.user_id, EndReason::SignedOut, request::client_addr(), now_ms()).await?;
+        end(&mut tx, &session.id_hash, &session.viewer.user_id, EndReason::SignedOut, request::client_addr(), state.clock.now_ms()).await?;
         tx.commit().await?;
     }
     response.append_header(http::header::SET_COOKIE, session_cookie(&state.settings, None));

@@ -6,7 +6,7 @@
 use app::access::{self, Verdict, Visitor};
 use app::error::AppError;
 use app::platform::request::{cookie_in, ClientAddr, SessionTimedOut};
-use app::platform::{now_ms, state::AppState};
+use app::platform::state::AppState;
 use app::session::server::{self as sessions, Resolution};
 use app::session::PASSIVE_PATHS;
 use app::types::{AccountKind, Portal};
@@ -22,7 +22,7 @@ pub async fn resolve_session(State(state): State<AppState>, mut req: Request, ne
     if path.starts_with("/pkg/") || path == "/healthz" || path == "/readyz" {
         return next.run(req).await;
     }
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let settings = &state.settings;
     let mut clear_cookie = false;
     let mut kind = None;

@@ -6,16 +6,28 @@ async fn audit_actions(portal: &TestPortal) -> Vec<String> {
     sqlx::query_scalar("SELECT action FROM audit_log ORDER BY seq").fetch_all(&portal.state.db.pool).await.unwrap()
 }
 
+/// The session rules run on the portal's clock, which these tests fix and move by hand: how
+/// long the machine takes to answer (a loaded CI runner) cannot move a request across a limit.
+fn fixed_clock(c: &mut server::config::Config) -> app::platform::clock::Clock {
+    let clock = app::platform::clock::Clock::fixed_at(app::platform::now_ms());
+    c.clock = clock.clone();
+    clock
+}
+
 async fn an_idle_session_ends_and_the_sign_in_page_says_why(backend: Backend) {
+    let mut clock = None;
     let portal = TestPortal::start_with(backend, |c| {
         c.portal.sessions.idle_timeout = Duration::from_millis(1500);
         c.portal.sessions.idle_warning = Duration::from_millis(500);
+        clock = Some(fixed_clock(c));
     })
     .await;
+    let clock = clock.unwrap();
     let c = portal.client();
     c.sign_in("alice", DEMO_PASSWORD, "patient").await;
-    assert_eq!(c.get("/home").await.status, 200);
-    tokio::time::sleep(Duration::from_millis(1700)).await;
+    clock.advance(1400);
+    assert_eq!(c.get("/home").await.status, 200, "inside the idle limit");
+    clock.advance(1501);
     let r = c.get("/home").await;
     assert_eq!(r.status, 303);
     assert_eq!(r.location(), Some("/sign-in?reason=timeout"));
@@ -25,19 +37,22 @@ async fn an_idle_session_ends_and_the_sign_in_page_says_why(backend: Backend) {
 }
 
 async fn activity_keeps_a_session_alive_until_the_absolute_limit(backend: Backend) {
+    let mut clock = None;
     let portal = TestPortal::start_with(backend, |c| {
         c.portal.sessions.idle_timeout = Duration::from_secs(60);
         c.portal.sessions.absolute_timeout = Duration::from_millis(2500);
+        clock = Some(fixed_clock(c));
     })
     .await;
+    let clock = clock.unwrap();
     let c = portal.client();
     c.sign_in("alice", DEMO_PASSWORD, "patient").await;
-    for _ in 0..3 {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        assert_eq!(c.get("/home").await.status, 200);
+    for _ in 0..4 {
+        clock.advance(600);
+        assert_eq!(c.get("/home").await.status, 200, "active, inside the absolute limit");
     }
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(c.get("/home").await.location(), Some("/sign-in?reason=timeout"));
+    clock.advance(101);
+    assert_eq!(c.get("/home").await.location(), Some("/sign-in?reason=timeout"), "the absolute limit ends it however active");
     portal.stop().await;
 }
 
