@@ -132,7 +132,6 @@ mod ssr {
     use crate::record::fhir::{CodeableConcept, Resource};
     use crate::record::model::ItemId;
     use crate::types::UserId;
-    use sqlx::Row;
     use std::collections::HashSet;
     use std::net::IpAddr;
 
@@ -145,22 +144,24 @@ mod ssr {
     }
 
     pub async fn hidden_set(db: &Db) -> Result<HashSet<(String, String)>, sqlx::Error> {
-        sqlx::query("SELECT code_system, code FROM record_hidden_codes")
-            .fetch_all(&db.pool)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get("code_system")?, r.try_get("code")?)))
-            .collect()
+        // (code_system, code) pairs.
+        let pairs: Vec<(String, String)> = sqlx::query_as("SELECT code_system, code FROM record_hidden_codes").fetch_all(&db.pool).await?;
+        Ok(pairs.into_iter().collect())
     }
 
     /// The patient's choice (the default when they never chose, or a stored value no longer
     /// offered).
     pub async fn choice_of(db: &Db, patient: &PatientId) -> Result<ReleaseChoice, sqlx::Error> {
-        let row = sqlx::query("SELECT choice, delay_days FROM record_release WHERE patient_id = $1").bind(patient.as_str()).fetch_optional(&db.pool).await?;
+        #[derive(sqlx::FromRow)]
+        struct ChoiceRow {
+            /// `now`, `reviewed` or `days`.
+            choice: String,
+            delay_days: Option<i64>,
+        }
+        let row: Option<ChoiceRow> =
+            sqlx::query_as("SELECT choice, delay_days FROM record_release WHERE patient_id = $1").bind(patient.as_str()).fetch_optional(&db.pool).await?;
         let Some(row) = row else { return Ok(ReleaseChoice::AsSoonAsAvailable) };
-        let choice: String = row.try_get("choice")?;
-        let days: Option<i64> = row.try_get("delay_days")?;
-        Ok(match (choice.as_str(), days) {
+        Ok(match (row.choice.as_str(), row.delay_days) {
             ("reviewed", _) => ReleaseChoice::AfterReview,
             ("days", Some(d)) if DELAY_DAYS.contains(&(d as u32)) => ReleaseChoice::AfterDays(d as u32),
             _ => ReleaseChoice::AsSoonAsAvailable,
@@ -209,26 +210,30 @@ mod ssr {
     }
 
     pub async fn hidden_codes(db: &Db, tz: &jiff::tz::TimeZone) -> Result<Vec<HiddenCode>, sqlx::Error> {
-        let rows = sqlx::query(
+        #[derive(sqlx::FromRow)]
+        struct HiddenCodeRow {
+            id: String,
+            code_system: String,
+            code: String,
+            label: String,
+            added_at: i64,
+            /// Who added it, while their account exists.
+            display_name: Option<String>,
+        }
+        let rows: Vec<HiddenCodeRow> = sqlx::query_as(
             "SELECT h.id, h.code_system, h.code, h.label, h.added_at, u.display_name FROM record_hidden_codes h \
              LEFT JOIN users u ON u.id = h.added_by ORDER BY h.code_system, h.code",
         )
         .fetch_all(&db.pool)
         .await?;
-        rows.iter()
+        Ok(rows
+            .into_iter()
             .map(|r| {
-                let at: i64 = r.try_get("added_at")?;
-                let added = jiff::Timestamp::from_millisecond(at).map(|t| t.to_zoned(tz.clone()).strftime("%B %-d, %Y").to_string()).unwrap_or_default();
-                Ok(HiddenCode {
-                    id: r.try_get("id")?,
-                    system: r.try_get("code_system")?,
-                    code: r.try_get("code")?,
-                    label: r.try_get("label")?,
-                    added,
-                    added_by: r.try_get("display_name")?,
-                })
+                let added =
+                    jiff::Timestamp::from_millisecond(r.added_at).map(|t| t.to_zoned(tz.clone()).strftime("%B %-d, %Y").to_string()).unwrap_or_default();
+                HiddenCode { id: r.id, system: r.code_system, code: r.code, label: r.label, added, added_by: r.display_name }
             })
-            .collect()
+            .collect())
     }
 
     /// Why a code was not added.
@@ -294,9 +299,10 @@ mod ssr {
     /// Removes a code from the list; audited. False when there was no such code.
     pub async fn remove_code(db: &Db, admin: &UserId, id: &str, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
         let mut tx = db.begin_write().await?;
-        let row = sqlx::query("SELECT code_system, code FROM record_hidden_codes WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
-        let Some(row) = row else { return Ok(false) };
-        let detail = format!("{}|{}", row.try_get::<String, _>("code_system")?, row.try_get::<String, _>("code")?);
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT code_system, code FROM record_hidden_codes WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+        let Some((system, code)) = row else { return Ok(false) };
+        let detail = format!("{system}|{code}");
         let gone = sqlx::query("DELETE FROM record_hidden_codes WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
         if gone == 0 {
             return Ok(false);
