@@ -245,7 +245,6 @@ async fn billing(state: &AppState, now: i64) -> Result<(), app::billing::server:
 /// demo patient; billing questions go to the billing office (not clinical). Made once.
 async fn care_teams(state: &AppState, now: i64) -> Result<(), sqlx::Error> {
     use app::platform::tokens::new_id;
-    use sqlx::Row;
     if sqlx::query("SELECT id FROM care_pools LIMIT 1").fetch_optional(&state.db.pool).await?.is_some() {
         return Ok(());
     }
@@ -273,8 +272,8 @@ async fn care_teams(state: &AppState, now: i64) -> Result<(), sqlx::Error> {
     }
     let drlee = user("drlee").await?;
     for (mrn, ..) in PATIENTS {
-        let Some(patient) = sqlx::query("SELECT id FROM patients WHERE mrn = $1").bind(mrn).fetch_optional(&mut *tx).await? else { continue };
-        let patient: String = patient.try_get("id")?;
+        let patient: Option<String> = sqlx::query_scalar("SELECT id FROM patients WHERE mrn = $1").bind(mrn).fetch_optional(&mut *tx).await?;
+        let Some(patient) = patient else { continue };
         sqlx::query("INSERT INTO care_team (patient_id, provider_id, added_at) VALUES ($1, $2, $3)")
             .bind(&patient)
             .bind(&drlee)
@@ -302,16 +301,13 @@ async fn care_teams(state: &AppState, now: i64) -> Result<(), sqlx::Error> {
 pub async fn activity(state: &AppState, now: i64) -> Result<bool, DemoError> {
     use app::dates::CalendarDate;
     use app::messaging::server::{send_from_patient, NewPatientMessage};
-    use sqlx::Row;
     let db = &state.db;
     let busy = sqlx::query("SELECT id FROM threads LIMIT 1").fetch_optional(&db.pool).await?.is_some()
         || sqlx::query("SELECT id FROM questionnaire_assignments LIMIT 1").fetch_optional(&db.pool).await?.is_some();
     if busy {
         return Ok(false);
     }
-    let id_of = |sql: &'static str, value: &'static str| async move {
-        sqlx::query(sql).bind(value).fetch_one(&db.pool).await.and_then(|r| r.try_get::<String, _>("id"))
-    };
+    let id_of = |sql: &'static str, value: &'static str| async move { sqlx::query_scalar::<_, String>(sql).bind(value).fetch_one(&db.pool).await };
     let drlee = app::users::id_by_login(&db.pool, "drlee").await?.ok_or(sqlx::Error::RowNotFound)?;
     let nurse_line = id_of("SELECT id FROM care_pools WHERE name = $1", "Nurse line").await?;
     let hour = 3_600_000;

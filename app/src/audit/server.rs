@@ -20,7 +20,6 @@ use crate::platform::sealing::{Purpose, SealingKey};
 use crate::types::UserId;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 use std::net::IpAddr;
 use std::sync::{OnceLock, RwLock};
 
@@ -116,7 +115,7 @@ impl AuditEvent<'_> {
 }
 
 /// One stored entry, as the chain sees it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct AuditEntry {
     pub seq: i64,
     pub at: i64,
@@ -180,11 +179,10 @@ pub async fn record_alone(db: &crate::platform::db::Db, event: AuditEvent<'_>, n
 /// Appends an entry in the caller's transaction, so the entry exists if and only if the action
 /// it records was committed.
 pub async fn record(tx: &mut Tx, event: AuditEvent<'_>, now: i64) -> Result<(), sqlx::Error> {
-    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash, key_id, keyed_from").fetch_one(&mut **tx).await?;
-    let keyed_from: Option<i64> = head.try_get("keyed_from")?;
-    let key_id: Option<String> = head.try_get("key_id")?;
+    let head: HeadRow = sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash, key_id, keyed_from").fetch_one(&mut **tx).await?;
+    let HeadRow { seq, hash: prev_hash, key_id, keyed_from, .. } = head;
     let mut entry = AuditEntry {
-        seq: head.try_get("seq")?,
+        seq,
         at: now,
         action: event.action.as_str().to_string(),
         actor_id: event.actor.map(|u| u.to_string()),
@@ -193,7 +191,7 @@ pub async fn record(tx: &mut Tx, event: AuditEvent<'_>, now: i64) -> Result<(), 
         record_id: event.record_id.map(str::to_owned),
         client_addr: event.client_addr.map(|a| a.to_string()),
         detail: event.detail.map(str::to_owned),
-        prev_hash: head.try_get("hash")?,
+        prev_hash,
         hash: String::new(),
     };
     entry.hash = match keyed_from {
@@ -228,6 +226,20 @@ pub async fn record(tx: &mut Tx, event: AuditEvent<'_>, now: i64) -> Result<(), 
     Ok(())
 }
 
+/// The head of the chain (`audit_head`, one row): the latest entry's number and hash, and where
+/// keying began and under which key. Each query reads the columns it needs.
+#[derive(sqlx::FromRow)]
+struct HeadRow {
+    seq: i64,
+    hash: String,
+    #[sqlx(default)]
+    key_id: Option<String>,
+    #[sqlx(default)]
+    keyed_from: Option<i64>,
+    #[sqlx(default)]
+    keyed_from_mac: Option<String>,
+}
+
 /// The outcome of walking the chain.
 #[derive(Debug, PartialEq)]
 pub enum ChainReport {
@@ -248,13 +260,12 @@ pub enum ChainReport {
 pub async fn anchor_keyed_chain(db: &Db, key: &ChainKey) -> Result<Option<i64>, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     // Takes the head's row lock: no entry is written meanwhile.
-    let head = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash, keyed_from").fetch_one(&mut *tx).await?;
-    if head.try_get::<Option<i64>, _>("keyed_from")?.is_some() {
+    let head: HeadRow = sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash, keyed_from").fetch_one(&mut *tx).await?;
+    if head.keyed_from.is_some() {
         tx.commit().await?;
         return Ok(None);
     }
-    let seq: i64 = head.try_get("seq")?;
-    let hash: String = head.try_get("hash")?;
+    let HeadRow { seq, hash, .. } = head;
     let from = seq + 1;
     sqlx::query("UPDATE audit_head SET key_id = $1, keyed_from = $2, keyed_from_mac = $3 WHERE id = 1")
         .bind(key.id())
@@ -270,24 +281,8 @@ pub async fn anchor_keyed_chain(db: &Db, key: &ChainKey) -> Result<Option<i64>, 
 /// The chain's head: the latest entry's number and hash, for the log (`server` writes it now and
 /// then, so that entries cut off the end can be found by comparing).
 pub async fn head(db: &Db) -> Result<(i64, String), sqlx::Error> {
-    let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&db.pool).await?;
-    Ok((row.try_get("seq")?, row.try_get("hash")?))
-}
-
-fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEntry, sqlx::Error> {
-    Ok(AuditEntry {
-        seq: row.try_get("seq")?,
-        at: row.try_get("at")?,
-        action: row.try_get("action")?,
-        actor_id: row.try_get("actor_id")?,
-        subject_id: row.try_get("subject_id")?,
-        record_type: row.try_get("record_type")?,
-        record_id: row.try_get("record_id")?,
-        client_addr: row.try_get("client_addr")?,
-        detail: row.try_get("detail")?,
-        prev_hash: row.try_get("prev_hash")?,
-        hash: row.try_get("hash")?,
-    })
+    let head: HeadRow = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&db.pool).await?;
+    Ok((head.seq, head.hash))
 }
 
 /// Walks the whole chain in order, under this server's chain key, and reports the first broken
@@ -295,13 +290,10 @@ fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEntry, sqlx::Error> {
 /// its head move together, in one transaction), so entries written meanwhile do not count as
 /// missing.
 pub async fn verify(db: &Db, key: &ChainKey) -> Result<ChainReport, sqlx::Error> {
-    let head = sqlx::query("SELECT seq, hash, key_id, keyed_from, keyed_from_mac FROM audit_head WHERE id = 1").fetch_one(&db.pool).await?;
-    let head_seq: i64 = head.try_get("seq")?;
-    let head_hash: String = head.try_get("hash")?;
-    let keyed_from: Option<i64> = head.try_get("keyed_from")?;
-    let anchor_mac: Option<String> = head.try_get("keyed_from_mac")?;
+    let head: HeadRow = sqlx::query_as("SELECT seq, hash, key_id, keyed_from, keyed_from_mac FROM audit_head WHERE id = 1").fetch_one(&db.pool).await?;
+    let HeadRow { seq: head_seq, hash: head_hash, key_id, keyed_from, keyed_from_mac: anchor_mac } = head;
     if let Some(from) = keyed_from {
-        if head.try_get::<Option<String>, _>("key_id")?.as_deref() != Some(key.id().as_str()) {
+        if key_id.as_deref() != Some(key.id().as_str()) {
             return Ok(ChainReport::Broken { seq: from, problem: "is keyed under another key than this server's" });
         }
     }
@@ -315,7 +307,7 @@ pub async fn verify(db: &Db, key: &ChainKey) -> Result<ChainReport, sqlx::Error>
     let mut expected_seq = 1;
     // In pages, so that a long trail does not sit in memory at once.
     while expected_seq <= head_seq {
-        let rows = sqlx::query(
+        let rows: Vec<AuditEntry> = sqlx::query_as(
             "SELECT seq, at, action, actor_id, subject_id, record_type, record_id, client_addr, detail, prev_hash, hash \
              FROM audit_log WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT 1000",
         )
@@ -326,8 +318,7 @@ pub async fn verify(db: &Db, key: &ChainKey) -> Result<ChainReport, sqlx::Error>
         if rows.is_empty() {
             break;
         }
-        for row in &rows {
-            let entry = entry_from_row(row)?;
+        for entry in rows {
             if entry.seq != expected_seq {
                 return Ok(ChainReport::Broken { seq: expected_seq, problem: "entry missing" });
             }
@@ -357,8 +348,8 @@ pub async fn verify(db: &Db, key: &ChainKey) -> Result<ChainReport, sqlx::Error>
         }
     }
     // Entries beyond the head as it is now: the head was moved back.
-    let last: Option<i64> = sqlx::query("SELECT MAX(seq) AS seq FROM audit_log").fetch_one(&db.pool).await?.try_get("seq")?;
-    let head_now: i64 = sqlx::query("SELECT seq FROM audit_head WHERE id = 1").fetch_one(&db.pool).await?.try_get("seq")?;
+    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) AS seq FROM audit_log").fetch_one(&db.pool).await?;
+    let head_now: i64 = sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1").fetch_one(&db.pool).await?;
     if last.is_some_and(|last| last > head_now) {
         return Ok(ChainReport::Broken { seq: head_now + 1, problem: "lies beyond the recorded head of the chain" });
     }
@@ -400,12 +391,11 @@ pub async fn sign_in_history(db: &Db, user: &UserId, limit: i64) -> Result<Vec<A
         placeholders.join(", "),
         ACCOUNT_HISTORY.len() + 2
     );
-    let mut query = sqlx::query(&sql).bind(user.as_str());
+    let mut query = sqlx::query_as(&sql).bind(user.as_str());
     for action in ACCOUNT_HISTORY {
         query = query.bind(action.as_str());
     }
-    let rows = query.bind(limit).fetch_all(&db.pool).await?;
-    rows.iter().map(entry_from_row).collect()
+    query.bind(limit).fetch_all(&db.pool).await
 }
 
 #[cfg(test)]

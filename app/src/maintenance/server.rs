@@ -11,7 +11,6 @@ use crate::audit::{self, AuditAction, AuditEvent};
 use crate::platform::db::Db;
 use crate::platform::tokens;
 use crate::types::UserId;
-use sqlx::Row;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,7 +22,7 @@ pub const CACHE_TTL: Duration = Duration::from_secs(5);
 pub const NOTICE_AHEAD_MS: i64 = 72 * 3600 * 1000;
 
 /// A window as stored: times in milliseconds (UTC).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Window {
     pub id: String,
     pub starts_at: i64,
@@ -69,38 +68,26 @@ pub fn local_text(ms: i64, zone: &jiff::tz::TimeZone) -> String {
     }
 }
 
-fn window_of(r: &sqlx::any::AnyRow) -> Result<Window, sqlx::Error> {
-    Ok(Window {
-        id: r.try_get("id")?,
-        starts_at: r.try_get("starts_at")?,
-        ends_at: r.try_get("ends_at")?,
-        message: r.try_get("message")?,
-        cancelled_at: r.try_get("cancelled_at")?,
-    })
-}
-
 /// The windows that have not ended and were not cancelled, earliest first.
 pub async fn not_ended(db: &Db, now: i64) -> Result<Vec<Window>, sqlx::Error> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT id, starts_at, ends_at, message, cancelled_at FROM maintenance_windows \
          WHERE ends_at > $1 AND cancelled_at IS NULL ORDER BY starts_at",
     )
     .bind(now)
     .fetch_all(&db.pool)
-    .await?;
-    rows.iter().map(window_of).collect()
+    .await
 }
 
 /// Every window ending after `since` (cancelled ones too), latest start first: for the staff page.
 pub async fn recent_and_coming(db: &Db, since: i64) -> Result<Vec<Window>, sqlx::Error> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT id, starts_at, ends_at, message, cancelled_at FROM maintenance_windows \
          WHERE ends_at > $1 ORDER BY starts_at DESC LIMIT 200",
     )
     .bind(since)
     .fetch_all(&db.pool)
-    .await?;
-    rows.iter().map(window_of).collect()
+    .await
 }
 
 #[derive(Debug, PartialEq, Eq)]

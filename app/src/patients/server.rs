@@ -5,8 +5,6 @@ use crate::audit::{self, AuditAction, AuditEvent};
 use crate::platform::db::{Db, Tx};
 use crate::types::UserId;
 use rand::Rng;
-use sqlx::any::AnyRow;
-use sqlx::Row;
 use std::net::IpAddr;
 
 /// What a new record needs.
@@ -24,24 +22,44 @@ const SELECT: &str = "SELECT p.id, p.mrn, p.given_name, p.family_name, p.date_of
     p.statement_delivery, u.login, u.access, u.access_reason, u.access_changed_at \
     FROM patients p LEFT JOIN users u ON u.patient_id = p.id";
 
-fn summary(row: &AnyRow) -> Result<PatientSummary, sqlx::Error> {
-    let login: Option<String> = row.try_get("login")?;
-    let access = match (login, row.try_get::<Option<String>, _>("access")?.as_deref()) {
-        (Some(login), Some("terminated")) => PortalAccess::Terminated { login, reason: row.try_get("access_reason")?, at: row.try_get("access_changed_at")? },
-        (Some(login), _) => PortalAccess::Active { login },
-        (None, _) => PortalAccess::NotEnrolled,
-    };
-    Ok(PatientSummary {
-        id: row.try_get::<PatientId, _>("id")?,
-        mrn: row.try_get("mrn")?,
-        given_name: row.try_get("given_name")?,
-        family_name: row.try_get("family_name")?,
-        date_of_birth: row.try_get("date_of_birth")?,
-        email: row.try_get("email")?,
-        phone: row.try_get("phone")?,
-        paperless: row.try_get::<String, _>("statement_delivery")? == "paperless",
-        access,
-    })
+/// A record as [`SELECT`] reads it, with its portal account when there is one.
+#[derive(sqlx::FromRow)]
+struct PatientRow {
+    id: PatientId,
+    mrn: String,
+    given_name: String,
+    family_name: String,
+    date_of_birth: String,
+    email: Option<String>,
+    phone: Option<String>,
+    /// `paper` or `paperless`.
+    statement_delivery: String,
+    login: Option<String>,
+    /// `active` or `terminated`.
+    access: Option<String>,
+    access_reason: Option<String>,
+    access_changed_at: Option<i64>,
+}
+
+impl From<PatientRow> for PatientSummary {
+    fn from(row: PatientRow) -> PatientSummary {
+        let access = match (row.login, row.access.as_deref()) {
+            (Some(login), Some("terminated")) => PortalAccess::Terminated { login, reason: row.access_reason, at: row.access_changed_at },
+            (Some(login), _) => PortalAccess::Active { login },
+            (None, _) => PortalAccess::NotEnrolled,
+        };
+        PatientSummary {
+            id: row.id,
+            mrn: row.mrn,
+            given_name: row.given_name,
+            family_name: row.family_name,
+            date_of_birth: row.date_of_birth,
+            email: row.email,
+            phone: row.phone,
+            paperless: row.statement_delivery == "paperless",
+            access,
+        }
+    }
 }
 
 /// Creates a record and audits it; returns its id.
@@ -82,12 +100,12 @@ pub async fn create(tx: &mut Tx, new: NewPatient<'_>, actor: Option<&UserId>, cl
 }
 
 pub async fn find(db: &Db, id: &PatientId) -> Result<Option<PatientSummary>, sqlx::Error> {
-    sqlx::query(&format!("{SELECT} WHERE p.id = $1")).bind(id.as_str()).fetch_optional(&db.pool).await?.as_ref().map(summary).transpose()
+    let row: Option<PatientRow> = sqlx::query_as(&format!("{SELECT} WHERE p.id = $1")).bind(id.as_str()).fetch_optional(&db.pool).await?;
+    Ok(row.map(PatientSummary::from))
 }
 
 pub async fn find_by_mrn(db: &Db, mrn: &str) -> Result<Option<PatientId>, sqlx::Error> {
-    let row = sqlx::query("SELECT id FROM patients WHERE mrn = $1").bind(mrn).fetch_optional(&db.pool).await?;
-    row.map(|r| r.try_get::<PatientId, _>("id")).transpose()
+    sqlx::query_scalar("SELECT id FROM patients WHERE mrn = $1").bind(mrn).fetch_optional(&db.pool).await
 }
 
 /// Staff search: an exact record number, a birth date (YYYY-MM-DD), or part of a name.
@@ -96,14 +114,14 @@ pub async fn search(db: &Db, query: &str) -> Result<Vec<PatientSummary>, sqlx::E
     if q.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = if let Some(date) = crate::dates::CalendarDate::parse(q) {
-        sqlx::query(&format!("{SELECT} WHERE p.date_of_birth = $1 ORDER BY p.family_name, p.given_name LIMIT 50"))
+    let rows: Vec<PatientRow> = if let Some(date) = crate::dates::CalendarDate::parse(q) {
+        sqlx::query_as(&format!("{SELECT} WHERE p.date_of_birth = $1 ORDER BY p.family_name, p.given_name LIMIT 50"))
             .bind(date.to_string())
             .fetch_all(&db.pool)
             .await?
     } else {
         let like = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
-        sqlx::query(&format!(
+        sqlx::query_as(&format!(
             "{SELECT} WHERE p.mrn = $1 OR LOWER(p.family_name) LIKE $2 OR LOWER(p.given_name) LIKE $2 \
              OR LOWER(p.given_name || ' ' || p.family_name) LIKE $2 ORDER BY p.family_name, p.given_name LIMIT 50"
         ))
@@ -112,13 +130,13 @@ pub async fn search(db: &Db, query: &str) -> Result<Vec<PatientSummary>, sqlx::E
         .fetch_all(&db.pool)
         .await?
     };
-    rows.iter().map(summary).collect()
+    Ok(rows.into_iter().map(PatientSummary::from).collect())
 }
 
 /// Records that could be the person of an enrolment request: same birth date and same family
 /// name or e-mail, or the record number they gave.
 pub async fn candidates(db: &Db, family_name: &str, date_of_birth: &str, email: &str, mrn: Option<&str>) -> Result<Vec<PatientSummary>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
+    let rows: Vec<PatientRow> = sqlx::query_as(&format!(
         "{SELECT} WHERE (p.date_of_birth = $1 AND (LOWER(p.family_name) = LOWER($2) OR LOWER(p.email) = LOWER($3))) \
          OR p.mrn = $4 ORDER BY p.family_name LIMIT 20"
     ))
@@ -128,34 +146,40 @@ pub async fn candidates(db: &Db, family_name: &str, date_of_birth: &str, email: 
     .bind(mrn.map(|m| m.trim().to_uppercase()).unwrap_or_default())
     .fetch_all(&db.pool)
     .await?;
-    rows.iter().map(summary).collect()
+    Ok(rows.into_iter().map(PatientSummary::from).collect())
 }
 
 /// The patient page's data; the view is audited.
 pub async fn detail(db: &Db, id: &PatientId, viewer: &UserId, client_addr: Option<IpAddr>, now: i64) -> Result<Option<PatientDetail>, sqlx::Error> {
     let Some(patient) = find(db, id).await? else { return Ok(None) };
-    let rows = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct CodeRow {
+        id: String,
+        issued_at: i64,
+        issued_by: Option<String>,
+        expires_at: i64,
+        tries_left: i64,
+        state: String,
+    }
+    let rows: Vec<CodeRow> = sqlx::query_as(
         "SELECT c.id, c.issued_at, u.display_name AS issued_by, c.expires_at, c.tries_left, c.state \
          FROM activation_codes c LEFT JOIN users u ON u.id = c.issued_by WHERE c.patient_id = $1 ORDER BY c.issued_at DESC",
     )
     .bind(id.as_str())
     .fetch_all(&db.pool)
     .await?;
+    // A code past its time is shown as expired, whatever its stored state.
     let codes = rows
-        .iter()
-        .map(|r| {
-            let state: String = r.try_get("state")?;
-            let expires_at: i64 = r.try_get("expires_at")?;
-            Ok(CodeSummary {
-                id: r.try_get("id")?,
-                issued_at: r.try_get("issued_at")?,
-                issued_by: r.try_get("issued_by")?,
-                expires_at,
-                tries_left: r.try_get("tries_left")?,
-                state: if state == "active" && expires_at <= now { "expired".into() } else { state },
-            })
+        .into_iter()
+        .map(|c| CodeSummary {
+            id: c.id,
+            issued_at: c.issued_at,
+            issued_by: c.issued_by,
+            expires_at: c.expires_at,
+            tries_left: c.tries_left,
+            state: if c.state == "active" && c.expires_at <= now { "expired".into() } else { c.state },
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect();
     audit::record_alone(
         db,
         AuditEvent {
@@ -177,9 +201,9 @@ pub async fn detail(db: &Db, id: &PatientId, viewer: &UserId, client_addr: Optio
 pub async fn terminate_access(db: &Db, patient: &PatientId, reason: &str, staff: &UserId, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     use crate::session::server::{end_all_of, EndReason};
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query("SELECT id FROM users WHERE patient_id = $1 AND access = 'active'").bind(patient.as_str()).fetch_optional(&mut *tx).await?;
-    let Some(row) = row else { return Ok(false) };
-    let user = row.try_get::<UserId, _>("id")?;
+    let user: Option<UserId> =
+        sqlx::query_scalar("SELECT id FROM users WHERE patient_id = $1 AND access = 'active'").bind(patient.as_str()).fetch_optional(&mut *tx).await?;
+    let Some(user) = user else { return Ok(false) };
     sqlx::query("UPDATE users SET access = 'terminated', access_reason = $1, access_changed_at = $2, access_changed_by = $3 WHERE id = $4")
         .bind(reason)
         .bind(now)
@@ -213,9 +237,9 @@ pub async fn terminate_access(db: &Db, patient: &PatientId, reason: &str, staff:
 /// Gives a terminated account its access back.
 pub async fn restore_access(db: &Db, patient: &PatientId, reason: &str, staff: &UserId, addr: Option<IpAddr>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query("SELECT id FROM users WHERE patient_id = $1 AND access = 'terminated'").bind(patient.as_str()).fetch_optional(&mut *tx).await?;
-    let Some(row) = row else { return Ok(false) };
-    let user = row.try_get::<UserId, _>("id")?;
+    let user: Option<UserId> =
+        sqlx::query_scalar("SELECT id FROM users WHERE patient_id = $1 AND access = 'terminated'").bind(patient.as_str()).fetch_optional(&mut *tx).await?;
+    let Some(user) = user else { return Ok(false) };
     sqlx::query("UPDATE users SET access = 'active', access_reason = $1, access_changed_at = $2, access_changed_by = $3 WHERE id = $4")
         .bind(reason)
         .bind(now)

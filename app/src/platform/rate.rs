@@ -11,7 +11,6 @@
 //!   checked.
 
 use super::db::Tx;
-use sqlx::Row;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -133,13 +132,12 @@ pub async fn take(tx: &mut Tx, kind: RateKind, subject: &str, now: i64) -> Resul
     // One subject's uses are counted one at a time, so simultaneous requests cannot all read
     // the same count and all pass.
     lock_subject(tx, kind.as_str(), subject, now).await?;
-    let used: i64 = sqlx::query("SELECT COUNT(*) AS n FROM rate_events WHERE kind = $1 AND subject = $2 AND at > $3")
+    let used: i64 = sqlx::query_scalar("SELECT COUNT(*) AS n FROM rate_events WHERE kind = $1 AND subject = $2 AND at > $3")
         .bind(kind.as_str())
         .bind(subject)
         .bind(since)
         .fetch_one(&mut **tx)
-        .await?
-        .try_get("n")?;
+        .await?;
     if !limit.allows(used as u32) {
         return Ok(false);
     }
@@ -196,8 +194,15 @@ pub struct Place {
 /// limit's number of places are taken.
 pub async fn take_place(tx: &mut Tx, kind: CheckKind, subject: &str, limit: CheckLimit, now: i64) -> Result<Result<Place, Duration>, sqlx::Error> {
     lock_subject(tx, kind.lock_kind(), subject, now).await?;
+    /// The failed checks since a time: how many, the oldest and the latest.
+    #[derive(sqlx::FromRow)]
+    struct FailuresRow {
+        n: i64,
+        oldest: Option<i64>,
+        latest: Option<i64>,
+    }
     let failures_since = |since: i64| {
-        sqlx::query(
+        sqlx::query_as::<_, FailuresRow>(
             "SELECT COUNT(*) AS n, MIN(at) AS oldest, MAX(at) AS latest FROM guarded_checks \
              WHERE kind = $1 AND subject = $2 AND outcome <> 'succeeded' AND at > $3",
         )
@@ -207,25 +212,19 @@ pub async fn take_place(tx: &mut Tx, kind: CheckKind, subject: &str, limit: Chec
     };
     let wait = match limit {
         CheckLimit::Cap { max, window } => {
-            let row = failures_since(now - window.as_millis() as i64).fetch_one(&mut **tx).await?;
-            let n: i64 = row.try_get("n")?;
-            let oldest: Option<i64> = row.try_get("oldest")?;
-            (n >= max as i64).then(|| oldest.unwrap_or(now) + window.as_millis() as i64 - now)
+            let failures = failures_since(now - window.as_millis() as i64).fetch_one(&mut **tx).await?;
+            (failures.n >= max as i64).then(|| failures.oldest.unwrap_or(now) + window.as_millis() as i64 - now)
         }
         CheckLimit::Throttle(policy) => {
             let window_start = now - policy.window.as_millis() as i64;
-            let last_success: Option<i64> = sqlx::query("SELECT MAX(at) AS at FROM guarded_checks WHERE kind = $1 AND subject = $2 AND outcome = 'succeeded'")
-                .bind(kind.as_str())
-                .bind(subject)
-                .fetch_one(&mut **tx)
-                .await?
-                .try_get("at")?;
-            let row = failures_since(window_start.max(last_success.unwrap_or(i64::MIN))).fetch_one(&mut **tx).await?;
-            let recent = super::throttle::RecentFailures {
-                account_device: row.try_get::<i64, _>("n")? as u32,
-                last_account_device_at: row.try_get("latest")?,
-                ..Default::default()
-            };
+            let last_success: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(at) AS at FROM guarded_checks WHERE kind = $1 AND subject = $2 AND outcome = 'succeeded'")
+                    .bind(kind.as_str())
+                    .bind(subject)
+                    .fetch_one(&mut **tx)
+                    .await?;
+            let failures = failures_since(window_start.max(last_success.unwrap_or(i64::MIN))).fetch_one(&mut **tx).await?;
+            let recent = super::throttle::RecentFailures { account_device: failures.n as u32, last_account_device_at: failures.latest, ..Default::default() };
             policy.wait(&recent, now).map(|d| d.as_millis() as i64)
         }
     };

@@ -10,7 +10,6 @@ use crate::audit::{self, AuditAction, AuditEvent};
 use crate::platform::db::Db;
 use base64::Engine as _;
 use serde_json::Value as Json;
-use sqlx::Row;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What an import refused, by resource.
@@ -361,12 +360,11 @@ pub async fn has_patient(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
 
 /// The embedded Patients with the identifier `system|value`.
 pub async fn patients_with_identifier(db: &Db, system: &str, value: &str) -> Result<Vec<String>, sqlx::Error> {
-    let rows = sqlx::query("SELECT fhir_patient_id FROM record_patient_identifiers WHERE system = $1 AND value = $2 ORDER BY fhir_patient_id")
+    sqlx::query_scalar("SELECT fhir_patient_id FROM record_patient_identifiers WHERE system = $1 AND value = $2 ORDER BY fhir_patient_id")
         .bind(system)
         .bind(value)
         .fetch_all(&db.pool)
-        .await?;
-    rows.iter().map(|r| r.try_get("fhir_patient_id")).collect()
+        .await
 }
 
 /// The JSON of one patient's resources of these types (their Patient resource included).
@@ -377,12 +375,11 @@ pub async fn resources(db: &Db, patient: &str, types: &[ResourceType]) -> Result
     }
     let placeholders: Vec<String> = (0..types.len()).map(|i| format!("${}", i + 2)).collect();
     let sql = format!("SELECT content FROM record_resources WHERE fhir_patient_id = $1 AND resource_type IN ({})", placeholders.join(", "));
-    let mut q = sqlx::query(&sql).bind(patient);
+    let mut q = sqlx::query_scalar(&sql).bind(patient);
     for t in types {
         q = q.bind(t);
     }
-    let rows = q.fetch_all(&db.pool).await?;
-    rows.iter().map(|r| r.try_get("content")).collect()
+    q.fetch_all(&db.pool).await
 }
 
 /// The JSON of shared resources (practitioners, organizations, locations, medications) by
@@ -393,13 +390,11 @@ pub async fn shared(db: &Db, wanted: &[(ResourceType, String)]) -> Result<Vec<St
         let conditions: Vec<String> =
             (0..chunk.len()).map(|i| format!("(resource_type = ${} AND resource_id = ${} AND fhir_patient_id IS NULL)", i * 2 + 1, i * 2 + 2)).collect();
         let sql = format!("SELECT content FROM record_resources WHERE {}", conditions.join(" OR "));
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query_scalar::<_, String>(&sql);
         for (kind, id) in chunk {
             q = q.bind(kind.as_str()).bind(id.as_str());
         }
-        for r in q.fetch_all(&db.pool).await? {
-            out.push(r.try_get("content")?);
-        }
+        out.extend(q.fetch_all(&db.pool).await?);
     }
     Ok(out)
 }

@@ -23,8 +23,7 @@ use super::server::{self, Section};
 use super::source::RecordError;
 use crate::outbox::{self, Notice};
 use crate::patients::PatientId;
-use crate::platform::state::AppState;
-use sqlx::Row;
+use crate::state::AppState;
 use std::collections::{HashMap, HashSet};
 
 /// How often the background loop runs [`run`].
@@ -32,6 +31,24 @@ pub const EVERY: std::time::Duration = std::time::Duration::from_secs(120);
 
 fn day_of(ms: i64, tz: &jiff::tz::TimeZone) -> Option<jiff::civil::Date> {
     jiff::Timestamp::from_millisecond(ms).ok().map(|t| t.to_zoned(tz.clone()).date())
+}
+
+/// A patient who could be told, with where their notices stand.
+#[derive(sqlx::FromRow)]
+struct CandidateRow {
+    patient_id: PatientId,
+    email: String,
+    /// Results loaded up to here have been told of; none the first time the patient is met.
+    told_through: Option<i64>,
+    last_sent_at: Option<i64>,
+}
+
+/// A result loaded for the patient: which resource, and when it was loaded.
+#[derive(sqlx::FromRow)]
+struct LoadedRow {
+    resource_type: String,
+    resource_id: String,
+    loaded_at: i64,
 }
 
 /// One pass over the patients who could be told: queues the notices due. Answers how many
@@ -46,7 +63,7 @@ pub async fn run(state: &AppState) -> Result<usize, sqlx::Error> {
     // Only the patients who could have something to be told: met for the first time, not linked
     // to a record yet, with a result loaded since their mark, or with a delay that may run out.
     // Everyone else costs nothing, however many patients the portal has.
-    let rows = sqlx::query(
+    let rows: Vec<CandidateRow> = sqlx::query_as(
         "SELECT u.patient_id, u.email, n.told_through, n.last_sent_at FROM users u \
          LEFT JOIN record_notices n ON n.patient_id = u.patient_id \
          LEFT JOIN record_links l ON l.patient_id = u.patient_id \
@@ -64,10 +81,7 @@ pub async fn run(state: &AppState) -> Result<usize, sqlx::Error> {
     let mut baseline: Option<i64> = None;
     let mut queued = 0;
     for row in rows {
-        let patient = row.try_get::<PatientId, _>("patient_id")?;
-        let email: String = row.try_get("email")?;
-        let told: Option<i64> = row.try_get("told_through")?;
-        let last: Option<i64> = row.try_get("last_sent_at")?;
+        let CandidateRow { patient_id: patient, email, told_through: told, last_sent_at: last } = row;
         let Some(told) = told else {
             // First meeting: from now on (and after anything already loaded, whatever the
             // clock of whoever loaded it said).
@@ -121,7 +135,7 @@ async fn tell(state: &AppState, patient: &PatientId, email: &str, told: i64, now
         None => server::fhir_patient_of(state, patient, now).await?,
     };
     let choice = release::choice_of(&state.db, patient).await?;
-    let rows = sqlx::query(
+    let rows: Vec<LoadedRow> = sqlx::query_as(
         "SELECT resource_type, resource_id, loaded_at FROM record_resources \
          WHERE fhir_patient_id = $1 AND resource_type IN ('Observation', 'DiagnosticReport')",
     )
@@ -132,12 +146,9 @@ async fn tell(state: &AppState, patient: &PatientId, email: &str, told: i64, now
     let mut loaded = HashMap::with_capacity(rows.len());
     let mut anything_new = false;
     for r in rows {
-        let kind: String = r.try_get("resource_type")?;
-        let id: String = r.try_get("resource_id")?;
-        let at: i64 = r.try_get("loaded_at")?;
-        anything_new |= at > told;
-        if let Some(kind) = ResourceType::parse(&kind) {
-            loaded.insert(key.id(kind, &id), at);
+        anything_new |= r.loaded_at > told;
+        if let Some(kind) = ResourceType::parse(&r.resource_type) {
+            loaded.insert(key.id(kind, &r.resource_id), r.loaded_at);
         }
     }
     // Nothing loaded since the last notice, and no delay that could run out: nothing to read.

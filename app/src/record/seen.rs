@@ -5,7 +5,6 @@
 use super::model::ItemId;
 use crate::patients::PatientId;
 use crate::platform::db::Db;
-use sqlx::Row;
 use std::collections::HashSet;
 
 /// The items of `ids` the patient has not seen yet.
@@ -13,13 +12,8 @@ pub async fn unseen(db: &Db, patient: &PatientId, ids: &[&ItemId]) -> Result<Has
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
-    let seen: HashSet<String> = sqlx::query("SELECT item_id FROM record_seen WHERE patient_id = $1")
-        .bind(patient.as_str())
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .map(|r| r.try_get("item_id"))
-        .collect::<Result<_, _>>()?;
+    let seen: HashSet<String> =
+        sqlx::query_scalar("SELECT item_id FROM record_seen WHERE patient_id = $1").bind(patient.as_str()).fetch_all(&db.pool).await?.into_iter().collect();
     Ok(ids.iter().filter(|id| !seen.contains(id.as_str())).map(|id| (*id).clone()).collect())
 }
 

@@ -13,7 +13,6 @@ use crate::patients::PatientId;
 use crate::platform::db::{lock_row, Db};
 use crate::platform::state::AppState;
 use crate::types::UserId;
-use sqlx::Row;
 use std::net::IpAddr;
 
 /// The part of the record a page shows: decides which resource types are read (so a page
@@ -107,12 +106,7 @@ pub async fn fhir_patient_of(state: &AppState, patient: &PatientId, now: i64) ->
     if let Some(link) = link_of(&state.db, patient).await? {
         return Ok(link.fhir_patient_id);
     }
-    let mrn: Option<String> = sqlx::query("SELECT mrn FROM patients WHERE id = $1")
-        .bind(patient.as_str())
-        .fetch_optional(&state.db.pool)
-        .await?
-        .map(|r| r.try_get("mrn"))
-        .transpose()?;
+    let mrn: Option<String> = sqlx::query_scalar("SELECT mrn FROM patients WHERE id = $1").bind(patient.as_str()).fetch_optional(&state.db.pool).await?;
     let Some(mrn) = mrn else { return Err(RecordError::NotLinked) };
     let found = state.record.patients_with_identifier(&state.db, &state.settings.record.mrn_system, &mrn).await?;
     let [fhir_id] = found.as_slice() else {
@@ -161,7 +155,16 @@ pub async fn fhir_patient_of(state: &AppState, patient: &PatientId, now: i64) ->
 
 /// The link of a portal patient, if any.
 pub async fn link_of(db: &Db, patient: &PatientId) -> Result<Option<RecordLink>, sqlx::Error> {
-    let row = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct LinkRow {
+        fhir_patient_id: String,
+        /// `LinkHow`'s stored value.
+        how: String,
+        linked_at: i64,
+        /// Who linked them; none when the record number matched.
+        display_name: Option<String>,
+    }
+    let row: Option<LinkRow> = sqlx::query_as(
         "SELECT l.fhir_patient_id, l.how, l.linked_at, u.display_name FROM record_links l \
          LEFT JOIN users u ON u.id = l.linked_by WHERE l.patient_id = $1",
     )
@@ -170,10 +173,10 @@ pub async fn link_of(db: &Db, patient: &PatientId) -> Result<Option<RecordLink>,
     .await?;
     row.map(|r| {
         Ok(RecordLink {
-            fhir_patient_id: r.try_get("fhir_patient_id")?,
-            how: LinkHow::parse(&r.try_get::<String, _>("how")?).ok_or_else(|| sqlx::Error::Decode("stored link kind could not be read".into()))?,
-            linked_at: r.try_get("linked_at")?,
-            linked_by: r.try_get("display_name")?,
+            fhir_patient_id: r.fhir_patient_id,
+            how: LinkHow::parse(&r.how).ok_or_else(|| sqlx::Error::Decode("stored link kind could not be read".into()))?,
+            linked_at: r.linked_at,
+            linked_by: r.display_name,
         })
     })
     .transpose()

@@ -9,21 +9,74 @@ use super::{
 use crate::audit::{self, AuditAction, AuditEvent, ChainReport};
 use crate::platform::db::Db;
 use crate::types::UserId;
-use sqlx::any::AnyRow;
-use sqlx::Row;
 use std::net::IpAddr;
 
 /// An account named by its login and display name, when the query found one.
-fn account(row: &AnyRow, login: &str, name: &str) -> Result<Option<AccountRef>, sqlx::Error> {
-    let login: Option<String> = row.try_get(login)?;
-    let name: Option<String> = row.try_get(name)?;
-    Ok(login.map(|login| AccountRef { login, display_name: name.unwrap_or_default() }))
+fn account(login: Option<String>, name: Option<String>) -> Option<AccountRef> {
+    login.map(|login| AccountRef { login, display_name: name.unwrap_or_default() })
+}
+
+/// Sign-ins counted per account (failed or refused as throttled): the account when the typed
+/// user ID matched one, how many, how many different user IDs, and the last.
+#[derive(sqlx::FromRow)]
+struct AccountCountRow {
+    login: Option<String>,
+    display_name: Option<String>,
+    n: i64,
+    ids: i64,
+    last_at: i64,
+}
+
+/// Failed sign-ins counted per client address.
+#[derive(sqlx::FromRow)]
+struct AddressCountRow {
+    client_addr: Option<String>,
+    n: i64,
+    ids: i64,
+    last_at: i64,
+}
+
+/// A terminated account, with who ended its access when that is known.
+#[derive(sqlx::FromRow)]
+struct TerminatedRow {
+    login: String,
+    display_name: String,
+    access_changed_at: Option<i64>,
+    access_reason: Option<String>,
+    by_login: Option<String>,
+    by_name: Option<String>,
+}
+
+/// A break-the-glass access, with who opened which record.
+#[derive(sqlx::FromRow)]
+struct BreakGlassRow {
+    login: String,
+    display_name: String,
+    mrn: String,
+    at: i64,
+    reason: String,
+}
+
+/// An audit entry with the logins of its actor and subject, when they name an account.
+#[derive(sqlx::FromRow)]
+struct AuditEntryRow {
+    seq: i64,
+    at: i64,
+    action: String,
+    actor_login: Option<String>,
+    actor_id: Option<String>,
+    subject_login: Option<String>,
+    subject_id: Option<String>,
+    record_type: Option<String>,
+    record_id: Option<String>,
+    client_addr: Option<String>,
+    detail: Option<String>,
 }
 
 /// Failed sign-ins since `since`, one row per account; attempts whose typed user ID matched no
 /// account (`user_id` is NULL) come back as one row without an account.
-async fn failures_by_account(db: &Db, since: i64) -> Result<Vec<(Option<AccountRef>, i64, i64, i64)>, sqlx::Error> {
-    let rows = sqlx::query(
+async fn failures_by_account(db: &Db, since: i64) -> Result<Vec<FailedSignIns>, sqlx::Error> {
+    let rows: Vec<AccountCountRow> = sqlx::query_as(
         "SELECT u.login, u.display_name, COUNT(*) AS n, COUNT(DISTINCT a.login_key) AS ids, MAX(a.at) AS last_at \
          FROM sign_in_attempts a LEFT JOIN users u ON u.id = a.user_id \
          WHERE a.outcome = 'failed' AND a.at > $1 \
@@ -34,13 +87,13 @@ async fn failures_by_account(db: &Db, since: i64) -> Result<Vec<(Option<AccountR
     .bind(SECTION_LIMIT)
     .fetch_all(&db.pool)
     .await?;
-    rows.iter().map(|r| Ok((account(r, "login", "display_name")?, r.try_get("n")?, r.try_get("ids")?, r.try_get("last_at")?))).collect()
+    Ok(rows.into_iter().map(|r| FailedSignIns { account: account(r.login, r.display_name), failures: r.n, user_ids: r.ids, last_at: r.last_at }).collect())
 }
 
 /// Accounts whose sign-ins were refused as throttled since `since`: throttled attempts are
 /// counted per account, device and throttle window (`sign_in_refusals`), not kept one by one.
 async fn throttled_accounts(db: &Db, since: i64) -> Result<Vec<ThrottledAccount>, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows: Vec<AccountCountRow> = sqlx::query_as(
         "SELECT u.login, u.display_name, CAST(SUM(r.refusals) AS BIGINT) AS n, COUNT(DISTINCT r.login_key) AS ids, MAX(r.last_at) AS last_at \
          FROM sign_in_refusals r LEFT JOIN users u ON u.id = r.user_id \
          WHERE r.scope = 'account' AND r.last_at > $1 \
@@ -51,29 +104,16 @@ async fn throttled_accounts(db: &Db, since: i64) -> Result<Vec<ThrottledAccount>
     .bind(SECTION_LIMIT)
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(ThrottledAccount {
-                account: account(r, "login", "display_name")?,
-                refusals: r.try_get("n")?,
-                user_ids: r.try_get("ids")?,
-                last_at: r.try_get("last_at")?,
-            })
-        })
-        .collect()
+    Ok(rows.into_iter().map(|r| ThrottledAccount { account: account(r.login, r.display_name), refusals: r.n, user_ids: r.ids, last_at: r.last_at }).collect())
 }
 
 pub async fn overview(db: &Db, now: i64) -> Result<SecurityOverview, sqlx::Error> {
     let since = now - FAILURE_WINDOW_MS;
-    let failures_by_account = failures_by_account(db, since)
-        .await?
-        .into_iter()
-        .map(|(account, failures, user_ids, last_at)| FailedSignIns { account, failures, user_ids, last_at })
-        .collect();
+    let failures_by_account = failures_by_account(db, since).await?;
 
     // By the address the throttle counts (an IPv6 /64 as one); rows from before that was kept
     // show their address as it was.
-    let rows = sqlx::query(
+    let rows: Vec<AddressCountRow> = sqlx::query_as(
         "SELECT COALESCE(address_key, client_addr) AS client_addr, COUNT(*) AS n, COUNT(DISTINCT login_key) AS ids, MAX(at) AS last_at \
          FROM sign_in_attempts WHERE outcome = 'failed' AND at > $1 \
          GROUP BY COALESCE(address_key, client_addr) ORDER BY n DESC, last_at DESC LIMIT $2",
@@ -82,21 +122,12 @@ pub async fn overview(db: &Db, now: i64) -> Result<SecurityOverview, sqlx::Error
     .bind(SECTION_LIMIT)
     .fetch_all(&db.pool)
     .await?;
-    let failures_by_address = rows
-        .iter()
-        .map(|r| {
-            Ok(AddressFailures {
-                client_addr: r.try_get("client_addr")?,
-                failures: r.try_get::<i64, _>("n")?,
-                user_ids: r.try_get::<i64, _>("ids")?,
-                last_at: r.try_get::<i64, _>("last_at")?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let failures_by_address =
+        rows.into_iter().map(|r| AddressFailures { client_addr: r.client_addr, failures: r.n, user_ids: r.ids, last_at: r.last_at }).collect();
 
     let throttled = throttled_accounts(db, now - THROTTLE_WINDOW_MS).await?;
 
-    let rows = sqlx::query(
+    let rows: Vec<TerminatedRow> = sqlx::query_as(
         "SELECT u.login, u.display_name, u.access_changed_at, u.access_reason, b.login AS by_login, b.display_name AS by_name \
          FROM users u LEFT JOIN users b ON b.id = u.access_changed_by \
          WHERE u.access = 'terminated' ORDER BY COALESCE(u.access_changed_at, 0) DESC, u.login LIMIT $1",
@@ -105,18 +136,16 @@ pub async fn overview(db: &Db, now: i64) -> Result<SecurityOverview, sqlx::Error
     .fetch_all(&db.pool)
     .await?;
     let terminated = rows
-        .iter()
-        .map(|r| {
-            Ok(TerminatedAccount {
-                account: AccountRef { login: r.try_get("login")?, display_name: r.try_get("display_name")? },
-                at: r.try_get("access_changed_at")?,
-                by: account(r, "by_login", "by_name")?,
-                reason: r.try_get("access_reason")?,
-            })
+        .into_iter()
+        .map(|r| TerminatedAccount {
+            account: AccountRef { login: r.login, display_name: r.display_name },
+            at: r.access_changed_at,
+            by: account(r.by_login, r.by_name),
+            reason: r.access_reason,
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect();
 
-    let rows = sqlx::query(
+    let rows: Vec<BreakGlassRow> = sqlx::query_as(
         "SELECT u.login, u.display_name, p.mrn, b.at, b.reason FROM break_glass_accesses b \
          JOIN users u ON u.id = b.user_id JOIN patients p ON p.id = b.patient_id \
          WHERE b.at > $1 ORDER BY b.at DESC, b.id LIMIT $2",
@@ -126,16 +155,9 @@ pub async fn overview(db: &Db, now: i64) -> Result<SecurityOverview, sqlx::Error
     .fetch_all(&db.pool)
     .await?;
     let break_glass = rows
-        .iter()
-        .map(|r| {
-            Ok(BreakGlassAccess {
-                by: AccountRef { login: r.try_get("login")?, display_name: r.try_get("display_name")? },
-                mrn: r.try_get("mrn")?,
-                at: r.try_get("at")?,
-                reason: r.try_get("reason")?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .into_iter()
+        .map(|r| BreakGlassAccess { by: AccountRef { login: r.login, display_name: r.display_name }, mrn: r.mrn, at: r.at, reason: r.reason })
+        .collect();
 
     let notices_given_up = crate::outbox::given_up(db, now - BREAK_GLASS_WINDOW_MS, SECTION_LIMIT).await?;
 
@@ -186,7 +208,7 @@ pub async fn search(db: &Db, search: &AuditSearch, user: Option<&UserId>) -> Res
          FROM audit_log a LEFT JOIN users ua ON ua.id = a.actor_id LEFT JOIN users us ON us.id = a.subject_id \
          {filter} ORDER BY a.seq DESC LIMIT {limit}"
     );
-    let mut query = sqlx::query(&sql);
+    let mut query = sqlx::query_as::<_, AuditEntryRow>(&sql);
     for p in params {
         query = match p {
             Param::Text(s) => query.bind(s),
@@ -194,25 +216,21 @@ pub async fn search(db: &Db, search: &AuditSearch, user: Option<&UserId>) -> Res
         };
     }
     let rows = query.fetch_all(&db.pool).await?;
-    let mut entries = rows
-        .iter()
-        .map(|r| {
+    let mut entries: Vec<AuditEntryView> = rows
+        .into_iter()
+        .map(|r| AuditEntryView {
+            seq: r.seq,
+            at: r.at,
+            action: r.action,
             // An id that names no account (there should be none) is still shown, as it is.
-            let actor_login: Option<String> = r.try_get("actor_login")?;
-            let subject_login: Option<String> = r.try_get("subject_login")?;
-            Ok(AuditEntryView {
-                seq: r.try_get("seq")?,
-                at: r.try_get("at")?,
-                action: r.try_get("action")?,
-                actor: actor_login.or(r.try_get("actor_id")?),
-                subject: subject_login.or(r.try_get("subject_id")?),
-                record_type: r.try_get("record_type")?,
-                record_id: r.try_get("record_id")?,
-                client_addr: r.try_get("client_addr")?,
-                detail: r.try_get("detail")?,
-            })
+            actor: r.actor_login.or(r.actor_id),
+            subject: r.subject_login.or(r.subject_id),
+            record_type: r.record_type,
+            record_id: r.record_id,
+            client_addr: r.client_addr,
+            detail: r.detail,
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect();
     let older = if entries.len() as i64 > AUDIT_PAGE_SIZE {
         entries.truncate(AUDIT_PAGE_SIZE as usize);
         entries.last().map(|e| e.seq)

@@ -3,10 +3,9 @@
 
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::platform::db::{Db, Tx};
-use crate::platform::settings::SessionPolicy;
 use crate::platform::tokens;
+use crate::settings::SessionPolicy;
 use crate::types::{AccountKind, StaffRole, UserId, Viewer};
-use sqlx::Row;
 use std::net::IpAddr;
 
 use super::{PendingStep, SessionTimeLeft};
@@ -85,9 +84,26 @@ pub async fn create(tx: &mut Tx, user_id: &UserId, client_addr: Option<IpAddr>, 
     Ok((secret, public_id))
 }
 
+/// An open session with its account, as each request resolves it.
+#[derive(sqlx::FromRow)]
+struct ResolveRow {
+    public_id: String,
+    user_id: UserId,
+    created_at: i64,
+    last_seen_at: i64,
+    pending_step: Option<String>,
+    display_name: String,
+    /// `patient` or `staff`.
+    kind: String,
+    staff_role: Option<String>,
+    /// `active` or `terminated`.
+    access: String,
+    patient_id: Option<String>,
+}
+
 pub async fn resolve(db: &Db, secret: &str, policy: &SessionPolicy, now: i64) -> Result<Resolution, sqlx::Error> {
     let id_hash = tokens::digest(secret);
-    let row = sqlx::query(
+    let row: Option<ResolveRow> = sqlx::query_as(
         "SELECT s.public_id, s.user_id, s.created_at, s.last_seen_at, s.pending_step, \
                 u.display_name, u.kind, u.staff_role, u.access, u.patient_id \
          FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -97,27 +113,22 @@ pub async fn resolve(db: &Db, secret: &str, policy: &SessionPolicy, now: i64) ->
     .fetch_optional(&db.pool)
     .await?;
     let Some(row) = row else { return Ok(Resolution::Invalid) };
-    let user_id = row.try_get::<UserId, _>("user_id")?;
-    let created_at: i64 = row.try_get("created_at")?;
-    let last_seen_at: i64 = row.try_get("last_seen_at")?;
-    let access: String = row.try_get("access")?;
+    let ResolveRow { public_id, user_id, created_at, last_seen_at, pending_step, display_name, kind, staff_role, access, patient_id } = row;
     if access != "active" {
         return Ok(Resolution::Invalid);
     }
     if let Some(reason) = expiry(policy, created_at, last_seen_at, now) {
         return Ok(Resolution::Expired { id_hash, user_id, reason });
     }
-    let kind: String = row.try_get("kind")?;
-    let role: Option<String> = row.try_get("staff_role")?;
-    let Some(kind) = kind_from_row(&kind, role.as_deref()) else { return Ok(Resolution::Invalid) };
+    let Some(kind) = kind_from_row(&kind, staff_role.as_deref()) else { return Ok(Resolution::Invalid) };
     Ok(Resolution::Active(ActiveSession {
         id_hash,
-        public_id: row.try_get("public_id")?,
-        viewer: Viewer { user_id, display_name: row.try_get("display_name")?, kind },
+        public_id,
+        viewer: Viewer { user_id, display_name, kind },
         created_at,
         last_seen_at,
-        pending: row.try_get::<Option<String>, _>("pending_step")?.as_deref().and_then(PendingStep::parse),
-        patient: row.try_get::<Option<String>, _>("patient_id")?.as_deref().and_then(crate::patients::PatientId::parse),
+        pending: pending_step.as_deref().and_then(PendingStep::parse),
+        patient: patient_id.as_deref().and_then(crate::patients::PatientId::parse),
     }))
 }
 
@@ -195,10 +206,10 @@ pub async fn end_all_of(
     client_addr: Option<IpAddr>,
     now: i64,
 ) -> Result<usize, sqlx::Error> {
-    let rows = sqlx::query("SELECT id_hash FROM sessions WHERE user_id = $1 AND ended_at IS NULL").bind(user_id.as_str()).fetch_all(&mut **tx).await?;
+    let id_hashes: Vec<String> =
+        sqlx::query_scalar("SELECT id_hash FROM sessions WHERE user_id = $1 AND ended_at IS NULL").bind(user_id.as_str()).fetch_all(&mut **tx).await?;
     let mut ended = 0;
-    for row in rows {
-        let id_hash: String = row.try_get("id_hash")?;
+    for id_hash in id_hashes {
         if Some(id_hash.as_str()) == except {
             continue;
         }
@@ -210,6 +221,7 @@ pub async fn end_all_of(
 }
 
 /// An open session, as its owner sees it in the list of their sessions.
+#[derive(sqlx::FromRow)]
 pub struct OpenSession {
     pub public_id: String,
     pub created_at: i64,
@@ -219,28 +231,14 @@ pub struct OpenSession {
 }
 
 pub async fn open_sessions_of(db: &Db, user_id: &UserId, policy: &SessionPolicy, now: i64) -> Result<Vec<OpenSession>, sqlx::Error> {
-    let rows = sqlx::query(
+    let sessions: Vec<OpenSession> = sqlx::query_as(
         "SELECT public_id, created_at, last_seen_at, client_addr, user_agent FROM sessions \
          WHERE user_id = $1 AND ended_at IS NULL ORDER BY last_seen_at DESC",
     )
     .bind(user_id.as_str())
     .fetch_all(&db.pool)
     .await?;
-    let mut out = Vec::new();
-    for r in rows {
-        let (created_at, last_seen_at): (i64, i64) = (r.try_get("created_at")?, r.try_get("last_seen_at")?);
-        if expiry(policy, created_at, last_seen_at, now).is_some() {
-            continue;
-        }
-        out.push(OpenSession {
-            public_id: r.try_get("public_id")?,
-            created_at,
-            last_seen_at,
-            client_addr: r.try_get("client_addr")?,
-            user_agent: r.try_get("user_agent")?,
-        });
-    }
-    Ok(out)
+    Ok(sessions.into_iter().filter(|s| expiry(policy, s.created_at, s.last_seen_at, now).is_none()).collect())
 }
 
 /// Ends every session that has run out of time (the background worker calls this), so that a
@@ -249,7 +247,14 @@ pub async fn open_sessions_of(db: &Db, user_id: &UserId, policy: &SessionPolicy,
 pub async fn end_expired(db: &Db, policy: &SessionPolicy, now: i64) -> Result<usize, sqlx::Error> {
     let idle_cutoff = now - policy.idle_timeout.as_millis() as i64;
     let absolute_cutoff = now - policy.absolute_timeout.as_millis() as i64;
-    let rows = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct ExpiringRow {
+        id_hash: String,
+        user_id: UserId,
+        created_at: i64,
+        last_seen_at: i64,
+    }
+    let rows: Vec<ExpiringRow> = sqlx::query_as(
         "SELECT id_hash, user_id, created_at, last_seen_at FROM sessions \
          WHERE ended_at IS NULL AND (last_seen_at <= $1 OR created_at <= $2) LIMIT 500",
     )
@@ -259,11 +264,9 @@ pub async fn end_expired(db: &Db, policy: &SessionPolicy, now: i64) -> Result<us
     .await?;
     let mut ended = 0;
     for row in rows {
-        let id_hash: String = row.try_get("id_hash")?;
-        let user_id = row.try_get::<UserId, _>("user_id")?;
-        let reason = expiry(policy, row.try_get("created_at")?, row.try_get("last_seen_at")?, now).unwrap_or(EndReason::IdleTimeout);
+        let reason = expiry(policy, row.created_at, row.last_seen_at, now).unwrap_or(EndReason::IdleTimeout);
         let mut tx = db.begin_write().await?;
-        if end(&mut tx, &id_hash, &user_id, reason, None, now).await? {
+        if end(&mut tx, &row.id_hash, &row.user_id, reason, None, now).await? {
             ended += 1;
         }
         tx.commit().await?;
