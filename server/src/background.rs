@@ -6,7 +6,7 @@
 //! queueing new-result notices (`app::record::notices`, every two minutes; one server's pass
 //! moves a patient's mark, the other's then finds nothing).
 
-use app::platform::state::AppState;
+use app::state::AppState;
 use std::time::Duration;
 use tokio::sync::watch;
 

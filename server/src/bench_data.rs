@@ -20,7 +20,8 @@
 //! statements over and over (sqlx prepares each once per connection).
 
 use app::messaging::server::calendar;
-use app::platform::{now_ms, state::AppState, tokens::new_id};
+use app::platform::{now_ms, tokens::new_id};
+use app::state::AppState;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use sqlx::Row;

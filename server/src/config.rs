@@ -1,8 +1,8 @@
 //! Settings from environment variables, validated once at start. Every setting is listed in
 //! the configuration table in docs/configuration.md with its default.
 
-use app::platform::settings::{AccountPolicy, MessagingPolicy, Organisation, PortalSettings, SessionPolicy, ThrottlePolicy};
 use app::record::settings::RecordSettings;
+use app::settings::{AccountPolicy, MessagingPolicy, Organisation, PortalSettings, SessionPolicy, ThrottlePolicy};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -4,7 +4,8 @@
 
 use app::account::server::{create_account, find_by_login, CreateAccountError, NewAccount};
 use app::patients::server as patients;
-use app::platform::{now_ms, state::AppState};
+use app::platform::now_ms;
+use app::state::AppState;
 use app::types::{AccountKind, StaffRole};
 
 pub const DEMO_PASSWORD: &str = "demo-portal-2026";

@@ -12,9 +12,10 @@ use app::billing::StatementId;
 use app::messaging::server::{attachment, patient_of, Reader};
 use app::messaging::AttachmentId;
 use app::patients::PatientId;
+use app::platform::now_ms;
 use app::platform::request::ClientAddr;
-use app::platform::{now_ms, state::AppState};
 use app::session::server::ActiveSession;
+use app::state::AppState;
 use app::types::AccountKind;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -247,7 +248,7 @@ pub async fn questionnaire_response_json(
 // My Record. Both are read from the EHR when asked, audited by the record's core
 // (`app::record::server`), and go straight to the response.
 
-fn record_reader(cx: &app::platform::context::PatientCtx) -> app::record::server::Reader {
+fn record_reader(cx: &app::context::PatientCtx) -> app::record::server::Reader {
     app::record::server::Reader { user: cx.user().clone(), patient: cx.patient.clone(), client_addr: cx.addr }
 }
 
@@ -270,7 +271,7 @@ fn record_problem(e: app::record::source::RecordError) -> Response {
 /// One of the patient's documents (`/record/documents/{id}`): any id that is not a released
 /// document of their own record is not found. A document may be HTML: it is sent as an
 /// attachment under a sandboxing policy, so nothing in it runs with the portal's origin.
-pub async fn record_document(cx: app::platform::context::PatientCtx, Path(id): Path<String>) -> Response {
+pub async fn record_document(cx: app::context::PatientCtx, Path(id): Path<String>) -> Response {
     let Some(id) = app::record::ItemId::parse(&id) else { return StatusCode::NOT_FOUND.into_response() };
     match app::record::server::document(&cx.state, &record_reader(&cx), &id).await {
         Ok(Some(doc)) => {
@@ -295,7 +296,7 @@ pub async fn record_document(cx: app::platform::context::PatientCtx, Path(id): P
 /// Download My Record (`/record/download/fhir.json`): everything the patient can see, as a
 /// FHIR R4 Bundle. No result is held back from the patient today (R-REC-3), so every item the
 /// pages show is kept.
-pub async fn record_fhir(cx: app::platform::context::PatientCtx) -> Response {
+pub async fn record_fhir(cx: app::context::PatientCtx) -> Response {
     match app::record::server::download(&cx.state, &record_reader(&cx), |_, _| true).await {
         Ok(bundle) => {
             let mut res = bundle.into_response();
@@ -311,7 +312,7 @@ pub async fn record_fhir(cx: app::platform::context::PatientCtx) -> Response {
 
 /// The printable Health Summary (`/record/download/summary.pdf`), made in memory from the
 /// record as read now; audited as a download.
-pub async fn record_summary_pdf(cx: app::platform::context::PatientCtx) -> Response {
+pub async fn record_summary_pdf(cx: app::context::PatientCtx) -> Response {
     use app::record::pdf;
     match app::record::server::open_for_download(&cx.state, &record_reader(&cx), "health summary (PDF)").await {
         Ok(record) => {

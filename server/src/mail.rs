@@ -9,7 +9,8 @@
 
 use crate::config::{MailConfig, SmtpTls};
 use app::outbox::{self, AfterFailure, Claimed, Failure};
-use app::platform::{now_ms, state::AppState};
+use app::platform::now_ms;
+use app::state::AppState;
 use lettre::message::{header::ContentType, Mailbox, Message};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};

@@ -6,7 +6,8 @@
 //! Written by hand: a counter map and fixed-bucket histograms under one mutex cost a few
 //! hundred nanoseconds per request, and the format is a few lines of text.
 
-use app::platform::{now_ms, state::AppState};
+use app::platform::now_ms;
+use app::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};

@@ -4,7 +4,8 @@
 use crate::config::Config;
 use crate::mail::{self, Mailer};
 use crate::middleware::{body_limit, client_addr, csrf, headers, maintenance, search, session};
-use app::platform::{db::Db, passwords::PasswordHasher, state::AppState};
+use app::platform::{db::Db, passwords::PasswordHasher};
+use app::state::AppState;
 use app::{shell, App};
 use axum::handler::Handler;
 use axum::{extract::State, middleware::from_fn_with_state, routing::get, Extension, Router};

@@ -92,7 +92,8 @@ pub fn describe_device(user_agent: Option<&str>) -> String {
 #[server(endpoint = "account/overview")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     #[derive(sqlx::FromRow)]
     struct OverviewRow {
         login: String,
@@ -142,9 +143,10 @@ pub async fn change_password(current_password: String, password: String, passwor
     use crate::outbox::{self, Notice, SessionsAfterChange};
     use crate::password::new_password;
     use crate::password::policy::Problem;
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
     use crate::session::server::{end_all_of, set_pending, EndReason};
     use crate::session::PendingStep;
+    use crate::state::app_state;
     let session = request::admit(crate::access::Gate::PATIENT.during(&[PendingStep::PasswordReminder, PendingStep::PasswordRequired]))?;
     let state = app_state()?;
     let now = now_ms();
@@ -209,7 +211,7 @@ async fn other_open_sessions(
     tx: &mut crate::platform::db::Tx,
     user: &crate::types::UserId,
     except: &str,
-    policy: &crate::platform::settings::SessionPolicy,
+    policy: &crate::settings::SessionPolicy,
     now: i64,
 ) -> Result<usize, sqlx::Error> {
     let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT created_at, last_seen_at FROM sessions WHERE user_id = $1 AND ended_at IS NULL AND id_hash <> $2")
@@ -243,8 +245,9 @@ pub fn password_changed_message(others: Option<&str>, n: Option<usize>) -> Strin
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn resend_confirmation() -> Result<(), AppError> {
     use crate::layout::redirect_notice;
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
     use crate::recovery::server::LinkRequest;
+    use crate::state::app_state;
     let session = request::require_patient()?;
     let state = app_state()?;
     let done = crate::recovery::server::resend_confirmation(&state, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
@@ -261,9 +264,10 @@ pub async fn resend_confirmation() -> Result<(), AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn remind_me_later() -> Result<(), AppError> {
     use crate::audit::{self, AuditAction, AuditEvent};
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
     use crate::session::server::set_pending;
     use crate::session::PendingStep;
+    use crate::state::app_state;
     let session = request::admit(crate::access::Gate::waiting(PendingStep::PasswordReminder))?;
     if session.pending != Some(PendingStep::PasswordReminder) {
         return Err(request::refuse(AppError::Forbidden));
@@ -289,7 +293,8 @@ pub async fn remind_me_later() -> Result<(), AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn change_email(new_email: String, current_password: String) -> Result<(), AppError> {
     use crate::layout::redirect_notice;
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     const PAGE: &str = "/account/email";
     let session = request::require_patient()?;
     let state = app_state()?;
@@ -319,8 +324,9 @@ pub async fn change_email(new_email: String, current_password: String) -> Result
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn end_other_sessions() -> Result<(), AppError> {
     use crate::audit::{self, AuditAction, AuditEvent};
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
     use crate::session::server::{end_all_of, EndReason};
+    use crate::state::app_state;
     let session = request::require_patient()?;
     let state = app_state()?;
     let now = now_ms();

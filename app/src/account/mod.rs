@@ -31,7 +31,7 @@ pub struct ActivityEntry {
 pub async fn my_activity() -> Result<Vec<ActivityEntry>, AppError> {
     use crate::audit::{self, AuditAction};
     let session = crate::platform::request::require_patient()?;
-    let state = crate::platform::state::app_state()?;
+    let state = crate::state::app_state()?;
     let entries = audit::sign_in_history(&state.db, &session.viewer.user_id, 50).await?;
     Ok(entries
         .into_iter()

@@ -4,9 +4,9 @@
 //! work until it is done.
 
 use crate::platform::db::Tx;
-use crate::platform::settings::{AccountPolicy, PortalSettings};
 use crate::session::server::{set_pending, ActiveSession};
 use crate::session::PendingStep;
+use crate::settings::{AccountPolicy, PortalSettings};
 use crate::terms;
 use crate::types::UserId;
 

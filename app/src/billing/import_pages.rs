@@ -7,7 +7,7 @@ use super::statement_form_pages::STATEMENT_FORM;
 use crate::error::AppError;
 use crate::layout::alert;
 #[cfg(feature = "ssr")]
-use crate::{access::Permission, platform::context::StaffCtx};
+use crate::{access::Permission, context::StaffCtx};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use leptos_meta::Title;
@@ -55,7 +55,7 @@ pub async fn import_statements(data: MultipartData) -> Result<(), AppError> {
 
 /// Keeps why an import was refused (it may quote the file) and shows it on the import page.
 #[cfg(feature = "ssr")]
-async fn refuse_import(state: &crate::platform::state::AppState, user: &crate::types::UserId, message: String, now: i64) -> Result<(), AppError> {
+async fn refuse_import(state: &crate::state::AppState, user: &crate::types::UserId, message: String, now: i64) -> Result<(), AppError> {
     super::server::save_draft(&state.db, user, "import", "{}", Some(&message), now).await?;
     crate::platform::request::redirect("/staff/billing/import?refused=1");
     Ok(())

@@ -13,7 +13,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 #[server(endpoint = "billing/accounts")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_billing_summary() -> Result<Vec<AccountSummary>, AppError> {
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
     Ok(super::server::patient_accounts(&state.db, &patient).await?)
 }
@@ -23,7 +23,7 @@ pub async fn load_billing_summary() -> Result<Vec<AccountSummary>, AppError> {
 pub async fn load_account(id: String) -> Result<AccountView, AppError> {
     use super::server::{account_view, Reader};
     use crate::platform::request;
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let id = super::AccountId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let reader = Reader::Patient { user: &session.viewer.user_id, patient: &patient };
@@ -43,7 +43,7 @@ notice_codes! {
 pub async fn update_delivery(account: String, delivery: String) -> Result<(), AppError> {
     use super::server::{change_delivery, BillingError, Reader};
     use crate::platform::request;
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let id = super::AccountId::parse(&account).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let Some(to) = Delivery::parse(&delivery) else {

@@ -5,7 +5,7 @@ use super::staff_pages::status;
 use crate::error::AppError;
 use crate::layout::Loaded;
 #[cfg(feature = "ssr")]
-use crate::{access::Permission, platform::context::StaffCtx};
+use crate::{access::Permission, context::StaffCtx};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

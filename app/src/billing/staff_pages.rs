@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::layout::search::{found, posted_search, SearchForm};
 use crate::layout::Loaded;
 #[cfg(feature = "ssr")]
-use crate::{access::Permission, platform::context::StaffCtx};
+use crate::{access::Permission, context::StaffCtx};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};

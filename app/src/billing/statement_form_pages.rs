@@ -5,7 +5,7 @@
 use crate::error::AppError;
 use crate::layout::{alert, Loaded};
 #[cfg(feature = "ssr")]
-use crate::{access::Permission, platform::context::StaffCtx};
+use crate::{access::Permission, context::StaffCtx};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use leptos_meta::Title;

@@ -66,7 +66,8 @@ pub async fn request_access(
     use super::server::{submit, RequestOutcome};
     use super::{plausible_email, EnrolmentForm};
     use crate::dates::CalendarDate;
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let state = app_state()?;
     let now = now_ms();
     let back = |notice: EnrolNotice| crate::layout::redirect_notice("/enrol", notice);
@@ -113,7 +114,8 @@ pub async fn verify_code(code: String, date_of_birth: String) -> Result<(), AppE
     use super::ACTIVATION_COOKIE;
     use crate::dates::CalendarDate;
     use crate::layout::redirect_notice;
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let state = app_state()?;
     if code.trim().is_empty() || date_of_birth.trim().is_empty() {
         redirect_notice("/activate", ActivateNotice::Missing);
@@ -138,7 +140,8 @@ pub async fn verify_code(code: String, date_of_birth: String) -> Result<(), AppE
 #[server(endpoint = "activation/start")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn get_activation_start() -> Result<Option<ActivationStart>, AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let state = app_state()?;
     let Some(secret) = request::cookie(&state.settings.cookie_name(super::ACTIVATION_COOKIE)) else { return Ok(None) };
     Ok(super::server::start(&state.db, &secret, now_ms()).await?)
@@ -149,7 +152,8 @@ pub async fn get_activation_start() -> Result<Option<ActivationStart>, AppError>
 #[server(endpoint = "activation/user-id")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn check_user_id_available(user_id: String) -> Result<UserIdAnswer, AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let state = app_state()?;
     let secret = request::cookie(&state.settings.cookie_name(super::ACTIVATION_COOKIE)).ok_or_else(|| request::refuse(AppError::Forbidden))?;
     if !super::server::take_user_id_check(&state.db, &secret, now_ms()).await? {
@@ -177,9 +181,10 @@ pub async fn complete_activation(
     use super::ACTIVATION_COOKIE;
     use crate::layout::redirect_notice;
     use crate::password::policy::Problem;
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
     use crate::session::server::device_cookie;
     use crate::session::server::{session_cookie, step_cookie};
+    use crate::state::app_state;
     let state = app_state()?;
     const PAGE: &str = "/activate/account";
     let Some(secret) = request::cookie(&state.settings.cookie_name(ACTIVATION_COOKIE)) else {

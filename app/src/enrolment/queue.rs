@@ -23,7 +23,7 @@ notice_codes! {
 #[server(endpoint = "enrolment/queue")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn enrolment_queue() -> Result<(Vec<RequestSummary>, Vec<RequestSummary>), AppError> {
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let state = &cx.state;
     Ok(super::server::queue(&state.db).await?)
 }
@@ -32,7 +32,7 @@ pub async fn enrolment_queue() -> Result<(Vec<RequestSummary>, Vec<RequestSummar
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn enrolment_request(id: String) -> Result<RequestDetail, AppError> {
     use crate::platform::request;
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let state = &cx.state;
     super::server::detail(&state.db, &id).await?.ok_or_else(|| request::refuse(AppError::NotFound))
 }
@@ -45,7 +45,7 @@ pub async fn enrolment_request(id: String) -> Result<RequestDetail, AppError> {
 pub async fn approve_request(request_id: String, link_to: String, email_code: Option<String>) -> Result<(), AppError> {
     use super::server::{approve, DecisionError};
     use crate::patients::PatientId;
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let (session, state) = (&cx.session, &cx.state);
     let back = |notice: RequestNotice| crate::layout::redirect_notice(&format!("/staff/enrolment/{request_id}"), notice);
     let link = match link_to.as_str() {
@@ -73,7 +73,7 @@ pub async fn approve_request(request_id: String, link_to: String, email_code: Op
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn decline_request(request_id: String, reason: String, note: Option<String>) -> Result<(), AppError> {
     use super::server::{decline, DecisionError};
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let (session, state) = (&cx.session, &cx.state);
     let Some((_, label)) = DECLINE_REASONS.iter().find(|(code, _)| *code == reason) else {
         crate::layout::redirect_notice(&format!("/staff/enrolment/{request_id}"), RequestNotice::Reason);

@@ -9,8 +9,8 @@ use crate::patients::server as patients;
 use crate::patients::PatientId;
 use crate::platform::db::{Db, Tx};
 use crate::platform::rate::{self, RateKind};
-use crate::platform::state::AppState;
 use crate::platform::tokens;
+use crate::state::AppState;
 use crate::types::UserId;
 use std::net::IpAddr;
 

@@ -27,7 +27,7 @@ pub const OPENS_ANOTHER_SITE: &str = "(opens another site)";
 pub fn leaving_href(destination: &str) -> Option<String> {
     #[cfg(feature = "ssr")]
     {
-        let state = crate::platform::state::app_state().ok()?;
+        let state = crate::state::app_state().ok()?;
         let back = leptos_router::hooks::use_location().pathname.get_untracked();
         server::leaving_href(&state.link_key, destination, &back)
     }
@@ -71,7 +71,7 @@ pub fn local_path(back: &str) -> Option<&str> {
 fn checked_destination(to: Option<&str>, sig: Option<&str>) -> Option<(String, String)> {
     #[cfg(feature = "ssr")]
     {
-        let state = crate::platform::state::app_state().ok()?;
+        let state = crate::state::app_state().ok()?;
         match server::check_leaving(&state.link_key, to, sig) {
             // `host_str` is the ASCII (punycode) form of an international name, so a look-alike
             // host cannot pass for a familiar one here.

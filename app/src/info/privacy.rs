@@ -19,7 +19,7 @@ pub const SAMPLE_NOTICE: &str = include_str!("sample-privacy-notice.md");
 /// The notice in force with the organisation's details filled in.
 pub fn notice_text() -> String {
     #[cfg(feature = "ssr")]
-    if let Ok(state) = crate::platform::state::app_state() {
+    if let Ok(state) = crate::state::app_state() {
         let org = &state.settings.organisation;
         let text = org.privacy_notice.as_deref().unwrap_or(SAMPLE_NOTICE);
         return fill_in(text, &org.name, &org.phone, &org.address.join(", "));

@@ -43,9 +43,9 @@ pub struct MaintenanceData {
 }
 
 #[cfg(feature = "ssr")]
-fn admin() -> Result<(crate::session::server::ActiveSession, crate::platform::state::AppState), AppError> {
+fn admin() -> Result<(crate::session::server::ActiveSession, crate::state::AppState), AppError> {
     let session = crate::platform::request::require_permission(crate::access::Permission::ScheduleMaintenance)?;
-    Ok((session, crate::platform::state::app_state()?))
+    Ok((session, crate::state::app_state()?))
 }
 
 /// The windows in progress and to come, and those of the last 90 days (cancelled ones too).
@@ -114,7 +114,7 @@ pub async fn cancel_maintenance(id: String) -> Result<(), AppError> {
 #[server(endpoint = "maintenance/dismiss")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn dismiss_maintenance_notice(window: String, back: String) -> Result<(), AppError> {
-    let state = crate::platform::state::app_state()?;
+    let state = crate::state::app_state()?;
     // Only an id of ours goes into the cookie; anything else is ignored.
     if window.len() == 32 && window.bytes().all(|b| b.is_ascii_hexdigit()) {
         let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
@@ -134,7 +134,7 @@ pub async fn dismiss_maintenance_notice(window: String, back: String) -> Result<
 /// this request.
 #[cfg(feature = "ssr")]
 fn announced_window() -> Option<MaintenanceWindow> {
-    let state = crate::platform::state::app_state().ok()?;
+    let state = crate::state::app_state().ok()?;
     let now = crate::platform::now_ms();
     let window = state.maintenance.announced_cached(now)?;
     if crate::platform::request::cookie(DISMISSED_COOKIE).as_deref() == Some(window.id.as_str()) {

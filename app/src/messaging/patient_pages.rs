@@ -45,7 +45,7 @@ pub struct ThreadPageData {
 #[server(endpoint = "messages/overview")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_messages_overview() -> Result<MessagesOverview, AppError> {
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let now = cx.now;
     let threads = super::server::patient_threads(&state.db, &state.settings.messaging.time_zone, &patient, now).await?;
@@ -64,14 +64,14 @@ pub async fn load_messages_overview() -> Result<MessagesOverview, AppError> {
 #[server(endpoint = "messages/unread")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn unread_messages() -> Result<i64, AppError> {
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
     Ok(super::server::unread_count(&state.db, &patient).await?)
 }
 
 /// The patient's message limits as they stand now.
 #[cfg(feature = "ssr")]
-async fn quota_of(state: &crate::platform::state::AppState, patient: &crate::patients::PatientId) -> Result<QuotaStatus, AppError> {
+async fn quota_of(state: &crate::state::AppState, patient: &crate::patients::PatientId) -> Result<QuotaStatus, AppError> {
     let mut conn = state.db.pool.acquire().await.map_err(AppError::from)?;
     Ok(super::quota::status(&mut conn, &state.settings.messaging, patient, crate::platform::now_ms()).await?)
 }
@@ -79,7 +79,7 @@ async fn quota_of(state: &crate::platform::state::AppState, patient: &crate::pat
 #[server(endpoint = "messages/compose")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_compose_data() -> Result<ComposeData, AppError> {
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     Ok(ComposeData {
         recipients: super::server::recipients(&state.db, &patient).await?,
@@ -94,7 +94,7 @@ pub async fn load_compose_data() -> Result<ComposeData, AppError> {
 pub async fn load_patient_thread(id: String) -> Result<ThreadPageData, AppError> {
     use super::server::{open_thread, Reader};
     use crate::platform::request;
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let thread_id = super::ThreadId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let reader = Reader::Patient { user: &session.viewer.user_id, patient: &patient };
@@ -167,7 +167,7 @@ async fn read_form(data: MultipartData) -> Result<Posted, AppError> {
 pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
     use super::server::{self as msg, NewPatientMessage, SendError};
     use crate::platform::request;
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let posted = read_form(data).await?;
     let user = &session.viewer.user_id;
@@ -245,7 +245,7 @@ pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn set_notices(mode: String) -> Result<(), AppError> {
     use crate::platform::request;
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let (session, state) = (&cx.session, &cx.state);
     let mode = NoticeMode::parse(&mode).ok_or_else(|| request::refuse(AppError::Invalid("Please choose how to be told.".into())))?;
     super::server::set_notice_mode(&state.db, &session.viewer.user_id, mode, cx.addr, cx.now).await?;

@@ -13,8 +13,8 @@ use super::QuotaStatus;
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::patients::PatientId;
 use crate::platform::db::Db;
-use crate::platform::settings::MessagingPolicy;
 use crate::platform::tokens;
+use crate::settings::MessagingPolicy;
 use crate::types::UserId;
 use std::net::IpAddr;
 

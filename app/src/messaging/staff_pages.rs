@@ -30,7 +30,7 @@ pub struct PatientChoice {
 #[server(endpoint = "staff/messages/inbox")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_staff_inbox(filter: String) -> Result<Vec<InboxItem>, AppError> {
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
     let (session, state) = (&cx.session, &cx.state);
     let filter = InboxFilter::parse(&filter);
     Ok(super::server::staff_inbox(&state.db, &state.settings.messaging.time_zone, &session.viewer.user_id, filter, cx.now).await?)
@@ -41,7 +41,7 @@ pub async fn load_staff_inbox(filter: String) -> Result<Vec<InboxItem>, AppError
 pub async fn load_staff_thread(id: String) -> Result<StaffThreadData, AppError> {
     use super::server::{forward_options, open_thread, Reader};
     use crate::platform::request;
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
     let (session, state) = (&cx.session, &cx.state);
     let thread_id = super::ThreadId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let user = &session.viewer.user_id;
@@ -58,7 +58,7 @@ pub async fn load_staff_thread(id: String) -> Result<StaffThreadData, AppError> 
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_patient_threads(id: String) -> Result<PatientConversations, AppError> {
     use crate::platform::request;
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
     let (session, state) = (&cx.session, &cx.state);
     let patient = crate::patients::PatientId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     super::server::staff_patient_threads(&state.db, &state.settings.messaging.time_zone, &session.viewer.user_id, &patient, cx.addr, cx.now)
@@ -71,7 +71,7 @@ pub async fn load_patient_threads(id: String) -> Result<PatientConversations, Ap
 pub async fn staff_reply(thread: String, body: String) -> Result<(), AppError> {
     use super::server::StaffActionError;
     use crate::platform::request;
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
     let (session, state) = (&cx.session, &cx.state);
     let thread_id = super::ThreadId::parse(&thread).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let body = body.replace("\r\n", "\n");
@@ -92,7 +92,7 @@ pub async fn staff_reply(thread: String, body: String) -> Result<(), AppError> {
 pub async fn mark_handled(message: String) -> Result<(), AppError> {
     use super::server::StaffActionError;
     use crate::platform::request;
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
     let (session, state) = (&cx.session, &cx.state);
     let id = super::MessageId::parse(&message).ok_or_else(|| request::refuse(AppError::NotFound))?;
     match super::server::mark_handled(&state.db, &session.viewer.user_id, &id, cx.addr, cx.now).await {
@@ -109,7 +109,7 @@ pub async fn mark_handled(message: String) -> Result<(), AppError> {
 pub async fn forward_message(message: String, to: String, note: String) -> Result<(), AppError> {
     use super::server::StaffActionError;
     use crate::platform::request;
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
     let (session, state) = (&cx.session, &cx.state);
     let id = super::MessageId::parse(&message).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let Some(to) = super::Recipient::parse(&to) else {
@@ -130,7 +130,7 @@ pub async fn forward_message(message: String, to: String, note: String) -> Resul
 #[server(endpoint = "staff/messages/patients")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn staff_patient_choices() -> Result<Vec<PatientChoice>, AppError> {
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
     let (session, state) = (&cx.session, &cx.state);
     Ok(super::server::staff_patients(&state.db, &session.viewer.user_id)
         .await?
@@ -143,7 +143,7 @@ pub async fn staff_patient_choices() -> Result<Vec<PatientChoice>, AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn staff_start(patient: String, subject: String, body: String) -> Result<(), AppError> {
     use super::server::StaffActionError;
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
     let (session, state) = (&cx.session, &cx.state);
     let Some(patient) = crate::patients::PatientId::parse(&patient) else {
         redirect_notice("/staff/messages/new", StaffMessageNotice::Patient);
@@ -435,7 +435,7 @@ pub fn StaffComposePage() -> impl IntoView {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_message_limits(patient: String) -> Result<QuotaStatus, AppError> {
     use crate::platform::request;
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let state = &cx.state;
     let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let mut conn = state.db.pool.acquire().await.map_err(AppError::from)?;
@@ -451,7 +451,7 @@ pub async fn load_message_limits(patient: String) -> Result<QuotaStatus, AppErro
 pub async fn lift_message_limits(patient: String, reason: String) -> Result<(), AppError> {
     use super::quota::{lift, LiftError};
     use crate::platform::request;
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let (session, state) = (&cx.session, &cx.state);
     let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let back = format!("/staff/patients/{}", patient.as_str());

@@ -12,8 +12,8 @@ pub use notice::{Notice, RenderedMail, SessionsAfterChange};
 
 use crate::patients::PatientId;
 use crate::platform::db::{Db, Tx};
-use crate::platform::settings::PortalSettings;
 use crate::platform::tokens;
+use crate::settings::PortalSettings;
 
 /// A notice claimed for delivery.
 #[derive(Clone, Debug)]

@@ -1,7 +1,7 @@
 //! The notices the outbox sends: their kinds, how each is stored (`kind`, `payload`), and its
 //! fixed text. None takes free text or record data.
 
-use crate::platform::settings::Organisation;
+use crate::settings::Organisation;
 
 /// What a change of password did to the account's other sessions, as its notice tells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

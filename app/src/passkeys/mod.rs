@@ -72,7 +72,8 @@ fn signed_in() -> Result<crate::session::server::ActiveSession, AppError> {
 #[server(endpoint = "passkeys/view")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_passkeys(adding: Option<String>) -> Result<PasskeysView, AppError> {
-    use crate::platform::{now_ms, state::app_state};
+    use crate::platform::now_ms;
+    use crate::state::app_state;
     let session = signed_in()?;
     let state = app_state()?;
     let user = &session.viewer.user_id;
@@ -92,7 +93,8 @@ pub async fn load_passkeys(adding: Option<String>) -> Result<PasskeysView, AppEr
 #[server(endpoint = "passkeys/prepare")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn prepare_passkey(name: String, password: String, understood: Option<String>) -> Result<(), AppError> {
-    use crate::platform::{now_ms, state::app_state};
+    use crate::platform::now_ms;
+    use crate::state::app_state;
     let session = signed_in()?;
     let state = app_state()?;
     let page = page_of(&session);
@@ -119,7 +121,8 @@ pub async fn prepare_passkey(name: String, password: String, understood: Option<
 #[server(endpoint = "passkeys/finish-add")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn finish_adding_passkey(ceremony: String, credential: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let session = signed_in()?;
     let state = app_state()?;
     match server::finish_registration(&state.db, &state.settings, &session.viewer.user_id, &ceremony, &credential, request::client_addr(), now_ms()).await {
@@ -140,7 +143,8 @@ pub async fn finish_adding_passkey(ceremony: String, credential: String) -> Resu
 #[server(endpoint = "passkeys/remove")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn remove_passkey(id: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let session = signed_in()?;
     let state = app_state()?;
     let page = page_of(&session);
@@ -156,7 +160,8 @@ pub async fn remove_passkey(id: String) -> Result<(), AppError> {
 #[server(endpoint = "passkeys/remove-for-patient")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn remove_patient_passkeys(patient: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let session = request::require_permission(crate::access::Permission::ManagePatientAccess)?;
     let state = app_state()?;
     let patient = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
@@ -175,7 +180,8 @@ pub async fn remove_patient_passkeys(patient: String) -> Result<(), AppError> {
 #[server(endpoint = "passkeys/sign-in-start")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn start_passkey_sign_in() -> Result<SignInChallenge, AppError> {
-    use crate::platform::{now_ms, state::app_state};
+    use crate::platform::now_ms;
+    use crate::state::app_state;
     let state = app_state()?;
     match server::start_sign_in(&state.db, &state.settings, crate::platform::request::client_addr(), now_ms()).await {
         Ok((ceremony, options)) => Ok(SignInChallenge { ceremony, options: options.to_string() }),
@@ -188,8 +194,9 @@ pub async fn start_passkey_sign_in() -> Result<SignInChallenge, AppError> {
 #[server(endpoint = "passkeys/sign-in-finish")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn finish_passkey_sign_in(ceremony: String, credential: String, portal: String) -> Result<String, AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
     use crate::session::server::{device_cookie, session_cookie};
+    use crate::state::app_state;
     use crate::types::Portal;
     let state = app_state()?;
     let portal: Portal = portal.parse().map_err(|_| AppError::Request)?;

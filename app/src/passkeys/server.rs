@@ -6,9 +6,9 @@
 use super::PasskeyInfo;
 use crate::audit::{self, AuditAction, AuditEvent};
 use crate::platform::db::{Db, Tx};
-use crate::platform::settings::PortalSettings;
 use crate::platform::tokens;
 use crate::second_step::server::notify_methods_changed;
+use crate::settings::PortalSettings;
 use crate::types::UserId;
 use std::net::IpAddr;
 use webauthn_rs::prelude::*;

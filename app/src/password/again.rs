@@ -10,7 +10,7 @@
 use super::PasswordThrottled;
 use crate::layout::{notice_href, NoticeCode};
 use crate::platform::rate::{self, CheckKind, CheckLimit};
-use crate::platform::state::AppState;
+use crate::state::AppState;
 use crate::types::UserId;
 use std::time::Duration;
 

@@ -21,7 +21,7 @@ pub const CODE_COOKIE: &str = "portal_new_code";
 
 /// After a code is issued: hand it to the page that shows it once.
 #[cfg(feature = "ssr")]
-pub fn show_code_once(state: &crate::platform::state::AppState, patient: &PatientId, code: &str, emailed: bool) {
+pub fn show_code_once(state: &crate::state::AppState, patient: &PatientId, code: &str, emailed: bool) {
     let response = expect_context::<leptos_axum::ResponseOptions>();
     let value = format!("{}.{}", patient.as_str(), code);
     response.append_header(http::header::SET_COOKIE, crate::session::server::step_cookie(&state.settings, CODE_COOKIE, Some(&value), 300));
@@ -32,7 +32,7 @@ pub fn show_code_once(state: &crate::platform::state::AppState, patient: &Patien
 #[server(endpoint = "patients/search")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn search_patients(q: String) -> Result<Vec<PatientSummary>, AppError> {
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let state = &cx.state;
     Ok(super::server::search(&state.db, &q.chars().take(100).collect::<String>()).await?)
 }
@@ -41,7 +41,7 @@ pub async fn search_patients(q: String) -> Result<Vec<PatientSummary>, AppError>
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn get_patient_detail(id: String) -> Result<PatientDetail, AppError> {
     use crate::platform::request;
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let (session, state) = (&cx.session, &cx.state);
     let id = PatientId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     super::server::detail(&state.db, &id, &session.viewer.user_id, cx.addr, cx.now).await?.ok_or_else(|| request::refuse(AppError::NotFound))
@@ -71,7 +71,7 @@ crate::layout::notice_codes! {
 pub async fn issue_code(patient_id: String, email_code: Option<String>) -> Result<(), AppError> {
     use crate::enrolment::server::DecisionError;
     use crate::platform::request;
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let (session, state) = (&cx.session, &cx.state);
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let email = email_code.as_deref() == Some("yes");
@@ -88,7 +88,7 @@ pub async fn issue_code(patient_id: String, email_code: Option<String>) -> Resul
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn revoke_code(patient_id: String, code_id: String) -> Result<(), AppError> {
     use crate::platform::request;
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let (session, state) = (&cx.session, &cx.state);
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let done = crate::enrolment::server::revoke_code(&state.db, &id, &code_id, &session.viewer.user_id, cx.addr, cx.now).await?;
@@ -101,7 +101,7 @@ pub async fn revoke_code(patient_id: String, code_id: String) -> Result<(), AppE
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn take_new_code(patient_id: String) -> Result<Option<String>, AppError> {
     use crate::platform::request;
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let state = &cx.state;
     let value = request::cookie(&state.settings.cookie_name(CODE_COOKIE));
     let response = expect_context::<leptos_axum::ResponseOptions>();
@@ -113,7 +113,7 @@ pub async fn take_new_code(patient_id: String) -> Result<Option<String>, AppErro
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn terminate_access(patient_id: String, reason: String) -> Result<(), AppError> {
     use crate::platform::request;
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let (session, state) = (&cx.session, &cx.state);
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let reason = reason.trim();
@@ -131,7 +131,7 @@ pub async fn terminate_access(patient_id: String, reason: String) -> Result<(), 
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn restore_access(patient_id: String, reason: String) -> Result<(), AppError> {
     use crate::platform::request;
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::ManagePatientAccess)?;
     let (session, state) = (&cx.session, &cx.state);
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let reason: String = reason.trim().chars().take(500).collect();

@@ -18,6 +18,3 @@ pub mod tokens;
 pub fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
-
-// Old paths, kept while the features move to the new ones.
-pub use crate::{context, settings, state};

@@ -17,7 +17,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 #[server(endpoint = "questionnaires/list")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_my_questionnaires() -> Result<MyQuestionnaires, AppError> {
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
     Ok(super::server::my_questionnaires(&state.db, &state.settings, &patient, cx.now).await?)
 }
@@ -26,7 +26,7 @@ pub async fn load_my_questionnaires() -> Result<MyQuestionnaires, AppError> {
 #[server(endpoint = "questionnaires/open-count")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn open_questionnaires() -> Result<i64, AppError> {
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
     Ok(super::server::open_count(&state.db, &patient).await?)
 }
@@ -38,7 +38,7 @@ pub async fn open_questionnaires() -> Result<i64, AppError> {
 pub async fn load_my_form(id: String, check: Option<String>) -> Result<FillView, AppError> {
     use super::answers::Mode;
     use crate::platform::request;
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let mode = if check.as_deref() == Some("submit") { Mode::Submit } else { Mode::Draft };
     super::server::open_for_patient(&state.db, &state.settings, &session.viewer.user_id, &patient, &id, mode, cx.addr, cx.now)
@@ -64,7 +64,7 @@ pub(super) async fn read_fields(data: MultipartData, limit: usize) -> Result<Vec
 pub async fn save_answers(data: MultipartData) -> Result<(), AppError> {
     use super::server::{save, QuestionnaireError, Saved};
     use crate::platform::request;
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let fields = read_fields(data, 300_000).await?;
     let get = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or_default();
@@ -88,7 +88,7 @@ pub async fn save_answers(data: MultipartData) -> Result<(), AppError> {
 #[server(endpoint = "questionnaires/surveys")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn set_survey_preference(surveys: String) -> Result<(), AppError> {
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let on = match surveys.as_str() {
         "on" => true,

@@ -7,11 +7,11 @@ use super::staff_pages::PatientName;
 use super::FormSummary;
 #[cfg(feature = "ssr")]
 use crate::access::Permission;
+#[cfg(feature = "ssr")]
+use crate::context::StaffCtx;
 use crate::error::AppError;
 use crate::layout::alert;
 use crate::layout::search::{found, posted_search, SearchForm};
-#[cfg(feature = "ssr")]
-use crate::platform::context::StaffCtx;
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use leptos_meta::Title;

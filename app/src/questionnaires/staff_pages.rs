@@ -9,10 +9,10 @@ use super::render::AnswerList;
 use super::{AnswerAccess, AssignmentState, AssignmentSummary, FillView, FormSummary, REASON_MAX_CHARS, REASON_MIN_CHARS};
 #[cfg(feature = "ssr")]
 use crate::access::Permission;
+#[cfg(feature = "ssr")]
+use crate::context::StaffCtx;
 use crate::error::AppError;
 use crate::layout::alert;
-#[cfg(feature = "ssr")]
-use crate::platform::context::StaffCtx;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};

@@ -222,7 +222,7 @@ mod ssr {
     use super::super::convert::PatientRecord;
     use super::super::server::{self, Reader, Section};
     use super::*;
-    use crate::platform::state::{app_state, AppState};
+    use crate::state::{app_state, AppState};
 
     /// The signed-in patient's record, the part `section` shows, audited; or why it cannot be
     /// shown.

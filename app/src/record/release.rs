@@ -477,7 +477,7 @@ mod ssr {
 #[server(endpoint = "record/release")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_release_choice() -> Result<ReleaseChoice, AppError> {
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     Ok(choice_of(&cx.state.db, &cx.patient).await?)
 }
 
@@ -493,7 +493,7 @@ crate::layout::notice_codes! {
 #[server(endpoint = "record/release/choose")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn choose_release(choice: String) -> Result<(), AppError> {
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let Some(choice) = ReleaseChoice::parse(&choice) else {
         crate::layout::redirect_notice("/record#release", ReleaseNotice::Choose);
         return Ok(());
@@ -542,7 +542,7 @@ pub fn ReleaseChoiceSection() -> impl IntoView {
 #[server(endpoint = "staff/record/hidden-codes")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_hidden_codes() -> Result<Vec<HiddenCode>, AppError> {
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::HideResultCodes)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::HideResultCodes)?;
     Ok(hidden_codes(&cx.state.db, &cx.state.settings.messaging.time_zone).await?)
 }
 
@@ -560,7 +560,7 @@ crate::layout::notice_codes! {
 #[server(endpoint = "staff/record/hidden-codes/add")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn add_hidden_code(system: String, code: String, label: String) -> Result<(), AppError> {
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::HideResultCodes)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::HideResultCodes)?;
     let notice = match add_code(&cx.state.db, cx.user(), &system, &code, &label, cx.addr, cx.now).await? {
         Ok(_) => HiddenCodeNotice::Added,
         Err(AddError::Invalid) => HiddenCodeNotice::Invalid,
@@ -573,7 +573,7 @@ pub async fn add_hidden_code(system: String, code: String, label: String) -> Res
 #[server(endpoint = "staff/record/hidden-codes/remove")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn remove_hidden_code(id: String) -> Result<(), AppError> {
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::HideResultCodes)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::HideResultCodes)?;
     let notice = if remove_code(&cx.state.db, cx.user(), &id, cx.addr, cx.now).await? { HiddenCodeNotice::Removed } else { HiddenCodeNotice::Unchanged };
     crate::layout::redirect_notice("/staff/record/hidden-codes", notice);
     Ok(())

@@ -11,7 +11,7 @@ use crate::audit::{self, AuditAction, AuditEvent};
 use crate::error::AppError;
 use crate::patients::PatientId;
 use crate::platform::db::{lock_row, Db};
-use crate::platform::state::AppState;
+use crate::state::AppState;
 use crate::types::UserId;
 use std::net::IpAddr;
 

@@ -14,7 +14,8 @@ pub async fn link_fhir_patient(patient_id: String, fhir_patient_id: String) -> R
     use crate::access::Permission::ManagePatientAccess;
     use crate::patients::PatientId;
     use crate::patients::PatientNotice;
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let session = request::require_permission(ManagePatientAccess)?;
     let state = app_state()?;
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
@@ -39,7 +40,8 @@ pub async fn unlink_fhir_patient(patient_id: String) -> Result<(), AppError> {
     use crate::access::Permission::ManagePatientAccess;
     use crate::patients::PatientId;
     use crate::patients::PatientNotice;
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let session = request::require_permission(ManagePatientAccess)?;
     let state = app_state()?;
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;

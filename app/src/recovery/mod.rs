@@ -46,7 +46,8 @@ notice_codes! {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn forgot_password(user_id: String, email: String) -> Result<(), AppError> {
     use crate::layout::redirect_notice;
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let state = app_state()?;
     if user_id.trim().is_empty() || email.trim().is_empty() {
         redirect_notice("/forgot-password", ForgotNotice::Missing);
@@ -65,7 +66,8 @@ pub async fn forgot_password(user_id: String, email: String) -> Result<(), AppEr
 pub async fn forgot_user_id(email: String, date_of_birth: String) -> Result<(), AppError> {
     use crate::dates::CalendarDate;
     use crate::layout::redirect_notice;
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let state = app_state()?;
     if email.trim().is_empty() || date_of_birth.trim().is_empty() {
         redirect_notice("/forgot-user-id", ForgotNotice::Missing);
@@ -83,7 +85,8 @@ pub async fn forgot_user_id(email: String, date_of_birth: String) -> Result<(), 
 #[server(endpoint = "recovery/link-valid")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn reset_link_valid(token: String) -> Result<bool, AppError> {
-    use crate::platform::{now_ms, state::app_state};
+    use crate::platform::now_ms;
+    use crate::state::app_state;
     let state = app_state()?;
     Ok(server::link_user(&state.db, &token, server::Purpose::PasswordReset, now_ms()).await?.is_some())
 }
@@ -92,7 +95,8 @@ pub async fn reset_link_valid(token: String) -> Result<bool, AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn reset_password(token: String, password: String, password_again: String) -> Result<(), AppError> {
     use crate::layout::redirect_notice;
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let state = app_state()?;
     if password.len() > crate::sign_in::MAX_PASSWORD_LEN || token.len() > 100 {
         return Err(request::refuse(AppError::Request));
@@ -109,7 +113,8 @@ pub async fn reset_password(token: String, password: String, password_again: Str
 #[server(endpoint = "recovery/show-user-id")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn show_user_id(token: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let state = app_state()?;
     match server::reveal_user_id(&state.db, &token, request::client_addr(), now_ms()).await? {
         Some(login) => {
@@ -127,7 +132,8 @@ pub async fn show_user_id(token: String) -> Result<(), AppError> {
 #[server(endpoint = "recovery/revealed-user-id")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn revealed_user_id() -> Result<Option<String>, AppError> {
-    use crate::platform::{request, state::app_state};
+    use crate::platform::request;
+    use crate::state::app_state;
     let state = app_state()?;
     let value = request::cookie(&state.settings.cookie_name(USER_ID_COOKIE));
     let response = expect_context::<leptos_axum::ResponseOptions>();
@@ -141,7 +147,8 @@ pub async fn revealed_user_id() -> Result<Option<String>, AppError> {
 #[server(endpoint = "recovery/confirm-email")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn confirm_email(token: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let state = app_state()?;
     let outcome =
         if server::confirm_email(&state, &token, request::client_addr(), now_ms()).await? { ConfirmEmailNotice::Confirmed } else { ConfirmEmailNotice::Link };

@@ -8,9 +8,9 @@ use crate::outbox::{self, Notice, SessionsAfterChange};
 use crate::password::new_password::{self, NewPasswordProblem};
 use crate::platform::db::{Db, Tx};
 use crate::platform::rate::{self, RateKind};
-use crate::platform::state::AppState;
 use crate::platform::tokens;
 use crate::session::server::{end_all_of, EndReason};
+use crate::state::AppState;
 use crate::types::UserId;
 use std::net::IpAddr;
 

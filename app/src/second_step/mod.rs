@@ -75,7 +75,8 @@ pub struct SecondStepView {
 #[server(endpoint = "second-step/view")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_second_step() -> Result<SecondStepView, AppError> {
-    use crate::platform::{request, state::app_state};
+    use crate::platform::request;
+    use crate::state::app_state;
     use crate::types::AccountKind;
     let session = request::require_for_second_step_setup()?;
     let state = app_state()?;
@@ -122,7 +123,8 @@ fn page_of(session: &crate::session::server::ActiveSession) -> &'static str {
 #[server(endpoint = "second-step/begin")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn begin_second_step(password: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let session = request::require_for_second_step_setup()?;
     let state = app_state()?;
     let page = page_of(&session);
@@ -141,8 +143,9 @@ pub async fn begin_second_step(password: String) -> Result<(), AppError> {
 #[server(endpoint = "second-step/confirm")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn confirm_second_step(code: String) -> Result<(), AppError> {
-    use crate::platform::{request, state::app_state};
+    use crate::platform::request;
     use crate::session::PendingStep;
+    use crate::state::app_state;
     let session = request::require_for_second_step_setup()?;
     let state = app_state()?;
     let page = page_of(&session);
@@ -168,7 +171,8 @@ pub async fn confirm_second_step(code: String) -> Result<(), AppError> {
 #[server(endpoint = "second-step/off")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn turn_off_second_step(password: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     use crate::types::AccountKind;
     let session = request::require_for_second_step_setup()?;
     let state = app_state()?;
@@ -202,7 +206,8 @@ pub async fn set_second_step_policy(
     administrator: Option<String>,
     auditor: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let session = request::require_permission(crate::access::Permission::SetSecondStepPolicy)?;
     let state = app_state()?;
     let chosen = [
@@ -232,7 +237,8 @@ pub struct HeldStep {
 #[server(endpoint = "second-step/held")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_held_step() -> Result<HeldStep, AppError> {
-    use crate::platform::{request, state::app_state};
+    use crate::platform::request;
+    use crate::state::app_state;
     let session = request::require_second_step_pending()?;
     let state = app_state()?;
     Ok(server::held_step_options(&state.db, &state.settings, &session.viewer.user_id).await?)
@@ -250,7 +256,7 @@ fn portal_of(session: &crate::session::server::ActiveSession) -> crate::types::P
 /// Where a check that ended the session sends the browser: the sign-in page, which says why;
 /// the session cookie goes.
 #[cfg(feature = "ssr")]
-fn ended(state: &crate::platform::state::AppState, session: &crate::session::server::ActiveSession) -> String {
+fn ended(state: &crate::state::AppState, session: &crate::session::server::ActiveSession) -> String {
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(http::header::SET_COOKIE, crate::session::server::session_cookie(&state.settings, None));
     crate::layout::notice_href(portal_of(session).sign_in_path(), crate::sign_in::SignInNotice::Code)
@@ -260,7 +266,8 @@ fn ended(state: &crate::platform::state::AppState, session: &crate::session::ser
 #[server(endpoint = "second-step/code")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn enter_sign_in_code(code: String) -> Result<(), AppError> {
-    use crate::platform::{request, state::app_state};
+    use crate::platform::request;
+    use crate::state::app_state;
     use server::CodeCheck;
     let session = request::require_second_step_pending()?;
     let state = app_state()?;
@@ -288,7 +295,8 @@ pub async fn enter_sign_in_code(code: String) -> Result<(), AppError> {
 #[server(endpoint = "second-step/passkey-start")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn start_passkey_step() -> Result<crate::passkeys::SignInChallenge, AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let session = request::require_second_step_pending()?;
     let state = app_state()?;
     match crate::passkeys::server::start_second_step(&state.db, &state.settings, &session.viewer.user_id, now_ms()).await {
@@ -302,7 +310,8 @@ pub async fn start_passkey_step() -> Result<crate::passkeys::SignInChallenge, Ap
 #[server(endpoint = "second-step/passkey")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn pass_step_with_passkey(ceremony: String, credential: String) -> Result<String, AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     use server::CodeCheck;
     let session = request::require_second_step_pending()?;
     let state = app_state()?;

@@ -10,9 +10,9 @@ use crate::outbox::{self, Notice};
 use crate::platform::db::{Db, Tx};
 use crate::platform::rate::{self, CheckKind, CheckLimit, Place};
 use crate::platform::sealing::{self, SealingKey};
-use crate::platform::state::AppState;
 use crate::session::server::ActiveSession;
 use crate::session::PendingStep;
+use crate::state::AppState;
 use crate::types::{StaffRole, UserId};
 use std::net::IpAddr;
 
@@ -412,7 +412,7 @@ pub async fn held_after_password(conn: &mut sqlx::AnyConnection, user: &UserId) 
 }
 
 /// What a session waiting for its second step may pass it with.
-pub async fn held_step_options(db: &Db, settings: &crate::platform::settings::PortalSettings, user: &UserId) -> Result<super::HeldStep, sqlx::Error> {
+pub async fn held_step_options(db: &Db, settings: &crate::settings::PortalSettings, user: &UserId) -> Result<super::HeldStep, sqlx::Error> {
     let mut conn = db.pool.acquire().await?;
     let code = totp_enabled(&mut conn, user).await?;
     let passkeys = crate::passkeys::server::count_of(&mut conn, user).await? > 0;

@@ -176,7 +176,8 @@ pub async fn search_audit(
     before: Option<String>,
     verify: Option<String>,
 ) -> Result<AuditResults, AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let session = request::require_permission(crate::access::Permission::ReviewSecurity)?;
     let state = app_state()?;
     let search = AuditSearch::parse(user.as_deref(), action.as_deref(), from.as_deref(), to.as_deref(), before.as_deref())

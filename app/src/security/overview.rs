@@ -111,7 +111,8 @@ pub struct SecurityOverview {
 #[server(endpoint = "security/overview")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn security_view() -> Result<SecurityOverview, AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let session = request::require_permission(crate::access::Permission::ReviewSecurity)?;
     let state = app_state()?;
     let now = now_ms();

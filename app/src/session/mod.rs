@@ -25,7 +25,7 @@ pub const PASSIVE_PATHS: &[&str] = &["/api/session/status", "/api/session/time-o
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn session_status() -> Result<SessionTimeLeft, AppError> {
     let session = crate::platform::request::require_signed_in()?;
-    let state = crate::platform::state::app_state()?;
+    let state = crate::state::app_state()?;
     Ok(server::status(&session, &state.settings.sessions, state.clock.now_ms()))
 }
 
@@ -33,7 +33,7 @@ pub async fn session_status() -> Result<SessionTimeLeft, AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn stay_signed_in() -> Result<SessionTimeLeft, AppError> {
     let session = crate::platform::request::require_signed_in()?;
-    let state = crate::platform::state::app_state()?;
+    let state = crate::state::app_state()?;
     let now = state.clock.now_ms();
     server::touch(&state.db, &session.id_hash, now).await?;
     let mut touched = session.clone();
@@ -49,7 +49,7 @@ pub async fn time_out() -> Result<(), AppError> {
     use crate::platform::request;
     use server::EndReason;
     let Some(session) = request::current_session() else { return Ok(()) };
-    let state = crate::platform::state::app_state()?;
+    let state = crate::state::app_state()?;
     let mut tx = state.db.begin_write().await?;
     server::end(&mut tx, &session.id_hash, &session.viewer.user_id, EndReason::IdleTimeout, request::client_addr(), state.clock.now_ms()).await?;
     tx.commit().await?;

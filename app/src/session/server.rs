@@ -300,7 +300,7 @@ mod tests {
 }
 
 /// The `Set-Cookie` value for the session: the secret, or a removal when `None`.
-pub fn session_cookie(settings: &crate::platform::settings::PortalSettings, secret: Option<&str>) -> http::HeaderValue {
+pub fn session_cookie(settings: &crate::settings::PortalSettings, secret: Option<&str>) -> http::HeaderValue {
     let name = settings.session_cookie_name();
     let secure = if settings.secure_cookies { "; Secure" } else { "" };
     let cookie = match secret {
@@ -313,7 +313,7 @@ pub fn session_cookie(settings: &crate::platform::settings::PortalSettings, secr
 
 /// The `Set-Cookie` value that marks this browser as one that has signed in to the account
 /// before (see `sign_in::throttle`). It carries no personal data.
-pub fn device_cookie(settings: &crate::platform::settings::PortalSettings, secret: &str) -> http::HeaderValue {
+pub fn device_cookie(settings: &crate::settings::PortalSettings, secret: &str) -> http::HeaderValue {
     let name = settings.device_cookie_name();
     let secure = if settings.secure_cookies { "; Secure" } else { "" };
     let cookie = format!("{name}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}");
@@ -322,7 +322,7 @@ pub fn device_cookie(settings: &crate::platform::settings::PortalSettings, secre
 
 /// The `Set-Cookie` value of a short-lived cookie that carries one step of a form to the next
 /// (e.g. from "enter your code" to "choose your user ID"); a removal when `value` is `None`.
-pub fn step_cookie(settings: &crate::platform::settings::PortalSettings, base: &str, value: Option<&str>, max_age_secs: u64) -> http::HeaderValue {
+pub fn step_cookie(settings: &crate::settings::PortalSettings, base: &str, value: Option<&str>, max_age_secs: u64) -> http::HeaderValue {
     let name = settings.cookie_name(base);
     let secure = if settings.secure_cookies { "; Secure" } else { "" };
     let cookie = match value {

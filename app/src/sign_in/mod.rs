@@ -41,15 +41,16 @@ pub fn check_path(portal: Portal) -> &'static str {
 /// Whether the request brought back the cookie the sign-in page left: then the browser keeps
 /// cookies, and the session cookie set now will arrive with the next request.
 #[cfg(feature = "ssr")]
-pub fn cookies_kept(settings: &crate::platform::settings::PortalSettings) -> bool {
+pub fn cookies_kept(settings: &crate::settings::PortalSettings) -> bool {
     crate::platform::request::cookie(&settings.cookie_name(COOKIE_CHECK)).is_some()
 }
 
 #[server(endpoint = "sign-in")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn sign_in(user_id: String, password: String, portal: String) -> Result<(), AppError> {
-    use crate::platform::{request, state::app_state};
+    use crate::platform::request;
     use crate::session::server::{device_cookie, session_cookie};
+    use crate::state::app_state;
     use server::{Attempt, Outcome};
 
     let state = app_state()?;
@@ -104,8 +105,9 @@ pub async fn sign_in(user_id: String, password: String, portal: String) -> Resul
 #[server(endpoint = "sign-out")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::platform::{request, state::app_state};
+    use crate::platform::request;
     use crate::session::server::{end, session_cookie, EndReason};
+    use crate::state::app_state;
 
     let state = app_state()?;
     let response = expect_context::<leptos_axum::ResponseOptions>();
@@ -180,7 +182,7 @@ fn sign_in_notice(error: Option<SignInNotice>, reason: Option<String>, wait: Opt
 #[cfg(feature = "ssr")]
 fn leave_cookie_check() {
     use leptos_axum::ResponseOptions;
-    let (Some(response), Ok(state)) = (use_context::<ResponseOptions>(), crate::platform::state::app_state()) else { return };
+    let (Some(response), Ok(state)) = (use_context::<ResponseOptions>(), crate::state::app_state()) else { return };
     let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
     let cookie = format!("{}=1; Path=/; HttpOnly; SameSite=Lax{secure}", state.settings.cookie_name(COOKIE_CHECK));
     if let Ok(value) = http::HeaderValue::from_str(&cookie) {

@@ -13,7 +13,7 @@ use leptos_router::hooks::use_params_map;
 #[server(endpoint = "visits/list")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_visits() -> Result<PatientVisits, AppError> {
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
     Ok(super::server::patient_visits(&state.db, &state.settings, &patient, cx.now).await?)
 }
@@ -22,7 +22,7 @@ pub async fn load_visits() -> Result<PatientVisits, AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_visit(id: String) -> Result<VisitSummary, AppError> {
     use crate::platform::request;
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
     let id = super::VisitId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     super::server::patient_visit(&state.db, &state.settings, &patient, &id, cx.now).await?.ok_or_else(|| request::refuse(AppError::NotFound))
@@ -35,7 +35,7 @@ pub async fn load_visit(id: String) -> Result<VisitSummary, AppError> {
 pub async fn begin_visit(visit: String, understood: Option<String>) -> Result<(), AppError> {
     use super::server::{acknowledge, VisitError};
     use crate::platform::request;
-    let cx = crate::platform::context::PatientCtx::get()?;
+    let cx = crate::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let id = super::VisitId::parse(&visit).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let back = format!("/visits/{}", id.as_str());

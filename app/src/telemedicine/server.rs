@@ -9,8 +9,8 @@ use crate::layout::NoticeCode;
 use crate::outbox::{self, Notice};
 use crate::patients::PatientId;
 use crate::platform::db::{lock_row, Db};
-use crate::platform::settings::PortalSettings;
 use crate::platform::tokens;
+use crate::settings::PortalSettings;
 use crate::types::UserId;
 use std::net::IpAddr;
 

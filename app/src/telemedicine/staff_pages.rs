@@ -11,7 +11,7 @@ use leptos_meta::Title;
 #[server(endpoint = "staff/visits")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_staff_visits() -> Result<StaffVisits, AppError> {
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ScheduleVisits)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::ScheduleVisits)?;
     let (session, state) = (&cx.session, &cx.state);
     Ok(super::server::staff_visits(&state.db, &state.settings, &session.viewer.user_id, cx.addr, cx.now).await?)
 }
@@ -20,7 +20,7 @@ pub async fn load_staff_visits() -> Result<StaffVisits, AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn schedule_visit(mrn: String, clinician: String, date: String, time: String, minutes: String, join_link: String) -> Result<(), AppError> {
     use super::server::{schedule, NewVisit};
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ScheduleVisits)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::ScheduleVisits)?;
     let (session, state) = (&cx.session, &cx.state);
     let new = NewVisit { mrn: &mrn, clinician: &clinician, date: &date, time: &time, minutes: &minutes, join_link: &join_link };
     match schedule(&state.db, &state.settings, new, &session.viewer.user_id, cx.addr, cx.now).await {
@@ -38,7 +38,7 @@ pub async fn schedule_visit(mrn: String, clinician: String, date: String, time: 
 pub async fn cancel_visit(visit: String) -> Result<(), AppError> {
     use super::server::{cancel, VisitError};
     use crate::platform::request;
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::ScheduleVisits)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::ScheduleVisits)?;
     let (session, state) = (&cx.session, &cx.state);
     let id = super::VisitId::parse(&visit).ok_or_else(|| request::refuse(AppError::NotFound))?;
     match cancel(&state.db, &state.settings, &id, &session.viewer.user_id, cx.addr, cx.now).await {

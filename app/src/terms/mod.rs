@@ -56,7 +56,7 @@ pub struct Acceptance {
 #[server(endpoint = "terms/current")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn current_terms() -> Result<Option<TermsDocument>, AppError> {
-    let state = crate::platform::state::app_state()?;
+    let state = crate::state::app_state()?;
     Ok(server::in_force(&state.db, crate::platform::now_ms()).await?)
 }
 
@@ -81,7 +81,8 @@ notice_codes! {
 #[server(endpoint = "terms/accept")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn accept_terms(terms_id: String, agree: Option<String>) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request, state::app_state};
+    use crate::platform::{now_ms, request};
+    use crate::state::app_state;
     let session = request::admit(crate::access::Gate::PATIENT.during(&[crate::session::PendingStep::Terms]))?;
     let state = app_state()?;
     let now = now_ms();
@@ -110,14 +111,14 @@ pub async fn accept_terms(terms_id: String, agree: Option<String>) -> Result<(),
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn my_acceptances() -> Result<Vec<Acceptance>, AppError> {
     let session = crate::platform::request::require_patient()?;
-    let state = crate::platform::state::app_state()?;
+    let state = crate::state::app_state()?;
     Ok(server::acceptances_of(&state.db, &session.viewer.user_id).await?)
 }
 
 #[server(endpoint = "terms/versions")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn terms_versions() -> Result<Vec<TermsVersionSummary>, AppError> {
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::PublishTerms)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::PublishTerms)?;
     let state = &cx.state;
     Ok(server::versions(&state.db, cx.now).await?)
 }
@@ -128,7 +129,7 @@ pub async fn terms_versions() -> Result<Vec<TermsVersionSummary>, AppError> {
 pub async fn publish_terms(title: String, body: String, effective_date: String) -> Result<(), AppError> {
     use crate::dates::CalendarDate;
 
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::PublishTerms)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::PublishTerms)?;
     let (session, state) = (&cx.session, &cx.state);
     let now = cx.now;
     let title = title.trim();

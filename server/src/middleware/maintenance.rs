@@ -8,8 +8,9 @@
 //! few seconds, see `app::maintenance::server::CACHE_TTL`), which the notice on the pages reads.
 
 use app::maintenance::server::{local_text, Window};
-use app::platform::{now_ms, state::AppState};
+use app::platform::now_ms;
 use app::session::server::ActiveSession;
+use app::state::AppState;
 use axum::{
     extract::{Request, State},
     middleware::Next,

@@ -4,7 +4,7 @@
 //! addresses that still carry the term (`?q=`), sent on to the page without it.
 
 use app::layout::search::{PostedSearch, SEARCH_FIELD, SEARCH_MAX, SEARCH_PAGES};
-use app::platform::state::AppState;
+use app::state::AppState;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::middleware::Next;

@@ -6,9 +6,9 @@
 use app::access::{self, Verdict, Visitor};
 use app::error::AppError;
 use app::platform::request::{cookie_in, ClientAddr, SessionTimedOut};
-use app::platform::state::AppState;
 use app::session::server::{self as sessions, Resolution};
 use app::session::PASSIVE_PATHS;
+use app::state::AppState;
 use app::types::{AccountKind, Portal};
 use axum::{
     extract::{Request, State},

@@ -10,7 +10,6 @@ use crate::on_both_databases;
 use crate::support::fhir_server::{demo_bundle, FhirServer};
 use crate::support::{captured_logs, Backend, Client, TestPortal, DEMO_PASSWORD};
 use app::patients::PatientId;
-use app::platform::state::AppState;
 use app::record::embedded::{self, ImportError, ImportProblem};
 use app::record::fhir::ResourceType;
 use app::record::server::{self as record, Reader, Section};
@@ -18,6 +17,7 @@ use app::record::settings::{RecordSettings, RemoteSettings, SourceSettings, DEFA
 use app::record::smart::SigningKey;
 use app::record::source::{RecordError, RecordSource, Unavailable};
 use app::record::{Flag, RecordProblem};
+use app::state::AppState;
 use app::types::UserId;
 use std::time::{Duration, Instant};
 

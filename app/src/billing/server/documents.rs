@@ -7,7 +7,7 @@ use crate::billing::pdf::StatementDocument;
 use crate::billing::statement::{Line, LineKind, Totals};
 use crate::billing::StatementId;
 use crate::platform::db::Db;
-use crate::platform::settings::PortalSettings;
+use crate::settings::PortalSettings;
 use std::net::IpAddr;
 
 /// A statement with its totals, account and guarantor, for its PDF.

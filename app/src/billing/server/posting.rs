@@ -11,7 +11,7 @@ use crate::billing::{AccountId, Delivery, StatementId};
 use crate::dates::CalendarDate;
 use crate::outbox::{self, Notice};
 use crate::platform::db::{lock_row, Db, Tx};
-use crate::platform::settings::PortalSettings;
+use crate::settings::PortalSettings;
 use crate::types::UserId;
 use std::net::IpAddr;
 

@@ -8,7 +8,7 @@ use crate::billing::AccountId;
 use crate::billing::StatementSummary;
 use crate::messaging::server::local_text;
 use crate::platform::db::Db;
-use crate::platform::settings::PortalSettings;
+use crate::settings::PortalSettings;
 use crate::types::UserId;
 use std::net::IpAddr;
 

@@ -32,11 +32,11 @@ notice_codes! {
 }
 
 #[cfg(feature = "ssr")]
-fn absence_staff() -> Result<(crate::session::server::ActiveSession, crate::platform::state::AppState, bool), AppError> {
+fn absence_staff() -> Result<(crate::session::server::ActiveSession, crate::state::AppState, bool), AppError> {
     use crate::types::{AccountKind, StaffRole};
     let session = crate::platform::request::require_permission(crate::access::Permission::SetOutOfOffice)?;
     let is_admin = matches!(session.viewer.kind, AccountKind::Staff(StaffRole::Administrator));
-    Ok((session, crate::platform::state::app_state()?, is_admin))
+    Ok((session, crate::state::app_state()?, is_admin))
 }
 
 #[server(endpoint = "staff/absences/list")]

@@ -35,7 +35,7 @@ notice_codes! {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_holidays() -> Result<HolidaysData, AppError> {
     use crate::types::{AccountKind, StaffRole};
-    let cx = crate::platform::context::StaffCtx::get(crate::access::Permission::SeeHolidays)?;
+    let cx = crate::context::StaffCtx::get(crate::access::Permission::SeeHolidays)?;
     let (session, state) = (&cx.session, &cx.state);
     let today = jiff::Timestamp::now().to_zoned(state.settings.messaging.time_zone.clone()).date();
     let today_text = today.strftime("%Y-%m-%d").to_string();

@@ -20,7 +20,7 @@ use crate::error::AppError;
 const UNCHANGED: &str = "Nothing was changed: the page was out of date. Here is how things stand now.";
 
 #[cfg(feature = "ssr")]
-fn admin() -> Result<(crate::session::server::ActiveSession, crate::platform::state::AppState), AppError> {
+fn admin() -> Result<(crate::session::server::ActiveSession, crate::state::AppState), AppError> {
     let session = crate::platform::request::require_permission(crate::access::Permission::SetUpMessaging)?;
-    Ok((session, crate::platform::state::app_state()?))
+    Ok((session, crate::state::app_state()?))
 }

@@ -18,8 +18,8 @@ use crate::audit::{self, AuditAction, AuditEvent};
 use crate::outbox::{self, Notice};
 use crate::patients::PatientId;
 use crate::platform::db::{lock_row, Db, Tx};
-use crate::platform::settings::PortalSettings;
 use crate::platform::tokens;
+use crate::settings::PortalSettings;
 use crate::types::UserId;
 use std::net::IpAddr;
 

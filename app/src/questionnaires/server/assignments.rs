@@ -9,11 +9,11 @@ use crate::messaging::server::local_text;
 use crate::outbox::{self, Notice};
 use crate::patients::PatientId;
 use crate::platform::db::{lock_row, Db};
-use crate::platform::settings::PortalSettings;
 use crate::platform::tokens;
 use crate::questionnaires::answers::{self, Answers, Checked, Mode, RawAnswers};
 use crate::questionnaires::form::{Form, FormKind, ItemType};
 use crate::questionnaires::*;
+use crate::settings::PortalSettings;
 use crate::types::{StaffRole, UserId};
 use std::net::IpAddr;
 

@@ -6,11 +6,11 @@ use crate::audit::{self, AuditAction, AuditEvent};
 use crate::ids::is_id;
 use crate::messaging::server::local_text;
 use crate::platform::db::{lock_row, Db, Tx};
-use crate::platform::settings::PortalSettings;
 use crate::platform::tokens;
 use crate::questionnaires::fhir;
 use crate::questionnaires::form::{Form, FormKind};
 use crate::questionnaires::*;
+use crate::settings::PortalSettings;
 use crate::types::UserId;
 use std::net::IpAddr;
 

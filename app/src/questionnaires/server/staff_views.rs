@@ -8,12 +8,12 @@ use crate::ids::is_id;
 use crate::messaging::server::local_text;
 use crate::patients::PatientId;
 use crate::platform::db::Db;
-use crate::platform::settings::PortalSettings;
 use crate::platform::tokens;
 use crate::questionnaires::answers::{Answers, Mode};
 use crate::questionnaires::fhir::{self, ResponseContext};
 use crate::questionnaires::form::Form;
 use crate::questionnaires::*;
+use crate::settings::PortalSettings;
 use crate::types::UserId;
 use std::net::IpAddr;
 

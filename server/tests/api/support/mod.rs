@@ -9,8 +9,8 @@ pub mod authenticator;
 pub mod fhir_server;
 pub mod smtp;
 
-use app::platform::settings::{AccountPolicy, MessagingPolicy, Organisation, PortalSettings, SessionPolicy, ThrottlePolicy};
-use app::platform::state::AppState;
+use app::settings::{AccountPolicy, MessagingPolicy, Organisation, PortalSettings, SessionPolicy, ThrottlePolicy};
+use app::state::AppState;
 use leptos::prelude::LeptosOptions;
 use server::config::{Config, MailConfig, SmtpConfig, SmtpTls};
 use server::startup::{self, Running};
