@@ -198,7 +198,7 @@ fn office_hours(rng: &mut Rng, zone: &TimeZone, at: i64) -> i64 {
     if hour >= 18 {
         day = day.tomorrow().unwrap_or(day);
     }
-    let moved = hour < 8 || hour >= 18;
+    let moved = !(8..18).contains(&hour);
     while matches!(day.weekday(), jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday) {
         day = day.tomorrow().unwrap_or(day);
     }

@@ -19,7 +19,10 @@ pub struct DemoAccount {
 
 /// A patient record: (record number, first name, last name, birth date, e-mail, user ID if
 /// enrolled).
-pub const PATIENTS: &[(&str, &str, &str, &str, &str, Option<&str>)] = &[
+pub type DemoPatient = (&'static str, &'static str, &'static str, &'static str, &'static str, Option<&'static str>);
+
+/// The demo clinic's patient records.
+pub const PATIENTS: &[DemoPatient] = &[
     ("MRN100001", "Alice", "Johnson", "1948-03-12", "alice.johnson@example.org", Some("alice")),
     ("MRN100002", "Robert", "Smith", "1961-07-30", "robert.smith@example.org", Some("robert")),
     ("MRN100003", "Carol", "Nguyen", "1985-11-02", "carol.nguyen@example.org", Some("carol")),
@@ -99,7 +102,7 @@ pub async fn load(state: &AppState) -> Result<usize, DemoError> {
             given_name: given,
             family_name: family,
             date_of_birth: dob,
-            email: Some(email).filter(|e| !e.is_empty()).map(|e| *e),
+            email: Some(email).filter(|e| !e.is_empty()).copied(),
             phone: None,
             mrn: Some(mrn),
         };

@@ -187,7 +187,7 @@ fn internal(e: sqlx::Error) -> Response {
 }
 
 /// The member of staff asking, if their role is one of `roles` and nothing is pending.
-fn staff_in<'a>(session: &'a Option<Extension<ActiveSession>>, permission: Permission) -> Option<&'a app::types::UserId> {
+fn staff_in(session: &Option<Extension<ActiveSession>>, permission: Permission) -> Option<&app::types::UserId> {
     let Extension(session) = session.as_ref()?;
     match session.viewer.kind {
         AccountKind::Staff(role) if session.pending.is_none() && role.can(permission) => Some(&session.viewer.user_id),

@@ -174,11 +174,12 @@ impl Gate {
         if let Who::Waiting(step) = self.who {
             return if v.pending == Some(step) { Verdict::Open } else { Verdict::Forbidden };
         }
-        let right_kind = match (self.who, v.kind) {
-            (Who::Patient | Who::PatientOrStaffMay(_), AccountKind::Patient) | (Who::SignedIn, _) => true,
-            (Who::Staff | Who::StaffMay(_) | Who::PatientOrStaffMay(_), AccountKind::Staff(_)) => true,
-            _ => false,
-        };
+        let right_kind = matches!(
+            (self.who, v.kind),
+            (Who::Patient | Who::PatientOrStaffMay(_), AccountKind::Patient)
+                | (Who::SignedIn, _)
+                | (Who::Staff | Who::StaffMay(_) | Who::PatientOrStaffMay(_), AccountKind::Staff(_))
+        );
         if !right_kind {
             return Verdict::OtherPortal(self.portal());
         }

@@ -43,7 +43,7 @@ pub async fn after_sign_in(
     patient: bool,
     now: i64,
 ) -> Result<Option<PendingStep>, sqlx::Error> {
-    if crate::second_step::server::held_after_password(&mut **tx, user).await? {
+    if crate::second_step::server::held_after_password(tx, user).await? {
         set_pending(tx, session_id_hash, Some(PendingStep::SecondStep)).await?;
         return Ok(Some(PendingStep::SecondStep));
     }
@@ -74,10 +74,10 @@ pub async fn after_second_step(
 /// authenticator app or a passkey (with user verification), either of which is then asked for
 /// after the password at every sign-in.
 async fn staff_setup_step(tx: &mut Tx, user: &UserId) -> Result<Option<PendingStep>, sqlx::Error> {
-    if !crate::second_step::server::role_requires_it(&mut **tx, user).await? {
+    if !crate::second_step::server::role_requires_it(tx, user).await? {
         return Ok(None);
     }
-    let has_one = crate::second_step::server::totp_enabled(&mut **tx, user).await? || crate::passkeys::server::count_of(&mut **tx, user).await? > 0;
+    let has_one = crate::second_step::server::totp_enabled(tx, user).await? || crate::passkeys::server::count_of(tx, user).await? > 0;
     Ok((!has_one).then_some(PendingStep::SecondStepSetup))
 }
 

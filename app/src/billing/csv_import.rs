@@ -299,7 +299,7 @@ mod tests {
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
         let e = parse(file(&many).as_bytes()).unwrap_err();
         assert_eq!(e.row, ROWS_MAX + 2);
-        let one_statement: Vec<&str> = std::iter::repeat(GOOD).take(LINES_MAX + 1).collect();
+        let one_statement: Vec<&str> = std::iter::repeat_n(GOOD, LINES_MAX + 1).collect();
         assert_eq!(parse(file(&one_statement).as_bytes()).unwrap_err().row, LINES_MAX + 2);
     }
 
@@ -338,11 +338,15 @@ mod tests {
         (0u8..3, 1u32..=28, "[A-Za-z][A-Za-z ,\"]{0,20}", "[A-Za-z0-9][A-Za-z0-9 ,\"\n]{0,40}", 1i64..1_000_000)
     }
 
-    fn file_strategy() -> impl Strategy<Value = Vec<(String, u32, Vec<(u8, u32, String, String, i64)>)>> {
+    /// An account, its statement's month and its lines (kind, day, department, text, cents).
+    type AccountSpec = (String, u32, Vec<(u8, u32, String, String, i64)>);
+    type FileSpec = Vec<AccountSpec>;
+
+    fn file_strategy() -> impl Strategy<Value = FileSpec> {
         proptest::collection::vec(("G[0-9]{3}", 1u32..=12, proptest::collection::vec(line_strategy(), 1..6)), 1..6)
     }
 
-    fn build(spec: &[(String, u32, Vec<(u8, u32, String, String, i64)>)]) -> String {
+    fn build(spec: &[AccountSpec]) -> String {
         let mut rows = vec![HEADER.to_string()];
         let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
         for (account, month, lines) in spec {

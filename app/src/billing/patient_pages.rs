@@ -15,7 +15,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 pub async fn load_billing_summary() -> Result<Vec<AccountSummary>, AppError> {
     let cx = crate::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
-    Ok(super::server::patient_accounts(&state.db, &patient).await?)
+    Ok(super::server::patient_accounts(&state.db, patient).await?)
 }
 
 #[server(endpoint = "billing/account")]
@@ -26,7 +26,7 @@ pub async fn load_account(id: String) -> Result<AccountView, AppError> {
     let cx = crate::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let id = super::AccountId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    let reader = Reader::Patient { user: &session.viewer.user_id, patient: &patient };
+    let reader = Reader::Patient { user: &session.viewer.user_id, patient };
     account_view(&state.db, &state.settings, reader, &id, cx.addr, cx.now).await?.ok_or_else(|| request::refuse(AppError::NotFound))
 }
 
@@ -50,7 +50,7 @@ pub async fn update_delivery(account: String, delivery: String) -> Result<(), Ap
         crate::layout::redirect_notice(&format!("/billing/accounts/{}/paperless", id.as_str()), PaperlessNotice::Choose);
         return Ok(());
     };
-    let reader = Reader::Patient { user: &session.viewer.user_id, patient: &patient };
+    let reader = Reader::Patient { user: &session.viewer.user_id, patient };
     match change_delivery(&state.db, reader, &id, to, cx.addr, cx.now).await {
         Ok(_) => crate::platform::request::redirect(&format!("/billing/accounts/{}?delivery={}#paperless", id.as_str(), to.as_str())),
         Err(BillingError::NotFound) => return Err(request::refuse(AppError::NotFound)),

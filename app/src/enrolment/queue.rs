@@ -59,8 +59,8 @@ pub async fn approve_request(request_id: String, link_to: String, email_code: Op
         },
     };
     let email = email_code.as_deref() == Some("yes");
-    match approve(&state, &request_id, link, email, &session.viewer.user_id, cx.addr, cx.now).await {
-        Ok(issued) => crate::patients::show_code_once(&state, &issued.patient, &issued.code, issued.emailed),
+    match approve(state, &request_id, link, email, &session.viewer.user_id, cx.addr, cx.now).await {
+        Ok(issued) => crate::patients::show_code_once(state, &issued.patient, &issued.code, issued.emailed),
         Err(DecisionError::AlreadyDecided) => back(RequestNotice::Decided),
         Err(DecisionError::HasAccount) => back(RequestNotice::HasAccount),
         Err(DecisionError::NotFound) => back(RequestNotice::Choose),
@@ -111,8 +111,9 @@ pub fn EnrolmentQueuePage() -> impl IntoView {
         <Title text="Enrolment requests | Staff"/>
             <h1>"Enrolment requests"</h1>
             {move || declined().then(|| view! { <p class="notice notice--status" role="status">"The request was declined. The person has been e-mailed to call the office."</p> })}
-            <Loaded resource=queue view={move |data| match data {
-                    (pending, decided) => view! {
+            <Loaded resource=queue view={move |data| {
+                    let (pending, decided) = data;
+                    view! {
                         <h2>"Waiting ("{pending.len()}")"</h2>
                         {if pending.is_empty() {
                             view! { <div class="empty"><p>"No requests are waiting."</p></div> }.into_any()
@@ -157,7 +158,7 @@ pub fn EnrolmentQueuePage() -> impl IntoView {
                                 </table>
                             }.into_any()
                         }}
-                    }.into_any(),
+                    }.into_any()
             }}/>
     }
 }

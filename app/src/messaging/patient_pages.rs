@@ -48,7 +48,7 @@ pub async fn load_messages_overview() -> Result<MessagesOverview, AppError> {
     let cx = crate::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let now = cx.now;
-    let threads = super::server::patient_threads(&state.db, &state.settings.messaging.time_zone, &patient, now).await?;
+    let threads = super::server::patient_threads(&state.db, &state.settings.messaging.time_zone, patient, now).await?;
     let unread = threads.iter().map(|t| t.unread).sum();
     Ok(MessagesOverview {
         unread,
@@ -56,7 +56,7 @@ pub async fn load_messages_overview() -> Result<MessagesOverview, AppError> {
         reply_days: state.settings.messaging.reply_business_days,
         notices: super::server::notice_mode(&state.db, &session.viewer.user_id).await?,
         has_draft: super::server::draft(&state.db, &session.viewer.user_id, None).await?.is_some(),
-        can_write: !super::server::recipients(&state.db, &patient).await?.is_empty(),
+        can_write: !super::server::recipients(&state.db, patient).await?.is_empty(),
     })
 }
 
@@ -66,7 +66,7 @@ pub async fn load_messages_overview() -> Result<MessagesOverview, AppError> {
 pub async fn unread_messages() -> Result<i64, AppError> {
     let cx = crate::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
-    Ok(super::server::unread_count(&state.db, &patient).await?)
+    Ok(super::server::unread_count(&state.db, patient).await?)
 }
 
 /// The patient's message limits as they stand now.
@@ -82,10 +82,10 @@ pub async fn load_compose_data() -> Result<ComposeData, AppError> {
     let cx = crate::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     Ok(ComposeData {
-        recipients: super::server::recipients(&state.db, &patient).await?,
+        recipients: super::server::recipients(&state.db, patient).await?,
         draft: super::server::draft(&state.db, &session.viewer.user_id, None).await?.unwrap_or_default(),
         reply_days: state.settings.messaging.reply_business_days,
-        quota: quota_of(&state, &patient).await?,
+        quota: quota_of(state, patient).await?,
     })
 }
 
@@ -97,7 +97,7 @@ pub async fn load_patient_thread(id: String) -> Result<ThreadPageData, AppError>
     let cx = crate::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let thread_id = super::ThreadId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    let reader = Reader::Patient { user: &session.viewer.user_id, patient: &patient };
+    let reader = Reader::Patient { user: &session.viewer.user_id, patient };
     let thread = open_thread(&state.db, &state.settings.messaging.time_zone, reader, &thread_id, cx.addr, cx.now)
         .await?
         .ok_or_else(|| request::refuse(AppError::NotFound))?;
@@ -105,7 +105,7 @@ pub async fn load_patient_thread(id: String) -> Result<ThreadPageData, AppError>
         thread,
         draft: super::server::draft(&state.db, &session.viewer.user_id, Some(&thread_id)).await?.unwrap_or_default(),
         reply_days: state.settings.messaging.reply_business_days,
-        quota: quota_of(&state, &patient).await?,
+        quota: quota_of(state, patient).await?,
     })
 }
 
@@ -190,7 +190,7 @@ pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
     };
     match posted.action.as_str() {
         "save" => {
-            if !msg::save_draft(&state.db, user, &patient, thread.as_ref(), &draft, now).await? {
+            if !msg::save_draft(&state.db, user, patient, thread.as_ref(), &draft, now).await? {
                 return Err(request::refuse(AppError::NotFound));
             }
             let note = if posted.files.is_empty() && posted.file_error.is_none() { "saved" } else { "saved-without-files" };
@@ -206,7 +206,7 @@ pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
     }
     let back = format!("{page}{anchor}");
     if let Some(e) = posted.file_error {
-        msg::save_draft(&state.db, user, &patient, thread.as_ref(), &draft, now).await?;
+        msg::save_draft(&state.db, user, patient, thread.as_ref(), &draft, now).await?;
         redirect_notice(&back, notice_for(&SendError::Attachment(e)));
         return Ok(());
     }
@@ -214,7 +214,7 @@ pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
         &state.db,
         &state.settings,
         user,
-        &patient,
+        patient,
         NewPatientMessage {
             thread: thread.clone(),
             recipient: posted.recipient,
@@ -233,7 +233,7 @@ pub async fn send_message(data: MultipartData) -> Result<(), AppError> {
         Err(SendError::Db(e)) => return Err(e.into()),
         Err(SendError::NotFound) => return Err(request::refuse(AppError::NotFound)),
         Err(e) => {
-            msg::save_draft(&state.db, user, &patient, thread.as_ref(), &draft, now).await?;
+            msg::save_draft(&state.db, user, patient, thread.as_ref(), &draft, now).await?;
             redirect_notice(&back, notice_for(&e));
         }
     }
@@ -540,8 +540,9 @@ pub fn PatientThreadPage() -> impl IntoView {
             {move || sent().then(|| view! { <p class="notice notice--status" role="status">"Your message has been sent."</p> })}
             {refusal()}
             {move || saved().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
-            <Loaded resource=data heading="Conversation" view={move |data| match data {
-                    d => {
+            <Loaded resource=data heading="Conversation" view={move |data| {
+                    let d = data;
+                    {
                         let limit = limit_notice(&d.quota, refused());
                         view! { <PatientThread d limit/> }.into_any()
                     }

@@ -95,7 +95,6 @@ struct ClaimedRow {
 /// Claims up to `limit` due notices for `worker` until `lease_until`. Safe with several workers
 /// on several app servers: a row is claimed only while unclaimed (or its lease has run out), and
 /// the condition is checked again on the row itself, so two workers never hold the same row.
-
 pub async fn claim(db: &Db, worker: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Claimed>, sqlx::Error> {
     let rows = sqlx::query_as::<_, ClaimedRow>(
         "UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
@@ -226,7 +225,6 @@ struct GivenUpRow {
 }
 
 /// Notices given up since `since`, latest first.
-
 pub async fn given_up(db: &Db, since: i64, limit: i64) -> Result<Vec<crate::security::NoticeGivenUp>, sqlx::Error> {
     let rows = sqlx::query_as::<_, GivenUpRow>(
         "SELECT o.notice, o.recipient, o.attempts, o.last_error, o.created_at, o.failed_at, \

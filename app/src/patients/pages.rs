@@ -75,8 +75,8 @@ pub async fn issue_code(patient_id: String, email_code: Option<String>) -> Resul
     let (session, state) = (&cx.session, &cx.state);
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let email = email_code.as_deref() == Some("yes");
-    match crate::enrolment::server::issue_code(&state, &id, email, &session.viewer.user_id, cx.addr, cx.now).await {
-        Ok(issued) => show_code_once(&state, &id, &issued.code, issued.emailed),
+    match crate::enrolment::server::issue_code(state, &id, email, &session.viewer.user_id, cx.addr, cx.now).await {
+        Ok(issued) => show_code_once(state, &id, &issued.code, issued.emailed),
         Err(DecisionError::HasAccount) => crate::layout::redirect_notice(&format!("/staff/patients/{}", id.as_str()), PatientNotice::HasAccount),
         Err(DecisionError::Db(e)) => return Err(e.into()),
         Err(_) => return Err(request::refuse(AppError::NotFound)),

@@ -95,7 +95,7 @@ pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
 pub fn condition_holds(c: &EnableWhen, answers: &Answers) -> bool {
     let given = answers.get(&c.question).map(Vec::as_slice).unwrap_or_default();
     match c.operator {
-        Operator::Exists => matches!(c.answer, Value::Boolean(b) if b == !given.is_empty()),
+        Operator::Exists => matches!(c.answer, Value::Boolean(b) if b != given.is_empty()),
         // "!=" holds when no answer equals the value (also when unanswered), as FHIR defines it.
         Operator::NotEquals => !given.iter().any(|g| compare(g, &c.answer) == Some(Ordering::Equal)),
         op => given.iter().any(|g| match compare(g, &c.answer) {

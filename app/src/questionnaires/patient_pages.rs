@@ -19,7 +19,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 pub async fn load_my_questionnaires() -> Result<MyQuestionnaires, AppError> {
     let cx = crate::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
-    Ok(super::server::my_questionnaires(&state.db, &state.settings, &patient, cx.now).await?)
+    Ok(super::server::my_questionnaires(&state.db, &state.settings, patient, cx.now).await?)
 }
 
 /// How many assignments wait for the patient or are in progress (for the home page).
@@ -28,7 +28,7 @@ pub async fn load_my_questionnaires() -> Result<MyQuestionnaires, AppError> {
 pub async fn open_questionnaires() -> Result<i64, AppError> {
     let cx = crate::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
-    Ok(super::server::open_count(&state.db, &patient).await?)
+    Ok(super::server::open_count(&state.db, patient).await?)
 }
 
 /// One assignment to fill or read; `check` = `submit` shows the messages of a refused
@@ -41,7 +41,7 @@ pub async fn load_my_form(id: String, check: Option<String>) -> Result<FillView,
     let cx = crate::context::PatientCtx::get()?;
     let (session, patient, state) = (&cx.session, &cx.patient, &cx.state);
     let mode = if check.as_deref() == Some("submit") { Mode::Submit } else { Mode::Draft };
-    super::server::open_for_patient(&state.db, &state.settings, &session.viewer.user_id, &patient, &id, mode, cx.addr, cx.now)
+    super::server::open_for_patient(&state.db, &state.settings, &session.viewer.user_id, patient, &id, mode, cx.addr, cx.now)
         .await?
         .ok_or_else(|| request::refuse(AppError::NotFound))
 }
@@ -70,7 +70,7 @@ pub async fn save_answers(data: MultipartData) -> Result<(), AppError> {
     let get = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or_default();
     let id = get("assignment");
     let submit = get("action") == "submit";
-    match save(&state.db, &session.viewer.user_id, &patient, &id, &fields, submit, cx.addr, cx.now).await {
+    match save(&state.db, &session.viewer.user_id, patient, &id, &fields, submit, cx.addr, cx.now).await {
         // Not a typed notice: the code is the assignment's id (kept as it travels today), and the
         // list thanks the patient for any `done`.
         Ok(Saved::Submitted) => crate::platform::request::redirect(&format!("/record/questionnaires?done={id}")),
@@ -98,7 +98,7 @@ pub async fn set_survey_preference(surveys: String) -> Result<(), AppError> {
             return Ok(());
         }
     };
-    super::server::set_surveys(&state.db, &session.viewer.user_id, &patient, on, cx.addr, cx.now).await?;
+    super::server::set_surveys(&state.db, &session.viewer.user_id, patient, on, cx.addr, cx.now).await?;
     crate::platform::request::redirect(&format!("/record/questionnaires?surveys={surveys}#surveys"));
     Ok(())
 }

@@ -108,9 +108,6 @@ pub async fn add_samples() -> Result<(), AppError> {
     Ok(())
 }
 
-/// A patient's questionnaires as staff see them (the front desk: surveys only), with the forms
-/// they may assign. Audited.
-
 fn kind_options(selected: Option<&str>) -> impl IntoView {
     FormKind::ALL.into_iter().map(|k| view! { <option value=k.as_str() selected={selected == Some(k.as_str())}>{k.label()}</option> }).collect_view()
 }

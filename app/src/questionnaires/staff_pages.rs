@@ -94,7 +94,7 @@ pub async fn load_patient_questionnaires(id: String) -> Result<PatientQuestionna
     let mut conn = cx.state.db.pool.acquire().await.map_err(AppError::from)?;
     let surveys_on = super::server::surveys_on(&mut conn, &patient_id).await?;
     drop(conn);
-    super::server::audit_listed(&cx.state.db, cx.user(), "patient", &patient_id.as_str(), cx.addr, now).await?;
+    super::server::audit_listed(&cx.state.db, cx.user(), "patient", patient_id.as_str(), cx.addr, now).await?;
     Ok(PatientQuestionnaires { patient: patient_name(patient), surveys_on, assignments, forms, can_read_answers: cx.role.can(Permission::ReadAnswers) })
 }
 

@@ -283,6 +283,9 @@ impl ResourceType {
     }
 }
 
+// Each resource is parsed once and moved into the record; boxing the larger ones would add an
+// allocation per resource and gain nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Resource {
     Patient(Patient),

@@ -29,6 +29,8 @@ impl Default for RecordSettings {
     }
 }
 
+/// One per process, read at start: the size of the remote variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum SourceSettings {
     /// The portal's own database (`server record import`).

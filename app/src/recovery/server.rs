@@ -330,7 +330,7 @@ pub async fn request_email_change(state: &AppState, user: &UserId, new_email: &s
         tx.commit().await?;
         return Ok(LinkRequest::TooMany);
     }
-    let old = crate::users::email(&mut *tx, &user).await?;
+    let old = crate::users::email(&mut *tx, user).await?;
     sqlx::query("UPDATE account_links SET used_at = $1 WHERE user_id = $2 AND purpose = 'email-change' AND used_at IS NULL")
         .bind(now)
         .bind(user.as_str())

@@ -274,31 +274,6 @@ pub async fn end_expired(db: &Db, policy: &SessionPolicy, now: i64) -> Result<us
     Ok(ended)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    fn policy() -> SessionPolicy {
-        SessionPolicy { idle_timeout: Duration::from_secs(15 * 60), idle_warning: Duration::from_secs(60), absolute_timeout: Duration::from_secs(12 * 3600) }
-    }
-
-    #[test]
-    fn a_session_ends_after_fifteen_idle_minutes() {
-        let min = 60_000;
-        assert_eq!(expiry(&policy(), 0, 0, 15 * min - 1), None);
-        assert_eq!(expiry(&policy(), 0, 0, 15 * min), Some(EndReason::IdleTimeout));
-    }
-
-    #[test]
-    fn activity_does_not_extend_a_session_past_twelve_hours() {
-        let hour = 3_600_000;
-        let now = 12 * hour;
-        assert_eq!(expiry(&policy(), 0, now - 1000, now), Some(EndReason::AbsoluteTimeout));
-        assert_eq!(expiry(&policy(), 0, now - 1000, now - 1), None);
-    }
-}
-
 /// The `Set-Cookie` value for the session: the secret, or a removal when `None`.
 pub fn session_cookie(settings: &crate::settings::PortalSettings, secret: Option<&str>) -> http::HeaderValue {
     let name = settings.session_cookie_name();
@@ -330,4 +305,29 @@ pub fn step_cookie(settings: &crate::settings::PortalSettings, base: &str, value
         None => format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
     };
     http::HeaderValue::from_str(&cookie).expect("cookie of URL-safe characters")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn policy() -> SessionPolicy {
+        SessionPolicy { idle_timeout: Duration::from_secs(15 * 60), idle_warning: Duration::from_secs(60), absolute_timeout: Duration::from_secs(12 * 3600) }
+    }
+
+    #[test]
+    fn a_session_ends_after_fifteen_idle_minutes() {
+        let min = 60_000;
+        assert_eq!(expiry(&policy(), 0, 0, 15 * min - 1), None);
+        assert_eq!(expiry(&policy(), 0, 0, 15 * min), Some(EndReason::IdleTimeout));
+    }
+
+    #[test]
+    fn activity_does_not_extend_a_session_past_twelve_hours() {
+        let hour = 3_600_000;
+        let now = 12 * hour;
+        assert_eq!(expiry(&policy(), 0, now - 1000, now), Some(EndReason::AbsoluteTimeout));
+        assert_eq!(expiry(&policy(), 0, now - 1000, now - 1), None);
+    }
 }

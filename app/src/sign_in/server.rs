@@ -304,7 +304,7 @@ async fn open_session(state: &AppState, o: Opening<'_>, now: i64) -> Result<Opti
         // includes this one) or wholly after it (and then the hash read below is the new one).
         // On SQLite the write transaction already runs alone.
         crate::platform::db::lock_row(&mut tx, "users", user_id.as_str()).await?;
-        let current = crate::users::password_hash(&mut *tx, &user_id).await?;
+        let current = crate::users::password_hash(&mut *tx, user_id).await?;
         if current.as_deref() != Some(verified) {
             tx.rollback().await?;
             return Ok(None);

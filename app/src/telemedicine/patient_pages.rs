@@ -15,7 +15,7 @@ use leptos_router::hooks::use_params_map;
 pub async fn load_visits() -> Result<PatientVisits, AppError> {
     let cx = crate::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
-    Ok(super::server::patient_visits(&state.db, &state.settings, &patient, cx.now).await?)
+    Ok(super::server::patient_visits(&state.db, &state.settings, patient, cx.now).await?)
 }
 
 #[server(endpoint = "visits/one")]
@@ -25,7 +25,7 @@ pub async fn load_visit(id: String) -> Result<VisitSummary, AppError> {
     let cx = crate::context::PatientCtx::get()?;
     let (patient, state) = (&cx.patient, &cx.state);
     let id = super::VisitId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    super::server::patient_visit(&state.db, &state.settings, &patient, &id, cx.now).await?.ok_or_else(|| request::refuse(AppError::NotFound))
+    super::server::patient_visit(&state.db, &state.settings, patient, &id, cx.now).await?.ok_or_else(|| request::refuse(AppError::NotFound))
 }
 
 /// *Begin visit*: `understood` is `yes` when the box was ticked. On success the answer is the
@@ -40,7 +40,7 @@ pub async fn begin_visit(visit: String, understood: Option<String>) -> Result<()
     let id = super::VisitId::parse(&visit).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let back = format!("/visits/{}", id.as_str());
     let understood = understood.as_deref() == Some("yes");
-    match acknowledge(&state.db, &state.settings, &session.viewer.user_id, &patient, &id, understood, cx.addr, cx.now).await {
+    match acknowledge(&state.db, &state.settings, &session.viewer.user_id, patient, &id, understood, cx.addr, cx.now).await {
         Ok(join) => match crate::external_links::server::leaving_href(&state.link_key, &join, &back) {
             Some(href) => crate::platform::request::redirect(&href),
             // Links are checked when scheduled; one that no longer passes is not handed out.

@@ -256,8 +256,8 @@ pub fn StaffTermsPage() -> impl IntoView {
         <Title text="Terms versions | Staff"/>
             <h1>"Terms and conditions"</h1>
             {message}
-            <Loaded resource=versions view={move |data| match data {
-                    list => view! {
+            <Loaded resource=versions view={move |list| {
+                    view! {
                         <table class="table">
                             <caption>"Published versions, newest first"</caption>
                             <thead><tr>
@@ -277,7 +277,7 @@ pub fn StaffTermsPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
+                    }.into_any()
             }}/>
             <h2>"Publish a new version"</h2>
             <p>"Write paragraphs separated by a blank line; start a line with ## for a heading. "

@@ -659,7 +659,7 @@ async fn a_paper_statement_waits_in_the_print_queue(backend: Backend) {
     let r = billing.post_form("/api/staff/billing/printed", &[("until", &until.to_string())]).await;
     assert_eq!(r.location(), Some("/staff/billing/print-queue?printed=0"));
     assert_eq!(audit_of(&portal, "billing.statements-printed").await.len(), 1);
-    assert_eq!(csv_statement_ids(&billing.get("/staff/billing/print-queue.csv").await.body), [later.clone()]);
+    assert_eq!(csv_statement_ids(&billing.get("/staff/billing/print-queue.csv").await.body), std::slice::from_ref(&later));
     portal.stop().await;
 }
 
@@ -745,10 +745,10 @@ async fn a_refused_statement_stores_nothing_and_keeps_the_form(backend: Backend)
     let stored = move || async move {
         let portal = p;
         (
-            count(&portal, "SELECT COUNT(*) FROM statements").await,
-            count(&portal, "SELECT COUNT(*) FROM statement_lines").await,
-            count(&portal, "SELECT COUNT(*) FROM outbox").await,
-            count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'billing.statement-posted'").await,
+            count(portal, "SELECT COUNT(*) FROM statements").await,
+            count(portal, "SELECT COUNT(*) FROM statement_lines").await,
+            count(portal, "SELECT COUNT(*) FROM outbox").await,
+            count(portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'billing.statement-posted'").await,
         )
     };
     let before = stored().await;

@@ -80,7 +80,7 @@ async fn turn_on(portal: &TestPortal, c: &Client, login: &str, page: &str) -> (S
     assert!(shown.body.contains(&secret.base32_grouped()), "and the key to type");
     let r = c.post_form("/api/second-step/confirm", &[("code", "000000")]).await;
     assert_eq!(r.location(), Some(format!("{page}?error=code#setup").as_str()));
-    let r = c.post_form("/api/second-step/confirm", &[("code", &code(&portal, &secret, 0))]).await;
+    let r = c.post_form("/api/second-step/confirm", &[("code", &code(portal, &secret, 0))]).await;
     assert_eq!(r.location(), Some(format!("{page}?on=1").as_str()));
     let page_with_codes = c.get(&format!("{page}?on=1")).await;
     let codes: Vec<String> = page_with_codes

@@ -144,7 +144,7 @@ pub struct ResponseContext<'a> {
 /// One response as a FHIR R4 QuestionnaireResponse: the answered items in the form's structure
 /// (groups holding their answered items; unanswered and disabled items left out).
 pub fn response(form: &Form, answers: &Answers, ctx: &ResponseContext<'_>) -> Json {
-    fn items(form: &Form, list: &[Item], answers: &Answers) -> Vec<Json> {
+    fn items(list: &[Item], answers: &Answers) -> Vec<Json> {
         let mut out = Vec::new();
         for item in list {
             let mut o = Map::new();
@@ -153,7 +153,7 @@ pub fn response(form: &Form, answers: &Answers, ctx: &ResponseContext<'_>) -> Js
                 o.insert("text".into(), json!(t));
             }
             if item.item_type == ItemType::Group {
-                let children = items(form, &item.items, answers);
+                let children = items(&item.items, answers);
                 if children.is_empty() {
                     continue;
                 }
@@ -180,6 +180,6 @@ pub fn response(form: &Form, answers: &Answers, ctx: &ResponseContext<'_>) -> Js
         "status": ctx.status,
         "subject": { "identifier": { "type": { "text": "Medical record number" }, "value": ctx.mrn }, "display": ctx.patient_name },
         "authored": ctx.authored,
-        "item": items(form, &form.items, answers),
+        "item": items(&form.items, answers),
     })
 }

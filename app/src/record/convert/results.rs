@@ -206,7 +206,7 @@ impl PatientRecord {
             }
         }
         let mut list: Vec<TrendChoice> = by_key.into_values().collect();
-        list.sort_by(|a, b| (a.kind != ResultKind::VitalSigns, a.name.to_lowercase()).cmp(&(b.kind != ResultKind::VitalSigns, b.name.to_lowercase())));
+        list.sort_by_key(|a| (a.kind != ResultKind::VitalSigns, a.name.to_lowercase()));
         list
     }
 

@@ -58,7 +58,7 @@ fn a_record_holds_its_patient_only() {
     }
     // Item ids are opaque: nothing of the EHR's id shows through.
     for e in alice.entries() {
-        assert!(ItemId::parse(&e.item.as_str()).is_some());
+        assert!(ItemId::parse(e.item.as_str()).is_some());
         assert!(!e.item.as_str().contains("alice"));
     }
     assert_eq!(alice.entries().iter().filter(|e| e.kind == ResourceType::Patient).count(), 1);
