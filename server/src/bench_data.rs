@@ -20,7 +20,7 @@
 //! statements over and over (sqlx prepares each once per connection).
 
 use app::messaging::server::calendar;
-use app::platform::{now_ms, tokens::new_id};
+use app::platform::tokens::new_id;
 use app::state::AppState;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -270,7 +270,7 @@ struct Msg {
 /// Loads `patients` patients with `messages_per_patient` messages each.
 pub async fn load(state: &AppState, patients: u32, messages_per_patient: u32) -> Result<Loaded, BenchDataError> {
     let started = Instant::now();
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let year_ago = now - 365 * DAY;
     let drlee = user_id(state, "drlee").await?;
     let nursekim = user_id(state, "nursekim").await?;

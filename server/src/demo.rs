@@ -4,7 +4,6 @@
 
 use app::account::server::{create_account, find_by_login, CreateAccountError, NewAccount};
 use app::patients::server as patients;
-use app::platform::now_ms;
 use app::state::AppState;
 use app::types::{AccountKind, StaffRole};
 
@@ -75,7 +74,7 @@ impl From<sqlx::Error> for DemoError {
 /// would open those patients' records to anyone. A database is the demo's when it had no
 /// patients the first time the demo was loaded (it is marked then); never in production mode.
 pub async fn load(state: &AppState) -> Result<usize, DemoError> {
-    let now = now_ms();
+    let now = state.clock.now_ms();
     if state.settings.production {
         return Err(DemoError::Production);
     }

@@ -12,7 +12,6 @@ use app::billing::StatementId;
 use app::messaging::server::{attachment, patient_of, Reader};
 use app::messaging::AttachmentId;
 use app::patients::PatientId;
-use app::platform::now_ms;
 use app::platform::request::ClientAddr;
 use app::session::server::ActiveSession;
 use app::state::AppState;
@@ -37,11 +36,11 @@ pub async fn message_attachment(
     let user = &session.viewer.user_id;
     let found = match session.viewer.kind {
         AccountKind::Patient => match patient_of(&state.db, user).await {
-            Ok(Some(patient)) => attachment(&state.db, Reader::Patient { user, patient: &patient }, &id, addr, now_ms()).await,
+            Ok(Some(patient)) => attachment(&state.db, Reader::Patient { user, patient: &patient }, &id, addr, state.clock.now_ms()).await,
             Ok(None) => Ok(None),
             Err(e) => Err(e),
         },
-        AccountKind::Staff(role) if role.can(Permission::WorkMessages) => attachment(&state.db, Reader::Staff { user }, &id, addr, now_ms()).await,
+        AccountKind::Staff(role) if role.can(Permission::WorkMessages) => attachment(&state.db, Reader::Staff { user }, &id, addr, state.clock.now_ms()).await,
         AccountKind::Staff(_) => return StatusCode::FORBIDDEN.into_response(),
     };
     match found {
@@ -101,7 +100,7 @@ pub async fn statement_pdf(
     };
     let Some(reader) = statement_reader(&session, patient.as_ref()) else { return StatusCode::FORBIDDEN.into_response() };
     let addr = addr.map(|Extension(a)| a.0);
-    match billing::statement_documents(&state.db, &state.settings, reader, std::slice::from_ref(&id), addr, now_ms()).await {
+    match billing::statement_documents(&state.db, &state.settings, reader, std::slice::from_ref(&id), addr, state.clock.now_ms()).await {
         Ok(Some(documents)) => {
             let name = format!("statement-{}-{}.pdf", documents[0].account_number, documents[0].statement_date);
             pdf_response(render(&documents), &name)
@@ -133,7 +132,7 @@ pub async fn print_queue_pdf(
     if ids.is_empty() {
         return StatusCode::NOT_FOUND.into_response();
     }
-    match billing::statement_documents(&state.db, &state.settings, BillingReader::Staff { user }, &ids, addr, now_ms()).await {
+    match billing::statement_documents(&state.db, &state.settings, BillingReader::Staff { user }, &ids, addr, state.clock.now_ms()).await {
         Ok(Some(documents)) => pdf_response(render(&documents), "print-queue.pdf"),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => internal(e),
@@ -153,7 +152,7 @@ pub async fn print_queue_csv(
         Ok(items) => items,
         Err(e) => return internal(e),
     };
-    if let Err(e) = billing::audit_export(&state.db, user, "csv", addr, now_ms()).await {
+    if let Err(e) = billing::audit_export(&state.db, user, "csv", addr, state.clock.now_ms()).await {
         return internal(e);
     }
     let mut res = billing::print_queue_csv(&items).into_response();
@@ -236,7 +235,7 @@ pub async fn questionnaire_response_json(
     let Some(user) = staff_in(&session, Permission::ReadAnswers) else { return StatusCode::FORBIDDEN.into_response() };
     let Some(id) = file.strip_suffix(".json") else { return StatusCode::NOT_FOUND.into_response() };
     let addr = addr.map(|Extension(a)| a.0);
-    match app::questionnaires::server::response_json(&state.db, user, id, addr, now_ms()).await {
+    match app::questionnaires::server::response_json(&state.db, user, id, addr, state.clock.now_ms()).await {
         Ok(Some((name, json))) => json_response(&json, &name),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => internal(e),

@@ -9,7 +9,6 @@
 
 use crate::config::{MailConfig, SmtpTls};
 use app::outbox::{self, AfterFailure, Claimed, Failure};
-use app::platform::now_ms;
 use app::state::AppState;
 use lettre::message::{header::ContentType, Mailbox, Message};
 use lettre::transport::smtp::authentication::Credentials;
@@ -84,13 +83,13 @@ fn build(state: &AppState, claimed: &Claimed) -> Result<Message, Failure> {
 /// Delivers what is due once; returns how many were sent.
 #[tracing::instrument(skip_all)]
 pub async fn deliver_due(state: &AppState, mailer: &Mailer, worker: &str) -> Result<usize, sqlx::Error> {
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let claimed = outbox::claim(&state.db, worker, now, now + outbox::LEASE_MS, 20).await?;
     let mut sent = 0;
     for item in claimed {
         // The sends before this one may have used up the batch's lease: renewed now, it covers
         // this send (cut off well within it); lost, the notice is another worker's or free.
-        let now = now_ms();
+        let now = state.clock.now_ms();
         if !outbox::renew(&state.db, &item.id, worker, now, now + outbox::LEASE_MS).await? {
             continue;
         }
@@ -100,10 +99,10 @@ pub async fn deliver_due(state: &AppState, mailer: &Mailer, worker: &str) -> Res
         };
         match result {
             Ok(()) => {
-                outbox::mark_sent(&state.db, &item.id, worker, now_ms()).await?;
+                outbox::mark_sent(&state.db, &item.id, worker, state.clock.now_ms()).await?;
                 sent += 1;
             }
-            Err(failure) => match outbox::mark_failed(&state.db, &item.id, worker, item.attempts, failure, now_ms()).await? {
+            Err(failure) => match outbox::mark_failed(&state.db, &item.id, worker, item.attempts, failure, state.clock.now_ms()).await? {
                 AfterFailure::Retried => {
                     tracing::warn!(outbox_id = %item.id, attempts = item.attempts, error = failure.describe(), "notice not delivered; will retry")
                 }

@@ -2,7 +2,6 @@
 
 use app::account::server::{create_account, NewAccount};
 use app::audit::{self, ChainReport};
-use app::platform::now_ms;
 use app::types::{AccountKind, StaffRole};
 use clap::{Parser, Subcommand};
 use leptos::config::get_configuration;
@@ -228,7 +227,7 @@ async fn run(command: Command) -> ExitCode {
         Command::Demo { without_activity } => match demo::load(&state).await {
             Ok(n) => {
                 if !without_activity {
-                    match demo::activity(&state, app::platform::now_ms()).await {
+                    match demo::activity(&state, state.clock.now_ms()).await {
                         Ok(true) => println!("demo activity added: Alice's questionnaire and lesson, conversations waiting for Dr. Lee and the nurse line"),
                         Ok(false) => {}
                         Err(e) => {
@@ -279,7 +278,7 @@ async fn run(command: Command) -> ExitCode {
             }
             let password = password.trim_end_matches(['\r', '\n']).to_string();
             let new = NewAccount { login: user_id.clone(), display_name: name, kind: AccountKind::Staff(role), email, patient_id: None, password };
-            match create_account(&state.db, &state.passwords, new, None, now_ms()).await {
+            match create_account(&state.db, &state.passwords, new, None, state.clock.now_ms()).await {
                 Ok(_) => {
                     println!("created staff account {user_id} ({})", role.label());
                     ExitCode::SUCCESS
@@ -308,7 +307,7 @@ async fn run(command: Command) -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            match app::record::embedded::import(&state.db, &text, now_ms()).await {
+            match app::record::embedded::import(&state.db, &text, state.clock.now_ms()).await {
                 Ok(report) => {
                     let counts: Vec<String> = report.imported.iter().map(|(t, n)| format!("{n} {t}")).collect();
                     println!("imported {} resources: {}", report.total(), counts.join(", "));

@@ -6,7 +6,6 @@
 //! Written by hand: a counter map and fixed-bucket histograms under one mutex cost a few
 //! hundred nanoseconds per request, and the format is a few lines of text.
 
-use app::platform::now_ms;
 use app::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
@@ -148,7 +147,7 @@ async fn scrape(State((metrics, state)): State<(Arc<Metrics>, AppState)>) -> Res
     let throttled = app::sign_in::server::REFUSED_THROTTLED.load(Ordering::Relaxed);
     let _ = writeln!(out, "portal_sign_in_refusals_total{{reason=\"failed\"}} {failed}");
     let _ = writeln!(out, "portal_sign_in_refusals_total{{reason=\"throttled\"}} {throttled}");
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let backlog = sqlx::query("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
         .fetch_one(&state.db.pool)
         .await

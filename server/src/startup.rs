@@ -46,7 +46,7 @@ pub async fn state(config: &Config, leptos_options: LeptosOptions) -> Result<App
     }
     let db = Db::connect(&config.database_url, config.db_max_connections).await?;
     db.migrate().await?;
-    let sealing = secrets_key(&config.secrets_key_file, &db).await?;
+    let sealing = secrets_key(&config.secrets_key_file, &db, config.clock.now_ms()).await?;
     // Before anything is recorded: from its anchor on, the audit chain is linked under a subkey
     // of the secrets key (set at the first start of a version with keyed links).
     let chain_key = app::audit::ChainKey::from_secrets(&sealing);
@@ -56,7 +56,7 @@ pub async fn state(config: &Config, leptos_options: LeptosOptions) -> Result<App
     tracing::info!(target: "portal::audit", seq, hash = %hash, "audit chain head at start");
     // A new installation starts with the sample terms, so that enrolment works at once; the
     // organisation publishes its own text as the next version.
-    app::terms::server::ensure_published(&db, app::platform::now_ms()).await?;
+    app::terms::server::ensure_published(&db, config.clock.now_ms()).await?;
     // Derived from the secrets key, so every server sharing the key file signs alike and the
     // database holds no key to forge a leaving link with.
     let link_key = app::external_links::server::LinkKey::from_secrets(&sealing);
@@ -139,7 +139,7 @@ pub fn protect_sqlite_files(file: &std::path::Path) -> std::io::Result<()> {
 /// when there is none). The database remembers the first key's fingerprint: a server started
 /// with another key (a lost file, a second server given its own) stops here, rather than
 /// failing every authenticator-app code.
-async fn secrets_key(path: &std::path::Path, db: &Db) -> Result<app::platform::sealing::SealingKey, StartError> {
+async fn secrets_key(path: &std::path::Path, db: &Db, now: i64) -> Result<app::platform::sealing::SealingKey, StartError> {
     use app::platform::sealing::SealingKey;
     let shown = path.display();
     let key = match std::fs::read_to_string(path) {
@@ -179,7 +179,7 @@ async fn secrets_key(path: &std::path::Path, db: &Db) -> Result<app::platform::s
     };
     sqlx::query("INSERT INTO portal_keys (name, secret, created_at) VALUES ('secrets-key-fingerprint', $1, $2) ON CONFLICT (name) DO NOTHING")
         .bind(key.fingerprint())
-        .bind(app::platform::now_ms())
+        .bind(now)
         .execute(&db.pool)
         .await?;
     let known: String = sqlx::query_scalar("SELECT secret FROM portal_keys WHERE name = 'secrets-key-fingerprint'").fetch_one(&db.pool).await?;

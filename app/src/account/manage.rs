@@ -92,7 +92,7 @@ pub fn describe_device(user_agent: Option<&str>) -> String {
 #[server(endpoint = "account/overview")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     #[derive(sqlx::FromRow)]
     struct OverviewRow {
@@ -112,7 +112,7 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
     .bind(user.as_str())
     .fetch_one(&state.db.pool)
     .await?;
-    let sessions = crate::session::server::open_sessions_of(&state.db, user, &state.settings.sessions, now_ms())
+    let sessions = crate::session::server::open_sessions_of(&state.db, user, &state.settings.sessions, state.clock.now_ms())
         .await?
         .into_iter()
         .map(|s| SessionView {
@@ -143,13 +143,13 @@ pub async fn change_password(current_password: String, password: String, passwor
     use crate::outbox::{self, Notice, SessionsAfterChange};
     use crate::password::new_password;
     use crate::password::policy::Problem;
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::session::server::{end_all_of, set_pending, EndReason};
     use crate::session::PendingStep;
     use crate::state::app_state;
     let session = request::admit(crate::access::Gate::PATIENT.during(&[PendingStep::PasswordReminder, PendingStep::PasswordRequired]))?;
     let state = app_state()?;
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let user = &session.viewer.user_id;
     const PAGE: &str = "/account/password";
     if [&current_password, &password, &password_again].iter().any(|p| p.len() > crate::sign_in::MAX_PASSWORD_LEN) {
@@ -245,12 +245,12 @@ pub fn password_changed_message(others: Option<&str>, n: Option<usize>) -> Strin
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn resend_confirmation() -> Result<(), AppError> {
     use crate::layout::redirect_notice;
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::recovery::server::LinkRequest;
     use crate::state::app_state;
     let session = request::require_patient()?;
     let state = app_state()?;
-    let done = crate::recovery::server::resend_confirmation(&state, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
+    let done = crate::recovery::server::resend_confirmation(&state, &session.viewer.user_id, request::client_addr(), state.clock.now_ms()).await?;
     match done {
         Some(LinkRequest::Sent) => redirect_notice("/account", AccountNotice::Confirmation),
         Some(LinkRequest::TooMany) => redirect_notice("/account", AccountNotice::TooMany),
@@ -264,7 +264,7 @@ pub async fn resend_confirmation() -> Result<(), AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn remind_me_later() -> Result<(), AppError> {
     use crate::audit::{self, AuditAction, AuditEvent};
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::session::server::set_pending;
     use crate::session::PendingStep;
     use crate::state::app_state;
@@ -273,7 +273,7 @@ pub async fn remind_me_later() -> Result<(), AppError> {
         return Err(request::refuse(AppError::Forbidden));
     }
     let state = app_state()?;
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let user = &session.viewer.user_id;
     let mut tx = state.db.begin_write().await?;
     sqlx::query("UPDATE users SET password_reminded_at = $1 WHERE id = $2").bind(now).bind(user.as_str()).execute(&mut *tx).await?;
@@ -293,7 +293,7 @@ pub async fn remind_me_later() -> Result<(), AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn change_email(new_email: String, current_password: String) -> Result<(), AppError> {
     use crate::layout::redirect_notice;
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     const PAGE: &str = "/account/email";
     let session = request::require_patient()?;
@@ -308,7 +308,7 @@ pub async fn change_email(new_email: String, current_password: String) -> Result
         redirect_notice(PAGE, ChangeEmailNotice::Current);
         return Ok(());
     }
-    let now = now_ms();
+    let now = state.clock.now_ms();
     if let Some(refusal) = crate::password::again::check(&state, user, current_password, now).await?.refusal_href(PAGE, ChangeEmailNotice::Current) {
         crate::platform::request::redirect(&refusal);
         return Ok(());
@@ -324,12 +324,12 @@ pub async fn change_email(new_email: String, current_password: String) -> Result
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn end_other_sessions() -> Result<(), AppError> {
     use crate::audit::{self, AuditAction, AuditEvent};
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::session::server::{end_all_of, EndReason};
     use crate::state::app_state;
     let session = request::require_patient()?;
     let state = app_state()?;
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let user = &session.viewer.user_id;
     let addr = request::client_addr();
     let mut tx = state.db.begin_write().await?;

@@ -66,10 +66,10 @@ pub async fn request_access(
     use super::server::{submit, RequestOutcome};
     use super::{plausible_email, EnrolmentForm};
     use crate::dates::CalendarDate;
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let state = app_state()?;
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let back = |notice: EnrolNotice| crate::layout::redirect_notice("/enrol", notice);
     let form = EnrolmentForm {
         given_name: given_name.chars().take(100).collect(),
@@ -114,7 +114,7 @@ pub async fn verify_code(code: String, date_of_birth: String) -> Result<(), AppE
     use super::ACTIVATION_COOKIE;
     use crate::dates::CalendarDate;
     use crate::layout::redirect_notice;
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let state = app_state()?;
     if code.trim().is_empty() || date_of_birth.trim().is_empty() {
@@ -123,7 +123,7 @@ pub async fn verify_code(code: String, date_of_birth: String) -> Result<(), AppE
     }
     let dob = CalendarDate::parse(&date_of_birth);
     let code: String = code.chars().take(64).collect();
-    match verify(&state, &code, dob, request::client_addr(), now_ms()).await? {
+    match verify(&state, &code, dob, request::client_addr(), state.clock.now_ms()).await? {
         VerifyOutcome::Matched { claim_secret } => {
             let response = expect_context::<leptos_axum::ResponseOptions>();
             let cookie = crate::session::server::step_cookie(&state.settings, ACTIVATION_COOKIE, Some(&claim_secret), 30 * 60);
@@ -140,11 +140,11 @@ pub async fn verify_code(code: String, date_of_birth: String) -> Result<(), AppE
 #[server(endpoint = "activation/start")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn get_activation_start() -> Result<Option<ActivationStart>, AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let state = app_state()?;
     let Some(secret) = request::cookie(&state.settings.cookie_name(super::ACTIVATION_COOKIE)) else { return Ok(None) };
-    Ok(super::server::start(&state.db, &secret, now_ms()).await?)
+    Ok(super::server::start(&state.db, &secret, state.clock.now_ms()).await?)
 }
 
 /// Whether a user ID is free, for the page to say as the patient types. Only open during an
@@ -152,11 +152,11 @@ pub async fn get_activation_start() -> Result<Option<ActivationStart>, AppError>
 #[server(endpoint = "activation/user-id")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn check_user_id_available(user_id: String) -> Result<UserIdAnswer, AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let state = app_state()?;
     let secret = request::cookie(&state.settings.cookie_name(super::ACTIVATION_COOKIE)).ok_or_else(|| request::refuse(AppError::Forbidden))?;
-    if !super::server::take_user_id_check(&state.db, &secret, now_ms()).await? {
+    if !super::server::take_user_id_check(&state.db, &secret, state.clock.now_ms()).await? {
         return Err(request::refuse(AppError::Forbidden));
     }
     let user_id: String = user_id.chars().take(100).collect();
@@ -181,7 +181,7 @@ pub async fn complete_activation(
     use super::ACTIVATION_COOKIE;
     use crate::layout::redirect_notice;
     use crate::password::policy::Problem;
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::session::server::device_cookie;
     use crate::session::server::{session_cookie, step_cookie};
     use crate::state::app_state;
@@ -199,7 +199,7 @@ pub async fn complete_activation(
         Choice { user_id: &user_id, password, password_again, email: &email, agree_terms: agree.as_deref() == Some("yes"), terms_id: terms_id.as_deref() };
     let user_agent = request::header("user-agent");
     let response = expect_context::<leptos_axum::ResponseOptions>();
-    match complete(&state, &secret, choice, request::client_addr(), user_agent.as_deref(), now_ms()).await? {
+    match complete(&state, &secret, choice, request::client_addr(), user_agent.as_deref(), state.clock.now_ms()).await? {
         Ok(done) => {
             response.append_header(http::header::SET_COOKIE, step_cookie(&state.settings, ACTIVATION_COOKIE, None, 0));
             response.append_header(http::header::SET_COOKIE, session_cookie(&state.settings, Some(&done.session_secret)));

@@ -52,9 +52,8 @@ fn admin() -> Result<(crate::session::server::ActiveSession, crate::state::AppSt
 #[server(endpoint = "staff/maintenance/list")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_maintenance() -> Result<MaintenanceData, AppError> {
-    use crate::platform::now_ms;
     let (_, state) = admin()?;
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let zone = &state.settings.messaging.time_zone;
     // Latest start first from the database; what is in progress or to come is listed first,
     // soonest first, then the rest, latest first.
@@ -78,14 +77,14 @@ fn local_ms(value: &str, zone: &jiff::tz::TimeZone) -> Option<i64> {
 #[server(endpoint = "staff/maintenance/schedule")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn schedule_maintenance(starts: String, ends: String, message: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     let (session, state) = admin()?;
     let zone = &state.settings.messaging.time_zone;
     let (Some(starts_at), Some(ends_at)) = (local_ms(&starts, zone), local_ms(&ends, zone)) else {
         crate::layout::redirect_notice("/staff/maintenance", MaintenanceNotice::Times);
         return Ok(());
     };
-    match server::schedule(&state.db, &session.viewer.user_id, starts_at, ends_at, &message, request::client_addr(), now_ms()).await? {
+    match server::schedule(&state.db, &session.viewer.user_id, starts_at, ends_at, &message, request::client_addr(), state.clock.now_ms()).await? {
         Ok(_) => {
             state.maintenance.forget();
             crate::layout::redirect_notice("/staff/maintenance", MaintenanceNotice::Scheduled);
@@ -99,9 +98,9 @@ pub async fn schedule_maintenance(starts: String, ends: String, message: String)
 #[server(endpoint = "staff/maintenance/cancel")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn cancel_maintenance(id: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     let (session, state) = admin()?;
-    if server::cancel(&state.db, &session.viewer.user_id, &id, request::client_addr(), now_ms()).await? {
+    if server::cancel(&state.db, &session.viewer.user_id, &id, request::client_addr(), state.clock.now_ms()).await? {
         state.maintenance.forget();
         crate::layout::redirect_notice("/staff/maintenance", MaintenanceNotice::Cancelled);
     } else {
@@ -135,7 +134,7 @@ pub async fn dismiss_maintenance_notice(window: String, back: String) -> Result<
 #[cfg(feature = "ssr")]
 fn announced_window() -> Option<MaintenanceWindow> {
     let state = crate::state::app_state().ok()?;
-    let now = crate::platform::now_ms();
+    let now = state.clock.now_ms();
     let window = state.maintenance.announced_cached(now)?;
     if crate::platform::request::cookie(DISMISSED_COOKIE).as_deref() == Some(window.id.as_str()) {
         return None;

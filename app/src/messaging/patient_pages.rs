@@ -73,7 +73,7 @@ pub async fn unread_messages() -> Result<i64, AppError> {
 #[cfg(feature = "ssr")]
 async fn quota_of(state: &crate::state::AppState, patient: &crate::patients::PatientId) -> Result<QuotaStatus, AppError> {
     let mut conn = state.db.pool.acquire().await.map_err(AppError::from)?;
-    Ok(super::quota::status(&mut conn, &state.settings.messaging, patient, crate::platform::now_ms()).await?)
+    Ok(super::quota::status(&mut conn, &state.settings.messaging, patient, state.clock.now_ms()).await?)
 }
 
 #[server(endpoint = "messages/compose")]

@@ -72,13 +72,12 @@ fn signed_in() -> Result<crate::session::server::ActiveSession, AppError> {
 #[server(endpoint = "passkeys/view")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_passkeys(adding: Option<String>) -> Result<PasskeysView, AppError> {
-    use crate::platform::now_ms;
     use crate::state::app_state;
     let session = signed_in()?;
     let state = app_state()?;
     let user = &session.viewer.user_id;
     let adding = match adding.filter(|a| !a.is_empty()) {
-        Some(ceremony) => server::registration_options(&state.db, user, &ceremony, now_ms()).await?.map(|o| (ceremony, o)),
+        Some(ceremony) => server::registration_options(&state.db, user, &ceremony, state.clock.now_ms()).await?.map(|o| (ceremony, o)),
         None => None,
     };
     Ok(PasskeysView {
@@ -93,7 +92,6 @@ pub async fn load_passkeys(adding: Option<String>) -> Result<PasskeysView, AppEr
 #[server(endpoint = "passkeys/prepare")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn prepare_passkey(name: String, password: String, understood: Option<String>) -> Result<(), AppError> {
-    use crate::platform::now_ms;
     use crate::state::app_state;
     let session = signed_in()?;
     let state = app_state()?;
@@ -103,13 +101,13 @@ pub async fn prepare_passkey(name: String, password: String, understood: Option<
         redirect_notice(page, PasskeysNotice::Understood);
         return Ok(());
     }
-    if let Some(refusal) = crate::password::again::check(&state, user, password, now_ms()).await?.refusal_href(page, PasskeysNotice::Password) {
+    if let Some(refusal) = crate::password::again::check(&state, user, password, state.clock.now_ms()).await?.refusal_href(page, PasskeysNotice::Password) {
         crate::platform::request::redirect(&refusal);
         return Ok(());
     }
     let name = crate::billing::statement::clean_text(&name).chars().take(server::NAME_MAX).collect::<String>();
     let name = if name.is_empty() { "Passkey".to_string() } else { name };
-    match server::start_registration(&state.db, &state.settings, user, &name, now_ms()).await {
+    match server::start_registration(&state.db, &state.settings, user, &name, state.clock.now_ms()).await {
         Ok((ceremony, _)) => crate::platform::request::redirect(&format!("{page}?adding={ceremony}")),
         Err(server::PasskeyError::Db(e)) => return Err(e.into()),
         Err(_) => redirect_notice(page, PasskeysNotice::Unavailable),
@@ -121,11 +119,13 @@ pub async fn prepare_passkey(name: String, password: String, understood: Option<
 #[server(endpoint = "passkeys/finish-add")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn finish_adding_passkey(ceremony: String, credential: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let session = signed_in()?;
     let state = app_state()?;
-    match server::finish_registration(&state.db, &state.settings, &session.viewer.user_id, &ceremony, &credential, request::client_addr(), now_ms()).await {
+    match server::finish_registration(&state.db, &state.settings, &session.viewer.user_id, &ceremony, &credential, request::client_addr(), state.clock.now_ms())
+        .await
+    {
         Ok(()) => {
             if session.pending == Some(crate::session::PendingStep::SecondStepSetup) {
                 let mut tx = state.db.begin_write().await?;
@@ -143,12 +143,12 @@ pub async fn finish_adding_passkey(ceremony: String, credential: String) -> Resu
 #[server(endpoint = "passkeys/remove")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn remove_passkey(id: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let session = signed_in()?;
     let state = app_state()?;
     let page = page_of(&session);
-    if !server::remove(&state.db, &session.viewer.user_id, &id, request::client_addr(), now_ms()).await? {
+    if !server::remove(&state.db, &session.viewer.user_id, &id, request::client_addr(), state.clock.now_ms()).await? {
         return Err(request::refuse(AppError::NotFound));
     }
     state.outbox_wakeup.notify_one();
@@ -160,7 +160,7 @@ pub async fn remove_passkey(id: String) -> Result<(), AppError> {
 #[server(endpoint = "passkeys/remove-for-patient")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn remove_patient_passkeys(patient: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let session = request::require_permission(crate::access::Permission::ManagePatientAccess)?;
     let state = app_state()?;
@@ -169,7 +169,7 @@ pub async fn remove_patient_passkeys(patient: String) -> Result<(), AppError> {
     let Some(user) = crate::users::for_patient(&mut *tx, &patient).await? else {
         return Err(request::refuse(AppError::NotFound));
     };
-    let removed = server::remove_all_in(&mut tx, &session.viewer.user_id, &user, request::client_addr(), now_ms()).await?;
+    let removed = server::remove_all_in(&mut tx, &session.viewer.user_id, &user, request::client_addr(), state.clock.now_ms()).await?;
     tx.commit().await?;
     state.outbox_wakeup.notify_one();
     crate::platform::request::redirect(&format!("/staff/patients/{}?passkeys={removed}", patient.as_str()));
@@ -180,10 +180,9 @@ pub async fn remove_patient_passkeys(patient: String) -> Result<(), AppError> {
 #[server(endpoint = "passkeys/sign-in-start")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn start_passkey_sign_in() -> Result<SignInChallenge, AppError> {
-    use crate::platform::now_ms;
     use crate::state::app_state;
     let state = app_state()?;
-    match server::start_sign_in(&state.db, &state.settings, crate::platform::request::client_addr(), now_ms()).await {
+    match server::start_sign_in(&state.db, &state.settings, crate::platform::request::client_addr(), state.clock.now_ms()).await {
         Ok((ceremony, options)) => Ok(SignInChallenge { ceremony, options: options.to_string() }),
         Err(server::PasskeyError::Db(e)) => Err(e.into()),
         Err(e) => Err(crate::platform::request::refuse(AppError::Invalid(e.to_string()))),
@@ -194,13 +193,13 @@ pub async fn start_passkey_sign_in() -> Result<SignInChallenge, AppError> {
 #[server(endpoint = "passkeys/sign-in-finish")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn finish_passkey_sign_in(ceremony: String, credential: String, portal: String) -> Result<String, AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::session::server::{device_cookie, session_cookie};
     use crate::state::app_state;
     use crate::types::Portal;
     let state = app_state()?;
     let portal: Portal = portal.parse().map_err(|_| AppError::Request)?;
-    let now = now_ms();
+    let now = state.clock.now_ms();
     // No patient sign-in during a maintenance window (staff still sign in).
     if portal == Portal::Patient && state.maintenance.in_progress(&state.db, now).await.is_some() {
         return Err(request::refuse(AppError::Invalid("The portal is down for maintenance. Please try again later.".into())));

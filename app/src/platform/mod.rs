@@ -14,7 +14,9 @@ pub mod sealing;
 pub mod throttle;
 pub mod tokens;
 
-/// Milliseconds since the Unix epoch, UTC. Every timestamp in the database is one of these.
+/// Milliseconds since the Unix epoch, UTC, on the machine's clock. Every timestamp in the
+/// database is one of these. Rules ask the state's `clock` (`clock::Clock`, which tests can fix)
+/// instead; this one is what a system clock reads.
 pub fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }

@@ -140,6 +140,8 @@ impl Remote {
             return Ok(t.value.clone());
         }
         let token_url = self.token_url().await?.to_string();
+        // The machine's clock, not the portal's: the assertion's lifetime is checked by the
+        // authorisation server against its own (real) time.
         let now = jiff::Timestamp::now().as_second();
         let assertion = smart::client_assertion(&self.settings.key, &self.settings.key_id, &self.settings.client_id, &token_url, now)
             .map_err(|_| Unavailable::Misconfigured)?;

@@ -14,13 +14,13 @@ pub async fn link_fhir_patient(patient_id: String, fhir_patient_id: String) -> R
     use crate::access::Permission::ManagePatientAccess;
     use crate::patients::PatientId;
     use crate::patients::PatientNotice;
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let session = request::require_permission(ManagePatientAccess)?;
     let state = app_state()?;
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let fhir_patient_id: String = fhir_patient_id.chars().take(100).collect();
-    let outcome = match super::server::link(&state, &session.viewer.user_id, &id, &fhir_patient_id, request::client_addr(), now_ms()).await {
+    let outcome = match super::server::link(&state, &session.viewer.user_id, &id, &fhir_patient_id, request::client_addr(), state.clock.now_ms()).await {
         Ok(()) => PatientNotice::RecordLinked,
         Err(LinkError::BadId) => PatientNotice::RecordId,
         Err(LinkError::NotInEhr) => PatientNotice::RecordNotFound,
@@ -40,12 +40,12 @@ pub async fn unlink_fhir_patient(patient_id: String) -> Result<(), AppError> {
     use crate::access::Permission::ManagePatientAccess;
     use crate::patients::PatientId;
     use crate::patients::PatientNotice;
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let session = request::require_permission(ManagePatientAccess)?;
     let state = app_state()?;
     let id = PatientId::parse(&patient_id).ok_or_else(|| request::refuse(AppError::NotFound))?;
-    let done = super::server::unlink(&state.db, &session.viewer.user_id, &id, request::client_addr(), now_ms()).await?;
+    let done = super::server::unlink(&state.db, &session.viewer.user_id, &id, request::client_addr(), state.clock.now_ms()).await?;
     crate::layout::redirect_notice(&format!("/staff/patients/{}", id.as_str()), if done { PatientNotice::RecordUnlinked } else { PatientNotice::Unchanged });
     Ok(())
 }

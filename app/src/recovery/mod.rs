@@ -46,7 +46,7 @@ notice_codes! {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn forgot_password(user_id: String, email: String) -> Result<(), AppError> {
     use crate::layout::redirect_notice;
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let state = app_state()?;
     if user_id.trim().is_empty() || email.trim().is_empty() {
@@ -54,7 +54,7 @@ pub async fn forgot_password(user_id: String, email: String) -> Result<(), AppEr
         return Ok(());
     }
     let (user_id, email): (String, String) = (user_id.chars().take(200).collect(), email.chars().take(254).collect());
-    match server::request_password_reset(&state, &user_id, &email, request::client_addr(), now_ms()).await? {
+    match server::request_password_reset(&state, &user_id, &email, request::client_addr(), state.clock.now_ms()).await? {
         server::Requested::Sent => crate::platform::request::redirect("/recovery/sent"),
         server::Requested::Throttled => redirect_notice("/forgot-password", ForgotNotice::Throttled),
     }
@@ -66,7 +66,7 @@ pub async fn forgot_password(user_id: String, email: String) -> Result<(), AppEr
 pub async fn forgot_user_id(email: String, date_of_birth: String) -> Result<(), AppError> {
     use crate::dates::CalendarDate;
     use crate::layout::redirect_notice;
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let state = app_state()?;
     if email.trim().is_empty() || date_of_birth.trim().is_empty() {
@@ -74,7 +74,7 @@ pub async fn forgot_user_id(email: String, date_of_birth: String) -> Result<(), 
         return Ok(());
     }
     let email: String = email.chars().take(254).collect();
-    match server::request_user_id(&state, &email, CalendarDate::parse(&date_of_birth), request::client_addr(), now_ms()).await? {
+    match server::request_user_id(&state, &email, CalendarDate::parse(&date_of_birth), request::client_addr(), state.clock.now_ms()).await? {
         server::Requested::Sent => crate::platform::request::redirect("/recovery/sent"),
         server::Requested::Throttled => redirect_notice("/forgot-user-id", ForgotNotice::Throttled),
     }
@@ -85,24 +85,23 @@ pub async fn forgot_user_id(email: String, date_of_birth: String) -> Result<(), 
 #[server(endpoint = "recovery/link-valid")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn reset_link_valid(token: String) -> Result<bool, AppError> {
-    use crate::platform::now_ms;
     use crate::state::app_state;
     let state = app_state()?;
-    Ok(server::link_user(&state.db, &token, server::Purpose::PasswordReset, now_ms()).await?.is_some())
+    Ok(server::link_user(&state.db, &token, server::Purpose::PasswordReset, state.clock.now_ms()).await?.is_some())
 }
 
 #[server(endpoint = "recovery/reset-password")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn reset_password(token: String, password: String, password_again: String) -> Result<(), AppError> {
     use crate::layout::redirect_notice;
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let state = app_state()?;
     if password.len() > crate::sign_in::MAX_PASSWORD_LEN || token.len() > 100 {
         return Err(request::refuse(AppError::Request));
     }
     let page = format!("/reset-password?token={}", urlencode(&token));
-    match server::reset_password(&state, &token, password, password_again, request::client_addr(), now_ms()).await? {
+    match server::reset_password(&state, &token, password, password_again, request::client_addr(), state.clock.now_ms()).await? {
         Ok(()) => crate::platform::request::redirect("/sign-in?reason=password-reset"),
         Err(server::ResetProblem::Link) => redirect_notice(&page, LinkNotice::Used),
         Err(server::ResetProblem::Password(p)) => redirect_notice(&page, p),
@@ -113,10 +112,10 @@ pub async fn reset_password(token: String, password: String, password_again: Str
 #[server(endpoint = "recovery/show-user-id")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn show_user_id(token: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let state = app_state()?;
-    match server::reveal_user_id(&state.db, &token, request::client_addr(), now_ms()).await? {
+    match server::reveal_user_id(&state.db, &token, request::client_addr(), state.clock.now_ms()).await? {
         Some(login) => {
             let response = expect_context::<leptos_axum::ResponseOptions>();
             let value: String = login.bytes().map(|b| format!("{b:02x}")).collect();
@@ -147,11 +146,14 @@ pub async fn revealed_user_id() -> Result<Option<String>, AppError> {
 #[server(endpoint = "recovery/confirm-email")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn confirm_email(token: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let state = app_state()?;
-    let outcome =
-        if server::confirm_email(&state, &token, request::client_addr(), now_ms()).await? { ConfirmEmailNotice::Confirmed } else { ConfirmEmailNotice::Link };
+    let outcome = if server::confirm_email(&state, &token, request::client_addr(), state.clock.now_ms()).await? {
+        ConfirmEmailNotice::Confirmed
+    } else {
+        ConfirmEmailNotice::Link
+    };
     crate::layout::redirect_notice("/confirm-email", outcome);
     Ok(())
 }

@@ -123,18 +123,18 @@ fn page_of(session: &crate::session::server::ActiveSession) -> &'static str {
 #[server(endpoint = "second-step/begin")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn begin_second_step(password: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let session = request::require_for_second_step_setup()?;
     let state = app_state()?;
     let page = page_of(&session);
     if let Some(refusal) =
-        crate::password::again::check(&state, &session.viewer.user_id, password, now_ms()).await?.refusal_href(page, SecondStepNotice::Password)
+        crate::password::again::check(&state, &session.viewer.user_id, password, state.clock.now_ms()).await?.refusal_href(page, SecondStepNotice::Password)
     {
         crate::platform::request::redirect(&refusal);
         return Ok(());
     }
-    server::begin_setup(&state.db, &state.sealing, &session.viewer.user_id, now_ms()).await?;
+    server::begin_setup(&state.db, &state.sealing, &session.viewer.user_id, state.clock.now_ms()).await?;
     crate::platform::request::redirect(&format!("{page}#setup"));
     Ok(())
 }
@@ -171,7 +171,7 @@ pub async fn confirm_second_step(code: String) -> Result<(), AppError> {
 #[server(endpoint = "second-step/off")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn turn_off_second_step(password: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     use crate::types::AccountKind;
     let session = request::require_for_second_step_setup()?;
@@ -185,12 +185,12 @@ pub async fn turn_off_second_step(password: String) -> Result<(), AppError> {
         }
     }
     if let Some(refusal) =
-        crate::password::again::check(&state, &session.viewer.user_id, password, now_ms()).await?.refusal_href(page, SecondStepNotice::Password)
+        crate::password::again::check(&state, &session.viewer.user_id, password, state.clock.now_ms()).await?.refusal_href(page, SecondStepNotice::Password)
     {
         crate::platform::request::redirect(&refusal);
         return Ok(());
     }
-    server::turn_off(&state.db, &session.viewer.user_id, request::client_addr(), now_ms()).await?;
+    server::turn_off(&state.db, &session.viewer.user_id, request::client_addr(), state.clock.now_ms()).await?;
     state.outbox_wakeup.notify_one();
     crate::platform::request::redirect(&format!("{page}?off=1"));
     Ok(())
@@ -206,7 +206,7 @@ pub async fn set_second_step_policy(
     administrator: Option<String>,
     auditor: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let session = request::require_permission(crate::access::Permission::SetSecondStepPolicy)?;
     let state = app_state()?;
@@ -218,7 +218,7 @@ pub async fn set_second_step_policy(
         (StaffRole::Auditor, auditor),
     ];
     let roles: Vec<StaffRole> = chosen.into_iter().filter(|(_, v)| v.as_deref() == Some("yes")).map(|(r, _)| r).collect();
-    server::set_required_roles(&state.db, &session.viewer.user_id, &roles, request::client_addr(), now_ms()).await?;
+    server::set_required_roles(&state.db, &session.viewer.user_id, &roles, request::client_addr(), state.clock.now_ms()).await?;
     crate::platform::request::redirect("/staff/second-step?policy=1#policy");
     Ok(())
 }
@@ -295,11 +295,11 @@ pub async fn enter_sign_in_code(code: String) -> Result<(), AppError> {
 #[server(endpoint = "second-step/passkey-start")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn start_passkey_step() -> Result<crate::passkeys::SignInChallenge, AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let session = request::require_second_step_pending()?;
     let state = app_state()?;
-    match crate::passkeys::server::start_second_step(&state.db, &state.settings, &session.viewer.user_id, now_ms()).await {
+    match crate::passkeys::server::start_second_step(&state.db, &state.settings, &session.viewer.user_id, state.clock.now_ms()).await {
         Ok((ceremony, options)) => Ok(crate::passkeys::SignInChallenge { ceremony, options: options.to_string() }),
         Err(crate::passkeys::server::PasskeyError::Db(e)) => Err(e.into()),
         Err(e) => Err(request::refuse(AppError::Invalid(e.to_string()))),
@@ -310,12 +310,12 @@ pub async fn start_passkey_step() -> Result<crate::passkeys::SignInChallenge, Ap
 #[server(endpoint = "second-step/passkey")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn pass_step_with_passkey(ceremony: String, credential: String) -> Result<String, AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     use server::CodeCheck;
     let session = request::require_second_step_pending()?;
     let state = app_state()?;
-    match server::check_sign_in_passkey(&state, &session, &ceremony, &credential, request::client_addr(), now_ms()).await? {
+    match server::check_sign_in_passkey(&state, &session, &ceremony, &credential, request::client_addr(), state.clock.now_ms()).await? {
         CodeCheck::Passed { next, .. } => Ok(next.map(|s| s.path()).unwrap_or(portal_of(&session).home_path()).to_string()),
         CodeCheck::Wrong => Err(request::refuse(AppError::Invalid("That passkey did not work. Please try again.".into()))),
         CodeCheck::Ended => Ok(ended(&state, &session)),

@@ -176,7 +176,7 @@ pub async fn search_audit(
     before: Option<String>,
     verify: Option<String>,
 ) -> Result<AuditResults, AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let session = request::require_permission(crate::access::Permission::ReviewSecurity)?;
     let state = app_state()?;
@@ -196,7 +196,16 @@ pub async fn search_audit(
         results.chain = Some(server::verify_chain(&state.db, &crate::audit::ChainKey::from_secrets(&state.sealing)).await?);
     }
     let detail = if verify { "search and chain check" } else { "search" };
-    server::record_look(&state.db, AuditAction::AuditViewed, &session.viewer.user_id, account.as_ref(), Some(detail), request::client_addr(), now_ms()).await?;
+    server::record_look(
+        &state.db,
+        AuditAction::AuditViewed,
+        &session.viewer.user_id,
+        account.as_ref(),
+        Some(detail),
+        request::client_addr(),
+        state.clock.now_ms(),
+    )
+    .await?;
     Ok(results)
 }
 

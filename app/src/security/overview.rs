@@ -111,11 +111,11 @@ pub struct SecurityOverview {
 #[server(endpoint = "security/overview")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn security_view() -> Result<SecurityOverview, AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let session = request::require_permission(crate::access::Permission::ReviewSecurity)?;
     let state = app_state()?;
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let overview = server::overview(&state.db, now).await?;
     server::record_look(&state.db, AuditAction::SecurityViewed, &session.viewer.user_id, None, None, request::client_addr(), now).await?;
     Ok(overview)

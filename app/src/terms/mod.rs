@@ -57,7 +57,7 @@ pub struct Acceptance {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn current_terms() -> Result<Option<TermsDocument>, AppError> {
     let state = crate::state::app_state()?;
-    Ok(server::in_force(&state.db, crate::platform::now_ms()).await?)
+    Ok(server::in_force(&state.db, state.clock.now_ms()).await?)
 }
 
 notice_codes! {
@@ -81,11 +81,11 @@ notice_codes! {
 #[server(endpoint = "terms/accept")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn accept_terms(terms_id: String, agree: Option<String>) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::state::app_state;
     let session = request::admit(crate::access::Gate::PATIENT.during(&[crate::session::PendingStep::Terms]))?;
     let state = app_state()?;
-    let now = now_ms();
+    let now = state.clock.now_ms();
     if agree.as_deref() != Some("yes") {
         crate::layout::redirect_notice("/account/terms", AcceptNotice::Agree);
         return Ok(());

@@ -8,7 +8,6 @@
 //! few seconds, see `app::maintenance::server::CACHE_TTL`), which the notice on the pages reads.
 
 use app::maintenance::server::{local_text, Window};
-use app::platform::now_ms;
 use app::session::server::ActiveSession;
 use app::state::AppState;
 use axum::{
@@ -34,7 +33,7 @@ pub async fn maintenance(State(state): State<AppState>, req: Request, next: Next
     if always_open(path) {
         return next.run(req).await;
     }
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let Some(window) = state.maintenance.in_progress(&state.db, now).await else {
         return next.run(req).await;
     };

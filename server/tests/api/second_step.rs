@@ -128,11 +128,15 @@ async fn setup_and_sign_in_with_codes(backend: Backend) {
         r.status,
         r.location()
     );
-    // The code used to turn the step on cannot be used again; the next one can.
+    // The code used to turn the step on cannot be used again, nor an older one; once the clock
+    // has moved on to the next step, that step's code is accepted.
     let r = c.post_form("/api/second-step/code", &[("code", &code(&portal, &secret, 0))]).await;
     assert_eq!(r.location(), Some("/sign-in/code?error=wrong"), "replay refused");
-    let r = c.post_form("/api/second-step/code", &[("code", &code(&portal, &secret, 1))]).await;
-    assert_eq!(r.location(), Some("/home"));
+    let r = c.post_form("/api/second-step/code", &[("code", &code(&portal, &secret, -1))]).await;
+    assert_eq!(r.location(), Some("/sign-in/code?error=wrong"), "an older code refused");
+    portal.state.clock.advance(30_000);
+    let r = c.post_form("/api/second-step/code", &[("code", &code(&portal, &secret, 0))]).await;
+    assert_eq!(r.location(), Some("/home"), "the next step's code accepted");
     assert_eq!(c.get("/home").await.status, 200);
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM audit_log WHERE action = 'second-step.passed'").await, 1);
 
@@ -572,8 +576,9 @@ async fn parallel_password_again_guesses_are_throttled(backend: Backend) {
     // Each throttled answer checked nothing: five checks in all, all failed.
     assert_eq!(count(&portal, "SELECT COUNT(*) FROM guarded_checks WHERE kind = 'password-again'").await, 5);
 
-    // After the wait, the right password is heard.
-    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    // After the wait (on the portal's clock, which stands still until moved), the right
+    // password is heard.
+    portal.state.clock.advance(3_500);
     let r = carol.post_form("/api/account/change-email", &[("new_email", "carol.new@example.org"), ("current_password", DEMO_PASSWORD)]).await;
     assert_eq!(r.location(), Some("/account?done=email"));
     portal.stop().await;

@@ -95,16 +95,21 @@ async fn sign_out_ends_the_session_on_the_server(backend: Backend) {
 }
 
 async fn sessions_left_open_are_ended_by_the_server_on_time(backend: Backend) {
+    let mut clock = None;
     let portal = TestPortal::start_with(backend, |c| {
         c.portal.sessions.idle_timeout = Duration::from_millis(1000);
         c.portal.sessions.idle_warning = Duration::from_millis(200);
+        clock = Some(fixed_clock(c));
     })
     .await;
+    let clock = clock.unwrap();
     let c = portal.client();
     c.sign_in("robert", DEMO_PASSWORD, "patient").await;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    let ended = app::session::server::end_expired(&portal.state.db, &portal.state.settings.sessions, app::platform::now_ms()).await.unwrap();
-    assert_eq!(ended, 1);
+    let sweep = || app::session::server::end_expired(&portal.state.db, &portal.state.settings.sessions, clock.now_ms());
+    clock.advance(999);
+    assert_eq!(sweep().await.unwrap(), 0, "not before the idle limit");
+    clock.advance(1);
+    assert_eq!(sweep().await.unwrap(), 1);
     let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE ended_at IS NULL").fetch_one(&portal.state.db.pool).await.unwrap();
     assert_eq!(open, 0);
     portal.stop().await;

@@ -42,7 +42,6 @@ fn absence_staff() -> Result<(crate::session::server::ActiveSession, crate::stat
 #[server(endpoint = "staff/absences/list")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn load_absences() -> Result<AbsencesData, AppError> {
-    use crate::platform::now_ms;
     let (session, state, is_admin) = absence_staff()?;
     let zone = &state.settings.messaging.time_zone;
     let clinicians = crate::messaging::admin::staff_with_roles(&state.db, &["clinician"]).await?;
@@ -50,7 +49,7 @@ pub async fn load_absences() -> Result<AbsencesData, AppError> {
         if is_admin { clinicians.clone() } else { vec![Person { id: session.viewer.user_id.to_string(), name: session.viewer.display_name.clone() }] };
     let only = (!is_admin).then_some(&session.viewer.user_id);
     Ok(AbsencesData {
-        absences: crate::messaging::admin::absences(&state.db, zone, only, now_ms()).await?,
+        absences: crate::messaging::admin::absences(&state.db, zone, only, state.clock.now_ms()).await?,
         providers,
         clinicians,
         pools: crate::messaging::admin::pools(&state.db).await?.into_iter().map(|p| Person { id: p.id, name: p.name }).collect(),
@@ -69,7 +68,7 @@ fn local_ms(value: &str, zone: &jiff::tz::TimeZone) -> Option<i64> {
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn schedule_absence(provider: String, starts: String, ends: String, cover: String, note: String) -> Result<(), AppError> {
     use crate::messaging::admin::AbsenceError;
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     use crate::types::UserId;
     let (session, state, is_admin) = absence_staff()?;
     let provider = if is_admin { UserId::parse(&provider) } else { Some(session.viewer.user_id.clone()) };
@@ -83,7 +82,7 @@ pub async fn schedule_absence(provider: String, starts: String, ends: String, co
         return Ok(());
     };
     let note: String = note.trim().chars().take(200).collect();
-    let now = now_ms();
+    let now = state.clock.now_ms();
     match crate::messaging::admin::schedule_absence(
         &state.db,
         &session.viewer.user_id,
@@ -115,11 +114,11 @@ pub async fn schedule_absence(provider: String, starts: String, ends: String, co
 #[server(endpoint = "staff/absences/cancel")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn cancel_absence(id: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     let (session, state, is_admin) = absence_staff()?;
     let id = crate::messaging::AbsenceId::parse(&id).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let only = (!is_admin).then_some(&session.viewer.user_id);
-    let done = crate::messaging::admin::cancel_absence(&state.db, &session.viewer.user_id, &id, only, request::client_addr(), now_ms()).await?;
+    let done = crate::messaging::admin::cancel_absence(&state.db, &session.viewer.user_id, &id, only, request::client_addr(), state.clock.now_ms()).await?;
     redirect_notice("/staff/absences", if done { AbsencesNotice::Cancelled } else { AbsencesNotice::Unchanged });
     Ok(())
 }

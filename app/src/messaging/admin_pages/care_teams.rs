@@ -58,12 +58,14 @@ pub async fn search_care_patients(q: String) -> Result<Vec<PatientSummary>, AppE
 #[server(endpoint = "staff/care-teams/change")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn change_care_team(patient: String, who: String, change: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     let (session, state) = admin()?;
     let id = crate::patients::PatientId::parse(&patient).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let add = change == "add";
     let done = match crate::messaging::Recipient::parse(&who) {
-        Some(r) => crate::messaging::admin::set_care_team(&state.db, &session.viewer.user_id, &id, &r, add, request::client_addr(), now_ms()).await?,
+        Some(r) => {
+            crate::messaging::admin::set_care_team(&state.db, &session.viewer.user_id, &id, &r, add, request::client_addr(), state.clock.now_ms()).await?
+        }
         None => false,
     };
     let outcome = match (done, add) {

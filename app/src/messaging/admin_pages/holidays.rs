@@ -37,7 +37,7 @@ pub async fn load_holidays() -> Result<HolidaysData, AppError> {
     use crate::types::{AccountKind, StaffRole};
     let cx = crate::context::StaffCtx::get(crate::access::Permission::SeeHolidays)?;
     let (session, state) = (&cx.session, &cx.state);
-    let today = jiff::Timestamp::now().to_zoned(state.settings.messaging.time_zone.clone()).date();
+    let today = jiff::Timestamp::from_millisecond(cx.now).unwrap_or(jiff::Timestamp::UNIX_EPOCH).to_zoned(state.settings.messaging.time_zone.clone()).date();
     let today_text = today.strftime("%Y-%m-%d").to_string();
     let (upcoming, earlier) =
         crate::messaging::admin::holidays(&state.db, &format!("{:04}-01-01", today.year())).await?.into_iter().partition(|h| h.day >= today_text);
@@ -47,7 +47,7 @@ pub async fn load_holidays() -> Result<HolidaysData, AppError> {
 #[server(endpoint = "staff/holidays/change")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn change_holiday(day: String, name: String, change: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     let (session, state) = admin()?;
     let Some(date) = crate::dates::CalendarDate::parse(&day) else {
         redirect_notice("/staff/holidays", HolidaysNotice::Day);
@@ -60,7 +60,9 @@ pub async fn change_holiday(day: String, name: String, change: String) -> Result
         redirect_notice("/staff/holidays", HolidaysNotice::Day);
         return Ok(());
     }
-    let done = crate::messaging::admin::set_holiday(&state.db, &session.viewer.user_id, &day, add.then_some(name), request::client_addr(), now_ms()).await?;
+    let done =
+        crate::messaging::admin::set_holiday(&state.db, &session.viewer.user_id, &day, add.then_some(name), request::client_addr(), state.clock.now_ms())
+            .await?;
     let outcome = match (done, add) {
         (true, true) => HolidaysNotice::Added,
         (true, false) => HolidaysNotice::Removed,

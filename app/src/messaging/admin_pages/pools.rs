@@ -44,14 +44,15 @@ pub async fn load_pools() -> Result<PoolsData, AppError> {
 #[server(endpoint = "staff/pools/create")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn create_pool(name: String, description: String, clinical: Option<String>) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     let (session, state) = admin()?;
     let name = name.trim();
     let description: String = description.trim().chars().take(300).collect();
     let clinical = clinical.as_deref() == Some("yes");
     let ok = !name.is_empty()
         && name.chars().count() <= 80
-        && crate::messaging::admin::create_pool(&state.db, &session.viewer.user_id, name, &description, clinical, request::client_addr(), now_ms()).await?;
+        && crate::messaging::admin::create_pool(&state.db, &session.viewer.user_id, name, &description, clinical, request::client_addr(), state.clock.now_ms())
+            .await?;
     redirect_notice("/staff/pools", if ok { PoolsNotice::Created } else { PoolsNotice::Name });
     Ok(())
 }
@@ -60,7 +61,7 @@ pub async fn create_pool(name: String, description: String, clinical: Option<Str
 #[server(endpoint = "staff/pools/clinical")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn set_pool_clinical(pool: String, clinical: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     let (session, state) = admin()?;
     let pool = crate::messaging::PoolId::parse(&pool).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let clinical = match clinical.as_str() {
@@ -68,7 +69,8 @@ pub async fn set_pool_clinical(pool: String, clinical: String) -> Result<(), App
         "no" => false,
         _ => return Err(request::refuse(AppError::NotFound)),
     };
-    let done = crate::messaging::admin::set_pool_clinical(&state.db, &session.viewer.user_id, &pool, clinical, request::client_addr(), now_ms()).await?;
+    let done =
+        crate::messaging::admin::set_pool_clinical(&state.db, &session.viewer.user_id, &pool, clinical, request::client_addr(), state.clock.now_ms()).await?;
     let outcome = match (done, clinical) {
         (true, true) => PoolsNotice::Clinical,
         (true, false) => PoolsNotice::NonClinical,
@@ -81,11 +83,12 @@ pub async fn set_pool_clinical(pool: String, clinical: String) -> Result<(), App
 #[server(endpoint = "staff/pools/member")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
 pub async fn set_pool_member(pool: String, user: String, change: String) -> Result<(), AppError> {
-    use crate::platform::{now_ms, request};
+    use crate::platform::request;
     let (session, state) = admin()?;
     let pool = crate::messaging::PoolId::parse(&pool).ok_or_else(|| request::refuse(AppError::NotFound))?;
     let add = change == "add";
-    let done = crate::messaging::admin::set_pool_member(&state.db, &session.viewer.user_id, &pool, &user, add, request::client_addr(), now_ms()).await?;
+    let done =
+        crate::messaging::admin::set_pool_member(&state.db, &session.viewer.user_id, &pool, &user, add, request::client_addr(), state.clock.now_ms()).await?;
     let outcome = match (done, add) {
         (true, true) => PoolsNotice::MemberAdded,
         (true, false) => PoolsNotice::MemberRemoved,
