@@ -130,10 +130,37 @@ pub(crate) use notice_codes;
 /// The address of `path` with `code` in its query (`?done=…` or `?error=…`, after `&` when the
 /// path has a query already, before any `#fragment`).
 pub fn notice_href<N: NoticeCode>(path: &str, code: N) -> String {
+    notice_href_with(path, code, &[])
+}
+
+/// [`notice_href`] with more fields after the code (`?error=throttled&wait=5`), each name and
+/// value percent-encoded, all in the query before any `#fragment`.
+pub fn notice_href_with<N: NoticeCode>(path: &str, code: N, extra: &[(&str, &str)]) -> String {
     let (base, fragment) = path.split_once('#').map_or((path, ""), |(b, f)| (b, f));
     let separator = if base.contains('?') { '&' } else { '?' };
-    let hash = if fragment.is_empty() { "" } else { "#" };
-    format!("{base}{separator}{}={}{hash}{fragment}", code.kind().key(), code.code())
+    let mut href = format!("{base}{separator}{}={}", code.kind().key(), code.code());
+    for (name, value) in extra {
+        href.push('&');
+        push_encoded(&mut href, name);
+        href.push('=');
+        push_encoded(&mut href, value);
+    }
+    if !fragment.is_empty() {
+        href.push('#');
+        href.push_str(fragment);
+    }
+    href
+}
+
+/// Percent-encodes all but the unreserved characters of RFC 3986.
+fn push_encoded(out: &mut String, text: &str) {
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
 }
 
 /// Answers the form's post with a redirect to `path` carrying `code`.
@@ -185,6 +212,15 @@ mod tests {
         assert_eq!(notice_href("/page?patient=7", Test::Bad), "/page?patient=7&error=bad");
         assert_eq!(notice_href("/page#form", Test::Bad), "/page?error=bad#form");
         assert_eq!(notice_href("/page?a=1#form", Test::Saved), "/page?a=1&done=saved#form");
+    }
+
+    #[test]
+    fn extra_fields_go_in_the_query_after_the_code_and_before_the_fragment() {
+        assert_eq!(notice_href_with("/page", Test::Bad, &[("wait", "5")]), "/page?error=bad&wait=5");
+        assert_eq!(notice_href_with("/page#form", Test::Bad, &[("wait", "5")]), "/page?error=bad&wait=5#form");
+        assert_eq!(notice_href_with("/page?a=1#form", Test::Bad, &[("wait", "5"), ("b", "2")]), "/page?a=1&error=bad&wait=5&b=2#form");
+        assert_eq!(notice_href_with("/page", Test::Saved, &[("n a&m=e", "x y#z/é")]), "/page?done=saved&n%20a%26m%3De=x%20y%23z%2F%C3%A9");
+        assert_eq!(notice_href_with("/page?a=1", Test::Saved, &[]), notice_href("/page?a=1", Test::Saved));
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod search;
 pub(crate) use kit::notice_codes;
 #[cfg(feature = "ssr")]
 pub use kit::redirect_notice;
-pub use kit::{notice, notice_code, notice_href, notice_view, Loaded, NoticeCode, NoticeKind};
+pub use kit::{notice, notice_code, notice_href, notice_href_with, notice_view, Loaded, NoticeCode, NoticeKind};
 
 use crate::types::Viewer;
 use leptos::prelude::*;

@@ -8,7 +8,7 @@
 //! (`platform::rate::take_place`), so guesses sent all at once are not all checked.
 
 use super::PasswordThrottled;
-use crate::layout::{notice_href, NoticeCode};
+use crate::layout::{notice_href, notice_href_with, NoticeCode};
 use crate::platform::rate::{self, CheckKind, CheckLimit};
 use crate::state::AppState;
 use crate::types::UserId;
@@ -23,14 +23,14 @@ pub enum PasswordAgain {
 }
 
 impl PasswordAgain {
-    /// Where the form's post goes when the password was refused: `path` (without a `#fragment`)
+    /// Where the form's post goes when the password was refused: `path` (a `#fragment` stays last)
     /// with the page's `wrong` notice, or with [`PasswordThrottled`] and the minutes to wait
     /// (`?error=throttled&wait=<minutes>`); `None` when it matched.
     pub fn refusal_href<N: NoticeCode>(&self, path: &str, wrong: N) -> Option<String> {
         match self {
             PasswordAgain::Matches => None,
             PasswordAgain::Wrong => Some(notice_href(path, wrong)),
-            PasswordAgain::Throttled(wait) => Some(format!("{}&wait={}", notice_href(path, PasswordThrottled::Throttled), minutes(*wait))),
+            PasswordAgain::Throttled(wait) => Some(notice_href_with(path, PasswordThrottled::Throttled, &[("wait", &minutes(*wait).to_string())])),
         }
     }
 }
@@ -58,4 +58,21 @@ pub async fn check(state: &AppState, user: &UserId, password: String, now: i64) 
     rate::settle(&mut tx, place, matches).await?;
     tx.commit().await?;
     Ok(if matches { PasswordAgain::Matches } else { PasswordAgain::Wrong })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_keeps_the_fragment_last_and_the_wait_in_the_query() {
+        let throttled = PasswordAgain::Throttled(Duration::from_secs(61));
+        assert_eq!(
+            throttled.refusal_href("/account/second-step#setup", PasswordThrottled::Throttled).as_deref(),
+            Some("/account/second-step?error=throttled&wait=2#setup")
+        );
+        assert_eq!(throttled.refusal_href("/account/email", PasswordThrottled::Throttled).as_deref(), Some("/account/email?error=throttled&wait=2"));
+        assert_eq!(PasswordAgain::Wrong.refusal_href("/p#f", PasswordThrottled::Throttled).as_deref(), Some("/p?error=throttled#f"));
+        assert_eq!(PasswordAgain::Matches.refusal_href("/p", PasswordThrottled::Throttled), None);
+    }
 }

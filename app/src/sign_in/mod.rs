@@ -96,7 +96,7 @@ pub async fn sign_in(user_id: String, password: String, portal: String) -> Resul
         Outcome::Throttled(wait) => {
             let minutes = wait.as_secs().div_ceil(60).max(1);
             // `wait` after the code, as the address has always read (`?error=throttled&wait=…`).
-            crate::platform::request::redirect(&format!("{}&wait={minutes}", crate::layout::notice_href(back, SignInNotice::Throttled)));
+            crate::platform::request::redirect(&crate::layout::notice_href_with(back, SignInNotice::Throttled, &[("wait", &minutes.to_string())]));
         }
     }
     Ok(())
