@@ -24,7 +24,6 @@ use app::platform::tokens::new_id;
 use app::state::AppState;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use sqlx::Row;
 use std::time::{Duration, Instant};
 
 const MINUTE: i64 = 60_000;
@@ -224,22 +223,18 @@ fn waking_hours(rng: &mut Rng, zone: &TimeZone, at: i64) -> i64 {
 }
 
 async fn user_id(state: &AppState, login: &str) -> Result<String, BenchDataError> {
-    sqlx::query("SELECT id FROM users WHERE login = $1")
+    sqlx::query_scalar::<_, String>("SELECT id FROM users WHERE login = $1")
         .bind(login)
         .fetch_optional(&state.db.pool)
         .await?
-        .map(|r| r.try_get::<String, _>("id"))
-        .transpose()?
         .ok_or_else(|| BenchDataError::Missing(format!("no user {login}: run `server demo` first")))
 }
 
 async fn pool_id(state: &AppState, name: &str) -> Result<String, BenchDataError> {
-    sqlx::query("SELECT id FROM care_pools WHERE name = $1")
+    sqlx::query_scalar::<_, String>("SELECT id FROM care_pools WHERE name = $1")
         .bind(name)
         .fetch_optional(&state.db.pool)
         .await?
-        .map(|r| r.try_get::<String, _>("id"))
-        .transpose()?
         .ok_or_else(|| BenchDataError::Missing(format!("no pool \"{name}\": run `server demo` first")))
 }
 
@@ -280,12 +275,8 @@ pub async fn load(state: &AppState, patients: u32, messages_per_patient: u32) ->
         return Err(BenchDataError::AlreadyLoaded);
     }
     // The demo password, so that the benchmark can sign in as a generated patient.
-    let password_hash: Option<String> = sqlx::query("SELECT password_hash FROM users WHERE login = 'alice'")
-        .fetch_optional(&state.db.pool)
-        .await?
-        .map(|r| r.try_get::<Option<String>, _>("password_hash"))
-        .transpose()?
-        .flatten();
+    let password_hash: Option<String> =
+        sqlx::query_scalar::<_, Option<String>>("SELECT password_hash FROM users WHERE login = 'alice'").fetch_optional(&state.db.pool).await?.flatten();
     let terms = app::terms::server::in_force(&state.db, now).await?;
     let cal = {
         let mut conn = state.db.pool.acquire().await?;
@@ -446,7 +437,7 @@ pub async fn load(state: &AppState, patients: u32, messages_per_patient: u32) ->
 
     let open = |sql: &'static str, id: String| {
         let pool = &state.db.pool;
-        async move { sqlx::query(sql).bind(id).fetch_one(pool).await.and_then(|r| r.try_get::<i64, _>("n")) }
+        async move { sqlx::query_scalar::<_, i64>(sql).bind(id).fetch_one(pool).await }
     };
     let open_for_drlee =
         open("SELECT COUNT(*) AS n FROM messages WHERE assigned_provider_id = $1 AND handled_at IS NULL AND author_kind = 'patient'", drlee).await?;

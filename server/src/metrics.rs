@@ -12,7 +12,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use sqlx::Row;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
@@ -148,10 +147,10 @@ async fn scrape(State((metrics, state)): State<(Arc<Metrics>, AppState)>) -> Res
     let _ = writeln!(out, "portal_sign_in_refusals_total{{reason=\"failed\"}} {failed}");
     let _ = writeln!(out, "portal_sign_in_refusals_total{{reason=\"throttled\"}} {throttled}");
     let now = state.clock.now_ms();
-    let backlog = sqlx::query("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
-        .fetch_one(&state.db.pool)
-        .await
-        .and_then(|r| Ok((r.try_get::<i64, _>("n")?, r.try_get::<Option<i64>, _>("oldest")?)));
+    let backlog =
+        sqlx::query_as::<_, (i64, Option<i64>)>("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
+            .fetch_one(&state.db.pool)
+            .await;
     match backlog {
         Ok((n, oldest)) => {
             out.push_str("# HELP portal_outbox_pending E-mail notices waiting to be sent.\n# TYPE portal_outbox_pending gauge\n");
