@@ -2,10 +2,7 @@
 //! hidden from the help), so that the benchmark builds one binary: as examples they needed a
 //! second release build of every crate (their dev-dependencies change some crates' features).
 
-use app::billing::money::Money;
-use app::billing::pdf::{render, StatementDocument};
-use app::billing::statement::{Delivery, Line, LineKind, Totals};
-use app::dates::CalendarDate;
+use app::billing::pdf::{render, sample_statement, StatementDocument};
 use app::platform::passwords::{hash_blocking, verify_blocking};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -60,50 +57,6 @@ pub fn argon2_rate(seconds: f64, threads: Option<usize>) -> String {
     format!("{{\"threads\":{threads},\"seconds\":{elapsed:.3},\"verifications\":{n},\"per_second\":{:.2},\"ms_single\":{ms_single:.2}}}", n as f64 / elapsed)
 }
 
-fn statement(lines: usize) -> StatementDocument {
-    let date = |s: &str| CalendarDate::parse(s).expect("a date");
-    let kinds = [LineKind::Charge, LineKind::Charge, LineKind::Adjustment, LineKind::Payment];
-    let lines: Vec<Line> = (0..lines)
-        .map(|i| {
-            let kind = kinds[i % kinds.len()];
-            let cents = 2_000 + (i as i64 * 731) % 40_000;
-            Line {
-                kind,
-                date: date(&format!("2026-10-{:02}", 1 + i % 28)),
-                department: ["Family Medicine", "Laboratory", "Radiology"][i % 3].into(),
-                description: format!("Office visit, established patient, level {} (item {i})", 1 + i % 5),
-                amount: Money(if kind == LineKind::Charge { cents } else { -cents / 4 }),
-            }
-        })
-        .collect();
-    let sum = |k: LineKind| Money(lines.iter().filter(|l| l.kind == k).map(|l| l.amount.cents()).sum());
-    let mut totals = Totals {
-        previous_balance: Money(12_000),
-        charges: sum(LineKind::Charge),
-        payments: sum(LineKind::Payment),
-        adjustments: sum(LineKind::Adjustment),
-        amount_due: Money::ZERO,
-    };
-    totals.amount_due = Money(totals.previous_balance.cents() + totals.charges.cents() + totals.payments.cents() + totals.adjustments.cents());
-    StatementDocument {
-        organisation: "Riverside Community Clinic".into(),
-        organisation_address: vec!["100 Riverside Drive".into(), "Riverside, ST 00000".into()],
-        organisation_phone: "(555) 010-0100".into(),
-        account_number: "G123456789".into(),
-        guarantor_name: "Alice Johnson".into(),
-        guarantor_address: vec!["12 Elm Street".into(), "Riverside, ST 00000".into()],
-        patient_name: "Alice Johnson".into(),
-        mrn: "MRN100001".into(),
-        statement_date: date("2026-11-01"),
-        period_start: date("2026-10-01"),
-        period_end: date("2026-10-31"),
-        due_date: date("2026-11-25"),
-        lines,
-        totals,
-        delivery: Delivery::Paperless,
-    }
-}
-
 /// (bytes, median ms, p99 ms) of `runs` renders.
 fn measure(doc: &StatementDocument, runs: usize) -> (usize, f64, f64) {
     let docs = std::slice::from_ref(doc);
@@ -120,12 +73,12 @@ fn measure(doc: &StatementDocument, runs: usize) -> (usize, f64, f64) {
     (bytes, times[runs / 2], times[(runs * 99 / 100).min(runs - 1)])
 }
 
-/// How large a statement PDF is and how long it takes to make: a typical one-page statement
-/// (8 lines) rendered 2,000 times and a long one (120 lines, four pages) 200 times, in memory,
-/// one at a time. One line of JSON.
+/// How large a statement PDF is and how long it takes to make: a one-page statement (8 lines)
+/// rendered 2,000 times and a long one (120 lines, several pages) 200 times, in memory, one at
+/// a time; the sample statement the PDF's tests read back. One line of JSON.
 pub fn statement_pdf() -> String {
-    let (one_bytes, one_median, one_p99) = measure(&statement(8), 2_000);
-    let (three_bytes, three_median, three_p99) = measure(&statement(120), 200);
+    let (one_bytes, one_median, one_p99) = measure(&sample_statement(8), 2_000);
+    let (three_bytes, three_median, three_p99) = measure(&sample_statement(120), 200);
     format!(
         "{{\"one_page_lines\":8,\"one_page_bytes\":{one_bytes},\"one_page_ms_median\":{one_median:.4},\"one_page_ms_p99\":{one_p99:.4},\
          \"long_lines\":120,\"long_bytes\":{three_bytes},\"long_ms_median\":{three_median:.4},\"long_ms_p99\":{three_p99:.4}}}"
