@@ -32,7 +32,7 @@ pub struct EnrolmentForm {
     pub mrn: String,
 }
 
-/// A request as the queue lists it (read straight from `server::REQUEST_COLUMNS`).
+/// A request as the queue lists it (read straight from the queue's queries in `server.rs`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct RequestSummary {

@@ -82,32 +82,33 @@ pub async fn submit(
     Ok(RequestOutcome::Received)
 }
 
-const REQUEST_COLUMNS: &str = "r.id, r.given_name, r.family_name, r.date_of_birth, r.email, r.phone, r.mrn, \
-    r.submitted_at, r.state, r.decline_reason, r.patient_id, r.decided_at, u.display_name AS decided_by";
-
 /// The queue: pending requests, oldest first, then the latest decided ones.
 pub async fn queue(db: &Db) -> Result<(Vec<RequestSummary>, Vec<RequestSummary>), sqlx::Error> {
-    let pending: Vec<RequestSummary> = sqlx::query_as(&format!(
-        "SELECT {REQUEST_COLUMNS} FROM enrolment_requests r LEFT JOIN users u ON u.id = r.decided_by \
-         WHERE r.state = 'pending' ORDER BY r.submitted_at LIMIT 200"
-    ))
+    let pending: Vec<RequestSummary> = sqlx::query_as(
+        "SELECT r.id, r.given_name, r.family_name, r.date_of_birth, r.email, r.phone, r.mrn, r.submitted_at, r.state, r.decline_reason, \
+         r.patient_id, r.decided_at, u.display_name AS decided_by FROM enrolment_requests r LEFT JOIN users u ON u.id = r.decided_by \
+         WHERE r.state = 'pending' ORDER BY r.submitted_at LIMIT 200",
+    )
     .fetch_all(&db.pool)
     .await?;
-    let decided: Vec<RequestSummary> = sqlx::query_as(&format!(
-        "SELECT {REQUEST_COLUMNS} FROM enrolment_requests r LEFT JOIN users u ON u.id = r.decided_by \
-         WHERE r.state <> 'pending' ORDER BY r.decided_at DESC LIMIT 20"
-    ))
+    let decided: Vec<RequestSummary> = sqlx::query_as(
+        "SELECT r.id, r.given_name, r.family_name, r.date_of_birth, r.email, r.phone, r.mrn, r.submitted_at, r.state, r.decline_reason, \
+         r.patient_id, r.decided_at, u.display_name AS decided_by FROM enrolment_requests r LEFT JOIN users u ON u.id = r.decided_by \
+         WHERE r.state <> 'pending' ORDER BY r.decided_at DESC LIMIT 20",
+    )
     .fetch_all(&db.pool)
     .await?;
     Ok((pending, decided))
 }
 
 pub async fn detail(db: &Db, id: &str) -> Result<Option<RequestDetail>, sqlx::Error> {
-    let request: Option<RequestSummary> =
-        sqlx::query_as(&format!("SELECT {REQUEST_COLUMNS} FROM enrolment_requests r LEFT JOIN users u ON u.id = r.decided_by WHERE r.id = $1"))
-            .bind(id)
-            .fetch_optional(&db.pool)
-            .await?;
+    let request: Option<RequestSummary> = sqlx::query_as(
+        "SELECT r.id, r.given_name, r.family_name, r.date_of_birth, r.email, r.phone, r.mrn, r.submitted_at, r.state, r.decline_reason, \
+         r.patient_id, r.decided_at, u.display_name AS decided_by FROM enrolment_requests r LEFT JOIN users u ON u.id = r.decided_by WHERE r.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
     let Some(request) = request else { return Ok(None) };
     let candidates = patients::candidates(db, &request.family_name, &request.date_of_birth, &request.email, request.mrn.as_deref()).await?;
     Ok(Some(RequestDetail { request, candidates }))

@@ -162,10 +162,11 @@ async fn tell(state: &AppState, patient: &PatientId, email: &str, told: i64, now
     let mut tx = state.db.begin_write().await?;
     // Another server may have done this pass meanwhile: only one of the two moves the mark.
     // Nothing unseen: the mark moves on without a notice (what was loaded is not read again).
-    let moved = sqlx::query(&format!(
-        "UPDATE record_notices SET told_through = $1{} WHERE patient_id = $2 AND told_through = $3",
-        if tell { ", last_sent_at = $1" } else { "" }
-    ))
+    let moved = sqlx::query(if tell {
+        "UPDATE record_notices SET told_through = $1, last_sent_at = $1 WHERE patient_id = $2 AND told_through = $3"
+    } else {
+        "UPDATE record_notices SET told_through = $1 WHERE patient_id = $2 AND told_through = $3"
+    })
     .bind(now)
     .bind(patient.as_str())
     .bind(told)

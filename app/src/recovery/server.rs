@@ -86,9 +86,6 @@ async fn use_link(tx: &mut Tx, token: &str, purpose: Purpose, now: i64) -> Resul
     .await
 }
 
-/// The columns of a [`RecoveryRow`], for a query on `users u LEFT JOIN patients p`.
-const RECOVERY_COLUMNS: &str = "u.id, u.email, u.email_confirmed_at, p.email AS record_email";
-
 /// An account that recovery mail may go to, with its addresses.
 #[derive(sqlx::FromRow)]
 struct RecoveryRow {
@@ -122,10 +119,10 @@ pub async fn request_password_reset(state: &AppState, login: &str, email: &str, 
         tx.commit().await?;
         return Ok(Requested::Throttled);
     }
-    let row: Option<RecoveryRow> = sqlx::query_as(&format!(
-        "SELECT {RECOVERY_COLUMNS} FROM users u LEFT JOIN patients p ON p.id = u.patient_id \
-         WHERE u.login = $1 AND u.kind = 'patient' AND u.access = 'active' AND LOWER(u.email) = $2"
-    ))
+    let row: Option<RecoveryRow> = sqlx::query_as(
+        "SELECT u.id, u.email, u.email_confirmed_at, p.email AS record_email FROM users u LEFT JOIN patients p ON p.id = u.patient_id \
+         WHERE u.login = $1 AND u.kind = 'patient' AND u.access = 'active' AND LOWER(u.email) = $2",
+    )
     .bind(crate::sign_in::server::normalise_login(login))
     .bind(email.trim().to_lowercase())
     .fetch_optional(&mut *tx)
@@ -172,10 +169,10 @@ pub async fn request_user_id(
     }
     let mut sent = false;
     if let Some(dob) = date_of_birth {
-        let rows: Vec<RecoveryRow> = sqlx::query_as(&format!(
-            "SELECT {RECOVERY_COLUMNS} FROM users u JOIN patients p ON p.id = u.patient_id \
-             WHERE LOWER(u.email) = $1 AND p.date_of_birth = $2 AND u.access = 'active' LIMIT 5"
-        ))
+        let rows: Vec<RecoveryRow> = sqlx::query_as(
+            "SELECT u.id, u.email, u.email_confirmed_at, p.email AS record_email FROM users u JOIN patients p ON p.id = u.patient_id \
+             WHERE LOWER(u.email) = $1 AND p.date_of_birth = $2 AND u.access = 'active' LIMIT 5",
+        )
         .bind(email.trim().to_lowercase())
         .bind(dob.to_string())
         .fetch_all(&mut *tx)

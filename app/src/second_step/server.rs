@@ -61,17 +61,17 @@ pub fn open(key: &SealingKey, user: &UserId, stored: &str) -> Option<Secret> {
 /// no-op once done), so an upgraded installation keeps no secret in the clear.
 pub async fn seal_plain_secrets(db: &Db, key: &SealingKey) -> Result<u64, sqlx::Error> {
     let mut sealed = 0;
-    for table in ["totp_credentials", "totp_setups"] {
+    // Each table's read and write, written out so that the queries test checks them.
+    let tables = [
+        ("SELECT user_id, secret_hex FROM totp_credentials WHERE secret_hex NOT LIKE 'v1:%'", "UPDATE totp_credentials SET secret_hex = $1 WHERE user_id = $2"),
+        ("SELECT user_id, secret_hex FROM totp_setups WHERE secret_hex NOT LIKE 'v1:%'", "UPDATE totp_setups SET secret_hex = $1 WHERE user_id = $2"),
+    ];
+    for (plain, update) in tables {
         let mut tx = db.begin_write().await?;
-        let rows: Vec<(UserId, String)> =
-            sqlx::query_as(&format!("SELECT user_id, secret_hex FROM {table} WHERE secret_hex NOT LIKE 'v1:%'")).fetch_all(&mut *tx).await?;
+        let rows: Vec<(UserId, String)> = sqlx::query_as(plain).fetch_all(&mut *tx).await?;
         for (user, stored) in rows {
             let Some(secret) = Secret::from_hex(&stored) else { continue };
-            sqlx::query(&format!("UPDATE {table} SET secret_hex = $1 WHERE user_id = $2"))
-                .bind(seal(key, &user, &secret))
-                .bind(user.as_str())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(update).bind(seal(key, &user, &secret)).bind(user.as_str()).execute(&mut *tx).await?;
             sealed += 1;
         }
         tx.commit().await?;
