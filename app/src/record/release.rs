@@ -23,6 +23,7 @@
 
 use crate::error::AppError;
 use crate::layout::Loaded;
+use crate::layout::PostForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -515,7 +516,7 @@ pub fn ReleaseChoiceSection() -> impl IntoView {
             <p>"New results show here as soon as the clinic has them, sometimes before your clinician has seen them. "
                "If you would rather see them later, you can choose that for yourself. Some results are always given to you in person by your care team."</p>
             <crate::layout::Loaded resource=choice view={|current: ReleaseChoice| view! {
-                <form method="post" action={<ChooseRelease as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<ChooseRelease> class="form">
                     <fieldset>
                         <legend>"Show me new test results:"</legend>
                         {ReleaseChoice::all().into_iter().map(|c| {
@@ -530,7 +531,7 @@ pub fn ReleaseChoiceSection() -> impl IntoView {
                         }).collect_view()}
                     </fieldset>
                     <button type="submit" class="button button--primary">"Save my choice"</button>
-                </form>
+                </PostForm<ChooseRelease>>
             }}/>
         </section>
     }
@@ -592,7 +593,7 @@ pub fn HiddenCodesPage() -> impl IntoView {
             <Loaded resource=codes view=move |list| view! { <HiddenCodeTable list/> }/>
             <section class="section" aria-labelledby="add-code">
                 <h2 id="add-code">"Add a code"</h2>
-                <form method="post" action={<AddHiddenCode as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<AddHiddenCode> class="form">
                     <div class="field">
                         <label for="code-system">"Code system"</label>
                         <p class="hint" id="code-system-hint">"The system's URI, e.g. http://loinc.org"</p>
@@ -608,7 +609,7 @@ pub fn HiddenCodesPage() -> impl IntoView {
                         <input type="text" id="code-label" name="label" required maxlength="100" aria-describedby="code-label-hint"/>
                     </div>
                     <button type="submit" class="button button--primary">"Add"</button>
-                </form>
+                </PostForm<AddHiddenCode>>
             </section>
     }
 }
@@ -636,10 +637,10 @@ fn HiddenCodeTable(list: Vec<HiddenCode>) -> impl IntoView {
                             <td>{c.code.clone()}</td>
                             <td>{added}</td>
                             <td>
-                                <form method="post" action={<RemoveHiddenCode as leptos::server_fn::ServerFn>::PATH} class="inline-form">
+                                <PostForm<RemoveHiddenCode> class="inline-form">
                                     <input type="hidden" name="id" value=c.id.clone()/>
                                     <button type="submit" class="button button--quiet" aria-label=label>"Remove"</button>
-                                </form>
+                                </PostForm<RemoveHiddenCode>>
                             </td>
                         </tr>
                     }
