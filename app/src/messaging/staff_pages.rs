@@ -393,35 +393,35 @@ pub fn StaffComposePage() -> impl IntoView {
             <h1>"New message to a patient"</h1>
             {message}
             <Loaded resource=patients view=move |list| {
-                    let body_max = body_max.clone();
-                    let subject_max = subject_max.clone();
-                    let pre = preselected();
-                    match list {
-                        list if list.is_empty() => view! { <p>"You are not on any patient's care team yet."</p> }.into_any(),
-                        list => view! {
-                            <PostForm<StaffStart> class="form">
-                                <div class="field">
-                                    <label for="patient">"Patient"</label>
-                                    <select id="patient" name="patient" required>
-                                        <option value="">"Choose a patient of your care teams"</option>
-                                        {list.into_iter().map(|p| {
-                                            let selected = p.id == pre;
-                                            view! { <option value=p.id selected=selected>{format!("{} (MRN {})", p.name, p.mrn)}</option> }
-                                        }).collect_view()}
-                                    </select>
-                                </div>
-                                <div class="field">
-                                    <label for="subject">"Subject"</label>
-                                    <input type="text" id="subject" name="subject" required maxlength=subject_max/>
-                                </div>
-                                <div class="field">
-                                    <label for="body">"Message"</label>
-                                    <textarea id="body" name="body" rows="10" required maxlength=body_max></textarea>
-                                </div>
-                                <button type="submit" class="button button--primary">"Send message"</button>
-                            </PostForm<StaffStart>>
-                        }.into_any(),
-                    }
+                let body_max = body_max.clone();
+                let subject_max = subject_max.clone();
+                let pre = preselected();
+                match list {
+                    list if list.is_empty() => view! { <p>"You are not on any patient's care team yet."</p> }.into_any(),
+                    list => view! {
+                        <PostForm<StaffStart> class="form">
+                            <div class="field">
+                                <label for="patient">"Patient"</label>
+                                <select id="patient" name="patient" required>
+                                    <option value="">"Choose a patient of your care teams"</option>
+                                    {list.into_iter().map(|p| {
+                                        let selected = p.id == pre;
+                                        view! { <option value=p.id selected=selected>{format!("{} (MRN {})", p.name, p.mrn)}</option> }
+                                    }).collect_view()}
+                                </select>
+                            </div>
+                            <div class="field">
+                                <label for="subject">"Subject"</label>
+                                <input type="text" id="subject" name="subject" required maxlength=subject_max/>
+                            </div>
+                            <div class="field">
+                                <label for="body">"Message"</label>
+                                <textarea id="body" name="body" rows="10" required maxlength=body_max></textarea>
+                            </div>
+                            <button type="submit" class="button button--primary">"Send message"</button>
+                        </PostForm<StaffStart>>
+                    }.into_any(),
+                }
             }/>
     }
 }
@@ -478,27 +478,27 @@ pub fn MessageLimits(patient: String) -> impl IntoView {
             <h2 id="message-limits">"Message limits"</h2>
             {outcome}
             <Loaded resource=data view=move |q| {
-                    let patient = patient.clone();
-                    view! {
-                            <p>{format!(
-                                "Messages today: {} of {}. Attachments this month: {} of {}.",
-                                q.messages_today, q.messages_per_day, super::file_size(q.bytes_this_month), super::file_size(q.bytes_per_month)
-                            )}</p>
-                            {match q.lifted.clone() {
-                                Some((until, by, reason)) => view! { <p>{format!("Lifted by {by} until {until}: {reason}")}</p> }.into_any(),
-                                None => view! {
-                                    <PostForm<LiftMessageLimits> class="form">
-                                        <input type="hidden" name="patient" value=patient.clone()/>
-                                        <div class="field">
-                                            <label for="lift-reason">"Reason for lifting the limits for a day"</label>
-                                            <input id="lift-reason" name="reason" type="text" required maxlength="300" aria-describedby="lift-hint"/>
-                                            <p class="hint" id="lift-hint">"For 24 hours only what the patient sends from now counts. The lift is recorded."</p>
-                                        </div>
-                                        <button type="submit" class="button">"Lift the message limits for a day"</button>
-                                    </PostForm<LiftMessageLimits>>
-                                }.into_any(),
-                            }}
-                    }
+                let patient = patient.clone();
+                view! {
+                    <p>{format!(
+                        "Messages today: {} of {}. Attachments this month: {} of {}.",
+                        q.messages_today, q.messages_per_day, super::file_size(q.bytes_this_month), super::file_size(q.bytes_per_month)
+                    )}</p>
+                    {match q.lifted.clone() {
+                        Some((until, by, reason)) => view! { <p>{format!("Lifted by {by} until {until}: {reason}")}</p> }.into_any(),
+                        None => view! {
+                            <PostForm<LiftMessageLimits> class="form">
+                                <input type="hidden" name="patient" value=patient.clone()/>
+                                <div class="field">
+                                    <label for="lift-reason">"Reason for lifting the limits for a day"</label>
+                                    <input id="lift-reason" name="reason" type="text" required maxlength="300" aria-describedby="lift-hint"/>
+                                    <p class="hint" id="lift-hint">"For 24 hours only what the patient sends from now counts. The lift is recorded."</p>
+                                </div>
+                                <button type="submit" class="button">"Lift the message limits for a day"</button>
+                            </PostForm<LiftMessageLimits>>
+                        }.into_any(),
+                    }}
+                }
             }/>
         </section>
     }

@@ -359,35 +359,35 @@ pub fn IssuedCodePage() -> impl IntoView {
     view! {
         <Title text="Activation code | Staff"/>
             <Loaded resource=(code, detail) view=move |(code, d): (Option<String>, PatientDetail)| match code {
-                        Some(code) => view! {
-                            <div class="no-print">
-                                <h1>"Activation code for "{d.patient.full_name()}</h1>
-                                <p class="notice notice--status" role="status">
-                                    "This code is shown only once. Give it to the patient now, or print the letter below."
-                                    {emailed().then_some(" It has also been e-mailed to the address on the patient's record.")}
-                                </p>
-                                {(!emailed()).then(|| view! { <HandOver/> })}
-                                <p class="activation-code" aria-label="Activation code">{code.clone()}</p>
-                                <p><a href=format!("/staff/patients/{}", d.patient.id.as_str())>"Done: back to the patient's page"</a></p>
-                                <p class="small">"To print the letter, use your browser's Print command (Ctrl+P or ⌘P): only the letter is printed."</p>
-                            </div>
-                            <article class="letter" aria-label="Letter to print">
-                                <p>{org.name.clone()}</p>
-                                <p>{d.patient.full_name()}</p>
-                                <h2>"Your patient portal activation code"</h2>
-                                <p class="activation-code">{code}</p>
-                                <p>"To set up your account, go to the patient portal, choose “Set up your account”, and enter "
-                                   "this code with your date of birth. Then choose a user ID and a password."</p>
-                                <p>"The code works once and expires on "{d.codes.first().map(|c| format_utc(c.expires_at)).unwrap_or_default()}
-                                   ". If it has expired, call us at "{org.phone.clone()}" for a new one."</p>
-                                <p>"Keep this letter private: together with your date of birth the code opens your account."</p>
-                            </article>
-                        }.into_any(),
-                        None => view! {
-                            <h1>"Activation code"</h1>
-                            <p>"This code has already been shown. If the patient did not get it, issue a new one on "
-                               <a href=format!("/staff/patients/{}", d.patient.id.as_str())>"the patient's page"</a>"."</p>
-                        }.into_any(),
+                Some(code) => view! {
+                    <div class="no-print">
+                        <h1>"Activation code for "{d.patient.full_name()}</h1>
+                        <p class="notice notice--status" role="status">
+                            "This code is shown only once. Give it to the patient now, or print the letter below."
+                            {emailed().then_some(" It has also been e-mailed to the address on the patient's record.")}
+                        </p>
+                        {(!emailed()).then(|| view! { <HandOver/> })}
+                        <p class="activation-code" aria-label="Activation code">{code.clone()}</p>
+                        <p><a href=format!("/staff/patients/{}", d.patient.id.as_str())>"Done: back to the patient's page"</a></p>
+                        <p class="small">"To print the letter, use your browser's Print command (Ctrl+P or ⌘P): only the letter is printed."</p>
+                    </div>
+                    <article class="letter" aria-label="Letter to print">
+                        <p>{org.name.clone()}</p>
+                        <p>{d.patient.full_name()}</p>
+                        <h2>"Your patient portal activation code"</h2>
+                        <p class="activation-code">{code}</p>
+                        <p>"To set up your account, go to the patient portal, choose “Set up your account”, and enter "
+                           "this code with your date of birth. Then choose a user ID and a password."</p>
+                        <p>"The code works once and expires on "{d.codes.first().map(|c| format_utc(c.expires_at)).unwrap_or_default()}
+                           ". If it has expired, call us at "{org.phone.clone()}" for a new one."</p>
+                        <p>"Keep this letter private: together with your date of birth the code opens your account."</p>
+                    </article>
+                }.into_any(),
+                None => view! {
+                    <h1>"Activation code"</h1>
+                    <p>"This code has already been shown. If the patient did not get it, issue a new one on "
+                       <a href=format!("/staff/patients/{}", d.patient.id.as_str())>"the patient's page"</a>"."</p>
+                }.into_any(),
             }/>
     }
 }

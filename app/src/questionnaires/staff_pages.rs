@@ -311,38 +311,38 @@ pub fn FormResponsesPage() -> impl IntoView {
         <Title text="Answers | Staff portal"/>
             <p><a href="/staff/questionnaires">"← Questionnaires"</a></p>
             <Loaded resource=data heading="Answers" view=|d| view! {
-                            <h1>{format!("Answers: {}", d.title)}</h1>
-                            {(d.others > 0).then(|| view! {
-                                <p class="notice notice--info">{format!(
-                                    "{} more {} from patients outside your care teams. To read a patient's answers from outside the care team, open them from the patient's page and give your reason; it is recorded.",
-                                    d.others, if d.others == 1 { "response is" } else { "responses are" }
-                                )}</p>
-                            })}
-                            {if d.responses.is_empty() {
-                                view! { <p>"No answers submitted yet."</p> }.into_any()
-                            } else {
-                                view! {
-                                    <div class="table-wrap">
-                                    <table class="table">
-                                        <caption class="visually-hidden">"Submitted answers, newest first"</caption>
-                                        <thead><tr><th scope="col">"Patient"</th><th scope="col">"Version"</th><th scope="col">"Submitted"</th><th scope="col">"Result"</th></tr></thead>
-                                        <tbody>
-                                            {d.responses.into_iter().map(|r| {
-                                                let href = format!("/staff/questionnaires/responses/{}", r.id);
-                                                view! {
-                                                    <tr>
-                                                        <th scope="row"><a href=href>{format!("{} (MRN {})", r.patient, r.mrn)}</a></th>
-                                                        <td>{r.version}</td>
-                                                        <td>{r.submitted_at}</td>
-                                                        <td>{r.result.unwrap_or_else(|| "—".into())}</td>
-                                                    </tr>
-                                                }
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                    </div>
-                                }.into_any()
-                            }}
+                <h1>{format!("Answers: {}", d.title)}</h1>
+                {(d.others > 0).then(|| view! {
+                    <p class="notice notice--info">{format!(
+                        "{} more {} from patients outside your care teams. To read a patient's answers from outside the care team, open them from the patient's page and give your reason; it is recorded.",
+                        d.others, if d.others == 1 { "response is" } else { "responses are" }
+                    )}</p>
+                })}
+                {if d.responses.is_empty() {
+                    view! { <p>"No answers submitted yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <div class="table-wrap">
+                        <table class="table">
+                            <caption class="visually-hidden">"Submitted answers, newest first"</caption>
+                            <thead><tr><th scope="col">"Patient"</th><th scope="col">"Version"</th><th scope="col">"Submitted"</th><th scope="col">"Result"</th></tr></thead>
+                            <tbody>
+                                {d.responses.into_iter().map(|r| {
+                                    let href = format!("/staff/questionnaires/responses/{}", r.id);
+                                    view! {
+                                        <tr>
+                                            <th scope="row"><a href=href>{format!("{} (MRN {})", r.patient, r.mrn)}</a></th>
+                                            <td>{r.version}</td>
+                                            <td>{r.submitted_at}</td>
+                                            <td>{r.result.unwrap_or_else(|| "—".into())}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        </div>
+                    }.into_any()
+                }}
             }/>
     }
 }
