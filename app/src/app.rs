@@ -19,7 +19,7 @@ use crate::messaging::{
 use crate::passkeys::{PatientPasskeysPage, StaffPasskeysPage};
 use crate::patients::{IssuedCodePage, PatientPage, PatientsPage};
 use crate::questionnaires::{FillPage, FormResponsesPage, LibraryPage, PatientQuestionnairesPage, QuestionnairesPage, ResponsePage};
-use crate::record::release::HiddenCodesPage;
+use crate::record::hidden_codes::HiddenCodesPage;
 use crate::record::{
     AllergiesPage, DocumentsPage, HealthIssuesPage, ImmunizationsPage, MedicationsPage, RecordPage, RecordVisitPage, RecordVisitsPage, TestResultsPage,
     TrendPage, TrendsPage,

@@ -3,6 +3,7 @@
 
 use super::format_utc;
 use crate::error::AppError;
+use crate::layout::PostForm;
 use crate::layout::{alert, notice, notice_code, notice_codes, Loaded};
 use crate::password::new_password::NewPasswordProblem;
 use crate::password::{NewPasswordFields, PasswordThrottled};
@@ -390,9 +391,9 @@ fn AccountView(overview: AccountOverview) -> impl IntoView {
                 <div class="notice notice--info">
                     <p>"Your e-mail address is not confirmed yet. Until you open the link we sent to it, we cannot send "
                        "password-reset or user-ID links to it (they go to the address on your clinic record, if it has one)."</p>
-                    <form method="post" action={<ResendConfirmation as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <PostForm<ResendConfirmation> class="form">
                         <button type="submit" class="button">"Send the confirmation link again"</button>
-                    </form>
+                    </PostForm<ResendConfirmation>>
                 </div>
             })}
         </section>
@@ -413,9 +414,9 @@ fn AccountView(overview: AccountOverview) -> impl IntoView {
                 </tbody>
             </table>
             {(others > 0).then(|| view! {
-                <form method="post" action={<EndOtherSessions as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<EndOtherSessions> class="form">
                     <button type="submit" class="button button--quiet">"Sign out all other sessions"</button>
-                </form>
+                </PostForm<EndOtherSessions>>
             })}
             <p>"Recent sign-ins and changes to your account: "<a href="/account/activity">"Account activity"</a></p>
         </section>
@@ -475,7 +476,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
             {notice::<ChangePasswordNotice>()}
             {notice::<NewPasswordProblem>()}
             {throttled}
-            <form method="post" action={<ChangePassword as leptos::server_fn::ServerFn>::PATH} class="form card--form">
+            <PostForm<ChangePassword> class="form card--form">
                 <div class="field">
                     <label for="current_password">"Current password"</label>
                     <input id="current_password" name="current_password" type="password" autocomplete="current-password" required/>
@@ -486,11 +487,11 @@ pub fn ChangePasswordPage() -> impl IntoView {
                     <label for="sign_out_others">"Sign out my other sessions (recommended)"</label>
                 </div>
                 <button type="submit" class="button button--primary">"Change password"</button>
-            </form>
+            </PostForm<ChangePassword>>
             {(pending == Some(PendingStep::PasswordReminder)).then(|| view! {
-                <form method="post" action={<RemindMeLater as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<RemindMeLater> class="form">
                     <button type="submit" class="button button--quiet">"Remind me later"</button>
-                </form>
+                </PostForm<RemindMeLater>>
             })}
     }
 }
@@ -522,7 +523,7 @@ pub fn ChangeEmailPage() -> impl IntoView {
                 "We also tell your current address."</p>
             {notice::<ChangeEmailNotice>()}
             {throttled}
-            <form method="post" action={<ChangeEmail as leptos::server_fn::ServerFn>::PATH} class="form card--form">
+            <PostForm<ChangeEmail> class="form card--form">
                 <div class="field">
                     <label for="new_email">"New e-mail address"</label>
                     <input id="new_email" name="new_email" type="email" autocomplete="email" required maxlength="254"/>
@@ -532,7 +533,7 @@ pub fn ChangeEmailPage() -> impl IntoView {
                     <input id="current_password" name="current_password" type="password" autocomplete="current-password" required/>
                 </div>
                 <button type="submit" class="button button--primary">"Send confirmation link"</button>
-            </form>
+            </PostForm<ChangeEmail>>
     }
 }
 

@@ -6,6 +6,7 @@ use super::staff_pages::status;
 use super::statement_form_pages::STATEMENT_FORM;
 use crate::error::AppError;
 use crate::layout::alert;
+use crate::layout::{Loaded, PostForm};
 #[cfg(feature = "ssr")]
 use crate::{access::Permission, context::StaffCtx};
 use leptos::prelude::*;
@@ -82,24 +83,16 @@ pub fn BillingImportPage() -> impl IntoView {
         <Title text="Import statements | Staff portal"/>
             <h1>"Import statements"</h1>
             {move || imported().map(status)}
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match result.await {
-                        Ok(Some(message)) if refused() => Some(alert(message).into_any()),
-                        Ok(_) => None,
-                        Err(e) => Some(alert(e.to_string()).into_any()),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=result quiet=true view=move |message| message.filter(|_| refused()).map(alert)/>
             <p>"A CSV file with one row per statement line. Rows with the same account number and statement date make one statement. "
                "The whole file is imported or, at the first problem, nothing: the page then names the row and the reason."</p>
-            <form method="post" enctype="multipart/form-data" action={<ImportStatements as leptos::server_fn::ServerFn>::PATH} class="form">
+            <PostForm<ImportStatements> multipart=true class="form">
                 <div class="field">
                     <label for="file">"CSV file"</label>
                     <input id="file" name="file" type="file" accept=".csv,text/csv" required aria-describedby="format"/>
                 </div>
                 <button type="submit" class="button button--primary">"Import"</button>
-            </form>
+            </PostForm<ImportStatements>>
             <section aria-labelledby="format-title" class="section">
                 <h2 id="format-title">"The format"</h2>
                 <p id="format">"Columns (a header row first, in any order): "<code>{FORMAT_HEADER}</code>

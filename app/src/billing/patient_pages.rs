@@ -5,6 +5,7 @@
 
 use super::{AccountSummary, AccountView, Delivery};
 use crate::error::AppError;
+use crate::layout::PostForm;
 use crate::layout::{notice, notice_codes, org_info, Loaded};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -254,11 +255,11 @@ fn UpdateForm(a: AccountView) -> impl IntoView {
     };
     view! {
         <p>{format!("Account {}. ", a.account.number)}{now}</p>
-        <form method="post" action={<UpdateDelivery as leptos::server_fn::ServerFn>::PATH} class="form">
+        <PostForm<UpdateDelivery> class="form">
             <input type="hidden" name="account" value=a.account.id.to_string()/>
             <input type="hidden" name="delivery" value=switch_to/>
             <p id="consequence">{consequence}</p>
             <button type="submit" class="button button--primary" aria-describedby="consequence">{button}</button>
-        </form>
+        </PostForm<UpdateDelivery>>
     }
 }

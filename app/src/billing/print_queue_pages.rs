@@ -4,6 +4,7 @@
 use super::staff_pages::status;
 use crate::error::AppError;
 use crate::layout::Loaded;
+use crate::layout::PostForm;
 #[cfg(feature = "ssr")]
 use crate::{access::Permission, context::StaffCtx};
 use leptos::prelude::*;
@@ -104,10 +105,10 @@ fn QueueList(items: Vec<PrintItemView>) -> impl IntoView {
             </tbody>
         </table>
         </div>
-        <form method="post" action={<MarkPrinted as leptos::server_fn::ServerFn>::PATH} class="form">
+        <PostForm<MarkPrinted> class="form">
             <input type="hidden" name="until" value=until.to_string()/>
             <button type="submit" class="button button--primary">{format!("Mark these {count} statements printed")}</button>
-        </form>
+        </PostForm<MarkPrinted>>
     }
     .into_any()
 }

@@ -8,6 +8,7 @@ use super::{AccountView, Delivery};
 use crate::error::AppError;
 use crate::layout::search::{found, posted_search, SearchForm};
 use crate::layout::Loaded;
+use crate::layout::PostForm;
 #[cfg(feature = "ssr")]
 use crate::{access::Permission, context::StaffCtx};
 use leptos::prelude::*;
@@ -144,7 +145,7 @@ fn SearchResults(d: SearchData, searched: bool) -> impl IntoView {
                         }}
                         <details>
                             <summary>"Open a billing account"</summary>
-                            <form method="post" action={<OpenBillingAccount as leptos::server_fn::ServerFn>::PATH} class="form">
+                            <PostForm<OpenBillingAccount> class="form">
                                 <input type="hidden" name="patient" value=g.patient_id.clone()/>
                                 <div class="field">
                                     <label for=address_id.clone()>"Mailing address for paper statements"</label>
@@ -152,7 +153,7 @@ fn SearchResults(d: SearchData, searched: bool) -> impl IntoView {
                                     <p class="hint">"One line per line of the envelope."</p>
                                 </div>
                                 <button type="submit" class="button">"Open account"</button>
-                            </form>
+                            </PostForm<OpenBillingAccount>>
                         </details>
                     </li>
                 }
@@ -255,11 +256,11 @@ fn StaffAccount(a: AccountView) -> impl IntoView {
                     view! { <li>{format!("{}: {} ({})", c.at, what, c.by.replace("You, in the portal", "The patient, in the portal"))}</li> }
                 }).collect_view()}
             </ul>
-            <form method="post" action={<StaffUpdateDelivery as leptos::server_fn::ServerFn>::PATH} class="form">
+            <PostForm<StaffUpdateDelivery> class="form">
                 <input type="hidden" name="account" value=id.clone()/>
                 <input type="hidden" name="delivery" value=other.as_str()/>
                 <button type="submit" class="button">{switch_text}</button>
-            </form>
+            </PostForm<StaffUpdateDelivery>>
         </section>
     }
 }

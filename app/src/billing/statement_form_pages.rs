@@ -3,6 +3,7 @@
 //! again with the reason.
 
 use crate::error::AppError;
+use crate::layout::PostForm;
 use crate::layout::{alert, Loaded};
 #[cfg(feature = "ssr")]
 use crate::{access::Permission, context::StaffCtx};
@@ -270,7 +271,7 @@ fn StatementFormView(d: StatementFormData) -> impl IntoView {
     view! {
         <p>{format!("Account {} · {} · previous balance {} · ", d.account.number, d.account.guarantor, d.account.balance)}{d.account.delivery.label()}</p>
         {d.message.map(alert)}
-        <form method="post" enctype="multipart/form-data" action={<PostStatementForm as leptos::server_fn::ServerFn>::PATH} class="form">
+        <PostForm<PostStatementForm> multipart=true class="form" clone:account_id>
             <input type="hidden" name="account" value=account_id.clone()/>
             <fieldset>
                 <legend>"Statement"</legend>
@@ -317,10 +318,10 @@ fn StatementFormView(d: StatementFormData) -> impl IntoView {
             {field("amount_due", "Amount due on this statement", f.amount_due, "text",
                 Some("As your billing system computed it: previous balance plus every line. The portal checks that the lines add up to it."))}
             <button type="submit" name="action" value="post" class="button button--primary">"Post statement"</button>
-        </form>
-        <form method="post" action={<ClearStatementForm as leptos::server_fn::ServerFn>::PATH} class="form">
+        </PostForm<PostStatementForm>>
+        <PostForm<ClearStatementForm> class="form">
             <input type="hidden" name="account" value=account_id/>
             <button type="submit" class="button button--quiet">"Clear the form"</button>
-        </form>
+        </PostForm<ClearStatementForm>>
     }
 }

@@ -5,6 +5,7 @@ use super::{ActivationStart, UserIdAnswer};
 use crate::account::user_id::{UserIdProblem, RULES as USER_ID_RULES};
 use crate::error::AppError;
 use crate::layout::alert;
+use crate::layout::PostForm;
 use crate::layout::{notice, notice_code, notice_codes, org_info, Loaded, NoticeCode};
 use crate::password::new_password::NewPasswordProblem;
 use crate::password::NewPasswordFields;
@@ -230,7 +231,7 @@ pub fn EnrolPage() -> impl IntoView {
                 <p class="lead">"Fill in this form. Our front desk checks it against our records and sends you an "
                     "activation code, usually within 2 business days."</p>
                 {notice::<EnrolNotice>()}
-                <form method="post" action={<RequestAccess as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<RequestAccess> class="form">
                     <fieldset>
                         <legend>"About you"</legend>
                         <div class="field">
@@ -279,7 +280,7 @@ pub fn EnrolPage() -> impl IntoView {
                             None => view! { <input type="hidden" name="terms_id" value=""/> }.into_any(),
                     }}/>
                     <button type="submit" class="button button--primary">"Send my request"</button>
-                </form>
+                </PostForm<RequestAccess>>
                 <p class="small">"Already have an activation code? "<a href="/activate">"Set up your account"</a>"."</p>
             </div>
     }
@@ -312,7 +313,7 @@ pub fn ActivatePage() -> impl IntoView {
                 <h1>"Set up your account"</h1>
                 <p class="lead">"Enter the activation code we gave you, and your date of birth."</p>
                 {move || error().map(alert)}
-                <form method="post" action={<VerifyCode as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<VerifyCode> class="form">
                     <div class="field">
                         <label for="code">"Activation code"</label>
                         <input id="code" name="code" type="text" required autocomplete="one-time-code"
@@ -326,7 +327,7 @@ pub fn ActivatePage() -> impl IntoView {
                         <p class="hint" id="dob-hint">"For example 1948-03-12 (year, month, day)."</p>
                     </div>
                     <button type="submit" class="button button--primary button--wide">"Continue"</button>
-                </form>
+                </PostForm<VerifyCode>>
                 <p class="small">"No code yet? "<a href="/enrol">"Ask for access"</a>" or call "{org.phone.clone()}"."</p>
             </div>
     }
@@ -369,7 +370,7 @@ pub fn ChooseCredentialsPage() -> impl IntoView {
 fn CredentialsForm(start: ActivationStart) -> impl IntoView {
     let needs_terms = start.terms.is_some();
     view! {
-        <form method="post" action={<CompleteActivation as leptos::server_fn::ServerFn>::PATH} class="form">
+        <PostForm<CompleteActivation> class="form">
             <fieldset>
                 <legend>"Your user ID"</legend>
                 <div class="field">
@@ -414,7 +415,7 @@ fn CredentialsForm(start: ActivationStart) -> impl IntoView {
                    <strong>"Billing → View Account → Paperless Billing"</strong>"."</p>
             </section>
             <button type="submit" class="button button--primary">"Create my account"</button>
-        </form>
+        </PostForm<CompleteActivation>>
     }
 }
 

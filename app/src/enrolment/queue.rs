@@ -4,6 +4,7 @@
 use super::{AddressMatch, RequestDetail, RequestSummary, DECLINE_REASONS};
 use crate::account::format_utc;
 use crate::error::AppError;
+use crate::layout::PostForm;
 use crate::layout::{notice, notice_codes, Loaded};
 use crate::patients::{HandOver, PatientSummary, PortalAccess};
 use leptos::prelude::*;
@@ -207,7 +208,7 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
             <section class="section" aria-labelledby="new-record-title">
                 <h3 id="new-record-title">"Create a new patient record from this request"</h3>
                 {has_candidates.then(|| view! { <p>"Only if none of the records above is this person."</p> })}
-                <form method="post" action={<ApproveRequest as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<ApproveRequest> class="form" clone:r>
                     <input type="hidden" name="request_id" value=r.id.clone()/>
                     <input type="hidden" name="link_to" value="new"/>
                     // A record made from the request has the request's address: the code may go there.
@@ -216,10 +217,10 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
                         <label for="email_code-new">"Also e-mail the activation code to "{r.email.clone()}</label>
                     </div>
                     <button type="submit" class="button button--primary">"Create a new record and issue code"</button>
-                </form>
+                </PostForm<ApproveRequest>>
             </section>
             <h2>"Decline"</h2>
-            <form method="post" action={<DeclineRequest as leptos::server_fn::ServerFn>::PATH} class="form">
+            <PostForm<DeclineRequest> class="form" clone:r>
                 <input type="hidden" name="request_id" value=r.id.clone()/>
                 <div class="field">
                     <label for="reason">"Reason"</label>
@@ -233,7 +234,7 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
                     <input id="note" name="note" type="text" maxlength="500"/>
                 </div>
                 <button type="submit" class="button button--quiet">"Decline request"</button>
-            </form>
+            </PostForm<DeclineRequest>>
         })}
         {r.patient_id.clone().map(|p| view! { <p><a href=format!("/staff/patients/{}", p.as_str())>"Open the patient's page"</a></p> })}
     }
@@ -280,7 +281,7 @@ fn CandidateRecord(request_id: String, request_email: String, candidate: Patient
                             <HandOver/>
                         </div>
                     })}
-                    <form method="post" action={<ApproveRequest as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <PostForm<ApproveRequest> class="form">
                         <input type="hidden" name="request_id" value=request_id/>
                         <input type="hidden" name="link_to" value=c.id.to_string()/>
                         {record_email.clone().map(|address| view! {
@@ -290,7 +291,7 @@ fn CandidateRecord(request_id: String, request_email: String, candidate: Patient
                             </div>
                         })}
                         <button type="submit" class="button button--primary">{format!("Link to record {} and issue code", c.mrn)}</button>
-                    </form>
+                    </PostForm<ApproveRequest>>
                 }.into_any()
             }}
         </section>

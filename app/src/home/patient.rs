@@ -1,7 +1,7 @@
 //! The patient's home, with the Health Summary of their record (`record::HealthSummarySection`).
 //! (Messages: `messaging`; My Medical Record: `record`; Billing: `billing`.)
 
-use crate::layout::viewer;
+use crate::layout::{viewer, Loaded};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -40,30 +40,16 @@ pub fn HomePage() -> impl IntoView {
             <ul class="tiles">
                 <li class="tile">
                     <h2><a href="/messages">"Messages"</a></h2>
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            match unread.await {
-                                Ok(0) | Err(_) => None,
-                                Ok(n) => Some(view! {
-                                    <p class="tile__count"><span class="badge">{if n == 1 { "1 unread message".to_string() } else { format!("{n} unread messages") }}</span></p>
-                                }),
-                            }
-                        })}
-                    </Suspense>
+                    <Loaded resource=unread quiet=true on_error=|| () view=|n| (n > 0).then(|| view! {
+                        <p class="tile__count"><span class="badge">{if n == 1 { "1 unread message".to_string() } else { format!("{n} unread messages") }}</span></p>
+                    })/>
                     <p>"Write to your care team about non-urgent questions and read their replies."</p>
                 </li>
                 <li class="tile">
                     <h2><a href="/record">"My Medical Record"</a></h2>
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            match to_complete.await {
-                                Ok(0) | Err(_) => None,
-                                Ok(n) => Some(view! {
-                                    <p class="tile__count"><span class="badge">{if n == 1 { "1 questionnaire or lesson to complete".to_string() } else { format!("{n} questionnaires or lessons to complete") }}</span></p>
-                                }),
-                            }
-                        })}
-                    </Suspense>
+                    <Loaded resource=to_complete quiet=true on_error=|| () view=|n| (n > 0).then(|| view! {
+                        <p class="tile__count"><span class="badge">{if n == 1 { "1 questionnaire or lesson to complete".to_string() } else { format!("{n} questionnaires or lessons to complete") }}</span></p>
+                    })/>
                     <p>"Test results, medications, allergies, visits and documents; questionnaires and lessons from your care team."</p>
                 </li>
                 <li class="tile">

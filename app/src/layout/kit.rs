@@ -2,20 +2,25 @@
 
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use serde::{de::DeserializeOwned, Serialize};
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
 
 /// What a page shows while its data loads, and when loading failed: the data's view once it is
 /// there, or the error (safe to show: `AppError`'s messages leak nothing) as an alert. A page
 /// whose heading comes from its data names a `heading` to show above the error, so the page
 /// still has its one `h1` when the data is missing (e.g. another patient's id: "not found").
+/// A page that shows two resources together passes the pair, `resource=(code, detail)`, and its
+/// view takes both; the first error is shown.
 ///
 /// ```ignore
 /// let accounts = Resource::new(|| (), |_| load_billing_summary());
 /// view! { <Loaded resource=accounts view=|a| view! { <AccountList accounts=a/> }/> }
 /// ```
 #[component]
-pub fn Loaded<T, F, V>(
-    resource: Resource<Result<T, AppError>>,
+pub fn Loaded<R, F, V>(
+    resource: R,
     view: F,
     /// The page's heading when its data could not be loaded.
     #[prop(optional)]
@@ -23,24 +28,128 @@ pub fn Loaded<T, F, V>(
     /// What is shown while the data loads.
     #[prop(default = "Loading…")]
     loading: &'static str,
+    /// Nothing while the data loads, for a part beside the page's own content (a count, a notice).
+    #[prop(optional)]
+    quiet: bool,
+    /// What is shown instead of the error's alert, when the page says it its own way (or not at all).
+    #[prop(optional, into)]
+    on_error: Option<ViewFn>,
 ) -> impl IntoView
 where
-    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
-    F: Fn(T) -> V + Clone + Send + Sync + 'static,
+    R: Load,
+    F: Fn(R::Data) -> V + Clone + Send + Sync + 'static,
     V: IntoView + 'static,
 {
     view! {
-        <Suspense fallback=move || view! { <p>{loading}</p> }>
+        <Suspense fallback=move || (!quiet).then(|| view! { <p>{loading}</p> })>
             {move || {
                 let view = view.clone();
+                let on_error = on_error.clone();
                 Suspend::new(async move {
-                    match resource.await {
+                    match resource.load().await {
                         Ok(data) => view(data).into_any(),
-                        Err(e) => view! { {heading.map(|h| view! { <h1>{h}</h1> })} {super::alert(e.to_string())} }.into_any(),
+                        Err(e) => match on_error {
+                            Some(own) => own.run(),
+                            None => view! { {heading.map(|h| view! { <h1>{h}</h1> })} {super::alert(e.to_string())} }.into_any(),
+                        },
                     }
                 })
             }}
         </Suspense>
+    }
+}
+
+/// What [`Loaded`] waits for: a page's resource, or a pair of them shown together.
+pub trait Load: Copy + Send + Sync + 'static {
+    /// What the page's view is given.
+    type Data: Send + 'static;
+    /// Waits for the data (both parts of a pair, the first error if any).
+    fn load(self) -> impl Future<Output = Result<Self::Data, AppError>> + Send + 'static;
+}
+
+impl<T> Load for Resource<Result<T, AppError>>
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+{
+    type Data = T;
+    fn load(self) -> impl Future<Output = Result<T, AppError>> + Send + 'static {
+        self.into_future()
+    }
+}
+
+impl<A: Load, B: Load> Load for (A, B) {
+    type Data = (A::Data, B::Data);
+    async fn load(self) -> Result<Self::Data, AppError> {
+        let (a, b) = (self.0.load().await, self.1.load().await);
+        Ok((a?, b?))
+    }
+}
+
+/// A form that posts to the server function `F`: plain HTML (`method="post"`, the function's
+/// path as its `action`), so it works without JavaScript and its address cannot drift from the
+/// function's. `multipart` is for a form that carries files.
+///
+/// ```ignore
+/// view! { <PostForm<RevokeCode> class="inline-form"><button type="submit">"Revoke"</button></PostForm<RevokeCode>> }
+/// ```
+#[component]
+pub fn PostForm<F: ServerFn>(
+    children: FormBody,
+    #[prop(optional)] class: Option<&'static str>,
+    #[prop(optional)] id: Option<&'static str>,
+    #[prop(optional)] role: Option<&'static str>,
+    #[prop(optional)] aria_label: Option<&'static str>,
+    #[prop(optional)] aria_labelledby: Option<&'static str>,
+    #[prop(optional)] multipart: bool,
+    #[prop(optional)] novalidate: bool,
+    #[prop(marker)] _function: PhantomData<fn() -> F>,
+) -> impl IntoView {
+    PostFormTo(PostFormToProps { action: F::PATH, children, class, id, role, aria_label, aria_labelledby, multipart, novalidate })
+}
+
+/// A form that posts to a page rather than to a server function (the staff searches, which
+/// the server answers by rendering the page): [`PostForm`] with its `action` given.
+#[component]
+pub fn PostFormTo(
+    action: &'static str,
+    children: FormBody,
+    #[prop(optional)] class: Option<&'static str>,
+    #[prop(optional)] id: Option<&'static str>,
+    #[prop(optional)] role: Option<&'static str>,
+    #[prop(optional)] aria_label: Option<&'static str>,
+    #[prop(optional)] aria_labelledby: Option<&'static str>,
+    #[prop(optional)] multipart: bool,
+    #[prop(optional)] novalidate: bool,
+) -> impl IntoView {
+    let enctype = multipart.then_some("multipart/form-data");
+    // Two shapes because a missing class (`class=None`) would still be written as `class=""`.
+    match class {
+        Some(class) => view! {
+            <form method="post" enctype=enctype action=action class=class id=id role=role aria-label=aria_label aria-labelledby=aria_labelledby novalidate=novalidate>
+                {children.0}
+            </form>
+        }
+        .into_any(),
+        None => view! {
+            <form method="post" enctype=enctype action=action id=id role=role aria-label=aria_label aria-labelledby=aria_labelledby novalidate=novalidate>
+                {children.0}
+            </form>
+        }
+        .into_any(),
+    }
+}
+
+/// A form's content, built where the form is written (`Children` would build it later), so
+/// that it may borrow what the page is showing, as a plain `<form>` could.
+pub struct FormBody(AnyView);
+
+impl<F, C> leptos::children::ToChildren<F> for FormBody
+where
+    F: FnOnce() -> C,
+    C: IntoAny,
+{
+    fn to_children(f: F) -> Self {
+        FormBody(f().into_any())
     }
 }
 
@@ -204,6 +313,35 @@ mod tests {
             Saved = Done "saved" => "Saved.",
             Bad = Error "bad" => "Bad.",
         }
+    }
+
+    /// A server function for the form tests (registered in this test build only).
+    #[server(endpoint = "kit/test")]
+    async fn sign_out() -> Result<(), AppError> {
+        Ok(())
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_post_form_renders_as_the_hand_written_form() {
+        let path = <SignOut as ServerFn>::PATH;
+        // The form's content is a view of its own, so the renderer may put its empty hydration
+        // comments (`<!>`) in other places: they are not part of what a browser shows or posts.
+        let html = |v: AnyView| Owner::new().with(|| v.to_html()).replace("<!>", "");
+        let kit = html(view! { <PostForm<SignOut> class="form"><button type="submit">"Go"</button></PostForm<SignOut>> }.into_any());
+        let by_hand = html(view! { <form method="post" action=path class="form"><button type="submit">"Go"</button></form> }.into_any());
+        assert_eq!(kit, by_hand);
+        assert_eq!(kit, format!(r#"<form method="post" action="{path}" class="form"><button type="submit">Go</button></form>"#));
+        let kit = html(view! { <PostForm<SignOut> multipart=true class="form questionnaire" novalidate=true><i>"x"</i></PostForm<SignOut>> }.into_any());
+        let by_hand = html(
+            view! { <form method="post" enctype="multipart/form-data" action=path class="form questionnaire" novalidate=true><i>"x"</i></form> }.into_any(),
+        );
+        assert_eq!(kit, by_hand);
+        let kit = html(view! { <PostFormTo action="/staff/patients" class="form form--inline" role="search"><i>"x"</i></PostFormTo> }.into_any());
+        let by_hand = html(view! { <form method="post" action="/staff/patients" class="form form--inline" role="search"><i>"x"</i></form> }.into_any());
+        assert_eq!(kit, by_hand);
+        let kit = html(view! { <PostForm<SignOut> id="f" aria_label="A" aria_labelledby="h"><i>"x"</i></PostForm<SignOut>> }.into_any());
+        assert_eq!(kit, format!(r#"<form method="post" action="{path}" id="f" aria-label="A" aria-labelledby="h"><i>x</i></form>"#));
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! The page kit every feature's pages use: the loading wrapper (`Loaded`), typed notices, the
-//! alert paragraph, the organisation's name and phone, the signed-in viewer, the page-to-page
-//! navigation script and the island loader. It knows no feature; the frames that put a page in
-//! its header, navigation and footer are composed above the features (`crate::frames`).
+//! The page kit every feature's pages use: the loading wrapper (`Loaded`), the post form
+//! (`PostForm`), typed notices, the alert paragraph, the organisation's name and phone, the
+//! signed-in viewer, the page-to-page navigation script and the island loader. It knows no
+//! feature; the frames that put a page in its header, navigation and footer are composed above
+//! the features (`crate::frames`).
 
 mod kit;
 mod navigation;
@@ -11,7 +12,7 @@ pub mod search;
 pub(crate) use kit::notice_codes;
 #[cfg(feature = "ssr")]
 pub use kit::redirect_notice;
-pub use kit::{notice, notice_code, notice_href, notice_href_with, notice_view, Loaded, NoticeCode, NoticeKind};
+pub use kit::{notice, notice_code, notice_href, notice_href_with, notice_view, FormBody, Loaded, NoticeCode, NoticeKind, PostForm, PostFormTo};
 
 use crate::types::Viewer;
 use leptos::prelude::*;

@@ -8,6 +8,7 @@
 //! [`SEARCH_PAGES`] by rendering it with the posted term in context ([`PostedSearch`]), and sends
 //! an old address that still carries `?q=` to the page without it.
 
+use super::PostFormTo;
 use leptos::prelude::*;
 
 /// The pages whose search is posted to them, and the search field.
@@ -29,13 +30,13 @@ pub fn posted_search() -> String {
 #[component]
 pub fn SearchForm(action: &'static str, label: &'static str, button: &'static str, value: String) -> impl IntoView {
     view! {
-        <form method="post" action=action class="form form--inline" role="search">
+        <PostFormTo action=action class="form form--inline" role="search">
             <div class="field">
                 <label for="q">{label}</label>
                 <input id="q" name=SEARCH_FIELD type="search" value=value maxlength=SEARCH_MAX.to_string() autocomplete="off"/>
             </div>
             <button type="submit" class="button button--primary">{button}</button>
-        </form>
+        </PostFormTo>
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod server;
 
 use crate::error::AppError;
+use crate::layout::PostForm;
 use crate::layout::{notice, notice_codes, Loaded};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -156,11 +157,11 @@ pub fn MaintenanceNotice() -> impl IntoView {
                 <p><strong>"Planned maintenance: "</strong>"the portal will be unavailable from "
                     <strong>{w.starts_text}</strong>" to "<strong>{w.ends_text}</strong>"."</p>
                 <p>{w.message}</p>
-                <form method="post" action={<DismissMaintenanceNotice as leptos::server_fn::ServerFn>::PATH} class="inline-form">
+                <PostForm<DismissMaintenanceNotice> class="inline-form">
                     <input type="hidden" name="window" value=w.id/>
                     <input type="hidden" name="back" value=back/>
                     <button type="submit" class="button button--quiet">"Dismiss this notice"</button>
-                </form>
+                </PostForm<DismissMaintenanceNotice>>
             </aside>
         }
     })
@@ -200,7 +201,7 @@ fn MaintenanceView(d: MaintenanceData) -> impl IntoView {
         }}
         <section class="section" aria-labelledby="new-window">
             <h2 id="new-window">"Schedule a window"</h2>
-            <form method="post" action={<ScheduleMaintenance as leptos::server_fn::ServerFn>::PATH} class="form">
+            <PostForm<ScheduleMaintenance> class="form">
                 <p class="hint" id="window-zone">"Times are in the clinic's time zone ("{tz}")."</p>
                 <div class="field">
                     <label for="window-starts">"Starts"</label>
@@ -216,7 +217,7 @@ fn MaintenanceView(d: MaintenanceData) -> impl IntoView {
                     <textarea id="window-message" name="message" required maxlength="500" rows="3" aria-describedby="window-message-hint"></textarea>
                 </div>
                 <button type="submit" class="button button--primary">"Schedule"</button>
-            </form>
+            </PostForm<ScheduleMaintenance>>
         </section>
     }
 }
@@ -248,10 +249,10 @@ fn WindowTable(windows: Vec<MaintenanceWindow>) -> impl IntoView {
                             <td>{status}</td>
                             <td>{w.message.clone()}</td>
                             <td>{can_cancel.then(|| view! {
-                                <form method="post" action={<CancelMaintenance as leptos::server_fn::ServerFn>::PATH} class="inline-form">
+                                <PostForm<CancelMaintenance> class="inline-form">
                                     <input type="hidden" name="id" value=w.id.clone()/>
                                     <button type="submit" class="button button--quiet" aria-label=label>{button}</button>
-                                </form>
+                                </PostForm<CancelMaintenance>>
                             })}</td>
                         </tr>
                     }

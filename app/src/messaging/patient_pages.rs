@@ -8,6 +8,7 @@ use super::{Draft, NoticeMode, QuotaStatus, RecipientOption, ThreadSummary, Thre
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::layout::redirect_notice;
+use crate::layout::PostForm;
 use crate::layout::{alert, notice_code, notice_codes, notice_view};
 use crate::layout::{org_info, Loaded};
 use leptos::prelude::*;
@@ -330,7 +331,7 @@ fn Overview(o: MessagesOverview) -> impl IntoView {
         <section aria-labelledby="notices" class="section">
             <h2 id="notices">"E-mail notices"</h2>
             <p>"We e-mail you when something new is waiting in the portal. The e-mail never says what it is: you read it here."</p>
-            <form method="post" action={<SetNotices as leptos::server_fn::ServerFn>::PATH} class="form">
+            <PostForm<SetNotices> class="form">
                 <fieldset>
                     <legend>"Tell me"</legend>
                     <div class="check">
@@ -343,7 +344,7 @@ fn Overview(o: MessagesOverview) -> impl IntoView {
                     </div>
                 </fieldset>
                 <button type="submit" class="button">"Save e-mail choice"</button>
-            </form>
+            </PostForm<SetNotices>>
         </section>
     }
 }
@@ -481,7 +482,7 @@ fn ComposeForm(d: ComposeData) -> impl IntoView {
     let subject_max = SUBJECT_MAX.to_string();
     view! {
         <ReplyPromise days=d.reply_days/>
-        <form method="post" enctype="multipart/form-data" action={<SendMessage as leptos::server_fn::ServerFn>::PATH} class="form compose">
+        <PostForm<SendMessage> multipart=true class="form compose">
             <div class="field">
                 <label for="recipient">"To"</label>
                 <select id="recipient" name="recipient" required>
@@ -522,7 +523,7 @@ fn ComposeForm(d: ComposeData) -> impl IntoView {
                     <button type="submit" name="action" value="discard" class="button button--quiet" formnovalidate>"Discard draft"</button>
                 })}
             </div>
-        </form>
+        </PostForm<SendMessage>>
     }
 }
 
@@ -569,7 +570,7 @@ fn PatientThread(d: ThreadPageData, limit: Option<AnyView>) -> impl IntoView {
             <h2 id="reply-heading">"Reply"</h2>
             {limit}
             <ReplyPromise days=d.reply_days/>
-            <form method="post" enctype="multipart/form-data" action={<SendMessage as leptos::server_fn::ServerFn>::PATH} class="form compose">
+            <PostForm<SendMessage> multipart=true class="form compose">
                 <input type="hidden" name="thread" value=thread_id/>
                 <div class="field">
                     <label for="body">"Your reply"</label>
@@ -585,7 +586,7 @@ fn PatientThread(d: ThreadPageData, limit: Option<AnyView>) -> impl IntoView {
                         <button type="submit" name="action" value="discard" class="button button--quiet" formnovalidate>"Discard draft"</button>
                     })}
                 </div>
-            </form>
+            </PostForm<SendMessage>>
         </section>
     }
 }

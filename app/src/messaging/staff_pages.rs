@@ -8,6 +8,7 @@ use super::{InboxFilter, InboxItem, PatientConversations, QuotaStatus, Recipient
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::layout::redirect_notice;
+use crate::layout::PostForm;
 use crate::layout::{alert, notice, notice_codes, Loaded};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -285,7 +286,7 @@ fn StaffThread(d: StaffThreadData) -> impl IntoView {
         <MessageList messages=t.messages reader=ThreadReader::Staff/>
         <section id="reply" aria-labelledby="reply-heading" class="section">
             <h2 id="reply-heading">"Reply to the patient"</h2>
-            <form method="post" action={<StaffReply as leptos::server_fn::ServerFn>::PATH} class="form">
+            <PostForm<StaffReply> class="form">
                 <input type="hidden" name="thread" value=thread_id.clone()/>
                 <div class="field">
                     <label for="reply-body">"Reply"</label>
@@ -293,19 +294,19 @@ fn StaffThread(d: StaffThreadData) -> impl IntoView {
                     <p id="reply-help" class="hint">"The patient is e-mailed only that a message is waiting. Sending a reply marks the patient's messages here handled."</p>
                 </div>
                 <button type="submit" class="button button--primary">"Send reply"</button>
-            </form>
+            </PostForm<StaffReply>>
         </section>
         {open.map(|message| {
             let message_for_forward = message.to_string();
             view! {
                 <section aria-labelledby="handle-heading" class="section">
                     <h2 id="handle-heading">"Without a reply"</h2>
-                    <form method="post" action={<MarkHandled as leptos::server_fn::ServerFn>::PATH} class="form form--inline">
+                    <PostForm<MarkHandled> class="form form--inline">
                         <input type="hidden" name="message" value=message.to_string()/>
                         <button type="submit" class="button">"Mark handled"</button>
-                    </form>
+                    </PostForm<MarkHandled>>
                     {(!d.forward_to.is_empty()).then(|| view! {
-                        <form method="post" action={<ForwardMessage as leptos::server_fn::ServerFn>::PATH} class="form">
+                        <PostForm<ForwardMessage> class="form">
                             <input type="hidden" name="message" value=message_for_forward/>
                             <div class="field">
                                 <label for="forward-to">"Forward to"</label>
@@ -320,7 +321,7 @@ fn StaffThread(d: StaffThreadData) -> impl IntoView {
                                 <p id="forward-help" class="hint">"They will read the whole conversation. The forward is recorded."</p>
                             </div>
                             <button type="submit" class="button">"Forward"</button>
-                        </form>
+                        </PostForm<ForwardMessage>>
                     })}
                 </section>
             }
@@ -391,41 +392,37 @@ pub fn StaffComposePage() -> impl IntoView {
             <p><a href="/staff/messages">"← Messages"</a></p>
             <h1>"New message to a patient"</h1>
             {message}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || {
-                    let body_max = body_max.clone();
-                    let subject_max = subject_max.clone();
-                    Suspend::new(async move {
-                    let pre = preselected();
-                    match patients.await {
-                        Ok(list) if list.is_empty() => view! { <p>"You are not on any patient's care team yet."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <form method="post" action={<StaffStart as leptos::server_fn::ServerFn>::PATH} class="form">
-                                <div class="field">
-                                    <label for="patient">"Patient"</label>
-                                    <select id="patient" name="patient" required>
-                                        <option value="">"Choose a patient of your care teams"</option>
-                                        {list.into_iter().map(|p| {
-                                            let selected = p.id == pre;
-                                            view! { <option value=p.id selected=selected>{format!("{} (MRN {})", p.name, p.mrn)}</option> }
-                                        }).collect_view()}
-                                    </select>
-                                </div>
-                                <div class="field">
-                                    <label for="subject">"Subject"</label>
-                                    <input type="text" id="subject" name="subject" required maxlength=subject_max/>
-                                </div>
-                                <div class="field">
-                                    <label for="body">"Message"</label>
-                                    <textarea id="body" name="body" rows="10" required maxlength=body_max></textarea>
-                                </div>
-                                <button type="submit" class="button button--primary">"Send message"</button>
-                            </form>
-                        }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}}
-            </Suspense>
+            <Loaded resource=patients view=move |list| {
+                let body_max = body_max.clone();
+                let subject_max = subject_max.clone();
+                let pre = preselected();
+                match list {
+                    list if list.is_empty() => view! { <p>"You are not on any patient's care team yet."</p> }.into_any(),
+                    list => view! {
+                        <PostForm<StaffStart> class="form">
+                            <div class="field">
+                                <label for="patient">"Patient"</label>
+                                <select id="patient" name="patient" required>
+                                    <option value="">"Choose a patient of your care teams"</option>
+                                    {list.into_iter().map(|p| {
+                                        let selected = p.id == pre;
+                                        view! { <option value=p.id selected=selected>{format!("{} (MRN {})", p.name, p.mrn)}</option> }
+                                    }).collect_view()}
+                                </select>
+                            </div>
+                            <div class="field">
+                                <label for="subject">"Subject"</label>
+                                <input type="text" id="subject" name="subject" required maxlength=subject_max/>
+                            </div>
+                            <div class="field">
+                                <label for="body">"Message"</label>
+                                <textarea id="body" name="body" rows="10" required maxlength=body_max></textarea>
+                            </div>
+                            <button type="submit" class="button button--primary">"Send message"</button>
+                        </PostForm<StaffStart>>
+                    }.into_any(),
+                }
+            }/>
     }
 }
 
@@ -480,35 +477,29 @@ pub fn MessageLimits(patient: String) -> impl IntoView {
         <section class="section" aria-labelledby="message-limits" id="limits">
             <h2 id="message-limits">"Message limits"</h2>
             {outcome}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || {
-                    let patient = patient.clone();
-                    Suspend::new(async move {
-                    match data.await {
-                        Ok(q) => view! {
-                            <p>{format!(
-                                "Messages today: {} of {}. Attachments this month: {} of {}.",
-                                q.messages_today, q.messages_per_day, super::file_size(q.bytes_this_month), super::file_size(q.bytes_per_month)
-                            )}</p>
-                            {match q.lifted.clone() {
-                                Some((until, by, reason)) => view! { <p>{format!("Lifted by {by} until {until}: {reason}")}</p> }.into_any(),
-                                None => view! {
-                                    <form method="post" action={<LiftMessageLimits as leptos::server_fn::ServerFn>::PATH} class="form">
-                                        <input type="hidden" name="patient" value=patient.clone()/>
-                                        <div class="field">
-                                            <label for="lift-reason">"Reason for lifting the limits for a day"</label>
-                                            <input id="lift-reason" name="reason" type="text" required maxlength="300" aria-describedby="lift-hint"/>
-                                            <p class="hint" id="lift-hint">"For 24 hours only what the patient sends from now counts. The lift is recorded."</p>
-                                        </div>
-                                        <button type="submit" class="button">"Lift the message limits for a day"</button>
-                                    </form>
-                                }.into_any(),
-                            }}
+            <Loaded resource=data view=move |q| {
+                let patient = patient.clone();
+                view! {
+                    <p>{format!(
+                        "Messages today: {} of {}. Attachments this month: {} of {}.",
+                        q.messages_today, q.messages_per_day, super::file_size(q.bytes_this_month), super::file_size(q.bytes_per_month)
+                    )}</p>
+                    {match q.lifted.clone() {
+                        Some((until, by, reason)) => view! { <p>{format!("Lifted by {by} until {until}: {reason}")}</p> }.into_any(),
+                        None => view! {
+                            <PostForm<LiftMessageLimits> class="form">
+                                <input type="hidden" name="patient" value=patient.clone()/>
+                                <div class="field">
+                                    <label for="lift-reason">"Reason for lifting the limits for a day"</label>
+                                    <input id="lift-reason" name="reason" type="text" required maxlength="300" aria-describedby="lift-hint"/>
+                                    <p class="hint" id="lift-hint">"For 24 hours only what the patient sends from now counts. The lift is recorded."</p>
+                                </div>
+                                <button type="submit" class="button">"Lift the message limits for a day"</button>
+                            </PostForm<LiftMessageLimits>>
                         }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}}
-            </Suspense>
+                    }}
+                }
+            }/>
         </section>
     }
 }

@@ -16,6 +16,7 @@ pub mod server;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::layout::redirect_notice;
+use crate::layout::PostForm;
 use crate::layout::{alert, notice_code, notice_codes, notice_view, Loaded};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -325,10 +326,10 @@ fn PasskeysPanel(v: PasskeysView) -> impl IntoView {
                                     <td>{when(p.created_at)}</td>
                                     <td>{p.last_used_at.map(when).unwrap_or_else(|| "Never".into())}</td>
                                     <td>
-                                        <form method="post" action={<RemovePasskey as leptos::server_fn::ServerFn>::PATH} class="inline-form">
+                                        <PostForm<RemovePasskey> class="inline-form">
                                             <input type="hidden" name="id" value=p.id.clone()/>
                                             <button type="submit" class="button button--quiet" aria-label=format!("Remove {}", p.name)>"Remove"</button>
-                                        </form>
+                                        </PostForm<RemovePasskey>>
                                     </td>
                                 </tr>
                             }).collect_view()}
@@ -353,7 +354,7 @@ fn PasskeysPanel(v: PasskeysView) -> impl IntoView {
             view! {
                 <section aria-labelledby="add" class="section">
                     <h2 id="add">"Add a passkey"</h2>
-                    <form method="post" action={<PreparePasskey as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <PostForm<PreparePasskey> class="form">
                         <div class="notice notice--info" id="passkey-warning">
                             <p><strong>"Before you add a passkey: "</strong>"anyone whose fingerprint or face is enrolled on this device, "
                                "or who knows its passcode, will be able to open your account."</p>
@@ -371,7 +372,7 @@ fn PasskeysPanel(v: PasskeysView) -> impl IntoView {
                             <input id="passkey-password" name="password" type="password" autocomplete="current-password" required/>
                         </div>
                         <button type="submit" class="button button--primary">"Continue"</button>
-                    </form>
+                    </PostForm<PreparePasskey>>
                 </section>
             }.into_any()
         }}

@@ -6,10 +6,11 @@ use super::PatientId;
 use super::{PatientDetail, PatientSummary, PortalAccess};
 use crate::account::format_utc;
 use crate::error::AppError;
-use crate::layout::alert;
 use crate::layout::search::{found, posted_search, SearchForm};
+use crate::layout::PostForm;
 use crate::layout::{org_info, Loaded, NoticeCode};
 use crate::messaging::MessageLimits;
+use crate::passkeys::RemovePatientPasskeys;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -278,11 +279,11 @@ fn PatientView(detail: PatientDetail) -> impl IntoView {
                                             <td>{c.tries_left}</td>
                                             <td>{c.state.clone()}</td>
                                             <td>{active.then(|| view! {
-                                                <form method="post" action={<RevokeCode as leptos::server_fn::ServerFn>::PATH}>
+                                                <PostForm<RevokeCode> clone:id>
                                                     <input type="hidden" name="patient_id" value=id.clone()/>
                                                     <input type="hidden" name="code_id" value=c.id.clone()/>
                                                     <button type="submit" class="button button--quiet">"Revoke"</button>
-                                                </form>
+                                                </PostForm<RevokeCode>>
                                             })}</td>
                                         </tr>
                                     }
@@ -294,7 +295,7 @@ fn PatientView(detail: PatientDetail) -> impl IntoView {
                 <p>"A code is e-mailed only to the address on the patient's record, never to an address someone "
                    "gives by phone or in a request."</p>
                 <HandOver/>
-                <form method="post" action={<IssueCode as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<IssueCode> class="form" clone:id>
                     <input type="hidden" name="patient_id" value=id.clone()/>
                     {record_email.clone().map(|address| view! {
                         <div class="check">
@@ -305,41 +306,41 @@ fn PatientView(detail: PatientDetail) -> impl IntoView {
                     <button type="submit" class="button button--primary">
                         {if detail.codes.iter().any(|c| c.state == "active") { "Issue a new code (replaces the current one)" } else { "Issue an activation code" }}
                     </button>
-                </form>
+                </PostForm<IssueCode>>
             }.into_any(),
             PortalAccess::Active { .. } => view! {
                 <MessageLimits patient=id.clone()/>
                 <h2>"End portal access"</h2>
                 <p>"The patient is signed out everywhere at once and cannot sign in until access is restored. "
                    "Their records are not affected."</p>
-                <form method="post" action={<TerminateAccess as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<TerminateAccess> class="form" clone:id>
                     <input type="hidden" name="patient_id" value=id.clone()/>
                     <div class="field">
                         <label for="terminate-reason">"Reason (kept in the record of this change)"</label>
                         <input id="terminate-reason" name="reason" type="text" required maxlength="500"/>
                     </div>
                     <button type="submit" class="button button--danger">"End portal access"</button>
-                </form>
+                </PostForm<TerminateAccess>>
                 <h2>"Passkeys"</h2>
                 <p>"If the patient lost a device or asks for it, remove every passkey of their account: they then sign in with "
                    "their user ID and password. (Ending access removes them too.)"</p>
-                <form method="post" action={<crate::passkeys::RemovePatientPasskeys as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<RemovePatientPasskeys> class="form" clone:id>
                     <input type="hidden" name="patient" value=id.clone()/>
                     <button type="submit" class="button">"Remove all of the patient's passkeys"</button>
-                </form>
+                </PostForm<RemovePatientPasskeys>>
             }.into_any(),
             PortalAccess::Terminated { reason, at, .. } => view! {
                 <h2>"Restore portal access"</h2>
                 <p>"Access was ended "{at.map(format_utc).unwrap_or_default()}
                    {reason.map(|r| format!(" (reason: {r})"))}"."</p>
-                <form method="post" action={<RestoreAccess as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<RestoreAccess> class="form" clone:id>
                     <input type="hidden" name="patient_id" value=id.clone()/>
                     <div class="field">
                         <label for="restore-reason">"Reason"</label>
                         <input id="restore-reason" name="reason" type="text" required maxlength="500"/>
                     </div>
                     <button type="submit" class="button button--primary">"Restore portal access"</button>
-                </form>
+                </PostForm<RestoreAccess>>
             }.into_any(),
         }}
     }
@@ -357,44 +358,36 @@ pub fn IssuedCodePage() -> impl IntoView {
     let org = org_info();
     view! {
         <Title text="Activation code | Staff"/>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || {
-                    let org = org.clone();
-                    Suspend::new(async move {
-                    let (code, detail) = (code.await, detail.await);
-                    match (code, detail) {
-                        (Ok(Some(code)), Ok(d)) => view! {
-                            <div class="no-print">
-                                <h1>"Activation code for "{d.patient.full_name()}</h1>
-                                <p class="notice notice--status" role="status">
-                                    "This code is shown only once. Give it to the patient now, or print the letter below."
-                                    {emailed().then_some(" It has also been e-mailed to the address on the patient's record.")}
-                                </p>
-                                {(!emailed()).then(|| view! { <HandOver/> })}
-                                <p class="activation-code" aria-label="Activation code">{code.clone()}</p>
-                                <p><a href=format!("/staff/patients/{}", d.patient.id.as_str())>"Done: back to the patient's page"</a></p>
-                                <p class="small">"To print the letter, use your browser's Print command (Ctrl+P or ⌘P): only the letter is printed."</p>
-                            </div>
-                            <article class="letter" aria-label="Letter to print">
-                                <p>{org.name.clone()}</p>
-                                <p>{d.patient.full_name()}</p>
-                                <h2>"Your patient portal activation code"</h2>
-                                <p class="activation-code">{code}</p>
-                                <p>"To set up your account, go to the patient portal, choose “Set up your account”, and enter "
-                                   "this code with your date of birth. Then choose a user ID and a password."</p>
-                                <p>"The code works once and expires on "{d.codes.first().map(|c| format_utc(c.expires_at)).unwrap_or_default()}
-                                   ". If it has expired, call us at "{org.phone.clone()}" for a new one."</p>
-                                <p>"Keep this letter private: together with your date of birth the code opens your account."</p>
-                            </article>
-                        }.into_any(),
-                        (Ok(None), Ok(d)) => view! {
-                            <h1>"Activation code"</h1>
-                            <p>"This code has already been shown. If the patient did not get it, issue a new one on "
-                               <a href=format!("/staff/patients/{}", d.patient.id.as_str())>"the patient's page"</a>"."</p>
-                        }.into_any(),
-                        (Err(e), _) | (_, Err(e)) => alert(e.to_string()).into_any(),
-                    }
-                })}}
-            </Suspense>
+            <Loaded resource=(code, detail) view=move |(code, d): (Option<String>, PatientDetail)| match code {
+                Some(code) => view! {
+                    <div class="no-print">
+                        <h1>"Activation code for "{d.patient.full_name()}</h1>
+                        <p class="notice notice--status" role="status">
+                            "This code is shown only once. Give it to the patient now, or print the letter below."
+                            {emailed().then_some(" It has also been e-mailed to the address on the patient's record.")}
+                        </p>
+                        {(!emailed()).then(|| view! { <HandOver/> })}
+                        <p class="activation-code" aria-label="Activation code">{code.clone()}</p>
+                        <p><a href=format!("/staff/patients/{}", d.patient.id.as_str())>"Done: back to the patient's page"</a></p>
+                        <p class="small">"To print the letter, use your browser's Print command (Ctrl+P or ⌘P): only the letter is printed."</p>
+                    </div>
+                    <article class="letter" aria-label="Letter to print">
+                        <p>{org.name.clone()}</p>
+                        <p>{d.patient.full_name()}</p>
+                        <h2>"Your patient portal activation code"</h2>
+                        <p class="activation-code">{code}</p>
+                        <p>"To set up your account, go to the patient portal, choose “Set up your account”, and enter "
+                           "this code with your date of birth. Then choose a user ID and a password."</p>
+                        <p>"The code works once and expires on "{d.codes.first().map(|c| format_utc(c.expires_at)).unwrap_or_default()}
+                           ". If it has expired, call us at "{org.phone.clone()}" for a new one."</p>
+                        <p>"Keep this letter private: together with your date of birth the code opens your account."</p>
+                    </article>
+                }.into_any(),
+                None => view! {
+                    <h1>"Activation code"</h1>
+                    <p>"This code has already been shown. If the patient did not get it, issue a new one on "
+                       <a href=format!("/staff/patients/{}", d.patient.id.as_str())>"the patient's page"</a>"."</p>
+                }.into_any(),
+            }/>
     }
 }

@@ -9,6 +9,7 @@ use super::render::{AnswerList, ErrorSummary, FormFields};
 use super::{AssignmentState, AssignmentSummary, FillView, MyQuestionnaires};
 use crate::error::AppError;
 use crate::layout::alert;
+use crate::layout::{Loaded, PostForm};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use leptos_meta::Title;
@@ -126,14 +127,7 @@ pub fn QuestionnairesPage() -> impl IntoView {
             <h1>"Questionnaires"</h1>
             {move || status().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
             {move || choose().then(|| alert("Please choose whether to receive visit surveys.".to_string()))}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(d) => view! { <MyList d/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=data view=|d| view! { <MyList d/> }/>
     }
 }
 
@@ -160,7 +154,7 @@ fn MyList(d: MyQuestionnaires) -> impl IntoView {
         <section class="section" aria-labelledby="surveys">
             <h2 id="surveys">"Visit surveys"</h2>
             <p>"After a visit we may ask a few questions about how it went. Questionnaires from your care team and education lessons are not surveys: they come whatever you choose here."</p>
-            <form method="post" action={<SetSurveyPreference as leptos::server_fn::ServerFn>::PATH} class="form">
+            <PostForm<SetSurveyPreference> class="form">
                 <fieldset>
                     <legend>"Send me visit surveys"</legend>
                     <div class="check">
@@ -173,7 +167,7 @@ fn MyList(d: MyQuestionnaires) -> impl IntoView {
                     </div>
                 </fieldset>
                 <p><button type="submit" class="button">"Save survey preference"</button></p>
-            </form>
+            </PostForm<SetSurveyPreference>>
         </section>
     }
 }
@@ -218,14 +212,7 @@ pub fn FillPage() -> impl IntoView {
         <Title text="Questionnaire | Patient portal"/>
             <p><a href="/record/questionnaires">"← Questionnaires"</a></p>
             {move || already().then(|| alert("These answers were already sent and cannot be changed.".to_string()))}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match form.await {
-                        Ok(v) => view! { <Fill v saved=saved()/> }.into_any(),
-                        Err(e) => view! { <h1>"Questionnaire"</h1>{alert(e.to_string())} }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=form heading="Questionnaire" view=move |v| view! { <Fill v saved=saved()/> }/>
     }
 }
 
@@ -261,7 +248,7 @@ fn Fill(v: FillView, saved: bool) -> impl IntoView {
         {saved_note}
         <ErrorSummary view=v.clone()/>
         <p class="hint">"Questions marked (required) must be answered before you submit. Some questions appear only after an answer above."</p>
-        <form method="post" enctype="multipart/form-data" action={<SaveAnswers as leptos::server_fn::ServerFn>::PATH} class="form questionnaire" novalidate=true>
+        <PostForm<SaveAnswers> multipart=true class="form questionnaire" novalidate=true>
             <input type="hidden" name="assignment" value=a.id.clone()/>
             <AnswerChecks form=checked_form/>
             <FormFields view=v/>
@@ -269,7 +256,7 @@ fn Fill(v: FillView, saved: bool) -> impl IntoView {
                 <button type="submit" name="action" value="submit" class="button button--primary">{submit_label}</button>
                 <button type="submit" name="action" value="draft" class="button">"Save draft"</button>
             </div>
-        </form>
+        </PostForm<SaveAnswers>>
     }
     .into_any()
 }

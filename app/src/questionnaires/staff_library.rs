@@ -10,8 +10,8 @@ use crate::access::Permission;
 #[cfg(feature = "ssr")]
 use crate::context::StaffCtx;
 use crate::error::AppError;
-use crate::layout::alert;
 use crate::layout::search::{found, posted_search, SearchForm};
+use crate::layout::{Loaded, PostForm};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{MultipartData, MultipartFormData};
 use leptos_meta::Title;
@@ -131,16 +131,7 @@ pub fn LibraryPage() -> impl IntoView {
         <Title text="Questionnaires | Staff portal"/>
             <h1>"Questionnaires"</h1>
             {move || status().map(|t| view! { <p class="notice notice--status" role="status">{t}</p> })}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || {
-                    let q = q.clone();
-                    Suspend::new(async move {
-                    match data.await {
-                        Ok(d) => view! { <Library d q/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}}
-            </Suspense>
+            <Loaded resource=data view=move |d| view! { <Library d q=q.clone()/> }/>
     }
 }
 
@@ -180,7 +171,7 @@ fn Library(d: LibraryData, q: String) -> impl IntoView {
                 {refused_message.clone().map(|m| view! {
                     <div class="notice notice--alert" role="alert" id="import-error"><p>{m}</p></div>
                 })}
-                <form method="post" enctype="multipart/form-data" action={<ImportQuestionnaire as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<ImportQuestionnaire> multipart=true class="form" clone:refused_message>
                     <div class="field">
                         <label for="import-kind">"Kind"</label>
                         <select id="import-kind" name="kind">{kind_options(refused_kind.as_deref())}</select>
@@ -206,13 +197,13 @@ fn Library(d: LibraryData, q: String) -> impl IntoView {
                         <input id="import-file" name="file" type="file" accept=".json,application/json,application/fhir+json"/>
                     </div>
                     <p><button type="submit" class="button button--primary">"Import and publish"</button></p>
-                </form>
+                </PostForm<ImportQuestionnaire>>
                 {refused_message.map(|_| view! {
-                    <form method="post" action={<ClearImport as leptos::server_fn::ServerFn>::PATH}><button type="submit" class="button button--quiet">"Clear the form"</button></form>
+                    <PostForm<ClearImport>><button type="submit" class="button button--quiet">"Clear the form"</button></PostForm<ClearImport>>
                 })}
-                <form method="post" action={<AddSamples as leptos::server_fn::ServerFn>::PATH}>
+                <PostForm<AddSamples>>
                     <button type="submit" class="button button--quiet">"Add the sample forms shipped with the portal"</button>
-                </form>
+                </PostForm<AddSamples>>
             </section>
         }
     });

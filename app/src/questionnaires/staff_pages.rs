@@ -13,6 +13,7 @@ use crate::access::Permission;
 use crate::context::StaffCtx;
 use crate::error::AppError;
 use crate::layout::alert;
+use crate::layout::{Loaded, PostForm};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -210,14 +211,7 @@ pub fn PatientQuestionnairesPage() -> impl IntoView {
             <p><a href="/staff/questionnaires">"← Questionnaires"</a></p>
             {move || assigned().then(|| view! { <p class="notice notice--status" role="status">"Assigned. The patient has been told something new waits in the portal."</p> })}
             {move || refused().map(|t| alert(t.to_string()))}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(d) => view! { <PatientDetail d/> }.into_any(),
-                        Err(e) => view! { <h1>"Patient questionnaires"</h1>{alert(e.to_string())} }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=data heading="Patient questionnaires" view=|d| view! { <PatientDetail d/> }/>
     }
 }
 
@@ -241,7 +235,7 @@ fn PatientDetail(d: PatientQuestionnaires) -> impl IntoView {
                 view! { <p>"No form you can assign is in the library."</p> }.into_any()
             } else {
                 view! {
-                    <form method="post" action={<AssignQuestionnaire as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <PostForm<AssignQuestionnaire> class="form">
                         <input type="hidden" name="patient" value=patient_id/>
                         <div class="field">
                             <label for="assign-form">"Form"</label>
@@ -263,7 +257,7 @@ fn PatientDetail(d: PatientQuestionnaires) -> impl IntoView {
                             <p class="hint">"The e-mail to the patient only says something new waits in the portal; the note is shown in the portal."</p>
                         </div>
                         <p><button type="submit" class="button button--primary">"Assign"</button></p>
-                    </form>
+                    </PostForm<AssignQuestionnaire>>
                 }.into_any()
             }}
         </section>
@@ -316,47 +310,40 @@ pub fn FormResponsesPage() -> impl IntoView {
     view! {
         <Title text="Answers | Staff portal"/>
             <p><a href="/staff/questionnaires">"← Questionnaires"</a></p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(d) => view! {
-                            <h1>{format!("Answers: {}", d.title)}</h1>
-                            {(d.others > 0).then(|| view! {
-                                <p class="notice notice--info">{format!(
-                                    "{} more {} from patients outside your care teams. To read a patient's answers from outside the care team, open them from the patient's page and give your reason; it is recorded.",
-                                    d.others, if d.others == 1 { "response is" } else { "responses are" }
-                                )}</p>
-                            })}
-                            {if d.responses.is_empty() {
-                                view! { <p>"No answers submitted yet."</p> }.into_any()
-                            } else {
-                                view! {
-                                    <div class="table-wrap">
-                                    <table class="table">
-                                        <caption class="visually-hidden">"Submitted answers, newest first"</caption>
-                                        <thead><tr><th scope="col">"Patient"</th><th scope="col">"Version"</th><th scope="col">"Submitted"</th><th scope="col">"Result"</th></tr></thead>
-                                        <tbody>
-                                            {d.responses.into_iter().map(|r| {
-                                                let href = format!("/staff/questionnaires/responses/{}", r.id);
-                                                view! {
-                                                    <tr>
-                                                        <th scope="row"><a href=href>{format!("{} (MRN {})", r.patient, r.mrn)}</a></th>
-                                                        <td>{r.version}</td>
-                                                        <td>{r.submitted_at}</td>
-                                                        <td>{r.result.unwrap_or_else(|| "—".into())}</td>
-                                                    </tr>
-                                                }
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                    </div>
-                                }.into_any()
-                            }}
-                        }.into_any(),
-                        Err(e) => view! { <h1>"Answers"</h1>{alert(e.to_string())} }.into_any(),
-                    }
+            <Loaded resource=data heading="Answers" view=|d| view! {
+                <h1>{format!("Answers: {}", d.title)}</h1>
+                {(d.others > 0).then(|| view! {
+                    <p class="notice notice--info">{format!(
+                        "{} more {} from patients outside your care teams. To read a patient's answers from outside the care team, open them from the patient's page and give your reason; it is recorded.",
+                        d.others, if d.others == 1 { "response is" } else { "responses are" }
+                    )}</p>
                 })}
-            </Suspense>
+                {if d.responses.is_empty() {
+                    view! { <p>"No answers submitted yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <div class="table-wrap">
+                        <table class="table">
+                            <caption class="visually-hidden">"Submitted answers, newest first"</caption>
+                            <thead><tr><th scope="col">"Patient"</th><th scope="col">"Version"</th><th scope="col">"Submitted"</th><th scope="col">"Result"</th></tr></thead>
+                            <tbody>
+                                {d.responses.into_iter().map(|r| {
+                                    let href = format!("/staff/questionnaires/responses/{}", r.id);
+                                    view! {
+                                        <tr>
+                                            <th scope="row"><a href=href>{format!("{} (MRN {})", r.patient, r.mrn)}</a></th>
+                                            <td>{r.version}</td>
+                                            <td>{r.submitted_at}</td>
+                                            <td>{r.result.unwrap_or_else(|| "—".into())}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        </div>
+                    }.into_any()
+                }}
+            }/>
     }
 }
 
@@ -370,14 +357,7 @@ pub fn ResponsePage() -> impl IntoView {
     view! {
         <Title text="Answers | Staff portal"/>
             <p><a href="/staff/questionnaires">"← Questionnaires"</a></p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(d) => view! { <Response d short=short()/> }.into_any(),
-                        Err(e) => view! { <h1>"Answers"</h1>{alert(e.to_string())} }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=data heading="Answers" view=move |d| view! { <Response d short=short()/> }/>
     }
 }
 
@@ -409,7 +389,7 @@ fn Response(d: ResponseData, short: bool) -> impl IntoView {
                     <p>"You are not on this patient's care team, so their answers are not shown. If your work needs them (for example, you are seeing the patient today), say why. "
                        "Your reason is recorded with your name and the time, shown to the security officers, and opens this patient's answers to you for an hour."</p>
                     {short.then(|| alert(format!("Please say why you need these answers, in at least {REASON_MIN_CHARS} characters.")))}
-                    <form method="post" action={<GiveReason as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <PostForm<GiveReason> class="form">
                         <input type="hidden" name="assignment" value=a.id.clone()/>
                         <div class="field">
                             <label for="reason-text">"Reason"</label>
@@ -417,7 +397,7 @@ fn Response(d: ResponseData, short: bool) -> impl IntoView {
                             <p class="hint" id="reason-hint">{format!("At least {REASON_MIN_CHARS} characters.")}</p>
                         </div>
                         <p><button type="submit" class="button button--primary">"Record my reason and show the answers"</button></p>
-                    </form>
+                    </PostForm<GiveReason>>
                 </section>
             }
             .into_any()

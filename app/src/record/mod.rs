@@ -19,8 +19,8 @@
 //!   server functions, the trend chart's geometry, what the patient has seen (`record_seen`),
 //!   and the printable Health Summary (PDF).
 //! - `release.rs`: the release rules (results given in person by the administrators' code
-//!   list, `/staff/record/hidden-codes`; the patient's own choice of when new results show, on
-//!   `/record`), applied once in `server::read`. `notices.rs` (server): the PHI-free
+//!   list; the patient's own choice of when new results show, on `/record`), applied once in
+//!   `server::read`. `hidden_codes.rs`: that list and its page, `/staff/record/hidden-codes`. `notices.rs` (server): the PHI-free
 //!   new-result notice, found by a periodic job for the embedded source.
 //! - `demo/`: the demo clinic's synthetic record (three FHIR Bundles), loaded by `server demo`.
 //!
@@ -91,6 +91,7 @@
 
 pub mod api;
 pub mod chart;
+pub mod hidden_codes;
 pub mod model;
 pub mod pages;
 pub mod release;

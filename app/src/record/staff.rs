@@ -3,6 +3,7 @@
 //! manage patients' access); every change is audited.
 
 use crate::error::AppError;
+use crate::layout::PostForm;
 use leptos::prelude::*;
 
 /// Links the patient to the EHR's Patient with this id (it must exist there and belong to no
@@ -71,7 +72,7 @@ pub fn RecordLinkSection(patient_id: String, link: Option<super::RecordLink>) ->
                    "this record number; if there is not exactly one, link the patient here."</p>
             }.into_any(),
         }}
-        <form method="post" action={<LinkFhirPatient as leptos::server_fn::ServerFn>::PATH} class="form form--inline">
+        <PostForm<LinkFhirPatient> class="form form--inline" clone:patient_id clone:link>
             <input type="hidden" name="patient_id" value=patient_id.clone()/>
             <div class="field">
                 <label for="fhir_patient_id">"EHR patient id (FHIR Patient id)"</label>
@@ -79,12 +80,12 @@ pub fn RecordLinkSection(patient_id: String, link: Option<super::RecordLink>) ->
                     autocomplete="off" spellcheck="false"/>
             </div>
             <button type="submit" class="button">{if link.is_some() { "Change the link" } else { "Link" }}</button>
-        </form>
+        </PostForm<LinkFhirPatient>>
         {link.is_some().then(|| view! {
-            <form method="post" action={<UnlinkFhirPatient as leptos::server_fn::ServerFn>::PATH} class="form">
+            <PostForm<UnlinkFhirPatient> class="form">
                 <input type="hidden" name="patient_id" value=patient_id.clone()/>
                 <button type="submit" class="button button--quiet">"Remove the link"</button>
-            </form>
+            </PostForm<UnlinkFhirPatient>>
         })}
     }
 }

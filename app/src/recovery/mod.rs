@@ -8,6 +8,7 @@
 pub mod server;
 
 use crate::error::AppError;
+use crate::layout::PostForm;
 use crate::layout::{notice, notice_code, notice_codes, notice_view, org_info, Loaded};
 use crate::password::new_password::NewPasswordProblem;
 use crate::password::NewPasswordFields;
@@ -176,7 +177,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 <h1>"Forgot your password?"</h1>
                 <p class="lead">"Enter your user ID and the e-mail address you gave us. We will e-mail you a link to choose a new password."</p>
                 {notice::<ForgotNotice>()}
-                <form method="post" action={<ForgotPassword as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<ForgotPassword> class="form">
                     <div class="field">
                         <label for="user_id">"User ID"</label>
                         <input id="user_id" name="user_id" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="200"/>
@@ -186,7 +187,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                         <input id="email" name="email" type="email" autocomplete="email" required maxlength="254"/>
                     </div>
                     <button type="submit" class="button button--primary button--wide">"E-mail me a link"</button>
-                </form>
+                </PostForm<ForgotPassword>>
                 <p class="small"><a href="/forgot-user-id">"Forgot your user ID too?"</a></p>
             </div>
     }
@@ -200,7 +201,7 @@ pub fn ForgotUserIdPage() -> impl IntoView {
                 <h1>"Forgot your user ID?"</h1>
                 <p class="lead">"Enter the e-mail address you gave us and your date of birth. We will e-mail you a link to see your user ID."</p>
                 {notice::<ForgotNotice>()}
-                <form method="post" action={<ForgotUserId as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<ForgotUserId> class="form">
                     <div class="field">
                         <label for="email">"E-mail address"</label>
                         <input id="email" name="email" type="email" autocomplete="email" required maxlength="254"/>
@@ -211,7 +212,7 @@ pub fn ForgotUserIdPage() -> impl IntoView {
                         <p class="hint" id="dob-hint">"For example 1948-03-12 (year, month, day)."</p>
                     </div>
                     <button type="submit" class="button button--primary button--wide">"E-mail me a link"</button>
-                </form>
+                </PostForm<ForgotUserId>>
             </div>
     }
 }
@@ -246,11 +247,11 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 <Loaded resource=valid view={move |data| match data {
                         true => view! {
                             {problem().map(notice_view)}
-                            <form method="post" action={<ResetPassword as leptos::server_fn::ServerFn>::PATH} class="form">
+                            <PostForm<ResetPassword> class="form">
                                 <input type="hidden" name="token" value=token()/>
                                 <NewPasswordFields/>
                                 <button type="submit" class="button button--primary button--wide">"Save my new password"</button>
-                            </form>
+                            </PostForm<ResetPassword>>
                             <p class="small">"Saving signs your account out everywhere else."</p>
                         }.into_any(),
                         false => view! {
@@ -278,10 +279,10 @@ pub fn UserIdLinkPage() -> impl IntoView {
                     }.into_any()
                 } else {
                     view! {
-                        <form method="post" action={<ShowUserId as leptos::server_fn::ServerFn>::PATH} class="form">
+                        <PostForm<ShowUserId> class="form">
                             <input type="hidden" name="token" value=token()/>
                             <button type="submit" class="button button--primary button--wide">"Show my user ID"</button>
-                        </form>
+                        </PostForm<ShowUserId>>
                         <p class="small">"The link works once."</p>
                     }.into_any()
                 }}
@@ -327,10 +328,10 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                     }.into_any(),
                     Some(link) => notice_view(link),
                     None => view! {
-                        <form method="post" action={<ConfirmEmail as leptos::server_fn::ServerFn>::PATH} class="form">
+                        <PostForm<ConfirmEmail> class="form">
                             <input type="hidden" name="token" value=token()/>
                             <button type="submit" class="button button--primary button--wide">"Confirm this address"</button>
-                        </form>
+                        </PostForm<ConfirmEmail>>
                     }.into_any(),
                 }}
             </div>

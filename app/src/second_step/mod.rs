@@ -22,6 +22,7 @@ pub mod totp;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::layout::redirect_notice;
+use crate::layout::PostForm;
 use crate::layout::{alert, notice_code, notice_codes, notice_view, org_info, Loaded};
 use crate::types::StaffRole;
 use leptos::prelude::*;
@@ -330,19 +331,10 @@ pub fn SignInCodePage() -> impl IntoView {
     view! {
         <Title text="Second sign-in step | Patient portal"/>
             <div class="card card--narrow">
-                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                    {move || {
-                        let wrong = wrong();
-                        Suspend::new(async move {
-                        match held.await {
-                            Ok(held) => view! { <HeldStepForms held wrong/> }.into_any(),
-                            Err(_) => view! {
-                                <h1>"Sign in again"</h1>
-                                <p>"This sign-in is no longer waiting for a code. "<a href="/sign-in">"Sign in again"</a>"."</p>
-                            }.into_any(),
-                        }
-                    })}}
-                </Suspense>
+                <Loaded resource=held view=move |held| view! { <HeldStepForms held wrong=wrong()/> } on_error=|| view! {
+                    <h1>"Sign in again"</h1>
+                    <p>"This sign-in is no longer waiting for a code. "<a href="/sign-in">"Sign in again"</a>"."</p>
+                }/>
             </div>
     }
 }
@@ -362,7 +354,7 @@ fn HeldStepForms(held: HeldStep, wrong: Option<SignInCodeNotice>) -> impl IntoVi
         {held.code.then(|| view! {
             <p>"Open your authenticator app and enter the 6-digit code it shows for this portal."
                {held.recovery_codes.then_some(" If you do not have your phone, enter one of your recovery codes instead.")}</p>
-            <form method="post" action={<EnterSignInCode as leptos::server_fn::ServerFn>::PATH} class="form">
+            <PostForm<EnterSignInCode> class="form">
                 <div class="field">
                     <label for="code">"Code"</label>
                     <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required
@@ -370,7 +362,7 @@ fn HeldStepForms(held: HeldStep, wrong: Option<SignInCodeNotice>) -> impl IntoVi
                     <p class="hint" id="code-hint">{if held.recovery_codes { "6 digits, or a recovery code like ABCDE-12345." } else { "6 digits." }}</p>
                 </div>
                 <button type="submit" class="button button--primary">"Continue"</button>
-            </form>
+            </PostForm<EnterSignInCode>>
         })}
         {held.passkey.then(|| view! {
             <section class="section" aria-labelledby="passkey-step">
@@ -461,13 +453,13 @@ fn SecondStepPanel(v: SecondStepView) -> impl IntoView {
             view! {
                 <p><strong>"The step is on."</strong>{format!(" Recovery codes left: {}.", v.recovery_left)}</p>
                 {(!v.required).then(|| view! {
-                    <form method="post" action={<TurnOffSecondStep as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <PostForm<TurnOffSecondStep> class="form">
                         <div class="field">
                             <label for="off-password">"Your password"</label>
                             <input id="off-password" name="password" type="password" autocomplete="current-password" required/>
                         </div>
                         <button type="submit" class="button button--danger">"Turn the step off"</button>
-                    </form>
+                    </PostForm<TurnOffSecondStep>>
                 })}
             }.into_any()
         } else if let Some(setup) = v.setup {
@@ -476,31 +468,31 @@ fn SecondStepPanel(v: SecondStepView) -> impl IntoView {
                     <h2 id="setup-title">"Scan this code with your authenticator app"</h2>
                     <div class="qr" role="img" aria-label="QR code to scan with your authenticator app" inner_html=setup.qr_svg></div>
                     <p>"Cannot scan it? Add an account in the app by hand with this key: "<code class="secret">{setup.secret}</code></p>
-                    <form method="post" action={<ConfirmSecondStep as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <PostForm<ConfirmSecondStep> class="form">
                         <div class="field">
                             <label for="confirm-code">"The 6-digit code the app shows"</label>
                             <input id="confirm-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required maxlength="7"/>
                         </div>
                         <button type="submit" class="button button--primary">"Turn the step on"</button>
-                    </form>
+                    </PostForm<ConfirmSecondStep>>
                 </section>
             }.into_any()
         } else {
             view! {
-                <form method="post" action={<BeginSecondStep as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<BeginSecondStep> class="form">
                     <div class="field">
                         <label for="begin-password">"Your password"</label>
                         <input id="begin-password" name="password" type="password" autocomplete="current-password" required/>
                     </div>
                     <button type="submit" class="button button--primary">"Set up the step"</button>
-                </form>
+                </PostForm<BeginSecondStep>>
             }.into_any()
         }}
         {v.policy.map(|roles| view! {
             <section id="policy" aria-labelledby="policy-title" class="section">
                 <h2 id="policy-title">"Required for staff"</h2>
                 <p>"Staff of the roles ticked here must have a second step: without one they are led to set it up when they sign in."</p>
-                <form method="post" action={<SetSecondStepPolicy as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<SetSecondStepPolicy> class="form">
                     <fieldset>
                         <legend>"Roles that must have a second step"</legend>
                         {roles.into_iter().map(|(role, on)| {
@@ -515,7 +507,7 @@ fn SecondStepPanel(v: SecondStepView) -> impl IntoView {
                         }).collect_view()}
                     </fieldset>
                     <button type="submit" class="button">"Save the requirement"</button>
-                </form>
+                </PostForm<SetSecondStepPolicy>>
             </section>
         })}
     }

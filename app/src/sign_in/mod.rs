@@ -15,6 +15,7 @@ pub mod server;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::layout::redirect_notice;
+use crate::layout::PostForm;
 use crate::layout::{alert, notice_code, notice_codes, notice_view};
 use crate::types::Portal;
 use leptos::prelude::*;
@@ -133,9 +134,9 @@ pub async fn sign_out() -> Result<(), AppError> {
 #[component]
 pub fn SignOutButton() -> impl IntoView {
     view! {
-        <form method="post" action={<SignOut as leptos::server_fn::ServerFn>::PATH} class="sign-out">
+        <PostForm<SignOut> class="sign-out">
             <button type="submit" class="button button--quiet">"Sign out"</button>
-        </form>
+        </PostForm<SignOut>>
     }
 }
 
@@ -239,7 +240,7 @@ pub fn SignInPage(portal: Portal) -> impl IntoView {
                 <h1>{title}</h1>
                 <p class="lead">{intro}</p>
                 {notice}
-                <form method="post" action={<SignIn as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<SignIn> class="form">
                     <input type="hidden" name="portal" value=portal_value/>
                     <div class="field">
                         <label for="user_id">"User ID"</label>
@@ -251,7 +252,7 @@ pub fn SignInPage(portal: Portal) -> impl IntoView {
                         <input id="password" name="password" type="password" autocomplete="current-password" required/>
                     </div>
                     <button type="submit" class="button button--primary button--wide">"Sign in"</button>
-                </form>
+                </PostForm<SignIn>>
                 <crate::passkeys::PasskeySignInButton portal=portal_value/>
                 {match portal {
                     Portal::Patient => view! {

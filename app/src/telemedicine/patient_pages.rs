@@ -5,6 +5,7 @@
 
 use super::{PatientVisits, VisitNotice, VisitState, VisitSummary, JOIN_OPENS_MINUTES_BEFORE};
 use crate::error::AppError;
+use crate::layout::PostForm;
 use crate::layout::{notice_code, notice_view, org_info, Loaded, NoticeCode, NoticeKind};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -155,7 +156,7 @@ fn VisitDetail(v: VisitSummary, error: Option<VisitNotice>) -> impl IntoView {
                         <li>"The visit uses our video service, another site: join from a private place, on a device you trust."</li>
                         <li>"For a medical emergency, do not wait for the visit: call 911 or go to the nearest emergency room."</li>
                     </ul>
-                    <form method="post" action={<BeginVisit as leptos::server_fn::ServerFn>::PATH} class="form">
+                    <PostForm<BeginVisit> class="form">
                         <input type="hidden" name="visit" value=v.id.to_string()/>
                         <div class="check">
                             <input type="checkbox" id="understood" name="understood" value="yes" required/>
@@ -163,7 +164,7 @@ fn VisitDetail(v: VisitSummary, error: Option<VisitNotice>) -> impl IntoView {
                                 {org.phone.clone()}"."</label>
                         </div>
                         <button type="submit" class="button button--primary">"Begin visit"</button>
-                    </form>
+                    </PostForm<BeginVisit>>
                     <p class="small">"Your answer is recorded with the time. Next, a page shows where the link leads before you leave the portal."</p>
                 </section>
             }.into_any(),

@@ -4,6 +4,7 @@
 
 use super::{StaffVisits, VisitNotice, VisitState, DURATIONS};
 use crate::error::AppError;
+use crate::layout::PostForm;
 use crate::layout::{notice, Loaded};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -92,10 +93,10 @@ fn VisitTable(v: StaffVisits) -> impl IntoView {
                                         <td>{s.host.clone()}</td>
                                         <td>{if s.visit.state == VisitState::Open { "Open to join" } else { s.visit.state.label() }}</td>
                                         <td>{cancellable.then(|| view! {
-                                            <form method="post" action={<CancelVisit as leptos::server_fn::ServerFn>::PATH}>
+                                            <PostForm<CancelVisit>>
                                                 <input type="hidden" name="visit" value=s.visit.id.to_string()/>
                                                 <button type="submit" class="button button--quiet" aria-label=label>"Cancel"</button>
-                                            </form>
+                                            </PostForm<CancelVisit>>
                                         })}</td>
                                     </tr>
                                 }
@@ -108,7 +109,7 @@ fn VisitTable(v: StaffVisits) -> impl IntoView {
         </section>
         <section aria-labelledby="schedule" class="section">
             <h2 id="schedule">"Schedule a video visit"</h2>
-            <form method="post" action={<ScheduleVisit as leptos::server_fn::ServerFn>::PATH} class="form">
+            <PostForm<ScheduleVisit> class="form">
                 <div class="field">
                     <label for="mrn">"Patient's record number"</label>
                     <input id="mrn" name="mrn" type="text" required maxlength="20" autocomplete="off"/>
@@ -141,7 +142,7 @@ fn VisitTable(v: StaffVisits) -> impl IntoView {
                         "or anything about their health: patients open it through a page that shows the address."</p>
                 </div>
                 <button type="submit" class="button button--primary">"Schedule video visit"</button>
-            </form>
+            </PostForm<ScheduleVisit>>
         </section>
     }
 }

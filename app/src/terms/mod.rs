@@ -11,6 +11,7 @@ pub mod server;
 
 use crate::account::format_utc;
 use crate::error::AppError;
+use crate::layout::PostForm;
 use crate::layout::{notice, notice_codes, Loaded};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -221,14 +222,14 @@ pub fn AcceptTermsPage() -> impl IntoView {
             <Loaded resource=terms view={move |data| match data {
                     Some(t) => view! {
                         <TermsBox terms=t.clone()/>
-                        <form method="post" action={<AcceptTerms as leptos::server_fn::ServerFn>::PATH} class="form">
+                        <PostForm<AcceptTerms> class="form">
                             <input type="hidden" name="terms_id" value=t.id.clone()/>
                             <div class="check">
                                 <input type="checkbox" id="agree" name="agree" value="yes" required/>
                                 <label for="agree">"I have read and agree to the terms and conditions"</label>
                             </div>
                             <button type="submit" class="button button--primary">"Accept and continue"</button>
-                        </form>
+                        </PostForm<AcceptTerms>>
                         <p class="small">"If you do not agree, you can sign out; call the office if you have questions."</p>
                     }.into_any(),
                     None => view! { <p><a href="/home">"Continue to your home page"</a></p> }.into_any(),
@@ -282,7 +283,7 @@ pub fn StaffTermsPage() -> impl IntoView {
             <h2>"Publish a new version"</h2>
             <p>"Write paragraphs separated by a blank line; start a line with ## for a heading. "
                "Once it is in force, every patient must accept it at their next sign-in."</p>
-            <form method="post" action={<PublishTerms as leptos::server_fn::ServerFn>::PATH} class="form">
+            <PostForm<PublishTerms> class="form">
                 <div class="field">
                     <label for="terms-title-input">"Title"</label>
                     <input id="terms-title-input" name="title" type="text" required maxlength="200"/>
@@ -296,6 +297,6 @@ pub fn StaffTermsPage() -> impl IntoView {
                     <input id="terms-effective" name="effective_date" type="date"/>
                 </div>
                 <button type="submit" class="button button--primary">"Publish"</button>
-            </form>
+            </PostForm<PublishTerms>>
     }
 }

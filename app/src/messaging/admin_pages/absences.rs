@@ -5,6 +5,7 @@ use super::UNCHANGED;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::layout::redirect_notice;
+use crate::layout::PostForm;
 use crate::layout::{notice, notice_codes, Loaded};
 use crate::messaging::admin::{Absence, Person};
 use leptos::prelude::*;
@@ -162,10 +163,10 @@ fn AbsencesView(d: AbsencesData) -> impl IntoView {
                                         <td>{a.cover.clone()}</td>
                                         <td>{a.note.clone()}</td>
                                         <td>
-                                            <form method="post" action={<CancelAbsence as leptos::server_fn::ServerFn>::PATH} class="inline-form">
+                                            <PostForm<CancelAbsence> class="inline-form">
                                                 <input type="hidden" name="id" value=a.id/>
                                                 <button type="submit" class="button button--quiet" aria-label=label>"Cancel"</button>
-                                            </form>
+                                            </PostForm<CancelAbsence>>
                                         </td>
                                     </tr>
                                 }
@@ -177,7 +178,7 @@ fn AbsencesView(d: AbsencesData) -> impl IntoView {
         </section>
         <section class="section" aria-labelledby="new-period">
             <h2 id="new-period">"Schedule a period"</h2>
-            <form method="post" action={<ScheduleAbsence as leptos::server_fn::ServerFn>::PATH} class="form">
+            <PostForm<ScheduleAbsence> class="form">
                 {if single {
                     let p = d.providers[0].clone();
                     view! { <input type="hidden" name="provider" value=p.id/><p>{format!("For {}", p.name)}</p> }.into_any()
@@ -213,7 +214,7 @@ fn AbsencesView(d: AbsencesData) -> impl IntoView {
                     <input type="text" id="note" name="note" maxlength="200"/>
                 </div>
                 <button type="submit" class="button button--primary">"Schedule"</button>
-            </form>
+            </PostForm<ScheduleAbsence>>
         </section>
     }
 }

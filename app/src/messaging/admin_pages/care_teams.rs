@@ -7,7 +7,8 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::layout::redirect_notice;
 use crate::layout::search::{found, posted_search, SearchForm};
-use crate::layout::{alert, notice, notice_codes, Loaded};
+use crate::layout::PostForm;
+use crate::layout::{notice, notice_codes, Loaded};
 use crate::messaging::admin::Person;
 use crate::patients::PatientSummary;
 use leptos::prelude::*;
@@ -115,14 +116,7 @@ pub fn CareTeamsPage() -> impl IntoView {
                         </ul>
                     }.into_any(),
             }}/>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match team.await {
-                        Ok(d) => view! { <CareTeamView d/> }.into_any(),
-                        Err(e) => alert(e.to_string()).into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=team quiet=true view=|d| view! { <CareTeamView d/> }/>
     }
 }
 
@@ -152,12 +146,12 @@ fn CareTeamView(d: CareTeamData) -> impl IntoView {
                             view! {
                                 <li>
                                     {member.clone()}" "
-                                    <form method="post" action={<ChangeCareTeam as leptos::server_fn::ServerFn>::PATH} class="inline-form">
+                                    <PostForm<ChangeCareTeam> class="inline-form" clone:pid>
                                         <input type="hidden" name="patient" value=pid.clone()/>
                                         <input type="hidden" name="who" value=value.clone()/>
                                         <input type="hidden" name="change" value="remove"/>
                                         <button type="submit" class="button button--quiet" aria-label=label>"Remove"</button>
-                                    </form>
+                                    </PostForm<ChangeCareTeam>>
                                 </li>
                             }
                         }).collect_view()}
@@ -165,7 +159,7 @@ fn CareTeamView(d: CareTeamData) -> impl IntoView {
                 }.into_any()
             }}
             {(!options.is_empty()).then(|| view! {
-                <form method="post" action={<ChangeCareTeam as leptos::server_fn::ServerFn>::PATH} class="form form--inline">
+                <PostForm<ChangeCareTeam> class="form form--inline">
                     <input type="hidden" name="patient" value=pid.clone()/>
                     <input type="hidden" name="change" value="add"/>
                     <div class="field">
@@ -176,7 +170,7 @@ fn CareTeamView(d: CareTeamData) -> impl IntoView {
                         </select>
                     </div>
                     <button type="submit" class="button">"Add"</button>
-                </form>
+                </PostForm<ChangeCareTeam>>
             })}
         </section>
     }

@@ -7,6 +7,7 @@ use super::UNCHANGED;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::layout::redirect_notice;
+use crate::layout::PostForm;
 use crate::layout::{notice, notice_codes, Loaded};
 use crate::messaging::admin::Holiday;
 use leptos::prelude::*;
@@ -100,7 +101,7 @@ fn HolidaysView(d: HolidaysData) -> impl IntoView {
         {can_edit.then(|| view! {
             <section class="section" aria-labelledby="new-holiday">
                 <h2 id="new-holiday">"Add a holiday"</h2>
-                <form method="post" action={<ChangeHoliday as leptos::server_fn::ServerFn>::PATH} class="form">
+                <PostForm<ChangeHoliday> class="form">
                     <input type="hidden" name="change" value="add"/>
                     <div class="field">
                         <label for="holiday-day">"Date"</label>
@@ -111,7 +112,7 @@ fn HolidaysView(d: HolidaysData) -> impl IntoView {
                         <input type="text" id="holiday-name" name="name" required maxlength="80"/>
                     </div>
                     <button type="submit" class="button button--primary">"Add holiday"</button>
-                </form>
+                </PostForm<ChangeHoliday>>
             </section>
         })}
     }
@@ -136,12 +137,12 @@ fn HolidayTable(caption: &'static str, holidays: Vec<Holiday>, can_edit: bool) -
                             <td>{h.name.clone()}</td>
                             {can_edit.then(|| view! {
                                 <td>
-                                    <form method="post" action={<ChangeHoliday as leptos::server_fn::ServerFn>::PATH} class="inline-form">
+                                    <PostForm<ChangeHoliday> class="inline-form">
                                         <input type="hidden" name="day" value=h.day.clone()/>
                                         <input type="hidden" name="name" value=""/>
                                         <input type="hidden" name="change" value="remove"/>
                                         <button type="submit" class="button button--quiet" aria-label=label>"Remove"</button>
-                                    </form>
+                                    </PostForm<ChangeHoliday>>
                                 </td>
                             })}
                         </tr>

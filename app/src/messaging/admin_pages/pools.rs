@@ -6,6 +6,7 @@ use super::UNCHANGED;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::layout::redirect_notice;
+use crate::layout::PostForm;
 use crate::layout::{notice, notice_codes, Loaded};
 use crate::messaging::admin::{Person, Pool};
 use leptos::prelude::*;
@@ -128,13 +129,13 @@ fn PoolsView(d: PoolsData) -> impl IntoView {
                     <p>{p.description.clone()}</p>
                     <div>
                         <strong>{if p.clinical { "Clinical pool" } else { "Non-clinical pool" }}</strong>" "
-                        <form method="post" action={<SetPoolClinical as leptos::server_fn::ServerFn>::PATH} class="inline-form">
-                            <input type="hidden" name="pool" value=p.id.clone()/>
+                        <PostForm<SetPoolClinical> class="inline-form" clone:pool_id clone:pool_name>
+                            <input type="hidden" name="pool" value=pool_id/>
                             <input type="hidden" name="clinical" value=if p.clinical { "no" } else { "yes" }/>
                             <button type="submit" class="button button--quiet">
-                                {if p.clinical { format!("Make {} non-clinical", p.name) } else { format!("Make {} clinical", p.name) }}
+                                {if p.clinical { format!("Make {pool_name} non-clinical") } else { format!("Make {pool_name} clinical") }}
                             </button>
-                        </form>
+                        </PostForm<SetPoolClinical>>
                     </div>
                     {if p.members.is_empty() {
                         view! { <p>"No members yet: messages to this pool wait for nobody."</p> }.into_any()
@@ -146,12 +147,12 @@ fn PoolsView(d: PoolsData) -> impl IntoView {
                                     view! {
                                         <li>
                                             {m.name.clone()}" "
-                                            <form method="post" action={<SetPoolMember as leptos::server_fn::ServerFn>::PATH} class="inline-form">
+                                            <PostForm<SetPoolMember> class="inline-form" clone:pool_id>
                                                 <input type="hidden" name="pool" value=pool_id.clone()/>
                                                 <input type="hidden" name="user" value=m.id/>
                                                 <input type="hidden" name="change" value="remove"/>
                                                 <button type="submit" class="button button--quiet" aria-label=label>"Remove"</button>
-                                            </form>
+                                            </PostForm<SetPoolMember>>
                                         </li>
                                     }
                                 }).collect_view()}
@@ -159,7 +160,7 @@ fn PoolsView(d: PoolsData) -> impl IntoView {
                         }.into_any()
                     }}
                     {(!candidates.is_empty()).then(|| view! {
-                        <form method="post" action={<SetPoolMember as leptos::server_fn::ServerFn>::PATH} class="form form--inline">
+                        <PostForm<SetPoolMember> class="form form--inline">
                             <input type="hidden" name="pool" value=p.id.clone()/>
                             <input type="hidden" name="change" value="add"/>
                             <div class="field">
@@ -170,14 +171,14 @@ fn PoolsView(d: PoolsData) -> impl IntoView {
                                 </select>
                             </div>
                             <button type="submit" class="button">"Add member"</button>
-                        </form>
+                        </PostForm<SetPoolMember>>
                     })}
                 </section>
             }
         }).collect_view()}
         <section class="section" aria-labelledby="new-pool">
             <h2 id="new-pool">"New pool"</h2>
-            <form method="post" action={<CreatePool as leptos::server_fn::ServerFn>::PATH} class="form">
+            <PostForm<CreatePool> class="form">
                 <div class="field">
                     <label for="pool-name">"Name"</label>
                     <input type="text" id="pool-name" name="name" required maxlength="80"/>
@@ -191,7 +192,7 @@ fn PoolsView(d: PoolsData) -> impl IntoView {
                     <label for="pool-clinical">"Clinical pool (clinical work such as a nurse line; leave it for billing or front-desk work)"</label>
                 </div>
                 <button type="submit" class="button button--primary">"Create pool"</button>
-            </form>
+            </PostForm<CreatePool>>
         </section>
     }
 }
