@@ -9,7 +9,7 @@
 //! sign-in a few milliseconds. So the hasher keeps one buffer per hash that may run at once (the
 //! semaphore's permits) and lends them out: memory stays at cores x 19 MiB, allocated once.
 
-use argon2::password_hash::{Output, ParamsString, PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
@@ -130,6 +130,7 @@ impl Default for PasswordHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::PasswordHasher as _;
 
     #[test]
     fn hashes_are_argon2id_at_the_owasp_minimum() {
