@@ -65,4 +65,48 @@ mod tests {
         assert_eq!(seen_by_the_server.now_ms(), 5);
         assert!(Clock::system().now_ms() > 1_700_000_000_000);
     }
+
+    /// The rule this clock exists for: no code of the portal reads the machine's time itself,
+    /// or a test that fixes the clock would race whatever did (issue 17: a second-step test
+    /// failed when a 30-second step boundary fell between two reads of the wall clock).
+    #[test]
+    fn no_rule_reads_the_wall_clock_itself() {
+        // Where the machine's time is the point: the clock itself, and the SMART client
+        // assertion, whose lifetime the EHR's authorisation server checks against real time.
+        const ALLOWED: [&str; 3] = ["app/src/platform/mod.rs", "app/src/platform/clock.rs", "app/src/record/remote.rs"];
+        const WALL_CLOCK: [&str; 4] = ["SystemTime::now(", "Timestamp::now(", "Zoned::now(", "Utc::now("];
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for dir in ["app/src", "server/src"] {
+            collect(&root.join(dir), &mut files);
+        }
+        assert!(files.len() > 100, "the sources were found ({} files)", files.len());
+        let mut found = Vec::new();
+        for file in files {
+            let name = file.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+            if ALLOWED.contains(&name.as_str()) {
+                continue;
+            }
+            for (n, line) in std::fs::read_to_string(&file).unwrap().lines().enumerate() {
+                let code = line.split("//").next().unwrap_or_default();
+                // `now_ms()` not called on a clock (`state.clock.now_ms()`) is the wall clock's.
+                let bare_now = code.match_indices("now_ms()").any(|(at, _)| !code[..at].ends_with('.'));
+                if bare_now || WALL_CLOCK.iter().any(|w| code.contains(w)) {
+                    found.push(format!("{name}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+        assert!(found.is_empty(), "read the portal's clock (`ctx.now`, `state.clock.now_ms()`) instead:\n{}", found.join("\n"));
+    }
+
+    fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                collect(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
 }
