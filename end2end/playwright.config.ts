@@ -58,7 +58,10 @@ export default defineConfig({
   retries: 0,
   // Two cores: one worker per core.
   workers: 2,
-  timeout: 45_000,
+  // A test is a whole visit (two people, mail, password hashes): on this two-core machine with
+  // other work beside it, flows took up to a minute and one ran out of 45 s with every step fine
+  // (account-life's ending of access). A stuck step still fails at expect's own 10 s.
+  timeout: 90_000,
   expect: { timeout: 10_000 },
   reporter: process.env.CI
     ? [['list'], ['html', { open: 'never' }], ['junit', { outputFile: 'test-results/junit.xml' }]]
