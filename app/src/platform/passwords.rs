@@ -68,18 +68,20 @@ fn hash_with(password: &str, memory: &mut [Block]) -> String {
 /// own through the library. The comparison is the library's, in constant time.
 fn verify_with(password: &str, hash: &str, memory: &mut [Block]) -> bool {
     let Ok(parsed) = PasswordHash::new(hash) else { return false };
-    let ours = parsed.algorithm == Algorithm::Argon2id.ident()
+    let (Ok(theirs), Some(expected), Some(salt)) = (Params::try_from(&parsed), parsed.hash, parsed.salt) else { return false };
+    let ours = params();
+    let same = parsed.algorithm == Algorithm::Argon2id.ident()
         && parsed.version == Some(Version::V0x13.into())
-        && Params::try_from(&parsed).is_ok_and(|p| {
-            p.m_cost() == params().m_cost() && p.t_cost() == params().t_cost() && p.p_cost() == params().p_cost() && p.keyid().is_empty() && p.data().is_empty()
-        });
-    let (Some(expected), Some(salt)) = (parsed.hash, parsed.salt) else { return false };
-    if !ours || memory.len() != params().block_count() {
+        && (theirs.m_cost(), theirs.t_cost(), theirs.p_cost()) == (ours.m_cost(), ours.t_cost(), ours.p_cost())
+        && theirs.keyid().is_empty()
+        && theirs.data().is_empty()
+        && memory.len() == ours.block_count();
+    if !same {
         return argon2().verify_password(password.as_bytes(), &parsed).is_ok();
     }
     let mut salt_bytes = [0u8; 64];
     let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else { return false };
-    let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::try_from(&parsed).expect("checked above"));
+    let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, theirs);
     match Output::init_with(expected.len(), |out| Ok(hasher.hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, &mut *memory)?)) {
         Ok(computed) => computed == expected,
         Err(_) => false,
