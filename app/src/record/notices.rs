@@ -11,14 +11,22 @@
 //! when it was loaded (`record_resources.loaded_at`) or, under a delay the patient chose, when
 //! the delay ran out, whichever is later; so a result released later by the patient's delay is
 //! told when it is released. The first time the job meets a patient it only notes the time
-//! (nothing loaded before, by `loaded_at`, is "new"). The remote source has no way to learn that the EHR has
-//! something new short of asking for everyone's record: that needs the EHR to tell the portal
-//! (a FHIR Subscription), which is not built.
+//! (nothing loaded before, by `loaded_at`, is "new").
+//!
+//! The remote source keeps no record, so each pass first reads the EHR's feed of changed
+//! results ([`follow_feed`]: one search per result type, `_lastUpdated` at or after where the
+//! last pass stopped, every patient at once, ids and times only) and notes, for patients linked
+//! to a portal account, which result changed and when the portal learned of it
+//! (`record_changes`): that time plays `loaded_at`'s part and the rest is the same. Patients not
+//! linked yet are not looked up in the EHR by this job (they are linked when they first open
+//! their record); a patient who chose a delay has their results read from the EHR on each pass,
+//! since a delay can run out without anything changing.
 
 use super::convert::PatientRecord;
 use super::fhir::ResourceType;
 use super::model::ItemId;
 use super::release::{self, ReleaseChoice};
+use super::remote::Remote;
 use super::server::{self, Section};
 use super::source::RecordError;
 use crate::outbox::{self, Notice};
@@ -55,10 +63,10 @@ struct LoadedRow {
 /// were queued. A patient whose record cannot be read now is tried again next time.
 #[tracing::instrument(skip_all)]
 pub async fn run(state: &AppState) -> Result<usize, sqlx::Error> {
-    if state.record.is_remote() {
-        return Ok(0);
-    }
     let now = state.clock.now_ms();
+    if let Some(remote) = state.record.remote() {
+        follow_feed(state, remote, now).await?;
+    }
     let tz = &state.settings.messaging.time_zone;
     // Only the patients who could have something to be told: met for the first time, not linked
     // to a record yet, with a result loaded since their mark, or with a delay that may run out.
@@ -69,12 +77,16 @@ pub async fn run(state: &AppState) -> Result<usize, sqlx::Error> {
          LEFT JOIN record_links l ON l.patient_id = u.patient_id \
          WHERE u.patient_id IS NOT NULL AND u.access = 'active' AND u.email IS NOT NULL AND u.email <> '' \
          AND u.email_confirmed_at IS NOT NULL \
-         AND (n.patient_id IS NULL OR l.patient_id IS NULL \
+         AND (n.patient_id IS NULL OR (l.patient_id IS NULL AND $1) \
               OR EXISTS (SELECT 1 FROM record_release r WHERE r.patient_id = u.patient_id AND r.delay_days IS NOT NULL) \
               OR EXISTS (SELECT 1 FROM record_resources x WHERE x.fhir_patient_id = l.fhir_patient_id \
-                         AND x.resource_type IN ('Observation', 'DiagnosticReport') AND x.loaded_at > n.told_through)) \
+                         AND x.resource_type IN ('Observation', 'DiagnosticReport') AND x.loaded_at > n.told_through) \
+              OR EXISTS (SELECT 1 FROM record_changes c WHERE c.fhir_patient_id = l.fhir_patient_id AND c.changed_at > n.told_through)) \
          ORDER BY u.patient_id",
     )
+    // Unlinked patients are matched by record number in the embedded record only (a lookup in
+    // the database); the EHR is not asked about each of them on every pass.
+    .bind(!state.record.is_remote())
     .fetch_all(&state.db.pool)
     .await?;
     // The first time a patient is met, everything loaded so far is old news.
@@ -113,6 +125,80 @@ pub async fn run(state: &AppState) -> Result<usize, sqlx::Error> {
     Ok(queued)
 }
 
+/// The result types whose arrival is told.
+const TOLD: [ResourceType; 2] = [ResourceType::Observation, ResourceType::DiagnosticReport];
+
+/// How long the portal remembers that the EHR changed a result: long past any notice it could
+/// still cause (a delay is at most 14 days).
+const CHANGES_KEPT_MS: i64 = 90 * 86_400_000;
+
+/// Remote source: reads what the EHR changed since the last pass, per result type, and notes
+/// the changes to results of linked patients in `record_changes` (ids and times; a change to
+/// a patient with no portal account is not kept). The first pass only notes where the feed
+/// starts (now). Two servers may read the same changes: the notes are the same, and the mark
+/// moves once (compare-and-set); the notices themselves are sent once by [`tell`]'s own
+/// compare-and-set. An EHR that does not answer is asked again on the next pass, from the
+/// same mark.
+async fn follow_feed(state: &AppState, remote: &Remote, now: i64) -> Result<(), sqlx::Error> {
+    let pool = &state.db.pool;
+    for kind in TOLD {
+        let through: Option<String> =
+            sqlx::query_scalar("SELECT through FROM record_feed WHERE resource_type = $1").bind(kind.as_str()).fetch_optional(pool).await?;
+        let Some(since) = through else {
+            let start = jiff::Timestamp::from_millisecond(now).unwrap_or(jiff::Timestamp::UNIX_EPOCH).to_string();
+            sqlx::query("INSERT INTO record_feed (resource_type, through) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(kind.as_str())
+                .bind(start)
+                .execute(pool)
+                .await?;
+            continue;
+        };
+        let changes = match remote.changed_since(kind, &since).await {
+            Ok((changes, _capped)) => changes,
+            Err(_) => {
+                tracing::warn!(kind = kind.as_str(), "the record source's feed of changed results could not be read; tried again later");
+                return Ok(());
+            }
+        };
+        // Sorted oldest first, but a server may not sort: the mark is the newest time read (a
+        // capped search continues from there on the next pass).
+        let at = |s: &str| s.parse::<jiff::Timestamp>().ok();
+        let mut newest = since.clone();
+        for c in &changes {
+            if at(&c.last_updated) > at(&newest) {
+                newest.clone_from(&c.last_updated);
+            }
+        }
+        let mut tx = state.db.begin_write().await?;
+        for c in &changes {
+            // `version` is the change's time: the same change read again (the search starts at
+            // the mark, inclusive) is not news; a new one is.
+            sqlx::query(
+                "INSERT INTO record_changes (fhir_patient_id, resource_type, resource_id, version, changed_at) \
+                 SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM record_links WHERE fhir_patient_id = $1) \
+                 ON CONFLICT (fhir_patient_id, resource_type, resource_id) \
+                 DO UPDATE SET version = excluded.version, changed_at = excluded.changed_at WHERE record_changes.version <> excluded.version",
+            )
+            .bind(&c.patient)
+            .bind(kind.as_str())
+            .bind(&c.id)
+            .bind(&c.last_updated)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("UPDATE record_feed SET through = $1 WHERE resource_type = $2 AND through = $3")
+            .bind(&newest)
+            .bind(kind.as_str())
+            .bind(&since)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+    sqlx::query("DELETE FROM record_changes WHERE changed_at < $1").bind(now - CHANGES_KEPT_MS).execute(pool).await?;
+    Ok(())
+}
+
 /// The results of `record` the patient can see that became visible after `told` (and by
 /// `now`), given when each was loaded.
 pub fn newly_visible(record: &PatientRecord, loaded: &HashMap<ItemId, i64>, choice: ReleaseChoice, told: i64, now: i64) -> Vec<ItemId> {
@@ -132,13 +218,18 @@ pub fn newly_visible(record: &PatientRecord, loaded: &HashMap<ItemId, i64>, choi
 async fn tell(state: &AppState, patient: &PatientId, email: &str, told: i64, now: i64) -> Result<bool, RecordError> {
     let fhir_patient = match server::link_of(&state.db, patient).await? {
         Some(link) => link.fhir_patient_id,
+        None if state.record.is_remote() => return Ok(false),
         None => server::fhir_patient_of(state, patient, now).await?,
     };
     let choice = release::choice_of(&state.db, patient).await?;
-    let rows: Vec<LoadedRow> = sqlx::query_as(
+    // When each result arrived: loaded into the embedded record, or learned of from the EHR's
+    // feed.
+    let rows: Vec<LoadedRow> = sqlx::query_as(if state.record.is_remote() {
+        "SELECT resource_type, resource_id, changed_at AS loaded_at FROM record_changes WHERE fhir_patient_id = $1"
+    } else {
         "SELECT resource_type, resource_id, loaded_at FROM record_resources \
-         WHERE fhir_patient_id = $1 AND resource_type IN ('Observation', 'DiagnosticReport')",
-    )
+         WHERE fhir_patient_id = $1 AND resource_type IN ('Observation', 'DiagnosticReport')"
+    })
     .bind(&fhir_patient)
     .fetch_all(&state.db.pool)
     .await?;

@@ -27,6 +27,15 @@ use tokio::sync::{Mutex, OnceCell};
 /// The largest response read from the EHR (one page of a search, a token, a document).
 const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
+/// A result the EHR created or changed: whose (the EHR's Patient id), which (the resource's
+/// id) and when (`meta.lastUpdated`, as the EHR wrote it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    pub patient: String,
+    pub id: String,
+    pub last_updated: String,
+}
+
 /// An access token and when to stop using it.
 struct Token {
     value: String,
@@ -270,6 +279,45 @@ impl Remote {
             incomplete |= capped;
         }
         Ok((texts, incomplete))
+    }
+
+    /// The results of `kind` the EHR created or changed at or after `since` (a FHIR instant),
+    /// for every patient, oldest change first: the feed behind new-result notices (`notices.rs`),
+    /// the one search not bound to a patient. Only who, which and when is read (`_elements`
+    /// asks the EHR for nothing more; whatever else comes back is dropped here). Answers the
+    /// changes and whether the page cap stopped the search before its end (the rest comes on
+    /// the next call, from the newest change returned).
+    pub async fn changed_since(&self, kind: ResourceType, since: &str) -> Result<(Vec<Changed>, bool), Unavailable> {
+        #[derive(serde::Deserialize)]
+        struct Meta {
+            #[serde(rename = "lastUpdated")]
+            last_updated: Option<String>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Stub {
+            #[serde(rename = "resourceType")]
+            resource_type: String,
+            id: Option<String>,
+            subject: Option<fhir::Reference>,
+            meta: Option<Meta>,
+        }
+        let from = format!("ge{since}");
+        let (texts, capped) = self.search(kind.as_str(), &[("_lastUpdated", &from), ("_sort", "_lastUpdated"), ("_elements", "subject")]).await?;
+        let mut out = Vec::with_capacity(texts.len());
+        for text in texts {
+            let stub: Stub = serde_json::from_str(&text).map_err(|_| Unavailable::Garbage)?;
+            // A resource without an id, a patient or a time cannot be told of: skipped, not
+            // a reason to stop the feed.
+            let (Some(id), Some(reference), Some(at)) = (stub.id, stub.subject.and_then(|s| s.reference), stub.meta.and_then(|m| m.last_updated)) else {
+                continue;
+            };
+            if stub.resource_type != kind.as_str() || !fhir::is_resource_id(&id) || at.parse::<jiff::Timestamp>().is_err() {
+                continue;
+            }
+            let Some(patient) = fhir::patient_id_in(&reference, Some(&self.base)) else { continue };
+            out.push(Changed { patient: patient.to_string(), id, last_updated: at });
+        }
+        Ok((out, capped))
     }
 
     /// One resource by type and id; none when the EHR has no such resource (404 or 410).

@@ -30,7 +30,7 @@ async fn patient_id(portal: &TestPortal, mrn: &str) -> PatientId {
 }
 
 /// The demo patient `login` reading their own record.
-async fn reader(portal: &TestPortal, login: &str) -> Reader {
+pub(crate) async fn reader(portal: &TestPortal, login: &str) -> Reader {
     let (user, patient): (UserId, PatientId) =
         sqlx::query_as("SELECT id, patient_id FROM users WHERE login = $1").bind(login).fetch_one(&portal.state.db.pool).await.unwrap();
     Reader { user, patient, client_addr: None }
@@ -50,7 +50,7 @@ async fn signed_in(portal: &TestPortal, login: &str, kind: &str) -> Client {
 // ---------------------------------------------------------------------------------------------
 // The embedded source
 
-fn observation(id: &str, subject: &str, value: f64) -> serde_json::Value {
+pub(crate) fn observation(id: &str, subject: &str, value: f64) -> serde_json::Value {
     serde_json::json!({
         "resourceType": "Observation", "id": id, "status": "final",
         "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}],
@@ -266,9 +266,9 @@ async fn staff_link_a_patients_record_and_no_two_patients_share_one(backend: Bac
 // ---------------------------------------------------------------------------------------------
 // The remote source, against the real FHIR test server
 
-const CLIENT_ID: &str = "portal-test";
+pub(crate) const CLIENT_ID: &str = "portal-test";
 
-fn rsa_key() -> SigningKey {
+pub(crate) fn rsa_key() -> SigningKey {
     SigningKey::from_pem(&openssl::rsa::Rsa::generate(2048).unwrap().private_key_to_pem().unwrap()).unwrap()
 }
 
@@ -277,7 +277,7 @@ fn ec_key() -> SigningKey {
     SigningKey::from_pem(&openssl::ec::EcKey::generate(&group).unwrap().private_key_to_pem().unwrap()).unwrap()
 }
 
-fn remote(base: &str, token_url: Option<&str>, key: SigningKey, key_id: &str, timeout: Duration) -> RecordSettings {
+pub(crate) fn remote(base: &str, token_url: Option<&str>, key: SigningKey, key_id: &str, timeout: Duration) -> RecordSettings {
     RecordSettings {
         source: SourceSettings::Remote(RemoteSettings {
             base_url: url::Url::parse(base).unwrap(),
