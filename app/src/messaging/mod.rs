@@ -234,6 +234,23 @@ pub struct InboxItem {
     pub routed: bool,
 }
 
+/// One page of a staff inbox, with the counts of the whole inbox.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InboxPage {
+    pub items: Vec<InboxItem>,
+    /// Every message waiting in this view of the inbox, on all pages.
+    pub waiting: i64,
+    /// How many of those are overdue.
+    pub overdue: i64,
+    /// This page's number, from 1.
+    pub page: u32,
+    pub pages: u32,
+}
+
+/// Messages on one page of a staff inbox: a pool's inbox can hold thousands (R-MSG-4), and a
+/// page is read top to bottom, soonest due first.
+pub const INBOX_PAGE_SIZE: u32 = 50;
+
 /// The filters of a staff inbox.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InboxFilter {

@@ -4,7 +4,7 @@
 //! message to a patient of their care teams.
 
 use super::thread::{MessageList, ThreadReader};
-use super::{InboxFilter, InboxItem, PatientConversations, QuotaStatus, RecipientOption, ThreadView, BODY_MAX, SUBJECT_MAX};
+use super::{InboxFilter, InboxPage, PatientConversations, QuotaStatus, RecipientOption, ThreadView, BODY_MAX, SUBJECT_MAX};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::layout::redirect_notice;
@@ -30,11 +30,11 @@ pub struct PatientChoice {
 
 #[server(endpoint = "staff/messages/inbox")]
 #[cfg_attr(feature = "ssr", tracing::instrument(skip_all))]
-pub async fn load_staff_inbox(filter: String) -> Result<Vec<InboxItem>, AppError> {
+pub async fn load_staff_inbox(filter: String, page: Option<u32>) -> Result<InboxPage, AppError> {
     let cx = crate::context::StaffCtx::get(crate::access::Permission::WorkMessages)?;
     let (session, state) = (&cx.session, &cx.state);
     let filter = InboxFilter::parse(&filter);
-    Ok(super::server::staff_inbox(&state.db, &state.settings.messaging.time_zone, &session.viewer.user_id, filter, cx.now).await?)
+    Ok(super::server::staff_inbox(&state.db, &state.settings.messaging.time_zone, &session.viewer.user_id, filter, page.unwrap_or(1), cx.now).await?)
 }
 
 #[server(endpoint = "staff/messages/thread")]
@@ -200,7 +200,8 @@ notice_codes! {
 pub fn StaffInboxPage() -> impl IntoView {
     let query = use_query_map();
     let filter = move || InboxFilter::parse(&query.read().get("show").unwrap_or_default());
-    let items = Resource::new(move || filter().as_str().to_string(), load_staff_inbox);
+    let page = move || query.read().get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1);
+    let items = Resource::new(move || (filter().as_str().to_string(), page()), |(filter, page)| load_staff_inbox(filter, Some(page)));
     let message = notice::<StaffMessageNotice>();
     view! {
         <Title text="Messages | Staff"/>
@@ -215,18 +216,22 @@ pub fn StaffInboxPage() -> impl IntoView {
                     }).collect_view()}
                 </ul>
             </nav>
-            <Loaded resource=items view={move |data| match data {
-                    items if items.is_empty() => view! { <div class="empty"><p>"No messages are waiting here."</p></div> }.into_any(),
-                    items => view! { <InboxTable items/> }.into_any(),
-            }}/>
+            <Loaded resource=items view={move |data: InboxPage| if data.items.is_empty() {
+                    view! { <div class="empty"><p>"No messages are waiting here."</p></div> }.into_any()
+                } else {
+                    view! { <InboxTable data filter=filter()/> }.into_any()
+                }}/>
     }
 }
 
 #[component]
-fn InboxTable(items: Vec<InboxItem>) -> impl IntoView {
-    let overdue = items.iter().filter(|i| i.overdue).count();
+fn InboxTable(data: InboxPage, filter: InboxFilter) -> impl IntoView {
+    let InboxPage { items, waiting, overdue, page, pages } = data;
+    let href = move |page: u32| format!("/staff/messages?show={}&page={page}", filter.as_str());
+    let first = (page - 1) * super::INBOX_PAGE_SIZE + 1;
+    let shown = (pages > 1).then(|| format!(" Showing {first} to {} (page {page} of {pages}).", first + items.len() as u32 - 1));
     view! {
-        <p>{format!("{} waiting, {} overdue.", items.len(), overdue)}</p>
+        <p>{format!("{waiting} waiting, {overdue} overdue.")}{shown}</p>
         <table class="table">
             <caption>"Patients' messages waiting for a reply, soonest due first"</caption>
             <thead>
@@ -254,6 +259,12 @@ fn InboxTable(items: Vec<InboxItem>) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+        {(pages > 1).then(|| view! {
+            <nav class="pager" aria-label="Inbox pages">
+                {(page > 1).then(|| view! { <a href=href(page - 1)>"← Due sooner"</a> })}
+                {(page < pages).then(|| view! { <a href=href(page + 1)>"Due later →"</a> })}
+            </nav>
+        })}
     }
 }
 

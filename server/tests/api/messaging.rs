@@ -173,7 +173,7 @@ async fn access_matrix(backend: Backend) {
     assert_eq!(call(&frontdesk, "/api/staff/messages/thread", &[("id", &thread)]).await.status, 404);
     assert_eq!(frontdesk.get(&format!("/attachments/{attachment}")).await.status, 404);
     assert!(!frontdesk.get("/staff/messages?show=all").await.body.contains("Swollen knee"));
-    assert_eq!(call(&frontdesk, "/api/staff/messages/inbox", &[("filter", "all")]).await.body, "[]");
+    assert!(call(&frontdesk, "/api/staff/messages/inbox", &[("filter", "all")]).await.body.starts_with(r#"{"items":[],"waiting":0,"#));
     assert_eq!(call(&frontdesk, "/api/staff/messages/patients", &[]).await.body, "[]");
     assert_eq!(call(&frontdesk, "/api/staff/messages/reply", &[("thread", &thread), ("body", "Hello")]).await.status, 404);
     assert_eq!(call(&frontdesk, "/api/staff/messages/handled", &[("message", &message)]).await.status, 404);
@@ -757,7 +757,7 @@ async fn due_dates_and_overdue(backend: Backend) {
     let page = alice.get(&format!("/messages/{thread}")).await;
     assert!(!page.body.contains("Please call the office"), "not yet due");
     let drlee = signed_in(&portal, "drlee", "staff").await;
-    assert_eq!(call(&drlee, "/api/staff/messages/inbox", &[("filter", "overdue")]).await.body, "[]");
+    assert!(call(&drlee, "/api/staff/messages/inbox", &[("filter", "overdue")]).await.body.starts_with(r#"{"items":[],"waiting":0,"#));
 
     sqlx::query("UPDATE messages SET due_at = $1 WHERE thread_id = $2").bind(now_ms() - 1000).bind(&thread).execute(db).await.unwrap();
     let page = alice.get(&format!("/messages/{thread}")).await;

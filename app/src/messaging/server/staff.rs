@@ -4,8 +4,10 @@
 use super::*;
 
 /// A staff member's inbox: the patients' messages that wait for them or their pools, soonest due
-/// first. (Each was sent their way, so the minimum-necessary rule lets them read it.)
-pub async fn staff_inbox(db: &Db, zone: &jiff::tz::TimeZone, staff: &UserId, filter: InboxFilter, now: i64) -> Result<Vec<InboxItem>, sqlx::Error> {
+/// first, one page of [`INBOX_PAGE_SIZE`] (a page past the last, as after messages were handled,
+/// shows the first), with the counts of the whole inbox. (Each was sent their way, so the minimum-necessary rule lets them read
+/// it.)
+pub async fn staff_inbox(db: &Db, zone: &jiff::tz::TimeZone, staff: &UserId, filter: InboxFilter, page: u32, now: i64) -> Result<InboxPage, sqlx::Error> {
     let mine = "m.assigned_provider_id = $1";
     let pools = "m.assigned_pool_id IN (SELECT pool_id FROM pool_members WHERE user_id = $1)";
     let condition = match filter {
@@ -18,14 +20,16 @@ pub async fn staff_inbox(db: &Db, zone: &jiff::tz::TimeZone, staff: &UserId, fil
         InboxFilter::Unread => " AND m.staff_opened_at IS NULL AND $2 = $2",
         _ => " AND $2 = $2",
     };
+    // The counts of the whole inbox come with the page (window functions run before LIMIT).
     let sql = format!(
         "SELECT m.id, m.thread_id, m.sent_at, m.due_at, m.staff_opened_at, t.subject, t.topic, p.given_name, p.family_name, \
            COALESCE(su.display_name, sp.name) AS assigned_name, \
-           (SELECT COUNT(*) FROM message_routes r WHERE r.message_id = m.id) AS routes \
+           (SELECT COUNT(*) FROM message_routes r WHERE r.message_id = m.id) AS routes, \
+           COUNT(*) OVER () AS waiting, SUM(CASE WHEN m.due_at < $2 THEN 1 ELSE 0 END) OVER () AS overdue \
          FROM messages m JOIN threads t ON t.id = m.thread_id JOIN patients p ON p.id = t.patient_id \
            LEFT JOIN users su ON su.id = m.assigned_provider_id LEFT JOIN care_pools sp ON sp.id = m.assigned_pool_id \
          WHERE m.author_kind = 'patient' AND m.handled_at IS NULL AND {condition}{extra} \
-         ORDER BY m.due_at, m.sent_at LIMIT 500"
+         ORDER BY m.due_at, m.sent_at, m.id LIMIT $3 OFFSET $4"
     );
     #[derive(sqlx::FromRow)]
     struct InboxRow {
@@ -40,9 +44,26 @@ pub async fn staff_inbox(db: &Db, zone: &jiff::tz::TimeZone, staff: &UserId, fil
         family_name: String,
         assigned_name: Option<String>,
         routes: i64,
+        waiting: i64,
+        overdue: i64,
     }
-    let rows: Vec<InboxRow> = sqlx::query_as(&sql).bind(staff.as_str()).bind(now).fetch_all(&db.pool).await?;
-    Ok(rows
+    let read = |page: u32| {
+        sqlx::query_as::<_, InboxRow>(&sql)
+            .bind(staff.as_str())
+            .bind(now)
+            .bind(INBOX_PAGE_SIZE as i64)
+            .bind((page.saturating_sub(1) as i64) * INBOX_PAGE_SIZE as i64)
+            .fetch_all(&db.pool)
+    };
+    let mut page = page.max(1);
+    let mut rows = read(page).await?;
+    if rows.is_empty() && page > 1 {
+        page = 1;
+        rows = read(page).await?;
+    }
+    let (waiting, overdue) = rows.first().map_or((0, 0), |r| (r.waiting, r.overdue));
+    let pages = (waiting.max(1) as u64).div_ceil(INBOX_PAGE_SIZE as u64) as u32;
+    let items = rows
         .into_iter()
         .map(|r| InboxItem {
             message_id: r.id,
@@ -59,7 +80,8 @@ pub async fn staff_inbox(db: &Db, zone: &jiff::tz::TimeZone, staff: &UserId, fil
             assigned_to: r.assigned_name.unwrap_or_default(),
             routed: r.routes > 0,
         })
-        .collect())
+        .collect();
+    Ok(InboxPage { items, waiting, overdue, page, pages })
 }
 
 /// The conversations with one patient that a member of staff may read (the rule of
