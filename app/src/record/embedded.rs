@@ -379,10 +379,7 @@ pub async fn resources(db: &Db, patient: &str, types: &[ResourceType]) -> Result
         types.push("Patient");
     }
     let placeholders: Vec<String> = (0..types.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql = format!(
-        "SELECT string_agg(content, ',') FROM record_resources WHERE fhir_patient_id = $1 AND resource_type IN ({})",
-        placeholders.join(", ")
-    );
+    let sql = format!("SELECT string_agg(content, ',') FROM record_resources WHERE fhir_patient_id = $1 AND resource_type IN ({})", placeholders.join(", "));
     let mut q = sqlx::query_scalar::<_, Option<String>>(&sql).bind(patient);
     for t in types {
         q = q.bind(t);
