@@ -1,5 +1,8 @@
 //! The `server` command: serves the portal, and runs the operations a deployment needs.
 
+// As in lib.rs: a release build computes the layout of the app's deeply nested view types.
+#![recursion_limit = "256"]
+
 use app::account::server::{create_account, NewAccount};
 use app::audit::{self, ChainReport};
 use app::types::{AccountKind, StaffRole};
@@ -32,7 +35,8 @@ enum Command {
         without_activity: bool,
     },
     /// Load the benchmark's data set (after `demo`): patients of Dr. Lee and the demo pools,
-    /// each with a year of messages; for `scripts/bench`, not for a real deployment.
+    /// each with a year of messages, billing statements and lab results in the embedded
+    /// record; for `scripts/bench`, not for a real deployment.
     BenchData {
         /// How many patients to create (BENCH000001 …, user IDs bench000001 …).
         #[arg(long, default_value_t = 1000)]
@@ -40,6 +44,22 @@ enum Command {
         /// Messages per patient, in threads of five (patient and staff in turn).
         #[arg(long, default_value_t = 50)]
         messages_per_patient: u32,
+        /// Monthly statements per patient, over the last three years.
+        #[arg(long, default_value_t = 10)]
+        statements_per_patient: u32,
+        /// Lab results per patient in the embedded medical record, in panels.
+        #[arg(long, default_value_t = 20)]
+        results_per_patient: u32,
+        /// Dr. Lee's open patient messages after loading (the demo's count), however many
+        /// patients.
+        #[arg(long, default_value_t = 300)]
+        open_for_clinician: u32,
+        /// The nurse line's open patient messages after loading (the demo's count).
+        #[arg(long, default_value_t = 2000)]
+        open_for_pool: u32,
+        /// Paper statements waiting in the print queue after loading (the demo's count).
+        #[arg(long, default_value_t = 300)]
+        print_queue: u32,
     },
     /// Measurements for `scripts/bench`, inside this binary so that the benchmark builds one.
     #[command(hide = true)]
@@ -251,24 +271,37 @@ async fn run(command: Command) -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::BenchData { patients, messages_per_patient } => match bench_data::load(&state, patients, messages_per_patient).await {
-            Ok(l) => {
-                println!(
-                    "benchmark data loaded in {:.2} s: {} patients, {} threads, {} messages; open: {} for drlee, {} for the nurse line",
-                    l.elapsed.as_secs_f64(),
-                    l.patients,
-                    l.threads,
-                    l.messages,
-                    l.open_for_drlee,
-                    l.open_for_pools
-                );
-                ExitCode::SUCCESS
+        Command::BenchData { patients, messages_per_patient, statements_per_patient, results_per_patient, open_for_clinician, open_for_pool, print_queue } => {
+            let options = bench_data::Options {
+                patients,
+                messages_per_patient,
+                statements_per_patient,
+                results_per_patient,
+                open_for_clinician,
+                open_for_pool,
+                print_queue,
+            };
+            match bench_data::load(&state, &options, |part| println!("{part}")).await {
+                Ok(l) => {
+                    // scripts/bench reads this line as it is (anchored at both ends); what the
+                    // later parts loaded is on the lines before it.
+                    println!(
+                        "benchmark data loaded in {:.2} s: {} patients, {} threads, {} messages; open: {} for drlee, {} for the nurse line",
+                        l.elapsed.as_secs_f64(),
+                        l.patients,
+                        l.threads,
+                        l.messages,
+                        l.open_for_drlee,
+                        l.open_for_pools
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("could not load the benchmark data: {e}");
+                    ExitCode::FAILURE
+                }
             }
-            Err(e) => {
-                eprintln!("could not load the benchmark data: {e}");
-                ExitCode::FAILURE
-            }
-        },
+        }
         Command::Staff { command: StaffCommand::Add { user_id, name, role, email } } => {
             eprintln!("Password for {user_id} (one line on standard input):");
             let mut password = String::new();
