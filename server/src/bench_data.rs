@@ -248,6 +248,9 @@ struct Rows {
 }
 
 fn insert_sql(head: &str, columns: usize, rows: usize) -> String {
+    // The statement as written has one row of values (so the queries test prepares it); the
+    // rows are written here.
+    let head = head.split(" VALUES ").next().unwrap_or(head);
     let mut sql = String::with_capacity(head.len() + rows * columns * 6 + 8);
     sql.push_str(head);
     sql.push_str(" VALUES ");
@@ -266,9 +269,9 @@ fn insert_sql(head: &str, columns: usize, rows: usize) -> String {
 }
 
 impl Rows {
-    /// `head` is `INSERT INTO table (columns…)`.
+    /// `head` is `INSERT INTO table (columns…) VALUES (…)`, one row.
     fn new(head: &'static str, dialect: Dialect) -> Rows {
-        let columns = head.split_once('(').map(|(_, cols)| cols.split(',').count()).unwrap_or(1);
+        let columns = head.split(" VALUES ").next().and_then(|h| h.split_once('(')).map(|(_, cols)| cols.split(',').count()).unwrap_or(1);
         let values = match dialect {
             Dialect::Sqlite => SQLITE_VALUES_PER_STATEMENT,
             Dialect::Postgres => VALUES_PER_STATEMENT,
@@ -577,21 +580,25 @@ const OPEN_FOR_PROVIDER: &str = "SELECT COUNT(*) AS n FROM messages WHERE assign
 const OPEN_FOR_POOL: &str = "SELECT COUNT(*) AS n FROM messages WHERE assigned_pool_id = $1 AND handled_at IS NULL AND author_kind = 'patient'";
 const PRINT_QUEUE: &str = "SELECT COUNT(*) AS n FROM statements WHERE delivery = 'paper' AND printed_at IS NULL";
 
-const INSERT_PATIENTS: &str = "INSERT INTO patients (id, mrn, given_name, family_name, date_of_birth, email, statement_delivery, created_at)";
-const INSERT_USERS: &str = "INSERT INTO users (id, login, display_name, kind, email, password_hash, password_changed_at, created_at, patient_id)";
-const INSERT_TERMS: &str = "INSERT INTO terms_acceptances (user_id, terms_version_id, accepted_at)";
-const INSERT_TEAM: &str = "INSERT INTO care_team (patient_id, provider_id, pool_id, added_at)";
-const INSERT_THREADS: &str = "INSERT INTO threads (id, patient_id, topic, subject, created_at, last_message_at)";
+const INSERT_PATIENTS: &str =
+    "INSERT INTO patients (id, mrn, given_name, family_name, date_of_birth, email, statement_delivery, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const INSERT_USERS: &str = "INSERT INTO users (id, login, display_name, kind, email, password_hash, password_changed_at, created_at, patient_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const INSERT_TERMS: &str = "INSERT INTO terms_acceptances (user_id, terms_version_id, accepted_at) VALUES ($1, $2, $3)";
+const INSERT_TEAM: &str = "INSERT INTO care_team (patient_id, provider_id, pool_id, added_at) VALUES ($1, $2, $3, $4)";
+const INSERT_THREADS: &str = "INSERT INTO threads (id, patient_id, topic, subject, created_at, last_message_at) VALUES ($1, $2, $3, $4, $5, $6)";
 const INSERT_MESSAGES: &str = "INSERT INTO messages (id, thread_id, author_id, author_kind, body, sent_at, to_provider_id, to_pool_id, \
-     assigned_provider_id, assigned_pool_id, due_at, staff_opened_at, handled_at, handled_by, read_at)";
-const INSERT_ACCOUNTS: &str = "INSERT INTO billing_accounts (id, number, patient_id, mailing_address, delivery, created_at, created_by)";
-const INSERT_DELIVERY_CHANGES: &str = "INSERT INTO delivery_changes (id, account_id, changed_at, changed_by, cause, from_delivery, to_delivery)";
+     assigned_provider_id, assigned_pool_id, due_at, staff_opened_at, handled_at, handled_by, read_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+const INSERT_ACCOUNTS: &str =
+    "INSERT INTO billing_accounts (id, number, patient_id, mailing_address, delivery, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const INSERT_DELIVERY_CHANGES: &str =
+    "INSERT INTO delivery_changes (id, account_id, changed_at, changed_by, cause, from_delivery, to_delivery) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 const INSERT_STATEMENTS: &str = "INSERT INTO statements (id, account_id, statement_date, period_start, period_end, due_date, previous_balance, \
-     charges, payments, adjustments, amount_due, delivery, posted_at, posted_by, printed_at, printed_by, queue_position)";
-const INSERT_LINES: &str = "INSERT INTO statement_lines (statement_id, position, kind, line_date, department, description, amount)";
-const INSERT_RESOURCES: &str = "INSERT INTO record_resources (resource_type, resource_id, fhir_patient_id, content, loaded_at)";
-const INSERT_IDENTIFIERS: &str = "INSERT INTO record_patient_identifiers (system, value, fhir_patient_id)";
-const INSERT_LINKS: &str = "INSERT INTO record_links (patient_id, fhir_patient_id, how, linked_at)";
+     charges, payments, adjustments, amount_due, delivery, posted_at, posted_by, printed_at, printed_by, queue_position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+const INSERT_LINES: &str =
+    "INSERT INTO statement_lines (statement_id, position, kind, line_date, department, description, amount) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const INSERT_RESOURCES: &str = "INSERT INTO record_resources (resource_type, resource_id, fhir_patient_id, content, loaded_at) VALUES ($1, $2, $3, $4, $5)";
+const INSERT_IDENTIFIERS: &str = "INSERT INTO record_patient_identifiers (system, value, fhir_patient_id) VALUES ($1, $2, $3)";
+const INSERT_LINKS: &str = "INSERT INTO record_links (patient_id, fhir_patient_id, how, linked_at) VALUES ($1, $2, $3, $4)";
 
 /// A generated patient, as the later parts need them.
 struct Person {
