@@ -1459,7 +1459,7 @@ mod tests {
 
     #[test]
     fn insert_statements_have_a_placeholder_per_value() {
-        assert_eq!(insert_sql("INSERT INTO t (a, b)", 2, 2), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
+        assert_eq!(insert_sql(INSERT_TERMS, 3, 2), "INSERT INTO terms_acceptances (user_id, terms_version_id, accepted_at) VALUES ($1, $2, $3), ($4, $5, $6)");
         let rows = Rows::new(INSERT_MESSAGES, Dialect::Postgres);
         assert_eq!(rows.columns, 15);
         assert_eq!(rows.per_statement, VALUES_PER_STATEMENT / 15);

@@ -20,16 +20,20 @@ pub async fn staff_inbox(db: &Db, zone: &jiff::tz::TimeZone, staff: &UserId, fil
         InboxFilter::Unread => " AND m.staff_opened_at IS NULL AND $2 = $2",
         _ => " AND $2 = $2",
     };
-    // The counts of the whole inbox come with the page (window functions run before LIMIT).
+    // The page is chosen from the messages alone, with the counts of the whole inbox (window
+    // functions run before LIMIT); only its rows are then joined to their conversation, patient
+    // and assignee and their routes counted: a pool's inbox holds thousands.
     let sql = format!(
         "SELECT m.id, m.thread_id, m.sent_at, m.due_at, m.staff_opened_at, t.subject, t.topic, p.given_name, p.family_name, \
            COALESCE(su.display_name, sp.name) AS assigned_name, \
-           (SELECT COUNT(*) FROM message_routes r WHERE r.message_id = m.id) AS routes, \
-           COUNT(*) OVER () AS waiting, SUM(CASE WHEN m.due_at < $2 THEN 1 ELSE 0 END) OVER () AS overdue \
-         FROM messages m JOIN threads t ON t.id = m.thread_id JOIN patients p ON p.id = t.patient_id \
+           (SELECT COUNT(*) FROM message_routes r WHERE r.message_id = m.id) AS routes, m.waiting, m.overdue \
+         FROM (SELECT m.id, m.thread_id, m.sent_at, m.due_at, m.staff_opened_at, m.assigned_provider_id, m.assigned_pool_id, \
+                 COUNT(*) OVER () AS waiting, SUM(CASE WHEN m.due_at < $2 THEN 1 ELSE 0 END) OVER () AS overdue \
+               FROM messages m WHERE m.author_kind = 'patient' AND m.handled_at IS NULL AND {condition}{extra} \
+               ORDER BY m.due_at, m.sent_at, m.id LIMIT $3 OFFSET $4) m \
+           JOIN threads t ON t.id = m.thread_id JOIN patients p ON p.id = t.patient_id \
            LEFT JOIN users su ON su.id = m.assigned_provider_id LEFT JOIN care_pools sp ON sp.id = m.assigned_pool_id \
-         WHERE m.author_kind = 'patient' AND m.handled_at IS NULL AND {condition}{extra} \
-         ORDER BY m.due_at, m.sent_at, m.id LIMIT $3 OFFSET $4"
+         ORDER BY m.due_at, m.sent_at, m.id"
     );
     #[derive(sqlx::FromRow)]
     struct InboxRow {
