@@ -135,7 +135,11 @@ mod tests {
 
     #[test]
     fn insert_statements_have_a_placeholder_per_value() {
-        assert_eq!(insert_sql("INSERT INTO t (a, b)", 2, 2), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
+        // A real table's statement: the queries test prepares every SQL literal, these too.
+        assert_eq!(
+            insert_sql(INSERT_LINKS, 4, 2),
+            "INSERT INTO record_links (patient_id, fhir_patient_id, how, linked_at) VALUES ($1, $2, $3, $4), ($5, $6, $7, $8)"
+        );
         let rows = Rows::new(INSERT_MESSAGES, Dialect::Postgres);
         assert_eq!(rows.columns, 15);
         assert_eq!(rows.per_statement, VALUES_PER_STATEMENT / 15);
