@@ -26,7 +26,7 @@ use super::convert::PatientRecord;
 use super::fhir::ResourceType;
 use super::model::ItemId;
 use super::release::{self, ReleaseChoice};
-use super::remote::Remote;
+use super::remote::{Changed, Remote};
 use super::server::{self, Section};
 use super::source::RecordError;
 use crate::outbox::{self, Notice};
@@ -153,21 +153,16 @@ async fn follow_feed(state: &AppState, remote: &Remote, now: i64) -> Result<(), 
                 .await?;
             continue;
         };
-        let changes = match remote.changed_since(kind, &since).await {
-            Ok((changes, _capped)) => changes,
+        let (changes, capped) = match remote.changed_since(kind, &since).await {
+            Ok(found) => found,
             Err(_) => {
                 tracing::warn!(kind = kind.as_str(), "the record source's feed of changed results could not be read; tried again later");
                 return Ok(());
             }
         };
-        // Sorted oldest first, but a server may not sort: the mark is the newest time read (a
-        // capped search continues from there on the next pass).
-        let at = |s: &str| s.parse::<jiff::Timestamp>().ok();
-        let mut newest = since.clone();
-        for c in &changes {
-            if at(&c.last_updated) > at(&newest) {
-                newest.clone_from(&c.last_updated);
-            }
+        let (newest, stalled) = next_mark(&since, &changes, capped);
+        if stalled {
+            tracing::warn!(kind = kind.as_str(), "more results changed at one instant than the feed reads in a pass; those past the cap are not told");
         }
         let mut tx = state.db.begin_write().await?;
         for c in &changes {
@@ -197,6 +192,25 @@ async fn follow_feed(state: &AppState, remote: &Remote, now: i64) -> Result<(), 
     }
     sqlx::query("DELETE FROM record_changes WHERE changed_at < $1").bind(now - CHANGES_KEPT_MS).execute(pool).await?;
     Ok(())
+}
+
+/// Where the feed's next search starts: the newest change read (sorted oldest first, but a
+/// server may not sort; a capped search continues from there). The search is inclusive, so a
+/// capped search that read nothing newer than its start (more changes at one instant than a
+/// pass reads) would return the same page for ever: then the mark moves one millisecond past
+/// it, and says so (`true`): the changes beyond the cap at that instant are not told.
+fn next_mark(since: &str, changes: &[Changed], capped: bool) -> (String, bool) {
+    let at = |s: &str| s.parse::<jiff::Timestamp>().ok();
+    let mut newest = since.to_string();
+    for c in changes {
+        if at(&c.last_updated) > at(&newest) {
+            newest.clone_from(&c.last_updated);
+        }
+    }
+    match at(&newest) {
+        Some(t) if capped && newest == since => (t.checked_add(jiff::SignedDuration::from_millis(1)).unwrap_or(t).to_string(), true),
+        _ => (newest, false),
+    }
 }
 
 /// The results of `record` the patient can see that became visible after `told` (and by
@@ -277,4 +291,33 @@ async fn tell(state: &AppState, patient: &PatientId, email: &str, told: i64, now
     }
     tx.commit().await?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(at: &str) -> Changed {
+        Changed { patient: "p".into(), id: "o".into(), last_updated: at.into() }
+    }
+
+    #[test]
+    fn the_feed_moves_to_the_newest_change_whatever_the_order() {
+        let since = "2026-12-04T10:00:00Z";
+        let changes = [change("2026-12-04T10:05:00.250Z"), change("2026-12-04T10:09:00+01:00"), change("2026-12-04T10:01:00Z")];
+        // 10:09 at +01:00 is 09:09 UTC: older than the start, not the mark.
+        assert_eq!(next_mark(since, &changes, false), ("2026-12-04T10:05:00.250Z".to_string(), false));
+        assert_eq!(next_mark(since, &[], false), (since.to_string(), false), "nothing new: the mark stays");
+        assert_eq!(next_mark(since, &[change("not a time")], true).0, "2026-12-04T10:00:00.001Z");
+    }
+
+    #[test]
+    fn a_capped_search_that_read_only_its_start_does_not_stall_the_feed() {
+        let since = "2026-12-04T10:00:00Z";
+        let same = [change(since), change(since)];
+        let (mark, stalled) = next_mark(since, &same, true);
+        assert!(stalled);
+        assert_eq!(mark, "2026-12-04T10:00:00.001Z", "one millisecond on");
+        assert_eq!(next_mark(since, &same, false), (since.to_string(), false), "the whole search read: nothing is skipped");
+    }
 }
