@@ -152,7 +152,14 @@ fn record_settings(var: Lookup, production: bool) -> Result<RecordSettings, Conf
         }
         Some(other) => return Err(ConfigError(format!("PORTAL_RECORD_SOURCE must be embedded or remote, not {other:?}"))),
     };
-    Ok(RecordSettings { source, mrn_system })
+    let cache_mb = match var("PORTAL_RECORD_CACHE_MB") {
+        None => app::record::settings::DEFAULT_CACHE_MB,
+        Some(v) => match v.trim().parse::<usize>() {
+            Ok(n) if n <= 65_536 => n,
+            _ => return Err(ConfigError(format!("PORTAL_RECORD_CACHE_MB must be 0 to 65536 (megabytes), not {v:?}"))),
+        },
+    };
+    Ok(RecordSettings { source, mrn_system, cache_bytes: cache_mb << 20 })
 }
 
 fn flag(var: Lookup, name: &str) -> Result<bool, ConfigError> {

@@ -13,6 +13,7 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 // The parts of the record, each an `impl PatientRecord` of its own.
 mod health;
@@ -61,7 +62,7 @@ impl ItemKey {
 
 /// One resource of the record: what it is, its id, its parsed form and the JSON text it came
 /// as (the download gives that text back unchanged).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Entry {
     pub kind: ResourceType,
     pub id: String,
@@ -70,55 +71,42 @@ pub struct Entry {
     pub text: String,
 }
 
-/// One patient's record as a source gave it: their own resources (each checked to be about
-/// this patient), their Patient resource, and the shared ones (practitioners, places,
-/// medications) that name who and where. Built per request; never stored.
-#[derive(Debug)]
-pub struct PatientRecord {
-    /// The FHIR Patient id.
-    pub patient: String,
+/// What one read of a source gave, checked, parsed and indexed: a patient's own resources
+/// (each checked to be about them), their Patient resource, and the shared ones (practitioners,
+/// places, medications) that name who and where. Never changed once built, so requests may
+/// share it (`super::cache`); what the release rules take out of one request's view is kept
+/// beside it, in [`PatientRecord`].
+#[derive(Clone, Debug, Default)]
+pub struct Resources {
+    patient: String,
     entries: Vec<Entry>,
-    by_ref: HashMap<(ResourceType, String), usize>,
+    /// By type, then id: looked up by `&str`, without making a key.
+    by_ref: HashMap<ResourceType, HashMap<String, usize>>,
     by_item: HashMap<ItemId, usize>,
-    /// Some of what the source holds is not here: a resource that did not read as FHIR, or
-    /// more pages than the portal follows. Pages say that the list may be incomplete.
-    pub incomplete: bool,
-    /// What the release rules took out (`super::release::apply`): whether any result is given
-    /// in person, how many wait for the patient's own release choice.
-    pub withheld: super::release::Withheld,
-    tz: jiff::tz::TimeZone,
-    now_ms: i64,
+    /// Something the source holds did not read (see [`PatientRecord::incomplete`]).
+    incomplete: bool,
 }
 
-impl PatientRecord {
-    /// Builds the record from resources' JSON texts. A clinical resource that is not about
-    /// `patient` is dropped (a system token reads everyone's record: the portal checks what
-    /// comes back); so is one that does not read. `base` is the remote source's base URL
-    /// (absolute subject references under it count as ours).
-    pub fn build(patient: &str, texts: Vec<String>, base: Option<&str>, key: &ItemKey, tz: &jiff::tz::TimeZone, now_ms: i64) -> PatientRecord {
-        let mut record = PatientRecord {
-            patient: patient.to_string(),
-            entries: Vec::with_capacity(texts.len()),
-            by_ref: HashMap::new(),
-            by_item: HashMap::new(),
-            incomplete: false,
-            withheld: Default::default(),
-            tz: tz.clone(),
-            now_ms,
-        };
+impl Resources {
+    /// Reads resources' JSON texts. A clinical resource that is not about `patient` is dropped
+    /// (a system token reads everyone's record: the portal checks what comes back); so is one
+    /// that does not read. `base` is the remote source's base URL (absolute subject references
+    /// under it count as ours).
+    pub fn build(patient: &str, texts: Vec<String>, base: Option<&str>, key: &ItemKey) -> Resources {
+        let mut out = Resources { patient: patient.to_string(), entries: Vec::with_capacity(texts.len()), ..Default::default() };
         for text in texts {
             match fhir::parse(&text) {
-                Ok(resource) => record.add(resource, text, base, key),
+                Ok(resource) => out.add(resource, text, base, key),
                 // A type we do not read (an OperationOutcome, a Provenance) is not part of
                 // the record we show; one that does not read as its type is.
                 Err(fhir::ParseError::Unsupported(_)) => {}
                 Err(_) => {
-                    record.incomplete = true;
+                    out.incomplete = true;
                     tracing::warn!("a resource from the record source did not read as FHIR R4 and is not shown");
                 }
             }
         }
-        record
+        out
     }
 
     fn add(&mut self, resource: Resource, text: String, base: Option<&str>, key: &ItemKey) {
@@ -138,12 +126,13 @@ impl PatientRecord {
             tracing::warn!(kind = kind.as_str(), "the record source returned a resource about another patient; dropped");
             return;
         }
-        if self.by_ref.contains_key(&(kind, id.clone())) {
+        let of_kind = self.by_ref.entry(kind).or_default();
+        if of_kind.contains_key(&id) {
             return;
         }
         let item = key.id(kind, &id);
         let at = self.entries.len();
-        self.by_ref.insert((kind, id.clone()), at);
+        of_kind.insert(id.clone(), at);
         self.by_item.insert(item.clone(), at);
         self.entries.push(Entry { kind, id, item, resource, text });
     }
@@ -159,82 +148,18 @@ impl PatientRecord {
         }
     }
 
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
+    /// Some of what the source holds was not read (more pages than the portal follows).
+    pub fn mark_incomplete(&mut self, incomplete: bool) {
+        self.incomplete |= incomplete;
     }
 
-    pub fn entry(&self, item: &ItemId) -> Option<&Entry> {
-        self.by_item.get(item).map(|&i| &self.entries[i])
+    fn index(&self, kind: ResourceType, id: &str) -> Option<usize> {
+        self.by_ref.get(&kind)?.get(id).copied()
     }
 
-    fn get(&self, kind: ResourceType, id: &str) -> Option<&Entry> {
-        self.by_ref.get(&(kind, id.to_string())).map(|&i| &self.entries[i])
-    }
-
-    /// Takes the entries of `items` out of the record, so that no page, count or download made
-    /// from it has them (the release rules: `super::release::apply`). A report or panel that
-    /// stays loses its references to the members taken out, in its parsed form and in the JSON
-    /// the download gives back (a reference's id or display could name the test).
-    pub fn withhold(&mut self, items: &HashSet<ItemId>) {
-        if items.is_empty() {
-            return;
-        }
-        let gone: HashSet<(ResourceType, String)> = self.entries.iter().filter(|e| items.contains(&e.item)).map(|e| (e.kind, e.id.clone())).collect();
-        if gone.is_empty() {
-            return;
-        }
-        let is_gone = |r: &Reference| r.target().and_then(|(k, id)| Some((ResourceType::parse(k)?, id.to_string()))).is_some_and(|t| gone.contains(&t));
-        let is_gone_json = |v: &serde_json::Value| {
-            v.get("reference")
-                .and_then(|r| r.as_str())
-                .and_then(fhir::target_of)
-                .and_then(|(k, id)| Some((ResourceType::parse(k)?, id.to_string())))
-                .is_some_and(|t| gone.contains(&t))
-        };
-        let entries = std::mem::take(&mut self.entries);
-        self.by_ref.clear();
-        self.by_item.clear();
-        for mut e in entries {
-            if items.contains(&e.item) {
-                continue;
-            }
-            let field = match &mut e.resource {
-                Resource::DiagnosticReport(d) if d.result.iter().any(is_gone) => {
-                    d.result.retain(|r| !is_gone(r));
-                    Some("result")
-                }
-                Resource::Observation(o) if o.has_member.iter().any(is_gone) => {
-                    o.has_member.retain(|r| !is_gone(r));
-                    Some("hasMember")
-                }
-                _ => None,
-            };
-            if let Some(field) = field {
-                if let Ok(mut json) = serde_json::from_str::<serde_json::Value>(&e.text) {
-                    if let Some(list) = json.get_mut(field).and_then(|l| l.as_array_mut()) {
-                        list.retain(|r| !is_gone_json(r));
-                    }
-                    if let Ok(text) = serde_json::to_string(&json) {
-                        e.text = text;
-                    }
-                }
-            }
-            let at = self.entries.len();
-            self.by_ref.insert((e.kind, e.id.clone()), at);
-            self.by_item.insert(e.item.clone(), at);
-            self.entries.push(e);
-        }
-    }
-
-    pub(crate) fn resolve(&self, r: &Reference) -> Option<&Entry> {
-        let (kind, id) = r.target()?;
-        self.get(ResourceType::parse(kind)?, id)
-    }
-
-    /// The item id of what `r` points to, when the record holds it.
-    fn item_of(&self, r: Option<&Reference>, kind: ResourceType) -> Option<ItemId> {
-        let e = self.resolve(r?)?;
-        (e.kind == kind).then(|| e.item.clone())
+    /// What the record keeps in memory, roughly: its texts and their parsed form.
+    pub fn weight(&self) -> usize {
+        self.entries.iter().map(|e| 2 * e.text.len() + 256).sum()
     }
 
     /// Shared resources referenced without a display name and not in the record: what a source
@@ -248,7 +173,7 @@ impl PatientRecord {
             }
             if let Some((kind, id)) = r.target() {
                 if let Some(kind) = ResourceType::parse(kind).filter(|k| !k.is_clinical() && *k != ResourceType::Patient) {
-                    if self.get(kind, id).is_none() && seen.insert((kind, id.to_string())) {
+                    if self.index(kind, id).is_none() && seen.insert((kind, id.to_string())) {
                         wanted.push((kind, id.to_string()));
                     }
                 }
@@ -273,6 +198,160 @@ impl PatientRecord {
         }
         wanted.truncate(limit);
         wanted
+    }
+}
+
+/// One patient's record as one request sees it: the [`Resources`] a source gave (shared with
+/// other requests when they came from the cache) less what the release rules withhold from
+/// this request, with the clinic's time zone and the time of the request.
+#[derive(Debug)]
+pub struct PatientRecord {
+    /// The FHIR Patient id.
+    pub patient: String,
+    resources: Arc<Resources>,
+    /// Entries withheld from this view (their index in `resources`).
+    hidden: HashSet<usize>,
+    /// Entries this view shows changed: a report or panel that lost members to the release
+    /// rules (by index in `resources`).
+    changed: HashMap<usize, Entry>,
+    /// Some of what the source holds is not here: a resource that did not read as FHIR, or
+    /// more pages than the portal follows. Pages say that the list may be incomplete.
+    pub incomplete: bool,
+    /// What the release rules took out (`super::release::apply`): whether any result is given
+    /// in person, how many wait for the patient's own release choice.
+    pub withheld: super::release::Withheld,
+    tz: jiff::tz::TimeZone,
+    now_ms: i64,
+}
+
+impl PatientRecord {
+    /// The record of `resources` as of `now_ms`, nothing withheld yet.
+    pub fn new(resources: Arc<Resources>, tz: &jiff::tz::TimeZone, now_ms: i64) -> PatientRecord {
+        PatientRecord {
+            patient: resources.patient.clone(),
+            incomplete: resources.incomplete,
+            resources,
+            hidden: HashSet::new(),
+            changed: HashMap::new(),
+            withheld: Default::default(),
+            tz: tz.clone(),
+            now_ms,
+        }
+    }
+
+    /// Builds the record from resources' JSON texts ([`Resources::build`]).
+    pub fn build(patient: &str, texts: Vec<String>, base: Option<&str>, key: &ItemKey, tz: &jiff::tz::TimeZone, now_ms: i64) -> PatientRecord {
+        PatientRecord::new(Arc::new(Resources::build(patient, texts, base, key)), tz, now_ms)
+    }
+
+    /// See [`Resources::unnamed_references`].
+    pub fn unnamed_references(&self, limit: usize) -> Vec<(ResourceType, String)> {
+        self.resources.unnamed_references(limit)
+    }
+
+    /// Adds shared resources read afterwards (names of practitioners and places).
+    pub fn add_shared(&mut self, texts: Vec<String>, key: &ItemKey) {
+        Arc::make_mut(&mut self.resources).add_shared(texts, key);
+    }
+
+    /// The entries this view shows, in the source's order.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> + '_ {
+        self.resources.entries.iter().enumerate().filter_map(|(i, e)| self.shown_at(i, e))
+    }
+
+    fn shown_at<'a>(&'a self, i: usize, e: &'a Entry) -> Option<&'a Entry> {
+        if self.hidden.contains(&i) {
+            return None;
+        }
+        Some(self.changed.get(&i).unwrap_or(e))
+    }
+
+    fn at(&self, i: usize) -> Option<&Entry> {
+        self.shown_at(i, self.resources.entries.get(i)?)
+    }
+
+    /// Where an entry is in the record: the same for every view of it (a set of entries is a
+    /// set of these).
+    fn index_of(&self, item: &ItemId) -> Option<usize> {
+        self.resources.by_item.get(item).copied()
+    }
+
+    pub fn entry(&self, item: &ItemId) -> Option<&Entry> {
+        self.at(self.index_of(item)?)
+    }
+
+    fn get(&self, kind: ResourceType, id: &str) -> Option<&Entry> {
+        self.at(self.resources.index(kind, id)?)
+    }
+
+    /// Takes the entries of `items` out of this view of the record, so that no page, count or
+    /// download made from it has them (the release rules: `super::release::apply`). A report or
+    /// panel that stays loses its references to the members taken out, in its parsed form and
+    /// in the JSON the download gives back (a reference's id or display could name the test).
+    /// What the source gave (shared with other requests) is not changed.
+    pub fn withhold(&mut self, items: &HashSet<ItemId>) {
+        if items.is_empty() {
+            return;
+        }
+        let taken: Vec<usize> = items.iter().filter_map(|item| self.index_of(item)).filter(|&i| self.at(i).is_some()).collect();
+        if taken.is_empty() {
+            return;
+        }
+        let gone: HashSet<(ResourceType, String)> = taken.iter().map(|&i| &self.resources.entries[i]).map(|e| (e.kind, e.id.clone())).collect();
+        self.hidden.extend(taken);
+        let is_gone = |r: &Reference| r.target().and_then(|(k, id)| Some((ResourceType::parse(k)?, id.to_string()))).is_some_and(|t| gone.contains(&t));
+        let is_gone_json = |v: &serde_json::Value| {
+            v.get("reference")
+                .and_then(|r| r.as_str())
+                .and_then(fhir::target_of)
+                .and_then(|(k, id)| Some((ResourceType::parse(k)?, id.to_string())))
+                .is_some_and(|t| gone.contains(&t))
+        };
+        let mut changes = Vec::new();
+        for (i, e) in self.resources.entries.iter().enumerate() {
+            let Some(e) = self.shown_at(i, e) else { continue };
+            let loses = match &e.resource {
+                Resource::DiagnosticReport(d) => d.result.iter().any(is_gone),
+                Resource::Observation(o) => o.has_member.iter().any(is_gone),
+                _ => false,
+            };
+            if !loses {
+                continue;
+            }
+            let mut e = e.clone();
+            let field = match &mut e.resource {
+                Resource::DiagnosticReport(d) => {
+                    d.result.retain(|r| !is_gone(r));
+                    "result"
+                }
+                Resource::Observation(o) => {
+                    o.has_member.retain(|r| !is_gone(r));
+                    "hasMember"
+                }
+                _ => unreachable!("only reports and panels lose members"),
+            };
+            if let Ok(mut json) = serde_json::from_str::<serde_json::Value>(&e.text) {
+                if let Some(list) = json.get_mut(field).and_then(|l| l.as_array_mut()) {
+                    list.retain(|r| !is_gone_json(r));
+                }
+                if let Ok(text) = serde_json::to_string(&json) {
+                    e.text = text;
+                }
+            }
+            changes.push((i, e));
+        }
+        self.changed.extend(changes);
+    }
+
+    pub(crate) fn resolve(&self, r: &Reference) -> Option<&Entry> {
+        let (kind, id) = r.target()?;
+        self.get(ResourceType::parse(kind)?, id)
+    }
+
+    /// The item id of what `r` points to, when the record holds it.
+    fn item_of(&self, r: Option<&Reference>, kind: ResourceType) -> Option<ItemId> {
+        let e = self.resolve(r?)?;
+        (e.kind == kind).then(|| e.item.clone())
     }
 
     /// The name to show for a reference: its display, else the referenced resource's name.
@@ -324,11 +403,11 @@ impl PatientRecord {
     /// pass what the patient may see: the release rules decide), and the shared resources
     /// they name. Resources are the source's own JSON, unchanged.
     pub fn fhir_bundle(&self, keep: impl Fn(&ItemId) -> bool) -> String {
-        let mut out = String::with_capacity(self.entries.iter().map(|e| e.text.len() + 16).sum::<usize>() + 200);
+        let mut out = String::with_capacity(self.entries().map(|e| e.text.len() + 16).sum::<usize>() + 200);
         let stamp = jiff::Timestamp::from_millisecond(self.now_ms).map(|t| t.to_string()).unwrap_or_default();
         out.push_str(&format!(r#"{{"resourceType":"Bundle","type":"collection","timestamp":"{stamp}","entry":["#));
         let mut first = true;
-        for e in &self.entries {
+        for e in self.entries() {
             let shown = match e.kind {
                 ResourceType::Patient => true,
                 k if k.is_clinical() => keep(&e.item) && self.shown(e),

@@ -342,11 +342,25 @@ pub async fn import(db: &Db, text: &str, now: i64) -> Result<ImportReport, Impor
     for c in &checked {
         *report.imported.entry(c.kind.as_str()).or_default() += 1;
     }
+    bump_version(&mut tx).await?;
     let detail = format!("{} resources", report.total());
     audit::record(&mut tx, AuditEvent { record_type: Some("medical-record"), detail: Some(&detail), ..AuditEvent::of(AuditAction::RecordImported) }, now)
         .await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// The version of the embedded store: raised by every change to it, in the change's own
+/// transaction, so that records kept between page views (`super::cache`) are read again after
+/// it, on every app server.
+pub async fn version(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT version FROM record_store WHERE id = 1").fetch_one(&db.pool).await
+}
+
+/// Raises the store's version (in the transaction that changes the store).
+pub async fn bump_version(tx: &mut crate::platform::db::Tx) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE record_store SET version = version + 1 WHERE id = 1").execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// Whether the embedded source holds `Patient/<id>`.

@@ -13,6 +13,7 @@
 //! - `source.rs`, `embedded.rs`, `remote.rs`, `smart.rs`, `settings.rs` (server): one interface
 //!   ([`source::RecordSource`]), two sources: the portal's database (`record_resources`,
 //!   `server record import FILE`) or the EHR's FHIR API with SMART Backend Services.
+//!   `cache.rs`: the embedded source's parsed records between page views (versioned, bounded).
 //! - `server.rs` (server): whose record (the link to the FHIR Patient), audited reads.
 //! - `staff.rs`: the staff patient page's "Medical record (EHR)" link.
 //! - `api.rs`, `pages.rs`, `chart.rs`, `seen.rs`, `pdf.rs`: the patient's pages (below), their
@@ -26,7 +27,9 @@
 //!
 //! # The API for the pages
 //! Every record page is a server function that starts with the signed-in patient and reads
-//! through one audited call; the record is read when the patient looks (nothing is cached):
+//! through one audited call; the record is read when the patient looks (the embedded source's
+//! parsed resources are kept for the next page of the visit, checked against the store's
+//! version on every read: `cache.rs`):
 //!
 //! ```ignore
 //! use crate::record::{self, server::{Reader, Section}};
@@ -97,6 +100,8 @@ pub mod pages;
 pub mod release;
 pub mod staff;
 
+#[cfg(feature = "ssr")]
+pub mod cache;
 #[cfg(feature = "ssr")]
 pub mod convert;
 #[cfg(feature = "ssr")]

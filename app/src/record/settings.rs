@@ -21,11 +21,17 @@ pub struct RecordSettings {
     /// The identifier system under which the EHR keeps the clinic's record numbers (MRN): a
     /// portal patient is matched to the FHIR Patient with `identifier=<system>|<their MRN>`.
     pub mrn_system: String,
+    /// How much memory the embedded source's parsed records may hold between page views
+    /// (`super::cache`), in bytes; 0 reads the store on every page.
+    pub cache_bytes: usize,
 }
+
+/// The default of `PORTAL_RECORD_CACHE_MB`.
+pub const DEFAULT_CACHE_MB: usize = 256;
 
 impl Default for RecordSettings {
     fn default() -> Self {
-        RecordSettings { source: SourceSettings::Embedded, mrn_system: DEMO_MRN_SYSTEM.into() }
+        RecordSettings { source: SourceSettings::Embedded, mrn_system: DEMO_MRN_SYSTEM.into(), cache_bytes: DEFAULT_CACHE_MB << 20 }
     }
 }
 

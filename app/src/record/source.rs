@@ -3,7 +3,8 @@
 //! of the types asked for, and find Patients by identifier. Everything above (`server.rs`,
 //! `convert.rs`) does not know which source answered.
 
-use super::convert::{ItemKey, PatientRecord};
+use super::cache::RecordCache;
+use super::convert::{ItemKey, PatientRecord, Resources};
 use super::embedded;
 use super::fhir::ResourceType;
 use super::model::RecordProblem;
@@ -91,6 +92,8 @@ pub struct RecordSource {
     key: ItemKey,
     /// How long a read may take in all (remote only).
     deadline: std::time::Duration,
+    /// The embedded source's parsed records between page views (empty for the remote source).
+    cache: Arc<RecordCache>,
 }
 
 /// What a read asks for.
@@ -104,11 +107,11 @@ pub struct Read<'a> {
 impl RecordSource {
     /// The source the settings name. `key` is the secret the item ids are made with.
     pub fn new(settings: &RecordSettings, key: [u8; 32]) -> Result<RecordSource, String> {
-        let (kind, deadline) = match &settings.source {
-            SourceSettings::Embedded => (Kind::Embedded, std::time::Duration::from_secs(30)),
-            SourceSettings::Remote(r) => (Kind::Remote(Arc::new(Remote::new(r.clone())?)), r.timeout),
+        let (kind, deadline, cache_bytes) = match &settings.source {
+            SourceSettings::Embedded => (Kind::Embedded, std::time::Duration::from_secs(30), settings.cache_bytes),
+            SourceSettings::Remote(r) => (Kind::Remote(Arc::new(Remote::new(r.clone())?)), r.timeout, 0),
         };
-        Ok(RecordSource { kind, key: ItemKey::new(key), deadline })
+        Ok(RecordSource { kind, key: ItemKey::new(key), deadline, cache: Arc::new(RecordCache::new(cache_bytes)) })
     }
 
     pub fn is_remote(&self) -> bool {
@@ -127,6 +130,11 @@ impl RecordSource {
         &self.key
     }
 
+    /// The embedded source's cache (how much it holds: tests and operations).
+    pub fn cache(&self) -> &RecordCache {
+        &self.cache
+    }
+
     /// Runs `work` within the source's deadline: past it, the source is unavailable.
     async fn bounded<T>(&self, work: impl std::future::Future<Output = Result<T, RecordError>>) -> Result<T, RecordError> {
         match tokio::time::timeout(self.deadline, work).await {
@@ -136,27 +144,40 @@ impl RecordSource {
     }
 
     /// One patient's record: their resources of the types asked for, checked to be theirs, and
-    /// the shared resources that name who and where.
+    /// the shared resources that name who and where. The embedded source's come from the cache
+    /// when the store has not changed since they were read.
     pub async fn read(&self, db: &Db, read: Read<'_>) -> Result<PatientRecord, RecordError> {
         self.bounded(async {
-            let (texts, incomplete, base) = match &self.kind {
-                Kind::Embedded => (embedded::resources(db, read.fhir_patient, read.types).await?, false, None),
+            let resources = match &self.kind {
+                Kind::Embedded => {
+                    let version = embedded::version(db).await?;
+                    match self.cache.get(read.fhir_patient, read.types, version, read.now_ms) {
+                        Some(kept) => kept,
+                        None => {
+                            let texts = embedded::resources(db, read.fhir_patient, read.types).await?;
+                            let mut resources = Resources::build(read.fhir_patient, texts, None, &self.key);
+                            let unnamed = resources.unnamed_references(50);
+                            if !unnamed.is_empty() {
+                                resources.add_shared(embedded::shared(db, &unnamed).await?, &self.key);
+                            }
+                            let resources = Arc::new(resources);
+                            self.cache.put(read.fhir_patient, read.types, version, resources.clone(), read.now_ms);
+                            resources
+                        }
+                    }
+                }
                 Kind::Remote(r) => {
                     let (texts, incomplete) = r.resources(read.fhir_patient, read.types).await?;
-                    (texts, incomplete, Some(r.base()))
+                    let mut resources = Resources::build(read.fhir_patient, texts, Some(r.base()), &self.key);
+                    resources.mark_incomplete(incomplete);
+                    let unnamed = resources.unnamed_references(50);
+                    if !unnamed.is_empty() {
+                        resources.add_shared(r.shared(&unnamed).await?, &self.key);
+                    }
+                    Arc::new(resources)
                 }
             };
-            let mut record = PatientRecord::build(read.fhir_patient, texts, base, &self.key, read.tz, read.now_ms);
-            record.incomplete |= incomplete;
-            let unnamed = record.unnamed_references(50);
-            if !unnamed.is_empty() {
-                let shared = match &self.kind {
-                    Kind::Embedded => embedded::shared(db, &unnamed).await?,
-                    Kind::Remote(r) => r.shared(&unnamed).await?,
-                };
-                record.add_shared(shared, &self.key);
-            }
-            Ok(record)
+            Ok(PatientRecord::new(resources, read.tz, read.now_ms))
         })
         .await
     }

@@ -234,6 +234,9 @@ pub(super) async fn load(clinic: &Clinic<'_>, options: &Options, people: &[Perso
             resources.flush(&mut tx).await?;
             identifiers.flush(&mut tx).await?;
             links.flush(&mut tx).await?;
+            // Servers that run on this database read the store again (their kept records are
+            // of an older version).
+            app::record::embedded::bump_version(&mut tx).await?;
             tx.commit().await?;
         }
     }

@@ -149,6 +149,51 @@ async fn importing_the_same_ids_again_replaces_them(backend: Backend) {
     portal.stop().await;
 }
 
+/// Record pages keep the parsed record between views (issue 16), and that must never show a
+/// patient less than the store holds: an import through any server is read by every server's
+/// next page, and the release rules are decided on each read, not kept.
+async fn a_kept_record_is_read_again_after_an_import_on_any_server(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let a = &portal.state;
+    // A second app server on the same database: its own record source, its own memory.
+    let b = with_source(a, &RecordSettings::default());
+    let file = |value: f64| format!("{}\n{}\n", dora_patient(), observation("dora-glucose", "Patient/dora", value));
+    embedded::import(&a.db, &file(140.0), app::platform::now_ms()).await.unwrap();
+    let dora = patient_id(&portal, "MRN100004").await;
+    let glucose = |state: &AppState| {
+        let (state, dora) = (state.clone(), dora.clone());
+        async move { record::read(&state, &dora, Section::TestResults).await.unwrap().test_results().all()[0].value.text() }
+    };
+    assert_eq!(glucose(a).await, "140 mg/dL");
+    assert_eq!(glucose(&b).await, "140 mg/dL");
+    assert_eq!(a.record.cache().size().0, 1, "the read is kept");
+    assert_eq!(glucose(a).await, "140 mg/dL");
+    assert_eq!(a.record.cache().size().0, 1, "and used again");
+
+    // The import goes through server B's database handle; A has never heard of it.
+    embedded::import(&b.db, &file(88.0), app::platform::now_ms()).await.unwrap();
+    assert_eq!(glucose(a).await, "88 mg/dL", "server A reads the store again");
+    assert_eq!(glucose(&b).await, "88 mg/dL");
+
+    // An administrator hides the test's code: the next read withholds it although the parsed
+    // record is kept, and taking the code off shows it again.
+    let admin: UserId = sqlx::query_scalar("SELECT id FROM users WHERE login = 'admin'").fetch_one(&a.db.pool).await.unwrap();
+    let id = app::record::hidden_codes::add_code(&a.db, &admin, "http://loinc.org", "2345-7", "Glucose", None, app::platform::now_ms()).await.unwrap().unwrap();
+    for state in [a, &b] {
+        let r = record::read(state, &dora, Section::TestResults).await.unwrap();
+        assert!(r.test_results().all().is_empty(), "a hidden code is withheld from a kept record");
+        assert!(r.withheld.given_in_person);
+    }
+    app::record::hidden_codes::remove_code(&a.db, &admin, &id, None, app::platform::now_ms()).await.unwrap();
+    assert_eq!(glucose(a).await, "88 mg/dL");
+
+    // A server told to keep nothing reads the store every time.
+    let none = with_source(a, &RecordSettings { cache_bytes: 0, ..RecordSettings::default() });
+    assert_eq!(glucose(&none).await, "88 mg/dL");
+    assert_eq!(none.record.cache().size().0, 0);
+    portal.stop().await;
+}
+
 async fn a_patient_reads_their_own_record_and_nothing_of_anothers(backend: Backend) {
     let portal = TestPortal::start(backend).await;
     let state = &portal.state;
@@ -201,7 +246,7 @@ async fn a_patient_reads_their_own_record_and_nothing_of_anothers(backend: Backe
     // Robert reads his, with none of Alice's.
     let robert = reader(&portal, "robert").await;
     let his = record::open(state, &robert, Section::Everything).await.unwrap();
-    assert!(his.entries().iter().all(|e| !e.id.starts_with("alice")));
+    assert!(his.entries().all(|e| !e.id.starts_with("alice")));
     assert_eq!(his.medications().current.len(), 3);
     // Dora's record number matches nothing: not linked, and the page can say so.
     let dora = patient_id(&portal, "MRN100004").await;
@@ -292,6 +337,7 @@ pub(crate) fn remote(base: &str, token_url: Option<&str>, key: SigningKey, key_i
             max_pages: 50,
         }),
         mrn_system: DEMO_MRN_SYSTEM.into(),
+        ..RecordSettings::default()
     }
 }
 
@@ -351,7 +397,7 @@ async fn the_remote_source_reads_the_ehr_with_one_shared_token_and_pages(backend
     // Robert is matched and read too; still the one token.
     let robert = reader(&portal, "robert").await;
     let his = record::open(state, &robert, Section::Everything).await.unwrap();
-    assert!(his.entries().iter().all(|e| !e.id.starts_with("alice")));
+    assert!(his.entries().all(|e| !e.id.starts_with("alice")));
     assert_eq!(tokens(state), 1, "the token is reused until shortly before it expires");
 
     // ES384 with the registered P-384 key works the same.
@@ -486,6 +532,7 @@ on_both_databases!(
     the_record_pages_read_the_ehr_and_say_when_it_does_not_answer,
     import_is_all_or_nothing_and_each_refusal_names_the_resource,
     importing_the_same_ids_again_replaces_them,
+    a_kept_record_is_read_again_after_an_import_on_any_server,
     a_patient_reads_their_own_record_and_nothing_of_anothers,
     staff_link_a_patients_record_and_no_two_patients_share_one,
     the_remote_source_reads_the_ehr_with_one_shared_token_and_pages,

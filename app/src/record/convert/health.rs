@@ -61,8 +61,7 @@ impl PatientRecord {
     /// first.
     pub fn medications(&self) -> Medications {
         let mut all: Vec<Medication> = self
-            .entries
-            .iter()
+            .entries()
             .filter_map(|e| match &e.resource {
                 Resource::MedicationRequest(m) => self.medication(e, m),
                 _ => None,
@@ -84,7 +83,7 @@ impl PatientRecord {
     pub fn allergies(&self) -> Allergies {
         let mut items = Vec::new();
         let mut no_known = None;
-        for e in &self.entries {
+        for e in self.entries() {
             let Resource::AllergyIntolerance(a) = &e.resource else { continue };
             if a.verification_status.as_ref().is_some_and(|v| v.codes().any(|c| c == "refuted" || c == "entered-in-error")) {
                 continue;
@@ -139,8 +138,7 @@ impl PatientRecord {
     /// Immunizations, newest first (entered-in-error ones are not listed).
     pub fn immunizations(&self) -> Vec<Immunization> {
         let mut list: Vec<Immunization> = self
-            .entries
-            .iter()
+            .entries()
             .filter_map(|e| {
                 let Resource::Immunization(i) = &e.resource else { return None };
                 let status = match i.status.as_deref() {
@@ -181,8 +179,7 @@ impl PatientRecord {
         let is_diagnosis = |c: &fhir::Condition| !c.category.is_empty() && c.category.iter().all(|k| k.codes().any(|code| code == "encounter-diagnosis"));
         let shown = |c: &fhir::Condition| !c.verification_status.as_ref().is_some_and(|v| v.codes().any(|c| c == "refuted" || c == "entered-in-error"));
         let conditions: Vec<(&Entry, &fhir::Condition)> = self
-            .entries
-            .iter()
+            .entries()
             .filter_map(|e| match &e.resource {
                 Resource::Condition(c) if shown(c) => Some((e, c)),
                 _ => None,

@@ -4,7 +4,7 @@ use super::*;
 
 impl PatientRecord {
     fn observations(&self) -> impl Iterator<Item = (&Entry, &fhir::Observation)> {
-        self.entries.iter().filter_map(|e| match &e.resource {
+        self.entries().filter_map(|e| match &e.resource {
             Resource::Observation(o) => Some((e, o)),
             _ => None,
         })
@@ -92,8 +92,8 @@ impl PatientRecord {
 
     pub(super) fn results_where(&self, keep: impl Fn(&Entry) -> bool) -> TestResults {
         let mut panels = Vec::new();
-        let mut in_panel: HashSet<usize> = HashSet::new();
-        for e in self.entries.iter().filter(|e| keep(e)) {
+        let mut in_panel: HashSet<&ItemId> = HashSet::new();
+        for e in self.entries().filter(|e| keep(e)) {
             let (members, p) = match &e.resource {
                 Resource::DiagnosticReport(d) => {
                     let Some(status) = ResultStatus::of_fhir(d.status.as_deref().unwrap_or_default()) else { continue };
@@ -140,7 +140,7 @@ impl PatientRecord {
                         flag: Flag::None,
                         visit: self.item_of(o.encounter.as_ref(), ResourceType::Encounter),
                     };
-                    in_panel.insert(self.by_item[&e.item]);
+                    in_panel.insert(&e.item);
                     (&o.has_member, panel)
                 }
                 _ => continue,
@@ -149,7 +149,7 @@ impl PatientRecord {
             for r in members {
                 let Some(member) = self.resolve(r) else { continue };
                 if let Resource::Observation(o) = &member.resource {
-                    in_panel.insert(self.by_item[&member.item]);
+                    in_panel.insert(&member.item);
                     if let Some(result) = self.result_of(member, o, Some((&panel.id, panel.ordered_by.clone()))) {
                         panel.flag = panel.flag.worse(result.flag);
                         panel.results.push(result);
@@ -160,7 +160,7 @@ impl PatientRecord {
         }
         let mut single: Vec<TestResult> = self
             .observations()
-            .filter(|(e, o)| keep(e) && is_result_category(&o.category) && !in_panel.contains(&self.by_item[&e.item]))
+            .filter(|(e, o)| keep(e) && is_result_category(&o.category) && !in_panel.contains(&e.item))
             .filter_map(|(e, o)| self.result_of(e, o, None))
             .collect();
         panels.sort_by(|a, b| newest_first(a.collected.as_ref().or(a.resulted.as_ref()), b.collected.as_ref().or(b.resulted.as_ref())));

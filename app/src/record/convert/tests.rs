@@ -61,7 +61,7 @@ fn a_record_holds_its_patient_only() {
         assert!(ItemId::parse(e.item.as_str()).is_some());
         assert!(!e.item.as_str().contains("alice"));
     }
-    assert_eq!(alice.entries().iter().filter(|e| e.kind == ResourceType::Patient).count(), 1);
+    assert_eq!(alice.entries().filter(|e| e.kind == ResourceType::Patient).count(), 1);
 }
 
 #[test]
@@ -314,7 +314,7 @@ fn resources_about_another_patient_or_another_server_are_dropped() {
         ],
         Some(base),
     );
-    let ids: Vec<&str> = r.entries().iter().map(|e| e.id.as_str()).collect();
+    let ids: Vec<&str> = r.entries().map(|e| e.id.as_str()).collect();
     assert_eq!(ids, ["mine", "absolute"]);
 }
 

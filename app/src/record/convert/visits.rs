@@ -47,8 +47,7 @@ impl PatientRecord {
     /// are not visits had), newest first.
     pub fn visits(&self) -> Vec<VisitSummary> {
         let mut list: Vec<VisitSummary> = self
-            .entries
-            .iter()
+            .entries()
             .filter_map(|e| match &e.resource {
                 Resource::Encounter(v) => self.visit_summary(e, v),
                 _ => None,
@@ -73,7 +72,7 @@ impl PatientRecord {
                 diagnoses.push(name);
             }
         }
-        for e2 in &self.entries {
+        for e2 in self.entries() {
             if let Resource::Condition(c) = &e2.resource {
                 if self.item_of(c.encounter.as_ref(), ResourceType::Encounter).as_ref() == Some(id) {
                     if let Some(name) = c.code.as_ref().and_then(|c| c.label()) {
@@ -126,8 +125,7 @@ impl PatientRecord {
     /// Documents released to the patient, newest first.
     pub fn documents(&self) -> Vec<Document> {
         let mut list: Vec<Document> = self
-            .entries
-            .iter()
+            .entries()
             .filter_map(|e| match &e.resource {
                 Resource::DocumentReference(d) => self.document(e, d),
                 _ => None,

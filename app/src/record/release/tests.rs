@@ -50,7 +50,7 @@ fn rules(hidden: &[&str], choice: ReleaseChoice) -> Rules {
 }
 
 fn ids(record: &PatientRecord) -> HashSet<String> {
-    record.entries().iter().map(|e| e.id.clone()).collect()
+    record.entries().map(|e| e.id.clone()).collect()
 }
 
 #[test]
@@ -71,7 +71,7 @@ fn a_hidden_panel_code_takes_the_panel_and_its_members_and_a_hidden_member_only_
     let mut r = record(texts());
     apply(&mut r, &rules(&["M2"], ReleaseChoice::AsSoonAsAvailable), NOW);
     assert_eq!(ids(&r), HashSet::from(["panel".to_string(), "m1".to_string(), "other".to_string()]));
-    let panel = r.entries().iter().find(|e| e.id == "panel").unwrap();
+    let panel = r.entries().find(|e| e.id == "panel").unwrap();
     assert!(!panel.text.contains("m2"), "the report no longer names the hidden member: {}", panel.text);
     assert_eq!(r.test_results().panels[0].results.len(), 1);
     let bundle = r.fhir_bundle(|_| true);
