@@ -135,7 +135,7 @@ pub fn PatientFrame() -> impl IntoView {
         <crate::maintenance::MaintenanceNotice/>
         <main id="main" class="page" tabindex="-1"><Outlet/></main>
         <Footer/>
-        <SessionTimer idle_secs=idle warn_secs=warn sign_in_path="/sign-in".to_string()/>
+        <SessionTimer idle_secs=idle warn_secs=warn sign_in_path="/sign-in"/>
     }
 }
 
@@ -188,6 +188,6 @@ pub fn StaffFrame() -> impl IntoView {
         </nav>
         <main id="main" class="page" tabindex="-1"><Outlet/></main>
         <Footer/>
-        <SessionTimer idle_secs=idle warn_secs=warn sign_in_path="/staff/sign-in".to_string()/>
+        <SessionTimer idle_secs=idle warn_secs=warn sign_in_path="/staff/sign-in"/>
     }
 }

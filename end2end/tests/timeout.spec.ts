@@ -1,10 +1,10 @@
 import { test, expect } from './support/fixtures';
-import { heading, signIn, waitForHydration } from './support/portal';
+import { heading, signIn } from './support/portal';
 import { SHORT_TIMEOUT } from './support/servers';
 
 /**
- * Against the server with a 20-second idle timeout that warns 10 seconds before. Hydrated only:
- * the warning is an island.
+ * Against the server with a 20-second idle timeout that warns 10 seconds before. With
+ * JavaScript only: the warning is a script (app/src/session/timer.js).
  */
 test.describe('idle timeout', () => {
   test.use({ baseURL: SHORT_TIMEOUT.url });
@@ -17,7 +17,7 @@ test.describe('idle timeout', () => {
     await expect(page).toHaveURL('/home');
     await expect(heading(page)).toHaveText('Welcome, Alice');
     const signedInAt = Date.now();
-    await waitForHydration(page);
+    await page.waitForLoadState('networkidle');
 
     const dialog = page.getByRole('alertdialog', { name: 'Are you still there?' });
     const stay = dialog.getByRole('button', { name: 'Stay signed in' });

@@ -447,6 +447,16 @@ mod tests {
     }
 
     #[test]
+    fn the_record_cache_is_sized_in_megabytes_and_can_be_turned_off() {
+        assert_eq!(config(&[]).unwrap().portal.record.cache_bytes, 256 << 20);
+        assert_eq!(config(&[("PORTAL_RECORD_CACHE_MB", "0")]).unwrap().portal.record.cache_bytes, 0);
+        assert_eq!(config(&[("PORTAL_RECORD_CACHE_MB", " 64 ")]).unwrap().portal.record.cache_bytes, 64 << 20);
+        for bad in ["-1", "lots", "1e3", "70000"] {
+            assert!(config(&[("PORTAL_RECORD_CACHE_MB", bad)]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn a_remote_record_source_needs_its_url_client_and_a_key_that_signs() {
         use app::record::settings::SourceSettings;
         assert!(matches!(config(&[]).unwrap().portal.record.source, SourceSettings::Embedded), "embedded by default");

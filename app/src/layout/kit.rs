@@ -102,9 +102,13 @@ pub fn PostForm<F: ServerFn>(
     #[prop(optional)] aria_labelledby: Option<&'static str>,
     #[prop(optional)] multipart: bool,
     #[prop(optional)] novalidate: bool,
+    /// Posted by the browser itself, not by `navigation.js` (`data-reload`): for a form whose
+    /// answer is a page that needs other scripts (signing in), which would be fetched twice.
+    #[prop(optional)]
+    reload: bool,
     #[prop(marker)] _function: PhantomData<fn() -> F>,
 ) -> impl IntoView {
-    PostFormTo(PostFormToProps { action: F::PATH, children, class, id, role, aria_label, aria_labelledby, multipart, novalidate })
+    PostFormTo(PostFormToProps { action: F::PATH, children, class, id, role, aria_label, aria_labelledby, multipart, novalidate, reload })
 }
 
 /// A form that posts to a page rather than to a server function (the staff searches, which
@@ -120,18 +124,20 @@ pub fn PostFormTo(
     #[prop(optional)] aria_labelledby: Option<&'static str>,
     #[prop(optional)] multipart: bool,
     #[prop(optional)] novalidate: bool,
+    #[prop(optional)] reload: bool,
 ) -> impl IntoView {
     let enctype = multipart.then_some("multipart/form-data");
+    let reload = reload.then_some("");
     // Two shapes because a missing class (`class=None`) would still be written as `class=""`.
     match class {
         Some(class) => view! {
-            <form method="post" enctype=enctype action=action class=class id=id role=role aria-label=aria_label aria-labelledby=aria_labelledby novalidate=novalidate>
+            <form method="post" enctype=enctype action=action class=class id=id role=role aria-label=aria_label aria-labelledby=aria_labelledby novalidate=novalidate data-reload=reload>
                 {children.0}
             </form>
         }
         .into_any(),
         None => view! {
-            <form method="post" enctype=enctype action=action id=id role=role aria-label=aria_label aria-labelledby=aria_labelledby novalidate=novalidate>
+            <form method="post" enctype=enctype action=action id=id role=role aria-label=aria_label aria-labelledby=aria_labelledby novalidate=novalidate data-reload=reload>
                 {children.0}
             </form>
         }

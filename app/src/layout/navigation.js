@@ -21,7 +21,10 @@
   const sameOrigin = (url) => url.origin === location.origin;
   // The site's files carry a hash of their contents in their names: other names, another build.
   const assets = (doc) =>
-    Array.from(doc.querySelectorAll('link[href^="/pkg/"], script[src^="/pkg/"]'), (l) => l.getAttribute('href') || l.getAttribute('src')).join(' ');
+    Array.from(doc.querySelectorAll('link[href^="/pkg/"], script[src^="/pkg/"]'), (l) => l.getAttribute('href') || l.getAttribute('src'));
+  // What this document loaded. Scripts that come in with a swapped page do not run, so a page
+  // may be swapped in only when everything it needs is loaded already.
+  const loaded = new Set(assets(document));
 
   function rememberScroll() {
     history.replaceState({ ...(history.state || {}), scroll: [scrollX, scrollY] }, '');
@@ -106,9 +109,10 @@
     const doc = new DOMParser().parseFromString(html, 'text/html');
     const target = new URL(resp.redirected ? resp.url : url.href);
     if (!target.hash && url.hash && !resp.redirected) target.hash = url.hash;
-    // A new build of the site (other scripts and styles), or a page with islands after one
-    // without (the WASM loads only where an island is): load the page for real.
-    if (assets(doc) !== assets(document)) {
+    // A new build of the site (other scripts and styles), or a page that needs a script this
+    // document has not loaded (the WASM loads only where an island is; the session timer only
+    // on signed-in pages): load the page for real.
+    if (!assets(doc).every((a) => loaded.has(a))) {
       location.assign(target);
       return;
     }
@@ -124,6 +128,8 @@
       morphChildren(document.body, doc.body);
       root.removeAttribute('data-navigating');
       settle(target, scroll);
+      // For our other scripts: a new page is in (the session timer starts again from it).
+      document.dispatchEvent(new Event('portal:navigated'));
     };
     if (document.startViewTransition && !matchMedia('(prefers-reduced-motion: reduce)').matches) {
       document.startViewTransition(swap);

@@ -38,9 +38,10 @@ impl StaticScript {
 
 pub static NAVIGATION: StaticScript = StaticScript::new("navigation", include_str!("navigation.js"));
 pub static PASSKEYS: StaticScript = StaticScript::new("passkeys", include_str!("../passkeys/passkeys.js"));
+pub static SESSION_TIMER: StaticScript = StaticScript::new("session-timer", include_str!("../session/timer.js"));
 
 /// Every script the server serves this way.
-pub static ALL: [&StaticScript; 2] = [&NAVIGATION, &PASSKEYS];
+pub static ALL: [&StaticScript; 3] = [&NAVIGATION, &PASSKEYS, &SESSION_TIMER];
 
 /// `<script src=… nonce=… defer>`: the nonce lets it past the page's Content-Security-Policy;
 /// `defer` keeps it off the page's first paint (both only add listeners to the document).

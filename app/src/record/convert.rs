@@ -388,8 +388,35 @@ impl PatientRecord {
     /// and the results released in the last 30 days (newest first).
     pub fn summary(&self) -> HealthSummary {
         let since = self.now_ms - 30 * 86_400_000;
-        let recent_results =
-            self.test_results().all().into_iter().filter(|r| r.resulted.as_ref().or(r.collected.as_ref()).is_some_and(|w| w.ms >= since)).cloned().collect();
+        // Only what may be recent is converted (a record holds years of results; the home page
+        // is the most viewed page): a result, report or panel dated within the window with two
+        // days to spare for time zones, or with a member that is. The exact rule is below.
+        let day_before = jiff::Timestamp::from_millisecond(since - 2 * 86_400_000).map(|t| t.strftime("%Y-%m-%d").to_string()).unwrap_or_default();
+        let recent_date = |dates: &[Option<&str>]| dates.iter().flatten().any(|d| d.get(..10).unwrap_or(d) >= day_before.as_str());
+        let recent_observation = |o: &fhir::Observation| {
+            recent_date(&[
+                o.issued.as_deref(),
+                o.effective_date_time.as_deref(),
+                o.effective_instant.as_deref(),
+                o.effective_period.as_ref().and_then(|p| p.start.as_deref()),
+            ])
+        };
+        let recent_member = |r: &Reference| matches!(self.resolve(r).map(|m| &m.resource), Some(Resource::Observation(m)) if recent_observation(m));
+        let maybe_recent = |e: &Entry| match &e.resource {
+            Resource::Observation(o) => recent_observation(o) || o.has_member.iter().any(recent_member),
+            Resource::DiagnosticReport(d) => {
+                recent_date(&[d.issued.as_deref(), d.effective_date_time.as_deref(), d.effective_period.as_ref().and_then(|p| p.start.as_deref())])
+                    || d.result.iter().any(recent_member)
+            }
+            _ => false,
+        };
+        let recent_results = self
+            .results_where(maybe_recent)
+            .all()
+            .into_iter()
+            .filter(|r| r.resulted.as_ref().or(r.collected.as_ref()).is_some_and(|w| w.ms >= since))
+            .cloned()
+            .collect();
         HealthSummary {
             active_issues: self.health_issues().active,
             allergies: self.allergies().items.into_iter().filter(|a| a.active).collect(),

@@ -1,4 +1,4 @@
-//! Sessions: the idle-timeout warning in the page, and the two server functions it calls.
+//! Sessions: the idle-timeout warning in the page (`timer.js`), and the server functions it calls.
 //! Sessions themselves are kept in the database (`server.rs`) so that any app server can serve
 //! any request; the server's session middleware resolves the cookie on every request.
 
@@ -57,104 +57,26 @@ pub async fn time_out() -> Result<(), AppError> {
 }
 
 /// Warns one minute (configurable) before the idle timeout, with a button to stay signed in;
-/// at the timeout it leads to the sign-in page, which says why.
-#[island]
-pub fn SessionTimer(idle_secs: u64, warn_secs: u64, sign_in_path: String) -> impl IntoView {
-    crate::layout::scripts::island_on_page();
-    let remaining = RwSignal::new(None::<u64>);
-    let stay_button = NodeRef::<leptos::html::Button>::new();
-    let timer = Timer { warn_secs, remaining, epoch: StoredValue::new(0), sign_in_path: StoredValue::new(sign_in_path), stay_button };
-    Effect::new(move |_| timer.arm(idle_secs));
-
-    let stay = move |_| {
-        timer.epoch.update_value(|e| *e += 1);
-        remaining.set(None);
-        leptos::task::spawn_local(async move {
-            let left = stay_signed_in().await.map(|s| s.remaining_secs).unwrap_or(0);
-            timer.arm(left);
-        });
-    };
-
+/// at the timeout it leads to the sign-in page, which says why. The dialog is rendered hidden
+/// and `timer.js` (a hashed static file) runs it: an island here put the WASM on every
+/// signed-in page.
+#[component]
+pub fn SessionTimer(idle_secs: u64, warn_secs: u64, sign_in_path: &'static str) -> impl IntoView {
+    use crate::layout::scripts::{ScriptTag, SESSION_TIMER};
     view! {
-        <Show when=move || remaining.get().is_some()>
-            <div class="session-warning" role="alertdialog" aria-modal="true"
-                aria-labelledby="session-warning-title" aria-describedby="session-warning-text">
-                <div class="session-warning__box">
-                    <h2 id="session-warning-title">"Are you still there?"</h2>
-                    <p id="session-warning-text">
-                        "For your security you will be signed out in "
-                        <strong>{move || remaining.get().unwrap_or(0)}" seconds"</strong>
-                        " unless you choose to stay signed in."
-                    </p>
-                    <button type="button" class="button button--primary" node_ref=stay_button on:click=stay>
-                        "Stay signed in"
-                    </button>
-                </div>
+        <div id="session-timer" class="session-warning" hidden=true role="alertdialog" aria-modal="true"
+            aria-labelledby="session-warning-title" aria-describedby="session-warning-text"
+            data-idle=idle_secs.to_string() data-warn=warn_secs.to_string() data-sign-in=sign_in_path>
+            <div class="session-warning__box">
+                <h2 id="session-warning-title">"Are you still there?"</h2>
+                <p id="session-warning-text">
+                    "For your security you will be signed out in "
+                    <strong><span data-seconds="">{warn_secs}</span>" seconds"</strong>
+                    " unless you choose to stay signed in."
+                </p>
+                <button type="button" class="button button--primary">"Stay signed in"</button>
             </div>
-        </Show>
-    }
-}
-
-/// The countdown behind [`SessionTimer`]. Each arming belongs to an epoch; choosing to stay
-/// starts a new epoch, so timers of the old one do nothing when they fire.
-#[derive(Clone, Copy)]
-struct Timer {
-    warn_secs: u64,
-    remaining: RwSignal<Option<u64>>,
-    epoch: StoredValue<u64>,
-    sign_in_path: StoredValue<String>,
-    stay_button: NodeRef<leptos::html::Button>,
-}
-
-impl Timer {
-    /// Sleeps until the warning is due, then asks the server how long is really left (another
-    /// tab or a page load may have kept the session alive meanwhile).
-    fn arm(self, secs_left: u64) {
-        let epoch = self.epoch.get_value();
-        let wait = secs_left.saturating_sub(self.warn_secs);
-        set_timeout(
-            move || {
-                if self.epoch.get_value() != epoch {
-                    return;
-                }
-                leptos::task::spawn_local(async move {
-                    let left = session_status().await.map(|s| s.remaining_secs).unwrap_or(0);
-                    if self.epoch.get_value() != epoch {
-                        return;
-                    }
-                    if left > self.warn_secs {
-                        self.arm(left);
-                        return;
-                    }
-                    self.remaining.set(Some(left));
-                    // The dialog renders on the next frame; move focus to its button then, so a
-                    // keyboard or screen-reader user lands on it.
-                    let button = self.stay_button;
-                    request_animation_frame(move || {
-                        if let Some(button) = button.get_untracked() {
-                            let _ = button.focus();
-                        }
-                    });
-                    self.tick(left, epoch);
-                });
-            },
-            std::time::Duration::from_secs(wait),
-        );
-    }
-
-    fn tick(self, left: u64, epoch: u64) {
-        if self.epoch.get_value() != epoch {
-            return;
-        }
-        if left == 0 {
-            let href = format!("{}?reason=timeout", self.sign_in_path.get_value());
-            leptos::task::spawn_local(async move {
-                let _ = time_out().await;
-                let _ = window().location().set_href(&href);
-            });
-            return;
-        }
-        self.remaining.set(Some(left));
-        set_timeout(move || self.tick(left - 1, epoch), std::time::Duration::from_secs(1));
+        </div>
+        <ScriptTag script=&SESSION_TIMER/>
     }
 }

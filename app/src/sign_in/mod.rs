@@ -240,7 +240,7 @@ pub fn SignInPage(portal: Portal) -> impl IntoView {
                 <h1>{title}</h1>
                 <p class="lead">{intro}</p>
                 {notice}
-                <PostForm<SignIn> class="form">
+                <PostForm<SignIn> class="form" reload=true>
                     <input type="hidden" name="portal" value=portal_value/>
                     <div class="field">
                         <label for="user_id">"User ID"</label>

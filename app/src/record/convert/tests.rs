@@ -261,6 +261,34 @@ fn the_summary_shows_what_is_new_and_active() {
     assert!(s.recent_results.iter().all(|r| r.resulted.as_ref().or(r.collected.as_ref()).unwrap().ms >= NOW - 30 * 86_400_000));
 }
 
+/// The summary converts only what may be recent; what it shows must be exactly the results of
+/// the last 30 days, whatever "today" is (a window that catches panels, members and singles at
+/// its edges, on every day of the demo record's span).
+#[test]
+fn the_summary_shows_exactly_the_results_of_the_last_30_days() {
+    let all: Vec<String> = DEMO_BUNDLES.iter().flat_map(|(_, b)| texts_of(b)).collect();
+    let resources = Arc::new(Resources::build("alice", all, None, &key()));
+    let mut days_with_results = 0;
+    for day in 0..(6 * 365) {
+        let now = NOW - day * 86_400_000;
+        let record = PatientRecord::new(resources.clone(), &tz(), now);
+        let since = now - 30 * 86_400_000;
+        let mut exact: Vec<ItemId> = record
+            .test_results()
+            .all()
+            .into_iter()
+            .filter(|r| r.resulted.as_ref().or(r.collected.as_ref()).is_some_and(|w| w.ms >= since))
+            .map(|r| r.id.clone())
+            .collect();
+        let mut shown: Vec<ItemId> = record.summary().recent_results.into_iter().map(|r| r.id).collect();
+        exact.sort();
+        shown.sort();
+        assert_eq!(shown, exact, "{day} days before the demo's today");
+        days_with_results += usize::from(!shown.is_empty());
+    }
+    assert!(days_with_results > 100, "the window met results on {days_with_results} days");
+}
+
 #[test]
 fn the_download_bundle_holds_the_patient_and_what_the_pages_let_through() {
     let alice = demo("alice");
