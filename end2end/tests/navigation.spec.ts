@@ -77,3 +77,26 @@ test.describe('islands on a page reached by navigation', () => {
     await expect(page.locator('.password-meter__text'), 'the island on the new page was hydrated').toContainText('Strength:');
   });
 });
+
+// Issue 16: home after signing in is fetched once (the sign-in form is posted by the browser:
+// through navigation.js the answer named a script the sign-in page had not loaded, so home was
+// fetched again as a real page) and loads no WASM (no island on it: the session timer is a
+// small script).
+test.describe('signing in', () => {
+  test('loads home once, without the WASM', async ({ page }) => {
+    const homes: string[] = [];
+    const wasm: string[] = [];
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      if (url.pathname === '/home') homes.push(r.method());
+      if (url.pathname.endsWith('.wasm')) wasm.push(url.pathname);
+    });
+    await signIn(page, 'alice');
+    await expect(page).toHaveURL('/home');
+    await expect(heading(page)).toHaveText('Welcome, Alice');
+    await page.waitForLoadState('networkidle');
+    expect(homes, 'requests for /home').toEqual(['GET']);
+    expect(wasm, 'WASM loaded').toEqual([]);
+    await expect(page.locator('#session-timer'), 'the idle-timeout warning waits, hidden').toBeHidden();
+  });
+});
