@@ -201,6 +201,9 @@ fn AssignmentItem(a: AssignmentSummary) -> impl IntoView {
 
 #[component]
 pub fn FillPage() -> impl IntoView {
+    // The answer checks are an island inside the form's Suspense, which renders after the page's
+    // end: the page says so itself, so that it loads the WASM (`layout::scripts`).
+    crate::layout::scripts::island_on_page();
     let params = use_params_map();
     let query = use_query_map();
     let id = move || params.read().get("id").unwrap_or_default();
