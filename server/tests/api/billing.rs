@@ -137,8 +137,10 @@ async fn import(billing: &Client, csv: &str) -> Reply {
 async fn print_queue(billing: &Client) -> Vec<(String, String, String, i64)> {
     let r = billing.call("/api/staff/billing/print-queue").await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let items: Vec<serde_json::Value> = serde_json::from_str(&r.body).unwrap();
-    items
+    let page: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    page["items"]
+        .as_array()
+        .unwrap()
         .iter()
         .map(|i| {
             (

@@ -21,7 +21,7 @@ struct Statement {
 
 /// Statements assembled at run time, which this test cannot check, at most. Lower it when one
 /// becomes a literal; raising it needs a reason in the commit.
-const ASSEMBLED_AT_MOST: usize = 14;
+const ASSEMBLED_AT_MOST: usize = 15;
 
 on_both_databases!(every_statement_in_the_code_prepares_against_the_schema);
 

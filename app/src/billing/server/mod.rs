@@ -19,7 +19,7 @@ pub use accounts::{account_view, open_account, patient_accounts, search, Guarant
 pub use delivery::{change_delivery, enrol_paperless, ChangeCause};
 pub use documents::statement_documents;
 pub use posting::{import, post_history, post_statement, ImportReport, Routed};
-pub use print_queue::{audit_export, mark_printed, print_queue, print_queue_csv, print_queue_len, spreadsheet_cell, PrintItem};
+pub use print_queue::{audit_export, mark_printed, print_queue, print_queue_csv, print_queue_len, print_queue_page, spreadsheet_cell, PrintItem, QueuePage};
 
 use super::csv_import::RowError;
 use super::statement::{self, StatementError};
