@@ -95,10 +95,14 @@ impl Db {
 }
 
 /// Locks one row of `table` (by its `id`) until the transaction ends, so that two requests
-/// acting on the same record (a double click, two staff members) run one after the other. On
-/// PostgreSQL an UPDATE takes the row lock; on SQLite the write transaction already holds the
-/// whole database. `table` is always a literal from the calling code.
+/// acting on the same record (a double click, two staff members) run one after the other, and
+/// says whether the row exists. On PostgreSQL `SELECT … FOR UPDATE` takes the row lock; on
+/// SQLite the write transaction already holds the whole database, so the row is only read.
+/// (It was `UPDATE … SET id = id` on both: SQLite then checked every table that refers to the
+/// row for its key, e.g. all 5 million messages for a user, 1 s a sign-in at 20,000 patients;
+/// issue 16.) `table` is always a literal from the calling code.
 pub async fn lock_row(tx: &mut Tx, table: &'static str, id: &str) -> Result<bool, sqlx::Error> {
-    let sql = format!("UPDATE {table} SET id = id WHERE id = $1");
-    Ok(sqlx::query(&sql).bind(id).execute(&mut **tx).await?.rows_affected() == 1)
+    let lock = if tx.backend_name() == "PostgreSQL" { " FOR UPDATE" } else { "" };
+    let sql = format!("SELECT id FROM {table} WHERE id = $1{lock}");
+    Ok(sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?.is_some())
 }
