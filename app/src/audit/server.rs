@@ -169,11 +169,49 @@ impl AuditEntry {
 }
 
 /// Appends an entry that stands alone (a page viewed, a file downloaded: nothing else is
-/// written), in a write transaction of its own.
+/// written), and returns once it is committed. Concurrent ones share a transaction
+/// ([`Db::write_joined`](crate::platform::db::Db::write_joined)): every record page writes one.
 pub async fn record_alone(db: &crate::platform::db::Db, event: AuditEvent<'_>, now: i64) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin_write().await?;
-    record(&mut tx, event, now).await?;
-    tx.commit().await
+    let owned = OwnedEvent {
+        action: event.action,
+        actor: event.actor.cloned(),
+        subject: event.subject.cloned(),
+        record_type: event.record_type.map(str::to_owned),
+        record_id: event.record_id.map(str::to_owned),
+        client_addr: event.client_addr,
+        detail: event.detail.map(str::to_owned),
+    };
+    db.write_joined(move |tx| {
+        let owned = owned.clone();
+        Box::pin(async move { record(tx, owned.as_event(), now).await })
+    })
+    .await
+}
+
+/// An event kept past its request's borrows, for a joined write.
+#[derive(Clone)]
+struct OwnedEvent {
+    action: AuditAction,
+    actor: Option<UserId>,
+    subject: Option<UserId>,
+    record_type: Option<String>,
+    record_id: Option<String>,
+    client_addr: Option<IpAddr>,
+    detail: Option<String>,
+}
+
+impl OwnedEvent {
+    fn as_event(&self) -> AuditEvent<'_> {
+        AuditEvent {
+            action: self.action,
+            actor: self.actor.as_ref(),
+            subject: self.subject.as_ref(),
+            record_type: self.record_type.as_deref(),
+            record_id: self.record_id.as_deref(),
+            client_addr: self.client_addr,
+            detail: self.detail.as_deref(),
+        }
+    }
 }
 
 /// Appends an entry in the caller's transaction, so the entry exists if and only if the action

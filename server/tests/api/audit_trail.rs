@@ -88,6 +88,68 @@ async fn concurrent_writers_keep_one_chain(backend: Backend) {
     portal.stop().await;
 }
 
+/// Every record page is audited as it is shown (R-REC-6). Views that arrive together share one
+/// write transaction (group commit), which must not lose, merge or reorder-break any of them:
+/// each view answered has its own entry, committed, in one intact chain.
+async fn record_views_that_arrive_together_each_leave_their_entry(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let c = portal.client();
+    assert_eq!(c.sign_in("alice", DEMO_PASSWORD, "patient").await.status, 302);
+    let views = |portal: &TestPortal| {
+        let pool = portal.state.db.pool.clone();
+        async move {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'record.viewed'").fetch_one(&pool).await.unwrap();
+            n
+        }
+    };
+    let before = views(&portal).await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move { c.get(if i % 2 == 0 { "/record/results" } else { "/home" }).await.status }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    assert_eq!(views(&portal).await, before + 40, "one entry for every page shown");
+    assert!(matches!(audit::verify(&portal.state.db, &key(&portal)).await.unwrap(), ChainReport::Intact { .. }));
+    portal.stop().await;
+}
+
+/// A joined write that fails (here a statement the database refuses) fails its own request
+/// only: the entries written beside it in the same moment are committed.
+async fn a_failed_write_does_not_fail_the_writes_joined_with_it(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let db = portal.state.db.clone();
+    let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&db.pool).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            if i == 5 {
+                db.write_joined(|tx| Box::pin(async move { sqlx::query("INSERT INTO no_such_table VALUES (1)").execute(&mut **tx).await.map(|_| ()) })).await
+            } else {
+                audit::record_alone(&db, audit::AuditEvent { detail: Some("joined"), ..audit::AuditEvent::of(app::audit::AuditAction::RecordViewed) }, 0).await
+            }
+        }));
+    }
+    let results: Vec<bool> = futures_ok(tasks).await;
+    assert_eq!(results.iter().filter(|ok| !**ok).count(), 1, "only the refused write failed: {results:?}");
+    assert!(!results[5]);
+    let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(after, before + 23);
+    assert!(matches!(audit::verify(&db, &key(&portal)).await.unwrap(), ChainReport::Intact { .. }));
+    portal.stop().await;
+}
+
+async fn futures_ok(tasks: Vec<tokio::task::JoinHandle<Result<(), sqlx::Error>>>) -> Vec<bool> {
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap().is_ok());
+    }
+    results
+}
+
 /// What someone with the database owner's powers can do: turn off the append-only triggers.
 async fn allow_rewrites(portal: &TestPortal) {
     let pool = &portal.state.db.pool;
@@ -279,6 +341,8 @@ on_both_databases!(
     sign_ins_are_audited_and_shown_to_the_patient,
     the_chain_verifies_and_tampering_is_found,
     concurrent_writers_keep_one_chain,
+    record_views_that_arrive_together_each_leave_their_entry,
+    a_failed_write_does_not_fail_the_writes_joined_with_it,
     rewriting_entries_and_recomputing_unkeyed_hashes_is_detected,
     entries_from_before_keying_are_verified_as_before_and_sealed_by_the_anchor,
 );

@@ -232,6 +232,7 @@ impl TestPortal {
     }
 }
 
+#[derive(Clone)]
 pub struct Client {
     pub http: reqwest::Client,
     pub base: String,
