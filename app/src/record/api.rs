@@ -281,14 +281,17 @@ pub async fn load_results(kind: Option<String>, from: Option<String>, to: Option
     let filter = ResultFilter::parse(kind.as_deref(), from.as_deref(), to.as_deref());
     let page = page.and_then(|p| p.trim().parse::<usize>().ok()).unwrap_or(1);
     let (record, reader, state) = open_or_say!(Section::TestResults);
-    let (results, page, pages) = page_of(filter.apply(record.test_results()), page);
+    let every = record.test_results();
+    let choices = record.trend_choices_with(&every);
+    let (results, page, pages) = page_of(filter.apply(every), page);
     let shown: Vec<&ItemId> = results.panels.iter().map(|p| &p.id).chain(results.all().into_iter().map(|r| &r.id)).collect();
     let new = super::seen::unseen(&state.db, &reader.patient, &shown).await?;
-    super::seen::mark_seen(&state.db, &reader.patient, &shown, state.clock.now_ms()).await?;
-    let key = state.record.item_key();
-    let trends = record.trend_choices().into_iter().map(|c| (c.key.clone(), key.trend_id(&c.key))).collect();
     let mut new: Vec<ItemId> = new.into_iter().collect();
     new.sort();
+    // Only what was new is written: a page looked at again writes nothing.
+    super::seen::mark_seen(&state.db, &reader.patient, &new.iter().collect::<Vec<_>>(), state.clock.now_ms()).await?;
+    let key = state.record.item_key();
+    let trends = choices.into_iter().map(|c| (c.key.clone(), key.trend_id(&c.key))).collect();
     Ok(Ok(ResultsView { results, new, trends, filter, page, pages, incomplete: record.incomplete, withheld: record.withheld.clone() }))
 }
 
@@ -309,8 +312,9 @@ pub async fn load_trend(id: String) -> Result<Shown<Part<Trend>>, AppError> {
     let id = item_id(&id)?;
     let (record, _, state) = open_or_say!(Section::Trends);
     let key = state.record.item_key();
-    let test = record.trend_choices().into_iter().find(|c| key.trend_id(&c.key) == id).ok_or_else(not_found)?;
-    let trend = record.trend(&test.key).ok_or_else(not_found)?;
+    let every = record.test_results();
+    let test = record.trend_choices_with(&every).into_iter().find(|c| key.trend_id(&c.key) == id).ok_or_else(not_found)?;
+    let trend = record.trend_with(&every, &test.key).ok_or_else(not_found)?;
     Ok(Ok(Part { data: trend, incomplete: record.incomplete }))
 }
 

@@ -1111,6 +1111,7 @@ on_both_databases!(
     views_and_downloads_are_audited,
     a_statement_nobody_can_be_told_of_is_mailed,
     print_queue_csv_cells_never_run_as_formulas,
+    the_print_queue_is_paged_and_every_statement_is_on_one_page,
 );
 
 /// Issue 14, point 9: the print queue's CSV is opened in spreadsheets, and names and addresses
@@ -1232,5 +1233,71 @@ async fn mark_printed_covers_only_what_was_listed(backend: Backend) {
         "Carol's statement, never listed (queue place {} > until {until}), was marked printed",
         text(&portal, "SELECT CAST(queue_position AS TEXT) FROM statements WHERE id = $1", &carols).await
     );
+    portal.stop().await;
+}
+
+/// Issue 16: the print queue is paged (50 a page) so that a long queue does not make every view
+/// read and render all of it. Every waiting statement is on exactly one page, oldest first; each
+/// page tells the whole queue's length and covers the whole queue with its downloads and mark
+/// (`until`, the same on every page); a page past the last (a batch was just marked printed)
+/// shows the first.
+async fn the_print_queue_is_paged_and_every_statement_is_on_one_page(backend: Backend) {
+    let portal = TestPortal::start(backend).await;
+    let (dora_account, _) = account_of(&portal, DORA).await;
+    let dora_statement = statements_of(&portal, &dora_account).await.pop().unwrap();
+    let pool = &portal.state.db.pool;
+    // 119 more paper statements of Dora's account after her one: 120 waiting, 3 pages.
+    let (posted_at, place): (i64, i64) =
+        sqlx::query_as("SELECT posted_at, queue_position FROM statements WHERE id = $1").bind(&dora_statement).fetch_one(pool).await.unwrap();
+    let mut expected = vec![dora_statement.clone()];
+    for i in 1..120i64 {
+        let id = format!("{:032x}", 0x5eed_0000 + i);
+        let date = format!("2095-{:02}-{:02}", 1 + (i - 1) / 28, 1 + (i - 1) % 28);
+        sqlx::query(
+            "INSERT INTO statements (id, account_id, statement_date, period_start, period_end, due_date, previous_balance, charges, payments, \
+               adjustments, amount_due, delivery, posted_at, queue_position) \
+             VALUES ($1, $2, $3, $3, $3, $3, 0, $4, 0, 0, $4, 'paper', $5, $6)",
+        )
+        .bind(&id)
+        .bind(&dora_account)
+        .bind(&date)
+        .bind(100 * i)
+        .bind(posted_at + i)
+        .bind(place + i)
+        .execute(pool)
+        .await
+        .unwrap();
+        expected.push(id);
+    }
+    let billing = signed_in(&portal, "billing", "staff").await;
+    let page = |n: u32| {
+        let billing = &billing;
+        async move {
+            let r = billing.call_form("/api/staff/billing/print-queue", &[("page", &n.to_string())]).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            serde_json::from_str::<serde_json::Value>(&r.body).unwrap()
+        }
+    };
+    let mut listed = Vec::new();
+    let mut untils = Vec::new();
+    for (n, len) in [(1, 50), (2, 50), (3, 20)] {
+        let p = page(n).await;
+        let items = p["items"].as_array().unwrap();
+        assert_eq!(items.len(), len, "page {n}");
+        assert_eq!((p["waiting"].as_i64(), p["page"].as_u64(), p["pages"].as_u64()), (Some(120), Some(u64::from(n)), Some(3)), "page {n}");
+        untils.push(p["until"].as_i64().unwrap());
+        listed.extend(items.iter().map(|i| i["statement_id"].as_str().unwrap().to_string()));
+    }
+    assert_eq!(listed, expected, "every statement once, oldest first");
+    assert_eq!(untils, [place + 119; 3], "every page covers the whole queue");
+    let past = page(9).await;
+    assert_eq!((past["page"].as_u64(), past["items"][0]["statement_id"].as_str()), (Some(1), Some(dora_statement.as_str())), "past the last: the first");
+    // The page as a person reads it: where they are, and the whole queue's length.
+    let html = billing.get("/staff/billing/print-queue?page=2").await;
+    assert!(html.body.contains("120 statements to print. Showing 51 to 100 (page 2 of 3)."), "{}", html.body);
+    assert!(html.body.contains(&expected[50]) && !html.body.contains(&expected[49]) && !html.body.contains(&expected[100]));
+    // The downloads the page offers cover all 120, not the page.
+    let csv = billing.get(&format!("/staff/billing/print-queue.csv?until={}", untils[1])).await;
+    assert_eq!(csv_statement_ids(&csv.body), expected);
     portal.stop().await;
 }

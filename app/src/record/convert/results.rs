@@ -175,33 +175,28 @@ impl PatientRecord {
         v
     }
 
-    /// Every result and vital sign, outside or inside panels (for trends).
-    fn every_result(&self) -> Vec<TestResult> {
-        let mut all: Vec<TestResult> = self.test_results().all().into_iter().cloned().collect();
-        all.extend(self.vitals());
-        all
-    }
-
     /// The tests that have numeric values, for a list of trends: vital signs first, then by
     /// name.
     pub fn trend_choices(&self) -> Vec<TrendChoice> {
-        let mut by_key: HashMap<TestKey, TrendChoice> = HashMap::new();
-        for r in self.every_result() {
+        self.trend_choices_with(&self.test_results())
+    }
+
+    /// The same, from the record's test results converted already (`test_results()`, whole):
+    /// Test Results needs both, and converting the record twice was half of its page's cost.
+    pub fn trend_choices_with(&self, results: &TestResults) -> Vec<TrendChoice> {
+        let vitals = self.vitals();
+        let mut by_key: HashMap<&TestKey, TrendChoice> = HashMap::new();
+        for r in results.all().into_iter().chain(vitals.iter()) {
             let numeric = r.number().is_some() || r.parts.iter().any(|p| plain_number(&p.value).is_some());
             if !numeric {
                 continue;
             }
-            let when = r.collected.clone().or(r.resulted.clone());
-            let c = by_key.entry(r.key.clone()).or_insert_with(|| TrendChoice {
-                key: r.key.clone(),
-                name: r.name.clone(),
-                kind: r.kind.clone(),
-                values: 0,
-                latest: None,
-            });
+            let when = r.collected.as_ref().or(r.resulted.as_ref());
+            let c =
+                by_key.entry(&r.key).or_insert_with(|| TrendChoice { key: r.key.clone(), name: r.name.clone(), kind: r.kind.clone(), values: 0, latest: None });
             c.values += 1;
-            if when.is_some() && c.latest.as_ref() < when.as_ref() {
-                c.latest = when;
+            if when.is_some() && c.latest.as_ref() < when {
+                c.latest = when.cloned();
                 c.name = r.name.clone();
             }
         }
@@ -215,7 +210,13 @@ impl PatientRecord {
     /// would draw a false jump), and only plain numbers ("< 5" is not a point). None when the
     /// record has no such numeric test.
     pub fn trend(&self, key: &TestKey) -> Option<Trend> {
-        let mut results: Vec<TestResult> = self.every_result().into_iter().filter(|r| &r.key == key).collect();
+        self.trend_with(&self.test_results(), key)
+    }
+
+    /// The same, from the record's test results converted already (`test_results()`, whole).
+    pub fn trend_with(&self, results: &TestResults, key: &TestKey) -> Option<Trend> {
+        let vitals = self.vitals();
+        let mut results: Vec<TestResult> = results.all().into_iter().chain(vitals.iter()).filter(|r| &r.key == key).cloned().collect();
         results.retain(|r| r.collected.is_some() || r.resulted.is_some());
         results.sort_by(|a, b| newest_first(b.collected.as_ref().or(b.resulted.as_ref()), a.collected.as_ref().or(a.resulted.as_ref())));
         let newest = results.last()?.clone();
