@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod db;
 pub mod multipart;
+pub mod paging;
 pub mod passwords;
 pub mod rate;
 pub mod request;

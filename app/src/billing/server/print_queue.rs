@@ -8,6 +8,7 @@ use crate::billing::AccountId;
 use crate::billing::StatementSummary;
 use crate::messaging::server::local_text;
 use crate::platform::db::Db;
+use crate::platform::paging;
 use crate::settings::PortalSettings;
 use crate::types::UserId;
 use std::net::IpAddr;
@@ -98,15 +99,10 @@ pub async fn print_queue_page(db: &Db, settings: &PortalSettings, page: u32) -> 
                ORDER BY s.queue_position LIMIT 50 OFFSET $1) s \
            CROSS JOIN c JOIN billing_accounts a ON a.id = s.account_id JOIN patients p ON p.id = a.patient_id \
          ORDER BY s.queue_position";
-    let read = |page: u32| sqlx::query_as::<_, PageRow>(sql).bind(i64::from(page.saturating_sub(1)) * i64::from(page_size)).fetch_all(&db.pool);
-    let mut page = page.max(1);
-    let mut rows = read(page).await?;
-    if rows.is_empty() && page > 1 {
-        page = 1;
-        rows = read(page).await?;
-    }
+    let read = |page: u32| sqlx::query_as::<_, PageRow>(sql).bind(paging::offset(page, page_size)).fetch_all(&db.pool);
+    let (page, rows) = paging::read_page(page, read).await?;
     let (waiting, until) = rows.first().map_or((0, 0), |r| (r.waiting, r.until));
-    let pages = (waiting.max(1) as u64).div_ceil(u64::from(page_size.max(1))) as u32;
+    let pages = paging::page_count(waiting, page_size);
     let items = rows.iter().map(|r| print_item(settings, &r.item)).collect::<Result<Vec<_>, _>>()?;
     Ok(QueuePage { items, waiting, until, page, pages })
 }

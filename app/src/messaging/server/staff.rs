@@ -2,6 +2,7 @@
 //! marking a message handled, and the patients a member of staff may write to.
 
 use super::*;
+use crate::platform::paging;
 
 /// A staff member's inbox: the patients' messages that wait for them or their pools, soonest due
 /// first, one page of [`INBOX_PAGE_SIZE`] (a page past the last, as after messages were handled,
@@ -43,21 +44,10 @@ pub async fn staff_inbox(db: &Db, zone: &jiff::tz::TimeZone, staff: &UserId, fil
         waiting: i64,
         overdue: i64,
     }
-    let read = |page: u32| {
-        sqlx::query_as::<_, InboxRow>(&sql)
-            .bind(staff.as_str())
-            .bind(now)
-            .bind(i64::from(page.saturating_sub(1)) * i64::from(INBOX_PAGE_SIZE))
-            .fetch_all(&db.pool)
-    };
-    let mut page = page.max(1);
-    let mut rows = read(page).await?;
-    if rows.is_empty() && page > 1 {
-        page = 1;
-        rows = read(page).await?;
-    }
+    let read = |page: u32| sqlx::query_as::<_, InboxRow>(&sql).bind(staff.as_str()).bind(now).bind(paging::offset(page, INBOX_PAGE_SIZE)).fetch_all(&db.pool);
+    let (page, rows) = paging::read_page(page, read).await?;
     let (waiting, overdue) = rows.first().map_or((0, 0), |r| (r.waiting, r.overdue));
-    let pages = (waiting.max(1) as u64).div_ceil(INBOX_PAGE_SIZE as u64) as u32;
+    let pages = paging::page_count(waiting, INBOX_PAGE_SIZE);
     let items = rows
         .into_iter()
         .map(|r| InboxItem {
