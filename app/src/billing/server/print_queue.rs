@@ -4,6 +4,7 @@
 use super::accounts::{statement_summary, StatementRow};
 use super::stored_lines;
 use crate::audit::{self, AuditAction, AuditEvent};
+use crate::billing::print_queue_pages::PRINT_QUEUE_PAGE_SIZE;
 use crate::billing::AccountId;
 use crate::billing::StatementSummary;
 use crate::messaging::server::local_text;
@@ -55,8 +56,6 @@ pub async fn print_queue(db: &Db, settings: &PortalSettings, until: Option<i64>)
     rows.iter().map(|r| print_item(settings, r)).collect()
 }
 
-use super::super::print_queue_pages::PRINT_QUEUE_PAGE_SIZE;
-
 /// One page of the print queue as the billing office's page lists it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueuePage {
@@ -71,12 +70,11 @@ pub struct QueuePage {
     pub pages: u32,
 }
 
-/// Page `page` of the print queue, `page_size` statements a page, oldest first (a page past the
+/// Page `page` of the print queue, [`PRINT_QUEUE_PAGE_SIZE`] statements a page, oldest first (a page past the
 /// last, as after a batch was marked printed, shows the first), with the length of the whole
 /// queue. Listing the whole queue made every view of the page read and render all of it: 300
 /// statements and a 112 kB page in the benchmark's hospital-scale data set (issue 16).
 pub async fn print_queue_page(db: &Db, settings: &PortalSettings, page: u32) -> Result<QueuePage, sqlx::Error> {
-    let page_size = PRINT_QUEUE_PAGE_SIZE;
     #[derive(sqlx::FromRow)]
     struct PageRow {
         #[sqlx(flatten)]
@@ -99,10 +97,10 @@ pub async fn print_queue_page(db: &Db, settings: &PortalSettings, page: u32) -> 
                ORDER BY s.queue_position LIMIT 50 OFFSET $1) s \
            CROSS JOIN c JOIN billing_accounts a ON a.id = s.account_id JOIN patients p ON p.id = a.patient_id \
          ORDER BY s.queue_position";
-    let read = |page: u32| sqlx::query_as::<_, PageRow>(sql).bind(paging::offset(page, page_size)).fetch_all(&db.pool);
+    let read = |page: u32| sqlx::query_as::<_, PageRow>(sql).bind(paging::offset(page, PRINT_QUEUE_PAGE_SIZE)).fetch_all(&db.pool);
     let (page, rows) = paging::read_page(page, read).await?;
     let (waiting, until) = rows.first().map_or((0, 0), |r| (r.waiting, r.until));
-    let pages = paging::page_count(waiting, page_size);
+    let pages = paging::page_count(waiting, PRINT_QUEUE_PAGE_SIZE);
     let items = rows.iter().map(|r| print_item(settings, &r.item)).collect::<Result<Vec<_>, _>>()?;
     Ok(QueuePage { items, waiting, until, page, pages })
 }

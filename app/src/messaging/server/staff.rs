@@ -9,7 +9,7 @@ use crate::platform::paging;
 /// shows the first), with the counts of the whole inbox. (Each was sent their way, so the minimum-necessary rule lets them read
 /// it.)
 pub async fn staff_inbox(db: &Db, zone: &jiff::tz::TimeZone, staff: &UserId, filter: InboxFilter, page: u32, now: i64) -> Result<InboxPage, sqlx::Error> {
-    // The page is chosen from the open messages alone, in the covering indexes of migration 0022
+    // The page is chosen from the open messages alone, in the covering indexes of migration 0023
     // (OFFSET skips index entries, not joined rows); only its rows are then joined to their
     // conversation, patient and assignee and their routes counted. The counts of the whole inbox
     // come from the same indexes in the same statement: one round trip, and counts that agree
@@ -71,7 +71,7 @@ pub async fn staff_inbox(db: &Db, zone: &jiff::tz::TimeZone, staff: &UserId, fil
 
 /// The open patients' messages of an inbox view as SQL (`$1` the member of staff, `$2` now), each
 /// with `columns` of `messages m`. Messages of their own and of their pools are two branches of a
-/// UNION ALL rather than one OR: each branch reads one of the indexes of migration 0022 in the
+/// UNION ALL rather than one OR: each branch reads one of the indexes of migration 0023 in the
 /// inbox's order, where an OR of the two made SQLite read every open message from the table.
 fn open_messages(filter: InboxFilter, columns: &str) -> String {
     let open = format!("SELECT {columns} FROM messages m WHERE m.author_kind = 'patient' AND m.handled_at IS NULL");
